@@ -1,0 +1,59 @@
+# pvlab top-level build. `make` builds everything into build/; `make check`
+# runs every test; `make asan` runs them under ASan/UBSan; `make deps`
+# installs the Debian packages the build and tests need.
+
+BUILD    ?= build
+BIN      := $(BUILD)/bin
+CC       ?= gcc
+SAN      ?=
+OPT      ?= -O2
+CFLAGS   := $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+            -fno-strict-aliasing -Ihypervisor/include $(SAN)
+LDFLAGS  := $(SAN)
+LDLIBS   := -lpthread -ldl -lrt
+
+# Debian packages every target needs; `make deps` installs the missing ones.
+DEB_PKGS := gcc make binutils lttng-tools liblttng-ust-dev liblttng-ctl-dev \
+            babeltrace2 libbabeltrace2-dev libpfm4-dev sqlite3 libsqlite3-dev \
+            libclang-rt-14-dev
+
+# Filled in by the subsystem fragments included below.
+PROGRAMS :=
+UNIT_TESTS :=
+
+.PHONY: all check asan deps clean bench
+all: deps-ok programs
+
+include hypervisor/rules.mk
+include guest/rules.mk
+include tracing/rules.mk
+include dom0-tools/rules.mk
+include bench/rules.mk
+include tests/rules.mk
+
+programs: $(PROGRAMS) $(UNIT_TESTS)
+
+# deps-ok is cheap: it only calls `make deps` when a header or tool is missing.
+deps-ok:
+	@scripts/deps.sh --check-only >/dev/null 2>&1 || scripts/deps.sh
+
+deps:
+	scripts/deps.sh
+
+check: all
+	tests/run.sh $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh build-asan
+
+clean:
+	rm -rf build build-asan
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pvlab needs (apt-get; run as root).
+# --check-only: exit 1 if something is missing, install nothing.
+set -euo pipefail
+pkgs="gcc make binutils lttng-tools liblttng-ust-dev liblttng-ctl-dev babeltrace2
+      libbabeltrace2-dev libpfm4-dev sqlite3 libsqlite3-dev libclang-rt-14-dev"
+missing=()
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "${1:-}" = "--check-only" ]; then echo "missing: ${missing[*]}"; exit 1; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing packages ${missing[*]}; run 'make deps' as root" >&2; exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/apt/periodic/pvlab-update-stamp
+if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +720 2>/dev/null)" ]; then
+  apt-get update -qq && mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
