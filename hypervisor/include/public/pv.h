@@ -1,0 +1,271 @@
+/*
+ * pvlab public ABI between pvmon and a paravirtual guest (pvos).
+ * This header and the others in public/ are the whole contract: fixed-width
+ * types only, every field marked IN (guest -> pvmon) or OUT (pvmon -> guest).
+ */
+#ifndef PVLAB_PUBLIC_PV_H
+#define PVLAB_PUBLIC_PV_H
+
+#include <stdint.h>
+
+/* ABI version: bump MAJOR on incompatible change, MINOR on additions. */
+#define PV_ABI_MAJOR 1
+#define PV_ABI_MINOR 0
+#define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
+#define PV_ABI_MAGIC "pvlab-1"
+
+/*
+ * Hypercall: one `outb %al, $PV_HCALL_PORT` executed in guest kernel mode.
+ *   IN  rax   hypercall number (PV_HC_*)
+ *   IN  rdi, rsi, rdx, r10, r8   arguments 1..5
+ *   OUT rax   result: >= 0 success, negative errno (PV_E*) on failure
+ * All other registers are preserved. Pointers are guest-virtual addresses
+ * in the caller's current (kernel) address space.
+ * The same instruction executed in guest user mode (a pvos process) is a
+ * system call: pvmon delivers it to the kernel's syscall callback.
+ */
+#define PV_HCALL_PORT 0xE0
+
+#define PV_HC_console_io        0
+#define PV_HC_sched_op          1
+#define PV_HC_set_timer_op      2
+#define PV_HC_event_channel_op  3
+#define PV_HC_multicall         4
+#define PV_HC_set_callbacks     5
+#define PV_HC_set_trap_table    6
+#define PV_HC_version_op        7
+#define PV_HC_iret              8
+#define PV_HC_stack_switch      9
+#define PV_HC_mmuext_op        10
+#define PV_HC_vcpu_op          11
+#define PV_HC_null             12
+#define PV_HC_MAX              13
+
+/* Errors, returned negated (Linux errno values). */
+#define PV_EPERM     1
+#define PV_ENOENT    2
+#define PV_ESRCH     3
+#define PV_EAGAIN   11
+#define PV_ENOMEM   12
+#define PV_EFAULT   14
+#define PV_EBUSY    16
+#define PV_EEXIST   17
+#define PV_EINVAL   22
+#define PV_ENOSPC   28
+#define PV_ENOSYS   38
+
+#define PV_PAGE_SIZE 4096ULL
+#define PV_MAX_VCPUS 8
+
+/* ---- version_op(cmd, arg) ------------------------------------------- */
+#define PV_VERSION_abi       0  /* returns PV_ABI_VERSION */
+#define PV_VERSION_features  1  /* returns PV_FEAT_* bits */
+#define PV_VERSION_magic     2  /* arg OUT: char[16], PV_ABI_MAGIC */
+#define PV_FEAT_multicall    (1u << 0)
+#define PV_FEAT_evtchn       (1u << 1)
+#define PV_FEAT_timer        (1u << 2)
+#define PV_FEAT_vcpu_op      (1u << 3)
+#define PV_FEAT_fast_traps   (1u << 4)  /* exceptions delivered in-guest (not yet) */
+
+/* ---- console_io(cmd, count, buf) ------------------------------------ */
+#define PV_CONSOLE_write 0   /* IN buf[count]; returns bytes taken (<= 4096) */
+#define PV_CONSOLE_read  1   /* OUT buf[count]; returns bytes read, 0 if none */
+#define PV_CONSOLE_MAX   4096
+
+/* ---- sched_op(cmd, arg) --------------------------------------------- */
+#define PV_SCHED_yield    0  /* give up the CPU, stay runnable */
+#define PV_SCHED_block    1  /* unmask events and sleep until one is pending */
+#define PV_SCHED_shutdown 2  /* arg: struct pv_sched_shutdown* */
+#define PV_SCHED_poll     3  /* arg: struct pv_sched_poll* */
+
+#define PV_SHUTDOWN_poweroff 0
+#define PV_SHUTDOWN_crash    1
+
+struct pv_sched_shutdown {
+	uint32_t reason;     /* IN  PV_SHUTDOWN_* */
+	int32_t  exit_code;  /* IN  exit status reported by `pvmon run` (0..255) */
+};
+
+/* Sleep until one of ports[] is pending or the timeout passes; returns 0
+ * (an event) or 0 after a timeout too: the guest checks its ports. */
+struct pv_sched_poll {
+	uint64_t ports;      /* IN  guest pointer to uint32_t[nr_ports] */
+	uint32_t nr_ports;   /* IN  1..128 */
+	uint32_t pad;
+	uint64_t timeout;    /* IN  absolute system time (ns); 0 = none */
+};
+
+/* ---- set_timer_op(deadline) ------------------------------------------
+ * One-shot timer: VIRQ_TIMER fires when system time >= deadline (ns).
+ * deadline 0 cancels. A deadline in the past fires at once. */
+
+/* ---- event_channel_op(cmd, arg) ------------------------------------- */
+#define PV_NR_EVTCHN        1024
+#define PV_EVTCHN_alloc_unbound    0
+#define PV_EVTCHN_bind_interdomain 1
+#define PV_EVTCHN_bind_virq        2
+#define PV_EVTCHN_send             3
+#define PV_EVTCHN_close            4
+#define PV_EVTCHN_status           5
+#define PV_EVTCHN_unmask           6
+
+#define PV_DOMID_SELF 0x7FF0u
+
+#define PV_VIRQ_TIMER   0   /* per-vCPU one-shot timer */
+#define PV_VIRQ_CONSOLE 1   /* console input available */
+#define PV_NR_VIRQS     4
+
+struct pv_evtchn_alloc_unbound {
+	uint32_t dom;         /* IN  PV_DOMID_SELF */
+	uint32_t remote_dom;  /* IN  domain allowed to bind */
+	uint32_t port;        /* OUT */
+};
+struct pv_evtchn_bind_interdomain {
+	uint32_t remote_dom;  /* IN */
+	uint32_t remote_port; /* IN  an unbound port of remote_dom offered to us */
+	uint32_t local_port;  /* OUT */
+};
+struct pv_evtchn_bind_virq {
+	uint32_t virq;        /* IN  PV_VIRQ_* */
+	uint32_t vcpu;        /* IN */
+	uint32_t port;        /* OUT */
+};
+struct pv_evtchn_send   { uint32_t port; };  /* IN */
+struct pv_evtchn_close  { uint32_t port; };  /* IN */
+struct pv_evtchn_unmask { uint32_t port; };  /* IN */
+
+#define PV_EVTCHNSTAT_closed       0
+#define PV_EVTCHNSTAT_unbound      1
+#define PV_EVTCHNSTAT_interdomain  2
+#define PV_EVTCHNSTAT_virq         3
+struct pv_evtchn_status {
+	uint32_t port;        /* IN */
+	uint32_t status;      /* OUT PV_EVTCHNSTAT_* */
+	uint32_t vcpu;        /* OUT vCPU notified */
+	uint32_t remote_dom;  /* OUT unbound/interdomain: peer domain */
+	uint32_t remote_port; /* OUT interdomain: peer port */
+	uint32_t virq;        /* OUT virq: which */
+};
+
+/* ---- multicall(calls, nr_calls) --------------------------------------
+ * Runs calls[i] in order; each result lands in calls[i].result. Returns
+ * the number done: nr_calls when all ran, fewer when pvmon preempted the
+ * batch (the guest re-issues from calls + done). Nested multicalls and
+ * iret are refused with -EINVAL in result. */
+#define PV_MULTICALL_MAX 4096
+struct pv_multicall_entry {
+	uint64_t op;          /* IN  PV_HC_* */
+	uint64_t result;      /* OUT */
+	uint64_t args[5];     /* IN */
+};
+
+/* ---- set_callbacks(struct pv_callbacks*) ----------------------------- */
+struct pv_callbacks {
+	uint64_t event_entry;    /* IN  upcall entry, kernel text */
+	uint64_t syscall_entry;  /* IN  entry for system calls from user mode */
+	uint64_t failsafe_entry; /* IN  0 or entry when a frame can't be pushed */
+};
+
+/* ---- set_trap_table(struct pv_trap_info*, terminated by address 0) --- */
+#define PV_TRAP_MAX 32
+struct pv_trap_info {
+	uint8_t  vector;   /* IN  0..31 */
+	uint8_t  flags;    /* IN  bit0: deliverable from user mode (int3/into) */
+	uint16_t pad[3];
+	uint64_t address;  /* IN  handler, kernel text; 0 ends the table */
+};
+
+/*
+ * Callback frame. pvmon writes it on the guest kernel stack, points rsp and
+ * rdi at it and jumps to the callback. From user mode the stack is the one
+ * given to stack_switch and the address space switches to the kernel's.
+ * The guest resumes the interrupted context with iret(frame).
+ */
+#define PV_FRAME_USER   (1u << 0)  /* interrupted context was user mode */
+#define PV_VEC_EVENT    256        /* event upcall */
+#define PV_VEC_SYSCALL  257        /* system call from user mode */
+struct pv_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;   /* OUT/IN */
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;      /* OUT/IN */
+	uint64_t vector;      /* OUT PV_VEC_* or exception vector */
+	uint64_t error_code;  /* OUT exception error code */
+	uint64_t fault_addr;  /* OUT page faults: cr2 */
+	uint64_t rip;         /* OUT/IN */
+	uint64_t rflags;      /* OUT/IN (IOPL, IF and reserved bits are pvmon's) */
+	uint64_t rsp;         /* OUT/IN */
+	uint64_t flags;       /* OUT/IN PV_FRAME_* */
+	uint64_t saved_mask;  /* OUT/IN upcall mask at delivery; iret restores it */
+};
+
+/* ---- stack_switch(sp): kernel stack for callbacks from user mode ----- */
+
+/* ---- mmuext_op(cmd, arg) ---------------------------------------------
+ * Base pointers are guest-physical page-table addresses, page aligned and
+ * inside the domain. Typed, validated updates come with mmu_update. */
+#define PV_MMUEXT_new_baseptr       0  /* kernel page table (switches now) */
+#define PV_MMUEXT_new_user_baseptr  1  /* page table used in user mode */
+#define PV_MMUEXT_tlb_flush_local   2
+
+/* ---- vcpu_op(cmd, vcpuid, arg) --------------------------------------- */
+#define PV_VCPUOP_up 0   /* arg: struct pv_vcpu_context* */
+struct pv_vcpu_context {
+	uint64_t rip;    /* IN  entry, kernel text */
+	uint64_t rsp;    /* IN  stack */
+	uint64_t arg;    /* IN  passed in rdi */
+};
+
+/* ---- start-info page: at the guest-physical (= kernel virtual) address
+ * in rsi when the first vCPU starts at the ELF entry. ------------------- */
+struct pv_start_info {
+	char     magic[16];        /* OUT PV_ABI_MAGIC */
+	uint32_t abi_version;      /* OUT PV_ABI_VERSION */
+	uint32_t domid;            /* OUT */
+	uint64_t nr_pages;         /* OUT domain memory in 4 KiB frames */
+	uint64_t shared_info;      /* OUT address of struct pv_shared_info */
+	uint64_t pt_base;          /* OUT initial kernel page table (PML4) */
+	uint64_t nr_pt_frames;     /* OUT frames used by the initial tables */
+	uint64_t first_free;       /* OUT first free byte after kernel/tables */
+	uint32_t nr_vcpus;         /* OUT */
+	uint32_t flags;            /* OUT PV_SIF_* */
+	uint64_t console_evtchn;   /* OUT reserved */
+	char     name[32];         /* OUT domain name */
+	char     cmdline[1024];    /* OUT */
+};
+
+/* ---- shared-info page --------------------------------------------------
+ * Time: system time is ns since pvmon started. A guest reads it as
+ *   do { v = t->version; (v odd: retry) ... } while (v != t->version);
+ *   now = t->system_time + ((rdtsc() - t->tsc_timestamp) * t->tsc_mul >> 32)
+ * Wall clock = wc_sec/wc_nsec (wall time at system time 0) + now.
+ * Virtual time (time this vCPU has run) = virt_time + (now - virt_stamp)
+ * while running. */
+struct pv_vcpu_time {
+	uint32_t version;        /* OUT odd while pvmon updates */
+	uint32_t pad;
+	uint64_t tsc_timestamp;  /* OUT guest TSC at system_time */
+	uint64_t system_time;    /* OUT ns */
+	uint64_t tsc_mul;        /* OUT ns = (tsc delta * tsc_mul) >> 32 */
+	uint64_t virt_time;      /* OUT ns this vCPU ran before virt_stamp */
+	uint64_t virt_stamp;     /* OUT system time it was last scheduled */
+};
+
+struct pv_vcpu_info {
+	uint8_t  upcall_pending;  /* OUT set when an unmasked port becomes pending */
+	uint8_t  upcall_mask;     /* IN/OUT 1: no upcalls (pvmon sets it on delivery) */
+	uint8_t  pad[6];
+	uint64_t pending_sel;     /* OUT bit i: evtchn_pending[i] has work */
+	struct pv_vcpu_time time; /* OUT */
+	uint64_t pad2[8];
+};
+
+struct pv_shared_info {
+	struct pv_vcpu_info vcpu[PV_MAX_VCPUS];          /* 128 bytes each */
+	uint64_t evtchn_pending[PV_NR_EVTCHN / 64];      /* OUT set by pvmon; guest clears */
+	uint64_t evtchn_mask[PV_NR_EVTCHN / 64];         /* IN  guest's per-port mask */
+	uint32_t wc_version;     /* OUT */
+	uint32_t wc_nsec;        /* OUT */
+	uint64_t wc_sec;         /* OUT */
+	uint64_t domain_virt_time; /* OUT ns all vCPUs of the domain have run */
+};
+
+#endif

@@ -1,0 +1,29 @@
+/* pvmon's tracepoints. The LTTng-UST provider (tracing/) is loaded at run
+ * time; without it, or with no session listening, each call costs a load
+ * and a branch. Reasons and names are short static strings. */
+#ifndef PVMON_TRACE_H
+#define PVMON_TRACE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+void trace_init(void);              /* load provider if present; quiet if not */
+bool trace_provider_loaded(void);
+bool trace_hcall_enabled(void);     /* true when hcall entry/exit events are on */
+
+void trace_hcall_entry(uint32_t dom, uint32_t vcpu, uint32_t nr, const uint64_t args[5]);
+void trace_hcall_exit(uint32_t dom, uint32_t vcpu, uint32_t nr, int64_t result, uint64_t latency_ns);
+/* A rejected guest pointer or index: what (e.g. "pointer", "port"), value, errno. */
+void trace_hcall_reject(uint32_t dom, uint32_t vcpu, uint32_t nr, const char *what, uint64_t value, int err);
+void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
+                        int32_t next_vcpu, const char *reason, uint64_t slice_ns);
+void trace_sched_wake(uint32_t dom, uint32_t vcpu, const char *why);
+void trace_evtchn_send(uint32_t dom, uint32_t port, uint32_t remote_dom, uint32_t remote_port);
+void trace_vm_exit(uint32_t dom, uint32_t vcpu, uint32_t kvm_reason, uint64_t rip);
+void trace_domain_create(uint32_t dom, const char *name, uint64_t mem_mib, uint32_t vcpus);
+void trace_domain_destroy(uint32_t dom, int32_t exit_code, bool crashed);
+/* Ready for the memory issue. */
+void trace_tlb_flush(uint32_t dom, uint32_t vcpu, const char *kind, uint64_t addr);
+void trace_mmu_update(uint32_t dom, uint32_t vcpu, uint32_t size, uint32_t applied,
+                      uint32_t rejected, uint64_t latency_ns);
+void trace_page_flip(uint32_t dom, uint32_t remote_dom, uint64_t gfn, uint64_t remote_gfn);
+#endif
