@@ -55,6 +55,17 @@
 #define PV_ENOSYS   38
 
 #define PV_PAGE_SIZE 4096ULL
+
+/*
+ * The hypervisor area: pvmon-owned frames that must be mapped read-only at
+ * PV_HV_AREA_VA in every address space the guest loads (start_info gives
+ * their guest-physical address). It holds the TSS whose I/O bitmap lets
+ * CPL3 code reach PV_HCALL_PORT and nothing else; a hypercall or system
+ * call from an address space without the mapping faults. It sits at the
+ * top of the lower half, the guest's half on every x86-64 KVM back end.
+ */
+#define PV_HV_AREA_VA    0x7FFFFFC00000ULL
+#define PV_HV_AREA_PAGES 1
 #define PV_MAX_VCPUS 8
 
 /* ---- version_op(cmd, arg) ------------------------------------------- */
@@ -228,6 +239,8 @@ struct pv_start_info {
 	uint32_t nr_vcpus;         /* OUT */
 	uint32_t flags;            /* OUT PV_SIF_* */
 	uint64_t console_evtchn;   /* OUT reserved */
+	uint64_t hv_area;          /* OUT guest-physical address of the hypervisor area */
+	uint64_t hv_area_pages;    /* OUT its size in frames (PV_HV_AREA_PAGES) */
 	char     name[32];         /* OUT domain name */
 	char     cmdline[1024];    /* OUT */
 };

@@ -1,0 +1,431 @@
+/* Built-in programs: demos, workloads, benchmarks and the tests that must
+ * run inside a domain (hostile hypercalls, event channels, processes). */
+#include "kernel.h"
+#include "mm.h"
+#include "progs.h"
+#include "syscall.h"
+
+#define MS 1000000ULL
+
+struct pv_frame *do_trap(struct pv_frame *f);
+struct pv_frame *do_trap(struct pv_frame *f)
+{
+	panic("exception %lu at rip %lx (error %lx, address %lx)", (unsigned long)f->vector,
+	      (unsigned long)f->rip, (unsigned long)f->error_code, (unsigned long)f->fault_addr);
+}
+
+static int prog_hello(void)
+{
+	char magic[16];
+	long abi = HYPERVISOR_version_op(PV_VERSION_abi, 0);
+	long feat = HYPERVISOR_version_op(PV_VERSION_features, 0);
+	long mrc = HYPERVISOR_version_op(PV_VERSION_magic, magic);
+	printk("hello from pvos: domain %u '%s', %lu MiB, %u vCPU(s)\n", start_info->domid,
+	       start_info->name, (unsigned long)(start_info->nr_pages >> 8), start_info->nr_vcpus);
+	printk("hypervisor ABI %lx features %lx magic %s\n", abi, feat, mrc == 0 ? magic : "?");
+	return (int)cmdline_num("exit", 0);
+}
+
+static void spin_until(uint64_t end)
+{
+	while (system_time() < end)
+		for (volatile int i = 0; i < 10000; i++)
+			;
+}
+
+/* CPU-bound: count loop iterations for secs seconds of system time. */
+static int prog_spin(void)
+{
+	uint64_t ms = cmdline_num("ms", 2000);
+	uint64_t t0 = system_time(), v0 = virtual_time(), iters = 0;
+	uint64_t end = t0 + ms * MS;
+	while (system_time() < end) {
+		for (volatile int i = 0; i < 10000; i++)
+			;
+		iters++;
+	}
+	printk("spin: iterations=%lu sys_ms=%lu virt_ms=%lu\n", (unsigned long)iters,
+	       (unsigned long)((system_time() - t0) / MS), (unsigned long)((virtual_time() - v0) / MS));
+	return 0;
+}
+
+/* ---- CPU workloads with checked results -------------------------------- */
+static uint64_t work_sieve(void)
+{
+	enum { N = 2000000 };
+	uint8_t *c = page_alloc(N / 4096 + 1);
+	uint64_t count = 0;
+	for (uint64_t i = 2; i < N; i++) {
+		if (c[i])
+			continue;
+		count++;
+		for (uint64_t j = i * i; j < N; j += i)
+			c[j] = 1;
+	}
+	return count;
+}
+
+static uint64_t fib(int n) { return n < 2 ? (uint64_t)n : fib(n - 1) + fib(n - 2); }
+static uint64_t work_fib(void) { return fib(27); }
+
+static uint64_t work_crc(void)
+{
+	uint32_t crc = 0xffffffff;
+	for (uint32_t i = 0; i < 4000000; i++) {
+		crc ^= (uint8_t)(i * 31);
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+static uint64_t work_sort(void)
+{
+	enum { N = 200000 };
+	uint32_t *a = page_alloc(N * 4 / 4096 + 1), *tmp = page_alloc(N * 4 / 4096 + 1);
+	uint64_t x = 42, sum = 0;
+	for (int i = 0; i < N; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		a[i] = (uint32_t)(x >> 33);
+	}
+	for (int w = 1; w < N; w *= 2)           /* bottom-up merge sort */
+		for (int lo = 0; lo < N; lo += 2 * w) {
+			int mid = lo + w < N ? lo + w : N, hi = lo + 2 * w < N ? lo + 2 * w : N;
+			int i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = a[i] <= a[j] ? a[i++] : a[j++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+			memcpy(a + lo, tmp + lo, (size_t)(hi - lo) * 4);
+		}
+	for (int i = 1; i < N; i++)
+		if (a[i - 1] > a[i])
+			return 0;
+	for (int i = 0; i < N; i += 1000)
+		sum += a[i];
+	return sum;
+}
+
+static int prog_cpu(void)
+{
+	static const struct { const char *name; uint64_t (*fn)(void); uint64_t expect; } w[] = {
+		{ "sieve", work_sieve, 148933 },
+		{ "fib", work_fib, 196418 },
+		{ "crc", work_crc, 0 },
+		{ "sort", work_sort, 0 },
+	};
+	int bad = 0;
+	for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		uint64_t t0 = system_time();
+		uint64_t r = w[i].fn();
+		uint64_t dt = system_time() - t0;
+		int ok = w[i].expect ? r == w[i].expect : r != 0;
+		bad += !ok;
+		printk("cpu: %s result=%lu time_us=%lu %s\n", w[i].name, (unsigned long)r,
+		       (unsigned long)(dt / 1000), ok ? "ok" : "WRONG");
+	}
+	return bad ? 1 : 0;
+}
+
+/* ---- hypercall costs ----------------------------------------------------- */
+static int prog_hcall(void)
+{
+	uint64_t n = cmdline_num("n", 2000);
+	timer_stop();
+	uint64_t t0 = system_time();
+	for (uint64_t i = 0; i < n; i++)
+		HYPERVISOR_null();
+	uint64_t dt = system_time() - t0;
+	printk("hcall: null n=%lu ns=%lu\n", (unsigned long)n, (unsigned long)(dt / n));
+	static struct pv_multicall_entry mc[256];
+	static const int batches[] = { 1, 16, 256 };
+	for (unsigned b = 0; b < 3; b++) {
+		int bs = batches[b];
+		for (int i = 0; i < bs; i++)
+			mc[i] = (struct pv_multicall_entry){ .op = PV_HC_null };
+		uint64_t rounds = n / (uint64_t)bs < 20 ? 20 : n / (uint64_t)bs, calls = 0;
+		t0 = system_time();
+		for (uint64_t r = 0; r < rounds; r++) {
+			long done = 0;
+			while (done < bs)               /* restart a preempted batch */
+				done += HYPERVISOR_multicall(mc + done, (uint64_t)(bs - done));
+			calls += (uint64_t)bs;
+		}
+		dt = system_time() - t0;
+		printk("hcall: multicall batch=%d calls=%lu ns_per_call=%lu\n", bs, (unsigned long)calls,
+		       (unsigned long)(dt / calls));
+	}
+	return 0;
+}
+
+/* ---- kernel threads and preemption --------------------------------------- */
+struct spinner { uint64_t start, end, count; int done; };
+static struct spinner spinners[3];
+static struct waitq done_q;
+
+static void spinner_fn(void *arg)
+{
+	struct spinner *s = arg;
+	s->start = system_time();
+	uint64_t end = s->start + 300 * MS;
+	while (system_time() < end)
+		s->count++;                /* never yields: only the tick preempts */
+	s->end = system_time();
+	s->done = 1;
+	wake_all(&done_q);
+}
+
+static int prog_threads(void)
+{
+	uint64_t cs0 = context_switches;
+	for (int i = 0; i < 3; i++)
+		thread_create("spinner", spinner_fn, &spinners[i]);
+	for (;;) {
+		int m = irq_save();
+		int done = spinners[0].done + spinners[1].done + spinners[2].done;
+		if (done == 3) {
+			irq_restore(m);
+			break;
+		}
+		irq_restore(m);
+		wait_on(&done_q);
+	}
+	int overlap = 1;
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (i != j && spinners[i].start >= spinners[j].end)
+				overlap = 0;
+	uint64_t cs = context_switches - cs0;
+	printk("threads: context_switches=%lu overlap=%d ticks=%lu\n", (unsigned long)cs, overlap, (unsigned long)ticks);
+	return overlap && cs > 6 ? 0 : 1;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+static int prog_procs(void)
+{
+	int a = proc_spawn("counter", 11), b = proc_spawn("counter", 22);
+	if (a < 0 || b < 0) {
+		printk("procs: spawn failed %d %d\n", a, b);
+		return 1;
+	}
+	int ca = -1, cb = -1;
+	proc_wait(a, &ca);
+	proc_wait(b, &cb);
+	printk("procs: pid %d exit %d, pid %d exit %d\n", a, ca, b, cb);
+	return ca == 11 && cb == 22 ? 0 : 1;
+}
+
+static int prog_uspin(void)
+{
+	int a = proc_spawn("spin", (uint64_t)cmdline_num("ms", 500));
+	int code = -1;
+	proc_wait(a, &code);
+	return 0;
+}
+
+/* ---- time ------------------------------------------------------------------------ */
+static int prog_time(void)
+{
+	uint64_t s0 = system_time(), v0 = virtual_time(), w0 = wall_time();
+	sleep_ns(200 * MS);
+	spin_until(system_time() + 100 * MS);
+	uint64_t ds = system_time() - s0, dv = virtual_time() - v0, dw = wall_time() - w0;
+	printk("time: system_ms=%lu virtual_ms=%lu wall_ms=%lu wall_s=%lu\n", (unsigned long)(ds / MS),
+	       (unsigned long)(dv / MS), (unsigned long)(dw / MS), (unsigned long)(wall_time() / 1000000000ULL));
+	int ok = ds >= 300 * MS && dv >= 90 * MS && dv < ds - 150 * MS &&
+	         dw + 20 * MS >= ds && dw <= ds + 20 * MS && wall_time() / 1000000000ULL > 1600000000ULL;
+	printk("time: %s\n", ok ? "ok" : "WRONG");
+	return ok ? 0 : 1;
+}
+
+/* ---- event channels ------------------------------------------------------------ */
+static volatile uint64_t ev_count;
+static struct waitq ev_q;
+static void count_event(uint32_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	ev_count++;
+	wake_all(&ev_q);
+}
+
+static void wait_events(uint64_t target)
+{
+	for (;;) {
+		int m = irq_save();
+		if (ev_count >= target) {
+			irq_restore(m);
+			return;
+		}
+		irq_restore(m);
+		wait_on(&ev_q);
+	}
+}
+
+static long evtchn(uint64_t cmd, void *arg) { return HYPERVISOR_event_channel_op(cmd, arg); }
+
+static int prog_evtchn(void)
+{
+	int bad = 0;
+	struct pv_evtchn_alloc_unbound au = { PV_DOMID_SELF, PV_DOMID_SELF, 0 };
+	bad += evtchn(PV_EVTCHN_alloc_unbound, &au) != 0;
+	struct pv_evtchn_bind_interdomain bi = { PV_DOMID_SELF, au.port, 0 };
+	bad += evtchn(PV_EVTCHN_bind_interdomain, &bi) != 0;
+	bind_port(bi.local_port, count_event, 0);
+	struct pv_evtchn_send s = { au.port };
+	for (int i = 0; i < 10; i++)
+		bad += evtchn(PV_EVTCHN_send, &s) != 0;
+	wait_events(1);
+	struct pv_evtchn_status st = { .port = au.port };
+	bad += evtchn(PV_EVTCHN_status, &st) != 0 || st.status != PV_EVTCHNSTAT_interdomain ||
+	       st.remote_port != bi.local_port;
+	struct pv_evtchn_close c = { bi.local_port };
+	bad += evtchn(PV_EVTCHN_close, &c) != 0;
+	st.port = au.port;
+	bad += evtchn(PV_EVTCHN_status, &st) != 0 || st.status != PV_EVTCHNSTAT_unbound;
+	c.port = au.port;
+	bad += evtchn(PV_EVTCHN_close, &c) != 0;
+	bad += evtchn(PV_EVTCHN_status, &st) != 0 || st.status != PV_EVTCHNSTAT_closed;
+	struct pv_evtchn_bind_virq bv = { PV_VIRQ_TIMER, 0, 0 };
+	bad += evtchn(PV_EVTCHN_bind_virq, &bv) != -PV_EEXIST;
+	/* Timer: a one-shot in 20 ms wakes a blocked vCPU. */
+	uint64_t t0 = system_time();
+	timer_stop();
+	HYPERVISOR_set_timer_op(t0 + 20 * MS);
+	uint64_t before = ticks;
+	while (ticks == before)
+		HYPERVISOR_sched_op(PV_SCHED_block, 0);
+	uint64_t waited = system_time() - t0;
+	bad += waited < 19 * MS;
+	bad += HYPERVISOR_sched_op(PV_SCHED_yield, 0) != 0;
+	/* Poll with a timeout and no event returns after the timeout. */
+	uint32_t ports[1] = { 1 };
+	struct pv_sched_poll p = { (uint64_t)ports, 1, 0, system_time() + 30 * MS };
+	t0 = system_time();
+	bad += HYPERVISOR_sched_op(PV_SCHED_poll, &p) != 0;
+	bad += system_time() - t0 < 25 * MS;
+	printk("evtchn: events=%lu timer_wait_us=%lu %s\n", (unsigned long)ev_count,
+	       (unsigned long)(waited / 1000), bad ? "WRONG" : "ok");
+	return bad ? 1 : 0;
+}
+
+/* Two domains bounce an event n times; ping measures the round trip. */
+static uint32_t pong_port;
+static void pong_handler(uint32_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	struct pv_evtchn_send s = { pong_port };
+	evtchn(PV_EVTCHN_send, &s);
+	ev_count++;
+	wake_all(&ev_q);
+}
+
+static int prog_pingpong(void)
+{
+	char role[8];
+	cmdline_get("role", "ping", role, sizeof(role));
+	uint32_t peer = (uint32_t)cmdline_num("peer", 0);
+	uint64_t n = cmdline_num("n", 200);
+	timer_stop();
+	if (!strcmp(role, "ping")) {
+		struct pv_evtchn_alloc_unbound au = { PV_DOMID_SELF, peer, 0 };
+		if (evtchn(PV_EVTCHN_alloc_unbound, &au))
+			return printk("ping: alloc_unbound failed\n"), 1;
+		printk("ping: offering port %u to domain %u\n", au.port, peer);
+		bind_port(au.port, count_event, 0);
+		wait_events(1);                      /* pong says it is bound */
+		struct pv_evtchn_send s = { au.port };
+		uint64_t t0 = system_time();
+		for (uint64_t i = 0; i < n; i++) {
+			evtchn(PV_EVTCHN_send, &s);
+			wait_events(i + 2);
+		}
+		uint64_t dt = system_time() - t0;
+		printk("ping: %lu round trips, %lu ns each\n", (unsigned long)n, (unsigned long)(dt / n));
+		return 0;
+	}
+	struct pv_evtchn_bind_interdomain bi = { peer, (uint32_t)cmdline_num("port", 2), 0 };
+	uint64_t deadline = system_time() + 5000 * MS;
+	while (evtchn(PV_EVTCHN_bind_interdomain, &bi)) {
+		if (system_time() > deadline)
+			return printk("pong: cannot bind to domain %u\n", peer), 1;
+		HYPERVISOR_sched_op(PV_SCHED_yield, 0);
+	}
+	pong_port = bi.local_port;
+	bind_port(bi.local_port, pong_handler, 0);
+	struct pv_evtchn_send s = { pong_port };
+	evtchn(PV_EVTCHN_send, &s);
+	wait_events(n);
+	printk("pong: answered %lu events\n", (unsigned long)ev_count);
+	return 0;
+}
+
+/* ---- secondary vCPU -------------------------------------------------------------- */
+static volatile uint64_t vcpu1_count;
+static void vcpu1_main(uint64_t arg)
+{
+	shared->vcpu[1].upcall_mask = 1;
+	for (uint64_t i = 0; i < arg; i++)
+		vcpu1_count++;
+	for (;;)
+		HYPERVISOR_sched_op(PV_SCHED_yield, 0);
+}
+
+static int prog_vcpus(void)
+{
+	if (start_info->nr_vcpus < 2)
+		return printk("vcpus: needs vcpus >= 2\n"), 1;
+	uint8_t *stack = page_alloc(4);
+	struct pv_vcpu_context c = { (uint64_t)vcpu1_main, (uint64_t)stack + 4 * 4096 - 8, 1000000 };
+	long rc = HYPERVISOR_vcpu_op(PV_VCPUOP_up, 1, &c);
+	long again = HYPERVISOR_vcpu_op(PV_VCPUOP_up, 1, &c);
+	uint64_t deadline = system_time() + 5000 * MS;
+	while (vcpu1_count < 1000000 && system_time() < deadline)
+		sleep_ns(5 * MS);
+	printk("vcpus: up=%ld again=%ld count=%lu\n", rc, again, (unsigned long)vcpu1_count);
+	return rc == 0 && again == -PV_EBUSY && vcpu1_count == 1000000 ? 0 : 1;
+}
+
+static int prog_crash(void)
+{
+	char kind[8];
+	cmdline_get("kind", "kernel", kind, sizeof(kind));
+	if (!strcmp(kind, "user")) {
+		int pid = proc_spawn("fault", 0), code;
+		proc_wait(pid, &code);
+		return 0;
+	}
+	printk("crash: writing outside the domain's memory\n");
+	*(volatile uint64_t *)(start_info->nr_pages * 4096 + (64ULL << 20)) = 1;
+	return 0;
+}
+
+int prog_hostile(void);
+
+const struct program programs[] = {
+	{ "hello", prog_hello, "print a greeting and the ABI version (exit=N)" },
+	{ "spin", prog_spin, "CPU-bound loop for ms=N milliseconds" },
+	{ "cpu", prog_cpu, "integer workloads with checked results" },
+	{ "hcall", prog_hcall, "null hypercall and multicall costs (n=N)" },
+	{ "threads", prog_threads, "preemptive kernel threads" },
+	{ "procs", prog_procs, "two processes in separate address spaces" },
+	{ "uspin", prog_uspin, "CPU-bound user process (ms=N)" },
+	{ "time", prog_time, "system, virtual and wall-clock time" },
+	{ "evtchn", prog_evtchn, "event channel, timer and poll self-test" },
+	{ "pingpong", prog_pingpong, "inter-domain events (role=ping|pong peer=ID n=N)" },
+	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
+	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
+	{ "crash", prog_crash, "fault on purpose (kind=kernel|user)" },
+	{ 0, 0, 0 },
+};
+
+const struct program *find_program(const char *name)
+{
+	for (const struct program *p = programs; p->name; p++)
+		if (!strcmp(p->name, name))
+			return p;
+	return 0;
+}

@@ -1,0 +1,25 @@
+# pvos, the guest kernel: freestanding, no SSE (pvos does not save FPU
+# state between its threads), no red zone (callback frames are pushed on
+# the interrupted stack), linked at 1 MiB.
+GUEST_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin \
+                -nostdlib -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -mcmodel=small \
+                -Ihypervisor/include -Iguest
+GUEST_SRCS := $(wildcard guest/*.c guest/user/*.c)
+GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/gobj/%.o) $(BUILD)/gobj/guest/start.o
+
+$(BUILD)/gobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gobj/guest/start.o: guest/start.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/pvos.elf: $(GUEST_OBJS) guest/pvos.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-T,guest/pvos.ld -Wl,--build-id=none \
+	  -Wl,-z,noexecstack -o $@ $(GUEST_OBJS) -lgcc
+	@if readelf -S $@ | grep -q '\.user'; then :; else echo "pvos: no .user section"; exit 1; fi
+
+PROGRAMS += $(BUILD)/guest/pvos.elf

@@ -1,0 +1,14 @@
+# pvmon: the hypervisor. Every object except main.o also goes into
+# libpvmon.a, which the unit tests link against.
+PVMON_SRCS := $(filter-out hypervisor/src/main.c,$(wildcard hypervisor/src/*.c))
+PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libpvmon.a: $(PVMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN)/pvmon: $(BUILD)/hypervisor/src/main.o $(BUILD)/libpvmon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+PROGRAMS += $(BIN)/pvmon $(BUILD)/libpvmon.a

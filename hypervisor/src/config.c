@@ -1,0 +1,195 @@
+/* Domain configuration parser. Strict: unknown keys, repeated keys, values
+ * out of range and trailing junk are errors with the file and line. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "config.h"
+
+enum kind { K_STR, K_INT };
+struct key {
+	const char *name;
+	enum kind kind;
+	long long min, max;       /* K_INT bounds; K_STR max length */
+	size_t off;
+	int size;                 /* bytes of the target field */
+};
+
+#define F(field) offsetof(struct dom_config, field), (int)sizeof(((struct dom_config *)0)->field)
+static const struct key keys[] = {
+	{ "name",    K_STR, 1, CFG_NAME_MAX - 1,     F(name) },
+	{ "memory",  K_INT, CFG_MEM_MIN_MIB, CFG_MEM_MAX_MIB, F(memory_mib) },
+	{ "vcpus",   K_INT, 1, 8,                    F(vcpus) },
+	{ "kernel",  K_STR, 1, 4095,                 F(kernel) },
+	{ "cmdline", K_STR, 0, CFG_CMDLINE_MAX - 1,  F(cmdline) },
+	{ "weight",  K_INT, 1, 10000,                F(weight) },
+	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
+	{ "warpl",   K_INT, 0, 10000000000LL,        F(warpl_ns) },
+	{ "warpu",   K_INT, 0, 10000000000LL,        F(warpu_ns) },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int fail(char *err, size_t n, const char *path, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int k = snprintf(err, n, "%s:%d: ", path, line);
+	va_start(ap, fmt);
+	if (k >= 0 && (size_t)k < n)
+		vsnprintf(err + k, n - k, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool valid_name(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static void store_int(struct dom_config *c, const struct key *k, long long v)
+{
+	char *p = (char *)c + k->off;
+	if (k->size == 4)
+		*(uint32_t *)p = (uint32_t)v;
+	else
+		*(uint64_t *)p = (uint64_t)v;
+}
+
+/* Parse the value at s into c; returns NULL or an error message. */
+static const char *parse_value(const struct key *k, const char *s, struct dom_config *c, char *buf, size_t bn)
+{
+	if (k->kind == K_INT) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 0);
+		if (end == s || errno)
+			return snprintf(buf, bn, "%s: expected an integer, got '%s'", k->name, s), buf;
+		while (isspace((unsigned char)*end))
+			end++;
+		if (*end)
+			return snprintf(buf, bn, "%s: junk after integer: '%s'", k->name, end), buf;
+		if (v < k->min || v > k->max)
+			return snprintf(buf, bn, "%s = %lld is out of range %lld..%lld", k->name, v, k->min, k->max), buf;
+		store_int(c, k, v);
+		return NULL;
+	}
+	char q = *s;
+	if (q != '"' && q != '\'')
+		return snprintf(buf, bn, "%s: expected a quoted string", k->name), buf;
+	const char *close = strchr(s + 1, q);
+	if (!close)
+		return snprintf(buf, bn, "%s: unterminated string", k->name), buf;
+	for (const char *t = close + 1; *t; t++)
+		if (!isspace((unsigned char)*t))
+			return snprintf(buf, bn, "%s: junk after string: '%s'", k->name, t), buf;
+	size_t len = (size_t)(close - s - 1);
+	if ((long long)len < k->min || (long long)len > k->max)
+		return snprintf(buf, bn, "%s: length %zu is out of range %lld..%lld", k->name, len, k->min, k->max), buf;
+	char *dst = (char *)c + k->off;
+	memcpy(dst, s + 1, len);
+	dst[len] = 0;
+	if (k->off == offsetof(struct dom_config, name) && !valid_name(dst))
+		return snprintf(buf, bn, "name '%s': use letters, digits, '_', '.', '-'", dst), buf;
+	return NULL;
+}
+
+int config_parse(const char *text, const char *path, struct dom_config *c, char *err, size_t errlen)
+{
+	bool seen[NKEYS] = { false };
+	char line[8192], msg[512];
+	int lineno = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->memory_mib = 64;
+	c->vcpus = 1;
+	c->weight = CFG_WEIGHT_DEFAULT;
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		lineno++;
+		if (n >= sizeof(line))
+			return fail(err, errlen, path, lineno, "line too long");
+		memcpy(line, text, n);
+		line[n] = 0;
+		text += n + (text[n] == '\n');
+
+		char *s = line;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq)
+			return fail(err, errlen, path, lineno, "expected 'key = value'");
+		char *kend = eq;
+		while (kend > s && isspace((unsigned char)kend[-1]))
+			kend--;
+		*kend = 0;
+		char *v = eq + 1;
+		while (isspace((unsigned char)*v))
+			v++;
+		/* A comment may follow a value that is not a string. */
+		if (*v != '"' && *v != '\'') {
+			char *hash = strchr(v, '#');
+			if (hash)
+				*hash = 0;
+		}
+		size_t i;
+		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
+			;
+		if (i == NKEYS)
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, cmdline, weight, warp, warpl, warpu)", s);
+		if (seen[i])
+			return fail(err, errlen, path, lineno, "key '%s' given twice", s);
+		seen[i] = true;
+		const char *e = parse_value(&keys[i], v, c, msg, sizeof(msg));
+		if (e)
+			return fail(err, errlen, path, lineno, "%s", e);
+	}
+	if (!seen[0])
+		return fail(err, errlen, path, lineno, "missing 'name'");
+	if (!seen[3])
+		return fail(err, errlen, path, lineno, "missing 'kernel'");
+	return 0;
+}
+
+int config_load(const char *path, struct dom_config *c, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	char *text = malloc(1 << 20);
+	if (!text) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	bool big = !feof(f);
+	fclose(f);
+	text[n] = 0;
+	if (big || memchr(text, 0, n)) {
+		free(text);
+		snprintf(err, errlen, "%s: not a text config file (or larger than 1 MiB)", path);
+		return -EINVAL;
+	}
+	int rc = config_parse(text, path, c, err, errlen);
+	free(text);
+	if (rc)
+		return rc;
+	struct stat st;
+	errno = 0;
+	if (stat(c->kernel, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: kernel '%s': %s", path, c->kernel,
+		         errno ? strerror(errno) : "not a regular file");
+		return -ENOENT;
+	}
+	return 0;
+}

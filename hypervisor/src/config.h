@@ -1,0 +1,27 @@
+/* Domain configuration files: xl.cfg-like `key = value` lines. */
+#ifndef PVMON_CONFIG_H
+#define PVMON_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_NAME_MAX 32
+#define CFG_CMDLINE_MAX 1024
+#define CFG_MEM_MIN_MIB 4
+#define CFG_MEM_MAX_MIB (64 * 1024)
+#define CFG_WEIGHT_DEFAULT 100
+
+struct dom_config {
+	char name[CFG_NAME_MAX];
+	uint64_t memory_mib;
+	uint32_t vcpus;
+	char kernel[4096];
+	char cmdline[CFG_CMDLINE_MAX];
+	uint32_t weight;          /* BVT weight, 1..10000 */
+	uint64_t warp_ns, warpl_ns, warpu_ns;  /* BVT warp, 0 = off */
+};
+
+/* Parse text; on error fill err with "path:line: reason" and return -EINVAL. */
+int config_parse(const char *text, const char *path, struct dom_config *c, char *err, size_t errlen);
+/* Read and parse a file, and check that the kernel file exists. */
+int config_load(const char *path, struct dom_config *c, char *err, size_t errlen);
+#endif

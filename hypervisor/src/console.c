@@ -1,0 +1,83 @@
+/* Console output and history for each domain. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "console.h"
+
+static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER; /* guards all consoles and stdout */
+
+struct console {
+	char name[40];
+	FILE *out;
+	char line[512];
+	size_t line_len;
+	char ring[CONSOLE_HISTORY];
+	uint64_t total;           /* bytes ever written */
+};
+
+struct console *console_new(const char *name, FILE *out)
+{
+	struct console *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->out = out;
+	return c;
+}
+
+void console_free(struct console *c)
+{
+	free(c);
+}
+
+static void emit_line(struct console *c)
+{
+	if (c->out) {
+		fprintf(c->out, "[%s] %.*s\n", c->name, (int)c->line_len, c->line);
+		fflush(c->out);
+	}
+	c->line_len = 0;
+}
+
+void console_write(struct console *c, const char *buf, size_t len)
+{
+	pthread_mutex_lock(&console_lock);
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+		c->ring[c->total++ % CONSOLE_HISTORY] = ch;
+		if (ch == '\n') {
+			emit_line(c);
+			continue;
+		}
+		if (ch == '\r')
+			continue;
+		/* Keep the host terminal safe from a hostile guest's escape codes. */
+		if ((unsigned char)ch < 0x20 && ch != '\t')
+			ch = '?';
+		c->line[c->line_len++] = ch;
+		if (c->line_len == sizeof(c->line))
+			emit_line(c);
+	}
+	pthread_mutex_unlock(&console_lock);
+}
+
+void console_flush(struct console *c)
+{
+	pthread_mutex_lock(&console_lock);
+	if (c->line_len)
+		emit_line(c);
+	pthread_mutex_unlock(&console_lock);
+}
+
+size_t console_read(struct console *c, uint64_t *off, char *buf, size_t len)
+{
+	pthread_mutex_lock(&console_lock);
+	uint64_t first = c->total > CONSOLE_HISTORY ? c->total - CONSOLE_HISTORY : 0;
+	if (*off < first)
+		*off = first;
+	size_t n = 0;
+	while (n < len && *off < c->total)
+		buf[n++] = c->ring[(*off)++ % CONSOLE_HISTORY];
+	pthread_mutex_unlock(&console_lock);
+	return n;
+}

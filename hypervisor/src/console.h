@@ -1,0 +1,18 @@
+/* Domain consoles: output goes to pvmon's stdout, each line prefixed with
+ * the domain name, and into a history ring that `pvctl console` reads. */
+#ifndef PVMON_CONSOLE_H
+#define PVMON_CONSOLE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONSOLE_HISTORY (64 * 1024)
+
+struct console;
+struct console *console_new(const char *name, FILE *out);   /* out NULL: history only */
+void console_free(struct console *c);
+void console_write(struct console *c, const char *buf, size_t len);
+void console_flush(struct console *c);      /* emit a partial last line */
+/* Copy history bytes from *off on (clamped to what the ring still holds). */
+size_t console_read(struct console *c, uint64_t *off, char *buf, size_t len);
+#endif

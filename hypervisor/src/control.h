@@ -1,0 +1,57 @@
+/* The Domain 0 control socket: a server thread inside pvmon that answers
+ * pvctl/pvtop requests (one text line each, see docs/control-protocol.md)
+ * by calling the operations table the core hands to control_start(). */
+#ifndef PVMON_CONTROL_H
+#define PVMON_CONTROL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_PROTOCOL_VERSION 1
+#define CTL_MAX_LINE 4096        /* a request line, newline included */
+#define CTL_MAX_CLIENTS 64       /* connections served at once */
+#define CTL_CONSOLE_POLL_MS 50   /* `console` follow: poll interval */
+#define CTL_DEFAULT_SOCKET "/run/pvlab/pvmon.sock"
+
+struct ctl_domain_info {
+	uint32_t domid;
+	char name[32];
+	char state[16];          /* "running", "blocked", "paused", "shutdown", "crashed" */
+	uint32_t vcpus;
+	uint64_t mem_mib;
+	uint32_t weight;
+	int32_t exit_code;
+	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits;
+};
+
+struct ctl_bvt { int64_t weight, warp_ns, warpl_ns, warpu_ns; };   /* -1: leave unchanged */
+
+/* Called from the control threads, several at once: every op must be
+ * thread-safe. Errors are negative errno. */
+struct control_ops {
+	/* domid >= 0, or -errno with err filled (one line, what went wrong). */
+	int (*create)(void *ctx, const char *cfg_path, char *err, size_t errlen);
+	int (*list)(void *ctx, struct ctl_domain_info *out, int max);           /* count */
+	int (*destroy)(void *ctx, uint32_t domid);
+	int (*pause)(void *ctx, uint32_t domid);
+	int (*unpause)(void *ctx, uint32_t domid);
+	/* Console history of a domain from byte *offset on; advances *offset;
+	 * returns bytes (0 none yet), -ESRCH if the domain is gone. */
+	long (*console_read)(void *ctx, uint32_t domid, uint64_t *offset, char *buf, size_t len);
+	int (*sched_bvt)(void *ctx, uint32_t domid, const struct ctl_bvt *p);
+	int (*sched_rr)(void *ctx, int64_t slice_ns);
+	const char *(*sched_name)(void *ctx);     /* "bvt" or "rr" */
+	/* Optional (NULL: found through list): one domain's info, 0 or -ESRCH. */
+	int (*info)(void *ctx, uint32_t domid, struct ctl_domain_info *out);
+};
+
+/* Serve sock_path (its directory is created if missing; a stale socket
+ * left by a dead pvmon is replaced, a live one is not). 0 or -errno:
+ * -EADDRINUSE another server answers there, -EEXIST the path is not a
+ * socket, -ENAMETOOLONG, -EBUSY already started. Spawns the thread. */
+int control_start(const char *sock_path, const struct control_ops *ops, void *ctx);
+/* Close the socket, end every client connection, unlink the path, join
+ * the threads. Safe to call when not started. */
+void control_stop(void);
+/* $PVLAB_SOCKET if set and not empty, else CTL_DEFAULT_SOCKET. */
+const char *control_default_socket(void);
+#endif

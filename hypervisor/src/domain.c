@@ -1,0 +1,406 @@
+/* Domain construction and lifetime. A domain's guest-physical memory starts
+ * with the start-info and shared-info pages, then the kernel image at its
+ * ELF addresses, then the initial page tables (identity map of all memory,
+ * 2 MiB pages, user-accessible: the guest kernel runs at CPL3), then a boot
+ * stack. The domain lives until its last vCPU thread stops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "console.h"
+#include "domain.h"
+#include "elf.h"
+#include "evtchn.h"
+#include "sched.h"
+#include "pvtime.h"
+#include "trace.h"
+
+static atomic_int live_domains;
+
+struct domain *domain_get(uint32_t id)
+{
+	if (id >= MAX_DOMAINS)
+		return NULL;
+	pthread_mutex_lock(&host.domains_lock);
+	struct domain *d = host.domains[id];
+	if (d)
+		atomic_fetch_add(&d->refs, 1);
+	pthread_mutex_unlock(&host.domains_lock);
+	return d;
+}
+
+static void domain_free(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = &d->vcpus[i];
+		if (v->run)
+			munmap(v->run, (size_t)host.run_size);
+		if (v->fd > 0)
+			close(v->fd);
+		pthread_cond_destroy(&v->cond);
+	}
+	if (d->vm_fd > 0)
+		close(d->vm_fd);
+	if (d->mem)
+		munmap(d->mem, d->mem_size);
+	if (d->console)
+		console_free(d->console);
+	free(d);
+}
+
+void domain_put(struct domain *d)
+{
+	if (d && atomic_fetch_sub(&d->refs, 1) == 1)
+		domain_free(d);
+}
+
+int domain_count(void)
+{
+	return atomic_load(&live_domains);
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "kernel '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	if (st.st_size <= 0 || st.st_size > (64 << 20)) {
+		close(fd);
+		snprintf(err, errlen, "kernel '%s': size %lld is not 1 byte..64 MiB", path, (long long)st.st_size);
+		return -EINVAL;
+	}
+	*buf = malloc((size_t)st.st_size);
+	ssize_t n = *buf ? read(fd, *buf, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		free(*buf);
+		snprintf(err, errlen, "kernel '%s': short read", path);
+		return -EIO;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The TSS in the hypervisor area: its I/O bitmap opens PV_HCALL_PORT only,
+ * so CPL3 code can make hypercalls whatever IOPL the back end reports. */
+static void build_hv_area(struct domain *d)
+{
+	uint8_t *tss = d->mem + GPA_HV_AREA;
+	uint16_t iomap = TSS_IOMAP;
+	memcpy(tss + 102, &iomap, sizeof(iomap));
+	memset(tss + TSS_IOMAP, 0xff, TSS_LIMIT - TSS_IOMAP + 1);
+	tss[TSS_IOMAP + PV_HCALL_PORT / 8] &= (uint8_t)~(1u << (PV_HCALL_PORT % 8));
+}
+
+/* Identity-map all memory with 2 MiB pages and the hypervisor area with a
+ * read-only 4 KiB page; returns the PML4 address. */
+static uint64_t build_tables(struct domain *d, uint64_t at, uint64_t *nr_frames)
+{
+	uint64_t *pml4 = (uint64_t *)(d->mem + at);
+	uint64_t *pdpt = (uint64_t *)(d->mem + at + 4096);
+	uint64_t gib = (d->mem_size + (1ULL << 30) - 1) >> 30;
+	pml4[0] = (at + 4096) | 7;
+	for (uint64_t g = 0; g < gib; g++) {
+		uint64_t pd_at = at + 8192 + g * 4096;
+		uint64_t *pd = (uint64_t *)(d->mem + pd_at);
+		pdpt[g] = pd_at | 7;
+		for (uint64_t i = 0; i < 512; i++) {
+			uint64_t pa = (g << 30) + (i << 21);
+			if (pa < d->mem_size)
+				pd[i] = pa | 0x87;   /* P RW US PS */
+		}
+	}
+	uint64_t hv = at + 8192 + gib * 4096;          /* PDPT, PD, PT for the area */
+	uint64_t *hpdpt = (uint64_t *)(d->mem + hv), *hpd = (uint64_t *)(d->mem + hv + 4096),
+	         *hpt = (uint64_t *)(d->mem + hv + 8192);
+	pml4[(PV_HV_AREA_VA >> 39) & 511] = hv | 7;
+	hpdpt[(PV_HV_AREA_VA >> 30) & 511] = (hv + 4096) | 7;
+	hpd[(PV_HV_AREA_VA >> 21) & 511] = (hv + 8192) | 7;
+	for (uint64_t i = 0; i < PV_HV_AREA_PAGES; i++)
+		hpt[((PV_HV_AREA_VA >> 12) & 511) + i] = (GPA_HV_AREA + i * 4096) | 5;   /* P US, read-only */
+	*nr_frames = 5 + gib;
+	return at;
+}
+
+static void setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint64_t sp)
+{
+	struct vcpu *v = &d->vcpus[0];
+	struct kvm_sregs *s = &v->sregs;
+	ioctl(v->fd, KVM_GET_SREGS, s);
+	s->cr3 = cr3;
+	s->cr4 = 0x620;              /* PAE OSFXSR OSXMMEXCPT */
+	s->cr0 = 0x80050033;         /* PG AM WP NE ET MP PE */
+	s->efer = 0x500;             /* LMA LME */
+	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 0x33, .type = 11, .present = 1,
+	                          .dpl = 3, .s = 1, .l = 1, .g = 1 };
+	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 0x2b, .type = 3, .present = 1,
+	                          .dpl = 3, .db = 1, .s = 1, .g = 1 };
+	s->cs = cs;
+	s->ds = s->es = s->fs = s->gs = s->ss = ds;
+	s->tr = (struct kvm_segment){ .base = PV_HV_AREA_VA, .limit = TSS_LIMIT, .selector = 0x40,
+	                              .type = 11, .present = 1 };
+	v->kernel_cr3 = cr3;
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	memset(r, 0, sizeof(*r));
+	r->rip = entry;
+	r->rsp = sp;
+	r->rsi = GPA_START_INFO;
+	r->rflags = 0x3002;          /* IOPL 3: `out` is the hypercall */
+	v->run->s.regs.sregs = *s;
+	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+}
+
+struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
+{
+	uint8_t *img = NULL;
+	size_t img_len = 0;
+	if (read_file(cfg->kernel, &img, &img_len, err, errlen))
+		return NULL;
+	struct domain *d = calloc(1, sizeof(*d));
+	if (!d) {
+		free(img);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->cfg = *cfg;
+	d->nr_vcpus = cfg->vcpus;
+	d->mem_size = cfg->memory_mib << 20;
+	atomic_store(&d->refs, 1);
+	evtchn_init(d);
+
+	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (d->mem == MAP_FAILED) {
+		d->mem = NULL;
+		snprintf(err, errlen, "cannot reserve %llu MiB: %s", (unsigned long long)cfg->memory_mib, strerror(errno));
+		goto fail;
+	}
+	madvise(d->mem, d->mem_size, MADV_MERGEABLE);
+	d->vm_fd = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
+	if (d->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	struct kvm_userspace_memory_region region = { .slot = 0, .guest_phys_addr = 0,
+	                                              .memory_size = d->mem_size, .userspace_addr = (uint64_t)d->mem };
+	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		goto fail;
+	}
+
+	uint64_t entry, end;
+	char why[256];
+	if (elf_load(img, img_len, d->mem, d->mem_size, GPA_KERNEL_MIN, &entry, &end, why, sizeof(why))) {
+		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
+		goto fail;
+	}
+	uint64_t pt_at = (end + 4095) & ~4095ULL, nr_pt;
+	uint64_t gib = (d->mem_size + (1ULL << 30) - 1) >> 30;
+	uint64_t need = pt_at + (5 + gib) * 4096 + BOOT_STACK_SIZE;
+	if (need > d->mem_size) {
+		snprintf(err, errlen, "memory %llu MiB is too small for kernel '%s' (needs %llu KiB)",
+		         (unsigned long long)cfg->memory_mib, cfg->kernel, (unsigned long long)(need >> 10));
+		goto fail;
+	}
+	uint64_t cr3 = build_tables(d, pt_at, &nr_pt);
+	uint64_t stack_top = pt_at + nr_pt * 4096 + BOOT_STACK_SIZE;
+
+	d->start = (struct pv_start_info *)(d->mem + GPA_START_INFO);
+	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
+	struct pv_start_info *si = d->start;
+	memcpy(si->magic, PV_ABI_MAGIC, sizeof(PV_ABI_MAGIC));
+	si->abi_version = PV_ABI_VERSION;
+	si->nr_pages = d->mem_size >> 12;
+	si->shared_info = GPA_SHARED_INFO;
+	si->pt_base = cr3;
+	si->nr_pt_frames = nr_pt;
+	si->first_free = stack_top;
+	si->nr_vcpus = d->nr_vcpus;
+	si->hv_area = GPA_HV_AREA;
+	si->hv_area_pages = PV_HV_AREA_PAGES;
+	build_hv_area(d);
+	snprintf(si->name, sizeof(si->name), "%s", cfg->name);
+	snprintf(si->cmdline, sizeof(si->cmdline), "%s", cfg->cmdline);
+	time_publish_wallclock(d->shared);
+
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		int rc = vcpu_create(d, i);
+		if (rc) {
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
+			d->nr_vcpus = i + 1;
+			goto fail;
+		}
+	}
+	setup_boot_vcpu(d, entry, cr3, stack_top);
+
+	pthread_mutex_lock(&host.domains_lock);
+	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
+		if (!host.domains[id]) {
+			d->id = id;
+			host.domains[id] = d;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&host.domains_lock);
+	if (!d->id) {
+		snprintf(err, errlen, "too many domains (limit %d)", MAX_DOMAINS - 1);
+		goto fail;
+	}
+	si->domid = d->id;
+	d->console = console_new(cfg->name, out);
+	free(img);
+	return d;
+fail:
+	free(img);
+	domain_free(d);
+	return NULL;
+}
+
+int domain_start(struct domain *d)
+{
+	atomic_store(&d->live_vcpus, (int)d->nr_vcpus);
+	atomic_fetch_add(&live_domains, 1);
+	trace_domain_create(d->id, d->cfg.name, d->cfg.memory_mib, d->nr_vcpus);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		int rc = vcpu_thread_start(&d->vcpus[i]);
+		if (rc) {
+			domain_crash(d, NULL, "cannot start vCPU thread: %s", strerror(-rc));
+			for (uint32_t j = i; j < d->nr_vcpus; j++)
+				domain_vcpu_stopped(d);
+			return rc;
+		}
+	}
+	sched_vcpu_start(&d->vcpus[0]);
+	return 0;
+}
+
+static void stop_vcpus(struct domain *d)
+{
+	sched_notify_domain(d);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		sched_kick(&d->vcpus[i]);
+}
+
+static bool set_final_state(struct domain *d, int st)
+{
+	int cur = atomic_load(&d->state);
+	while (cur < DS_SHUTDOWN)
+		if (atomic_compare_exchange_weak(&d->state, &cur, st))
+			return true;
+	return false;
+}
+
+void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!set_final_state(d, DS_CRASHED))
+		return;
+	if (v)
+		snprintf(d->crash_reason, sizeof(d->crash_reason), "vcpu %u: %s; rip=0x%llx rsp=0x%llx rflags=0x%llx cr3=0x%llx %s mode",
+		         v->id, why, (unsigned long long)v->run->s.regs.regs.rip,
+		         (unsigned long long)v->run->s.regs.regs.rsp, (unsigned long long)v->run->s.regs.regs.rflags,
+		         (unsigned long long)v->sregs.cr3, v->user_mode ? "user" : "kernel");
+	else
+		snprintf(d->crash_reason, sizeof(d->crash_reason), "%s", why);
+	d->exit_code = PV_EXIT_CRASHED;
+	if (d->console)
+		console_flush(d->console);
+	fprintf(stderr, "pvmon: domain %s (%u) crashed: %s\n", d->cfg.name, d->id, d->crash_reason);
+	stop_vcpus(d);
+}
+
+void domain_shutdown(struct domain *d, int exit_code)
+{
+	if (!set_final_state(d, DS_SHUTDOWN))
+		return;
+	d->exit_code = exit_code;
+	stop_vcpus(d);
+}
+
+int domain_pause(struct domain *d)
+{
+	int cur = DS_RUNNING;
+	if (!atomic_compare_exchange_strong(&d->state, &cur, DS_PAUSED))
+		return cur == DS_PAUSED ? 0 : -ESRCH;
+	stop_vcpus(d);
+	return 0;
+}
+
+int domain_unpause(struct domain *d)
+{
+	int cur = DS_PAUSED;
+	if (!atomic_compare_exchange_strong(&d->state, &cur, DS_RUNNING))
+		return cur == DS_RUNNING ? 0 : -ESRCH;
+	sched_notify_domain(d);
+	return 0;
+}
+
+void domain_stats(struct domain *d, struct domain_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&sched_lock);
+	uint64_t now = time_now();
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = &d->vcpus[i];
+		uint64_t dt = now - v->state_since;
+		s->run_ns += v->run_ns + (v->state == VS_RUNNING ? dt : 0);
+		s->wait_ns += v->wait_ns + (v->state == VS_RUNNABLE ? dt : 0);
+		s->blocked_ns += v->blocked_ns + (v->state == VS_BLOCKED || v->state == VS_PAUSED ? dt : 0);
+		s->hypercalls += atomic_load(&v->hypercalls);
+		s->upcalls += atomic_load(&v->upcalls);
+		s->exits += atomic_load(&v->exits);
+	}
+	pthread_mutex_unlock(&sched_lock);
+}
+
+const char *domain_state_name(const struct domain *d)
+{
+	switch (atomic_load(&((struct domain *)d)->state)) {
+	case DS_RUNNING: {
+		bool all_blocked = true;
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			if (d->vcpus[i].state != VS_BLOCKED && d->vcpus[i].state != VS_DOWN)
+				all_blocked = false;
+		return all_blocked ? "blocked" : "running";
+	}
+	case DS_PAUSED: return "paused";
+	case DS_SHUTDOWN: return "shutdown";
+	default: return "crashed";
+	}
+}
+
+void domain_vcpu_stopped(struct domain *d)
+{
+	if (atomic_fetch_sub(&d->live_vcpus, 1) != 1)
+		return;
+	/* Last vCPU out: the domain is gone. */
+	if (atomic_load(&d->state) < DS_SHUTDOWN)
+		set_final_state(d, DS_SHUTDOWN);
+	if (d->console)
+		console_flush(d->console);
+	evtchn_teardown(d);
+	pthread_mutex_lock(&host.domains_lock);
+	host.domains[d->id] = NULL;
+	pthread_mutex_unlock(&host.domains_lock);
+	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
+	if (d->on_exit)
+		d->on_exit(d);
+	atomic_fetch_sub(&live_domains, 1);
+	pthread_mutex_lock(&host.exit_lock);
+	pthread_cond_broadcast(&host.exit_cond);
+	pthread_mutex_unlock(&host.exit_lock);
+	domain_put(d);
+}

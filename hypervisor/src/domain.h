@@ -1,0 +1,32 @@
+/* Domains: creation from a config and kernel image, lifetime, lookup. */
+#ifndef PVMON_DOMAIN_H
+#define PVMON_DOMAIN_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "guestmem.h"
+#include "pvmon.h"
+
+/* Build a domain (memory, kernel, tables, vCPUs), not yet running.
+ * out: console destination (NULL: history only). */
+struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen);
+int domain_start(struct domain *d);
+struct domain *domain_get(uint32_t id);       /* takes a reference, NULL if none */
+void domain_put(struct domain *d);
+static inline struct guestmem domain_gm(const struct domain *d)
+{
+	return (struct guestmem){ d->mem, d->mem_size };
+}
+/* Stop the domain: crashed (reason printed) or shut down with a code. */
+void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void domain_shutdown(struct domain *d, int exit_code);
+int domain_pause(struct domain *d);
+int domain_unpause(struct domain *d);
+void domain_vcpu_stopped(struct domain *d);   /* called by each vCPU thread at exit */
+int domain_count(void);                       /* live domains */
+/* Totals over a domain's vCPUs. */
+struct domain_stats { uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits; };
+void domain_stats(struct domain *d, struct domain_stats *s);
+const char *domain_state_name(const struct domain *d);
+#endif

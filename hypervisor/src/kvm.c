@@ -1,0 +1,185 @@
+/* /dev/kvm plumbing shared by all domains, and the start-up probe: a bare
+ * guest of one page (CPL3, long mode set up through KVM_SET_SREGS) that
+ * tells whether KVM advances RIP past `out` before an I/O exit (PVM does,
+ * VT-x/AMD-V KVM does it on re-entry) and what an exit costs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "kvm.h"
+#include "pvmon.h"
+#include "pvtime.h"
+
+struct host host = {
+	.domains_lock = PTHREAD_MUTEX_INITIALIZER,
+	.exit_lock = PTHREAD_MUTEX_INITIALIZER,
+	.exit_cond = PTHREAD_COND_INITIALIZER,
+};
+
+const char *kvm_backend(void)
+{
+	static char name[8];
+	if (name[0])
+		return name;
+	const char *mods[] = { "kvm_pvm", "kvm_intel", "kvm_amd" };
+	const char *names[] = { "pvm", "vmx", "svm" };
+	snprintf(name, sizeof(name), "unknown");
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/sys/module/%s", mods[i]);
+		if (!access(p, F_OK)) {
+			snprintf(name, sizeof(name), "%s", names[i]);
+			break;
+		}
+	}
+	return name;
+}
+
+struct probe {
+	int vm, cpu;
+	uint8_t *mem;
+	struct kvm_run *run;
+};
+
+/* code at 0x10000: rcx = iters; loop { out 0xE0 } ; out 0xE1 */
+static int probe_open(struct probe *p, unsigned long iters, char *err, size_t errlen)
+{
+	const size_t msz = 4 << 20;
+	memset(p, 0, sizeof(*p));
+	p->vm = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
+	if (p->vm < 0)
+		return snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno)), -errno;
+	p->mem = mmap(NULL, msz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = { 0, 0, 0, msz, (uint64_t)p->mem };
+	if (p->mem == MAP_FAILED || ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return snprintf(err, errlen, "probe memory: %s", strerror(errno)), -errno;
+	uint64_t *pml4 = (uint64_t *)(p->mem + 0x1000), *pdpt = (uint64_t *)(p->mem + 0x2000),
+	         *pd = (uint64_t *)(p->mem + 0x3000);
+	pml4[0] = 0x2000 | 7;
+	pdpt[0] = 0x3000 | 7;
+	pd[0] = 0x87;
+	pd[1] = 0x200000 | 0x87;
+	uint8_t code[] = {
+		0x48, 0xc7, 0xc1, 0, 0, 0, 0,   /* mov $iters, %rcx */
+		0x31, 0xc0, 0xe6, 0xe0,         /* xor %eax,%eax; out %al,$0xe0 */
+		0x48, 0xff, 0xc9, 0x75, 0xf7,   /* dec %rcx; jnz */
+		0xe6, 0xe1, 0xeb, 0xfe,         /* out %al,$0xe1; jmp . */
+	};
+	uint32_t n = (uint32_t)iters;
+	memcpy(code + 3, &n, 4);
+	memcpy(p->mem + 0x10000, code, sizeof(code));
+	p->cpu = ioctl(p->vm, KVM_CREATE_VCPU, 0);
+	if (p->cpu < 0)
+		return snprintf(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno)), -errno;
+	p->run = mmap(NULL, (size_t)host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, p->cpu, 0);
+	if (p->run == MAP_FAILED)
+		return snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno)), -errno;
+	struct kvm_sregs s;
+	ioctl(p->cpu, KVM_GET_SREGS, &s);
+	s.cr3 = 0x1000;
+	s.cr4 = 0x20;
+	s.cr0 = 0x80050033;
+	s.efer = 0x500;
+	s.cs = (struct kvm_segment){ .limit = 0xffffffff, .selector = 0x33, .type = 11, .present = 1,
+	                             .dpl = 3, .s = 1, .l = 1, .g = 1 };
+	s.ds = (struct kvm_segment){ .limit = 0xffffffff, .selector = 0x2b, .type = 3, .present = 1,
+	                             .dpl = 3, .db = 1, .s = 1, .g = 1 };
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	struct kvm_regs g = { .rip = 0x10000, .rsp = 0x200000, .rflags = 0x3002 };
+	if (ioctl(p->cpu, KVM_SET_SREGS, &s) || ioctl(p->cpu, KVM_SET_REGS, &g))
+		return snprintf(err, errlen, "probe registers: %s", strerror(errno)), -errno;
+	p->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	return 0;
+}
+
+static void probe_close(struct probe *p)
+{
+	if (p->run && p->run != MAP_FAILED)
+		munmap(p->run, (size_t)host.run_size);
+	if (p->mem && p->mem != MAP_FAILED)
+		munmap(p->mem, 4 << 20);
+	if (p->cpu > 0)
+		close(p->cpu);
+	if (p->vm > 0)
+		close(p->vm);
+}
+
+/* Run to the final `out 0xE1`; returns exits taken or -errno. */
+static long probe_run(struct probe *p, bool *advanced, char *err, size_t errlen)
+{
+	long exits = 0;
+	for (;;) {
+		if (ioctl(p->cpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			return snprintf(err, errlen, "probe KVM_RUN: %s", strerror(errno)), -errno;
+		}
+		if (p->run->exit_reason != KVM_EXIT_IO)
+			return snprintf(err, errlen, "probe guest stopped with exit reason %u (expected I/O)",
+			                p->run->exit_reason), -EIO;
+		if (exits == 0 && advanced)
+			*advanced = p->run->s.regs.regs.rip == 0x1000b;
+		if (p->run->io.port == 0xe1)
+			return exits;
+		exits++;
+	}
+}
+
+int kvm_measure_exit(unsigned long iters, double *ns, char *err, size_t errlen)
+{
+	struct probe p;
+	int rc = probe_open(&p, iters, err, errlen);
+	if (!rc) {
+		uint64_t t0 = time_mono_ns();
+		long n = probe_run(&p, NULL, err, errlen);
+		uint64_t t1 = time_mono_ns();
+		if (n < 0)
+			rc = (int)n;
+		else
+			*ns = n ? (double)(t1 - t0) / (double)n : 0;
+	}
+	probe_close(&p);
+	return rc;
+}
+
+int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
+{
+	host.nr_pcpus = nr_pcpus;
+	host.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (host.kvm_fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			snprintf(err, errlen, "/dev/kvm not found: this host has no KVM (enable virtualization or load the kvm module)");
+		else if (e == EACCES)
+			snprintf(err, errlen, "/dev/kvm: permission denied (run as root or join the 'kvm' group)");
+		else
+			snprintf(err, errlen, "/dev/kvm: %s", strerror(e));
+		return -e;
+	}
+	if (ioctl(host.kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		return snprintf(err, errlen, "/dev/kvm speaks an unknown API version"), -ENOTSUP;
+	int sync = ioctl(host.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if ((sync & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) != (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS))
+		return snprintf(err, errlen, "KVM lacks KVM_CAP_SYNC_REGS (regs+sregs), which pvmon needs"), -ENOTSUP;
+	if (ioctl(host.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		return snprintf(err, errlen, "KVM lacks KVM_CAP_IMMEDIATE_EXIT, which pvmon needs"), -ENOTSUP;
+	host.run_size = ioctl(host.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (host.run_size <= 0)
+		return snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno)), -errno;
+
+	struct probe p;
+	int rc = probe_open(&p, 2, err, errlen);
+	if (!rc) {
+		long khz = ioctl(p.cpu, KVM_GET_TSC_KHZ, 0);
+		host.tsc_khz = khz > 0 ? (uint64_t)khz : 0;
+		long n = probe_run(&p, &host.pio_rip_advanced, err, errlen);
+		if (n < 0)
+			rc = (int)n;
+	}
+	probe_close(&p);
+	return rc;
+}

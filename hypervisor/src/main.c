@@ -1,0 +1,434 @@
+/* pvmon command line: `run` boots domains and waits for them, `daemon`
+ * serves the control socket for pvctl, `info` reports what the host offers. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+#include "console.h"
+#include "control.h"
+#include "domain.h"
+#include "kvm.h"
+#include "pvmon.h"
+#include "sched.h"
+#include "pvtime.h"
+#include "trace.h"
+
+#define PVLAB_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"usage: pvmon [OPTIONS] COMMAND [ARGS]\n"
+	"  run CFG...      boot the domains in the config files, stream their consoles\n"
+	"                  (each line prefixed with the domain name) and exit when all\n"
+	"                  have shut down, with the first non-zero exit code (%d for a\n"
+	"                  crashed domain)\n"
+	"  daemon          serve the control socket for pvctl until SIGTERM/SIGINT\n"
+	"  info            print what this host's KVM offers pvmon\n"
+	"options:\n"
+	"  --sched bvt|rr  vCPU scheduler (default bvt)\n"
+	"  --pcpus N       physical CPUs pvmon schedules vCPUs on (default: all online)\n"
+	"  --socket PATH   control socket (daemon; default $PVLAB_SOCKET or /run/pvlab/pvmon.sock)\n"
+	"  --stats         run: print per-domain accounting when each domain ends\n"
+	"  --quiet         run: do not echo consoles (history is still kept)\n"
+	"  -h, --help      this text;  --version  print the version\n"
+	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
+	PV_EXIT_CRASHED);
+}
+
+static int die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pvmon: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static uint64_t host_avail_mib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
+static bool opt_stats;
+
+static void print_stats(struct domain *d)
+{
+	struct domain_stats s;
+	domain_stats(d, &s);
+	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
+	        "hypercalls %llu upcalls %llu exits %llu\n",
+	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
+	        s.run_ns / 1e9, s.wait_ns / 1e9, s.blocked_ns / 1e9, (unsigned long long)s.hypercalls,
+	        (unsigned long long)s.upcalls, (unsigned long long)s.exits);
+}
+
+static void on_exit_stats(struct domain *d)
+{
+	if (opt_stats)
+		print_stats(d);
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	pthread_mutex_lock(&host.exit_lock);   /* not async-safe in theory; the waiter polls too */
+	pthread_cond_broadcast(&host.exit_cond);
+	pthread_mutex_unlock(&host.exit_lock);
+}
+
+static void destroy_all(void)
+{
+	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
+		struct domain *d = domain_get(id);
+		if (d) {
+			domain_shutdown(d, 130);
+			domain_put(d);
+		}
+	}
+}
+
+/* Wait until no domain is alive (or a signal asks us to stop them). */
+static void wait_domains(bool forever)
+{
+	pthread_mutex_lock(&host.exit_lock);
+	while ((forever || domain_count() > 0)) {
+		if (got_signal) {
+			pthread_mutex_unlock(&host.exit_lock);
+			destroy_all();
+			pthread_mutex_lock(&host.exit_lock);
+			if (forever)
+				forever = false;
+			got_signal = 0;
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&host.exit_cond, &host.exit_lock, &ts);
+	}
+	pthread_mutex_unlock(&host.exit_lock);
+}
+
+static int start_host(const char *sched_name, int pcpus)
+{
+	char err[256];
+	const struct sched_ops *ops = sched_find(sched_name);
+	if (!ops)
+		return die("unknown scheduler '%s' (use bvt or rr)", sched_name);
+	if (pcpus < 1 || pcpus > SCHED_MAX_SLOTS)
+		return die("--pcpus must be 1..256, got %s", "out of range");
+	time_init();
+	vcpu_signals_init();
+	trace_init();
+	if (kvm_host_init(pcpus, err, sizeof(err)))
+		return die("%s", err);
+	if (sched_init(ops, pcpus))
+		return die("cannot start the %s scheduler", sched_name);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, bool quiet)
+{
+	if (argc < 1)
+		return die("%s", "run: give at least one domain config file (see --help)"), 2;
+	int n = argc;
+	struct dom_config *cfg = calloc((size_t)n, sizeof(*cfg));
+	char err[1200];
+	uint64_t total = 0;
+	for (int i = 0; i < n; i++) {
+		if (config_load(argv[i], &cfg[i], err, sizeof(err))) {
+			free(cfg);
+			return die("%s", err);
+		}
+		for (int j = 0; j < i; j++)
+			if (!strcmp(cfg[i].name, cfg[j].name)) {
+				snprintf(err, sizeof(err), "%s: domain name '%s' is already used by %s", argv[i], cfg[i].name, argv[j]);
+				free(cfg);
+				return die("%s", err);
+			}
+		total += cfg[i].memory_mib;
+	}
+	uint64_t avail = host_avail_mib();
+	if (avail && total > avail) {
+		snprintf(err, sizeof(err), "the domains need %llu MiB but the host has %llu MiB available",
+		         (unsigned long long)total, (unsigned long long)avail);
+		free(cfg);
+		return die("%s", err);
+	}
+	if (start_host(sched_name, pcpus)) {
+		free(cfg);
+		return 1;
+	}
+	struct domain **doms = calloc((size_t)n, sizeof(*doms));
+	for (int i = 0; i < n; i++) {
+		doms[i] = domain_create(&cfg[i], quiet ? NULL : stdout, err, sizeof(err));
+		if (!doms[i]) {
+			fprintf(stderr, "pvmon: %s: %s\n", argv[i], err);
+			for (int j = 0; j < i; j++)
+				domain_put(doms[j]);
+			free(doms);
+			free(cfg);
+			return 1;
+		}
+		atomic_fetch_add(&doms[i]->refs, 1);    /* ours, for the exit code */
+		doms[i]->on_exit = on_exit_stats;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (int i = 0; i < n; i++)
+		domain_start(doms[i]);
+	wait_domains(false);
+	int status = 0;
+	for (int i = 0; i < n; i++) {
+		if (!status && doms[i]->exit_code)
+			status = doms[i]->exit_code;
+		domain_put(doms[i]);
+	}
+	free(doms);
+	free(cfg);
+	return status;
+}
+
+/* ---- control operations for pvctl ---------------------------------- */
+
+static int ctl_create(void *ctx, const char *path, char *err, size_t errlen)
+{
+	(void)ctx;
+	struct dom_config c;
+	int rc = config_load(path, &c, err, errlen);
+	if (rc)
+		return rc;
+	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
+		struct domain *o = domain_get(id);
+		bool clash = o && !strcmp(o->cfg.name, c.name);
+		domain_put(o);
+		if (clash) {
+			snprintf(err, errlen, "a domain named '%s' exists already", c.name);
+			return -EEXIST;
+		}
+	}
+	struct domain *d = domain_create(&c, NULL, err, errlen);
+	if (!d)
+		return -EINVAL;
+	int id = (int)d->id;
+	domain_start(d);
+	return id;
+}
+
+static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
+{
+	(void)ctx;
+	int n = 0;
+	for (uint32_t id = 1; id < MAX_DOMAINS && n < max; id++) {
+		struct domain *d = domain_get(id);
+		if (!d)
+			continue;
+		struct domain_stats s;
+		domain_stats(d, &s);
+		struct ctl_domain_info *i = &out[n++];
+		memset(i, 0, sizeof(*i));
+		i->domid = d->id;
+		snprintf(i->name, sizeof(i->name), "%s", d->cfg.name);
+		snprintf(i->state, sizeof(i->state), "%s", domain_state_name(d));
+		i->vcpus = d->nr_vcpus;
+		i->mem_mib = d->cfg.memory_mib;
+		struct sched_params p;
+		sched_get_params(&d->vcpus[0], &p);
+		i->weight = p.weight > 0 ? (uint32_t)p.weight : d->cfg.weight;
+		i->exit_code = d->exit_code;
+		i->run_ns = s.run_ns;
+		i->wait_ns = s.wait_ns;
+		i->blocked_ns = s.blocked_ns;
+		i->hypercalls = s.hypercalls;
+		i->events = atomic_load(&d->events_sent);
+		i->vm_exits = s.exits;
+		domain_put(d);
+	}
+	return n;
+}
+
+typedef int (*dom_fn)(struct domain *d);
+static int with_domain(uint32_t id, dom_fn fn)
+{
+	struct domain *d = domain_get(id);
+	if (!d)
+		return -ESRCH;
+	int rc = fn(d);
+	domain_put(d);
+	return rc;
+}
+
+static int do_destroy(struct domain *d)
+{
+	domain_shutdown(d, 137);
+	return 0;
+}
+static int ctl_destroy(void *ctx, uint32_t id) { (void)ctx; return with_domain(id, do_destroy); }
+static int ctl_pause(void *ctx, uint32_t id) { (void)ctx; return with_domain(id, domain_pause); }
+static int ctl_unpause(void *ctx, uint32_t id) { (void)ctx; return with_domain(id, domain_unpause); }
+
+static long ctl_console_read(void *ctx, uint32_t id, uint64_t *off, char *buf, size_t len)
+{
+	(void)ctx;
+	struct domain *d = domain_get(id);
+	if (!d)
+		return -ESRCH;
+	long n = (long)console_read(d->console, off, buf, len);
+	domain_put(d);
+	return n;
+}
+
+static int ctl_sched_bvt(void *ctx, uint32_t id, const struct ctl_bvt *p)
+{
+	(void)ctx;
+	if (sched.ops != &sched_bvt_ops)
+		return -EINVAL;
+	struct domain *d = domain_get(id);
+	if (!d)
+		return -ESRCH;
+	struct sched_params sp = { p->weight, p->warp_ns, p->warpl_ns, p->warpu_ns };
+	int rc = 0;
+	for (uint32_t i = 0; i < d->nr_vcpus && !rc; i++)
+		rc = sched_set_params(&d->vcpus[i], &sp);
+	domain_put(d);
+	return rc;
+}
+
+static int ctl_sched_rr(void *ctx, int64_t slice_ns)
+{
+	(void)ctx;
+	if (sched.ops != &sched_rr_ops)
+		return -EINVAL;
+	if (slice_ns < 100000 || slice_ns > 1000000000)
+		return -ERANGE;
+	pthread_mutex_lock(&sched_lock);
+	sched.rr_slice_ns = (uint64_t)slice_ns;
+	pthread_mutex_unlock(&sched_lock);
+	return 0;
+}
+
+static const char *ctl_sched_name(void *ctx)
+{
+	(void)ctx;
+	return sched.ops->name;
+}
+
+static const struct control_ops ctl_ops = {
+	.create = ctl_create, .list = ctl_list, .destroy = ctl_destroy, .pause = ctl_pause,
+	.unpause = ctl_unpause, .console_read = ctl_console_read, .sched_bvt = ctl_sched_bvt,
+	.sched_rr = ctl_sched_rr, .sched_name = ctl_sched_name,
+};
+
+static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)
+{
+	if (start_host(sched_name, pcpus))
+		return 1;
+	if (!sock)
+		sock = control_default_socket();
+	int rc = control_start(sock, &ctl_ops, NULL);
+	if (rc) {
+		fprintf(stderr, "pvmon: cannot serve %s: %s\n", sock, strerror(-rc));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "pvmon: daemon ready on %s (scheduler %s, %d pcpus)\n", sock, sched_name, pcpus);
+	wait_domains(true);
+	/* Give the domains a moment to stop, then leave. */
+	for (int i = 0; i < 50 && domain_count() > 0; i++)
+		usleep(20000);
+	control_stop();
+	return 0;
+}
+
+static int cmd_info(int pcpus)
+{
+	char err[256];
+	time_init();
+	trace_init();
+	printf("pvmon %s, ABI %d.%d\n", PVLAB_VERSION, PV_ABI_MAJOR, PV_ABI_MINOR);
+	if (kvm_host_init(pcpus, err, sizeof(err))) {
+		printf("kvm: unavailable: %s\n", err);
+		printf("fast path: none (no KVM)\n");
+		return 1;
+	}
+	double ns = 0;
+	kvm_measure_exit(2000, &ns, err, sizeof(err));
+	printf("kvm: backend %s, API %d, vcpu run area %d bytes\n", kvm_backend(), KVM_API_VERSION, host.run_size);
+	printf("kvm: I/O exits leave RIP %s the instruction\n", host.pio_rip_advanced ? "after" : "at");
+	printf("kvm: guest TSC %llu kHz\n", (unsigned long long)host.tsc_khz);
+	printf("kvm: port-I/O exit round trip %.2f us\n", ns / 1000);
+	printf("pcpus: %d\n", pcpus);
+	printf("tracing: LTTng-UST provider %s\n", trace_provider_loaded() ? "loaded" : "not loaded");
+	printf("fast path: none (baseline: callback frames built by pvmon; in-guest trap delivery not built yet)\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sched", required_argument, 0, 's' }, { "pcpus", required_argument, 0, 'p' },
+		{ "socket", required_argument, 0, 'S' }, { "stats", no_argument, 0, 't' },
+		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
+	};
+	const char *sched_name = "bvt", *sock = NULL;
+	int pcpus = get_nprocs();
+	bool quiet = false;
+	int c;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sched_name = optarg; break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > SCHED_MAX_SLOTS)
+				return die("--pcpus: '%s' is not a number in 1..256", optarg), 2;
+			pcpus = (int)v;
+			break;
+		}
+		case 'S': sock = optarg; break;
+		case 't': opt_stats = true; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("pvmon %s\n", PVLAB_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[optind++];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - optind, argv + optind, sched_name, pcpus, quiet);
+	if (!strcmp(cmd, "daemon"))
+		return cmd_daemon(sched_name, pcpus, sock);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(pcpus);
+	if (!strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	die("unknown command '%s' (try --help)", cmd);
+	return 2;
+}

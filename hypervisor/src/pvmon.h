@@ -1,0 +1,143 @@
+/* pvmon internal types: the host, its domains and their vCPUs.
+ * Locks, by order of acquisition: domains_lock, sched_lock, domain->evtchn_lock
+ * (two domains' evtchn locks: lower domid first), console_lock. */
+#ifndef PVMON_H
+#define PVMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "public/pv.h"
+#include "config.h"
+
+#define MAX_DOMAINS 1024
+#define PV_EXIT_CRASHED 125   /* `pvmon run` status for a crashed domain */
+
+/* Guest-physical layout pvmon builds for every domain. */
+#define GPA_START_INFO  0x1000ULL
+#define GPA_SHARED_INFO 0x2000ULL
+#define GPA_HV_AREA     0x3000ULL   /* PV_HV_AREA_PAGES frames */
+#define TSS_IOMAP       104         /* offset of the I/O bitmap in the TSS */
+#define TSS_LIMIT       (TSS_IOMAP + 256 / 8)   /* ports 0..255, one byte to spare */
+#define GPA_KERNEL_MIN  0x100000ULL
+#define BOOT_STACK_SIZE (64 * 1024)
+
+enum vcpu_state { VS_DOWN, VS_RUNNING, VS_RUNNABLE, VS_BLOCKED, VS_PAUSED, VS_DEAD };
+
+struct domain;
+struct sched;
+
+struct vcpu {
+	struct domain *dom;
+	uint32_t id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	pid_t tid;
+	timer_t timer;
+	bool timer_ok;
+
+	/* Guarded by sched_lock. */
+	enum vcpu_state state;
+	int slot;                 /* physical CPU slot held, -1 none */
+	pthread_cond_t cond;      /* slot granted / woken / state change */
+	uint64_t state_since;     /* system ns of last state change */
+	uint64_t run_ns, wait_ns, blocked_ns;
+	uint64_t slice_end;       /* system ns the current slice ends */
+	void *sched_priv;         /* scheduler's per-vCPU data */
+	bool queued;
+
+	atomic_bool kick;         /* another thread asks for an exit */
+	atomic_bool preempt;      /* the scheduler wants the slot back */
+	bool want_yield, want_block, polling;
+	uint32_t poll_ports[128], nr_poll;
+	bool pio_skip;            /* KVM will skip the `out` on the next entry */
+	uint64_t armed_at;        /* expiry the preemption timer is set to */
+	int64_t tsc_offset;       /* guest TSC - host TSC */
+	struct pv_vcpu_context boot;
+	uint64_t timer_deadline;  /* system ns, 0 none; vCPU thread only */
+
+	/* Guest mode, vCPU thread only. */
+	bool user_mode;
+	uint64_t kernel_cr3, user_cr3, kernel_sp;
+	struct kvm_sregs sregs;   /* pvmon's copy: the guest cannot change them at CPL3 */
+	bool in_multicall;
+	uint32_t cur_hcall;       /* hypercall being served, for traces */
+	uint64_t hc_start;        /* its start time when tracing */
+
+	/* Statistics (vCPU thread writes, others read). */
+	atomic_uint_fast64_t hypercalls, upcalls, exits;
+	atomic_uint_fast64_t exit_reasons[64];
+};
+
+struct evtchn {
+	uint8_t state;            /* PV_EVTCHNSTAT_* */
+	uint8_t virq;
+	uint16_t vcpu;
+	uint32_t remote_dom, remote_port;
+};
+
+enum dom_state { DS_RUNNING, DS_PAUSED, DS_SHUTDOWN, DS_CRASHED };
+
+struct domain {
+	uint32_t id;
+	struct dom_config cfg;
+	int vm_fd;
+	uint8_t *mem;             /* guest-physical 0 .. mem_size */
+	uint64_t mem_size;
+	struct pv_shared_info *shared;
+	struct pv_start_info *start;
+	struct vcpu vcpus[PV_MAX_VCPUS];
+	uint32_t nr_vcpus;
+
+	_Atomic int state;        /* enum dom_state */
+	int exit_code;
+	char crash_reason[256];
+	atomic_int live_vcpus;
+	atomic_int refs;
+
+	/* Entry points and traps, set by the guest (vCPU 0 writes, all read). */
+	uint64_t event_entry, syscall_entry, failsafe_entry;
+	uint64_t traps[PV_TRAP_MAX];
+	uint8_t trap_flags[PV_TRAP_MAX];
+
+	pthread_mutex_t evtchn_lock;  /* guards evtchn[] and virq_port[] */
+	struct evtchn evtchn[PV_NR_EVTCHN];
+	uint32_t virq_port[PV_MAX_VCPUS][PV_NR_VIRQS];
+	atomic_uint_fast64_t events_sent;
+
+	struct console *console;
+	void (*on_exit)(struct domain *d);   /* called once all vCPUs stopped */
+};
+
+/* host.c */
+struct host {
+	int kvm_fd;
+	int run_size;
+	int nr_pcpus;
+	bool pio_rip_advanced;    /* KVM leaves RIP after `out` at an I/O exit */
+	uint64_t tsc_khz;
+	uint64_t boot_ns;         /* CLOCK_MONOTONIC at start: system time 0 */
+	pthread_mutex_t domains_lock;  /* guards domains[] */
+	struct domain *domains[MAX_DOMAINS];
+	pthread_mutex_t exit_lock;     /* guards exit_cond waits on domain count */
+	pthread_cond_t exit_cond;
+};
+extern struct host host;
+
+/* vcpu.c */
+int vcpu_create(struct domain *d, uint32_t id);
+int vcpu_thread_start(struct vcpu *v);
+bool vcpu_has_work(struct vcpu *v);        /* an upcall or polled port is pending */
+long vcpu_iret(struct vcpu *v, uint64_t frame);
+long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx);
+void vcpu_set_cr3(struct vcpu *v, uint64_t cr3);
+void vcpu_arm_timer(struct vcpu *v);
+void vcpu_signals_init(void);
+#define HC_REGS_SET (-0x7fffffffL)  /* handler replaced the registers: no rax */
+
+#endif

@@ -1,0 +1,271 @@
+/* Slot management and accounting common to every scheduling policy. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "pvmon.h"
+#include "sched.h"
+#include "pvtime.h"
+#include "trace.h"
+
+struct sched sched;
+pthread_mutex_t sched_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const struct sched_ops *sched_find(const char *name)
+{
+	if (!strcmp(name, "bvt"))
+		return &sched_bvt_ops;
+	if (!strcmp(name, "rr"))
+		return &sched_rr_ops;
+	return NULL;
+}
+
+int sched_init(const struct sched_ops *ops, int nr_slots)
+{
+	if (nr_slots < 1 || nr_slots > SCHED_MAX_SLOTS)
+		return -EINVAL;
+	memset(&sched, 0, sizeof(sched));
+	sched.ops = ops;
+	sched.nr_slots = nr_slots;
+	sched.rr_slice_ns = 10000000;
+	return ops->init ? ops->init(&sched) : 0;
+}
+
+static int dom_of(const struct vcpu *v) { return v ? (int)v->dom->id : -1; }
+static int id_of(const struct vcpu *v) { return v ? (int)v->id : -1; }
+
+/* Move v to a new state, charging the time spent in the old one. */
+static void set_state(struct vcpu *v, enum vcpu_state st, uint64_t now)
+{
+	uint64_t dt = now - v->state_since;
+	switch (v->state) {
+	case VS_RUNNING:
+		v->run_ns += dt;
+		sched.ops->charge(&sched, v, dt, now);
+		break;
+	case VS_RUNNABLE:
+		v->wait_ns += dt;
+		break;
+	case VS_BLOCKED:
+	case VS_PAUSED:
+		v->blocked_ns += dt;
+		break;
+	default:
+		break;
+	}
+	v->state = st;
+	v->state_since = now;
+}
+
+static bool should_stop(const struct vcpu *v)
+{
+	int ds = atomic_load(&v->dom->state);
+	return ds == DS_SHUTDOWN || ds == DS_CRASHED;
+}
+
+/* Fill free slots from the run queue. prev names who left, for the trace. */
+static void dispatch(uint64_t now, const struct vcpu *prev, const char *reason)
+{
+	for (int cpu = 0; cpu < sched.nr_slots; cpu++) {
+		if (sched.slot[cpu])
+			continue;
+		uint64_t slice = 0;
+		struct vcpu *next = sched.ops->pick(&sched, now, &slice);
+		if (!next)
+			return;
+		next->queued = false;
+		next->slot = cpu;
+		next->slice_end = now + slice;
+		set_state(next, VS_RUNNING, now);
+		sched.slot[cpu] = next;
+		sched.decisions++;
+		trace_sched_switch(cpu, dom_of(prev), id_of(prev), dom_of(next), id_of(next), reason, slice);
+		pthread_cond_signal(&next->cond);
+		prev = NULL;
+		reason = "idle";
+	}
+}
+
+int sched_vcpu_add(struct vcpu *v)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* deadlines are system time */
+	pthread_cond_init(&v->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	v->state = VS_DOWN;
+	v->slot = -1;
+	v->state_since = time_now();
+	return sched.ops->vcpu_init ? sched.ops->vcpu_init(&sched, v) : 0;
+}
+
+static void make_runnable(struct vcpu *v, bool woken, uint64_t now)
+{
+	set_state(v, VS_RUNNABLE, now);
+	v->queued = true;
+	sched.ops->enqueue(&sched, v, woken, now);
+}
+
+void sched_vcpu_start(struct vcpu *v)
+{
+	pthread_mutex_lock(&sched_lock);
+	uint64_t now = time_now();
+	if (v->state == VS_DOWN) {
+		make_runnable(v, true, now);
+		dispatch(now, NULL, "start");
+	}
+	pthread_mutex_unlock(&sched_lock);
+}
+
+bool sched_wait_slot(struct vcpu *v)
+{
+	pthread_mutex_lock(&sched_lock);
+	while (v->slot < 0 && !should_stop(v))
+		pthread_cond_wait(&v->cond, &sched_lock);
+	bool ok = v->slot >= 0 && !should_stop(v);
+	pthread_mutex_unlock(&sched_lock);
+	return ok;
+}
+
+static void leave_slot(struct vcpu *v, enum vcpu_state st, const char *reason, uint64_t now)
+{
+	if (v->slot >= 0) {
+		sched.slot[v->slot] = NULL;
+		v->slot = -1;
+	}
+	if (v->queued) {
+		sched.ops->dequeue(&sched, v);
+		v->queued = false;
+	}
+	if (st == VS_RUNNABLE)
+		make_runnable(v, false, now);
+	else
+		set_state(v, st, now);
+	dispatch(now, v, reason);
+}
+
+void sched_release(struct vcpu *v, int new_state, const char *reason)
+{
+	pthread_mutex_lock(&sched_lock);
+	leave_slot(v, (enum vcpu_state)new_state, reason, time_now());
+	pthread_mutex_unlock(&sched_lock);
+}
+
+bool sched_block(struct vcpu *v, uint64_t deadline)
+{
+	pthread_mutex_lock(&sched_lock);
+	leave_slot(v, VS_BLOCKED, "block", time_now());
+	/* An event that arrived before we were BLOCKED found us running and
+	 * did not wake us: look once more, now that wakers will see BLOCKED. */
+	if (vcpu_has_work(v)) {
+		uint64_t now = time_now();
+		make_runnable(v, true, now);
+		dispatch(now, NULL, "wake");
+	}
+	while (v->state == VS_BLOCKED && !should_stop(v)) {
+		if (!deadline) {
+			pthread_cond_wait(&v->cond, &sched_lock);
+			continue;
+		}
+		uint64_t abs = host.boot_ns + deadline;
+		struct timespec ts = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
+		if (pthread_cond_timedwait(&v->cond, &sched_lock, &ts) == ETIMEDOUT && v->state == VS_BLOCKED) {
+			uint64_t now = time_now();
+			trace_sched_wake(v->dom->id, v->id, "timer");
+			make_runnable(v, true, now);
+			dispatch(now, NULL, "wake");
+		}
+	}
+	while (v->slot < 0 && !should_stop(v))
+		pthread_cond_wait(&v->cond, &sched_lock);
+	bool ok = v->slot >= 0 && !should_stop(v);
+	pthread_mutex_unlock(&sched_lock);
+	return ok;
+}
+
+void sched_vcpu_exit(struct vcpu *v)
+{
+	pthread_mutex_lock(&sched_lock);
+	leave_slot(v, VS_DEAD, "exit", time_now());
+	if (sched.ops->vcpu_fini)
+		sched.ops->vcpu_fini(&sched, v);
+	pthread_mutex_unlock(&sched_lock);
+}
+
+void sched_kick(struct vcpu *v)
+{
+	atomic_store(&v->kick, true);
+	if (v->tid)
+		syscall(SYS_tgkill, getpid(), v->tid, SIGUSR1);
+}
+
+void sched_wake(struct vcpu *v, const char *why)
+{
+	pthread_mutex_lock(&sched_lock);
+	if (v->state == VS_BLOCKED) {
+		uint64_t now = time_now();
+		trace_sched_wake(v->dom->id, v->id, why);
+		make_runnable(v, true, now);
+		dispatch(now, NULL, "wake");
+		if (v->state == VS_RUNNABLE) {
+			for (int cpu = 0; cpu < sched.nr_slots; cpu++) {
+				struct vcpu *r = sched.slot[cpu];
+				if (r && sched.ops->preempts(&sched, v, r, now)) {
+					sched_kick(r);
+					break;
+				}
+			}
+		}
+	} else if (v->state == VS_DOWN || v->state == VS_PAUSED) {
+		/* Nothing to do: the pending event is seen when it runs. */
+	}
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&sched_lock);
+}
+
+int sched_set_params(struct vcpu *v, const struct sched_params *p)
+{
+	if (!sched.ops->set_params)
+		return -EINVAL;
+	pthread_mutex_lock(&sched_lock);
+	int rc = sched.ops->set_params(&sched, v, p);
+	pthread_mutex_unlock(&sched_lock);
+	return rc;
+}
+
+void sched_get_params(struct vcpu *v, struct sched_params *p)
+{
+	p->weight = p->warp_ns = p->warpl_ns = p->warpu_ns = -1;
+	pthread_mutex_lock(&sched_lock);
+	if (sched.ops->get_params)
+		sched.ops->get_params(&sched, v, p);
+	pthread_mutex_unlock(&sched_lock);
+}
+
+bool sched_pause(struct vcpu *v)
+{
+	pthread_mutex_lock(&sched_lock);
+	leave_slot(v, VS_PAUSED, "pause", time_now());
+	while (atomic_load(&v->dom->state) == DS_PAUSED)
+		pthread_cond_wait(&v->cond, &sched_lock);
+	if (!should_stop(v)) {
+		uint64_t now = time_now();
+		make_runnable(v, true, now);
+		dispatch(now, NULL, "unpause");
+	}
+	while (v->slot < 0 && !should_stop(v))
+		pthread_cond_wait(&v->cond, &sched_lock);
+	bool ok = v->slot >= 0 && !should_stop(v);
+	pthread_mutex_unlock(&sched_lock);
+	return ok;
+}
+
+void sched_notify_domain(struct domain *d)
+{
+	pthread_mutex_lock(&sched_lock);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		pthread_cond_broadcast(&d->vcpus[i].cond);
+	pthread_mutex_unlock(&sched_lock);
+}

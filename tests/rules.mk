@@ -1,0 +1,7 @@
+# Unit tests: tests/unit/test_NAME.c -> $(BUILD)/tests/unit/test_NAME,
+# linked with libpvmon.a (pure C, no KVM needed).
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpvmon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

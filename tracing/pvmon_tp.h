@@ -1,0 +1,165 @@
+/* LTTng-UST provider "pvmon": one event per function of hypervisor/src/trace.h,
+ * field names equal to that file's parameter names. Compiled twice: into the
+ * provider library (pvmon_tp.c, CREATE_PROBES) and into pvmon (trace.c,
+ * DEFINE + PROBE_DYNAMIC_LINKAGE), so pvmon never links liblttng-ust. */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER pvmon
+
+/* Found through -Itracing when tracepoint-event.h re-reads this header. */
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "pvmon_tp.h"
+
+#if !defined(PVMON_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define PVMON_TP_H
+
+#include <stdint.h>
+#include <lttng/tracepoint.h>
+
+/* The five arguments travel as a pointer: one register at the call site,
+ * read only by the probe, i.e. only when the event is enabled. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_entry,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, nr,
+		const uint64_t *, args),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_integer(uint64_t, a0, args[0])
+		lttng_ust_field_integer(uint64_t, a1, args[1])
+		lttng_ust_field_integer(uint64_t, a2, args[2])
+		lttng_ust_field_integer(uint64_t, a3, args[3])
+		lttng_ust_field_integer(uint64_t, a4, args[4])
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_exit,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, nr,
+		int64_t, result, uint64_t, latency_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_integer(int64_t, result, result)
+		lttng_ust_field_integer(uint64_t, latency_ns, latency_ns)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_reject,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, nr,
+		const char *, what, uint64_t, value, int32_t, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_string(what, what)
+		lttng_ust_field_integer(uint64_t, value, value)
+		lttng_ust_field_integer(int32_t, err, err)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, sched_switch,
+	LTTNG_UST_TP_ARGS(uint32_t, cpu, int32_t, prev_dom, int32_t, prev_vcpu,
+		int32_t, next_dom, int32_t, next_vcpu,
+		const char *, reason, uint64_t, slice_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, cpu, cpu)
+		lttng_ust_field_integer(int32_t, prev_dom, prev_dom)
+		lttng_ust_field_integer(int32_t, prev_vcpu, prev_vcpu)
+		lttng_ust_field_integer(int32_t, next_dom, next_dom)
+		lttng_ust_field_integer(int32_t, next_vcpu, next_vcpu)
+		lttng_ust_field_string(reason, reason)
+		lttng_ust_field_integer(uint64_t, slice_ns, slice_ns)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, sched_wake,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, const char *, why),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_string(why, why)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, evtchn_send,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, port,
+		uint32_t, remote_dom, uint32_t, remote_port),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, port, port)
+		lttng_ust_field_integer(uint32_t, remote_dom, remote_dom)
+		lttng_ust_field_integer(uint32_t, remote_port, remote_port)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, vm_exit,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, kvm_reason,
+		uint64_t, rip),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, kvm_reason, kvm_reason)
+		lttng_ust_field_integer(uint64_t, rip, rip)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, domain_create,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, const char *, name, uint64_t, mem_mib,
+		uint32_t, vcpus),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_string(name, name)
+		lttng_ust_field_integer(uint64_t, mem_mib, mem_mib)
+		lttng_ust_field_integer(uint32_t, vcpus, vcpus)
+	)
+)
+
+/* crashed is 0 or 1 (bool in trace.h; CTF has no boolean integer). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, domain_destroy,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, int32_t, exit_code, uint8_t, crashed),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(int32_t, exit_code, exit_code)
+		lttng_ust_field_integer(uint8_t, crashed, crashed)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, tlb_flush,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, const char *, kind,
+		uint64_t, addr),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_string(kind, kind)
+		lttng_ust_field_integer(uint64_t, addr, addr)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, mmu_update,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, size,
+		uint32_t, applied, uint32_t, rejected,
+		uint64_t, latency_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, size, size)
+		lttng_ust_field_integer(uint32_t, applied, applied)
+		lttng_ust_field_integer(uint32_t, rejected, rejected)
+		lttng_ust_field_integer(uint64_t, latency_ns, latency_ns)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, page_flip,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, remote_dom, uint64_t, gfn,
+		uint64_t, remote_gfn),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, remote_dom, remote_dom)
+		lttng_ust_field_integer(uint64_t, gfn, gfn)
+		lttng_ust_field_integer(uint64_t, remote_gfn, remote_gfn)
+	)
+)
+
+#endif /* PVMON_TP_H */
+
+#include <lttng/tracepoint-event.h>
