@@ -1,0 +1,211 @@
+/* pvbench: benchmarks of pvlab, each printing numbers and ratios measured
+ * in one run (never a pass/fail on time: machines are shared and noisy).
+ *   hcall  raw KVM exit vs pvmon null hypercall (tracing off / LTTng on),
+ *          multicall per-call cost at batch 1/16/256. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "../hypervisor/src/kvm.h"
+#include "../hypervisor/src/pvmon.h"
+#include "../hypervisor/src/pvtime.h"
+
+static char bindir[PATH_MAX];
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"usage: pvbench COMMAND [OPTIONS]\n"
+	"  hcall [--iters N] [--no-trace] [--json]\n"
+	"        raw KVM port-I/O exit round trip (bare guest loop), pvmon null\n"
+	"        hypercall with tracing off and with an LTTng session recording\n"
+	"        hypercall events, multicall per-call cost at batch 1/16/256, ratios\n"
+	"  -h, --help   this text\n");
+}
+
+struct hcall_result {
+	double null_ns, mc_ns[3];
+	int ok;
+};
+
+/* Run one pvos hcall domain under pvmon and parse its report lines. */
+static int run_hcall_domain(unsigned long iters, struct hcall_result *r)
+{
+	char cfg[] = "/tmp/pvbench-hcall-XXXXXX";
+	int fd = mkstemp(cfg);
+	if (fd < 0)
+		return -errno;
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "name = \"hcall\"\nmemory = 16\nkernel = \"%s/../guest/pvos.elf\"\ncmdline = \"prog=hcall n=%lu\"\n",
+	        bindir, iters);
+	fclose(f);
+	char cmd[PATH_MAX * 2];
+	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 run '%s' 2>&1", bindir, cfg);
+	FILE *p = popen(cmd, "r");
+	if (!p) {
+		unlink(cfg);
+		return -errno;
+	}
+	char line[512];
+	memset(r, 0, sizeof(*r));
+	int got = 0;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long n, ns, bs, calls;
+		char *s = strstr(line, "hcall: ");
+		if (!s) {
+			if (strstr(line, "pvmon:"))
+				fputs(line, stderr);
+			continue;
+		}
+		if (sscanf(s, "hcall: null n=%lu ns=%lu", &n, &ns) == 2) {
+			r->null_ns = (double)ns;
+			got++;
+		} else if (sscanf(s, "hcall: multicall batch=%lu calls=%lu ns_per_call=%lu", &bs, &calls, &ns) == 3) {
+			int i = bs == 1 ? 0 : bs == 16 ? 1 : bs == 256 ? 2 : -1;
+			if (i >= 0) {
+				r->mc_ns[i] = (double)ns;
+				got++;
+			}
+		}
+	}
+	int st = pclose(p);
+	unlink(cfg);
+	r->ok = got == 4 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return r->ok ? 0 : -EIO;
+}
+
+static int sh(const char *cmd)
+{
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Start an LTTng user-space session recording pvmon's hypercall events. */
+static int trace_on(char *dir, size_t n)
+{
+	if (sh("command -v lttng >/dev/null 2>&1"))
+		return -ENOENT;
+	snprintf(dir, n, "/tmp/pvbench-trace-%d", (int)getpid());
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+	         "(pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize) >/dev/null 2>&1 && "
+	         "lttng create pvbench-%d --output=%s >/dev/null && "
+	         "lttng enable-event -u 'pvmon:hcall_*' >/dev/null && lttng start >/dev/null",
+	         (int)getpid(), dir);
+	return sh(cmd) ? -EIO : 0;
+}
+
+static void trace_off(const char *dir)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "lttng stop pvbench-%d >/dev/null 2>&1; lttng destroy pvbench-%d >/dev/null 2>&1; rm -rf '%s'",
+	         (int)getpid(), (int)getpid(), dir);
+	sh(cmd);
+}
+
+static int cmd_hcall(int argc, char **argv)
+{
+	unsigned long iters = 3000;
+	int json = 0, notrace = 0;
+	static const struct option opts[] = {
+		{ "iters", required_argument, 0, 'n' }, { "json", no_argument, 0, 'j' },
+		{ "no-trace", no_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': iters = strtoul(optarg, NULL, 0); break;
+		case 'j': json = 1; break;
+		case 't': notrace = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (iters < 100 || iters > 10000000) {
+		fprintf(stderr, "pvbench: --iters must be 100..10000000\n");
+		return 2;
+	}
+	char err[256];
+	time_init();
+	if (kvm_host_init(1, err, sizeof(err))) {
+		fprintf(stderr, "pvbench: %s\n", err);
+		return 1;
+	}
+	double raw = 0;
+	if (kvm_measure_exit(iters, &raw, err, sizeof(err))) {
+		fprintf(stderr, "pvbench: raw exit loop: %s\n", err);
+		return 1;
+	}
+	struct hcall_result off, on = { 0 };
+	if (run_hcall_domain(iters, &off)) {
+		fprintf(stderr, "pvbench: the pvos hcall domain did not report (is build/guest/pvos.elf built?)\n");
+		return 1;
+	}
+	const char *trace_note = NULL;
+	char dir[256];
+	if (notrace) {
+		trace_note = "skipped (--no-trace)";
+	} else if (trace_on(dir, sizeof(dir))) {
+		trace_note = "skipped (lttng or its session daemon unavailable)";
+	} else {
+		int rc = run_hcall_domain(iters, &on);
+		trace_off(dir);
+		if (rc)
+			trace_note = "failed (the traced run did not report)";
+	}
+	double r_null = off.null_ns / raw, r_trace = on.ok ? on.null_ns / off.null_ns : 0;
+	if (json) {
+		printf("{\"raw_exit_ns\": %.0f, \"null_hcall_ns\": %.0f, \"null_hcall_traced_ns\": %.0f, "
+		       "\"multicall_ns_per_call\": {\"1\": %.0f, \"16\": %.0f, \"256\": %.0f}, "
+		       "\"ratio_null_vs_raw\": %.3f, \"ratio_traced_vs_untraced\": %.3f, "
+		       "\"ratio_batch16_vs_1\": %.4f, \"ratio_batch256_vs_1\": %.4f, \"iters\": %lu}\n",
+		       raw, off.null_ns, on.null_ns, off.mc_ns[0], off.mc_ns[1], off.mc_ns[2], r_null, r_trace,
+		       off.mc_ns[1] / off.mc_ns[0], off.mc_ns[2] / off.mc_ns[0], iters);
+		return 0;
+	}
+	printf("pvbench hcall (%lu iterations each, one run)\n", iters);
+	printf("  raw KVM port-I/O exit round trip      %10.0f ns\n", raw);
+	printf("  pvmon null hypercall, tracing off     %10.0f ns   ratio to raw exit %.3f (budget <= 1.10)\n",
+	       off.null_ns, r_null);
+	if (on.ok)
+		printf("  pvmon null hypercall, LTTng session   %10.0f ns   ratio to tracing off %.3f (budget <= 1.15)\n",
+		       on.null_ns, r_trace);
+	else
+		printf("  pvmon null hypercall, LTTng session   %s\n", trace_note);
+	printf("  multicall batch 1                     %10.0f ns/call\n", off.mc_ns[0]);
+	printf("  multicall batch 16                    %10.0f ns/call   ratio to batch 1 %.4f\n",
+	       off.mc_ns[1], off.mc_ns[1] / off.mc_ns[0]);
+	printf("  multicall batch 256                   %10.0f ns/call   ratio to batch 1 %.4f\n",
+	       off.mc_ns[2], off.mc_ns[2] / off.mc_ns[0]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "pvbench: cannot find my own path\n");
+		return 1;
+	}
+	self[n] = 0;
+	snprintf(bindir, sizeof(bindir), "%s", dirname(self));
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "hcall"))
+		return cmd_hcall(argc - 1, argv + 1);
+	fprintf(stderr, "pvbench: unknown command '%s' (try --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,24 @@
+# pvmon boots a pvos domain that prints and shuts down; exit codes pass through.
+. tests/lib.sh
+need_kvm
+cfg=$(domcfg hello "prog=hello")
+out=$($PVMON run "$cfg" 2>&1); rc=$?
+echo "$out"
+[ $rc -eq 0 ] || die "pvmon run exited $rc"
+echo "$out" | grep -q '^\[hello\] hello from pvos: domain 1' || die "no greeting with the domain prefix"
+echo "$out" | grep -q 'magic pvlab-1' || die "version_op magic missing"
+cfg=$(domcfg seven "prog=hello exit=7")
+$PVMON run "$cfg" >/dev/null 2>&1; rc=$?
+[ $rc -eq 7 ] || die "guest exit code 7 came back as $rc"
+# The first non-zero code of several domains wins; zero codes do not mask it.
+a=$(domcfg a "prog=hello exit=0"); b=$(domcfg b "prog=hello exit=3")
+$PVMON run "$a" "$b" >/dev/null 2>&1; rc=$?
+[ $rc -eq 3 ] || die "two domains: expected status 3, got $rc"
+# Unknown program: the guest says so and exits 2.
+cfg=$(domcfg nope "prog=nosuch")
+out=$($PVMON run "$cfg" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "unknown program 'nosuch'" || die "unknown program: rc $rc"
+# Info names the back end and the fast path line.
+$PVMON info | tee "$TMP/info"
+grep -q '^fast path: ' "$TMP/info" || die "pvmon info lacks the fast path line"
+echo PASS

@@ -1,0 +1,20 @@
+# pvos exercises the hypercalls from inside a domain: time, events, timers,
+# poll, preemptive threads, processes with system calls, multicall, vCPUs.
+. tests/lib.sh
+need_kvm
+run_prog() {  # run_prog NAME CMDLINE EXPECT [extra cfg lines]
+  local name=$1 cmd=$2 expect=$3; shift 3
+  cfg=$(domcfg "$name" "$cmd" "$@")
+  out=$($PVMON run "$cfg" 2>&1); rc=$?
+  echo "$out" | sed 's/^/  /'
+  [ $rc -eq 0 ] || die "$name: exit status $rc"
+  echo "$out" | grep -q "$expect" || die "$name: output lacks '$expect'"
+}
+run_prog time "prog=time" "time: ok"
+run_prog evtchn "prog=evtchn" "evtchn: .* ok"
+run_prog threads "prog=threads" "threads: context_switches"
+run_prog procs "prog=procs" "procs: pid 1 exit 11, pid 2 exit 22"
+run_prog cpu "prog=cpu" "cpu: sort .* ok"
+run_prog hcall "prog=hcall n=200" "hcall: multicall batch=256"
+run_prog vcpus "prog=vcpus" "vcpus: up=0 again=-16 count=1000000" "vcpus = 2"
+echo PASS
