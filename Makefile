@@ -3,6 +3,8 @@
 # installs the Debian packages the build and tests need.
 
 BUILD    ?= build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 BIN      := $(BUILD)/bin
 CC       ?= gcc
 SAN      ?=
@@ -54,6 +56,7 @@ clean:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

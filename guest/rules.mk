@@ -10,15 +10,18 @@ GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/gobj/%.o) $(BUILD)/gobj/guest/start.o
 
 $(BUILD)/gobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/gobj/guest/start.o: guest/start.S
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guest/pvos.elf: $(GUEST_OBJS) guest/pvos.ld
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-T,guest/pvos.ld -Wl,--build-id=none \
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -no-pie -Wl,-T,guest/pvos.ld -Wl,--build-id=none \
 	  -Wl,-z,noexecstack -o $@ $(GUEST_OBJS) -lgcc
 	@if readelf -S $@ | grep -q '\.user'; then :; else echo "pvos: no .user section"; exit 1; fi
 

@@ -5,10 +5,12 @@ PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libpvmon.a: $(PVMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/pvmon: $(BUILD)/hypervisor/src/main.o $(BUILD)/libpvmon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 PROGRAMS += $(BIN)/pvmon $(BUILD)/libpvmon.a

@@ -9,8 +9,10 @@ PROGRAMS += $(TRACING_TP_LIB)
 # -Itracing: lttng/tracepoint-event.h re-includes "pvmon_tp.h" by name.
 $(BUILD)/pic/tracing/%.o: tracing/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -Itracing -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -fPIC -Itracing -MMD -MP -c $< -o $@
 
 $(TRACING_TP_LIB): $(BUILD)/pic/tracing/pvmon_tp.o
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpvmon-tp.so -o $@ $^ -llttng-ust
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libpvmon-tp.so -o $@ $^ -llttng-ust

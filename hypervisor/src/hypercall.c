@@ -316,16 +316,12 @@ const char *const hcall_names[PV_HC_MAX] = {
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 {
 	atomic_fetch_add_explicit(&v->hypercalls, 1, memory_order_relaxed);
-	if (nr >= PV_HC_MAX) {
-		v->cur_hcall = (uint32_t)(nr > 0xffffffffULL ? 0xffffffffULL : nr);
-		return hc_reject(v, "number", nr, -ENOSYS);
-	}
-	v->cur_hcall = (uint32_t)nr;
+	v->cur_hcall = (uint32_t)(nr > 0xffffffffULL ? 0xffffffffULL : nr);
 	if (!trace_hcall_enabled())
-		return hcall_table[nr](v, a);
+		return nr < PV_HC_MAX ? hcall_table[nr](v, a) : hc_reject(v, "number", nr, -ENOSYS);
 	uint64_t t0 = time_mono_ns();
-	trace_hcall_entry(v->dom->id, v->id, (uint32_t)nr, a);
-	long rc = hcall_table[nr](v, a);
-	trace_hcall_exit(v->dom->id, v->id, (uint32_t)nr, rc, time_mono_ns() - t0);
+	trace_hcall_entry(v->dom->id, v->id, v->cur_hcall, a);
+	long rc = nr < PV_HC_MAX ? hcall_table[nr](v, a) : hc_reject(v, "number", nr, -ENOSYS);
+	trace_hcall_exit(v->dom->id, v->id, v->cur_hcall, rc, time_mono_ns() - t0);
 	return rc;
 }

@@ -3,8 +3,8 @@
 # session must leave exactly N records of every pvmon event, none lost, with
 # the field values it sent (see emit_all in tests/unit/test_trace.c).
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../../tracing/lttng-session.sh"
+. tests/lib.sh
+. tracing/lttng-session.sh
 trap 'pv_trace_stop >/dev/null; rm -rf "$TMP"' EXIT
 
 command -v lttng >/dev/null || skip "lttng is not installed (make deps)"
