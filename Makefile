@@ -23,7 +23,7 @@ DEB_PKGS := gcc make binutils lttng-tools liblttng-ust-dev liblttng-ctl-dev \
 PROGRAMS :=
 UNIT_TESTS :=
 
-.PHONY: all check asan deps clean bench
+.PHONY: all check asan deps clean bench report
 all: deps-ok programs
 
 include hypervisor/rules.mk
@@ -44,6 +44,9 @@ deps:
 
 check: all
 	tests/run.sh $(BUILD)
+
+report: all
+	BUILD=$(BUILD) scripts/report.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \

@@ -20,10 +20,13 @@
  *             console <DOMAIN> [follow|history]
  *                       C chunks from the start of the history, then
  *                       history: OK history   (all there is now)
- *                       follow:  OK shutdown <code> | OK crashed <code> |
- *                                OK gone; or the client closes to stop
+ *                       follow:  OK shutdown <code> | OK crashed <code> when
+ *                                the domain has ended and all it wrote is
+ *                                sent (OK gone: it left, without dom_get
+ *                                ops); or the client closes to stop
  *             sched-bvt <DOMAIN> [weight=N] [warp=NS] [warpl=NS] [warpu=NS]
- *             sched-rr <SLICE_NS>                        OK
+ *                                             OK <domid> <name>
+ *             sched-rr <SLICE_NS>             OK
  *   DOMAIN is a numeric id (tried first) or a name.
  * A line that is too long gets ERR E2BIG and the connection is closed; any
  * other bad request gets one ERR line and the connection stays usable. */
@@ -104,7 +107,7 @@ static int send_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -errno;
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -424,6 +427,83 @@ static int console_wait(struct conn *c)
 	return got == 0 ? -1 : 0;
 }
 
+/* One console chunk: "C <n>\n" and the bytes, in one send. out holds the
+ * bytes at out + 32. */
+static int send_chunk(struct conn *c, char *out, long n)
+{
+	char hdr[32];
+	int h = snprintf(hdr, sizeof(hdr), "C %ld\n", n);
+	memcpy(out + 32 - h, hdr, (size_t)h);
+	return send_all(c->fd, out + 32 - h, (size_t)h + (size_t)n);
+}
+
+static bool have_dom_refs(void)
+{
+	return srv.ops->dom_get && srv.ops->dom_console_read && srv.ops->dom_put;
+}
+
+/* The stream, holding the domain (dom_get): ends exactly when the domain
+ * has ended and all it wrote has been sent. */
+static int console_held(struct conn *c, void *dom, bool follow)
+{
+	char out[32 + CTL_CHUNK];
+	uint64_t off = 0;
+	for (;;) {
+		bool ended = false, crashed = false;
+		int32_t code = 0;
+		long n = srv.ops->dom_console_read(srv.ctx, dom, &off, out + 32, CTL_CHUNK, &ended, &code, &crashed);
+		if (n > CTL_CHUNK)
+			return reply_err(c, EIO, "console read returned %ld bytes for a %d-byte buffer", n, CTL_CHUNK);
+		if (n > 0) {
+			if (send_chunk(c, out, n))
+				return -1;
+			continue;
+		}
+		if (n < 0)
+			return reply_err(c, (int)-n, "cannot read the console: %s", strerror((int)-n));
+		if (!follow)
+			return reply(c, "OK history");
+		if (ended)
+			return reply(c, "OK %s %d", crashed ? "crashed" : "shutdown", code);
+		if (console_wait(c))
+			return -1;
+	}
+}
+
+/* The stream by domid (console_read): a domain that leaves the table
+ * between two polls ends it with "OK gone", its last bytes unread. */
+static int console_by_id(struct conn *c, struct ctl_domain_info *d, bool follow)
+{
+	char out[32 + CTL_CHUNK];
+	uint64_t off = 0;
+	bool ending = false;
+	for (unsigned idle = 0;;) {
+		long n = srv.ops->console_read(srv.ctx, d->domid, &off, out + 32, CTL_CHUNK);
+		if (n > CTL_CHUNK)
+			return reply_err(c, EIO, "console read returned %ld bytes for a %d-byte buffer", n, CTL_CHUNK);
+		if (n > 0) {
+			if (send_chunk(c, out, n))
+				return -1;
+			continue;
+		}
+		if (n == -ESRCH)
+			return reply(c, follow ? "OK gone" : "OK history");
+		if (n < 0)
+			return reply_err(c, (int)-n, "cannot read the console: %s", strerror((int)-n));
+		if (!follow)
+			return reply(c, "OK history");
+		if (ending)
+			return reply(c, "OK %.*s %d", (int)sizeof(d->state), d->state, d->exit_code);
+		/* All history sent: a domain seen ended gets one more read. */
+		if (idle++ % CTL_STATE_EVERY == 0 && domain_info(d->domid, d) == 0 && state_final(d)) {
+			ending = true;
+			continue;
+		}
+		if (console_wait(c))
+			return -1;
+	}
+}
+
 static int h_console(struct conn *c, const struct request *r)
 {
 	bool follow = true;
@@ -435,40 +515,14 @@ static int h_console(struct conn *c, const struct request *r)
 	int rc = resolve(r->argv[1], &d);
 	if (rc)
 		return reply_resolve_err(c, rc, r->argv[1]);
-
-	char out[32 + CTL_CHUNK];
-	uint64_t off = 0;
-	bool ending = false;
-	for (unsigned idle = 0;;) {
-		long n = srv.ops->console_read(srv.ctx, d.domid, &off, out + 32, CTL_CHUNK);
-		if (n > 0) {
-			if (n > CTL_CHUNK)
-				return reply_err(c, EIO, "console_read returned %ld bytes for a %d-byte buffer", n, CTL_CHUNK);
-			/* Header right before the bytes: one send per chunk. */
-			char hdr[32];
-			int h = snprintf(hdr, sizeof(hdr), "C %ld\n", n);
-			memcpy(out + 32 - h, hdr, (size_t)h);
-			if (send_all(c->fd, out + 32 - h, (size_t)h + (size_t)n))
-				return -1;
-			continue;
-		}
-		if (n == -ESRCH)
-			return follow ? reply(c, "OK gone") : reply(c, "OK history");
-		if (n < 0)
-			return reply_err(c, (int)-n, "cannot read the console of domain %u: %s", d.domid, strerror((int)-n));
-		if (!follow)
-			return reply(c, "OK history");
-		if (ending)
-			return reply(c, "OK %.*s %d", (int)sizeof(d.state), d.state, d.exit_code);
-		/* All history sent: a domain that has ended gets one more read
-		 * (bytes written as it stopped), then the stream ends. */
-		if (idle++ % CTL_STATE_EVERY == 0 && domain_info(d.domid, &d) == 0 && state_final(&d)) {
-			ending = true;
-			continue;
-		}
-		if (console_wait(c))
-			return -1;
-	}
+	if (!have_dom_refs())
+		return console_by_id(c, &d, follow);
+	void *dom = srv.ops->dom_get(srv.ctx, d.domid);
+	if (!dom)
+		return reply_resolve_err(c, -ESRCH, r->argv[1]);
+	rc = console_held(c, dom, follow);
+	srv.ops->dom_put(srv.ctx, dom);
+	return rc;
 }
 
 static bool parse_i64(const char *s, int64_t *v)

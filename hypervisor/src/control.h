@@ -3,6 +3,7 @@
  * by calling the operations table the core hands to control_start(). */
 #ifndef PVMON_CONTROL_H
 #define PVMON_CONTROL_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,19 @@ struct control_ops {
 	const char *(*sched_name)(void *ctx);     /* "bvt" or "rr" */
 	/* Optional (NULL: found through list): one domain's info, 0 or -ESRCH. */
 	int (*info)(void *ctx, uint32_t domid, struct ctl_domain_info *out);
+	/* Optional, all three or none. Without them a `console` stream reads
+	 * by domid and loses what a domain writes as it ends, once the domain
+	 * has left the table. With them the stream holds its domain:
+	 * dom_get   a reference, NULL if no such domain;
+	 * dom_console_read  as console_read, and sets *ended once the domain
+	 *           has left the domain table with its console complete
+	 *           (checked before reading, so a read of 0 bytes after that
+	 *           means all was read); then *exit_code and *crashed are final;
+	 * dom_put   drops the reference. */
+	void *(*dom_get)(void *ctx, uint32_t domid);
+	long (*dom_console_read)(void *ctx, void *dom, uint64_t *offset, char *buf, size_t len,
+	                         bool *ended, int32_t *exit_code, bool *crashed);
+	void (*dom_put)(void *ctx, void *dom);
 };
 
 /* Serve sock_path (its directory is created if missing; a stale socket

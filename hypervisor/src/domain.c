@@ -22,6 +22,14 @@
 
 static atomic_int live_domains;
 
+static void unlist(struct domain *d)
+{
+	pthread_mutex_lock(&host.domains_lock);
+	if (host.domains[d->id] == d)
+		host.domains[d->id] = NULL;
+	pthread_mutex_unlock(&host.domains_lock);
+}
+
 struct domain *domain_get(uint32_t id)
 {
 	if (id >= MAX_DOMAINS)
@@ -392,15 +400,33 @@ void domain_vcpu_stopped(struct domain *d)
 	if (d->console)
 		console_flush(d->console);
 	evtchn_teardown(d);
-	pthread_mutex_lock(&host.domains_lock);
-	host.domains[d->id] = NULL;
-	pthread_mutex_unlock(&host.domains_lock);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
 	if (d->on_exit)
 		d->on_exit(d);
+	atomic_store(&d->ended, true);
+	bool linger = atomic_load(&d->linger);
+	if (!linger)
+		unlist(d);
 	atomic_fetch_sub(&live_domains, 1);
 	pthread_mutex_lock(&host.exit_lock);
 	pthread_cond_broadcast(&host.exit_cond);
 	pthread_mutex_unlock(&host.exit_lock);
-	domain_put(d);
+	if (!linger)
+		domain_put(d);          /* the table's reference */
+}
+
+int domain_reap(struct domain *d)
+{
+	if (!atomic_load(&d->ended)) {
+		atomic_store(&d->linger, false);   /* removed when it stops */
+		return -EBUSY;
+	}
+	pthread_mutex_lock(&host.domains_lock);
+	bool listed = host.domains[d->id] == d;
+	if (listed)
+		host.domains[d->id] = NULL;
+	pthread_mutex_unlock(&host.domains_lock);
+	if (listed)
+		domain_put(d);
+	return 0;
 }

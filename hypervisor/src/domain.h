@@ -25,6 +25,8 @@ int domain_pause(struct domain *d);
 int domain_unpause(struct domain *d);
 void domain_vcpu_stopped(struct domain *d);   /* called by each vCPU thread at exit */
 int domain_count(void);                       /* live domains */
+/* Take an ended (lingering) domain out of the table; -EBUSY if it runs. */
+int domain_reap(struct domain *d);
 /* Totals over a domain's vCPUs. */
 struct domain_stats { uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits; };
 void domain_stats(struct domain *d, struct domain_stats *s);

@@ -130,6 +130,10 @@ static long op_bind_interdomain(struct vcpu *v, struct pv_evtchn_bind_interdomai
 	if (b->remote_port == 0 || b->remote_port >= PV_NR_EVTCHN)
 		return hc_reject(v, "remote_port", b->remote_port, -EINVAL);
 	struct domain *r = domain_get(rid);
+	if (r && atomic_load(&r->ended)) {
+		domain_put(r);
+		r = NULL;
+	}
 	if (!r)
 		return hc_reject(v, "remote_dom", b->remote_dom, -ESRCH);
 	long rc;

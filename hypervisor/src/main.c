@@ -218,6 +218,8 @@ static int ctl_create(void *ctx, const char *path, char *err, size_t errlen)
 	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
 		struct domain *o = domain_get(id);
 		bool clash = o && !strcmp(o->cfg.name, c.name);
+		if (clash && domain_reap(o) == 0)
+			clash = false;       /* an ended domain gives its name up */
 		domain_put(o);
 		if (clash) {
 			snprintf(err, errlen, "a domain named '%s' exists already", c.name);
@@ -227,6 +229,7 @@ static int ctl_create(void *ctx, const char *path, char *err, size_t errlen)
 	struct domain *d = domain_create(&c, NULL, err, errlen);
 	if (!d)
 		return -EINVAL;
+	atomic_store(&d->linger, true);    /* listed with its exit code until destroyed */
 	int id = (int)d->id;
 	domain_start(d);
 	return id;
@@ -275,9 +278,11 @@ static int with_domain(uint32_t id, dom_fn fn)
 	return rc;
 }
 
+/* A running domain is stopped and goes once it has; an ended one goes now. */
 static int do_destroy(struct domain *d)
 {
-	domain_shutdown(d, 137);
+	if (domain_reap(d) == -EBUSY)
+		domain_shutdown(d, 137);
 	return 0;
 }
 static int ctl_destroy(void *ctx, uint32_t id) { (void)ctx; return with_domain(id, do_destroy); }
@@ -330,10 +335,39 @@ static const char *ctl_sched_name(void *ctx)
 	return sched.ops->name;
 }
 
+/* Console streams hold their domain, so that what it writes as it ends is
+ * still read after it has left the table (control.h: dom_get). */
+static void *ctl_dom_get(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return domain_get(id);
+}
+
+static long ctl_dom_console_read(void *ctx, void *dom, uint64_t *off, char *buf, size_t len,
+                                 bool *ended, int32_t *exit_code, bool *crashed)
+{
+	(void)ctx;
+	struct domain *d = dom;
+	/* Before the read: domain_vcpu_stopped flushes the console before it
+	 * marks the domain ended. */
+	*ended = atomic_load(&d->ended);
+	/* Final (written before the domain was marked ended) once ended. */
+	*exit_code = *ended ? d->exit_code : 0;
+	*crashed = atomic_load(&d->state) == DS_CRASHED;
+	return (long)console_read(d->console, off, buf, len);
+}
+
+static void ctl_dom_put(void *ctx, void *dom)
+{
+	(void)ctx;
+	domain_put(dom);
+}
+
 static const struct control_ops ctl_ops = {
 	.create = ctl_create, .list = ctl_list, .destroy = ctl_destroy, .pause = ctl_pause,
 	.unpause = ctl_unpause, .console_read = ctl_console_read, .sched_bvt = ctl_sched_bvt,
 	.sched_rr = ctl_sched_rr, .sched_name = ctl_sched_name,
+	.dom_get = ctl_dom_get, .dom_console_read = ctl_dom_console_read, .dom_put = ctl_dom_put,
 };
 
 static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)

@@ -112,6 +112,8 @@ struct domain {
 
 	struct console *console;
 	void (*on_exit)(struct domain *d);   /* called once all vCPUs stopped */
+	atomic_bool linger;       /* stay listed after it ends, until reaped */
+	atomic_bool ended;        /* all vCPUs have stopped */
 };
 
 /* host.c */

@@ -230,7 +230,7 @@ int sched_set_params(struct vcpu *v, const struct sched_params *p)
 	if (!sched.ops->set_params)
 		return -EINVAL;
 	pthread_mutex_lock(&sched_lock);
-	int rc = sched.ops->set_params(&sched, v, p);
+	int rc = v->sched_priv ? sched.ops->set_params(&sched, v, p) : -ESRCH;
 	pthread_mutex_unlock(&sched_lock);
 	return rc;
 }
@@ -239,7 +239,7 @@ void sched_get_params(struct vcpu *v, struct sched_params *p)
 {
 	p->weight = p->warp_ns = p->warpl_ns = p->warpu_ns = -1;
 	pthread_mutex_lock(&sched_lock);
-	if (sched.ops->get_params)
+	if (sched.ops->get_params && v->sched_priv)   /* none once the vCPU is gone */
 		sched.ops->get_params(&sched, v, p);
 	pthread_mutex_unlock(&sched_lock);
 }

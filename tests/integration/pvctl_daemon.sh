@@ -1,0 +1,60 @@
+# pvctl against a real `pvmon daemon`: create, list (--json), pause and
+# unpause (run time stops while paused), sched-bvt, console of a running and
+# of an ended domain, destroy, bad input, clean shutdown of the daemon.
+set -u
+. tests/lib.sh
+need_kvm
+export PVLAB_SOCKET=$TMP/pvmon.sock
+$PVMON daemon >"$TMP/daemon.log" 2>&1 &
+dpid=$!
+trap 'kill $dpid 2>/dev/null; wait $dpid 2>/dev/null; rm -rf "$TMP"' EXIT
+for i in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done
+[ -S "$PVLAB_SOCKET" ] || { cat "$TMP/daemon.log"; die "daemon did not create its socket"; }
+
+json_field() {  # json_field NAME FIELD: from pvctl list --json
+  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
+spin=$(domcfg spinner "prog=spin ms=4000")
+hello=$(domcfg greeter "prog=hello exit=5")
+$PVCTL create "$spin" || die "create spinner"
+$PVCTL create "$hello" || die "create greeter"
+$PVCTL create "$spin" 2>"$TMP/err" && die "a second domain named spinner was accepted"
+grep -q "exists already" "$TMP/err" || die "duplicate name: $(cat "$TMP/err")"
+sleep 0.5
+$PVCTL list | tee "$TMP/list"
+grep -q "^spinner " "$TMP/list" || die "list lacks spinner"
+[ "$(json_field spinner state)" = running ] || die "spinner is not running"
+# The greeter ended at once: it stays listed with its exit code and console.
+[ "$(json_field greeter state)" = shutdown ] || die "greeter state: $(json_field greeter state)"
+[ "$(json_field greeter exit_code)" = 5 ] || die "greeter exit code: $(json_field greeter exit_code)"
+$PVCTL console greeter > "$TMP/con"; rc=$?
+grep -q "hello from pvos" "$TMP/con" || die "console of the ended greeter: $(cat "$TMP/con")"
+
+$PVCTL pause spinner || die "pause"
+[ "$(json_field spinner state)" = paused ] || die "spinner not paused"
+r1=$(json_field spinner run_ns); sleep 0.4; r2=$(json_field spinner run_ns)
+[ "$r1" = "$r2" ] || die "run time advanced while paused ($r1 -> $r2)"
+$PVCTL unpause spinner || die "unpause"
+sleep 0.3
+r3=$(json_field spinner run_ns)
+[ "$r3" -gt "$r2" ] || die "run time did not advance after unpause"
+$PVCTL sched-bvt spinner --weight 300 || die "sched-bvt"
+[ "$(json_field spinner weight)" = 300 ] || die "weight not applied"
+$PVCTL sched-bvt spinner --weight 0 2>/dev/null && die "weight 0 accepted"
+$PVCTL sched-rr --slice 5ms 2>/dev/null && die "sched-rr accepted under bvt"
+
+# console follows the running domain to its end.
+timeout 20 $PVCTL console spinner > "$TMP/con2" || die "console spinner failed"
+grep -q "spin: iterations=" "$TMP/con2" || die "console did not show the spinner's last line"
+
+echo 'name = "bad"' > "$TMP/bad.cfg"
+$PVCTL create "$TMP/bad.cfg" 2>"$TMP/err" && die "bad config accepted"
+grep -q "missing 'kernel'" "$TMP/err" || die "bad config: $(cat "$TMP/err")"
+$PVCTL destroy nosuch 2>/dev/null && die "destroy of an unknown domain succeeded"
+$PVCTL destroy greeter || die "destroy greeter"
+$PVCTL list | grep -q "^greeter " && die "greeter still listed after destroy"
+
+kill -TERM $dpid; wait $dpid; rc=$?
+[ $rc -eq 0 ] || die "daemon exit status $rc"
+[ ! -e "$PVLAB_SOCKET" ] || die "socket left behind"
+echo PASS
