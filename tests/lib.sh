@@ -4,7 +4,7 @@ PVMON=$BIN/pvmon PVCTL=$BIN/pvctl PVOS=$BUILD/guest/pvos.elf
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
 need_kvm() {
-  [ -e /dev/kvm ] || skip "/dev/kvm is missing (no KVM on this host)"
+  [ -c /dev/kvm ] || skip "/dev/kvm is missing (no KVM on this host)"
   [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not accessible to $(id -un)"
 }
 TMP=$(mktemp -d /tmp/pvlab-test.XXXXXX)
