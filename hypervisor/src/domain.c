@@ -180,6 +180,7 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	d->created_ns = time_now();
 	d->cfg = *cfg;
 	d->nr_vcpus = cfg->vcpus;
 	d->mem_size = cfg->memory_mib << 20;

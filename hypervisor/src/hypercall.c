@@ -315,6 +315,8 @@ const char *const hcall_names[PV_HC_MAX] = {
 
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 {
+	if (__builtin_expect(!atomic_load_explicit(&v->dom->boot_ns, memory_order_relaxed), 0))
+		atomic_store(&v->dom->boot_ns, time_now() - v->dom->created_ns);
 	atomic_fetch_add_explicit(&v->hypercalls, 1, memory_order_relaxed);
 	v->cur_hcall = (uint32_t)(nr > 0xffffffffULL ? 0xffffffffULL : nr);
 	if (!trace_hcall_enabled())

@@ -112,6 +112,8 @@ struct domain {
 
 	struct console *console;
 	void (*on_exit)(struct domain *d);   /* called once all vCPUs stopped */
+	uint64_t created_ns;      /* system time domain_create began */
+	_Atomic uint64_t boot_ns; /* from then to the guest's first hypercall */
 	atomic_bool linger;       /* stay listed after it ends, until reaped */
 	atomic_bool ended;        /* all vCPUs have stopped */
 };
