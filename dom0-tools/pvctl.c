@@ -580,6 +580,31 @@ static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
 	return pvmon_request(req, NULL, false, NULL, 0);
 }
 
+/* input DOMAIN TEXT: TEXT is the words after DOMAIN, joined by spaces. */
+static int cmd_input(const struct command *cmd, int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		command_usage(cmd, stdout);
+		return 0;
+	}
+	if (argc < 3)
+		return complain(EXIT_USAGE, "%s: missing %s (try `pvctl %s --help`)", cmd->name,
+		                argc < 2 ? "DOMAIN" : "TEXT", cmd->name);
+	int rc = check_word(cmd, "DOMAIN", argv[1]);
+	if (rc >= 0)
+		return rc;
+	char req[PROTO_MAX_LINE];
+	size_t n = (size_t)snprintf(req, sizeof(req), "input %s", argv[1]);
+	for (int i = 2; i < argc && n < sizeof(req); i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, " %s", argv[i]);
+	if (n >= sizeof(req))
+		return complain(EXIT_USAGE, "%s: TEXT is too long (at most %d bytes)", cmd->name, PROTO_MAX_LINE - 64);
+	for (const char *p = req; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return complain(EXIT_USAGE, "%s: TEXT contains a control character", cmd->name);
+	return pvmon_request(req, NULL, false, NULL, 0);
+}
+
 static const struct command commands[] = {
 	{ "create", "CFG", "Boot a domain from a config file (xl.cfg-like key = value lines).",
 	  "Prints the new domain's name and id.\n", cmd_create },
@@ -605,6 +630,8 @@ static const struct command commands[] = {
 	  "  --warpu NS    time before it may warp again\n"
 	  "Times are ns, or take a unit: 500us, 10ms, 1s. Options not given stay as they are.\n",
 	  cmd_sched_bvt },
+	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
+	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
 	{ "sched-rr", "--slice NS", "Set the round-robin time slice (pvmon --sched rr).",
 	  "  --slice NS    the slice, 100us..1s; ns, or with a unit: 500us, 10ms, 1s\n", cmd_sched_rr },
 };

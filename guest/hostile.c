@@ -35,6 +35,8 @@ int prog_hostile(void)
 		expect("console write bad buf", hypercall3(PV_HC_console_io, PV_CONSOLE_write, 16, bad[i]), EFAULT);
 	expect("console write count", hypercall3(PV_HC_console_io, PV_CONSOLE_write, 1 << 20, buf), EINVAL);
 	expect("console cmd", hypercall3(PV_HC_console_io, 77, 1, buf), EINVAL);
+	expect("console read bad buf", hypercall3(PV_HC_console_io, PV_CONSOLE_read, 16, beyond), EFAULT);
+	expect("console read count", hypercall3(PV_HC_console_io, PV_CONSOLE_read, 5000, buf), EINVAL);
 	expect("console straddling end", hypercall3(PV_HC_console_io, PV_CONSOLE_write, 4096, end - 100), EFAULT);
 
 	/* sched_op */

@@ -403,6 +403,60 @@ static int prog_crash(void)
 	return 0;
 }
 
+/* ---- console input ------------------------------------------------------------ */
+static volatile uint64_t input_events;
+static struct waitq input_q;
+static void console_event(uint32_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	input_events++;
+	wake_all(&input_q);
+}
+
+/* Echo each line of console input (pvctl input) until "quit". */
+static int prog_echo(void)
+{
+	if (bind_virq(PV_VIRQ_CONSOLE, console_event, 0) < 0)
+		return printk("echo: cannot bind the console VIRQ\n"), 1;
+	printk("echo: ready\n");
+	char line[256];
+	size_t len = 0;
+	for (;;) {
+		char buf[128];
+		long n = hypercall3(PV_HC_console_io, PV_CONSOLE_read, sizeof(buf), buf);
+		if (n < 0)
+			return printk("echo: console read failed: %ld\n", n), 1;
+		if (n == 0) {
+			int m = irq_save();
+			uint64_t seen = input_events;
+			n = hypercall3(PV_HC_console_io, PV_CONSOLE_read, sizeof(buf), buf);
+			if (n == 0 && seen == input_events) {
+				irq_restore(m);
+				wait_on(&input_q);
+				continue;
+			}
+			irq_restore(m);
+			if (n <= 0)
+				continue;
+		}
+		for (long i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (len + 1 < sizeof(line))
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = 0;
+			len = 0;
+			if (!strcmp(line, "quit")) {
+				printk("echo: bye after %lu input events\n", (unsigned long)input_events);
+				return 0;
+			}
+			printk("echo: %s\n", line);
+		}
+	}
+}
+
 int prog_hostile(void);
 
 const struct program programs[] = {
@@ -418,6 +472,7 @@ const struct program programs[] = {
 	{ "pingpong", prog_pingpong, "inter-domain events (role=ping|pong peer=ID n=N)" },
 	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
 	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
+	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user)" },
 	{ 0, 0, 0 },
 };

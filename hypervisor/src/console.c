@@ -13,6 +13,8 @@ struct console {
 	size_t line_len;
 	char ring[CONSOLE_HISTORY];
 	uint64_t total;           /* bytes ever written */
+	char in[CONSOLE_INPUT];   /* input ring: in_head - in_tail bytes queued */
+	uint64_t in_head, in_tail;
 };
 
 struct console *console_new(const char *name, FILE *out)
@@ -78,6 +80,26 @@ size_t console_read(struct console *c, uint64_t *off, char *buf, size_t len)
 	size_t n = 0;
 	while (n < len && *off < c->total)
 		buf[n++] = c->ring[(*off)++ % CONSOLE_HISTORY];
+	pthread_mutex_unlock(&console_lock);
+	return n;
+}
+
+size_t console_input_push(struct console *c, const char *buf, size_t len)
+{
+	pthread_mutex_lock(&console_lock);
+	size_t n = 0;
+	while (n < len && c->in_head - c->in_tail < CONSOLE_INPUT)
+		c->in[c->in_head++ % CONSOLE_INPUT] = buf[n++];
+	pthread_mutex_unlock(&console_lock);
+	return n;
+}
+
+size_t console_input_pull(struct console *c, char *buf, size_t len)
+{
+	pthread_mutex_lock(&console_lock);
+	size_t n = 0;
+	while (n < len && c->in_tail < c->in_head)
+		buf[n++] = c->in[c->in_tail++ % CONSOLE_INPUT];
 	pthread_mutex_unlock(&console_lock);
 	return n;
 }

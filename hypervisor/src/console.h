@@ -13,6 +13,11 @@ struct console *console_new(const char *name, FILE *out);   /* out NULL: history
 void console_free(struct console *c);
 void console_write(struct console *c, const char *buf, size_t len);
 void console_flush(struct console *c);      /* emit a partial last line */
+/* Console input for the guest: push appends (returns bytes taken, the ring
+ * holds CONSOLE_INPUT bytes), pull takes up to len bytes (0: none). */
+#define CONSOLE_INPUT 4096
+size_t console_input_push(struct console *c, const char *buf, size_t len);
+size_t console_input_pull(struct console *c, char *buf, size_t len);
 /* Copy history bytes from *off on (clamped to what the ring still holds). */
 size_t console_read(struct console *c, uint64_t *off, char *buf, size_t len);
 #endif

@@ -27,6 +27,7 @@
  *             sched-bvt <DOMAIN> [weight=N] [warp=NS] [warpl=NS] [warpu=NS]
  *                                             OK <domid> <name>
  *             sched-rr <SLICE_NS>             OK
+ *             input <DOMAIN> <text...>        OK <bytes> (text + newline to the guest)
  *   DOMAIN is a numeric id (tried first) or a name.
  * A line that is too long gets ERR E2BIG and the connection is closed; any
  * other bad request gets one ERR line and the connection stays usable. */
@@ -596,6 +597,30 @@ static int h_sched_rr(struct conn *c, const struct request *r)
 	return reply_err(c, -rc, "cannot set the round-robin slice: %s", strerror(-rc));
 }
 
+/* input DOMAIN TEXT: the rest of the line and a newline, to the guest. */
+static int h_input(struct conn *c, const struct request *r)
+{
+	if (!srv.ops->console_input)
+		return reply_err(c, ENOSYS, "this pvmon takes no console input");
+	struct ctl_domain_info d;
+	char nb[33], text[CTL_MAX_LINE + 1];
+	int rc = resolve(r->argv[1], &d);
+	if (rc)
+		return reply_resolve_err(c, rc, r->argv[1]);
+	const char *t = r->rest;
+	t += strcspn(t, " \t");
+	t += strspn(t, " \t");
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s\n", t);
+	long got = srv.ops->console_input(srv.ctx, d.domid, text, n);
+	if (got < 0)
+		return reply_err(c, (int)-got, "cannot send input to domain %s (%u): %s", dname(&d, nb), d.domid,
+		                 got == -ESRCH ? "it has ended" : strerror((int)-got));
+	if ((size_t)got < n)
+		return reply_err(c, ENOSPC, "domain %s (%u) took %ld of %zu bytes: its input buffer is full",
+		                 dname(&d, nb), d.domid, got, n);
+	return reply(c, "OK %ld", got);
+}
+
 static int h_help(struct conn *c, const struct request *r);
 
 static const struct handler {
@@ -615,6 +640,7 @@ static const struct handler {
 	{ "console",   1, 2, h_console,   "console DOMAIN [follow|history]" },
 	{ "sched-bvt", 2, 5, h_sched_bvt, "sched-bvt DOMAIN [weight=N] [warp=NS] [warpl=NS] [warpu=NS]" },
 	{ "sched-rr",  1, 1, h_sched_rr,  "sched-rr SLICE_NS" },
+	{ "input",     2, -1, h_input,    "input DOMAIN TEXT (sent with a newline)" },
 };
 
 static int h_help(struct conn *c, const struct request *r)
@@ -637,7 +663,9 @@ static int serve(struct conn *c, char *line, size_t len)
 	const char *rest = line + strspn(line, " \t");
 	rest += strcspn(rest, " \t");
 	rest += strspn(rest, " \t");
-	r.rest = rest;
+	char rest_copy[CTL_MAX_LINE];        /* strtok_r below cuts line into words */
+	snprintf(rest_copy, sizeof(rest_copy), "%s", rest);
+	r.rest = rest_copy;
 	for (char *save = NULL, *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (r.argc == CTL_MAX_ARGS) {
 			r.too_many = true;

@@ -56,6 +56,8 @@ struct control_ops {
 	long (*dom_console_read)(void *ctx, void *dom, uint64_t *offset, char *buf, size_t len,
 	                         bool *ended, int32_t *exit_code, bool *crashed);
 	void (*dom_put)(void *ctx, void *dom);
+	/* Optional: queue console input for a domain; bytes taken or -errno. */
+	long (*console_input)(void *ctx, uint32_t domid, const char *buf, size_t len);
 };
 
 /* Serve sock_path (its directory is created if missing; a stale socket

@@ -339,6 +339,16 @@ void domain_shutdown(struct domain *d, int exit_code)
 	stop_vcpus(d);
 }
 
+long domain_console_input(struct domain *d, const char *buf, size_t len)
+{
+	if (atomic_load(&d->ended))
+		return -ESRCH;
+	size_t n = console_input_push(d->console, buf, len);
+	if (n)
+		evtchn_send_virq(d, 0, PV_VIRQ_CONSOLE);
+	return (long)n;
+}
+
 int domain_pause(struct domain *d)
 {
 	int cur = DS_RUNNING;

@@ -21,6 +21,8 @@ static inline struct guestmem domain_gm(const struct domain *d)
 void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void domain_shutdown(struct domain *d, int exit_code);
+/* Queue console input and raise VIRQ_CONSOLE; returns bytes taken. */
+long domain_console_input(struct domain *d, const char *buf, size_t len);
 int domain_pause(struct domain *d);
 int domain_unpause(struct domain *d);
 void domain_vcpu_stopped(struct domain *d);   /* called by each vCPU thread at exit */

@@ -49,12 +49,21 @@ static long hc_console_io(struct vcpu *v, const uint64_t a[5])
 {
 	char buf[PV_CONSOLE_MAX];
 	uint64_t cmd = a[0], count = a[1];
-	if (cmd == PV_CONSOLE_read)
-		return 0;      /* no console input yet */
-	if (cmd != PV_CONSOLE_write)
+	if (cmd != PV_CONSOLE_write && cmd != PV_CONSOLE_read)
 		return hc_reject(v, "cmd", cmd, -EINVAL);
 	if (count > PV_CONSOLE_MAX)
 		return hc_reject(v, "count", count, -EINVAL);
+	if (cmd == PV_CONSOLE_read) {
+		/* Check the buffer first so a bad one loses no input. */
+		struct guestmem gm = domain_gm(v->dom);
+		uint64_t gpa;
+		if (count && (gm_translate(&gm, v->sregs.cr3, a[2], true, &gpa) ||
+		              gm_translate(&gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
+			return hc_reject(v, "pointer", a[2], -EFAULT);
+		size_t n = console_input_pull(v->dom->console, buf, count);
+		long rc = hc_copy_to(v, a[2], buf, n);
+		return rc ? rc : (long)n;
+	}
 	long rc = hc_copy_from(v, buf, a[2], count);
 	if (rc)
 		return rc;

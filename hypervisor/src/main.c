@@ -363,11 +363,23 @@ static void ctl_dom_put(void *ctx, void *dom)
 	domain_put(dom);
 }
 
+static long ctl_console_input(void *ctx, uint32_t id, const char *buf, size_t len)
+{
+	(void)ctx;
+	struct domain *d = domain_get(id);
+	if (!d)
+		return -ESRCH;
+	long n = domain_console_input(d, buf, len);
+	domain_put(d);
+	return n;
+}
+
 static const struct control_ops ctl_ops = {
 	.create = ctl_create, .list = ctl_list, .destroy = ctl_destroy, .pause = ctl_pause,
 	.unpause = ctl_unpause, .console_read = ctl_console_read, .sched_bvt = ctl_sched_bvt,
 	.sched_rr = ctl_sched_rr, .sched_name = ctl_sched_name,
 	.dom_get = ctl_dom_get, .dom_console_read = ctl_dom_console_read, .dom_put = ctl_dom_put,
+	.console_input = ctl_console_input,
 };
 
 static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)

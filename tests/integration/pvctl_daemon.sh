@@ -47,6 +47,19 @@ $PVCTL sched-rr --slice 5ms 2>/dev/null && die "sched-rr accepted under bvt"
 timeout 20 $PVCTL console spinner > "$TMP/con2" || die "console spinner failed"
 grep -q "spin: iterations=" "$TMP/con2" || die "console did not show the spinner's last line"
 
+# Console input reaches the guest through VIRQ_CONSOLE.
+echo_cfg=$(domcfg echoer "prog=echo")
+$PVCTL create "$echo_cfg" || die "create echoer"
+for i in $(seq 50); do $PVCTL console --no-follow echoer | grep -q "echo: ready" && break; sleep 0.1; done
+$PVCTL input echoer hello there pvos || die "input"
+$PVCTL input echoer quit || die "input quit"
+timeout 10 $PVCTL console echoer > "$TMP/echo" || die "console echoer"
+grep -q "echo: hello there pvos" "$TMP/echo" || die "echo did not see the input: $(cat "$TMP/echo")"
+grep -q "echo: bye" "$TMP/echo" || die "echo did not quit"
+[ "$(json_field echoer exit_code)" = 0 ] || die "echoer exit code"
+$PVCTL input echoer more 2>"$TMP/err" && die "input to an ended domain accepted"
+$PVCTL input 2>/dev/null; [ $? -eq 2 ] || die "input without DOMAIN: status not 2"
+
 echo 'name = "bad"' > "$TMP/bad.cfg"
 $PVCTL create "$TMP/bad.cfg" 2>"$TMP/err" && die "bad config accepted"
 grep -q "missing 'kernel'" "$TMP/err" || die "bad config: $(cat "$TMP/err")"
