@@ -61,7 +61,9 @@ void thread_set_proc(struct thread *t, struct proc *p);
 struct proc *thread_proc(struct thread *t);
 void need_resched(void);
 void resched_if_needed(void);
-/* Wait queues: wait until cond() reads true. */
+/* Wait queues. Check the condition and call wait_on with upcalls masked
+ * (irq_save), in a loop: an upcall between the check and the wait would
+ * otherwise wake nobody. wait_on returns with upcalls still masked. */
 struct waitq { struct thread *head; };
 void wait_on(struct waitq *q);
 void wake_all(struct waitq *q);

@@ -130,8 +130,10 @@ int proc_wait(int pid, int *code)
 		struct proc *p = &procs[i];
 		if (p->pid != pid || p->state == P_FREE)
 			continue;
+		int m = irq_save();
 		while (p->state != P_ZOMBIE)
 			wait_on(&p->waiters);
+		irq_restore(m);
 		*code = p->exit_code;
 		p->state = P_FREE;
 		return 0;

@@ -182,16 +182,10 @@ static int prog_threads(void)
 	uint64_t cs0 = context_switches;
 	for (int i = 0; i < 3; i++)
 		thread_create("spinner", spinner_fn, &spinners[i]);
-	for (;;) {
-		int m = irq_save();
-		int done = spinners[0].done + spinners[1].done + spinners[2].done;
-		if (done == 3) {
-			irq_restore(m);
-			break;
-		}
-		irq_restore(m);
+	int m = irq_save();
+	while (spinners[0].done + spinners[1].done + spinners[2].done < 3)
 		wait_on(&done_q);
-	}
+	irq_restore(m);
 	int overlap = 1;
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
@@ -253,15 +247,10 @@ static void count_event(uint32_t port, void *arg)
 
 static void wait_events(uint64_t target)
 {
-	for (;;) {
-		int m = irq_save();
-		if (ev_count >= target) {
-			irq_restore(m);
-			return;
-		}
-		irq_restore(m);
+	int m = irq_save();
+	while (ev_count < target)
 		wait_on(&ev_q);
-	}
+	irq_restore(m);
 }
 
 static long evtchn(uint64_t cmd, void *arg) { return HYPERVISOR_event_channel_op(cmd, arg); }
@@ -428,14 +417,13 @@ static int prog_echo(void)
 		if (n < 0)
 			return printk("echo: console read failed: %ld\n", n), 1;
 		if (n == 0) {
+			/* Nothing queued: sleep until the console VIRQ, re-reading
+			 * with upcalls masked so input in between is not missed. */
 			int m = irq_save();
 			uint64_t seen = input_events;
 			n = hypercall3(PV_HC_console_io, PV_CONSOLE_read, sizeof(buf), buf);
-			if (n == 0 && seen == input_events) {
-				irq_restore(m);
+			while (n == 0 && seen == input_events)
 				wait_on(&input_q);
-				continue;
-			}
 			irq_restore(m);
 			if (n <= 0)
 				continue;

@@ -177,14 +177,24 @@ static long op_bind_virq(struct vcpu *v, struct pv_evtchn_bind_virq *b)
 	return rc;
 }
 
-static long op_send(struct vcpu *v, uint32_t port)
+/* A copy of the caller's port, after checking the number: 0 or -EINVAL. */
+static long get_port(struct vcpu *v, uint32_t port, struct evtchn *e)
 {
 	struct domain *d = v->dom;
 	if (port == 0 || port >= PV_NR_EVTCHN)
 		return hc_reject(v, "port", port, -EINVAL);
 	pthread_mutex_lock(&d->evtchn_lock);
-	struct evtchn e = d->evtchn[port];
+	*e = d->evtchn[port];
 	pthread_mutex_unlock(&d->evtchn_lock);
+	return 0;
+}
+
+static long op_send(struct vcpu *v, uint32_t port)
+{
+	struct domain *d = v->dom;
+	struct evtchn e = { 0 };
+	if (get_port(v, port, &e))
+		return -EINVAL;
 	atomic_fetch_add_explicit(&d->events_sent, 1, memory_order_relaxed);
 	switch (e.state) {
 	case PV_EVTCHNSTAT_interdomain: {
@@ -226,11 +236,9 @@ static void close_locked(struct domain *d, uint32_t port, struct domain *peer)
 static long op_close(struct vcpu *v, uint32_t port)
 {
 	struct domain *d = v->dom;
-	if (port == 0 || port >= PV_NR_EVTCHN)
-		return hc_reject(v, "port", port, -EINVAL);
-	pthread_mutex_lock(&d->evtchn_lock);
-	struct evtchn e = d->evtchn[port];
-	pthread_mutex_unlock(&d->evtchn_lock);
+	struct evtchn e = { 0 };
+	if (get_port(v, port, &e))
+		return -EINVAL;
 	if (e.state == PV_EVTCHNSTAT_closed)
 		return hc_reject(v, "port", port, -EINVAL);
 	struct domain *peer = e.state == PV_EVTCHNSTAT_interdomain ? domain_get(e.remote_dom) : NULL;
@@ -245,12 +253,9 @@ static long op_close(struct vcpu *v, uint32_t port)
 
 static long op_status(struct vcpu *v, struct pv_evtchn_status *st)
 {
-	struct domain *d = v->dom;
-	if (st->port == 0 || st->port >= PV_NR_EVTCHN)
-		return hc_reject(v, "port", st->port, -EINVAL);
-	pthread_mutex_lock(&d->evtchn_lock);
-	struct evtchn e = d->evtchn[st->port];
-	pthread_mutex_unlock(&d->evtchn_lock);
+	struct evtchn e = { 0 };
+	if (get_port(v, st->port, &e))
+		return -EINVAL;
 	st->status = e.state;
 	st->vcpu = e.vcpu;
 	st->remote_dom = e.remote_dom;
@@ -262,15 +267,14 @@ static long op_status(struct vcpu *v, struct pv_evtchn_status *st)
 static long op_unmask(struct vcpu *v, uint32_t port)
 {
 	struct domain *d = v->dom;
-	if (port == 0 || port >= PV_NR_EVTCHN)
-		return hc_reject(v, "port", port, -EINVAL);
+	struct evtchn e = { 0 };
+	if (get_port(v, port, &e))
+		return -EINVAL;
 	struct pv_shared_info *s = d->shared;
 	uint64_t bit = 1ULL << (port % 64);
 	__atomic_fetch_and(&s->evtchn_mask[port / 64], ~bit, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit) {
-		pthread_mutex_lock(&d->evtchn_lock);
-		uint32_t vid = d->evtchn[port].vcpu;
-		pthread_mutex_unlock(&d->evtchn_lock);
+		uint32_t vid = e.vcpu;
 		if (vid >= d->nr_vcpus)
 			vid = 0;
 		__atomic_fetch_or(&s->vcpu[vid].pending_sel, 1ULL << (port / 64), __ATOMIC_SEQ_CST);

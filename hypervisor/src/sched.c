@@ -108,6 +108,24 @@ static void make_runnable(struct vcpu *v, bool woken, uint64_t now)
 	sched.ops->enqueue(&sched, v, woken, now);
 }
 
+/* Runnable again after blocking or a pause, and dispatched if a slot is free. */
+static void wake_locked(struct vcpu *v, const char *reason)
+{
+	uint64_t now = time_now();
+	make_runnable(v, true, now);
+	dispatch(now, NULL, reason);
+}
+
+/* Wait (sched_lock held) until v holds a slot; drops the lock. */
+static bool await_slot_locked(struct vcpu *v)
+{
+	while (v->slot < 0 && !should_stop(v))
+		pthread_cond_wait(&v->cond, &sched_lock);
+	bool ok = v->slot >= 0 && !should_stop(v);
+	pthread_mutex_unlock(&sched_lock);
+	return ok;
+}
+
 void sched_vcpu_start(struct vcpu *v)
 {
 	pthread_mutex_lock(&sched_lock);
@@ -122,11 +140,7 @@ void sched_vcpu_start(struct vcpu *v)
 bool sched_wait_slot(struct vcpu *v)
 {
 	pthread_mutex_lock(&sched_lock);
-	while (v->slot < 0 && !should_stop(v))
-		pthread_cond_wait(&v->cond, &sched_lock);
-	bool ok = v->slot >= 0 && !should_stop(v);
-	pthread_mutex_unlock(&sched_lock);
-	return ok;
+	return await_slot_locked(v);
 }
 
 static void leave_slot(struct vcpu *v, enum vcpu_state st, const char *reason, uint64_t now)
@@ -159,11 +173,8 @@ bool sched_block(struct vcpu *v, uint64_t deadline)
 	leave_slot(v, VS_BLOCKED, "block", time_now());
 	/* An event that arrived before we were BLOCKED found us running and
 	 * did not wake us: look once more, now that wakers will see BLOCKED. */
-	if (vcpu_has_work(v)) {
-		uint64_t now = time_now();
-		make_runnable(v, true, now);
-		dispatch(now, NULL, "wake");
-	}
+	if (vcpu_has_work(v))
+		wake_locked(v, "wake");
 	while (v->state == VS_BLOCKED && !should_stop(v)) {
 		if (!deadline) {
 			pthread_cond_wait(&v->cond, &sched_lock);
@@ -172,17 +183,11 @@ bool sched_block(struct vcpu *v, uint64_t deadline)
 		uint64_t abs = host.boot_ns + deadline;
 		struct timespec ts = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
 		if (pthread_cond_timedwait(&v->cond, &sched_lock, &ts) == ETIMEDOUT && v->state == VS_BLOCKED) {
-			uint64_t now = time_now();
 			trace_sched_wake(v->dom->id, v->id, "timer");
-			make_runnable(v, true, now);
-			dispatch(now, NULL, "wake");
+			wake_locked(v, "wake");
 		}
 	}
-	while (v->slot < 0 && !should_stop(v))
-		pthread_cond_wait(&v->cond, &sched_lock);
-	bool ok = v->slot >= 0 && !should_stop(v);
-	pthread_mutex_unlock(&sched_lock);
-	return ok;
+	return await_slot_locked(v);
 }
 
 void sched_vcpu_exit(struct vcpu *v)
@@ -207,8 +212,7 @@ void sched_wake(struct vcpu *v, const char *why)
 	if (v->state == VS_BLOCKED) {
 		uint64_t now = time_now();
 		trace_sched_wake(v->dom->id, v->id, why);
-		make_runnable(v, true, now);
-		dispatch(now, NULL, "wake");
+		wake_locked(v, "wake");
 		if (v->state == VS_RUNNABLE) {
 			for (int cpu = 0; cpu < sched.nr_slots; cpu++) {
 				struct vcpu *r = sched.slot[cpu];
@@ -250,16 +254,9 @@ bool sched_pause(struct vcpu *v)
 	leave_slot(v, VS_PAUSED, "pause", time_now());
 	while (atomic_load(&v->dom->state) == DS_PAUSED)
 		pthread_cond_wait(&v->cond, &sched_lock);
-	if (!should_stop(v)) {
-		uint64_t now = time_now();
-		make_runnable(v, true, now);
-		dispatch(now, NULL, "unpause");
-	}
-	while (v->slot < 0 && !should_stop(v))
-		pthread_cond_wait(&v->cond, &sched_lock);
-	bool ok = v->slot >= 0 && !should_stop(v);
-	pthread_mutex_unlock(&sched_lock);
-	return ok;
+	if (!should_stop(v))
+		wake_locked(v, "unpause");
+	return await_slot_locked(v);
 }
 
 void sched_notify_domain(struct domain *d)
