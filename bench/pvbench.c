@@ -130,7 +130,7 @@ static int trace_on(char *dir, size_t n)
 	snprintf(dir, n, "/tmp/pvbench-trace-%d", (int)getpid());
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-	         "(pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize) >/dev/null 2>&1 && "
+	         "(lttng list >/dev/null 2>&1 || lttng-sessiond --daemonize) >/dev/null 2>&1 && "
 	         "lttng create pvbench-%d --output=%s >/dev/null && "
 	         "lttng enable-event -u 'pvmon:hcall_*' >/dev/null && lttng start >/dev/null",
 	         (int)getpid(), dir);
