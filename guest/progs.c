@@ -445,6 +445,40 @@ static int prog_echo(void)
 	}
 }
 
+/* Hypercalls the other programs do not use: a multicall preempted by an
+ * event it raised itself (restart from where it stopped), base pointers and
+ * TLB flushes, the version queries. */
+static int prog_misc(void)
+{
+	int bad = 0;
+	static struct pv_multicall_entry mc[64];
+	uint64_t before = ticks;
+	timer_stop();
+	mc[0] = (struct pv_multicall_entry){ .op = PV_HC_set_timer_op, .args = { 1 } };  /* fires now */
+	for (int i = 1; i < 64; i++)
+		mc[i] = (struct pv_multicall_entry){ .op = PV_HC_version_op, .args = { PV_VERSION_abi }, .result = 77 };
+	long first = HYPERVISOR_multicall(mc, 64), done = first, rounds = 1;
+	while (done >= 0 && done < 64) {
+		long n = HYPERVISOR_multicall(mc + done, (uint64_t)(64 - done));
+		if (n <= 0)
+			break;
+		done += n;
+		rounds++;
+	}
+	for (int i = 1; i < 64; i++)
+		bad += mc[i].result != PV_ABI_VERSION;
+	printk("misc: multicall first=%ld done=%ld rounds=%ld tick_delivered=%d\n", first, done, rounds,
+	       ticks > before);
+	bad += first != 1 || done != 64 || ticks == before;
+	bad += HYPERVISOR_mmuext_op(PV_MMUEXT_new_baseptr, start_info->pt_base) != 0;
+	bad += HYPERVISOR_mmuext_op(PV_MMUEXT_tlb_flush_local, 0) != 0;
+	bad += HYPERVISOR_mmuext_op(PV_MMUEXT_new_user_baseptr, 0) != 0;
+	bad += HYPERVISOR_version_op(PV_VERSION_abi, 0) != PV_ABI_VERSION;
+	bad += !(HYPERVISOR_version_op(PV_VERSION_features, 0) & PV_FEAT_multicall);
+	printk("misc: %s\n", bad ? "WRONG" : "ok");
+	return bad ? 1 : 0;
+}
+
 int prog_hostile(void);
 
 const struct program programs[] = {
@@ -460,6 +494,7 @@ const struct program programs[] = {
 	{ "pingpong", prog_pingpong, "inter-domain events (role=ping|pong peer=ID n=N)" },
 	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
 	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
+	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user)" },
 	{ 0, 0, 0 },

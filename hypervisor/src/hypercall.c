@@ -141,10 +141,15 @@ static long hc_event_channel_op(struct vcpu *v, const uint64_t a[5])
 	return evtchn_op(v, a[0], a[1]);
 }
 
+/* Stop a batch early for the scheduler, a deliverable event or a state
+ * change, as Xen's hypercall_preempt_check does. */
 static bool preempt_pending(struct vcpu *v)
 {
+	struct pv_vcpu_info *vi = &v->dom->shared->vcpu[v->id];
 	return atomic_load(&v->preempt) || time_now() >= v->slice_end ||
-	       atomic_load(&v->dom->state) != DS_RUNNING;
+	       atomic_load(&v->dom->state) != DS_RUNNING ||
+	       (v->dom->event_entry && __atomic_load_n(&vi->upcall_pending, __ATOMIC_RELAXED) &&
+	        !__atomic_load_n(&vi->upcall_mask, __ATOMIC_RELAXED));
 }
 
 static long hc_multicall(struct vcpu *v, const uint64_t a[5])

@@ -16,5 +16,6 @@ run_prog threads "prog=threads" "threads: context_switches"
 run_prog procs "prog=procs" "procs: pid 1 exit 11, pid 2 exit 22"
 run_prog cpu "prog=cpu" "cpu: sort .* ok"
 run_prog hcall "prog=hcall n=200" "hcall: multicall batch=256"
+run_prog misc "prog=misc" "misc: ok"
 run_prog vcpus "prog=vcpus" "vcpus: up=0 again=-16 count=1000000" "vcpus = 2"
 echo PASS
