@@ -14,6 +14,8 @@
 #include "../hypervisor/src/kvm.h"
 #include "../hypervisor/src/pvmon.h"
 #include "../hypervisor/src/pvtime.h"
+#include "workloads/cpu.h"
+#include <math.h>
 
 static char bindir[PATH_MAX];
 
@@ -25,6 +27,9 @@ static void usage(FILE *f)
 	"        raw KVM port-I/O exit round trip (bare guest loop), pvmon null\n"
 	"        hypercall with tracing off and with an LTTng session recording\n"
 	"        hypercall events, multicall per-call cost at batch 1/16/256, ratios\n"
+	"  cpu [--reps N]\n"
+	"        the CPU kernels of bench/workloads/cpu.c natively and in a pvos\n"
+	"        domain (best of N each); relative performance native/pv\n"
 	"  -h, --help   this text\n");
 }
 
@@ -234,6 +239,98 @@ static int cmd_hcall(int argc, char **argv)
 	return 0;
 }
 
+/* Write a one-domain config running cmdline; returns 0 or -errno. */
+static int write_cfg(char *path, const char *cmdline)
+{
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "name = \"bench\"\nmemory = 32\nkernel = \"%s/../guest/pvos.elf\"\ncmdline = \"%s\"\n",
+	        bindir, cmdline);
+	fclose(f);
+	return 0;
+}
+
+static int cmd_cpu(int argc, char **argv)
+{
+	int reps = 3;
+	static const struct option opts[] = {
+		{ "reps", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': reps = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (reps < 1 || reps > 100) {
+		fprintf(stderr, "pvbench: --reps must be 1..100\n");
+		return 2;
+	}
+	double native[16], pv[16];
+	for (int i = 0; i < nr_cpu_kernels && i < 16; i++) {
+		const struct cpu_kernel *k = &cpu_kernels[i];
+		void *scratch = malloc(k->scratch_bytes + 1);
+		native[i] = 1e30;
+		for (int r = 0; r < reps; r++) {
+			memset(scratch, 0, k->scratch_bytes + 1);
+			uint64_t t0 = time_mono_ns();
+			uint64_t res = k->fn(scratch);
+			double dt = (double)(time_mono_ns() - t0);
+			if (res != k->expect) {
+				fprintf(stderr, "pvbench: native %s returned %llu, expected %llu\n", k->name,
+				        (unsigned long long)res, (unsigned long long)k->expect);
+				free(scratch);
+				return 1;
+			}
+			if (dt < native[i])
+				native[i] = dt;
+		}
+		free(scratch);
+		pv[i] = 0;
+	}
+	char cfg[] = "/tmp/pvbench-cpu-XXXXXX", cmdline[64], cmd[PATH_MAX * 2], line[512];
+	snprintf(cmdline, sizeof(cmdline), "prog=cpu reps=%d", reps);
+	if (write_cfg(cfg, cmdline))
+		return 1;
+	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 run '%s' 2>&1", bindir, cfg);
+	FILE *p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p)) {
+		char name[32];
+		unsigned long long res, ns;
+		char *s = strstr(line, "cpu: ");
+		if (!s || sscanf(s, "cpu: %31s result=%llu best_ns=%llu", name, &res, &ns) != 3)
+			continue;
+		for (int i = 0; i < nr_cpu_kernels; i++)
+			if (!strcmp(cpu_kernels[i].name, name) && res == cpu_kernels[i].expect)
+				pv[i] = (double)ns;
+	}
+	int st = p ? pclose(p) : -1;
+	unlink(cfg);
+	if (st != 0) {
+		fprintf(stderr, "pvbench: the pvos cpu domain failed (status %d)\n", st);
+		return 1;
+	}
+	printf("pvbench cpu (best of %d runs each, native and pvos in one run)\n", reps);
+	printf("  %-8s %12s %12s %10s\n", "kernel", "native ms", "pv ms", "native/pv");
+	double logsum = 0;
+	for (int i = 0; i < nr_cpu_kernels; i++) {
+		if (!pv[i]) {
+			fprintf(stderr, "pvbench: no pv result for %s\n", cpu_kernels[i].name);
+			return 1;
+		}
+		double rel = native[i] / pv[i];
+		logsum += log(rel);
+		printf("  %-8s %12.3f %12.3f %10.3f\n", cpu_kernels[i].name, native[i] / 1e6, pv[i] / 1e6, rel);
+	}
+	printf("  geometric mean native/pv %.3f (budget >= 0.97)\n", exp(logsum / nr_cpu_kernels));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -254,6 +351,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "hcall"))
 		return cmd_hcall(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cpu"))
+		return cmd_cpu(argc - 1, argv + 1);
 	fprintf(stderr, "pvbench: unknown command '%s' (try --help)\n", argv[1]);
 	return 2;
 }

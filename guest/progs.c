@@ -4,6 +4,7 @@
 #include "mm.h"
 #include "progs.h"
 #include "syscall.h"
+#include "workloads/cpu.h"
 
 #define MS 1000000ULL
 
@@ -49,82 +50,30 @@ static int prog_spin(void)
 	return 0;
 }
 
-/* ---- CPU workloads with checked results -------------------------------- */
-static uint64_t work_sieve(void)
-{
-	enum { N = 2000000 };
-	uint8_t *c = page_alloc(N / 4096 + 1);
-	uint64_t count = 0;
-	for (uint64_t i = 2; i < N; i++) {
-		if (c[i])
-			continue;
-		count++;
-		for (uint64_t j = i * i; j < N; j += i)
-			c[j] = 1;
-	}
-	return count;
-}
-
-static uint64_t fib(int n) { return n < 2 ? (uint64_t)n : fib(n - 1) + fib(n - 2); }
-static uint64_t work_fib(void) { return fib(27); }
-
-static uint64_t work_crc(void)
-{
-	uint32_t crc = 0xffffffff;
-	for (uint32_t i = 0; i < 4000000; i++) {
-		crc ^= (uint8_t)(i * 31);
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
-
-static uint64_t work_sort(void)
-{
-	enum { N = 200000 };
-	uint32_t *a = page_alloc(N * 4 / 4096 + 1), *tmp = page_alloc(N * 4 / 4096 + 1);
-	uint64_t x = 42, sum = 0;
-	for (int i = 0; i < N; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		a[i] = (uint32_t)(x >> 33);
-	}
-	for (int w = 1; w < N; w *= 2)           /* bottom-up merge sort */
-		for (int lo = 0; lo < N; lo += 2 * w) {
-			int mid = lo + w < N ? lo + w : N, hi = lo + 2 * w < N ? lo + 2 * w : N;
-			int i = lo, j = mid, k = lo;
-			while (i < mid && j < hi)
-				tmp[k++] = a[i] <= a[j] ? a[i++] : a[j++];
-			while (i < mid)
-				tmp[k++] = a[i++];
-			while (j < hi)
-				tmp[k++] = a[j++];
-			memcpy(a + lo, tmp + lo, (size_t)(hi - lo) * 4);
-		}
-	for (int i = 1; i < N; i++)
-		if (a[i - 1] > a[i])
-			return 0;
-	for (int i = 0; i < N; i += 1000)
-		sum += a[i];
-	return sum;
-}
-
+/* ---- CPU workloads with checked results (bench/workloads/cpu.c) ---- */
 static int prog_cpu(void)
 {
-	static const struct { const char *name; uint64_t (*fn)(void); uint64_t expect; } w[] = {
-		{ "sieve", work_sieve, 148933 },
-		{ "fib", work_fib, 196418 },
-		{ "crc", work_crc, 0 },
-		{ "sort", work_sort, 0 },
-	};
+	uint64_t reps = cmdline_num("reps", 1);
 	int bad = 0;
-	for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		uint64_t t0 = system_time();
-		uint64_t r = w[i].fn();
-		uint64_t dt = system_time() - t0;
-		int ok = w[i].expect ? r == w[i].expect : r != 0;
+	for (int i = 0; i < nr_cpu_kernels; i++) {
+		const struct cpu_kernel *k = &cpu_kernels[i];
+		size_t pages = (k->scratch_bytes + 4095) / 4096;
+		uint8_t *scratch = pages ? page_alloc(pages) : 0;
+		if (pages && !scratch)
+			return printk("cpu: out of memory for %s\n", k->name), 1;
+		uint64_t best = ~0ULL, r = 0;
+		for (uint64_t rep = 0; rep < reps; rep++) {
+			memset(scratch, 0, k->scratch_bytes);
+			uint64_t t0 = system_time();
+			r = k->fn(scratch);
+			uint64_t dt = system_time() - t0;
+			if (dt < best)
+				best = dt;
+		}
+		int ok = r == k->expect;
 		bad += !ok;
-		printk("cpu: %s result=%lu time_us=%lu %s\n", w[i].name, (unsigned long)r,
-		       (unsigned long)(dt / 1000), ok ? "ok" : "WRONG");
+		printk("cpu: %s result=%lu best_ns=%lu %s\n", k->name, (unsigned long)r, (unsigned long)best,
+		       ok ? "ok" : "WRONG");
 	}
 	return bad ? 1 : 0;
 }

@@ -11,12 +11,13 @@ OUT=${REPORT_DIR:-report}
 mkdir -p "$OUT"
 esc() { sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
 
-echo "report: [1/2] pvbench hcall"
+echo "report: [1/2] pvbench hcall, pvbench cpu"
 if [ -e /dev/kvm ]; then
   "$BIN/pvbench" hcall | tee "$OUT/hcall.txt"
   "$BIN/pvbench" hcall --json > "$OUT/hcall.json"
+  "$BIN/pvbench" cpu | tee "$OUT/cpu-ratio.txt"
 else
-  echo "skipped: /dev/kvm is missing on this host" | tee "$OUT/hcall.txt"
+  echo "skipped: /dev/kvm is missing on this host" | tee "$OUT/hcall.txt" "$OUT/cpu-ratio.txt"
 fi
 
 echo "report: [2/2] pvos CPU workloads under pvmon"
@@ -41,6 +42,8 @@ fi
     "$BIN/pvmon" info 2>&1 || true; } | esc
   echo "</pre><h2>Hypercall costs (pvbench hcall, one run)</h2><pre>"
   esc < "$OUT/hcall.txt"
+  echo "</pre><h2>CPU kernels, native vs pvos (pvbench cpu, one run)</h2><pre>"
+  esc < "$OUT/cpu-ratio.txt"
   echo "</pre><h2>CPU workloads in a pvos domain</h2><pre>"
   esc < "$OUT/cpu.txt"
   echo "</pre><p>Not yet in this report: native, full-virtualization and User-Mode Linux"

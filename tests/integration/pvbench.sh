@@ -1,4 +1,4 @@
-# pvbench hcall runs end to end and reports every figure (no timing limits:
+# pvbench hcall and cpu run end to end and reports every figure (no timing limits:
 # speed is for the benchmark's ratios, not for tests).
 . tests/lib.sh
 need_kvm
@@ -15,4 +15,11 @@ done
 # Batching must amortise the exit: 256 calls in one multicall cost less per call than one.
 r=$(echo "$out" | sed -n 's/.*"ratio_batch256_vs_1": \([0-9.]*\).*/\1/p')
 awk -v r="$r" 'BEGIN { exit !(r < 1) }' || die "multicall batch 256 is not cheaper per call than batch 1 ($r)"
+# pvbench cpu: native and pv run the same kernels with the same checked results.
+out=$($PVBENCH cpu --reps 1) || die "pvbench cpu failed"
+echo "$out"
+for k in sieve fib crc sort interp; do
+  echo "$out" | grep -q "^  $k " || die "pvbench cpu lacks $k"
+done
+echo "$out" | grep -q "geometric mean native/pv [0-9.]*" || die "no geometric mean"
 echo PASS
