@@ -48,8 +48,10 @@ static void domain_free(struct domain *d)
 		struct vcpu *v = &d->vcpus[i];
 		if (v->run)
 			munmap(v->run, (size_t)host.run_size);
-		if (v->fd > 0)
+		if (v->fd > 0) {
+			kvm_stats_close(&v->kstats);
 			close(v->fd);
+		}
 		pthread_cond_destroy(&v->cond);
 	}
 	if (d->vm_fd > 0)
@@ -381,6 +383,12 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 		s->hypercalls += atomic_load(&v->hypercalls);
 		s->upcalls += atomic_load(&v->upcalls);
 		s->exits += atomic_load(&v->exits);
+		if (v->fd > 0) {
+			uint64_t k[KS_NR];
+			kvm_stats_read(&v->kstats, k);
+			for (int i = 0; i < KS_NR; i++)
+				s->kvm[i] += k[i];
+		}
 	}
 	pthread_mutex_unlock(&sched_lock);
 }

@@ -30,7 +30,10 @@ int domain_count(void);                       /* live domains */
 /* Take an ended (lingering) domain out of the table; -EBUSY if it runs. */
 int domain_reap(struct domain *d);
 /* Totals over a domain's vCPUs. */
-struct domain_stats { uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits; };
+struct domain_stats {
+	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits;
+	uint64_t kvm[KS_NR];       /* KVM's statistics, summed over vCPUs */
+};
 void domain_stats(struct domain *d, struct domain_stats *s);
 const char *domain_state_name(const struct domain *d);
 #endif

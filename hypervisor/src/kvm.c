@@ -183,3 +183,50 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 	probe_close(&p);
 	return rc;
 }
+
+const char *const kvm_stat_names[KS_NR] = { "exits", "insn_emulation", "io_exits", "halt_exits", "mmio_exits" };
+
+void kvm_stats_open(struct kvm_stats *s, int vcpu_fd)
+{
+	struct kvm_stats_header h;
+	for (int i = 0; i < KS_NR; i++)
+		s->off[i] = -1;
+	s->fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	if (s->fd < 0)
+		return;
+	if (pread(s->fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 256 || h.num_desc > 4096) {
+		kvm_stats_close(s);
+		return;
+	}
+	size_t dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	char *buf = malloc(dsz * h.num_desc);
+	if (!buf || pread(s->fd, buf, dsz * h.num_desc, h.desc_offset) != (ssize_t)(dsz * h.num_desc)) {
+		free(buf);
+		kvm_stats_close(s);
+		return;
+	}
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (struct kvm_stats_desc *)(buf + i * dsz);
+		d->name[h.name_size - 1] = 0;
+		for (int k = 0; k < KS_NR; k++)
+			if (d->size >= 1 && !strcmp(d->name, kvm_stat_names[k]))
+				s->off[k] = (int64_t)h.data_offset + d->offset;
+	}
+	free(buf);
+}
+
+void kvm_stats_read(const struct kvm_stats *s, uint64_t out[KS_NR])
+{
+	for (int k = 0; k < KS_NR; k++) {
+		out[k] = 0;
+		if (s->fd >= 0 && s->off[k] >= 0 && pread(s->fd, &out[k], sizeof(out[k]), s->off[k]) != sizeof(out[k]))
+			out[k] = 0;
+	}
+}
+
+void kvm_stats_close(struct kvm_stats *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}

@@ -68,10 +68,13 @@ static void print_stats(struct domain *d)
 	struct domain_stats s;
 	domain_stats(d, &s);
 	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
-	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms\n",
+	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms; kvm: exits %llu insn_emulation %llu "
+	        "io_exits %llu halt_exits %llu\n",
 	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
 	        s.run_ns / 1e9, s.wait_ns / 1e9, s.blocked_ns / 1e9, (unsigned long long)s.hypercalls,
-	        (unsigned long long)s.upcalls, (unsigned long long)s.exits, atomic_load(&d->boot_ns) / 1e6);
+	        (unsigned long long)s.upcalls, (unsigned long long)s.exits, atomic_load(&d->boot_ns) / 1e6,
+	        (unsigned long long)s.kvm[KS_EXITS], (unsigned long long)s.kvm[KS_INSN_EMULATION],
+	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS]);
 }
 
 static void on_exit_stats(struct domain *d)

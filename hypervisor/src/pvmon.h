@@ -13,6 +13,7 @@
 
 #include "public/pv.h"
 #include "config.h"
+#include "kvm.h"
 
 #define MAX_DOMAINS 1024
 #define PV_EXIT_CRASHED 125   /* `pvmon run` status for a crashed domain */
@@ -69,6 +70,7 @@ struct vcpu {
 	uint32_t cur_hcall;       /* hypercall being served, for traces */
 	uint64_t hc_start;        /* its start time when tracing */
 
+	struct kvm_stats kstats;   /* KVM's own counters for this vCPU */
 	/* Statistics (vCPU thread writes, others read). */
 	atomic_uint_fast64_t hypercalls, upcalls, exits;
 	atomic_uint_fast64_t exit_reasons[64];

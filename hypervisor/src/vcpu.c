@@ -50,6 +50,7 @@ int vcpu_create(struct domain *d, uint32_t id)
 	struct vcpu *v = &d->vcpus[id];
 	v->dom = d;
 	v->id = id;
+	v->kstats.fd = -1;
 	v->fd = ioctl(d->vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0)
 		return -errno;
@@ -67,6 +68,7 @@ int vcpu_create(struct domain *d, uint32_t id)
 		v->tsc_offset = (int64_t)(m.e.data - (t0 + (t1 - t0) / 2));
 	}
 	v->slot = -1;
+	kvm_stats_open(&v->kstats, v->fd);
 	return sched_vcpu_add(v);
 }
 
