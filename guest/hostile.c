@@ -27,6 +27,7 @@ int prog_hostile(void)
 
 	/* Unknown hypercall numbers. */
 	expect("hypercall 99", hypercall0(99), -PV_ENOSYS);
+	expect("hypercall PV_HC_MAX", hypercall0(PV_HC_MAX), -PV_ENOSYS);
 	expect("hypercall 2^40", hypercall0(1ULL << 40), -PV_ENOSYS);
 	expect("hypercall -1", hypercall0(~0ULL), -PV_ENOSYS);
 

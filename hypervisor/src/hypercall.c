@@ -324,7 +324,7 @@ const hcall_fn hcall_table[PV_HC_MAX] = {
 const char *const hcall_names[PV_HC_MAX] = {
 	"console_io", "sched_op", "set_timer_op", "event_channel_op", "multicall",
 	"set_callbacks", "set_trap_table", "version_op", "iret", "stack_switch",
-	"mmuext_op", "vcpu_op", "null",
+	"mmuext_op", "vcpu_op", "null", "mmu_update",
 };
 
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
@@ -333,11 +333,12 @@ long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 		atomic_store(&v->dom->boot_ns, time_now() - v->dom->created_ns);
 	atomic_fetch_add_explicit(&v->hypercalls, 1, memory_order_relaxed);
 	v->cur_hcall = (uint32_t)(nr > 0xffffffffULL ? 0xffffffffULL : nr);
+	hcall_fn fn = nr < PV_HC_MAX ? hcall_table[nr] : NULL;   /* NULL: not built yet */
 	if (!trace_hcall_enabled())
-		return nr < PV_HC_MAX ? hcall_table[nr](v, a) : hc_reject(v, "number", nr, -ENOSYS);
+		return fn ? fn(v, a) : hc_reject(v, "number", nr, -ENOSYS);
 	uint64_t t0 = time_mono_ns();
 	trace_hcall_entry(v->dom->id, v->id, v->cur_hcall, a);
-	long rc = nr < PV_HC_MAX ? hcall_table[nr](v, a) : hc_reject(v, "number", nr, -ENOSYS);
+	long rc = fn ? fn(v, a) : hc_reject(v, "number", nr, -ENOSYS);
 	trace_hcall_exit(v->dom->id, v->id, v->cur_hcall, rc, time_mono_ns() - t0);
 	return rc;
 }

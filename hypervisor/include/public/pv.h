@@ -39,7 +39,8 @@
 #define PV_HC_mmuext_op        10
 #define PV_HC_vcpu_op          11
 #define PV_HC_null             12
-#define PV_HC_MAX              13
+#define PV_HC_mmu_update       13
+#define PV_HC_MAX              14
 
 /* Errors, returned negated (Linux errno values). */
 #define PV_EPERM     1
@@ -216,6 +217,33 @@ struct pv_frame {
 #define PV_MMUEXT_new_baseptr       0  /* kernel page table (switches now) */
 #define PV_MMUEXT_new_user_baseptr  1  /* page table used in user mode */
 #define PV_MMUEXT_tlb_flush_local   2
+#define PV_MMUEXT_pin_l1_table      3  /* arg: gpa of a page-table frame; validates it */
+#define PV_MMUEXT_pin_l2_table      4
+#define PV_MMUEXT_pin_l3_table      5
+#define PV_MMUEXT_pin_l4_table      6
+#define PV_MMUEXT_unpin_table       7  /* arg: gpa */
+#define PV_MMUEXT_tlb_flush_all     8  /* every vCPU of the domain */
+#define PV_MMUEXT_invlpg_local      9  /* arg: guest-virtual address */
+#define PV_MMUEXT_invlpg_all       10
+
+/* ---- mmu_update(reqs, count, status) ---------------------------------
+ * Validated page-table updates, as in Xen: reqs[i].ptr is the
+ * guest-physical address of an 8-byte entry in a page-table frame of the
+ * domain's page-table pool (start_info.pt_pool_*), reqs[i].val the new
+ * entry. Each request is validated on its own and applied or rejected;
+ * status[i] (int32_t, OUT) gets 0 or -errno. Returns the number of
+ * requests processed: count, or fewer when pvmon preempted the batch (the
+ * guest re-issues from reqs + done). At most PV_MMU_UPDATE_MAX per call.
+ * Rules: a frame is never both a page table and writable: entries may map
+ * page-table frames and the hypervisor area read-only only; next-level
+ * pointers must name pool frames, which take that level's type (refcounted,
+ * a frame has one type at a time); every frame must belong to the domain;
+ * entries of the upper half (L4 slots 256..511) must stay empty. */
+#define PV_MMU_UPDATE_MAX 2048
+struct pv_mmu_update {
+	uint64_t ptr;   /* IN  gpa of the entry, 8-byte aligned */
+	uint64_t val;   /* IN  new entry */
+};
 
 /* ---- vcpu_op(cmd, vcpuid, arg) --------------------------------------- */
 #define PV_VCPUOP_up 0   /* arg: struct pv_vcpu_context* */
