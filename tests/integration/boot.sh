@@ -18,6 +18,13 @@ $PVMON run "$a" "$b" >/dev/null 2>&1; rc=$?
 cfg=$(domcfg nope "prog=nosuch")
 out=$($PVMON run "$cfg" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "unknown program 'nosuch'" || die "unknown program: rc $rc"
+# Ctrl-C stops the domains and pvmon exits 130 promptly.
+cfg=$(domcfg long "prog=spin ms=20000")
+$PVMON run "$cfg" >/dev/null 2>&1 & pid=$!
+sleep 0.5; kill -INT $pid
+t0=$SECONDS; wait $pid; rc=$?
+[ $rc -eq 130 ] || die "SIGINT: status $rc, expected 130"
+[ $((SECONDS - t0)) -le 3 ] || die "SIGINT: pvmon took $((SECONDS - t0))s to stop"
 # Info names the back end and the fast path line.
 $PVMON info | tee "$TMP/info"
 grep -q '^fast path: ' "$TMP/info" || die "pvmon info lacks the fast path line"
