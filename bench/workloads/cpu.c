@@ -98,11 +98,30 @@ static uint64_t k_interp(void *scratch)
 	return total;
 }
 
+/* Indirect calls through a table: isolates the cost of indirect branches,
+ * which differs between a host process and a guest on some back ends. */
+static uint64_t op_add(uint64_t x, uint64_t i) { return x + i; }
+static uint64_t op_xor(uint64_t x, uint64_t i) { return x ^ (i * 0x9E3779B97F4A7C15ULL); }
+static uint64_t op_rot(uint64_t x, uint64_t i) { return (x << 7 | x >> 57) + i; }
+static uint64_t op_mul(uint64_t x, uint64_t i) { return x * 3 + i; }
+static uint64_t k_indirect(void *scratch)
+{
+	(void)scratch;
+	static uint64_t (*const ops[4])(uint64_t, uint64_t) = { op_add, op_xor, op_rot, op_mul };
+	uint64_t x = 1, seed = 12345;
+	for (uint64_t i = 0; i < 20000000; i++) {
+		seed = seed * 6364136223846793005ULL + 1;
+		x = ops[seed >> 62](x, i);
+	}
+	return x;
+}
+
 const struct cpu_kernel cpu_kernels[] = {
 	{ "sieve", k_sieve, 148933, SIEVE_N },
 	{ "fib", k_fib, 196418, 0 },
 	{ "crc", k_crc, 3545406171ULL, 0 },
 	{ "sort", k_sort, 213710470330ULL, 2 * SORT_N * sizeof(uint32_t) },
 	{ "interp", k_interp, 14185429243413950480ULL, 0 },
+	{ "indirect", k_indirect, 18135594090544023420ULL, 0 },
 };
 const int nr_cpu_kernels = sizeof(cpu_kernels) / sizeof(cpu_kernels[0]);

@@ -149,6 +149,9 @@ int kvm_measure_exit(unsigned long iters, double *ns, char *err, size_t errlen)
 int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 {
 	host.nr_pcpus = nr_pcpus;
+	host.nr_cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (host.nr_cpus_online < 1)
+		host.nr_cpus_online = 1;
 	host.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (host.kvm_fd < 0) {
 		int e = errno;

@@ -45,6 +45,7 @@ struct vcpu {
 	/* Guarded by sched_lock. */
 	enum vcpu_state state;
 	int slot;                 /* physical CPU slot held, -1 none */
+	int bound_slot;           /* slot whose CPU the thread is pinned to; vCPU thread only */
 	pthread_cond_t cond;      /* slot granted / woken / state change */
 	uint64_t state_since;     /* system ns of last state change */
 	uint64_t run_ns, wait_ns, blocked_ns;
@@ -125,6 +126,7 @@ struct host {
 	int kvm_fd;
 	int run_size;
 	int nr_pcpus;
+	int nr_cpus_online;       /* slots map to CPUs slot % nr_cpus_online */
 	bool pio_rip_advanced;    /* KVM leaves RIP after `out` at an I/O exit */
 	uint64_t tsc_khz;
 	uint64_t boot_ns;         /* CLOCK_MONOTONIC at start: system time 0 */

@@ -4,6 +4,7 @@
  * exceptions). Registers move through KVM_CAP_SYNC_REGS: no extra ioctl on
  * the hypercall path. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,20 @@ static void publish_time(struct vcpu *v)
 	uint64_t now = time_now();
 	time_publish(t, v->run_ns, now);
 	t->tsc_timestamp += (uint64_t)v->tsc_offset;
+}
+
+/* The vCPU (re)gained a run slot: fresh time for the guest, and its thread
+ * moves to the slot's physical CPU, so the slot really is a CPU. */
+static void resumed(struct vcpu *v)
+{
+	publish_time(v);
+	if (v->slot == v->bound_slot || v->slot < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(v->slot % host.nr_cpus_online, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0)
+		v->bound_slot = v->slot;
 }
 
 bool vcpu_has_work(struct vcpu *v)
@@ -287,7 +302,7 @@ static bool between_runs(struct vcpu *v)
 		if (ds == DS_PAUSED) {
 			if (!sched_pause(v))
 				return false;
-			publish_time(v);
+			resumed(v);
 			continue;
 		}
 		uint64_t now = time_now();
@@ -300,7 +315,7 @@ static bool between_runs(struct vcpu *v)
 			if (!vcpu_has_work(v)) {
 				if (!sched_block(v, v->timer_deadline))
 					return false;
-				publish_time(v);
+				resumed(v);
 				v->polling = false;
 				continue;
 			}
@@ -313,7 +328,7 @@ static bool between_runs(struct vcpu *v)
 			sched_release(v, VS_RUNNABLE, why);
 			if (!sched_wait_slot(v))
 				return false;
-			publish_time(v);
+			resumed(v);
 			continue;
 		}
 		return true;
@@ -348,7 +363,8 @@ static void *vcpu_thread(void *arg)
 		v->sregs = d->vcpus[0].sregs;
 		vcpu_set_cr3(v, v->kernel_cr3);
 	}
-	publish_time(v);
+	v->bound_slot = -1;
+	resumed(v);
 	while (between_runs(v)) {
 		maybe_upcall(v);
 		if (atomic_load(&d->state) >= DS_SHUTDOWN)

@@ -18,7 +18,7 @@ awk -v r="$r" 'BEGIN { exit !(r < 1) }' || die "multicall batch 256 is not cheap
 # pvbench cpu: native and pv run the same kernels with the same checked results.
 out=$($PVBENCH cpu --reps 1) || die "pvbench cpu failed"
 echo "$out"
-for k in sieve fib crc sort interp; do
+for k in sieve fib crc sort interp indirect; do
   echo "$out" | grep -q "^  $k " || die "pvbench cpu lacks $k"
 done
 echo "$out" | grep -q "geometric mean native/pv [0-9.]*" || die "no geometric mean"
