@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <limits.h>
 #include <unistd.h>
 #include "console.h"
 #include "control.h"
@@ -16,6 +18,7 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
+#include "tracectl.h"
 
 #define PVLAB_VERSION "0.1.0"
 
@@ -35,6 +38,10 @@ static void usage(FILE *f)
 	"  --socket PATH   control socket (daemon; default $PVLAB_SOCKET or /run/pvlab/pvmon.sock)\n"
 	"  --stats         run: print per-domain accounting when each domain ends\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
+	"  --trace DIR     run: record the run with LTTng into DIR (CTF; read it with pvtrace\n"
+	"                  or babeltrace2); lost events are reported at the end\n"
+	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"
+	"                  pageflip, exit, evtchn, domain; comma-separated\n"
 	"  -h, --help      this text;  --version  print the version\n"
 	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
 	PV_EXIT_CRASHED);
@@ -145,6 +152,33 @@ static int start_host(const char *sched_name, int pcpus)
 	return 0;
 }
 
+static const char *opt_trace_dir, *opt_trace_events;
+static char trace_session[64];
+
+/* --trace: the session starts before the provider registers (start_host). */
+static int run_trace_start(void)
+{
+	char err[512], url[4200];
+	if (mkdir(opt_trace_dir, 0755) && errno != EEXIST)
+		return die("--trace %s: cannot create the directory", opt_trace_dir);
+	if (!realpath(opt_trace_dir, url))
+		return die("--trace %s: no such directory", opt_trace_dir);
+	snprintf(trace_session, sizeof(trace_session), "pvmon-run-%d", (int)getpid());
+	if (tracectl_start(trace_session, url, opt_trace_events, err, sizeof(err)))
+		return die("--trace: %s", err);
+	return 0;
+}
+
+static void run_trace_stop(void)
+{
+	char err[512];
+	uint64_t lost = 0;
+	if (tracectl_stop(trace_session, &lost, err, sizeof(err)))
+		fprintf(stderr, "pvmon: --trace: %s\n", err);
+	else
+		fprintf(stderr, "pvmon: trace written to %s: %llu events lost\n", opt_trace_dir, (unsigned long long)lost);
+}
+
 static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, bool quiet)
 {
 	if (argc < 1)
@@ -173,7 +207,13 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 		free(cfg);
 		return die("%s", err);
 	}
+	if (opt_trace_dir && run_trace_start()) {
+		free(cfg);
+		return 1;
+	}
 	if (start_host(sched_name, pcpus)) {
+		if (opt_trace_dir)
+			run_trace_stop();
 		free(cfg);
 		return 1;
 	}
@@ -204,6 +244,8 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 	}
 	free(doms);
 	free(cfg);
+	if (opt_trace_dir)
+		run_trace_stop();
 	return status;
 }
 
@@ -435,7 +477,8 @@ int main(int argc, char **argv)
 		{ "sched", required_argument, 0, 's' }, { "pcpus", required_argument, 0, 'p' },
 		{ "socket", required_argument, 0, 'S' }, { "stats", no_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
+		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
+		{ "trace-events", required_argument, 0, 'E' }, { 0, 0, 0, 0 },
 	};
 	const char *sched_name = "bvt", *sock = NULL;
 	int pcpus = get_nprocs();
@@ -456,6 +499,14 @@ int main(int argc, char **argv)
 		case 'S': sock = optarg; break;
 		case 't': opt_stats = true; break;
 		case 'q': quiet = true; break;
+		case 'T': opt_trace_dir = optarg; break;
+		case 'E': {
+			char pats[16][64], err[256];
+			if (tracectl_patterns(optarg, pats, 16, err, sizeof(err)) < 0)
+				return die("--trace-events: %s", err), 2;
+			opt_trace_events = optarg;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("pvmon %s\n", PVLAB_VERSION); return 0;
 		default: usage(stderr); return 2;
