@@ -28,7 +28,6 @@ struct bvt_vcpu {
 
 struct bvt_sched {
 	struct bvt_vcpu *queue;
-	uint64_t svt;                       /* least avt seen among runnable */
 };
 
 static struct bvt_vcpu *B(struct vcpu *v) { return v->sched_priv; }
@@ -82,13 +81,36 @@ static void bvt_vcpu_fini(struct sched *s, struct vcpu *v)
 	v->sched_priv = NULL;
 }
 
+/* System virtual time: the least avt among runnable and running vCPUs
+ * (a running one charged up to now), so a waking vCPU cannot bank the time
+ * it slept. */
+static uint64_t svt(struct sched *s, const struct bvt_vcpu *self, uint64_t now)
+{
+	struct bvt_sched *bs = s->priv;
+	uint64_t min = UINT64_MAX;
+	for (const struct bvt_vcpu *q = bs->queue; q; q = q->next)
+		if (q != self && q->avt < min)
+			min = q->avt;
+	for (int cpu = 0; cpu < s->nr_slots; cpu++) {
+		struct vcpu *r = s->slot[cpu];
+		if (!r || !r->sched_priv || r->sched_priv == self)
+			continue;
+		const struct bvt_vcpu *b = r->sched_priv;
+		uint64_t cur = b->avt + (now - b->start) * BVT_REF / b->weight;
+		if (cur < min)
+			min = cur;
+	}
+	return min;
+}
+
 static void bvt_enqueue(struct sched *s, struct vcpu *v, bool woken, uint64_t now)
 {
 	struct bvt_sched *bs = s->priv;
 	struct bvt_vcpu *b = B(v);
 	if (woken) {
-		if (b->avt < bs->svt)
-			b->avt = bs->svt;
+		uint64_t sv = svt(s, b, now);
+		if (sv != UINT64_MAX && b->avt < sv)
+			b->avt = sv;
 		if (now >= b->unwarp_until)
 			b->warp_used = 0;
 	}
@@ -124,10 +146,6 @@ static struct vcpu *bvt_pick(struct sched *s, uint64_t now, uint64_t *slice)
 		return NULL;
 	struct bvt_vcpu *b = *best;
 	*best = b->next;
-	bs->svt = b->avt;
-	for (struct bvt_vcpu *q = bs->queue; q; q = q->next)
-		if (q->avt < bs->svt)
-			bs->svt = q->avt;
 	*slice = BVT_MAX_SLICE_NS;
 	if (second) {
 		int64_t lead = evt(second, now) + (int64_t)ctx_allow_virt(b) - evt(b, now);
