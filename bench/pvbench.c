@@ -51,16 +51,14 @@ static double median(double *v, int n)
 }
 
 /* Run one pvos hcall domain under pvmon and parse its report lines. */
+static int write_cfg(char *path, const char *cmdline);
+
 static int run_hcall_domain(unsigned long iters, struct hcall_result *r)
 {
-	char cfg[] = "/tmp/pvbench-hcall-XXXXXX";
-	int fd = mkstemp(cfg);
-	if (fd < 0)
+	char cfg[] = "/tmp/pvbench-hcall-XXXXXX", cmdline[64];
+	snprintf(cmdline, sizeof(cmdline), "prog=hcall n=%lu", iters);
+	if (write_cfg(cfg, cmdline))
 		return -errno;
-	FILE *f = fdopen(fd, "w");
-	fprintf(f, "name = \"hcall\"\nmemory = 16\nkernel = \"%s/../guest/pvos.elf\"\ncmdline = \"prog=hcall n=%lu\"\n",
-	        bindir, iters);
-	fclose(f);
 	char cmd[PATH_MAX * 2];
 	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 --stats run '%s' 2>&1", bindir, cfg);
 	FILE *p = popen(cmd, "r");

@@ -46,14 +46,24 @@ static void share(struct vcpu *a, struct vcpu *b, uint64_t total, uint64_t *ra, 
 	sched.ops->dequeue(&sched, b);
 }
 
+/* CPU share of a weight-2 domain over a weight-1 one on one CPU; the
+ * domains are returned for further use. */
+static double weight_ratio(struct domain **a, struct domain **b)
+{
+	*a = mkdom(1, 1, 0, 0, 0);
+	*b = mkdom(2, 2, 0, 0, 0);
+	uint64_t ra, rb;
+	share(&(*a)->vcpus[0], &(*b)->vcpus[0], 3000 * MS, &ra, &rb);
+	double r = (double)rb / (double)ra;
+	printf("%s 1:2 weights -> %.3f\n", sched.ops->name, r);
+	return r;
+}
+
 static void test_bvt(void)
 {
 	CHECK_EQ(sched_init(&sched_bvt_ops, 1), 0);
-	struct domain *a = mkdom(1, 1, 0, 0, 0), *b = mkdom(2, 2, 0, 0, 0);
-	uint64_t ra, rb;
-	share(&a->vcpus[0], &b->vcpus[0], 3000 * MS, &ra, &rb);
-	double r = (double)rb / (double)ra;
-	printf("bvt 1:2 -> %.3f\n", r);
+	struct domain *a, *b;
+	double r = weight_ratio(&a, &b);
 	CHECK(r > 1.9 && r < 2.1);
 
 	/* A vCPU that slept is brought up to system virtual time: after waking
@@ -151,11 +161,8 @@ static void test_bvt(void)
 static void test_rr(void)
 {
 	CHECK_EQ(sched_init(&sched_rr_ops, 1), 0);
-	struct domain *a = mkdom(1, 1, 0, 0, 0), *b = mkdom(2, 2, 0, 0, 0);
-	uint64_t ra, rb;
-	share(&a->vcpus[0], &b->vcpus[0], 3000 * MS, &ra, &rb);
-	double r = (double)rb / (double)ra;
-	printf("rr 1:2 weights -> %.3f\n", r);
+	struct domain *a, *b;
+	double r = weight_ratio(&a, &b);
 	CHECK(r > 0.95 && r < 1.05);
 	CHECK(sched.ops->preempts(&sched, &a->vcpus[0], &b->vcpus[0], 0) == false);
 	sched.ops->vcpu_fini(&sched, &a->vcpus[0]);
