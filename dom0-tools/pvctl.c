@@ -3,209 +3,14 @@
  * pvctl keeps no state of its own. Exit status: 0 done, 1 failed, 2 usage. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-/* From the protocol (hypervisor/src/control.h, which pvctl does not include:
- * the socket speaks text, and pvmon's internals are not pvctl's). */
-#define DEFAULT_SOCKET "/run/pvlab/pvmon.sock"
-#define PROTO_MAX_LINE 4096
-#define PROTO_MAX_CHUNK 4096
-#define REPLY_TIMEOUT_S 60
-
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
-
-static const char *sock_path;
-
-__attribute__((format(printf, 2, 3)))
-static int complain(int status, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("pvctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
-
-/* ---- talking to pvmon ----------------------------------------------- */
-
-struct conn {
-	int fd;
-	size_t off, len;
-	char buf[8192];
-};
-
-/* Each answer of the server: D lines and C chunks go to the callbacks. */
-struct reply_cb {
-	int (*data)(void *arg, const char *text);                 /* 0 or an exit status */
-	int (*chunk)(void *arg, const char *bytes, size_t len);
-	void *arg;
-};
-
-static int pvmon_connect(struct conn *c, bool follow)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		return complain(EXIT_FAIL, "socket path %s is too long (at most %zu bytes)",
-		                sock_path, sizeof(sa.sun_path) - 1);
-	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
-	c->off = c->len = 0;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return complain(EXIT_FAIL, "cannot create a socket: %s", strerror(errno));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = errno;
-		close(c->fd);
-		if (e == ENOENT || e == ECONNREFUSED)
-			return complain(EXIT_FAIL, "cannot connect to pvmon at %s: is `pvmon daemon` running?", sock_path);
-		if (e == EACCES || e == EPERM)
-			return complain(EXIT_FAIL, "cannot connect to pvmon at %s: permission denied "
-			                "(run pvctl as root or in the socket's group)", sock_path);
-		return complain(EXIT_FAIL, "cannot connect to pvmon at %s: %s", sock_path, strerror(e));
-	}
-	if (!follow) {
-		struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	return 0;
-}
-
-static int conn_fill(struct conn *c)
-{
-	if (c->off) {
-		memmove(c->buf, c->buf + c->off, c->len - c->off);
-		c->len -= c->off;
-		c->off = 0;
-	}
-	for (;;) {
-		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (n > 0) {
-			c->len += (size_t)n;
-			return 0;
-		}
-		if (n == 0)
-			return complain(EXIT_FAIL, "pvmon closed the connection before answering in full "
-			                "(did it stop? see its log)");
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return complain(EXIT_FAIL, "pvmon at %s did not answer within %d s", sock_path, REPLY_TIMEOUT_S);
-		return complain(EXIT_FAIL, "cannot read pvmon's answer: %s", strerror(errno));
-	}
-}
-
-/* The next reply line, NUL-terminated in place (valid until the next read). */
-static int conn_line(struct conn *c, char **line)
-{
-	for (;;) {
-		char *start = c->buf + c->off;
-		char *nl = memchr(start, '\n', c->len - c->off);
-		if (nl) {
-			*nl = '\0';
-			*line = start;
-			c->off += (size_t)(nl - start) + 1;
-			return 0;
-		}
-		if (c->off == 0 && c->len == sizeof(c->buf))
-			return complain(EXIT_FAIL, "pvmon sent a reply line longer than %zu bytes", sizeof(c->buf));
-		int rc = conn_fill(c);
-		if (rc)
-			return rc;
-	}
-}
-
-static int conn_bytes(struct conn *c, char *dst, size_t n)
-{
-	while (c->len - c->off < n) {
-		int rc = conn_fill(c);
-		if (rc)
-			return rc;
-	}
-	memcpy(dst, c->buf + c->off, n);
-	c->off += n;
-	return 0;
-}
-
-/* Send one request and read its reply to the terminator. ok_text (may be
- * NULL) receives the text after OK. Returns 0 or an exit status. */
-static int pvmon_request(const char *request, const struct reply_cb *cb, bool follow,
-                         char *ok_text, size_t ok_len)
-{
-	if (strlen(request) >= PROTO_MAX_LINE)
-		return complain(EXIT_FAIL, "request too long for pvmon (at most %d bytes)", PROTO_MAX_LINE - 1);
-	struct conn *c = malloc(sizeof(*c));
-	if (!c)
-		return complain(EXIT_FAIL, "out of memory");
-	int rc = pvmon_connect(c, follow);
-	if (rc) {
-		free(c);
-		return rc;
-	}
-	char req[PROTO_MAX_LINE + 1];
-	size_t len = (size_t)snprintf(req, sizeof(req), "%s\n", request);
-	if (send(c->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		/* pvmon may have refused the connection with a reason (too many
-		 * clients): show that rather than the broken pipe. */
-		int e = errno;
-		ssize_t n = recv(c->fd, c->buf, sizeof(c->buf) - 1, MSG_DONTWAIT);
-		c->buf[n > 0 ? n : 0] = '\0';
-		char *msg = !strncmp(c->buf, "ERR ", 4) ? strchr(c->buf + 4, ' ') : NULL;
-		if (msg && strchr(msg, '\n')) {
-			*strchr(msg, '\n') = '\0';
-			rc = complain(EXIT_FAIL, "%s", msg + 1);
-		} else {
-			rc = complain(EXIT_FAIL, "cannot send the request to pvmon: %s", strerror(e));
-		}
-		goto out;
-	}
-	for (;;) {
-		char *line = NULL;
-		if ((rc = conn_line(c, &line)))
-			break;
-		if (!strncmp(line, "D ", 2)) {
-			if (cb && cb->data && (rc = cb->data(cb->arg, line + 2)))
-				break;
-		} else if (!strncmp(line, "C ", 2)) {
-			char *end, bytes[PROTO_MAX_CHUNK];
-			unsigned long n = strtoul(line + 2, &end, 10);
-			if (*end || n > PROTO_MAX_CHUNK) {
-				rc = complain(EXIT_FAIL, "pvmon sent a bad console chunk header '%.40s'", line);
-				break;
-			}
-			if ((rc = conn_bytes(c, bytes, n)))
-				break;
-			if (cb && cb->chunk && (rc = cb->chunk(cb->arg, bytes, n)))
-				break;
-		} else if (!strcmp(line, "OK") || !strncmp(line, "OK ", 3)) {
-			if (ok_text)
-				snprintf(ok_text, ok_len, "%s", line[2] ? line + 3 : "");
-			break;
-		} else if (!strncmp(line, "ERR ", 4)) {
-			/* ERR ENAME message: the message is for people. */
-			const char *msg = strchr(line + 4, ' ');
-			rc = complain(EXIT_FAIL, "%s", msg ? msg + 1 : line + 4);
-			break;
-		} else {
-			rc = complain(EXIT_FAIL, "pvmon sent a reply pvctl does not understand: '%.60s'", line);
-			break;
-		}
-	}
-out:
-	close(c->fd);
-	free(c);
-	return rc;
-}
+#include "ctlclient.h"
 
 /* ---- command-line parsing ------------------------------------------- */
 
@@ -325,88 +130,11 @@ static bool parse_num(const char *s, bool is_time, int64_t *out)
 
 /* ---- list ------------------------------------------------------------ */
 
-#define JSON_MAX_FIELDS 24
-
-struct json_obj {
-	int n;
-	char key[JSON_MAX_FIELDS][24];
-	char val[JSON_MAX_FIELDS][128];
-};
-
-/* A flat JSON object of strings and numbers, as pvmon sends; false when
- * it is anything else. */
-static bool json_parse_flat(const char *s, struct json_obj *o)
+/* A field of a list entry, "?" if this pvmon does not send it. */
+static const char *field(const struct json_obj *o, const char *key)
 {
-	o->n = 0;
-	s += strspn(s, " ");
-	if (*s++ != '{')
-		return false;
-	s += strspn(s, " ");
-	if (*s == '}')
-		return s[1 + strspn(s + 1, " ")] == '\0';
-	for (;;) {
-		if (o->n == JSON_MAX_FIELDS || *s++ != '"')
-			return false;
-		size_t k = 0;
-		while (*s && *s != '"' && k + 1 < sizeof(o->key[0]))
-			o->key[o->n][k++] = *s++;
-		o->key[o->n][k] = '\0';
-		if (*s++ != '"')
-			return false;
-		s += strspn(s, " ");
-		if (*s++ != ':')
-			return false;
-		s += strspn(s, " ");
-		char *v = o->val[o->n];
-		size_t vl = 0, vmax = sizeof(o->val[0]) - 1;
-		if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				char ch = *s;
-				if (ch == '\\') {
-					ch = *++s;
-					if (ch == 'u') {
-						unsigned cp;
-						if (sscanf(s + 1, "%4x", &cp) != 1)
-							return false;
-						ch = cp < 0x80 ? (char)cp : '?';
-						s += 4;
-					} else if (ch == 'n' || ch == 't' || ch == 'r') {
-						ch = ' ';
-					} else if (!ch) {
-						return false;
-					}
-				}
-				if (vl < vmax)
-					v[vl++] = ch;
-			}
-			if (*s++ != '"')
-				return false;
-		} else {
-			while (*s && strchr("-+.0123456789eE", *s))
-				if (vl < vmax)
-					v[vl++] = *s++;
-				else
-					s++;
-			if (!vl)
-				return false;
-		}
-		v[vl] = '\0';
-		o->n++;
-		s += strspn(s, " ");
-		if (*s == '}')
-			return s[1 + strspn(s + 1, " ")] == '\0';
-		if (*s++ != ',')
-			return false;
-		s += strspn(s, " ");
-	}
-}
-
-static const char *json_get(const struct json_obj *o, const char *key)
-{
-	for (int i = 0; i < o->n; i++)
-		if (!strcmp(o->key[i], key))
-			return o->val[i];
-	return "?";
+	const char *v = json_get(o, key);
+	return v ? v : "?";
 }
 
 struct list_state {
@@ -426,10 +154,10 @@ static int list_entry(void *arg, const char *text)
 		if (!ls->count)
 			printf("%-32s %5s %7s %5s %-9s %9s %6s\n",
 			       "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Weight");
-		double secs = strtod(json_get(&o, "run_ns"), NULL) / 1e9;
-		printf("%-32s %5s %7s %5s %-9s %9.1f %6s\n", json_get(&o, "name"), json_get(&o, "domid"),
-		       json_get(&o, "mem_mib"), json_get(&o, "vcpus"), json_get(&o, "state"), secs,
-		       json_get(&o, "weight"));
+		double secs = strtod(field(&o, "run_ns"), NULL) / 1e9;
+		printf("%-32s %5s %7s %5s %-9s %9.1f %6s\n", field(&o, "name"), field(&o, "domid"),
+		       field(&o, "mem_mib"), field(&o, "vcpus"), field(&o, "state"), secs,
+		       field(&o, "weight"));
 	}
 	ls->count++;
 	return 0;
@@ -443,7 +171,7 @@ static int cmd_list(const struct command *cmd, int argc, char **argv)
 		return rc;
 	struct list_state ls = { .json = opts[0].value != NULL };
 	struct reply_cb cb = { .data = list_entry, .arg = &ls };
-	rc = pvmon_request("list", &cb, false, NULL, 0);
+	rc = ctlc_request("list", &cb, false, NULL, 0);
 	if (ls.json && ls.count)
 		printf("\n]\n");   /* closed even after a failure: what came is valid JSON */
 	else if (ls.json && !rc)
@@ -472,10 +200,10 @@ static int cmd_create(const struct command *cmd, int argc, char **argv)
 		free(abs);
 		return complain(EXIT_FAIL, "config path %s contains a newline; rename the file", pos[0]);
 	}
-	char req[PROTO_MAX_LINE + 16], ok[256];
+	char req[CTLC_MAX_LINE + 16], ok[256];
 	snprintf(req, sizeof(req), "create %s", abs);
 	free(abs);
-	rc = pvmon_request(req, NULL, false, ok, sizeof(ok));
+	rc = ctlc_request(req, NULL, false, ok, sizeof(ok));
 	if (rc)
 		return rc;
 	char *name = strchr(ok, ' ');
@@ -492,9 +220,9 @@ static int domain_cmd(const struct command *cmd, int argc, char **argv)
 	int rc = parse_args(cmd, argc, argv, NULL, 0, pos, 1, names);
 	if (rc >= 0 || (rc = check_word(cmd, "DOMAIN", pos[0])) >= 0)
 		return rc;
-	char req[PROTO_MAX_LINE];
+	char req[CTLC_MAX_LINE];
 	snprintf(req, sizeof(req), "%s %s", cmd->name, pos[0]);
-	return pvmon_request(req, NULL, false, NULL, 0);
+	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
 static int console_out(void *arg, const char *bytes, size_t len)
@@ -521,10 +249,10 @@ static int cmd_console(const struct command *cmd, int argc, char **argv)
 	if (rc >= 0 || (rc = check_word(cmd, "DOMAIN", pos[0])) >= 0)
 		return rc;
 	bool follow = !opts[0].value;
-	char req[PROTO_MAX_LINE], ok[128];
+	char req[CTLC_MAX_LINE], ok[128];
 	snprintf(req, sizeof(req), "console %s %s", pos[0], follow ? "follow" : "history");
 	struct reply_cb cb = { .chunk = console_out };
-	rc = pvmon_request(req, &cb, follow, ok, sizeof(ok));
+	rc = ctlc_request(req, &cb, follow, ok, sizeof(ok));
 	if (rc)
 		return rc;
 	int code;
@@ -543,7 +271,7 @@ static int cmd_sched_bvt(const struct command *cmd, int argc, char **argv)
 	int rc = parse_args(cmd, argc, argv, opts, 4, pos, 1, names);
 	if (rc >= 0 || (rc = check_word(cmd, "DOMAIN", pos[0])) >= 0)
 		return rc;
-	char req[PROTO_MAX_LINE];
+	char req[CTLC_MAX_LINE];
 	int len = snprintf(req, sizeof(req), "sched-bvt %s", pos[0]);
 	bool any = false;
 	for (int i = 0; i < 4; i++) {
@@ -560,7 +288,7 @@ static int cmd_sched_bvt(const struct command *cmd, int argc, char **argv)
 	if (!any)
 		return complain(EXIT_USAGE, "sched-bvt: give at least one of --weight, --warp, --warpl, --warpu "
 		                "(try `pvctl sched-bvt --help`)");
-	return pvmon_request(req, NULL, false, NULL, 0);
+	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
 static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
@@ -577,7 +305,7 @@ static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
 		                "unit: 500us, 10ms, 1s)", opts[0].value);
 	char req[64];
 	snprintf(req, sizeof(req), "sched-rr %lld", (long long)ns);
-	return pvmon_request(req, NULL, false, NULL, 0);
+	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
 /* input DOMAIN TEXT: TEXT is the words after DOMAIN, joined by spaces. */
@@ -593,16 +321,16 @@ static int cmd_input(const struct command *cmd, int argc, char **argv)
 	int rc = check_word(cmd, "DOMAIN", argv[1]);
 	if (rc >= 0)
 		return rc;
-	char req[PROTO_MAX_LINE];
+	char req[CTLC_MAX_LINE];
 	size_t n = (size_t)snprintf(req, sizeof(req), "input %s", argv[1]);
 	for (int i = 2; i < argc && n < sizeof(req); i++)
 		n += (size_t)snprintf(req + n, sizeof(req) - n, " %s", argv[i]);
 	if (n >= sizeof(req))
-		return complain(EXIT_USAGE, "%s: TEXT is too long (at most %d bytes)", cmd->name, PROTO_MAX_LINE - 64);
+		return complain(EXIT_USAGE, "%s: TEXT is too long (at most %d bytes)", cmd->name, CTLC_MAX_LINE - 64);
 	for (const char *p = req; *p; p++)
 		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			return complain(EXIT_USAGE, "%s: TEXT contains a control character", cmd->name);
-	return pvmon_request(req, NULL, false, NULL, 0);
+	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
 static const struct command commands[] = {
@@ -610,7 +338,9 @@ static const struct command commands[] = {
 	  "Prints the new domain's name and id.\n", cmd_create },
 	{ "list", "[--json]", "List the domains pvmon hosts.",
 	  "  --json   one JSON array of objects: domid, name, state, vcpus, mem_mib, weight,\n"
-	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits\n"
+	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits,\n"
+	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
+	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns (docs/control-protocol.md)\n"
 	  "Time(s) is the CPU time the domain's vCPUs have run.\n", cmd_list },
 	{ "destroy", "DOMAIN", "Stop a domain now (exit code 137).",
 	  "DOMAIN is a name or a numeric id.\n", domain_cmd },
@@ -650,7 +380,7 @@ static void usage(FILE *f)
 	fprintf(f, "options:\n"
 	        "  --socket PATH   pvmon's control socket (default $PVLAB_SOCKET or %s)\n"
 	        "  -h, --help      this text; `pvctl COMMAND --help` tells about one command\n"
-	        "exit status: 0 done, 1 failed, 2 usage error\n", DEFAULT_SOCKET);
+	        "exit status: 0 done, 1 failed, 2 usage error\n", CTLC_DEFAULT_SOCKET);
 }
 
 static const struct command *find_command(const char *name)
@@ -663,8 +393,7 @@ static const struct command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("PVLAB_SOCKET");
-	sock_path = env && *env ? env : DEFAULT_SOCKET;
+	ctlc_init("pvctl");
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -672,17 +401,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (!strcmp(a, "--socket")) {
-			if (i + 1 >= argc)
-				return complain(EXIT_USAGE, "--socket needs a PATH (try `pvctl --help`)");
-			sock_path = argv[++i];
-		} else if (!strncmp(a, "--socket=", 9)) {
-			sock_path = a + 9;
-		} else {
+		int rc = ctlc_socket_option(argc, argv, &i);
+		if (rc == -1)
 			return complain(EXIT_USAGE, "unknown option '%s' (try `pvctl --help`)", a);
-		}
-		if (!*sock_path)
-			return complain(EXIT_USAGE, "--socket needs a non-empty PATH");
+		if (rc)
+			return rc;
 	}
 	if (i >= argc)
 		return complain(EXIT_USAGE, "no command given (try `pvctl --help`)");

@@ -1,9 +1,15 @@
-# dom0-tools: pvctl, the Domain 0 command-line client of pvmon's control
-# socket. It speaks the text protocol (docs/control-protocol.md) and links
+# dom0-tools: Domain 0's clients of pvmon's control socket: pvctl (xl-like
+# commands) and pvtop (a live per-domain monitor, xentop-like). Both speak
+# the text protocol (docs/control-protocol.md) through ctlclient.o and link
 # nothing of pvmon; the server side (hypervisor/src/control.c) is in libpvmon.a.
-$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o
+$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o $(BUILD)/dom0-tools/ctlclient.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-PROGRAMS += $(BIN)/pvctl
+$(BIN)/pvtop: $(BUILD)/dom0-tools/pvtop.o $(BUILD)/dom0-tools/ctlclient.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+PROGRAMS += $(BIN)/pvctl $(BIN)/pvtop

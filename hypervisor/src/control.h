@@ -12,6 +12,7 @@
 #define CTL_MAX_CLIENTS 64       /* connections served at once */
 #define CTL_CONSOLE_POLL_MS 50   /* `console` follow: poll interval */
 #define CTL_DEFAULT_SOCKET "/run/pvlab/pvmon.sock"
+#define CTL_REPLY_MAX 2048       /* a reply line, newline included (a `list` object fits) */
 
 struct ctl_domain_info {
 	uint32_t domid;
@@ -22,6 +23,13 @@ struct ctl_domain_info {
 	uint32_t weight;
 	int32_t exit_code;
 	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits;
+	uint64_t upcalls;            /* callback frames delivered */
+	/* KVM's own per-vCPU statistics, summed over the domain's vCPUs. */
+	uint64_t kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits, kvm_mmio_exits;
+	uint64_t tlb_flushes, page_flips;    /* not counted yet: 0 */
+	/* pvmon's system time (ns) when the counters above were read: rates
+	 * between two samples divide by the difference of these. */
+	uint64_t time_ns;
 };
 
 struct ctl_bvt { int64_t weight, warp_ns, warpl_ns, warpu_ns; };   /* -1: leave unchanged */

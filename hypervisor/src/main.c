@@ -288,6 +288,9 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 			continue;
 		struct domain_stats s;
 		domain_stats(d, &s);
+		/* Right after the read, so that rates between two samples divide
+		 * by the time the counters really advanced in (within µs). */
+		uint64_t taken = time_now();
 		struct ctl_domain_info *i = &out[n++];
 		memset(i, 0, sizeof(*i));
 		i->domid = d->id;
@@ -305,6 +308,15 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->hypercalls = s.hypercalls;
 		i->events = atomic_load(&d->events_sent);
 		i->vm_exits = s.exits;
+		i->upcalls = s.upcalls;
+		i->kvm_exits = s.kvm[KS_EXITS];
+		i->kvm_insn_emulation = s.kvm[KS_INSN_EMULATION];
+		i->kvm_io_exits = s.kvm[KS_IO_EXITS];
+		i->kvm_halt_exits = s.kvm[KS_HALT_EXITS];
+		i->kvm_mmio_exits = s.kvm[KS_MMIO_EXITS];
+		i->tlb_flushes = 0;      /* the MMU does not count them yet */
+		i->page_flips = 0;
+		i->time_ns = taken;
 		domain_put(d);
 	}
 	return n;

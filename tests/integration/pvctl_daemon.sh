@@ -4,12 +4,7 @@
 set -u
 . tests/lib.sh
 need_kvm
-export PVLAB_SOCKET=$TMP/pvmon.sock
-$PVMON daemon >"$TMP/daemon.log" 2>&1 &
-dpid=$!
-trap 'kill $dpid 2>/dev/null; wait $dpid 2>/dev/null; rm -rf "$TMP"' EXIT
-for i in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done
-[ -S "$PVLAB_SOCKET" ] || { cat "$TMP/daemon.log"; die "daemon did not create its socket"; }
+start_daemon
 
 json_field() {  # json_field NAME FIELD: from pvctl list --json
   $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"

@@ -2,9 +2,11 @@
  * operations over two in-memory domains (alpha id 1, beta id 7), driven
  * by real socket requests. The fake behaves as pvmon's core does: a domain
  * that ends writes a last line and leaves the table at once; references
- * (dom_get) keep its record readable. Mode used by another test:
+ * (dom_get) keep its record readable. Modes used by other tests:
  *   --serve PATH   serve the fake domains at PATH until stdin closes
- *                  (tests/integration/pvctl_cli.sh runs pvctl against it) */
+ *                  (tests/integration/pvctl_cli.sh runs pvctl against it)
+ *   --serve PATH --live   the same, with counters that advance with the
+ *                  clock at the rates of live_rates[] (pvtop_cli.sh) */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -41,7 +43,48 @@ static struct {
 	const char *sched;
 	int64_t rr_slice;
 	bool linger;                 /* ended domains stay in the table */
+	bool live;                   /* counters advance with the clock */
+	uint64_t t0;                 /* live: the clock when the fake started */
 } fake;
+
+/* --live: per domain slot, the shares of time running, waiting and
+ * blocked (%, over all vCPUs) and the counts per second that pvtop must
+ * show (tests/integration/pvtop_cli.sh). */
+static const struct live_rate {
+	uint64_t run, wait, blocked;                     /* % */
+	uint64_t hcalls, events, upcalls, tlb, flips;     /* per s */
+	uint64_t kexits, emul, io, halt, mmio;            /* per s */
+} live_rates[3] = {
+	{ 50, 10, 40, 1000, 100, 250, 5, 2, 2000, 1000, 30, 50, 1 },   /* alpha */
+	{ 0, 0, 100, 100, 0, 100, 0, 0, 300, 100, 0, 0, 0 },        /* beta */
+	{ 150, 0, 50, 4000, 20, 500, 0, 0, 8000, 4000, 0, 0, 0 },   /* gamma: 2 vCPUs */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Slot i's counters at the clock's now, on top of its base values.
+ * Caller holds fake_lock. */
+static void fake_live_locked(int i, struct ctl_domain_info *out, uint64_t now)
+{
+	const struct live_rate *r = &live_rates[i];
+	uint64_t t = now - fake.t0;
+	out->time_ns = now;
+	out->run_ns += t * r->run / 100;
+	out->wait_ns += t * r->wait / 100;
+	out->blocked_ns += t * r->blocked / 100;
+	uint64_t *c[] = { &out->hypercalls, &out->events, &out->upcalls, &out->tlb_flushes,
+	                  &out->page_flips, &out->kvm_exits, &out->kvm_insn_emulation,
+	                  &out->kvm_io_exits, &out->kvm_halt_exits, &out->kvm_mmio_exits };
+	const uint64_t per_s[] = { r->hcalls, r->events, r->upcalls, r->tlb, r->flips, r->kexits,
+	                           r->emul, r->io, r->halt, r->mmio };
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++)
+		*c[k] += t * per_s[k] / 1000000000u;
+}
 
 static void fake_reset(void)
 {
@@ -60,6 +103,15 @@ static void fake_reset(void)
 		f->info.mem_mib = 16 << i;
 		f->info.weight = 100;
 		f->info.run_ns = 1500000000ULL * (unsigned)(i + 1);
+		f->info.upcalls = 11u * (unsigned)(i + 1);
+		f->info.kvm_exits = 1000u * (unsigned)(i + 1);
+		f->info.kvm_insn_emulation = 400;
+		f->info.kvm_io_exits = 300;
+		f->info.kvm_halt_exits = 20;
+		f->info.kvm_mmio_exits = 2;
+		f->info.tlb_flushes = 5;
+		f->info.page_flips = 6;
+		f->info.time_ns = 4000000000ULL;
 		f->con_len = (size_t)snprintf(f->console, sizeof(f->console), "%s", init[i].con);
 		f->bvt = (struct ctl_bvt){ -1, -1, -1, -1 };
 	}
@@ -92,6 +144,7 @@ static int f_create(void *ctx, const char *path, char *err, size_t errlen)
 		f->info.domid = 9;
 		snprintf(f->info.name, sizeof(f->info.name), "gamma");
 		snprintf(f->info.state, sizeof(f->info.state), "running");
+		f->info.vcpus = 2;
 	} else {
 		snprintf(err, errlen, "a domain named 'gamma' exists already");
 	}
@@ -104,9 +157,15 @@ static int f_list(void *ctx, struct ctl_domain_info *out, int max)
 	(void)ctx;
 	int n = 0;
 	pthread_mutex_lock(&fake_lock);
-	for (int i = 0; i < 3 && n < max; i++)
-		if (fake.d[i].present)
-			out[n++] = fake.d[i].info;
+	uint64_t now = mono_ns();
+	for (int i = 0; i < 3 && n < max; i++) {
+		if (!fake.d[i].present)
+			continue;
+		out[n] = fake.d[i].info;
+		if (fake.live)
+			fake_live_locked(i, &out[n], now);
+		n++;
+	}
 	pthread_mutex_unlock(&fake_lock);
 	return n;
 }
@@ -471,15 +530,48 @@ static void test_list(void)
 	/* Every line one JSON object with the fields pvctl reads. */
 	for (const char *p = r.data; *p; p = strchr(p, '\n') + 1) {
 		CHECK(p[0] == '{' && strchr(p, '\n')[-1] == '}');
+		/* In the documented order: new keys only ever go at the end. */
+		const char *prev = p;
 		for (const char *k = "domid\0name\0state\0vcpus\0mem_mib\0weight\0exit_code\0run_ns\0wait_ns\0"
-		     "blocked_ns\0hypercalls\0events\0vm_exits\0"; *k; k += strlen(k) + 1) {
+		     "blocked_ns\0hypercalls\0events\0vm_exits\0upcalls\0kvm_exits\0kvm_insn_emulation\0"
+		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0";
+		     *k; k += strlen(k) + 1) {
 			char key[32];
 			snprintf(key, sizeof(key), "\"%s\":", k);
-			CHECK(strstr(p, key) && strstr(p, key) < strchr(p, '\n'));
+			const char *at = strstr(p, key);
+			CHECK(at && at >= prev && at < strchr(p, '\n'));
+			prev = at ? at : prev;
 		}
 	}
 	CHECK(strstr(r.data, "\"domid\":7,\"name\":\"beta\",\"state\":\"running\",\"vcpus\":2,\"mem_mib\":32"));
 	CHECK(strstr(r.data, "\"run_ns\":3000000000"));
+	CHECK(strstr(r.data, "\"vm_exits\":0,\"upcalls\":22,\"kvm_exits\":2000,\"kvm_insn_emulation\":400,"
+	             "\"kvm_io_exits\":300,\"kvm_halt_exits\":20,\"kvm_mmio_exits\":2,\"tlb_flushes\":5,"
+	             "\"page_flips\":6,\"time_ns\":4000000000}\n"));
+}
+
+/* The longest list object there can be (every number at its maximum, a
+ * name and state of bytes that each need an escape) still goes out whole. */
+static void test_list_longest(void)
+{
+	pthread_mutex_lock(&fake_lock);
+	struct ctl_domain_info saved = fake.d[0].info, *d = &fake.d[0].info;
+	memset(d, 0xff, sizeof(*d));
+	memset(d->name, 0x01, sizeof(d->name));
+	memset(d->state, 0x02, sizeof(d->state));
+	d->exit_code = INT32_MIN;
+	pthread_mutex_unlock(&fake_lock);
+	struct reply r;
+	ask("list", &r);
+	CHECK_STR(r.term, "OK 2");
+	const char *end = strchr(r.data, '\n');
+	CHECK(end && end[-1] == '}' && end - r.data > 800);
+	CHECK(end && strstr(r.data, "\"time_ns\":18446744073709551615}\n") == end - 31);
+	CHECK(strstr(r.data, "\"name\":\"\\u0001\\u0001"));
+	CHECK(strstr(r.data, "\"exit_code\":-2147483648,"));
+	pthread_mutex_lock(&fake_lock);
+	*d = saved;
+	pthread_mutex_unlock(&fake_lock);
 }
 
 static void test_domain_ops(void)
@@ -900,9 +992,11 @@ static void test_start_errors(const char *dir)
 	unlink(sock);
 }
 
-static int serve_mode(const char *path)
+static int serve_mode(const char *path, bool live)
 {
 	fake_reset();
+	fake.live = live;
+	fake.t0 = mono_ns();
 	int rc = control_start(path, &fake_ops, NULL);
 	if (rc) {
 		fprintf(stderr, "test_control: cannot serve %s: %s\n", path, strerror(-rc));
@@ -919,8 +1013,8 @@ static int serve_mode(const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "--serve"))
-		return serve_mode(argv[2]);
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--live"))) && !strcmp(argv[1], "--serve"))
+		return serve_mode(argv[2], argc == 4);
 	signal(SIGPIPE, SIG_IGN);
 	char dir[] = "/tmp/test_control.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -939,6 +1033,7 @@ int main(int argc, char **argv)
 		CHECK(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660);
 		test_basic();
 		test_list();
+		test_list_longest();
 		test_domain_ops();
 		test_sched();
 		test_create_destroy();
