@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "../hypervisor/src/tracectl.h"
 
 /* ---- command-line parsing ------------------------------------------- */
 
@@ -333,6 +335,52 @@ static int cmd_input(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
+/* trace start|stop: an LTTng session on pvmon's tracepoints, through
+ * liblttng-ctl (loaded at run time). The session daemon is started if none
+ * runs; events are recorded from every pvmon on this host. */
+static int cmd_trace(const struct command *cmd, int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "events", true, NULL }, { "output", true, NULL }, { "session", true, NULL },
+		{ "relayd", true, NULL }, { "snapshot", false, NULL }, { "live", false, NULL },
+	};
+	const char *pos[1];
+	static const char *const names[] = { "start|stop" };
+	int rc = parse_args(cmd, argc, argv, opts, 6, pos, 1, names);
+	if (rc >= 0)
+		return rc;
+	const char *session = opts[2].value ? opts[2].value : "pvlab";
+	char err[512];
+	if (opts[4].value || opts[5].value)
+		return complain(EXIT_FAIL, "trace: --snapshot and --live are not supported yet");
+	if (!strcmp(pos[0], "stop")) {
+		uint64_t lost = 0;
+		if (tracectl_stop(session, &lost, err, sizeof(err)))
+			return complain(EXIT_FAIL, "trace stop: %s", err);
+		printf("trace session %s stopped: %llu events lost\n", session, (unsigned long long)lost);
+		return 0;
+	}
+	if (strcmp(pos[0], "start"))
+		return complain(EXIT_USAGE, "trace: '%s' is neither start nor stop", pos[0]);
+	char url[4200];
+	if (opts[3].value) {
+		snprintf(url, sizeof(url), "%s", opts[3].value);
+	} else {
+		const char *dir = opts[1].value ? opts[1].value : "pvlab-trace";
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return complain(EXIT_FAIL, "trace start: cannot create %s: %s", dir, strerror(errno));
+		if (!realpath(dir, url))
+			return complain(EXIT_FAIL, "trace start: %s: %s", dir, strerror(errno));
+	}
+	char pats[16][64];
+	if (tracectl_patterns(opts[0].value, pats, 16, err, sizeof(err)) < 0)
+		return complain(EXIT_USAGE, "trace start: %s", err);
+	if (tracectl_start(session, url, opts[0].value, err, sizeof(err)))
+		return complain(EXIT_FAIL, "trace start: %s", err);
+	printf("trace session %s recording %s into %s\n", session, opts[0].value ? opts[0].value : "all", url);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "create", "CFG", "Boot a domain from a config file (xl.cfg-like key = value lines).",
 	  "Prints the new domain's name and id.\n", cmd_create },
@@ -362,6 +410,14 @@ static const struct command commands[] = {
 	  cmd_sched_bvt },
 	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
 	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
+	{ "trace", "start|stop [--events LIST] [--output DIR] [--relayd URL] [--session NAME]",
+	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
+	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain\n"
+	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
+	  "  --relayd URL    stream to an lttng-relayd instead (e.g. net://127.0.0.1)\n"
+	  "  --session NAME  session name (default pvlab); stop takes the same\n"
+	  "stop flushes the buffers, prints how many events the tracer lost, and ends\n"
+	  "the session. Read the trace with pvtrace or babeltrace2.\n", cmd_trace },
 	{ "sched-rr", "--slice NS", "Set the round-robin time slice (pvmon --sched rr).",
 	  "  --slice NS    the slice, 100us..1s; ns, or with a unit: 500us, 10ms, 1s\n", cmd_sched_rr },
 };
