@@ -24,7 +24,10 @@ PROGRAMS :=
 UNIT_TESTS :=
 
 .PHONY: all check asan deps clean bench report
-all: deps-ok programs
+# Packages first, then the build: with -j, prerequisites of one rule run in
+# parallel, so the compile must not start until deps-ok has finished.
+all: deps-ok
+	@$(MAKE) --no-print-directory programs
 
 include hypervisor/rules.mk
 include guest/rules.mk
