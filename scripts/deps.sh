@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages pvlab needs (apt-get; run as root).
+# Installs the Debian packages pvlab needs (apt-get; run as root). Each layer
+# lists its own in DIR/deps.txt (one or more names a line, # comments).
 # --check-only: exit 1 if something is missing, install nothing.
 set -euo pipefail
-pkgs="gcc make binutils lttng-tools liblttng-ust-dev liblttng-ctl-dev babeltrace2
-      libbabeltrace2-dev libpfm4-dev sqlite3 libsqlite3-dev libclang-rt-14-dev"
+cd "$(dirname "$0")/.."
+pkgs=$(cat */deps.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
 missing=()
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
