@@ -6,7 +6,9 @@ $(BUILD)/bench/workloads/cpu-native.o: bench/workloads/cpu.c
 	@echo "  CC      $< (native, guest code generation)"
 	$(Q)$(CC) $(CFLAGS) -mgeneral-regs-only -ffreestanding -fno-builtin -MMD -MP -c $< -o $@
 
-$(BIN)/pvbench: $(BUILD)/bench/pvbench.o $(BUILD)/bench/workloads/cpu-native.o $(BUILD)/libpvmon.a
+PVBENCH_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c)) $(BUILD)/bench/workloads/cpu-native.o
+
+$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvmon.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm

@@ -1,0 +1,20 @@
+/* pvbench internals shared by its commands: one file per command
+ * (hcall.c, cpu.c, ...), listed in the table in pvbench.c. */
+#ifndef PVBENCH_BENCH_H
+#define PVBENCH_BENCH_H
+#include <limits.h>
+#include <stdio.h>
+
+extern char bindir[PATH_MAX];     /* directory of the pvbench binary (build/bin) */
+
+void bench_usage(FILE *f);
+double median(double *v, int n);  /* sorts v */
+int sh(const char *cmd);          /* system(): exit status, -1 if killed */
+/* Write a one-domain config (32 MiB, pvos) running cmdline; path is a
+ * mkstemp template. Returns 0 or -errno. */
+int write_cfg(char *path, const char *cmdline);
+
+/* Commands: argv[0] is the command name; 0 ok, 1 failure, 2 usage error. */
+int cmd_hcall(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
+#endif
