@@ -1,6 +1,7 @@
 /* pvmon command line: `run` boots domains and waits for them, `daemon`
  * serves the control socket for pvctl, `info` reports what the host offers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 	"  --pcpus N       physical CPUs pvmon schedules vCPUs on (default: all online)\n"
 	"  --socket PATH   control socket (daemon; default $PVLAB_SOCKET or /run/pvlab/pvmon.sock)\n"
 	"  --stats         run: print per-domain accounting when each domain ends\n"
+	"  --stats-json FILE  run: the same accounting, one JSON object a line, into FILE\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
 	"  --trace DIR     run: record the run with LTTng into DIR (CTF; read it with pvtrace\n"
 	"                  or babeltrace2); lost events are reported at the end\n"
@@ -84,10 +86,39 @@ static void print_stats(struct domain *d)
 	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS]);
 }
 
+static int stats_json_fd = -1;
+
+/* --stats-json: one line per domain, built whole and written with one
+ * write() on an O_APPEND descriptor, so that domains ending at the same
+ * time on different threads never interleave their lines. */
+static void write_stats_json(struct domain *d)
+{
+	struct domain_stats s;
+	domain_stats(d, &s);
+	char line[1024];
+	int n = snprintf(line, sizeof(line),
+	        "{\"name\": \"%s\", \"id\": %u, \"state\": \"%s\", \"exit_code\": %d, \"run_ns\": %llu, "
+	        "\"wait_ns\": %llu, \"blocked_ns\": %llu, \"hypercalls\": %llu, \"upcalls\": %llu, "
+	        "\"exits\": %llu, \"events_sent\": %llu, \"boot_ns\": %llu, \"kvm_exits\": %llu, "
+	        "\"kvm_insn_emulation\": %llu, \"kvm_io_exits\": %llu, \"kvm_halt_exits\": %llu, "
+	        "\"kvm_mmio_exits\": %llu}\n",
+	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
+	        (unsigned long long)s.run_ns, (unsigned long long)s.wait_ns, (unsigned long long)s.blocked_ns,
+	        (unsigned long long)s.hypercalls, (unsigned long long)s.upcalls, (unsigned long long)s.exits,
+	        (unsigned long long)atomic_load(&d->events_sent), (unsigned long long)atomic_load(&d->boot_ns),
+	        (unsigned long long)s.kvm[KS_EXITS], (unsigned long long)s.kvm[KS_INSN_EMULATION],
+	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS],
+	        (unsigned long long)s.kvm[KS_MMIO_EXITS]);
+	if (n > 0 && (size_t)n < sizeof(line) && write(stats_json_fd, line, (size_t)n) != n)
+		fprintf(stderr, "pvmon: --stats-json: write failed: %s\n", strerror(errno));
+}
+
 static void on_exit_stats(struct domain *d)
 {
 	if (opt_stats)
 		print_stats(d);
+	if (stats_json_fd >= 0)
+		write_stats_json(d);
 }
 
 static volatile sig_atomic_t got_signal;
@@ -490,7 +521,8 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, 0, 'S' }, { "stats", no_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
-		{ "trace-events", required_argument, 0, 'E' }, { 0, 0, 0, 0 },
+		{ "trace-events", required_argument, 0, 'E' }, { "stats-json", required_argument, 0, 'J' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *sched_name = "bvt", *sock = NULL;
 	int pcpus = get_nprocs();
@@ -510,6 +542,11 @@ int main(int argc, char **argv)
 		}
 		case 'S': sock = optarg; break;
 		case 't': opt_stats = true; break;
+		case 'J':
+			stats_json_fd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+			if (stats_json_fd < 0)
+				return die("--stats-json: cannot open '%s'", optarg);
+			break;
 		case 'q': quiet = true; break;
 		case 'T': opt_trace_dir = optarg; break;
 		case 'E': {
