@@ -31,6 +31,7 @@ include guest/rules.mk
 include tracing/rules.mk
 include dom0-tools/rules.mk
 include bench/rules.mk
+include bench/platforms/rules.mk
 include tests/rules.mk
 
 programs: $(PROGRAMS) $(UNIT_TESTS)

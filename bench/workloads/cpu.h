@@ -1,5 +1,7 @@
-/* CPU-bound kernels (SPEC-INT-like: sieve, recursion, checksums, sorting)
- * shared by the native host build and pvos, so both run the same code.
+/* CPU-bound kernels (SPEC-INT-like: sieve, recursion, checksums, sorting,
+ * a bytecode interpreter, indirect calls, LZ77 compression, hashing, graph
+ * search) shared by the native host build, pvcpu and pvos, so every
+ * platform runs the same code.
  * Freestanding: integers only, no library calls; each kernel gets a zeroed
  * scratch buffer of scratch_bytes and returns a result that must equal
  * expect on every platform. */
