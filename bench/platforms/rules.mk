@@ -9,3 +9,13 @@ $(BIN)/pvcpu: $(BUILD)/bench/platforms/pvcpu.o $(BUILD)/bench/workloads/cpu-nati
 	$(Q)$(CC) $(LDFLAGS) $(if $(SAN),,-static) -o $@ $^
 
 PROGRAMS += $(BIN)/pvcpu
+
+# umlxstate.so: preloaded into linux.uml so that it can run on hosts with a
+# large XSAVE area (see umlxstate.c). A plain shared object: no sanitizers
+# inside another program.
+$(BUILD)/lib/umlxstate.so: bench/platforms/umlxstate.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (shared)"
+	$(Q)$(CC) $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+PROGRAMS += $(BUILD)/lib/umlxstate.so
