@@ -17,4 +17,7 @@ int write_cfg(char *path, const char *cmdline);
 /* Commands: argv[0] is the command name; 0 ok, 1 failure, 2 usage error. */
 int cmd_hcall(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
+int cmd_run(int argc, char **argv);        /* run.c */
+int cmd_report(int argc, char **argv);     /* report.c */
+int cmd_worker(int argc, char **argv);     /* native.c */
 #endif

@@ -22,6 +22,9 @@ struct command {
 static const struct command commands[] = {
 	{ "hcall", cmd_hcall },
 	{ "cpu", cmd_cpu },
+	{ "run", cmd_run },
+	{ "report", cmd_report },
+	{ "worker", cmd_worker },
 	{ NULL, NULL },
 };
 
@@ -36,6 +39,18 @@ void bench_usage(FILE *f)
 	"  cpu [--reps N]\n"
 	"        the CPU kernels of bench/workloads/cpu.c natively and in a pvos\n"
 	"        domain (best of N each); relative performance native/pv\n"
+	"  run --suite quick|full|FILE [--db FILE] [--reps N] [--platforms LIST]\n"
+	"      [--trace] [--counters] [--new]\n"
+	"        run a suite's cells (platform x workload x domains) and keep every\n"
+	"        raw sample in an SQLite database (default results.db); a second run\n"
+	"        with the same suite and options resumes the unfinished one, --new\n"
+	"        starts afresh; LIST: native,pv,fullvirt,uml (docs/results.md)\n"
+	"  report --db FILE [--out DIR] [--run ID]\n"
+	"        the R analysis of a results database: DIR/index.html (default\n"
+	"        report/) and the plots as PNG and SVG; the newest run by default\n"
+	"  worker cpu [--instances N]\n"
+	"        the native platform's cpu workload (used by run): N host processes\n"
+	"        run the CPU kernels once each, printing the lines pvos's prog=cpu prints\n"
 	"  -h, --help   this text\n");
 }
 

@@ -6,12 +6,29 @@ $(BUILD)/bench/workloads/cpu-native.o: bench/workloads/cpu.c
 	@echo "  CC      $< (native, guest code generation)"
 	$(Q)$(CC) $(CFLAGS) -mgeneral-regs-only -ffreestanding -fno-builtin -MMD -MP -c $< -o $@
 
-PVBENCH_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c)) $(BUILD)/bench/workloads/cpu-native.o
+# The suites and the R analysis are found in the tree pvbench was built from.
+$(BUILD)/bench/paths.o: CFLAGS += -DPVLAB_SRCDIR='"$(CURDIR)"'
 
-$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvmon.a
+# libpvbench.a: the parts of pvbench the unit tests (test_bench*) link.
+PVBENCH_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/suite.c bench/db.c bench/result.c bench/paths.c bench/progress.c)
+PVBENCH_OBJS := $(filter-out $(PVBENCH_LIB_OBJS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))) \
+                $(BUILD)/bench/workloads/cpu-native.o
+
+$(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lm
+
+# Unit tests of pvbench's parts: the more specific pattern wins over
+# tests/rules.mk's.
+$(BUILD)/tests/unit/test_bench%: $(BUILD)/tests/unit/test_bench%.o $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lm
 
 PROGRAMS += $(BIN)/pvbench
 bench: all

@@ -1,0 +1,113 @@
+/* fullvirt (QEMU) and uml (User-Mode Linux): the platforms built by
+ * bench/platforms/, driven through the platform contract: detect.sh once
+ * per run, image.sh before the first cell, run.sh for every repetition. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "bench.h"
+#include "paths.h"
+#include "platform.h"
+#include "spawn.h"
+
+#define IMAGE_TIMEOUT_S 3600
+
+struct first_line {
+	char text[512];
+};
+
+static void on_first(void *ctx, int fd, char *line)
+{
+	struct first_line *f = ctx;
+	if (fd == 1 && !f->text[0] && line[0])
+		snprintf(f->text, sizeof(f->text), "%s", line);
+}
+
+/* DIR/SCRIPT PLATFORM; the first stdout line in *f. */
+static int script(const char *name, const char *platform, int timeout_s, struct first_line *f,
+                  struct spawn_io *io)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", bench_platforms_dir(), name);
+	if (access(path, X_OK))
+		return -ENOENT;
+	char *argv[] = { path, (char *)platform, NULL };
+	io->on_line = on_first;
+	io->ctx = f;
+	double wall;
+	export_build_env();
+	return spawn_run(argv, timeout_s, io, &wall);
+}
+
+static int ext_detect(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn)
+{
+	const char *platform = self->name;
+	struct first_line f = { "" };
+	struct spawn_io io = { 0 };
+	int st = script("detect.sh", platform, 300, &f, &io);
+	if (st == -ENOENT) {
+		snprintf(reason, rn, "no platform driver: %s/detect.sh is missing (the %s platform is not in this tree yet)",
+		         bench_platforms_dir(), platform);
+		return -ENOTSUP;
+	}
+	if (st == 0 && !strncmp(f.text, "ok", 2)) {
+		snprintf(detail, n, "%s", f.text[2] == ' ' ? f.text + 3 : "");
+		return 0;
+	}
+	if (st == 3 && !strncmp(f.text, "unsupported", 11)) {
+		snprintf(reason, rn, "%s", f.text[11] == ' ' ? f.text + 12 : "detect.sh gave no reason");
+		return -ENOTSUP;
+	}
+	snprintf(reason, rn, "detect.sh %s failed (status %d): %s", platform, st,
+	         f.text[0] ? f.text : spawn_last_error(&io));
+	return -ENOTSUP;
+}
+
+static int ext_prepare(const struct platform_ops *self, struct progress *p, char *reason, size_t n)
+{
+	const char *platform = self->name;
+	char note[64];
+	snprintf(note, sizeof(note), "building/checking the %s guest image", platform);
+	progress_note(p, note);
+	struct first_line f = { "" };
+	struct spawn_io io = { 0 };
+	int st = script("image.sh", platform, IMAGE_TIMEOUT_S, &f, &io);
+	progress_note(p, "");
+	if (st == 0)
+		return 0;
+	if (st == -ENOENT)
+		snprintf(reason, n, "%s/image.sh is missing", bench_platforms_dir());
+	else if (st == 3)
+		snprintf(reason, n, "%s", f.text[0] ? f.text : spawn_last_error(&io));
+	else
+		snprintf(reason, n, "image.sh %s failed (status %d): %s", platform, st, spawn_last_error(&io));
+	return st == 3 ? -ENOTSUP : -EIO;
+}
+
+static int ext_supports(const char *workload, char *reason, size_t n)
+{
+	if (!strcmp(workload, "hcall")) {
+		snprintf(reason, n, "pvlab hypercalls exist only in pv domains");
+		return -ENOTSUP;
+	}
+	if (!strcmp(workload, "lmbench")) {
+		snprintf(reason, n, "pvbench lmbench compares native and pv only");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int ext_run_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r)
+{
+	return contract_rep(c, self->name, r);
+}
+
+const struct platform_ops fullvirt_platform = {
+	.name = "fullvirt", .detect = ext_detect, .supports = ext_supports,
+	.prepare = ext_prepare, .run_rep = ext_run_rep,
+};
+
+const struct platform_ops uml_platform = {
+	.name = "uml", .detect = ext_detect, .supports = ext_supports,
+	.prepare = ext_prepare, .run_rep = ext_run_rep,
+};

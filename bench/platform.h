@@ -1,0 +1,50 @@
+/* The platforms pvbench run drives, behind one ops table: native and pv
+ * here (native.c, pv.c), fullvirt and uml through the platform contract
+ * (ext.c, bench/platforms/run.sh; docs/results.md). */
+#ifndef PVBENCH_PLATFORM_H
+#define PVBENCH_PLATFORM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "db.h"
+#include "progress.h"
+#include "result.h"
+
+struct cell_ctx {
+	const struct db_cell *cell;
+	int rep;
+	const char *trace_dir;    /* record this repetition with LTTng here (pv only) */
+	struct progress *prog;
+};
+
+struct platform_ops {
+	const char *name;
+	/* Once per run: 0 with a detail ("kvm=pvm pcpus=2"), or -ENOTSUP
+	 * with the reason every cell of the platform is unsupported. */
+	int (*detect)(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn);
+	/* 0 if the platform can run the workload, else -ENOTSUP and why. */
+	int (*supports)(const char *workload, char *reason, size_t n);
+	/* Once per run before its first cell (guest images); NULL: nothing. */
+	int (*prepare)(const struct platform_ops *self, struct progress *p, char *reason, size_t n);
+	/* One repetition: 0, -ENOTSUP (r->reason) or another -errno (failed,
+	 * r->reason says why). */
+	int (*run_rep)(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r);
+};
+
+const struct platform_ops *platform_find(const char *name);
+
+/* Shared by the platforms (workload.c). */
+/* The cpu workload's checks and derived figures: every instance reported
+ * every kernel, per-instance passes/s, the cell's aggregate passes/s. */
+int cpu_finish(struct rep_result *r, int instances);
+/* lmbench rows from `pvbench lmbench --quick --samples` for platform. */
+int lmbench_supported(char *reason, size_t n);
+int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
+/* bench/platforms/run.sh PLATFORM WORKLOAD [--quick] [--instances N]. */
+int contract_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
+/* Describe a spawn failure (status or -errno) in r->reason; returns -EIO. */
+int spawn_failed(struct rep_result *r, const char *what, int status, int timeout_s, const char *last);
+/* The kernels of bench/workloads/cpu.c, as linked into pvbench. */
+int cpu_kernel_count(void);
+/* Set BUILD and BIN for platform drivers (the build they belong to). */
+void export_build_env(void);
+#endif

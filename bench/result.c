@@ -1,0 +1,237 @@
+/* Samples of one repetition and the parsers of workload output; see
+ * result.h. Parsers never trust the producer: a malformed line is
+ * rejected, not half-read. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "result.h"
+
+const char *const dstat_fields[DST_NR] = {
+	"run_ns", "wait_ns", "blocked_ns", "hypercalls", "upcalls", "exits", "events_sent", "boot_ns",
+	"kvm_exits", "kvm_insn_emulation", "kvm_io_exits", "kvm_halt_exits", "kvm_mmio_exits",
+};
+
+void result_reset(struct rep_result *r)
+{
+	r->ns = r->nd = 0;
+	r->detail[0] = r->reason[0] = r->bad[0] = 0;
+	r->wall_s = 0;
+}
+
+void result_free(struct rep_result *r)
+{
+	free(r->s);
+	free(r->d);
+	memset(r, 0, sizeof(*r));
+}
+
+static int grow(void **p, int *cap, int need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	int n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, (size_t)n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+int result_add(struct rep_result *r, int instance, const char *metric, const char *unit, int higher,
+               int derived, double value)
+{
+	if (grow((void **)&r->s, &r->cap_s, r->ns + 1, sizeof(*r->s)))
+		return -ENOMEM;
+	struct sample *s = &r->s[r->ns++];
+	s->instance = instance;
+	snprintf(s->metric, sizeof(s->metric), "%s", metric);
+	snprintf(s->unit, sizeof(s->unit), "%s", unit);
+	s->higher = higher;
+	s->derived = derived;
+	s->value = value;
+	return 0;
+}
+
+/* Details are "key=value" words; a key given again replaces nothing, it
+ * is simply listed once (the first value wins). */
+void result_detail(struct rep_result *r, const char *key, const char *value)
+{
+	char probe[80];
+	snprintf(probe, sizeof(probe), "%s=", key);
+	for (const char *p = r->detail; (p = strstr(p, probe)); p++)
+		if (p == r->detail || p[-1] == ' ')
+			return;
+	size_t len = strlen(r->detail);
+	snprintf(r->detail + len, sizeof(r->detail) - len, "%s%s%s", len ? " " : "", probe, value);
+}
+
+int result_count(const struct rep_result *r, int instance, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	int n = 0;
+	for (int i = 0; i < r->ns; i++) {
+		size_t ml = strlen(r->s[i].metric);
+		n += r->s[i].instance == instance && ml >= sl && !strcmp(r->s[i].metric + ml - sl, suffix);
+	}
+	return n;
+}
+
+int parse_instance(const char *line, const char **rest)
+{
+	int k, used = 0;
+	if (sscanf(line, "[d%d]%n", &k, &used) != 1 || !used || k < 1 || line[used] != ' ')
+		return -EINVAL;
+	*rest = line + used + 1;
+	return k;
+}
+
+static void note_bad(struct rep_result *r, const char *fmt, const char *a, const char *b)
+{
+	if (!r->bad[0])
+		snprintf(r->bad, sizeof(r->bad), fmt, a, b);
+}
+
+int parse_console(struct rep_result *r, const char *line)
+{
+	const char *s;
+	int k = parse_instance(line, &s);
+	if (k < 0)
+		return 0;
+	char name[32], verdict[16], metric[64], inst[16];
+	unsigned long long res, ns, n, bs, calls;
+	snprintf(inst, sizeof(inst), "d%d", k);
+	if (sscanf(s, "cpu: %31s result=%llu best_ns=%llu %15s", name, &res, &ns, verdict) == 4) {
+		if (strcmp(verdict, "ok")) {
+			note_bad(r, "%s: kernel %s returned a wrong result", inst, name);
+			return 0;
+		}
+		snprintf(metric, sizeof(metric), "%s_ms", name);
+		return result_add(r, k, metric, "ms", 0, 0, (double)ns / 1e6) ? -ENOMEM : 1;
+	}
+	if (sscanf(s, "hcall: null n=%llu ns=%llu", &n, &ns) == 2)
+		return result_add(r, k, "null_hcall_ns", "ns", 0, 0, (double)ns) ? -ENOMEM : 1;
+	if (sscanf(s, "hcall: multicall batch=%llu calls=%llu ns_per_call=%llu", &bs, &calls, &ns) == 3) {
+		snprintf(metric, sizeof(metric), "multicall_b%llu_ns", bs);
+		return result_add(r, k, metric, "ns", 0, 0, (double)ns) ? -ENOMEM : 1;
+	}
+	return 0;
+}
+
+/* key=VALUE in a contract line; value ends at a space. */
+static int word(const char *line, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+	for (const char *p = line; (p = strstr(p, key)); p++) {
+		if ((p != line && p[-1] != ' ') || p[kl] != '=')
+			continue;
+		p += kl + 1;
+		size_t len = strcspn(p, " \t\r\n");
+		if (!len || len >= n)
+			return -EINVAL;
+		memcpy(out, p, len);
+		out[len] = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int parse_sample(struct rep_result *r, int instance, const char *line, const char *platform)
+{
+	char metric[48], unit[16], higher[4], value[64], plat[16];
+	if (!word(line, "platform", plat, sizeof(plat)) && platform && strcmp(plat, platform))
+		return 0;      /* a row of the other platform (pvbench lmbench prints both) */
+	if (word(line, "metric", metric, sizeof(metric)) || word(line, "unit", unit, sizeof(unit)) ||
+	    word(line, "higher", higher, sizeof(higher)) || word(line, "value", value, sizeof(value)) ||
+	    (strcmp(higher, "0") && strcmp(higher, "1")))
+		return -EINVAL;
+	char *end;
+	double v = strtod(value, &end);
+	if (*end || v != v)
+		return -EINVAL;
+	return result_add(r, instance, metric, unit, higher[0] == '1', 0, v) ? -ENOMEM : 1;
+}
+
+int parse_contract(struct rep_result *r, int instance, const char *line, const char *platform)
+{
+	if (!strncmp(line, "sample ", 7))
+		return parse_sample(r, instance, line + 7, platform);
+	if (!strncmp(line, "detail ", 7)) {
+		char key[64];
+		const char *kv = line + 7, *eq = strchr(kv, '=');
+		if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key))
+			return -EINVAL;
+		memcpy(key, kv, (size_t)(eq - kv));
+		key[eq - kv] = 0;
+		char val[256];
+		snprintf(val, sizeof(val), "%.*s", (int)strcspn(eq + 1, "\r\n"), eq + 1);
+		for (char *c = val; *c; c++)
+			if (*c == ' ')
+				*c = '_';      /* details are space-separated words */
+		result_detail(r, key, val);
+		return 1;
+	}
+	if (!strncmp(line, "unsupported", 11) && (line[11] == ' ' || line[11] == '\n' || !line[11])) {
+		const char *why = line[11] == ' ' ? line + 12 : "the platform driver gave no reason";
+		snprintf(r->reason, sizeof(r->reason), "%.*s", (int)strcspn(why, "\r\n"), why);
+		return 2;
+	}
+	return 0;
+}
+
+/* "key": N in one JSON object of known, flat shape; -ENOENT if absent. */
+static int json_u64(const char *line, const char *key, uint64_t *v)
+{
+	char probe[64];
+	snprintf(probe, sizeof(probe), "\"%s\": ", key);
+	const char *p = strstr(line, probe);
+	if (!p)
+		return -ENOENT;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(p + strlen(probe), &end, 10);
+	if (errno || end == p + strlen(probe))
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int json_str(const char *line, const char *key, char *out, size_t n)
+{
+	char probe[64];
+	snprintf(probe, sizeof(probe), "\"%s\": \"", key);
+	const char *p = strstr(line, probe);
+	if (!p)
+		return -ENOENT;
+	p += strlen(probe);
+	size_t len = strcspn(p, "\"");
+	if (!p[len] || len >= n)
+		return -EINVAL;
+	memcpy(out, p, len);
+	out[len] = 0;
+	return 0;
+}
+
+int parse_stats_json(const char *line, struct dom_stat *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (json_str(line, "name", d->name, sizeof(d->name)) || json_str(line, "state", d->state, sizeof(d->state)))
+		return -EINVAL;
+	/* exit_code may be negative in principle; pvmon prints %d */
+	const char *ec = strstr(line, "\"exit_code\": ");
+	if (!ec)
+		return -EINVAL;
+	d->exit_code = atoi(ec + 13);
+	for (int i = 0; i < DST_NR; i++)
+		if (json_u64(line, dstat_fields[i], &d->v[i]))
+			return -EINVAL;
+	const char *rest;
+	char pfx[40];
+	snprintf(pfx, sizeof(pfx), "[%s] x", d->name);
+	int k = parse_instance(pfx, &rest);
+	d->instance = k > 0 ? k : 0;
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* What one repetition of a cell produces, and the parsers that fill it
+ * from the lines the workloads print: pvos/worker console lines
+ * ("[d3] cpu: sort result=R best_ns=NS ok"), the platform contract
+ * ("sample metric=... value=...") and pvmon's --stats-json lines. */
+#ifndef PVBENCH_RESULT_H
+#define PVBENCH_RESULT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sample {
+	int instance;          /* 0: the cell as a whole; k: domain/process k */
+	char metric[48];
+	char unit[16];
+	int higher;            /* 1 if higher is better */
+	int derived;           /* 1 if pvbench computed it from other samples */
+	double value;
+};
+
+/* pvmon's per-domain accounting, in the order of dstat_fields. */
+enum {
+	DST_RUN_NS, DST_WAIT_NS, DST_BLOCKED_NS, DST_HYPERCALLS, DST_UPCALLS, DST_EXITS,
+	DST_EVENTS_SENT, DST_BOOT_NS, DST_KVM_EXITS, DST_KVM_INSN_EMULATION, DST_KVM_IO_EXITS,
+	DST_KVM_HALT_EXITS, DST_KVM_MMIO_EXITS, DST_NR,
+};
+extern const char *const dstat_fields[DST_NR];
+
+struct dom_stat {
+	int instance;
+	char name[32], state[16];
+	int exit_code;
+	uint64_t v[DST_NR];
+};
+
+struct rep_result {
+	struct sample *s;
+	int ns, cap_s;
+	struct dom_stat *d;
+	int nd, cap_d;
+	char detail[512];      /* "key=value" words, space separated */
+	char reason[512];      /* why it was unsupported or failed */
+	char bad[256];         /* first wrong result a workload reported */
+	double wall_s;
+};
+
+void result_reset(struct rep_result *r);
+void result_free(struct rep_result *r);
+int result_add(struct rep_result *r, int instance, const char *metric, const char *unit, int higher,
+               int derived, double value);
+void result_detail(struct rep_result *r, const char *key, const char *value);
+/* Number of samples of instance whose metric ends in suffix. */
+int result_count(const struct rep_result *r, int instance, const char *suffix);
+
+/* "[dK] ..." console prefix: instance K, *rest after "] ". -EINVAL if absent. */
+int parse_instance(const char *line, const char **rest);
+/* A console line of the cpu or hcall programs; 1 if it gave a sample,
+ * 0 if not such a line. A wrong result is noted in r->bad. */
+int parse_console(struct rep_result *r, const char *line);
+/* A platform-contract line (docs/results.md): 1 sample or detail added,
+ * 2 "unsupported" (reason copied), 0 not a contract line, -EINVAL malformed. */
+int parse_contract(struct rep_result *r, int instance, const char *line, const char *platform);
+/* One --stats-json line; 0 or -EINVAL. */
+int parse_stats_json(const char *line, struct dom_stat *d);
+#endif

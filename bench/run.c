@@ -1,0 +1,452 @@
+/* pvbench run: a suite's cells on their platforms, every raw sample into
+ * the results database. A run is resumable: cells are written to the
+ * database when the run starts, each one's status is kept there, and a
+ * later `pvbench run` of the same suite and options continues the newest
+ * unfinished run, skipping finished cells. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "bench.h"
+#include "db.h"
+#include "host.h"
+#include "paths.h"
+#include "platform.h"
+#include "spawn.h"
+#include "suite.h"
+
+extern const struct platform_ops native_platform, pv_platform, fullvirt_platform, uml_platform;
+static const struct platform_ops *const platforms[] = {
+	&native_platform, &pv_platform, &fullvirt_platform, &uml_platform, NULL,
+};
+
+const struct platform_ops *platform_find(const char *name)
+{
+	for (int i = 0; platforms[i]; i++)
+		if (!strcmp(platforms[i]->name, name))
+			return platforms[i];
+	return NULL;
+}
+
+/* What detect/prepare found, once per run and platform. */
+struct plat_state {
+	int detected, det_rc, prepared, prep_rc;
+	char detail[512], reason[512], prep_reason[512];
+};
+
+struct run {
+	sqlite3 *db;
+	int64_t id;
+	const char *db_path, *suite_key;
+	int trace;                 /* --trace and this host can */
+	char trace_base[PATH_MAX];
+	struct plat_state ps[4];
+	struct progress prog;
+	int counts[3];             /* done, unsupported, failed */
+};
+
+static struct plat_state *state_of(struct run *r, const struct platform_ops *ops)
+{
+	for (int i = 0; platforms[i]; i++)
+		if (platforms[i] == ops)
+			return &r->ps[i];
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	bench_interrupted = 1;     /* spawn_run polls it and kills the workload */
+}
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "pvbench run: %s\n", msg);
+	return 2;
+}
+
+/* --trace needs LTTng and pvmon's tracepoint provider; say once if not. */
+static int trace_possible(char *why, size_t n)
+{
+	char lib[PATH_MAX + 32];
+	snprintf(lib, sizeof(lib), "%s/../lib/libpvmon-tp.so", bindir);
+	if (sh("command -v lttng >/dev/null 2>&1")) {
+		snprintf(why, n, "the lttng command is not installed");
+		return 0;
+	}
+	if (access(lib, R_OK)) {
+		snprintf(why, n, "pvmon's tracepoint provider %.300s is not built", lib);
+		return 0;
+	}
+	return 1;
+}
+
+/* pvtrace (the tracing issue) summarises a trace when it is built. */
+static char *trace_summary(const char *dir)
+{
+	char tool[PATH_MAX + 16], cmd[2 * PATH_MAX + 64];
+	snprintf(tool, sizeof(tool), "%s/pvtrace", bindir);
+	if (access(tool, X_OK))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "'%s' summary --json '%s' 2>/dev/null", tool, dir);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	char *out = NULL;
+	size_t cap = 0;
+	ssize_t len = getdelim(&out, &cap, 0, p);
+	int st = pclose(p);
+	if (len <= 0 || st) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void store_trace(struct run *r, const struct db_cell *c, int rep, const char *dir)
+{
+	char *sum = trace_summary(dir);
+	const char *note = sum ? "pvtrace summary --json" : "kept for pvtrace/babeltrace2 (pvtrace is not built)";
+	db_store_trace(r->db, c->id, rep, dir, note, sum);
+	free(sum);
+}
+
+static void finish_cell(struct run *r, const struct db_cell *c, const char *status, const char *reason,
+                        const char *detail, double wall)
+{
+	if (db_cell_finish(r->db, c->id, status, reason, detail, wall))
+		fprintf(stderr, "pvbench: %s: cannot record cell %d: %s\n", r->db_path, c->seq, db_error(r->db));
+	r->counts[!strcmp(status, "done") ? 0 : !strcmp(status, "unsupported") ? 1 : 2]++;
+	progress_cell_end(&r->prog, status, reason);
+}
+
+/* Detection, support and image preparation before a cell runs: 0 to run
+ * it, else the cell is finished here (unsupported or failed). */
+static int cell_gate(struct run *r, const struct db_cell *c, const struct platform_ops *ops)
+{
+	struct plat_state *ps = state_of(r, ops);
+	char why[512];
+	if (!ps->detected) {
+		ps->detected = 1;
+		ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+	}
+	if (ps->det_rc) {
+		finish_cell(r, c, "unsupported", ps->reason, NULL, 0);
+		return -ENOTSUP;
+	}
+	if (ops->supports(c->workload, why, sizeof(why))) {
+		finish_cell(r, c, "unsupported", why, ps->detail, 0);
+		return -ENOTSUP;
+	}
+	if (ops->prepare && !ps->prepared) {
+		ps->prepared = 1;
+		ps->prep_rc = ops->prepare(ops, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
+	}
+	if (ops->prepare && ps->prep_rc) {
+		finish_cell(r, c, ps->prep_rc == -ENOTSUP ? "unsupported" : "failed", ps->prep_reason, ps->detail, 0);
+		return ps->prep_rc;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The platform's detail, then the workload's key=value words whose key
+ * it does not already give. */
+static void merge_detail(char *out, size_t n, const char *platform, const char *workload)
+{
+	struct rep_result m = { 0 };
+	snprintf(m.detail, sizeof(m.detail), "%s", platform);
+	char copy[512], *save;
+	snprintf(copy, sizeof(copy), "%s", workload);
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		result_detail(&m, w, eq + 1);
+	}
+	snprintf(out, n, "%s", m.detail);
+}
+
+/* One cell, every repetition. -EINTR: interrupted, the cell stays
+ * 'running' and a resumed run starts it again. */
+static int run_cell(struct run *r, const struct db_cell *c)
+{
+	const struct platform_ops *ops = platform_find(c->platform);
+	if (!ops) {
+		finish_cell(r, c, "failed", "unknown platform in the database", NULL, 0);
+		return 0;
+	}
+	if (cell_gate(r, c, ops))
+		return 0;
+	if (db_cell_start(r->db, c->id)) {
+		fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db));
+		return -EIO;
+	}
+	struct plat_state *ps = state_of(r, ops);
+	struct rep_result res = { 0 };
+	char detail[512] = "", tdir[PATH_MAX + 64];
+	const char *status = "done";
+	char reason[512] = "";
+	double t0 = now_s();
+	int rc = 0;
+	for (int rep = 1; rep <= c->reps; rep++) {
+		progress_rep(&r->prog, rep);
+		result_reset(&res);
+		struct cell_ctx ctx = { .cell = c, .rep = rep, .prog = &r->prog };
+		if (r->trace && !strcmp(c->platform, "pv")) {
+			snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
+			ctx.trace_dir = tdir;
+		}
+		rc = ops->run_rep(ops, &ctx, &res);
+		if (rc == -EINTR || bench_interrupted) {
+			rc = -EINTR;
+			break;
+		}
+		if (rep == 1)
+			merge_detail(detail, sizeof(detail), ps->detail, res.detail);
+		if (rc) {
+			status = rc == -ENOTSUP ? "unsupported" : "failed";
+			if (rep > 1 && rc != -ENOTSUP)
+				snprintf(reason, sizeof(reason), "repetition %d: %.480s", rep, res.reason);
+			else
+				snprintf(reason, sizeof(reason), "%s", res.reason);
+			break;
+		}
+		if (db_store_rep(r->db, c->id, rep, &res)) {
+			fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
+			rc = -EIO;
+			break;
+		}
+		if (ctx.trace_dir)
+			store_trace(r, c, rep, ctx.trace_dir);
+	}
+	result_free(&res);
+	if (rc == -EINTR || rc == -EIO)
+		return rc;
+	finish_cell(r, c, status, reason, detail, now_s() - t0);
+	return 0;
+}
+
+/* The key a suite is resumed by: its name, or the real path of a file. */
+static void suite_key(const char *arg, const char *path, char *key, size_t n)
+{
+	char real[PATH_MAX];
+	if (!strchr(arg, '/') && access(arg, F_OK))
+		snprintf(key, n, "%s", arg);
+	else
+		snprintf(key, n, "%s", realpath(path, real) ? real : path);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *t = NULL;
+	size_t cap = 0;
+	if (!f || getdelim(&t, &cap, 0, f) < 0) {
+		free(t);
+		t = strdup("");
+	}
+	if (f)
+		fclose(f);
+	return t;
+}
+
+static int run_loop(struct run *r, struct db_cell *cells, int n)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), finished = 0;
+	struct progress_cell *pc = calloc((size_t)n, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		snprintf(pc[i].platform, sizeof(pc[i].platform), "%s", cells[i].platform);
+		snprintf(pc[i].workload, sizeof(pc[i].workload), "%s", cells[i].workload);
+		pc[i].domains = cells[i].domains;
+		pc[i].reps = cells[i].reps;
+		pc[i].weight = progress_weight(cells[i].reps, cells[i].domains, ncpus);
+		pc[i].finished = !strcmp(cells[i].status, "done") || !strcmp(cells[i].status, "unsupported") ||
+		                 !strcmp(cells[i].status, "failed");
+		finished += pc[i].finished;
+	}
+	if (finished)
+		printf("pvbench: resuming run %lld: %d of %d cells finished earlier are skipped\n", (long long)r->id,
+		       finished, n);
+	progress_init(&r->prog, stdout, isatty(1), pc, n);
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		if (pc[i].finished)
+			continue;
+		progress_cell_begin(&r->prog, i);
+		rc = run_cell(r, &cells[i]);
+	}
+	progress_finish(&r->prog);
+	free(pc);
+	return rc;
+}
+
+struct run_args {
+	const char *suite, *db, *platforms;
+	int reps, trace, counters, fresh;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "suite", required_argument, 0, 's' }, { "db", required_argument, 0, 'd' },
+		{ "reps", required_argument, 0, 'r' }, { "platforms", required_argument, 0, 'p' },
+		{ "trace", no_argument, 0, 't' }, { "counters", no_argument, 0, 'c' },
+		{ "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	*a = (struct run_args){ .db = "results.db" };
+	int c;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->suite = optarg; break;
+		case 'd': a->db = optarg; break;
+		case 'r':
+			a->reps = (int)strtol(optarg, &end, 10);
+			if (*end || a->reps < 1 || a->reps > 1000)
+				return usage_error("--reps must be a number in 1..1000");
+			break;
+		case 'p': a->platforms = optarg; break;
+		case 't': a->trace = 1; break;
+		case 'c': a->counters = 1; break;
+		case 'n': a->fresh = 1; break;
+		case 'h': bench_usage(stdout); return 1;
+		default: bench_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument (see pvbench --help)");
+	if (!a->suite)
+		return usage_error("--suite quick|full|FILE is required");
+	return 0;
+}
+
+/* The same suite file, reps and platforms make the same run. */
+static void options_string(const struct run_args *a, const struct suite *s, char *out, size_t n)
+{
+	char reps[16];
+	snprintf(reps, sizeof(reps), "%d", a->reps);
+	snprintf(out, n, "suite_hash=%016llx reps=%s platforms=%s trace=%d counters=%d",
+	         (unsigned long long)s->hash, a->reps ? reps : "suite", a->platforms ? a->platforms : "all", a->trace,
+	         a->counters);
+}
+
+static int open_run(struct run *r, const struct run_args *a, struct suite *s, const char *text)
+{
+	char opts[512], old[512], err[512];
+	options_string(a, s, opts, sizeof(opts));
+	if (!a->fresh) {
+		if (db_unfinished_run(r->db, r->suite_key, &r->id, old, sizeof(old)))
+			return fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db)), 1;
+		if (r->id && strcmp(old, opts)) {
+			fprintf(stderr, "pvbench: run %lld of suite %s in %s is unfinished with other options or an edited suite\n"
+			        "  (it has: %s)\n  run with the same options to resume it, or add --new to start a new run\n",
+			        (long long)r->id, a->suite, r->db_path, old);
+			return 2;
+		}
+	}
+	if (r->id)
+		return 0;
+	/* a new run: the host facts, with what the pv platform finds */
+	struct plat_state *ps = state_of(r, &pv_platform);
+	ps->detected = 1;
+	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+	struct host_facts h;
+	snprintf(err, sizeof(err), "unavailable: %s", ps->reason);
+	host_facts(&h, ps->det_rc ? err : ps->detail);
+	if (db_create_run(r->db, r->suite_key, s, text, opts, a->reps, &h, &r->id))
+		return fprintf(stderr, "pvbench: %s: cannot create the run: %s\n", r->db_path, db_error(r->db)), 1;
+	printf("pvbench: run %lld of suite %s: %d cells, results in %s\n", (long long)r->id, a->suite, s->n, r->db_path);
+	return 0;
+}
+
+static void optional_features(struct run *r, const struct run_args *a)
+{
+	char why[512];
+	if (a->trace && !(r->trace = trace_possible(why, sizeof(why))))
+		printf("pvbench: --trace: not supported here (%s); running without traces\n", why);
+	if (r->trace) {
+		char copy[PATH_MAX];
+		snprintf(copy, sizeof(copy), "%s", r->db_path);
+		snprintf(r->trace_base, sizeof(r->trace_base), "%s/traces/run%lld", dirname(copy), (long long)r->id);
+		char cmd[PATH_MAX + 32];
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", r->trace_base);
+		if (sh(cmd)) {
+			printf("pvbench: --trace: cannot create %s; running without traces\n", r->trace_base);
+			r->trace = 0;
+		}
+	}
+	/* The counters library (tracing/counters.h, libpvcounters.a) comes
+	 * with the tracing issue; until it is in the tree, say so. */
+	if (a->counters)
+		printf("pvbench: --counters: not supported yet (the counters library tracing/counters.h is not "
+		       "in this tree); running without counters\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	char path[PATH_MAX], err[1024], key[PATH_MAX];
+	struct suite s;
+	if (suite_resolve(a.suite, path, sizeof(path), err, sizeof(err)) ||
+	    suite_load(path, &s, err, sizeof(err)))
+		return fprintf(stderr, "pvbench: %s\n", err), 2;
+	if (a.platforms && suite_filter(&s, a.platforms, err, sizeof(err))) {
+		suite_free(&s);
+		return fprintf(stderr, "pvbench: %s\n", err), 2;
+	}
+	suite_key(a.suite, path, key, sizeof(key));
+	struct run r = { .db_path = a.db, .suite_key = key };
+	if (db_open(a.db, &r.db, err, sizeof(err))) {
+		suite_free(&s);
+		return fprintf(stderr, "pvbench: %s\n", err), 1;
+	}
+	char *text = read_text(path);
+	rc = open_run(&r, &a, &s, text);
+	free(text);
+	suite_free(&s);
+	struct db_cell *cells = NULL;
+	int n = 0;
+	if (!rc && db_load_cells(r.db, r.id, &cells, &n)) {
+		fprintf(stderr, "pvbench: %s: %s\n", a.db, db_error(r.db));
+		rc = 1;
+	}
+	if (rc) {
+		db_close(r.db);
+		return rc;
+	}
+	optional_features(&r, &a);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = run_loop(&r, cells, n);
+	free(cells);
+	if (rc == -EINTR) {
+		printf("pvbench: interrupted; run the same command again to resume run %lld\n", (long long)r.id);
+		db_close(r.db);
+		return 130;
+	}
+	int fin = rc ? 0 : db_finish_run(r.db, r.id);
+	printf("pvbench: run %lld %s: %d done, %d unsupported, %d failed in this session; results in %s\n",
+	       (long long)r.id, fin == 1 ? "finished" : "stopped", r.counts[0], r.counts[1], r.counts[2], a.db);
+	db_close(r.db);
+	return rc ? 1 : 0;
+}

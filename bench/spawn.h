@@ -1,0 +1,26 @@
+/* Running one workload process for pvbench run: its stdout and stderr
+ * read line by line, a time limit, and its whole process group killed on
+ * timeout or when pvbench is interrupted. */
+#ifndef PVBENCH_SPAWN_H
+#define PVBENCH_SPAWN_H
+#include <signal.h>
+#include <stddef.h>
+
+/* Set by pvbench run's SIGINT/SIGTERM handler. */
+extern volatile sig_atomic_t bench_interrupted;
+
+struct spawn_io {
+	/* Called for each line (without the newline); fd is 1 or 2. */
+	void (*on_line)(void *ctx, int fd, char *line);
+	void *ctx;
+	char tail[1024];       /* the last stderr lines, for error reasons */
+};
+
+/* Runs argv[0] (a path) with argv, stdin from /dev/null. Returns its exit
+ * status (0..255), -ETIMEDOUT if it ran past timeout_s and was killed,
+ * -EINTR if pvbench was interrupted (it is killed too), -errno if it could
+ * not start. *wall_s: from start to exit. */
+int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wall_s);
+/* One-line summary of io->tail: its last non-empty line. */
+const char *spawn_last_error(const struct spawn_io *io);
+#endif

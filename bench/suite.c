@@ -1,0 +1,249 @@
+/* Suite files: parsing, validation and the --platforms filter. A suite
+ * names cells; expanding "native,pv cpu 1,2,4" into six of them here keeps
+ * the files short and the run loop simple. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "paths.h"
+#include "suite.h"
+
+const char *const bench_platforms[] = { "native", "pv", "fullvirt", "uml", NULL };
+const char *const bench_workloads[] = {
+	"cpu", "hcall", "lmbench", "pgbench-ro", "pgbench-tpcb", "dbench", "httperf", NULL,
+};
+
+bool suite_known(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+int suite_resolve(const char *arg, char *path, size_t n, char *err, size_t errlen)
+{
+	struct stat st;
+	if (strchr(arg, '/') || !stat(arg, &st)) {
+		snprintf(path, n, "%s", arg);
+		return 0;
+	}
+	const char *dir = getenv("PVBENCH_SUITES_DIR");
+	char def[4096];
+	if (!dir || !*dir) {
+		snprintf(def, sizeof(def), "%s/bench/suites", bench_srcdir());
+		dir = def;
+	}
+	snprintf(path, n, "%s/%s.suite", dir, arg);
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "no suite '%s' (looked for %s; give a name from %s or a file path)",
+		         arg, path, dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+struct defaults {
+	int reps, timeout_s;
+};
+
+static int add_cell(struct suite *s, const struct cell_spec *c)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->cells[i].platform, c->platform) && !strcmp(s->cells[i].workload, c->workload) &&
+		    s->cells[i].domains == c->domains)
+			return s->cells[i].line;       /* the same cell twice */
+	if (s->n >= SUITE_MAX_CELLS)
+		return -ENOSPC;
+	s->cells[s->n++] = *c;
+	return 0;
+}
+
+/* One "PLATFORMS WORKLOAD DOMAINS [key=value|quick]..." line. */
+static int parse_cells(struct suite *s, char **tok, int ntok, const struct defaults *d, int line,
+                       char *why, size_t whylen)
+{
+	if (ntok < 3) {
+		snprintf(why, whylen, "expected 'PLATFORMS WORKLOAD DOMAINS [reps=N] [timeout=S] [quick]'");
+		return -EINVAL;
+	}
+	struct cell_spec c = { .reps = d->reps, .timeout_s = d->timeout_s, .line = line };
+	if (!suite_known(bench_workloads, tok[1])) {
+		snprintf(why, whylen, "unknown workload '%s'", tok[1]);
+		return -EINVAL;
+	}
+	snprintf(c.workload, sizeof(c.workload), "%s", tok[1]);
+	for (int i = 3; i < ntok; i++) {
+		if (!strcmp(tok[i], "quick"))
+			c.quick = true;
+		else if (!strncmp(tok[i], "reps=", 5) && !parse_int(tok[i] + 5, 1, 1000, &c.reps))
+			;
+		else if (!strncmp(tok[i], "timeout=", 8) && !parse_int(tok[i] + 8, 1, 86400, &c.timeout_s))
+			;
+		else {
+			snprintf(why, whylen, "bad option '%s' (reps=1..1000, timeout=SECONDS, quick)", tok[i]);
+			return -EINVAL;
+		}
+	}
+	char plats[256], doms[256], *sp, *sd;
+	snprintf(plats, sizeof(plats), "%s", tok[0]);
+	for (char *p = strtok_r(plats, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
+		if (!suite_known(bench_platforms, p)) {
+			snprintf(why, whylen, "unknown platform '%s' (native, pv, fullvirt, uml)", p);
+			return -EINVAL;
+		}
+		snprintf(c.platform, sizeof(c.platform), "%s", p);
+		snprintf(doms, sizeof(doms), "%s", tok[2]);
+		for (char *q = strtok_r(doms, ",", &sd); q; q = strtok_r(NULL, ",", &sd)) {
+			if (parse_int(q, 1, SUITE_MAX_DOMAINS, &c.domains)) {
+				snprintf(why, whylen, "bad domain count '%s' (1..%d)", q, SUITE_MAX_DOMAINS);
+				return -EINVAL;
+			}
+			int rc = add_cell(s, &c);
+			if (rc > 0)
+				snprintf(why, whylen, "%s %s %d is already listed on line %d", c.platform, c.workload,
+				         c.domains, rc);
+			else if (rc < 0)
+				snprintf(why, whylen, "more than %d cells", SUITE_MAX_CELLS);
+			if (rc)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* "reps N" and "timeout S" set the defaults for the lines below them. */
+static int parse_default(char **tok, int ntok, struct defaults *d, char *why, size_t whylen)
+{
+	bool reps = !strcmp(tok[0], "reps");
+	if (ntok != 2 || (reps ? parse_int(tok[1], 1, 1000, &d->reps) : parse_int(tok[1], 1, 86400, &d->timeout_s))) {
+		snprintf(why, whylen, reps ? "expected 'reps N' with N in 1..1000" : "expected 'timeout SECONDS'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int suite_parse(const char *text, const char *path, struct suite *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->hash = fnv1a(text, strlen(text));
+	s->cells = calloc(SUITE_MAX_CELLS, sizeof(*s->cells));
+	if (!s->cells)
+		return -ENOMEM;
+	struct defaults d = { .reps = 3, .timeout_s = 1200 };
+	char *copy = strdup(text), *next = copy, why[256];
+	int line = 0, rc = 0;
+	while (next && !rc) {
+		char *l = next;
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = 0;
+		line++;
+		char *hash = strchr(l, '#');
+		if (hash)
+			*hash = 0;
+		char *tok[16], *st;
+		int ntok = 0;
+		for (char *t = strtok_r(l, " \t\r", &st); t && ntok < 16; t = strtok_r(NULL, " \t\r", &st))
+			tok[ntok++] = t;
+		if (!ntok)
+			continue;
+		if (!strcmp(tok[0], "reps") || !strcmp(tok[0], "timeout"))
+			rc = parse_default(tok, ntok, &d, why, sizeof(why));
+		else
+			rc = parse_cells(s, tok, ntok, &d, line, why, sizeof(why));
+		if (rc)
+			snprintf(err, errlen, "%s:%d: %s", path, line, why);
+	}
+	free(copy);
+	if (!rc && !s->n) {
+		snprintf(err, errlen, "%s: lists no cells", path);
+		rc = -EINVAL;
+	}
+	if (rc)
+		suite_free(s);
+	return rc;
+}
+
+int suite_load(const char *path, struct suite *s, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot read suite %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t len = getdelim(&text, &cap, 0, f);   /* the whole file */
+	fclose(f);
+	if (len < 0) {
+		free(text);
+		text = strdup("");
+	}
+	int rc = suite_parse(text, path, s, err, errlen);
+	free(text);
+	return rc;
+}
+
+void suite_free(struct suite *s)
+{
+	free(s->cells);
+	s->cells = NULL;
+	s->n = 0;
+}
+
+int suite_filter(struct suite *s, const char *list, char *err, size_t errlen)
+{
+	char copy[256], *sp;
+	const char *keep[8];
+	int nkeep = 0;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *p = strtok_r(copy, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
+		if (!suite_known(bench_platforms, p) || nkeep >= 8) {
+			snprintf(err, errlen, "--platforms: unknown platform '%s' (native, pv, fullvirt, uml)", p);
+			return -EINVAL;
+		}
+		keep[nkeep++] = p;
+	}
+	if (!nkeep) {
+		snprintf(err, errlen, "--platforms: empty list");
+		return -EINVAL;
+	}
+	int n = 0;
+	for (int i = 0; i < s->n; i++) {
+		bool k = false;
+		for (int j = 0; j < nkeep; j++)
+			k |= !strcmp(s->cells[i].platform, keep[j]);
+		if (k)
+			s->cells[n++] = s->cells[i];
+	}
+	s->n = n;
+	if (!n) {
+		snprintf(err, errlen, "--platforms %s: the suite has no cell on these platforms", list);
+		return -ENOENT;
+	}
+	return 0;
+}

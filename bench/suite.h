@@ -1,0 +1,46 @@
+/* Benchmark suites: plain files under bench/suites/ listing cells
+ * (platform x workload x domain count) and their repetitions. The format
+ * is described in bench/suites/README.md. */
+#ifndef PVBENCH_SUITE_H
+#define PVBENCH_SUITE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SUITE_MAX_CELLS 1024
+#define SUITE_MAX_DOMAINS 1000
+
+struct cell_spec {
+	char platform[16];
+	char workload[24];
+	int domains;          /* concurrent domains (pv) or processes (native) */
+	int reps;
+	int timeout_s;        /* per repetition */
+	bool quick;           /* pass --quick to the platform driver */
+	int line;             /* where the suite file said so */
+};
+
+struct suite {
+	char path[4096];
+	uint64_t hash;        /* FNV-1a of the file's bytes */
+	struct cell_spec *cells;
+	int n;
+};
+
+extern const char *const bench_platforms[];   /* NULL-terminated */
+extern const char *const bench_workloads[];
+
+bool suite_known(const char *const *list, const char *name);
+/* "quick" -> DIR/quick.suite where DIR is $PVBENCH_SUITES_DIR or the
+ * source tree's bench/suites; anything with a '/' or an existing file is
+ * taken as a path. Returns 0 or -ENOENT (err says what was looked for). */
+int suite_resolve(const char *arg, char *path, size_t n, char *err, size_t errlen);
+/* Parses the text of a suite; err gets "FILE:LINE: why". 0 or -EINVAL. */
+int suite_parse(const char *text, const char *path, struct suite *s, char *err, size_t errlen);
+int suite_load(const char *path, struct suite *s, char *err, size_t errlen);
+void suite_free(struct suite *s);
+/* --platforms LIST: keeps only cells whose platform is in the comma list;
+ * an unknown name is an error (-EINVAL). */
+int suite_filter(struct suite *s, const char *list, char *err, size_t errlen);
+uint64_t fnv1a(const void *p, size_t n);
+#endif

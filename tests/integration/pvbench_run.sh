@@ -1,0 +1,95 @@
+# pvbench run end to end on a tiny suite into a temporary results.db: real
+# native and pv cells, a stub platform driver (in $TMP, through
+# PVBENCH_PLATFORMS_DIR) for fullvirt and uml, unsupported cells recorded
+# with their reason, usage errors, --new.
+. tests/lib.sh
+PVBENCH=$BIN/pvbench
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
+q() { sqlite3 -cmd ".timeout 5000" "$TMP/r.db" "$1"; }
+
+# A stand-in for bench/platforms/ that follows the platform contract.
+mkdir -p "$TMP/plat"
+cat > "$TMP/plat/detect.sh" <<'S'
+#!/bin/sh
+case $1 in fullvirt) echo "ok qemu accel=tcg";; *) echo "unsupported linux.uml is not installed"; exit 3;; esac
+S
+cat > "$TMP/plat/image.sh" <<'S'
+#!/bin/sh
+echo "image for $1 ready" >&2
+S
+cat > "$TMP/plat/run.sh" <<'S'
+#!/bin/sh
+[ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
+echo "booting" >&2
+echo "detail accel=tcg"
+echo "sample metric=sort_ms unit=ms higher=0 value=12.5"
+echo "sample metric=crc_ms unit=ms higher=0 value=30"
+S
+chmod +x "$TMP/plat/"*.sh
+export PVBENCH_PLATFORMS_DIR=$TMP/plat
+
+cat > "$TMP/tiny.suite" <<'S'
+reps 2
+native cpu 1,2
+pv cpu 1 reps=1
+pv hcall 1 reps=1
+native hcall 1
+fullvirt,uml cpu 1 quick
+fullvirt dbench 1
+pv httperf 1
+S
+
+# usage errors: exit 2 with one line
+$PVBENCH run 2>/dev/null; [ $? -eq 2 ] || die "no --suite: status not 2"
+$PVBENCH run --suite nosuch --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "unknown suite: status not 2"
+grep -q "no suite 'nosuch'" "$TMP/err" || die "unknown suite: $(cat "$TMP/err")"
+printf 'native cpu 1\nnative cpu 1\n' > "$TMP/dup.suite"
+$PVBENCH run --suite "$TMP/dup.suite" --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "duplicate cell accepted"
+grep -q "dup.suite:2: native cpu 1 is already listed on line 1" "$TMP/err" || die "duplicate: $(cat "$TMP/err")"
+$PVBENCH run --suite "$TMP/tiny.suite" --platforms xen --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--platforms xen accepted"
+$PVBENCH run --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--reps 0 accepted"
+[ ! -e "$TMP/r.db" ] || die "a usage error created the database"
+
+$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
+cat "$TMP/out"
+grep -q "pvbench: \[1/9\] native cpu x1" "$TMP/out" || die "no plain progress lines"
+grep -q -- "--counters: not supported yet" "$TMP/out" || die "--counters not reported as unsupported"
+grep -q "run 1 finished" "$TMP/out" || die "run did not finish"
+
+[ "$(q "SELECT count(*) FROM cells")" = 9 ] || die "not every cell recorded"
+[ "$(q "SELECT count(*) FROM cells WHERE status IN ('pending','running','failed')")" = 0 ] ||
+  die "cells left: $(q "SELECT platform, workload, status, reason FROM cells WHERE status <> 'done'")"
+# native: two processes, nine kernels each, per-process and aggregate throughput
+nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND metric LIKE '%\_ms' ESCAPE '\\'")
+[ "$nk" -ge 6 ] || die "native cpu: only $nk kernel metrics"
+[ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND metric = 'passes_per_s'")" = 4 ] ||
+  die "native cpu x2: want passes_per_s for 2 processes x 2 repetitions"
+[ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND metric = 'aggregate_passes_per_s' AND instance = 0 AND derived = 1 AND value > 0")" = 2 ] ||
+  die "native cpu x2: no aggregate throughput"
+# the stub platform: samples, detail, unsupported with the reason
+[ "$(q "SELECT status || ' ' || detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")" = "done qemu accel=tcg" ] ||
+  die "fullvirt cpu: $(q "SELECT status, reason, detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")"
+[ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'fullvirt'")" = 4 ] || die "fullvirt samples"
+[ "$(q "SELECT reason FROM cells WHERE platform = 'uml'")" = "linux.uml is not installed" ] || die "uml: reason lost"
+[ "$(q "SELECT reason FROM cells WHERE platform = 'fullvirt' AND workload = 'dbench'")" = "dbench is not in this stub" ] || die "fullvirt dbench: reason lost"
+[ "$(q "SELECT status FROM cells WHERE platform = 'native' AND workload = 'hcall'")" = unsupported ] || die "native hcall"
+[ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'httperf'")" = unsupported ] || die "pv httperf"
+[ -n "$(q "SELECT cpu_model FROM runs WHERE id = 1 AND cores > 0 AND mem_mib > 0 AND pvlab_version <> ''")" ] || die "host facts"
+if [ -c /dev/kvm ]; then
+  [ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'cpu'")" = done ] ||
+    die "pv cpu: $(q "SELECT reason FROM cells WHERE platform = 'pv' AND workload = 'cpu'")"
+  [ "$(q "SELECT count(*) FROM domain_stats JOIN cells ON cells.id = cell_id WHERE workload = 'cpu' AND hypercalls > 0 AND run_ns > 0")" = 1 ] ||
+    die "pv cpu: no pvmon statistics"
+  for m in null_hcall_ns multicall_b256_ns raw_exit_ns; do
+    [ -n "$(q "SELECT 1 FROM samples JOIN cells ON cells.id = cell_id WHERE workload = 'hcall' AND metric = '$m' AND value > 0")" ] || die "pv hcall: no $m"
+  done
+else
+  [ -n "$(q "SELECT 1 FROM cells WHERE platform = 'pv' AND workload = 'cpu' AND status = 'unsupported' AND reason LIKE '%KVM%'")" ] ||
+    die "pv without KVM: not unsupported with the reason"
+fi
+
+# a finished run is not resumed: the same command starts run 2; so does --new
+$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
+[ "$(q "SELECT count(*) FROM runs")" = 2 ] || die "no second run"
+[ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 2 ] || die "--platforms fullvirt: want 2 cells"
+echo PASS

@@ -1,0 +1,114 @@
+/* The results database: a run's cells, samples and statistics round
+ * trip; a restarted cell loses its partial samples; finished runs are not
+ * resumed; databases of a newer schema or of something else are refused. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "../../bench/db.h"
+#include "check.h"
+
+static int count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void test_roundtrip(const char *path)
+{
+	sqlite3 *db;
+	char err[512] = "", opts[256];
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	struct suite s;
+	CHECK_EQ(suite_parse("native,pv cpu 1,2 reps=2\n", "t.suite", &s, err, sizeof(err)), 0);
+	struct host_facts h = { .hostname = "h", .cpu_model = "cpu", .cores = 2, .mem_mib = 1024 };
+	int64_t run = 0, found = -1;
+	CHECK_EQ(db_create_run(db, "t", &s, "native,pv cpu 1,2 reps=2\n", "o=1", 0, &h, &run), 0);
+	CHECK(run > 0);
+	CHECK_EQ(db_unfinished_run(db, "t", &found, opts, sizeof(opts)), 0);
+	CHECK_EQ(found, run);
+	CHECK_STR(opts, "o=1");
+	struct db_cell *cells;
+	int n;
+	CHECK_EQ(db_load_cells(db, run, &cells, &n), 0);
+	CHECK_EQ(n, 4);
+	CHECK_STR(cells[3].platform, "pv");
+	CHECK_EQ(cells[3].domains, 2);
+	CHECK_EQ(cells[3].reps, 2);
+	CHECK_STR(cells[0].status, "pending");
+
+	struct rep_result r = { 0 };
+	result_add(&r, 1, "sort_ms", "ms", 0, 0, 1.5);
+	result_add(&r, 0, "aggregate_passes_per_s", "passes/s", 1, 1, 3.0);
+	r.d = calloc(1, sizeof(*r.d));
+	r.nd = r.cap_d = 1;
+	snprintf(r.d[0].name, sizeof(r.d[0].name), "d1");
+	snprintf(r.d[0].state, sizeof(r.d[0].state), "exited");
+	r.d[0].instance = 1;
+	r.d[0].v[DST_HYPERCALLS] = 42;
+	r.d[0].v[DST_KVM_MMIO_EXITS] = 7;
+	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(count(db, "SELECT hypercalls FROM domain_stats"), 42);
+	CHECK_EQ(count(db, "SELECT kvm_mmio_exits FROM domain_stats"), 7);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE status = 'running'"), 1);
+	/* interrupted and started again: the partial repetition goes */
+	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM domain_stats"), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(db_cell_finish(db, cells[0].id, "done", NULL, "processes=1", 1.0), 0);
+	CHECK_EQ(db_store_trace(db, cells[0].id, 1, "/tmp/x", "note", NULL), 0);
+	CHECK_EQ(db_finish_run(db, run), 0);      /* three cells pending */
+	for (int i = 1; i < n; i++)
+		CHECK_EQ(db_cell_finish(db, cells[i].id, "unsupported", "why", NULL, 0), 0);
+	CHECK_EQ(db_finish_run(db, run), 1);
+	CHECK_EQ(db_unfinished_run(db, "t", &found, opts, sizeof(opts)), 0);
+	CHECK_EQ(found, 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE reason = 'why'"), 3);
+	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), DB_SCHEMA_VERSION);
+	result_free(&r);
+	free(cells);
+	suite_free(&s);
+	db_close(db);
+	/* reopening keeps everything */
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM runs WHERE status = 'done'"), 1);
+	/* a newer schema is refused */
+	sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 'x', 'future')", NULL, NULL, NULL);
+	db_close(db);
+	CHECK(db_open(path, &db, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "schema version 99") != NULL);
+}
+
+static void test_foreign(const char *path)
+{
+	sqlite3 *db;
+	char err[512] = "";
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(db_open(path, &db, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "not a pvbench results database") != NULL);
+	FILE *f = fopen(path, "w");
+	fputs("this is not sqlite at all, just text that is long enough to have a header\n", f);
+	fclose(f);
+	CHECK(db_open(path, &db, err, sizeof(err)) < 0);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_bench_db-XXXXXX", path[64];
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/r.db", dir);
+	test_roundtrip(path);
+	unlink(path);
+	test_foreign(path);
+	unlink(path);
+	rmdir(dir);
+	return CHECK_DONE();
+}

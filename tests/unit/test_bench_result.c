@@ -1,0 +1,95 @@
+/* Parsers of workload output: pvos/worker console lines, the platform
+ * contract, pvmon's --stats-json; malformed input is refused. */
+#include <errno.h>
+#include <math.h>
+#include "../../bench/result.h"
+#include "check.h"
+
+static void test_console(void)
+{
+	struct rep_result r = { 0 };
+	CHECK_EQ(parse_console(&r, "[d2] cpu: sort result=5 best_ns=1500000 ok"), 1);
+	CHECK_EQ(r.ns, 1);
+	CHECK_EQ(r.s[0].instance, 2);
+	CHECK_STR(r.s[0].metric, "sort_ms");
+	CHECK_STR(r.s[0].unit, "ms");
+	CHECK_EQ(r.s[0].higher, 0);
+	CHECK(fabs(r.s[0].value - 1.5) < 1e-9);
+	CHECK_EQ(parse_console(&r, "[d1] hcall: null n=3000 ns=28000"), 1);
+	CHECK_STR(r.s[1].metric, "null_hcall_ns");
+	CHECK_EQ(parse_console(&r, "[d1] hcall: multicall batch=16 calls=3000 ns_per_call=2100"), 1);
+	CHECK_STR(r.s[2].metric, "multicall_b16_ns");
+	CHECK_EQ(parse_console(&r, "[d1] hello from pvos"), 0);
+	CHECK_EQ(parse_console(&r, "cpu: sort result=5 best_ns=1 ok"), 0);      /* no instance */
+	CHECK_EQ(parse_console(&r, "[x1] cpu: sort result=5 best_ns=1 ok"), 0);
+	CHECK_EQ(parse_console(&r, "[d3] cpu: crc result=5 best_ns=1 WRONG"), 0);
+	CHECK(strstr(r.bad, "d3: kernel crc") != NULL);
+	CHECK_EQ(r.ns, 3);
+	CHECK_EQ(result_count(&r, 1, "_ns"), 2);
+	CHECK_EQ(result_count(&r, 2, "_ms"), 1);
+	result_free(&r);
+}
+
+static void test_contract(void)
+{
+	struct rep_result r = { 0 };
+	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps unit=tx/s higher=1 value=123.5", NULL), 1);
+	CHECK_STR(r.s[0].metric, "tps");
+	CHECK_EQ(r.s[0].higher, 1);
+	CHECK(fabs(r.s[0].value - 123.5) < 1e-9);
+	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps unit=tx/s higher=2 value=1", NULL), -EINVAL);
+	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps unit=tx/s higher=1 value=12x", NULL), -EINVAL);
+	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps higher=1 value=1", NULL), -EINVAL);
+	/* rows of another platform are skipped, not refused */
+	CHECK_EQ(parse_contract(&r, 1, "sample platform=pv metric=a unit=us higher=0 value=1", "native"), 0);
+	CHECK_EQ(parse_contract(&r, 1, "sample platform=native metric=a unit=us higher=0 value=1", "native"), 1);
+	CHECK_EQ(parse_contract(&r, 1, "detail accel=tcg", NULL), 1);
+	CHECK_EQ(parse_contract(&r, 1, "detail kernel=6.1 x", NULL), 1);
+	CHECK_EQ(parse_contract(&r, 1, "detail accel=kvm", NULL), 1);      /* first value wins */
+	CHECK_STR(r.detail, "accel=tcg kernel=6.1_x");
+	CHECK_EQ(parse_contract(&r, 1, "detail =x", NULL), -EINVAL);
+	CHECK_EQ(parse_contract(&r, 1, "unsupported qemu-system-x86_64 is missing", NULL), 2);
+	CHECK_STR(r.reason, "qemu-system-x86_64 is missing");
+	CHECK_EQ(parse_contract(&r, 1, "progress 50%", NULL), 0);
+	CHECK_EQ(r.ns, 2);
+	result_free(&r);
+}
+
+static void test_stats(void)
+{
+	struct dom_stat d;
+	const char *line = "{\"name\": \"d7\", \"id\": 9, \"state\": \"exited\", \"exit_code\": 0, \"run_ns\": 100, "
+	                   "\"wait_ns\": 2, \"blocked_ns\": 3, \"hypercalls\": 4, \"upcalls\": 5, \"exits\": 6, "
+	                   "\"events_sent\": 7, \"boot_ns\": 8, \"kvm_exits\": 9, \"kvm_insn_emulation\": 10, "
+	                   "\"kvm_io_exits\": 11, \"kvm_halt_exits\": 12, \"kvm_mmio_exits\": 13}";
+	CHECK_EQ(parse_stats_json(line, &d), 0);
+	CHECK_EQ(d.instance, 7);
+	CHECK_STR(d.name, "d7");
+	CHECK_STR(d.state, "exited");
+	CHECK_EQ(d.v[DST_RUN_NS], 100);
+	CHECK_EQ(d.v[DST_KVM_MMIO_EXITS], 13);
+	CHECK_EQ(d.v[DST_HYPERCALLS], 4);
+	CHECK_EQ(parse_stats_json("{\"name\": \"d1\", \"state\": \"exited\", \"exit_code\": 0}", &d), -EINVAL);
+	CHECK_EQ(parse_stats_json("garbage", &d), -EINVAL);
+}
+
+static void test_detail(void)
+{
+	struct rep_result r = { 0 };
+	result_detail(&r, "a", "1");
+	result_detail(&r, "ba", "2");
+	result_detail(&r, "a", "3");
+	CHECK_STR(r.detail, "a=1 ba=2");
+	result_reset(&r);
+	CHECK_STR(r.detail, "");
+	result_free(&r);
+}
+
+int main(void)
+{
+	test_console();
+	test_contract();
+	test_stats();
+	test_detail();
+	return CHECK_DONE();
+}

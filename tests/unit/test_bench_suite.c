@@ -1,0 +1,91 @@
+/* Suite files: expansion of platform/domain lists, defaults, every error
+ * naming its line, the --platforms filter. */
+#include <stdlib.h>
+#include <string.h>
+#include "../../bench/suite.h"
+#include "check.h"
+
+static int parse(const char *text, struct suite *s, char *err)
+{
+	return suite_parse(text, "t.suite", s, err, 256);
+}
+
+static void test_expand(void)
+{
+	struct suite s;
+	char err[256] = "";
+	const char *text = "# comment\nreps 4\ntimeout 60\n\nnative,pv cpu 1,2,4   # scaling\n"
+	                   "fullvirt pgbench-ro 1 quick reps=2 timeout=9\numl dbench 1\n";
+	CHECK_EQ(parse(text, &s, err), 0);
+	CHECK_EQ(s.n, 8);
+	CHECK_STR(s.cells[0].platform, "native");
+	CHECK_EQ(s.cells[2].domains, 4);
+	CHECK_STR(s.cells[3].platform, "pv");
+	CHECK_EQ(s.cells[3].reps, 4);
+	CHECK_EQ(s.cells[3].timeout_s, 60);
+	CHECK_EQ(s.cells[3].line, 5);
+	CHECK_EQ(s.cells[6].quick, 1);
+	CHECK_EQ(s.cells[6].reps, 2);
+	CHECK_EQ(s.cells[6].timeout_s, 9);
+	CHECK_EQ(s.cells[7].quick, 0);
+	CHECK_EQ(s.cells[7].reps, 4);
+	CHECK_EQ(suite_filter(&s, "pv,uml", err, sizeof(err)), 0);
+	CHECK_EQ(s.n, 4);
+	CHECK_STR(s.cells[3].platform, "uml");
+	CHECK(suite_filter(&s, "xen", err, sizeof(err)) < 0);
+	CHECK(strstr(err, "xen") != NULL);
+	CHECK(suite_filter(&s, "native", err, sizeof(err)) < 0);   /* none left */
+	suite_free(&s);
+}
+
+static void test_errors(void)
+{
+	static const struct { const char *text, *want; } bad[] = {
+		{ "native cpu\n", "t.suite:1: expected" },
+		{ "\nnative nosuch 1\n", "t.suite:2: unknown workload 'nosuch'" },
+		{ "xen cpu 1\n", "unknown platform 'xen'" },
+		{ "native cpu 0\n", "bad domain count '0'" },
+		{ "native cpu 1,x\n", "bad domain count 'x'" },
+		{ "native cpu 1 reps=0\n", "bad option 'reps=0'" },
+		{ "native cpu 1 fast\n", "bad option 'fast'" },
+		{ "reps many\n", "expected 'reps N'" },
+		{ "native cpu 1\npv,native cpu 1\n", "t.suite:2: native cpu 1 is already listed on line 1" },
+		{ "# nothing\n", "lists no cells" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct suite s;
+		char err[256] = "";
+		CHECK(parse(bad[i].text, &s, err) < 0);
+		if (!strstr(err, bad[i].want))
+			fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err, bad[i].want);
+		CHECK(strstr(err, bad[i].want) != NULL);
+	}
+}
+
+static void test_shipped_suites(void)
+{
+	/* the suites in the tree parse, and quick is a subset-sized full */
+	struct suite q, f;
+	char err[256] = "", path[4096];
+	setenv("PVLAB_ROOT", ".", 1);
+	CHECK_EQ(suite_resolve("quick", path, sizeof(path), err, sizeof(err)), 0);
+	CHECK_EQ(suite_load(path, &q, err, sizeof(err)), 0);
+	CHECK_EQ(suite_resolve("full", path, sizeof(path), err, sizeof(err)), 0);
+	CHECK_EQ(suite_load(path, &f, err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "%s\n", err);
+	CHECK(q.n > 0 && f.n > q.n);
+	CHECK(suite_resolve("nosuch", path, sizeof(path), err, sizeof(err)) < 0);
+	CHECK(strstr(err, "nosuch.suite") != NULL);
+	suite_free(&q);
+	suite_free(&f);
+}
+
+int main(void)
+{
+	test_expand();
+	test_errors();
+	test_shipped_suites();
+	CHECK(fnv1a("a", 1) != fnv1a("b", 1));
+	return CHECK_DONE();
+}
