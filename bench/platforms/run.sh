@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# run.sh PLATFORM WORKLOAD [--quick] [--instances N]: one run of a workload
+# on native (host processes), fullvirt (QEMU, KVM or TCG) or uml (User-Mode
+# Linux). Prints the contract's lines on stdout (docs/platforms.md):
+#   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER
+#   detail KEY=VALUE
+#   unsupported REASON        (then exit 3)
+# progress on stderr; exit 0 ok, 1 failure, 2 usage, 3 unsupported.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+usage() {
+  cat <<EOF
+usage: run.sh PLATFORM WORKLOAD [--quick] [--instances N]
+  PLATFORM: ${PLATFORMS// / | }
+  WORKLOAD: ${WORKLOADS// / | }
+  --quick        sizes for the short suite (scaled down further under TCG)
+  --instances N  N concurrent copies: N processes natively, N guests on
+                 fullvirt and uml (cpu only)
+Environment: BUILD (default build), PVLAB_GUEST_MEM_MIB (1024),
+PVLAB_TCG_SCALE (work factor under TCG, default 0.25), PVLAB_GUEST_TIMEOUT
+(seconds per guest, default 1800).
+EOF
+}
+
+PLATFORM="" WORKLOAD="" QUICK=0 INSTANCES=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    --quick) QUICK=1 ;;
+    --instances)
+      [ $# -ge 2 ] || usage_error "--instances needs a number"
+      INSTANCES=$2; shift ;;
+    -*) usage_error "unknown option '$1' (see --help)" ;;
+    *) if [ -z "$PLATFORM" ]; then PLATFORM=$1
+       elif [ -z "$WORKLOAD" ]; then WORKLOAD=$1
+       else usage_error "unexpected argument '$1'"; fi ;;
+  esac
+  shift
+done
+check_platform "$PLATFORM"
+[ -n "$WORKLOAD" ] || usage_error "no WORKLOAD given (one of: $WORKLOADS)"
+# shellcheck disable=SC2086
+in_list "$WORKLOAD" $WORKLOADS || usage_error "unknown workload '$WORKLOAD' (one of: $WORKLOADS)"
+[[ $INSTANCES =~ ^[0-9]+$ ]] && [ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 64 ] \
+  || usage_error "--instances must be 1..64, not '$INSTANCES'"
+if [ "$INSTANCES" -gt 1 ] && [ "$WORKLOAD" != cpu ]; then
+  unsupported "--instances $INSTANCES: concurrent copies are implemented for the cpu workload only"
+fi
+wl_args=("$WORKLOAD")
+[ $QUICK = 1 ] && wl_args+=(--quick)
+
+echo "detail instances=$INSTANCES"
+if [ "$PLATFORM" = native ]; then
+  echo "detail host_kernel=$(uname -r)"
+  echo "detail cpus=$(nproc)"
+  PVLAB_BIN=$BIN exec "$PLAT_DIR/workload.sh" "${wl_args[@]}" --instances "$INSTANCES"
+fi
+
+# ---- guests ------------------------------------------------------------
+det=$("$PLAT_DIR/detect.sh" "$PLATFORM")
+st=$?
+[ $st = 3 ] && unsupported "${det#unsupported }"
+[ $st = 0 ] || fail "detect.sh $PLATFORM failed (status $st)"
+img=$("$PLAT_DIR/image.sh" "$PLATFORM")
+st=$?
+[ $st = 3 ] && unsupported "$(sed -n 's/^unsupported //p' <<<"$img")"
+[ $st = 0 ] || fail "image.sh $PLATFORM failed (status $st)"
+
+MEM=${PVLAB_GUEST_MEM_MIB:-1024}
+GUEST_TIMEOUT=${PVLAB_GUEST_TIMEOUT:-1800}
+SCALE=1
+RUN=$(mktemp -d /tmp/pvlab-run.XXXXXX) || fail "cannot make a run directory"
+cleanup() {
+  local f
+  # each guest's timeout(1) passes the signal on to its QEMU or UML
+  for f in "$RUN"/vmpid.*; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$PLATFORM" = fullvirt ]; then
+  read -r ACCEL why <"$IMAGES/fullvirt.accel"
+  echo "detail accel=$ACCEL"
+  [ "$ACCEL" = tcg ] && echo "detail kvm_probe=$why"
+  echo "detail qemu=$(qemu_version)"
+  echo "detail vcpus=1"
+  # TCG runs guest code 10-50x slower: smaller runs keep the suite short
+  [ "$ACCEL" = tcg ] && SCALE=${PVLAB_TCG_SCALE:-0.25}
+else
+  echo "detail uml=$(uml_version)"
+  echo "detail xstate_shim=umlxstate.so"
+fi
+cmdline="pvlab.workload=$WORKLOAD pvlab.scale=$SCALE pvlab.instances=1"
+[ $QUICK = 1 ] && cmdline+=" pvlab.quick=1"
+
+# guest I: boots one guest, its console in $RUN/console.I, the seconds from
+# launch to the guest's first line in $RUN/boot.I.
+guest() {
+  local i=$1 t0=$EPOCHREALTIME line seen=0
+  local -a cmd
+  if [ "$PLATFORM" = fullvirt ]; then
+    local cpu=max
+    [ "$ACCEL" = kvm ] && cpu=host
+    cmd=("$QEMU" -accel "$ACCEL" -cpu "$cpu" -smp 1 -m "$MEM" -nodefaults -no-user-config
+         -display none -no-reboot -serial stdio
+         -kernel "$IMAGES/vmlinuz" -initrd "$IMAGES/initrd.cpio.gz"
+         -drive "file=$IMAGES/rootfs.img,format=raw,if=virtio,snapshot=on"
+         -append "console=ttyS0 quiet loglevel=3 panic=-1 $cmdline")
+  else
+    # the guest writes to a copy-on-write file, never to the shared image
+    cmd=(env LD_PRELOAD="$UMLXSTATE" "$LINUX_UML" "mem=${MEM}M" "ubd0=$RUN/cow.$i,$IMAGES/rootfs.img"
+         root=/dev/ubda rw init=/sbin/pvlab-init con=null con0=null,fd:1 "umid=pvlab-$$-$i"
+         "uml_dir=$RUN/uml" quiet loglevel=3 $cmdline)
+  fi
+  local tag=$PLATFORM
+  [ "$INSTANCES" -gt 1 ] && tag+=.$i
+  mkfifo "$RUN/fifo.$i"
+  TMPDIR=$MEMDIR timeout -k 10 "$GUEST_TIMEOUT" "${cmd[@]}" </dev/null >"$RUN/fifo.$i" 2>&1 &
+  echo $! >"$RUN/vmpid.$i"
+  while IFS= read -r line; do
+    line=${line%$'\r'}          # the serial console ends lines with CR LF
+    if [ $seen = 0 ] && [[ $line == "pvlab: "* ]]; then
+      seen=1
+      awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f\n", b - a }' >"$RUN/boot.$i"
+    fi
+    echo "$line" >>"$RUN/console.$i"
+    # progress: the guest's own lines, not the contract's
+    [[ $line == "pvlab: "* ]] || echo "[$tag] $line" >&2
+  done <"$RUN/fifo.$i"
+  wait
+}
+
+mkdir -p "$RUN/uml"
+# UML keeps guest memory in a file under TMPDIR: tmpfs, or the host would
+# write guest memory back to disk. QEMU's snapshot overlay goes there too.
+MEMDIR=$RUN
+[ "$PLATFORM" = uml ] && [ -d /dev/shm ] && [ -w /dev/shm ] && MEMDIR=/dev/shm
+log "booting $INSTANCES $PLATFORM guest(s) for $WORKLOAD (scale $SCALE)"
+for ((i = 1; i <= INSTANCES; i++)); do
+  guest "$i" &
+done
+wait
+
+# Relay the contract lines. One guest: as it printed them. Several: every
+# guest's samples, the details of the first, and the cell's aggregate
+# rate as the sum of the guests' own rates (they ran side by side).
+status=0 reason=""
+for ((i = 1; i <= INSTANCES; i++)); do
+  c=$RUN/console.$i
+  end=$(sed -n 's/^pvlab: end status=\([0-9]*\).*/\1/p' "$c" 2>/dev/null | tail -1)
+  if [ -z "$end" ]; then
+    log "guest $i ended without finishing its workload; its last console lines:"
+    tail -n 20 "$c" >&2 2>/dev/null
+    fail "the $PLATFORM guest did not finish (timeout ${GUEST_TIMEOUT}s, crash or panic)"
+  fi
+  if [ "$end" = 3 ]; then
+    reason=$(sed -n 's/^pvlab: unsupported //p' "$c" | head -1)
+    unsupported "${reason:-the workload in the guest reported unsupported}"
+  fi
+  [ "$end" = 0 ] || { status=1; log "guest $i: workload exited with status $end"; continue; }
+  [ -f "$RUN/boot.$i" ] && [ "$i" = 1 ] && echo "detail boot_s=$(cat "$RUN/boot.$i")"
+  if [ "$INSTANCES" = 1 ]; then
+    sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
+  else
+    [ "$i" = 1 ] && sed -n 's/^pvlab: detail /detail /p' "$c"
+    sed -n 's/^pvlab: sample /sample /p' "$c" | grep -v 'metric=\(wall_s\|aggregate_passes_per_s\) '
+  fi
+done
+[ $status = 0 ] || fail "a guest's workload failed (see above)"
+if [ "$INSTANCES" -gt 1 ]; then
+  cat "$RUN"/console.* | awk '
+    /^pvlab: sample metric=wall_s / { sub(/.*value=/, ""); if ($0 > w) w = $0 }
+    /^pvlab: sample metric=aggregate_passes_per_s / { sub(/.*value=/, ""); r += $0 }
+    END { printf "sample metric=wall_s unit=s higher=0 value=%.2f\n", w
+          printf "sample metric=aggregate_passes_per_s unit=passes/s higher=1 value=%.4f\n", r }'
+fi
+exit 0

@@ -1,0 +1,257 @@
+#!/bin/sh
+# Runs one benchmark workload on the system it runs on and prints the
+# platform contract's lines (sample/detail/unsupported, docs/platforms.md).
+# The same script runs natively (from run.sh) and inside the full-virt and
+# uml guests (from their init), so every platform runs the same workload
+# the same way. POSIX sh: in the guests it runs under busybox.
+set -u
+
+usage() {
+  cat <<EOF
+usage: workload.sh WORKLOAD [--quick] [--scale F] [--instances N]
+WORKLOAD: cpu | pgbench-ro | pgbench-tpcb | dbench | httperf
+  --quick        sizes for the short suite
+  --scale F      multiply the work (durations, counts) by F, 0 < F <= 1,
+                 for slow platforms (TCG); recorded as detail scale=F
+  --instances N  N concurrent copies (cpu only)
+Environment: PVLAB_BIN (directory of pvcpu), PVLAB_TMP (where the work
+directory goes; default \$TMPDIR or /tmp), PVLAB_PGTEMPLATE (a prebuilt
+PostgreSQL cluster to use in place, as the guest images carry).
+Prints 'sample metric=... unit=... higher=0|1 value=...', 'detail K=V' and
+'unsupported REASON' on stdout; exit 0 ok, 1 failure, 2 usage, 3 unsupported.
+EOF
+}
+
+say() { echo "workload: $*" >&2; }
+die() { echo "workload: $*" >&2; exit 1; }
+unsupported() { echo "unsupported $*"; exit 3; }
+sample() { echo "sample metric=$1 unit=$2 higher=$3 value=$4"; }
+detail() { echo "detail $1=$2"; }
+bad_usage() { echo "workload: $*" >&2; exit 2; }
+
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+case $1 in -h|--help) usage; exit 0 ;; esac
+WORKLOAD=$1; shift
+QUICK=0 SCALE=1 INSTANCES=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --scale) [ $# -ge 2 ] || bad_usage "--scale needs a value"; SCALE=$2; shift ;;
+    --instances) [ $# -ge 2 ] || bad_usage "--instances needs a value"; INSTANCES=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) bad_usage "unknown option '$1'" ;;
+  esac
+  shift
+done
+case $WORKLOAD in cpu|pgbench-ro|pgbench-tpcb|dbench|httperf) ;;
+  *) bad_usage "unknown workload '$WORKLOAD' (cpu | pgbench-ro | pgbench-tpcb | dbench | httperf)" ;; esac
+awk -v s="$SCALE" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1) }' || bad_usage "--scale must be in (0, 1], not '$SCALE'"
+case $INSTANCES in ''|*[!0-9]*) bad_usage "--instances must be a number, not '$INSTANCES'" ;; esac
+[ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 256 ] || bad_usage "--instances must be 1..256"
+if [ "$INSTANCES" -gt 1 ] && [ "$WORKLOAD" != cpu ]; then
+  unsupported "--instances $INSTANCES: concurrent copies are implemented for cpu only"
+fi
+
+# work: a base size scaled by SCALE, at least min.
+scaled() { awk -v v="$1" -v s="$SCALE" -v m="$2" 'BEGIN { x = int(v * s + 0.5); if (x < m) x = m; print x }'; }
+# Seconds since boot with 10 ms resolution (busybox date has no %N).
+now() { awk '{ print $1 }' /proc/uptime; }
+
+WORK=$(mktemp -d "${PVLAB_TMP:-${TMPDIR:-/tmp}}/pvlab-wl.XXXXXX") || die "cannot make a work directory"
+PG_STOP="" NGINX_PID=""
+cleanup() {
+  [ -n "$PG_STOP" ] && $PG_STOP >/dev/null 2>&1
+  [ -n "$NGINX_PID" ] && [ -f "$NGINX_PID" ] && kill "$(cat "$NGINX_PID")" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+[ "$SCALE" != 1 ] && detail scale "$SCALE"
+
+# PostgreSQL and the web server's workers must not run as root. util-linux
+# setpriv by its path: busybox's applet of that name cannot change users.
+if [ "$(id -u)" = 0 ]; then
+  if id postgres >/dev/null 2>&1; then RUNUSER=postgres; else RUNUSER=nobody; fi
+  SETPRIV=/usr/bin/setpriv
+  as_user() { "$SETPRIV" --reuid="$RUNUSER" --regid="$(id -g "$RUNUSER")" --clear-groups "$@"; }
+else
+  RUNUSER=$(id -un)
+  as_user() { "$@"; }
+fi
+
+need() {  # need PROGRAM PACKAGE
+  command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || unsupported "$1 is not installed (Debian package $2)"
+}
+
+# ---- cpu: the kernels of bench/workloads/cpu.c, best of N each ----------
+run_cpu() {
+  pvcpu=${PVLAB_BIN:-}/pvcpu
+  [ -x "$pvcpu" ] || die "no pvcpu at '$pvcpu' (build it with make; set PVLAB_BIN)"
+  reps=$(scaled "$([ $QUICK = 1 ] && echo 3 || echo 5)" 1)
+  detail reps "$reps"
+  t0=$(now)
+  i=1 pids=""
+  while [ "$i" -le "$INSTANCES" ]; do
+    "$pvcpu" --reps "$reps" >"$WORK/cpu.$i" 2>"$WORK/cpu.$i.err" &
+    pids="$pids $!"
+    i=$((i + 1))
+  done
+  bad=0
+  for pid in $pids; do wait "$pid" || bad=1; done
+  t1=$(now)
+  i=1
+  while [ "$i" -le "$INSTANCES" ]; do
+    cat "$WORK/cpu.$i"
+    cat "$WORK/cpu.$i.err" >&2
+    i=$((i + 1))
+  done
+  [ $bad = 0 ] || die "pvcpu failed (a kernel gave a wrong result or ran out of memory)"
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  sample wall_s s 0 "$wall"
+  # one pass = every kernel once; every instance makes reps passes
+  awk -v n="$INSTANCES" -v r="$reps" -v w="$wall" \
+    'BEGIN { if (w > 0) printf "sample metric=aggregate_passes_per_s unit=passes/s higher=1 value=%.4f\n", n * r / w }'
+}
+
+# ---- pgbench: PostgreSQL, read-only (-S) or TPC-B-like -------------------
+run_pgbench() {
+  mode=$1
+  bindir=${PVLAB_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)}
+  [ -n "$bindir" ] && [ -x "$bindir/pgbench" ] || unsupported "PostgreSQL with pgbench is not installed (Debian package postgresql)"
+  [ "$(id -u)" != 0 ] || [ -x "$SETPRIV" ] || unsupported "$SETPRIV is missing (Debian package util-linux)"
+  sf=$([ $QUICK = 1 ] && echo 1 || echo 10)
+  clients=4 threads=2
+  secs=$(scaled "$([ $QUICK = 1 ] && echo 10 || echo 30)" 5)
+  port=$(awk -v s="$$" 'BEGIN { srand(s); print 20000 + int(rand() * 30000) }')
+  sock=$WORK/sock
+  mkdir -p "$sock"
+  chmod 755 "$WORK"
+  if [ -n "${PVLAB_PGTEMPLATE:-}" ] && [ -f "$PVLAB_PGTEMPLATE/PG_VERSION" ]; then
+    data=$PVLAB_PGTEMPLATE          # the image is a throwaway copy: use in place
+    detail cluster prebuilt_in_image
+  else
+    data=$WORK/data
+    chown "$RUNUSER" "$WORK" 2>/dev/null
+    say "initdb in $data"
+    as_user "$bindir/initdb" -D "$data" -U postgres --locale=C -E UTF8 -A trust --no-sync \
+      >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+    detail cluster fresh
+  fi
+  chown -R "$RUNUSER" "$sock" "$data" 2>/dev/null
+  chmod 700 "$data"
+  log=$WORK/postgres.log
+  : >"$log"; chown "$RUNUSER" "$log" 2>/dev/null
+  as_user "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 300 -o "-k $sock -p $port -c listen_addresses='' \
+    -c shared_buffers=64MB -c max_connections=20 -c jit=off" start >/dev/null \
+    || { cat "$log" >&2; die "PostgreSQL did not start"; }
+  PG_STOP="as_user $bindir/pg_ctl -D $data -m immediate stop"
+  pgb() { as_user "$bindir/pgbench" -h "$sock" -p "$port" -U postgres "$@" postgres; }
+  if [ "$(cat "$data/pvlab_scale" 2>/dev/null)" != "$sf" ]; then
+    say "pgbench -i -s $sf"
+    pgb -i -q -s "$sf" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
+  fi
+  detail pg_version "$("$bindir/postgres" --version | awk '{ print $3 }')"
+  detail scale_factor "$sf"
+  detail clients "$clients"
+  detail duration_s "$secs"
+  say "pgbench $mode for $secs s"
+  if [ "$mode" = ro ]; then set -- -S; else set --; fi
+  pgb "$@" -c "$clients" -j "$threads" -T "$secs" >"$WORK/run.log" 2>&1 \
+    || { cat "$WORK/run.log" >&2; die "pgbench failed"; }
+  tps=$(awk '/^tps = / { print $3; exit }' "$WORK/run.log")
+  lat=$(awk '/^latency average = / { print $4; exit }' "$WORK/run.log")
+  [ -n "$tps" ] || { cat "$WORK/run.log" >&2; die "no tps in pgbench's output"; }
+  sample tps tps 1 "$tps"
+  [ -n "$lat" ] && sample latency_ms ms 0 "$lat"
+  return 0
+}
+
+# ---- dbench: the file system under a NetBench-like load ------------------
+run_dbench() {
+  need dbench dbench
+  loadfile=/usr/share/dbench/client.txt
+  [ -f "$loadfile" ] || unsupported "dbench's load file $loadfile is missing (Debian package dbench)"
+  clients=$([ $QUICK = 1 ] && echo 4 || echo 8)
+  secs=$(scaled "$([ $QUICK = 1 ] && echo 10 || echo 30)" 5)
+  mkdir -p "$WORK/dbench"
+  detail clients "$clients"
+  detail duration_s "$secs"
+  detail fs "$(stat -f -c %T "$WORK/dbench" | tr '/' '_')"
+  say "dbench $clients clients for $secs s in $WORK/dbench"
+  dbench -D "$WORK/dbench" -c "$loadfile" -t "$secs" "$clients" >"$WORK/dbench.log" 2>&1 \
+    || { tail -20 "$WORK/dbench.log" >&2; die "dbench failed"; }
+  mbs=$(awk '/^Throughput / { print $2; exit }' "$WORK/dbench.log")
+  maxlat=$(awk '/^Throughput / { for (i = 1; i <= NF; i++) if ($i ~ /^max_latency=/) { sub(/max_latency=/, "", $i); print $i } }' "$WORK/dbench.log")
+  [ -n "$mbs" ] || { tail -20 "$WORK/dbench.log" >&2; die "no throughput in dbench's output"; }
+  sample throughput MB/s 1 "$mbs"
+  [ -n "$maxlat" ] && sample max_latency_ms ms 0 "$maxlat"
+  return 0
+}
+
+# ---- httperf: a web server on loopback, SPECweb-like static file ---------
+run_httperf() {
+  need httperf httperf
+  need nginx nginx-light
+  conns=$(scaled "$([ $QUICK = 1 ] && echo 5000 || echo 30000)" 200)
+  calls=10 bytes=16384
+  mkdir -p "$WORK/www" "$WORK/tmp"
+  chmod 755 "$WORK" "$WORK/www"
+  # a fixed, incompressible-looking page: the same bytes on every platform
+  awk -v n="$bytes" 'BEGIN { s = ""; x = 12345; while (length(s) < n) { x = (x * 1103515245 + 12345) % 2147483648; s = s sprintf("%c", 97 + int(x / 65536) % 26); if (length(s) % 64 == 63) s = s "\n" } printf "%s", substr(s, 1, n) }' >"$WORK/www/index.html"
+  user=""
+  [ "$(id -u)" = 0 ] && user="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+  NGINX_PID=$WORK/nginx.pid
+  port="" tries=0
+  while [ -z "$port" ] && [ $tries -lt 5 ]; do
+    p=$(awk -v s="$$$tries" 'BEGIN { srand(s); print 20000 + int(rand() * 30000) }')
+    cat >"$WORK/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $NGINX_PID;
+error_log $WORK/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/tmp/body;
+  proxy_temp_path $WORK/tmp/proxy;
+  fastcgi_temp_path $WORK/tmp/fastcgi;
+  uwsgi_temp_path $WORK/tmp/uwsgi;
+  scgi_temp_path $WORK/tmp/scgi;
+  types { text/html html; }
+  server { listen 127.0.0.1:$p; root $WORK/www; }
+}
+EOF
+    if nginx -e "$WORK/error.log" -p "$WORK" -c "$WORK/nginx.conf" 2>>"$WORK/error.log"; then
+      port=$p
+    fi
+    tries=$((tries + 1))
+  done
+  [ -n "$port" ] || { cat "$WORK/error.log" >&2; die "nginx did not start"; }
+  detail server "nginx_$(nginx -v 2>&1 | sed 's|.*/||')"
+  detail client loopback_same_system
+  detail file_bytes "$bytes"
+  detail connections "$conns"
+  detail calls_per_connection "$calls"
+  say "httperf: $conns connections x $calls calls on 127.0.0.1:$port"
+  httperf --hog --server 127.0.0.1 --port "$port" --uri /index.html --num-conns "$conns" \
+    --num-calls "$calls" --timeout 10 >"$WORK/httperf.log" 2>&1 \
+    || { cat "$WORK/httperf.log" >&2; die "httperf failed"; }
+  set -- $(awk '/^Total: connections/ { print $7, $9 }' "$WORK/httperf.log")
+  [ $# -eq 2 ] || { cat "$WORK/httperf.log" >&2; die "no totals in httperf's output"; }
+  replies=$1 dur=$2
+  errors=$(awk '/^Errors: total/ { print $3 }' "$WORK/httperf.log")
+  [ "$replies" -gt 0 ] || { cat "$WORK/httperf.log" >&2; die "no replies"; }
+  detail errors "${errors:-0}"
+  awk -v r="$replies" -v d="$dur" 'BEGIN { if (d > 0) printf "sample metric=reply_rate unit=replies/s higher=1 value=%.1f\n", r / d }'
+  return 0
+}
+
+case $WORKLOAD in
+  cpu) run_cpu ;;
+  pgbench-ro) run_pgbench ro ;;
+  pgbench-tpcb) run_pgbench tpcb ;;
+  dbench) run_dbench ;;
+  httperf) run_httperf ;;
+esac
