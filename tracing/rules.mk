@@ -16,3 +16,52 @@ $(TRACING_TP_LIB): $(BUILD)/pic/tracing/pvmon_tp.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libpvmon-tp.so -o $@ $^ -llttng-ust
+
+# pvtrace: the analysis commands on libbabeltrace2. Everything but main()
+# goes into libpvtrace.a, which tests/unit/test_pvtrace links.
+PVTRACE_LIB_SRCS := $(filter-out tracing/pvtrace.c,$(wildcard tracing/pvtrace_*.c))
+PVTRACE_LIB := $(BUILD)/lib/libpvtrace.a
+PVTRACE_LDLIBS := -lbabeltrace2 -lsqlite3
+
+# Hypercall names, from the ABI header's "#define PV_HC_name N" lines.
+$(BUILD)/gen/pvtrace_hcalls.h: hypervisor/include/public/pv.h
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed -n 's/^#define PV_HC_\([a-z][a-z0-9_]*\)[ 	]*\([0-9][0-9]*\).*/	[\2] = "\1",/p' $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/tracing/pvtrace_names.o: $(BUILD)/gen/pvtrace_hcalls.h
+$(BUILD)/tracing/pvtrace_names.o: CFLAGS += -I$(BUILD)/gen
+
+$(PVTRACE_LIB): $(PVTRACE_LIB_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+# libpvcounters: libpfm4-named perf counters, for pvtrace and pvbench.
+PVCOUNTERS_LIB := $(BUILD)/lib/libpvcounters.a
+PVCOUNTERS_LDLIBS := -lpfm
+
+$(PVCOUNTERS_LIB): $(BUILD)/tracing/counters.o
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN)/pvtrace: $(BUILD)/tracing/pvtrace.o $(PVTRACE_LIB) $(PVCOUNTERS_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVTRACE_LDLIBS) $(PVCOUNTERS_LDLIBS) $(LDLIBS)
+
+# A test-only event generator: pvmon's tracepoint wrappers (trace.o, which
+# dlopen()s the provider) driven with known values (tests/integration/pvtrace*.sh).
+$(BUILD)/tests/pvtrace-gen: $(BUILD)/tracing/tpgen.o $(BUILD)/hypervisor/src/trace.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+PROGRAMS += $(PVTRACE_LIB) $(PVCOUNTERS_LIB) $(BIN)/pvtrace $(BUILD)/tests/pvtrace-gen
+
+# Unit tests that need these libraries (the pattern rule in tests/rules.mk
+# links test.o and libpvmon.a; these add theirs after them).
+$(BUILD)/tests/unit/test_pvtrace: $(PVTRACE_LIB)
+$(BUILD)/tests/unit/test_pvtrace: LDLIBS += $(PVTRACE_LDLIBS)
+$(BUILD)/tests/unit/test_counters: $(PVCOUNTERS_LIB)
+$(BUILD)/tests/unit/test_counters: LDLIBS += $(PVCOUNTERS_LDLIBS)

@@ -1,0 +1,439 @@
+/* `pvtrace summary` output: a text report for people and --json for
+ * scripts (schema in docs/tracing.md). Aggregates (per hypercall over all
+ * domains, per domain over all hypercalls) merge the per-(domain, number)
+ * samples and sort them once for the percentiles. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvtrace.h"
+
+struct agg {
+	uint64_t nr;
+	uint64_t count, entries, errors, rejects;
+	struct pvt_lat lat;            /* sorted */
+};
+
+/* A call counts when it returned (hcall_exit); a trace recorded with the
+ * entry events only counts entries. */
+static uint64_t agg_count(const struct pvt_summary *s, uint64_t entries, const struct pvt_lat *l)
+{
+	return s->kind_count[PVT_HCALL_EXIT] ? l->n : entries;
+}
+
+static int agg_add(struct agg *a, const struct pvt_hc *hc)
+{
+	a->entries += hc->entries;
+	a->errors += hc->errors;
+	a->rejects += hc->rejects;
+	return pvt_lat_merge(&a->lat, &hc->lat);
+}
+
+static bool hc_used(const struct pvt_hc *hc)
+{
+	return hc->entries || hc->lat.n || hc->rejects;
+}
+
+/* Every hypercall number seen, over all domains, by number. */
+static int per_hypercall(const struct pvt_summary *s, struct pvt_dom **doms, size_t nd, struct agg **out,
+                         size_t *nout)
+{
+	struct agg *a = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
+			const struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
+			if (!hc_used(hc))
+				continue;
+			size_t j = 0;
+			while (j < n && a[j].nr != hc->nr)
+				j++;
+			if (j == n) {
+				struct agg *t = realloc(a, (n + 1) * sizeof(*t));
+				if (!t)
+					goto oom;
+				a = t;
+				memset(&a[n], 0, sizeof(*a));
+				a[n++].nr = hc->nr;
+			}
+			if (agg_add(&a[j], hc))
+				goto oom;
+		}
+	}
+	for (size_t j = 0; j < n; j++) {
+		pvt_lat_sort(&a[j].lat);
+		a[j].count = agg_count(s, a[j].entries, &a[j].lat);
+	}
+	/* By number: insertion sort, there are few. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && a[j - 1].nr > a[j].nr; j--) {
+			struct agg t = a[j];
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+	*out = a;
+	*nout = n;
+	return 0;
+oom:
+	for (size_t j = 0; j < n; j++)
+		pvt_lat_free(&a[j].lat);
+	free(a);
+	return -ENOMEM;
+}
+
+static int per_domain(const struct pvt_summary *s, struct pvt_dom *d, struct agg *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
+		const struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
+		if (hc_used(hc) && agg_add(a, hc))
+			return -ENOMEM;
+	}
+	pvt_lat_sort(&a->lat);
+	a->count = agg_count(s, a->entries, &a->lat);
+	return 0;
+}
+
+static void free_aggs(struct agg *a, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		pvt_lat_free(&a[j].lat);
+	free(a);
+}
+
+static uint64_t mean(const struct pvt_lat *l)
+{
+	return l->n ? (l->sum + l->n / 2) / l->n : 0;
+}
+
+struct vsum {
+	uint64_t run, wait, blocked, switches, blocks, wakes, inferred;
+};
+
+static struct vsum dom_sched(const struct pvt_dom *d)
+{
+	struct vsum v = { 0 };
+	for (size_t i = 0; i < d->nvcpu; i++) {
+		v.run += d->vcpu[i].run_ns;
+		v.wait += d->vcpu[i].wait_ns;
+		v.blocked += d->vcpu[i].blocked_ns;
+		v.switches += d->vcpu[i].switches;
+		v.blocks += d->vcpu[i].blocks;
+		v.wakes += d->vcpu[i].wakes;
+		v.inferred += d->vcpu[i].inferred_leaves;
+	}
+	return v;
+}
+
+static uint64_t total_kind(struct pvt_dom **doms, size_t nd, size_t off)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < nd; i++)
+		t += *(const uint64_t *)((const char *)doms[i] + off);
+	return t;
+}
+#define TOTAL(field) total_kind(doms, nd, offsetof(struct pvt_dom, field))
+
+/* Every TLB flush kind over all domains, in first-seen order. */
+static size_t all_tlb_kinds(struct pvt_dom **doms, size_t nd, struct pvt_kindcount *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nd; i++)
+		for (size_t k = 0; k < doms[i]->ntlb_kinds; k++) {
+			size_t j = 0;
+			while (j < n && out[j].kind != doms[i]->tlb_kinds[k].kind)
+				j++;
+			if (j == n) {
+				if (n == max)
+					continue;
+				out[n].kind = doms[i]->tlb_kinds[k].kind;
+				out[n++].count = 0;
+			}
+			out[j].count += doms[i]->tlb_kinds[k].count;
+		}
+	return n;
+}
+
+static const char *dom_name(const struct pvt_dom *d)
+{
+	return d->name[0] ? d->name : "?";
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void lat_cols(FILE *f, uint64_t count, const struct pvt_lat *l)
+{
+	fprintf(f, " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %13" PRIu64 "\n",
+	        count, mean(l), pvt_lat_pct(l, 50), pvt_lat_pct(l, 90), pvt_lat_pct(l, 99), l->max, l->sum);
+}
+
+static const char LAT_HDR[] = "     count   mean_ns    p50_ns    p90_ns    p99_ns    max_ns      total_ns\n";
+
+static int print_hypercalls(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	struct agg *a;
+	size_t n;
+	if (per_hypercall(s, doms, nd, &a, &n))
+		return -ENOMEM;
+	fprintf(f, "\nhypercalls (all domains; latency from hcall_exit)\n  %-18s%s", "name", LAT_HDR);
+	char buf[32];
+	for (size_t j = 0; j < n; j++) {
+		fprintf(f, "  %-18s", pvt_hcall_name(a[j].nr, buf, sizeof(buf)));
+		lat_cols(f, a[j].count, &a[j].lat);
+	}
+	if (!n)
+		fprintf(f, "  (none: no hcall events in this trace)\n");
+	bool hdr = false;
+	for (size_t j = 0; j < n; j++)
+		if ((a[j].errors || a[j].rejects) && (hdr || (hdr = fprintf(f, "  %-18s %9s %9s\n", "", "errors",
+		                                                              "rejects") > 0)))
+			fprintf(f, "  %-18s %9" PRIu64 " %9" PRIu64 "\n", pvt_hcall_name(a[j].nr, buf, sizeof(buf)),
+			        a[j].errors, a[j].rejects);
+	free_aggs(a, n);
+	return 0;
+}
+
+static int print_domains(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	fprintf(f, "\ndomains: hypercalls\n  %-4s %-14s%s", "dom", "name", LAT_HDR);
+	for (size_t i = 0; i < nd; i++) {
+		struct agg a;
+		if (per_domain(s, doms[i], &a))
+			return pvt_lat_free(&a.lat), -ENOMEM;
+		fprintf(f, "  %-4u %-14.14s", doms[i]->id, dom_name(doms[i]));
+		lat_cols(f, a.count, &a.lat);
+		pvt_lat_free(&a.lat);
+	}
+	fprintf(f, "\ndomains: scheduling (from sched_switch/sched_wake)\n"
+	        "  %-4s %-14s %11s %11s %11s %9s %7s %7s %8s\n",
+	        "dom", "name", "run_ms", "wait_ms", "blocked_ms", "switches", "blocks", "wakes", "vm_exits");
+	for (size_t i = 0; i < nd; i++) {
+		struct vsum v = dom_sched(doms[i]);
+		fprintf(f, "  %-4u %-14.14s %11.3f %11.3f %11.3f %9" PRIu64 " %7" PRIu64 " %7" PRIu64 " %8" PRIu64 "\n",
+		        doms[i]->id, dom_name(doms[i]), v.run / 1e6, v.wait / 1e6, v.blocked / 1e6, v.switches,
+		        v.blocks, v.wakes, doms[i]->vm_exits);
+	}
+	fprintf(f, "\ndomains: hypercalls by number\n  %-4s %-18s%s", "dom", "hypercall", LAT_HDR);
+	char buf[32];
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
+			struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
+			if (!hc_used(hc))
+				continue;
+			struct pvt_lat l = { 0 };
+			if (pvt_lat_merge(&l, &hc->lat))
+				return -ENOMEM;
+			pvt_lat_sort(&l);
+			fprintf(f, "  %-4u %-18s", d->id, pvt_hcall_name(hc->nr, buf, sizeof(buf)));
+			lat_cols(f, agg_count(s, hc->entries, &l), &l);
+			pvt_lat_free(&l);
+		}
+	}
+	return 0;
+}
+
+static void print_memory(FILE *f, struct pvt_dom **doms, size_t nd)
+{
+	struct pvt_kindcount kinds[64];
+	size_t nk = all_tlb_kinds(doms, nd, kinds, 64);
+	fprintf(f, "\nTLB flushes: %" PRIu64, TOTAL(tlb_flushes));
+	for (size_t k = 0; k < nk; k++)
+		fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", kinds[k].kind, kinds[k].count);
+	fprintf(f, "%s\n", nk ? ")" : "");
+	fprintf(f, "page flips: %" PRIu64 "\n", TOTAL(page_flips_out));
+	fprintf(f, "mmu_update batches: %" PRIu64 ", entries %" PRIu64 ", applied %" PRIu64 ", rejected %" PRIu64 "\n",
+	        TOTAL(mmu_batches), TOTAL(mmu_entries), TOTAL(mmu_applied), TOTAL(mmu_rejected));
+	if (!TOTAL(tlb_flushes) && !TOTAL(page_flips_out) && !TOTAL(mmu_batches))
+		return;
+	fprintf(f, "  %-4s %-14s %9s %10s %9s %9s %8s %10s %10s\n", "dom", "name", "tlb", "flips_out", "flips_in",
+	        "mmu_bat", "mean_bat", "mmu_p50_ns", "mmu_max_ns");
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		if (!d->tlb_flushes && !d->page_flips_out && !d->page_flips_in && !d->mmu_batches)
+			continue;
+		pvt_lat_sort(&d->mmu_lat);
+		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8.1f %10" PRIu64
+		        " %10" PRIu64 "\n", d->id, dom_name(d), d->tlb_flushes, d->page_flips_out, d->page_flips_in,
+		        d->mmu_batches, d->mmu_batches ? (double)d->mmu_entries / (double)d->mmu_batches : 0.0,
+		        pvt_lat_pct(&d->mmu_lat, 50), d->mmu_lat.max);
+	}
+}
+
+int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const char *dir, FILE *f)
+{
+	struct pvt_dom **doms;
+	size_t nd = pvt_summary_sorted(s, &doms);
+	if (!doms)
+		return -ENOMEM;
+	double span = t->events ? (double)(t->last_ts - t->first_ts) / 1e6 : 0;
+	fprintf(f, "pvtrace summary of %s\n  events %" PRIu64 " in %d streams over %.3f ms; events lost %" PRIu64,
+	        dir, t->events, t->streams, span, t->lost_events);
+	if (t->lost_packets)
+		fprintf(f, ", packets lost %" PRIu64, t->lost_packets);
+	fprintf(f, "%s\n", t->lost_events || t->lost_packets ? " (the tracer discarded them: counts below are low)" : "");
+	int rc = print_hypercalls(f, s, doms, nd);
+	if (!rc)
+		rc = print_domains(f, s, doms, nd);
+	if (!rc) {
+		char buf[32];
+		fprintf(f, "\nVM exits by reason:");
+		int any = 0;
+		for (int r = 0; r < 64; r++)
+			if (s->exit_reasons[r])
+				fprintf(f, "%s%s %" PRIu64, any++ ? ", " : " ", r == 63 ? ">=63" : pvt_exit_name((uint64_t)r, buf,
+				        sizeof(buf)), s->exit_reasons[r]);
+		fprintf(f, "%s\n", any ? "" : " none traced");
+		print_memory(f, doms, nd);
+		fprintf(f, "\nevents by type:");
+		for (int k = 0; k < PVT_NR_KINDS; k++)
+			if (s->kind_count[k])
+				fprintf(f, " %s %" PRIu64, k == PVT_OTHER ? "(not pvmon's)" : pvt_kinds[k].name + 6,
+				        s->kind_count[k]);
+		fprintf(f, "\n");
+	}
+	free(doms);
+	return rc;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_lat(FILE *f, uint64_t count, const struct pvt_lat *l)
+{
+	fprintf(f, "\"count\": %" PRIu64 ", \"mean_ns\": %" PRIu64 ", \"p50_ns\": %" PRIu64 ", \"p90_ns\": %" PRIu64
+	        ", \"p99_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64 ", \"total_ns\": %" PRIu64, count, mean(l),
+	        pvt_lat_pct(l, 50), pvt_lat_pct(l, 90), pvt_lat_pct(l, 99), l->max, l->sum);
+}
+
+static void json_agg(FILE *f, const struct agg *a)
+{
+	char buf[32];
+	fprintf(f, "{\"name\": \"%s\", \"nr\": %" PRIu64 ", ", pvt_hcall_name(a->nr, buf, sizeof(buf)), a->nr);
+	json_lat(f, a->count, &a->lat);
+	fprintf(f, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"rejects\": %" PRIu64 "}", a->entries,
+	        a->errors, a->rejects);
+}
+
+static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
+{
+	struct agg a;
+	if (per_domain(s, d, &a))
+		return pvt_lat_free(&a.lat), -ENOMEM;
+	struct vsum v = dom_sched(d);
+	fprintf(f, "{\"dom\": %u, \"name\": ", d->id);
+	json_str(f, d->name);
+	fprintf(f, ", \"hypercalls\": %" PRIu64 ", ", a.count);
+	json_lat(f, a.count, &a.lat);
+	pvt_lat_free(&a.lat);
+	fprintf(f, ", \"run_ns\": %" PRIu64 ", \"wait_ns\": %" PRIu64 ", \"blocked_ns\": %" PRIu64
+	        ", \"switches\": %" PRIu64 ", \"blocks\": %" PRIu64 ", \"wakes\": %" PRIu64
+	        ", \"inferred_leaves\": %" PRIu64 ", \"vm_exits\": %" PRIu64 ", \"events_sent\": %" PRIu64
+	        ", \"tlb_flushes\": %" PRIu64 ", \"tlb_by_kind\": {",
+	        v.run, v.wait, v.blocked, v.switches, v.blocks, v.wakes, v.inferred, d->vm_exits, d->events_sent,
+	        d->tlb_flushes);
+	for (size_t k = 0; k < d->ntlb_kinds; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		json_str(f, d->tlb_kinds[k].kind);
+		fprintf(f, ": %" PRIu64, d->tlb_kinds[k].count);
+	}
+	pvt_lat_sort(&d->mmu_lat);
+	fprintf(f, "}, \"page_flips\": %" PRIu64 ", \"page_flips_in\": %" PRIu64 ", \"mmu_batches\": %" PRIu64
+	        ", \"mmu_entries\": %" PRIu64 ", \"mmu_applied\": %" PRIu64 ", \"mmu_rejected\": %" PRIu64
+	        ", \"mmu_p50_ns\": %" PRIu64 ", \"mmu_max_ns\": %" PRIu64 ", \"created\": %s, \"destroyed\": %s"
+	        ", \"exit_code\": %" PRId64 ", \"crashed\": %s, \"by_hypercall\": [",
+	        d->page_flips_out, d->page_flips_in, d->mmu_batches, d->mmu_entries, d->mmu_applied, d->mmu_rejected,
+	        pvt_lat_pct(&d->mmu_lat, 50), d->mmu_lat.max, d->created ? "true" : "false",
+	        d->destroyed ? "true" : "false", d->exit_code, d->crashed ? "true" : "false");
+	int first = 1;
+	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
+		struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
+		if (!hc_used(hc))
+			continue;
+		struct agg one = { .nr = hc->nr };
+		if (agg_add(&one, hc))
+			return pvt_lat_free(&one.lat), -ENOMEM;
+		pvt_lat_sort(&one.lat);
+		one.count = agg_count(s, one.entries, &one.lat);
+		fprintf(f, "%s", first ? "" : ", ");
+		first = 0;
+		json_agg(f, &one);
+		pvt_lat_free(&one.lat);
+	}
+	fprintf(f, "]}");
+	return 0;
+}
+
+int pvt_summary_json(struct pvt_summary *s, const struct pvt_totals *t, const char *dir, FILE *f)
+{
+	struct pvt_dom **doms;
+	size_t nd = pvt_summary_sorted(s, &doms);
+	struct agg *a = NULL;
+	size_t na = 0;
+	if (!doms || per_hypercall(s, doms, nd, &a, &na)) {
+		free(doms);
+		return -ENOMEM;
+	}
+	fprintf(f, "{\"trace\": ");
+	json_str(f, dir);
+	fprintf(f, ", \"events\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"packets_lost\": %" PRIu64
+	        ", \"streams\": %d, \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64 ", \"event_counts\": {",
+	        t->events, t->lost_events, t->lost_packets, t->streams, t->first_ts, t->last_ts);
+	int first = 1;
+	for (int k = 0; k < PVT_NR_KINDS; k++)
+		if (s->kind_count[k]) {
+			fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", pvt_kinds[k].name, s->kind_count[k]);
+			first = 0;
+		}
+	fprintf(f, "},\n \"hypercalls\": [");
+	for (size_t j = 0; j < na; j++) {
+		fprintf(f, "%s\n  ", j ? "," : "");
+		json_agg(f, &a[j]);
+	}
+	free_aggs(a, na);
+	fprintf(f, "],\n \"domains\": [");
+	int rc = 0;
+	for (size_t i = 0; i < nd && !rc; i++) {
+		fprintf(f, "%s\n  ", i ? "," : "");
+		rc = json_domain(f, s, doms[i]);
+	}
+	fprintf(f, "],\n \"vm_exits\": [");
+	char buf[32];
+	first = 1;
+	for (int r = 0; r < 64; r++)
+		if (s->exit_reasons[r]) {
+			fprintf(f, "%s{\"reason\": \"%s\", \"code\": %d, \"count\": %" PRIu64 "}", first ? "" : ", ",
+			        r == 63 ? "other" : pvt_exit_name((uint64_t)r, buf, sizeof(buf)), r, s->exit_reasons[r]);
+			first = 0;
+		}
+	struct pvt_kindcount kinds[64];
+	size_t nk = all_tlb_kinds(doms, nd, kinds, 64);
+	fprintf(f, "],\n \"tlb_flushes\": {\"total\": %" PRIu64 ", \"by_kind\": {", TOTAL(tlb_flushes));
+	for (size_t k = 0; k < nk; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		json_str(f, kinds[k].kind);
+		fprintf(f, ": %" PRIu64, kinds[k].count);
+	}
+	fprintf(f, "}},\n \"page_flips\": %" PRIu64 ",\n \"mmu_update\": {\"batches\": %" PRIu64 ", \"entries\": %"
+	        PRIu64 ", \"applied\": %" PRIu64 ", \"rejected\": %" PRIu64 "}}\n", TOTAL(page_flips_out),
+	        TOTAL(mmu_batches), TOTAL(mmu_entries), TOTAL(mmu_applied), TOTAL(mmu_rejected));
+	free(doms);
+	return rc;
+}
