@@ -41,8 +41,11 @@ static const char schema_v1[] =
 	"CREATE TABLE traces ("
 	" cell_id INTEGER NOT NULL REFERENCES cells(id), rep INTEGER NOT NULL, path TEXT NOT NULL,"
 	" note TEXT, summary TEXT);"
+	"CREATE TABLE trace_hist ("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id), rep INTEGER NOT NULL, hypercall TEXT NOT NULL,"
+	" lo_ns INTEGER NOT NULL, hi_ns INTEGER NOT NULL, count INTEGER NOT NULL);"
 	"INSERT INTO schema_version VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-	" 'runs, cells, samples, domain_stats, traces');";
+	" 'runs, cells, samples, domain_stats, traces, trace_hist');";
 
 const char *db_error(sqlite3 *db)
 {
@@ -241,12 +244,12 @@ int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 
 int db_cell_start(sqlite3 *db, int64_t cell)
 {
-	static const char *const tables[] = { "samples", "domain_stats", "traces" };
+	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist" };
 	char sql[128];
 	if (exec(db, "BEGIN"))
 		return -EIO;
 	int rc = 0;
-	for (int i = 0; i < 3 && !rc; i++) {
+	for (int i = 0; i < 4 && !rc; i++) {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cell_id = ?", tables[i]);
 		rc = done(prep(db, sql, "i", cell));
 	}
@@ -297,6 +300,12 @@ int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r)
 int db_store_trace(sqlite3 *db, int64_t cell, int rep, const char *path, const char *note, const char *summary)
 {
 	return done(prep(db, "INSERT INTO traces VALUES (?, ?, ?, ?, ?)", "iIttt", cell, rep, path, note, summary));
+}
+
+int db_store_hist(sqlite3 *db, int64_t cell, int rep, const char *hypercall, uint64_t lo, uint64_t hi, uint64_t count)
+{
+	return done(prep(db, "INSERT INTO trace_hist VALUES (?, ?, ?, ?, ?, ?)", "iItiii", cell, rep, hypercall,
+	                 (int64_t)lo, (int64_t)hi, (int64_t)count));
 }
 
 int db_cell_finish(sqlite3 *db, int64_t cell, const char *status, const char *reason, const char *detail,

@@ -42,6 +42,8 @@ int db_cell_start(sqlite3 *db, int64_t cell);
 int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r);
 /* summary: `pvtrace summary --json` of the trace, NULL without pvtrace. */
 int db_store_trace(sqlite3 *db, int64_t cell, int rep, const char *path, const char *note, const char *summary);
+/* One bucket [lo, hi) ns of a traced hypercall latency histogram. */
+int db_store_hist(sqlite3 *db, int64_t cell, int rep, const char *hypercall, uint64_t lo, uint64_t hi, uint64_t count);
 int db_cell_finish(sqlite3 *db, int64_t cell, const char *status, const char *reason, const char *detail,
                    double wall_s);
 /* Marks the run done if no cell is pending or running; 1 if it did. */

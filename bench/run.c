@@ -87,14 +87,15 @@ static int trace_possible(char *why, size_t n)
 	return 1;
 }
 
-/* pvtrace (the tracing issue) summarises a trace when it is built. */
-static char *trace_summary(const char *dir)
+/* pvtrace (the tracing issue) summarises a trace when it is built: its
+ * output, or NULL without pvtrace or when it fails. */
+static char *pvtrace_output(const char *args, const char *dir)
 {
-	char tool[PATH_MAX + 16], cmd[2 * PATH_MAX + 64];
+	char tool[PATH_MAX + 16], cmd[2 * PATH_MAX + 96];
 	snprintf(tool, sizeof(tool), "%s/pvtrace", bindir);
 	if (access(tool, X_OK))
 		return NULL;
-	snprintf(cmd, sizeof(cmd), "'%s' summary --json '%s' 2>/dev/null", tool, dir);
+	snprintf(cmd, sizeof(cmd), "'%s' %s '%s' 2>/dev/null", tool, args, dir);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return NULL;
@@ -109,11 +110,30 @@ static char *trace_summary(const char *dir)
 	return out;
 }
 
+/* Latency histograms of every hypercall together and of the null one. */
+static void store_hists(struct run *r, const struct db_cell *c, int rep, const char *dir)
+{
+	static const char *const which[] = { "all", "null" };
+	for (int i = 0; i < 2; i++) {
+		char args[64];
+		snprintf(args, sizeof(args), "hist --csv --hypercall %s", which[i]);
+		char *csv = pvtrace_output(args, dir), *save = NULL;
+		for (char *l = csv ? strtok_r(csv, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+			unsigned long long lo, hi, n;
+			if (sscanf(l, "%llu,%llu,%llu", &lo, &hi, &n) == 3)
+				db_store_hist(r->db, c->id, rep, which[i], lo, hi, n);
+		}
+		free(csv);
+	}
+}
+
 static void store_trace(struct run *r, const struct db_cell *c, int rep, const char *dir)
 {
-	char *sum = trace_summary(dir);
+	char *sum = pvtrace_output("summary --json", dir);
 	const char *note = sum ? "pvtrace summary --json" : "kept for pvtrace/babeltrace2 (pvtrace is not built)";
 	db_store_trace(r->db, c->id, rep, dir, note, sum);
+	if (sum)
+		store_hists(r, c, rep, dir);
 	free(sum);
 }
 

@@ -1,0 +1,351 @@
+# pvlab report: reads a pvbench results database (docs/results.md) and
+# writes OUT/index.html (self-contained: plots embedded as base64 PNG) and
+# the plots as PNG and SVG. Run by `pvbench report`:
+#   Rscript --vanilla analysis/report.R --db results.db --out report [--run ID]
+
+options(warn = 1, bitmapType = "cairo", stringsAsFactors = FALSE)
+
+script_dir <- function() {
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) dirname(normalizePath(f[1])) else "analysis"
+}
+HERE <- script_dir()
+for (f in c("stats.R", "html.R", "plots.R")) source(file.path(HERE, f))
+
+die <- function(...) {
+  cat("report: ", ..., "\n", sep = "", file = stderr())
+  quit(status = 1)
+}
+
+parse_args <- function(a) {
+  o <- list(db = NULL, out = "report", run = NA)
+  i <- 1
+  while (i <= length(a)) {
+    k <- a[i]
+    v <- if (i < length(a)) a[i + 1] else NA
+    if (k %in% c("--db", "--out", "--run") && !is.na(v)) {
+      o[[sub("^--", "", k)]] <- v
+      i <- i + 2
+    } else {
+      cat("usage: report.R --db FILE [--out DIR] [--run ID]\n", file = stderr())
+      quit(status = 2)
+    }
+  }
+  if (is.null(o$db)) die("--db FILE is required")
+  o
+}
+
+suppressPackageStartupMessages({
+  ok <- requireNamespace("DBI", quietly = TRUE) && requireNamespace("RSQLite", quietly = TRUE) &&
+    requireNamespace("ggplot2", quietly = TRUE)
+  if (!ok) die("needs the R packages DBI, RSQLite and ggplot2 (make deps: r-cran-rsqlite r-cran-ggplot2)")
+  library(ggplot2)
+})
+
+# ---- reading ----------------------------------------------------------------
+
+read_db <- function(path, run_id) {
+  if (!file.exists(path)) die("no such file: ", path)
+  con <- tryCatch(DBI::dbConnect(RSQLite::SQLite(), path, flags = RSQLite::SQLITE_RO),
+                  error = function(e) die("cannot open ", path, ": ", conditionMessage(e)))
+  on.exit(DBI::dbDisconnect(con))
+  tables <- DBI::dbListTables(con)
+  if (!all(c("schema_version", "runs", "cells", "samples") %in% tables))
+    die(path, " is not a pvbench results database")
+  q <- function(sql, ...) {
+    params <- list(...)
+    if (length(params)) DBI::dbGetQuery(con, sql, params = params) else DBI::dbGetQuery(con, sql)
+  }
+  runs <- q("SELECT * FROM runs ORDER BY id")
+  if (!nrow(runs)) die(path, " holds no run yet")
+  if (is.na(run_id)) run_id <- max(runs$id)
+  run_id <- as.integer(run_id)
+  if (!run_id %in% runs$id) die("no run ", run_id, " in ", path, " (runs: ", paste(runs$id, collapse = ", "), ")")
+  cells <- q("SELECT * FROM cells WHERE run_id = ? ORDER BY seq", run_id)
+  samples <- q(paste("SELECT s.*, c.platform, c.workload, c.domains FROM samples s",
+                     "JOIN cells c ON c.id = s.cell_id WHERE c.run_id = ?"), run_id)
+  dstats <- if ("domain_stats" %in% tables)
+    q(paste("SELECT d.*, c.workload, c.domains FROM domain_stats d JOIN cells c ON c.id = d.cell_id",
+            "WHERE c.run_id = ?"), run_id) else data.frame()
+  hist <- if ("trace_hist" %in% tables)
+    q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
+            "WHERE c.run_id = ?"), run_id) else data.frame()
+  list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = samples, dstats = dstats,
+       hist = hist, version = q("SELECT max(version) AS v FROM schema_version")$v)
+}
+
+# ---- sections ---------------------------------------------------------------
+
+section_host <- function(d) {
+  r <- d$run
+  facts <- data.frame(
+    fact = c("run", "suite", "status", "started", "finished", "host", "CPU", "cores", "memory",
+             "kernel", "OS", "pvlab version", "KVM back end", "options"),
+    value = c(sprintf("%d of %d in this database", r$id, nrow(d$runs)), r$suite, r$status, r$started,
+              ifelse(is.na(r$finished), "(not finished)", r$finished), r$hostname, r$cpu_model,
+              as.character(r$cores), sprintf("%d MiB", as.integer(r$mem_mib)), r$kernel, r$os,
+              r$pvlab_version, r$kvm_backend, r$options))
+  counts <- as.data.frame(table(status = d$cells$status), stringsAsFactors = FALSE)
+  names(counts)[2] <- "cells"
+  c("<h2>Host and run</h2>", html_table(facts), html_table(counts))
+}
+
+# Samples that describe a workload on one domain: measured, per instance
+# (instance 0 only when a driver reports the cell as a whole).
+fig3_samples <- function(s) {
+  s <- s[s$domains == 1 & s$derived == 0 & s$workload != "hcall" & s$workload != "lmbench", ]
+  # the cpu cell's wall_s (pvmon start, boot) is not a kernel metric
+  s[!(s$workload == "cpu" & s$metric == "wall_s"), ]
+}
+
+compute_relative <- function(d) {
+  done <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
+  s <- fig3_samples(d$samples[d$samples$cell_id %in% done$id, ])
+  rows <- list()
+  for (w in unique(s$workload)) {
+    base <- s[s$workload == w & s$platform == "native", ]
+    if (!nrow(base)) next
+    for (p in setdiff(unique(s$platform[s$workload == w]), "native")) {
+      x <- s[s$workload == w & s$platform == p, ]
+      ci <- relative_perf_ci(base, x)
+      pv <- welch_p(rep_scores(base), rep_scores(x))
+      rows[[length(rows) + 1]] <- data.frame(
+        workload = w, platform = p, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
+        metrics = length(intersect(unique(base$metric), unique(x$metric))),
+        reps = length(unique(x$rep)), native_reps = length(unique(base$rep)), welch_p = pv,
+        differs = !is.na(pv) & pv < ALPHA)
+    }
+    rows[[length(rows) + 1]] <- data.frame(
+      workload = w, platform = "native", est = 1, lo = NA, hi = NA,
+      metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
+      native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE)
+  }
+  if (length(rows)) do.call(rbind, rows) else NULL
+}
+
+section_relative <- function(d, out, paper, map) {
+  html <- "<h2>Relative performance (Figure 3 style)</h2>"
+  rel <- compute_relative(d)
+  if (is.null(rel)) {
+    return(list(html = c(html, "<p class=\"none\">No workload has a finished native cell in this run, so nothing can be normalised to native.</p>"),
+                plots = character()))
+  }
+  ws <- unique(rel$workload)
+  c1 <- d$cells[d$cells$domains == 1 & d$cells$workload %in% ws & d$cells$status != "done", ]
+  missing <- unique(c1[, c("workload", "platform")])
+  pr <- paper_ratios(paper, map)
+  pr <- pr[pr$workload %in% ws, ]
+  png <- save_plot(plot_relative(rel, pr, missing), out, "relative")
+  tab <- rel
+  tab$paper <- pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))]
+  tab$flag <- ifelse(tab$platform == "native", "", welch_flag(tab$welch_p))
+  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "metrics", "reps", "welch_p", "flag", "paper")]
+  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "metrics", "reps",
+                  "Welch p vs native", "flag", "paper (SOSP 2003)")
+  nobase <- setdiff(unique(d$cells$workload[d$cells$domains == 1]), c(ws, "hcall", "lmbench"))
+  list(html = c(html,
+    "<p>Each workload's score is the geometric mean over its metrics of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95% percentile bootstrap over repetitions (2000 resamples). Welch's t-test compares the per-repetition scores of the platform and native. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>",
+    html_img(png, "Relative performance per workload, native = 1"), html_table(tab),
+    if (length(nobase)) sprintf("<p>Not in the figure (no finished native cell to normalise to): %s.</p>",
+                                esc(paste(nobase, collapse = ", ")))),
+    plots = png)
+}
+
+section_kernels <- function(d) {
+  done <- d$cells$id[d$cells$status == "done" & d$cells$domains == 1 & d$cells$workload == "cpu"]
+  s <- d$samples[d$samples$cell_id %in% done & d$samples$derived == 0 & grepl("_ms$", d$samples$metric), ]
+  if (!nrow(s)) return(NULL)
+  m <- aggregate(value ~ metric + platform, data = s, FUN = mean)
+  w <- reshape(m, idvar = "metric", timevar = "platform", direction = "wide")
+  names(w) <- sub("^value\\.", "", names(w))
+  plats <- intersect(PLATFORM_ORDER, names(w))
+  if ("native" %in% plats) for (p in setdiff(plats, "native")) w[[paste0("native/", p)]] <- w$native / w[[p]]
+  w$kernel <- sub("_ms$", "", w$metric)
+  w <- w[, c("kernel", plats, grep("/", names(w), value = TRUE, fixed = TRUE))]
+  c("<h3>CPU kernels, one domain (mean ms per run of a kernel)</h3>",
+    "<p>native/platform above 1: the platform ran the kernel faster.</p>", html_table(w[order(w$kernel), ]))
+}
+
+section_scaling <- function(d, out, paper) {
+  html <- "<h2>Scaling (Figure 4 style)</h2>"
+  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
+  s <- d$samples[d$samples$cell_id %in% done, ]
+  agg <- s[s$metric == "aggregate_passes_per_s" & s$instance == 0, ]
+  if (!nrow(agg) || length(unique(agg$domains)) < 2)
+    return(list(html = c(html, "<p class=\"none\">No cpu cells with several domain counts in this run.</p>"),
+                plots = character()))
+  base <- mean(agg$value[agg$platform == "native" & agg$domains == 1])
+  norm_label <- "native x1"
+  if (is.na(base)) {
+    base <- mean(agg$value[agg$domains == min(agg$domains)])
+    norm_label <- "the smallest cell"
+  }
+  sc <- do.call(rbind, lapply(split(agg, list(agg$platform, agg$domains), drop = TRUE), function(g) {
+    ci <- mean_ci(g$value / base)
+    data.frame(platform = g$platform[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
+               hi = ci[["hi"]], mean_passes = mean(g$value), reps = nrow(g))
+  }))
+  f4 <- paper[paper$figure == "fig4", ]
+  paper4 <- NULL
+  one <- f4$value[f4$platform == "L" & grepl(" 1 server", f4$workload)]
+  if (nrow(f4) && length(one) == 1) {
+    paper4 <- data.frame(domains = as.integer(sub(".* ([0-9]+) servers?$", "\\1", f4$workload)),
+                         rel = f4$value / one, paper_platform = f4$platform)
+    paper4 <- paper4[paper4$domains %in% sc$domains | paper4$domains <= max(sc$domains), ]
+  }
+  png1 <- save_plot(plot_scaling(sc, paper4), out, "scaling")
+  per <- s[s$metric == "passes_per_s" & s$instance > 0, ]
+  pd <- do.call(rbind, lapply(split(per, list(per$platform, per$domains), drop = TRUE), function(g) {
+    by_rep <- aggregate(value ~ rep, data = g, FUN = mean)
+    slow <- aggregate(value ~ rep, data = g, FUN = min)
+    ci <- mean_ci(by_rep$value)
+    data.frame(platform = g$platform[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
+               hi = ci[["hi"]], min = mean(slow$value))
+  }))
+  png2 <- save_plot(plot_per_domain(pd), out, "scaling-per-domain")
+  # Welch on pv vs native at each count
+  tab <- merge(sc[sc$platform == "native", c("domains", "mean_passes", "reps")],
+               sc[sc$platform == "pv", c("domains", "mean_passes", "reps")], by = "domains", all = TRUE,
+               suffixes = c(".native", ".pv"))
+  tab$pv_over_native <- tab$mean_passes.pv / tab$mean_passes.native
+  tab$welch_p <- vapply(tab$domains, function(n) welch_p(agg$value[agg$platform == "native" & agg$domains == n],
+                                                          agg$value[agg$platform == "pv" & agg$domains == n]), numeric(1))
+  tab$flag <- welch_flag(tab$welch_p)
+  names(tab) <- c("domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
+                  "Welch p", "flag")
+  list(html = c(html,
+    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); the paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base),
+    html_img(png1, "Aggregate throughput against concurrent domains"), html_table(tab),
+    html_img(png2, "Per-domain throughput against concurrent domains")),
+    plots = c(png1, png2))
+}
+
+section_hcall <- function(d, out) {
+  html <- "<h2>Hypercalls</h2>"
+  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "hcall"]
+  s <- d$samples[d$samples$cell_id %in% done, ]
+  if (!nrow(s)) return(list(html = c(html, "<p class=\"none\">No hypercall cell in this run.</p>"), plots = character()))
+  names_map <- c(raw_exit_ns = "raw KVM port-I/O exit", null_hcall_ns = "null hypercall",
+                 multicall_b1_ns = "multicall, batch 1 (per call)", multicall_b16_ns = "multicall, batch 16 (per call)",
+                 multicall_b256_ns = "multicall, batch 256 (per call)")
+  s <- s[s$metric %in% names(names_map), ]
+  s$what <- factor(names_map[s$metric], levels = names_map)
+  png <- save_plot(plot_hcall(s), out, "hcall", height = 6)
+  med <- aggregate(value ~ metric, data = s, FUN = median)
+  n <- aggregate(value ~ metric, data = s, FUN = length)
+  tab <- data.frame(figure = names_map[med$metric], median_us = med$value / 1000, reps = n$value[match(med$metric, n$metric)])
+  get <- function(m) med$value[med$metric == m]
+  ratios <- data.frame(
+    ratio = c("null hypercall / raw exit (budget <= 1.10)", "multicall batch 16 / batch 1", "multicall batch 256 / batch 1"),
+    value = c(get("null_hcall_ns") / get("raw_exit_ns"), get("multicall_b16_ns") / get("multicall_b1_ns"),
+              get("multicall_b256_ns") / get("multicall_b1_ns")))
+  boot <- d$dstats[d$dstats$cell_id %in% done, ]
+  parts <- c(html, "<p>pvos's <code>prog=hcall</code> times 3000 calls of each kind; every repetition also measures this host's raw port-I/O exit (a bare guest loop), the floor any hypercall here pays.</p>",
+             html_img(png, "Hypercall latency over repetitions"), html_table(tab[order(tab$median_us), ], 4),
+             html_table(ratios, 4))
+  if (nrow(boot)) parts <- c(parts, sprintf("<p>Domain create to the guest's first hypercall: median %.3f ms over %d boots.</p>",
+                                            median(boot$boot_ns) / 1e6, nrow(boot)))
+  plots <- png
+  if (nrow(d$hist)) {
+    h <- aggregate(count ~ hypercall + lo_ns + hi_ns, data = d$hist, FUN = sum)
+    p <- ggplot(h, aes(x = factor(lo_ns / 1000), y = count)) + geom_col(fill = "#1f78b4") +
+      facet_wrap(~hypercall, ncol = 1, scales = "free_y") +
+      labs(x = "latency bucket, lower bound (us, log2 buckets)", y = "calls",
+           title = "Per-call hypercall latency from the LTTng traces (pvtrace hist)") + theme_report()
+    plots <- c(plots, save_plot(p, out, "hcall-trace", height = 5))
+    parts <- c(parts, html_img(plots[2], "Per-call hypercall latency (traced runs)"))
+  } else {
+    parts <- c(parts, "<p>Per-call latency histograms come from traced runs (<code>pvbench run --trace</code> with pvtrace built); this run has none.</p>")
+  }
+  list(html = parts, plots = plots)
+}
+
+section_lmbench <- function(d, paper) {
+  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "lmbench"]
+  s <- d$samples[d$samples$cell_id %in% done, ]
+  ref <- paper[paper$figure %in% c("table3", "table5"), c("figure", "workload", "unit", "platform", "value")]
+  refw <- reshape(ref, idvar = c("figure", "workload", "unit"), timevar = "platform", direction = "wide")
+  names(refw) <- sub("^value\\.", "", names(refw))
+  refw$`X/L` <- refw$X / refw$L
+  if (!nrow(s))
+    return(c("<h2>lmbench-style microbenchmarks</h2>", "<p class=\"none\">No lmbench rows in this run (<code>pvbench lmbench</code> arrives with the paravirtual memory issue; its cells are listed below as unsupported until then).</p>",
+             "<p>The paper's rows, for reference:</p>", html_table(refw)))
+  m <- aggregate(value ~ metric + unit + platform, data = s, FUN = mean)
+  w <- reshape(m, idvar = c("metric", "unit"), timevar = "platform", direction = "wide")
+  names(w) <- sub("^value\\.", "", names(w))
+  if (all(c("native", "pv") %in% names(w))) w$`pv/native` <- w$pv / w$native
+  tests <- pairwise_tests(s)
+  if (!is.null(tests)) w$flag <- tests$flag[match(w$metric, tests$metric)]
+  c("<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>", html_table(w),
+    "<p>The paper's rows (Linux L, XenoLinux X):</p>", html_table(refw))
+}
+
+section_dstats <- function(d) {
+  s <- d$dstats
+  if (!nrow(s)) return(NULL)
+  cells <- d$cells[match(s$cell_id, d$cells$id), ]
+  s$cell <- paste(cells$workload, cells$domains)
+  num <- c("run_ns", "wait_ns", "blocked_ns", "hypercalls", "upcalls", "exits", "kvm_exits", "kvm_insn_emulation",
+           "boot_ns")
+  a <- aggregate(s[, num], by = list(cell = s$cell), FUN = mean)
+  a$run_ns <- a$run_ns / 1e6; a$wait_ns <- a$wait_ns / 1e6; a$blocked_ns <- a$blocked_ns / 1e6; a$boot_ns <- a$boot_ns / 1e6
+  names(a) <- c("pv cell (workload, domains)", "run ms", "wait ms", "blocked ms", "hypercalls", "upcalls",
+                "pvmon exits", "KVM exits", "KVM emulated insns", "boot ms")
+  a <- a[order(a[[1]]), ]
+  c("<h2>pvmon's accounting per domain</h2>",
+    "<p>Means per domain and repetition, from <code>pvmon --stats-json</code>: run, runnable-but-waiting and blocked time, hypercalls, event upcalls, pvmon's exits, and KVM's own per-vCPU statistics.</p>",
+    html_table(a, 4))
+}
+
+section_tests <- function(d) {
+  done <- d$cells$id[d$cells$status == "done" & d$cells$domains == 1]
+  s <- d$samples[d$samples$cell_id %in% done & d$samples$derived == 0 & d$samples$instance > 0, ]
+  rows <- do.call(rbind, lapply(split(s, s$workload), function(g) {
+    t <- pairwise_tests(g)
+    if (is.null(t)) NULL else cbind(workload = g$workload[1], t)
+  }))
+  if (is.null(rows) || !nrow(rows)) return(NULL)
+  rows <- rows[, c("workload", "metric", "a", "b", "mean_a", "mean_b", "b_over_a", "n_a", "n_b", "p", "flag")]
+  c("<h2>Every pair of platforms (Welch's t-test, p &lt; 0.05 flagged)</h2>",
+    sprintf("<p>%d of %d pairs differ.</p>", sum(rows$flag == "differs"), nrow(rows)), html_table(rows, 4))
+}
+
+section_missing <- function(d) {
+  m <- d$cells[d$cells$status != "done", c("platform", "workload", "domains", "status", "reason", "detail")]
+  c("<h2>Not supported or failed</h2>",
+    "<p>Every cell that did not produce results, with the reason pvbench recorded.</p>", html_table(m))
+}
+
+section_cells <- function(d) {
+  c <- d$cells[, c("seq", "platform", "workload", "domains", "reps", "status", "detail", "wall_s")]
+  c("<h2>All cells</h2>", html_table(c))
+}
+
+# ---- main -------------------------------------------------------------------
+
+main <- function() {
+  o <- parse_args(commandArgs(trailingOnly = TRUE))
+  d <- read_db(o$db, o$run)
+  dir.create(o$out, showWarnings = FALSE, recursive = TRUE)
+  if (!dir.exists(o$out)) die("cannot create ", o$out)
+  set.seed(1)      # the bootstrap intervals of one database are reproducible
+  paper <- read.csv(file.path(HERE, "paper-results.csv"), comment.char = "#", strip.white = TRUE)
+  map <- read.csv(file.path(HERE, "paper-map.csv"), comment.char = "#", strip.white = TRUE)
+  rel <- section_relative(d, o$out, paper, map)
+  sc <- section_scaling(d, o$out, paper)
+  hc <- section_hcall(d, o$out)
+  title <- sprintf("pvlab report: run %d (%s)", d$run$id, basename(d$run$suite))
+  body <- c(sprintf("<h1>%s</h1>", esc(title)),
+            sprintf("<p>From <code>%s</code> (schema version %d), written %s by <code>pvbench report</code>.</p>",
+                    esc(normalizePath(o$db)), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
+            if (d$run$status != "done") "<p class=\"note\">This run is not finished: some cells are still pending; <code>pvbench run</code> with the same suite resumes it.</p>",
+            section_host(d), rel$html, section_kernels(d), sc$html, hc$html, section_lmbench(d, paper),
+            section_dstats(d), section_tests(d), section_missing(d), section_cells(d))
+  index <- file.path(o$out, "index.html")
+  writeLines(html_page(title, body), index)
+  plots <- c(rel$plots, sc$plots, hc$plots)
+  cat(sprintf("report: %d plots (PNG and SVG) in %s\n", length(plots), normalizePath(o$out)))
+  cat(sprintf("report: wrote %s\n", normalizePath(index)))
+}
+
+main()

@@ -1,0 +1,132 @@
+# Statistics of the report: relative performance with bootstrap confidence
+# intervals, Welch t-tests, scaling summaries. Pure functions over data
+# frames read from the results database (docs/results.md), so that they
+# can be checked on their own (analysis/test_stats.R).
+
+BOOT_N <- 2000
+ALPHA <- 0.05
+
+# Ratio of one metric, oriented so that > 1 means the platform is faster
+# than the baseline: baseline/platform for times, platform/baseline for
+# throughputs.
+oriented_ratio <- function(base, plat, higher) {
+  if (higher) plat / base else base / plat
+}
+
+# Repetition x metric matrix of means (instances of one repetition pooled).
+rep_matrix <- function(d, ms) {
+  m <- tapply(d$value, list(d$rep, d$metric), mean)
+  m[, ms, drop = FALSE]
+}
+
+# Geometric mean over metrics of the oriented ratios of the column means.
+geo_ratio <- function(b, x, higher) {
+  r <- ifelse(higher, colMeans(x, na.rm = TRUE) / colMeans(b, na.rm = TRUE),
+              colMeans(b, na.rm = TRUE) / colMeans(x, na.rm = TRUE))
+  exp(mean(log(r)))
+}
+
+# Relative performance of a platform against the baseline over several
+# metrics: the geometric mean of the per-metric ratios of means, > 1 when
+# the platform is faster. base, x: samples (rep, metric, value,
+# higher_is_better) of the baseline and of the platform.
+relative_perf <- function(base, x) {
+  ms <- intersect(unique(base$metric), unique(x$metric))
+  if (length(ms) == 0) return(NA_real_)
+  higher <- base$higher_is_better[match(ms, base$metric)] == 1
+  geo_ratio(rep_matrix(base, ms), rep_matrix(x, ms), higher)
+}
+
+# Point estimate and percentile bootstrap interval of relative_perf. Whole
+# repetitions are resampled: the metrics of one repetition were measured
+# together, so they travel together.
+relative_perf_ci <- function(base, x, n = BOOT_N, level = 0.95) {
+  est <- relative_perf(base, x)
+  if (is.na(est)) return(c(est = NA, lo = NA, hi = NA))
+  ms <- intersect(unique(base$metric), unique(x$metric))
+  higher <- base$higher_is_better[match(ms, base$metric)] == 1
+  b <- rep_matrix(base, ms)
+  p <- rep_matrix(x, ms)
+  if (nrow(b) < 2 || nrow(p) < 2) return(c(est = est, lo = NA, hi = NA))
+  boots <- replicate(n, geo_ratio(b[sample.int(nrow(b), replace = TRUE), , drop = FALSE],
+                                  p[sample.int(nrow(p), replace = TRUE), , drop = FALSE], higher))
+  q <- quantile(boots, c((1 - level) / 2, 1 - (1 - level) / 2), names = FALSE, na.rm = TRUE)
+  c(est = est, lo = q[1], hi = q[2])
+}
+
+# Mean with a percentile bootstrap interval (scaling curves).
+mean_ci <- function(v, n = BOOT_N, level = 0.95) {
+  v <- v[is.finite(v)]
+  if (length(v) == 0) return(c(est = NA, lo = NA, hi = NA))
+  if (length(v) < 2) return(c(est = mean(v), lo = NA, hi = NA))
+  boots <- replicate(n, mean(sample(v, length(v), replace = TRUE)))
+  q <- quantile(boots, c((1 - level) / 2, 1 - (1 - level) / 2), names = FALSE)
+  c(est = mean(v), lo = q[1], hi = q[2])
+}
+
+# Welch's t-test between two samples; NA when it cannot be done (fewer
+# than two values on a side, or no variance on either).
+welch_p <- function(a, b) {
+  if (length(a) < 2 || length(b) < 2) return(NA_real_)
+  if (var(a) == 0 && var(b) == 0) return(if (mean(a) == mean(b)) 1 else 0)
+  tryCatch(t.test(a, b, var.equal = FALSE)$p.value, error = function(e) NA_real_)
+}
+
+welch_flag <- function(p) {
+  ifelse(is.na(p), "n/a (too few samples)", ifelse(p < ALPHA, "differs", "no difference"))
+}
+
+# One score per repetition for a whole workload: the geometric mean over
+# its metrics of the oriented values (times inverted), so that two
+# platforms can be t-tested on one number per repetition.
+rep_scores <- function(d) {
+  d$o <- ifelse(d$higher_is_better == 1, d$value, 1 / d$value)
+  s <- aggregate(o ~ rep, data = d, FUN = function(v) exp(mean(log(v))))
+  s$o
+}
+
+# Every pair of platforms on every metric of a workload: means, ratio,
+# Welch p-value and flag. d: samples of one workload, column platform.
+pairwise_tests <- function(d) {
+  plats <- unique(d$platform)
+  out <- list()
+  for (m in unique(d$metric)) {
+    dm <- d[d$metric == m, ]
+    ps <- intersect(plats, unique(dm$platform))
+    if (length(ps) < 2) next
+    for (i in seq_len(length(ps) - 1)) for (j in (i + 1):length(ps)) {
+      a <- dm$value[dm$platform == ps[i]]
+      b <- dm$value[dm$platform == ps[j]]
+      p <- welch_p(a, b)
+      out[[length(out) + 1]] <- data.frame(
+        metric = m, a = ps[i], b = ps[j], mean_a = mean(a), mean_b = mean(b),
+        n_a = length(a), n_b = length(b), b_over_a = mean(b) / mean(a), p = p,
+        flag = welch_flag(p), stringsAsFactors = FALSE)
+    }
+  }
+  if (length(out)) do.call(rbind, out) else NULL
+}
+
+# Paper ratios (paper-results.csv) for Figure 3, oriented like ours, keyed
+# by our workload and platform names through paper-map.csv.
+paper_ratios <- function(paper, map) {
+  wl <- map[map$kind == "workload", ]
+  pl <- map[map$kind == "platform", ]
+  f3 <- paper[paper$figure == "fig3", ]
+  out <- list()
+  for (i in seq_len(nrow(wl))) {
+    rows <- f3[f3$workload == wl$paper[i], ]
+    base <- rows[rows$platform == "L", ]
+    if (nrow(base) != 1) next
+    for (j in seq_len(nrow(pl))) {
+      r <- rows[rows$platform == pl$paper[j], ]
+      if (nrow(r) != 1) next
+      out[[length(out) + 1]] <- data.frame(
+        workload = wl$ours[i], platform = pl$ours[j], paper_workload = wl$paper[i],
+        paper_platform = pl$paper[j],
+        ratio = oriented_ratio(base$value, r$value, base$higher_is_better == 1),
+        stringsAsFactors = FALSE)
+    }
+  }
+  do.call(rbind, out)
+}

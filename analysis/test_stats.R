@@ -1,0 +1,66 @@
+# Checks of analysis/stats.R and html.R on data with known answers; run by
+# tests/integration/report_stats.sh. Prints "PASS" or stops with the check
+# that failed.
+here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(here, "stats.R"))
+source(file.path(here, "html.R"))
+check <- function(ok, what) if (!isTRUE(ok)) stop("FAIL: ", what, call. = FALSE)
+set.seed(7)
+
+mk <- function(metric, higher, values) {
+  data.frame(rep = seq_along(values), metric = metric, value = values, higher_is_better = higher)
+}
+# native twice as fast on a time metric, same on a throughput: sqrt(0.5 * 1)
+base <- rbind(mk("t_ms", 0, c(10, 10, 10)), mk("tps", 1, c(100, 100, 100)))
+plat <- rbind(mk("t_ms", 0, c(20, 20, 20)), mk("tps", 1, c(100, 100, 100)))
+check(abs(relative_perf(base, plat) - sqrt(0.5)) < 1e-12, "relative_perf geometric mean")
+check(abs(relative_perf(base, base) - 1) < 1e-12, "relative_perf of the baseline is 1")
+# a throughput twice native's counts as faster
+plat2 <- rbind(mk("t_ms", 0, c(10, 10, 10)), mk("tps", 1, c(200, 200, 200)))
+check(abs(relative_perf(base, plat2) - sqrt(2)) < 1e-12, "higher-is-better orientation")
+# metrics the baseline lacks are ignored
+check(abs(relative_perf(base, rbind(plat, mk("x", 0, 1:3))) - sqrt(0.5)) < 1e-12, "common metrics only")
+check(is.na(relative_perf(base, mk("other", 0, 1:3))), "no common metric: NA")
+
+# noisy samples: the interval holds the estimate and the truth
+b <- mk("t_ms", 0, rnorm(12, 10, 0.5))
+p <- mk("t_ms", 0, rnorm(12, 12.5, 0.5))
+ci <- relative_perf_ci(b, p, n = 500)
+check(ci[["lo"]] <= ci[["est"]] && ci[["est"]] <= ci[["hi"]], "interval holds the estimate")
+check(ci[["lo"]] < 0.8 && ci[["hi"]] > 0.8, "interval holds the true ratio 0.8")
+check(ci[["hi"]] - ci[["lo"]] < 0.1, "interval is tight for tight data")
+one <- relative_perf_ci(mk("t_ms", 0, 10), mk("t_ms", 0, 20))
+check(abs(one[["est"]] - 0.5) < 1e-12 && is.na(one[["lo"]]), "one repetition: estimate, no interval")
+
+# Welch
+check(welch_p(b$value, p$value) < 1e-6, "welch: clearly different")
+check(welch_p(b$value, b$value + rnorm(12, 0, 0.01)) > 0.05, "welch: the same")
+check(is.na(welch_p(1, 1:3)), "welch: one value is too few")
+check(welch_flag(0.01) == "differs" && welch_flag(0.5) == "no difference", "welch flags")
+t <- pairwise_tests(rbind(cbind(b, platform = "native"), cbind(p, platform = "pv")))
+check(nrow(t) == 1 && t$flag == "differs" && abs(t$b_over_a - mean(p$value) / mean(b$value)) < 1e-12,
+      "pairwise tests")
+
+m <- mean_ci(c(1, 2, 3, 4), n = 300)
+check(m[["est"]] == 2.5 && m[["lo"]] >= 1 && m[["hi"]] <= 4, "mean_ci")
+s <- rep_scores(rbind(mk("t_ms", 0, c(2, 4)), mk("tps", 1, c(8, 4))))
+check(all(abs(s - c(2, 1)) < 1e-12), "rep_scores: geometric mean of oriented values")
+
+# the paper's ratios, oriented like ours
+paper <- read.csv(file.path(here, "paper-results.csv"), comment.char = "#")
+map <- read.csv(file.path(here, "paper-map.csv"), comment.char = "#")
+pr <- paper_ratios(paper, map)
+check(abs(pr$ratio[pr$workload == "cpu" & pr$platform == "pv"] - 1) < 1e-12, "paper: SPEC INT X/L = 1")
+check(abs(pr$ratio[pr$workload == "cpu" & pr$platform == "fullvirt"] - 554 / 567) < 1e-12, "paper: V/L")
+check(abs(pr$ratio[pr$workload == "dbench" & pr$platform == "uml"] - 111 / 418) < 1e-12, "paper: dbench U/L")
+check(nrow(pr) == 20, "paper: 5 workloads x 4 platforms")
+
+# base64 (RFC 4648 test vectors) and escaping
+for (v in list(c("", ""), c("f", "Zg=="), c("fo", "Zm8="), c("foo", "Zm9v"), c("foob", "Zm9vYg=="),
+               c("fooba", "Zm9vYmE="), c("foobar", "Zm9vYmFy")))
+  check(base64_encode(charToRaw(v[1])) == v[2], paste("base64", v[1]))
+check(base64_encode(as.raw(c(0xfb, 0xff))) == "+/8=", "base64 high bytes")
+check(esc("<a&b>") == "&lt;a&amp;b&gt;", "html escaping")
+check(identical(fmt_num(c(3, 2.5, NA, 1234.5678)), c("3", "2.50", "", "1235")), "number format")
+check(grepl("<td class=\"n\">2</td>", html_table(data.frame(x = 2))), "table cell")
+cat("PASS\n")

@@ -1,0 +1,45 @@
+# pvbench report on the fixture database (a real short run, see
+# tests/fixtures/README.md) produces every plot as PNG and SVG and one
+# self-contained index.html with them embedded, the host facts, and the
+# unsupported cells with their reasons.
+. tests/lib.sh
+PVBENCH=$BIN/pvbench
+FIX=tests/fixtures/fixture.db
+command -v Rscript >/dev/null || skip "R is not installed (r-base-core; make deps)"
+Rscript -e 'for (p in c("ggplot2", "RSQLite", "DBI")) if (!requireNamespace(p, quietly = TRUE)) quit(status = 1)' 2>/dev/null ||
+  skip "R packages ggplot2/RSQLite/DBI missing (r-cran-ggplot2 r-cran-rsqlite; make deps)"
+
+$PVBENCH report 2>/dev/null; [ $? -eq 2 ] || die "no --db: status not 2"
+$PVBENCH report --db "$TMP/none.db" --out "$TMP/x" 2>"$TMP/err"; [ $? -eq 1 ] || die "missing db: status not 1"
+grep -q "cannot read" "$TMP/err" || die "missing db: $(cat "$TMP/err")"
+echo "not a database" > "$TMP/bad.db"
+$PVBENCH report --db "$TMP/bad.db" --out "$TMP/x" 2>"$TMP/err" && die "a text file made a report"
+$PVBENCH report --db $FIX --out "$TMP/x" --run 99 2>"$TMP/err" && die "--run 99 made a report"
+grep -q "no run 99" "$TMP/err" || die "--run 99: $(cat "$TMP/err")"
+
+cp $FIX "$TMP/fixture.db"
+sum=$(md5sum < "$TMP/fixture.db")
+$PVBENCH report --db "$TMP/fixture.db" --out "$TMP/rep" > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "report failed"; }
+cat "$TMP/out"
+grep -q "wrote .*/rep/index.html" "$TMP/out" || die "no path printed"
+[ "$(md5sum < "$TMP/fixture.db")" = "$sum" ] || die "the report changed the database"
+for p in relative scaling scaling-per-domain hcall; do
+  [ "$(head -c 8 "$TMP/rep/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || die "$p.png is not a PNG"
+  [ "$(stat -c %s "$TMP/rep/$p.png")" -gt 10000 ] || die "$p.png is nearly empty"
+  grep -q "<svg" "$TMP/rep/$p.svg" || die "$p.svg is not SVG"
+done
+html=$TMP/rep/index.html
+[ "$(grep -o 'src="data:image/png;base64,' "$html" | wc -l)" -eq 4 ] || die "index.html does not embed the 4 plots"
+! grep -q 'src="[^d]' "$html" || die "index.html refers to outside files"
+for s in "Host and run" "Relative performance" "Scaling" "Hypercalls" "lmbench" "pvmon's accounting" \
+         "Welch" "Not supported or failed" "paper (SOSP 2003)"; do
+  grep -q "$s" "$html" || die "index.html lacks '$s'"
+done
+# host facts and the unsupported cells with their reasons, from the database
+cpu=$(sqlite3 $FIX "SELECT cpu_model FROM runs ORDER BY id DESC LIMIT 1")
+grep -qF "$cpu" "$html" || die "CPU model missing"
+n=$(sqlite3 $FIX "SELECT count(*) FROM cells WHERE status <> 'done' AND run_id = (SELECT max(id) FROM runs)")
+[ "$n" -gt 0 ] || die "the fixture has no unsupported cell to show"
+sqlite3 $FIX "SELECT DISTINCT reason FROM cells WHERE status <> 'done'" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g' |
+  while IFS= read -r why; do grep -qF "$why" "$html" || die "reason not in the report: $why"; done || exit 1
+echo PASS
