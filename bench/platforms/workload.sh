@@ -132,6 +132,7 @@ run_pgbench() {
   else
     data=$WORK/data
     chown "$RUNUSER" "$WORK" 2>/dev/null
+    as_user test -w "$WORK" || die "$RUNUSER cannot reach $WORK: give PVLAB_TMP a directory it can traverse"
     say "initdb in $data"
     as_user "$bindir/initdb" -D "$data" -U postgres --locale=C -E UTF8 -A trust --no-sync \
       >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }

@@ -1,0 +1,50 @@
+# The platform contract's scripts: detect.sh answers for every platform,
+# bad input gets a reason and status 2, --help works, unsupported cases
+# say why with status 3. Also pvcpu's own command line.
+. tests/lib.sh
+P=bench/platforms
+for p in native fullvirt uml; do
+  out=$($P/detect.sh $p); rc=$?
+  echo "detect $p: rc=$rc $out"
+  case $rc in
+    0) [[ $out == "ok "* ]] || die "detect.sh $p: status 0 but '$out'" ;;
+    3) [[ $out == "unsupported "?* ]] || die "detect.sh $p: status 3 without 'unsupported REASON'" ;;
+    *) die "detect.sh $p: status $rc" ;;
+  esac
+  [ "$(echo "$out" | wc -l)" = 1 ] || die "detect.sh $p: more than one line"
+done
+$P/detect.sh | grep -q . && die "detect.sh without a platform printed on stdout"
+# usage errors: status 2 and a one-line reason naming the bad word
+expect2() {  # expect2 WORD CMD...: status 2, WORD in stderr
+  local word=$1; shift
+  err=$("$@" 2>&1 >/dev/null); rc=$?
+  [ $rc = 2 ] || die "'$*': status $rc, expected 2"
+  echo "$err" | grep -q -- "$word" || die "'$*': reason '$err' does not name '$word'"
+}
+expect2 bogus $P/detect.sh bogus
+expect2 bogus $P/image.sh bogus
+expect2 bogus $P/run.sh bogus cpu
+expect2 nosuch $P/run.sh native nosuch
+expect2 WORKLOAD $P/run.sh native
+expect2 --frob $P/run.sh native cpu --frob
+expect2 instances $P/run.sh native cpu --instances 0
+expect2 instances $P/run.sh uml cpu --instances x
+expect2 extra $P/run.sh native cpu extra
+expect2 nosuch $P/workload.sh nosuch
+expect2 scale $P/workload.sh cpu --scale 2
+for s in detect image run workload; do
+  $P/$s.sh --help | grep -q "usage: $s.sh" || die "$s.sh --help"
+done
+# several instances of anything but cpu: unsupported, with the reason
+out=$($P/run.sh native dbench --instances 2); rc=$?
+[ $rc = 3 ] || die "run.sh native dbench --instances 2: status $rc, expected 3"
+[[ $out == "unsupported "*cpu* ]] || die "no reason for --instances on dbench: '$out'"
+# pvcpu
+PVCPU=$BIN/pvcpu
+$PVCPU --help | grep -q "usage: pvcpu" || die "pvcpu --help"
+$PVCPU --reps 0 2>/dev/null; [ $? = 2 ] || die "pvcpu --reps 0 accepted"
+$PVCPU --kernel nosuch 2>/dev/null; [ $? = 2 ] || die "pvcpu --kernel nosuch accepted"
+out=$($PVCPU --kernel fib --reps 1) || die "pvcpu --kernel fib failed"
+[[ $out == "sample metric=fib_ms unit=ms higher=0 value="[0-9]* ]] || die "pvcpu --kernel fib: '$out'"
+[ "$(echo "$out" | wc -l)" = 1 ] || die "pvcpu --kernel fib printed more than one line"
+echo PASS
