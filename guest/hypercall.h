@@ -32,4 +32,7 @@ static inline long HYPERVISOR_stack_switch(uint64_t sp) { return hypercall1(PV_H
 static inline long HYPERVISOR_mmuext_op(uint64_t cmd, uint64_t arg) { return hypercall2(PV_HC_mmuext_op, cmd, arg); }
 static inline long HYPERVISOR_vcpu_op(uint64_t cmd, uint64_t id, void *arg) { return hypercall3(PV_HC_vcpu_op, cmd, id, arg); }
 static inline long HYPERVISOR_null(void) { return hypercall0(PV_HC_null); }
+static inline long HYPERVISOR_mmu_update(struct pv_mmu_update *r, uint64_t n, int32_t *status) { return hypercall3(PV_HC_mmu_update, r, n, status); }
+static inline long HYPERVISOR_memory_op(uint64_t cmd, void *arg) { return hypercall2(PV_HC_memory_op, cmd, arg); }
+static inline long HYPERVISOR_grant_table_op(uint64_t cmd, void *arg, uint64_t count) { return hypercall3(PV_HC_grant_table_op, cmd, arg, count); }
 #endif

@@ -57,6 +57,7 @@ void schedule(void);
 void yield(void);
 void sleep_ns(uint64_t ns);
 struct thread *current_thread(void);
+uint64_t thread_stack_top(struct thread *t);
 void thread_set_proc(struct thread *t, struct proc *p);
 struct proc *thread_proc(struct thread *t);
 void need_resched(void);

@@ -33,11 +33,12 @@ void pvos_start(struct pv_start_info *si)
 	if (memcmp(si->magic, PV_ABI_MAGIC, sizeof(PV_ABI_MAGIC)) ||
 	    (si->abi_version >> 16) != PV_ABI_MAJOR)
 		panic("start info speaks ABI %x, pvos needs %d.x", si->abi_version, PV_ABI_MAJOR);
-	mm_init(si->first_free, si->nr_pages * 4096);
+	mm_init(si->first_free, si->nr_pages);
 	struct pv_callbacks cb = { (uint64_t)event_entry, (uint64_t)syscall_entry, 0 };
 	if (HYPERVISOR_set_callbacks(&cb))
 		panic("set_callbacks refused");
 	register_traps();
+	pt_init();
 	events_init();
 	sched_init();
 	char prog[32];

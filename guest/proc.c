@@ -1,72 +1,160 @@
-/* pvos processes: each has its own page table (user text mapped read-only
- * at its kernel address, private data and stack in PML4 slot 1), a kernel
- * thread whose stack takes its system calls, and an exit code for wait.
- * The tables are loaded through pvmon (new_user_baseptr); pvmon switches
- * address space on every entry to and exit from user mode. */
+/* pvos processes: each has its own address space (user text mapped
+ * read-only at its kernel address, private data and stack in PML4 slot 1,
+ * mmap in slot 2, the hypervisor area), built and changed only through
+ * batched mmu_update (pt.c) and pinned in pvmon once built; a kernel thread
+ * whose stack takes its system calls; file descriptors (console, pipes).
+ * fork copies the private pages eagerly: without the fast path a page
+ * fault cannot reach pvos, so there is no copy-on-write. A context switch
+ * between processes loads the next one's base pointer (traced by pvmon). */
 #include "kernel.h"
 #include "mm.h"
 #include "syscall.h"
 
-#define PTE_P 1ULL
-#define PTE_RW 2ULL
-#define PTE_US 4ULL
 #define MAX_PROCS 64
+#define NFD 16
+#define PIPE_SIZE 4096
 
 extern char __user_start[], __user_end[];
 
+enum { F_CONSOLE = 1, F_PIPE_R, F_PIPE_W };
+struct pipe {
+	uint8_t *buf;
+	uint32_t head, count;
+	int readers, writers;
+	struct waitq q;              /* readers and writers both wait here */
+};
+struct file {
+	int kind, refs;
+	struct pipe *pipe;
+};
+
 struct proc {
-	int pid, state, exit_code;
+	int pid, ppid, state, exit_code;
 	uint64_t pml4;
-	uint64_t data[USER_PAGES];      /* frames of the data/stack pages */
-	uint64_t entry, arg;
+	uint64_t mmap_next;
+	struct file *fd[NFD];
 	struct thread *thread;
-	struct waitq waiters;
+	struct waitq waiters;        /* the kernel's proc_wait */
+	struct waitq children;       /* this process waiting in SYS_wait */
+	int forked;
+	struct pv_frame start;       /* the user context it starts in */
 };
 enum { P_FREE, P_RUNNING, P_ZOMBIE };
 
 static struct proc procs[MAX_PROCS];
 static int next_pid = 1;
+static struct file console_file = { F_CONSOLE, 1, 0 };
 
 typedef void (*user_fn)(long);
 struct user_prog { const char *name; user_fn fn; };
 extern const struct user_prog user_programs[];
 
-static uint64_t *table(void)
+static const struct user_prog *find_user(const char *name)
 {
-	uint64_t *t = page_alloc(1);
-	if (!t)
-		panic("out of memory for page tables");
-	return t;
+	for (const struct user_prog *up = user_programs; up->name; up++)
+		if (!strcmp(up->name, name))
+			return up;
+	return 0;
 }
 
-/* Map one 4 KiB page at va in the table rooted at pml4 (pvos-built). */
-static void map_page(uint64_t *pml4, uint64_t va, uint64_t pa, uint64_t flags)
+/* ---- address spaces ------------------------------------------------------ */
+
+/* Text, hypervisor area, zeroed data and stack; pinned when built. */
+static uint64_t space_new(void)
 {
-	uint64_t *t = pml4;
-	for (int level = 3; level > 0; level--) {
-		unsigned idx = (va >> (12 + 9 * level)) & 511;
-		if (!(t[idx] & PTE_P))
-			t[idx] = (uint64_t)table() | PTE_P | PTE_RW | PTE_US;
-		t = (uint64_t *)(t[idx] & ~0xfffULL);
-	}
-	t[(va >> 12) & 511] = pa | flags;
+	uint64_t pml4 = pt_alloc();
+	if (!pml4)
+		return 0;
+	int bad = 0;
+	for (uint64_t va = (uint64_t)__user_start; va < (uint64_t)__user_end && !bad; va += 4096)
+		bad = pt_map(pml4, va, va, PTE_P | PTE_US);
+	for (uint64_t i = 0; i < start_info->hv_area_pages && !bad; i++)
+		bad = pt_map(pml4, PV_HV_AREA_VA + i * 4096, start_info->hv_area + i * 4096, PTE_P | PTE_US);
+	return bad ? 0 : pml4;
 }
 
-static void build_space(struct proc *p)
+static int space_pin(uint64_t pml4)
 {
-	uint64_t *pml4 = table();
-	for (uint64_t va = (uint64_t)__user_start; va < (uint64_t)__user_end; va += 4096)
-		map_page(pml4, va, va, PTE_P | PTE_US);
-	for (uint64_t i = 0; i < start_info->hv_area_pages; i++)
-		map_page(pml4, PV_HV_AREA_VA + i * 4096, start_info->hv_area + i * 4096, PTE_P | PTE_US);
-	for (int i = 0; i < USER_PAGES; i++) {
-		uint64_t *pg = page_alloc(1);
+	if (pt_flush())
+		return -PV_EINVAL;
+	return (int)HYPERVISOR_mmuext_op(PV_MMUEXT_pin_l4_table, pml4);
+}
+
+static int map_zeroed(uint64_t pml4, uint64_t va, uint64_t pages)
+{
+	for (uint64_t i = 0; i < pages; i++) {
+		void *pg = page_alloc(1);
 		if (!pg)
-			panic("out of memory for process pages");
-		p->data[i] = (uint64_t)pg;
-		map_page(pml4, USER_DATA + (uint64_t)i * 4096, (uint64_t)pg, PTE_P | PTE_RW | PTE_US);
+			return -PV_ENOMEM;
+		if (pt_map(pml4, va + i * 4096, (uint64_t)pg, PTE_P | PTE_RW | PTE_US)) {
+			page_free(pg, 1);
+			return -PV_ENOMEM;
+		}
 	}
-	p->pml4 = (uint64_t)pml4;
+	return 0;
+}
+
+/* Every private (read-write) page of a range: visit(va, frame). */
+static void each_private(uint64_t pml4, uint64_t lo, uint64_t hi, void (*visit)(uint64_t, uint64_t, void *), void *arg)
+{
+	for (uint64_t va = lo; va < hi;) {
+		uint64_t slot = pt_slot(pml4, va, 0);
+		if (!slot) {
+			va = ((va >> 21) + 1) << 21;     /* no L1 here: skip its 2 MiB */
+			continue;
+		}
+		uint64_t e = pt_read(slot);
+		if ((e & PTE_P) && (e & PTE_RW))
+			visit(va, e & PTE_ADDR, arg);
+		va += 4096;
+	}
+}
+
+static void free_frame(uint64_t va, uint64_t frame, void *arg)
+{
+	(void)va;
+	(void)arg;
+	page_free((void *)frame, 1);
+}
+
+/* Free an address space (no longer loaded) and its private frames below
+ * mmap_hi; pinned says whether pvmon holds it validated. */
+static void space_free(uint64_t pml4, uint64_t mmap_hi, int pinned)
+{
+	pt_flush();
+	each_private(pml4, USER_DATA, USER_STACK_TOP, free_frame, 0);
+	each_private(pml4, USER_MMAP, mmap_hi, free_frame, 0);
+	pt_destroy(pml4, pinned);
+}
+
+struct copy_ctx { uint64_t child; int err; };
+static void copy_frame(uint64_t va, uint64_t frame, void *arg)
+{
+	struct copy_ctx *c = arg;
+	void *pg = c->err ? 0 : page_alloc(1);
+	if (!pg) {
+		c->err = -PV_ENOMEM;
+		return;
+	}
+	memcpy(pg, (void *)frame, 4096);
+	if (pt_map(c->child, va, (uint64_t)pg, PTE_P | PTE_RW | PTE_US))
+		c->err = -PV_ENOMEM;
+}
+
+/* ---- processes ------------------------------------------------------------- */
+
+static struct proc *proc_alloc(void)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].state == P_FREE) {
+			struct proc *p = &procs[i];
+			memset(p, 0, sizeof(*p));
+			p->pid = next_pid++;
+			p->state = P_RUNNING;
+			p->mmap_next = USER_MMAP;
+			return p;
+		}
+	return 0;
 }
 
 void proc_activate(struct proc *p, uint64_t kstack_top);
@@ -85,42 +173,57 @@ void proc_activate(struct proc *p, uint64_t kstack_top)
 static void enter_user(void *arg)
 {
 	struct proc *p = arg;
-	struct pv_frame f;
-	memset(&f, 0, sizeof(f));
-	f.rip = p->entry;
-	f.rsp = USER_STACK_TOP - 8;
-	f.rdi = p->arg;
-	f.flags = PV_FRAME_USER;
-	f.saved_mask = 0;
+	struct pv_frame f = p->start;
 	long rc = hypercall1(PV_HC_iret, &f);
 	panic("cannot enter user mode: %ld", rc);
 }
 
-int proc_spawn(const char *prog, uint64_t arg)
+static void start_thread(struct proc *p, const char *name)
 {
-	const struct user_prog *up = user_programs;
-	while (up->name && strcmp(up->name, prog))
-		up++;
-	if (!up->name)
-		return -PV_ENOENT;
-	struct proc *p = 0;
-	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].state == P_FREE) {
-			p = &procs[i];
-			break;
-		}
-	if (!p)
-		return -PV_EAGAIN;
-	memset(p, 0, sizeof(*p));
-	p->pid = next_pid++;
-	p->state = P_RUNNING;
-	p->entry = (uint64_t)up->fn;
-	p->arg = arg;
-	build_space(p);
 	int m = irq_save();
-	p->thread = thread_create(prog, enter_user, p);
+	p->thread = thread_create(name, enter_user, p);
 	thread_set_proc(p->thread, p);
 	irq_restore(m);
+}
+
+static void entry_frame(struct pv_frame *f, const struct user_prog *up, uint64_t arg)
+{
+	memset(f, 0, sizeof(*f));
+	f->rip = (uint64_t)up->fn;
+	f->rsp = USER_STACK_TOP - 8;
+	f->rdi = arg;
+	f->flags = PV_FRAME_USER;
+}
+
+static uint64_t space_for(void)
+{
+	uint64_t pml4 = space_new();
+	if (!pml4 || map_zeroed(pml4, USER_DATA, USER_PAGES) || space_pin(pml4)) {
+		if (pml4)
+			panic("cannot build a process address space (pool %lu free, %lu frames free)",
+			      (unsigned long)pt_pool_free(), (unsigned long)mm_free_frames());
+		return 0;
+	}
+	return pml4;
+}
+
+int proc_spawn(const char *prog, uint64_t arg)
+{
+	const struct user_prog *up = find_user(prog);
+	if (!up)
+		return -PV_ENOENT;
+	struct proc *p = proc_alloc();
+	if (!p)
+		return -PV_EAGAIN;
+	if (!(p->pml4 = space_for())) {
+		p->state = P_FREE;
+		return -PV_ENOMEM;
+	}
+	for (int i = 0; i < 3; i++)
+		p->fd[i] = &console_file;
+	console_file.refs += 3;
+	entry_frame(&p->start, up, arg);
+	start_thread(p, up->name);
 	return p->pid;
 }
 
@@ -146,19 +249,310 @@ static struct proc *cur_proc(void)
 	return thread_proc(current_thread());
 }
 
-/* A user buffer must lie in the process's data pages or its text. */
-static const char *user_ptr(struct proc *p, uint64_t va, uint64_t len)
+static struct proc *find_pid(int pid)
 {
-	if (len > 4096 || va + len < va)
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].state != P_FREE && procs[i].pid == pid)
+			return &procs[i];
+	return 0;
+}
+
+/* ---- user memory ------------------------------------------------------------ */
+
+/* Kernel pointer to user va for len bytes within one page, or 0. */
+static uint8_t *user_page(struct proc *p, uint64_t va, int write)
+{
+	if (va >= (1ULL << 47))
 		return 0;
-	if (va >= USER_DATA && va + len <= USER_STACK_TOP) {
-		uint64_t page = (va - USER_DATA) / 4096;
-		if ((va + len - 1 - USER_DATA) / 4096 != page)
-			return 0;      /* keep it simple: within one page */
-		return (const char *)(p->data[page] + (va & 4095));
+	uint64_t e = pt_lookup(p->pml4, va);
+	if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW)))
+		return 0;
+	return (uint8_t *)((e & PTE_ADDR) + (va & 4095));
+}
+
+static int user_copy(struct proc *p, void *kbuf, uint64_t va, uint64_t len, int to_user)
+{
+	uint8_t *k = kbuf;
+	while (len) {
+		uint64_t chunk = 4096 - (va & 4095);
+		if (chunk > len)
+			chunk = len;
+		uint8_t *u = user_page(p, va, to_user);
+		if (!u)
+			return -PV_EFAULT;
+		if (to_user)
+			memcpy(u, k, chunk);
+		else
+			memcpy(k, u, chunk);
+		k += chunk;
+		va += chunk;
+		len -= chunk;
 	}
-	if (va >= (uint64_t)__user_start && va + len <= (uint64_t)__user_end)
-		return (const char *)va;
+	return 0;
+}
+
+/* ---- files --------------------------------------------------------------------- */
+
+static void file_put(struct file *f)
+{
+	if (!f || --f->refs > 0 || f->kind == F_CONSOLE)
+		return;
+	struct pipe *pp = f->pipe;
+	if (f->kind == F_PIPE_R)
+		pp->readers--;
+	else
+		pp->writers--;
+	wake_all(&pp->q);
+	if (!pp->readers && !pp->writers)
+		page_free(pp->buf, 1);
+}
+
+static long sys_pipe(struct proc *p, uint64_t ufds)
+{
+	int a = -1, b = -1;
+	for (int i = 0; i < NFD; i++)
+		if (!p->fd[i]) {
+			if (a < 0)
+				a = i;
+			else if (b < 0)
+				b = i;
+		}
+	if (b < 0)
+		return -PV_ENOSPC;
+	struct pipe *pp = kalloc(sizeof(*pp));
+	struct file *r = kalloc(sizeof(*r)), *w = kalloc(sizeof(*w));
+	uint8_t *buf = page_alloc(1);
+	if (!pp || !r || !w || !buf)
+		return -PV_ENOMEM;
+	*pp = (struct pipe){ .buf = buf, .readers = 1, .writers = 1 };
+	*r = (struct file){ F_PIPE_R, 1, pp };
+	*w = (struct file){ F_PIPE_W, 1, pp };
+	int fds[2] = { a, b };
+	if (user_copy(p, fds, ufds, sizeof(fds), 1)) {
+		page_free(buf, 1);
+		return -PV_EFAULT;
+	}
+	p->fd[a] = r;
+	p->fd[b] = w;
+	return 0;
+}
+
+static uint8_t bounce[4096];
+
+static long pipe_write(struct proc *p, struct pipe *pp, uint64_t va, uint64_t len)
+{
+	uint64_t done = 0;
+	int m = irq_save();
+	while (done < len) {
+		while (pp->count == PIPE_SIZE && pp->readers)
+			wait_on(&pp->q);
+		if (!pp->readers) {
+			irq_restore(m);
+			return done ? (long)done : -E_PIPE;
+		}
+		uint64_t n = PIPE_SIZE - pp->count;
+		if (n > len - done)
+			n = len - done;
+		uint32_t tail = (pp->head + pp->count) % PIPE_SIZE;
+		if (n > PIPE_SIZE - tail)
+			n = PIPE_SIZE - tail;
+		if (user_copy(p, pp->buf + tail, va + done, n, 0)) {
+			irq_restore(m);
+			return done ? (long)done : -PV_EFAULT;
+		}
+		pp->count += (uint32_t)n;
+		done += n;
+		wake_all(&pp->q);
+	}
+	irq_restore(m);
+	return (long)done;
+}
+
+static long pipe_read(struct proc *p, struct pipe *pp, uint64_t va, uint64_t len)
+{
+	int m = irq_save();
+	while (!pp->count && pp->writers)
+		wait_on(&pp->q);
+	uint64_t n = pp->count < len ? pp->count : len;
+	if (n > PIPE_SIZE - pp->head)
+		n = PIPE_SIZE - pp->head;
+	long rc = user_copy(p, pp->buf + pp->head, va, n, 1);
+	if (!rc) {
+		pp->head = (pp->head + (uint32_t)n) % PIPE_SIZE;
+		pp->count -= (uint32_t)n;
+		rc = (long)n;
+	}
+	wake_all(&pp->q);
+	irq_restore(m);
+	return rc;
+}
+
+static long sys_write(struct proc *p, int fd, uint64_t va, uint64_t len)
+{
+	struct file *f = fd >= 0 && fd < NFD ? p->fd[fd] : 0;
+	if (!f || f->kind == F_PIPE_R)
+		return -E_BADF;
+	if (f->kind == F_PIPE_W)
+		return pipe_write(p, f->pipe, va, len);
+	if (len > sizeof(bounce))
+		len = sizeof(bounce);
+	if (user_copy(p, bounce, va, len, 0))
+		return -PV_EFAULT;
+	return HYPERVISOR_console_write((const char *)bounce, len);
+}
+
+static long sys_read(struct proc *p, int fd, uint64_t va, uint64_t len)
+{
+	struct file *f = fd >= 0 && fd < NFD ? p->fd[fd] : 0;
+	if (!f || f->kind == F_PIPE_W)
+		return -E_BADF;
+	return f->kind == F_PIPE_R ? pipe_read(p, f->pipe, va, len) : 0;
+}
+
+/* ---- fork, exec, exit, wait ------------------------------------------------------ */
+
+static long sys_fork(struct proc *p, struct pv_frame *f)
+{
+	struct proc *c = proc_alloc();
+	if (!c)
+		return -PV_EAGAIN;
+	struct copy_ctx ctx = { space_new(), 0 };
+	if (!ctx.child) {
+		c->state = P_FREE;
+		return -PV_ENOMEM;
+	}
+	c->pml4 = ctx.child;
+	each_private(p->pml4, USER_DATA, USER_STACK_TOP, copy_frame, &ctx);
+	each_private(p->pml4, USER_MMAP, p->mmap_next, copy_frame, &ctx);
+	if (ctx.err || space_pin(c->pml4)) {
+		space_free(c->pml4, p->mmap_next, 0);
+		c->state = P_FREE;
+		return -PV_ENOMEM;
+	}
+	c->ppid = p->pid;
+	c->mmap_next = p->mmap_next;
+	c->forked = 1;
+	for (int i = 0; i < NFD; i++)
+		if ((c->fd[i] = p->fd[i])) {
+			c->fd[i]->refs++;
+			if (c->fd[i]->kind == F_PIPE_R)
+				c->fd[i]->pipe->readers++;
+			else if (c->fd[i]->kind == F_PIPE_W)
+				c->fd[i]->pipe->writers++;
+		}
+	c->start = *f;
+	c->start.rax = 0;
+	start_thread(c, "forked");
+	return c->pid;
+}
+
+static long sys_exec(struct proc *p, struct pv_frame *f, uint64_t uname, uint64_t arg)
+{
+	char name[32];
+	int i = 0;
+	for (; i < (int)sizeof(name) - 1; i++) {
+		if (user_copy(p, &name[i], uname + (uint64_t)i, 1, 0))
+			return -PV_EFAULT;
+		if (!name[i])
+			break;
+	}
+	name[i] = 0;
+	const struct user_prog *up = find_user(name);
+	if (!up)
+		return -PV_ENOENT;
+	uint64_t fresh = space_for(), old = p->pml4, old_hi = p->mmap_next;
+	if (!fresh)
+		return -PV_ENOMEM;
+	p->pml4 = fresh;
+	p->mmap_next = USER_MMAP;
+	proc_activate(p, thread_stack_top(current_thread()));
+	space_free(old, old_hi, 1);
+	entry_frame(f, up, arg);
+	return (long)arg;      /* lands in rdi's twin rax; the program reads rdi */
+}
+
+static void sys_exit(struct proc *p, int code) __attribute__((noreturn));
+static void sys_exit(struct proc *p, int code)
+{
+	for (int i = 0; i < NFD; i++) {
+		file_put(p->fd[i]);
+		p->fd[i] = 0;
+	}
+	/* Unload the space (pvmon holds a reference while it is the base). */
+	HYPERVISOR_mmuext_op(PV_MMUEXT_new_user_baseptr, 0);
+	space_free(p->pml4, p->mmap_next, 1);
+	p->pml4 = 0;
+	p->exit_code = code;
+	p->state = P_ZOMBIE;
+	wake_all(&p->waiters);
+	struct proc *parent = p->ppid ? find_pid(p->ppid) : 0;
+	if (parent)
+		wake_all(&parent->children);
+	thread_exit();
+}
+
+static long sys_wait(struct proc *p, long pid, uint64_t ustatus)
+{
+	int m = irq_save();
+	for (;;) {
+		int children = 0;
+		for (int i = 0; i < MAX_PROCS; i++) {
+			struct proc *c = &procs[i];
+			if (c->state == P_FREE || c->ppid != p->pid || (pid > 0 && c->pid != pid))
+				continue;
+			children++;
+			if (c->state != P_ZOMBIE)
+				continue;
+			int code = c->exit_code, cpid = c->pid;
+			c->state = P_FREE;
+			irq_restore(m);
+			if (ustatus && user_copy(p, &code, ustatus, sizeof(code), 1))
+				return -PV_EFAULT;
+			return cpid;
+		}
+		if (!children) {
+			irq_restore(m);
+			return -E_CHILD;
+		}
+		wait_on(&p->children);
+	}
+}
+
+/* ---- mmap ---------------------------------------------------------------------- */
+
+static long sys_mmap(struct proc *p, uint64_t len)
+{
+	uint64_t pages = (len + 4095) / 4096;
+	if (!pages || pages > (USER_MMAP_END - p->mmap_next) / 4096 - 1)
+		return -PV_EINVAL;
+	uint64_t va = p->mmap_next;
+	if (map_zeroed(p->pml4, va, pages) || pt_flush()) {
+		pt_flush();
+		for (uint64_t i = 0; i < pages; i++) {
+			uint64_t old = pt_unmap(p->pml4, va + i * 4096);
+			if (old & PTE_P)
+				page_free((void *)(old & PTE_ADDR), 1);
+		}
+		pt_flush();
+		return -PV_ENOMEM;
+	}
+	p->mmap_next += (pages + 1) * 4096;       /* a guard page between maps */
+	return (long)va;
+}
+
+static long sys_munmap(struct proc *p, uint64_t va, uint64_t len)
+{
+	uint64_t pages = (len + 4095) / 4096;
+	if ((va & 4095) || va < USER_MMAP || va >= USER_MMAP_END || pages > (USER_MMAP_END - va) / 4096)
+		return -PV_EINVAL;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t old = pt_unmap(p->pml4, va + i * 4096);
+		if (old & PTE_P)
+			page_free((void *)(old & PTE_ADDR), 1);
+	}
+	if (pt_flush())
+		return -PV_EINVAL;
+	tlb_flush();
 	return 0;
 }
 
@@ -167,36 +561,33 @@ struct pv_frame *do_syscall(struct pv_frame *f)
 	struct proc *p = cur_proc();
 	if (!p)
 		panic("system call from a kernel thread");
+	long r;
 	switch (f->rax) {
-	case SYS_write: {
-		const char *s = user_ptr(p, f->rdi, f->rsi);
-		f->rax = s ? (uint64_t)HYPERVISOR_console_write(s, f->rsi) : (uint64_t)-PV_EFAULT;
+	case SYS_write:  r = sys_write(p, (int)f->rdi, f->rsi, f->rdx); break;
+	case SYS_read:   r = sys_read(p, (int)f->rdi, f->rsi, f->rdx); break;
+	case SYS_exit:   sys_exit(p, (int)f->rdi);
+	case SYS_getpid: r = p->pid; break;
+	case SYS_yield:  yield(); r = 0; break;
+	case SYS_sleep:  sleep_ns(f->rdi); r = 0; break;
+	case SYS_time:   r = (long)(f->rdi == 0 ? system_time() : f->rdi == 1 ? virtual_time() : wall_time()); break;
+	case SYS_null:   r = 0; break;
+	case SYS_fork:   r = sys_fork(p, f); break;
+	case SYS_exec:   r = sys_exec(p, f, f->rdi, f->rsi); break;
+	case SYS_wait:   r = sys_wait(p, (long)f->rdi, f->rsi); break;
+	case SYS_pipe:   r = sys_pipe(p, f->rdi); break;
+	case SYS_close:
+		if ((int)f->rdi < 0 || (int)f->rdi >= NFD || !p->fd[f->rdi]) {
+			r = -E_BADF;
+		} else {
+			file_put(p->fd[f->rdi]);
+			p->fd[f->rdi] = 0;
+			r = 0;
+		}
 		break;
+	case SYS_mmap:   r = sys_mmap(p, f->rdi); break;
+	case SYS_munmap: r = sys_munmap(p, f->rdi, f->rsi); break;
+	default:         r = -PV_ENOSYS;
 	}
-	case SYS_exit:
-		p->exit_code = (int)f->rdi;
-		p->state = P_ZOMBIE;
-		wake_all(&p->waiters);
-		thread_exit();
-	case SYS_getpid:
-		f->rax = (uint64_t)p->pid;
-		break;
-	case SYS_yield:
-		yield();
-		f->rax = 0;
-		break;
-	case SYS_sleep:
-		sleep_ns(f->rdi);
-		f->rax = 0;
-		break;
-	case SYS_time:
-		f->rax = f->rdi == 0 ? system_time() : f->rdi == 1 ? virtual_time() : wall_time();
-		break;
-	case SYS_null:
-		f->rax = 0;
-		break;
-	default:
-		f->rax = (uint64_t)-PV_ENOSYS;
-	}
+	f->rax = (uint64_t)r;
 	return f;
 }

@@ -29,6 +29,7 @@ void thread_trampoline(void);
 void proc_activate(struct proc *p, uint64_t kstack_top);
 
 struct thread *current_thread(void) { return cur; }
+uint64_t thread_stack_top(struct thread *t) { return t->stack_top; }
 void thread_set_proc(struct thread *t, struct proc *p) { t->proc = p; }
 struct proc *thread_proc(struct thread *t) { return t->proc; }
 int thread_count(void) { return nthreads; }

@@ -23,7 +23,7 @@ static unsigned long ustrlen(const char *s)
 
 static void uputs(const char *s)
 {
-	sys(SYS_write, (long)s, (long)ustrlen(s), 0);
+	sys(SYS_write, 1, (long)s, (long)ustrlen(s));
 }
 
 /* Write "text<number>\n" from a stack buffer (which lives in data pages). */
@@ -45,7 +45,7 @@ static void uputn(const char *text, long v)
 	while (k)
 		buf[n++] = d[--k];
 	buf[n++] = '\n';
-	sys(SYS_write, (long)buf, (long)n, 0);
+	sys(SYS_write, 1, (long)buf, (long)n);
 }
 
 /* Each process stores its own tag at the same virtual address and checks,

@@ -1,8 +1,9 @@
-/* Domain construction and lifetime. A domain's guest-physical memory starts
- * with the start-info and shared-info pages, then the kernel image at its
- * ELF addresses, then the initial page tables (identity map of all memory,
- * 2 MiB pages, user-accessible: the guest kernel runs at CPL3), then a boot
- * stack. The domain lives until its last vCPU thread stops. */
+/* Domain construction and lifetime. A domain's RAM starts with the
+ * start-info and shared-info pages, then the kernel image at its ELF
+ * addresses, then a boot stack; its initial page tables (identity map of
+ * RAM and pool, 4 KiB pages, user-accessible: the guest kernel runs at
+ * CPL3) are in the page-table pool (memory.c). The domain lives until its
+ * last vCPU thread stops. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -54,10 +55,10 @@ static void domain_free(struct domain *d)
 		}
 		pthread_cond_destroy(&v->cond);
 	}
+	memory_destroy(d);
 	if (d->vm_fd > 0)
 		close(d->vm_fd);
-	if (d->mem)
-		munmap(d->mem, d->mem_size);
+	pthread_rwlock_destroy(&d->mem_lock);
 	if (d->console)
 		console_free(d->console);
 	free(d);
@@ -99,47 +100,6 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	}
 	*len = (size_t)n;
 	return 0;
-}
-
-/* The TSS in the hypervisor area: its I/O bitmap opens PV_HCALL_PORT only,
- * so CPL3 code can make hypercalls whatever IOPL the back end reports. */
-static void build_hv_area(struct domain *d)
-{
-	uint8_t *tss = d->mem + GPA_HV_AREA;
-	uint16_t iomap = TSS_IOMAP;
-	memcpy(tss + 102, &iomap, sizeof(iomap));
-	memset(tss + TSS_IOMAP, 0xff, TSS_LIMIT - TSS_IOMAP + 1);
-	tss[TSS_IOMAP + PV_HCALL_PORT / 8] &= (uint8_t)~(1u << (PV_HCALL_PORT % 8));
-}
-
-/* Identity-map all memory with 2 MiB pages and the hypervisor area with a
- * read-only 4 KiB page; returns the PML4 address. */
-static uint64_t build_tables(struct domain *d, uint64_t at, uint64_t *nr_frames)
-{
-	uint64_t *pml4 = (uint64_t *)(d->mem + at);
-	uint64_t *pdpt = (uint64_t *)(d->mem + at + 4096);
-	uint64_t gib = (d->mem_size + (1ULL << 30) - 1) >> 30;
-	pml4[0] = (at + 4096) | 7;
-	for (uint64_t g = 0; g < gib; g++) {
-		uint64_t pd_at = at + 8192 + g * 4096;
-		uint64_t *pd = (uint64_t *)(d->mem + pd_at);
-		pdpt[g] = pd_at | 7;
-		for (uint64_t i = 0; i < 512; i++) {
-			uint64_t pa = (g << 30) + (i << 21);
-			if (pa < d->mem_size)
-				pd[i] = pa | 0x87;   /* P RW US PS */
-		}
-	}
-	uint64_t hv = at + 8192 + gib * 4096;          /* PDPT, PD, PT for the area */
-	uint64_t *hpdpt = (uint64_t *)(d->mem + hv), *hpd = (uint64_t *)(d->mem + hv + 4096),
-	         *hpt = (uint64_t *)(d->mem + hv + 8192);
-	pml4[(PV_HV_AREA_VA >> 39) & 511] = hv | 7;
-	hpdpt[(PV_HV_AREA_VA >> 30) & 511] = (hv + 4096) | 7;
-	hpd[(PV_HV_AREA_VA >> 21) & 511] = (hv + 8192) | 7;
-	for (uint64_t i = 0; i < PV_HV_AREA_PAGES; i++)
-		hpt[((PV_HV_AREA_VA >> 12) & 511) + i] = (GPA_HV_AREA + i * 4096) | 5;   /* P US, read-only */
-	*nr_frames = 5 + gib;
-	return at;
 }
 
 static void setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint64_t sp)
@@ -189,24 +149,19 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	atomic_store(&d->refs, 1);
 	evtchn_init(d);
 
-	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (d->mem == MAP_FAILED) {
-		d->mem = NULL;
-		snprintf(err, errlen, "cannot reserve %llu MiB: %s", (unsigned long long)cfg->memory_mib, strerror(errno));
-		goto fail;
-	}
-	madvise(d->mem, d->mem_size, MADV_MERGEABLE);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	/* A writer (flush, balloon) must not wait behind a stream of vCPU entries. */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->mem_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	d->vm_fd = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
 	if (d->vm_fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
-	struct kvm_userspace_memory_region region = { .slot = 0, .guest_phys_addr = 0,
-	                                              .memory_size = d->mem_size, .userspace_addr = (uint64_t)d->mem };
-	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) {
-		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	if (memory_create(d, err, errlen))
 		goto fail;
-	}
 
 	uint64_t entry, end;
 	char why[256];
@@ -214,16 +169,15 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
 		goto fail;
 	}
-	uint64_t pt_at = (end + 4095) & ~4095ULL, nr_pt;
-	uint64_t gib = (d->mem_size + (1ULL << 30) - 1) >> 30;
-	uint64_t need = pt_at + (5 + gib) * 4096 + BOOT_STACK_SIZE;
-	if (need > d->mem_size) {
+	uint64_t stack_top = ((end + 4095) & ~4095ULL) + BOOT_STACK_SIZE, nr_pt;
+	if (stack_top + 4096 > d->mem_size) {
 		snprintf(err, errlen, "memory %llu MiB is too small for kernel '%s' (needs %llu KiB)",
-		         (unsigned long long)cfg->memory_mib, cfg->kernel, (unsigned long long)(need >> 10));
+		         (unsigned long long)cfg->memory_mib, cfg->kernel, (unsigned long long)((stack_top + 4096) >> 10));
 		goto fail;
 	}
-	uint64_t cr3 = build_tables(d, pt_at, &nr_pt);
-	uint64_t stack_top = pt_at + nr_pt * 4096 + BOOT_STACK_SIZE;
+	uint64_t cr3 = memory_build_tables(d, &nr_pt, err, errlen);
+	if (!cr3)
+		goto fail;
 
 	d->start = (struct pv_start_info *)(d->mem + GPA_START_INFO);
 	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
@@ -236,11 +190,16 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	si->nr_pt_frames = nr_pt;
 	si->first_free = stack_top;
 	si->nr_vcpus = d->nr_vcpus;
-	si->hv_area = GPA_HV_AREA;
+	si->hv_area = d->pool_gpa;
 	si->hv_area_pages = PV_HV_AREA_PAGES;
-	build_hv_area(d);
+	si->pt_pool_base = d->pool_gpa;
+	si->pt_pool_frames = d->pool_frames;
+	si->pt_pool_used = PV_HV_AREA_PAGES + nr_pt;
+	si->grant_rw_base = d->grant_rw_gpa;
+	si->grant_ro_base = d->grant_ro_gpa;
 	snprintf(si->name, sizeof(si->name), "%s", cfg->name);
 	snprintf(si->cmdline, sizeof(si->cmdline), "%s", cfg->cmdline);
+	d->shared->mem_target_pages = si->nr_pages;
 	time_publish_wallclock(d->shared);
 
 	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
@@ -391,6 +350,12 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 		}
 	}
 	pthread_mutex_unlock(&sched_lock);
+	s->mmu_updates = atomic_load(&d->mmu_updates);
+	s->mmu_rejected = atomic_load(&d->mmu_rejected);
+	s->pt_writes = atomic_load(&d->pt_writes);
+	s->tlb_flushes = atomic_load(&d->tlb_flushes);
+	s->tlb_zaps = atomic_load(&d->tlb_zaps);
+	s->mem_pages = memory_current_pages(d);
 }
 
 const char *domain_state_name(const struct domain *d)

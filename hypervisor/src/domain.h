@@ -13,9 +13,9 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 int domain_start(struct domain *d);
 struct domain *domain_get(uint32_t id);       /* takes a reference, NULL if none */
 void domain_put(struct domain *d);
-static inline struct guestmem domain_gm(const struct domain *d)
+static inline const struct guestmem *domain_gm(const struct domain *d)
 {
-	return (struct guestmem){ d->mem, d->mem_size };
+	return &d->gm;
 }
 /* Stop the domain: crashed (reason printed) or shut down with a code. */
 void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
@@ -32,6 +32,7 @@ int domain_reap(struct domain *d);
 /* Totals over a domain's vCPUs. */
 struct domain_stats {
 	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits;
+	uint64_t mmu_updates, mmu_rejected, pt_writes, tlb_flushes, tlb_zaps, mem_pages;
 	uint64_t kvm[KS_NR];       /* KVM's statistics, summed over vCPUs */
 };
 void domain_stats(struct domain *d, struct domain_stats *s);

@@ -10,11 +10,32 @@
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define GVA_LIMIT (1ULL << 47)    /* the guest owns the lower half only */
 
+static void *lookup(const struct guestmem *m, uint64_t gpa, uint64_t len, bool write)
+{
+	if (gpa <= m->size && len <= m->size - gpa) {
+		if (m->ram_flags && len) {
+			for (uint64_t f = gpa >> 12; f <= (gpa + len - 1) >> 12; f++)
+				if (m->ram_flags[f] & 1)
+					return NULL;
+		}
+		return m->base + gpa;
+	}
+	for (int i = 0; i < m->nr_extra; i++) {
+		const struct gm_region *r = &m->extra[i];
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return write && !r->writable ? NULL : r->host + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
 void *gm_gpa(const struct guestmem *m, uint64_t gpa, uint64_t len)
 {
-	if (gpa > m->size || len > m->size - gpa)
-		return NULL;
-	return m->base + gpa;
+	return lookup(m, gpa, len, false);
+}
+
+void *gm_gpa_write(const struct guestmem *m, uint64_t gpa, uint64_t len)
+{
+	return lookup(m, gpa, len, true);
 }
 
 static int read_pte(const struct guestmem *m, uint64_t table, unsigned idx, uint64_t *pte)
@@ -62,7 +83,7 @@ static int copy(const struct guestmem *m, uint64_t cr3, uint64_t gva, void *buf,
 			chunk = len;
 		if (gm_translate(m, cr3, gva, to_guest, &gpa))
 			return -EFAULT;
-		uint8_t *h = gm_gpa(m, gpa, chunk);
+		uint8_t *h = to_guest ? gm_gpa_write(m, gpa, chunk) : gm_gpa(m, gpa, chunk);
 		if (!h)
 			return -EFAULT;
 		if (to_guest)

@@ -6,13 +6,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct guestmem {
-	uint8_t *base;      /* host address of guest-physical 0 */
-	uint64_t size;      /* bytes */
+#define GM_MAX_EXTRA 3
+
+/* A guest-physical range outside RAM that pvmon may reach: the page-table
+ * pool (read-only to copies into the guest) and the grant windows. */
+struct gm_region {
+	uint64_t gpa, size;
+	uint8_t *host;
+	bool writable;
 };
 
-/* Host pointer to [gpa, gpa+len) or NULL if any byte is outside. */
+struct guestmem {
+	uint8_t *base;             /* host address of guest-physical 0 (RAM) */
+	uint64_t size;             /* RAM bytes */
+	const uint8_t *ram_flags;  /* NULL, or per RAM frame: bit 0 set = given back, absent */
+	struct gm_region extra[GM_MAX_EXTRA];
+	int nr_extra;
+};
+
+/* Host pointer to [gpa, gpa+len) for reading, or NULL if any byte is
+ * outside the domain (or in a frame it gave back); a range may not span
+ * two regions. gm_gpa_write also refuses read-only regions. */
 void *gm_gpa(const struct guestmem *m, uint64_t gpa, uint64_t len);
+void *gm_gpa_write(const struct guestmem *m, uint64_t gpa, uint64_t len);
 /* Walk the 4-level table at cr3; 0 and *gpa on success, -EFAULT if not
  * mapped (or not writable when write), a table outside memory included. */
 int gm_translate(const struct guestmem *m, uint64_t cr3, uint64_t gva, bool write, uint64_t *gpa);

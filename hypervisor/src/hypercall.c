@@ -8,6 +8,8 @@
 #include "domain.h"
 #include "evtchn.h"
 #include "hypercall.h"
+#include "memory.h"
+#include "mmu.h"
 #include "pvmon.h"
 #include "sched.h"
 #include "pvtime.h"
@@ -23,16 +25,16 @@ long hc_reject(struct vcpu *v, const char *what, uint64_t value, long err)
 
 long hc_copy_from(struct vcpu *v, void *dst, uint64_t gva, size_t len)
 {
-	struct guestmem gm = domain_gm(v->dom);
-	if (gm_copy_from(&gm, v->sregs.cr3, dst, gva, len))
+	const struct guestmem *gm = domain_gm(v->dom);
+	if (gm_copy_from(gm, v->sregs.cr3, dst, gva, len))
 		return hc_reject(v, "pointer", gva, -EFAULT);
 	return 0;
 }
 
 long hc_copy_to(struct vcpu *v, uint64_t gva, const void *src, size_t len)
 {
-	struct guestmem gm = domain_gm(v->dom);
-	if (gm_copy_to(&gm, v->sregs.cr3, gva, src, len))
+	const struct guestmem *gm = domain_gm(v->dom);
+	if (gm_copy_to(gm, v->sregs.cr3, gva, src, len))
 		return hc_reject(v, "pointer", gva, -EFAULT);
 	return 0;
 }
@@ -40,9 +42,9 @@ long hc_copy_to(struct vcpu *v, uint64_t gva, const void *src, size_t len)
 /* A code address the guest registers must be mapped in its kernel space. */
 static bool kernel_text_ok(struct vcpu *v, uint64_t addr)
 {
-	struct guestmem gm = domain_gm(v->dom);
+	const struct guestmem *gm = domain_gm(v->dom);
 	uint64_t gpa;
-	return addr < GVA_LIMIT && gm_translate(&gm, v->kernel_cr3, addr, false, &gpa) == 0;
+	return addr < GVA_LIMIT && gm_translate(gm, v->kernel_cr3, addr, false, &gpa) == 0;
 }
 
 static long hc_console_io(struct vcpu *v, const uint64_t a[5])
@@ -55,10 +57,10 @@ static long hc_console_io(struct vcpu *v, const uint64_t a[5])
 		return hc_reject(v, "count", count, -EINVAL);
 	if (cmd == PV_CONSOLE_read) {
 		/* Check the buffer first so a bad one loses no input. */
-		struct guestmem gm = domain_gm(v->dom);
+		const struct guestmem *gm = domain_gm(v->dom);
 		uint64_t gpa;
-		if (count && (gm_translate(&gm, v->sregs.cr3, a[2], true, &gpa) ||
-		              gm_translate(&gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
+		if (count && (gm_translate(gm, v->sregs.cr3, a[2], true, &gpa) ||
+		              gm_translate(gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
 			return hc_reject(v, "pointer", a[2], -EFAULT);
 		size_t n = console_input_pull(v->dom->console, buf, count);
 		long rc = hc_copy_to(v, a[2], buf, n);
@@ -143,7 +145,7 @@ static long hc_event_channel_op(struct vcpu *v, const uint64_t a[5])
 
 /* Stop a batch early for the scheduler, a deliverable event or a state
  * change, as Xen's hypercall_preempt_check does. */
-static bool preempt_pending(struct vcpu *v)
+bool hypercall_preempt_pending(struct vcpu *v)
 {
 	struct pv_vcpu_info *vi = &v->dom->shared->vcpu[v->id];
 	return atomic_load(&v->preempt) || time_now() >= v->slice_end ||
@@ -175,7 +177,7 @@ static long hc_multicall(struct vcpu *v, const uint64_t a[5])
 		v->cur_hcall = PV_HC_multicall;
 		if ((rc = hc_copy_to(v, at + offsetof(struct pv_multicall_entry, result), &r, sizeof(r))))
 			break;
-		if (i + 1 < nr && preempt_pending(v)) {
+		if (i + 1 < nr && hypercall_preempt_pending(v)) {
 			i++;
 			break;
 		}
@@ -239,7 +241,8 @@ static long hc_version_op(struct vcpu *v, const uint64_t a[5])
 	case PV_VERSION_abi:
 		return PV_ABI_VERSION;
 	case PV_VERSION_features:
-		return PV_FEAT_multicall | PV_FEAT_evtchn | PV_FEAT_timer | PV_FEAT_vcpu_op;
+		return PV_FEAT_multicall | PV_FEAT_evtchn | PV_FEAT_timer | PV_FEAT_vcpu_op | PV_FEAT_mmu |
+		       PV_FEAT_balloon;
 	case PV_VERSION_magic: {
 		char magic[16] = PV_ABI_MAGIC;
 		return hc_copy_to(v, a[1], magic, sizeof(magic));
@@ -256,39 +259,12 @@ static long hc_iret(struct vcpu *v, const uint64_t a[5])
 
 static long hc_stack_switch(struct vcpu *v, const uint64_t a[5])
 {
-	struct guestmem gm = domain_gm(v->dom);
+	const struct guestmem *gm = domain_gm(v->dom);
 	uint64_t gpa;
-	if (a[0] < 256 || a[0] >= GVA_LIMIT || gm_translate(&gm, v->kernel_cr3, a[0] - 8, true, &gpa))
+	if (a[0] < 256 || a[0] >= GVA_LIMIT || gm_translate(gm, v->kernel_cr3, a[0] - 8, true, &gpa))
 		return hc_reject(v, "sp", a[0], -EFAULT);
 	v->kernel_sp = a[0];
 	return 0;
-}
-
-static long hc_mmuext_op(struct vcpu *v, const uint64_t a[5])
-{
-	uint64_t base = a[1];
-	struct guestmem gm = domain_gm(v->dom);
-	bool base_ok = base && !(base & 4095) && gm_gpa(&gm, base, 4096);
-	switch (a[0]) {
-	case PV_MMUEXT_new_baseptr:
-		if (!base_ok)
-			return hc_reject(v, "baseptr", base, -EINVAL);
-		v->kernel_cr3 = base;
-		vcpu_set_cr3(v, base);
-		trace_tlb_flush(v->dom->id, v->id, "baseptr", base);
-		return 0;
-	case PV_MMUEXT_new_user_baseptr:
-		if (!base_ok && base != 0)
-			return hc_reject(v, "baseptr", base, -EINVAL);
-		v->user_cr3 = base;
-		return 0;
-	case PV_MMUEXT_tlb_flush_local:
-		vcpu_set_cr3(v, v->sregs.cr3);
-		trace_tlb_flush(v->dom->id, v->id, "local", 0);
-		return 0;
-	default:
-		return hc_reject(v, "cmd", a[0], -EINVAL);
-	}
 }
 
 static long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
@@ -296,6 +272,11 @@ static long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
 	if (a[0] != PV_VCPUOP_up)
 		return hc_reject(v, "cmd", a[0], -EINVAL);
 	return vcpu_up(v, (uint32_t)(a[1] > 0xffffffffULL ? 0xffffffffULL : a[1]), a[2]);
+}
+
+static long hc_memory_op(struct vcpu *v, const uint64_t a[5])
+{
+	return memory_op(v, a[0], a[1]);
 }
 
 static long hc_null(struct vcpu *v, const uint64_t a[5])
@@ -319,12 +300,14 @@ const hcall_fn hcall_table[PV_HC_MAX] = {
 	[PV_HC_mmuext_op] = hc_mmuext_op,
 	[PV_HC_vcpu_op] = hc_vcpu_op,
 	[PV_HC_null] = hc_null,
+	[PV_HC_mmu_update] = hc_mmu_update,
+	[PV_HC_memory_op] = hc_memory_op,
 };
 
 const char *const hcall_names[PV_HC_MAX] = {
 	"console_io", "sched_op", "set_timer_op", "event_channel_op", "multicall",
 	"set_callbacks", "set_trap_table", "version_op", "iret", "stack_switch",
-	"mmuext_op", "vcpu_op", "null", "mmu_update",
+	"mmuext_op", "vcpu_op", "null", "mmu_update", "memory_op", "grant_table_op",
 };
 
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])

@@ -13,15 +13,23 @@
 
 #include "public/pv.h"
 #include "config.h"
+#include "guestmem.h"
 #include "kvm.h"
+#include "memory.h"
+#include "mm.h"
 
 #define MAX_DOMAINS 1024
 #define PV_EXIT_CRASHED 125   /* `pvmon run` status for a crashed domain */
 
-/* Guest-physical layout pvmon builds for every domain. */
+/* Guest-physical layout pvmon builds for every domain (see public/pv.h):
+ * RAM from 0 (start info, shared info, kernel at 1 MiB), then the
+ * page-table pool (hypervisor area first), then the two grant windows. */
 #define GPA_START_INFO  0x1000ULL
 #define GPA_SHARED_INFO 0x2000ULL
-#define GPA_HV_AREA     0x3000ULL   /* PV_HV_AREA_PAGES frames */
+#define SLOT_RAM        0
+#define SLOT_POOL       1
+#define SLOT_GRANT_RW   2
+#define SLOT_GRANT_RO   3
 #define TSS_IOMAP       104         /* offset of the I/O bitmap in the TSS */
 #define TSS_LIMIT       (TSS_IOMAP + 256 / 8)   /* ports 0..255, one byte to spare */
 #define GPA_KERNEL_MIN  0x100000ULL
@@ -90,8 +98,21 @@ struct domain {
 	uint32_t id;
 	struct dom_config cfg;
 	int vm_fd;
-	uint8_t *mem;             /* guest-physical 0 .. mem_size */
+	uint8_t *mem;             /* guest-physical 0 .. mem_size (RAM) */
 	uint64_t mem_size;
+	struct p2m_entry *p2m;    /* per RAM frame: what backs it (a memfd page) */
+	uint64_t *pool;           /* page-table pool, pvmon's writable view */
+	uint64_t pool_gpa, pool_frames;
+	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */
+	uint64_t grant_rw_gpa, grant_ro_gpa;
+	struct mm mm;             /* page-table types and counts (mm.lock) */
+	struct guestmem gm;       /* what pvmon may touch of this domain */
+	/* Held for reading by each vCPU thread while its vCPU runs or is served,
+	 * and by other domains' threads touching this domain's frames; held for
+	 * writing to change what backs the guest's memory (memory slots, frames
+	 * given back), with every vCPU of the domain out of KVM_RUN. */
+	pthread_rwlock_t mem_lock;
+	atomic_uint_fast64_t mmu_updates, mmu_rejected, tlb_flushes, tlb_zaps, pt_writes;
 	struct pv_shared_info *shared;
 	struct pv_start_info *start;
 	struct vcpu vcpus[PV_MAX_VCPUS];

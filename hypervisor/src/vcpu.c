@@ -152,8 +152,8 @@ static int deliver(struct vcpu *v, uint64_t vector, uint64_t err, uint64_t addr,
 		sp = r->rsp - 128;          /* leave a red zone alone */
 	}
 	sp = (sp - sizeof(f)) & ~15ULL;
-	struct guestmem gm = domain_gm(d);
-	if (gm_copy_to(&gm, v->kernel_cr3, sp, &f, sizeof(f)))
+	const struct guestmem *gm = domain_gm(d);
+	if (gm_copy_to(gm, v->kernel_cr3, sp, &f, sizeof(f)))
 		return domain_crash(d, v, "cannot push a callback frame at 0x%llx (vector %llu)",
 		                    (unsigned long long)sp, (unsigned long long)vector), -EFAULT;
 	if (v->user_mode) {
@@ -217,16 +217,21 @@ long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
 	long rc = hc_copy_from(v, &c, ctx, sizeof(c));
 	if (rc)
 		return rc;
-	struct guestmem gm = domain_gm(d);
+	const struct guestmem *gm = domain_gm(d);
 	uint64_t gpa;
-	if (gm_translate(&gm, v->kernel_cr3, c.rip, false, &gpa))
+	if (gm_translate(gm, v->kernel_cr3, c.rip, false, &gpa))
 		return hc_reject(v, "rip", c.rip, -EINVAL);
 	struct vcpu *t = &d->vcpus[target];
 	pthread_mutex_lock(&sched_lock);
-	bool down = t->state == VS_DOWN;
+	bool down = t->state == VS_DOWN && !t->kernel_cr3;
 	if (down) {
 		t->boot = c;
-		t->kernel_cr3 = v->kernel_cr3;
+		pthread_mutex_lock(&d->mm.lock);
+		int rc2 = mm_get_base(&d->mm, v->kernel_cr3);   /* the new vCPU's CR3 holds a reference */
+		pthread_mutex_unlock(&d->mm.lock);
+		if (!rc2)
+			t->kernel_cr3 = v->kernel_cr3;
+		down = !rc2;
 	}
 	pthread_mutex_unlock(&sched_lock);
 	if (!down)
@@ -291,6 +296,27 @@ static void handle_io(struct vcpu *v)
 	}
 }
 
+/* An MMIO exit: a write into the read-only pool is a page-table write to
+ * validate and emulate (trap-and-emulate mode). Anything else crashes the
+ * domain. True: the vCPU goes on. */
+static bool handle_mmio(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct kvm_run *run = v->run;
+	uint64_t gpa = run->mmio.phys_addr;
+	bool in_pool = mm_pool_index(&d->mm, gpa) >= 0;
+	if (in_pool && run->mmio.is_write) {
+		memory_pool_write(v, gpa, run->mmio.data, run->mmio.len);
+		return atomic_load(&d->state) < DS_SHUTDOWN;
+	}
+	if (run->mmio.is_write && gpa >= d->grant_ro_gpa && gpa - d->grant_ro_gpa < PV_GNTTAB_WINDOW_FRAMES * 4096ULL)
+		domain_crash(d, v, "write to a read-only grant at guest-physical 0x%llx", (unsigned long long)gpa);
+	else
+		domain_crash(d, v, "%s guest-physical 0x%llx outside the domain's memory (exit MMIO)",
+		             run->mmio.is_write ? "write to" : "read of", (unsigned long long)gpa);
+	return false;
+}
+
 /* Timer expiry, preemption, pause and yield/block requests. False: stop. */
 static bool between_runs(struct vcpu *v)
 {
@@ -335,6 +361,8 @@ static bool between_runs(struct vcpu *v)
 	}
 }
 
+static bool run_once(struct vcpu *v);
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -366,37 +394,11 @@ static void *vcpu_thread(void *arg)
 	v->bound_slot = -1;
 	resumed(v);
 	while (between_runs(v)) {
-		maybe_upcall(v);
-		if (atomic_load(&d->state) >= DS_SHUTDOWN)
+		pthread_rwlock_rdlock(&d->mem_lock);
+		bool go = run_once(v);
+		pthread_rwlock_unlock(&d->mem_lock);
+		if (!go)
 			break;
-		vcpu_arm_timer(v);
-		atomic_store(&v->kick, false);
-		int rc = ioctl(v->fd, KVM_RUN, 0);
-		v->run->immediate_exit = 0;
-		if (rc < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			domain_crash(d, v, "KVM_RUN failed: %s", strerror(errno));
-			break;
-		}
-		v->pio_skip = false;
-		uint32_t reason = v->run->exit_reason;
-		atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&v->exit_reasons[reason < 64 ? reason : 63], 1, memory_order_relaxed);
-		trace_vm_exit(d->id, v->id, reason, R(v)->rip);
-		if (reason == KVM_EXIT_IO) {
-			handle_io(v);
-			continue;
-		}
-		if (reason == KVM_EXIT_INTR)
-			continue;
-		if (reason == KVM_EXIT_MMIO)
-			domain_crash(d, v, "access to guest-physical 0x%llx outside the domain's memory (exit MMIO)",
-			             (unsigned long long)v->run->mmio.phys_addr);
-		else
-			domain_crash(d, v, "exit %s (%u)%s", exit_name(reason), reason,
-			             reason == KVM_EXIT_SHUTDOWN ? ": an exception the guest cannot take" : "");
-		break;
 	}
 out:
 	if (v->timer_ok)
@@ -405,6 +407,47 @@ out:
 	sched_vcpu_exit(v);
 	domain_vcpu_stopped(d);
 	return NULL;
+}
+
+/* Enter the guest once and serve the exit, with mem_lock held for reading.
+ * False: the vCPU must stop. */
+static bool run_once(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	maybe_upcall(v);
+	if (atomic_load(&d->state) >= DS_SHUTDOWN)
+		return false;
+	vcpu_arm_timer(v);
+	atomic_store(&v->kick, false);
+	int rc = ioctl(v->fd, KVM_RUN, 0);
+	v->run->immediate_exit = 0;
+	if (rc < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return true;
+		if (errno == EFAULT)
+			domain_crash(d, v, "the guest touched memory it gave back (KVM_RUN: %s)", strerror(errno));
+		else
+			domain_crash(d, v, "KVM_RUN failed: %s", strerror(errno));
+		return false;
+	}
+	v->pio_skip = false;
+	uint32_t reason = v->run->exit_reason;
+	atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->exit_reasons[reason < 64 ? reason : 63], 1, memory_order_relaxed);
+	trace_vm_exit(d->id, v->id, reason, R(v)->rip);
+	switch (reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_MMIO:
+		return handle_mmio(v);
+	default:
+		domain_crash(d, v, "exit %s (%u)%s", exit_name(reason), reason,
+		             reason == KVM_EXIT_SHUTDOWN ? ": an exception the guest cannot take" : "");
+		return false;
+	}
 }
 
 int vcpu_thread_start(struct vcpu *v)

@@ -6,7 +6,8 @@ out=$($PVMON run "$cfg" 2>&1); rc=$?
 echo "$out"
 [ $rc -eq 0 ] || die "pvmon run exited $rc"
 echo "$out" | grep -q '^\[hello\] hello from pvos: domain 1' || die "no greeting with the domain prefix"
-echo "$out" | grep -q 'magic pvlab-1' || die "version_op magic missing"
+magic=$(sed -n 's/^#define PV_ABI_MAGIC "\(.*\)"/\1/p' hypervisor/include/public/pv.h)
+echo "$out" | grep -q "magic $magic\$" || die "version_op magic '$magic' missing"
 cfg=$(domcfg seven "prog=hello exit=7")
 $PVMON run "$cfg" >/dev/null 2>&1; rc=$?
 [ $rc -eq 7 ] || die "guest exit code 7 came back as $rc"

@@ -16,6 +16,7 @@ static struct domain *mkdom(uint32_t id)
 	d->id = id;
 	d->mem = calloc(1, MEM);
 	d->mem_size = MEM;
+	d->gm = (struct guestmem){ .base = d->mem, .size = MEM };
 	d->nr_vcpus = 1;
 	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
 	uint64_t *pml4 = (uint64_t *)(d->mem + 0x10000), *pdpt = (uint64_t *)(d->mem + 0x11000),

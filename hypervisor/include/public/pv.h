@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 /* ABI version: bump MAJOR on incompatible change, MINOR on additions. */
-#define PV_ABI_MAJOR 1
+#define PV_ABI_MAJOR 2
 #define PV_ABI_MINOR 0
 #define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
-#define PV_ABI_MAGIC "pvlab-1"
+#define PV_ABI_MAGIC "pvlab-2"
 
 /*
  * Hypercall: one `outb %al, $PV_HCALL_PORT` executed in guest kernel mode.
@@ -40,7 +40,9 @@
 #define PV_HC_vcpu_op          11
 #define PV_HC_null             12
 #define PV_HC_mmu_update       13
-#define PV_HC_MAX              14
+#define PV_HC_memory_op        14
+#define PV_HC_grant_table_op   15
+#define PV_HC_MAX              16
 
 /* Errors, returned negated (Linux errno values). */
 #define PV_EPERM     1
@@ -51,6 +53,7 @@
 #define PV_EFAULT   14
 #define PV_EBUSY    16
 #define PV_EEXIST   17
+#define PV_EACCES   13
 #define PV_EINVAL   22
 #define PV_ENOSPC   28
 #define PV_ENOSYS   38
@@ -58,12 +61,21 @@
 #define PV_PAGE_SIZE 4096ULL
 
 /*
- * The hypervisor area: pvmon-owned frames that must be mapped read-only at
- * PV_HV_AREA_VA in every address space the guest loads (start_info gives
- * their guest-physical address). It holds the TSS whose I/O bitmap lets
- * CPL3 code reach PV_HCALL_PORT and nothing else; a hypercall or system
- * call from an address space without the mapping faults. It sits at the
- * top of the lower half, the guest's half on every x86-64 KVM back end.
+ * Guest-physical memory of a domain, in this order (start_info gives each):
+ *   RAM        0 .. nr_pages*4K       the guest's own frames, writable
+ *   pool       pt_pool_base ..        page-table frames and the hypervisor
+ *                                     area; the guest can read them but never
+ *                                     write them (a read-only memory slot):
+ *                                     a write traps to pvmon, which validates
+ *                                     and emulates it as one mmu_update
+ *   grant windows                     frames where grants of other domains
+ *                                     appear when mapped (grant_table_op)
+ * The hypervisor area: pvmon-owned frames at the start of the pool that must
+ * be mapped at PV_HV_AREA_VA in every address space the guest loads. It
+ * holds the TSS whose I/O bitmap lets CPL3 code reach PV_HCALL_PORT and
+ * nothing else; a hypercall or system call from an address space without
+ * the mapping faults. It sits at the top of the lower half, the guest's
+ * half on every x86-64 KVM back end.
  */
 #define PV_HV_AREA_VA    0x7FFFFFC00000ULL
 #define PV_HV_AREA_PAGES 1
@@ -78,6 +90,9 @@
 #define PV_FEAT_timer        (1u << 2)
 #define PV_FEAT_vcpu_op      (1u << 3)
 #define PV_FEAT_fast_traps   (1u << 4)  /* exceptions delivered in-guest (not yet) */
+#define PV_FEAT_mmu          (1u << 5)  /* validated page tables: mmu_update, pool */
+#define PV_FEAT_balloon      (1u << 6)  /* memory_op */
+#define PV_FEAT_grant        (1u << 7)  /* grant_table_op */
 
 /* ---- console_io(cmd, count, buf) ------------------------------------ */
 #define PV_CONSOLE_write 0   /* IN buf[count]; returns bytes taken (<= 4096) */
@@ -125,6 +140,7 @@ struct pv_sched_poll {
 
 #define PV_VIRQ_TIMER   0   /* per-vCPU one-shot timer */
 #define PV_VIRQ_CONSOLE 1   /* console input available */
+#define PV_VIRQ_BALLOON 2   /* shared_info.mem_target_pages changed */
 #define PV_NR_VIRQS     4
 
 struct pv_evtchn_alloc_unbound {
@@ -211,13 +227,38 @@ struct pv_frame {
 
 /* ---- stack_switch(sp): kernel stack for callbacks from user mode ----- */
 
+/* ---- Page tables ------------------------------------------------------
+ * A domain's page tables live in pool frames only. A pool frame is free or
+ * has one type at a time: a table of level 1..4 (L4 = PML4), counted by the
+ * references to it (entries of the level above, pins, base pointers). A
+ * free frame holds no meaning: mmu_update may write it without checks; when
+ * it first takes a type every one of its 512 entries is validated for that
+ * level, and when its last reference goes its entries release what they
+ * referenced. Rules for an entry of a typed frame (P = present):
+ *  - not present: anything;
+ *  - L4: slots 256..511 (the upper half) must stay empty; slots 0..255 name
+ *    a pool frame that is free or an L3;
+ *  - L3: a pool frame that is free or an L2 (no 1 GiB pages);
+ *  - L2: a pool frame that is free or an L1, or a 2 MiB page (PS) of RAM
+ *    frames the domain owns and has not given back;
+ *  - L1: a RAM frame the domain owns and has not given back, a pool frame
+ *    (readable only: the slot behind it is read-only), a grant-window frame;
+ *  - nothing of another domain or of pvmon can be named: every frame number
+ *    is a guest-physical address of this domain, checked against its layout.
+ * pvmon sets the accessed and dirty bits of every present entry (the pool
+ * is read-only to the CPU's page walker too). Changes become visible in the
+ * TLB only after an explicit flush (mmuext_op), as on real hardware; a new
+ * mapping where there was none is visible at once.
+ */
+
 /* ---- mmuext_op(cmd, arg) ---------------------------------------------
- * Base pointers are guest-physical page-table addresses, page aligned and
- * inside the domain. Typed, validated updates come with mmu_update. */
+ * Base pointers and pins take a guest-physical address of a pool frame.
+ * new_baseptr / new_user_baseptr give the frame the L4 type (validating it
+ * if it was free) and hold a reference while loaded; they flush the TLB. */
 #define PV_MMUEXT_new_baseptr       0  /* kernel page table (switches now) */
-#define PV_MMUEXT_new_user_baseptr  1  /* page table used in user mode */
+#define PV_MMUEXT_new_user_baseptr  1  /* page table used in user mode; 0: none */
 #define PV_MMUEXT_tlb_flush_local   2
-#define PV_MMUEXT_pin_l1_table      3  /* arg: gpa of a page-table frame; validates it */
+#define PV_MMUEXT_pin_l1_table      3  /* arg: gpa of a pool frame; types and validates it */
 #define PV_MMUEXT_pin_l2_table      4
 #define PV_MMUEXT_pin_l3_table      5
 #define PV_MMUEXT_pin_l4_table      6
@@ -225,24 +266,111 @@ struct pv_frame {
 #define PV_MMUEXT_tlb_flush_all     8  /* every vCPU of the domain */
 #define PV_MMUEXT_invlpg_local      9  /* arg: guest-virtual address */
 #define PV_MMUEXT_invlpg_all       10
+#define PV_MMUEXT_clear_frame      11  /* arg: gpa of a free pool frame: zero it */
 
 /* ---- mmu_update(reqs, count, status) ---------------------------------
  * Validated page-table updates, as in Xen: reqs[i].ptr is the
- * guest-physical address of an 8-byte entry in a page-table frame of the
- * domain's page-table pool (start_info.pt_pool_*), reqs[i].val the new
- * entry. Each request is validated on its own and applied or rejected;
- * status[i] (int32_t, OUT) gets 0 or -errno. Returns the number of
- * requests processed: count, or fewer when pvmon preempted the batch (the
- * guest re-issues from reqs + done). At most PV_MMU_UPDATE_MAX per call.
- * Rules: a frame is never both a page table and writable: entries may map
- * page-table frames and the hypervisor area read-only only; next-level
- * pointers must name pool frames, which take that level's type (refcounted,
- * a frame has one type at a time); every frame must belong to the domain;
- * entries of the upper half (L4 slots 256..511) must stay empty. */
+ * guest-physical address of an 8-byte entry in a pool frame, reqs[i].val
+ * the new entry. Each request is validated on its own (rules above) and
+ * applied or rejected; status[i] (int32_t, OUT) gets 0 or -errno
+ * (-EINVAL bad entry, -EBUSY a frame that has another type, -EPERM upper
+ * half, -EFAULT ptr outside the pool). Returns the number of requests
+ * processed: count, or fewer when pvmon preempted the batch (the guest
+ * re-issues from reqs + done). At most PV_MMU_UPDATE_MAX per call. */
 #define PV_MMU_UPDATE_MAX 2048
 struct pv_mmu_update {
 	uint64_t ptr;   /* IN  gpa of the entry, 8-byte aligned */
 	uint64_t val;   /* IN  new entry */
+};
+
+/* ---- memory_op(cmd, arg): the balloon --------------------------------
+ * decrease gives RAM frames back to the host (their memory is released;
+ * touching one afterwards crashes the domain), increase takes them again
+ * (zero-filled). A frame to give back must not be mapped by any typed page
+ * table, granted, or in the grant table. Both return the number of frames
+ * done (stopping at the first that fails, or when preempted). The target
+ * pvctl mem-set asks for is in shared_info.mem_target_pages; VIRQ_BALLOON
+ * fires when it changes. */
+#define PV_MEM_decrease_reservation 0   /* arg: struct pv_memory_reservation* */
+#define PV_MEM_increase_reservation 1   /* arg: struct pv_memory_reservation* */
+#define PV_MEM_current_reservation  2   /* returns frames the domain holds */
+#define PV_MEM_maximum_reservation  3   /* returns nr_pages */
+struct pv_memory_reservation {
+	uint64_t frames;     /* IN  guest pointer to uint64_t gfn[nr_frames] */
+	uint32_t nr_frames;  /* IN  1..PV_MMU_UPDATE_MAX */
+	uint32_t pad;
+};
+
+/* ---- grant_table_op(cmd, arg, count) ---------------------------------
+ * A domain's grant table is an array of struct pv_grant_entry in its own
+ * RAM, registered with setup_table. To grant domain D a frame, the guest
+ * fills an entry {frame, domid=D} and then sets flags (permit_access, and
+ * readonly for read-only); it revokes by clearing flags when pvmon has not
+ * marked it in use (reading/writing). To accept a transfer (page flip) it
+ * offers an unused frame of its own: {frame, domid=sender}, flags
+ * accept_transfer; pvmon completes it (transfer_completed) and the frame
+ * number then holds the sender's page. Maps appear in the mapper's grant
+ * window (rw or ro) at the gpa map returns; the guest maps that gpa into
+ * its page tables as it likes. */
+#define PV_GNTTABOP_setup_table   0  /* arg: struct pv_gnttab_setup* */
+#define PV_GNTTABOP_map_grant_ref 1  /* arg: struct pv_gnttab_map[count] */
+#define PV_GNTTABOP_unmap_grant_ref 2 /* arg: struct pv_gnttab_unmap[count] */
+#define PV_GNTTABOP_copy          3  /* arg: struct pv_gnttab_copy[count] */
+#define PV_GNTTABOP_transfer      4  /* arg: struct pv_gnttab_transfer[count] */
+#define PV_GNTTAB_MAX_ENTRIES  4096
+#define PV_GNTTAB_WINDOW_FRAMES 256  /* frames in each grant window (rw, ro) */
+
+#define PV_GTF_permit_access      (1u << 0)
+#define PV_GTF_accept_transfer    (1u << 1)
+#define PV_GTF_readonly           (1u << 2)
+#define PV_GTF_reading            (1u << 3)  /* OUT set by pvmon while mapped */
+#define PV_GTF_writing            (1u << 4)  /* OUT set by pvmon while mapped rw */
+#define PV_GTF_transfer_completed (1u << 5)  /* OUT */
+struct pv_grant_entry {
+	uint16_t flags;      /* IN/OUT PV_GTF_* */
+	uint16_t domid;      /* IN  the domain allowed */
+	uint32_t frame;      /* IN  gfn granted / offered; OUT after a transfer */
+};
+struct pv_gnttab_setup {
+	uint64_t table;      /* IN  gpa of the table, page aligned, RAM */
+	uint32_t nr_entries; /* IN  1..PV_GNTTAB_MAX_ENTRIES */
+	uint32_t pad;
+};
+#define PV_GNTMAP_readonly 1u
+struct pv_gnttab_map {
+	uint32_t dom;        /* IN  granting domain */
+	uint32_t ref;        /* IN  entry in its table */
+	uint32_t flags;      /* IN  PV_GNTMAP_* */
+	int32_t  status;     /* OUT 0 or -errno */
+	uint32_t handle;     /* OUT for unmap */
+	uint32_t pad;
+	uint64_t gpa;        /* OUT where the frame appears in the window */
+};
+struct pv_gnttab_unmap {
+	uint32_t handle;     /* IN */
+	int32_t  status;     /* OUT */
+};
+#define PV_GNTCOPY_source_gref (1u << 0)  /* source is (dom, ref), else a local gfn */
+#define PV_GNTCOPY_dest_gref   (1u << 1)
+struct pv_gnttab_copy_ptr {
+	uint32_t dom;        /* IN  for a gref: granting domain */
+	uint32_t ref_or_gfn; /* IN */
+	uint32_t offset;     /* IN  byte offset in the frame */
+	uint32_t pad;
+};
+struct pv_gnttab_copy {
+	struct pv_gnttab_copy_ptr source, dest;  /* IN */
+	uint32_t len;        /* IN  offset + len <= 4096 on both sides */
+	uint32_t flags;      /* IN  PV_GNTCOPY_* */
+	int32_t  status;     /* OUT */
+	uint32_t pad;
+};
+struct pv_gnttab_transfer {
+	uint64_t gfn;        /* IN  the sender's frame to give (unmapped, not granted) */
+	uint32_t dom;        /* IN  receiver */
+	uint32_t ref;        /* IN  receiver's accept_transfer entry */
+	int32_t  status;     /* OUT */
+	uint32_t pad;
 };
 
 /* ---- vcpu_op(cmd, vcpuid, arg) --------------------------------------- */
@@ -269,6 +397,11 @@ struct pv_start_info {
 	uint64_t console_evtchn;   /* OUT reserved */
 	uint64_t hv_area;          /* OUT guest-physical address of the hypervisor area */
 	uint64_t hv_area_pages;    /* OUT its size in frames (PV_HV_AREA_PAGES) */
+	uint64_t pt_pool_base;     /* OUT gpa of the page-table pool (hv area first) */
+	uint64_t pt_pool_frames;   /* OUT frames in the pool */
+	uint64_t pt_pool_used;     /* OUT pool frames in use at boot (hv area, initial tables) */
+	uint64_t grant_rw_base;    /* OUT gpa of the read-write grant window */
+	uint64_t grant_ro_base;    /* OUT gpa of the read-only grant window */
 	char     name[32];         /* OUT domain name */
 	char     cmdline[1024];    /* OUT */
 };
@@ -307,6 +440,7 @@ struct pv_shared_info {
 	uint32_t wc_nsec;        /* OUT */
 	uint64_t wc_sec;         /* OUT */
 	uint64_t domain_virt_time; /* OUT ns all vCPUs of the domain have run */
+	uint64_t mem_target_pages; /* OUT balloon target (pvctl mem-set); VIRQ_BALLOON on change */
 };
 
 #endif

@@ -1,0 +1,395 @@
+/* Page-table validation, after Xen's get_page_type/put_page_type: a pool
+ * frame takes a type (table level) when first referenced as one, at which
+ * point all its entries are validated and take references of their own;
+ * it drops the type, releasing them, when the last reference goes. An entry
+ * is therefore always valid for the level of the frame that holds it, and
+ * every count equals the number of references that exist (mm_check). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mm.h"
+
+#define ENTRIES 512
+#define PS_FRAMES 512                   /* 4 KiB frames in a 2 MiB page */
+#define PS_RESERVED 0x1fe000ULL         /* bits 13..20 of a 2 MiB entry */
+#define PS_ADDR 0x000fffffffe00000ULL
+#define COUNT_MAX 0x7fffffffu
+
+static int get_type(struct mm *m, uint64_t gpa, int level);
+static void put_type(struct mm *m, int64_t f);
+
+int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
+            uint64_t pool_frames, uint64_t hv_frames)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	m->ram_frames = ram_frames;
+	m->pool = pool;
+	m->pool_gpa = pool_gpa;
+	m->pool_frames = pool_frames;
+	m->hv_frames = hv_frames;
+	m->map_count = calloc(ram_frames, sizeof(*m->map_count));
+	m->ram_flags = calloc(ram_frames, sizeof(*m->ram_flags));
+	m->foreign = calloc(ram_frames, sizeof(*m->foreign));
+	m->pf = calloc(pool_frames, sizeof(*m->pf));
+	if (!m->map_count || !m->ram_flags || !m->foreign || !m->pf) {
+		mm_destroy(m);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < hv_frames && i < pool_frames; i++)
+		m->pf[i].type = PT_HV;
+	return 0;
+}
+
+void mm_destroy(struct mm *m)
+{
+	free(m->map_count);
+	free(m->ram_flags);
+	free(m->foreign);
+	free(m->pf);
+	m->map_count = NULL;
+	m->ram_flags = NULL;
+	m->foreign = NULL;
+	m->pf = NULL;
+	pthread_mutex_destroy(&m->lock);
+}
+
+const char *mm_type_name(int type)
+{
+	static const char *const n[] = { "free", "L1", "L2", "L3", "L4", "hv" };
+	return type >= 0 && type <= PT_HV ? n[type] : "?";
+}
+
+int64_t mm_pool_index(const struct mm *m, uint64_t gpa)
+{
+	if (gpa < m->pool_gpa || (gpa - m->pool_gpa) >> 12 >= m->pool_frames)
+		return -1;
+	return (int64_t)((gpa - m->pool_gpa) >> 12);
+}
+
+static bool in_leaf_ranges(const struct mm *m, uint64_t gpa)
+{
+	for (int i = 0; i < 2; i++)
+		if (m->leaf_ok[i].frames && gpa >= m->leaf_ok[i].gpa &&
+		    (gpa - m->leaf_ok[i].gpa) >> 12 < m->leaf_ok[i].frames)
+			return true;
+	return false;
+}
+
+static bool ram_mappable(const struct mm *m, uint64_t gfn)
+{
+	return gfn < m->ram_frames && !(m->ram_flags[gfn] & MMF_GIVEN_BACK);
+}
+
+/* Take what a present entry at (level, idx) references. */
+static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
+{
+	if (!(e & PTE_P))
+		return 0;
+	uint64_t addr = e & PTE_ADDR;
+	switch (level) {
+	case PT_L4:
+		if (idx >= ENTRIES / 2)
+			return -EPERM;                 /* the upper half is not the guest's */
+		if (e & PTE_PS)
+			return -EINVAL;
+		return get_type(m, addr, PT_L3);
+	case PT_L3:
+		if (e & PTE_PS)
+			return -EINVAL;                /* no 1 GiB pages */
+		return get_type(m, addr, PT_L2);
+	case PT_L2: {
+		if (!(e & PTE_PS))
+			return get_type(m, addr, PT_L1);
+		if (e & PS_RESERVED)
+			return -EINVAL;
+		uint64_t g0 = (e & PS_ADDR) >> 12;
+		if (g0 + PS_FRAMES > m->ram_frames)
+			return -EINVAL;
+		for (uint64_t g = g0; g < g0 + PS_FRAMES; g++)
+			if (!ram_mappable(m, g) || m->map_count[g] >= COUNT_MAX)
+				return -EINVAL;
+		for (uint64_t g = g0; g < g0 + PS_FRAMES; g++)
+			m->map_count[g]++;
+		return 0;
+	}
+	case PT_L1: {
+		uint64_t gfn = addr >> 12;
+		if (gfn < m->ram_frames) {
+			if (!ram_mappable(m, gfn) || m->map_count[gfn] >= COUNT_MAX)
+				return -EINVAL;
+			m->map_count[gfn]++;
+			return 0;
+		}
+		/* Pool frames are readable only (read-only slot); windows hold grants. */
+		return mm_pool_index(m, addr) >= 0 || in_leaf_ranges(m, addr) ? 0 : -EINVAL;
+	}
+	}
+	return -EINVAL;
+}
+
+/* Release exactly what get_entry took for the same entry. */
+static void put_entry(struct mm *m, int level, uint64_t e)
+{
+	if (!(e & PTE_P))
+		return;
+	uint64_t addr = e & PTE_ADDR;
+	if (level == PT_L1) {
+		uint64_t gfn = addr >> 12;
+		if (gfn < m->ram_frames)
+			m->map_count[gfn]--;
+		return;
+	}
+	if (level == PT_L2 && (e & PTE_PS)) {
+		uint64_t g0 = (e & PS_ADDR) >> 12;
+		for (uint64_t g = g0; g < g0 + PS_FRAMES; g++)
+			m->map_count[g]--;
+		return;
+	}
+	put_type(m, mm_pool_index(m, addr));
+}
+
+/* The bits pvmon owns in a present entry: the CPU cannot set accessed or
+ * dirty in the read-only pool, so they are set up front. */
+static uint64_t normalise(int level, uint64_t e)
+{
+	if (!(e & PTE_P))
+		return e;
+	bool leaf = level == PT_L1 || (level == PT_L2 && (e & PTE_PS));
+	return e | PTE_A | (leaf ? PTE_D : 0);
+}
+
+/* Frame f becomes a table of the given level: validate every entry. */
+static int promote(struct mm *m, int64_t f, int level)
+{
+	uint64_t *t = m->pool + f * ENTRIES;
+	m->pf[f].type = (uint8_t)level;
+	m->pf[f].count = 1;
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t e = normalise(level, t[i]);
+		int rc = get_entry(m, level, i, e);
+		if (rc) {
+			while (i--)
+				put_entry(m, level, t[i]);
+			m->pf[f].type = PT_FREE;
+			m->pf[f].count = 0;
+			return rc;
+		}
+		t[i] = e;
+	}
+	return 0;
+}
+
+static int get_type(struct mm *m, uint64_t gpa, int level)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if (f < 0 || (uint64_t)f < m->hv_frames)
+		return -EINVAL;                    /* tables live in the pool, never RAM */
+	struct pool_frame *p = &m->pf[f];
+	if (p->type == PT_FREE)
+		return promote(m, f, level);
+	if (p->type != level)
+		return -EBUSY;
+	if (p->count >= COUNT_MAX)
+		return -EINVAL;
+	p->count++;
+	return 0;
+}
+
+static void put_type(struct mm *m, int64_t f)
+{
+	if (f < 0)
+		return;
+	struct pool_frame *p = &m->pf[f];
+	if (--p->count)
+		return;
+	int level = p->type;
+	uint64_t *t = m->pool + f * ENTRIES;
+	p->type = PT_FREE;                      /* before the children: no cycles, but be safe */
+	for (unsigned i = 0; i < ENTRIES; i++)
+		put_entry(m, level, t[i]);
+	m->stale = true;                        /* the CPU may still cache walks through it */
+}
+
+/* Did the entry lose anything a cached translation may still grant? */
+static bool reduces(uint64_t old, uint64_t val)
+{
+	if (!(old & PTE_P))
+		return false;
+	if (!(val & PTE_P) || (old & PTE_ADDR) != (val & PTE_ADDR) || (old & PTE_PS) != (val & PTE_PS))
+		return true;
+	return ((old & PTE_RW) && !(val & PTE_RW)) || ((old & PTE_US) && !(val & PTE_US)) ||
+	       (!(old & PTE_NX) && (val & PTE_NX));
+}
+
+int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
+{
+	if (ptr & 7)
+		return -EINVAL;
+	int64_t f = mm_pool_index(m, ptr);
+	if (f < 0)
+		return -EFAULT;
+	struct pool_frame *p = &m->pf[f];
+	uint64_t *slot = m->pool + f * ENTRIES + ((ptr >> 3) & (ENTRIES - 1));
+	if (p->type == PT_HV)
+		return -EPERM;
+	if (p->type == PT_FREE) {
+		/* Meaningless until it takes a type, when all of it is validated. */
+		__atomic_store_n(slot, val, __ATOMIC_RELEASE);
+		return 0;
+	}
+	int level = p->type;
+	val = normalise(level, val);
+	uint64_t old = *slot;
+	if (old == val)
+		return 0;
+	int rc = get_entry(m, level, (unsigned)((ptr >> 3) & (ENTRIES - 1)), val);
+	if (rc)
+		return rc;
+	__atomic_store_n(slot, val, __ATOMIC_RELEASE);
+	put_entry(m, level, old);
+	if (reduces(old, val))
+		m->stale = true;
+	return 0;
+}
+
+int mm_pin(struct mm *m, uint64_t gpa, int level)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if ((gpa & 4095) || f < 0 || level < PT_L1 || level > PT_L4)
+		return -EINVAL;
+	if (m->pf[f].pinned)
+		return -EBUSY;
+	int rc = get_type(m, gpa, level);
+	if (!rc)
+		m->pf[f].pinned = 1;
+	return rc;
+}
+
+int mm_unpin(struct mm *m, uint64_t gpa)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if ((gpa & 4095) || f < 0 || !m->pf[f].pinned)
+		return -EINVAL;
+	m->pf[f].pinned = 0;
+	put_type(m, f);
+	return 0;
+}
+
+int mm_clear(struct mm *m, uint64_t gpa)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if ((gpa & 4095) || f < 0)
+		return -EINVAL;
+	if (m->pf[f].type != PT_FREE)
+		return -EBUSY;
+	memset(m->pool + f * ENTRIES, 0, ENTRIES * sizeof(uint64_t));
+	return 0;
+}
+
+int mm_get_base(struct mm *m, uint64_t gpa)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if ((gpa & 4095) || f < 0)
+		return -EINVAL;
+	if (m->pf[f].bases == UINT16_MAX)
+		return -EBUSY;
+	int rc = get_type(m, gpa, PT_L4);
+	if (!rc)
+		m->pf[f].bases++;
+	return rc;
+}
+
+void mm_put_base(struct mm *m, uint64_t gpa)
+{
+	int64_t f = mm_pool_index(m, gpa);
+	if (f < 0 || !m->pf[f].bases)
+		return;
+	m->pf[f].bases--;
+	put_type(m, f);
+}
+
+bool mm_take_stale(struct mm *m)
+{
+	bool s = m->stale;
+	m->stale = false;
+	return s;
+}
+
+bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn)
+{
+	return gfn < m->ram_frames && !m->map_count[gfn] && !m->foreign[gfn] && !m->ram_flags[gfn];
+}
+
+/* ---- consistency check ------------------------------------------------ */
+
+static int fail(char *why, size_t n, const char *fmt, unsigned long long a, unsigned long long b,
+                unsigned long long c)
+{
+	snprintf(why, n, fmt, a, b, c);
+	return -EIO;
+}
+
+int mm_check(const struct mm *m, char *why, size_t n)
+{
+	uint32_t *refs = calloc(m->pool_frames, sizeof(*refs));
+	uint32_t *maps = calloc(m->ram_frames ? m->ram_frames : 1, sizeof(*maps));
+	int rc = 0;
+	if (!refs || !maps) {
+		rc = fail(why, n, "out of memory%llu%llu%llu", 0, 0, 0);
+		goto out;
+	}
+	for (uint64_t f = 0; f < m->pool_frames && !rc; f++) {
+		int level = m->pf[f].type;
+		if (level == PT_FREE || level == PT_HV)
+			continue;
+		for (unsigned i = 0; i < ENTRIES && !rc; i++) {
+			uint64_t e = m->pool[f * ENTRIES + i];
+			if (!(e & PTE_P))
+				continue;
+			uint64_t addr = e & PTE_ADDR;
+			if (level == PT_L1) {
+				if ((addr >> 12) < m->ram_frames)
+					maps[addr >> 12]++;
+				else if (mm_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
+					rc = fail(why, n, "L1 frame %llu entry %llu names 0x%llx outside the domain", f, i, addr);
+				continue;
+			}
+			if (level == PT_L2 && (e & PTE_PS)) {
+				for (uint64_t g = (e & PS_ADDR) >> 12, k = 0; k < PS_FRAMES; k++)
+					maps[g + k]++;
+				continue;
+			}
+			if (level == PT_L4 && i >= ENTRIES / 2) {
+				rc = fail(why, n, "L4 frame %llu has upper-half entry %llu (0x%llx)", f, i, e);
+				continue;
+			}
+			int64_t t = mm_pool_index(m, addr);
+			if (t < 0 || (uint64_t)t < m->hv_frames || m->pf[t].type != level - 1)
+				rc = fail(why, n, "frame %llu entry %llu names 0x%llx, not a table one level down", f, i, addr);
+			else
+				refs[t]++;
+		}
+	}
+	for (uint64_t f = 0; f < m->pool_frames && !rc; f++) {
+		const struct pool_frame *p = &m->pf[f];
+		if (p->type == PT_HV)
+			continue;
+		uint64_t want = (uint64_t)refs[f] + p->pinned + p->bases;
+		if (p->type == PT_FREE && (want || p->count))
+			rc = fail(why, n, "free frame %llu has %llu references (count %llu)", f, want, p->count);
+		else if (p->type != PT_FREE && want != p->count)
+			rc = fail(why, n, "frame %llu: count %llu, references %llu", f, p->count, want);
+	}
+	for (uint64_t g = 0; g < m->ram_frames && !rc; g++) {
+		if (maps[g] != m->map_count[g])
+			rc = fail(why, n, "RAM frame %llu: map count %llu, mappings %llu", g, m->map_count[g], maps[g]);
+		else if (maps[g] && (m->ram_flags[g] & MMF_GIVEN_BACK))
+			rc = fail(why, n, "RAM frame %llu is mapped %llu times but given back%llu", g, maps[g], 0);
+	}
+out:
+	free(refs);
+	free(maps);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/* Validated page tables: typed, reference-counted pool frames, as in Xen.
+ * This is pure bookkeeping over two arrays (the pool's entries and the
+ * per-frame counts); it knows nothing of KVM, so unit tests and the fuzzer
+ * drive it directly. The rules are those of public/pv.h. */
+#ifndef PVMON_MM_H
+#define PVMON_MM_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PTE_P    (1ULL << 0)
+#define PTE_RW   (1ULL << 1)
+#define PTE_US   (1ULL << 2)
+#define PTE_A    (1ULL << 5)
+#define PTE_D    (1ULL << 6)
+#define PTE_PS   (1ULL << 7)
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+enum pt_type { PT_FREE = 0, PT_L1, PT_L2, PT_L3, PT_L4, PT_HV };
+
+struct pool_frame {
+	uint8_t type;        /* enum pt_type */
+	uint8_t pinned;      /* a pin holds one reference */
+	uint16_t bases;      /* base pointers (vCPU CR3s) holding it, each one reference */
+	uint32_t count;      /* references to it as its type */
+};
+
+/* Per RAM frame flags. */
+#define MMF_GIVEN_BACK (1u << 0)   /* ballooned out: no memory behind it */
+#define MMF_GNTTAB     (1u << 1)   /* holds the domain's grant table */
+#define MMF_RESERVED   (1u << 2)   /* start info, shared info: pvmon writes them */
+
+struct mm_range {
+	uint64_t gpa, frames;
+};
+
+struct mm {
+	pthread_mutex_t lock;       /* guards all below; taken by the callers */
+	uint64_t ram_frames;
+	uint32_t *map_count;        /* per RAM frame: leaf entries of typed tables naming it */
+	uint8_t *ram_flags;         /* per RAM frame: MMF_* */
+	uint16_t *foreign;          /* per RAM frame: grant maps of it held by other domains */
+	uint64_t *pool;             /* the pool's entries, pvmon's view (512 a frame) */
+	uint64_t pool_gpa, pool_frames, hv_frames;
+	struct pool_frame *pf;
+	struct mm_range leaf_ok[2]; /* other ranges an L1 entry may name (grant windows) */
+	bool stale;                 /* a present entry lost rights since the last flush */
+	uint64_t given_back;        /* frames ballooned out now */
+};
+
+int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
+            uint64_t pool_frames, uint64_t hv_frames);
+void mm_destroy(struct mm *m);
+
+/* The calls below expect m->lock held. Errors are negative errno. */
+/* One mmu_update request: the entry at gpa ptr becomes val. */
+int mm_update(struct mm *m, uint64_t ptr, uint64_t val);
+int mm_pin(struct mm *m, uint64_t gpa, int level);
+int mm_unpin(struct mm *m, uint64_t gpa);
+int mm_clear(struct mm *m, uint64_t gpa);     /* zero a free pool frame */
+/* A base pointer (CR3) takes and drops an L4 reference. */
+int mm_get_base(struct mm *m, uint64_t gpa);
+void mm_put_base(struct mm *m, uint64_t gpa);
+/* True (and cleared) when a flush must drop stale translations. */
+bool mm_take_stale(struct mm *m);
+/* Pool frame index of gpa, or -1 when gpa is not in the pool. */
+int64_t mm_pool_index(const struct mm *m, uint64_t gpa);
+/* A RAM frame the domain could give away: not mapped by a typed table, not
+ * holding the grant table, not mapped by another domain, not given back. */
+bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn);
+/* Recompute every count from the entries and compare: 0 when consistent,
+ * else -EIO with the first difference in why. For tests and the fuzzer. */
+int mm_check(const struct mm *m, char *why, size_t n);
+const char *mm_type_name(int type);
+#endif
