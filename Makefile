@@ -33,6 +33,7 @@ include dom0-tools/rules.mk
 include bench/rules.mk
 include bench/platforms/rules.mk
 include tests/rules.mk
+include tests/fuzz/rules.mk
 
 programs: $(PROGRAMS) $(UNIT_TESTS)
 	@:

@@ -1,0 +1,22 @@
+# Fuzz targets (libFuzzer, clang): the page-table validator and the grant
+# table. `make check` runs a short bounded campaign of each through
+# tests/integration/fuzz.sh; `make fuzz` runs a long one.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ihypervisor/include \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm
+
+$(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/mm.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_mm.c hypervisor/src/mm.c -lpthread
+
+PROGRAMS += $(FUZZ_TARGETS)
+
+.PHONY: fuzz
+fuzz: all
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$t); \
+	  echo "fuzz: $$t for $${FUZZ_SECONDS:-600} s"; \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 $(BUILD)/fuzz/corpus-$$(basename $$t) || exit 1; \
+	done

@@ -1,0 +1,148 @@
+/* mm.c without KVM: page-table types, counts and every validation rule,
+ * with mm_check (counts recomputed from the entries) after each step. */
+#include <errno.h>
+#include <stdlib.h>
+#include "check.h"
+#include "../../hypervisor/src/mm.h"
+
+#define RAM 1024            /* frames: 4 MiB */
+#define POOL 32
+#define POOL_GPA (8ULL << 20)
+#define WIN_GPA (16ULL << 20)
+#define RW (PTE_P | PTE_RW | PTE_US)
+
+static struct mm m;
+static uint64_t *pool;
+
+static uint64_t F(int i) { return POOL_GPA + (uint64_t)i * 4096; }     /* pool frame gpa */
+static uint64_t E(int frame, int idx) { return F(frame) + (uint64_t)idx * 8; }  /* entry ptr */
+static uint64_t at(int frame, int idx) { return pool[frame * 512 + idx]; }
+
+static void consistent(int line)
+{
+	char why[256];
+	int rc = mm_check(&m, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "line %d: %s\n", line, why);
+	CHECK_EQ(rc, 0);
+}
+#define CONSISTENT() consistent(__LINE__)
+
+/* L4 in frame 1 -> L3 frame 2 -> L2 frame 3 -> L1 frame 4 mapping RAM 16..19. */
+static void build(void)
+{
+	CHECK_EQ(mm_update(&m, E(1, 0), F(2) | RW), 0);     /* free frames: stored as is */
+	CHECK_EQ(mm_update(&m, E(2, 0), F(3) | RW), 0);
+	CHECK_EQ(mm_update(&m, E(3, 0), F(4) | RW), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(mm_update(&m, E(4, i), (uint64_t)(16 + i) * 4096 | RW), 0);
+	CHECK_EQ(mm_pin(&m, F(1), PT_L4), 0);
+}
+
+int main(void)
+{
+	pool = calloc(POOL * 512, sizeof(uint64_t));
+	CHECK_EQ(mm_init(&m, RAM, pool, POOL_GPA, POOL, 1), 0);
+	m.leaf_ok[0] = (struct mm_range){ WIN_GPA, 4 };
+
+	/* Building then pinning types the whole tree and counts the mappings. */
+	build();
+	CONSISTENT();
+	CHECK_EQ(m.pf[1].type, PT_L4);
+	CHECK_EQ(m.pf[2].type, PT_L3);
+	CHECK_EQ(m.pf[3].type, PT_L2);
+	CHECK_EQ(m.pf[4].type, PT_L1);
+	CHECK_EQ(m.pf[4].count, 1);
+	CHECK_EQ(m.map_count[16], 1);
+	CHECK(at(4, 0) & PTE_A);                 /* pvmon sets accessed and dirty */
+	CHECK(at(4, 0) & PTE_D);
+	CHECK(!mm_ram_free_to_give(&m, 16));
+	CHECK(mm_ram_free_to_give(&m, 20));
+	CHECK_EQ(mm_pin(&m, F(1), PT_L4), -EBUSY);           /* pinned twice */
+
+	/* Rules for typed frames. */
+	CHECK_EQ(mm_update(&m, E(1, 256), F(5) | RW), -EPERM);           /* upper half */
+	CHECK_EQ(mm_update(&m, E(1, 1), 0x5000 | RW), -EINVAL);          /* RAM as a table */
+	CHECK_EQ(mm_update(&m, E(1, 1), F(1) | RW), -EBUSY);             /* itself: an L4, not an L3 */
+	CHECK_EQ(mm_update(&m, E(2, 1), F(4) | RW), -EBUSY);             /* an L1 as an L2 */
+	CHECK_EQ(mm_update(&m, E(2, 1), F(0) | RW), -EINVAL);            /* the hypervisor area */
+	CHECK_EQ(mm_update(&m, E(2, 1), PTE_PS | RW), -EINVAL);          /* 1 GiB page */
+	CHECK_EQ(mm_update(&m, E(4, 5), (uint64_t)RAM * 4096 | RW), -EINVAL);  /* past RAM */
+	CHECK_EQ(mm_update(&m, E(4, 5), (POOL_GPA - 4096) | RW), -EINVAL);     /* the hole */
+	CHECK_EQ(mm_update(&m, E(4, 5), F(2) | RW), 0);                  /* a pool frame: read-only slot */
+	CHECK_EQ(mm_update(&m, E(4, 6), WIN_GPA | RW), 0);               /* a grant window frame */
+	CHECK_EQ(mm_update(&m, E(4, 7), (WIN_GPA + 4 * 4096) | RW), -EINVAL);  /* past the window */
+	CHECK_EQ(mm_update(&m, E(3, 1), 0x200000 | PTE_PS | RW), 0);     /* 2 MiB page of RAM */
+	CHECK_EQ(m.map_count[512], 1);
+	CHECK_EQ(m.map_count[1023], 1);
+	CHECK_EQ(mm_update(&m, E(3, 2), 0x400000 | PTE_PS | RW), -EINVAL);     /* runs past RAM */
+	CHECK_EQ(mm_update(&m, E(3, 2), 0x202000 | PTE_PS | RW), -EINVAL);     /* misaligned */
+	CHECK_EQ(mm_update(&m, E(0, 0), 1), -EPERM);                     /* hv area is pvmon's */
+	CHECK_EQ(mm_update(&m, E(1, 0) + 1, 0), -EINVAL);                /* misaligned ptr */
+	CHECK_EQ(mm_update(&m, POOL_GPA + POOL * 4096ULL, 0), -EFAULT);  /* ptr past the pool */
+	CHECK_EQ(mm_update(&m, 0x1000, 0), -EFAULT);                     /* ptr in RAM */
+	CHECK_EQ(mm_update(&m, E(1, 300), 0x1234), 0);                   /* not present: anything */
+	CONSISTENT();
+
+	/* Rights lost make the next flush drop cached translations; additions do not. */
+	CHECK(mm_take_stale(&m) == false);
+	CHECK_EQ(mm_update(&m, E(4, 10), 30 * 4096 | RW), 0);
+	CHECK(mm_take_stale(&m) == false);
+	CHECK_EQ(mm_update(&m, E(4, 10), 30 * 4096 | PTE_P | PTE_US | PTE_RW | PTE_NX), 0);
+	CHECK(mm_take_stale(&m) == true);
+	CHECK_EQ(mm_update(&m, E(4, 10), 30 * 4096 | PTE_P | PTE_US), 0);  /* read-only now */
+	CHECK(mm_take_stale(&m) == true);
+	CHECK_EQ(mm_update(&m, E(4, 10), 0), 0);
+	CHECK(mm_take_stale(&m) == true);
+	CHECK_EQ(m.map_count[30], 0);
+
+	/* A frame given back cannot be mapped. */
+	m.ram_flags[40] |= MMF_GIVEN_BACK;
+	CHECK_EQ(mm_update(&m, E(4, 11), 40 * 4096 | RW), -EINVAL);
+	CHECK_EQ(mm_update(&m, E(3, 3), 0 | PTE_PS | RW), -EINVAL);     /* a 2 MiB page over it */
+	m.ram_flags[40] = 0;
+
+	/* A promotion that fails leaves nothing behind: frame 6 holds a good
+	 * entry and a bad one; linking it as an L1 is refused and undone. */
+	CHECK_EQ(mm_update(&m, E(6, 0), 50 * 4096 | RW), 0);
+	CHECK_EQ(mm_update(&m, E(6, 1), (uint64_t)RAM * 4096 | RW), 0);
+	CHECK_EQ(mm_update(&m, E(3, 4), F(6) | RW), -EINVAL);
+	CHECK_EQ(m.pf[6].type, PT_FREE);
+	CHECK_EQ(m.map_count[50], 0);
+	CONSISTENT();
+
+	/* A base pointer holds the L4; unpinning leaves it typed until the base goes. */
+	CHECK_EQ(mm_get_base(&m, F(1)), 0);
+	CHECK_EQ(mm_unpin(&m, F(1)), 0);
+	CHECK_EQ(m.pf[1].type, PT_L4);
+	CHECK_EQ(mm_unpin(&m, F(1)), -EINVAL);
+	CHECK_EQ(mm_clear(&m, F(1)), -EBUSY);                            /* typed: not cleared */
+	mm_put_base(&m, F(1));
+	CONSISTENT();
+	for (int f = 1; f <= 6; f++)
+		CHECK_EQ(m.pf[f].type, PT_FREE);
+	for (int g = 0; g < RAM; g++)
+		if (m.map_count[g])
+			CHECK_EQ(m.map_count[g], 0);
+	CHECK(mm_ram_free_to_give(&m, 16));
+	CHECK(mm_take_stale(&m) == true);                                /* tables were freed */
+	CHECK_EQ(mm_clear(&m, F(1)), 0);
+	CHECK_EQ(at(1, 0), 0);
+
+	/* Base pointers validate a free frame as an L4 too; a table shared by two
+	 * parents is counted twice. */
+	build();
+	CHECK_EQ(mm_update(&m, E(7, 0), F(2) | RW), 0);
+	CHECK_EQ(mm_get_base(&m, F(7)), 0);
+	CHECK_EQ(m.pf[2].count, 2);
+	CHECK_EQ(mm_get_base(&m, 0x1000), -EINVAL);                      /* RAM */
+	CHECK_EQ(mm_get_base(&m, F(4)), -EBUSY);                         /* an L1 */
+	CONSISTENT();
+	mm_put_base(&m, F(7));
+	CHECK_EQ(m.pf[2].count, 1);
+	CONSISTENT();
+
+	mm_destroy(&m);
+	free(pool);
+	return CHECK_DONE();
+}
