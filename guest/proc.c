@@ -432,14 +432,10 @@ static long sys_fork(struct proc *p, struct pv_frame *f)
 	c->ppid = p->pid;
 	c->mmap_next = p->mmap_next;
 	c->forked = 1;
+	/* The open files are shared: a pipe end closes when its last descriptor does. */
 	for (int i = 0; i < NFD; i++)
-		if ((c->fd[i] = p->fd[i])) {
+		if ((c->fd[i] = p->fd[i]))
 			c->fd[i]->refs++;
-			if (c->fd[i]->kind == F_PIPE_R)
-				c->fd[i]->pipe->readers++;
-			else if (c->fd[i]->kind == F_PIPE_W)
-				c->fd[i]->pipe->writers++;
-		}
 	c->start = *f;
 	c->start.rax = 0;
 	start_thread(c, "forked");

@@ -160,6 +160,20 @@ static int prog_procs(void)
 	return ca == 11 && cb == 22 ? 0 : 1;
 }
 
+/* fork, exec, wait, pipes and mmap from user mode (user program ptest). */
+static int prog_ptest(void)
+{
+	uint64_t pool0 = pt_pool_free(), frames0 = mm_free_frames();
+	int pid = proc_spawn("ptest", cmdline_num("kids", 4)), code = -1;
+	if (pid < 0 || proc_wait(pid, &code))
+		return printk("ptest: spawn failed %d\n", pid), 1;
+	/* Everything the processes had is back: frames and page tables. */
+	uint64_t pool1 = pt_pool_free(), frames1 = mm_free_frames();
+	printk("ptest: exit %d, pool frames %lu -> %lu, RAM frames %lu -> %lu\n", code, (unsigned long)pool0,
+	       (unsigned long)pool1, (unsigned long)frames0, (unsigned long)frames1);
+	return code == 0 && pool0 == pool1 && frames0 == frames1 ? 0 : 1;
+}
+
 static int prog_uspin(void)
 {
 	int a = proc_spawn("spin", (uint64_t)cmdline_num("ms", 500));
@@ -336,6 +350,26 @@ static int prog_crash(void)
 		proc_wait(pid, &code);
 		return 0;
 	}
+	if (!strcmp(kind, "ptwrite")) {
+		/* A direct write of an entry naming memory past RAM: pvmon refuses it. */
+		printk("crash: writing a bad page-table entry directly\n");
+		*(volatile uint64_t *)pt_slot(kernel_pml4, 0x200000, 0) = (start_info->nr_pages * 4096) | 7;
+		return 0;
+	}
+	if (!strcmp(kind, "balloon")) {
+		/* Unmap a frame, give it back without a flush, touch it through the
+		 * translation the TLB may still hold: the host has no page there. */
+		volatile uint64_t *p = page_alloc(1);
+		*p = 1;
+		pt_unmap(kernel_pml4, (uint64_t)p);
+		pt_flush();
+		uint64_t gfn = (uint64_t)p / 4096;
+		struct pv_memory_reservation r = { (uint64_t)&gfn, 1, 0 };
+		long rc = HYPERVISOR_memory_op(PV_MEM_decrease_reservation, &r);
+		printk("crash: gave back frame %lx (%ld), touching it\n", (unsigned long)gfn, rc);
+		*p = 2;
+		return 0;
+	}
 	printk("crash: writing outside the domain's memory\n");
 	*(volatile uint64_t *)(start_info->nr_pages * 4096 + (64ULL << 20)) = 1;
 	return 0;
@@ -429,6 +463,7 @@ static int prog_misc(void)
 }
 
 int prog_hostile(void);
+int prog_hostile_mm(void);
 
 const struct program programs[] = {
 	{ "hello", prog_hello, "print a greeting and the ABI version (exit=N)" },
@@ -437,15 +472,17 @@ const struct program programs[] = {
 	{ "hcall", prog_hcall, "null hypercall and multicall costs (n=N)" },
 	{ "threads", prog_threads, "preemptive kernel threads" },
 	{ "procs", prog_procs, "two processes in separate address spaces" },
+	{ "ptest", prog_ptest, "fork, exec, wait, pipes, mmap in processes (kids=N)" },
 	{ "uspin", prog_uspin, "CPU-bound user process (ms=N)" },
 	{ "time", prog_time, "system, virtual and wall-clock time" },
 	{ "evtchn", prog_evtchn, "event channel, timer and poll self-test" },
 	{ "pingpong", prog_pingpong, "inter-domain events (role=ping|pong peer=ID n=N)" },
 	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
 	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
+	{ "hostile_mm", prog_hostile_mm, "every page-table, pin and balloon rule broken" },
 	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
-	{ "crash", prog_crash, "fault on purpose (kind=kernel|user)" },
+	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
 	{ 0, 0, 0 },
 };
 

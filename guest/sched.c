@@ -22,6 +22,9 @@ static struct thread boot_thread = { .name = "main", .state = T_RUNNING };
 static struct thread *cur = &boot_thread, *idle;
 static struct thread *runq_head, *runq_tail, *sleepers;
 static int resched, nthreads = 1, next_id = 1;
+/* A dead thread cannot free the stack it runs on: whoever runs next does,
+ * and its struct goes on a free list for the next thread_create. */
+static struct thread *reap, *free_threads;
 uint64_t context_switches;
 
 void switch_stack(uint64_t *save, uint64_t sp);
@@ -71,6 +74,17 @@ static void wake_sleepers(void)
 	}
 }
 
+static void reap_dead(void)
+{
+	struct thread *t = reap;
+	if (!t || t == cur)
+		return;
+	reap = 0;
+	page_free((void *)(t->stack_top - STACK_SIZE), STACK_SIZE / 4096);
+	t->next = free_threads;
+	free_threads = t;
+}
+
 void schedule(void)
 {
 	int m = irq_save();
@@ -91,7 +105,10 @@ void schedule(void)
 			proc_activate(next->proc, next->stack_top);
 		next->state = T_RUNNING;
 		cur = next;
+		if (prev->state == T_DEAD)
+			reap = prev;
 		switch_stack(&prev->sp, next->sp);
+		reap_dead();
 	} else {
 		next->state = T_RUNNING;
 	}
@@ -114,6 +131,7 @@ void yield(void)
 void thread_start(void *arg, void (*fn)(void *));
 void thread_start(void *arg, void (*fn)(void *))
 {
+	reap_dead();
 	irq_enable();
 	fn(arg);
 	thread_exit();
@@ -121,7 +139,15 @@ void thread_start(void *arg, void (*fn)(void *))
 
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg)
 {
-	struct thread *t = kalloc(sizeof(*t));
+	int m0 = irq_save();
+	struct thread *t = free_threads;
+	if (t) {
+		free_threads = t->next;
+		memset(t, 0, sizeof(*t));
+	}
+	irq_restore(m0);
+	if (!t)
+		t = kalloc(sizeof(*t));
 	uint8_t *stack = page_alloc(STACK_SIZE / 4096);
 	if (!t || !stack)
 		panic("out of memory creating thread %s", name);

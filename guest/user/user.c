@@ -1,52 +1,10 @@
 /* Programs that run as pvos processes, in user mode. This file is linked
  * into the .user section: it may call nothing outside it and has no
  * writable globals (processes keep their state on their own stacks). */
-#include <stdint.h>
-#include "../syscall.h"
+
+#include "ulib.h"
 
 struct user_prog { const char *name; void (*fn)(long); };
-
-static long sys(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("outb %%al, $0xE0" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
-	return ret;
-}
-
-static unsigned long ustrlen(const char *s)
-{
-	unsigned long n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-static void uputs(const char *s)
-{
-	sys(SYS_write, 1, (long)s, (long)ustrlen(s));
-}
-
-/* Write "text<number>\n" from a stack buffer (which lives in data pages). */
-static void uputn(const char *text, long v)
-{
-	char buf[96];
-	unsigned long n = 0;
-	while (*text && n < 60)
-		buf[n++] = *text++;
-	char d[24];
-	int k = 0;
-	unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
-	do {
-		d[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		buf[n++] = '-';
-	while (k)
-		buf[n++] = d[--k];
-	buf[n++] = '\n';
-	sys(SYS_write, 1, (long)buf, (long)n);
-}
 
 /* Each process stores its own tag at the same virtual address and checks,
  * after other processes ran, that it still reads its own: separate spaces. */
@@ -93,9 +51,106 @@ static void fault_main(long arg)
 	sys(SYS_exit, 0, 0, 0);
 }
 
+/* fork, pipes, wait, exec and mmap in one test: prints "ptest: ok" or
+ * the first thing that went wrong, and exits 0 or 1. */
+static void child_main(long arg)
+{
+	/* Started by exec: arg came through; the old address space is gone. */
+	u_exit(arg + 1);
+}
+
+static long ptest_fail(const char *what, long v)
+{
+	uputn(what, v);
+	u_exit(1);
+}
+
+static void ptest_main(long nkids)
+{
+	int fds[2];
+	volatile long *mine = (volatile long *)USER_DATA;
+	*mine = 1234;
+	if (u_pipe(fds))
+		ptest_fail("ptest: pipe failed ", 0);
+	for (long i = 0; i < nkids; i++) {
+		long pid = u_fork();
+		if (pid < 0)
+			ptest_fail("ptest: fork failed ", pid);
+		if (pid == 0) {
+			/* The child has its own copy of the data pages. */
+			long seen = *mine;
+			*mine = 99;
+			char msg[2] = { (char)('a' + i), seen == 1234 ? '+' : '-' };
+			u_write(fds[1], msg, 2);
+			u_exit(10 + i);
+		}
+	}
+	u_close(fds[1]);
+	char got[64];
+	long n = 0, r;
+	while ((r = u_read(fds[0], got + n, (long)sizeof(got) - n)) > 0)
+		n += r;
+	if (n != 2 * nkids)
+		ptest_fail("ptest: bytes from children ", n);
+	for (long i = 0; i < n; i += 2)
+		if (got[i + 1] != '+')
+			ptest_fail("ptest: a child saw the parent's page changed, child ", i / 2);
+	if (*mine != 1234)
+		ptest_fail("ptest: a child wrote into the parent's page ", *mine);
+	long codes = 0;
+	for (long i = 0; i < nkids; i++) {
+		int st = -1;
+		if (u_wait(-1, &st) <= 0)
+			ptest_fail("ptest: wait failed ", i);
+		codes += st;
+	}
+	if (codes != 10 * nkids + nkids * (nkids - 1) / 2)
+		ptest_fail("ptest: exit codes sum ", codes);
+	if (u_wait(-1, 0) != -E_CHILD)
+		ptest_fail("ptest: wait with no children did not fail", 0);
+
+	/* mmap: zeroed, private, gone after munmap (a second map is fresh). */
+	long len = 64 * 4096;
+	volatile uint8_t *m = (volatile uint8_t *)u_mmap(len);
+	if ((long)m < 0)
+		ptest_fail("ptest: mmap failed ", (long)m);
+	for (long o = 0; o < len; o += 4096) {
+		if (m[o])
+			ptest_fail("ptest: mmap page not zero at ", o);
+		m[o] = 0x5a;
+	}
+	long pid = u_fork();
+	if (pid == 0)
+		u_exit(m[len - 4096] == 0x5a ? 0 : 1);
+	int st = -1;
+	u_wait(pid, &st);
+	if (st)
+		ptest_fail("ptest: the child did not inherit the mapping ", st);
+	if (u_munmap((long)m, len))
+		ptest_fail("ptest: munmap failed", 0);
+	if (u_munmap(12345, 4096) >= 0)
+		ptest_fail("ptest: munmap of a bad address succeeded", 0);
+
+	/* exec replaces the program; its exit code tells it ran with our arg. */
+	pid = u_fork();
+	if (pid == 0) {
+		u_exec("child", 41);
+		u_exit(3);
+	}
+	u_wait(pid, &st);
+	if (st != 42)
+		ptest_fail("ptest: exec'd child exit ", st);
+	if (u_exec("no-such-program", 0) >= 0)
+		ptest_fail("ptest: exec of an unknown program succeeded", 0);
+	uputs("ptest: ok\n");
+	u_exit(0);
+}
+
 const struct user_prog user_programs[] = {
 	{ "counter", counter_main },
 	{ "spin", spin_main },
 	{ "fault", fault_main },
+	{ "ptest", ptest_main },
+	{ "child", child_main },
 	{ 0, 0 },
 };

@@ -384,6 +384,8 @@ void domain_vcpu_stopped(struct domain *d)
 	if (d->console)
 		console_flush(d->console);
 	evtchn_teardown(d);
+	if (getenv("PVLAB_MM_CHECK"))
+		memory_check_report(d);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
 	if (d->on_exit)
 		d->on_exit(d);

@@ -124,6 +124,19 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 	return 0;
 }
 
+void memory_check_report(struct domain *d)
+{
+	char why[256];
+	pthread_mutex_lock(&d->mm.lock);
+	int rc = mm_check(&d->mm, why, sizeof(why));
+	pthread_mutex_unlock(&d->mm.lock);
+	if (rc)
+		fprintf(stderr, "pvmon: domain %s (%u): page-table accounting is inconsistent: %s\n",
+		        d->cfg.name, d->id, why);
+	else
+		fprintf(stderr, "pvmon: domain %s (%u): page-table accounting checked\n", d->cfg.name, d->id);
+}
+
 void memory_destroy(struct domain *d)
 {
 	uint64_t frames = d->mem_size / PAGE;

@@ -1,0 +1,119 @@
+/* A hostile guest for the memory rules: every page-table, pin, base
+ * pointer and balloon request that breaks a rule must be refused with the
+ * expected error, and the kernel must still work afterwards (pvmon checks
+ * its own accounting at the end when PVLAB_MM_CHECK is set). */
+#include "kernel.h"
+#include "mm.h"
+
+static int checks, failed;
+
+static void expect(const char *what, long got, long want)
+{
+	checks++;
+	if (got != want) {
+		failed++;
+		printk("hostile_mm: %s returned %ld, expected %ld\n", what, got, want);
+	}
+}
+
+#define RW (PTE_P | PTE_RW | PTE_US)
+
+/* One mmu_update; returns the request's status (or the call's error). */
+static long update(uint64_t ptr, uint64_t val)
+{
+	struct pv_mmu_update r = { ptr, val };
+	int32_t st = 12345;
+	long n = HYPERVISOR_mmu_update(&r, 1, &st);
+	return n == 1 ? st : n;
+}
+
+static long mmuext(uint64_t cmd, uint64_t arg) { return HYPERVISOR_mmuext_op(cmd, arg); }
+
+static long reservation(uint64_t cmd, uint64_t gfn)
+{
+	struct pv_memory_reservation r = { (uint64_t)&gfn, 1, 0 };
+	return HYPERVISOR_memory_op(cmd, &r);
+}
+
+int prog_hostile_mm(void);
+int prog_hostile_mm(void)
+{
+	uint64_t ram_end = start_info->nr_pages * 4096, pool = start_info->pt_pool_base;
+	uint64_t l4 = kernel_pml4;
+	uint64_t kl1 = pt_slot(l4, 0x200000, 0);        /* the kernel's L1 entry for va 2 MiB */
+	uint64_t kl1_frame = kl1 & ~4095ULL;
+	uint64_t free1 = pt_alloc(), free2 = pt_alloc();
+
+	/* Where a request may point. */
+	expect("ptr in RAM", update(0x10000, 0), -PV_EFAULT);
+	expect("ptr misaligned", update(kl1 + 1, 0), -PV_EINVAL);
+	expect("ptr in the hypervisor area", update(pool, 0), -PV_EPERM);
+	expect("ptr past the pool", update(pool + start_info->pt_pool_frames * 4096, 0), -PV_EFAULT);
+	/* What an entry may name. */
+	expect("upper-half L4 entry", update(l4 + 256 * 8, free1 | RW), -PV_EPERM);
+	expect("L4 entry naming RAM as a table", update(l4 + 200 * 8, 0x400000 | RW), -PV_EINVAL);
+	expect("L4 entry naming the L4 itself", update(l4 + 200 * 8, l4 | RW), -PV_EBUSY);
+	expect("L4 entry naming an L1", update(l4 + 200 * 8, kl1_frame | RW), -PV_EBUSY);
+	expect("L4 entry naming the hypervisor area", update(l4 + 200 * 8, pool | RW), -PV_EINVAL);
+	expect("leaf past RAM", update(kl1, ram_end | RW), -PV_EINVAL);
+	expect("leaf in the hole after RAM", update(kl1, (ram_end + 4096) | RW), -PV_EINVAL);
+	expect("leaf far outside the domain", update(kl1, (1ULL << 40) | RW), -PV_EINVAL);
+	/* The L2 entry over va 0..1 GiB that holds the kernel's L1 tables. */
+	uint64_t l3 = pt_read(l4) & PTE_ADDR, l2 = pt_read(l3) & PTE_ADDR;
+	expect("1 GiB page", update(l3 + 5 * 8, PTE_PS | RW), -PV_EINVAL);
+	expect("2 MiB page past RAM", update(l2 + 500 * 8, (ram_end & ~0x1fffffULL) | PTE_PS | RW), -PV_EINVAL);
+	expect("L2 entry naming an L4", update(l2 + 500 * 8, l4 | RW), -PV_EBUSY);
+	/* The kernel's tables are unchanged after all that. */
+	expect("kernel entry intact", (long)(pt_read(kl1) & PTE_ADDR), 0x200000);
+
+	/* Batches. */
+	struct pv_mmu_update r[2] = { { kl1, 0x200000 | RW }, { 0x10000, 0 } };
+	int32_t st[2];
+	expect("count 0", HYPERVISOR_mmu_update(r, 0, st), -PV_EINVAL);
+	expect("count too big", HYPERVISOR_mmu_update(r, PV_MMU_UPDATE_MAX + 1, st), -PV_EINVAL);
+	expect("requests at a bad pointer", HYPERVISOR_mmu_update((void *)(ram_end + 4096), 1, st), -PV_EFAULT);
+	expect("status at a bad pointer", HYPERVISOR_mmu_update(r, 1, (int32_t *)(ram_end + 4096)), -PV_EFAULT);
+	expect("status into the read-only pool", HYPERVISOR_mmu_update(r, 1, (int32_t *)pool), -PV_EFAULT);
+	expect("a batch of one good, one bad", HYPERVISOR_mmu_update(r, 2, st), 2);
+	expect("  its good request", st[0], 0);
+	expect("  its bad request", st[1], -PV_EFAULT);
+
+	/* Pins, base pointers, clears, flushes. */
+	expect("pin RAM", mmuext(PV_MMUEXT_pin_l1_table, 0x400000), -PV_EINVAL);
+	expect("pin misaligned", mmuext(PV_MMUEXT_pin_l1_table, free1 + 8), -PV_EINVAL);
+	expect("pin a free frame as L1", mmuext(PV_MMUEXT_pin_l1_table, free1), 0);
+	expect("pin it twice", mmuext(PV_MMUEXT_pin_l1_table, free1), -PV_EBUSY);
+	expect("pin it as L2 too", mmuext(PV_MMUEXT_pin_l2_table, free1), -PV_EBUSY);
+	expect("clear a typed frame", mmuext(PV_MMUEXT_clear_frame, free1), -PV_EBUSY);
+	expect("base pointer to an L1", mmuext(PV_MMUEXT_new_baseptr, free1), -PV_EBUSY);
+	expect("base pointer to RAM", mmuext(PV_MMUEXT_new_baseptr, 0x400000), -PV_EINVAL);
+	expect("base pointer 0", mmuext(PV_MMUEXT_new_baseptr, 0), -PV_EINVAL);
+	expect("unpin it", mmuext(PV_MMUEXT_unpin_table, free1), 0);
+	expect("unpin it again", mmuext(PV_MMUEXT_unpin_table, free1), -PV_EINVAL);
+	expect("unpin a frame never pinned", mmuext(PV_MMUEXT_unpin_table, free2), -PV_EINVAL);
+	expect("user base pointer to an empty L4", mmuext(PV_MMUEXT_new_user_baseptr, free2), 0);
+	expect("user base pointer dropped", mmuext(PV_MMUEXT_new_user_baseptr, 0), 0);
+	expect("invlpg of the upper half", mmuext(PV_MMUEXT_invlpg_local, 1ULL << 47), -PV_EINVAL);
+	expect("unknown mmuext command", mmuext(99, 0), -PV_EINVAL);
+	expect("flush", mmuext(PV_MMUEXT_tlb_flush_all, 0), 0);
+
+	/* Balloon: only a frame nobody maps may go. */
+	expect("give back a mapped frame", reservation(PV_MEM_decrease_reservation, 0x300), -PV_EBUSY);
+	expect("give back start info", reservation(PV_MEM_decrease_reservation, 1), -PV_EBUSY);
+	expect("give back past RAM", reservation(PV_MEM_decrease_reservation, start_info->nr_pages), -PV_EBUSY);
+	expect("take back a frame never given", reservation(PV_MEM_increase_reservation, 0x300), -PV_EINVAL);
+	struct pv_memory_reservation bad = { ram_end + 4096, 1, 0 };
+	expect("frame list at a bad pointer", HYPERVISOR_memory_op(PV_MEM_decrease_reservation, &bad), -PV_EFAULT);
+	bad.nr_frames = 0;
+	expect("no frames", HYPERVISOR_memory_op(PV_MEM_decrease_reservation, &bad), -PV_EINVAL);
+	expect("unknown memory_op", HYPERVISOR_memory_op(77, 0), -PV_EINVAL);
+	expect("maximum reservation", HYPERVISOR_memory_op(PV_MEM_maximum_reservation, 0), (long)start_info->nr_pages);
+
+	pt_free(free1);
+	pt_free(free2);
+	/* Still a working kernel: a process runs and exits. */
+	int pid = proc_spawn("child", 6), code = -1;
+	expect("a process after all that", pid > 0 && proc_wait(pid, &code) == 0 ? code : -1, 7);
+	printk("hostile_mm: %d checks, %d failed\n", checks, failed);
+	return failed ? 1 : 0;
+}
