@@ -335,49 +335,100 @@ static int cmd_input(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
-/* trace start|stop: an LTTng session on pvmon's tracepoints, through
- * liblttng-ctl (loaded at run time). The session daemon is started if none
- * runs; events are recorded from every pvmon on this host. */
+/* trace start|stop|snapshot: an LTTng session on pvmon's tracepoints,
+ * through liblttng-ctl (loaded at run time). The session daemon is started
+ * if none runs; events are recorded from every pvmon on this host. */
+static int trace_stop(const char *session)
+{
+	char err[512];
+	uint64_t lost = 0, packets = 0;
+	if (tracectl_stop_counts(session, &lost, &packets, err, sizeof(err)))
+		return complain(EXIT_FAIL, "trace stop: %s", err);
+	printf("trace session %s stopped: %llu events lost", session, (unsigned long long)lost);
+	if (packets)
+		printf(", %llu packets lost or overwritten", (unsigned long long)packets);
+	printf("\n");
+	return 0;
+}
+
+static int trace_snapshot(const char *session)
+{
+	char err[512], where[4200];
+	if (tracectl_snapshot(session, where, sizeof(where), err, sizeof(err)))
+		return complain(EXIT_FAIL, "trace snapshot: %s", err);
+	printf("trace session %s: snapshot recorded under %s\n", session, where);
+	return 0;
+}
+
 static int cmd_trace(const struct command *cmd, int argc, char **argv)
 {
-	struct opt opts[] = {
+	enum { O_EVENTS, O_OUTPUT, O_SESSION, O_RELAYD, O_SNAPSHOT, O_LIVE, O_PID, O_SUBBUF, NR_O };
+	struct opt opts[NR_O] = {
 		{ "events", true, NULL }, { "output", true, NULL }, { "session", true, NULL },
 		{ "relayd", true, NULL }, { "snapshot", false, NULL }, { "live", false, NULL },
+		{ "pid", true, NULL }, { "subbuf-size", true, NULL },
 	};
 	const char *pos[1];
-	static const char *const names[] = { "start|stop" };
-	int rc = parse_args(cmd, argc, argv, opts, 6, pos, 1, names);
+	static const char *const names[] = { "start|stop|snapshot" };
+	int rc = parse_args(cmd, argc, argv, opts, NR_O, pos, 1, names);
 	if (rc >= 0)
 		return rc;
-	const char *session = opts[2].value ? opts[2].value : "pvlab";
-	char err[512];
-	if (opts[4].value || opts[5].value)
-		return complain(EXIT_FAIL, "trace: --snapshot and --live are not supported yet");
-	if (!strcmp(pos[0], "stop")) {
-		uint64_t lost = 0;
-		if (tracectl_stop(session, &lost, err, sizeof(err)))
-			return complain(EXIT_FAIL, "trace stop: %s", err);
-		printf("trace session %s stopped: %llu events lost\n", session, (unsigned long long)lost);
-		return 0;
+	const char *session = opts[O_SESSION].value ? opts[O_SESSION].value : "pvlab";
+	if (check_word(cmd, "session name", session) >= 0)
+		return EXIT_USAGE;
+	bool start = !strcmp(pos[0], "start");
+	bool start_opts = false;
+	for (int i = 0; i < NR_O; i++)
+		start_opts |= i != O_SESSION && opts[i].value;
+	if (!start && start_opts)
+		return complain(EXIT_USAGE, "trace %s takes only --session (the options are start's)", pos[0]);
+	if (!strcmp(pos[0], "stop"))
+		return trace_stop(session);
+	if (!strcmp(pos[0], "snapshot"))
+		return trace_snapshot(session);
+	if (!start)
+		return complain(EXIT_USAGE, "trace: '%s' is not start, stop or snapshot", pos[0]);
+	struct tracectl_opts o = {
+		.session = session, .events = opts[O_EVENTS].value,
+		.snapshot = opts[O_SNAPSHOT].value != NULL, .live = opts[O_LIVE].value != NULL,
+	};
+	if (o.snapshot && o.live)
+		return complain(EXIT_USAGE, "trace start: --snapshot and --live exclude each other");
+	if (opts[O_RELAYD].value && opts[O_OUTPUT].value)
+		return complain(EXIT_USAGE, "trace start: --output DIR or --relayd URL, not both "
+		                "(the relayd writes where its own --output says)");
+	int64_t v;
+	if (opts[O_PID].value) {
+		if (!parse_num(opts[O_PID].value, false, &v) || v < 1 || v > INT32_MAX)
+			return complain(EXIT_USAGE, "trace start: --pid wants a process id, not '%s'", opts[O_PID].value);
+		o.pid = (int)v;
 	}
-	if (strcmp(pos[0], "start"))
-		return complain(EXIT_USAGE, "trace: '%s' is neither start nor stop", pos[0]);
-	char url[4200];
-	if (opts[3].value) {
-		snprintf(url, sizeof(url), "%s", opts[3].value);
+	if (opts[O_SUBBUF].value) {
+		/* LTTng wants a power of two of at least a page. */
+		if (!parse_num(opts[O_SUBBUF].value, false, &v) || v < 4096 || v > (1LL << 30) || (v & (v - 1)))
+			return complain(EXIT_USAGE, "trace start: --subbuf-size wants a power of two, 4096..2^30 bytes, "
+			                "not '%s'", opts[O_SUBBUF].value);
+		o.subbuf_size = (uint64_t)v;
+	}
+	char url[4200], err[512], pats[16][64];
+	if (tracectl_patterns(o.events, pats, 16, err, sizeof(err)) < 0)
+		return complain(EXIT_USAGE, "trace start: %s", err);
+	if (opts[O_RELAYD].value || o.live) {
+		snprintf(url, sizeof(url), "%s", opts[O_RELAYD].value ? opts[O_RELAYD].value : "net://127.0.0.1");
 	} else {
-		const char *dir = opts[1].value ? opts[1].value : "pvlab-trace";
+		const char *dir = opts[O_OUTPUT].value ? opts[O_OUTPUT].value : "pvlab-trace";
 		if (mkdir(dir, 0755) && errno != EEXIST)
 			return complain(EXIT_FAIL, "trace start: cannot create %s: %s", dir, strerror(errno));
 		if (!realpath(dir, url))
 			return complain(EXIT_FAIL, "trace start: %s: %s", dir, strerror(errno));
 	}
-	char pats[16][64];
-	if (tracectl_patterns(opts[0].value, pats, 16, err, sizeof(err)) < 0)
-		return complain(EXIT_USAGE, "trace start: %s", err);
-	if (tracectl_start(session, url, opts[0].value, err, sizeof(err)))
-		return complain(EXIT_FAIL, "trace start: %s", err);
-	printf("trace session %s recording %s into %s\n", session, opts[0].value ? opts[0].value : "all", url);
+	o.url = url;
+	rc = tracectl_start_opts(&o, err, sizeof(err));
+	if (rc)
+		return complain(rc == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "trace start: %s", err);
+	printf("trace session %s recording %s %s %s%s\n", session, o.events ? o.events : "all",
+	       o.live ? "live to" : opts[O_RELAYD].value ? "to" : "into", url,
+	       o.snapshot ? " (snapshot mode: `pvctl trace snapshot` writes one)" : "");
 	return 0;
 }
 
@@ -410,14 +461,21 @@ static const struct command commands[] = {
 	  cmd_sched_bvt },
 	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
 	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
-	{ "trace", "start|stop [--events LIST] [--output DIR] [--relayd URL] [--session NAME]",
+	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "
+	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
 	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
-	  "  --relayd URL    stream to an lttng-relayd instead (e.g. net://127.0.0.1)\n"
-	  "  --session NAME  session name (default pvlab); stop takes the same\n"
-	  "stop flushes the buffers, prints how many events the tracer lost, and ends\n"
-	  "the session. Read the trace with pvtrace or babeltrace2.\n", cmd_trace },
+	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"
+	  "  --snapshot      flight recorder: buffers overwrite in memory; `trace snapshot`\n"
+	  "                  writes their content (a new snapshot-* directory under the output)\n"
+	  "  --live          live session to a relayd (default net://127.0.0.1), readable while\n"
+	  "                  it records: babeltrace2 -i lttng-live net://HOST/host/H/SESSION\n"
+	  "  --pid PID       record only that pvmon process (default: every pvmon)\n"
+	  "  --subbuf-size B per-CPU sub-buffer bytes (power of two; 4 of them; default 1 MiB)\n"
+	  "  --session NAME  session name (default pvlab); stop and snapshot take the same\n"
+	  "A session daemon is started if none runs. stop flushes the buffers, prints how\n"
+	  "many events the tracer lost, and ends the session. Read traces with pvtrace.\n", cmd_trace },
 	{ "sched-rr", "--slice NS", "Set the round-robin time slice (pvmon --sched rr).",
 	  "  --slice NS    the slice, 100us..1s; ns, or with a unit: 500us, 10ms, 1s\n", cmd_sched_rr },
 };

@@ -37,8 +37,10 @@ static int fail(const char *cmd, const char *msg)
 /* Options of every command: getopt_long over a per-command table (options
  * may come before or after DIR), exactly one positional DIR. Returns -1
  * when parsed, else the exit status. */
+static bool parse_u32(const char *s, int64_t *out);
+
 static int parse(const char *cmd, const char *help, int argc, char **argv, const struct option *opts,
-                 int (*on_opt)(void *ctx, int c, const char *arg), void *ctx, const char **dir)
+                 int (*on_opt)(void *ctx, int c, const char *arg), void *ctx, const char **dir, int *pid)
 {
 	optind = 1;
 	opterr = 0;
@@ -50,6 +52,13 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, const
 		}
 		if (c == '?')
 			return usage_error(cmd, "bad option or missing value: '%s'", argv[optind - 1]);
+		if (c == 'p') {
+			int64_t v;
+			if (!pid || !parse_u32(optarg, &v) || v < 1 || v > INT32_MAX)
+				return usage_error(cmd, "--pid wants a process id, not '%s'", optarg);
+			*pid = (int)v;
+			continue;
+		}
 		int rc = on_opt(ctx, c, optarg);
 		if (rc >= 0)
 			return rc;
@@ -75,10 +84,10 @@ static int summary_opt(void *ctx, int c, const char *arg)
 }
 
 /* Read and analyse dir; the summary is left in s (finished). */
-static int analyse(const char *cmd, const char *dir, struct pvt_summary *s, struct pvt_totals *t)
+static int analyse(const char *cmd, const char *dir, int pid, struct pvt_summary *s, struct pvt_totals *t)
 {
 	char err[1024];
-	int rc = pvt_read(dir, pvt_summary_event, s, t, err, sizeof(err));
+	int rc = pvt_read(dir, pid, pvt_summary_event, s, t, err, sizeof(err));
 	if (!rc && s->error)
 		rc = s->error, snprintf(err, sizeof(err), "%s: out of memory", dir);
 	if (rc) {
@@ -90,26 +99,32 @@ static int analyse(const char *cmd, const char *dir, struct pvt_summary *s, stru
 }
 
 static const char summary_help[] =
-	"usage: pvtrace summary DIR [--json]\n"
+	"usage: pvtrace summary DIR [--json] [--pid PID]\n"
 	"Per hypercall and per domain: count, mean, p50/p90/p99/max latency, total;\n"
 	"per domain run/wait/blocked time, switches, blocks and wakes; VM exits by\n"
 	"reason; TLB flushes by kind, page flips, mmu_update batches; events lost.\n"
 	"DIR is a trace directory (`pvmon run --trace DIR`, `pvctl trace start\n"
 	"--output DIR`); every CTF trace below it is read.\n"
-	"  --json   one JSON object (schema: docs/tracing.md)\n";
+	"  --json      one JSON object (schema: docs/tracing.md)\n"
+	"  --pid PID   only the events of that process (pvmon's pid; pvctl sessions\n"
+	"              record every pvmon on the host)\n";
 
 static int cmd_summary(int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0 } };
+	static const struct option opts[] = {
+		{ "json", no_argument, 0, 'j' }, { "pid", required_argument, 0, 'p' }, { "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
 	struct summary_opts o = { false };
 	const char *dir = NULL;
-	int rc = parse("summary", summary_help, argc, argv, opts, summary_opt, &o, &dir);
+	int pid = 0;
+	int rc = parse("summary", summary_help, argc, argv, opts, summary_opt, &o, &dir, &pid);
 	if (rc >= 0)
 		return rc;
 	struct pvt_summary s;
 	struct pvt_totals t;
 	pvt_summary_init(&s);
-	rc = analyse("summary", dir, &s, &t);
+	rc = analyse("summary", dir, pid, &s, &t);
 	if (!rc)
 		rc = o.json ? pvt_summary_json(&s, &t, dir, stdout) : pvt_summary_print(&s, &t, dir, stdout);
 	pvt_summary_free(&s);
@@ -210,30 +225,33 @@ static void print_hist(const struct hist *h, const char *dir)
 }
 
 static const char hist_help[] =
-	"usage: pvtrace hist DIR --hypercall NAME|NR|all [--dom ID] [--csv]\n"
+	"usage: pvtrace hist DIR --hypercall NAME|NR|all [--dom ID] [--pid PID] [--csv]\n"
 	"Latency histogram of one hypercall (from hcall_exit's latency_ns) in log2\n"
 	"buckets: [0, 2), [2, 4), [4, 8) ... ns. The bucket counts add up to the\n"
 	"call count `pvtrace summary` gives.\n"
 	"  --hypercall H  a name (null, sched_op, ...), a number, or all\n"
 	"  --dom ID       only this domain\n"
+	"  --pid PID      only this process\n"
 	"  --csv          rows lo_ns,hi_ns,count instead of bars\n";
 
 static int cmd_hist(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "hypercall", required_argument, 0, 'y' }, { "dom", required_argument, 0, 'd' },
-		{ "csv", no_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0 },
+		{ "csv", no_argument, 0, 'c' }, { "pid", required_argument, 0, 'p' }, { "help", no_argument, 0, 'h' },
+		{ 0 },
 	};
 	struct hist h = { .nr = -2, .dom = -1 };
 	const char *dir = NULL;
-	int rc = parse("hist", hist_help, argc, argv, opts, hist_opt, &h, &dir);
+	int pid = 0;
+	int rc = parse("hist", hist_help, argc, argv, opts, hist_opt, &h, &dir, &pid);
 	if (rc >= 0)
 		return rc;
 	if (h.nr == -2)
 		return usage_error("hist", "%s", "--hypercall NAME is required");
 	struct pvt_totals t;
 	char err[1024];
-	if (pvt_read(dir, hist_event, &h, &t, err, sizeof(err)))
+	if (pvt_read(dir, pid, hist_event, &h, &t, err, sizeof(err)))
 		return fail("hist", err);
 	print_hist(&h, dir);
 	return 0;
@@ -254,21 +272,23 @@ static int export_opt(void *ctx, int c, const char *arg)
 }
 
 static const char export_help[] =
-	"usage: pvtrace export DIR --csv FILE | --sqlite FILE\n"
+	"usage: pvtrace export DIR --csv FILE | --sqlite FILE [--pid PID]\n"
 	"Every event as one row (columns: docs/tracing.md), for R and scripts.\n"
 	"  --csv FILE     comma-separated, a header line first; - for stdout\n"
 	"  --sqlite FILE  table events (replaced), trace_info, hypercall_names\n"
+	"  --pid PID      only this process's events\n"
 	"Prints the row count on stderr.\n";
 
 static int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "csv", required_argument, 0, 'c' }, { "sqlite", required_argument, 0, 's' },
-		{ "help", no_argument, 0, 'h' }, { 0 },
+		{ "pid", required_argument, 0, 'p' }, { "help", no_argument, 0, 'h' }, { 0 },
 	};
 	struct export_opts o = { 0 };
 	const char *dir = NULL;
-	int rc = parse("export", export_help, argc, argv, opts, export_opt, &o, &dir);
+	int pid = 0;
+	int rc = parse("export", export_help, argc, argv, opts, export_opt, &o, &dir, &pid);
 	if (rc >= 0)
 		return rc;
 	if (!o.csv == !o.sqlite)
@@ -278,7 +298,7 @@ static int cmd_export(int argc, char **argv)
 	if (!x)
 		return fail("export", err);
 	struct pvt_totals t;
-	rc = pvt_read(dir, pvt_export_event, x, &t, err, sizeof(err));
+	rc = pvt_read(dir, pid, pvt_export_event, x, &t, err, sizeof(err));
 	uint64_t rows = pvt_export_rows(x);
 	char cerr[512];
 	int crc = pvt_export_close(x, rc ? NULL : &t, dir, cerr, sizeof(cerr));
@@ -328,7 +348,7 @@ static int timeline_opt(void *ctx, int c, const char *arg)
 }
 
 static const char timeline_help[] =
-	"usage: pvtrace timeline DIR [--csv FILE]\n"
+	"usage: pvtrace timeline DIR [--csv FILE] [--pid PID]\n"
 	"Per-CPU scheduler timeline as CSV (stdout unless --csv FILE): one row per\n"
 	"interval a vCPU held a pvmon run slot:\n"
 	"  cpu,dom,name,vcpu,start_ns,end_ns,duration_ns,in_reason,out_reason\n"
@@ -337,9 +357,13 @@ static const char timeline_help[] =
 
 static int cmd_timeline(int argc, char **argv)
 {
-	static const struct option opts[] = { { "csv", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0 } };
+	static const struct option opts[] = {
+		{ "csv", required_argument, 0, 'c' }, { "pid", required_argument, 0, 'p' }, { "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
 	const char *out = NULL, *dir = NULL;
-	int rc = parse("timeline", timeline_help, argc, argv, opts, timeline_opt, &out, &dir);
+	int pid = 0;
+	int rc = parse("timeline", timeline_help, argc, argv, opts, timeline_opt, &out, &dir, &pid);
 	if (rc >= 0)
 		return rc;
 	struct pvt_summary s;
@@ -354,7 +378,7 @@ static int cmd_timeline(int argc, char **argv)
 	fprintf(tl.f, "cpu,dom,name,vcpu,start_ns,end_ns,duration_ns,in_reason,out_reason\n");
 	struct pvt_totals t;
 	char err[1024];
-	rc = pvt_read(dir, timeline_event, &tl, &t, err, sizeof(err));
+	rc = pvt_read(dir, pid, timeline_event, &tl, &t, err, sizeof(err));
 	if (!rc)
 		pvt_summary_finish(&s, t.last_ts);
 	pvt_summary_free(&s);
@@ -399,8 +423,8 @@ static int time_summary(const char *dir, FILE *devnull, bool decode_only, struct
 	struct pvt_totals t;
 	pvt_summary_init(&s);
 	double w0 = now_s(), c0 = cpu_s(RUSAGE_SELF);
-	int rc = decode_only ? pvt_read(dir, count_only, NULL, &t, err, sizeof(err))
-	                     : pvt_read(dir, pvt_summary_event, &s, &t, err, sizeof(err));
+	int rc = decode_only ? pvt_read(dir, 0, count_only, NULL, &t, err, sizeof(err))
+	                     : pvt_read(dir, 0, pvt_summary_event, &s, &t, err, sizeof(err));
 	if (!rc && !decode_only) {
 		pvt_summary_finish(&s, t.last_ts);
 		rc = pvt_summary_print(&s, &t, dir, devnull);
@@ -475,7 +499,7 @@ static int cmd_bench(int argc, char **argv)
 	};
 	struct bench_opts o = { 3, false };
 	const char *dir = NULL;
-	int rc = parse("bench", bench_help, argc, argv, opts, bench_opt, &o, &dir);
+	int rc = parse("bench", bench_help, argc, argv, opts, bench_opt, &o, &dir, NULL);
 	if (rc >= 0)
 		return rc;
 	FILE *devnull = fopen("/dev/null", "w");

@@ -53,6 +53,7 @@ struct pvt_ev {
 	int64_t ts;                    /* ns from the clock's origin (Unix epoch for LTTng) */
 	enum pvt_kind kind;
 	int32_t cpu_id;                /* the stream's CPU (LTTng packet context), -1 if none */
+	int32_t vpid;                  /* the process (vpid context, pvctl/pvmon sessions add it), -1 if none */
 	const char *name;              /* event class name, e.g. "pvmon:hcall_exit" */
 	uint64_t v[PVT_MAX_INTS];      /* integer fields; a field missing in the trace reads 0 */
 	const char *s;                 /* the string field, "" if none */
@@ -65,14 +66,19 @@ struct pvt_totals {
 	uint64_t lost_packets;         /* discarded packets (lost whole) */
 	int64_t first_ts, last_ts;     /* of the events; 0 when there are none */
 	int streams;                   /* CTF data streams found */
+	uint64_t skipped;              /* events of other processes (pvt_read's pid) */
+	int npids;                     /* distinct vpids seen (up to PVT_MAX_PIDS) */
+	int32_t pids[8];
 };
+#define PVT_MAX_PIDS 8
 
 typedef int (*pvt_event_fn)(void *ctx, const struct pvt_ev *ev);
 
 /* Read the CTF trace(s) under dir in time order, calling fn for every event
- * (a non-zero return stops the read and is returned). Errors: -errno, with
- * one line in err naming the file when babeltrace2 says which. */
-int pvt_read(const char *dir, pvt_event_fn fn, void *ctx, struct pvt_totals *tot,
+ * (a non-zero return stops the read and is returned); pid > 0: only the
+ * events of that process (vpid context). Errors: -errno, with one line in
+ * err naming the file when babeltrace2 says which. */
+int pvt_read(const char *dir, int pid, pvt_event_fn fn, void *ctx, struct pvt_totals *tot,
              char *err, size_t n);
 
 /* Names (pvtrace_names.c). Unknown numbers get a static "nr_N"-style name

@@ -11,8 +11,8 @@
 #include "pvtrace.h"
 
 /* Fixed leading columns, then the event fields in pvt_kinds order. */
-enum { COL_TS, COL_REL, COL_EVENT, COL_CPU_ID, COL_HCALL, NR_FIXED };
-static const char *const fixed_cols[NR_FIXED] = { "ts_ns", "rel_ns", "event", "cpu_id", "hcall" };
+enum { COL_TS, COL_REL, COL_EVENT, COL_CPU_ID, COL_VPID, COL_HCALL, NR_FIXED };
+static const char *const fixed_cols[NR_FIXED] = { "ts_ns", "rel_ns", "event", "cpu_id", "vpid", "hcall" };
 
 #define MAX_COLS 64
 static const char *cols[MAX_COLS];
@@ -198,6 +198,10 @@ static int csv_row(struct pvt_export *x, const struct pvt_ev *e)
 		pvt_i64toa(e->cpu_id, num[COL_CPU_ID]);
 		text[COL_CPU_ID] = num[COL_CPU_ID];
 	}
+	if (e->vpid >= 0) {
+		pvt_i64toa(e->vpid, num[COL_VPID]);
+		text[COL_VPID] = num[COL_VPID];
+	}
 	if (is_hcall(e->kind))
 		text[COL_HCALL] = pvt_hcall_name(e->v[HE_NR], hbuf, sizeof(hbuf));
 	const struct pvt_kind_desc *d = &pvt_kinds[e->kind];
@@ -237,6 +241,8 @@ static int db_row(struct pvt_export *x, const struct pvt_ev *e)
 	sqlite3_bind_text(st, COL_EVENT + 1, e->name, -1, SQLITE_STATIC);
 	if (e->cpu_id >= 0)
 		sqlite3_bind_int64(st, COL_CPU_ID + 1, e->cpu_id);
+	if (e->vpid >= 0)
+		sqlite3_bind_int64(st, COL_VPID + 1, e->vpid);
 	if (is_hcall(e->kind))
 		sqlite3_bind_text(st, COL_HCALL + 1, pvt_hcall_name(e->v[HE_NR], hbuf, sizeof(hbuf)), -1,
 		                  SQLITE_TRANSIENT);

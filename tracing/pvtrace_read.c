@@ -282,11 +282,14 @@ struct ev_class {
 	int64_t idx[PVT_MAX_INTS];     /* payload member index, -1 if missing */
 	bool is_signed[PVT_MAX_INTS];
 	int64_t str_idx;
+	int64_t vpid_idx;              /* in the event common context, -1 if none */
+	bool vpid_signed;
 };
 
 #define MAX_CLASSES 256
 
 struct reader {
+	int pid;
 	pvt_event_fn fn;
 	void *ctx;
 	struct pvt_totals *tot;
@@ -296,6 +299,7 @@ struct reader {
 	struct ev_class *last_cls;
 	const bt_packet *last_packet;
 	int32_t packet_cpu;
+	int32_t last_pid;              /* to note distinct vpids cheaply */
 };
 
 static enum pvt_kind kind_of(const char *name)
@@ -355,6 +359,15 @@ static struct ev_class *class_of(struct reader *r, const bt_event_class *cls)
 			c->is_signed[j] = bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
 	}
 	c->str_idx = d->str ? member_index(p, d->str) : -1;
+	const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(cls);
+	const bt_field_class *cc = sc ? bt_stream_class_borrow_event_common_context_field_class_const(sc) : NULL;
+	c->vpid_idx = member_index(cc, "vpid");
+	if (c->vpid_idx >= 0) {
+		bt_field_class_type t = bt_field_class_get_type(member_class(cc, c->vpid_idx));
+		c->vpid_signed = bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
+		if (!bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_INTEGER))
+			c->vpid_idx = -1;
+	}
 	if (c->str_idx >= 0 &&
 	    bt_field_class_get_type(member_class(p, c->str_idx)) != BT_FIELD_CLASS_TYPE_STRING)
 		c->str_idx = -1;
@@ -376,6 +389,25 @@ static int32_t packet_cpu(struct reader *r, const bt_event *ev)
 	return r->packet_cpu;
 }
 
+static void note_pid(struct pvt_totals *t, int32_t pid)
+{
+	for (int i = 0; i < t->npids; i++)
+		if (t->pids[i] == pid)
+			return;
+	if (t->npids < PVT_MAX_PIDS)
+		t->pids[t->npids++] = pid;
+}
+
+static int32_t event_vpid(const struct ev_class *c, const bt_event *ev)
+{
+	if (c->vpid_idx < 0)
+		return -1;
+	const bt_field *f = bt_field_structure_borrow_member_field_by_index_const(
+		bt_event_borrow_common_context_field_const(ev), (uint64_t)c->vpid_idx);
+	return c->vpid_signed ? (int32_t)bt_field_integer_signed_get_value(f)
+	                      : (int32_t)bt_field_integer_unsigned_get_value(f);
+}
+
 static int on_event(struct reader *r, const bt_message *msg)
 {
 	const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -383,6 +415,15 @@ static int on_event(struct reader *r, const bt_message *msg)
 	if (!c)
 		return -E2BIG;
 	struct pvt_ev e;
+	e.vpid = event_vpid(c, ev);
+	if (e.vpid != r->last_pid) {
+		r->last_pid = e.vpid;
+		note_pid(r->tot, e.vpid);
+	}
+	if (r->pid > 0 && e.vpid != r->pid) {
+		r->tot->skipped++;
+		return 0;
+	}
 	e.kind = c->kind;
 	e.name = c->name;
 	e.ts = 0;
@@ -542,7 +583,7 @@ out:
 	return rc;
 }
 
-int pvt_read(const char *dir, pvt_event_fn fn, void *ctx, struct pvt_totals *tot, char *err, size_t n)
+int pvt_read(const char *dir, int pid, pvt_event_fn fn, void *ctx, struct pvt_totals *tot, char *err, size_t n)
 {
 	memset(tot, 0, sizeof(*tot));
 	struct stat st;
@@ -576,6 +617,8 @@ int pvt_read(const char *dir, pvt_event_fn fn, void *ctx, struct pvt_totals *tot
 		snprintf(err, n, "out of memory");
 		goto free;
 	}
+	r->pid = pid;
+	r->last_pid = INT32_MIN;
 	r->fn = fn;
 	r->ctx = ctx;
 	r->tot = tot;

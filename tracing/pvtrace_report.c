@@ -275,6 +275,14 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 	if (t->lost_packets)
 		fprintf(f, ", packets lost %" PRIu64, t->lost_packets);
 	fprintf(f, "%s\n", t->lost_events || t->lost_packets ? " (the tracer discarded them: counts below are low)" : "");
+	if (t->skipped)
+		fprintf(f, "  %" PRIu64 " events of other processes left out (--pid)\n", t->skipped);
+	else if (t->npids > 1) {
+		fprintf(f, "  events of %d%s processes (vpid", t->npids, t->npids == PVT_MAX_PIDS ? "+" : "");
+		for (int i = 0; i < t->npids; i++)
+			fprintf(f, " %d", t->pids[i]);
+		fprintf(f, "): domains of different pvmons with the same id are added up; pick one with --pid\n");
+	}
 	int rc = print_hypercalls(f, s, doms, nd);
 	if (!rc)
 		rc = print_domains(f, s, doms, nd);
@@ -394,8 +402,11 @@ int pvt_summary_json(struct pvt_summary *s, const struct pvt_totals *t, const ch
 	fprintf(f, "{\"trace\": ");
 	json_str(f, dir);
 	fprintf(f, ", \"events\": %" PRIu64 ", \"events_lost\": %" PRIu64 ", \"packets_lost\": %" PRIu64
-	        ", \"streams\": %d, \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64 ", \"event_counts\": {",
-	        t->events, t->lost_events, t->lost_packets, t->streams, t->first_ts, t->last_ts);
+	        ", \"streams\": %d, \"first_ts_ns\": %" PRId64 ", \"last_ts_ns\": %" PRId64 ", \"skipped\": %" PRIu64
+	        ", \"pids\": [", t->events, t->lost_events, t->lost_packets, t->streams, t->first_ts, t->last_ts, t->skipped);
+	for (int i = 0; i < t->npids; i++)
+		fprintf(f, "%s%d", i ? ", " : "", t->pids[i]);
+	fprintf(f, "], \"event_counts\": {");
 	int first = 1;
 	for (int k = 0; k < PVT_NR_KINDS; k++)
 		if (s->kind_count[k]) {

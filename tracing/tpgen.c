@@ -8,7 +8,9 @@
  *   pvtrace-gen bulk N   N events (hypercall entry/exit pairs and VM exits)
  *                        as fast as the tracer takes them
  * Record with a session on pvmon:* started first (the provider registers
- * when this program starts). */
+ * when this program starts); with a third argument "wait" it reads a line
+ * from stdin first, so that a session can be set up for its pid. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +95,21 @@ static int bulk(uint32_t n)
 int main(int argc, char **argv)
 {
 	char *end = NULL;
-	unsigned long n = argc == 3 ? strtoul(argv[2], &end, 10) : 0;
-	if (argc != 3 || !end || *end || n < 1 || n > 100000000 || (strcmp(argv[1], "mix") && strcmp(argv[1], "bulk"))) {
-		fprintf(stderr, "usage: pvtrace-gen mix|bulk N   (test-only tracepoint generator)\n");
+	unsigned long n = argc >= 3 ? strtoul(argv[2], &end, 10) : 0;
+	bool wait = argc == 4 && !strcmp(argv[3], "wait");
+	if (argc < 3 || argc > 4 || (argc == 4 && !wait) || !end || *end || n < 1 || n > 100000000 ||
+	    (strcmp(argv[1], "mix") && strcmp(argv[1], "bulk"))) {
+		fprintf(stderr, "usage: pvtrace-gen mix|bulk N [wait]   (test-only tracepoint generator)\n");
 		return 2;
 	}
 	trace_init();
 	if (!trace_provider_loaded()) {
 		fprintf(stderr, "pvtrace-gen: the LTTng provider (libpvmon-tp.so) did not load\n");
+		return 1;
+	}
+	char line[16];
+	if (wait && !fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "pvtrace-gen: stdin closed before the go line\n");
 		return 1;
 	}
 	return !strcmp(argv[1], "mix") ? mix((uint32_t)n) : bulk((uint32_t)n);

@@ -105,7 +105,7 @@ static void test_itoa(void)
 
 static struct pvt_ev ev(int64_t ts, enum pvt_kind k, const char *s, int n, ...)
 {
-	struct pvt_ev e = { .ts = ts, .kind = k, .cpu_id = 0, .name = pvt_kinds[k].name, .s = s ? s : "" };
+	struct pvt_ev e = { .ts = ts, .kind = k, .cpu_id = 0, .vpid = -1, .name = pvt_kinds[k].name, .s = s ? s : "" };
 	va_list ap;
 	va_start(ap, n);
 	for (int i = 0; i < n; i++)
@@ -333,7 +333,7 @@ static void test_csv(void)
 	CHECK_EQ(lines, 3);
 	if (lines < 3)
 		return;
-	CHECK(starts_with(line[0], "ts_ns,rel_ns,event,cpu_id,hcall,dom,vcpu,nr,"));
+	CHECK(starts_with(line[0], "ts_ns,rel_ns,event,cpu_id,vpid,hcall,dom,vcpu,nr,"));
 	/* Count the fields: quoted commas do not split. */
 	int ncols = pvt_export_ncols();
 	for (int l = 0; l < 3; l++) {
@@ -345,7 +345,7 @@ static void test_csv(void)
 				fields++;
 		CHECK_EQ(fields, ncols);
 	}
-	CHECK(starts_with(line[1], "1000,0,pvmon:hcall_exit,0,null,1,0,12,"));
+	CHECK(starts_with(line[1], "1000,0,pvmon:hcall_exit,0,,null,1,0,12,"));
 	CHECK(strstr(line[1], ",-22,777,") != NULL);
 	CHECK(strstr(line[2], ",\"a \"\"b\"\",c\",") != NULL);
 }
@@ -403,9 +403,9 @@ static void test_bad_dirs(void)
 	char dir[] = "/tmp/test_pvtrace-XXXXXX", path[512], err[1024];
 	struct pvt_totals t;
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK_EQ(pvt_read("/nonexistent/trace", noop, NULL, &t, err, sizeof(err)), -ENOENT);
+	CHECK_EQ(pvt_read("/nonexistent/trace", 0, noop, NULL, &t, err, sizeof(err)), -ENOENT);
 	CHECK(strstr(err, "/nonexistent/trace") != NULL);
-	CHECK_EQ(pvt_read(dir, noop, NULL, &t, err, sizeof(err)), -ENOENT);
+	CHECK_EQ(pvt_read(dir, 0, noop, NULL, &t, err, sizeof(err)), -ENOENT);
 	CHECK(strstr(err, "no CTF trace here") != NULL);
 	/* A packetized metadata file cut inside its first packet. */
 	unsigned char pkt[64] = { 0x57, 0x1d, 0xd1, 0x75 };
@@ -413,12 +413,12 @@ static void test_bad_dirs(void)
 	pkt[28 + 1] = 0x80;                             /* packet: 4096 bytes */
 	snprintf(path, sizeof(path), "%s/metadata", dir);
 	write_file(path, pkt, sizeof(pkt));
-	CHECK_EQ(pvt_read(dir, noop, NULL, &t, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(pvt_read(dir, 0, noop, NULL, &t, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, path) && strstr(err, "truncated"));
 	/* Plain-text metadata that stops inside a declaration. */
 	const char *text = "/* CTF 1.8 */\ntrace { major = 1; minor = 8; byte_order = le; };\nevent { name = \"x\"; ";
 	write_file(path, text, strlen(text));
-	CHECK_EQ(pvt_read(dir, noop, NULL, &t, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(pvt_read(dir, 0, noop, NULL, &t, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "ends inside a declaration") != NULL);
 	/* A stream shorter than its LTTng index says. */
 	text = "/* CTF 1.8 */\ntrace { major = 1; minor = 8; byte_order = le; };\n";
@@ -431,7 +431,7 @@ static void test_bad_dirs(void)
 	write_file(path, idx, sizeof(idx));
 	snprintf(path, sizeof(path), "%s/chan_0", dir);
 	write_file(path, pkt, 100 < sizeof(pkt) ? 100 : sizeof(pkt));
-	CHECK_EQ(pvt_read(dir, noop, NULL, &t, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(pvt_read(dir, 0, noop, NULL, &t, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, path) && strstr(err, "lists 4096 bytes"));
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
