@@ -90,7 +90,7 @@ build_rootfs() {
   for b in busybox dbench httperf nginx setpriv mkfs.ext4; do
     command -v "$b" >/dev/null || fail "$b is missing (scripts/deps.sh installs bench/deps.txt)"
   done
-  log "building the root file system (first time: about a minute)"
+  log "building the root file system (a few seconds to a minute)"
   STAGE=$IMAGES/rootfs.stage
   rm -rf "$STAGE"
   mkdir -p "$STAGE"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,root,etc,var/tmp,var/lib/nginx,pvlab/bin}
@@ -174,7 +174,8 @@ build_kernel() {
   if [ -z "$deb" ] || ! dpkg-deb -f "$deb" Version | grep -qx "$ver"; then
     rm -f "$debs/${pkg}_"*.deb
     # as root apt would drop to _apt, which cannot write into the build tree
-    (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) || fail "apt-get download $pkg failed"
+    (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) \
+      || unsupported "cannot fetch the guest kernel: apt-get download $pkg=$ver failed (no mirror reachable?)"
     deb=$(ls "$debs/${pkg}_"*.deb | head -1)
   fi
   KROOT=$IMAGES/kernel.stage
@@ -223,7 +224,9 @@ probe_accel() {
       echo "kvm booted_to_initramfs_in_$((SECONDS - t0))s" >"$IMAGES/fullvirt.accel"
       return
     fi
-    why="KVM did not reach the initramfs in ${PROBE_S}s ($(grep -c . <<<"$out") console lines)"
+    local lines
+    lines=$(grep -vc '^qemu-system' <<<"$out" || true)   # grep -c: status 1 on 0
+    why="KVM did not reach the initramfs in ${PROBE_S}s ($lines lines of guest console output)"
   fi
   echo "tcg ${why// /_}" >"$IMAGES/fullvirt.accel"
 }
