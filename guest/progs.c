@@ -375,6 +375,37 @@ static int prog_crash(void)
 	return 0;
 }
 
+/* ---- balloon ------------------------------------------------------------------ */
+/* Start the balloon driver, touch every free frame (touch=1) so the host
+ * really holds them, then follow pvctl mem-set until destroyed. */
+static int prog_balloon(void)
+{
+	if (balloon_init())
+		return printk("balloon: cannot start the driver\n"), 1;
+	if (cmdline_num("touch", 1)) {
+		uint64_t n = 0;
+		void *first = 0, **last = &first;
+		for (void **p; (p = page_take()); n++) {
+			memset(p, 0x5a, 4096);
+			*last = p;
+			last = (void **)p;
+			*last = 0;
+		}
+		for (void **p = first, **next; p; p = next, n--) {
+			next = *p;
+			page_free(p, 1);
+		}
+		(void)n;
+	}
+	printk("balloon: ready, %lu pages, %lu free\n", (unsigned long)start_info->nr_pages,
+	       (unsigned long)mm_free_frames());
+	uint64_t ms = cmdline_num("ms", 0);
+	uint64_t end = system_time() + ms * MS;
+	while (!ms || system_time() < end)
+		sleep_ns(100 * MS);
+	return 0;
+}
+
 /* ---- console input ------------------------------------------------------------ */
 static volatile uint64_t input_events;
 static struct waitq input_q;
@@ -464,6 +495,7 @@ static int prog_misc(void)
 
 int prog_hostile(void);
 int prog_hostile_mm(void);
+int prog_tracecount(void);
 
 const struct program programs[] = {
 	{ "hello", prog_hello, "print a greeting and the ABI version (exit=N)" },
@@ -480,8 +512,10 @@ const struct program programs[] = {
 	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
 	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
 	{ "hostile_mm", prog_hostile_mm, "every page-table, pin and balloon rule broken" },
+	{ "tracecount", prog_tracecount, "known hypercall counts and blocks for trace tests (n=N blocks=K)" },
 	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
+	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
 	{ 0, 0, 0 },
 };
