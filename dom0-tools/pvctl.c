@@ -293,6 +293,21 @@ static int cmd_sched_bvt(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
+static int cmd_mem_set(const struct command *cmd, int argc, char **argv)
+{
+	const char *pos[2];
+	static const char *const names[] = { "DOMAIN", "MIB" };
+	int rc = parse_args(cmd, argc, argv, NULL, 0, pos, 2, names);
+	if (rc >= 0 || (rc = check_word(cmd, "DOMAIN", pos[0])) >= 0)
+		return rc;
+	int64_t mib;
+	if (!parse_num(pos[1], false, &mib) || mib <= 0)
+		return complain(EXIT_USAGE, "mem-set: '%s' is not a size in MiB", pos[1]);
+	char req[CTLC_MAX_LINE];
+	snprintf(req, sizeof(req), "mem-set %s %lld", pos[0], (long long)mib);
+	return ctlc_request(req, NULL, false, NULL, 0);
+}
+
 static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
 {
 	struct opt opts[] = { { "slice", true, NULL } };
@@ -439,7 +454,8 @@ static const struct command commands[] = {
 	  "  --json   one JSON array of objects: domid, name, state, vcpus, mem_mib, weight,\n"
 	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits,\n"
 	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
-	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns (docs/control-protocol.md)\n"
+	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
+	  "           mem_target_kib (docs/control-protocol.md)\n"
 	  "Time(s) is the CPU time the domain's vCPUs have run.\n", cmd_list },
 	{ "destroy", "DOMAIN", "Stop a domain now (exit code 137).",
 	  "DOMAIN is a name or a numeric id.\n", domain_cmd },
@@ -459,6 +475,9 @@ static const struct command commands[] = {
 	  "  --warpu NS    time before it may warp again\n"
 	  "Times are ns, or take a unit: 500us, 10ms, 1s. Options not given stay as they are.\n",
 	  cmd_sched_bvt },
+	{ "mem-set", "DOMAIN MIB", "Ask a domain's balloon driver to grow or shrink it to MIB.",
+	  "The guest gives frames back to the host (or takes them again) until it holds MIB;\n"
+	  "`pvctl list --json` shows mem_kib (held now) and mem_target_kib.\n", cmd_mem_set },
 	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
 	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "

@@ -76,6 +76,10 @@ int proc_spawn(const char *prog, uint64_t arg);   /* returns pid */
 int proc_wait(int pid, int *code);                 /* 0 when reaped */
 void proc_init(void);
 
+/* balloon.c */
+int balloon_init(void);
+void balloon_adjust(void);
+
 struct pv_frame *do_upcall(struct pv_frame *f);
 struct pv_frame *do_syscall(struct pv_frame *f);
 #endif

@@ -33,7 +33,7 @@ void mm_init(uint64_t first_free, uint64_t nr_pages)
 }
 
 /* First fit from a moving hint: allocations are mostly single frames. */
-void *page_alloc(size_t pages)
+static void *alloc(size_t pages, int zero)
 {
 	if (!pages)
 		return 0;
@@ -58,8 +58,19 @@ void *page_alloc(size_t pages)
 	irq_restore(m);
 	if (!found)
 		return 0;
-	memset((void *)(found * 4096), 0, pages * 4096);
+	if (zero)
+		memset((void *)(found * 4096), 0, pages * 4096);
 	return (void *)(found * 4096);
+}
+
+void *page_alloc(size_t pages)
+{
+	return alloc(pages, 1);
+}
+
+void *page_take(void)
+{
+	return alloc(1, 0);
 }
 
 void page_free(void *p, size_t pages)

@@ -10,6 +10,7 @@
 void mm_init(uint64_t first_free, uint64_t nr_pages);
 void *page_alloc(size_t pages);     /* zeroed, contiguous, page aligned; NULL when out */
 void page_free(void *p, size_t pages);
+void *page_take(void);              /* one frame, not zeroed (the balloon gives it away) */
 void *kalloc(size_t bytes);         /* zeroed, 16-byte aligned, never freed */
 uint64_t mm_free_bytes(void);
 uint64_t mm_free_frames(void);

@@ -28,6 +28,7 @@
  *                                             OK <domid> <name>
  *             sched-rr <SLICE_NS>             OK
  *             input <DOMAIN> <text...>        OK <bytes> (text + newline to the guest)
+ *             mem-set <DOMAIN> <MIB>          OK <domid> <name> (balloon target set)
  *   DOMAIN is a numeric id (tried first) or a name.
  * A line that is too long gets ERR E2BIG and the connection is closed; any
  * other bad request gets one ERR line and the connection stays usable. */
@@ -312,6 +313,7 @@ static int reply_domain_json(struct conn *c, const struct ctl_domain_info *d)
 		{ "kvm_insn_emulation", d->kvm_insn_emulation }, { "kvm_io_exits", d->kvm_io_exits },
 		{ "kvm_halt_exits", d->kvm_halt_exits }, { "kvm_mmio_exits", d->kvm_mmio_exits },
 		{ "tlb_flushes", d->tlb_flushes }, { "page_flips", d->page_flips }, { "time_ns", d->time_ns },
+		{ "mmu_updates", d->mmu_updates }, { "mem_kib", d->mem_kib }, { "mem_target_kib", d->mem_target_kib },
 	};
 	char line[CTL_REPLY_MAX];
 	size_t o = (size_t)snprintf(line, sizeof(line), "D {\"domid\":%u,\"name\":%s,\"state\":%s,"
@@ -635,6 +637,28 @@ static int h_input(struct conn *c, const struct request *r)
 	return reply(c, "OK %ld", got);
 }
 
+static int h_mem_set(struct conn *c, const struct request *r)
+{
+	struct ctl_domain_info d;
+	char nb[33], *end;
+	int rc = resolve(r->argv[1], &d);
+	if (rc)
+		return reply_resolve_err(c, rc, r->argv[1]);
+	if (!srv.ops->mem_set)
+		return reply_err(c, ENOSYS, "this pvmon has no balloon");
+	errno = 0;
+	unsigned long long mib = strtoull(r->argv[2], &end, 10);
+	if (errno || *end || end == r->argv[2] || !mib)
+		return reply_err(c, EINVAL, "mem-set: '%s' is not a size in MiB", r->argv[2]);
+	rc = srv.ops->mem_set(srv.ctx, d.domid, mib);
+	if (rc == -EINVAL)
+		return reply_err(c, EINVAL, "domain %s (%u) can hold 1..%llu MiB, not %llu", dname(&d, nb), d.domid,
+		                 (unsigned long long)d.mem_mib, mib);
+	if (rc)
+		return reply_err(c, -rc, "cannot resize domain %s (%u): %s", dname(&d, nb), d.domid, strerror(-rc));
+	return reply(c, "OK %u %s", d.domid, dname(&d, nb));
+}
+
 static int h_help(struct conn *c, const struct request *r);
 
 static const struct handler {
@@ -655,6 +679,7 @@ static const struct handler {
 	{ "sched-bvt", 2, 5, h_sched_bvt, "sched-bvt DOMAIN [weight=N] [warp=NS] [warpl=NS] [warpu=NS]" },
 	{ "sched-rr",  1, 1, h_sched_rr,  "sched-rr SLICE_NS" },
 	{ "input",     2, -1, h_input,    "input DOMAIN TEXT (sent with a newline)" },
+	{ "mem-set",   2, 2, h_mem_set,   "mem-set DOMAIN MIB" },
 };
 
 static int h_help(struct conn *c, const struct request *r)

@@ -26,7 +26,10 @@ struct ctl_domain_info {
 	uint64_t upcalls;            /* callback frames delivered */
 	/* KVM's own per-vCPU statistics, summed over the domain's vCPUs. */
 	uint64_t kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits, kvm_mmio_exits;
-	uint64_t tlb_flushes, page_flips;    /* not counted yet: 0 */
+	uint64_t tlb_flushes, page_flips;
+	uint64_t mmu_updates;        /* page-table entries changed through pvmon */
+	uint64_t mem_kib;            /* memory the domain holds now (the balloon's current size) */
+	uint64_t mem_target_kib;     /* what pvctl mem-set asked for */
 	/* pvmon's system time (ns) when the counters above were read: rates
 	 * between two samples divide by the difference of these. */
 	uint64_t time_ns;
@@ -64,6 +67,8 @@ struct control_ops {
 	long (*dom_console_read)(void *ctx, void *dom, uint64_t *offset, char *buf, size_t len,
 	                         bool *ended, int32_t *exit_code, bool *crashed);
 	void (*dom_put)(void *ctx, void *dom);
+	/* Optional: ask the domain's balloon for a new size (pvctl mem-set). */
+	int (*mem_set)(void *ctx, uint32_t domid, uint64_t mib);
 	/* Optional: queue console input for a domain; bytes taken or -errno. */
 	long (*console_input)(void *ctx, uint32_t domid, const char *buf, size_t len);
 };

@@ -355,6 +355,7 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	s->pt_writes = atomic_load(&d->pt_writes);
 	s->tlb_flushes = atomic_load(&d->tlb_flushes);
 	s->tlb_zaps = atomic_load(&d->tlb_zaps);
+	s->page_flips = atomic_load(&d->page_flips);
 	s->mem_pages = memory_current_pages(d);
 }
 

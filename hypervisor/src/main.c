@@ -349,8 +349,11 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->kvm_io_exits = s.kvm[KS_IO_EXITS];
 		i->kvm_halt_exits = s.kvm[KS_HALT_EXITS];
 		i->kvm_mmio_exits = s.kvm[KS_MMIO_EXITS];
-		i->tlb_flushes = 0;      /* the MMU does not count them yet */
-		i->page_flips = 0;
+		i->tlb_flushes = s.tlb_flushes;
+		i->page_flips = s.page_flips;
+		i->mmu_updates = s.mmu_updates;
+		i->mem_kib = s.mem_pages * 4;
+		i->mem_target_kib = __atomic_load_n(&d->shared->mem_target_pages, __ATOMIC_RELAXED) * 4;
 		i->time_ns = taken;
 		domain_put(d);
 	}
@@ -464,12 +467,23 @@ static long ctl_console_input(void *ctx, uint32_t id, const char *buf, size_t le
 	return n;
 }
 
+static int ctl_mem_set(void *ctx, uint32_t id, uint64_t mib)
+{
+	(void)ctx;
+	struct domain *d = domain_get(id);
+	if (!d)
+		return -ESRCH;
+	int rc = atomic_load(&d->ended) ? -ESRCH : mib > d->cfg.memory_mib ? -EINVAL : memory_set_target(d, mib << 8);
+	domain_put(d);
+	return rc;
+}
+
 static const struct control_ops ctl_ops = {
 	.create = ctl_create, .list = ctl_list, .destroy = ctl_destroy, .pause = ctl_pause,
 	.unpause = ctl_unpause, .console_read = ctl_console_read, .sched_bvt = ctl_sched_bvt,
 	.sched_rr = ctl_sched_rr, .sched_name = ctl_sched_name,
 	.dom_get = ctl_dom_get, .dom_console_read = ctl_dom_console_read, .dom_put = ctl_dom_put,
-	.console_input = ctl_console_input,
+	.console_input = ctl_console_input, .mem_set = ctl_mem_set,
 };
 
 static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)

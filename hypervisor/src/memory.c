@@ -325,7 +325,7 @@ uint64_t memory_current_pages(struct domain *d)
 int memory_set_target(struct domain *d, uint64_t pages)
 {
 	if (pages > d->mm.ram_frames || pages < 256)
-		return -EINVAL;
+		return -EINVAL;    /* at most what it has, at least 1 MiB */
 	__atomic_store_n(&d->shared->mem_target_pages, pages, __ATOMIC_SEQ_CST);
 	evtchn_send_virq(d, 0, PV_VIRQ_BALLOON);
 	return 0;

@@ -112,7 +112,7 @@ struct domain {
 	 * writing to change what backs the guest's memory (memory slots, frames
 	 * given back), with every vCPU of the domain out of KVM_RUN. */
 	pthread_rwlock_t mem_lock;
-	atomic_uint_fast64_t mmu_updates, mmu_rejected, tlb_flushes, tlb_zaps, pt_writes;
+	atomic_uint_fast64_t mmu_updates, mmu_rejected, tlb_flushes, tlb_zaps, pt_writes, page_flips;
 	struct pv_shared_info *shared;
 	struct pv_start_info *start;
 	struct vcpu vcpus[PV_MAX_VCPUS];
