@@ -29,8 +29,7 @@ esc <- function(x) {
 # Whole numbers as such, others to `digits` significant digits.
 fmt_num <- function(x, digits = 3) {
   whole <- !is.na(x) & abs(x - round(x)) < 1e-9 & abs(x) < 1e15
-  out <- formatC(x, digits = digits, format = "fg", flag = "#")
-  out <- sub("\\.$", "", out)
+  out <- trimws(formatC(x, digits = digits, format = "fg"))
   out[whole] <- format(round(x[whole]), scientific = FALSE, trim = TRUE)
   ifelse(is.na(x), "", out)
 }

@@ -22,14 +22,16 @@ save_plot <- function(p, out, name, width = 8, height = 4.5) {
 # Figure 3 style: relative performance per workload, native = 1, bars with
 # 95% bootstrap intervals, the paper's ratios as black diamonds, a star
 # where Welch's test says the platform differs from native, and "not
-# supported" where the cell could not run.
+# supported" or "failed" where the cell gave no result.
 plot_relative <- function(rel, paper, missing) {
   plats <- intersect(PLATFORM_ORDER, unique(c(rel$platform, missing$platform)))
   # every workload gets a slot for every platform, so that bars, labels
   # and the paper's marks line up (a missing cell is a zero-height bar)
   full <- expand.grid(workload = unique(rel$workload), platform = plats, stringsAsFactors = FALSE)
   rel <- merge(full, rel, all.x = TRUE)
-  rel$missing <- paste(rel$workload, rel$platform) %in% paste(missing$workload, missing$platform)
+  why <- setNames(ifelse(missing$status == "failed", "failed", "not supported"),
+                  paste(missing$workload, missing$platform))
+  rel$missing <- why[paste(rel$workload, rel$platform)]
   rel$bar <- ifelse(is.na(rel$est), 0, rel$est)
   rel$platform <- factor(rel$platform, levels = plats)
   rel$label <- ifelse(is.na(rel$est), "", sprintf("%.2f%s", rel$est, ifelse(rel$differs %in% TRUE, "*", "")))
@@ -40,7 +42,7 @@ plot_relative <- function(rel, paper, missing) {
     geom_col(position = dodge, width = 0.85) +
     geom_errorbar(aes(ymin = lo, ymax = hi), position = dodge, width = 0.25, na.rm = TRUE) +
     geom_text(aes(label = label, y = top), position = dodge, vjust = -0.4, size = 3) +
-    geom_text(aes(label = ifelse(missing, "not supported", ""), y = 0.02), position = dodge, angle = 90,
+    geom_text(aes(label = ifelse(is.na(missing), "", missing), y = 0.02), position = dodge, angle = 90,
               hjust = 0, size = 2.6, colour = "grey30") +
     geom_hline(yintercept = 1, linetype = "dashed", colour = "grey40")
   paper <- paper[paper$platform %in% plats, ]

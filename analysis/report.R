@@ -67,11 +67,14 @@ read_db <- function(path, run_id) {
   dstats <- if ("domain_stats" %in% tables)
     q(paste("SELECT d.*, c.workload, c.domains FROM domain_stats d JOIN cells c ON c.id = d.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
+  counters <- if ("counters" %in% tables)
+    q(paste("SELECT k.*, c.platform, c.workload, c.domains FROM counters k JOIN cells c ON c.id = k.cell_id",
+            "WHERE c.run_id = ?"), run_id) else data.frame()
   hist <- if ("trace_hist" %in% tables)
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
   list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = samples, dstats = dstats,
-       hist = hist, version = q("SELECT max(version) AS v FROM schema_version")$v)
+       hist = hist, counters = counters, version = q("SELECT max(version) AS v FROM schema_version")$v)
 }
 
 # ---- sections ---------------------------------------------------------------
@@ -90,12 +93,11 @@ section_host <- function(d) {
   c("<h2>Host and run</h2>", html_table(facts), html_table(counts))
 }
 
-# Samples that describe a workload on one domain: measured, per instance
-# (instance 0 only when a driver reports the cell as a whole).
+# Samples that describe a workload on one domain: its measured metrics.
 fig3_samples <- function(s) {
-  s <- s[s$domains == 1 & s$derived == 0 & s$workload != "hcall" & s$workload != "lmbench", ]
-  # the cpu cell's wall_s (pvmon start, boot) is not a kernel metric
-  s[!(s$workload == "cpu" & s$metric == "wall_s"), ]
+  # instance 0 holds what pvbench measured around the cell (wall_s, the
+  # raw exit), not the workload's own metrics
+  s[s$domains == 1 & s$derived == 0 & s$instance > 0 & !(s$workload %in% c("hcall", "lmbench")), ]
 }
 
 compute_relative <- function(d) {
@@ -132,7 +134,7 @@ section_relative <- function(d, out, paper, map) {
   }
   ws <- unique(rel$workload)
   c1 <- d$cells[d$cells$domains == 1 & d$cells$workload %in% ws & d$cells$status != "done", ]
-  missing <- unique(c1[, c("workload", "platform")])
+  missing <- unique(c1[, c("workload", "platform", "status")])
   pr <- paper_ratios(paper, map)
   pr <- pr[pr$workload %in% ws, ]
   png <- save_plot(plot_relative(rel, pr, missing), out, "relative")
@@ -170,7 +172,9 @@ section_scaling <- function(d, out, paper) {
   html <- "<h2>Scaling (Figure 4 style)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
   s <- d$samples[d$samples$cell_id %in% done, ]
-  agg <- s[s$metric == "aggregate_passes_per_s" & s$instance == 0, ]
+  # pvbench records it for the cell (instance 0); a platform driver with
+  # one instance reports it as that instance's
+  agg <- s[s$metric == "aggregate_passes_per_s" & (s$instance == 0 | s$domains == 1), ]
   if (!nrow(agg) || length(unique(agg$domains)) < 2)
     return(list(html = c(html, "<p class=\"none\">No cpu cells with several domain counts in this run.</p>"),
                 plots = character()))
@@ -248,10 +252,15 @@ section_hcall <- function(d, out) {
   plots <- png
   if (nrow(d$hist)) {
     h <- aggregate(count ~ hypercall + lo_ns + hi_ns, data = d$hist, FUN = sum)
-    p <- ggplot(h, aes(x = factor(lo_ns / 1000), y = count)) + geom_col(fill = "#1f78b4") +
+    lab <- function(ns) ifelse(ns >= 1e6, sprintf("%gms", ns / 1e6), ifelse(ns >= 1e3, sprintf("%gus", ns / 1e3), sprintf("%gns", ns)))
+    lv <- sort(unique(h$lo_ns))
+    h$bucket <- factor(lab(h$lo_ns), levels = lab(lv))
+    p <- ggplot(h, aes(x = bucket, y = count)) + geom_col(fill = "#1f78b4") +
       facet_wrap(~hypercall, ncol = 1, scales = "free_y") +
-      labs(x = "latency bucket, lower bound (us, log2 buckets)", y = "calls",
-           title = "Per-call hypercall latency from the LTTng traces (pvtrace hist)") + theme_report()
+      labs(x = "latency bucket [lo, 2 lo), log2", y = "calls",
+           title = "Per-call hypercall latency in pvmon, from the LTTng traces",
+           subtitle = "hcall_exit's latency_ns as pvtrace hist counts it; all = every hypercall, null = the null hypercall") +
+      theme_report() + theme(axis.text.x = element_text(angle = 45, hjust = 1))
     plots <- c(plots, save_plot(p, out, "hcall-trace", height = 5))
     parts <- c(parts, html_img(plots[2], "Per-call hypercall latency (traced runs)"))
   } else {
@@ -297,6 +306,21 @@ section_dstats <- function(d) {
     html_table(a, 4))
 }
 
+section_counters <- function(d) {
+  k <- d$counters
+  if (!nrow(k)) return(NULL)
+  k$cell <- paste(k$platform, k$workload, k$domains)
+  ns <- k$unit == "ns"
+  k$value[ns] <- k$value[ns] / 1e6
+  k$name[ns] <- paste(k$name[ns], "(ms)")
+  a <- aggregate(value ~ cell + name + unit, data = k, FUN = mean)
+  w <- reshape(a, idvar = "cell", timevar = "name", direction = "wide", drop = "unit")
+  names(w) <- sub("^value\\.", "", names(w))
+  c("<h2>Counters (--counters)</h2>",
+    sprintf("<p>Means per repetition over every process of the workload, threads and children included. Counter set: %s.</p>",
+            esc(paste(unique(k$note), collapse = "; "))), html_table(w[order(w$cell), ], 4))
+}
+
 section_tests <- function(d) {
   done <- d$cells$id[d$cells$status == "done" & d$cells$domains == 1]
   s <- d$samples[d$samples$cell_id %in% done & d$samples$derived == 0 & d$samples$instance > 0, ]
@@ -340,7 +364,7 @@ main <- function() {
                     esc(normalizePath(o$db)), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
             if (d$run$status != "done") "<p class=\"note\">This run is not finished: some cells are still pending; <code>pvbench run</code> with the same suite resumes it.</p>",
             section_host(d), rel$html, section_kernels(d), sc$html, hc$html, section_lmbench(d, paper),
-            section_dstats(d), section_tests(d), section_missing(d), section_cells(d))
+            section_dstats(d), section_counters(d), section_tests(d), section_missing(d), section_cells(d))
   index <- file.path(o$out, "index.html")
   writeLines(html_page(title, body), index)
   plots <- c(rel$plots, sc$plots, hc$plots)

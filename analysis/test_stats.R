@@ -61,6 +61,6 @@ for (v in list(c("", ""), c("f", "Zg=="), c("fo", "Zm8="), c("foo", "Zm9v"), c("
   check(base64_encode(charToRaw(v[1])) == v[2], paste("base64", v[1]))
 check(base64_encode(as.raw(c(0xfb, 0xff))) == "+/8=", "base64 high bytes")
 check(esc("<a&b>") == "&lt;a&amp;b&gt;", "html escaping")
-check(identical(fmt_num(c(3, 2.5, NA, 1234.5678)), c("3", "2.50", "", "1235")), "number format")
+check(identical(fmt_num(c(3, 2.5, NA, 1234.5678)), c("3", "2.5", "", "1235")), "number format")
 check(grepl("<td class=\"n\">2</td>", html_table(data.frame(x = 2))), "table cell")
 cat("PASS\n")

@@ -8,9 +8,9 @@
 #include <string.h>
 #include "db.h"
 
-/* Version 1. A later version adds its ALTER/CREATE step to db_open, run
- * when the file's version is older, and a row to schema_version; nothing
- * is ever dropped, so older reports keep working. */
+/* Version 1. Each later version is a step in migrations[] (below) that
+ * db_open runs on older files, adding tables or columns and its row in
+ * schema_version; nothing is ever dropped, so old databases keep working. */
 static const char schema_v1[] =
 	"CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL, description TEXT NOT NULL);"
 	"CREATE TABLE runs ("
@@ -46,6 +46,17 @@ static const char schema_v1[] =
 	" lo_ns INTEGER NOT NULL, hi_ns INTEGER NOT NULL, count INTEGER NOT NULL);"
 	"INSERT INTO schema_version VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 	" 'runs, cells, samples, domain_stats, traces, trace_hist');";
+
+/* Version 2: performance counters per repetition (--counters). */
+static const char schema_v2[] =
+	"CREATE TABLE counters ("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id), rep INTEGER NOT NULL, name TEXT NOT NULL,"
+	" unit TEXT NOT NULL, value REAL NOT NULL, note TEXT);"
+	"INSERT INTO schema_version VALUES (2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'counters');";
+
+/* migrations[v - 1] takes a database from version v - 1 to v. */
+static const char *const migrations[] = { schema_v1, schema_v2 };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
 
 const char *db_error(sqlite3 *db)
 {
@@ -143,12 +154,17 @@ int db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 		sqlite3_close(db);
 		return -EINVAL;
 	}
-	char *msg = NULL;
-	if (v == 0 && sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
-		sqlite3_free(msg);
-		sqlite3_close(db);
-		return -EIO;
+	for (; v < DB_SCHEMA_VERSION; v++) {
+		char *msg = NULL;
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot bring %s to schema version %d: %s", path, v + 1, msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			sqlite3_close(db);
+			return -EIO;
+		}
 	}
 	*out = db;
 	return 0;
@@ -244,12 +260,12 @@ int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 
 int db_cell_start(sqlite3 *db, int64_t cell)
 {
-	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist" };
+	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist", "counters" };
 	char sql[128];
 	if (exec(db, "BEGIN"))
 		return -EIO;
 	int rc = 0;
-	for (int i = 0; i < 4 && !rc; i++) {
+	for (int i = 0; i < 5 && !rc; i++) {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cell_id = ?", tables[i]);
 		rc = done(prep(db, sql, "i", cell));
 	}
@@ -290,6 +306,9 @@ int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r)
 	}
 	for (int i = 0; i < r->nd && !rc; i++)
 		rc = store_stat(db, cell, rep, &r->d[i]);
+	for (int i = 0; i < r->nc && !rc; i++)
+		rc = done(prep(db, "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?)", "iIttdt", cell, rep, r->c[i].name,
+		               r->c[i].unit, r->c[i].value, r->counter_note));
 	if (rc || exec(db, "COMMIT")) {
 		exec(db, "ROLLBACK");
 		return -EIO;

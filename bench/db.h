@@ -9,7 +9,7 @@
 #include "result.h"
 #include "suite.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 struct host_facts {
 	char hostname[128], cpu_model[256], kernel[256], os[128], pvlab_version[128], kvm_backend[256];

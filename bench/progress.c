@@ -191,6 +191,11 @@ void progress_note(struct progress *p, const char *note)
 	draw(p);
 }
 
+void progress_tick(struct progress *p)
+{
+	draw(p);
+}
+
 void progress_cell_end(struct progress *p, const char *status, const char *why)
 {
 	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;

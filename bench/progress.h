@@ -29,6 +29,8 @@ void progress_init(struct progress *p, FILE *out, bool tty, struct progress_cell
 void progress_cell_begin(struct progress *p, int i);
 void progress_rep(struct progress *p, int rep);
 void progress_note(struct progress *p, const char *note);
+/* Redraw the bar (its clock and ETA); nothing without a terminal. */
+void progress_tick(struct progress *p);
 /* status: done, unsupported, failed; why may be NULL. */
 void progress_cell_end(struct progress *p, const char *status, const char *why);
 void progress_finish(struct progress *p);

@@ -14,8 +14,8 @@ const char *const dstat_fields[DST_NR] = {
 
 void result_reset(struct rep_result *r)
 {
-	r->ns = r->nd = 0;
-	r->detail[0] = r->reason[0] = r->bad[0] = 0;
+	r->ns = r->nd = r->nc = 0;
+	r->detail[0] = r->reason[0] = r->bad[0] = r->counter_note[0] = 0;
 	r->wall_s = 0;
 }
 

@@ -32,6 +32,14 @@ struct dom_stat {
 	uint64_t v[DST_NR];
 };
 
+/* A performance counter around the repetition's workload processes
+ * (libpvcounters; --counters). */
+struct counter_val {
+	char name[32], unit[8];
+	double value;
+};
+#define REP_MAX_COUNTERS 8
+
 struct rep_result {
 	struct sample *s;
 	int ns, cap_s;
@@ -41,6 +49,9 @@ struct rep_result {
 	char reason[512];      /* why it was unsupported or failed */
 	char bad[256];         /* first wrong result a workload reported */
 	double wall_s;
+	struct counter_val c[REP_MAX_COUNTERS];
+	int nc;
+	char counter_note[256];  /* which counter set (hardware or software) and why */
 };
 
 void result_reset(struct rep_result *r);

@@ -19,10 +19,11 @@ $(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a
+# --counters: libpvcounters from tracing/rules.mk (libpfm4).
+$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(PVCOUNTERS_LDLIBS) -lm
 
 # Unit tests of pvbench's parts: the more specific pattern wins over
 # tests/rules.mk's.

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "counters.h"
 #include "db.h"
 #include "host.h"
 #include "paths.h"
@@ -45,6 +46,7 @@ struct run {
 	int64_t id;
 	const char *db_path, *suite_key;
 	int trace;                 /* --trace and this host can */
+	int counters;              /* --counters */
 	char trace_base[PATH_MAX];
 	struct plat_state ps[4];
 	struct progress prog;
@@ -57,6 +59,12 @@ static struct plat_state *state_of(struct run *r, const struct platform_ops *ops
 		if (platforms[i] == ops)
 			return &r->ps[i];
 	return NULL;
+}
+
+static struct progress *ticking;
+static void tick(void)
+{
+	progress_tick(ticking);
 }
 
 static void on_signal(int sig)
@@ -230,7 +238,10 @@ static int run_cell(struct run *r, const struct db_cell *c)
 			snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
 			ctx.trace_dir = tdir;
 		}
+		if (r->counters)
+			rep_counters_begin(&res);
 		rc = ops->run_rep(ops, &ctx, &res);
+		rep_counters_end();
 		if (rc == -EINTR || bench_interrupted) {
 			rc = -EINTR;
 			break;
@@ -304,6 +315,8 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 		printf("pvbench: resuming run %lld: %d of %d cells finished earlier are skipped\n", (long long)r->id,
 		       finished, n);
 	progress_init(&r->prog, stdout, isatty(1), pc, n);
+	ticking = &r->prog;
+	spawn_tick = tick;
 	int rc = 0;
 	for (int i = 0; i < n && !rc; i++) {
 		if (pc[i].finished)
@@ -311,6 +324,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 		progress_cell_begin(&r->prog, i);
 		rc = run_cell(r, &cells[i]);
 	}
+	spawn_tick = NULL;
 	progress_finish(&r->prog);
 	free(pc);
 	return rc;
@@ -412,11 +426,7 @@ static void optional_features(struct run *r, const struct run_args *a)
 			r->trace = 0;
 		}
 	}
-	/* The counters library (tracing/counters.h, libpvcounters.a) comes
-	 * with the tracing issue; until it is in the tree, say so. */
-	if (a->counters)
-		printf("pvbench: --counters: not supported yet (the counters library tracing/counters.h is not "
-		       "in this tree); running without counters\n");
+	r->counters = a->counters;
 }
 
 int cmd_run(int argc, char **argv)

@@ -16,6 +16,9 @@
 #include "spawn.h"
 
 volatile sig_atomic_t bench_interrupted;
+void (*spawn_tick)(void);
+void (*spawn_started)(pid_t pid);
+void (*spawn_ended)(pid_t pid);
 
 static double now_s(void)
 {
@@ -73,8 +76,12 @@ static void flush_lines(struct stream *s, int fd, struct spawn_io *io, int eof)
 	}
 }
 
-static void child(char *const argv[], int out[2], int err[2])
+static void child(char *const argv[], int out[2], int err[2], int gate)
 {
+	char b;
+	while (read(gate, &b, 1) > 0)      /* until the parent closes the gate */
+		;
+	close(gate);
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);    /* pvbench killed: no orphans */
 	int null = open("/dev/null", O_RDONLY);
@@ -117,23 +124,39 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 		close(out[1]);
 		return -e;
 	}
-	double t0 = now_s();
-	pid_t pid = fork();
-	if (pid < 0) {
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC)) {
 		int e = errno;
 		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
 		return -e;
 	}
-	if (pid == 0)
-		child(argv, out, err);
+	double t0 = now_s();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(out[0]), close(out[1]), close(err[0]), close(err[1]), close(gate[0]), close(gate[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(gate[1]);
+		child(argv, out, err, gate[0]);
+	}
+	close(gate[0]);
 	setpgid(pid, pid);          /* both sides: no race with kill(-pid) */
+	if (spawn_started)
+		spawn_started(pid);
+	close(gate[1]);             /* go */
 	close(out[1]);
 	close(err[1]);
 	struct stream s[2] = { { .fd = out[0] }, { .fd = err[0] } };
 	int open_fds = 2, rc = 0, st = 0;
 	bool exited = false;
-	double deadline = t0 + timeout_s;
+	double deadline = t0 + timeout_s, tick = t0 + 1;
 	while (open_fds) {
+		if (spawn_tick && now_s() >= tick) {
+			spawn_tick();
+			tick += 1;
+		}
 		if (bench_interrupted) {
 			rc = -EINTR;
 			break;
@@ -183,6 +206,8 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 	else if (!exited && waitpid(pid, &st, 0) < 0)
 		rc = -errno;
 	*wall_s = now_s() - t0;
+	if (spawn_ended)
+		spawn_ended(pid);
 	if (rc)
 		return rc;
 	kill(-pid, SIGKILL);        /* leftovers of the group that outlived it */

@@ -5,9 +5,18 @@
 #define PVBENCH_SPAWN_H
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Set by pvbench run's SIGINT/SIGTERM handler. */
 extern volatile sig_atomic_t bench_interrupted;
+/* Called about once a second while a workload runs (the progress bar's
+ * clock); NULL: nothing. */
+extern void (*spawn_tick)(void);
+/* Called with the pid of each workload process before it runs (it waits
+ * at a gate until this returns: counters attach here), and again with
+ * the same pid once it has exited; NULL: nothing. */
+extern void (*spawn_started)(pid_t pid);
+extern void (*spawn_ended)(pid_t pid);
 
 struct spawn_io {
 	/* Called for each line (without the newline); fd is 1 or 2. */

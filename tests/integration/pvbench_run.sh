@@ -53,7 +53,6 @@ $PVBENCH run --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/dev/null; [ 
 $PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
 cat "$TMP/out"
 grep -q "pvbench: \[1/9\] native cpu x1" "$TMP/out" || die "no plain progress lines"
-grep -q -- "--counters: not supported yet" "$TMP/out" || die "--counters not reported as unsupported"
 grep -q "run 1 finished" "$TMP/out" || die "run did not finish"
 
 [ "$(q "SELECT count(*) FROM cells")" = 9 ] || die "not every cell recorded"
@@ -74,6 +73,10 @@ nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell
 [ "$(q "SELECT reason FROM cells WHERE platform = 'fullvirt' AND workload = 'dbench'")" = "dbench is not in this stub" ] || die "fullvirt dbench: reason lost"
 [ "$(q "SELECT status FROM cells WHERE platform = 'native' AND workload = 'hcall'")" = unsupported ] || die "native hcall"
 [ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'httperf'")" = unsupported ] || die "pv httperf"
+# --counters: libpvcounters around every workload process (software events without a PMU)
+[ "$(q "SELECT count(DISTINCT rep) FROM counters JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND name = 'task-clock' AND value > 0")" = 2 ] ||
+  die "--counters: no task-clock for native cpu x2"
+[ -n "$(q "SELECT note FROM counters LIMIT 1")" ] || die "--counters: no note on the counter set"
 [ -n "$(q "SELECT cpu_model FROM runs WHERE id = 1 AND cores > 0 AND mem_mib > 0 AND pvlab_version <> ''")" ] || die "host facts"
 if [ -c /dev/kvm ]; then
   [ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'cpu'")" = done ] ||

@@ -23,16 +23,16 @@ $PVBENCH report --db "$TMP/fixture.db" --out "$TMP/rep" > "$TMP/out" 2>&1 || { c
 cat "$TMP/out"
 grep -q "wrote .*/rep/index.html" "$TMP/out" || die "no path printed"
 [ "$(md5sum < "$TMP/fixture.db")" = "$sum" ] || die "the report changed the database"
-for p in relative scaling scaling-per-domain hcall; do
+for p in relative scaling scaling-per-domain hcall hcall-trace; do
   [ "$(head -c 8 "$TMP/rep/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || die "$p.png is not a PNG"
   [ "$(stat -c %s "$TMP/rep/$p.png")" -gt 10000 ] || die "$p.png is nearly empty"
   grep -q "<svg" "$TMP/rep/$p.svg" || die "$p.svg is not SVG"
 done
 html=$TMP/rep/index.html
-[ "$(grep -o 'src="data:image/png;base64,' "$html" | wc -l)" -eq 4 ] || die "index.html does not embed the 4 plots"
+[ "$(grep -o 'src="data:image/png;base64,' "$html" | wc -l)" -eq 5 ] || die "index.html does not embed the 5 plots"
 ! grep -q 'src="[^d]' "$html" || die "index.html refers to outside files"
 for s in "Host and run" "Relative performance" "Scaling" "Hypercalls" "lmbench" "pvmon's accounting" \
-         "Welch" "Not supported or failed" "paper (SOSP 2003)"; do
+         "Welch" "Not supported or failed" "paper (SOSP 2003)" "Counters"; do
   grep -q "$s" "$html" || die "index.html lacks '$s'"
 done
 # host facts and the unsupported cells with their reasons, from the database

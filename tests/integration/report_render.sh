@@ -16,7 +16,7 @@ chrome() {
 chrome --dump-dom "file://$TMP/rep/check.html" > "$TMP/dom.html" || { tail "$TMP/chrome.log"; die "chromium --dump-dom failed"; }
 imgs=$(sed -n 's/.*data-imgs="\([^"]*\)".*/\1/p' "$TMP/dom.html")
 echo "decoded images: $imgs"
-[ "$(echo "$imgs" | wc -w)" -eq 4 ] || die "want 4 images in the rendered page, got '$imgs'"
+[ "$(echo "$imgs" | wc -w)" -eq 5 ] || die "want 5 images in the rendered page, got '$imgs'"
 echo "$imgs" | grep -q broken && die "an image did not decode"
 for s in $imgs; do w=${s%x*}; [ "$w" -ge 400 ] || die "image too small: $s"; done
 chrome --hide-scrollbars --window-size=1100,3000 --screenshot="$TMP/shot.png" "file://$TMP/rep/index.html" >/dev/null ||

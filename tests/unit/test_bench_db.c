@@ -99,6 +99,29 @@ static void test_foreign(const char *path)
 	CHECK(db_open(path, &db, err, sizeof(err)) < 0);
 }
 
+/* The fixture was written at schema version 1: opening it upgrades it
+ * and keeps its rows. */
+static void test_upgrade(const char *path)
+{
+	char cmd[256], err[512] = "";
+	snprintf(cmd, sizeof(cmd), "cp tests/fixtures/fixture.db '%s'", path);
+	if (system(cmd)) {
+		fprintf(stderr, "no fixture: run from the source tree\n");
+		CHECK(0);
+		return;
+	}
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	int v0 = count(db, "SELECT max(version) FROM schema_version"), runs = count(db, "SELECT count(*) FROM samples");
+	sqlite3_close(db);
+	CHECK_EQ(v0, 1);
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), DB_SCHEMA_VERSION);
+	CHECK_EQ(count(db, "SELECT count(*) FROM counters"), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), runs);
+	db_close(db);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_bench_db-XXXXXX", path[64];
@@ -108,6 +131,8 @@ int main(void)
 	test_roundtrip(path);
 	unlink(path);
 	test_foreign(path);
+	unlink(path);
+	test_upgrade(path);
 	unlink(path);
 	rmdir(dir);
 	return CHECK_DONE();
