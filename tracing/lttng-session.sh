@@ -12,6 +12,7 @@
 # Optional tuning (environment): PV_TRACE_SUBBUF_SIZE (default 1M),
 # PV_TRACE_NUM_SUBBUF (default 4), PV_TRACE_CONTEXT (e.g. "vtid procname").
 # The session name is left in PV_TRACE_SESSION, the directory in PV_TRACE_DIR.
+#   pv_gen_record DIR MODE N [OPTS]  record the test event generator (below)
 
 PV_TRACE_SESSION=
 PV_TRACE_DIR=
@@ -77,4 +78,37 @@ pv_trace_stop() {
     echo "pv_trace_stop: lttng destroy $name failed" >&2
   [ -n "$lost" ] && [ "$lost" -gt 0 ] && echo "lost events: $lost"
   return 0
+}
+
+# pv_gen_record DIR MODE N [pvctl trace start options...]: runs
+# $BUILD/tests/pvtrace-gen MODE N under `pvctl trace start --pid` (its
+# output in $PV_GEN_OUT, default DIR.gen; the stop line in DIR.stop). The
+# generator waits on a fifo until the session for its pid records, so no
+# other process on the host gets into the trace. --output DIR is added
+# unless --relayd or --live is given. PV_GEN_BEFORE_GO and
+# PV_GEN_BEFORE_STOP, if set, are run (eval, in this shell) once the
+# session records and before the stop, with the session's name in
+# PV_GEN_SESSION (e.g. to attach a live reader, or for `pvctl trace
+# snapshot`). Needs PVCTL and BUILD (tests/lib.sh).
+pv_gen_record() {
+  local dir=$1 mode=$2 n=$3 fifo gpid rc=0 where
+  shift 3
+  local session=pvgen-$$-$RANDOM out=${PV_GEN_OUT:-$dir.gen}
+  where=(--output "$dir")
+  case " $* " in *" --relayd "*|*" --live "*) where=() ;; esac
+  fifo=$(mktemp -u "${TMPDIR:-/tmp}/pvgen-fifo.XXXXXX") && mkfifo "$fifo" || return 1
+  "$BUILD/tests/pvtrace-gen" "$mode" "$n" wait < "$fifo" > "$out" & gpid=$!
+  exec 4>"$fifo"
+  rm -f "$fifo"
+  if ! "$PVCTL" trace start --session "$session" "${where[@]}" --pid "$gpid" "$@" >/dev/null; then
+    exec 4>&-; wait "$gpid"; return 1
+  fi
+  PV_GEN_SESSION=$session
+  [ -n "${PV_GEN_BEFORE_GO:-}" ] && { eval "$PV_GEN_BEFORE_GO" || rc=1; }
+  echo go >&4; exec 4>&-
+  wait "$gpid" || rc=1
+  [ -n "${PV_GEN_BEFORE_STOP:-}" ] && { eval "$PV_GEN_BEFORE_STOP" || rc=1; }
+  "$PVCTL" trace stop --session "$session" > "$dir.stop" || rc=1
+  PV_GEN_SESSION=
+  return $rc
 }

@@ -10,22 +10,12 @@ command -v lttng-sessiond >/dev/null || skip "LTTng is not installed (make deps)
 command -v jq >/dev/null || skip "jq is not installed (make deps)"
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (make deps)"
 PVTRACE=$BIN/pvtrace GEN=$BUILD/tests/pvtrace-gen
-S=pvtrace-syn-$$ gpid=
-trap '$PVCTL trace stop --session $S >/dev/null 2>&1; [ -n "$gpid" ] && kill $gpid 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ -n "${PV_GEN_SESSION:-}" ] && $PVCTL trace stop --session $PV_GEN_SESSION >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
-# record MODE N DIR [pvctl trace start options]: the generator waits on a
-# fifo until a session for its pid alone records, so nothing else on the
-# host (other tests' pvmons) gets into the trace.
-record() {
-  local mode=$1 n=$2 dir=$3; shift 3
-  rm -f "$TMP/go"; mkfifo "$TMP/go"
-  $GEN "$mode" "$n" wait < "$TMP/go" > "$TMP/gen.out" & gpid=$!
-  exec 4>"$TMP/go"
-  $PVCTL trace start --session $S --output "$dir" --pid $gpid "$@" >/dev/null || die "trace start"
-  echo go >&4; exec 4>&-
-  wait $gpid || die "pvtrace-gen failed: $(cat "$TMP/gen.out")"; gpid=
-  $PVCTL trace stop --session $S > "$TMP/stop" || die "trace stop"
-}
+# The generator's output, its pid-only session's stop line (lttng-session.sh).
+. tracing/lttng-session.sh
+export PV_GEN_OUT=$TMP/gen.out
+record() { local mode=$1 n=$2 dir=$3; shift 3; pv_gen_record "$dir" "$mode" "$n" "$@" || die "recording pvtrace-gen $mode $n failed"; }
 expect() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$TMP/gen.out" | head -1; }
 eq() { [ "$1" = "$2" ] || die "$3: pvtrace says '$1', expected '$2'"; }
 q() { jq -r "$1" "$J"; }
@@ -94,7 +84,7 @@ eq "$(awk -F, '$3 == "gen-b" && $9 == "block"' "$TMP/tl.csv" | wc -l)" "$(expect
 # ---- lost events: what the tracer discarded is reported, never hidden -----------
 record bulk 400000 "$TMP/lossy" --subbuf-size 4096 --events hypercall,exit,domain
 sent=$(sed -n 's/^sent \([0-9]*\) events$/\1/p' "$TMP/gen.out")
-lost=$(sed -n 's/.*stopped: \([0-9]*\) events lost.*/\1/p' "$TMP/stop")
+lost=$(sed -n 's/.*stopped: \([0-9]*\) events lost.*/\1/p' "$TMP/lossy.stop")
 J=$TMP/lossy.json
 $PVTRACE summary --json "$TMP/lossy" > "$J" || die "summary of the lossy trace"
 echo "lossy run: sent $sent, recorded $(q .events), lost $lost (pvctl) / $(q .events_lost) (pvtrace)"
