@@ -45,6 +45,8 @@ static int ext_detect(const struct platform_ops *self, char *detail, size_t n, c
 	struct first_line f = { "" };
 	struct spawn_io io = { 0 };
 	int st = script("detect.sh", platform, 300, &f, &io);
+	if (st == -EINTR)
+		return st;
 	if (st == -ENOENT) {
 		snprintf(reason, rn, "no platform driver: %s/detect.sh is missing (the %s platform is not in this tree yet)",
 		         bench_platforms_dir(), platform);
@@ -73,8 +75,8 @@ static int ext_prepare(const struct platform_ops *self, struct progress *p, char
 	struct spawn_io io = { 0 };
 	int st = script("image.sh", platform, IMAGE_TIMEOUT_S, &f, &io);
 	progress_note(p, "");
-	if (st == 0)
-		return 0;
+	if (st == 0 || st == -EINTR)
+		return st;
 	if (st == -ENOENT)
 		snprintf(reason, n, "%s/image.sh is missing", bench_platforms_dir());
 	else if (st == 3)

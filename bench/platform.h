@@ -19,7 +19,8 @@ struct cell_ctx {
 struct platform_ops {
 	const char *name;
 	/* Once per run: 0 with a detail ("kvm=pvm pcpus=2"), or -ENOTSUP
-	 * with the reason every cell of the platform is unsupported. */
+	 * with the reason every cell of the platform is unsupported (-EINTR:
+	 * interrupted, ask again; likewise for supports and prepare). */
 	int (*detect)(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn);
 	/* 0 if the platform can run the workload, else -ENOTSUP and why. */
 	int (*supports)(const char *workload, char *reason, size_t n);

@@ -10,14 +10,16 @@ $(BUILD)/bench/workloads/cpu-native.o: bench/workloads/cpu.c
 $(BUILD)/bench/paths.o: CFLAGS += -DPVLAB_SRCDIR='"$(CURDIR)"'
 
 # libpvbench.a: the parts of pvbench the unit tests (test_bench*) link.
-PVBENCH_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/suite.c bench/db.c bench/result.c bench/paths.c bench/progress.c)
+PVBENCH_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/suite.c bench/db.c bench/result.c bench/paths.c bench/progress.c \
+                      bench/spawn.c)
 PVBENCH_OBJS := $(filter-out $(PVBENCH_LIB_OBJS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))) \
                 $(BUILD)/bench/workloads/cpu-native.o
 
-$(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS)
+# (rebuilt from scratch when this file changes the list of its objects)
+$(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS) bench/rules.mk
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 # --counters: libpvcounters from tracing/rules.mk (libpfm4).
 $(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB)

@@ -155,7 +155,8 @@ static void finish_cell(struct run *r, const struct db_cell *c, const char *stat
 }
 
 /* Detection, support and image preparation before a cell runs: 0 to run
- * it, else the cell is finished here (unsupported or failed). */
+ * it, -EINTR if interrupted meanwhile, else the cell is finished here
+ * (unsupported or failed). */
 static int cell_gate(struct run *r, const struct db_cell *c, const struct platform_ops *ops)
 {
 	struct plat_state *ps = state_of(r, ops);
@@ -164,17 +165,29 @@ static int cell_gate(struct run *r, const struct db_cell *c, const struct platfo
 		ps->detected = 1;
 		ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
 	}
+	/* an interrupted probe says nothing about the platform */
+	if (ps->det_rc == -EINTR || bench_interrupted) {
+		ps->detected = 0;
+		return -EINTR;
+	}
 	if (ps->det_rc) {
 		finish_cell(r, c, "unsupported", ps->reason, NULL, 0);
 		return -ENOTSUP;
 	}
-	if (ops->supports(c->workload, why, sizeof(why))) {
+	int rc = ops->supports(c->workload, why, sizeof(why));
+	if (rc == -EINTR || bench_interrupted)
+		return -EINTR;
+	if (rc) {
 		finish_cell(r, c, "unsupported", why, ps->detail, 0);
 		return -ENOTSUP;
 	}
 	if (ops->prepare && !ps->prepared) {
 		ps->prepared = 1;
 		ps->prep_rc = ops->prepare(ops, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
+		if (ps->prep_rc == -EINTR || bench_interrupted) {
+			ps->prepared = 0;
+			return -EINTR;
+		}
 	}
 	if (ops->prepare && ps->prep_rc) {
 		finish_cell(r, c, ps->prep_rc == -ENOTSUP ? "unsupported" : "failed", ps->prep_reason, ps->detail, 0);
@@ -217,7 +230,10 @@ static int run_cell(struct run *r, const struct db_cell *c)
 		finish_cell(r, c, "failed", "unknown platform in the database", NULL, 0);
 		return 0;
 	}
-	if (cell_gate(r, c, ops))
+	int gate = cell_gate(r, c, ops);
+	if (gate == -EINTR)
+		return gate;        /* the cell stays pending */
+	if (gate)
 		return 0;
 	if (db_cell_start(r->db, c->id)) {
 		fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db));

@@ -81,8 +81,9 @@ int lmbench_supported(char *reason, size_t n)
 	char *argv[] = { self, "lmbench", "--help", NULL };
 	struct spawn_io io = { 0 };
 	double wall;
-	if (spawn_run(argv, 30, &io, &wall) == 0)
-		return 0;
+	int st = spawn_run(argv, 30, &io, &wall);
+	if (st == 0 || st == -EINTR)
+		return st;
 	snprintf(reason, n, "pvbench lmbench is not built yet (the paravirtual memory issue adds it)");
 	return -ENOTSUP;
 }
