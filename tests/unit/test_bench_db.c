@@ -99,26 +99,22 @@ static void test_foreign(const char *path)
 	CHECK(db_open(path, &db, err, sizeof(err)) < 0);
 }
 
-/* The fixture was written at schema version 1: opening it upgrades it
- * and keeps its rows. */
+/* A version-1 file (as pvbench wrote before the counters table) is
+ * brought up to date when opened, keeping its rows. */
 static void test_upgrade(const char *path)
 {
-	char cmd[256], err[512] = "";
-	snprintf(cmd, sizeof(cmd), "cp tests/fixtures/fixture.db '%s'", path);
-	if (system(cmd)) {
-		fprintf(stderr, "no fixture: run from the source tree\n");
-		CHECK(0);
-		return;
-	}
 	sqlite3 *db;
-	sqlite3_open(path, &db);
-	int v0 = count(db, "SELECT max(version) FROM schema_version"), runs = count(db, "SELECT count(*) FROM samples");
-	sqlite3_close(db);
-	CHECK_EQ(v0, 1);
+	char err[512] = "";
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	sqlite3_exec(db, "INSERT INTO runs (suite, suite_file, suite_hash, suite_text, options, status, started)"
+	                 " VALUES ('s', 'f', 'h', 't', 'o', 'done', 'now');"
+	                 "DROP TABLE counters; DELETE FROM schema_version WHERE version > 1", NULL, NULL, NULL);
+	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), 1);
+	db_close(db);
 	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
 	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), DB_SCHEMA_VERSION);
 	CHECK_EQ(count(db, "SELECT count(*) FROM counters"), 0);
-	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), runs);
+	CHECK_EQ(count(db, "SELECT count(*) FROM runs"), 1);
 	db_close(db);
 }
 
