@@ -1,5 +1,7 @@
-/* pvbench hcall: raw KVM exit vs pvmon null hypercall (tracing off / LTTng
- * on), multicall per-call cost at batch 1/16/256, domain boot time. */
+/* pvbench hcall: raw KVM exit vs pvmon null hypercall, with no LTTng
+ * session, with a session on other events only and with hypercall events
+ * on (interleaved, one run), multicall per-call cost at batch 1/16/256,
+ * domain boot time. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 #include "../hypervisor/src/kvm.h"
 #include "../hypervisor/src/pvtime.h"
+#include "../hypervisor/src/tracectl.h"
 #include "bench.h"
 
 struct hcall_result {
@@ -62,49 +65,86 @@ static int run_hcall_domain(unsigned long iters, struct hcall_result *r)
 }
 
 #define MAX_REPS 15
-/* Run the domain reps times; every figure is the median over the runs. */
-static int run_reps(unsigned long iters, int reps, struct hcall_result *r)
+
+/* The tracing states compared: what a session costs when its events do not
+ * fire on the hypercall path, and when they do. */
+enum { TR_OFF, TR_OTHER, TR_HCALL, NR_TR };
+static const char *const tr_events[NR_TR] = { NULL, "sched,domain,evtchn", "hypercall" };
+
+struct tr_state {
+	bool ok;
+	const char *note;              /* why not, when !ok */
+	uint64_t lost;                 /* events the tracer discarded */
+	struct hcall_result r[MAX_REPS];
+};
+
+/* One traced repetition: a session recording the state's events (every
+ * pvmon on the host) around one hcall domain. */
+static int traced_rep(int t, unsigned long iters, struct tr_state *st, int rep)
+{
+	char dir[] = "/tmp/pvbench-trace-XXXXXX", session[64], err[512], cmd[128];
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(session, sizeof(session), "pvbench-%d-%d", (int)getpid(), t);
+	int rc = tracectl_start(session, dir, tr_events[t], err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pvbench: %s\n", err);
+		st->note = "skipped (LTTng or its session daemon unavailable; see above)";
+	} else {
+		rc = run_hcall_domain(iters, &st->r[rep]);
+		uint64_t lost = 0;
+		if (tracectl_stop(session, &lost, err, sizeof(err)))
+			fprintf(stderr, "pvbench: %s\n", err);
+		st->lost += lost;
+		if (rc)
+			st->note = "failed (the traced run did not report)";
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	sh(cmd);
+	return rc;
+}
+
+/* Median over reps of each figure. */
+static void medians(const struct hcall_result *r, int reps, struct hcall_result *out)
 {
 	double v[5][MAX_REPS];
-	struct hcall_result one;
 	for (int i = 0; i < reps; i++) {
-		if (run_hcall_domain(iters, &one))
-			return -EIO;
-		v[0][i] = one.null_ns;
-		v[1][i] = one.mc_ns[0];
-		v[2][i] = one.mc_ns[1];
-		v[3][i] = one.mc_ns[2];
-		v[4][i] = one.boot_ms;
+		v[0][i] = r[i].null_ns;
+		v[1][i] = r[i].mc_ns[0];
+		v[2][i] = r[i].mc_ns[1];
+		v[3][i] = r[i].mc_ns[2];
+		v[4][i] = r[i].boot_ms;
 	}
-	r->null_ns = median(v[0], reps);
+	out->null_ns = median(v[0], reps);
 	for (int k = 0; k < 3; k++)
-		r->mc_ns[k] = median(v[k + 1], reps);
-	r->boot_ms = median(v[4], reps);
-	r->ok = 1;
+		out->mc_ns[k] = median(v[k + 1], reps);
+	out->boot_ms = median(v[4], reps);
+	out->ok = 1;
+}
+
+/* Each repetition runs every state in turn, so that a noisy neighbour
+ * hurts them alike. */
+static int run_states(unsigned long iters, int reps, bool notrace, struct tr_state st[NR_TR],
+                      struct hcall_result med[NR_TR])
+{
+	for (int t = 0; t < NR_TR; t++) {
+		st[t].ok = t == TR_OFF || !notrace;
+		st[t].note = notrace ? "skipped (--no-trace)" : NULL;
+		st[t].lost = 0;
+	}
+	for (int i = 0; i < reps; i++) {
+		if (run_hcall_domain(iters, &st[TR_OFF].r[i]))
+			return -EIO;
+		for (int t = TR_OTHER; t < NR_TR; t++)
+			if (st[t].ok && traced_rep(t, iters, &st[t], i))
+				st[t].ok = false;
+	}
+	for (int t = 0; t < NR_TR; t++) {
+		memset(&med[t], 0, sizeof(med[t]));
+		if (st[t].ok)
+			medians(st[t].r, reps, &med[t]);
+	}
 	return 0;
-}
-
-/* Start an LTTng user-space session recording pvmon's hypercall events. */
-static int trace_on(char *dir, size_t n)
-{
-	if (sh("command -v lttng >/dev/null 2>&1"))
-		return -ENOENT;
-	snprintf(dir, n, "/tmp/pvbench-trace-%d", (int)getpid());
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-	         "(lttng list >/dev/null 2>&1 || lttng-sessiond --daemonize) >/dev/null 2>&1 && "
-	         "lttng create pvbench-%d --output=%s >/dev/null && "
-	         "lttng enable-event -u 'pvmon:hcall_*' >/dev/null && lttng start >/dev/null",
-	         (int)getpid(), dir);
-	return sh(cmd) ? -EIO : 0;
-}
-
-static void trace_off(const char *dir)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "lttng stop pvbench-%d >/dev/null 2>&1; lttng destroy pvbench-%d >/dev/null 2>&1; rm -rf '%s'",
-	         (int)getpid(), (int)getpid(), dir);
-	sh(cmd);
 }
 
 int cmd_hcall(int argc, char **argv)
@@ -150,49 +190,52 @@ int cmd_hcall(int argc, char **argv)
 		}
 	}
 	raw = median(raws, reps);
-	struct hcall_result off, on = { 0 };
-	if (run_reps(iters, reps, &off)) {
+	struct tr_state *st = calloc(NR_TR, sizeof(*st));
+	struct hcall_result med[NR_TR];
+	if (!st)
+		return 1;
+	if (run_states(iters, reps, notrace, st, med)) {
 		fprintf(stderr, "pvbench: the pvos hcall domain did not report (is build/guest/pvos.elf built?)\n");
+		free(st);
 		return 1;
 	}
-	const char *trace_note = NULL;
-	char dir[256];
-	if (notrace) {
-		trace_note = "skipped (--no-trace)";
-	} else if (trace_on(dir, sizeof(dir))) {
-		trace_note = "skipped (lttng or its session daemon unavailable)";
-	} else {
-		int rc = run_reps(iters, reps, &on);
-		trace_off(dir);
-		if (rc)
-			trace_note = "failed (the traced run did not report)";
-	}
-	double r_null = off.null_ns / raw, r_trace = on.ok ? on.null_ns / off.null_ns : 0;
+	const struct hcall_result *off = &med[TR_OFF], *other = &med[TR_OTHER], *on = &med[TR_HCALL];
+	double r_null = off->null_ns / raw;
+	double r_other = other->ok ? other->null_ns / off->null_ns : 0, r_trace = on->ok ? on->null_ns / off->null_ns : 0;
 	if (json) {
-		printf("{\"raw_exit_ns\": %.0f, \"null_hcall_ns\": %.0f, \"null_hcall_traced_ns\": %.0f, "
+		printf("{\"raw_exit_ns\": %.0f, \"null_hcall_ns\": %.0f, \"null_hcall_other_events_ns\": %.0f, "
+		       "\"null_hcall_traced_ns\": %.0f, "
 		       "\"multicall_ns_per_call\": {\"1\": %.0f, \"16\": %.0f, \"256\": %.0f}, "
-		       "\"ratio_null_vs_raw\": %.3f, \"ratio_traced_vs_untraced\": %.3f, "
+		       "\"ratio_null_vs_raw\": %.3f, \"ratio_other_events_vs_untraced\": %.3f, "
+		       "\"ratio_traced_vs_untraced\": %.3f, \"trace_events_lost\": %llu, "
 		       "\"ratio_batch16_vs_1\": %.4f, \"ratio_batch256_vs_1\": %.4f, \"boot_ms\": %.3f, "
 		       "\"iters\": %lu, \"reps\": %d}\n",
-		       raw, off.null_ns, on.null_ns, off.mc_ns[0], off.mc_ns[1], off.mc_ns[2], r_null, r_trace,
-		       off.mc_ns[1] / off.mc_ns[0], off.mc_ns[2] / off.mc_ns[0], off.boot_ms, iters, reps);
+		       raw, off->null_ns, other->null_ns, on->null_ns, off->mc_ns[0], off->mc_ns[1], off->mc_ns[2],
+		       r_null, r_other, r_trace, (unsigned long long)(st[TR_OTHER].lost + st[TR_HCALL].lost),
+		       off->mc_ns[1] / off->mc_ns[0], off->mc_ns[2] / off->mc_ns[0], off->boot_ms, iters, reps);
+		free(st);
 		return 0;
 	}
 	printf("pvbench hcall (%lu iterations, median of %d repetitions of each, one run)\n", iters, reps);
 	printf("  raw KVM port-I/O exit round trip      %10.0f ns\n", raw);
-	printf("  pvmon null hypercall, tracing off     %10.0f ns   ratio to raw exit %.3f (budget <= 1.10)\n",
-	       off.null_ns, r_null);
-	if (on.ok)
-		printf("  pvmon null hypercall, LTTng session   %10.0f ns   ratio to tracing off %.3f (budget <= 1.15)\n",
-		       on.null_ns, r_trace);
-	else
-		printf("  pvmon null hypercall, LTTng session   %s\n", trace_note);
-	printf("  multicall batch 1                     %10.0f ns/call\n", off.mc_ns[0]);
+	printf("  pvmon null hypercall, no LTTng session %9.0f ns   ratio to raw exit %.3f (budget <= 1.10)\n",
+	       off->null_ns, r_null);
+	static const char *const label[NR_TR] = { NULL, "  with a session on other events", "  with a session on hypercall events" };
+	for (int t = TR_OTHER; t < NR_TR; t++) {
+		if (st[t].ok)
+			printf("  %-38s %9.0f ns   ratio to no session %.3f (budget <= 1.15)%s\n", label[t],
+			       med[t].null_ns, med[t].null_ns / off->null_ns,
+			       st[t].lost ? "; the tracer lost events" : "");
+		else
+			printf("  %-38s %s\n", label[t], st[t].note);
+	}
+	printf("  multicall batch 1                     %10.0f ns/call\n", off->mc_ns[0]);
 	printf("  multicall batch 16                    %10.0f ns/call   ratio to batch 1 %.4f\n",
-	       off.mc_ns[1], off.mc_ns[1] / off.mc_ns[0]);
+	       off->mc_ns[1], off->mc_ns[1] / off->mc_ns[0]);
 	printf("  multicall batch 256                   %10.0f ns/call   ratio to batch 1 %.4f\n",
-	       off.mc_ns[2], off.mc_ns[2] / off.mc_ns[0]);
-	printf("  domain create to guest's first hypercall %7.3f ms   (budget <= 50)\n", off.boot_ms);
+	       off->mc_ns[2], off->mc_ns[2] / off->mc_ns[0]);
+	printf("  domain create to guest's first hypercall %7.3f ms   (budget <= 50)\n", off->boot_ms);
+	free(st);
 	return 0;
 }
 
