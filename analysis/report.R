@@ -372,4 +372,5 @@ main <- function() {
   cat(sprintf("report: wrote %s\n", normalizePath(index)))
 }
 
-main()
+# Sourced by analysis/test_stats.R for its sections: run only as a script.
+if (sys.nframe() == 0) main()

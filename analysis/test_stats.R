@@ -63,4 +63,25 @@ check(base64_encode(as.raw(c(0xfb, 0xff))) == "+/8=", "base64 high bytes")
 check(esc("<a&b>") == "&lt;a&amp;b&gt;", "html escaping")
 check(identical(fmt_num(c(3, 2.5, NA, 1234.5678)), c("3", "2.5", "", "1235")), "number format")
 check(grepl("<td class=\"n\">2</td>", html_table(data.frame(x = 2))), "table cell")
+# report sections on a synthetic run: lmbench rows, relative performance
+if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", quietly = TRUE)) {
+  source(file.path(here, "report.R"))
+  cells <- data.frame(id = 1:4, platform = c("native", "pv", "native", "uml"), workload = c("lmbench", "lmbench", "cpu", "cpu"),
+                      domains = 1, status = c("done", "done", "done", "done"))
+  smp <- function(cell, metric, unit, values, higher = 0)
+    data.frame(cell_id = cell, rep = seq_along(values), instance = 1, metric = metric, unit = unit,
+               higher_is_better = higher, derived = 0, value = values,
+               platform = cells$platform[cell], workload = cells$workload[cell], domains = 1)
+  d <- list(cells = cells, samples = rbind(
+    smp(1, "null_call_us", "us", c(0.5, 0.52, 0.49)), smp(2, "null_call_us", "us", c(60, 61, 59)),
+    smp(3, "sort_ms", "ms", c(10, 11, 10.5)), smp(4, "sort_ms", "ms", c(20, 21, 22)),
+    smp(4, "wall_s", "s", c(1, 1, 1))))
+  html <- paste(section_lmbench(d, paper), collapse = "\n")
+  check(grepl("null_call_us", html) && grepl("pv/native", html) && grepl("differs", html), "lmbench section")
+  check(grepl("fork proc", html), "lmbench section: the paper's rows")
+  rel <- compute_relative(d)
+  u <- rel[rel$platform == "uml", ]
+  check(nrow(u) == 1 && abs(u$est - 10.5 / 21) < 1e-9 && u$metrics == 1 && u$differs, "relative: uml cpu")
+  check(rel$est[rel$platform == "native"] == 1, "relative: native is 1")
+}
 cat("PASS\n")

@@ -124,7 +124,7 @@ int cmd_worker(int argc, char **argv)
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'h': bench_usage(stdout); return 0;
-		default: bench_usage(stderr); return 2;
+		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
 	}
 	if (optind != argc - 1 || strcmp(argv[optind], "cpu")) {

@@ -26,7 +26,7 @@ int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'r': run = optarg; break;
 		case 'h': bench_usage(stdout); return 0;
-		default: bench_usage(stderr); return 2;
+		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
 	}
 	if (!db || optind < argc) {

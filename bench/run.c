@@ -377,7 +377,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'c': a->counters = 1; break;
 		case 'n': a->fresh = 1; break;
 		case 'h': bench_usage(stdout); return 1;
-		default: bench_usage(stderr); return 2;
+		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
 	}
 	if (optind < argc)

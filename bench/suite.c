@@ -155,6 +155,10 @@ int suite_parse(const char *text, const char *path, struct suite *s, char *err, 
 		return -ENOMEM;
 	struct defaults d = { .reps = 3, .timeout_s = 1200 };
 	char *copy = strdup(text), *next = copy, why[256];
+	if (!copy) {
+		suite_free(s);
+		return -ENOMEM;
+	}
 	int line = 0, rc = 0;
 	while (next && !rc) {
 		char *l = next;
@@ -197,12 +201,21 @@ int suite_load(const char *path, struct suite *s, char *err, size_t errlen)
 	}
 	char *text = NULL;
 	size_t cap = 0;
+	errno = 0;
 	ssize_t len = getdelim(&text, &cap, 0, f);   /* the whole file */
+	int e = ferror(f) ? errno : 0;
 	fclose(f);
+	if (e) {
+		free(text);
+		snprintf(err, errlen, "cannot read suite %s: %s", path, strerror(e));
+		return -e;
+	}
 	if (len < 0) {
 		free(text);
 		text = strdup("");
 	}
+	if (!text)
+		return -ENOMEM;
 	int rc = suite_parse(text, path, s, err, errlen);
 	free(text);
 	return rc;
