@@ -33,10 +33,11 @@ case $1 in
     need_image_tools
     if [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/fullvirt.accel" ]; then
       read -r accel why <"$IMAGES/fullvirt.accel"
-      echo "ok qemu=$(qemu_version) guest_kernel=$(cat "$IMAGES/kernel.version") accel=$accel${why:+ ($why)}"
+      [ "$accel" = tcg ] || why=""
+      echo "ok qemu=$(qemu_version) guest_kernel=$(cat "$IMAGES/kernel.version") accel=$accel${why:+ kvm_probe=$why}"
     else
       kp=$(kernel_package) || unsupported "apt knows no linux-image-amd64 to boot (run apt-get update)"
-      echo "ok qemu=$(qemu_version) guest_kernel=${kp%% *} (not fetched yet) accel=unprobed"
+      echo "ok qemu=$(qemu_version) guest_kernel=${kp%% *} accel=unprobed (image.sh fetches the kernel and probes KVM)"
     fi ;;
   uml)
     command -v "$LINUX_UML" >/dev/null || unsupported "$LINUX_UML is not installed (Debian package user-mode-linux)"

@@ -134,7 +134,8 @@ guest() {
 
 mkdir -p "$RUN/uml"
 # UML keeps guest memory in a file under TMPDIR: tmpfs, or the host would
-# write guest memory back to disk. QEMU's snapshot overlay goes there too.
+# write guest memory back to disk. QEMU puts its snapshot overlay (the
+# guest's disk writes) under TMPDIR: the run directory, on disk.
 MEMDIR=$RUN
 [ "$PLATFORM" = uml ] && [ -d /dev/shm ] && [ -w /dev/shm ] && MEMDIR=/dev/shm
 log "booting $INSTANCES $PLATFORM guest(s) for $WORKLOAD (scale $SCALE)"
