@@ -27,6 +27,14 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
+char *strcpy(char *d, const char *s)
+{
+	char *r = d;
+	while ((*d++ = *s++))
+		;
+	return r;
+}
+
 size_t strlen(const char *s)
 {
 	size_t n = 0;

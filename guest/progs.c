@@ -495,6 +495,7 @@ static int prog_misc(void)
 
 int prog_hostile(void);
 int prog_hostile_mm(void);
+int prog_grant(void);
 int prog_tracecount(void);
 
 const struct program programs[] = {
@@ -515,6 +516,7 @@ const struct program programs[] = {
 	{ "tracecount", prog_tracecount, "known hypercall counts and blocks for trace tests (n=N blocks=K)" },
 	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
+	{ "grant", prog_grant, "grant tables between two domains (role=granter|mapper peer=ID)" },
 	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
 	{ 0, 0, 0 },

@@ -56,6 +56,8 @@ static void domain_free(struct domain *d)
 		pthread_cond_destroy(&v->cond);
 	}
 	memory_destroy(d);
+	free(d->gnt.readers);
+	free(d->gnt.writers);
 	if (d->vm_fd > 0)
 		close(d->vm_fd);
 	pthread_rwlock_destroy(&d->mem_lock);
@@ -385,6 +387,7 @@ void domain_vcpu_stopped(struct domain *d)
 	if (d->console)
 		console_flush(d->console);
 	evtchn_teardown(d);
+	gnttab_teardown(d);
 	if (getenv("PVLAB_MM_CHECK"))
 		memory_check_report(d);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);

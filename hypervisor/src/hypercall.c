@@ -7,6 +7,7 @@
 #include "console.h"
 #include "domain.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "mmu.h"
@@ -242,7 +243,7 @@ static long hc_version_op(struct vcpu *v, const uint64_t a[5])
 		return PV_ABI_VERSION;
 	case PV_VERSION_features:
 		return PV_FEAT_multicall | PV_FEAT_evtchn | PV_FEAT_timer | PV_FEAT_vcpu_op | PV_FEAT_mmu |
-		       PV_FEAT_balloon;
+		       PV_FEAT_balloon | PV_FEAT_grant;
 	case PV_VERSION_magic: {
 		char magic[16] = PV_ABI_MAGIC;
 		return hc_copy_to(v, a[1], magic, sizeof(magic));
@@ -279,6 +280,11 @@ static long hc_memory_op(struct vcpu *v, const uint64_t a[5])
 	return memory_op(v, a[0], a[1]);
 }
 
+static long hc_grant_table_op(struct vcpu *v, const uint64_t a[5])
+{
+	return gnttab_op(v, a[0], a[1], a[2]);
+}
+
 static long hc_null(struct vcpu *v, const uint64_t a[5])
 {
 	(void)v;
@@ -302,6 +308,7 @@ const hcall_fn hcall_table[PV_HC_MAX] = {
 	[PV_HC_null] = hc_null,
 	[PV_HC_mmu_update] = hc_mmu_update,
 	[PV_HC_memory_op] = hc_memory_op,
+	[PV_HC_grant_table_op] = hc_grant_table_op,
 };
 
 const char *const hcall_names[PV_HC_MAX] = {

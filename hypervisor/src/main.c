@@ -79,7 +79,7 @@ static void print_stats(struct domain *d)
 	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
 	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms; kvm: exits %llu insn_emulation %llu "
 	        "io_exits %llu halt_exits %llu; mm: updates %llu rejected %llu trapped writes %llu "
-	        "tlb flushes %llu shadow drops %llu pages %llu\n",
+	        "tlb flushes %llu shadow drops %llu pages %llu page flips %llu\n",
 	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
 	        s.run_ns / 1e9, s.wait_ns / 1e9, s.blocked_ns / 1e9, (unsigned long long)s.hypercalls,
 	        (unsigned long long)s.upcalls, (unsigned long long)s.exits, atomic_load(&d->boot_ns) / 1e6,
@@ -87,7 +87,8 @@ static void print_stats(struct domain *d)
 	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS],
 	        (unsigned long long)s.mmu_updates, (unsigned long long)s.mmu_rejected,
 	        (unsigned long long)s.pt_writes, (unsigned long long)s.tlb_flushes,
-	        (unsigned long long)s.tlb_zaps, (unsigned long long)s.mem_pages);
+	        (unsigned long long)s.tlb_zaps, (unsigned long long)s.mem_pages,
+	        (unsigned long long)s.page_flips);
 }
 
 static int stats_json_fd = -1;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "guestmem.h"
 #include "kvm.h"
+#include "gnttab.h"
 #include "memory.h"
 #include "mm.h"
 
@@ -107,6 +108,7 @@ struct domain {
 	uint64_t grant_rw_gpa, grant_ro_gpa;
 	struct mm mm;             /* page-table types and counts (mm.lock) */
 	struct guestmem gm;       /* what pvmon may touch of this domain */
+	struct gnttab gnt;        /* grant state (gnttab.c, under its gnttab_lock) */
 	/* Held for reading by each vCPU thread while its vCPU runs or is served,
 	 * and by other domains' threads touching this domain's frames; held for
 	 * writing to change what backs the guest's memory (memory slots, frames
