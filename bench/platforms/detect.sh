@@ -37,7 +37,8 @@ case $1 in
       echo "ok qemu=$(qemu_version) guest_kernel=$(cat "$IMAGES/kernel.version") accel=$accel${why:+ kvm_probe=$why}"
     else
       kp=$(kernel_package) || unsupported "apt knows no linux-image-amd64 to boot (run apt-get update)"
-      echo "ok qemu=$(qemu_version) guest_kernel=${kp%% *} accel=unprobed (image.sh fetches the kernel and probes KVM)"
+      pkg=${kp%% *}
+      echo "ok qemu=$(qemu_version) guest_kernel=${pkg#linux-image-} accel=unprobed kvm_probe=at_first_image_build"
     fi ;;
   uml)
     command -v "$LINUX_UML" >/dev/null || unsupported "$LINUX_UML is not installed (Debian package user-mode-linux)"
