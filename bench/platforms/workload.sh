@@ -116,7 +116,7 @@ run_cpu() {
 # ---- pgbench: PostgreSQL, read-only (-S) or TPC-B-like -------------------
 run_pgbench() {
   mode=$1
-  bindir=${PVLAB_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)}
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -1)   # the newest
   [ -n "$bindir" ] && [ -x "$bindir/pgbench" ] || unsupported "PostgreSQL with pgbench is not installed (Debian package postgresql)"
   [ "$(id -u)" != 0 ] || [ -x "$SETPRIV" ] || unsupported "$SETPRIV is missing (Debian package util-linux)"
   sf=$([ $QUICK = 1 ] && echo 1 || echo 10)
