@@ -418,7 +418,8 @@ static int on_event(struct reader *r, const bt_message *msg)
 	e.vpid = event_vpid(c, ev);
 	if (e.vpid != r->last_pid) {
 		r->last_pid = e.vpid;
-		note_pid(r->tot, e.vpid);
+		if (e.vpid >= 0)
+			note_pid(r->tot, e.vpid);
 	}
 	if (r->pid > 0 && e.vpid != r->pid) {
 		r->tot->skipped++;
