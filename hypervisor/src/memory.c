@@ -66,7 +66,7 @@ static void *anon(uint64_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int memory_create(struct domain *d, char *err, size_t errlen)
+int memory_layout(struct domain *d, char *err, size_t errlen)
 {
 	uint64_t frames = d->mem_size / PAGE;
 	struct memfile *mf = calloc(1, sizeof(*mf));
@@ -114,7 +114,14 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 	d->gm.extra[0] = (struct gm_region){ d->pool_gpa, d->pool_frames * PAGE, (uint8_t *)d->pool, false };
 	d->gm.extra[1] = (struct gm_region){ d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw, true };
 	d->gm.extra[2] = (struct gm_region){ d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro, false };
+	return 0;
+}
 
+int memory_create(struct domain *d, char *err, size_t errlen)
+{
+	int rc = memory_layout(d, err, errlen);
+	if (rc)
+		return rc;
 	if ((rc = set_slot(d, SLOT_RAM, 0, 0, d->mem_size, d->mem)) ||
 	    (rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_frames * PAGE, d->pool)) ||
 	    (rc = set_slot(d, SLOT_GRANT_RW, 0, d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw)) ||

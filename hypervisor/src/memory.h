@@ -24,6 +24,8 @@ struct p2m_entry {
 /* Lay out and map the domain's memory and create its KVM memory slots;
  * fills d->mem, pool, windows, mm, gm. err gets one line on failure. */
 int memory_create(struct domain *d, char *err, size_t errlen);
+/* The host side of memory_create, without KVM (unit tests, fuzzing). */
+int memory_layout(struct domain *d, char *err, size_t errlen);
 /* Build the initial kernel page tables in the pool (RAM and pool
  * identity-mapped with 4 KiB pages, the hypervisor area at PV_HV_AREA_VA)
  * and validate them; returns the L4's gpa, or 0 with err. */

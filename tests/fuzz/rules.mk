@@ -4,12 +4,20 @@
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ihypervisor/include \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm $(BUILD)/fuzz/fuzz_gnttab
 
 $(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/mm.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_mm.c hypervisor/src/mm.c -lpthread
+
+# Grant operations run through the real hypercall path, so the whole of
+# pvmon but main.c is built into the target (KVM is never opened).
+$(BUILD)/fuzz/fuzz_gnttab: tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(wildcard hypervisor/src/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) \
+	  -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)
 
@@ -17,6 +25,7 @@ PROGRAMS += $(FUZZ_TARGETS)
 fuzz: all
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$t); \
+	  s=tests/fuzz/seeds/$$(basename $$t | sed 's/^fuzz_//'); [ -d $$s ] && cp $$s/* $(BUILD)/fuzz/corpus-$$(basename $$t)/; \
 	  echo "fuzz: $$t for $${FUZZ_SECONDS:-600} s"; \
 	  $$t -max_total_time=$${FUZZ_SECONDS:-600} -print_final_stats=1 $(BUILD)/fuzz/corpus-$$(basename $$t) || exit 1; \
 	done
