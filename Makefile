@@ -32,6 +32,7 @@ include tracing/rules.mk
 include dom0-tools/rules.mk
 include bench/rules.mk
 include bench/platforms/rules.mk
+include bench/lmbench/rules.mk
 include tests/rules.mk
 include tests/fuzz/rules.mk
 

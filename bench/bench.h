@@ -10,13 +10,14 @@ extern char bindir[PATH_MAX];     /* directory of the pvbench binary (build/bin)
 void bench_usage(FILE *f);
 double median(double *v, int n);  /* sorts v */
 int sh(const char *cmd);          /* system(): exit status, -1 if killed */
-/* Write a one-domain config (32 MiB, pvos) running cmdline; path is a
+/* Write a one-domain config (mib MiB, pvos) running cmdline; path is a
  * mkstemp template. Returns 0 or -errno. */
-int write_cfg(char *path, const char *cmdline);
+int write_cfg(char *path, const char *cmdline, unsigned mib);
 
 /* Commands: argv[0] is the command name; 0 ok, 1 failure, 2 usage error. */
 int cmd_hcall(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
+int cmd_lmbench(int argc, char **argv);
 int cmd_run(int argc, char **argv);        /* run.c */
 int cmd_report(int argc, char **argv);     /* report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */

@@ -53,7 +53,7 @@ int cmd_cpu(int argc, char **argv)
 	}
 	char cfg[] = "/tmp/pvbench-cpu-XXXXXX", cmdline[64], cmd[PATH_MAX * 2], line[512];
 	snprintf(cmdline, sizeof(cmdline), "prog=cpu reps=%d", reps);
-	if (write_cfg(cfg, cmdline))
+	if (write_cfg(cfg, cmdline, 32))
 		return 1;
 	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 run '%s' 2>&1", bindir, cfg);
 	FILE *p = popen(cmd, "r");

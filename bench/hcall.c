@@ -25,7 +25,7 @@ static int run_hcall_domain(unsigned long iters, struct hcall_result *r)
 {
 	char cfg[] = "/tmp/pvbench-hcall-XXXXXX", cmdline[64];
 	snprintf(cmdline, sizeof(cmdline), "prog=hcall n=%lu", iters);
-	if (write_cfg(cfg, cmdline))
+	if (write_cfg(cfg, cmdline, 32))
 		return -errno;
 	char cmd[PATH_MAX * 2];
 	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 --stats run '%s' 2>&1", bindir, cfg);

@@ -164,7 +164,9 @@ void proc_activate(struct proc *p, uint64_t kstack_top)
 		{ .op = PV_HC_stack_switch, .args = { kstack_top } },
 		{ .op = PV_HC_mmuext_op, .args = { PV_MMUEXT_new_user_baseptr, p->pml4 } },
 	};
-	long n = HYPERVISOR_multicall(mc, 2);
+	long n = 0, k;
+	while (n < 2 && (k = HYPERVISOR_multicall(mc + n, (uint64_t)(2 - n))) > 0)
+		n += k;                     /* a batch pvmon preempted: send the rest */
 	if (n != 2 || mc[0].result || mc[1].result)
 		panic("cannot activate process %d: %ld/%ld/%ld", p->pid, n, (long)mc[0].result, (long)mc[1].result);
 }

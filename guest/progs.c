@@ -496,6 +496,17 @@ static int prog_misc(void)
 int prog_hostile(void);
 int prog_hostile_mm(void);
 int prog_grant(void);
+int prog_mmubench(void);
+
+/* lmbench-style rows from a pvos process (user program lmbench). */
+static int prog_lmbench(void)
+{
+	timer_stop();       /* as an idle native host: no tick stealing time */
+	int pid = proc_spawn("lmbench", cmdline_num("scale", 1)), code = -1;
+	if (pid < 0 || proc_wait(pid, &code))
+		return printk("lmbench: spawn failed %d\n", pid), 1;
+	return code;
+}
 int prog_tracecount(void);
 
 const struct program programs[] = {
@@ -516,6 +527,8 @@ const struct program programs[] = {
 	{ "tracecount", prog_tracecount, "known hypercall counts and blocks for trace tests (n=N blocks=K)" },
 	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },
+	{ "lmbench", prog_lmbench, "lmbench-style microbenchmarks in a process (scale=N)" },
+	{ "mmubench", prog_mmubench, "mmu_update per entry by batch size; trapped vs batched 16 MiB build" },
 	{ "grant", prog_grant, "grant tables between two domains (role=granter|mapper peer=ID)" },
 	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },

@@ -146,11 +146,16 @@ static void ptest_main(long nkids)
 	u_exit(0);
 }
 
+void lmbench_main(long scale);
+void lmexit_main(long arg);
+
 const struct user_prog user_programs[] = {
 	{ "counter", counter_main },
 	{ "spin", spin_main },
 	{ "fault", fault_main },
 	{ "ptest", ptest_main },
 	{ "child", child_main },
+	{ "lmbench", lmbench_main },
+	{ "lmexit", lmexit_main },
 	{ 0, 0 },
 };

@@ -1,0 +1,127 @@
+/* pvlm: the lmbench-style benchmarks (lmbench.c) as a Linux program, the
+ * native side of `pvbench lmbench`. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "lm_os.h"
+
+long lm_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+long lm_null(void) { return syscall(SYS_getppid); }   /* what `perf bench syscall basic` calls */
+long lm_fork(void) { return fork(); }
+void lm_exit(int code) { _exit(code); }
+long lm_wait(long pid) { int st; return waitpid((pid_t)pid, &st, 0); }
+long lm_pipe(int fds[2]) { return pipe(fds); }
+long lm_read(int fd, void *b, long n) { return read(fd, b, (size_t)n); }
+long lm_write(int fd, const void *b, long n) { return write(fd, b, (size_t)n); }
+long lm_close(int fd) { return close(fd); }
+long lm_munmap(void *p, long len) { return munmap(p, (size_t)len); }
+
+void *lm_mmap(long len)
+{
+	void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+long lm_exec_exit(void)
+{
+	execl("/proc/self/exe", "pvlm", "--exit", (char *)NULL);
+	return -errno;
+}
+
+const char *lm_fault_unsupported(void) { return "not available"; }
+
+/* Minor faults: first touch of fresh anonymous pages. */
+long lm_pagefault(long pages, long *ns)
+{
+	long len = pages * 4096;
+	volatile char *p = lm_mmap(len);
+	if (!p)
+		return -1;
+	long t0 = lm_now();
+	for (long o = 0; o < len; o += 4096)
+		p[o] = 1;
+	*ns = (lm_now() - t0) / pages;
+	munmap((void *)p, (size_t)len);
+	return 0;
+}
+
+static volatile char *prot_page;
+static void on_segv(int sig)
+{
+	(void)sig;
+	mprotect((void *)prot_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+/* A write to a read-only page, caught by a handler that lets it through:
+ * the mprotect, the fault, the signal and the mprotect back. */
+long lm_protfault(long n, long *ns)
+{
+	prot_page = lm_mmap(4096);
+	if (!prot_page)
+		return -1;
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old);
+	long t0 = lm_now();
+	for (long i = 0; i < n; i++) {
+		mprotect((void *)prot_page, 4096, PROT_READ);
+		prot_page[0] = 1;
+	}
+	*ns = (lm_now() - t0) / n;
+	sigaction(SIGSEGV, &old, NULL);
+	munmap((void *)prot_page, 4096);
+	return 0;
+}
+
+void lm_report(const char *name, long value, const char *unit)
+{
+	printf("lmbench: %s %ld %s\n", name, value, unit);
+	fflush(stdout);
+}
+
+void lm_say(const char *s)
+{
+	fputs(s, stdout);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	long scale = 4;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--exit"))
+			_exit(0);
+		if (!strcmp(argv[i], "--quick")) {
+			scale = 1;
+		} else if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
+			scale = atol(argv[++i]);
+			if (scale < 1 || scale > 1000) {
+				fprintf(stderr, "pvlm: --scale must be 1..1000\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: pvlm [--quick | --scale N]\n"
+			       "lmbench-style microbenchmarks on this Linux host (the native side of\n"
+			       "`pvbench lmbench`): one line \"lmbench: NAME VALUE UNIT\" a row.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "pvlm: unknown argument '%s' (try --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	lm_run(scale);
+	return 0;
+}

@@ -1,0 +1,29 @@
+# pvbench lmbench end to end: every row native and pv (or the reason it
+# cannot run), the mmu_update batch lines, the trapped-vs-batched build; no
+# timing limits, only what must hold by construction (a batch of 2048
+# shares one exit, so it costs less per entry than a batch of one).
+. tests/lib.sh
+need_kvm
+PVBENCH=$BIN/pvbench
+[ -x "$BIN/pvlm" ] || die "pvlm was not built"
+$BIN/pvlm --help | grep -q "usage: pvlm" || die "pvlm --help"
+$BIN/pvlm --scale 0 2>/dev/null; [ $? -eq 2 ] || die "pvlm --scale 0 accepted"
+$PVBENCH lmbench --bogus 2>/dev/null; [ $? -eq 2 ] || die "unknown option: status not 2"
+out=$($PVBENCH lmbench --quick) || die "pvbench lmbench failed"
+echo "$out"
+for r in null_syscall ctx_switch mmap_16m fork_exit fork_exec pipe_bw; do
+  echo "$out" | grep -Eq "^  $r +[0-9]+ [a-zMB/s]+ +[0-9]+ [a-zMB/s]+ +[0-9.e+-]+" || die "row $r lacks native and pv values"
+done
+for r in page_fault prot_fault; do
+  echo "$out" | grep -Eq "^  $r +[0-9]+ ns +- +not supported: .*fast path" || die "row $r: no native value or no reason"
+done
+for b in 1 16 256 2048; do
+  echo "$out" | grep -Eq "^mmu_update batch $b: [0-9.]+ ns/entry, ratio [0-9.]+$" || die "no mmu_update batch $b line"
+done
+r=$(echo "$out" | sed -n 's/^mmu_update batch 2048: .*ratio \([0-9.]*\)$/\1/p')
+awk -v r="$r" 'BEGIN { exit !(r < 0.5) }' || die "batch 2048 per entry is not below batch 1 ($r)"
+echo "$out" | grep -Eq "^building a 16 MiB address space: trapped writes [0-9.]+ ms, batched mmu_update [0-9.]+ ms, ratio [0-9]+$" \
+  || die "no trapped-vs-batched line"
+json=$($PVBENCH lmbench --quick --json) || die "--json failed"
+echo "$json" | grep -q '"name": "fork_exec", "unit": "us", "native": [0-9]*, "pv": [0-9]*' || die "--json lacks fork_exec"
+echo PASS
