@@ -14,6 +14,7 @@
 #include "../../hypervisor/src/gnttab.h"
 #include "../../hypervisor/src/memory.h"
 #include "../../hypervisor/src/pvmon.h"
+#include "../unit/fakedom.h"
 
 #define NDOM 3
 #define MIB 4
@@ -33,25 +34,8 @@ static void die(const char *why, int a, int b)
 
 static struct domain *mkdom(uint32_t id)
 {
-	struct domain *d = calloc(1, sizeof(*d));
-	char err[256];
-	d->id = id;
-	d->mem_size = MIB << 20;
-	d->nr_vcpus = 1;
-	d->vm_fd = -1;
-	pthread_rwlock_init(&d->mem_lock, NULL);
-	if (memory_layout(d, err, sizeof(err)))
-		die(err, 0, 0);
-	uint64_t nr;
-	uint64_t cr3 = memory_build_tables(d, &nr, err, sizeof(err));
-	if (!cr3)
-		die(err, 0, 0);
-	struct vcpu *v = &d->vcpus[0];
-	v->dom = d;
-	v->sregs.cr3 = v->kernel_cr3 = cr3;
-	atomic_store(&d->refs, 1);
+	struct domain *d = fakedom(id, MIB);
 	files[id - 1] = d->p2m[0].file;
-	host.domains[id] = d;
 	return d;
 }
 

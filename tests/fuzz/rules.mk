@@ -16,7 +16,7 @@ $(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/m
 $(BUILD)/fuzz/fuzz_gnttab: tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(wildcard hypervisor/src/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) \
 	  -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)
