@@ -36,7 +36,7 @@ static const char *const counter_keys[NR_COUNTERS] = {
 };
 
 struct dom_sample {
-	uint64_t domid, vcpus, mem_mib;
+	uint64_t domid, vcpus, mem_mib;  /* mem_mib: held now (mem_kib) if pvmon says, else configured */
 	char name[33];
 	char state[16];
 	uint64_t c[NR_COUNTERS];
@@ -101,6 +101,11 @@ static int sample_entry(void *arg, const char *text)
 		else if (!parse_u64(v, i < 3 ? fixed_v[i] : &d->c[i - 3]))
 			rc = complain(EXIT_FAIL, "pvmon's list has '%s' = '%.30s', not a count", key, v);
 	}
+	/* With a balloon the memory held moves below the configured size; a
+	 * pvmon from before the balloon has no mem_kib (or reports 0). */
+	uint64_t kib;
+	if (!rc && parse_u64(json_get(o, "mem_kib"), &kib) && kib)
+		d->mem_mib = (kib + 512) / 1024;
 	if (!rc) {
 		copy_word(d->name, sizeof(d->name), json_get(o, "name"));
 		copy_word(d->state, sizeof(d->state), json_get(o, "state"));
@@ -251,8 +256,8 @@ static void usage(FILE *f)
 	        "  CPU%% WAIT%% BLOCK%%  its vCPUs' running, runnable-waiting and blocked time, in %%\n"
 	        "                 of the interval (summed over vCPUs: may pass 100)\n"
 	        "  HCALL/s EVENTS/s UPCALL/s  hypercalls, event-channel sends, callbacks delivered\n"
-	        "  TLBFL/s FLIPS/s  TLB flushes and page flips (0 until pvmon counts them)\n"
-	        "  MEM_MIB VCPUS  its size\n"
+	        "  TLBFL/s FLIPS/s  explicit TLB flushes and page flips (grant transfers)\n"
+	        "  MEM_MIB VCPUS  memory it holds now (follows the balloon), its vCPUs\n"
 	        "  EXITS/s EMUL/s IOEXIT/s HALT/s MMIO/s  KVM's own counts: exits, emulated\n"
 	        "                 instructions, I/O, HLT and MMIO exits\n"
 	        "Rates are over pvmon's clock between two samples; the first iteration comes\n"
