@@ -200,7 +200,8 @@ static int run_trace_start(void)
 	if (!realpath(opt_trace_dir, url))
 		return die("--trace %s: no such directory", opt_trace_dir);
 	snprintf(trace_session, sizeof(trace_session), "pvmon-run-%d", (int)getpid());
-	if (tracectl_start(trace_session, url, opt_trace_events, err, sizeof(err)))
+	/* This pvmon only: other pvmon processes on the host stay out of its trace. */
+	if (tracectl_start_self(trace_session, url, opt_trace_events, err, sizeof(err)))
 		return die("--trace: %s", err);
 	return 0;
 }

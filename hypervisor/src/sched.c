@@ -65,16 +65,21 @@ static bool should_stop(const struct vcpu *v)
 	return ds == DS_SHUTDOWN || ds == DS_CRASHED;
 }
 
-/* Fill free slots from the run queue. prev names who left, for the trace. */
-static void dispatch(uint64_t now, const struct vcpu *prev, const char *reason)
+/* Fill free slots from the run queue. prev names who left slot prev_cpu,
+ * for the trace: a slot left with nobody to run is a decision too (next
+ * -1), so a trace accounts for every vCPU's time. */
+static void dispatch(uint64_t now, const struct vcpu *prev, int prev_cpu, const char *reason)
 {
 	for (int cpu = 0; cpu < sched.nr_slots; cpu++) {
 		if (sched.slot[cpu])
 			continue;
 		uint64_t slice = 0;
 		struct vcpu *next = sched.ops->pick(&sched, now, &slice);
-		if (!next)
+		if (!next) {
+			if (prev && prev_cpu >= 0)
+				trace_sched_switch((uint32_t)prev_cpu, dom_of(prev), id_of(prev), -1, -1, reason, 0);
 			return;
+		}
 		next->queued = false;
 		next->slot = cpu;
 		next->slice_end = now + slice;
@@ -113,7 +118,7 @@ static void wake_locked(struct vcpu *v, const char *reason)
 {
 	uint64_t now = time_now();
 	make_runnable(v, true, now);
-	dispatch(now, NULL, reason);
+	dispatch(now, NULL, -1, reason);
 }
 
 /* Wait (sched_lock held) until v holds a slot; drops the lock. */
@@ -132,7 +137,7 @@ void sched_vcpu_start(struct vcpu *v)
 	uint64_t now = time_now();
 	if (v->state == VS_DOWN) {
 		make_runnable(v, true, now);
-		dispatch(now, NULL, "start");
+		dispatch(now, NULL, -1, "start");
 	}
 	pthread_mutex_unlock(&sched_lock);
 }
@@ -145,6 +150,7 @@ bool sched_wait_slot(struct vcpu *v)
 
 static void leave_slot(struct vcpu *v, enum vcpu_state st, const char *reason, uint64_t now)
 {
+	int cpu = v->slot;
 	if (v->slot >= 0) {
 		sched.slot[v->slot] = NULL;
 		v->slot = -1;
@@ -157,7 +163,7 @@ static void leave_slot(struct vcpu *v, enum vcpu_state st, const char *reason, u
 		make_runnable(v, false, now);
 	else
 		set_state(v, st, now);
-	dispatch(now, v, reason);
+	dispatch(now, v, cpu, reason);
 }
 
 void sched_release(struct vcpu *v, int new_state, const char *reason)

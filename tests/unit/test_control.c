@@ -534,7 +534,8 @@ static void test_list(void)
 		const char *prev = p;
 		for (const char *k = "domid\0name\0state\0vcpus\0mem_mib\0weight\0exit_code\0run_ns\0wait_ns\0"
 		     "blocked_ns\0hypercalls\0events\0vm_exits\0upcalls\0kvm_exits\0kvm_insn_emulation\0"
-		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0";
+		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0"
+		     "mmu_updates\0mem_kib\0mem_target_kib\0";
 		     *k; k += strlen(k) + 1) {
 			char key[32];
 			snprintf(key, sizeof(key), "\"%s\":", k);
@@ -547,7 +548,7 @@ static void test_list(void)
 	CHECK(strstr(r.data, "\"run_ns\":3000000000"));
 	CHECK(strstr(r.data, "\"vm_exits\":0,\"upcalls\":22,\"kvm_exits\":2000,\"kvm_insn_emulation\":400,"
 	             "\"kvm_io_exits\":300,\"kvm_halt_exits\":20,\"kvm_mmio_exits\":2,\"tlb_flushes\":5,"
-	             "\"page_flips\":6,\"time_ns\":4000000000}\n"));
+	             "\"page_flips\":6,\"time_ns\":4000000000,"));
 }
 
 /* The longest list object there can be (every number at its maximum, a
@@ -566,7 +567,8 @@ static void test_list_longest(void)
 	CHECK_STR(r.term, "OK 2");
 	const char *end = strchr(r.data, '\n');
 	CHECK(end && end[-1] == '}' && end - r.data > 800);
-	CHECK(end && strstr(r.data, "\"time_ns\":18446744073709551615}\n") == end - 31);
+	const char *last = "\"mem_target_kib\":18446744073709551615}\n";
+	CHECK(end && strstr(r.data, last) == end + 1 - strlen(last));
 	CHECK(strstr(r.data, "\"name\":\"\\u0001\\u0001"));
 	CHECK(strstr(r.data, "\"exit_code\":-2147483648,"));
 	pthread_mutex_lock(&fake_lock);
