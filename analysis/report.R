@@ -138,7 +138,7 @@ section_relative <- function(d, out, paper, map) {
   pr <- paper_ratios(paper, map)
   pr <- pr[pr$workload %in% ws, ]
   png <- save_plot(plot_relative(rel, pr, missing), out, "relative")
-  tab <- rel
+  tab <- rel[order(rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
   tab$paper <- pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))]
   tab$flag <- ifelse(tab$platform == "native", "", welch_flag(tab$welch_p))
   tab <- tab[, c("workload", "platform", "est", "lo", "hi", "metrics", "reps", "welch_p", "flag", "paper")]

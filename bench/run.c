@@ -188,6 +188,11 @@ static int cell_gate(struct run *r, const struct db_cell *c, const struct platfo
 			ps->prepared = 0;
 			return -EINTR;
 		}
+		/* what the platform is (e.g. QEMU's accelerator) may only be
+		 * known once its image is built and probed: ask again */
+		char detail[512], why2[512];
+		if (!ps->prep_rc && !ops->detect(ops, detail, sizeof(detail), why2, sizeof(why2)))
+			snprintf(ps->detail, sizeof(ps->detail), "%s", detail);
 	}
 	if (ops->prepare && ps->prep_rc) {
 		finish_cell(r, c, ps->prep_rc == -ENOTSUP ? "unsupported" : "failed", ps->prep_reason, ps->detail, 0);

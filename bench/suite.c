@@ -107,20 +107,22 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 			return -EINVAL;
 		}
 	}
+	/* platforms inner: the cells of one domain count run back to back, so
+	 * that the platforms compared meet the same host load */
 	char plats[256], doms[256], *sp, *sd;
-	snprintf(plats, sizeof(plats), "%s", tok[0]);
-	for (char *p = strtok_r(plats, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
-		if (!suite_known(bench_platforms, p)) {
-			snprintf(why, whylen, "unknown platform '%s' (native, pv, fullvirt, uml)", p);
+	snprintf(doms, sizeof(doms), "%s", tok[2]);
+	for (char *q = strtok_r(doms, ",", &sd); q; q = strtok_r(NULL, ",", &sd)) {
+		if (parse_int(q, 1, SUITE_MAX_DOMAINS, &c.domains)) {
+			snprintf(why, whylen, "bad domain count '%s' (1..%d)", q, SUITE_MAX_DOMAINS);
 			return -EINVAL;
 		}
-		snprintf(c.platform, sizeof(c.platform), "%s", p);
-		snprintf(doms, sizeof(doms), "%s", tok[2]);
-		for (char *q = strtok_r(doms, ",", &sd); q; q = strtok_r(NULL, ",", &sd)) {
-			if (parse_int(q, 1, SUITE_MAX_DOMAINS, &c.domains)) {
-				snprintf(why, whylen, "bad domain count '%s' (1..%d)", q, SUITE_MAX_DOMAINS);
+		snprintf(plats, sizeof(plats), "%s", tok[0]);
+		for (char *p = strtok_r(plats, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
+			if (!suite_known(bench_platforms, p)) {
+				snprintf(why, whylen, "unknown platform '%s' (native, pv, fullvirt, uml)", p);
 				return -EINVAL;
 			}
+			snprintf(c.platform, sizeof(c.platform), "%s", p);
 			int rc = add_cell(s, &c);
 			if (rc > 0)
 				snprintf(why, whylen, "%s %s %d is already listed on line %d", c.platform, c.workload,

@@ -18,8 +18,12 @@ static void test_expand(void)
 	                   "fullvirt pgbench-ro 1 quick reps=2 timeout=9\numl dbench 1\n";
 	CHECK_EQ(parse(text, &s, err), 0);
 	CHECK_EQ(s.n, 8);
+	/* domain-major: native 1, pv 1, native 2, pv 2, ... */
 	CHECK_STR(s.cells[0].platform, "native");
-	CHECK_EQ(s.cells[2].domains, 4);
+	CHECK_STR(s.cells[1].platform, "pv");
+	CHECK_EQ(s.cells[1].domains, 1);
+	CHECK_EQ(s.cells[2].domains, 2);
+	CHECK_EQ(s.cells[5].domains, 4);
 	CHECK_STR(s.cells[3].platform, "pv");
 	CHECK_EQ(s.cells[3].reps, 4);
 	CHECK_EQ(s.cells[3].timeout_s, 60);
@@ -31,6 +35,8 @@ static void test_expand(void)
 	CHECK_EQ(s.cells[7].reps, 4);
 	CHECK_EQ(suite_filter(&s, "pv,uml", err, sizeof(err)), 0);
 	CHECK_EQ(s.n, 4);
+	CHECK_STR(s.cells[2].platform, "pv");
+	CHECK_EQ(s.cells[2].domains, 4);
 	CHECK_STR(s.cells[3].platform, "uml");
 	CHECK(suite_filter(&s, "xen", err, sizeof(err)) < 0);
 	CHECK(strstr(err, "xen") != NULL);
