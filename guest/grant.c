@@ -11,17 +11,8 @@
 #define MS 1000000ULL
 #define RW (PTE_P | PTE_RW | PTE_US)
 
-static int checks, failed;
-static const char *role;
-
-static void expect(const char *what, long got, long want)
-{
-	checks++;
-	if (got != want) {
-		failed++;
-		printk("grant: %s: %s returned %ld, expected %ld\n", role, what, got, want);
-	}
-}
+static struct tally tally;
+#define expect(what, got, want) tally_expect(&tally, what, got, want)
 
 static long gnt(uint64_t cmd, void *arg) { return HYPERVISOR_grant_table_op(cmd, arg, 1); }
 
@@ -140,8 +131,7 @@ static int granter(uint32_t peer)
 	pt_flush();
 	struct { const char *s; volatile char *p; } flipped = { "flipped by the mapper", (char *)(w * 4096) };
 	expect("the flipped page's content", has(&flipped), 1);
-	printk("grant: granter: %d checks, %d failed\n", checks, failed);
-	return failed ? 1 : 0;
+	return tally_done(&tally);
 }
 
 static int mapped(void *arg)
@@ -237,15 +227,15 @@ static int mapper(uint32_t peer)
 	pt_flush();
 	expect("the frame we got back is zeroed", *(volatile uint64_t *)(t * 4096), 0);
 
-	printk("grant: mapper: %d checks, %d failed\n", checks, failed);
-	return failed ? 1 : 0;
+	return tally_done(&tally);
 }
 
 int prog_grant(void);
 int prog_grant(void)
 {
 	char r[16];
-	role = cmdline_get("role", "granter", r, sizeof(r));
+	const char *role = cmdline_get("role", "granter", r, sizeof(r));
+	tally.who = !strcmp(role, "mapper") ? "grant: mapper" : "grant: granter";
 	uint32_t peer = (uint32_t)cmdline_num("peer", 0);
 	if (!peer)
 		return printk("grant: give peer=DOMID\n"), 2;

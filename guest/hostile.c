@@ -3,16 +3,8 @@
  * other domains must not notice. Prints one line per failed expectation. */
 #include "kernel.h"
 
-static int checks, failed;
-
-static void expect(const char *what, long got, long want)
-{
-	checks++;
-	if (got != want) {
-		failed++;
-		printk("hostile: %s returned %ld, expected %ld\n", what, got, want);
-	}
-}
+static struct tally tally = { "hostile", 0, 0 };
+#define expect(what, got, want) tally_expect(&tally, what, got, want)
 
 #define EFAULT (-PV_EFAULT)
 #define EINVAL (-PV_EINVAL)
@@ -158,6 +150,5 @@ int prog_hostile(void)
 
 	/* Still alive and still able to talk. */
 	expect("null", HYPERVISOR_null(), 0);
-	printk("hostile: %d checks, %d failed\n", checks, failed);
-	return failed ? 1 : 0;
+	return tally_done(&tally);
 }

@@ -5,16 +5,8 @@
 #include "kernel.h"
 #include "mm.h"
 
-static int checks, failed;
-
-static void expect(const char *what, long got, long want)
-{
-	checks++;
-	if (got != want) {
-		failed++;
-		printk("hostile_mm: %s returned %ld, expected %ld\n", what, got, want);
-	}
-}
+static struct tally tally = { "hostile_mm", 0, 0 };
+#define expect(what, got, want) tally_expect(&tally, what, got, want)
 
 #define RW (PTE_P | PTE_RW | PTE_US)
 
@@ -114,6 +106,5 @@ int prog_hostile_mm(void)
 	/* Still a working kernel: a process runs and exits. */
 	int pid = proc_spawn("child", 6), code = -1;
 	expect("a process after all that", pid > 0 && proc_wait(pid, &code) == 0 ? code : -1, 7);
-	printk("hostile_mm: %d checks, %d failed\n", checks, failed);
-	return failed ? 1 : 0;
+	return tally_done(&tally);
 }

@@ -24,6 +24,13 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 const char *cmdline_get(const char *key, const char *def, char *buf, size_t n);
 unsigned long cmdline_num(const char *key, unsigned long def);
 
+/* Self-tests (lib.c): each expect() counts a check and prints one line
+ * "WHO: WHAT returned X, expected Y" when it fails; tally_done prints
+ * "WHO: N checks, M failed" and gives the program's exit code. */
+struct tally { const char *who; int checks, failed; };
+void tally_expect(struct tally *t, const char *what, long got, long want);
+int tally_done(const struct tally *t);
+
 /* boot state */
 extern struct pv_start_info *start_info;
 extern struct pv_shared_info *shared;

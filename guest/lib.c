@@ -27,6 +27,21 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
+void tally_expect(struct tally *t, const char *what, long got, long want)
+{
+	t->checks++;
+	if (got != want) {
+		t->failed++;
+		printk("%s: %s returned %ld, expected %ld\n", t->who, what, got, want);
+	}
+}
+
+int tally_done(const struct tally *t)
+{
+	printk("%s: %d checks, %d failed\n", t->who, t->checks, t->failed);
+	return t->failed ? 1 : 0;
+}
+
 char *strcpy(char *d, const char *s)
 {
 	char *r = d;

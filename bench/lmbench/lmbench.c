@@ -95,38 +95,25 @@ static void mmap_16m(long reps)
 	lm_report("mmap_16m", best / 1000, "us");
 }
 
-static void fork_exit(long reps)
-{
-	long best = 1L << 62;
-	for (long r = 0; r < reps; r++) {
-		long t0 = lm_now();
-		long pid = lm_fork();
-		if (pid == 0)
-			lm_exit(0);
-		if (pid < 0)
-			return unsupported("fork_exit", "fork failed");
-		lm_wait(pid);
-		best = best_of(best, lm_now() - t0);
-	}
-	lm_report("fork_exit", best / 1000, "us");
-}
-
-static void fork_exec(long reps)
+/* fork and wait for a child that exits at once, or that first execs a
+ * program that only exits (lmbench's "fork" and "exec" rows). */
+static void fork_row(const char *name, long reps, int exec)
 {
 	long best = 1L << 62;
 	for (long r = 0; r < reps; r++) {
 		long t0 = lm_now();
 		long pid = lm_fork();
 		if (pid == 0) {
-			lm_exec_exit();
-			lm_exit(1);
+			if (exec)
+				lm_exec_exit();
+			lm_exit(exec);
 		}
 		if (pid < 0)
-			return unsupported("fork_exec", "fork failed");
+			return unsupported(name, "fork failed");
 		lm_wait(pid);
 		best = best_of(best, lm_now() - t0);
 	}
-	lm_report("fork_exec", best / 1000, "us");
+	lm_report(name, best / 1000, "us");
 }
 
 /* A child writes total bytes in 4 KiB chunks (pvos's pipe buffer); the
@@ -169,8 +156,8 @@ void lm_run(long scale)
 	ctx_switch(100 * scale);
 	faults(256 * scale);
 	mmap_16m(2 + scale / 4);
-	fork_exit(5 * scale);
-	fork_exec(5 * scale);
+	fork_row("fork_exit", 5 * scale, 0);
+	fork_row("fork_exec", 5 * scale, 1);
 	pipe_bw(2 * MIB * scale);
 	lm_say("lmbench: done\n");
 }
