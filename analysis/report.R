@@ -269,24 +269,68 @@ section_hcall <- function(d, out) {
   list(html = parts, plots = plots)
 }
 
-section_lmbench <- function(d, paper) {
-  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "lmbench"]
-  s <- d$samples[d$samples$cell_id %in% done, ]
-  ref <- paper[paper$figure %in% c("table3", "table5"), c("figure", "workload", "unit", "platform", "value")]
-  refw <- reshape(ref, idvar = c("figure", "workload", "unit"), timevar = "platform", direction = "wide")
-  names(refw) <- sub("^value\\.", "", names(refw))
-  refw$`X/L` <- refw$X / refw$L
-  if (!nrow(s))
-    return(c("<h2>lmbench-style microbenchmarks</h2>", "<p class=\"none\">No lmbench rows in this run (<code>pvbench lmbench</code> arrives with the paravirtual memory issue; its cells are listed below as unsupported until then).</p>",
-             "<p>The paper's rows, for reference:</p>", html_table(refw)))
-  m <- aggregate(value ~ metric + unit + platform, data = s, FUN = mean)
-  w <- reshape(m, idvar = c("metric", "unit"), timevar = "platform", direction = "wide")
-  names(w) <- sub("^value\\.", "", names(w))
-  if (all(c("native", "pv") %in% names(w))) w$`pv/native` <- w$pv / w$native
-  tests <- pairwise_tests(s)
-  if (!is.null(tests)) w$flag <- tests$flag[match(w$metric, tests$metric)]
-  c("<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>", html_table(w),
-    "<p>The paper's rows (Linux L, XenoLinux X):</p>", html_table(refw))
+# The lmbench rows of the native and pv cells side by side, pv/native
+# with Welch's flag, the paper's XenoLinux/Linux ratio of the same row,
+# and on pv the mmu_update cost per entry by batch size.
+section_lmbench <- function(d, paper, map) {
+  html <- "<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>"
+  cells <- d$cells[d$cells$workload == "lmbench" & d$cells$status == "done", ]
+  s <- d$samples[d$samples$cell_id %in% cells$id & d$samples$instance > 0, ]
+  ref <- paper[paper$figure %in% c("table3", "table5"), ]
+  lm <- map[map$kind == "lmbench", ]
+  paper_ratio <- function(row) {
+    pw <- lm$paper[lm$ours == row]
+    if (!length(pw)) return(NA_real_)
+    l <- ref$value[ref$workload == pw & ref$platform == "L"]
+    x <- ref$value[ref$workload == pw & ref$platform == "X"]
+    if (length(l) == 1 && length(x) == 1) x / l else NA_real_
+  }
+  rows <- s[!grepl("^(mmu_update_|build16m_)", s$metric), ]
+  if (!nrow(rows)) {
+    why <- d$cells$reason[d$cells$workload == "lmbench"]
+    return(c(html, sprintf("<p class=\"none\">No lmbench rows in this run%s.</p>",
+                           if (length(why) && !is.na(why[1])) paste0(" (", esc(why[1]), ")") else "")))
+  }
+  tab <- do.call(rbind, lapply(unique(rows$metric), function(m) {
+    r <- rows[rows$metric == m, ]
+    nat <- r$value[r$platform == "native"]
+    pv <- r$value[r$platform == "pv"]
+    p <- welch_p(nat, pv)
+    missing_why <- function(plat) {
+      det <- cells$detail[cells$platform == plat]
+      w <- if (length(det)) regmatches(det, regexpr(paste0("no_", m, "=[^ ]*"), det)) else character()
+      if (length(w)) gsub("_", " ", sub(paste0("^no_", m, "="), "", w)) else ""
+    }
+    data.frame(row = m, unit = r$unit[1], native = if (length(nat)) mean(nat) else NA,
+               pv = if (length(pv)) mean(pv) else NA,
+               `pv/native` = if (length(nat) && length(pv)) mean(pv) / mean(nat) else NA,
+               flag = if (length(nat) && length(pv)) welch_flag(p) else "",
+               `paper X/L` = paper_ratio(m),
+               `not supported` = paste(c(if (!length(nat)) paste("native:", missing_why("native")),
+                                         if (!length(pv)) paste("pv:", missing_why("pv"))), collapse = "; "),
+               check.names = FALSE)
+  }))
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux/Linux for the same row (its Tables 3 and 5).</p>",
+            html_table(tab, 4))
+  mmu <- s[grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
+  if (nrow(mmu)) {
+    a <- aggregate(value ~ metric, data = mmu, FUN = mean)
+    a$batch <- as.integer(sub("^mmu_update_b([0-9]+)_ns$", "\\1", a$metric))
+    a <- a[order(a$batch), ]
+    one <- a$value[a$batch == 1]
+    mt <- data.frame(batch = a$batch, `ns per entry` = a$value,
+                     `ratio to batch 1` = if (length(one)) a$value / one else NA, check.names = FALSE)
+    b <- s[grepl("^build16m_", s$metric), ]
+    extra <- if (nrow(b)) {
+      tr <- mean(b$value[b$metric == "build16m_trapped_ns"])
+      ba <- mean(b$value[b$metric == "build16m_batched_ns"])
+      sprintf("<p>Building a 16 MiB address space: trapped single writes %.1f ms, batched mmu_update %.2f ms (%.0fx).</p>",
+              tr / 1e6, ba / 1e6, tr / ba)
+    }
+    html <- c(html, "<h3>mmu_update per entry by batch size (pv; budget: batch 2048 &le; 0.02 of batch 1)</h3>",
+              html_table(mt, 4), extra)
+  }
+  html
 }
 
 section_dstats <- function(d) {
@@ -363,7 +407,7 @@ main <- function() {
             sprintf("<p>From <code>%s</code> (schema version %d), written %s by <code>pvbench report</code>.</p>",
                     esc(normalizePath(o$db)), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
             if (d$run$status != "done") "<p class=\"note\">This run is not finished: some cells are still pending; <code>pvbench run</code> with the same suite resumes it.</p>",
-            section_host(d), rel$html, section_kernels(d), sc$html, hc$html, section_lmbench(d, paper),
+            section_host(d), rel$html, section_kernels(d), sc$html, hc$html, section_lmbench(d, paper, map),
             section_dstats(d), section_counters(d), section_tests(d), section_missing(d), section_cells(d))
   index <- file.path(o$out, "index.html")
   writeLines(html_page(title, body), index)

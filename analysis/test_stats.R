@@ -76,9 +76,16 @@ if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", q
     smp(1, "null_call_us", "us", c(0.5, 0.52, 0.49)), smp(2, "null_call_us", "us", c(60, 61, 59)),
     smp(3, "sort_ms", "ms", c(10, 11, 10.5)), smp(4, "sort_ms", "ms", c(20, 21, 22)),
     smp(4, "wall_s", "s", c(1, 1, 1))))
-  html <- paste(section_lmbench(d, paper), collapse = "\n")
+  d$samples <- rbind(d$samples, smp(1, "null_syscall", "ns", c(60, 62, 61)), smp(2, "null_syscall", "ns", c(1e5, 1.1e5, 1.2e5)),
+                     smp(1, "page_fault", "ns", c(2000, 2100, 2050)), smp(2, "mmu_update_b1_ns", "ns", c(100, 100, 100)),
+                     smp(2, "mmu_update_b16_ns", "ns", c(10, 10, 10)))
+  d$cells$detail <- c(NA, "kvm=pvm no_page_fault=a_fault_stops_the_domain", NA, NA)
+  html <- paste(section_lmbench(d, paper, map), collapse = "\n")
   check(grepl("null_call_us", html) && grepl("pv/native", html) && grepl("differs", html), "lmbench section")
-  check(grepl("fork proc", html), "lmbench section: the paper's rows")
+  check(grepl(sprintf("%.4g", 1.1e5 / 61), html, fixed = TRUE), "lmbench section: pv/native of null_syscall")
+  check(grepl(sprintf("%.4g", 0.46 / 0.45), html, fixed = TRUE), "lmbench section: the paper's X/L of null call")
+  check(grepl("pv: a fault stops the domain", html, fixed = TRUE), "lmbench section: why a row is missing")
+  check(grepl("<td class=\"n\">0.1</td>", html, fixed = TRUE), "lmbench section: mmu_update batch ratio")
   rel <- compute_relative(d)
   u <- rel[rel$platform == "uml", ]
   check(nrow(u) == 1 && abs(u$est - 10.5 / 21) < 1e-9 && u$metrics == 1 && u$differs, "relative: uml cpu")

@@ -37,7 +37,9 @@ const struct platform_ops *platform_find(const char *name);
 /* The cpu workload's checks and derived figures: every instance reported
  * every kernel, per-instance passes/s, the cell's aggregate passes/s. */
 int cpu_finish(struct rep_result *r, int instances);
-/* lmbench rows from `pvbench lmbench --quick --samples` for platform. */
+/* lmbench rows of platform (native or pv) from `pvbench lmbench --quick
+ * --json`: one sample per row, the raw exit, and on pv the mmu_update
+ * batch costs; a row the platform cannot run becomes detail no_ROW=why. */
 int lmbench_supported(char *reason, size_t n);
 int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
 /* bench/platforms/run.sh PLATFORM WORKLOAD [--quick] [--instances N]. */

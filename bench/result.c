@@ -139,11 +139,9 @@ static int word(const char *line, const char *key, char *out, size_t n)
 	return -ENOENT;
 }
 
-static int parse_sample(struct rep_result *r, int instance, const char *line, const char *platform)
+static int parse_sample(struct rep_result *r, int instance, const char *line)
 {
-	char metric[48], unit[16], higher[4], value[64], plat[16];
-	if (!word(line, "platform", plat, sizeof(plat)) && platform && strcmp(plat, platform))
-		return 0;      /* a row of the other platform (pvbench lmbench prints both) */
+	char metric[48], unit[16], higher[4], value[64];
 	if (word(line, "metric", metric, sizeof(metric)) || word(line, "unit", unit, sizeof(unit)) ||
 	    word(line, "higher", higher, sizeof(higher)) || word(line, "value", value, sizeof(value)) ||
 	    (strcmp(higher, "0") && strcmp(higher, "1")))
@@ -155,10 +153,10 @@ static int parse_sample(struct rep_result *r, int instance, const char *line, co
 	return result_add(r, instance, metric, unit, higher[0] == '1', 0, v) ? -ENOMEM : 1;
 }
 
-int parse_contract(struct rep_result *r, int instance, const char *line, const char *platform)
+int parse_contract(struct rep_result *r, int instance, const char *line)
 {
 	if (!strncmp(line, "sample ", 7))
-		return parse_sample(r, instance, line + 7, platform);
+		return parse_sample(r, instance, line + 7);
 	if (!strncmp(line, "detail ", 7)) {
 		char key[64];
 		const char *kv = line + 7, *eq = strchr(kv, '=');

@@ -69,7 +69,7 @@ int parse_instance(const char *line, const char **rest);
 int parse_console(struct rep_result *r, const char *line);
 /* A platform-contract line (docs/results.md): 1 sample or detail added,
  * 2 "unsupported" (reason copied), 0 not a contract line, -EINVAL malformed. */
-int parse_contract(struct rep_result *r, int instance, const char *line, const char *platform);
+int parse_contract(struct rep_result *r, int instance, const char *line);
 /* One --stats-json line; 0 or -EINVAL. */
 int parse_stats_json(const char *line, struct dom_stat *d);
 #endif

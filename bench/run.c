@@ -250,7 +250,7 @@ static int run_cell(struct run *r, const struct db_cell *c)
 	const char *status = "done";
 	char reason[512] = "";
 	double t0 = now_s();
-	int rc = 0;
+	int rc = 0, dberr = 0;
 	for (int rep = 1; rep <= c->reps; rep++) {
 		progress_rep(&r->prog, rep);
 		result_reset(&res);
@@ -279,15 +279,17 @@ static int run_cell(struct run *r, const struct db_cell *c)
 		}
 		if (db_store_rep(r->db, c->id, rep, &res)) {
 			fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
-			rc = -EIO;
+			dberr = -EIO;
 			break;
 		}
 		if (ctx.trace_dir)
 			store_trace(r, c, rep, ctx.trace_dir);
 	}
 	result_free(&res);
-	if (rc == -EINTR || rc == -EIO)
-		return rc;
+	/* a repetition that failed fails the cell; only an interruption or
+	 * a database that cannot be written stops the run */
+	if (rc == -EINTR || dberr)
+		return rc == -EINTR ? rc : dberr;
 	finish_cell(r, c, status, reason, detail, now_s() - t0);
 	return 0;
 }

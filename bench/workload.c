@@ -72,7 +72,7 @@ void export_build_env(void)
 	free(real);
 }
 
-/* ---- lmbench: `pvbench lmbench` arrives with the memory issue ---------- */
+/* ---- lmbench: `pvbench lmbench --quick --json` (bench/lmbench.c) ------- */
 
 int lmbench_supported(char *reason, size_t n)
 {
@@ -84,14 +84,153 @@ int lmbench_supported(char *reason, size_t n)
 	int st = spawn_run(argv, 30, &io, &wall);
 	if (st == 0 || st == -EINTR)
 		return st;
-	snprintf(reason, n, "pvbench lmbench is not built yet (the paravirtual memory issue adds it)");
+	snprintf(reason, n, "pvbench lmbench is not built");
 	return -ENOTSUP;
 }
+
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void on_text(void *ctx, int fd, char *line)
+{
+	struct text *t = ctx;
+	size_t l = strlen(line);
+	if (fd != 1 || t->len + l + 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8192;
+		while (fd == 1 && t->len + l + 2 > cap)
+			cap *= 2;
+		char *b = fd == 1 ? realloc(t->buf, cap) : NULL;
+		if (!b)
+			return;
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, line, l);
+	t->len += l;
+	t->buf[t->len++] = '\n';
+	t->buf[t->len] = 0;
+}
+
+/* "key": number / "key": "text" inside one flat JSON object [p, end). */
+static int jnum(const char *p, const char *end, const char *key, double *v)
+{
+	char probe[48];
+	snprintf(probe, sizeof(probe), "\"%s\": ", key);
+	const char *q = strstr(p, probe);
+	if (!q || q >= end)
+		return -ENOENT;
+	char *e;
+	*v = strtod(q + strlen(probe), &e);
+	return e == q + strlen(probe) ? -EINVAL : 0;
+}
+
+static int jstr(const char *p, const char *end, const char *key, char *out, size_t n)
+{
+	char probe[48];
+	snprintf(probe, sizeof(probe), "\"%s\": \"", key);
+	const char *q = strstr(p, probe);
+	if (!q || q >= end)
+		return -ENOENT;
+	q += strlen(probe);
+	size_t l = strcspn(q, "\"");
+	snprintf(out, n, "%.*s", (int)(l < n ? l : n - 1), q);
+	return 0;
+}
+
+/* One row {"name": .., "unit": .., "native": V, "pv": V, "pv_unsupported": why}:
+ * a sample for platform, or a detail saying why it has none. */
+static int lmbench_row(struct rep_result *r, const char *p, const char *end, const char *platform)
+{
+	char name[40], unit[16], why[200], key[48];
+	double v;
+	if (jstr(p, end, "name", name, sizeof(name)) || jstr(p, end, "unit", unit, sizeof(unit)))
+		return -EINVAL;
+	if (!jnum(p, end, platform, &v))
+		return result_add(r, 1, name, unit, !strcmp(unit, "MB/s"), 0, v) ? -ENOMEM : 1;
+	snprintf(key, sizeof(key), "%s_unsupported", platform);
+	if (jstr(p, end, key, why, sizeof(why)))
+		snprintf(why, sizeof(why), "no value");
+	for (char *c = why; *c; c++)
+		if (*c == ' ')
+			*c = '_';
+	snprintf(key, sizeof(key), "no_%s", name);
+	result_detail(r, key, why);
+	return 0;
+}
+
+static int lmbench_parse(struct rep_result *r, const char *json, const char *platform)
+{
+	double v;
+	const char *end = json + strlen(json);
+	if (!jnum(json, end, "raw_exit_ns", &v))
+		result_add(r, 0, "raw_exit_ns", "ns", 0, 0, v);
+	const char *rows = strstr(json, "\"rows\": [");
+	if (!rows)
+		return -EINVAL;
+	int got = 0;
+	for (const char *p = strstr(rows, "{\"name\""); p; p = strstr(p + 1, "{\"name\"")) {
+		const char *close = strchr(p, '}');
+		if (!close)
+			return -EINVAL;
+		int rc = lmbench_row(r, p, close, platform);
+		if (rc < 0)
+			return rc;
+		got += rc;
+	}
+	/* the mmu_update batches and the 16 MiB build exist on pv only */
+	const char *mmu = strstr(json, "\"mmu_update\": [");
+	for (const char *p = mmu; p && !strcmp(platform, "pv") && (p = strstr(p + 1, "{\"batch\"")); ) {
+		double b, ns;
+		const char *close = strchr(p, '}');
+		if (close && !jnum(p, close, "batch", &b) && !jnum(p, close, "ns_per_entry", &ns)) {
+			char m[48];
+			snprintf(m, sizeof(m), "mmu_update_b%.0f_ns", b);
+			result_add(r, 1, m, "ns", 0, 0, ns);
+		}
+	}
+	const char *b16 = strstr(json, "\"build16m\": {");
+	if (b16 && !strcmp(platform, "pv")) {
+		const char *close = strchr(b16, '}');
+		if (close && !jnum(b16, close, "trap_ns", &v))
+			result_add(r, 1, "build16m_trapped_ns", "ns", 0, 0, v);
+		if (close && !jnum(b16, close, "batch_ns", &v))
+			result_add(r, 1, "build16m_batched_ns", "ns", 0, 0, v);
+	}
+	return got;
+}
+
+int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r)
+{
+	char self[PATH_MAX + 16];
+	snprintf(self, sizeof(self), "%s/pvbench", bindir);
+	char *argv[] = { self, "lmbench", "--quick", "--json", NULL };
+	struct text t = { 0 };
+	struct spawn_io io = { .on_line = on_text, .ctx = &t };
+	int st = spawn_run(argv, c->cell->timeout_s, &io, &r->wall_s);
+	if (st) {
+		free(t.buf);
+		return spawn_failed(r, "pvbench lmbench", st, c->cell->timeout_s, spawn_last_error(&io));
+	}
+	int got = t.buf ? lmbench_parse(r, t.buf, platform) : -EINVAL;
+	free(t.buf);
+	if (got < 0) {
+		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench --json: output not understood");
+		return -EIO;
+	}
+	if (!got) {
+		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench gave no row for %s", platform);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* ---- the platform contract ------------------------------------------ */
 
 struct contract_ctx {
 	struct rep_result *r;
 	int instance, bad_lines, unsupported;
-	const char *platform;
 };
 
 static void on_contract_line(void *ctx, int fd, char *line)
@@ -99,31 +238,12 @@ static void on_contract_line(void *ctx, int fd, char *line)
 	struct contract_ctx *c = ctx;
 	if (fd != 1)
 		return;
-	int rc = parse_contract(c->r, c->instance, line, c->platform);
+	int rc = parse_contract(c->r, c->instance, line);
 	if (rc < 0)
 		c->bad_lines++;
 	else if (rc == 2)
 		c->unsupported = 1;
 }
-
-int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r)
-{
-	char self[PATH_MAX + 16];
-	snprintf(self, sizeof(self), "%s/pvbench", bindir);
-	char *argv[] = { self, "lmbench", "--quick", "--samples", NULL };
-	struct contract_ctx cc = { r, 1, 0, 0, platform };
-	struct spawn_io io = { .on_line = on_contract_line, .ctx = &cc };
-	int st = spawn_run(argv, c->cell->timeout_s, &io, &r->wall_s);
-	if (st)
-		return spawn_failed(r, "pvbench lmbench", st, c->cell->timeout_s, spawn_last_error(&io));
-	if (!r->ns) {
-		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench printed no sample line for %s", platform);
-		return -EIO;
-	}
-	return 0;
-}
-
-/* ---- the platform contract ------------------------------------------ */
 
 int contract_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r)
 {
@@ -147,7 +267,7 @@ int contract_rep(const struct cell_ctx *c, const char *platform, struct rep_resu
 	argv[a] = NULL;
 	/* one instance: its samples are that instance's; several: the driver
 	 * reports the cell as a whole */
-	struct contract_ctx cc = { r, c->cell->domains == 1 ? 1 : 0, 0, 0, NULL };
+	struct contract_ctx cc = { r, c->cell->domains == 1 ? 1 : 0, 0, 0 };
 	struct spawn_io io = { .on_line = on_contract_line, .ctx = &cc };
 	export_build_env();
 	int st = spawn_run(argv, c->cell->timeout_s, &io, &r->wall_s);

@@ -19,6 +19,7 @@ echo "image for $1 ready" >&2
 S
 cat > "$TMP/plat/run.sh" <<'S'
 #!/bin/sh
+[ "$2" = httperf ] && { echo "sample metric=half unit=x higher=1 value=1"; echo "the server did not start" >&2; exit 1; }
 [ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
 echo "booting" >&2
 echo "detail accel=tcg"
@@ -36,6 +37,7 @@ pv hcall 1 reps=1
 native hcall 1
 fullvirt,uml cpu 1 quick
 fullvirt dbench 1
+fullvirt httperf 1
 pv httperf 1
 S
 
@@ -52,12 +54,19 @@ $PVBENCH run --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/dev/null; [ 
 
 $PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
 cat "$TMP/out"
-grep -q "pvbench: \[1/9\] native cpu x1" "$TMP/out" || die "no plain progress lines"
+grep -q "pvbench: \[1/10\] native cpu x1" "$TMP/out" || die "no plain progress lines"
 grep -q "run 1 finished" "$TMP/out" || die "run did not finish"
 
-[ "$(q "SELECT count(*) FROM cells")" = 9 ] || die "not every cell recorded"
-[ "$(q "SELECT count(*) FROM cells WHERE status IN ('pending','running','failed')")" = 0 ] ||
+[ "$(q "SELECT count(*) FROM cells")" = 10 ] || die "not every cell recorded"
+[ "$(q "SELECT count(*) FROM cells WHERE status IN ('pending','running')")" = 0 ] ||
   die "cells left: $(q "SELECT platform, workload, status, reason FROM cells WHERE status <> 'done'")"
+# a failing repetition fails its cell, with the driver's last words, and the run goes on
+[ "$(q "SELECT status || ': ' || reason FROM cells WHERE workload = 'httperf' AND platform = 'fullvirt'")" = \
+  "failed: bench/platforms/run.sh exited with status 1: the server did not start" ] ||
+  die "fullvirt httperf: $(q "SELECT status, reason FROM cells WHERE workload = 'httperf' AND platform = 'fullvirt'")"
+[ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE workload = 'httperf'")" = 0 ] ||
+  die "a failed repetition left samples"
+[ "$(q "SELECT count(*) FROM cells WHERE status = 'failed'")" = 1 ] || die "other cells failed"
 # native: two processes, nine kernels each, per-process and aggregate throughput
 nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND metric LIKE '%\_ms' ESCAPE '\\'")
 [ "$nk" -ge 6 ] || die "native cpu: only $nk kernel metrics"
@@ -94,5 +103,5 @@ fi
 # a finished run is not resumed: the same command starts run 2; so does --new
 $PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
 [ "$(q "SELECT count(*) FROM runs")" = 2 ] || die "no second run"
-[ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 2 ] || die "--platforms fullvirt: want 2 cells"
+[ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 3 ] || die "--platforms fullvirt: want 3 cells"
 echo PASS
