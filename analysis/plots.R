@@ -57,7 +57,7 @@ plot_relative <- function(rel, paper, missing) {
     coord_cartesian(ylim = c(0, ymax)) +
     labs(x = NULL, y = "relative performance (native = 1, higher is better)",
          title = "Relative performance per workload",
-         subtitle = "geometric mean over the workload's metrics; 95% bootstrap intervals; * Welch p < 0.05 vs native") +
+         subtitle = "geometric mean over each workload's metrics; 95% bootstrap CI; * Welch p < 0.05 vs native") +
     theme_report()
 }
 
