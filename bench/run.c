@@ -425,7 +425,7 @@ static int open_run(struct run *r, const struct run_args *a, struct suite *s, co
 	ps->detected = 1;
 	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
 	struct host_facts h;
-	snprintf(err, sizeof(err), "unavailable: %s", ps->reason);
+	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
 	host_facts(&h, ps->det_rc ? err : ps->detail);
 	if (db_create_run(r->db, r->suite_key, s, text, opts, a->reps, &h, &r->id))
 		return fprintf(stderr, "pvbench: %s: cannot create the run: %s\n", r->db_path, db_error(r->db)), 1;
