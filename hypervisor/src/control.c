@@ -906,8 +906,18 @@ static int open_listener(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) || listen(fd, CTL_MAX_CLIENTS)) {
+	/* Listen under a temporary name, then rename: the socket appears at
+	 * path only once it accepts, so a client that waits for the file never
+	 * meets a refused connection. */
+	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
+	int n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path, (int)getpid());
+	const struct sockaddr_un *at = n > 0 && (size_t)n < sizeof(tmp.sun_path) ? &tmp : &sa;
+	unlink(tmp.sun_path);
+	if (bind(fd, (const struct sockaddr *)at, sizeof(*at)) || chmod(at->sun_path, 0660) ||
+	    listen(fd, CTL_MAX_CLIENTS) || (at == &tmp && rename(tmp.sun_path, path))) {
 		rc = -errno;
+		if (at == &tmp)
+			unlink(tmp.sun_path);
 		close(fd);
 		return rc;
 	}
