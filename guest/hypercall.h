@@ -1,4 +1,6 @@
-/* pvos side of the hypercall ABI: one `outb %al, $PV_HCALL_PORT`. */
+/* pvos side of the hypercall ABI: a call to the hypercall entry pvmon put
+ * in the hypervisor area (a port I/O exit on the baseline, a `syscall`
+ * into the entry stub under a fast path); rcx and r11 are clobbered. */
 #ifndef PVOS_HYPERCALL_H
 #define PVOS_HYPERCALL_H
 #include <stdint.h>
@@ -8,11 +10,11 @@ static inline long hypercall5(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3
 {
 	register uint64_t r10 __asm__("r10") = a4;
 	register uint64_t r8 __asm__("r8") = a5;
-	long ret;
-	__asm__ volatile("outb %%al, %[port]"
-	                 : "=a"(ret)
-	                 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), [port] "i"(PV_HCALL_PORT)
-	                 : "memory");
+	long ret = (long)nr;
+	__asm__ volatile("call *%[entry]"
+	                 : "+a"(ret)
+	                 : "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), [entry] "r"(PV_HCALL_ENTRY)
+	                 : "rcx", "r11", "memory", "cc");
 	return ret;
 }
 #define hypercall0(nr) hypercall5(nr, 0, 0, 0, 0, 0)

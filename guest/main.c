@@ -4,26 +4,14 @@
 #include "kernel.h"
 #include "mm.h"
 #include "progs.h"
+#include "traps.h"
 
 struct pv_start_info *start_info;
 struct pv_shared_info *shared;
 
 void event_entry(void);
 void syscall_entry(void);
-void trap_entry(void);
 void sched_init(void);
-
-static struct pv_trap_info traps[21];
-
-static void register_traps(void)
-{
-	/* Exceptions 0..19 to one handler; delivery comes with the fast path. */
-	for (int v = 0; v < 20; v++)
-		traps[v] = (struct pv_trap_info){ .vector = (uint8_t)v, .address = (uint64_t)trap_entry };
-	long rc = HYPERVISOR_set_trap_table(traps);
-	if (rc)
-		panic("set_trap_table: %ld", rc);
-}
 
 void pvos_start(struct pv_start_info *si);
 void pvos_start(struct pv_start_info *si)
@@ -37,7 +25,8 @@ void pvos_start(struct pv_start_info *si)
 	struct pv_callbacks cb = { (uint64_t)event_entry, (uint64_t)syscall_entry, 0 };
 	if (HYPERVISOR_set_callbacks(&cb))
 		panic("set_callbacks refused");
-	register_traps();
+	traps_init();
+	proc_init();
 	pt_init();
 	events_init();
 	sched_init();

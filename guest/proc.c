@@ -3,12 +3,22 @@
  * mmap in slot 2, the hypervisor area), built and changed only through
  * batched mmu_update (pt.c) and pinned in pvmon once built; a kernel thread
  * whose stack takes its system calls; file descriptors (console, pipes).
- * fork copies the private pages eagerly: without the fast path a page
- * fault cannot reach pvos, so there is no copy-on-write. A context switch
- * between processes loads the next one's base pointer (traced by pvmon). */
+ * fork shares the private pages copy-on-write where a fast path delivers
+ * page faults to pvos (traps.c), and copies them eagerly on the baseline,
+ * where a fault cannot reach pvos. A context switch between processes
+ * loads the next one's base pointer (traced by pvmon). */
 #include "kernel.h"
 #include "mm.h"
 #include "syscall.h"
+#include "traps.h"
+
+/* A shared copy-on-write page: mapped read-only with this software bit in
+ * every space that shares it; cow_refs[frame] counts the sharers beyond
+ * the first. The first write (a #PF, or the kernel writing for a system
+ * call) copies it, or takes it back read-write when nobody else has it. */
+#define PTE_COW (1ULL << 9)
+static uint16_t *cow_refs;
+uint64_t cow_copies, cow_reuses;
 
 #define MAX_PROCS 64
 #define NFD 16
@@ -94,7 +104,8 @@ static int map_zeroed(uint64_t pml4, uint64_t va, uint64_t pages)
 	return 0;
 }
 
-/* Every private (read-write) page of a range: visit(va, frame). */
+/* Every private page (read-write, or shared copy-on-write) of a range:
+ * visit(va, frame). */
 static void each_private(uint64_t pml4, uint64_t lo, uint64_t hi, void (*visit)(uint64_t, uint64_t, void *), void *arg)
 {
 	for (uint64_t va = lo; va < hi;) {
@@ -104,17 +115,27 @@ static void each_private(uint64_t pml4, uint64_t lo, uint64_t hi, void (*visit)(
 			continue;
 		}
 		uint64_t e = pt_read(slot);
-		if ((e & PTE_P) && (e & PTE_RW))
+		if ((e & PTE_P) && (e & (PTE_RW | PTE_COW)))
 			visit(va, e & PTE_ADDR, arg);
 		va += 4096;
 	}
+}
+
+/* One space lets go of a private frame: freed unless others share it. */
+static void frame_release(uint64_t frame)
+{
+	if (cow_refs && cow_refs[frame / 4096]) {
+		cow_refs[frame / 4096]--;
+		return;
+	}
+	page_free((void *)frame, 1);
 }
 
 static void free_frame(uint64_t va, uint64_t frame, void *arg)
 {
 	(void)va;
 	(void)arg;
-	page_free((void *)frame, 1);
+	frame_release(frame);
 }
 
 /* Free an address space (no longer loaded) and its private frames below
@@ -139,6 +160,76 @@ static void copy_frame(uint64_t va, uint64_t frame, void *arg)
 	memcpy(pg, (void *)frame, 4096);
 	if (pt_map(c->child, va, (uint64_t)pg, PTE_P | PTE_RW | PTE_US))
 		c->err = -PV_ENOMEM;
+}
+
+/* fork, copy-on-write: every private page of the parent in [lo, hi) is
+ * mapped read-only and shared in both. */
+static int share_range(uint64_t parent, uint64_t child, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t va = lo; va < hi;) {
+		uint64_t slot = pt_slot(parent, va, 0);
+		if (!slot) {
+			va = ((va >> 21) + 1) << 21;
+			continue;
+		}
+		uint64_t e = pt_read(slot);
+		if ((e & PTE_P) && (e & (PTE_RW | PTE_COW))) {
+			uint64_t shared = (e & PTE_ADDR) | PTE_P | PTE_US | PTE_COW;
+			if (cow_refs[(e & PTE_ADDR) / 4096] == UINT16_MAX || pt_map(child, va, e & PTE_ADDR, shared & ~PTE_ADDR))
+				return -PV_ENOMEM;
+			cow_refs[(e & PTE_ADDR) / 4096]++;
+			if (e & PTE_RW)
+				pt_set(slot, shared);
+		}
+		va += 4096;
+	}
+	return 0;
+}
+
+/* The write to a shared page that p is about to make: its own copy, or the
+ * page itself when p is the last sharer. 0 or -errno. */
+static int cow_break(struct proc *p, uint64_t va)
+{
+	uint64_t slot = pt_slot(p->pml4, va, 0);
+	uint64_t e = slot ? pt_read(slot) : 0;
+	if (!(e & PTE_P) || !(e & PTE_COW))
+		return -PV_EFAULT;
+	uint64_t frame = e & PTE_ADDR;
+	if (cow_refs[frame / 4096]) {
+		void *pg = page_take();
+		if (!pg)
+			return -PV_ENOMEM;
+		memcpy(pg, (void *)frame, 4096);
+		cow_refs[frame / 4096]--;
+		frame = (uint64_t)pg;
+		cow_copies++;
+	} else {
+		cow_reuses++;
+	}
+	/* Gaining write access needs no TLB flush: a stale read-only entry
+	 * only faults again, and the fault reloads it. */
+	pt_set(slot, frame | PTE_P | PTE_RW | PTE_US);
+	return pt_flush() ? -PV_EFAULT : 0;
+}
+
+static struct proc *cur_proc(void);
+
+/* #PF from user mode writing a present page: copy-on-write if it is one. */
+static int cow_fault(struct pv_frame *f)
+{
+	struct proc *p = cur_proc();
+	if (!(f->flags & PV_FRAME_USER) || (f->error_code & 7) != 7 || !p)
+		return 0;
+	return cow_break(p, f->fault_addr & ~4095ULL) == 0;
+}
+
+void proc_init(void)
+{
+	if (!traps_delivered())
+		return;                      /* eager copies: no fault would reach us */
+	cow_refs = kalloc(start_info->nr_pages * sizeof(*cow_refs));
+	if (!cow_refs || trap_add(14, cow_fault))
+		panic("cannot set up copy-on-write");
 }
 
 /* ---- processes ------------------------------------------------------------- */
@@ -267,6 +358,8 @@ static uint8_t *user_page(struct proc *p, uint64_t va, int write)
 	if (va >= (1ULL << 47))
 		return 0;
 	uint64_t e = pt_lookup(p->pml4, va);
+	if (write && (e & PTE_P) && (e & PTE_COW) && !cow_break(p, va & ~4095ULL))
+		e = pt_lookup(p->pml4, va);
 	if (!(e & PTE_P) || !(e & PTE_US) || (write && !(e & PTE_RW)))
 		return 0;
 	return (uint8_t *)((e & PTE_ADDR) + (va & 4095));
@@ -424,8 +517,19 @@ static long sys_fork(struct proc *p, struct pv_frame *f)
 		return -PV_ENOMEM;
 	}
 	c->pml4 = ctx.child;
-	each_private(p->pml4, USER_DATA, USER_STACK_TOP, copy_frame, &ctx);
-	each_private(p->pml4, USER_MMAP, p->mmap_next, copy_frame, &ctx);
+	if (cow_refs) {
+		/* Both spaces lose write access to the pages: flush before the
+		 * parent writes again. */
+		ctx.err = share_range(p->pml4, c->pml4, USER_DATA, USER_STACK_TOP);
+		if (!ctx.err)
+			ctx.err = share_range(p->pml4, c->pml4, USER_MMAP, p->mmap_next);
+		if (pt_flush())
+			ctx.err = -PV_ENOMEM;
+		tlb_flush();
+	} else {
+		each_private(p->pml4, USER_DATA, USER_STACK_TOP, copy_frame, &ctx);
+		each_private(p->pml4, USER_MMAP, p->mmap_next, copy_frame, &ctx);
+	}
 	if (ctx.err || space_pin(c->pml4)) {
 		space_free(c->pml4, p->mmap_next, 0);
 		c->state = P_FREE;
@@ -546,7 +650,7 @@ static long sys_munmap(struct proc *p, uint64_t va, uint64_t len)
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t old = pt_unmap(p->pml4, va + i * 4096);
 		if (old & PTE_P)
-			page_free((void *)(old & PTE_ADDR), 1);
+			frame_release(old & PTE_ADDR);
 	}
 	if (pt_flush())
 		return -PV_EINVAL;

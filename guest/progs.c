@@ -8,13 +8,6 @@
 
 #define MS 1000000ULL
 
-struct pv_frame *do_trap(struct pv_frame *f);
-struct pv_frame *do_trap(struct pv_frame *f)
-{
-	panic("exception %lu at rip %lx (error %lx, address %lx)", (unsigned long)f->vector,
-	      (unsigned long)f->rip, (unsigned long)f->error_code, (unsigned long)f->fault_addr);
-}
-
 static int prog_hello(void)
 {
 	char magic[16];
@@ -508,6 +501,10 @@ static int prog_lmbench(void)
 	return code;
 }
 int prog_tracecount(void);
+int prog_traps(void);       /* traps.c */
+int prog_demand(void);
+int prog_fastbench(void);
+int prog_cow(void);
 
 const struct program programs[] = {
 	{ "hello", prog_hello, "print a greeting and the ABI version (exit=N)" },
@@ -532,6 +529,10 @@ const struct program programs[] = {
 	{ "grant", prog_grant, "grant tables between two domains (role=granter|mapper peer=ID)" },
 	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
+	{ "traps", prog_traps, "every exception vector from the kernel and a process (mode=all|unreg|unreg_user)" },
+	{ "demand", prog_demand, "a kernel region mapped page by page on page faults (pages=N)" },
+	{ "fastbench", prog_fastbench, "hypercall, system call and page-fault round trips (n=N)" },
+	{ "cow", prog_cow, "fork's copy-on-write (eager copy on the baseline) checked in a process (pages=N)" },
 	{ 0, 0, 0 },
 };
 

@@ -1,7 +1,8 @@
 /* pvos entry points. pvmon starts vCPU 0 at _start with rsi = start-info
  * and rsp = a boot stack. Callbacks arrive with rsp = rdi = a struct
- * pv_frame that pvmon pushed; we return through the iret hypercall. */
-#define PV_HCALL_PORT 0xE0
+ * pv_frame that pvmon (or its entry stub) pushed; we return through the
+ * iret hypercall, called at the hypercall entry like every hypercall. */
+#define PV_HCALL_ENTRY 0x7FFFFFC00100      /* public/pv.h */
 #define PV_HC_iret 8
 	.section .text.boot, "ax"
 	.globl _start
@@ -21,7 +22,8 @@ syscall_entry:
 frame_return:
 	movq %rax, %rdi
 	movq $PV_HC_iret, %rax
-	outb %al, $PV_HCALL_PORT
+	movabs $PV_HCALL_ENTRY, %r11
+	call *%r11
 	/* iret does not return unless the frame was bad. */
 	movq %rdi, %rsi
 	call iret_failed
@@ -55,8 +57,8 @@ thread_trampoline:
 	call thread_start
 3:	jmp 3b
 
-/* Exceptions registered in the trap table (delivered from the fast-path
- * issue on). */
+/* Exceptions registered in the trap table (delivered where the fast path
+ * runs; traps.c). */
 	.globl trap_entry
 trap_entry:
 	call do_trap

@@ -4,12 +4,18 @@
 #ifndef PVOS_ULIB_H
 #define PVOS_ULIB_H
 #include <stdint.h>
+#include "public/pv.h"
 #include "../syscall.h"
 
+/* A system call is a call to the hypercall entry made in user mode (rcx
+ * and r11 clobbered); pvos's kernel gets it as a syscall callback. */
 static inline long sys(long nr, long a, long b, long c)
 {
-	long ret;
-	__asm__ volatile("outb %%al, $0xE0" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
+	long ret = nr;
+	__asm__ volatile("call *%[entry]"
+	                 : "+a"(ret)
+	                 : "D"(a), "S"(b), "d"(c), [entry] "r"(PV_HCALL_ENTRY)
+	                 : "rcx", "r11", "memory", "cc");
 	return ret;
 }
 

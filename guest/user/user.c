@@ -148,6 +148,9 @@ static void ptest_main(long nkids)
 
 void lmbench_main(long scale);
 void lmexit_main(long arg);
+void fp_traps_main(long arg);       /* fastpath.c */
+void fp_fastbench_main(long n);
+void fp_cowtest_main(long pages);
 
 const struct user_prog user_programs[] = {
 	{ "counter", counter_main },
@@ -157,5 +160,8 @@ const struct user_prog user_programs[] = {
 	{ "child", child_main },
 	{ "lmbench", lmbench_main },
 	{ "lmexit", lmexit_main },
+	{ "traps", fp_traps_main },
+	{ "fastbench", fp_fastbench_main },
+	{ "cowtest", fp_cowtest_main },
 	{ 0, 0 },
 };

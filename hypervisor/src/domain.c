@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "elf.h"
 #include "evtchn.h"
+#include "fastpath.h"
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
@@ -104,10 +105,13 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	return 0;
 }
 
-static void setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint64_t sp)
+static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint64_t sp)
 {
 	struct vcpu *v = &d->vcpus[0];
 	struct kvm_sregs *s = &v->sregs;
+	v->kernel_cr3 = cr3;
+	if (d->fp)      /* enters through the entry stub, in PVM mode */
+		return fastpath_setup_vcpu(v, entry, sp, 0, GPA_START_INFO);
 	ioctl(v->fd, KVM_GET_SREGS, s);
 	s->cr3 = cr3;
 	s->cr4 = 0x620;              /* PAE OSFXSR OSXMMEXCPT */
@@ -121,7 +125,6 @@ static void setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint
 	s->ds = s->es = s->fs = s->gs = s->ss = ds;
 	s->tr = (struct kvm_segment){ .base = PV_HV_AREA_VA, .limit = TSS_LIMIT, .selector = 0x40,
 	                              .type = 11, .present = 1 };
-	v->kernel_cr3 = cr3;
 	struct kvm_regs *r = &v->run->s.regs.regs;
 	memset(r, 0, sizeof(*r));
 	r->rip = entry;
@@ -130,6 +133,7 @@ static void setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint
 	r->rflags = 0x3002;          /* IOPL 3: `out` is the hypercall */
 	v->run->s.regs.sregs = *s;
 	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	return 0;
 }
 
 struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
@@ -196,7 +200,9 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	si->hv_area_pages = PV_HV_AREA_PAGES;
 	si->pt_pool_base = d->pool_gpa;
 	si->pt_pool_frames = d->pool_frames;
-	si->pt_pool_used = PV_HV_AREA_PAGES + nr_pt;
+	si->pt_pool_used = d->hv_frames + nr_pt;
+	si->hcall_entry = PV_HCALL_ENTRY;
+	si->fast_path = d->fp ? PV_FAST_pvm : PV_FAST_none;
 	si->grant_rw_base = d->grant_rw_gpa;
 	si->grant_ro_base = d->grant_ro_gpa;
 	snprintf(si->name, sizeof(si->name), "%s", cfg->name);
@@ -212,7 +218,11 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 			goto fail;
 		}
 	}
-	setup_boot_vcpu(d, entry, cr3, stack_top);
+	int rc = setup_boot_vcpu(d, entry, cr3, stack_top);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up vCPU 0 for the fast path: %s", strerror(-rc));
+		goto fail;
+	}
 
 	pthread_mutex_lock(&host.domains_lock);
 	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
@@ -271,20 +281,14 @@ static bool set_final_state(struct domain *d, int st)
 	return false;
 }
 
-void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
+static void crash(struct domain *d, struct vcpu *v, const struct guest_context *c, const char *why)
 {
-	char why[200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
 	if (!set_final_state(d, DS_CRASHED))
 		return;
 	if (v)
 		snprintf(d->crash_reason, sizeof(d->crash_reason), "vcpu %u: %s; rip=0x%llx rsp=0x%llx rflags=0x%llx cr3=0x%llx %s mode",
-		         v->id, why, (unsigned long long)v->run->s.regs.regs.rip,
-		         (unsigned long long)v->run->s.regs.regs.rsp, (unsigned long long)v->run->s.regs.regs.rflags,
-		         (unsigned long long)v->sregs.cr3, v->user_mode ? "user" : "kernel");
+		         v->id, why, (unsigned long long)c->rip, (unsigned long long)c->rsp,
+		         (unsigned long long)c->rflags, (unsigned long long)c->cr3, c->user ? "user" : "kernel");
 	else
 		snprintf(d->crash_reason, sizeof(d->crash_reason), "%s", why);
 	d->exit_code = PV_EXIT_CRASHED;
@@ -292,6 +296,33 @@ void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
 		console_flush(d->console);
 	fprintf(stderr, "pvmon: domain %s (%u) crashed: %s\n", d->cfg.name, d->id, d->crash_reason);
 	stop_vcpus(d);
+}
+
+void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	struct guest_context c = { 0 };
+	if (v && d->fp) {
+		fastpath_context(v, &c);          /* the guest's, not the entry stub's */
+	} else if (v) {
+		const struct kvm_regs *r = &v->run->s.regs.regs;
+		c = (struct guest_context){ r->rip, r->rsp, r->rflags, v->sregs.cr3, v->user_mode };
+	}
+	crash(d, v, &c, why);
+}
+
+void domain_crash_at(struct domain *d, struct vcpu *v, const struct guest_context *c, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	crash(d, v, c, why);
 }
 
 void domain_shutdown(struct domain *d, int exit_code)
@@ -359,6 +390,9 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	s->tlb_zaps = atomic_load(&d->tlb_zaps);
 	s->page_flips = atomic_load(&d->page_flips);
 	s->mem_pages = memory_current_pages(d);
+	struct fp_stats f;
+	fastpath_stats(d, &f);
+	s->upcalls += f.events;           /* upcalls the entry stub delivered itself */
 }
 
 const char *domain_state_name(const struct domain *d)

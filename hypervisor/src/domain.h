@@ -20,6 +20,14 @@ static inline const struct guestmem *domain_gm(const struct domain *d)
 /* Stop the domain: crashed (reason printed) or shut down with a code. */
 void domain_crash(struct domain *d, struct vcpu *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The guest context a crash report names (registers, page table, mode). */
+struct guest_context {
+	uint64_t rip, rsp, rflags, cr3;
+	bool user;
+};
+/* domain_crash naming the context c instead of the vCPU's current one. */
+void domain_crash_at(struct domain *d, struct vcpu *v, const struct guest_context *c, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void domain_shutdown(struct domain *d, int exit_code);
 /* Queue console input and raise VIRQ_CONSOLE; returns bytes taken. */
 long domain_console_input(struct domain *d, const char *buf, size_t len);

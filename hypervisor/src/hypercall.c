@@ -7,6 +7,7 @@
 #include "console.h"
 #include "domain.h"
 #include "evtchn.h"
+#include "fastpath.h"
 #include "gnttab.h"
 #include "hypercall.h"
 #include "memory.h"
@@ -40,12 +41,13 @@ long hc_copy_to(struct vcpu *v, uint64_t gva, const void *src, size_t len)
 	return 0;
 }
 
-/* A code address the guest registers must be mapped in its kernel space. */
+/* A code address the guest registers must be mapped in its kernel space,
+ * below the hypervisor area (pvmon's hypercall entry) and the entry stub. */
 static bool kernel_text_ok(struct vcpu *v, uint64_t addr)
 {
 	const struct guestmem *gm = domain_gm(v->dom);
 	uint64_t gpa;
-	return addr < GVA_LIMIT && gm_translate(gm, v->kernel_cr3, addr, false, &gpa) == 0;
+	return addr < PV_HV_AREA_VA && gm_translate(gm, v->kernel_cr3, addr, false, &gpa) == 0;
 }
 
 static long hc_console_io(struct vcpu *v, const uint64_t a[5])
@@ -200,6 +202,7 @@ static long hc_set_callbacks(struct vcpu *v, const uint64_t a[5])
 	v->dom->event_entry = cb.event_entry;
 	v->dom->syscall_entry = cb.syscall_entry;
 	v->dom->failsafe_entry = cb.failsafe_entry;
+	fastpath_callbacks_changed(v->dom);
 	return 0;
 }
 
@@ -212,6 +215,7 @@ static long hc_set_trap_table(struct vcpu *v, const uint64_t a[5])
 	memcpy(flags, v->dom->trap_flags, sizeof(flags));
 	if (a[0] == 0) {
 		memset(v->dom->traps, 0, sizeof(v->dom->traps));
+		fastpath_callbacks_changed(v->dom);
 		return 0;
 	}
 	for (int i = 0; i <= PV_TRAP_MAX; i++) {
@@ -222,6 +226,7 @@ static long hc_set_trap_table(struct vcpu *v, const uint64_t a[5])
 		if (t.address == 0) {
 			memcpy(v->dom->traps, traps, sizeof(traps));
 			memcpy(v->dom->trap_flags, flags, sizeof(flags));
+			fastpath_callbacks_changed(v->dom);
 			return 0;
 		}
 		if (t.vector >= PV_TRAP_MAX)
@@ -243,7 +248,7 @@ static long hc_version_op(struct vcpu *v, const uint64_t a[5])
 		return PV_ABI_VERSION;
 	case PV_VERSION_features:
 		return PV_FEAT_multicall | PV_FEAT_evtchn | PV_FEAT_timer | PV_FEAT_vcpu_op | PV_FEAT_mmu |
-		       PV_FEAT_balloon | PV_FEAT_grant;
+		       PV_FEAT_balloon | (v->dom->fp ? PV_FEAT_fast_traps : 0) | PV_FEAT_grant;
 	case PV_VERSION_magic: {
 		char magic[16] = PV_ABI_MAGIC;
 		return hc_copy_to(v, a[1], magic, sizeof(magic));
@@ -270,6 +275,8 @@ static long hc_stack_switch(struct vcpu *v, const uint64_t a[5])
 
 static long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
 {
+	if (a[0] == PV_VCPUOP_crash_frame)
+		return a[1] == v->id ? vcpu_crash_frame(v, a[2]) : hc_reject(v, "vcpu", a[1], -EINVAL);
 	if (a[0] != PV_VCPUOP_up)
 		return hc_reject(v, "cmd", a[0], -EINVAL);
 	return vcpu_up(v, (uint32_t)(a[1] > 0xffffffffULL ? 0xffffffffULL : a[1]), a[2]);

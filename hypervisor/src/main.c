@@ -14,6 +14,7 @@
 #include "console.h"
 #include "control.h"
 #include "domain.h"
+#include "fastpath.h"
 #include "kvm.h"
 #include "pvmon.h"
 #include "sched.h"
@@ -44,6 +45,9 @@ static void usage(FILE *f)
 	"                  or babeltrace2); lost events are reported at the end\n"
 	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"
 	"                  pageflip, exit, evtchn, domain; comma-separated\n"
+	"  --fast-path auto|off  auto (default, or $PVLAB_FAST_PATH): deliver exceptions and\n"
+	"                  system calls in the guest through the entry stub where this host\n"
+	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
 	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
 	PV_EXIT_CRASHED);
@@ -89,6 +93,14 @@ static void print_stats(struct domain *d)
 	        (unsigned long long)s.pt_writes, (unsigned long long)s.tlb_flushes,
 	        (unsigned long long)s.tlb_zaps, (unsigned long long)s.mem_pages,
 	        (unsigned long long)s.page_flips);
+	struct fp_stats f;
+	fastpath_stats(d, &f);
+	if (d->fp)
+		fprintf(stderr, "pvmon: domain %s (%u) fast path: system calls %llu exceptions %llu upcalls %llu "
+		        "irets %llu hypercalls to pvmon %llu CR3 loads %llu (in the guest's entry stub)\n",
+		        d->cfg.name, d->id, (unsigned long long)f.syscalls, (unsigned long long)f.traps,
+		        (unsigned long long)f.events, (unsigned long long)f.irets, (unsigned long long)f.hcalls,
+		        (unsigned long long)f.cr3_loads);
 }
 
 static int stats_json_fd = -1;
@@ -183,6 +195,7 @@ static int start_host(const char *sched_name, int pcpus)
 	trace_init();
 	if (kvm_host_init(pcpus, err, sizeof(err)))
 		return die("%s", err);
+	fastpath_probe(0);
 	if (sched_init(ops, pcpus))
 		return die("cannot start the %s scheduler", sched_name);
 	return 0;
@@ -519,7 +532,7 @@ static int cmd_info(int pcpus)
 	printf("pvmon %s, ABI %d.%d\n", PVLAB_VERSION, PV_ABI_MAJOR, PV_ABI_MINOR);
 	if (kvm_host_init(pcpus, err, sizeof(err))) {
 		printf("kvm: unavailable: %s\n", err);
-		printf("fast path: none (no KVM)\n");
+		printf("fast path: none (no KVM: %s)\n", err);
 		return 1;
 	}
 	double ns = 0;
@@ -530,7 +543,8 @@ static int cmd_info(int pcpus)
 	printf("kvm: port-I/O exit round trip %.2f us\n", ns / 1000);
 	printf("pcpus: %d\n", pcpus);
 	printf("tracing: LTTng-UST provider %s\n", trace_provider_loaded() ? "loaded" : "not loaded");
-	printf("fast path: none (baseline: callback frames built by pvmon; in-guest trap delivery not built yet)\n");
+	fastpath_probe(2000);
+	printf("fast path: %s\n", fastpath_info());
 	return 0;
 }
 
@@ -542,6 +556,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
 		{ "trace-events", required_argument, 0, 'E' }, { "stats-json", required_argument, 0, 'J' },
+		{ "fast-path", required_argument, 0, 'F' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *sched_name = "bvt", *sock = NULL;
@@ -549,6 +564,8 @@ int main(int argc, char **argv)
 	bool quiet = false;
 	int c;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (fastpath_set_mode(NULL))
+		return die("PVLAB_FAST_PATH: '%s' is not auto or off", getenv("PVLAB_FAST_PATH")), 2;
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': sched_name = optarg; break;
@@ -562,6 +579,10 @@ int main(int argc, char **argv)
 		}
 		case 'S': sock = optarg; break;
 		case 't': opt_stats = true; break;
+		case 'F':
+			if (fastpath_set_mode(optarg))
+				return die("--fast-path: '%s' is not auto or off", optarg), 2;
+			break;
 		case 'J':
 			stats_json_fd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 			if (stats_json_fd < 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "domain.h"
 #include "evtchn.h"
+#include "fastpath.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -93,16 +94,23 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 		return snprintf(err, errlen, "cannot map RAM: %s", strerror(errno)), -ENOMEM;
 	}
 
-	d->pool_frames = pool_size(frames);
+	int rc = fastpath_domain_init(d);
+	if (rc)
+		return snprintf(err, errlen, "out of memory"), rc;
+	d->hv_frames = PV_HV_AREA_PAGES + fastpath_hv_frames(d);
+	d->pool_frames = pool_size(frames) + d->hv_frames - PV_HV_AREA_PAGES;
 	d->pool_gpa = ALIGN_UP(d->mem_size, MIB2) + MIB2;   /* a hole: RAM ends where nothing is mapped */
-	d->grant_rw_gpa = ALIGN_UP(d->pool_gpa + d->pool_frames * PAGE, MIB2);
+	/* The fast path's L4 twins share the pool's slot, after it (8 KiB aligned). */
+	uint64_t twins = fastpath_twin_frames(d);
+	d->pool_slot_size = (twins ? ALIGN_UP(d->pool_frames, 2) + twins : d->pool_frames) * PAGE;
+	d->grant_rw_gpa = ALIGN_UP(d->pool_gpa + d->pool_slot_size, MIB2);
 	d->grant_ro_gpa = d->grant_rw_gpa + ALIGN_UP(WINDOW_BYTES, MIB2);
-	d->pool = anon(d->pool_frames * PAGE);
+	d->pool = anon(d->pool_slot_size);
 	d->grant_rw = anon(WINDOW_BYTES);
 	d->grant_ro = anon(WINDOW_BYTES);
 	if (!d->pool || !d->grant_rw || !d->grant_ro)
 		return snprintf(err, errlen, "cannot reserve the page-table pool: %s", strerror(errno)), -ENOMEM;
-	int rc = mm_init(&d->mm, frames, d->pool, d->pool_gpa, d->pool_frames, PV_HV_AREA_PAGES);
+	rc = mm_init(&d->mm, frames, d->pool, d->pool_gpa, d->pool_frames, d->hv_frames);
 	if (rc)
 		return snprintf(err, errlen, "out of memory for page-table accounting"), rc;
 	d->mm.leaf_ok[0] = (struct mm_range){ d->grant_rw_gpa, PV_GNTTAB_WINDOW_FRAMES };
@@ -114,7 +122,7 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 	d->gm.extra[0] = (struct gm_region){ d->pool_gpa, d->pool_frames * PAGE, (uint8_t *)d->pool, false };
 	d->gm.extra[1] = (struct gm_region){ d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw, true };
 	d->gm.extra[2] = (struct gm_region){ d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro, false };
-	return 0;
+	return fastpath_layout(d, err, errlen);
 }
 
 int memory_create(struct domain *d, char *err, size_t errlen)
@@ -123,12 +131,12 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if ((rc = set_slot(d, SLOT_RAM, 0, 0, d->mem_size, d->mem)) ||
-	    (rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_frames * PAGE, d->pool)) ||
+	    (rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_slot_size, d->pool)) ||
 	    (rc = set_slot(d, SLOT_GRANT_RW, 0, d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw)) ||
 	    (rc = set_slot(d, SLOT_GRANT_RO, KVM_MEM_READONLY, d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro)))
 		return snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s%s", strerror(-rc),
 		                rc == -EINVAL ? " (does this KVM offer read-only memory slots?)" : ""), rc;
-	return 0;
+	return fastpath_memory_create(d, err, errlen);
 }
 
 void memory_check_report(struct domain *d)
@@ -164,13 +172,14 @@ void memory_destroy(struct domain *d)
 		free(d->p2m);
 	}
 	if (d->pool)
-		munmap(d->pool, d->pool_frames * PAGE);
+		munmap(d->pool, d->pool_slot_size);
 	if (d->grant_rw)
 		munmap(d->grant_rw, WINDOW_BYTES);
 	if (d->grant_ro)
 		munmap(d->grant_ro, WINDOW_BYTES);
 	if (d->mm.pf)
 		mm_destroy(&d->mm);
+	fastpath_domain_free(d);
 }
 
 /* ---- initial page tables ---------------------------------------------- */
@@ -228,11 +237,12 @@ static void build_hv_area(struct domain *d)
 	memcpy(tss + 102, &iomap, sizeof(iomap));
 	memset(tss + TSS_IOMAP, 0xff, TSS_LIMIT - TSS_IOMAP + 1);
 	tss[TSS_IOMAP + PV_HCALL_PORT / 8] &= (uint8_t)~(1u << (PV_HCALL_PORT % 8));
+	fastpath_write_hv_page(d, tss);         /* the hypercall entry, the stub's tables */
 }
 
 uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, size_t errlen)
 {
-	struct builder b = { .d = d, .next = PV_HV_AREA_PAGES };
+	struct builder b = { .d = d, .next = d->hv_frames };
 	build_hv_area(d);
 	b.l4 = new_table(&b);
 	const uint64_t rw = PTE_P | PTE_RW | PTE_US;
@@ -255,7 +265,7 @@ uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, s
 		snprintf(err, errlen, "initial page tables do not validate: %s", strerror(-rc));
 		return 0;
 	}
-	*nr_frames = b.next - PV_HV_AREA_PAGES;
+	*nr_frames = b.next - d->hv_frames;
 	return b.l4;
 }
 
@@ -293,7 +303,7 @@ void memory_flush(struct vcpu *v, const char *kind, uint64_t addr)
 	memory_exclusive_begin(d, v);
 	int rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, 0, d->pool);
 	if (!rc)
-		rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_frames * PAGE, d->pool);
+		rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_slot_size, d->pool);
 	memory_exclusive_end(d, v);
 	atomic_fetch_add_explicit(&d->tlb_zaps, 1, memory_order_relaxed);
 	if (rc)

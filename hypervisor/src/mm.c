@@ -18,6 +18,8 @@
 
 static int get_type(struct mm *m, uint64_t gpa, int level);
 static void put_type(struct mm *m, int64_t f);
+static void twin_fill(struct mm *m, int64_t f);
+static void twin_entry(struct mm *m, int64_t f, unsigned idx, uint64_t e);
 
 int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
             uint64_t pool_frames, uint64_t hv_frames)
@@ -178,6 +180,8 @@ static int promote(struct mm *m, int64_t f, int level)
 		}
 		t[i] = e;
 	}
+	if (level == PT_L4)
+		twin_fill(m, f);
 	return 0;
 }
 
@@ -209,6 +213,8 @@ static void put_type(struct mm *m, int64_t f)
 	p->type = PT_FREE;                      /* before the children: no cycles, but be safe */
 	for (unsigned i = 0; i < ENTRIES; i++)
 		put_entry(m, level, t[i]);
+	if (level == PT_L4 && m->twins)
+		memset(m->twins + (uint64_t)f * 2 * ENTRIES, 0, 2 * ENTRIES * sizeof(uint64_t));
 	m->stale = true;                        /* the CPU may still cache walks through it */
 }
 
@@ -248,6 +254,8 @@ int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
 	if (rc)
 		return rc;
 	__atomic_store_n(slot, val, __ATOMIC_RELEASE);
+	if (level == PT_L4)
+		twin_entry(m, f, (unsigned)((ptr >> 3) & (ENTRIES - 1)), val);
 	put_entry(m, level, old);
 	if (reduces(old, val))
 		m->stale = true;
@@ -322,6 +330,56 @@ bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn)
 	return gfn < m->ram_frames && !m->map_count[gfn] && !m->foreign[gfn] && !m->ram_flags[gfn];
 }
 
+/* ---- fast path: L4 twins ------------------------------------------------ */
+
+void mm_set_twins(struct mm *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top)
+{
+	m->twins = twins;
+	m->twin_gpa = twin_gpa;
+	m->twin_top = top;
+}
+
+uint64_t mm_twin(const struct mm *m, uint64_t l4_gpa)
+{
+	int64_t f = mm_pool_index(m, l4_gpa);
+	if (!m->twins || f < 0 || (l4_gpa & 4095) || m->pf[f].type != PT_L4)
+		return 0;
+	return m->twin_gpa + (uint64_t)f * 2 * 4096;
+}
+
+static void twin_entry(struct mm *m, int64_t f, unsigned idx, uint64_t e)
+{
+	if (!m->twins || idx >= ENTRIES / 2)
+		return;
+	uint64_t *k = m->twins + (uint64_t)f * 2 * ENTRIES;
+	__atomic_store_n(&k[idx], e, __ATOMIC_RELEASE);
+	__atomic_store_n(&k[ENTRIES + idx], e, __ATOMIC_RELEASE);
+}
+
+/* Frame f just became an L4: its pair is written whole. */
+static void twin_fill(struct mm *m, int64_t f)
+{
+	if (!m->twins)
+		return;
+	uint64_t *k = m->twins + (uint64_t)f * 2 * ENTRIES, *t = m->pool + f * ENTRIES;
+	memset(k, 0, 2 * ENTRIES * sizeof(uint64_t));
+	for (unsigned i = 0; i < ENTRIES / 2; i++)
+		twin_entry(m, f, i, t[i]);
+	__atomic_store_n(&k[ENTRIES - 1], m->twin_top, __ATOMIC_RELEASE);
+}
+
+static int check_twin(const struct mm *m, uint64_t f, char *why, size_t n)
+{
+	const uint64_t *k = m->twins + f * 2 * ENTRIES, *t = m->pool + f * ENTRIES;
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t want = i < ENTRIES / 2 ? t[i] : i == ENTRIES - 1 ? m->twin_top : 0;
+		if (k[i] != want || k[ENTRIES + i] != (i < ENTRIES / 2 ? t[i] : 0))
+			return snprintf(why, n, "L4 frame %llu: its twin differs at entry %u (0x%llx)",
+			                (unsigned long long)f, i, (unsigned long long)k[i]), -EIO;
+	}
+	return 0;
+}
+
 /* ---- consistency check ------------------------------------------------ */
 
 static int fail(char *why, size_t n, const char *fmt, unsigned long long a, unsigned long long b,
@@ -371,6 +429,8 @@ int mm_check(const struct mm *m, char *why, size_t n)
 			else
 				refs[t]++;
 		}
+		if (!rc && level == PT_L4 && m->twins)
+			rc = check_twin(m, f, why, n);
 	}
 	for (uint64_t f = 0; f < m->pool_frames && !rc; f++) {
 		const struct pool_frame *p = &m->pf[f];

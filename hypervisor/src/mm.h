@@ -48,6 +48,12 @@ struct mm {
 	struct mm_range leaf_ok[2]; /* other ranges an L1 entry may name (grant windows) */
 	bool stale;                 /* a present entry lost rights since the last flush */
 	uint64_t given_back;        /* frames ballooned out now */
+	/* Fast path: each pool frame f has a pair of root frames at
+	 * twins[2f] (kernel root) and twins[2f+1] (user root), mirroring it
+	 * while it is an L4 (NULL: no fast path). */
+	uint64_t *twins;
+	uint64_t twin_gpa;          /* gpa of twins[0], 8 KiB aligned */
+	uint64_t twin_top;          /* slot 511 of every kernel root: the entry stub */
 };
 
 int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
@@ -74,4 +80,13 @@ bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn);
  * else -EIO with the first difference in why. For tests and the fuzzer. */
 int mm_check(const struct mm *m, char *why, size_t n);
 const char *mm_type_name(int type);
+
+/* The fast path's L4 twins (PVM runs each address space as a pair of roots,
+ * the kernel one 8 KiB aligned and the user one right after it). While a
+ * pool frame is an L4, its pair holds copies of its lower half, kept in
+ * step by every update; the kernel root adds top at slot 511. The pair is
+ * pvmon's and outside the pool, so no guest table can name it. */
+void mm_set_twins(struct mm *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top);
+/* Kernel root of the pair mirroring the L4 at l4_gpa; 0 if there is none. */
+uint64_t mm_twin(const struct mm *m, uint64_t l4_gpa);
 #endif

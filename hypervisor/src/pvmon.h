@@ -31,6 +31,7 @@
 #define SLOT_POOL       1
 #define SLOT_GRANT_RW   2
 #define SLOT_GRANT_RO   3
+#define SLOT_HV_PRIVATE 4           /* fast path: the entry stub's stacks and data (fastpath.c) */
 #define TSS_IOMAP       104         /* offset of the I/O bitmap in the TSS */
 #define TSS_LIMIT       (TSS_IOMAP + 256 / 8)   /* ports 0..255, one byte to spare */
 #define GPA_KERNEL_MIN  0x100000ULL
@@ -40,6 +41,7 @@ enum vcpu_state { VS_DOWN, VS_RUNNING, VS_RUNNABLE, VS_BLOCKED, VS_PAUSED, VS_DE
 
 struct domain;
 struct sched;
+struct fp_domain;
 
 struct vcpu {
 	struct domain *dom;
@@ -104,6 +106,9 @@ struct domain {
 	struct p2m_entry *p2m;    /* per RAM frame: what backs it (a memfd page) */
 	uint64_t *pool;           /* page-table pool, pvmon's writable view */
 	uint64_t pool_gpa, pool_frames;
+	uint64_t hv_frames;       /* pool frames that are pvmon's (hypervisor area, fast path stub) */
+	uint64_t pool_slot_size;  /* bytes of the pool's read-only slot (the pool, then any L4 twins) */
+	struct fp_domain *fp;     /* fast path state, NULL on the baseline (fastpath.c) */
 	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */
 	uint64_t grant_rw_gpa, grant_ro_gpa;
 	struct mm mm;             /* page-table types and counts (mm.lock) */
@@ -166,6 +171,7 @@ int vcpu_thread_start(struct vcpu *v);
 bool vcpu_has_work(struct vcpu *v);        /* an upcall or polled port is pending */
 long vcpu_iret(struct vcpu *v, uint64_t frame);
 long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx);
+long vcpu_crash_frame(struct vcpu *v, uint64_t frame);
 void vcpu_set_cr3(struct vcpu *v, uint64_t cr3);
 void vcpu_arm_timer(struct vcpu *v);
 void vcpu_signals_init(void);

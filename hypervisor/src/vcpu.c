@@ -16,6 +16,7 @@
 #include <x86intrin.h>
 #include "domain.h"
 #include "evtchn.h"
+#include "fastpath.h"
 #include "hypercall.h"
 #include "pvmon.h"
 #include "sched.h"
@@ -85,6 +86,10 @@ static inline void regs_dirty(struct vcpu *v)
 
 void vcpu_set_cr3(struct vcpu *v, uint64_t cr3)
 {
+	if (v->dom->fp) {
+		fastpath_set_kernel_root(v, cr3);     /* the stub loads it (its twin) */
+		return;
+	}
 	v->sregs.cr3 = cr3;
 	v->run->s.regs.sregs = v->sregs;
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
@@ -173,6 +178,10 @@ static int deliver(struct vcpu *v, uint64_t vector, uint64_t err, uint64_t addr,
 static void maybe_upcall(struct vcpu *v)
 {
 	struct domain *d = v->dom;
+	if (d->fp) {
+		fastpath_before_run(v);
+		return;
+	}
 	struct pv_vcpu_info *vi = &d->shared->vcpu[v->id];
 	if (!d->event_entry || !__atomic_load_n(&vi->upcall_pending, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&vi->upcall_mask, __ATOMIC_SEQ_CST))
@@ -182,6 +191,8 @@ static void maybe_upcall(struct vcpu *v)
 
 long vcpu_iret(struct vcpu *v, uint64_t frame)
 {
+	if (v->dom->fp)
+		return hc_reject(v, "iret", frame, -EINVAL);   /* the entry stub serves iret */
 	struct pv_frame f;
 	long rc = hc_copy_from(v, &f, frame, sizeof(f));
 	if (rc)
@@ -206,6 +217,24 @@ long vcpu_iret(struct vcpu *v, uint64_t frame)
 	}
 	__atomic_store_n(&v->dom->shared->vcpu[v->id].upcall_mask, (uint8_t)(f.saved_mask & 1), __ATOMIC_SEQ_CST);
 	return HC_REGS_SET;
+}
+
+/* vcpu_op(crash_frame): the guest gives up on an exception it was handed;
+ * the report names the context the frame describes. */
+long vcpu_crash_frame(struct vcpu *v, uint64_t frame)
+{
+	struct pv_frame f;
+	long rc = hc_copy_from(v, &f, frame, sizeof(f));
+	if (rc)
+		return rc;
+	if (f.vector >= PV_TRAP_MAX)
+		return hc_reject(v, "vector", f.vector, -EINVAL);
+	bool user = f.flags & PV_FRAME_USER;
+	struct guest_context c = { f.rip, f.rsp, f.rflags, user ? v->user_cr3 : v->kernel_cr3, user };
+	domain_crash_at(v->dom, v, &c, "exception %s (vector %llu) error 0x%llx address 0x%llx not handled by the guest",
+	                fastpath_vector_name((unsigned)f.vector), (unsigned long long)f.vector,
+	                (unsigned long long)f.error_code, (unsigned long long)f.fault_addr);
+	return 0;
 }
 
 long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
@@ -272,6 +301,10 @@ static const char *exit_name(uint32_t reason)
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	if (v->dom->fp && run->io.port == FP_REPORT_PORT) {
+		fastpath_report(v);
+		return;
+	}
 	if (run->io.port != PV_HCALL_PORT || run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1) {
 		domain_crash(v->dom, v, "I/O to port 0x%x (only `outb %%al, $0x%x` is a hypercall)",
 		             run->io.port, PV_HCALL_PORT);
@@ -379,7 +412,13 @@ static void *vcpu_thread(void *arg)
 
 	if (!sched_wait_slot(v))
 		goto out;
-	if (v->id != 0) {
+	if (v->id != 0 && d->fp) {
+		int rc = fastpath_setup_vcpu(v, v->boot.rip, v->boot.rsp, v->boot.arg, 0);
+		if (rc) {
+			domain_crash(d, v, "cannot set up vCPU %u for the fast path: %s", v->id, strerror(-rc));
+			goto out;
+		}
+	} else if (v->id != 0) {
 		/* A secondary vCPU starts where vcpu_op(up) said, in kernel mode. */
 		struct kvm_regs *r = R(v);
 		memset(r, 0, sizeof(*r));
@@ -440,6 +479,7 @@ static bool run_once(struct vcpu *v)
 		handle_io(v);
 		return true;
 	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:          /* fast path: an event can be injected now */
 		return true;
 	case KVM_EXIT_MMIO:
 		return handle_mmio(v);

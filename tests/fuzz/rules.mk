@@ -13,10 +13,10 @@ $(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/m
 
 # Grant operations run through the real hypercall path, so the whole of
 # pvmon but main.c is built into the target (KVM is never opened).
-$(BUILD)/fuzz/fuzz_gnttab: tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(wildcard hypervisor/src/*.h)
+$(BUILD)/fuzz/fuzz_gnttab: tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(PVMON_ASM) $(wildcard hypervisor/src/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(PVMON_ASM) \
 	  -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)

@@ -8,23 +8,36 @@
 
 #include <stdint.h>
 
-/* ABI version: bump MAJOR on incompatible change, MINOR on additions. */
-#define PV_ABI_MAJOR 2
+/* ABI version: bump MAJOR on incompatible change, MINOR on additions.
+ * 3.0: hypercalls go through the hypercall entry (a guest that executes the
+ * port I/O itself breaks under a fast path); exceptions reach set_trap_table
+ * handlers where start_info.fast_path says so; vcpu_op crash_frame. */
+#define PV_ABI_MAJOR 3
 #define PV_ABI_MINOR 0
 #define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
-#define PV_ABI_MAGIC "pvlab-2"
+#define PV_ABI_MAGIC "pvlab-3"
 
 /*
- * Hypercall: one `outb %al, $PV_HCALL_PORT` executed in guest kernel mode.
+ * Hypercall: a call to the hypercall entry that pvmon writes into the
+ * hypervisor area (Xen's hypercall page), in guest kernel mode:
+ *   movabs $PV_HCALL_ENTRY, %r11; call *%r11
  *   IN  rax   hypercall number (PV_HC_*)
  *   IN  rdi, rsi, rdx, r10, r8   arguments 1..5
  *   OUT rax   result: >= 0 success, negative errno (PV_E*) on failure
- * All other registers are preserved. Pointers are guest-virtual addresses
- * in the caller's current (kernel) address space.
- * The same instruction executed in guest user mode (a pvos process) is a
- * system call: pvmon delivers it to the kernel's syscall callback.
+ * rcx and r11 are clobbered, all other registers are preserved; the entry
+ * uses 8 bytes of the caller's stack (the return address). Pointers are
+ * guest-virtual addresses in the caller's current (kernel) address space.
+ * What the entry holds depends on start_info.fast_path: on the baseline
+ * `outb %al, $PV_HCALL_PORT; ret` (one VM exit to pvmon); under a fast path
+ * `syscall; ret` into pvmon's entry stub, which serves iret itself and
+ * forwards every other hypercall to pvmon with the same port I/O. Guests
+ * must not execute the port I/O themselves: under a fast path port I/O at
+ * CPL3 raises #GP.
+ * The same call made in guest user mode (a pvos process) is a system call:
+ * it reaches the kernel's syscall callback.
  */
 #define PV_HCALL_PORT 0xE0
+#define PV_HCALL_ENTRY 0x7FFFFFC00100ULL   /* PV_HV_AREA_VA + 0x100 */
 
 #define PV_HC_console_io        0
 #define PV_HC_sched_op          1
@@ -70,12 +83,16 @@
  *                                     and emulates it as one mmu_update
  *   grant windows                     frames where grants of other domains
  *                                     appear when mapped (grant_table_op)
- * The hypervisor area: pvmon-owned frames at the start of the pool that must
- * be mapped at PV_HV_AREA_VA in every address space the guest loads. It
- * holds the TSS whose I/O bitmap lets CPL3 code reach PV_HCALL_PORT and
- * nothing else; a hypercall or system call from an address space without
- * the mapping faults. It sits at the top of the lower half, the guest's
- * half on every x86-64 KVM back end.
+ * The hypervisor area: pvmon-owned frames at the start of the pool, of
+ * which the first hv_area_pages must be mapped at PV_HV_AREA_VA in every
+ * address space the guest loads (read-only; pvmon refuses writes). They
+ * hold the hypercall entry (PV_HCALL_ENTRY), the TSS whose I/O bitmap lets
+ * CPL3 code reach PV_HCALL_PORT and nothing else, and under a fast path the
+ * entry stub's descriptor tables; a hypercall or system call from an
+ * address space without the mapping faults. More pvmon-owned pool frames
+ * (the stub's code and tables) may follow: the guest's own pool frames
+ * start after pt_pool_used - nr_pt_frames. It sits at the top of the lower
+ * half, the guest's half on every x86-64 KVM back end.
  */
 #define PV_HV_AREA_VA    0x7FFFFFC00000ULL
 #define PV_HV_AREA_PAGES 1
@@ -89,7 +106,7 @@
 #define PV_FEAT_evtchn       (1u << 1)
 #define PV_FEAT_timer        (1u << 2)
 #define PV_FEAT_vcpu_op      (1u << 3)
-#define PV_FEAT_fast_traps   (1u << 4)  /* exceptions delivered in-guest (not yet) */
+#define PV_FEAT_fast_traps   (1u << 4)  /* exceptions delivered in-guest (start_info.fast_path) */
 #define PV_FEAT_mmu          (1u << 5)  /* validated page tables: mmu_update, pool */
 #define PV_FEAT_balloon      (1u << 6)  /* memory_op */
 #define PV_FEAT_grant        (1u << 7)  /* grant_table_op */
@@ -194,11 +211,25 @@ struct pv_callbacks {
 	uint64_t failsafe_entry; /* IN  0 or entry when a frame can't be pushed */
 };
 
-/* ---- set_trap_table(struct pv_trap_info*, terminated by address 0) --- */
+/* ---- set_trap_table(struct pv_trap_info*, terminated by address 0) ---
+ * Each entry replaces the handler of one vector; a null table pointer
+ * clears them all. A handler must be mapped
+ * in the kernel's page table, in the lower half and outside the hypervisor
+ * area (-EINVAL otherwise, and nothing changes). Handlers are entered like
+ * callbacks (rsp = rdi = a struct pv_frame, upcalls masked) with vector,
+ * error_code and, for #PF (14), fault_addr = the faulting address; rip is
+ * the faulting instruction for faults and the next one for traps (#BP, #OF,
+ * #DB). They run only where start_info.fast_path is not PV_FAST_none: on
+ * the baseline an exception crashes the domain. An exception with no
+ * handler crashes the domain, reported with its vector, error code and
+ * context. */
 #define PV_TRAP_MAX 32
+#define PV_TRAP_USER 1u      /* `int n`/int3 in guest code raises this vector (a DPL3 gate);
+                                without it such an instruction raises #GP. PVM honours
+                                it for int3 and `int $4` only */
 struct pv_trap_info {
 	uint8_t  vector;   /* IN  0..31 */
-	uint8_t  flags;    /* IN  bit0: deliverable from user mode (int3/into) */
+	uint8_t  flags;    /* IN  PV_TRAP_USER or 0 */
 	uint16_t pad[3];
 	uint64_t address;  /* IN  handler, kernel text; 0 ends the table */
 };
@@ -373,8 +404,15 @@ struct pv_gnttab_transfer {
 	uint32_t pad;
 };
 
-/* ---- vcpu_op(cmd, vcpuid, arg) --------------------------------------- */
-#define PV_VCPUOP_up 0   /* arg: struct pv_vcpu_context* */
+/* ---- vcpu_op(cmd, vcpuid, arg) ---------------------------------------
+ * crash_frame: the guest gives up on an exception it was delivered (a
+ * fault it cannot handle): arg is the struct pv_frame its handler got, and
+ * pvmon crashes the domain reporting the exception in that frame's context
+ * (vector, error code, address, rip, rsp, the page table and mode it came
+ * from), as it reports a fault on the baseline. vcpuid must be the caller's.
+ * Returns only on a bad argument (-EFAULT, -EINVAL). */
+#define PV_VCPUOP_up          0   /* arg: struct pv_vcpu_context* */
+#define PV_VCPUOP_crash_frame 1   /* arg: struct pv_frame* */
 struct pv_vcpu_context {
 	uint64_t rip;    /* IN  entry, kernel text */
 	uint64_t rsp;    /* IN  stack */
@@ -404,7 +442,33 @@ struct pv_start_info {
 	uint64_t grant_ro_base;    /* OUT gpa of the read-only grant window */
 	char     name[32];         /* OUT domain name */
 	char     cmdline[1024];    /* OUT */
+	uint64_t hcall_entry;      /* OUT PV_HCALL_ENTRY */
+	uint32_t fast_path;        /* OUT PV_FAST_*: how exceptions and system calls arrive */
+	uint32_t pad2;
 };
+
+/* start_info.fast_path */
+#define PV_FAST_none 0   /* baseline: callback frames built by pvmon at a VM exit */
+#define PV_FAST_pvm  1   /* entry stub in the guest under KVM's PVM back end (see below) */
+
+/* ---- Fast path ---------------------------------------------------------
+ * Under PV_FAST_pvm a pvmon-owned entry stub is the only code that runs at
+ * the guest's CPL0; pvos (kernel and processes) stays at CPL3. The stub
+ * lives in the upper half, which guest code cannot see, in frames the guest
+ * cannot map or write. It receives every exception, system call and event
+ * and bounces it to the handler registered with set_trap_table or
+ * set_callbacks, building the same struct pv_frame pvmon builds on the
+ * baseline, on the same stack (stack_switch from user mode), with the same
+ * upcall mask rules; it switches to the kernel page table when the source
+ * is a process and back at iret (on PVM hosts each such switch is one
+ * in-kernel PVM exit, which never reaches pvmon). It serves iret itself and
+ * forwards other hypercalls to pvmon. Events arrive as an interrupt the
+ * stub turns into an upcall, or at the end of a hypercall or iret. What the
+ * guest sees differs from the baseline only in that exceptions reach its
+ * handlers and hypercalls clobber rcx and r11. The guest must map the
+ * hypervisor area at PV_HV_AREA_VA in every address space, as on the
+ * baseline: the stub's descriptor tables live there.
+ */
 
 /* ---- shared-info page --------------------------------------------------
  * Time: system time is ns since pvmon started. A guest reads it as

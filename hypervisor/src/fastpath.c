@@ -1,0 +1,729 @@
+/* The fast path (PVM back end): the start-up probe, the frames of the entry
+ * stub in each domain (code, descriptor tables, per-vCPU data and stacks,
+ * the L4 twins that mm.c keeps), the set-up of a vCPU in PVM mode, and what
+ * the run loop does for it: keep the stub's copy of pvmon's per-vCPU state,
+ * inject events while guest code runs, turn the stub's reports into crash
+ * reports. The stub itself is fastpath_stub.S; the PVM recipe and what it
+ * costs are in docs/architecture.md. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "domain.h"
+#include "fastpath.h"
+#include "kvm.h"
+#include "pvmon.h"
+#include "pvtime.h"
+
+/* PVM's interface on these hosts (read from the running kvm_pvm; see the
+ * architecture notes): the vIF MSR registers the page whose if_ byte is the
+ * virtual IF in kernel mode and where #PF addresses land, and enables
+ * native execution of CPL0; the low bits select features. */
+#define MSR_PVM_VIF       0x4b564d10
+#define MSR_PVM_SIGNATURE 0x4b564d11
+#define MSR_PVM_FEATURES  0x4b564d12
+#define PVM_SIGNATURE     0x4d5650      /* "PVM" */
+#define PVM_VIF_HOST      0x400         /* a write from user space must carry it */
+#define PVM_VIF_FLAGS     0x7f          /* kpti root pairs, direct switches, ERETU, cr2 cell */
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define SFMASK_VAL 0x47700              /* TF IF DF IOPL NT AC cleared on syscall */
+#define PAGE 4096ULL
+
+_Static_assert(PV_HC_iret == 8 && PV_VEC_EVENT == 256 && PV_VEC_SYSCALL == 257 && PV_FRAME_USER == 1 &&
+               PV_EINVAL == 22 && PV_EFAULT == 14 && offsetof(struct pv_frame, r8) == SF_R8,
+               "fastpath_stub.S copies these from public/pv.h");
+_Static_assert(sizeof(struct pv_frame) == PF_SIZE && offsetof(struct pv_frame, vector) == SF_VEC &&
+               offsetof(struct pv_frame, error_code) == SF_ERR && offsetof(struct pv_frame, fault_addr) == PF_ADDR &&
+               offsetof(struct pv_frame, rip) == PF_RIP && offsetof(struct pv_frame, saved_mask) == PF_MASK &&
+               offsetof(struct pv_frame, rdi) == SF_RDI && offsetof(struct pv_frame, rax) == SF_RAX,
+               "the stub builds struct pv_frame by these offsets");
+_Static_assert(sizeof(struct pv_vcpu_info) == VI_SIZE && offsetof(struct pv_vcpu_info, upcall_mask) == VI_MASK,
+               "the stub reads pv_vcpu_info by these offsets");
+_Static_assert(PV_HCALL_ENTRY == PV_HV_AREA_VA + FP_HV_ENTRY, "hypercall entry offset");
+_Static_assert(FP_HV_TSS + PV_MAX_VCPUS * FP_TSS_SIZE <= FP_HV_IDT &&
+               FP_HV_IDT + FP_NR_VECTORS * 16 <= PAGE, "the first hv frame's layout");
+
+extern const uint8_t fp_stub_start[], fp_stub_end[], fp_boot[], fp_lstar0[], fp_vectors[], fp_hcall_return[];
+extern const uint8_t fp_probe_lstar[], fp_probe_trap[], fp_probe_user[], fp_probe_ud[];
+
+/* pvmon's pool frames after the hypervisor area, in this order. */
+enum { HV_CODE = PV_HV_AREA_PAGES, HV_DOMDATA = HV_CODE + FP_CODE_PAGES, HV_L3, HV_L2, HV_L1, HV_END };
+#define FP_EXTRA_FRAMES (HV_END - PV_HV_AREA_PAGES)
+
+struct fp_domain {
+	uint8_t *priv;            /* per vCPU: vIF page, fp_percpu, stack (pvmon's view) */
+	uint64_t priv_gpa, priv_size;
+	uint64_t *domdata;        /* the stub's domain data (a pool frame) */
+	uint8_t *hv;              /* the first hypervisor-area frame */
+	/* vCPU thread only, per vCPU: what the stub was last told. */
+	uint64_t ucr3_seen[PV_MAX_VCPUS], ksp_seen[PV_MAX_VCPUS];
+};
+
+struct fp_host fp_host;
+
+static uint64_t stub_va(const uint8_t *sym)
+{
+	return FP_STUB_VA + (uint64_t)(sym - fp_stub_start);
+}
+
+int fastpath_set_mode(const char *mode)
+{
+	if (!mode)
+		mode = getenv("PVLAB_FAST_PATH");
+	if (!mode || !*mode || !strcmp(mode, "auto"))
+		fp_host.forced_off = false;
+	else if (!strcmp(mode, "off"))
+		fp_host.forced_off = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- descriptors ---------------------------------------------------------- */
+
+static uint64_t seg_desc(bool code, int dpl)
+{
+	/* base 0, limit 4 GiB, present, accessed (the tables are read-only to
+	 * the guest, so nothing may need to set that bit later). */
+	uint64_t d = 0xffffULL | (0xfULL << 48) | (1ULL << 55) | (1ULL << 47) | (1ULL << 44);
+	d |= (uint64_t)dpl << 45;
+	d |= (code ? 0xbULL : 0x3ULL) << 40;
+	d |= code ? 1ULL << 53 : 1ULL << 54;        /* L for code, D/B for data */
+	return d;
+}
+
+static void write_gdt(uint8_t *gdt, uint64_t tss_base)
+{
+	uint64_t *g = (uint64_t *)gdt;
+	memset(gdt, 0, FP_GDT_LIMIT + 1);
+	g[FP_KCS / 8] = seg_desc(true, 0);
+	g[FP_KDS / 8] = seg_desc(false, 0);
+	g[FP_UCS32 / 8] = seg_desc(true, 3) & ~(1ULL << 53) ;
+	g[FP_UDS / 8] = seg_desc(false, 3);
+	g[FP_UCS / 8] = seg_desc(true, 3);
+	/* 64-bit TSS descriptor (busy): only TR's cached copy is used. */
+	g[FP_TSS_SEL / 8] = FP_TSS_LIMIT | ((tss_base & 0xffffff) << 16) | (0x8bULL << 40) |
+	                    (((tss_base >> 24) & 0xff) << 56);
+	g[FP_TSS_SEL / 8 + 1] = tss_base >> 32;
+}
+
+static void write_gate(uint8_t *idt, int vec, uint64_t handler, int dpl)
+{
+	uint64_t *e = (uint64_t *)(idt + vec * 16);
+	e[0] = (handler & 0xffff) | ((uint64_t)FP_KCS << 16) | ((uint64_t)(0x8e | dpl << 5) << 40) |
+	       ((handler >> 16) & 0xffff) << 48;
+	e[1] = handler >> 32;
+}
+
+static void write_tss(uint8_t *tss, uint64_t rsp0)
+{
+	memset(tss, 0, FP_TSS_SIZE);
+	memcpy(tss + 4, &rsp0, 8);
+	uint16_t iomap = FP_TSS_LIMIT + 1;        /* beyond the limit: no bitmap */
+	memcpy(tss + 102, &iomap, 2);
+}
+
+static void set_kseg(struct kvm_segment *s, uint16_t sel, bool code)
+{
+	*s = (struct kvm_segment){ .limit = 0xffffffff, .selector = sel, .type = code ? 11 : 3, .present = 1,
+	                           .dpl = 0, .s = 1, .l = code, .db = !code, .g = 1 };
+}
+
+/* Long mode at the stub's CPL0, tables at their lower-half addresses. */
+static void pvm_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t idt, uint64_t tss)
+{
+	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */
+	s->cr3 = cr3;
+	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT */
+	s->efer = 0x501;              /* LMA LME SCE */
+	set_kseg(&s->cs, FP_KCS, true);
+	set_kseg(&s->ss, FP_KDS, false);
+	s->ds = s->es = s->fs = s->gs = s->ss;
+	s->gdt = (struct kvm_dtable){ .base = gdt, .limit = FP_GDT_LIMIT };
+	s->idt = (struct kvm_dtable){ .base = idt, .limit = FP_NR_VECTORS * 16 - 1 };
+	s->tr = (struct kvm_segment){ .base = tss, .limit = FP_TSS_LIMIT, .selector = FP_TSS_SEL,
+	                              .type = 11, .present = 1 };
+	s->ldt = (struct kvm_segment){ .unusable = 1 };
+}
+
+static int set_msrs(int fd, const uint32_t *idx, const uint64_t *val, int n)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[8]; } m = { .h.nmsrs = (uint32_t)n };
+	for (int i = 0; i < n; i++)
+		m.e[i] = (struct kvm_msr_entry){ .index = idx[i], .data = val[i] };
+	int rc = ioctl(fd, KVM_SET_MSRS, &m);
+	return rc == n ? 0 : rc < 0 ? -errno : -EIO;
+}
+
+static int get_msr(int fd, uint32_t idx, uint64_t *val)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = idx };
+	int rc = ioctl(fd, KVM_GET_MSRS, &m);
+	*val = m.e.data;
+	return rc == 1 ? 0 : -EIO;
+}
+
+/* STAR, LSTAR, SFMASK and the vIF registration of one vCPU. */
+static int pvm_msrs(int fd, uint64_t lstar, uint64_t vif_gpa)
+{
+	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_PVM_VIF };
+	const uint64_t val[4] = { ((uint64_t)FP_UCS32 << 48) | ((uint64_t)FP_KCS << 32), lstar, SFMASK_VAL,
+	                          vif_gpa | PVM_VIF_HOST | PVM_VIF_FLAGS };
+	return set_msrs(fd, idx, val, 4);
+}
+
+/* ---- the probe ------------------------------------------------------------ */
+
+/* The probe's guest, identity-mapped below 4 MiB, the stub's code seen at
+ * FP_STUB_VA through slot 511 of the kernel root only. */
+#define PR_MEM    (4ULL << 20)
+#define PR_IDT    0x1000
+#define PR_GDT    0x2000
+#define PR_TSS    0x2100
+#define PR_VIF    0x3000
+#define PR_L4     0x4000              /* kernel root; its user root is 0x5000 */
+#define PR_L3     0x6000
+#define PR_L2     0x7000
+#define PR_L3TOP  0x8000
+#define PR_L2TOP  0x9000
+#define PR_CODE   0x10000
+#define PR_STACK  0x31000             /* stub stack top, seen in the upper half */
+#define PR_USTACK 0x80000
+
+struct probe {
+	int vm, cpu;
+	uint8_t *mem;
+	struct kvm_run *run;
+	struct kvm_stats st;
+};
+
+static void probe_close(struct probe *p)
+{
+	kvm_stats_close(&p->st);
+	if (p->run && p->run != MAP_FAILED)
+		munmap(p->run, (size_t)host.run_size);
+	if (p->mem && p->mem != MAP_FAILED)
+		munmap(p->mem, PR_MEM);
+	if (p->cpu > 0)
+		close(p->cpu);
+	if (p->vm > 0)
+		close(p->vm);
+}
+
+static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
+{
+	memcpy(mem + gpa, &v, 8);
+}
+
+static void probe_layout(uint8_t *m)
+{
+	const uint64_t t = PTE_P | PTE_RW | PTE_US | PTE_A, big = t | PTE_D | PTE_PS;
+	put64(m, PR_L4, PR_L3 | t);
+	put64(m, PR_L4 + 0x1000, PR_L3 | t);
+	put64(m, PR_L4 + 511 * 8, PR_L3TOP | t);
+	put64(m, PR_L3, PR_L2 | t);
+	put64(m, PR_L2, 0 | big);
+	put64(m, PR_L2 + 8, 0x200000 | big);
+	put64(m, PR_L3TOP + 510 * 8, PR_L2TOP | t);
+	put64(m, PR_L2TOP, 0 | big);
+	write_gdt(m + PR_GDT, PR_TSS);
+	write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK);
+	size_t len = (size_t)(fp_stub_end - fp_stub_start);
+	memcpy(m + PR_CODE, fp_stub_start, len);
+	for (int v = 0; v < 32; v++)
+		write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_trap - fp_stub_start), 0);
+}
+
+static int probe_open(struct probe *p, char *why, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->st.fd = -1;
+	p->vm = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
+	if (p->vm < 0)
+		return snprintf(why, n, "KVM_CREATE_VM: %s", strerror(errno)), -errno;
+	p->mem = mmap(NULL, PR_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = { 0, 0, 0, PR_MEM, (uint64_t)p->mem };
+	if (p->mem == MAP_FAILED || ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return snprintf(why, n, "probe memory: %s", strerror(errno)), -errno;
+	probe_layout(p->mem);
+	p->cpu = ioctl(p->vm, KVM_CREATE_VCPU, 0);
+	if (p->cpu < 0)
+		return snprintf(why, n, "KVM_CREATE_VCPU: %s", strerror(errno)), -errno;
+	p->run = mmap(NULL, (size_t)host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, p->cpu, 0);
+	if (p->run == MAP_FAILED)
+		return snprintf(why, n, "mmap kvm_run: %s", strerror(errno)), -errno;
+	kvm_stats_open(&p->st, p->cpu);
+	return 0;
+}
+
+/* Is this the PVM whose interface pvmon speaks, and does it take our vIF? */
+static int probe_msrs(struct probe *p, char *why, size_t n)
+{
+	uint64_t sig = 0, feat = 0;
+	if (get_msr(p->cpu, MSR_PVM_SIGNATURE, &sig) || sig != PVM_SIGNATURE)
+		return snprintf(why, n, "MSR 0x%x reads 0x%llx, not the PVM signature 0x%x (another PVM variant)",
+		                MSR_PVM_SIGNATURE, (unsigned long long)sig, PVM_SIGNATURE), -ENOTSUP;
+	if (get_msr(p->cpu, MSR_PVM_FEATURES, &feat) || (feat & PVM_VIF_FLAGS) != PVM_VIF_FLAGS)
+		return snprintf(why, n, "PVM feature MSR 0x%llx lacks 0x%x (native CPL0, root pairs, ERETU)",
+		                (unsigned long long)feat, PVM_VIF_FLAGS), -ENOTSUP;
+	fp_host.features = feat;
+	int rc = pvm_msrs(p->cpu, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_lstar - fp_stub_start), PR_VIF);
+	if (rc)
+		return snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK, vIF): %s", strerror(-rc)), rc;
+	return 0;
+}
+
+static int probe_regs(struct probe *p, unsigned long iters, unsigned long cr3s, char *why, size_t n)
+{
+	struct kvm_sregs s;
+	if (ioctl(p->cpu, KVM_GET_SREGS, &s))
+		return snprintf(why, n, "KVM_GET_SREGS: %s", strerror(errno)), -errno;
+	pvm_sregs(&s, PR_L4, PR_GDT, PR_IDT, PR_TSS);
+	uint64_t user = PR_CODE + (uint64_t)(fp_probe_user - fp_stub_start);
+	struct kvm_regs g = { .rip = FP_STUB_VA + PR_CODE + (uint64_t)(fp_boot - fp_stub_start),
+	                      .rsp = FP_STUB_VA + PR_STACK, .rflags = 2, .r12 = user, .r13 = PR_USTACK,
+	                      .rdi = iters, .rsi = cr3s, .r10 = PR_L4 };
+	if (ioctl(p->cpu, KVM_SET_SREGS, &s) || ioctl(p->cpu, KVM_SET_REGS, &g))
+		return snprintf(why, n, "probe registers: %s", strerror(errno)), -errno;
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Run the probe guest to its report; a timer makes sure a guest that never
+ * gets there cannot hang pvmon. */
+static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval it = { { 0, 200000 }, { 0, 200000 } }, off = { 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	uint64_t t0 = time_mono_ns();
+	int rc = 0;
+	for (;;) {
+		if (ioctl(p->cpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && time_mono_ns() - t0 < 5000000000ULL)
+				continue;
+			rc = errno == EINTR ? -ETIMEDOUT : -errno;
+			snprintf(why, n, "probe guest: %s", errno == EINTR ? "no report within 5 s" : strerror(errno));
+			break;
+		}
+		struct kvm_run *r = p->run;
+		if (r->exit_reason == KVM_EXIT_IO && r->io.port == FP_REPORT_PORT) {
+			if (ioctl(p->cpu, KVM_GET_REGS, out))
+				rc = -errno;
+			break;
+		}
+		rc = -EIO;
+		snprintf(why, n, "probe guest stopped with exit reason %u%s", r->exit_reason,
+		         r->exit_reason == KVM_EXIT_SHUTDOWN ? " (triple fault: PVM mode not entered)" : "");
+		break;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	return rc;
+}
+
+static int probe_pvm(unsigned long iters, char *why, size_t n)
+{
+	unsigned long cr3s = iters / 10 ? iters / 10 : 1;
+	struct probe p;
+	int rc = probe_open(&p, why, n);
+	if (!rc)
+		rc = probe_msrs(&p, why, n);
+	if (!rc)
+		rc = probe_regs(&p, iters, cr3s, why, n);
+	uint64_t k0[KS_NR], k1[KS_NR];
+	kvm_stats_read(&p.st, k0);
+	struct kvm_regs g;
+	if (!rc)
+		rc = probe_run(&p, &g, why, n);
+	kvm_stats_read(&p.st, k1);
+	uint64_t ud = PR_CODE + (uint64_t)(fp_probe_ud - fp_stub_start);
+	if (!rc && (g.rax != FP_R_PROBE || g.rcx != ud || g.r12 != 0)) {
+		rc = -EIO;
+		snprintf(why, n, "probe guest reported rip 0x%llx (expected the ud2 at 0x%llx after its loops)",
+		         (unsigned long long)g.rcx, (unsigned long long)ud);
+	}
+	uint64_t emulated = k1[KS_INSN_EMULATION] - k0[KS_INSN_EMULATION];
+	if (!rc && p.st.fd >= 0 && emulated > iters / 2) {
+		rc = -ENOTSUP;
+		snprintf(why, n, "%llu instructions emulated for %lu system calls: CPL0 is not native",
+		         (unsigned long long)emulated, iters);
+	}
+	if (!rc && host.tsc_khz) {
+		fp_host.syscall_us = (double)g.r14 / (double)iters / (double)host.tsc_khz * 1000.0;
+		fp_host.cr3_us = (double)g.r15 / (double)cr3s / (double)host.tsc_khz * 1000.0 - fp_host.syscall_us;
+	}
+	probe_close(&p);
+	return rc;
+}
+
+void fastpath_probe(unsigned long iters)
+{
+	bool off = fp_host.forced_off;
+	memset(&fp_host, 0, sizeof(fp_host));
+	fp_host.forced_off = off;
+	const char *be = kvm_backend();
+	char why[160] = "";
+	if (!strcmp(be, "vmx") || !strcmp(be, "svm")) {
+		snprintf(fp_host.why, sizeof(fp_host.why), "vmx/svm back end not built (this host's KVM is kvm_%s)",
+		         !strcmp(be, "vmx") ? "intel" : "amd");
+		return;
+	}
+	if (strcmp(be, "pvm")) {
+		snprintf(fp_host.why, sizeof(fp_host.why), "no fast-path back end for this KVM (%s)", be);
+		return;
+	}
+	if (probe_pvm(iters ? iters : 64, why, sizeof(why))) {
+		snprintf(fp_host.why, sizeof(fp_host.why), "pvm probe failed: %s", why);
+		return;
+	}
+	fp_host.pvm_works = true;
+	if (off) {
+		snprintf(fp_host.why, sizeof(fp_host.why),
+		         "turned off (--fast-path off or PVLAB_FAST_PATH=off); pvm works on this host");
+		return;
+	}
+	fp_host.kind = FP_PVM;
+	snprintf(fp_host.why, sizeof(fp_host.why),
+	         "exceptions, page faults and system calls reach pvos through the entry stub without exits "
+	         "to pvmon; each switch between a process and the pvos kernel loads CR3, one in-kernel PVM "
+	         "exit (%.1f us here) that never reaches pvmon", fp_host.cr3_us);
+}
+
+const char *fastpath_info(void)
+{
+	static char line[480];
+	snprintf(line, sizeof(line), "%s (%s)", fp_host.kind == FP_PVM ? "pvm" : "none",
+	         fp_host.why[0] ? fp_host.why : "not probed");
+	return line;
+}
+
+/* ---- domains ---------------------------------------------------------------- */
+
+int fastpath_domain_init(struct domain *d)
+{
+	d->fp = NULL;
+	if (fp_host.kind != FP_PVM)
+		return 0;
+	d->fp = calloc(1, sizeof(*d->fp));
+	return d->fp ? 0 : -ENOMEM;
+}
+
+uint64_t fastpath_hv_frames(const struct domain *d)
+{
+	return d->fp ? FP_EXTRA_FRAMES : 0;
+}
+
+uint64_t fastpath_twin_frames(const struct domain *d)
+{
+	return d->fp ? 2 * d->pool_frames : 0;
+}
+
+static uint8_t *hv_frame(struct domain *d, int i)
+{
+	return (uint8_t *)d->pool + (uint64_t)i * PAGE;
+}
+
+static uint64_t hv_gpa(const struct domain *d, int i)
+{
+	return d->pool_gpa + (uint64_t)i * PAGE;
+}
+
+uint64_t *fastpath_percpu(struct domain *d, uint32_t id)
+{
+	return (uint64_t *)(d->fp->priv + (uint64_t)id * FP_BLOCK_PAGES * PAGE + FP_PC_OFF);
+}
+
+/* The stub's page tables: slot 511 -> L3[510] -> L2[0] -> one L1 for code,
+ * domain data, shared info and the per-vCPU blocks. All entries U=1 (PVM's
+ * rule for kernel mappings; PVM keeps the upper half from CPL3 anyway). */
+static void build_stub_tables(struct domain *d)
+{
+	const uint64_t t = PTE_P | PTE_RW | PTE_US | PTE_A, ro = PTE_P | PTE_US | PTE_A, rw = t | PTE_D;
+	uint64_t *l3 = (uint64_t *)hv_frame(d, HV_L3), *l2 = (uint64_t *)hv_frame(d, HV_L2),
+	         *l1 = (uint64_t *)hv_frame(d, HV_L1);
+	memset(l3, 0, PAGE);
+	memset(l2, 0, PAGE);
+	memset(l1, 0, PAGE);
+	l3[(FP_STUB_VA >> 30) & 511] = hv_gpa(d, HV_L2) | t;
+	l2[(FP_STUB_VA >> 21) & 511] = hv_gpa(d, HV_L1) | t;
+	for (int i = 0; i < FP_CODE_PAGES; i++)
+		l1[i] = hv_gpa(d, HV_CODE + i) | ro;
+	l1[(FP_DOMDATA_VA - FP_STUB_VA) >> 12] = hv_gpa(d, HV_DOMDATA) | ro;
+	l1[(FP_SHARED_VA - FP_STUB_VA) >> 12] = GPA_SHARED_INFO | rw;
+	for (uint32_t v = 0; v < d->nr_vcpus; v++)
+		for (int k = 0; k < FP_BLOCK_PAGES; k++)
+			l1[((FP_BLOCK(v) - FP_STUB_VA) >> 12) + k] =
+			        (d->fp->priv_gpa + ((uint64_t)v * FP_BLOCK_PAGES + k) * PAGE) | rw;
+}
+
+/* The stub's frames, its per-vCPU memory and the L4 twins (no KVM yet). */
+int fastpath_layout(struct domain *d, char *err, size_t errlen)
+{
+	struct fp_domain *f = d->fp;
+	if (!f)
+		return 0;
+	size_t code = (size_t)(fp_stub_end - fp_stub_start);
+	if (code > FP_CODE_PAGES * PAGE)
+		return snprintf(err, errlen, "fast path: the stub (%zu bytes) outgrew its %d pages", code,
+		                FP_CODE_PAGES), -E2BIG;
+	f->priv_size = (uint64_t)d->nr_vcpus * FP_BLOCK_PAGES * PAGE;
+	f->priv_gpa = (d->grant_ro_gpa + PV_GNTTAB_WINDOW_FRAMES * PAGE + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
+	f->priv = mmap(NULL, f->priv_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->priv == MAP_FAILED) {
+		f->priv = NULL;
+		return snprintf(err, errlen, "fast path: no memory for the stub's stacks"), -ENOMEM;
+	}
+	f->hv = hv_frame(d, 0);
+	f->domdata = (uint64_t *)hv_frame(d, HV_DOMDATA);
+	memset(f->domdata, 0, PAGE);
+	for (int i = 0; i < FP_CODE_PAGES; i++)
+		memset(hv_frame(d, HV_CODE + i), 0xcc, PAGE);    /* int3 past the end */
+	memcpy(hv_frame(d, HV_CODE), fp_stub_start, code);
+	build_stub_tables(d);
+	uint64_t twins = d->pool_gpa + ((d->pool_frames + 1) & ~1ULL) * PAGE;
+	mm_set_twins(&d->mm, d->pool + ((d->pool_frames + 1) & ~1ULL) * 512, twins,
+	             hv_gpa(d, HV_L3) | PTE_P | PTE_RW | PTE_US | PTE_A);
+	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
+		uint64_t *pc = fastpath_percpu(d, v);
+		pc[PC_VINFO / 8] = FP_SHARED_VA + (uint64_t)v * VI_SIZE;
+	}
+	return 0;
+}
+
+int fastpath_memory_create(struct domain *d, char *err, size_t errlen)
+{
+	struct fp_domain *f = d->fp;
+	if (!f)
+		return 0;
+	/* Writable for the stub, and nameable by no guest page table: mm.c
+	 * takes only RAM, pool and grant-window frames. */
+	struct kvm_userspace_memory_region r = { .slot = SLOT_HV_PRIVATE, .guest_phys_addr = f->priv_gpa,
+	                                         .memory_size = f->priv_size, .userspace_addr = (uint64_t)f->priv };
+	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return snprintf(err, errlen, "fast path: KVM_SET_USER_MEMORY_REGION: %s", strerror(errno)), -errno;
+	return 0;
+}
+
+void fastpath_write_hv_page(struct domain *d, uint8_t *page)
+{
+	static const uint8_t baseline[] = { 0xe6, PV_HCALL_PORT, 0xc3 };   /* outb %al, $0xE0; ret */
+	static const uint8_t pvm[] = { 0x0f, 0x05, 0xc3 };                /* syscall; ret */
+	memset(page + FP_HV_ENTRY, 0xcc, 0x80);
+	if (!d->fp) {
+		memcpy(page + FP_HV_ENTRY, baseline, sizeof(baseline));
+		return;
+	}
+	memcpy(page + FP_HV_ENTRY, pvm, sizeof(pvm));
+	write_gdt(page + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_TSS);
+	for (uint32_t v = 0; v < d->nr_vcpus; v++)
+		write_tss(page + FP_HV_TSS + v * FP_TSS_SIZE, FP_BLOCK(v) + FP_STACK_TOP);
+	memset(page + FP_HV_IDT, 0, FP_NR_VECTORS * 16);
+	for (int v = 0; v < FP_NR_VECTORS; v++)
+		write_gate(page + FP_HV_IDT, v, stub_va(fp_vectors) + (uint64_t)v * 16, 0);
+}
+
+void fastpath_domain_free(struct domain *d)
+{
+	if (!d->fp)
+		return;
+	if (d->fp->priv)
+		munmap(d->fp->priv, d->fp->priv_size);
+	free(d->fp);
+	d->fp = NULL;
+}
+
+/* set_callbacks / set_trap_table changed what the stub bounces to. The
+ * handlers were checked by the hypercalls (hypercall.c); a vector the guest
+ * lets `int n` raise gets a DPL3 gate. */
+void fastpath_callbacks_changed(struct domain *d)
+{
+	struct fp_domain *f = d->fp;
+	if (!f)
+		return;
+	__atomic_store_n(&f->domdata[DD_EVENT / 8], d->event_entry, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->domdata[DD_SYSCALL / 8], d->syscall_entry, __ATOMIC_RELEASE);
+	for (int v = 0; v < PV_TRAP_MAX; v++) {
+		__atomic_store_n(&f->domdata[DD_TRAPS / 8 + v], d->traps[v], __ATOMIC_RELEASE);
+		write_gate(f->hv + FP_HV_IDT, v, stub_va(fp_vectors) + (uint64_t)v * 16,
+		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) ? 3 : 0);
+	}
+}
+
+/* ---- vCPUs ---------------------------------------------------------------------- */
+
+int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
+{
+	struct domain *d = v->dom;
+	uint64_t root = mm_twin(&d->mm, v->kernel_cr3);
+	if (!root)
+		return -EINVAL;
+	struct kvm_sregs s;
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		return -errno;
+	pvm_sregs(&s, root, PV_HV_AREA_VA + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_IDT,
+	          PV_HV_AREA_VA + FP_HV_TSS + v->id * FP_TSS_SIZE);
+	uint64_t block_gpa = d->fp->priv_gpa + (uint64_t)v->id * FP_BLOCK_PAGES * PAGE;
+	int rc = pvm_msrs(v->fd, stub_va(fp_lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
+	if (rc)
+		return rc;
+	struct kvm_regs g = { .rip = stub_va(fp_boot), .rsp = FP_BLOCK(v->id) + FP_STACK_TOP, .rflags = 2,
+	                      .r12 = rip, .r13 = rsp, .rdi = rdi, .rsi = rsi };
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) || ioctl(v->fd, KVM_SET_REGS, &g))
+		return -errno;
+	v->run->kvm_dirty_regs = 0;
+	v->run->s.regs.regs = g;
+	/* pvmon's copy keeps the guest's own page table: hypercall pointers are
+	 * translated through it (the twin mirrors it). */
+	v->sregs = s;
+	v->sregs.cr3 = v->kernel_cr3;
+	v->user_mode = false;
+	uint64_t *pc = fastpath_percpu(d, v->id);
+	pc[PC_MODE / 8] = 0;
+	pc[PC_KROOT / 8] = root;
+	pc[PC_UROOT / 8] = 0;
+	pc[PC_KSP / 8] = 0;
+	d->fp->ucr3_seen[v->id] = d->fp->ksp_seen[v->id] = 0;
+	return 0;
+}
+
+void fastpath_set_kernel_root(struct vcpu *v, uint64_t cr3)
+{
+	uint64_t *pc = fastpath_percpu(v->dom, v->id);
+	v->sregs.cr3 = cr3;
+	pc[PC_KROOT / 8] = mm_twin(&v->dom->mm, cr3);
+	pc[PC_RELOAD / 8] = 1;
+}
+
+/* Before each KVM_RUN: the base pointer and kernel stack pvmon holds go to
+ * the stub, and a deliverable event is injected while guest code runs
+ * (PVM delivers interrupts in user mode whatever the vIF says). Inside the
+ * stub the vIF is off: after a hypercall the stub looks for events itself;
+ * anywhere else pvmon asks for the window the return to guest code opens. */
+void fastpath_before_run(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct fp_domain *f = d->fp;
+	uint64_t *pc = fastpath_percpu(d, v->id);
+	if (v->user_cr3 != f->ucr3_seen[v->id]) {
+		f->ucr3_seen[v->id] = v->user_cr3;
+		pc[PC_UROOT / 8] = v->user_cr3 ? mm_twin(&d->mm, v->user_cr3) : 0;
+	}
+	if (v->kernel_sp != f->ksp_seen[v->id]) {
+		f->ksp_seen[v->id] = v->kernel_sp;
+		pc[PC_KSP / 8] = v->kernel_sp;
+	}
+	struct kvm_run *run = v->run;
+	struct pv_vcpu_info *vi = &d->shared->vcpu[v->id];
+	run->request_interrupt_window = 0;
+	if (!d->event_entry || !__atomic_load_n(&vi->upcall_pending, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&vi->upcall_mask, __ATOMIC_SEQ_CST))
+		return;
+	uint64_t rip = run->s.regs.regs.rip;
+	if (rip >= FP_GVA_LIMIT) {
+		if (rip != stub_va(fp_hcall_return))
+			run->request_interrupt_window = 1;
+		return;
+	}
+	if (!run->ready_for_interrupt_injection) {
+		run->request_interrupt_window = 1;
+		return;
+	}
+	struct kvm_interrupt irq = { .irq = FP_EVENT_VECTOR };
+	if (ioctl(v->fd, KVM_INTERRUPT, &irq))
+		run->request_interrupt_window = 1;
+}
+
+/* The guest context behind the vCPU's registers: guest code's own, or the
+ * one the stub saved when it was entered (the outermost stub frame sits at
+ * the top of the stub stack). */
+void fastpath_context(struct vcpu *v, struct guest_context *c)
+{
+	struct domain *d = v->dom;
+	const struct kvm_regs *r = &v->run->s.regs.regs;
+	const uint64_t *pc = fastpath_percpu(d, v->id);
+	c->rip = r->rip;
+	c->rsp = r->rsp;
+	c->rflags = r->rflags;
+	if (r->rip >= FP_GVA_LIMIT) {
+		const uint64_t *sf = (const uint64_t *)((const uint8_t *)pc - FP_PC_OFF + FP_STACK_TOP - SF_SIZE);
+		c->rip = sf[SF_RIP / 8];
+		c->rsp = sf[SF_RSP / 8];
+		c->rflags = sf[SF_RFLAGS / 8];
+	}
+	c->user = pc[PC_MODE / 8] != 0;
+	c->cr3 = c->user ? v->user_cr3 : v->kernel_cr3;
+}
+
+const char *fastpath_vector_name(unsigned vec)
+{
+	static const char *const n[32] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector 9", "#TS", "#NP",
+		"#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	};
+	return vec < 32 && n[vec] ? n[vec] : "reserved";
+}
+
+/* An exit on FP_REPORT_PORT: something only pvmon decides. */
+void fastpath_report(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	const struct kvm_regs *r = &v->run->s.regs.regs;
+	unsigned vec = (unsigned)r->rdi;
+	switch (r->rax) {
+	case FP_R_UNHANDLED:
+		domain_crash(d, v, "exception %s (vector %u) error 0x%llx address 0x%llx with no handler registered",
+		             fastpath_vector_name(vec), vec, (unsigned long long)r->rsi, (unsigned long long)r->r10);
+		break;
+	case FP_R_STUB_FAULT:
+		if (r->r8 == FP_PHASE_PUSH)
+			domain_crash(d, v, "cannot push a callback frame at 0x%llx: %s at 0x%llx in the entry stub",
+			             (unsigned long long)r->r9, fastpath_vector_name(vec), (unsigned long long)r->r10);
+		else
+			domain_crash(d, v, "%s (vector %u, address 0x%llx) in the entry stub at +0x%llx (a stub bug)",
+			             fastpath_vector_name(vec), vec, (unsigned long long)r->r10,
+			             (unsigned long long)(r->rdx - FP_STUB_VA));
+		break;
+	case FP_R_NO_KSTACK:
+		domain_crash(d, v, "callback from user mode with no kernel stack (stack_switch not called)");
+		break;
+	case FP_R_NO_ENTRY:
+		domain_crash(d, v, "system call from user mode with no syscall entry registered");
+		break;
+	case FP_R_BAD_STACK:
+		domain_crash(d, v, "cannot push a callback frame at 0x%llx (vector %u): outside the guest's half",
+		             (unsigned long long)r->r10, vec);
+		break;
+	default:
+		domain_crash(d, v, "the entry stub reported %llu", (unsigned long long)r->rax);
+	}
+}
+
+void fastpath_stats(struct domain *d, struct fp_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!d->fp || !d->fp->priv)
+		return;
+	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
+		const uint64_t *pc = fastpath_percpu(d, v);
+		s->syscalls += __atomic_load_n(&pc[PC_NSYSCALL / 8], __ATOMIC_RELAXED);
+		s->traps += __atomic_load_n(&pc[PC_NTRAP / 8], __ATOMIC_RELAXED);
+		s->events += __atomic_load_n(&pc[PC_NEVENT / 8], __ATOMIC_RELAXED);
+		s->irets += __atomic_load_n(&pc[PC_NIRET / 8], __ATOMIC_RELAXED);
+		s->cr3_loads += __atomic_load_n(&pc[PC_NCR3 / 8], __ATOMIC_RELAXED);
+		s->hcalls += __atomic_load_n(&pc[PC_NHCALL / 8], __ATOMIC_RELAXED);
+	}
+}

@@ -1,0 +1,265 @@
+/* fastpath.c and the L4-twin rule of mm.c without KVM: the mode option,
+ * what a baseline and a fast-path domain's memory look like (hypercall
+ * entry, descriptor tables, the stub's page tables, twins kept in step and
+ * out of the guest's reach), the run loop's event decisions and the guest
+ * context a crash report names. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "fakedom.h"
+#include "../../hypervisor/src/fastpath.h"
+
+extern const uint8_t fp_stub_start[], fp_stub_end[], fp_lstar0[], fp_vectors[], fp_hcall_return[], fp_boot[];
+
+#define RW (PTE_P | PTE_RW | PTE_US)
+
+static uint64_t *frame(struct domain *d, uint64_t gpa)   /* pvmon's view of a pool-slot frame */
+{
+	return d->pool + (gpa - d->pool_gpa) / 8;
+}
+
+static void consistent(struct domain *d, int line)
+{
+	char why[256];
+	int rc = mm_check(&d->mm, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "line %d: %s\n", line, why);
+	CHECK_EQ(rc, 0);
+}
+#define CONSISTENT(d) consistent(d, __LINE__)
+
+static void test_mode(void)
+{
+	unsetenv("PVLAB_FAST_PATH");
+	CHECK_EQ(fastpath_set_mode(NULL), 0);
+	CHECK(!fp_host.forced_off);
+	CHECK_EQ(fastpath_set_mode("off"), 0);
+	CHECK(fp_host.forced_off);
+	CHECK_EQ(fastpath_set_mode("auto"), 0);
+	CHECK(!fp_host.forced_off);
+	CHECK_EQ(fastpath_set_mode("on"), -EINVAL);
+	setenv("PVLAB_FAST_PATH", "off", 1);
+	CHECK_EQ(fastpath_set_mode(NULL), 0);
+	CHECK(fp_host.forced_off);
+	setenv("PVLAB_FAST_PATH", "maybe", 1);
+	CHECK_EQ(fastpath_set_mode(NULL), -EINVAL);
+	unsetenv("PVLAB_FAST_PATH");
+	CHECK_STR(fastpath_info(), "none (not probed)");
+}
+
+static void test_baseline(void)
+{
+	fp_host.kind = FP_NONE;
+	struct domain *d = fakedom(1, 16);
+	CHECK(!d->fp);
+	CHECK_EQ(d->hv_frames, PV_HV_AREA_PAGES);
+	CHECK_EQ(d->pool_slot_size, d->pool_frames * 4096);
+	const uint8_t *entry = (const uint8_t *)d->pool + (PV_HCALL_ENTRY - PV_HV_AREA_VA);
+	CHECK(entry[0] == 0xe6 && entry[1] == PV_HCALL_PORT && entry[2] == 0xc3);   /* outb; ret */
+	CHECK_EQ(mm_twin(&d->mm, d->vcpus[0].kernel_cr3), 0);
+	CONSISTENT(d);
+}
+
+static void test_layout(struct domain *d)
+{
+	CHECK(d->fp != NULL);
+	CHECK_EQ(d->hv_frames, PV_HV_AREA_PAGES + 6);
+	const uint8_t *hv = (const uint8_t *)d->pool;
+	CHECK(hv[FP_HV_ENTRY] == 0x0f && hv[FP_HV_ENTRY + 1] == 0x05 && hv[FP_HV_ENTRY + 2] == 0xc3);  /* syscall; ret */
+	CHECK((size_t)(fp_stub_end - fp_stub_start) <= FP_CODE_PAGES * 4096);
+	CHECK(!memcmp(hv + 4096, fp_stub_start, (size_t)(fp_stub_end - fp_stub_start)));
+	CHECK(fp_vectors - fp_lstar0 > (PV_MAX_VCPUS - 1) * 64); /* one 64-byte trampoline a vCPU */
+	/* IDT: every vector to its 16-byte entry, kernel CS, DPL 0 until told. */
+	const uint64_t *idt = (const uint64_t *)(hv + FP_HV_IDT);
+	int gates_ok = 1;
+	for (int v = 0; v < FP_NR_VECTORS; v++) {
+		uint64_t want = FP_STUB_VA + (uint64_t)(fp_vectors - fp_stub_start) + 16 * (uint64_t)v;
+		uint64_t off = (idt[2 * v] & 0xffff) | ((idt[2 * v] >> 48) << 16) | (idt[2 * v + 1] << 32);
+		gates_ok &= off == want && ((idt[2 * v] >> 16) & 0xffff) == FP_KCS && ((idt[2 * v] >> 45) & 3) == 0;
+	}
+	CHECK(gates_ok);
+	const uint64_t *gdt = (const uint64_t *)(hv + FP_HV_GDT);
+	CHECK(((gdt[FP_KCS / 8] >> 45) & 3) == 0 && (gdt[FP_KCS / 8] >> 53 & 1));   /* 64-bit, DPL 0 */
+	CHECK(((gdt[FP_UCS / 8] >> 45) & 3) == 3 && (gdt[FP_UCS / 8] >> 53 & 1));
+	uint64_t rsp0;
+	memcpy(&rsp0, hv + FP_HV_TSS + 4, 8);
+	CHECK_EQ(rsp0, FP_BLOCK(0) + FP_STACK_TOP);
+
+	/* The twins: after the pool, 8 KiB aligned, outside what the guest may name. */
+	uint64_t l4 = d->vcpus[0].kernel_cr3, k = mm_twin(&d->mm, l4);
+	CHECK(k != 0 && (k & 0x1fff) == 0);
+	CHECK(k >= d->pool_gpa + d->pool_frames * 4096 && k + 8192 <= d->pool_gpa + d->pool_slot_size);
+	const uint64_t *g = frame(d, l4), *kt = frame(d, k), *ut = frame(d, k + 4096);
+	CHECK(!memcmp(g, kt, 256 * 8) && !memcmp(g, ut, 256 * 8));
+	CHECK(kt[511] & PTE_P);
+	CHECK_EQ(ut[511], 0);
+	CHECK_EQ(mm_twin(&d->mm, l4 + 8), 0);                /* not a frame address */
+	CONSISTENT(d);
+
+	/* The stub's tables: code and domain data read-only, the per-vCPU
+	 * block writable and in frames of the private slot; all U=1. */
+	const uint64_t *l3 = frame(d, kt[511] & PTE_ADDR);
+	const uint64_t *l2 = frame(d, l3[510] & PTE_ADDR), *l1 = frame(d, l2[0] & PTE_ADDR);
+	CHECK((l1[0] & (PTE_P | PTE_RW | PTE_US)) == (PTE_P | PTE_US));
+	CHECK((l1[(FP_DOMDATA_VA - FP_STUB_VA) >> 12] & PTE_RW) == 0);
+	CHECK((l1[(FP_SHARED_VA - FP_STUB_VA) >> 12] & PTE_ADDR) == GPA_SHARED_INFO);
+	uint64_t blk = l1[(FP_BLOCK(0) - FP_STUB_VA) >> 12];
+	CHECK((blk & (PTE_P | PTE_RW | PTE_US)) == RW);
+	uint64_t priv = blk & PTE_ADDR;
+	CHECK(priv >= d->grant_ro_gpa + PV_GNTTAB_WINDOW_FRAMES * 4096);
+
+	/* The guest can name neither the twins nor the stub's private frames,
+	 * nor write a twin through mmu_update. */
+	uint64_t l1f = d->pool_gpa + (d->pool_frames - 1) * 4096;    /* free pool frames: the last ones */
+	CHECK_EQ(mm_update(&d->mm, l1f, k | RW), 0);                /* free: stored as is */
+	CHECK_EQ(mm_pin(&d->mm, l1f, PT_L1), -EINVAL);
+	CHECK_EQ(mm_update(&d->mm, l1f, 0), 0);
+	CHECK_EQ(mm_update(&d->mm, l1f, priv | RW), 0);
+	CHECK_EQ(mm_pin(&d->mm, l1f, PT_L1), -EINVAL);
+	CHECK_EQ(mm_update(&d->mm, l1f, 0), 0);
+	CHECK_EQ(mm_update(&d->mm, k, 0), -EFAULT);
+	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, k | RW), -EINVAL);   /* a twin as an L3 */
+	CONSISTENT(d);
+
+	/* Every change of a typed L4 reaches both twins; dropping the type
+	 * clears them. */
+	uint64_t l3f = d->pool_gpa + (d->pool_frames - 2) * 4096;
+	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, l3f | RW), 0);
+	CHECK_EQ(kt[5], g[5]);
+	CHECK_EQ(ut[5], g[5]);
+	CONSISTENT(d);
+	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, 0), 0);
+	CHECK_EQ(kt[5], 0);
+	CHECK_EQ(ut[5], 0);
+	uint64_t l4b = d->pool_gpa + (d->pool_frames - 3) * 4096;
+	CHECK_EQ(mm_update(&d->mm, l4b, g[0]), 0);
+	CHECK_EQ(mm_pin(&d->mm, l4b, PT_L4), 0);
+	uint64_t kb = mm_twin(&d->mm, l4b);
+	CHECK(kb && kb != k && frame(d, kb)[0] == frame(d, l4b)[0] && frame(d, kb)[511] == kt[511]);
+	CONSISTENT(d);
+	CHECK_EQ(mm_unpin(&d->mm, l4b), 0);
+	CHECK_EQ(mm_twin(&d->mm, l4b), 0);
+	CHECK_EQ(frame(d, kb)[0], 0);
+	CHECK_EQ(frame(d, kb)[511], 0);
+	CONSISTENT(d);
+	/* A twin that drifts from its L4 is found. */
+	uint64_t *kw = frame(d, k);
+	kw[7] = 0x5000 | RW;
+	char why[256];
+	CHECK_EQ(mm_check(&d->mm, why, sizeof(why)), -EIO);
+	kw[7] = 0;
+	CONSISTENT(d);
+}
+
+/* set_callbacks / set_trap_table reach the stub's data and the IDT: a
+ * vector the guest lets `int n` raise gets a DPL3 gate, others stay 0. */
+static void test_callbacks(struct domain *d)
+{
+	d->event_entry = 0x100000;
+	d->syscall_entry = 0x100010;
+	d->traps[3] = 0x100020;
+	d->trap_flags[3] = PV_TRAP_USER;
+	d->traps[14] = 0x100030;
+	d->trap_flags[5] = PV_TRAP_USER;          /* flag without a handler: no gate for it */
+	fastpath_callbacks_changed(d);
+	const uint64_t *dd = d->pool + (PV_HV_AREA_PAGES + FP_CODE_PAGES) * 512;
+	CHECK_EQ(dd[DD_EVENT / 8], 0x100000);
+	CHECK_EQ(dd[DD_SYSCALL / 8], 0x100010);
+	CHECK_EQ(dd[DD_TRAPS / 8 + 3], 0x100020);
+	CHECK_EQ(dd[DD_TRAPS / 8 + 14], 0x100030);
+	CHECK_EQ(dd[DD_TRAPS / 8 + 6], 0);
+	const uint64_t *idt = (const uint64_t *)((const uint8_t *)d->pool + FP_HV_IDT);
+	CHECK_EQ((idt[2 * 3] >> 45) & 3, 3);
+	CHECK_EQ((idt[2 * 5] >> 45) & 3, 0);
+	CHECK_EQ((idt[2 * 14] >> 45) & 3, 0);
+}
+
+static void test_run_loop(struct domain *d, uint64_t *pc, struct kvm_run *run)
+{
+	struct vcpu *v = &d->vcpus[0];
+	struct pv_vcpu_info *vi = &d->shared->vcpu[0];
+	v->fd = -1;                               /* KVM_INTERRUPT fails: the window is asked for */
+	/* pvmon's base pointers and kernel stack reach the stub. */
+	v->user_cr3 = d->vcpus[0].kernel_cr3;
+	v->kernel_sp = 0x123000;
+	run->s.regs.regs.rip = 0x100000;
+	vi->upcall_pending = 0;
+	fastpath_before_run(v);
+	CHECK_EQ(pc[PC_UROOT / 8], mm_twin(&d->mm, v->user_cr3));
+	CHECK_EQ(pc[PC_KSP / 8], 0x123000);
+	CHECK_EQ(run->request_interrupt_window, 0);
+	/* An event while guest code runs: injected (here refused: the window). */
+	vi->upcall_pending = 1;
+	vi->upcall_mask = 0;
+	run->ready_for_interrupt_injection = 1;
+	fastpath_before_run(v);
+	CHECK_EQ(run->request_interrupt_window, 1);
+	/* Masked: nothing. */
+	vi->upcall_mask = 1;
+	fastpath_before_run(v);
+	CHECK_EQ(run->request_interrupt_window, 0);
+	vi->upcall_mask = 0;
+	/* After a hypercall the stub looks itself; anywhere else in the stub
+	 * the window brings the vCPU back once guest code runs. */
+	run->s.regs.regs.rip = FP_STUB_VA + (uint64_t)(fp_hcall_return - fp_stub_start);
+	fastpath_before_run(v);
+	CHECK_EQ(run->request_interrupt_window, 0);
+	run->s.regs.regs.rip = FP_STUB_VA + 0x10;
+	fastpath_before_run(v);
+	CHECK_EQ(run->request_interrupt_window, 1);
+	vi->upcall_pending = 0;
+	/* new_baseptr: the stub reloads the kernel root at the end of the call. */
+	fastpath_set_kernel_root(v, v->kernel_cr3);
+	CHECK_EQ(pc[PC_RELOAD / 8], 1);
+	CHECK_EQ(pc[PC_KROOT / 8], mm_twin(&d->mm, v->kernel_cr3));
+	CHECK_EQ(v->sregs.cr3, v->kernel_cr3);    /* pvmon translates through the guest's own table */
+}
+
+/* A crash report names guest code's context: the registers when guest
+ * code exited, the outermost stub frame when the stub did. */
+static void test_context(struct domain *d, uint64_t *pc, struct kvm_run *run)
+{
+	struct vcpu *v = &d->vcpus[0];
+	struct guest_context c;
+	run->s.regs.regs.rip = 0x104000;
+	run->s.regs.regs.rsp = 0x140000;
+	pc[PC_MODE / 8] = 0;
+	fastpath_context(v, &c);
+	CHECK_EQ(c.rip, 0x104000);
+	CHECK_EQ(c.rsp, 0x140000);
+	CHECK(!c.user);
+	CHECK_EQ(c.cr3, v->kernel_cr3);
+	uint64_t *sf = (uint64_t *)((uint8_t *)pc - FP_PC_OFF + FP_STACK_TOP - SF_SIZE);
+	sf[SF_RIP / 8] = 0x8000001000;
+	sf[SF_RSP / 8] = 0x8000fff0;
+	run->s.regs.regs.rip = FP_STUB_VA + 0x200;
+	pc[PC_MODE / 8] = 1;
+	v->user_cr3 = 0x4321000;
+	fastpath_context(v, &c);
+	CHECK_EQ(c.rip, 0x8000001000);
+	CHECK_EQ(c.rsp, 0x8000fff0);
+	CHECK(c.user);
+	CHECK_EQ(c.cr3, 0x4321000);
+	CHECK_STR(fastpath_vector_name(14), "#PF");
+	CHECK_STR(fastpath_vector_name(40), "reserved");
+}
+
+int main(void)
+{
+	test_mode();
+	test_baseline();
+	fp_host.kind = FP_PVM;
+	struct domain *d = fakedom(2, 16);
+	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
+	test_layout(d);
+	test_callbacks(d);
+	struct kvm_run *run = calloc(1, sizeof(*run));
+	d->vcpus[0].run = run;
+	d->vcpus[0].id = 0;
+	uint64_t *pc = fastpath_percpu(d, 0);
+	test_run_loop(d, pc, run);
+	test_context(d, pc, run);
+	fp_host.kind = FP_NONE;
+	return CHECK_DONE();
+}
