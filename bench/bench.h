@@ -18,6 +18,7 @@ int write_cfg(char *path, const char *cmdline, unsigned mib);
 int cmd_hcall(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
 int cmd_lmbench(int argc, char **argv);
+int cmd_fastpath(int argc, char **argv);   /* fastpath.c */
 int cmd_run(int argc, char **argv);        /* run.c */
 int cmd_report(int argc, char **argv);     /* report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */

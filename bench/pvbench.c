@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report },
 	{ "worker", cmd_worker },
 	{ "lmbench", cmd_lmbench },
+	{ "fastpath", cmd_fastpath },
 	{ NULL, NULL },
 };
 
@@ -42,6 +43,11 @@ void bench_usage(FILE *f)
 	"        mmap, fork, exec, pipe bandwidth) natively and in a pvos process, with\n"
 	"        pv/native ratios (Tables 3-4 of the paper); mmu_update per entry by\n"
 	"        batch size; trapped vs batched page-table writes for a 16 MiB space\n"
+	"  fastpath [--iters N] [--reps N] [--json]\n"
+	"        null system call from a pvos process and page-fault round trips\n"
+	"        through the fast path and the baseline (--fast-path off), next to\n"
+	"        native Linux (perf bench syscall basic, getppid, first-touch faults,\n"
+	"        SIGSEGV) and the raw exit cost, with ratios\n"
 	"  cpu [--reps N]\n"
 	"        the CPU kernels of bench/workloads/cpu.c natively and in a pvos\n"
 	"        domain (best of N each); relative performance native/pv\n"

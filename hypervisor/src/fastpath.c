@@ -393,7 +393,7 @@ void fastpath_probe(unsigned long iters)
 	fp_host.pvm_works = true;
 	if (off) {
 		snprintf(fp_host.why, sizeof(fp_host.why),
-		         "turned off (--fast-path off or PVLAB_FAST_PATH=off); pvm works on this host");
+		         "turned off by --fast-path off or PVLAB_FAST_PATH=off; pvm works on this host");
 		return;
 	}
 	fp_host.kind = FP_PVM;
