@@ -172,6 +172,18 @@ static int unregistered(int from_user)
 	return 1;
 }
 
+/* mode=badstack / stubstack: int3 with rsp in unmapped memory, or at the
+ * entry stub's own stack: the stub must refuse to push a callback frame
+ * there (and not write over itself); pvmon crashes the domain. */
+static int bad_stack(uint64_t sp)
+{
+	printk("traps: int3 with rsp at %lx\n", (unsigned long)sp);
+	__asm__ volatile("mov %%rsp, %%rbx\n\tmov %0, %%rsp\n\tint3\n\tmov %%rbx, %%rsp"
+	                 : : "r"(sp) : "rbx", "memory");
+	printk("traps: still running after int3 on a bad stack\n");
+	return 1;
+}
+
 int prog_traps(void);
 int prog_traps(void)
 {
@@ -185,6 +197,8 @@ int prog_traps(void)
 	}
 	if (!strcmp(mode, "unreg") || !strcmp(mode, "unreg_user"))
 		return unregistered(!strcmp(mode, "unreg_user"));
+	if (!strcmp(mode, "badstack") || !strcmp(mode, "stubstack"))
+		return bad_stack(mode[0] == 'b' ? 0x7f0000000000ULL : 0xffffffff80104000ULL);
 	selftest_arm(1);
 	int n = 0;
 	for (const struct fp_raiser *r = fp_raisers; r->name; r++, n++) {

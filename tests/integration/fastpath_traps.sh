@@ -3,7 +3,8 @@
 # reaches its handler with the right vector, error code, rip and #PF
 # address (prog=traps); an unregistered vector crashes only that domain;
 # handlers in the stub, at the hypercall entry or outside the domain are
-# refused; a kernel region is demand-paged; fork is copy-on-write.
+# refused; a callback frame on a bad stack is refused; a kernel region is
+# demand-paged; fork is copy-on-write.
 # Run as it comes (fast path where the host has one) and by fastpath_off.sh
 # with PVLAB_FAST_PATH=off.
 . tests/lib.sh
@@ -37,6 +38,16 @@ for m in unreg unreg_user; do
     [ $rc = 0 ] || die "$m (baseline): status $rc"
   fi
 done
+# A kernel stack the stub cannot write, or one pointing at the stub's own
+# stack: the callback frame is refused, the domain crashes, the stub holds.
+if [ $fast = 1 ]; then
+  for m in badstack stubstack; do
+    run $m "prog=traps mode=$m"
+    [ $rc = 125 ] || die "$m: status $rc, expected 125"
+    echo "$out" | grep -q "pvmon: domain $m (1) crashed: vcpu 0: cannot push a callback frame at 0x" || die "$m: no report"
+  done
+  echo "$out" | grep -q "outside the guest's half" || die "stubstack: the stub's own stack was not refused as such"
+fi
 run demand "prog=demand pages=64"
 [ $rc = 0 ] || die "prog=demand: status $rc"
 if [ $fast = 1 ]; then
