@@ -83,11 +83,14 @@ need() {  # need PROGRAM PACKAGE
   command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || unsupported "$1 is not installed (Debian package $2)"
 }
 
-# ---- cpu: the kernels of bench/workloads/cpu.c, best of N each ----------
+# ---- cpu: the kernels of bench/workloads/cpu.c, each run once ------------
+# One pass a sample, as pvbench's native and pv cells time them: pvbench
+# repeats the cell, so every platform's samples are alike (a best of N here
+# would favour the guests).
 run_cpu() {
   pvcpu=${PVLAB_BIN:-}/pvcpu
   [ -x "$pvcpu" ] || die "no pvcpu at '$pvcpu' (build it with make; set PVLAB_BIN)"
-  reps=$(scaled "$([ $QUICK = 1 ] && echo 3 || echo 5)" 1)
+  reps=1
   detail reps "$reps"
   t0=$(now)
   i=1 pids=""
