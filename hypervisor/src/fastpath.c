@@ -399,8 +399,8 @@ void fastpath_probe(unsigned long iters)
 	fp_host.kind = FP_PVM;
 	snprintf(fp_host.why, sizeof(fp_host.why),
 	         "exceptions, page faults and system calls reach pvos through the entry stub without exits "
-	         "to pvmon; each switch between a process and the pvos kernel loads CR3, one in-kernel PVM "
-	         "exit (%.1f us here) that never reaches pvmon", fp_host.cr3_us);
+	         "to pvmon; each exception's delivery and each switch between a process and the pvos kernel "
+	         "(a CR3 load, %.1f us here) is one in-kernel PVM exit that never reaches pvmon", fp_host.cr3_us);
 }
 
 const char *fastpath_info(void)

@@ -80,27 +80,27 @@ static void print_stats(struct domain *d)
 {
 	struct domain_stats s;
 	domain_stats(d, &s);
+	/* What the fast path's entry stub did in the guest, without exits. */
+	char stub[200] = "";
+	struct fp_stats f;
+	fastpath_stats(d, &f);
+	if (d->fp)
+		snprintf(stub, sizeof(stub), "; stub: system calls %llu exceptions %llu upcalls %llu irets %llu "
+		         "cr3 loads %llu", (unsigned long long)f.syscalls, (unsigned long long)f.traps,
+		         (unsigned long long)f.events, (unsigned long long)f.irets, (unsigned long long)f.cr3_loads);
 	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
 	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms; kvm: exits %llu insn_emulation %llu "
-	        "io_exits %llu halt_exits %llu; mm: updates %llu rejected %llu trapped writes %llu "
+	        "io_exits %llu halt_exits %llu%s; mm: updates %llu rejected %llu trapped writes %llu "
 	        "tlb flushes %llu shadow drops %llu pages %llu page flips %llu\n",
 	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
 	        s.run_ns / 1e9, s.wait_ns / 1e9, s.blocked_ns / 1e9, (unsigned long long)s.hypercalls,
 	        (unsigned long long)s.upcalls, (unsigned long long)s.exits, atomic_load(&d->boot_ns) / 1e6,
 	        (unsigned long long)s.kvm[KS_EXITS], (unsigned long long)s.kvm[KS_INSN_EMULATION],
-	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS],
+	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS], stub,
 	        (unsigned long long)s.mmu_updates, (unsigned long long)s.mmu_rejected,
 	        (unsigned long long)s.pt_writes, (unsigned long long)s.tlb_flushes,
 	        (unsigned long long)s.tlb_zaps, (unsigned long long)s.mem_pages,
 	        (unsigned long long)s.page_flips);
-	struct fp_stats f;
-	fastpath_stats(d, &f);
-	if (d->fp)
-		fprintf(stderr, "pvmon: domain %s (%u) fast path: system calls %llu exceptions %llu upcalls %llu "
-		        "irets %llu hypercalls to pvmon %llu CR3 loads %llu (in the guest's entry stub)\n",
-		        d->cfg.name, d->id, (unsigned long long)f.syscalls, (unsigned long long)f.traps,
-		        (unsigned long long)f.events, (unsigned long long)f.irets, (unsigned long long)f.hcalls,
-		        (unsigned long long)f.cr3_loads);
 }
 
 static int stats_json_fd = -1;
