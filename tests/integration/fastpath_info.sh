@@ -11,8 +11,11 @@ echo "$out" | grep -Eq '^fast path: (pvm|vmx|svm|none) \(.+\)$' || die "the fast
 kind=$(echo "$out" | sed -n 's/^fast path: \([a-z]*\) .*/\1/p')
 if [ -d /sys/module/kvm_pvm ]; then
   # This host's back end: the probe must either work or say which step failed.
-  echo "$out" | grep -Eq '^fast path: (pvm \(.*CR3.*\)|none \(pvm probe failed: .+\))$' \
+  # (or, when PVLAB_FAST_PATH=off is set around this test, say it is off).
+  echo "$out" | grep -Eq '^fast path: (pvm \(.*CR3.*\)|none \(pvm probe failed: .+\)|none \(turned off .*\))$' \
     || die "PVM host: neither a working pvm fast path nor the step that failed"
+  [ "${PVLAB_FAST_PATH:-auto}" = off ] || ! echo "$out" | grep -q '^fast path: none (turned off' \
+    || die "turned off without being asked"
 fi
 for off in "--fast-path off" "PVLAB_FAST_PATH=off"; do
   case $off in
