@@ -105,7 +105,7 @@ static void write_gdt(uint8_t *gdt, uint64_t tss_base)
 	memset(gdt, 0, FP_GDT_LIMIT + 1);
 	g[FP_KCS / 8] = seg_desc(true, 0);
 	g[FP_KDS / 8] = seg_desc(false, 0);
-	g[FP_UCS32 / 8] = seg_desc(true, 3) & ~(1ULL << 53) ;
+	g[FP_UCS32 / 8] = (seg_desc(true, 3) & ~(1ULL << 53)) | 1ULL << 54;   /* 32-bit: STAR's base only */
 	g[FP_UDS / 8] = seg_desc(false, 3);
 	g[FP_UCS / 8] = seg_desc(true, 3);
 	/* 64-bit TSS descriptor (busy): only TR's cached copy is used. */
