@@ -213,9 +213,9 @@ struct pv_callbacks {
 
 /* ---- set_trap_table(struct pv_trap_info*, terminated by address 0) ---
  * Each entry replaces the handler of one vector; a null table pointer
- * clears them all. A handler must be mapped
- * in the kernel's page table, in the lower half and outside the hypervisor
- * area (-EINVAL otherwise, and nothing changes). Handlers are entered like
+ * clears them all. A handler must be mapped in the kernel's page table, in
+ * the lower half and outside the hypervisor area (-EINVAL otherwise, and
+ * nothing changes). Handlers are entered like
  * callbacks (rsp = rdi = a struct pv_frame, upcalls masked) with vector,
  * error_code and, for #PF (14), fault_addr = the faulting address; rip is
  * the faulting instruction for faults and the next one for traps (#BP, #OF,
@@ -454,8 +454,9 @@ struct pv_start_info {
 /* ---- Fast path ---------------------------------------------------------
  * Under PV_FAST_pvm a pvmon-owned entry stub is the only code that runs at
  * the guest's CPL0; pvos (kernel and processes) stays at CPL3. The stub
- * lives in the upper half, which guest code cannot see, in frames the guest
- * cannot map or write. It receives every exception, system call and event
+ * lives in the upper half, which guest code cannot see, in pool frames the
+ * guest can at most map read-only, with its stacks and data in frames no
+ * guest page table may name. It receives every exception, system call and event
  * and bounces it to the handler registered with set_trap_table or
  * set_callbacks, building the same struct pv_frame pvmon builds on the
  * baseline, on the same stack (stack_switch from user mode), with the same
