@@ -38,10 +38,14 @@ struct file {
 	struct pipe *pipe;
 };
 
+#define NMAPS 16
+struct region { uint64_t start, end; uint32_t flags; };
+
 struct proc {
 	int pid, ppid, state, exit_code;
 	uint64_t pml4;
 	uint64_t mmap_next;
+	struct region maps[NMAPS];   /* mmaps with MMAP_* flags (flags 0 need none) */
 	struct file *fd[NFD];
 	struct thread *thread;
 	struct waitq waiters;        /* the kernel's proc_wait */
@@ -223,12 +227,47 @@ static int cow_fault(struct pv_frame *f)
 	return cow_break(p, f->fault_addr & ~4095ULL) == 0;
 }
 
+static struct region *region_of(struct proc *p, uint64_t va)
+{
+	for (int i = 0; i < NMAPS; i++)
+		if (p->maps[i].flags && va >= p->maps[i].start && va < p->maps[i].end)
+			return &p->maps[i];
+	return 0;
+}
+
+uint64_t lazy_faults, write_fixes;
+
+/* #PF from user mode in an mmap with flags: a frame for a lazy page, or
+ * write access back for a page mprotect made read-only. */
+static int mmap_fault(struct pv_frame *f)
+{
+	struct proc *p = cur_proc();
+	struct region *r = p && (f->flags & PV_FRAME_USER) ? region_of(p, f->fault_addr) : 0;
+	uint64_t va = f->fault_addr & ~4095ULL;
+	if (!r)
+		return 0;
+	if (!(f->error_code & 1) && (r->flags & MMAP_LAZY)) {
+		void *pg = page_alloc(1);
+		if (!pg || pt_map(p->pml4, va, (uint64_t)pg, PTE_P | PTE_RW | PTE_US) || pt_flush())
+			return 0;
+		lazy_faults++;
+		return 1;
+	}
+	uint64_t slot = pt_slot(p->pml4, va, 0), e = slot ? pt_read(slot) : 0;
+	if ((f->error_code & 3) == 3 && (r->flags & MMAP_FIXWRITE) && (e & PTE_P) && !(e & PTE_COW)) {
+		pt_set(slot, e | PTE_RW);        /* gaining rights: no flush needed */
+		write_fixes++;
+		return pt_flush() == 0;
+	}
+	return 0;
+}
+
 void proc_init(void)
 {
 	if (!traps_delivered())
 		return;                      /* eager copies: no fault would reach us */
 	cow_refs = kalloc(start_info->nr_pages * sizeof(*cow_refs));
-	if (!cow_refs || trap_add(14, cow_fault))
+	if (!cow_refs || trap_add(14, cow_fault) || trap_add(14, mmap_fault))
 		panic("cannot set up copy-on-write");
 }
 
@@ -537,6 +576,7 @@ static long sys_fork(struct proc *p, struct pv_frame *f)
 	}
 	c->ppid = p->pid;
 	c->mmap_next = p->mmap_next;
+	memcpy(c->maps, p->maps, sizeof(c->maps));
 	c->forked = 1;
 	/* The open files are shared: a pipe end closes when its last descriptor does. */
 	for (int i = 0; i < NFD; i++)
@@ -567,6 +607,7 @@ static long sys_exec(struct proc *p, struct pv_frame *f, uint64_t uname, uint64_
 		return -PV_ENOMEM;
 	p->pml4 = fresh;
 	p->mmap_next = USER_MMAP;
+	memset(p->maps, 0, sizeof(p->maps));
 	proc_activate(p, thread_stack_top(current_thread()));
 	space_free(old, old_hi, 1);
 	entry_frame(f, up, arg);
@@ -622,13 +663,24 @@ static long sys_wait(struct proc *p, long pid, uint64_t ustatus)
 
 /* ---- mmap ---------------------------------------------------------------------- */
 
-static long sys_mmap(struct proc *p, uint64_t len)
+static long sys_mmap(struct proc *p, uint64_t len, uint64_t flags)
 {
 	uint64_t pages = (len + 4095) / 4096;
 	if (!pages || pages > (USER_MMAP_END - p->mmap_next) / 4096 - 1)
 		return -PV_EINVAL;
+	if ((flags & ~(uint64_t)(MMAP_LAZY | MMAP_FIXWRITE)) || (flags && !traps_delivered()))
+		return -PV_EINVAL;       /* only page faults make these work */
 	uint64_t va = p->mmap_next;
-	if (map_zeroed(p->pml4, va, pages) || pt_flush()) {
+	if (flags) {
+		struct region *r = 0;
+		for (int i = 0; i < NMAPS && !r; i++)
+			if (!p->maps[i].flags)
+				r = &p->maps[i];
+		if (!r)
+			return -PV_ENOSPC;
+		*r = (struct region){ va, va + pages * 4096, (uint32_t)flags };
+	}
+	if (!(flags & MMAP_LAZY) && (map_zeroed(p->pml4, va, pages) || pt_flush())) {
 		pt_flush();
 		for (uint64_t i = 0; i < pages; i++) {
 			uint64_t old = pt_unmap(p->pml4, va + i * 4096);
@@ -655,6 +707,33 @@ static long sys_munmap(struct proc *p, uint64_t va, uint64_t len)
 	if (pt_flush())
 		return -PV_EINVAL;
 	tlb_flush();
+	for (int i = 0; i < NMAPS; i++)
+		if (p->maps[i].flags && p->maps[i].start >= va && p->maps[i].end <= va + pages * 4096)
+			p->maps[i].flags = 0;
+	return 0;
+}
+
+static long sys_mprotect(struct proc *p, uint64_t va, uint64_t len, uint64_t writable)
+{
+	uint64_t pages = (len + 4095) / 4096;
+	if ((va & 4095) || va < USER_MMAP || va >= USER_MMAP_END || pages > (USER_MMAP_END - va) / 4096 ||
+	    writable > 1)
+		return -PV_EINVAL;
+	int lost = 0;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t slot = pt_slot(p->pml4, va + i * 4096, 0), e = slot ? pt_read(slot) : 0;
+		if (!(e & PTE_P) || (e & PTE_COW))
+			continue;                /* shared copy-on-write pages keep their state */
+		uint64_t ne = writable ? e | PTE_RW : e & ~PTE_RW;
+		if (ne != e) {
+			pt_set(slot, ne);
+			lost |= !writable;
+		}
+	}
+	if (pt_flush())
+		return -PV_EINVAL;
+	if (lost)
+		tlb_flush();                     /* a right taken away must not outlive the call */
 	return 0;
 }
 
@@ -686,7 +765,8 @@ struct pv_frame *do_syscall(struct pv_frame *f)
 			r = 0;
 		}
 		break;
-	case SYS_mmap:   r = sys_mmap(p, f->rdi); break;
+	case SYS_mmap:   r = sys_mmap(p, f->rdi, f->rsi); break;
+	case SYS_mprotect: r = sys_mprotect(p, f->rdi, f->rsi, f->rdx); break;
 	case SYS_munmap: r = sys_munmap(p, f->rdi, f->rsi); break;
 	default:         r = -PV_ENOSYS;
 	}

@@ -16,12 +16,22 @@
 #define SYS_pipe   11   /* int fds[2] */
 #define SYS_read   12   /* fd, buf, len */
 #define SYS_close  13   /* fd */
-#define SYS_mmap   14   /* len: anonymous, zeroed, read-write; returns address */
+#define SYS_mmap   14   /* len, flags: anonymous, zeroed, read-write; returns address */
 #define SYS_munmap 15   /* addr, len */
+#define SYS_mprotect 16 /* addr, len, writable (0/1): pages of an mmap */
+
+/* mmap flags. Both need page faults delivered to pvos (the fast path);
+ * without it mmap refuses them with -EINVAL. */
+#define MMAP_LAZY     1 /* frames come on first touch, one page fault each */
+#define MMAP_FIXWRITE 2 /* a write to a page made read-only by mprotect makes it
+                         * writable again: the kernel plays the part of a
+                         * SIGSEGV handler that calls mprotect (lmbench's
+                         * protection fault) */
 
 #define E_PIPE  32
 #define E_CHILD 10
 #define E_BADF   9
+#define PV_EINVAL_USER (-22)   /* -EINVAL as user programs see it */
 
 /* Process memory layout (user mode). */
 #define USER_DATA   0x8000000000ULL   /* PML4 slot 1: data and stack */

@@ -22,13 +22,43 @@ static inline long lm_munmap(void *p, long len) { return u_munmap((long)p, len);
 /* Replace the child with the program that only exits. */
 static inline long lm_exec_exit(void) { return u_exec("lmexit", 0); }
 /* Page and protection faults need the fast path (exceptions delivered to
- * the guest); the baseline stops a guest that faults. */
+ * pvos); on the baseline a fault stops the domain and mmap refuses the
+ * flags that rely on faults. */
 static inline const char *lm_fault_unsupported(void)
 {
-	return "pvos takes no page faults without the fast path (issue 4): a fault stops the domain";
+	return "this pvos runs the baseline (pvmon --fast-path off or no back end): a fault stops the domain";
 }
-static inline long lm_pagefault(long pages, long *ns) { (void)pages; (void)ns; return -1; }
-static inline long lm_protfault(long n, long *ns) { (void)n; (void)ns; return -1; }
+/* First touch of lazily mapped pages: a fault each, the kernel maps a frame. */
+static inline long lm_pagefault(long pages, long *ns)
+{
+	long len = pages * 4096, a = sys(SYS_mmap, len, MMAP_LAZY, 0);
+	if (a < 0)
+		return -1;
+	volatile char *p = (volatile char *)a;
+	long t0 = u_now();
+	for (long o = 0; o < len; o += 4096)
+		p[o] = 1;
+	*ns = (u_now() - t0) / pages;
+	u_munmap(a, len);
+	return 0;
+}
+/* mprotect read-only, write, the kernel gives write back (no signals in
+ * pvos: the kernel stands in for the SIGSEGV handler lmbench installs). */
+static inline long lm_protfault(long n, long *ns)
+{
+	long a = sys(SYS_mmap, 4096, MMAP_FIXWRITE, 0);
+	if (a < 0)
+		return -1;
+	volatile char *p = (volatile char *)a;
+	long t0 = u_now();
+	for (long i = 0; i < n; i++) {
+		sys(SYS_mprotect, a, 4096, 0);
+		p[0] = 1;
+	}
+	*ns = (u_now() - t0) / n;
+	u_munmap(a, 4096);
+	return 0;
+}
 static inline void lm_report(const char *name, long value, const char *unit)
 {
 	char line[128];

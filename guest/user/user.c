@@ -131,6 +131,28 @@ static void ptest_main(long nkids)
 	if (u_munmap(12345, 4096) >= 0)
 		ptest_fail("ptest: munmap of a bad address succeeded", 0);
 
+	/* Mappings that need page faults: on the fast path they work (lazy
+	 * frames are zero; a write after mprotect read-only lands), on the
+	 * baseline mmap refuses them. */
+	long lz = sys(SYS_mmap, 8 * 4096, MMAP_LAZY, 0);
+	if (lz >= 0) {
+		volatile uint8_t *z = (volatile uint8_t *)lz;
+		for (long o = 0; o < 8 * 4096; o += 4096)
+			if (z[o] || (z[o] = 7) != 7)
+				ptest_fail("ptest: lazy page not zero at ", o);
+		u_munmap(lz, 8 * 4096);
+		long fx = sys(SYS_mmap, 4096, MMAP_FIXWRITE, 0);
+		volatile long *w = (volatile long *)fx;
+		if (fx < 0 || sys(SYS_mprotect, fx, 4096, 0))
+			ptest_fail("ptest: mprotect of a fixwrite map failed ", fx);
+		*w = 42;
+		if (*w != 42)
+			ptest_fail("ptest: the write after mprotect did not land ", *w);
+		u_munmap(fx, 4096);
+	} else if (lz != PV_EINVAL_USER) {
+		ptest_fail("ptest: lazy mmap on the baseline: not -EINVAL but ", lz);
+	}
+
 	/* exec replaces the program; its exit code tells it ran with our arg. */
 	pid = u_fork();
 	if (pid == 0) {

@@ -14,9 +14,20 @@ echo "$out"
 for r in null_syscall ctx_switch mmap_16m fork_exit fork_exec pipe_bw; do
   echo "$out" | grep -Eq "^  $r +[0-9]+ [a-zMB/s]+ +[0-9]+ [a-zMB/s]+ +[0-9.e+-]+" || die "row $r lacks native and pv values"
 done
-for r in page_fault prot_fault; do
-  echo "$out" | grep -Eq "^  $r +[0-9]+ ns +- +not supported: .*fast path" || die "row $r: no native value or no reason"
-done
+# Faults reach pvos only through the fast path: values with it, a reason without.
+if $PVMON info | grep -q "^fast path: none"; then
+  for r in page_fault prot_fault; do
+    echo "$out" | grep -Eq "^  $r +[0-9]+ ns +- +not supported: .*baseline" || die "row $r: no native value or no reason"
+  done
+  echo "$out" | grep -q "^  pvos: baseline: .*fork copies eagerly" || die "no word on eager fork"
+else
+  for r in page_fault prot_fault; do
+    echo "$out" | grep -Eq "^  $r +[0-9]+ ns +[0-9]+ ns +[0-9.e+-]+" || die "row $r lacks native and pv values"
+  done
+  echo "$out" | grep -q "^  pvos: fast path: .*fork is copy-on-write" || die "no word on copy-on-write fork"
+  off=$(PVLAB_FAST_PATH=off $PVBENCH lmbench --quick) || die "pvbench lmbench with the fast path off failed"
+  echo "$off" | grep -Eq "^  page_fault +[0-9]+ ns +- +not supported: .*baseline" || die "fast path off: page_fault not refused with a reason"
+fi
 for b in 1 16 256 2048; do
   echo "$out" | grep -Eq "^mmu_update batch $b: [0-9.]+ ns/entry, ratio [0-9.]+$" || die "no mmu_update batch $b line"
 done
