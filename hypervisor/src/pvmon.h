@@ -1,6 +1,8 @@
 /* pvmon internal types: the host, its domains and their vCPUs.
- * Locks, by order of acquisition: domains_lock, sched_lock, domain->evtchn_lock
- * (two domains' evtchn locks: lower domid first), console_lock. */
+ * Locks, by order of acquisition: domains_lock; a domain's mem_lock (read:
+ * its own vCPU threads; another domain's only with trylock, in gnttab.c);
+ * sched_lock; gnttab_lock; domain->mm.lock (two domains': lower domid
+ * first); domain->evtchn_lock (two: lower domid first); console_lock. */
 #ifndef PVMON_H
 #define PVMON_H
 
