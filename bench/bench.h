@@ -10,6 +10,12 @@ extern char bindir[PATH_MAX];     /* directory of the pvbench binary (build/bin)
 void bench_usage(FILE *f);
 double median(double *v, int n);  /* sorts v */
 int sh(const char *cmd);          /* system(): exit status, -1 if killed */
+/* 0 when lo <= v <= hi, else one line "--opt must be lo..hi" and 2 (the
+ * exit status of a usage error). */
+int bench_range(const char *opt, long v, long lo, long hi);
+/* pvmon's clock and KVM for a command that measures exits: 0, or one line
+ * on stderr and 1. */
+int bench_kvm_init(void);
 /* Write a one-domain config (mib MiB, pvos) running cmdline; path is a
  * mkstemp template. Returns 0 or -errno. */
 int write_cfg(char *path, const char *cmdline, unsigned mib);

@@ -25,10 +25,9 @@ int cmd_cpu(int argc, char **argv)
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	if (reps < 1 || reps > 100) {
-		fprintf(stderr, "pvbench: --reps must be 1..100\n");
-		return 2;
-	}
+	int rc = bench_range("reps", reps, 1, 100);
+	if (rc)
+		return rc;
 	double native[16], pv[16];
 	for (int i = 0; i < nr_cpu_kernels && i < 16; i++) {
 		const struct cpu_kernel *k = &cpu_kernels[i];

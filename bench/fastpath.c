@@ -225,20 +225,10 @@ int cmd_fastpath(int argc, char **argv)
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	if (n < 100 || n > 100000) {
-		fprintf(stderr, "pvbench: --iters must be 100..100000\n");
-		return 2;
-	}
-	if (reps < 1 || reps > MAX_REPS) {
-		fprintf(stderr, "pvbench: --reps must be 1..%d\n", MAX_REPS);
-		return 2;
-	}
+	int rc = bench_range("iters", (long)n, 100, 100000);
+	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
+		return rc;
 	char err[256];
-	time_init();
-	if (kvm_host_init(1, err, sizeof(err))) {
-		fprintf(stderr, "pvbench: %s\n", err);
-		return 1;
-	}
 	fastpath_set_mode("auto");
 	fastpath_probe(n);
 	struct results *r = calloc(1, sizeof(*r));

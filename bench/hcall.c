@@ -168,20 +168,10 @@ int cmd_hcall(int argc, char **argv)
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	if (iters < 100 || iters > 10000000) {
-		fprintf(stderr, "pvbench: --iters must be 100..10000000\n");
-		return 2;
-	}
-	if (reps < 1 || reps > MAX_REPS) {
-		fprintf(stderr, "pvbench: --reps must be 1..%d\n", MAX_REPS);
-		return 2;
-	}
+	int rc = bench_range("iters", (long)iters, 100, 10000000);
+	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
+		return rc;
 	char err[256];
-	time_init();
-	if (kvm_host_init(1, err, sizeof(err))) {
-		fprintf(stderr, "pvbench: %s\n", err);
-		return 1;
-	}
 	double raws[MAX_REPS], raw;
 	for (int i = 0; i < reps; i++) {
 		if (kvm_measure_exit(iters, &raws[i], err, sizeof(err))) {

@@ -155,11 +155,8 @@ int cmd_lmbench(int argc, char **argv)
 	}
 	int scale = quick ? 1 : 4;
 	char err[256], cmd[8192], cl[64];
-	time_init();
-	if (kvm_host_init(1, err, sizeof(err))) {
-		fprintf(stderr, "pvbench: %s\n", err);
+	if (bench_kvm_init())
 		return 1;
-	}
 	/* The raw exit, measured before, between and after the runs: the median. */
 	double raws[3];
 	if (kvm_measure_exit(2000, &raws[0], err, sizeof(err))) {

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../hypervisor/src/kvm.h"
+#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
 
 char bindir[PATH_MAX];
@@ -76,6 +78,24 @@ double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int bench_range(const char *opt, long v, long lo, long hi)
+{
+	if (v >= lo && v <= hi)
+		return 0;
+	fprintf(stderr, "pvbench: --%s must be %ld..%ld\n", opt, lo, hi);
+	return 2;
+}
+
+int bench_kvm_init(void)
+{
+	char err[256];
+	time_init();
+	if (!kvm_host_init(1, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "pvbench: %s\n", err);
+	return 1;
 }
 
 int sh(const char *cmd)
