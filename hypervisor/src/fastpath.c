@@ -198,23 +198,14 @@ static int pvm_msrs(int fd, uint64_t lstar, uint64_t vif_gpa)
 #define PR_USTACK 0x80000
 
 struct probe {
-	int vm, cpu;
-	uint8_t *mem;
-	struct kvm_run *run;
+	struct kvm_scratch k;
 	struct kvm_stats st;
 };
 
 static void probe_close(struct probe *p)
 {
 	kvm_stats_close(&p->st);
-	if (p->run && p->run != MAP_FAILED)
-		munmap(p->run, (size_t)host.run_size);
-	if (p->mem && p->mem != MAP_FAILED)
-		munmap(p->mem, PR_MEM);
-	if (p->cpu > 0)
-		close(p->cpu);
-	if (p->vm > 0)
-		close(p->vm);
+	kvm_scratch_close(&p->k);
 }
 
 static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
@@ -243,23 +234,12 @@ static void probe_layout(uint8_t *m)
 
 static int probe_open(struct probe *p, char *why, size_t n)
 {
-	memset(p, 0, sizeof(*p));
 	p->st.fd = -1;
-	p->vm = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
-	if (p->vm < 0)
-		return snprintf(why, n, "KVM_CREATE_VM: %s", strerror(errno)), -errno;
-	p->mem = mmap(NULL, PR_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct kvm_userspace_memory_region r = { 0, 0, 0, PR_MEM, (uint64_t)p->mem };
-	if (p->mem == MAP_FAILED || ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		return snprintf(why, n, "probe memory: %s", strerror(errno)), -errno;
-	probe_layout(p->mem);
-	p->cpu = ioctl(p->vm, KVM_CREATE_VCPU, 0);
-	if (p->cpu < 0)
-		return snprintf(why, n, "KVM_CREATE_VCPU: %s", strerror(errno)), -errno;
-	p->run = mmap(NULL, (size_t)host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, p->cpu, 0);
-	if (p->run == MAP_FAILED)
-		return snprintf(why, n, "mmap kvm_run: %s", strerror(errno)), -errno;
-	kvm_stats_open(&p->st, p->cpu);
+	int rc = kvm_scratch_open(&p->k, PR_MEM, why, n);
+	if (rc)
+		return rc;
+	probe_layout(p->k.mem);
+	kvm_stats_open(&p->st, p->k.cpu);
 	return 0;
 }
 
@@ -267,14 +247,14 @@ static int probe_open(struct probe *p, char *why, size_t n)
 static int probe_msrs(struct probe *p, char *why, size_t n)
 {
 	uint64_t sig = 0, feat = 0;
-	if (get_msr(p->cpu, MSR_PVM_SIGNATURE, &sig) || sig != PVM_SIGNATURE)
+	if (get_msr(p->k.cpu, MSR_PVM_SIGNATURE, &sig) || sig != PVM_SIGNATURE)
 		return snprintf(why, n, "MSR 0x%x reads 0x%llx, not the PVM signature 0x%x (another PVM variant)",
 		                MSR_PVM_SIGNATURE, (unsigned long long)sig, PVM_SIGNATURE), -ENOTSUP;
-	if (get_msr(p->cpu, MSR_PVM_FEATURES, &feat) || (feat & PVM_VIF_FLAGS) != PVM_VIF_FLAGS)
+	if (get_msr(p->k.cpu, MSR_PVM_FEATURES, &feat) || (feat & PVM_VIF_FLAGS) != PVM_VIF_FLAGS)
 		return snprintf(why, n, "PVM feature MSR 0x%llx lacks 0x%x (native CPL0, root pairs, ERETU)",
 		                (unsigned long long)feat, PVM_VIF_FLAGS), -ENOTSUP;
 	fp_host.features = feat;
-	int rc = pvm_msrs(p->cpu, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_lstar - fp_stub_start), PR_VIF);
+	int rc = pvm_msrs(p->k.cpu, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_lstar - fp_stub_start), PR_VIF);
 	if (rc)
 		return snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK, vIF): %s", strerror(-rc)), rc;
 	return 0;
@@ -283,14 +263,14 @@ static int probe_msrs(struct probe *p, char *why, size_t n)
 static int probe_regs(struct probe *p, unsigned long iters, unsigned long cr3s, char *why, size_t n)
 {
 	struct kvm_sregs s;
-	if (ioctl(p->cpu, KVM_GET_SREGS, &s))
+	if (ioctl(p->k.cpu, KVM_GET_SREGS, &s))
 		return snprintf(why, n, "KVM_GET_SREGS: %s", strerror(errno)), -errno;
 	pvm_sregs(&s, PR_L4, PR_GDT, PR_IDT, PR_TSS);
 	uint64_t user = PR_CODE + (uint64_t)(fp_probe_user - fp_stub_start);
 	struct kvm_regs g = { .rip = FP_STUB_VA + PR_CODE + (uint64_t)(fp_boot - fp_stub_start),
 	                      .rsp = FP_STUB_VA + PR_STACK, .rflags = 2, .r12 = user, .r13 = PR_USTACK,
 	                      .rdi = iters, .rsi = cr3s, .r10 = PR_L4 };
-	if (ioctl(p->cpu, KVM_SET_SREGS, &s) || ioctl(p->cpu, KVM_SET_REGS, &g))
+	if (ioctl(p->k.cpu, KVM_SET_SREGS, &s) || ioctl(p->k.cpu, KVM_SET_REGS, &g))
 		return snprintf(why, n, "probe registers: %s", strerror(errno)), -errno;
 	return 0;
 }
@@ -312,16 +292,16 @@ static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
 	uint64_t t0 = time_mono_ns();
 	int rc = 0;
 	for (;;) {
-		if (ioctl(p->cpu, KVM_RUN, 0) < 0) {
+		if (ioctl(p->k.cpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && time_mono_ns() - t0 < 5000000000ULL)
 				continue;
 			rc = errno == EINTR ? -ETIMEDOUT : -errno;
 			snprintf(why, n, "probe guest: %s", errno == EINTR ? "no report within 5 s" : strerror(errno));
 			break;
 		}
-		struct kvm_run *r = p->run;
+		struct kvm_run *r = p->k.run;
 		if (r->exit_reason == KVM_EXIT_IO && r->io.port == FP_REPORT_PORT) {
-			if (ioctl(p->cpu, KVM_GET_REGS, out))
+			if (ioctl(p->k.cpu, KVM_GET_REGS, out))
 				rc = -errno;
 			break;
 		}

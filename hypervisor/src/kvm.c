@@ -39,24 +39,44 @@ const char *kvm_backend(void)
 	return name;
 }
 
-struct probe {
-	int vm, cpu;
-	uint8_t *mem;
-	struct kvm_run *run;
-};
+int kvm_scratch_open(struct kvm_scratch *s, size_t mem_size, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->mem_size = mem_size;
+	s->vm = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
+	if (s->vm < 0)
+		return snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno)), -errno;
+	s->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = { 0, 0, 0, mem_size, (uint64_t)s->mem };
+	if (s->mem == MAP_FAILED || ioctl(s->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return snprintf(err, errlen, "probe memory: %s", strerror(errno)), -errno;
+	s->cpu = ioctl(s->vm, KVM_CREATE_VCPU, 0);
+	if (s->cpu < 0)
+		return snprintf(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno)), -errno;
+	s->run = mmap(NULL, (size_t)host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, s->cpu, 0);
+	if (s->run == MAP_FAILED)
+		return snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno)), -errno;
+	return 0;
+}
+
+void kvm_scratch_close(struct kvm_scratch *s)
+{
+	if (s->run && s->run != MAP_FAILED)
+		munmap(s->run, (size_t)host.run_size);
+	if (s->mem && s->mem != MAP_FAILED)
+		munmap(s->mem, s->mem_size);
+	if (s->cpu > 0)
+		close(s->cpu);
+	if (s->vm > 0)
+		close(s->vm);
+}
 
 /* code at 0x10000: rcx = iters; loop { out 0xE0 } ; out 0xE1 */
-static int probe_open(struct probe *p, unsigned long iters, char *err, size_t errlen)
+static int probe_open(struct kvm_scratch *p, unsigned long iters, char *err, size_t errlen)
 {
-	const size_t msz = 4 << 20;
-	memset(p, 0, sizeof(*p));
-	p->vm = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
-	if (p->vm < 0)
-		return snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno)), -errno;
-	p->mem = mmap(NULL, msz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct kvm_userspace_memory_region r = { 0, 0, 0, msz, (uint64_t)p->mem };
-	if (p->mem == MAP_FAILED || ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		return snprintf(err, errlen, "probe memory: %s", strerror(errno)), -errno;
+	int rc = kvm_scratch_open(p, 4 << 20, err, errlen);
+	if (rc)
+		return rc;
 	uint64_t *pml4 = (uint64_t *)(p->mem + 0x1000), *pdpt = (uint64_t *)(p->mem + 0x2000),
 	         *pd = (uint64_t *)(p->mem + 0x3000);
 	pml4[0] = 0x2000 | 7;
@@ -72,12 +92,6 @@ static int probe_open(struct probe *p, unsigned long iters, char *err, size_t er
 	uint32_t n = (uint32_t)iters;
 	memcpy(code + 3, &n, 4);
 	memcpy(p->mem + 0x10000, code, sizeof(code));
-	p->cpu = ioctl(p->vm, KVM_CREATE_VCPU, 0);
-	if (p->cpu < 0)
-		return snprintf(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno)), -errno;
-	p->run = mmap(NULL, (size_t)host.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, p->cpu, 0);
-	if (p->run == MAP_FAILED)
-		return snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno)), -errno;
 	struct kvm_sregs s;
 	ioctl(p->cpu, KVM_GET_SREGS, &s);
 	s.cr3 = 0x1000;
@@ -96,20 +110,8 @@ static int probe_open(struct probe *p, unsigned long iters, char *err, size_t er
 	return 0;
 }
 
-static void probe_close(struct probe *p)
-{
-	if (p->run && p->run != MAP_FAILED)
-		munmap(p->run, (size_t)host.run_size);
-	if (p->mem && p->mem != MAP_FAILED)
-		munmap(p->mem, 4 << 20);
-	if (p->cpu > 0)
-		close(p->cpu);
-	if (p->vm > 0)
-		close(p->vm);
-}
-
 /* Run to the final `out 0xE1`; returns exits taken or -errno. */
-static long probe_run(struct probe *p, bool *advanced, char *err, size_t errlen)
+static long probe_run(struct kvm_scratch *p, bool *advanced, char *err, size_t errlen)
 {
 	long exits = 0;
 	for (;;) {
@@ -131,7 +133,7 @@ static long probe_run(struct probe *p, bool *advanced, char *err, size_t errlen)
 
 int kvm_measure_exit(unsigned long iters, double *ns, char *err, size_t errlen)
 {
-	struct probe p;
+	struct kvm_scratch p;
 	int rc = probe_open(&p, iters, err, errlen);
 	if (!rc) {
 		uint64_t t0 = time_mono_ns();
@@ -142,7 +144,7 @@ int kvm_measure_exit(unsigned long iters, double *ns, char *err, size_t errlen)
 		else
 			*ns = n ? (double)(t1 - t0) / (double)n : 0;
 	}
-	probe_close(&p);
+	kvm_scratch_close(&p);
 	return rc;
 }
 
@@ -174,7 +176,7 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 	if (host.run_size <= 0)
 		return snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno)), -errno;
 
-	struct probe p;
+	struct kvm_scratch p;
 	int rc = probe_open(&p, 2, err, errlen);
 	if (!rc) {
 		long khz = ioctl(p.cpu, KVM_GET_TSC_KHZ, 0);
@@ -183,7 +185,7 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 		if (n < 0)
 			rc = (int)n;
 	}
-	probe_close(&p);
+	kvm_scratch_close(&p);
 	return rc;
 }
 

@@ -11,6 +11,19 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen);
 int kvm_measure_exit(unsigned long iters, double *ns_per_exit, char *err, size_t errlen);
 const char *kvm_backend(void);
 
+/* A scratch VM for start-up probes: one vCPU with its run area mapped and
+ * mem_size bytes of RAM at guest-physical 0. Open fails with -errno and a
+ * one-line reason; close takes what open got, even half of it. */
+struct kvm_run;
+struct kvm_scratch {
+	int vm, cpu;
+	uint8_t *mem;
+	size_t mem_size;
+	struct kvm_run *run;
+};
+int kvm_scratch_open(struct kvm_scratch *s, size_t mem_size, char *err, size_t errlen);
+void kvm_scratch_close(struct kvm_scratch *s);
+
 /* KVM's binary statistics of one vCPU (KVM_GET_STATS_FD): pvmon reads the
  * few counters it reports, by name, with one pread each. */
 enum kvm_stat { KS_EXITS, KS_INSN_EMULATION, KS_IO_EXITS, KS_HALT_EXITS, KS_MMIO_EXITS, KS_NR };
