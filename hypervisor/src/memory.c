@@ -158,15 +158,15 @@ void memory_destroy(struct domain *d)
 	if (d->mem)
 		munmap(d->mem, d->mem_size);
 	if (d->p2m) {
-		/* Free what this domain holds now, unless another domain still
-		 * maps it through a grant: that memory goes with the last map. */
+		/* Free what this domain holds now. No other domain maps any of it:
+		 * a grant map holds a reference on its granter, so a domain is
+		 * freed only after the last map of its frames is gone. */
 		for (uint64_t g = 0; g < frames; g++) {
 			struct p2m_entry *e = &d->p2m[g];
 			if (!e->file)
 				continue;
-			if (!d->mm.foreign || !d->mm.foreign[g])
-				fallocate(e->file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				          (off_t)(e->pgoff * PAGE), (off_t)PAGE);
+			fallocate(e->file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			          (off_t)(e->pgoff * PAGE), (off_t)PAGE);
 			memfile_put(e->file);
 		}
 		free(d->p2m);
