@@ -13,7 +13,7 @@ struct vcpu;
 /* A memfd that backs frames; referenced by every p2m entry naming it. */
 struct memfile {
 	int fd;
-	_Atomic long refs;      /* p2m entries and grant maps naming it; closed at 0 */
+	_Atomic long refs;      /* p2m entries of any domain naming it (flips move them); closed at 0 */
 };
 /* What backs one guest frame (a page flip exchanges two of these). */
 struct p2m_entry {
