@@ -1,10 +1,12 @@
-/* The fast path (PVM back end): the start-up probe, the frames of the entry
- * stub in each domain (code, descriptor tables, per-vCPU data and stacks,
- * the L4 twins that mm.c keeps), the set-up of a vCPU in PVM mode, and what
- * the run loop does for it: keep the stub's copy of pvmon's per-vCPU state,
- * inject events while guest code runs, turn the stub's reports into crash
- * reports. The stub itself is fastpath_stub.S; the PVM recipe and what it
- * costs are in docs/architecture.md. */
+/* The fast path: the start-up probe, the frames of the entry stub in each
+ * domain (code, descriptor tables, per-vCPU data and stacks, the L4 twins
+ * that mm.c keeps), the set-up of a vCPU for it, and what the run loop does
+ * for it: keep the stub's copy of pvmon's per-vCPU state, inject events
+ * while guest code runs, turn the stub's reports into crash reports. Two
+ * back ends share all of it: PVM (the vIF MSR puts the vCPU in PVM mode)
+ * and VT-x/AMD-V (the stub is plain x86-64 at the guest's real CPL0). The
+ * stubs are fastpath_stub.S; the recipes and costs are in
+ * docs/architecture.md. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +54,31 @@ _Static_assert(FP_HV_TSS + PV_MAX_VCPUS * FP_TSS_SIZE <= FP_HV_IDT &&
 
 extern const uint8_t fp_stub_start[], fp_stub_end[], fp_boot[], fp_lstar0[], fp_vectors[], fp_hcall_return[];
 extern const uint8_t fp_probe_lstar[], fp_probe_trap[], fp_probe_user[], fp_probe_ud[];
+extern const uint8_t fp_hw_stub_start[], fp_hw_stub_end[], fp_hw_boot[], fp_hw_lstar0[], fp_hw_vectors[],
+        fp_hw_hcall_return[];
+extern const uint8_t fp_hw_probe_lstar[], fp_hw_probe_trap[], fp_hw_probe_user[], fp_hw_probe_ud[];
+
+/* One back end's stub: its bytes and the entries pvmon points at. */
+struct fp_stub {
+	const uint8_t *start, *end, *boot, *lstar0, *vectors, *hcall_return;
+	const uint8_t *probe_lstar, *probe_trap, *probe_user, *probe_ud;
+};
+static const struct fp_stub pvm_stub = {
+	fp_stub_start, fp_stub_end, fp_boot, fp_lstar0, fp_vectors, fp_hcall_return,
+	fp_probe_lstar, fp_probe_trap, fp_probe_user, fp_probe_ud,
+};
+static const struct fp_stub hw_stub = {
+	fp_hw_stub_start, fp_hw_stub_end, fp_hw_boot, fp_hw_lstar0, fp_hw_vectors, fp_hw_hcall_return,
+	fp_hw_probe_lstar, fp_hw_probe_trap, fp_hw_probe_user, fp_hw_probe_ud,
+};
+
+static const struct fp_stub *stub_of(int kind)
+{
+	return kind == FP_PVM ? &pvm_stub : &hw_stub;
+}
+
+/* Offset of an entry in its stub's bytes. */
+#define STUB_OFF(st, f) ((uint64_t)((st)->f - (st)->start))
 
 /* pvmon's pool frames after the hypervisor area, in this order. */
 enum { HV_CODE = PV_HV_AREA_PAGES, HV_DOMDATA = HV_CODE + FP_CODE_PAGES, HV_L3, HV_L2, HV_L1, HV_END };
@@ -68,9 +95,15 @@ struct fp_domain {
 
 struct fp_host fp_host;
 
-static uint64_t stub_va(const uint8_t *sym)
+/* Where an entry of the stub in use is in the stub's view. */
+#define STUB_VA(f) (FP_STUB_VA + STUB_OFF(stub_of(fp_host.kind), f))
+
+/* The L4 entry that maps the stub (slot 511). PVM wants U=1 on kernel
+ * mappings and hides the upper half from CPL3 itself; on VT-x/AMD-V U=0
+ * here is what keeps guest code out of the stub and its writable blocks. */
+static uint64_t stub_slot_flags(int kind)
 {
-	return FP_STUB_VA + (uint64_t)(sym - fp_stub_start);
+	return PTE_P | PTE_RW | PTE_A | (kind == FP_PVM ? PTE_US : 0);
 }
 
 int fastpath_set_mode(const char *mode)
@@ -170,13 +203,13 @@ static int get_msr(int fd, uint32_t idx, uint64_t *val)
 	return rc == 1 ? 0 : -EIO;
 }
 
-/* STAR, LSTAR, SFMASK and the vIF registration of one vCPU. */
-static int pvm_msrs(int fd, uint64_t lstar, uint64_t vif_gpa)
+/* STAR, LSTAR, SFMASK of one vCPU, and on PVM its vIF registration. */
+static int stub_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa)
 {
 	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_PVM_VIF };
 	const uint64_t val[4] = { ((uint64_t)FP_UCS32 << 48) | ((uint64_t)FP_KCS << 32), lstar, SFMASK_VAL,
 	                          vif_gpa | PVM_VIF_HOST | PVM_VIF_FLAGS };
-	return set_msrs(fd, idx, val, 4);
+	return set_msrs(fd, idx, val, kind == FP_PVM ? 4 : 3);
 }
 
 /* ---- the probe ------------------------------------------------------------ */
@@ -200,6 +233,8 @@ static int pvm_msrs(int fd, uint64_t lstar, uint64_t vif_gpa)
 struct probe {
 	struct kvm_scratch k;
 	struct kvm_stats st;
+	int kind;
+	const struct fp_stub *stub;
 };
 
 static void probe_close(struct probe *p)
@@ -213,12 +248,14 @@ static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
 	memcpy(mem + gpa, &v, 8);
 }
 
-static void probe_layout(uint8_t *m)
+static void probe_layout(const struct probe *p)
 {
+	uint8_t *m = p->k.mem;
+	const struct fp_stub *st = p->stub;
 	const uint64_t t = PTE_P | PTE_RW | PTE_US | PTE_A, big = t | PTE_D | PTE_PS;
 	put64(m, PR_L4, PR_L3 | t);
 	put64(m, PR_L4 + 0x1000, PR_L3 | t);
-	put64(m, PR_L4 + 511 * 8, PR_L3TOP | t);
+	put64(m, PR_L4 + 511 * 8, PR_L3TOP | stub_slot_flags(p->kind));
 	put64(m, PR_L3, PR_L2 | t);
 	put64(m, PR_L2, 0 | big);
 	put64(m, PR_L2 + 8, 0x200000 | big);
@@ -226,27 +263,35 @@ static void probe_layout(uint8_t *m)
 	put64(m, PR_L2TOP, 0 | big);
 	write_gdt(m + PR_GDT, PR_TSS);
 	write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK);
-	size_t len = (size_t)(fp_stub_end - fp_stub_start);
-	memcpy(m + PR_CODE, fp_stub_start, len);
+	memcpy(m + PR_CODE, st->start, (size_t)(st->end - st->start));
 	for (int v = 0; v < 32; v++)
-		write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_trap - fp_stub_start), 0);
+		write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + STUB_OFF(st, probe_trap), 0);
 }
 
-static int probe_open(struct probe *p, char *why, size_t n)
+static int probe_open(struct probe *p, int kind, char *why, size_t n)
 {
 	p->st.fd = -1;
+	p->kind = kind;
+	p->stub = stub_of(kind);
 	int rc = kvm_scratch_open(&p->k, PR_MEM, why, n);
 	if (rc)
 		return rc;
-	probe_layout(p->k.mem);
+	probe_layout(p);
 	kvm_stats_open(&p->st, p->k.cpu);
 	return 0;
 }
 
-/* Is this the PVM whose interface pvmon speaks, and does it take our vIF? */
+/* The MSRs of the probe's vCPU. On PVM: is this the PVM whose interface
+ * pvmon speaks, and does it take our vIF? */
 static int probe_msrs(struct probe *p, char *why, size_t n)
 {
-	uint64_t sig = 0, feat = 0;
+	uint64_t sig = 0, feat = 0, lstar = FP_STUB_VA + PR_CODE + STUB_OFF(p->stub, probe_lstar);
+	if (p->kind != FP_PVM) {
+		int rc = stub_msrs(p->k.cpu, p->kind, lstar, 0);
+		if (rc)
+			snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK): %s", strerror(-rc));
+		return rc;
+	}
 	if (get_msr(p->k.cpu, MSR_PVM_SIGNATURE, &sig) || sig != PVM_SIGNATURE)
 		return snprintf(why, n, "MSR 0x%x reads 0x%llx, not the PVM signature 0x%x (another PVM variant)",
 		                MSR_PVM_SIGNATURE, (unsigned long long)sig, PVM_SIGNATURE), -ENOTSUP;
@@ -254,7 +299,7 @@ static int probe_msrs(struct probe *p, char *why, size_t n)
 		return snprintf(why, n, "PVM feature MSR 0x%llx lacks 0x%x (native CPL0, root pairs, ERETU)",
 		                (unsigned long long)feat, PVM_VIF_FLAGS), -ENOTSUP;
 	fp_host.features = feat;
-	int rc = pvm_msrs(p->k.cpu, FP_STUB_VA + PR_CODE + (uint64_t)(fp_probe_lstar - fp_stub_start), PR_VIF);
+	int rc = stub_msrs(p->k.cpu, p->kind, lstar, PR_VIF);
 	if (rc)
 		return snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK, vIF): %s", strerror(-rc)), rc;
 	return 0;
@@ -266,8 +311,8 @@ static int probe_regs(struct probe *p, unsigned long iters, unsigned long cr3s, 
 	if (ioctl(p->k.cpu, KVM_GET_SREGS, &s))
 		return snprintf(why, n, "KVM_GET_SREGS: %s", strerror(errno)), -errno;
 	pvm_sregs(&s, PR_L4, PR_GDT, PR_IDT, PR_TSS);
-	uint64_t user = PR_CODE + (uint64_t)(fp_probe_user - fp_stub_start);
-	struct kvm_regs g = { .rip = FP_STUB_VA + PR_CODE + (uint64_t)(fp_boot - fp_stub_start),
+	uint64_t user = PR_CODE + STUB_OFF(p->stub, probe_user);
+	struct kvm_regs g = { .rip = FP_STUB_VA + PR_CODE + STUB_OFF(p->stub, boot),
 	                      .rsp = FP_STUB_VA + PR_STACK, .rflags = 2, .r12 = user, .r13 = PR_USTACK,
 	                      .rdi = iters, .rsi = cr3s, .r10 = PR_L4 };
 	if (ioctl(p->k.cpu, KVM_SET_SREGS, &s) || ioctl(p->k.cpu, KVM_SET_REGS, &g))
@@ -307,7 +352,9 @@ static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
 		}
 		rc = -EIO;
 		snprintf(why, n, "probe guest stopped with exit reason %u%s", r->exit_reason,
-		         r->exit_reason == KVM_EXIT_SHUTDOWN ? " (triple fault: PVM mode not entered)" : "");
+		         r->exit_reason != KVM_EXIT_SHUTDOWN ? ""
+		         : p->kind == FP_PVM                 ? " (triple fault: PVM mode not entered)"
+		                                             : " (triple fault)");
 		break;
 	}
 	setitimer(ITIMER_REAL, &off, NULL);
@@ -315,11 +362,14 @@ static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
 	return rc;
 }
 
-static int probe_pvm(unsigned long iters, char *why, size_t n)
+/* Run the probe guest through the stub of one back end: syscalls into the
+ * stub and back, syscalls that also load CR3, then a ud2 whose #UD must
+ * reach the stub's IDT with the right rip. */
+static int probe_kind(int kind, unsigned long iters, char *why, size_t n)
 {
 	unsigned long cr3s = iters / 10 ? iters / 10 : 1;
 	struct probe p;
-	int rc = probe_open(&p, why, n);
+	int rc = probe_open(&p, kind, why, n);
 	if (!rc)
 		rc = probe_msrs(&p, why, n);
 	if (!rc)
@@ -330,7 +380,7 @@ static int probe_pvm(unsigned long iters, char *why, size_t n)
 	if (!rc)
 		rc = probe_run(&p, &g, why, n);
 	kvm_stats_read(&p.st, k1);
-	uint64_t ud = PR_CODE + (uint64_t)(fp_probe_ud - fp_stub_start);
+	uint64_t ud = PR_CODE + STUB_OFF(p.stub, probe_ud);
 	if (!rc && (g.rax != FP_R_PROBE || g.rcx != ud || g.r12 != 0)) {
 		rc = -EIO;
 		snprintf(why, n, "probe guest reported rip 0x%llx (expected the ud2 at 0x%llx after its loops)",
@@ -356,37 +406,47 @@ void fastpath_probe(unsigned long iters)
 	memset(&fp_host, 0, sizeof(fp_host));
 	fp_host.forced_off = off;
 	const char *be = kvm_backend();
+	int kind = !strcmp(be, "pvm") ? FP_PVM : !strcmp(be, "vmx") ? FP_VMX : !strcmp(be, "svm") ? FP_SVM : FP_NONE;
 	char why[160] = "";
-	if (!strcmp(be, "vmx") || !strcmp(be, "svm")) {
-		snprintf(fp_host.why, sizeof(fp_host.why), "vmx/svm back end not built (this host's KVM is kvm_%s)",
-		         !strcmp(be, "vmx") ? "intel" : "amd");
-		return;
-	}
-	if (strcmp(be, "pvm")) {
+	if (kind == FP_NONE) {
 		snprintf(fp_host.why, sizeof(fp_host.why), "no fast-path back end for this KVM (%s)", be);
 		return;
 	}
-	if (probe_pvm(iters ? iters : 64, why, sizeof(why))) {
-		snprintf(fp_host.why, sizeof(fp_host.why), "pvm probe failed: %s", why);
+	if (probe_kind(kind, iters ? iters : 64, why, sizeof(why))) {
+		snprintf(fp_host.why, sizeof(fp_host.why), "%s probe failed: %s", fastpath_kind_name(kind), why);
 		return;
 	}
-	fp_host.pvm_works = true;
+	fp_host.found = kind;
 	if (off) {
 		snprintf(fp_host.why, sizeof(fp_host.why),
-		         "turned off by --fast-path off or PVLAB_FAST_PATH=off; pvm works on this host");
+		         "turned off by --fast-path off or PVLAB_FAST_PATH=off; %s works on this host",
+		         fastpath_kind_name(kind));
 		return;
 	}
-	fp_host.kind = FP_PVM;
-	snprintf(fp_host.why, sizeof(fp_host.why),
-	         "exceptions, page faults and system calls reach pvos through the entry stub without exits "
-	         "to pvmon; each exception's delivery and each switch between a process and the pvos kernel "
-	         "(a CR3 load, %.1f us here) is one in-kernel PVM exit that never reaches pvmon", fp_host.cr3_us);
+	fp_host.kind = kind;
+	if (kind == FP_PVM)
+		snprintf(fp_host.why, sizeof(fp_host.why),
+		         "exceptions, page faults and system calls reach pvos through the entry stub without exits "
+		         "to pvmon; each exception's delivery and each switch between a process and the pvos kernel "
+		         "(a CR3 load, %.1f us here) is one in-kernel PVM exit that never reaches pvmon",
+		         fp_host.cr3_us);
+	else
+		snprintf(fp_host.why, sizeof(fp_host.why),
+		         "exceptions, page faults and system calls reach pvos through the entry stub's IDT and LSTAR "
+		         "at the guest's CPL0 without exits to pvmon; a switch between a process and the pvos kernel "
+		         "is a CR3 load (%.2f us here)", fp_host.cr3_us);
+}
+
+const char *fastpath_kind_name(int kind)
+{
+	static const char *const names[] = { [FP_NONE] = "none", [FP_PVM] = "pvm", [FP_VMX] = "vmx", [FP_SVM] = "svm" };
+	return kind >= FP_NONE && kind <= FP_SVM ? names[kind] : "none";
 }
 
 const char *fastpath_info(void)
 {
 	static char line[480];
-	snprintf(line, sizeof(line), "%s (%s)", fp_host.kind == FP_PVM ? "pvm" : "none",
+	snprintf(line, sizeof(line), "%s (%s)", fastpath_kind_name(fp_host.kind),
 	         fp_host.why[0] ? fp_host.why : "not probed");
 	return line;
 }
@@ -396,7 +456,7 @@ const char *fastpath_info(void)
 int fastpath_domain_init(struct domain *d)
 {
 	d->fp = NULL;
-	if (fp_host.kind != FP_PVM)
+	if (fp_host.kind == FP_NONE)
 		return 0;
 	d->fp = calloc(1, sizeof(*d->fp));
 	return d->fp ? 0 : -ENOMEM;
@@ -429,7 +489,8 @@ uint64_t *fastpath_percpu(struct domain *d, uint32_t id)
 
 /* The stub's page tables: slot 511 -> L3[510] -> L2[0] -> one L1 for code,
  * domain data, shared info and the per-vCPU blocks. All entries U=1 (PVM's
- * rule for kernel mappings; PVM keeps the upper half from CPL3 anyway). */
+ * rule for kernel mappings); the slot-511 entry decides who may use them
+ * (stub_slot_flags). */
 static void build_stub_tables(struct domain *d)
 {
 	const uint64_t t = PTE_P | PTE_RW | PTE_US | PTE_A, ro = PTE_P | PTE_US | PTE_A, rw = t | PTE_D;
@@ -456,7 +517,8 @@ int fastpath_layout(struct domain *d, char *err, size_t errlen)
 	struct fp_domain *f = d->fp;
 	if (!f)
 		return 0;
-	size_t code = (size_t)(fp_stub_end - fp_stub_start);
+	const struct fp_stub *st = stub_of(fp_host.kind);
+	size_t code = (size_t)(st->end - st->start);
 	if (code > FP_CODE_PAGES * PAGE)
 		return snprintf(err, errlen, "fast path: the stub (%zu bytes) outgrew its %d pages", code,
 		                FP_CODE_PAGES), -E2BIG;
@@ -472,11 +534,11 @@ int fastpath_layout(struct domain *d, char *err, size_t errlen)
 	memset(f->domdata, 0, PAGE);
 	for (int i = 0; i < FP_CODE_PAGES; i++)
 		memset(hv_frame(d, HV_CODE + i), 0xcc, PAGE);    /* int3 past the end */
-	memcpy(hv_frame(d, HV_CODE), fp_stub_start, code);
+	memcpy(hv_frame(d, HV_CODE), st->start, code);
 	build_stub_tables(d);
 	uint64_t twins = d->pool_gpa + ((d->pool_frames + 1) & ~1ULL) * PAGE;
 	mm_set_twins(&d->mm, d->pool + ((d->pool_frames + 1) & ~1ULL) * 512, twins,
-	             hv_gpa(d, HV_L3) | PTE_P | PTE_RW | PTE_US | PTE_A);
+	             hv_gpa(d, HV_L3) | stub_slot_flags(fp_host.kind));
 	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
 		uint64_t *pc = fastpath_percpu(d, v);
 		pc[PC_VINFO / 8] = FP_SHARED_VA + (uint64_t)v * VI_SIZE;
@@ -513,7 +575,7 @@ void fastpath_write_hv_page(struct domain *d, uint8_t *page)
 		write_tss(page + FP_HV_TSS + v * FP_TSS_SIZE, FP_BLOCK(v) + FP_STACK_TOP);
 	memset(page + FP_HV_IDT, 0, FP_NR_VECTORS * 16);
 	for (int v = 0; v < FP_NR_VECTORS; v++)
-		write_gate(page + FP_HV_IDT, v, stub_va(fp_vectors) + (uint64_t)v * 16, 0);
+		write_gate(page + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16, 0);
 }
 
 void fastpath_domain_free(struct domain *d)
@@ -538,7 +600,7 @@ void fastpath_callbacks_changed(struct domain *d)
 	__atomic_store_n(&f->domdata[DD_SYSCALL / 8], d->syscall_entry, __ATOMIC_RELEASE);
 	for (int v = 0; v < PV_TRAP_MAX; v++) {
 		__atomic_store_n(&f->domdata[DD_TRAPS / 8 + v], d->traps[v], __ATOMIC_RELEASE);
-		write_gate(f->hv + FP_HV_IDT, v, stub_va(fp_vectors) + (uint64_t)v * 16,
+		write_gate(f->hv + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16,
 		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) ? 3 : 0);
 	}
 }
@@ -557,10 +619,10 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 	pvm_sregs(&s, root, PV_HV_AREA_VA + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_IDT,
 	          PV_HV_AREA_VA + FP_HV_TSS + v->id * FP_TSS_SIZE);
 	uint64_t block_gpa = d->fp->priv_gpa + (uint64_t)v->id * FP_BLOCK_PAGES * PAGE;
-	int rc = pvm_msrs(v->fd, stub_va(fp_lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
+	int rc = stub_msrs(v->fd, fp_host.kind, STUB_VA(lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
 	if (rc)
 		return rc;
-	struct kvm_regs g = { .rip = stub_va(fp_boot), .rsp = FP_BLOCK(v->id) + FP_STACK_TOP, .rflags = 2,
+	struct kvm_regs g = { .rip = STUB_VA(boot), .rsp = FP_BLOCK(v->id) + FP_STACK_TOP, .rflags = 2,
 	                      .r12 = rip, .r13 = rsp, .rdi = rdi, .rsi = rsi };
 	if (ioctl(v->fd, KVM_SET_SREGS, &s) || ioctl(v->fd, KVM_SET_REGS, &g))
 		return -errno;
@@ -614,7 +676,10 @@ void fastpath_before_run(struct vcpu *v)
 		return;
 	uint64_t rip = run->s.regs.regs.rip;
 	if (rip >= FP_GVA_LIMIT) {
-		if (rip != stub_va(fp_hcall_return))
+		/* At the hypercall's `out` (before it completes, on VT-x/AMD-V)
+		 * or just after it, the stub looks for events itself. */
+		uint64_t ret = STUB_VA(hcall_return);
+		if (rip != ret && rip + 2 != ret)
 			run->request_interrupt_window = 1;
 		return;
 	}

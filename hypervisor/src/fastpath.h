@@ -2,15 +2,16 @@
  * bounces exceptions, system calls and events to pvos's handlers without a
  * VM exit to pvmon. This header is shared by fastpath.c and the stub
  * (fastpath_stub.S): the layout both sides agree on, then the C interface.
- * Only the PVM back end is built (docs/architecture.md, "The fast path"). */
+ * Back ends: PVM, and VT-x/AMD-V (docs/architecture.md, "The fast path"). */
 #ifndef PVMON_FASTPATH_H
 #define PVMON_FASTPATH_H
 
 /* ---- where things are ------------------------------------------------
  * The stub's view lives in the top 2 GiB of the upper half (L4 slot 511),
- * so absolute 32-bit displacements reach it without a spare register; PVM
- * hides the upper half from CPL3, so guest code can neither read nor write
- * it whatever its page tables say. */
+ * so absolute 32-bit displacements reach it without a spare register. PVM
+ * hides the upper half from CPL3 whatever the page tables say; on VT-x/
+ * AMD-V the slot's L4 entry is supervisor-only. Either way guest code can
+ * neither read nor write it. */
 #define FP_STUB_VA      0xffffffff80000000  /* stub code, FP_CODE_PAGES pages, read-only */
 #define FP_CODE_PAGES   2
 #define FP_DOMDATA_VA   0xffffffff80010000  /* per-domain data, read-only to the stub */
@@ -127,12 +128,14 @@
 struct domain;
 struct vcpu;
 
-enum fp_kind { FP_NONE, FP_PVM };
+/* The back ends: PVM's own interface, or plain x86-64 at the guest's CPL0
+ * under VT-x (vmx) or AMD-V (svm), which differ only in name. */
+enum fp_kind { FP_NONE, FP_PVM, FP_VMX, FP_SVM };
 
 /* What the start-up probe found (fastpath_probe). */
 struct fp_host {
 	int kind;               /* enum fp_kind in use */
-	bool pvm_works;         /* the probe entered PVM mode, whatever the option */
+	int found;              /* enum fp_kind the probe found working, whatever the option */
 	bool forced_off;        /* --fast-path off / PVLAB_FAST_PATH=off */
 	char why[400];          /* the reason printed by pvmon info */
 	double syscall_us;      /* probe: syscall into the stub and back */
@@ -146,8 +149,9 @@ int fastpath_set_mode(const char *mode);
 /* Probe the host's back ends (after /dev/kvm is open); iters: syscalls
  * the probe guest times (0: a quick functional check only). Fills fp_host. */
 void fastpath_probe(unsigned long iters);
-/* One line for pvmon info: "pvm (...)" or "none (...)". */
+/* One line for pvmon info: "pvm|vmx|svm (...)" or "none (...)". */
 const char *fastpath_info(void);
+const char *fastpath_kind_name(int kind);           /* "pvm", ..., "none" */
 
 /* Domain set-up, called from memory.c and domain.c. */
 int fastpath_domain_init(struct domain *d);              /* decides d->fp */

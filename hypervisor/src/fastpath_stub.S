@@ -1,14 +1,24 @@
 /* The fast path's entry stub: the only code that runs at a domain's CPL0.
  * pvmon copies these bytes into read-only frames of every fast-path domain
  * and maps them at FP_STUB_VA (fastpath.c); pvmon itself never runs them.
- * Under PVM the guest (pvos kernel and processes) runs in PVM user mode;
- * exceptions arrive here through the IDT on the vCPU's stub stack (TSS.RSP0),
- * `syscall` through the vCPU's LSTAR trampoline, events as FP_EVENT_VECTOR.
+ * The guest (pvos kernel and processes) runs at CPL3; exceptions arrive
+ * here through the IDT on the vCPU's stub stack (TSS.RSP0), `syscall`
+ * through the vCPU's LSTAR trampoline, events as FP_EVENT_VECTOR.
  * Every path saves the guest's registers in a stub frame (SF_*), decides,
- * and leaves by ERETU (`int $0x17`, to the frame at rsp) or by the
- * sysret-like `int $0x19` (rip = rcx, rflags = r11), or exits to pvmon with
- * port I/O. Code is position independent; absolute addresses are the
- * FP_*_VA constants, reached as sign-extended 32-bit displacements. */
+ * and leaves through the hardware frame at the end of it, or exits to
+ * pvmon with port I/O. Code is position independent; absolute addresses
+ * are the FP_*_VA constants, reached as sign-extended 32-bit displacements.
+ *
+ * One source, two back ends (fastpath_stub_hw.S defines FP_HW):
+ * - PVM: back to guest code by ERETU (`int $0x17`, to the frame at rsp) or
+ *   the sysret-like `int $0x19` (rip = rcx, rflags = r11); #PF addresses
+ *   come from the vIF page's cr2 cell; the vIF is kept off in the stub.
+ * - VT-x/AMD-V (FP_HW): plain x86-64 at real CPL0. Back by iretq only: a
+ *   sysretq to a non-canonical rcx faults at CPL0 on the guest's stack on
+ *   Intel, so the syscall path returns through its frame like the rest;
+ *   #PF addresses from %cr2 (no exit in VMX non-root or under SVM); IF is
+ *   off in the stub because every gate is an interrupt gate and SFMASK
+ *   clears it on `syscall`. */
 #include "fastpath.h"
 
 /* From public/pv.h (which is C only); fastpath.c checks they agree. */
@@ -23,10 +33,39 @@
 #define PC(f)    FP_PC_OFF + f      /* fields of struct fp_percpu, from the block */
 #define VIF_CR2  8
 
+/* The exported symbols carry the back end's prefix: both stubs are linked
+ * into pvmon, which copies the one the probe chose. */
+#define CAT_(a, b) a##b
+#define CAT(a, b)  CAT_(a, b)
+#ifdef FP_HW
+#define G(name) CAT(fp_hw_, name)
+#else
+#define G(name) CAT(fp_, name)
+#endif
+
+/* Back to guest code through the hardware frame {rip cs rflags rsp ss}
+ * at rsp. */
+.macro ERETU
+#ifdef FP_HW
+	iretq
+#else
+	int $0x17
+#endif
+.endm
+/* The faulting address of a #PF, into \reg. PVM's host writes it into the
+ * vIF page (its cr2 cell), so the stub never reads %cr2 there (an exit). */
+.macro FAULT_ADDR reg
+#ifdef FP_HW
+	mov %cr2, \reg
+#else
+	mov FP_VIF_OFF - FP_PC_OFF + VIF_CR2(%rbx), \reg
+#endif
+.endm
+
 	.section .rodata.fp_stub, "a"
 	.balign 4096
-	.globl fp_stub_start, fp_stub_end
-fp_stub_start:
+	.globl G(stub_start), G(stub_end)
+G(stub_start):
 
 /* Registers are pushed so that the stub frame starts in struct pv_frame's
  * order (r15 first); rbp then points at it and rbx at the per-vCPU data. */
@@ -85,17 +124,19 @@ fp_stub_start:
 	mov %rsp, %rbp
 	mov %rsp, %rbx
 	and $~(FP_BLOCK_SIZE - 1), %rbx
+#ifndef FP_HW
 	/* PVM honours the virtual IF only in kernel mode, that is here: keep it
 	 * off, so that an interrupt can never land inside the stub (pvmon
 	 * injects only while guest code runs, which PVM always lets through). */
 	movb $0, FP_VIF_OFF(%rbx)
+#endif
 	add $FP_PC_OFF, %rbx
 .endm
 
 /* ---- boot: pvmon starts each vCPU here with rsp = its stub stack,
  * r12 = guest rip, r13 = guest rsp, rdi/rsi as the guest gets them. */
-	.globl fp_boot
-fp_boot:
+	.globl G(boot)
+G(boot):
 	pushq $FP_UDS
 	push %r13
 	pushq $0x202
@@ -103,7 +144,7 @@ fp_boot:
 	push %r12
 	xor %r12d, %r12d
 	xor %r13d, %r13d
-	int $0x17
+	ERETU
 
 /* ---- syscall: one trampoline per vCPU (its LSTAR) moves to that vCPU's
  * stub stack and builds the frame a hardware event would have pushed. */
@@ -121,8 +162,8 @@ fp_boot:
 	jmp fp_syscall
 .endm
 	.balign 64
-	.globl fp_lstar0
-fp_lstar0:
+	.globl G(lstar0)
+G(lstar0):
 	.irp n, 0, 1, 2, 3, 4, 5, 6, 7
 	LSTAR \n
 	.endr
@@ -139,8 +180,8 @@ fp_lstar0:
 	jmp fp_exception
 .endm
 	.balign 16
-	.globl fp_vectors
-fp_vectors:
+	.globl G(vectors)
+G(vectors):
 	.irp v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, FP_EVENT_VECTOR
 	VEC \v
 	.endr
@@ -160,9 +201,7 @@ fp_exception:
 	xor %edx, %edx
 	cmp $14, %esi
 	jne 1f
-	/* The host writes the faulting address into the vIF page (its cr2
-	 * cell), so the stub never reads %cr2 (an exit). */
-	mov FP_VIF_OFF - FP_PC_OFF + VIF_CR2(%rbx), %rdx
+	FAULT_ADDR %rdx
 1:	incq PC_NTRAP(%rbx)
 	jmp fp_bounce
 
@@ -178,7 +217,7 @@ fp_resume:
 	mov %rbp, %rsp
 	RESTORE_GPRS
 	add $16, %rsp
-	int $0x17
+	ERETU
 
 /* ---- bounce to a guest handler: rdi = handler, rsi = pv_frame vector,
  * rdx = fault address. A process's event goes to the kernel stack from
@@ -251,8 +290,8 @@ fp_syscall:
 	je fp_iret
 	incq PC_NHCALL(%rbx)
 	out %al, $PV_HCALL_PORT
-	.globl fp_hcall_return
-fp_hcall_return:
+	.globl G(hcall_return)
+G(hcall_return):
 	mov %rax, SF_RAX(%rbp)
 	cmpq $0, PC_RELOAD(%rbx)         /* new_baseptr: pvmon changed the kernel root */
 	je 1f
@@ -264,10 +303,14 @@ fp_hcall_return:
 1:	EVENT_READY fp_sysret
 	jmp fp_bounce_kernel
 fp_sysret:
+#ifdef FP_HW
+	jmp fp_resume                    /* the trampoline's frame: rip = rcx, rflags = r11 */
+#else
 	mov %rbp, %rsp
 	RESTORE_GPRS
 	mov SF_RSP - SF_VEC(%rsp), %rsp
 	int $0x19
+#endif
 
 /* A process's system call: to the kernel's syscall callback. */
 fp_proc_syscall:
@@ -377,7 +420,7 @@ fp_bad_stack:
 	mov SF_RSP(%rbp), %r8
 	jmp 1f
 fp_report:
-	mov FP_VIF_OFF - FP_PC_OFF + VIF_CR2(%rbx), %r10
+	FAULT_ADDR %r10
 1:	mov SF_VEC(%rbp), %rdi
 	mov SF_ERR(%rbp), %rsi
 	mov SF_RIP(%rbp), %rdx
@@ -386,18 +429,22 @@ fp_report:
 
 /* ---- the start-up probe (fastpath.c): its own tiny guest, not a domain. */
 	.balign 64
-	.globl fp_probe_lstar, fp_probe_trap, fp_probe_user, fp_probe_ud
-fp_probe_lstar:                  /* rax = 1: also load CR3 (r10 holds its value) */
+	.globl G(probe_lstar), G(probe_trap), G(probe_user), G(probe_ud)
+G(probe_lstar):                  /* rax = 1: also load CR3 (r10 holds its value) */
 	test %eax, %eax
 	jz 1f
 	mov %r10, %cr3
+#ifdef FP_HW
+1:	sysretq                          /* the probe's own loop: rcx is canonical */
+#else
 1:	int $0x19
-fp_probe_trap:                   /* any exception: report the rip it hit */
+#endif
+G(probe_trap):                   /* any exception: report the rip it hit */
 	mov (%rsp), %rcx
 	mov $FP_R_PROBE, %eax
 2:	out %al, $FP_REPORT_PORT
 	jmp 2b
-fp_probe_user:                   /* CPL3: rdi plain syscalls, rsi with a CR3 load; cycles in r14, r15 */
+G(probe_user):                   /* CPL3: rdi plain syscalls, rsi with a CR3 load; cycles in r14, r15 */
 	mov %rdi, %r12
 	rdtsc
 	shl $32, %rdx
@@ -426,7 +473,7 @@ fp_probe_user:                   /* CPL3: rdi plain syscalls, rsi with a CR3 loa
 	or %rax, %rdx
 	sub %r8, %rdx
 	mov %rdx, %r15
-fp_probe_ud:
+G(probe_ud):
 	ud2
-fp_stub_end:
+G(stub_end):
 	.section .note.GNU-stack, "", @progbits

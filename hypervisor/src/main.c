@@ -544,9 +544,9 @@ static int cmd_info(int pcpus)
 	printf("pcpus: %d\n", pcpus);
 	printf("tracing: LTTng-UST provider %s\n", trace_provider_loaded() ? "loaded" : "not loaded");
 	fastpath_probe(2000);
-	if (fp_host.pvm_works)
-		printf("pvm: syscall into the entry stub and back %.2f us, a CR3 load from it %.2f us (probe)\n",
-		       fp_host.syscall_us, fp_host.cr3_us);
+	if (fp_host.found)
+		printf("%s: syscall into the entry stub and back %.2f us, a CR3 load from it %.2f us (probe)\n",
+		       fastpath_kind_name(fp_host.found), fp_host.syscall_us, fp_host.cr3_us);
 	printf("fast path: %s\n", fastpath_info());
 	return 0;
 }

@@ -10,7 +10,7 @@
 . tests/lib.sh
 need_kvm
 fast=0
-$PVMON info | grep -q '^fast path: pvm ' && fast=1
+$PVMON info | grep -Eq '^fast path: (pvm|vmx|svm) ' && fast=1
 echo "fast path in use: $fast"
 run() {  # run NAME CMDLINE: one domain, output in $out, status in $rc
   out=$($PVMON run "$(domcfg "$1" "$2")" 2>&1); rc=$?

@@ -2,7 +2,7 @@
  * what a baseline and a fast-path domain's memory look like (hypercall
  * entry, descriptor tables, the stub's page tables, twins kept in step and
  * out of the guest's reach), the run loop's event decisions and the guest
- * context a crash report names. */
+ * context a crash report names, for the PVM and the VT-x/AMD-V stub. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,25 @@
 #include "fakedom.h"
 #include "../../hypervisor/src/fastpath.h"
 
-extern const uint8_t fp_stub_start[], fp_stub_end[], fp_lstar0[], fp_vectors[], fp_hcall_return[], fp_boot[];
+extern const uint8_t fp_stub_start[], fp_stub_end[], fp_lstar0[], fp_vectors[], fp_hcall_return[];
+extern const uint8_t fp_hw_stub_start[], fp_hw_stub_end[], fp_hw_lstar0[], fp_hw_vectors[], fp_hw_hcall_return[];
+
+/* The stub the domain under test must carry. */
+static struct {
+	const uint8_t *start, *end, *lstar0, *vectors, *hcall_return;
+} st;
+
+static void use_kind(int kind)
+{
+	fp_host.kind = kind;
+	if (kind == FP_PVM) {
+		st.start = fp_stub_start, st.end = fp_stub_end, st.lstar0 = fp_lstar0;
+		st.vectors = fp_vectors, st.hcall_return = fp_hcall_return;
+	} else {
+		st.start = fp_hw_stub_start, st.end = fp_hw_stub_end, st.lstar0 = fp_hw_lstar0;
+		st.vectors = fp_hw_vectors, st.hcall_return = fp_hw_hcall_return;
+	}
+}
 
 #define RW (PTE_P | PTE_RW | PTE_US)
 
@@ -67,14 +85,14 @@ static void test_layout(struct domain *d)
 	CHECK_EQ(d->hv_frames, PV_HV_AREA_PAGES + 6);
 	const uint8_t *hv = (const uint8_t *)d->pool;
 	CHECK(hv[FP_HV_ENTRY] == 0x0f && hv[FP_HV_ENTRY + 1] == 0x05 && hv[FP_HV_ENTRY + 2] == 0xc3);  /* syscall; ret */
-	CHECK((size_t)(fp_stub_end - fp_stub_start) <= FP_CODE_PAGES * 4096);
-	CHECK(!memcmp(hv + 4096, fp_stub_start, (size_t)(fp_stub_end - fp_stub_start)));
-	CHECK(fp_vectors - fp_lstar0 > (PV_MAX_VCPUS - 1) * 64); /* one 64-byte trampoline a vCPU */
+	CHECK((size_t)(st.end - st.start) <= FP_CODE_PAGES * 4096);
+	CHECK(!memcmp(hv + 4096, st.start, (size_t)(st.end - st.start)));
+	CHECK(st.vectors - st.lstar0 > (PV_MAX_VCPUS - 1) * 64); /* one 64-byte trampoline a vCPU */
 	/* IDT: every vector to its 16-byte entry, kernel CS, DPL 0 until told. */
 	const uint64_t *idt = (const uint64_t *)(hv + FP_HV_IDT);
 	int gates_ok = 1;
 	for (int v = 0; v < FP_NR_VECTORS; v++) {
-		uint64_t want = FP_STUB_VA + (uint64_t)(fp_vectors - fp_stub_start) + 16 * (uint64_t)v;
+		uint64_t want = FP_STUB_VA + (uint64_t)(st.vectors - st.start) + 16 * (uint64_t)v;
 		uint64_t off = (idt[2 * v] & 0xffff) | ((idt[2 * v] >> 48) << 16) | (idt[2 * v + 1] << 32);
 		gates_ok &= off == want && ((idt[2 * v] >> 16) & 0xffff) == FP_KCS && ((idt[2 * v] >> 45) & 3) == 0;
 	}
@@ -94,6 +112,10 @@ static void test_layout(struct domain *d)
 	CHECK(!memcmp(g, kt, 256 * 8) && !memcmp(g, ut, 256 * 8));
 	CHECK(kt[511] & PTE_P);
 	CHECK_EQ(ut[511], 0);
+	/* PVM hides the upper half from CPL3 itself and wants U=1; on VT-x/
+	 * AMD-V the slot is supervisor-only, or guest code could write the
+	 * stub's per-vCPU data (the roots it loads). */
+	CHECK_EQ(!!(kt[511] & PTE_US), fp_host.kind == FP_PVM);
 	CHECK_EQ(mm_twin(&d->mm, l4 + 8), 0);                /* not a frame address */
 	CONSISTENT(d);
 
@@ -202,7 +224,10 @@ static void test_run_loop(struct domain *d, uint64_t *pc, struct kvm_run *run)
 	vi->upcall_mask = 0;
 	/* After a hypercall the stub looks itself; anywhere else in the stub
 	 * the window brings the vCPU back once guest code runs. */
-	run->s.regs.regs.rip = FP_STUB_VA + (uint64_t)(fp_hcall_return - fp_stub_start);
+	run->s.regs.regs.rip = FP_STUB_VA + (uint64_t)(st.hcall_return - st.start);
+	fastpath_before_run(v);
+	CHECK_EQ(run->request_interrupt_window, 0);
+	run->s.regs.regs.rip -= 2;                /* VT-x/AMD-V: still at the `out` */
 	fastpath_before_run(v);
 	CHECK_EQ(run->request_interrupt_window, 0);
 	run->s.regs.regs.rip = FP_STUB_VA + 0x10;
@@ -249,17 +274,21 @@ int main(void)
 {
 	test_mode();
 	test_baseline();
-	fp_host.kind = FP_PVM;
-	struct domain *d = fakedom(2, 16);
-	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
-	test_layout(d);
-	test_callbacks(d);
-	struct kvm_run *run = calloc(1, sizeof(*run));
-	d->vcpus[0].run = run;
-	d->vcpus[0].id = 0;
-	uint64_t *pc = fastpath_percpu(d, 0);
-	test_run_loop(d, pc, run);
-	test_context(d, pc, run);
+	const int kinds[] = { FP_PVM, FP_SVM };
+	for (int i = 0; i < 2; i++) {
+		use_kind(kinds[i]);
+		struct domain *d = fakedom(2, 16);
+		d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
+		test_layout(d);
+		test_callbacks(d);
+		struct kvm_run *run = calloc(1, sizeof(*run));
+		d->vcpus[0].run = run;
+		d->vcpus[0].id = 0;
+		uint64_t *pc = fastpath_percpu(d, 0);
+		test_run_loop(d, pc, run);
+		test_context(d, pc, run);
+		free(run);
+	}
 	fp_host.kind = FP_NONE;
 	return CHECK_DONE();
 }
