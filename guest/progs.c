@@ -529,7 +529,7 @@ const struct program programs[] = {
 	{ "grant", prog_grant, "grant tables between two domains (role=granter|mapper peer=ID)" },
 	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
-	{ "traps", prog_traps, "every exception vector from the kernel and a process (mode=all|unreg|unreg_user|badstack|stubstack)" },
+	{ "traps", prog_traps, "every exception vector from the kernel and a process (mode=all|unreg|unreg_user|badstack|stubstack; skip=KEY,... leaves raisers out)" },
 	{ "demand", prog_demand, "a kernel region mapped page by page on page faults (pages=N)" },
 	{ "fastbench", prog_fastbench, "hypercall, system call and page-fault round trips (n=N)" },
 	{ "cow", prog_cow, "fork's copy-on-write (eager copy on the baseline) checked in a process (pages=N)" },

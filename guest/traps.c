@@ -24,15 +24,30 @@ int traps_delivered(void)
 	return start_info->fast_path != PV_FAST_none;
 }
 
+static const char *fast_path_name(void)
+{
+	switch (start_info->fast_path) {
+	case PV_FAST_none: return "none";
+	case PV_FAST_pvm: return "pvm";
+	case PV_FAST_hw: return "hw";
+	default: return "unknown";
+	}
+}
+
+/* int3, `int $4` and `int $5` are instructions guest code uses on
+ * purpose: let them raise their vector rather than #GP (PVM lets only the
+ * first two through). */
+static uint8_t trap_flags(unsigned v)
+{
+	return v >= 3 && v <= 5 ? PV_TRAP_USER : 0;
+}
+
 void traps_init(void)
 {
 	static struct pv_trap_info table[PV_TRAP_MAX + 1];
-	for (unsigned v = 0; v < PV_TRAP_MAX; v++) {
-		/* int3 and `int $4` are instructions guest code uses on purpose:
-		 * let them raise their vector rather than #GP. */
-		uint8_t flags = v == 3 || v == 4 ? PV_TRAP_USER : 0;
-		table[v] = (struct pv_trap_info){ .vector = (uint8_t)v, .flags = flags, .address = (uint64_t)trap_entry };
-	}
+	for (unsigned v = 0; v < PV_TRAP_MAX; v++)
+		table[v] = (struct pv_trap_info){ .vector = (uint8_t)v, .flags = trap_flags(v),
+		                                  .address = (uint64_t)trap_entry };
 	long rc = HYPERVISOR_set_trap_table(table);
 	if (rc)
 		panic("set_trap_table: %ld", rc);
@@ -101,6 +116,11 @@ static int selftest_trap(struct pv_frame *f)
 	bad |= f->rip != f->r11 ? 4 : 0;
 	bad |= f->vector == 14 && f->fault_addr != f->r15 ? 8 : 0;
 	bad |= !!(f->flags & PV_FRAME_USER) != (f->r12 >> 8) ? 16 : 0;
+	if (bad)
+		printk("traps: frame vector %lu error 0x%lx rip %lx address %lx, expected vector %lu error 0x%lx rip %lx "
+		       "address %lx\n", (unsigned long)f->vector, (unsigned long)f->error_code, (unsigned long)f->rip,
+		       (unsigned long)f->fault_addr, (unsigned long)(f->r12 & 0xff), (unsigned long)f->r13,
+		       (unsigned long)f->r11, (unsigned long)f->r15);
 	f->rip += f->r14;
 	f->rax = bad;
 	f->rbx = 0;
@@ -140,6 +160,40 @@ static void registration_checks(struct tally *t)
 	tally_expect(t, "crash_frame bad vector", HYPERVISOR_vcpu_op(PV_VCPUOP_crash_frame, 0, &fr), -PV_EINVAL);
 }
 
+static int hw_stub(void)
+{
+	return start_info->fast_path == PV_FAST_hw;
+}
+
+/* The user program's argument: raisers to skip, and the back end. */
+static long traps_arg(long skip)
+{
+	return skip | (hw_stub() ? FP_TRAPS_ARG_HW : 0);
+}
+
+/* skip=KEY,KEY,...: raisers left out (fp_raisers[].key), as a bit mask;
+ * -1 for a key that names none. */
+static long skip_mask(const char *list)
+{
+	long mask = 0;
+	while (*list) {
+		char key[16];
+		size_t len = 0;
+		while (list[len] && list[len] != ',')
+			len++;
+		snprintf(key, sizeof(key), "%s", list);
+		key[len < sizeof(key) ? len : sizeof(key) - 1] = 0;
+		const struct fp_raiser *r = fp_raisers;
+		while (r->key && strcmp(r->key, key))
+			r++;
+		if (!r->key || len >= sizeof(key))
+			return printk("traps: skip=: no raiser '%s'\n", key), -1;
+		mask |= 1L << (r - fp_raisers);
+		list += len + (list[len] == ',');
+	}
+	return mask;
+}
+
 static const struct fp_raiser *raiser(const char *name)
 {
 	for (const struct fp_raiser *r = fp_raisers; r->name; r++)
@@ -151,19 +205,20 @@ static const struct fp_raiser *raiser(const char *name)
 /* mode=unreg / unreg_user: #UD without a handler, raised by the kernel or
  * by a process (whose raisers before #UD are handled as usual): the domain
  * must crash, reported by pvmon. */
-static int unregistered(int from_user)
+static int unregistered(int from_user, long skip)
 {
 	static struct pv_trap_info table[PV_TRAP_MAX + 1];
 	int n = 0;
 	for (unsigned v = 0; v < PV_TRAP_MAX; v++)
 		if (v != 6)
-			table[n++] = (struct pv_trap_info){ .vector = (uint8_t)v, .address = (uint64_t)trap_entry };
+			table[n++] = (struct pv_trap_info){ .vector = (uint8_t)v, .flags = trap_flags(v),
+			                                    .address = (uint64_t)trap_entry };
 	if (HYPERVISOR_set_trap_table(0) || HYPERVISOR_set_trap_table(table))
 		return printk("traps: cannot change the trap table\n"), 1;
 	printk("traps: raising #UD with no handler from %s mode\n", from_user ? "user" : "kernel");
 	selftest_arm(1);
 	if (from_user) {
-		int code, pid = proc_spawn("traps", 0);
+		int code, pid = proc_spawn("traps", traps_arg(skip));
 		proc_wait(pid, &code);
 	} else {
 		raiser("#UD ud2")->fn(0);
@@ -187,8 +242,11 @@ static int bad_stack(uint64_t sp)
 int prog_traps(void);
 int prog_traps(void)
 {
-	char mode[16];
+	char mode[16], skip_list[128];
 	cmdline_get("mode", "all", mode, sizeof(mode));
+	long skip = skip_mask(cmdline_get("skip", "", skip_list, sizeof(skip_list)));
+	if (skip < 0)
+		return 1;
 	struct tally t = { "traps", 0, 0 };
 	registration_checks(&t);
 	if (!traps_delivered()) {
@@ -196,17 +254,22 @@ int prog_traps(void)
 		return tally_done(&t);
 	}
 	if (!strcmp(mode, "unreg") || !strcmp(mode, "unreg_user"))
-		return unregistered(!strcmp(mode, "unreg_user"));
+		return unregistered(!strcmp(mode, "unreg_user"), skip);
 	if (!strcmp(mode, "badstack") || !strcmp(mode, "stubstack"))
 		return bad_stack(mode[0] == 'b' ? 0x7f0000000000ULL : 0xffffffff80104000ULL);
 	selftest_arm(1);
 	int n = 0;
-	for (const struct fp_raiser *r = fp_raisers; r->name; r++, n++) {
+	for (const struct fp_raiser *r = fp_raisers; r->name; r++) {
+		if ((skip >> (r - fp_raisers)) & 1 || (r->hw_only && !hw_stub()))
+			continue;
 		char what[64];
 		snprintf(what, sizeof(what), "kernel %s", r->name);
-		tally_expect(&t, what, r->fn(0), 0);
+		tally_expect(&t, what, r->fn(hw_stub() ? FP_RAISE_HW : 0), 0);
+		n++;
 	}
-	int code = -1, pid = proc_spawn("traps", 0);
+	if (skip)
+		printk("traps: skipped on request: %s\n", skip_list);
+	int code = -1, pid = proc_spawn("traps", traps_arg(skip));
 	tally_expect(&t, "spawn", pid > 0, 1);
 	if (pid > 0)
 		proc_wait(pid, &code);
@@ -327,7 +390,7 @@ int prog_fastbench(void)
 		pf = (system_time() - t0) / n;
 		dem = demand_run(n < 512 ? n : 512);
 	}
-	printk("fastbench: fast_path=%s kernel hcall_ns=%lu pf_ns=%lu demand_ns=%lu\n", fast ? "pvm" : "none",
+	printk("fastbench: fast_path=%s kernel hcall_ns=%lu pf_ns=%lu demand_ns=%lu\n", fast_path_name(),
 	       (unsigned long)hcall, (unsigned long)pf, (unsigned long)dem);
 	int code = -1, pid = proc_spawn("fastbench", fast ? (long)n : -(long)n);
 	if (pid > 0)

@@ -9,11 +9,23 @@
 #define FP_TRAP_MAGIC   0x7ae57
 #define FP_TRAP_MAGIC_S "0x7ae57"
 
+/* A raiser's argument: FP_RAISE_USER when called from a process, and
+ * FP_RAISE_HW under the VT-x/AMD-V stub (start_info.fast_path PV_FAST_hw),
+ * where the stub's pages are present but supervisor-only (a #PF on them
+ * has P set) and `int $5` passes its DPL3 gate. */
+#define FP_RAISE_USER 1
+#define FP_RAISE_HW   2
+
 struct fp_raiser {
+	const char *key;                /* short name for prog=traps skip=KEY,... */
 	const char *name;
-	long (*fn)(long from_user);     /* 0: right frame; bit mask of what was wrong; -1: no exception */
+	long (*fn)(long how);           /* 0: right frame; bit mask of what was wrong; -1: no exception */
+	int hw_only;                    /* raisable under PV_FAST_hw only */
 };
 extern const struct fp_raiser fp_raisers[];
+/* The user program "traps" takes arg = a mask of raisers to skip (bit i:
+ * fp_raisers[i]) | FP_TRAPS_ARG_HW. */
+#define FP_TRAPS_ARG_HW (1L << 32)
 
 #ifndef PVOS_USER
 struct pv_frame;

@@ -6,3 +6,10 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpvmon.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A probe of the CPU model under nested_svm.sh (QEMU TCG): a host program.
+PROGRAMS += $(BUILD)/tests/nested/tcg_quirks
+$(BUILD)/tests/nested/tcg_quirks: tests/nested/tcg_quirks.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -o $@ $<

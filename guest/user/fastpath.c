@@ -17,7 +17,7 @@ __asm__(
 	".macro RB vec, err, skip, addr\n"
 	"	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
 	"	mov $" FP_TRAP_MAGIC_S ", %ebx\n"
-	"	mov %rdi, %r12; shl $8, %r12; or $\\vec, %r12\n"
+	"	mov %rdi, %r12; and $1, %r12d; shl $8, %r12; or $\\vec, %r12\n"
 	"	mov $\\err, %r13\n"
 	"	mov $\\skip, %r14\n"
 	"	movabs $\\addr, %r15\n"
@@ -34,6 +34,7 @@ __asm__(
 	"raise_tf: RB 1, 0, 0, 0\n lea 1f(%rip), %r11\n pushfq\n orq $0x100, (%rsp)\n popfq\n nop\n1: RE\n"
 	"raise_bp: RB 3, 0, 0, 0\n lea 1f(%rip), %r11\n int3\n1: RE\n"
 	"raise_of: RB 4, 0, 0, 0\n lea 1f(%rip), %r11\n int $4\n1: RE\n"
+	"raise_br: RB 5, 0, 0, 0\n lea 1f(%rip), %r11\n int $5\n1: RE\n"
 	"raise_ud: RB 6, 0, 2, 0\n lea 1f(%rip), %r11\n1: ud2\n RE\n"
 	"raise_ss: RB 12, 0, 4, 0\n movabs $0x800000000000, %rbp\n lea 1f(%rip), %r11\n1: mov 0(%rbp), %rax\n RE\n"
 	"raise_gp: RB 13, 0, 1, 0\n lea 1f(%rip), %r11\n1: hlt\n RE\n"
@@ -43,7 +44,8 @@ __asm__(
 	"1: mov (%rcx), %rax\n RE\n"
 	"raise_pfro: RB 14, 7, 3, 0x7fffffc00800\n movabs $0x7fffffc00800, %rcx\n lea 1f(%rip), %r11\n"
 	"1: mov %rax, (%rcx)\n RE\n"
-	"raise_pfstub: RB 14, 4, 3, 0xffffffff80000000\n movabs $0xffffffff80000000, %rcx\n lea 1f(%rip), %r11\n"
+	"raise_pfstub: RB 14, 4, 3, 0xffffffff80000000\n test $2, %dil\n jz 2f\n or $1, %r13\n"
+	"2: movabs $0xffffffff80000000, %rcx\n lea 1f(%rip), %r11\n"
 	"1: mov (%rcx), %rax\n RE\n"
 	"raise_mf: RB 16, 0, 1, 0\n fninit\n push $0x37b\n fldcw (%rsp)\n add $8, %rsp\n fldz\n fld1\n fdivp\n"
 	" lea 1f(%rip), %r11\n1: fwait\n fninit\n RE\n"
@@ -55,22 +57,26 @@ __asm__(
 	".purgem RB\n.purgem RE\n");
 
 long raise_de(long user), raise_db(long user), raise_tf(long user), raise_bp(long user), raise_of(long user),
+     raise_br(long user),
      raise_ud(long user), raise_ss(long user), raise_gp(long user), raise_gpint(long user),
      raise_gpsel(long user), raise_pf(long user), raise_pfro(long user), raise_pfstub(long user),
      raise_mf(long user), raise_ac(long user), raise_xm(long user);
 
-/* Every exception a guest can raise on these hosts, as pvos sees them.
- * Not here: #BR (`bound` is gone in 64-bit mode and PVM turns `int $5`
- * from CPL3 into #GP whatever the gate says: only int3 and `int $4` pass),
- * #NM (needs CR0.TS, which is pvmon's), #NP/#TS (need descriptors pvmon
- * never gives the guest), #DF/#MC/#CP (not the guest's to raise). */
+/* Every exception a guest can raise, as pvos sees them. #BR only under
+ * the VT-x/AMD-V stub (`bound` is gone in 64-bit mode, and PVM turns
+ * `int $5` from CPL3 into #GP whatever the gate says: only int3 and
+ * `int $4` pass there). Not here: #NM (needs CR0.TS, which is pvmon's),
+ * #NP/#TS (need descriptors pvmon never gives the guest), #DF/#MC/#CP
+ * (not the guest's to raise). */
 const struct fp_raiser fp_raisers[] = {
-	{ "#DE div by 0", raise_de }, { "#DB int1", raise_db }, { "#DB single step", raise_tf },
-	{ "#BP int3", raise_bp }, { "#OF int 4", raise_of }, { "#UD ud2", raise_ud },
-	{ "#SS non-canonical stack", raise_ss }, { "#GP hlt", raise_gp }, { "#GP int 0x80", raise_gpint },
-	{ "#GP selector", raise_gpsel }, { "#PF not present", raise_pf }, { "#PF read-only", raise_pfro },
-	{ "#PF the stub's pages", raise_pfstub }, { "#MF x87", raise_mf }, { "#AC alignment", raise_ac },
-	{ "#XM SIMD", raise_xm }, { 0, 0 },
+	{ "de", "#DE div by 0", raise_de, 0 }, { "db", "#DB int1", raise_db, 0 },
+	{ "tf", "#DB single step", raise_tf, 0 }, { "bp", "#BP int3", raise_bp, 0 },
+	{ "of", "#OF int 4", raise_of, 0 }, { "br", "#BR int 5", raise_br, 1 }, { "ud", "#UD ud2", raise_ud, 0 },
+	{ "ss", "#SS non-canonical stack", raise_ss, 0 }, { "gp", "#GP hlt", raise_gp, 0 },
+	{ "gpint", "#GP int 0x80", raise_gpint, 0 }, { "gpsel", "#GP selector", raise_gpsel, 0 },
+	{ "pf", "#PF not present", raise_pf, 0 }, { "pfro", "#PF read-only", raise_pfro, 0 },
+	{ "pfstub", "#PF the stub's pages", raise_pfstub, 0 }, { "mf", "#MF x87", raise_mf, 0 },
+	{ "ac", "#AC alignment", raise_ac, 0 }, { "xm", "#XM SIMD", raise_xm, 0 }, { 0, 0, 0, 0 },
 };
 
 /* User program "traps": every raiser from user mode; one line per wrong
@@ -78,10 +84,12 @@ const struct fp_raiser fp_raisers[] = {
 void fp_traps_main(long arg);
 void fp_traps_main(long arg)
 {
-	(void)arg;
-	long bad = 0, n = 0;
-	for (const struct fp_raiser *r = fp_raisers; r->name; r++, n++) {
-		long m = r->fn(1);
+	long bad = 0, n = 0, hw = !!(arg & FP_TRAPS_ARG_HW);
+	for (const struct fp_raiser *r = fp_raisers; r->name; r++) {
+		if ((arg >> (r - fp_raisers)) & 1 || (r->hw_only && !hw))
+			continue;
+		n++;
+		long m = r->fn(FP_RAISE_USER | (hw ? FP_RAISE_HW : 0));
 		if (m) {
 			bad++;
 			uputs("utraps: wrong frame for ");

@@ -202,7 +202,7 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	si->pt_pool_frames = d->pool_frames;
 	si->pt_pool_used = d->hv_frames + nr_pt;
 	si->hcall_entry = PV_HCALL_ENTRY;
-	si->fast_path = d->fp ? PV_FAST_pvm : PV_FAST_none;
+	si->fast_path = !d->fp ? PV_FAST_none : fp_host.kind == FP_PVM ? PV_FAST_pvm : PV_FAST_hw;
 	si->grant_rw_base = d->grant_rw_gpa;
 	si->grant_ro_base = d->grant_ro_gpa;
 	snprintf(si->name, sizeof(si->name), "%s", cfg->name);

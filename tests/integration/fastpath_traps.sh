@@ -9,24 +9,35 @@
 # with PVLAB_FAST_PATH=off.
 . tests/lib.sh
 need_kvm
-fast=0
-$PVMON info | grep -Eq '^fast path: (pvm|vmx|svm) ' && fast=1
-echo "fast path in use: $fast"
+fast=0 kind=$($PVMON info | sed -n 's/^fast path: \([a-z]*\) .*/\1/p')
+[ "$kind" != none ] && fast=1
+echo "fast path in use: $fast ($kind)"
+# Raisers for this back end: #BR (`int $5`) only where the gate's DPL is
+# honoured (VT-x/AMD-V). PVLAB_TRAPS_SKIP=key,... leaves some out, for a
+# CPU model that does not raise them (nested_svm.sh: QEMU TCG's).
+raisers=16
+case $kind in vmx|svm) raisers=17 ;; esac
+skip=${PVLAB_TRAPS_SKIP:-}
+if [ -n "$skip" ]; then
+  raisers=$((raisers - $(echo "$skip" | tr , '\n' | wc -l)))
+  skip=" skip=$skip"
+  echo "skipped raisers: ${PVLAB_TRAPS_SKIP}"
+fi
 run() {  # run NAME CMDLINE: one domain, output in $out, status in $rc
   out=$($PVMON run "$(domcfg "$1" "$2")" 2>&1); rc=$?
   echo "$out" | sed 's/^/  /'
 }
-run traps "prog=traps"
+run traps "prog=traps$skip"
 [ $rc = 0 ] || die "prog=traps: status $rc"
 echo "$out" | grep -q "traps: [0-9]* checks, 0 failed" || die "prog=traps: checks failed"
 if [ $fast = 1 ]; then
-  echo "$out" | grep -q "traps: 16 exceptions raised from the kernel and from a process" || die "not every vector was raised"
+  echo "$out" | grep -q "traps: $raisers exceptions raised from the kernel and from a process" || die "not every vector was raised"
 else
   echo "$out" | grep -q "traps: baseline: exceptions are not delivered" || die "baseline: no word on delivery"
 fi
 # An exception with no handler: that domain crashes, reported; the other runs on.
 for m in unreg unreg_user; do
-  out=$($PVMON run "$(domcfg $m "prog=traps mode=$m")" "$(domcfg worker "prog=cpu")" 2>&1); rc=$?
+  out=$($PVMON run "$(domcfg $m "prog=traps mode=$m$skip")" "$(domcfg worker "prog=cpu")" 2>&1); rc=$?
   echo "$out" | sed 's/^/  /'
   echo "$out" | grep -q "\[worker\] cpu: sort .* ok" || die "$m: the second domain did not finish"
   if [ $fast = 1 ]; then

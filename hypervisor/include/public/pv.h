@@ -226,7 +226,7 @@ struct pv_callbacks {
 #define PV_TRAP_MAX 32
 #define PV_TRAP_USER 1u      /* `int n`/int3 in guest code raises this vector (a DPL3 gate);
                                 without it such an instruction raises #GP. PVM honours
-                                it for int3 and `int $4` only */
+                                it for int3 and `int $4` only, VT-x/AMD-V for every vector */
 struct pv_trap_info {
 	uint8_t  vector;   /* IN  0..31 */
 	uint8_t  flags;    /* IN  PV_TRAP_USER or 0 */
@@ -450,11 +450,14 @@ struct pv_start_info {
 /* start_info.fast_path */
 #define PV_FAST_none 0   /* baseline: callback frames built by pvmon at a VM exit */
 #define PV_FAST_pvm  1   /* entry stub in the guest under KVM's PVM back end (see below) */
+#define PV_FAST_hw   2   /* the same entry stub at the guest's CPL0 under VT-x/AMD-V KVM */
 
 /* ---- Fast path ---------------------------------------------------------
- * Under PV_FAST_pvm a pvmon-owned entry stub is the only code that runs at
- * the guest's CPL0; pvos (kernel and processes) stays at CPL3. The stub
- * lives in the upper half, which guest code cannot see, in pool frames the
+ * Under PV_FAST_pvm and PV_FAST_hw a pvmon-owned entry stub is the only
+ * code that runs at the guest's CPL0; pvos (kernel and processes) stays at
+ * CPL3. The stub lives in the upper half, which guest code cannot touch
+ * (PVM hides it: a #PF there says not-present; under PV_FAST_hw it is
+ * mapped supervisor-only: the #PF has P set), in pool frames the
  * guest can at most map read-only, with its stacks and data in frames no
  * guest page table may name. It receives every exception, system call and event
  * and bounces it to the handler registered with set_trap_table or
