@@ -588,9 +588,17 @@ void fastpath_domain_free(struct domain *d)
 	d->fp = NULL;
 }
 
+/* Vectors the CPU pushes an error code for. `int n` pushes none, so a
+ * DPL3 gate on one of them would hand the stub a frame a word short. */
+static bool has_error_code(int v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
 /* set_callbacks / set_trap_table changed what the stub bounces to. The
  * handlers were checked by the hypercalls (hypercall.c); a vector the guest
- * lets `int n` raise gets a DPL3 gate. */
+ * lets `int n` raise gets a DPL3 gate, unless the CPU pushes an error code
+ * for it (`int n` there raises #GP, as without the flag). */
 void fastpath_callbacks_changed(struct domain *d)
 {
 	struct fp_domain *f = d->fp;
@@ -601,7 +609,7 @@ void fastpath_callbacks_changed(struct domain *d)
 	for (int v = 0; v < PV_TRAP_MAX; v++) {
 		__atomic_store_n(&f->domdata[DD_TRAPS / 8 + v], d->traps[v], __ATOMIC_RELEASE);
 		write_gate(f->hv + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16,
-		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) ? 3 : 0);
+		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) && !has_error_code(v) ? 3 : 0);
 	}
 }
 

@@ -184,6 +184,7 @@ static void test_callbacks(struct domain *d)
 	d->trap_flags[3] = PV_TRAP_USER;
 	d->traps[14] = 0x100030;
 	d->trap_flags[5] = PV_TRAP_USER;          /* flag without a handler: no gate for it */
+	d->trap_flags[14] = PV_TRAP_USER;         /* #PF has an error code `int $14` would not push */
 	fastpath_callbacks_changed(d);
 	const uint64_t *dd = d->pool + (PV_HV_AREA_PAGES + FP_CODE_PAGES) * 512;
 	CHECK_EQ(dd[DD_EVENT / 8], 0x100000);
@@ -194,6 +195,11 @@ static void test_callbacks(struct domain *d)
 	const uint64_t *idt = (const uint64_t *)((const uint8_t *)d->pool + FP_HV_IDT);
 	CHECK_EQ((idt[2 * 3] >> 45) & 3, 3);
 	CHECK_EQ((idt[2 * 5] >> 45) & 3, 0);
+	CHECK_EQ((idt[2 * 14] >> 45) & 3, 0);
+	d->traps[4] = 0x100040;
+	d->trap_flags[4] = PV_TRAP_USER;
+	fastpath_callbacks_changed(d);
+	CHECK_EQ((idt[2 * 4] >> 45) & 3, 3);
 	CHECK_EQ((idt[2 * 14] >> 45) & 3, 0);
 }
 

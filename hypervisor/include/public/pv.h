@@ -226,7 +226,8 @@ struct pv_callbacks {
 #define PV_TRAP_MAX 32
 #define PV_TRAP_USER 1u      /* `int n`/int3 in guest code raises this vector (a DPL3 gate);
                                 without it such an instruction raises #GP. PVM honours
-                                it for int3 and `int $4` only, VT-x/AMD-V for every vector */
+                                it for int3 and `int $4` only, VT-x/AMD-V for every vector
+                                the CPU pushes no error code for (not 8, 10-14, 17, 21, 29, 30) */
 struct pv_trap_info {
 	uint8_t  vector;   /* IN  0..31 */
 	uint8_t  flags;    /* IN  PV_TRAP_USER or 0 */
