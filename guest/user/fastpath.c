@@ -39,6 +39,9 @@ __asm__(
 	"raise_ss: RB 12, 0, 4, 0\n movabs $0x800000000000, %rbp\n lea 1f(%rip), %r11\n1: mov 0(%rbp), %rax\n RE\n"
 	"raise_gp: RB 13, 0, 1, 0\n lea 1f(%rip), %r11\n1: hlt\n RE\n"
 	"raise_gpint: RB 13, 0x402, 2, 0\n lea 1f(%rip), %r11\n1: int $0x80\n RE\n"
+	/* lretq to 0x23, the 32-bit user code selector: null under VT-x/AMD-V */
+	"raise_compat: RB 13, 0x20, 2, 0\n lea 2f(%rip), %rcx\n push $0x23\n push %rcx\n lea 1f(%rip), %r11\n"
+	"1: lretq\n add $16, %rsp\n RE\n2: ud2\n"
 	"raise_gpsel: RB 13, 0x48, 2, 0\n mov $0x4b, %ecx\n lea 1f(%rip), %r11\n1: mov %ecx, %ds\n RE\n"
 	"raise_pf: RB 14, 4, 3, 0x7f0000000123\n movabs $0x7f0000000123, %rcx\n lea 1f(%rip), %r11\n"
 	"1: mov (%rcx), %rax\n RE\n"
@@ -57,7 +60,7 @@ __asm__(
 	".purgem RB\n.purgem RE\n");
 
 long raise_de(long user), raise_db(long user), raise_tf(long user), raise_bp(long user), raise_of(long user),
-     raise_br(long user),
+     raise_br(long user), raise_compat(long user),
      raise_ud(long user), raise_ss(long user), raise_gp(long user), raise_gpint(long user),
      raise_gpsel(long user), raise_pf(long user), raise_pfro(long user), raise_pfstub(long user),
      raise_mf(long user), raise_ac(long user), raise_xm(long user);
@@ -65,7 +68,8 @@ long raise_de(long user), raise_db(long user), raise_tf(long user), raise_bp(lon
 /* Every exception a guest can raise, as pvos sees them. #BR only under
  * the VT-x/AMD-V stub (`bound` is gone in 64-bit mode, and PVM turns
  * `int $5` from CPL3 into #GP whatever the gate says: only int3 and
- * `int $4` pass there). Not here: #NM (needs CR0.TS, which is pvmon's),
+ * `int $4` pass there); there too a far return to 32-bit code must fail
+ * (no compatibility mode, whose `syscall` would bypass the stub). Not here: #NM (needs CR0.TS, which is pvmon's),
  * #NP/#TS (need descriptors pvmon never gives the guest), #DF/#MC/#CP
  * (not the guest's to raise). */
 const struct fp_raiser fp_raisers[] = {
@@ -74,6 +78,7 @@ const struct fp_raiser fp_raisers[] = {
 	{ "of", "#OF int 4", raise_of, 0 }, { "br", "#BR int 5", raise_br, 1 }, { "ud", "#UD ud2", raise_ud, 0 },
 	{ "ss", "#SS non-canonical stack", raise_ss, 0 }, { "gp", "#GP hlt", raise_gp, 0 },
 	{ "gpint", "#GP int 0x80", raise_gpint, 0 }, { "gpsel", "#GP selector", raise_gpsel, 0 },
+	{ "compat", "#GP far return to 32-bit code", raise_compat, 1 },
 	{ "pf", "#PF not present", raise_pf, 0 }, { "pfro", "#PF read-only", raise_pfro, 0 },
 	{ "pfstub", "#PF the stub's pages", raise_pfstub, 0 }, { "mf", "#MF x87", raise_mf, 0 },
 	{ "ac", "#AC alignment", raise_ac, 0 }, { "xm", "#XM SIMD", raise_xm, 0 }, { 0, 0, 0, 0 },

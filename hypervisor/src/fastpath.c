@@ -132,13 +132,18 @@ static uint64_t seg_desc(bool code, int dpl)
 	return d;
 }
 
-static void write_gdt(uint8_t *gdt, uint64_t tss_base)
+/* The stub's GDT. Under VT-x/AMD-V there is no 32-bit user code segment
+ * (STAR's user base 0x23 only positions 0x2b and 0x33 for sysretq): with
+ * one, a guest could far-jump into compatibility mode, where `syscall` on
+ * AMD enters CPL0 at CSTAR instead of the stub's LSTAR. */
+static void write_gdt(uint8_t *gdt, uint64_t tss_base, int kind)
 {
 	uint64_t *g = (uint64_t *)gdt;
 	memset(gdt, 0, FP_GDT_LIMIT + 1);
 	g[FP_KCS / 8] = seg_desc(true, 0);
 	g[FP_KDS / 8] = seg_desc(false, 0);
-	g[FP_UCS32 / 8] = (seg_desc(true, 3) & ~(1ULL << 53)) | 1ULL << 54;   /* 32-bit: STAR's base only */
+	if (kind == FP_PVM)
+		g[FP_UCS32 / 8] = (seg_desc(true, 3) & ~(1ULL << 53)) | 1ULL << 54;   /* 32-bit: STAR's base only */
 	g[FP_UDS / 8] = seg_desc(false, 3);
 	g[FP_UCS / 8] = seg_desc(true, 3);
 	/* 64-bit TSS descriptor (busy): only TR's cached copy is used. */
@@ -261,7 +266,7 @@ static void probe_layout(const struct probe *p)
 	put64(m, PR_L2 + 8, 0x200000 | big);
 	put64(m, PR_L3TOP + 510 * 8, PR_L2TOP | t);
 	put64(m, PR_L2TOP, 0 | big);
-	write_gdt(m + PR_GDT, PR_TSS);
+	write_gdt(m + PR_GDT, PR_TSS, p->kind);
 	write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK);
 	memcpy(m + PR_CODE, st->start, (size_t)(st->end - st->start));
 	for (int v = 0; v < 32; v++)
@@ -570,7 +575,7 @@ void fastpath_write_hv_page(struct domain *d, uint8_t *page)
 		return;
 	}
 	memcpy(page + FP_HV_ENTRY, pvm, sizeof(pvm));
-	write_gdt(page + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_TSS);
+	write_gdt(page + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_TSS, fp_host.kind);
 	for (uint32_t v = 0; v < d->nr_vcpus; v++)
 		write_tss(page + FP_HV_TSS + v * FP_TSS_SIZE, FP_BLOCK(v) + FP_STACK_TOP);
 	memset(page + FP_HV_IDT, 0, FP_NR_VECTORS * 16);

@@ -13,10 +13,11 @@ fast=0 kind=$($PVMON info | sed -n 's/^fast path: \([a-z]*\) .*/\1/p')
 [ "$kind" != none ] && fast=1
 echo "fast path in use: $fast ($kind)"
 # Raisers for this back end: #BR (`int $5`) only where the gate's DPL is
-# honoured (VT-x/AMD-V). PVLAB_TRAPS_SKIP=key,... leaves some out, for a
-# CPU model that does not raise them (nested_svm.sh: QEMU TCG's).
+# honoured, and the refused far return to 32-bit code, on VT-x/AMD-V.
+# PVLAB_TRAPS_SKIP=key,... leaves some out, for a CPU model that does not
+# raise them (nested_svm.sh: QEMU TCG's).
 raisers=16
-case $kind in vmx|svm) raisers=17 ;; esac
+case $kind in vmx|svm) raisers=18 ;; esac
 skip=${PVLAB_TRAPS_SKIP:-}
 if [ -n "$skip" ]; then
   raisers=$((raisers - $(echo "$skip" | tr , '\n' | wc -l)))

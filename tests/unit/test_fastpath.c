@@ -100,6 +100,8 @@ static void test_layout(struct domain *d)
 	const uint64_t *gdt = (const uint64_t *)(hv + FP_HV_GDT);
 	CHECK(((gdt[FP_KCS / 8] >> 45) & 3) == 0 && (gdt[FP_KCS / 8] >> 53 & 1));   /* 64-bit, DPL 0 */
 	CHECK(((gdt[FP_UCS / 8] >> 45) & 3) == 3 && (gdt[FP_UCS / 8] >> 53 & 1));
+	/* No 32-bit user code segment under VT-x/AMD-V: no way into compat mode. */
+	CHECK_EQ(gdt[FP_UCS32 / 8] == 0, fp_host.kind != FP_PVM);
 	uint64_t rsp0;
 	memcpy(&rsp0, hv + FP_HV_TSS + 4, 8);
 	CHECK_EQ(rsp0, FP_BLOCK(0) + FP_STACK_TOP);
