@@ -58,6 +58,27 @@ int prog_hostile_mm(void)
 	/* The kernel's tables are unchanged after all that. */
 	expect("kernel entry intact", (long)(pt_read(kl1) & PTE_ADDR), 0x200000);
 
+	/* Leaves naming pool frames, in an L1 of its own (free2, pinned). Behind
+	 * a read-only slot a writable mapping is harmless (writes trap); where
+	 * the slot is writable (PV_SIF_pt_ro_maps) it must be refused. */
+	long rw_pool = (start_info->flags & PV_SIF_pt_ro_maps) ? -PV_EPERM : 0;
+	uint64_t ro = PTE_P | PTE_US, after_pool = pool + ((start_info->pt_pool_frames + 1) & ~1ULL) * 4096;
+	expect("pin an empty L1", mmuext(PV_MMUEXT_pin_l1_table, free2), 0);
+	expect("leaf naming a live L1, read-only", update(free2, kl1_frame | ro), 0);
+	expect("leaf naming a live L1, writable", update(free2 + 8, kl1_frame | RW), rw_pool);
+	expect("leaf naming the L4, writable", update(free2 + 16, l4 | RW), rw_pool);
+	expect("leaf naming the hypervisor area, writable", update(free2 + 24, pool | RW), rw_pool);
+	expect("leaf naming the first L4 twin", update(free2 + 32, after_pool | ro), -PV_EINVAL);
+	for (int i = 0; i < 5; i++)
+		update(free2 + (uint64_t)i * 8, 0);
+	expect("unpin it", mmuext(PV_MMUEXT_unpin_table, free2), 0);
+	/* The same writable leaf written while free is checked when it takes a type. */
+	expect("a free frame holds anything", update(free2, kl1_frame | RW), 0);
+	expect("pin it as L1", mmuext(PV_MMUEXT_pin_l1_table, free2), rw_pool);
+	if (!rw_pool)
+		expect("unpin it", mmuext(PV_MMUEXT_unpin_table, free2), 0);
+	expect("clear it", mmuext(PV_MMUEXT_clear_frame, free2), 0);
+
 	/* Batches. */
 	struct pv_mmu_update r[2] = { { kl1, 0x200000 | RW }, { 0x10000, 0 } };
 	int32_t st[2];

@@ -25,6 +25,12 @@ uint64_t mm_free_frames(void);
 
 extern uint64_t kernel_pml4;        /* the kernel's address space (start info pt_base) */
 extern int pt_trap_mode;            /* 1: write entries directly, each a trap to pvmon */
+/* Direct writes trap only behind a read-only pool slot; under nested paging
+ * (PV_SIF_pt_ro_maps) the pool is mapped read-only and a write is a #PF. */
+int pt_trap_supported(void);
+#define PT_TRAP_UNSUPPORTED "nested paging (PV_SIF_pt_ro_maps): the pool is mapped read-only, " \
+                            "so a direct page-table write faults instead of trapping to pvmon"
+
 void pt_init(void);
 uint64_t pt_alloc(void);            /* an empty pool frame (gpa), 0 when out */
 void pt_free(uint64_t gpa);

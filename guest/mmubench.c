@@ -72,6 +72,11 @@ int prog_mmubench(void)
 		pt_set(slots[i], 0);
 	pt_flush();
 	tlb_flush();
+	if (!pt_trap_supported()) {
+		printk("mmu: build16m batch_ns %lu (trapped writes not supported on this host: %s)\n",
+		       (unsigned long)build16m(0), PT_TRAP_UNSUPPORTED);
+		return 0;
+	}
 	uint64_t trap = build16m(1), batch = build16m(0);
 	printk("mmu: build16m trap_ns %lu batch_ns %lu\n", (unsigned long)trap, (unsigned long)batch);
 	return 0;

@@ -4,7 +4,9 @@
  * and pt_flush sends them in one hypercall. Upper-level entries queued but
  * not yet sent are remembered so that a walk sees the tables it just made.
  * With pt=trap on the command line every pt_set is a direct write instead,
- * which traps to pvmon and is validated there one at a time. */
+ * which traps to pvmon and is validated there one at a time; hosts with
+ * nested paging (start_info PV_SIF_pt_ro_maps) cannot trap such writes,
+ * and pvos refuses pt=trap there. */
 #include "kernel.h"
 #include "mm.h"
 
@@ -32,6 +34,15 @@ void pt_init(void)
 	pool_free = pool_frames - start_info->pt_pool_used;
 	char mode[8];
 	pt_trap_mode = !strcmp(cmdline_get("pt", "batch", mode, sizeof(mode)), "trap");
+	if (pt_trap_mode && !pt_trap_supported()) {
+		printk("pvos: pt=trap not supported on this host: %s\n", PT_TRAP_UNSUPPORTED);
+		poweroff(2);
+	}
+}
+
+int pt_trap_supported(void)
+{
+	return !(start_info->flags & PV_SIF_pt_ro_maps);
 }
 
 uint64_t pt_pool_free(void)

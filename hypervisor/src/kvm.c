@@ -39,6 +39,40 @@ const char *kvm_backend(void)
 	return name;
 }
 
+static bool param_on(const char *path)
+{
+	char v[8] = "";
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;             /* unknown: the rule that is safe on every MMU */
+	bool on = fgets(v, sizeof(v), f) && (v[0] == 'Y' || v[0] == 'y' || v[0] == '1');
+	fclose(f);
+	return on;
+}
+
+/* With two-dimensional paging (AMD NPT, Intel EPT) the CPU walks the guest's
+ * tables itself and a walk counts as a write for the nested tables, which a
+ * read-only slot turns into an MMIO exit; PVM and shadow paging walk them in
+ * software and only read. PVLAB_POOL_SLOT=rw|ro forces the choice (tests). */
+static void kvm_detect_paging(void)
+{
+	const char *force = getenv("PVLAB_POOL_SLOT"), *be = kvm_backend();
+	if (force && (!strcmp(force, "rw") || !strcmp(force, "ro"))) {
+		host.tdp = force[1] == 'w';
+		host.paging = host.tdp ? "forced by PVLAB_POOL_SLOT=rw" : "forced by PVLAB_POOL_SLOT=ro";
+	} else if (!strcmp(be, "pvm")) {
+		host.tdp = false;
+		host.paging = "shadow paging";
+	} else if (!strcmp(be, "svm") || !strcmp(be, "vmx")) {
+		host.tdp = param_on(!strcmp(be, "svm") ? "/sys/module/kvm_amd/parameters/npt"
+		                                         : "/sys/module/kvm_intel/parameters/ept");
+		host.paging = host.tdp ? "nested paging" : "shadow paging";
+	} else {
+		host.tdp = true;
+		host.paging = "paging unknown";
+	}
+}
+
 int kvm_scratch_open(struct kvm_scratch *s, size_t mem_size, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
@@ -172,6 +206,7 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 		return snprintf(err, errlen, "KVM lacks KVM_CAP_SYNC_REGS (regs+sregs), which pvmon needs"), -ENOTSUP;
 	if (ioctl(host.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
 		return snprintf(err, errlen, "KVM lacks KVM_CAP_IMMEDIATE_EXIT, which pvmon needs"), -ENOTSUP;
+	kvm_detect_paging();
 	host.run_size = ioctl(host.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (host.run_size <= 0)
 		return snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno)), -errno;

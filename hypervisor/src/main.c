@@ -538,6 +538,8 @@ static int cmd_info(int pcpus)
 	double ns = 0;
 	kvm_measure_exit(2000, &ns, err, sizeof(err));
 	printf("kvm: backend %s, API %d, vcpu run area %d bytes\n", kvm_backend(), KVM_API_VERSION, host.run_size);
+	printf("kvm: page tables: %s (%s)\n", host.tdp ? "writable pool slot, guest mappings of pool frames "
+	       "read-only" : "read-only pool slot", host.paging);
 	printf("kvm: I/O exits leave RIP %s the instruction\n", host.pio_rip_advanced ? "after" : "at");
 	printf("kvm: guest TSC %llu kHz\n", (unsigned long long)host.tsc_khz);
 	printf("kvm: port-I/O exit round trip %.2f us\n", ns / 1000);

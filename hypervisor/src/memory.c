@@ -3,7 +3,9 @@
  * given back to the host with a hole punched in the file. Page tables live
  * in the pool: pvmon's own anonymous memory, which KVM sees through a
  * read-only slot, so the guest reads its tables but every write comes to
- * pvmon. KVM's shadow MMU does not notice pvmon's writes to a table it has
+ * pvmon. Under nested paging (host.tdp) a read-only slot would fault every
+ * hardware page walk, so the slot is writable and mm.c lets guest tables
+ * map pool frames read-only only (the guest still cannot write them). KVM's shadow MMU does not notice pvmon's writes to a table it has
  * already walked (they bypass its write tracking); a translation that lost
  * rights is therefore dropped at the next flush by deleting and re-adding
  * the pool's slot, which makes KVM rebuild its shadow tables from ours.
@@ -61,6 +63,12 @@ static int set_slot(struct domain *d, uint32_t slot, uint32_t flags, uint64_t gp
 	return ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
+/* The pool slot's flags: read-only unless the CPU walks the tables (TDP). */
+static uint32_t pool_slot_flags(const struct domain *d)
+{
+	return d->mm.ro_pool_maps ? 0 : KVM_MEM_READONLY;
+}
+
 static void *anon(uint64_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -113,6 +121,7 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 	rc = mm_init(&d->mm, frames, d->pool, d->pool_gpa, d->pool_frames, d->hv_frames);
 	if (rc)
 		return snprintf(err, errlen, "out of memory for page-table accounting"), rc;
+	d->mm.ro_pool_maps = host.tdp;
 	d->mm.leaf_ok[0] = (struct mm_range){ d->grant_rw_gpa, PV_GNTTAB_WINDOW_FRAMES };
 	d->mm.leaf_ok[1] = (struct mm_range){ d->grant_ro_gpa, PV_GNTTAB_WINDOW_FRAMES };
 	d->mm.ram_flags[GPA_START_INFO / PAGE] |= MMF_RESERVED;
@@ -131,7 +140,7 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if ((rc = set_slot(d, SLOT_RAM, 0, 0, d->mem_size, d->mem)) ||
-	    (rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_slot_size, d->pool)) ||
+	    (rc = set_slot(d, SLOT_POOL, pool_slot_flags(d), d->pool_gpa, d->pool_slot_size, d->pool)) ||
 	    (rc = set_slot(d, SLOT_GRANT_RW, 0, d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw)) ||
 	    (rc = set_slot(d, SLOT_GRANT_RO, KVM_MEM_READONLY, d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro)))
 		return snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s%s", strerror(-rc),
@@ -249,9 +258,11 @@ uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, s
 	int rc = 0;
 	for (uint64_t a = 0; a < d->mem_size && !rc; a += PAGE)
 		rc = map4k(&b, a, a, rw);
-	/* The pool, so the kernel can read its tables (a write traps to pvmon). */
+	/* The pool, so the kernel can read its tables (a write traps to pvmon;
+	 * where the slot is writable, the mapping is read-only instead). */
+	const uint64_t pool_rw = d->mm.ro_pool_maps ? PTE_P | PTE_US : rw;
 	for (uint64_t a = d->pool_gpa; a < d->pool_gpa + d->pool_frames * PAGE && !rc; a += PAGE)
-		rc = map4k(&b, a, a, rw);
+		rc = map4k(&b, a, a, pool_rw);
 	for (uint64_t i = 0; i < PV_HV_AREA_PAGES && !rc; i++)
 		rc = map4k(&b, PV_HV_AREA_VA + i * PAGE, d->pool_gpa + i * PAGE, PTE_P | PTE_US);
 	if (rc) {
@@ -301,9 +312,9 @@ void memory_flush(struct vcpu *v, const char *kind, uint64_t addr)
 	if (!stale)
 		return;
 	memory_exclusive_begin(d, v);
-	int rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, 0, d->pool);
+	int rc = set_slot(d, SLOT_POOL, pool_slot_flags(d), d->pool_gpa, 0, d->pool);
 	if (!rc)
-		rc = set_slot(d, SLOT_POOL, KVM_MEM_READONLY, d->pool_gpa, d->pool_slot_size, d->pool);
+		rc = set_slot(d, SLOT_POOL, pool_slot_flags(d), d->pool_gpa, d->pool_slot_size, d->pool);
 	memory_exclusive_end(d, v);
 	atomic_fetch_add_explicit(&d->tlb_zaps, 1, memory_order_relaxed);
 	if (rc)

@@ -124,8 +124,11 @@ static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
 			m->map_count[gfn]++;
 			return 0;
 		}
-		/* Pool frames are readable only (read-only slot); windows hold grants. */
-		return mm_pool_index(m, addr) >= 0 || in_leaf_ranges(m, addr) ? 0 : -EINVAL;
+		/* Pool frames are readable only (read-only slot, or read-only
+		 * mappings where the slot is writable); windows hold grants. */
+		if (mm_pool_index(m, addr) >= 0)
+			return m->ro_pool_maps && (e & PTE_RW) ? -EPERM : 0;
+		return in_leaf_ranges(m, addr) ? 0 : -EINVAL;
 	}
 	}
 	return -EINVAL;
@@ -153,7 +156,9 @@ static void put_entry(struct mm *m, int level, uint64_t e)
 }
 
 /* The bits pvmon owns in a present entry: the CPU cannot set accessed or
- * dirty in the read-only pool, so they are set up front. */
+ * dirty in the read-only pool, so they are set up front. Where the slot is
+ * writable (ro_pool_maps) this also keeps the walker from writing, so
+ * entries and their L4 twins stay exactly what mm wrote (mm_check). */
 static uint64_t normalise(int level, uint64_t e)
 {
 	if (!(e & PTE_P))
@@ -410,6 +415,8 @@ int mm_check(const struct mm *m, char *why, size_t n)
 			if (level == PT_L1) {
 				if ((addr >> 12) < m->ram_frames)
 					maps[addr >> 12]++;
+				else if (m->ro_pool_maps && (e & PTE_RW) && mm_pool_index(m, addr) >= 0)
+					rc = fail(why, n, "L1 frame %llu entry %llu maps pool frame 0x%llx writable", f, i, addr);
 				else if (mm_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
 					rc = fail(why, n, "L1 frame %llu entry %llu names 0x%llx outside the domain", f, i, addr);
 				continue;

@@ -47,6 +47,10 @@ struct mm {
 	struct pool_frame *pf;
 	struct mm_range leaf_ok[2]; /* other ranges an L1 entry may name (grant windows) */
 	bool stale;                 /* a present entry lost rights since the last flush */
+	/* Nested paging hosts: the pool's slot is writable (the CPU's walks
+	 * would fault on a read-only one), so no L1 entry may map a pool
+	 * frame writable (-EPERM), Xen's rule. Set by the owner after mm_init. */
+	bool ro_pool_maps;
 	uint64_t given_back;        /* frames ballooned out now */
 	/* Fast path: each pool frame f has a pair of root frames at
 	 * twins[2f] (kernel root) and twins[2f+1] (user root), mirroring it

@@ -159,6 +159,8 @@ struct host {
 	int nr_cpus_online;       /* slots map to CPUs slot % nr_cpus_online */
 	bool pio_rip_advanced;    /* KVM leaves RIP after `out` at an I/O exit */
 	uint64_t tsc_khz;
+	bool tdp;                 /* nested paging (NPT/EPT): the pool slot is writable (memory.c) */
+	const char *paging;       /* why: "shadow paging", "nested paging", ... */
 	uint64_t boot_ns;         /* CLOCK_MONOTONIC at start: system time 0 */
 	pthread_mutex_t domains_lock;  /* guards domains[] */
 	struct domain *domains[MAX_DOMAINS];

@@ -278,10 +278,65 @@ static void test_context(struct domain *d, uint64_t *pc, struct kvm_run *run)
 	CHECK_STR(fastpath_vector_name(40), "reserved");
 }
 
+/* Nested paging (host.tdp): the pool slot is writable, so the guest's own
+ * map of the pool is read-only, no L1 entry may map a pool frame writable,
+ * and no entry the CPU walks (guest tables, twins, the stub's tables) is
+ * missing an accessed or dirty bit the walker would write into the pool. */
+static uint64_t leaf(struct domain *d, uint64_t l4, uint64_t va)
+{
+	uint64_t e = l4 | PTE_P;
+	for (int level = 4; level >= 1 && (e & PTE_P); level--)
+		e = frame(d, e & PTE_ADDR)[(va >> (12 + 9 * (level - 1))) & 511];
+	return e;
+}
+
+static void test_tdp(void)
+{
+	use_kind(FP_SVM);
+	host.tdp = true;
+	struct domain *d = fakedom(3, 16);
+	CHECK(d->mm.ro_pool_maps);
+	uint64_t l4 = d->vcpus[0].kernel_cr3;
+	int ro = 1, ram_rw = 1;
+	for (uint64_t a = d->pool_gpa; a < d->pool_gpa + d->pool_frames * 4096; a += 4096)
+		ro &= (leaf(d, l4, a) & (PTE_P | PTE_RW | PTE_ADDR)) == (a | PTE_P);
+	for (uint64_t a = 0; a < d->mem_size; a += 64 * 4096)
+		ram_rw &= (leaf(d, l4, a) & (PTE_P | PTE_RW)) == (PTE_P | PTE_RW);
+	CHECK(ro);
+	CHECK(ram_rw);
+	CONSISTENT(d);
+	int nothing_to_write = 1;
+	uint64_t slot_frames = d->pool_slot_size / 4096;
+	for (uint64_t f = 0; f < slot_frames; f++) {
+		bool typed = f < d->pool_frames && d->mm.pf[f].type >= PT_L1 && d->mm.pf[f].type <= PT_L4;
+		bool stub = f >= PV_HV_AREA_PAGES && f < d->hv_frames && f > PV_HV_AREA_PAGES + FP_CODE_PAGES;
+		if (!typed && !stub && f < d->pool_frames)
+			continue;                            /* free pool frames and code: never walked */
+		const uint64_t *t = d->pool + f * 512;
+		bool l1 = (typed && d->mm.pf[f].type == PT_L1) || f == d->hv_frames - 1;
+		for (int i = 0; i < 512; i++)
+			if (t[i] & PTE_P)
+				nothing_to_write &= (t[i] & PTE_A) && (!l1 || !(t[i] & PTE_RW) || (t[i] & PTE_D));
+	}
+	CHECK(nothing_to_write);
+	uint64_t l1e = d->pool_gpa + (d->pool_frames - 1) * 4096, k = mm_twin(&d->mm, l4);
+	CHECK_EQ(mm_pin(&d->mm, l1e, PT_L1), 0);
+	CHECK_EQ(mm_update(&d->mm, l1e, l4 | RW), -EPERM);             /* a live L4, writable */
+	CHECK_EQ(mm_update(&d->mm, l1e, d->pool_gpa | RW), -EPERM);    /* the hypervisor area */
+	CHECK_EQ(mm_update(&d->mm, l1e + 8, l4 | PTE_P | PTE_US), 0);  /* read-only: fine */
+	CHECK_EQ(mm_update(&d->mm, l1e + 16, k | PTE_P | PTE_US), -EINVAL);   /* a twin: never */
+	CONSISTENT(d);
+	CHECK_EQ(mm_update(&d->mm, l1e + 8, 0), 0);
+	CHECK_EQ(mm_unpin(&d->mm, l1e), 0);
+	CONSISTENT(d);
+	host.tdp = false;
+}
+
 int main(void)
 {
 	test_mode();
 	test_baseline();
+	test_tdp();
 	const int kinds[] = { FP_PVM, FP_SVM };
 	for (int i = 0; i < 2; i++) {
 		use_kind(kinds[i]);

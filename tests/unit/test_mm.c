@@ -142,6 +142,36 @@ int main(void)
 	CHECK_EQ(m.pf[2].count, 1);
 	CONSISTENT();
 
+	/* Nested paging (ro_pool_maps): the pool slot is writable, so no L1
+	 * entry may map a pool frame writable. Frame 4 still holds the
+	 * writable map of frame 2 made above: mm_check now sees it. */
+	char why[256];
+	m.ro_pool_maps = true;
+	CHECK_EQ(mm_check(&m, why, sizeof(why)), -EIO);
+	CHECK_EQ(mm_update(&m, E(4, 5), F(2) | PTE_P | PTE_US), 0);      /* read-only: allowed */
+	CONSISTENT();
+	CHECK_EQ(mm_update(&m, E(4, 5), F(2) | RW), -EPERM);             /* a table, writable */
+	CHECK_EQ(mm_update(&m, E(4, 8), F(0) | RW), -EPERM);             /* the hypervisor area */
+	CHECK_EQ(mm_update(&m, E(4, 8), F(POOL - 1) | RW), -EPERM);      /* a free pool frame */
+	CHECK_EQ(mm_update(&m, E(4, 8), F(0) | PTE_P), 0);
+	CHECK_EQ(mm_update(&m, E(4, 9), F(POOL) | PTE_P), -EINVAL);       /* past the pool (twins) */
+	CHECK_EQ(mm_update(&m, E(4, 9), WIN_GPA | RW), 0);               /* grant windows and RAM stay */
+	CHECK_EQ(mm_update(&m, E(4, 10), 60 * 4096 | RW), 0);
+	CHECK_EQ(at(4, 5) & (PTE_A | PTE_D), PTE_A | PTE_D);            /* nothing left for the walker */
+	CONSISTENT();
+	/* Written while free, checked at promotion, and undone when refused. */
+	CHECK_EQ(mm_update(&m, E(8, 0), 61 * 4096 | RW), 0);
+	CHECK_EQ(mm_update(&m, E(8, 1), F(3) | RW), 0);
+	CHECK_EQ(mm_update(&m, E(3, 5), F(8) | RW), -EPERM);
+	CHECK_EQ(m.pf[8].type, PT_FREE);
+	CHECK_EQ(m.map_count[61], 0);
+	CHECK_EQ(mm_pin(&m, F(8), PT_L1), -EPERM);
+	CHECK_EQ(mm_update(&m, E(8, 1), F(3) | PTE_P | PTE_NX), 0);
+	CHECK_EQ(mm_pin(&m, F(8), PT_L1), 0);
+	CONSISTENT();
+	CHECK_EQ(mm_unpin(&m, F(8)), 0);
+	CONSISTENT();
+
 	mm_destroy(&m);
 	free(pool);
 	return CHECK_DONE();

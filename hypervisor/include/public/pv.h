@@ -80,7 +80,9 @@
  *                                     area; the guest can read them but never
  *                                     write them (a read-only memory slot):
  *                                     a write traps to pvmon, which validates
- *                                     and emulates it as one mmu_update
+ *                                     and emulates it as one mmu_update;
+ *                                     under PV_SIF_pt_ro_maps the guest may
+ *                                     map them read-only only instead
  *   grant windows                     frames where grants of other domains
  *                                     appear when mapped (grant_table_op)
  * The hypervisor area: pvmon-owned frames at the start of the pool, of
@@ -274,7 +276,8 @@ struct pv_frame {
  *  - L2: a pool frame that is free or an L1, or a 2 MiB page (PS) of RAM
  *    frames the domain owns and has not given back;
  *  - L1: a RAM frame the domain owns and has not given back, a pool frame
- *    (readable only: the slot behind it is read-only), a grant-window frame;
+ *    (readable only: the slot behind it is read-only; under PV_SIF_pt_ro_maps
+ *    an entry naming one must not have RW, -EPERM), a grant-window frame;
  *  - nothing of another domain or of pvmon can be named: every frame number
  *    is a guest-physical address of this domain, checked against its layout.
  * pvmon sets the accessed and dirty bits of every present entry (the pool
@@ -447,6 +450,13 @@ struct pv_start_info {
 	uint32_t fast_path;        /* OUT PV_FAST_*: how exceptions and system calls arrive */
 	uint32_t pad2;
 };
+
+/* start_info.flags */
+#define PV_SIF_pt_ro_maps (1u << 0)  /* the pool's slot is writable (nested paging:
+                                        EPT/NPT): L1 entries may map pool frames
+                                        read-only only (-EPERM), and a direct write
+                                        to a table is a guest #PF, not a trapped,
+                                        emulated update: only mmu_update changes them */
 
 /* start_info.fast_path */
 #define PV_FAST_none 0   /* baseline: callback frames built by pvmon at a VM exit */
