@@ -33,8 +33,20 @@ for b in 1 16 256 2048; do
 done
 r=$(echo "$out" | sed -n 's/^mmu_update batch 2048: .*ratio \([0-9.]*\)$/\1/p')
 awk -v r="$r" 'BEGIN { exit !(r < 0.5) }' || die "batch 2048 per entry is not below batch 1 ($r)"
-echo "$out" | grep -Eq "^building a 16 MiB address space: trapped writes [0-9.]+ ms, batched mmu_update [0-9.]+ ms, ratio [0-9]+$" \
-  || die "no trapped-vs-batched line"
-json=$($PVBENCH lmbench --quick --json) || die "--json failed"
+# Trapped writes exist only behind a read-only pool slot (not under nested
+# paging): measured there, a reason elsewhere. The --json run takes the
+# other pool slot where it can (PVLAB_POOL_SLOT=rw), so both forms are seen.
+trapped="^building a 16 MiB address space: trapped writes [0-9.]+ ms, batched mmu_update [0-9.]+ ms, ratio [0-9]+$"
+untrapped="^building a 16 MiB address space: batched mmu_update [0-9.]+ ms; trapped writes not supported on this host: nested paging"
+slot=ro
+$PVMON info | grep -q "^kvm: page tables: writable pool slot" && slot=rw
+if [ $slot = ro ]; then
+  echo "$out" | grep -Eq "$trapped" || die "no trapped-vs-batched line"
+else
+  echo "$out" | grep -Eq "$untrapped" || die "nested paging: no batched line with the reason trapped writes are left out"
+fi
+json=$(PVLAB_POOL_SLOT=rw $PVBENCH lmbench --quick --json) || die "--json failed"
 echo "$json" | grep -q '"name": "fork_exec", "unit": "us", "native": [0-9]*, "pv": [0-9]*' || die "--json lacks fork_exec"
+echo "$json" | grep -q '"build16m": {"trap_ns": null, "batch_ns": [0-9]*, "trap_over_batch": null, "trap_note": "not supported on this host"}' \
+  || die "--json with a writable pool slot: build16m does not say trapped writes are not supported"
 echo PASS
