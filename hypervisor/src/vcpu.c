@@ -132,11 +132,36 @@ bool vcpu_has_work(struct vcpu *v)
 	return false;
 }
 
+/* During an I/O exit that KVM has not stepped past yet (pio_skip), KVM
+ * skips the `out` on the next entry if RIP is still (or again) its address.
+ * Before pvmon points RIP at new_rip, finish that `out` when new_rip is its
+ * address: a frame may resume the guest at a hypercall it was stopped just
+ * before (all go through the one entry in the hypervisor area), and KVM
+ * would skip that hypercall instead. KVM_RUN with immediate_exit set does
+ * only the completion and returns -EINTR (registers synced back). */
+static int pio_settle(struct vcpu *v, uint64_t new_rip)
+{
+	uint64_t at = R(v)->rip;
+	if (!v->pio_skip || new_rip != at)
+		return 0;
+	v->run->immediate_exit = 1;
+	int rc = ioctl(v->fd, KVM_RUN, 0);
+	int e = errno;
+	v->run->immediate_exit = 0;
+	v->pio_skip = false;
+	if ((rc == 0 || e != EINTR) || R(v)->rip == at)
+		return domain_crash(v->dom, v, "KVM did not step past the `out` at 0x%llx (KVM_RUN: %s)",
+		                    (unsigned long long)at, rc ? strerror(e) : "it returned an exit"), -EIO;
+	return 0;
+}
+
 /* Push a callback frame and enter the guest kernel at entry. */
 static int deliver(struct vcpu *v, uint64_t vector, uint64_t err, uint64_t addr, uint64_t entry)
 {
 	struct domain *d = v->dom;
 	struct kvm_regs *r = R(v);
+	if (pio_settle(v, entry))
+		return -EIO;
 	struct pv_vcpu_info *vi = &d->shared->vcpu[v->id];
 	struct pv_frame f = {
 		.r15 = r->r15, .r14 = r->r14, .r13 = r->r13, .r12 = r->r12,
@@ -201,6 +226,8 @@ long vcpu_iret(struct vcpu *v, uint64_t frame)
 		return hc_reject(v, "rip", f.rip, -EINVAL);
 	if ((f.flags & PV_FRAME_USER) && !v->user_cr3)
 		return hc_reject(v, "user_cr3", 0, -EINVAL);
+	if (pio_settle(v, f.rip))
+		return HC_REGS_SET;
 	struct kvm_regs *r = R(v);
 	r->r15 = f.r15; r->r14 = f.r14; r->r13 = f.r13; r->r12 = f.r12;
 	r->r11 = f.r11; r->r10 = f.r10; r->r9 = f.r9; r->r8 = f.r8;
@@ -460,6 +487,11 @@ static bool run_once(struct vcpu *v)
 	atomic_store(&v->kick, false);
 	int rc = ioctl(v->fd, KVM_RUN, 0);
 	v->run->immediate_exit = 0;
+	/* KVM_RUN finishes a pending `out` before anything else (KVM's api.rst:
+	 * incomplete operations first, then signals), skipping it if RIP is
+	 * unchanged; an -EINTR may even come after the guest ran on. So no
+	 * frame built from here on may skip it again. */
+	v->pio_skip = false;
 	if (rc < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return true;
@@ -469,7 +501,6 @@ static bool run_once(struct vcpu *v)
 			domain_crash(d, v, "KVM_RUN failed: %s", strerror(errno));
 		return false;
 	}
-	v->pio_skip = false;
 	uint32_t reason = v->run->exit_reason;
 	atomic_fetch_add_explicit(&v->exits, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->exit_reasons[reason < 64 ? reason : 63], 1, memory_order_relaxed);
