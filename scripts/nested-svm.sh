@@ -30,8 +30,8 @@ and runs COMMAND there (as root, chrooted into the host's / shared over
 (stdout and stderr together) on stdout and exits with COMMAND's status.
 
 Inside the L1: / is the host's, read-only; the repository ($REPO)
-is shared writable; /tmp, /root, /run and /var/tmp are the L1's own
-tmpfs; PVLAB_NESTED=svm is set; BUILD, BIN, PATH and PVLAB_* come from
+is shared writable and ../shared beside it read-only, at their own paths
+even under /tmp; /tmp, /root, /run and /var/tmp are the L1's own tmpfs; PVLAB_NESTED=svm is set; BUILD, BIN, PATH and PVLAB_* come from
 the caller's environment. COMMAND starts in the repository directory.
 The built binaries must exist on the host first (make BUILD=...).
 
@@ -205,7 +205,6 @@ echo "kvm $(up)" >>/ctl/times
 # the host's / read-only, its repository writable, the L1's own scratch
 H=/host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro,cache=loose root $H || { say "no root share"; halt; }
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 repo "$H$REPO" || { say "no repository share"; halt; }
 mount -t proc proc $H/proc
 mount -t sysfs sys $H/sys
 mount -t devtmpfs dev $H/dev
@@ -213,6 +212,14 @@ mkdir -p $H/dev/pts $H/dev/shm
 mount -t devpts devpts $H/dev/pts
 for d in /tmp /root /run /var/tmp /dev/shm; do mount -t tmpfs -o mode=1777 tmp "$H$d"; done
 chmod 700 $H/root
+# after the scratch mounts: a repository (and the ../shared beside it)
+# under /tmp would be hidden by them otherwise
+mkdir -p "$H$REPO"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 repo "$H$REPO" || { say "no repository share"; halt; }
+if [ -n "$SHARED" ]; then
+  mkdir -p "$H$SHARED"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro shared "$H$SHARED" || { say "no ../shared share"; halt; }
+fi
 mkdir -p $H/run/pvlab-nested
 mount --bind /ctl $H/run/pvlab-nested
 say "running the command"
@@ -253,7 +260,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-{ printf 'CPU=%q\nKVM_AMD_PARAMS=%q\nREPO=%q\n' "$CPU" "$KVM_AMD_PARAMS" "$REPO"; } >"$RUN/config"
+SHARED=$(cd "$REPO/.." && pwd)/shared
+[ -d "$SHARED" ] || SHARED=
+{ printf 'CPU=%q\nKVM_AMD_PARAMS=%q\nREPO=%q\nSHARED=%q\n' "$CPU" "$KVM_AMD_PARAMS" "$REPO" "$SHARED"; } >"$RUN/config"
 {
   echo 'export PVLAB_NESTED=svm HOME=/root'
   for v in PATH LANG LC_ALL TERM BUILD BIN $(compgen -e | grep '^PVLAB_' || true); do
@@ -274,6 +283,7 @@ timeout -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m "$MEM" -smp "$SMP" \
   -serial "file:$RUN/console.log" -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1 rdinit=/init" \
   $(fsdev ctl "$RUN" "") $(fsdev root / ",readonly=on") $(fsdev repo "$REPO" "") \
+  ${SHARED:+$(fsdev shared "$SHARED" ",readonly=on")} \
   </dev/null >"$RUN/qemu.log" 2>&1 &
 qpid=$!
 [ "$VERBOSE" = 0 ] || { tail -n +1 -F "$RUN/console.log" --pid="$qpid" 2>/dev/null >&2 & }
