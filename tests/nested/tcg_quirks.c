@@ -4,6 +4,9 @@
  * the emulated CPU's doing, not pvmon's. One line per check:
  *   KEY hw|differs: what happened
  * where KEY is the pvos raiser (prog=traps skip=KEY). Exit 0. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* REG_ERR */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +15,17 @@
 #include <unistd.h>
 
 static char buf[16] __attribute__((aligned(16)));
+
+/* Out of line: rbp may be the frame pointer, which inline asm must not
+ * clobber. */
+void ss_raise(void);
+__asm__(".text\n"
+        "ss_raise:\n"
+        "	push %rbp\n"
+        "	movabs $0x800000000000, %rbp\n"
+        "	mov 0(%rbp), %rax\n"
+        "	pop %rbp\n"
+        "	ret\n");
 
 /* #GP from `int $0x81` (a DPL0 gate in Linux's IDT): the error code names
  * the IDT entry as vector * 8 + 2; exit 10 if it does, 11 if not. */
@@ -29,7 +43,7 @@ static void raise_one(int which)
 		__asm__ volatile(".byte 0xf1");
 		break;
 	case 1:         /* non-canonical address through rbp: #SS (SIGBUS), not #GP (SIGSEGV) */
-		__asm__ volatile("movabs $0x800000000000, %%rbp; mov 0(%%rbp), %%rax" ::: "rax", "rbp", "memory");
+		ss_raise();
 		break;
 	case 2:         /* misaligned load with EFLAGS.AC (Linux sets CR0.AM): #AC (SIGBUS) */
 		__asm__ volatile("pushfq; orq $0x40000, (%%rsp); popfq; movl 1(%0), %%eax" ::"r"(buf) : "rax", "memory");
