@@ -21,8 +21,11 @@ out=$($PVMON run "$cfg" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "unknown program 'nosuch'" || die "unknown program: rc $rc"
 # Ctrl-C stops the domains and pvmon exits 130 promptly.
 cfg=$(domcfg long "prog=spin ms=20000")
-$PVMON run "$cfg" >/dev/null 2>&1 & pid=$!
-sleep 0.5; kill -INT $pid
+$PVMON run "$cfg" >"$TMP/long.out" 2>&1 & pid=$!
+# Only once the guest runs: a background job starts with SIGINT ignored
+# until pvmon installs its handler, which a slow host (ASan, TCG) delays.
+for _ in $(seq 100); do grep -q '^\[long\] pvos:' "$TMP/long.out" && break; sleep 0.1; done
+kill -INT $pid
 t0=$SECONDS; wait $pid; rc=$?
 [ $rc -eq 130 ] || die "SIGINT: status $rc, expected 130"
 [ $((SECONDS - t0)) -le 3 ] || die "SIGINT: pvmon took $((SECONDS - t0))s to stop"
