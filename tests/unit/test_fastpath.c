@@ -294,7 +294,7 @@ static void test_tdp(void)
 {
 	use_kind(FP_SVM);
 	host.tdp = true;
-	struct domain *d = fakedom(3, 16);
+	struct domain *d = fakedom(4, 16);        /* ids 1..3 are the other tests' */
 	CHECK(d->mm.ro_pool_maps);
 	uint64_t l4 = d->vcpus[0].kernel_cr3;
 	int ro = 1, ram_rw = 1;
