@@ -411,7 +411,9 @@ void fastpath_probe(unsigned long iters)
 	memset(&fp_host, 0, sizeof(fp_host));
 	fp_host.forced_off = off;
 	const char *be = kvm_backend();
-	int kind = !strcmp(be, "pvm") ? FP_PVM : !strcmp(be, "vmx") ? FP_VMX : !strcmp(be, "svm") ? FP_SVM : FP_NONE;
+	int kind = FP_SVM;                 /* kvm_backend() names a kind as fastpath_kind_name does */
+	while (kind > FP_NONE && strcmp(be, fastpath_kind_name(kind)))
+		kind--;
 	char why[160] = "";
 	if (kind == FP_NONE) {
 		snprintf(fp_host.why, sizeof(fp_host.why), "no fast-path back end for this KVM (%s)", be);
@@ -593,13 +595,6 @@ void fastpath_domain_free(struct domain *d)
 	d->fp = NULL;
 }
 
-/* Vectors the CPU pushes an error code for. `int n` pushes none, so a
- * DPL3 gate on one of them would hand the stub a frame a word short. */
-static bool has_error_code(int v)
-{
-	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-}
-
 /* set_callbacks / set_trap_table changed what the stub bounces to. The
  * handlers were checked by the hypercalls (hypercall.c); a vector the guest
  * lets `int n` raise gets a DPL3 gate, unless the CPU pushes an error code
@@ -614,7 +609,7 @@ void fastpath_callbacks_changed(struct domain *d)
 	for (int v = 0; v < PV_TRAP_MAX; v++) {
 		__atomic_store_n(&f->domdata[DD_TRAPS / 8 + v], d->traps[v], __ATOMIC_RELEASE);
 		write_gate(f->hv + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16,
-		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) && !has_error_code(v) ? 3 : 0);
+		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) && !((FP_ERRCODE_VECTORS >> v) & 1) ? 3 : 0);
 	}
 }
 

@@ -35,6 +35,10 @@
 #define FP_HV_IDT       0x800
 #define FP_NR_VECTORS   33      /* exceptions 0..31 and the event vector */
 #define FP_EVENT_VECTOR 32
+/* Vectors the CPU pushes an error code for (8, 10-14, 17, 21, 29, 30), bit
+ * per vector: the stub's entries push a zero for the others, and pvmon
+ * gives none of these a DPL3 gate (`int n` pushes no error code). */
+#define FP_ERRCODE_VECTORS 0x60227d00
 
 /* Selectors: STAR puts kernel CS/SS at 0x10/0x18 and user at 0x33/0x2b. */
 #define FP_KCS 0x10

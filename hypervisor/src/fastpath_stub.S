@@ -172,7 +172,7 @@ G(lstar0):
  * (a zero where the CPU pushes none). */
 .macro VEC v
 	.balign 16
-	.if (\v == 8) | (\v == 10) | (\v == 11) | (\v == 12) | (\v == 13) | (\v == 14) | (\v == 17) | (\v == 21) | (\v == 29) | (\v == 30)
+	.if (FP_ERRCODE_VECTORS >> \v) & 1
 	.else
 	pushq $0
 	.endif

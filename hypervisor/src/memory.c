@@ -5,7 +5,8 @@
  * read-only slot, so the guest reads its tables but every write comes to
  * pvmon. Under nested paging (host.tdp) a read-only slot would fault every
  * hardware page walk, so the slot is writable and mm.c lets guest tables
- * map pool frames read-only only (the guest still cannot write them). KVM's shadow MMU does not notice pvmon's writes to a table it has
+ * map pool frames read-only only (the guest still cannot write them).
+ * KVM's shadow MMU does not notice pvmon's writes to a table it has
  * already walked (they bypass its write tracking); a translation that lost
  * rights is therefore dropped at the next flush by deleting and re-adding
  * the pool's slot, which makes KVM rebuild its shadow tables from ours.
