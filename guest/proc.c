@@ -73,7 +73,8 @@ static const struct user_prog *find_user(const char *name)
 
 /* ---- address spaces ------------------------------------------------------ */
 
-/* Text, hypervisor area, zeroed data and stack; pinned when built. */
+/* Text, zeroed data and stack (pvmon maps the hypervisor area in every
+ * L4 itself); pinned when built. */
 static uint64_t space_new(void)
 {
 	uint64_t pml4 = pt_alloc();
@@ -82,8 +83,6 @@ static uint64_t space_new(void)
 	int bad = 0;
 	for (uint64_t va = (uint64_t)__user_start; va < (uint64_t)__user_end && !bad; va += 4096)
 		bad = pt_map(pml4, va, va, PTE_P | PTE_US);
-	for (uint64_t i = 0; i < start_info->hv_area_pages && !bad; i++)
-		bad = pt_map(pml4, PV_HV_AREA_VA + i * 4096, start_info->hv_area + i * 4096, PTE_P | PTE_US);
 	return bad ? 0 : pml4;
 }
 

@@ -187,6 +187,8 @@ static void free_tree(uint64_t table, int level)
 {
 	if (level > 1)
 		for (int i = 0; i < (level == 4 ? 256 : 512); i++) {
+			if (level == 4 && i == PV_HV_L4_SLOT)
+				continue;            /* pvmon's: the hypervisor area */
 			uint64_t e = *(volatile uint64_t *)(table + i * 8);
 			if ((e & PTE_P) && !(e & PTE_PS))
 				free_tree(e & PTE_ADDR, level - 1);

@@ -1,12 +1,12 @@
 # pvmon: the hypervisor. Every object except main.o also goes into
 # libpvmon.a, which the unit tests link against.
 PVMON_SRCS := $(filter-out hypervisor/src/main.c,$(wildcard hypervisor/src/*.c))
-PVMON_ASM  := hypervisor/src/fastpath_stub.S hypervisor/src/fastpath_stub_hw.S
+PVMON_ASM  := hypervisor/src/fastpath_stub.S hypervisor/src/fastpath_stub_hw.S hypervisor/src/hvarea_fault.S
 PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o) $(PVMON_ASM:%.S=$(BUILD)/%.o)
 
-# The fast path's entry stubs (PVM and VT-x/AMD-V, one source): guest code
-# pvmon carries as data (fastpath.c).
-$(BUILD)/hypervisor/src/%.o: hypervisor/src/%.S hypervisor/src/fastpath_stub.S hypervisor/src/fastpath.h
+# The fast path's entry stubs (PVM and VT-x/AMD-V, one source) and the
+# baseline's fault reporter: guest code pvmon carries as data.
+$(BUILD)/hypervisor/src/%.o: hypervisor/src/%.S hypervisor/src/fastpath_stub.S hypervisor/src/fastpath.h hypervisor/src/hvarea.h
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -18,6 +18,7 @@
 #include "elf.h"
 #include "evtchn.h"
 #include "fastpath.h"
+#include "hvarea.h"
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
@@ -123,14 +124,14 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 	                          .dpl = 3, .db = 1, .s = 1, .g = 1 };
 	s->cs = cs;
 	s->ds = s->es = s->fs = s->gs = s->ss = ds;
-	s->tr = (struct kvm_segment){ .base = PV_HV_AREA_VA, .limit = TSS_LIMIT, .selector = 0x40,
-	                              .type = 11, .present = 1 };
+	hvarea_baseline_sregs(d, 0, s);
 	struct kvm_regs *r = &v->run->s.regs.regs;
 	memset(r, 0, sizeof(*r));
 	r->rip = entry;
 	r->rsp = sp;
 	r->rsi = GPA_START_INFO;
-	r->rflags = 0x3002;          /* IOPL 3: `out` is the hypercall */
+	r->rflags = 0x3002;          /* IOPL 3: `out` is the hypercall (PVM reports 0 and checks the
+	                                TSS's I/O bitmap, which opens the hypercall port only) */
 	v->run->s.regs.sregs = *s;
 	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	return 0;

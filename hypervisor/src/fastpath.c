@@ -48,9 +48,6 @@ _Static_assert(sizeof(struct pv_frame) == PF_SIZE && offsetof(struct pv_frame, v
                "the stub builds struct pv_frame by these offsets");
 _Static_assert(sizeof(struct pv_vcpu_info) == VI_SIZE && offsetof(struct pv_vcpu_info, upcall_mask) == VI_MASK,
                "the stub reads pv_vcpu_info by these offsets");
-_Static_assert(PV_HCALL_ENTRY == PV_HV_AREA_VA + FP_HV_ENTRY, "hypercall entry offset");
-_Static_assert(FP_HV_TSS + PV_MAX_VCPUS * FP_TSS_SIZE <= FP_HV_IDT &&
-               FP_HV_IDT + FP_NR_VECTORS * 16 <= PAGE, "the first hv frame's layout");
 
 extern const uint8_t fp_stub_start[], fp_stub_end[], fp_boot[], fp_lstar0[], fp_vectors[], fp_hcall_return[];
 extern const uint8_t fp_probe_lstar[], fp_probe_trap[], fp_probe_user[], fp_probe_ud[];
@@ -81,8 +78,8 @@ static const struct fp_stub *stub_of(int kind)
 #define STUB_OFF(st, f) ((uint64_t)((st)->f - (st)->start))
 
 /* pvmon's pool frames after the hypervisor area, in this order. */
-enum { HV_CODE = PV_HV_AREA_PAGES, HV_DOMDATA = HV_CODE + FP_CODE_PAGES, HV_L3, HV_L2, HV_L1, HV_END };
-#define FP_EXTRA_FRAMES (HV_END - PV_HV_AREA_PAGES)
+enum { HV_CODE = HV_FRAMES, HV_DOMDATA = HV_CODE + FP_CODE_PAGES, HV_L3, HV_L2, HV_L1, HV_END };
+#define FP_EXTRA_FRAMES (HV_END - HV_FRAMES)
 
 struct fp_domain {
 	uint8_t *priv;            /* per vCPU: vIF page, fp_percpu, stack (pvmon's view) */
@@ -121,53 +118,6 @@ int fastpath_set_mode(const char *mode)
 
 /* ---- descriptors ---------------------------------------------------------- */
 
-static uint64_t seg_desc(bool code, int dpl)
-{
-	/* base 0, limit 4 GiB, present, accessed (the tables are read-only to
-	 * the guest, so nothing may need to set that bit later). */
-	uint64_t d = 0xffffULL | (0xfULL << 48) | (1ULL << 55) | (1ULL << 47) | (1ULL << 44);
-	d |= (uint64_t)dpl << 45;
-	d |= (code ? 0xbULL : 0x3ULL) << 40;
-	d |= code ? 1ULL << 53 : 1ULL << 54;        /* L for code, D/B for data */
-	return d;
-}
-
-/* The stub's GDT. Under VT-x/AMD-V there is no 32-bit user code segment
- * (STAR's user base 0x23 only positions 0x2b and 0x33 for sysretq): with
- * one, a guest could far-jump into compatibility mode, where `syscall` on
- * AMD enters CPL0 at CSTAR instead of the stub's LSTAR. */
-static void write_gdt(uint8_t *gdt, uint64_t tss_base, int kind)
-{
-	uint64_t *g = (uint64_t *)gdt;
-	memset(gdt, 0, FP_GDT_LIMIT + 1);
-	g[FP_KCS / 8] = seg_desc(true, 0);
-	g[FP_KDS / 8] = seg_desc(false, 0);
-	if (kind == FP_PVM)
-		g[FP_UCS32 / 8] = (seg_desc(true, 3) & ~(1ULL << 53)) | 1ULL << 54;   /* 32-bit: STAR's base only */
-	g[FP_UDS / 8] = seg_desc(false, 3);
-	g[FP_UCS / 8] = seg_desc(true, 3);
-	/* 64-bit TSS descriptor (busy): only TR's cached copy is used. */
-	g[FP_TSS_SEL / 8] = FP_TSS_LIMIT | ((tss_base & 0xffffff) << 16) | (0x8bULL << 40) |
-	                    (((tss_base >> 24) & 0xff) << 56);
-	g[FP_TSS_SEL / 8 + 1] = tss_base >> 32;
-}
-
-static void write_gate(uint8_t *idt, int vec, uint64_t handler, int dpl)
-{
-	uint64_t *e = (uint64_t *)(idt + vec * 16);
-	e[0] = (handler & 0xffff) | ((uint64_t)FP_KCS << 16) | ((uint64_t)(0x8e | dpl << 5) << 40) |
-	       ((handler >> 16) & 0xffff) << 48;
-	e[1] = handler >> 32;
-}
-
-static void write_tss(uint8_t *tss, uint64_t rsp0)
-{
-	memset(tss, 0, FP_TSS_SIZE);
-	memcpy(tss + 4, &rsp0, 8);
-	uint16_t iomap = FP_TSS_LIMIT + 1;        /* beyond the limit: no bitmap */
-	memcpy(tss + 102, &iomap, 2);
-}
-
 static void set_kseg(struct kvm_segment *s, uint16_t sel, bool code)
 {
 	*s = (struct kvm_segment){ .limit = 0xffffffff, .selector = sel, .type = code ? 11 : 3, .present = 1,
@@ -181,12 +131,12 @@ static void pvm_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t 
 	s->cr3 = cr3;
 	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT */
 	s->efer = 0x501;              /* LMA LME SCE */
-	set_kseg(&s->cs, FP_KCS, true);
-	set_kseg(&s->ss, FP_KDS, false);
+	set_kseg(&s->cs, HV_KCS, true);
+	set_kseg(&s->ss, HV_KDS, false);
 	s->ds = s->es = s->fs = s->gs = s->ss;
-	s->gdt = (struct kvm_dtable){ .base = gdt, .limit = FP_GDT_LIMIT };
-	s->idt = (struct kvm_dtable){ .base = idt, .limit = FP_NR_VECTORS * 16 - 1 };
-	s->tr = (struct kvm_segment){ .base = tss, .limit = FP_TSS_LIMIT, .selector = FP_TSS_SEL,
+	s->gdt = (struct kvm_dtable){ .base = gdt, .limit = HV_GDT_LIMIT };
+	s->idt = (struct kvm_dtable){ .base = idt, .limit = HV_NR_VECTORS * 16 - 1 };
+	s->tr = (struct kvm_segment){ .base = tss, .limit = HV_TSS_LIMIT, .selector = HV_TSS_SEL,
 	                              .type = 11, .present = 1 };
 	s->ldt = (struct kvm_segment){ .unusable = 1 };
 }
@@ -212,7 +162,7 @@ static int get_msr(int fd, uint32_t idx, uint64_t *val)
 static int stub_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa)
 {
 	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_PVM_VIF };
-	const uint64_t val[4] = { ((uint64_t)FP_UCS32 << 48) | ((uint64_t)FP_KCS << 32), lstar, SFMASK_VAL,
+	const uint64_t val[4] = { ((uint64_t)HV_UCS32 << 48) | ((uint64_t)HV_KCS << 32), lstar, SFMASK_VAL,
 	                          vif_gpa | PVM_VIF_HOST | PVM_VIF_FLAGS };
 	return set_msrs(fd, idx, val, kind == FP_PVM ? 4 : 3);
 }
@@ -266,11 +216,11 @@ static void probe_layout(const struct probe *p)
 	put64(m, PR_L2 + 8, 0x200000 | big);
 	put64(m, PR_L3TOP + 510 * 8, PR_L2TOP | t);
 	put64(m, PR_L2TOP, 0 | big);
-	write_gdt(m + PR_GDT, PR_TSS, p->kind);
-	write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK);
+	hv_write_gdt(m + PR_GDT, PR_TSS, p->kind == FP_PVM);
+	hv_write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK, HV_TSS_LIMIT + 1);
 	memcpy(m + PR_CODE, st->start, (size_t)(st->end - st->start));
 	for (int v = 0; v < 32; v++)
-		write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + STUB_OFF(st, probe_trap), 0);
+		hv_write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + STUB_OFF(st, probe_trap), 0);
 }
 
 static int probe_open(struct probe *p, int kind, char *why, size_t n)
@@ -350,7 +300,7 @@ static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
 			break;
 		}
 		struct kvm_run *r = p->k.run;
-		if (r->exit_reason == KVM_EXIT_IO && r->io.port == FP_REPORT_PORT) {
+		if (r->exit_reason == KVM_EXIT_IO && r->io.port == HV_REPORT_PORT) {
 			if (ioctl(p->k.cpu, KVM_GET_REGS, out))
 				rc = -errno;
 			break;
@@ -567,22 +517,21 @@ int fastpath_memory_create(struct domain *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The hypervisor area's page under the fast path (hvarea.c wrote the
+ * rest): the hypercall entry goes through the stub, the IDT to its
+ * vectors, each TSS's RSP0 to its stack; no I/O bitmap. */
 void fastpath_write_hv_page(struct domain *d, uint8_t *page)
 {
-	static const uint8_t baseline[] = { 0xe6, PV_HCALL_PORT, 0xc3 };   /* outb %al, $0xE0; ret */
-	static const uint8_t pvm[] = { 0x0f, 0x05, 0xc3 };                /* syscall; ret */
-	memset(page + FP_HV_ENTRY, 0xcc, 0x80);
-	if (!d->fp) {
-		memcpy(page + FP_HV_ENTRY, baseline, sizeof(baseline));
+	static const uint8_t entry[] = { 0x0f, 0x05, 0xc3 };              /* syscall; ret */
+	if (!d->fp)
 		return;
-	}
-	memcpy(page + FP_HV_ENTRY, pvm, sizeof(pvm));
-	write_gdt(page + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_TSS, fp_host.kind);
+	memcpy(page + HV_ENTRY, entry, sizeof(entry));
+	hv_write_gdt(page + HV_GDT, PV_HV_AREA_VA + HV_TSS, fp_host.kind == FP_PVM);
 	for (uint32_t v = 0; v < d->nr_vcpus; v++)
-		write_tss(page + FP_HV_TSS + v * FP_TSS_SIZE, FP_BLOCK(v) + FP_STACK_TOP);
-	memset(page + FP_HV_IDT, 0, FP_NR_VECTORS * 16);
-	for (int v = 0; v < FP_NR_VECTORS; v++)
-		write_gate(page + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16, 0);
+		hv_write_tss(page + HV_TSS + v * HV_TSS_SIZE, FP_BLOCK(v) + FP_STACK_TOP, HV_TSS_LIMIT + 1);   /* no I/O bitmap */
+	memset(page + HV_IDT, 0, HV_NR_VECTORS * 16);
+	for (int v = 0; v < HV_NR_VECTORS; v++)
+		hv_write_gate(page + HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16, 0);
 }
 
 void fastpath_domain_free(struct domain *d)
@@ -608,8 +557,8 @@ void fastpath_callbacks_changed(struct domain *d)
 	__atomic_store_n(&f->domdata[DD_SYSCALL / 8], d->syscall_entry, __ATOMIC_RELEASE);
 	for (int v = 0; v < PV_TRAP_MAX; v++) {
 		__atomic_store_n(&f->domdata[DD_TRAPS / 8 + v], d->traps[v], __ATOMIC_RELEASE);
-		write_gate(f->hv + FP_HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16,
-		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) && !((FP_ERRCODE_VECTORS >> v) & 1) ? 3 : 0);
+		hv_write_gate(f->hv + HV_IDT, v, STUB_VA(vectors) + (uint64_t)v * 16,
+		           d->traps[v] && (d->trap_flags[v] & PV_TRAP_USER) && !((HV_ERRCODE_VECTORS >> v) & 1) ? 3 : 0);
 	}
 }
 
@@ -624,8 +573,8 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 	struct kvm_sregs s;
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		return -errno;
-	pvm_sregs(&s, root, PV_HV_AREA_VA + FP_HV_GDT, PV_HV_AREA_VA + FP_HV_IDT,
-	          PV_HV_AREA_VA + FP_HV_TSS + v->id * FP_TSS_SIZE);
+	pvm_sregs(&s, root, PV_HV_AREA_VA + HV_GDT, PV_HV_AREA_VA + HV_IDT,
+	          PV_HV_AREA_VA + HV_TSS + v->id * HV_TSS_SIZE);
 	uint64_t block_gpa = d->fp->priv_gpa + (uint64_t)v->id * FP_BLOCK_PAGES * PAGE;
 	int rc = stub_msrs(v->fd, fp_host.kind, STUB_VA(lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
 	if (rc)
@@ -730,7 +679,7 @@ const char *fastpath_vector_name(unsigned vec)
 	return vec < 32 && n[vec] ? n[vec] : "reserved";
 }
 
-/* An exit on FP_REPORT_PORT: something only pvmon decides. */
+/* An exit on HV_REPORT_PORT: something only pvmon decides. */
 void fastpath_report(struct vcpu *v)
 {
 	struct domain *d = v->dom;

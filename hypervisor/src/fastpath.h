@@ -5,6 +5,7 @@
  * Back ends: PVM, and VT-x/AMD-V (docs/architecture.md, "The fast path"). */
 #ifndef PVMON_FASTPATH_H
 #define PVMON_FASTPATH_H
+#include "hvarea.h"
 
 /* ---- where things are ------------------------------------------------
  * The stub's view lives in the top 2 GiB of the upper half (L4 slot 511),
@@ -24,29 +25,9 @@
 #define FP_STACK_TOP    0x4000              /* TSS.RSP0 and the syscall stack */
 #define FP_BLOCK(n)     (FP_BLOCK_VA + (n) * FP_BLOCK_SIZE)
 
-/* Offsets in the first hypervisor-area frame (PV_HV_AREA_VA, lower half:
- * the host reads the descriptor tables through the guest's own mapping). */
-#define FP_HV_ENTRY     0x100   /* PV_HCALL_ENTRY */
-#define FP_HV_GDT       0x180
-#define FP_GDT_LIMIT    0x4f    /* null .. TSS at 0x40 (16 bytes) */
-#define FP_HV_TSS       0x200   /* per-vCPU TSS, FP_TSS_SIZE apart */
-#define FP_TSS_SIZE     0x80
-#define FP_TSS_LIMIT    0x67    /* no I/O bitmap: port I/O from CPL3 raises #GP */
-#define FP_HV_IDT       0x800
-#define FP_NR_VECTORS   33      /* exceptions 0..31 and the event vector */
+/* The descriptor tables, selectors and the report port are the
+ * hypervisor area's (hvarea.h); the event vector is the fast path's. */
 #define FP_EVENT_VECTOR 32
-/* Vectors the CPU pushes an error code for (8, 10-14, 17, 21, 29, 30), bit
- * per vector: the stub's entries push a zero for the others, and pvmon
- * gives none of these a DPL3 gate (`int n` pushes no error code). */
-#define FP_ERRCODE_VECTORS 0x60227d00
-
-/* Selectors: STAR puts kernel CS/SS at 0x10/0x18 and user at 0x33/0x2b. */
-#define FP_KCS 0x10
-#define FP_KDS 0x18
-#define FP_UCS32 0x23
-#define FP_UDS 0x2b
-#define FP_UCS 0x33
-#define FP_TSS_SEL 0x40
 
 /* struct fp_percpu, in each vCPU's block (the stub writes it; pvmon reads
  * it and writes the fields marked pvmon). */
@@ -110,10 +91,9 @@
 #define VI_SIZE 128
 
 /* Exits the stub takes to pvmon: hypercalls on PV_HCALL_PORT, and reports
- * on FP_REPORT_PORT with rax = what happened, rdi = vector, rsi = error
+ * on HV_REPORT_PORT with rax = what happened, rdi = vector, rsi = error
  * code, rdx = rip, r10 = address (cr2), r8 = rsp (or the stub phase and
  * r9 = the callback frame being pushed). */
-#define FP_REPORT_PORT      0xE1
 #define FP_R_UNHANDLED      1   /* exception with no handler registered */
 #define FP_R_STUB_FAULT     2   /* exception inside the stub (bad guest stack/frame) */
 #define FP_R_NO_KSTACK      3   /* entry from user mode before stack_switch */
@@ -171,7 +151,7 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 
 /* The run loop (vcpu.c). */
 void fastpath_before_run(struct vcpu *v);       /* sync state, deliver events */
-void fastpath_report(struct vcpu *v);           /* an exit on FP_REPORT_PORT */
+void fastpath_report(struct vcpu *v);           /* an exit on HV_REPORT_PORT */
 void fastpath_set_kernel_root(struct vcpu *v, uint64_t cr3);
 void fastpath_callbacks_changed(struct domain *d);   /* set_callbacks / set_trap_table */
 

@@ -137,10 +137,10 @@ G(stub_start):
  * r12 = guest rip, r13 = guest rsp, rdi/rsi as the guest gets them. */
 	.globl G(boot)
 G(boot):
-	pushq $FP_UDS
+	pushq $HV_UDS
 	push %r13
 	pushq $0x202
-	pushq $FP_UCS
+	pushq $HV_UCS
 	push %r12
 	xor %r12d, %r12d
 	xor %r13d, %r13d
@@ -152,10 +152,10 @@ G(boot):
 	.balign 64
 	mov %rsp, FP_BLOCK(\n) + PC(PC_SCRATCH)
 	mov $(FP_BLOCK(\n) + FP_STACK_TOP), %rsp
-	pushq $FP_UDS
+	pushq $HV_UDS
 	pushq FP_BLOCK(\n) + PC(PC_SCRATCH)
 	push %r11
-	pushq $FP_UCS
+	pushq $HV_UCS
 	push %rcx
 	pushq $0
 	pushq $PV_VEC_SYSCALL
@@ -172,7 +172,7 @@ G(lstar0):
  * (a zero where the CPU pushes none). */
 .macro VEC v
 	.balign 16
-	.if (FP_ERRCODE_VECTORS >> \v) & 1
+	.if (HV_ERRCODE_VECTORS >> \v) & 1
 	.else
 	pushq $0
 	.endif
@@ -272,10 +272,10 @@ fp_push:
 	movb $1, VI_MASK(%rcx)           /* callbacks start with upcalls masked */
 	movq $0, PC_MODE(%rbx)           /* only now: a failed push is reported as the source's */
 	mov %r10, SF_RIP(%rbp)
-	movq $FP_UCS, SF_CS(%rbp)
+	movq $HV_UCS, SF_CS(%rbp)
 	movq $0x202, SF_RFLAGS(%rbp)
 	mov %r8, SF_RSP(%rbp)
-	movq $FP_UDS, SF_SS(%rbp)
+	movq $HV_UDS, SF_SS(%rbp)
 	mov %r8, SF_RDI(%rbp)            /* rsp = rdi = the frame */
 	jmp fp_resume
 
@@ -355,8 +355,8 @@ fp_iret:
 	mov %rax, SF_RIP(%rbp)
 	mov PF_RSP(%r12), %rax
 	mov %rax, SF_RSP(%rbp)
-	movq $FP_UCS, SF_CS(%rbp)
-	movq $FP_UDS, SF_SS(%rbp)
+	movq $HV_UCS, SF_CS(%rbp)
+	movq $HV_UDS, SF_SS(%rbp)
 	movq $0, SF_ERR(%rbp)
 	mov PF_MASK(%r12), %rax
 	and $1, %eax
@@ -424,7 +424,7 @@ fp_report:
 1:	mov SF_VEC(%rbp), %rdi
 	mov SF_ERR(%rbp), %rsi
 	mov SF_RIP(%rbp), %rdx
-2:	out %al, $FP_REPORT_PORT
+2:	out %al, $HV_REPORT_PORT
 	jmp 2b
 
 /* ---- the start-up probe (fastpath.c): its own tiny guest, not a domain. */
@@ -442,7 +442,7 @@ G(probe_lstar):                  /* rax = 1: also load CR3 (r10 holds its value)
 G(probe_trap):                   /* any exception: report the rip it hit */
 	mov (%rsp), %rcx
 	mov $FP_R_PROBE, %eax
-2:	out %al, $FP_REPORT_PORT
+2:	out %al, $HV_REPORT_PORT
 	jmp 2b
 G(probe_user):                   /* CPL3: rdi plain syscalls, rsi with a CR3 load; cycles in r14, r15 */
 	mov %rdi, %r12

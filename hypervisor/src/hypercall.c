@@ -42,12 +42,13 @@ long hc_copy_to(struct vcpu *v, uint64_t gva, const void *src, size_t len)
 }
 
 /* A code address the guest registers must be mapped in its kernel space,
- * below the hypervisor area (pvmon's hypercall entry) and the entry stub. */
+ * below the hypervisor area's slot (pvmon's hypercall entry and fault
+ * reporter) and the entry stub. */
 static bool kernel_text_ok(struct vcpu *v, uint64_t addr)
 {
 	const struct guestmem *gm = domain_gm(v->dom);
 	uint64_t gpa;
-	return addr < PV_HV_AREA_VA && gm_translate(gm, v->kernel_cr3, addr, false, &gpa) == 0;
+	return addr < (uint64_t)PV_HV_L4_SLOT << 39 && gm_translate(gm, v->kernel_cr3, addr, false, &gpa) == 0;
 }
 
 static long hc_console_io(struct vcpu *v, const uint64_t a[5])

@@ -23,6 +23,7 @@
 #include "domain.h"
 #include "evtchn.h"
 #include "fastpath.h"
+#include "hvarea.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -106,7 +107,7 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 	int rc = fastpath_domain_init(d);
 	if (rc)
 		return snprintf(err, errlen, "out of memory"), rc;
-	d->hv_frames = PV_HV_AREA_PAGES + fastpath_hv_frames(d);
+	d->hv_frames = HV_FRAMES + fastpath_hv_frames(d);
 	d->pool_frames = pool_size(frames) + d->hv_frames - PV_HV_AREA_PAGES;
 	d->pool_gpa = ALIGN_UP(d->mem_size, MIB2) + MIB2;   /* a hole: RAM ends where nothing is mapped */
 	/* The fast path's L4 twins share the pool's slot, after it (8 KiB aligned). */
@@ -132,6 +133,8 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 	d->gm.extra[0] = (struct gm_region){ d->pool_gpa, d->pool_frames * PAGE, (uint8_t *)d->pool, false };
 	d->gm.extra[1] = (struct gm_region){ d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw, true };
 	d->gm.extra[2] = (struct gm_region){ d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro, false };
+	if ((rc = hvarea_stacks_layout(d, err, errlen)))
+		return rc;
 	return fastpath_layout(d, err, errlen);
 }
 
@@ -146,6 +149,8 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 	    (rc = set_slot(d, SLOT_GRANT_RO, KVM_MEM_READONLY, d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro)))
 		return snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s%s", strerror(-rc),
 		                rc == -EINVAL ? " (does this KVM offer read-only memory slots?)" : ""), rc;
+	if ((rc = hvarea_stacks_create(d, err, errlen)))
+		return rc;
 	return fastpath_memory_create(d, err, errlen);
 }
 
@@ -189,6 +194,7 @@ void memory_destroy(struct domain *d)
 		munmap(d->grant_ro, WINDOW_BYTES);
 	if (d->mm.pf)
 		mm_destroy(&d->mm);
+	hvarea_free(d);
 	fastpath_domain_free(d);
 }
 
@@ -240,20 +246,11 @@ static int map4k(struct builder *b, uint64_t va, uint64_t gpa, uint64_t flags)
 	return 0;
 }
 
-static void build_hv_area(struct domain *d)
-{
-	uint8_t *tss = (uint8_t *)d->pool;            /* the pool's first frame */
-	uint16_t iomap = TSS_IOMAP;
-	memcpy(tss + 102, &iomap, sizeof(iomap));
-	memset(tss + TSS_IOMAP, 0xff, TSS_LIMIT - TSS_IOMAP + 1);
-	tss[TSS_IOMAP + PV_HCALL_PORT / 8] &= (uint8_t)~(1u << (PV_HCALL_PORT % 8));
-	fastpath_write_hv_page(d, tss);         /* the hypercall entry, the stub's tables */
-}
-
 uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, size_t errlen)
 {
 	struct builder b = { .d = d, .next = d->hv_frames };
-	build_hv_area(d);
+	hvarea_build(d);            /* mm fills every L4's slot for it (MM_HV_SLOT) */
+	fastpath_write_hv_page(d, (uint8_t *)d->pool);
 	b.l4 = new_table(&b);
 	const uint64_t rw = PTE_P | PTE_RW | PTE_US;
 	int rc = 0;
@@ -264,8 +261,6 @@ uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, s
 	const uint64_t pool_rw = d->mm.ro_pool_maps ? PTE_P | PTE_US : rw;
 	for (uint64_t a = d->pool_gpa; a < d->pool_gpa + d->pool_frames * PAGE && !rc; a += PAGE)
 		rc = map4k(&b, a, a, pool_rw);
-	for (uint64_t i = 0; i < PV_HV_AREA_PAGES && !rc; i++)
-		rc = map4k(&b, PV_HV_AREA_VA + i * PAGE, d->pool_gpa + i * PAGE, PTE_P | PTE_US);
 	if (rc) {
 		snprintf(err, errlen, "page-table pool of %llu frames is too small", (unsigned long long)d->pool_frames);
 		return 0;

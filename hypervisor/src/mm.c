@@ -134,25 +134,60 @@ static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
 	return -EINVAL;
 }
 
-/* Release exactly what get_entry took for the same entry. */
+/* An entry read back from the pool contradicts the counts: from now on
+ * every call fails and the owner crashes the domain (mm_corrupt). */
+static void corrupt(struct mm *m, const char *why)
+{
+	if (!m->corrupt)
+		m->corrupt = why;
+}
+
+const char *mm_corrupt(const struct mm *m)
+{
+	return __atomic_load_n(&m->corrupt, __ATOMIC_ACQUIRE);
+}
+
+/* Drop one leaf mapping of RAM frame g, if the count says there is one. */
+static void unmap_ram(struct mm *m, uint64_t g)
+{
+	if (g >= m->ram_frames || !m->map_count[g]) {
+		corrupt(m, "a leaf entry names a RAM frame that no count holds");
+		return;
+	}
+	m->map_count[g]--;
+}
+
+/* Release exactly what get_entry took for the same entry. The entry comes
+ * from the pool, so every frame number in it is checked before it indexes
+ * anything: one that get_entry could not have taken marks mm corrupt. */
 static void put_entry(struct mm *m, int level, uint64_t e)
 {
 	if (!(e & PTE_P))
 		return;
 	uint64_t addr = e & PTE_ADDR;
 	if (level == PT_L1) {
-		uint64_t gfn = addr >> 12;
-		if (gfn < m->ram_frames)
-			m->map_count[gfn]--;
+		if (addr >> 12 < m->ram_frames)
+			unmap_ram(m, addr >> 12);
+		else if (mm_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
+			corrupt(m, "an L1 entry names a frame outside the domain");
 		return;
 	}
 	if (level == PT_L2 && (e & PTE_PS)) {
 		uint64_t g0 = (e & PS_ADDR) >> 12;
+		if (g0 >= m->ram_frames || m->ram_frames - g0 < PS_FRAMES) {
+			corrupt(m, "a 2 MiB entry runs outside RAM");
+			return;
+		}
 		for (uint64_t g = g0; g < g0 + PS_FRAMES; g++)
-			m->map_count[g]--;
+			unmap_ram(m, g);
 		return;
 	}
-	put_type(m, mm_pool_index(m, addr));
+	int64_t f = mm_pool_index(m, addr);
+	if (f < 0 || (uint64_t)f < m->hv_frames || m->pf[f].type != level - 1 || !m->pf[f].count) {
+		corrupt(m, "an entry names a frame that is not a counted table one level down");
+		return;
+	}
+	put_type(m, f);
 }
 
 /* The bits pvmon owns in a present entry: the CPU cannot set accessed or
@@ -167,6 +202,12 @@ static uint64_t normalise(int level, uint64_t e)
 	return e | PTE_A | (leaf ? PTE_D : 0);
 }
 
+/* Is entry i of a table of this level the hypervisor area's slot? */
+static bool hv_slot(int level, unsigned i)
+{
+	return level == PT_L4 && i == MM_HV_SLOT;
+}
+
 /* Frame f becomes a table of the given level: validate every entry. */
 static int promote(struct mm *m, int64_t f, int level)
 {
@@ -174,11 +215,17 @@ static int promote(struct mm *m, int64_t f, int level)
 	m->pf[f].type = (uint8_t)level;
 	m->pf[f].count = 1;
 	for (unsigned i = 0; i < ENTRIES; i++) {
+		if (hv_slot(level, i)) {
+			/* Whatever the guest left there, the slot is pvmon's. */
+			__atomic_store_n(&t[i], m->hv_l4e, __ATOMIC_RELEASE);
+			continue;
+		}
 		uint64_t e = normalise(level, t[i]);
 		int rc = get_entry(m, level, i, e);
 		if (rc) {
 			while (i--)
-				put_entry(m, level, t[i]);
+				if (!hv_slot(level, i))
+					put_entry(m, level, t[i]);
 			m->pf[f].type = PT_FREE;
 			m->pf[f].count = 0;
 			return rc;
@@ -217,7 +264,10 @@ static void put_type(struct mm *m, int64_t f)
 	uint64_t *t = m->pool + f * ENTRIES;
 	p->type = PT_FREE;                      /* before the children: no cycles, but be safe */
 	for (unsigned i = 0; i < ENTRIES; i++)
-		put_entry(m, level, t[i]);
+		if (!hv_slot(level, i))
+			put_entry(m, level, t[i]);
+	if (level == PT_L4)
+		__atomic_store_n(&t[MM_HV_SLOT], 0, __ATOMIC_RELEASE);   /* a free frame holds no slot of pvmon's */
 	if (level == PT_L4 && m->twins)
 		memset(m->twins + (uint64_t)f * 2 * ENTRIES, 0, 2 * ENTRIES * sizeof(uint64_t));
 	m->stale = true;                        /* the CPU may still cache walks through it */
@@ -236,6 +286,8 @@ static bool reduces(uint64_t old, uint64_t val)
 
 int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
 {
+	if (m->corrupt)
+		return -EIO;
 	if (ptr & 7)
 		return -EINVAL;
 	int64_t f = mm_pool_index(m, ptr);
@@ -251,16 +303,19 @@ int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
 		return 0;
 	}
 	int level = p->type;
+	unsigned idx = (unsigned)((ptr >> 3) & (ENTRIES - 1));
+	if (hv_slot(level, idx))
+		return -EPERM;                     /* the hypervisor area */
 	val = normalise(level, val);
 	uint64_t old = *slot;
 	if (old == val)
 		return 0;
-	int rc = get_entry(m, level, (unsigned)((ptr >> 3) & (ENTRIES - 1)), val);
+	int rc = get_entry(m, level, idx, val);
 	if (rc)
 		return rc;
 	__atomic_store_n(slot, val, __ATOMIC_RELEASE);
 	if (level == PT_L4)
-		twin_entry(m, f, (unsigned)((ptr >> 3) & (ENTRIES - 1)), val);
+		twin_entry(m, f, idx, val);
 	put_entry(m, level, old);
 	if (reduces(old, val))
 		m->stale = true;
@@ -269,6 +324,8 @@ int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
 
 int mm_pin(struct mm *m, uint64_t gpa, int level)
 {
+	if (m->corrupt)
+		return -EIO;
 	int64_t f = mm_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0 || level < PT_L1 || level > PT_L4)
 		return -EINVAL;
@@ -282,6 +339,8 @@ int mm_pin(struct mm *m, uint64_t gpa, int level)
 
 int mm_unpin(struct mm *m, uint64_t gpa)
 {
+	if (m->corrupt)
+		return -EIO;
 	int64_t f = mm_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0 || !m->pf[f].pinned)
 		return -EINVAL;
@@ -292,6 +351,8 @@ int mm_unpin(struct mm *m, uint64_t gpa)
 
 int mm_clear(struct mm *m, uint64_t gpa)
 {
+	if (m->corrupt)
+		return -EIO;
 	int64_t f = mm_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0)
 		return -EINVAL;
@@ -303,6 +364,8 @@ int mm_clear(struct mm *m, uint64_t gpa)
 
 int mm_get_base(struct mm *m, uint64_t gpa)
 {
+	if (m->corrupt)
+		return -EIO;
 	int64_t f = mm_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0)
 		return -EINVAL;
@@ -317,7 +380,7 @@ int mm_get_base(struct mm *m, uint64_t gpa)
 void mm_put_base(struct mm *m, uint64_t gpa)
 {
 	int64_t f = mm_pool_index(m, gpa);
-	if (f < 0 || !m->pf[f].bases)
+	if (m->corrupt || f < 0 || !m->pf[f].bases)
 		return;
 	m->pf[f].bases--;
 	put_type(m, f);
@@ -396,6 +459,8 @@ static int fail(char *why, size_t n, const char *fmt, unsigned long long a, unsi
 
 int mm_check(const struct mm *m, char *why, size_t n)
 {
+	if (m->corrupt)
+		return snprintf(why, n, "%s", m->corrupt), -EIO;
 	uint32_t *refs = calloc(m->pool_frames, sizeof(*refs));
 	uint32_t *maps = calloc(m->ram_frames ? m->ram_frames : 1, sizeof(*maps));
 	int rc = 0;
@@ -409,6 +474,11 @@ int mm_check(const struct mm *m, char *why, size_t n)
 			continue;
 		for (unsigned i = 0; i < ENTRIES && !rc; i++) {
 			uint64_t e = m->pool[f * ENTRIES + i];
+			if (hv_slot(level, i)) {
+				if (e != m->hv_l4e)
+					rc = fail(why, n, "L4 frame %llu: hypervisor slot %llu holds 0x%llx", f, i, e);
+				continue;
+			}
 			if (!(e & PTE_P))
 				continue;
 			uint64_t addr = e & PTE_ADDR;
@@ -422,7 +492,10 @@ int mm_check(const struct mm *m, char *why, size_t n)
 				continue;
 			}
 			if (level == PT_L2 && (e & PTE_PS)) {
-				for (uint64_t g = (e & PS_ADDR) >> 12, k = 0; k < PS_FRAMES; k++)
+				uint64_t g = (e & PS_ADDR) >> 12;
+				if (g >= m->ram_frames || m->ram_frames - g < PS_FRAMES)
+					rc = fail(why, n, "L2 frame %llu entry %llu: 2 MiB page 0x%llx outside RAM", f, i, e);
+				for (uint64_t k = 0; !rc && k < PS_FRAMES; k++)
 					maps[g + k]++;
 				continue;
 			}

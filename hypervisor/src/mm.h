@@ -20,6 +20,12 @@
 
 enum pt_type { PT_FREE = 0, PT_L1, PT_L2, PT_L3, PT_L4, PT_HV };
 
+/* The L4 slot pvmon owns in every address space: the hypervisor area
+ * (PV_HV_AREA_VA). The guest can neither write it nor name what it maps;
+ * pvmon puts hv_l4e there whenever a frame becomes an L4, as Xen fills
+ * its own slots of every guest L4. */
+#define MM_HV_SLOT 255
+
 struct pool_frame {
 	uint8_t type;        /* enum pt_type */
 	uint8_t pinned;      /* a pin holds one reference */
@@ -51,6 +57,12 @@ struct mm {
 	 * would fault on a read-only one), so no L1 entry may map a pool
 	 * frame writable (-EPERM), Xen's rule. Set by the owner after mm_init. */
 	bool ro_pool_maps;
+	uint64_t hv_l4e;            /* the entry every L4 holds at MM_HV_SLOT (owner sets it) */
+	/* Defence in depth: set when an entry read back from the pool does not
+	 * match the counts (the pool is writable to the CPU under nested
+	 * paging). Every later call fails with -EIO; the owner crashes the
+	 * domain with this reason. No count or index is used unchecked. */
+	const char *corrupt;
 	uint64_t given_back;        /* frames ballooned out now */
 	/* Fast path: each pool frame f has a pair of root frames at
 	 * twins[2f] (kernel root) and twins[2f+1] (user root), mirroring it
@@ -84,6 +96,8 @@ bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn);
  * else -EIO with the first difference in why. For tests and the fuzzer. */
 int mm_check(const struct mm *m, char *why, size_t n);
 const char *mm_type_name(int type);
+/* The reason the accounting was found corrupt, or NULL (mm->corrupt). */
+const char *mm_corrupt(const struct mm *m);
 
 /* The fast path's L4 twins (PVM runs each address space as a pair of roots,
  * the kernel one 8 KiB aligned and the user one right after it). While a

@@ -33,9 +33,8 @@
 #define SLOT_POOL       1
 #define SLOT_GRANT_RW   2
 #define SLOT_GRANT_RO   3
-#define SLOT_HV_PRIVATE 4           /* fast path: the entry stub's stacks and data (fastpath.c) */
-#define TSS_IOMAP       104         /* offset of the I/O bitmap in the TSS */
-#define TSS_LIMIT       (TSS_IOMAP + 256 / 8)   /* ports 0..255, one byte to spare */
+#define SLOT_HV_PRIVATE 4           /* the entry stub's stacks and data (fastpath.c), or the
+                                       baseline's fault stacks (hvarea.c) */
 #define GPA_KERNEL_MIN  0x100000ULL
 #define BOOT_STACK_SIZE (64 * 1024)
 
@@ -111,6 +110,8 @@ struct domain {
 	uint64_t hv_frames;       /* pool frames that are pvmon's (hypervisor area, fast path stub) */
 	uint64_t pool_slot_size;  /* bytes of the pool's read-only slot (the pool, then any L4 twins) */
 	struct fp_domain *fp;     /* fast path state, NULL on the baseline (fastpath.c) */
+	uint8_t *hv_stacks;       /* baseline: a fault stack page per vCPU (hvarea.c) */
+	uint64_t hv_stacks_gpa;
 	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */
 	uint64_t grant_rw_gpa, grant_ro_gpa;
 	struct mm mm;             /* page-table types and counts (mm.lock) */

@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "evtchn.h"
 #include "fastpath.h"
+#include "hvarea.h"
 #include "hypercall.h"
 #include "pvmon.h"
 #include "sched.h"
@@ -328,8 +329,11 @@ static const char *exit_name(uint32_t reason)
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
-	if (v->dom->fp && run->io.port == FP_REPORT_PORT) {
-		fastpath_report(v);
+	if (run->io.port == HV_REPORT_PORT) {
+		if (v->dom->fp)
+			fastpath_report(v);
+		else
+			hvarea_report(v);
 		return;
 	}
 	if (run->io.port != PV_HCALL_PORT || run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1) {
@@ -455,6 +459,7 @@ static void *vcpu_thread(void *arg)
 		r->rflags = 0x3002;
 		regs_dirty(v);
 		v->sregs = d->vcpus[0].sregs;
+		hvarea_baseline_sregs(d, v->id, &v->sregs);   /* its own TSS and fault stack */
 		vcpu_set_cr3(v, v->kernel_cr3);
 	}
 	v->bound_slot = -1;

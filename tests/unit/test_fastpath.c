@@ -71,7 +71,7 @@ static void test_baseline(void)
 	fp_host.kind = FP_NONE;
 	struct domain *d = fakedom(1, 16);
 	CHECK(!d->fp);
-	CHECK_EQ(d->hv_frames, PV_HV_AREA_PAGES);
+	CHECK_EQ(d->hv_frames, HV_FRAMES);
 	CHECK_EQ(d->pool_slot_size, d->pool_frames * 4096);
 	const uint8_t *entry = (const uint8_t *)d->pool + (PV_HCALL_ENTRY - PV_HV_AREA_VA);
 	CHECK(entry[0] == 0xe6 && entry[1] == PV_HCALL_PORT && entry[2] == 0xc3);   /* outb; ret */
@@ -82,28 +82,28 @@ static void test_baseline(void)
 static void test_layout(struct domain *d)
 {
 	CHECK(d->fp != NULL);
-	CHECK_EQ(d->hv_frames, PV_HV_AREA_PAGES + 6);
+	CHECK_EQ(d->hv_frames, HV_FRAMES + 6);
 	const uint8_t *hv = (const uint8_t *)d->pool;
-	CHECK(hv[FP_HV_ENTRY] == 0x0f && hv[FP_HV_ENTRY + 1] == 0x05 && hv[FP_HV_ENTRY + 2] == 0xc3);  /* syscall; ret */
+	CHECK(hv[HV_ENTRY] == 0x0f && hv[HV_ENTRY + 1] == 0x05 && hv[HV_ENTRY + 2] == 0xc3);  /* syscall; ret */
 	CHECK((size_t)(st.end - st.start) <= FP_CODE_PAGES * 4096);
-	CHECK(!memcmp(hv + 4096, st.start, (size_t)(st.end - st.start)));
+	CHECK(!memcmp(hv + HV_FRAMES * 4096, st.start, (size_t)(st.end - st.start)));
 	CHECK(st.vectors - st.lstar0 > (PV_MAX_VCPUS - 1) * 64); /* one 64-byte trampoline a vCPU */
 	/* IDT: every vector to its 16-byte entry, kernel CS, DPL 0 until told. */
-	const uint64_t *idt = (const uint64_t *)(hv + FP_HV_IDT);
+	const uint64_t *idt = (const uint64_t *)(hv + HV_IDT);
 	int gates_ok = 1;
-	for (int v = 0; v < FP_NR_VECTORS; v++) {
+	for (int v = 0; v < HV_NR_VECTORS; v++) {
 		uint64_t want = FP_STUB_VA + (uint64_t)(st.vectors - st.start) + 16 * (uint64_t)v;
 		uint64_t off = (idt[2 * v] & 0xffff) | ((idt[2 * v] >> 48) << 16) | (idt[2 * v + 1] << 32);
-		gates_ok &= off == want && ((idt[2 * v] >> 16) & 0xffff) == FP_KCS && ((idt[2 * v] >> 45) & 3) == 0;
+		gates_ok &= off == want && ((idt[2 * v] >> 16) & 0xffff) == HV_KCS && ((idt[2 * v] >> 45) & 3) == 0;
 	}
 	CHECK(gates_ok);
-	const uint64_t *gdt = (const uint64_t *)(hv + FP_HV_GDT);
-	CHECK(((gdt[FP_KCS / 8] >> 45) & 3) == 0 && (gdt[FP_KCS / 8] >> 53 & 1));   /* 64-bit, DPL 0 */
-	CHECK(((gdt[FP_UCS / 8] >> 45) & 3) == 3 && (gdt[FP_UCS / 8] >> 53 & 1));
+	const uint64_t *gdt = (const uint64_t *)(hv + HV_GDT);
+	CHECK(((gdt[HV_KCS / 8] >> 45) & 3) == 0 && (gdt[HV_KCS / 8] >> 53 & 1));   /* 64-bit, DPL 0 */
+	CHECK(((gdt[HV_UCS / 8] >> 45) & 3) == 3 && (gdt[HV_UCS / 8] >> 53 & 1));
 	/* No 32-bit user code segment under VT-x/AMD-V: no way into compat mode. */
-	CHECK_EQ(gdt[FP_UCS32 / 8] == 0, fp_host.kind != FP_PVM);
+	CHECK_EQ(gdt[HV_UCS32 / 8] == 0, fp_host.kind != FP_PVM);
 	uint64_t rsp0;
-	memcpy(&rsp0, hv + FP_HV_TSS + 4, 8);
+	memcpy(&rsp0, hv + HV_TSS + 4, 8);
 	CHECK_EQ(rsp0, FP_BLOCK(0) + FP_STACK_TOP);
 
 	/* The twins: after the pool, 8 KiB aligned, outside what the guest may name. */
@@ -188,13 +188,13 @@ static void test_callbacks(struct domain *d)
 	d->trap_flags[5] = PV_TRAP_USER;          /* flag without a handler: no gate for it */
 	d->trap_flags[14] = PV_TRAP_USER;         /* #PF has an error code `int $14` would not push */
 	fastpath_callbacks_changed(d);
-	const uint64_t *dd = d->pool + (PV_HV_AREA_PAGES + FP_CODE_PAGES) * 512;
+	const uint64_t *dd = d->pool + (HV_FRAMES + FP_CODE_PAGES) * 512;
 	CHECK_EQ(dd[DD_EVENT / 8], 0x100000);
 	CHECK_EQ(dd[DD_SYSCALL / 8], 0x100010);
 	CHECK_EQ(dd[DD_TRAPS / 8 + 3], 0x100020);
 	CHECK_EQ(dd[DD_TRAPS / 8 + 14], 0x100030);
 	CHECK_EQ(dd[DD_TRAPS / 8 + 6], 0);
-	const uint64_t *idt = (const uint64_t *)((const uint8_t *)d->pool + FP_HV_IDT);
+	const uint64_t *idt = (const uint64_t *)((const uint8_t *)d->pool + HV_IDT);
 	CHECK_EQ((idt[2 * 3] >> 45) & 3, 3);
 	CHECK_EQ((idt[2 * 5] >> 45) & 3, 0);
 	CHECK_EQ((idt[2 * 14] >> 45) & 3, 0);
@@ -309,11 +309,12 @@ static void test_tdp(void)
 	uint64_t slot_frames = d->pool_slot_size / 4096;
 	for (uint64_t f = 0; f < slot_frames; f++) {
 		bool typed = f < d->pool_frames && d->mm.pf[f].type >= PT_L1 && d->mm.pf[f].type <= PT_L4;
-		bool stub = f >= PV_HV_AREA_PAGES && f < d->hv_frames && f > PV_HV_AREA_PAGES + FP_CODE_PAGES;
+		/* the hypervisor area's slot tables, the stub's L3, L2, L1 */
+		bool stub = (f >= HV_SLOT_L3 && f <= HV_SLOT_L1) || (f + 3 >= d->hv_frames && f < d->hv_frames);
 		if (!typed && !stub && f < d->pool_frames)
 			continue;                            /* free pool frames and code: never walked */
 		const uint64_t *t = d->pool + f * 512;
-		bool l1 = (typed && d->mm.pf[f].type == PT_L1) || f == d->hv_frames - 1;
+		bool l1 = (typed && d->mm.pf[f].type == PT_L1) || f == d->hv_frames - 1 || f == HV_SLOT_L1;
 		for (int i = 0; i < 512; i++)
 			if (t[i] & PTE_P)
 				nothing_to_write &= (t[i] & PTE_A) && (!l1 || !(t[i] & PTE_RW) || (t[i] & PTE_D));

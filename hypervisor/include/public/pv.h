@@ -11,11 +11,13 @@
 /* ABI version: bump MAJOR on incompatible change, MINOR on additions.
  * 3.0: hypercalls go through the hypercall entry (a guest that executes the
  * port I/O itself breaks under a fast path); exceptions reach set_trap_table
- * handlers where start_info.fast_path says so; vcpu_op crash_frame. */
-#define PV_ABI_MAJOR 3
+ * handlers where start_info.fast_path says so; vcpu_op crash_frame.
+ * 4.0: L4 slot PV_HV_L4_SLOT is pvmon's in every address space (it maps the
+ * hypervisor area there itself; a guest entry there is refused). */
+#define PV_ABI_MAJOR 4
 #define PV_ABI_MINOR 0
 #define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
-#define PV_ABI_MAGIC "pvlab-3"
+#define PV_ABI_MAGIC "pvlab-4"
 
 /*
  * Hypercall: a call to the hypercall entry that pvmon writes into the
@@ -86,18 +88,22 @@
  *   grant windows                     frames where grants of other domains
  *                                     appear when mapped (grant_table_op)
  * The hypervisor area: pvmon-owned frames at the start of the pool, of
- * which the first hv_area_pages must be mapped at PV_HV_AREA_VA in every
- * address space the guest loads (read-only; pvmon refuses writes). They
- * hold the hypercall entry (PV_HCALL_ENTRY), the TSS whose I/O bitmap lets
- * CPL3 code reach PV_HCALL_PORT and nothing else, and under a fast path the
- * entry stub's descriptor tables; a hypercall or system call from an
- * address space without the mapping faults. More pvmon-owned pool frames
- * (the stub's code and tables) may follow: the guest's own pool frames
- * start after pt_pool_used - nr_pt_frames. It sits at the top of the lower
- * half, the guest's half on every x86-64 KVM back end.
+ * which the first hv_area_pages appear at PV_HV_AREA_VA in every address
+ * space: pvmon itself maps them through L4 slot PV_HV_L4_SLOT, which it
+ * fills in every frame that becomes an L4 and which no guest update may
+ * change (-EPERM). So the guest loses the 512 GiB below the top of the
+ * lower half and can never remap what the CPU reads there: the hypercall
+ * entry (PV_HCALL_ENTRY), the descriptor tables (GDT, IDT, one TSS per
+ * vCPU, set before the guest's first instruction) and the I/O bitmap that
+ * lets CPL3 code reach PV_HCALL_PORT and nothing else. More pvmon-owned
+ * pool frames (the slot's tables, the stub's code and tables) follow: the
+ * guest's own pool frames start after pt_pool_used - nr_pt_frames. It sits
+ * at the top of the lower half, the guest's half on every x86-64 KVM back
+ * end. The guest may read these frames; it can write none of them.
  */
 #define PV_HV_AREA_VA    0x7FFFFFC00000ULL
 #define PV_HV_AREA_PAGES 1
+#define PV_HV_L4_SLOT    255           /* (PV_HV_AREA_VA >> 39) & 511 */
 #define PV_MAX_VCPUS 8
 
 /* ---- version_op(cmd, arg) ------------------------------------------- */
@@ -270,7 +276,9 @@ struct pv_frame {
  * level, and when its last reference goes its entries release what they
  * referenced. Rules for an entry of a typed frame (P = present):
  *  - not present: anything;
- *  - L4: slots 256..511 (the upper half) must stay empty; slots 0..255 name
+ *  - L4: slots 256..511 (the upper half) must stay empty; slot
+ *    PV_HV_L4_SLOT is pvmon's (-EPERM; it holds the hypervisor area
+ *    whatever the frame held before it became an L4); slots 0..254 name
  *    a pool frame that is free or an L3;
  *  - L3: a pool frame that is free or an L2 (no 1 GiB pages);
  *  - L2: a pool frame that is free or an L1, or a 2 MiB page (PS) of RAM
@@ -480,9 +488,9 @@ struct pv_start_info {
  * forwards other hypercalls to pvmon. Events arrive as an interrupt the
  * stub turns into an upcall, or at the end of a hypercall or iret. What the
  * guest sees differs from the baseline only in that exceptions reach its
- * handlers and hypercalls clobber rcx and r11. The guest must map the
- * hypervisor area at PV_HV_AREA_VA in every address space, as on the
- * baseline: the stub's descriptor tables live there.
+ * handlers and hypercalls clobber rcx and r11. The stub's descriptor
+ * tables live in the hypervisor area, which pvmon maps in every address
+ * space (PV_HV_L4_SLOT).
  */
 
 /* ---- shared-info page --------------------------------------------------
