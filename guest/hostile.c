@@ -52,6 +52,28 @@ int prog_hostile(void)
 	expect("poll ports ptr", HYPERVISOR_sched_op(PV_SCHED_poll, &p), EFAULT);
 	expect("poll ptr", HYPERVISOR_sched_op(PV_SCHED_poll, (void *)high), EFAULT);
 
+	/* A poll whose timeout has already passed returns at once, also when
+	 * the timer VIRQ cannot wake the vCPU (masked here; it used to block
+	 * with no deadline). */
+	uint32_t timer_port = 0;
+	for (uint32_t port = 1; port < 64 && !timer_port; port++) {
+		struct pv_evtchn_status st = { .port = port };
+		if (!HYPERVISOR_event_channel_op(PV_EVTCHN_status, &st) && st.status == PV_EVTCHNSTAT_virq &&
+		    st.virq == PV_VIRQ_TIMER)
+			timer_port = port;
+	}
+	expect("timer VIRQ bound", timer_port != 0, 1);
+	uint64_t tmask = 1ULL << (timer_port % 64);
+	__atomic_or_fetch(&shared->evtchn_mask[timer_port / 64], tmask, __ATOMIC_SEQ_CST);
+	uint32_t quiet[1] = { 1000 };
+	for (int i = 0; i < 2; i++) {
+		struct pv_sched_poll past = { (uint64_t)quiet, 1, 0, i ? 1 : system_time() - 1000 };
+		uint64_t t0 = system_time();
+		expect("poll with a timeout in the past", HYPERVISOR_sched_op(PV_SCHED_poll, &past), 0);
+		expect("  returns at once", system_time() - t0 < 200000000ULL, 1);
+	}
+	__atomic_and_fetch(&shared->evtchn_mask[timer_port / 64], ~tmask, __ATOMIC_SEQ_CST);
+
 	/* event_channel_op */
 	expect("evtchn cmd", HYPERVISOR_event_channel_op(99, buf), EINVAL);
 	expect("evtchn ptr", HYPERVISOR_event_channel_op(PV_EVTCHN_send, (void *)beyond), EFAULT);
@@ -132,6 +154,15 @@ int prog_hostile(void)
 	expect("iret rip", hypercall1(PV_HC_iret, &fr), EINVAL);
 	fr = (struct pv_frame){ .rip = 0x100000, .flags = PV_FRAME_USER };
 	expect("iret to user without a user table", hypercall1(PV_HC_iret, &fr), EINVAL);
+	/* The same rules on the fast path (the stub serves iret) and the baseline. */
+	fr = (struct pv_frame){ .rip = 0x100000, .rsp = high };
+	expect("iret rsp in the upper half", hypercall1(PV_HC_iret, &fr), EINVAL);
+	fr.rsp = 0x8000000000000000ULL;
+	expect("iret rsp non-canonical", hypercall1(PV_HC_iret, &fr), EINVAL);
+	fr.rsp = 1ULL << 47;
+	expect("iret rsp just past the lower half", hypercall1(PV_HC_iret, &fr), EINVAL);
+	expect("iret frame in the upper half", hypercall1(PV_HC_iret, high), EFAULT);
+	expect("iret frame non-canonical", hypercall1(PV_HC_iret, 0x8000000000000000ULL), EFAULT);
 
 	/* stack_switch, mmuext_op, vcpu_op */
 	expect("stack_switch 0", HYPERVISOR_stack_switch(0), EFAULT);

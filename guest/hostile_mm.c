@@ -36,6 +36,21 @@ int prog_hostile_mm(void)
 	uint64_t kl1_frame = kl1 & ~4095ULL;
 	uint64_t free1 = pt_alloc(), free2 = pt_alloc();
 
+	/* The hypervisor area's slot is pvmon's in every L4: no update, and
+	 * whatever a frame held there when it becomes an L4 is replaced. */
+	uint64_t hv_l4e = pt_read(l4 + PV_HV_L4_SLOT * 8);
+	expect("the kernel L4 has the hypervisor slot", (long)(hv_l4e & PTE_P), PTE_P);
+	expect("repoint the hypervisor slot", update(l4 + PV_HV_L4_SLOT * 8, free1 | RW), -PV_EPERM);
+	expect("clear the hypervisor slot", update(l4 + PV_HV_L4_SLOT * 8, 0), -PV_EPERM);
+	expect("a free frame's slot 255", update(free1 + PV_HV_L4_SLOT * 8, free2 | RW), 0);
+	expect("pin it as an L4", mmuext(PV_MMUEXT_pin_l4_table, free1), 0);
+	expect("  its slot is pvmon's", pt_read(free1 + PV_HV_L4_SLOT * 8) == hv_l4e, 1);
+	expect("  its own L3 was not taken", mmuext(PV_MMUEXT_pin_l1_table, free2), 0);
+	expect("  unpin that", mmuext(PV_MMUEXT_unpin_table, free2), 0);
+	expect("unpin the L4", mmuext(PV_MMUEXT_unpin_table, free1), 0);
+	expect("  its slot is empty again", (long)pt_read(free1 + PV_HV_L4_SLOT * 8), 0);
+	expect("clear it", mmuext(PV_MMUEXT_clear_frame, free1), 0);
+
 	/* Where a request may point. */
 	expect("ptr in RAM", update(0x10000, 0), -PV_EFAULT);
 	expect("ptr misaligned", update(kl1 + 1, 0), -PV_EINVAL);
@@ -121,6 +136,39 @@ int prog_hostile_mm(void)
 	expect("no frames", HYPERVISOR_memory_op(PV_MEM_decrease_reservation, &bad), -PV_EINVAL);
 	expect("unknown memory_op", HYPERVISOR_memory_op(77, 0), -PV_EINVAL);
 	expect("maximum reservation", HYPERVISOR_memory_op(PV_MEM_maximum_reservation, 0), (long)start_info->nr_pages);
+
+	/* A gfn named twice in one increase is taken once (it was counted
+	 * twice: the domain grew past its maximum). */
+	void *pg = page_alloc(1);
+	uint64_t g = (uint64_t)pg / 4096;
+	pt_unmap(kernel_pml4, (uint64_t)pg);
+	pt_flush();
+	tlb_flush();
+	uint64_t twice[2] = { g, g };
+	struct pv_memory_reservation two = { (uint64_t)twice, 2, 0 };
+	expect("give a frame back twice in one batch", HYPERVISOR_memory_op(PV_MEM_decrease_reservation, &two), 1);
+	expect("take it back twice in one batch", HYPERVISOR_memory_op(PV_MEM_increase_reservation, &two), 1);
+	expect("  the domain has its size", HYPERVISOR_memory_op(PV_MEM_current_reservation, 0), (long)start_info->nr_pages);
+	pt_map(kernel_pml4, (uint64_t)pg, (uint64_t)pg, RW);
+	pt_flush();
+	page_free(pg, 1);
+
+	/* A new kernel base pointer while the old L4 is held by nothing else
+	 * (not pinned): under the fast path the CPU still runs on the old one
+	 * until the hypercall returns, so pvmon must keep it until then. */
+	uint64_t b = pt_alloc(), c = pt_alloc();
+	for (int i = 0; i < 256; i++)
+		if (i != PV_HV_L4_SLOT && pt_read(l4 + (uint64_t)i * 8)) {
+			pt_set(b + (uint64_t)i * 8, pt_read(l4 + (uint64_t)i * 8));
+			pt_set(c + (uint64_t)i * 8, pt_read(l4 + (uint64_t)i * 8));
+		}
+	pt_flush();
+	expect("switch to an unpinned copy of the kernel L4", mmuext(PV_MMUEXT_new_baseptr, b), 0);
+	expect("  and from it to another (it loses its last reference)", mmuext(PV_MMUEXT_new_baseptr, c), 0);
+	expect("  and back", mmuext(PV_MMUEXT_new_baseptr, l4), 0);
+	expect("  still running on it", (long)(pt_read(l4 + PV_HV_L4_SLOT * 8) == hv_l4e), 1);
+	pt_free(b);
+	pt_free(c);
 
 	pt_free(free1);
 	pt_free(free2);

@@ -488,6 +488,7 @@ static int prog_misc(void)
 
 int prog_hostile(void);
 int prog_hostile_mm(void);
+int prog_attack(void);
 int prog_grant(void);
 int prog_mmubench(void);
 
@@ -521,6 +522,7 @@ const struct program programs[] = {
 	{ "vcpus", prog_vcpus, "bring up a second vCPU" },
 	{ "hostile", prog_hostile, "every hypercall with bad arguments" },
 	{ "hostile_mm", prog_hostile_mm, "every page-table, pin and balloon rule broken" },
+	{ "attack", prog_attack, "try to reach CPL0 through tables at address 0 (kind=int80|callgate)" },
 	{ "tracecount", prog_tracecount, "known hypercall counts and blocks for trace tests (n=N blocks=K)" },
 	{ "misc", prog_misc, "multicall restart, base pointers, TLB flush, versions" },
 	{ "echo", prog_echo, "echo console input lines (pvctl input) until quit" },

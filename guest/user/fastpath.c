@@ -50,6 +50,12 @@ __asm__(
 	"raise_pfstub: RB 14, 4, 3, 0xffffffff80000000\n test $2, %dil\n jz 2f\n or $1, %r13\n"
 	"2: movabs $0xffffffff80000000, %rcx\n lea 1f(%rip), %r11\n"
 	"1: mov (%rcx), %rax\n RE\n"
+	/* a call into the upper half (the stub's code) faults on the fetch at
+	 * CPL3: the frame names the target; resume after the call (r14 is the
+	 * distance back there) and drop its return address */
+	"raise_pfjmp: RB 14, 0x14, 0, 0xffffffff80000000\n test $2, %dil\n jz 2f\n or $1, %r13\n"
+	"2: movabs $0xffffffff80000000, %rcx\n mov %rcx, %r11\n lea 1f(%rip), %r14\n sub %rcx, %r14\n"
+	" call *%rcx\n1: add $8, %rsp\n RE\n"
 	"raise_mf: RB 16, 0, 1, 0\n fninit\n push $0x37b\n fldcw (%rsp)\n add $8, %rsp\n fldz\n fld1\n fdivp\n"
 	" lea 1f(%rip), %r11\n1: fwait\n fninit\n RE\n"
 	"raise_ac: RB 17, 0, 5, 0\n pushfq\n orq $0x40000, (%rsp)\n popfq\n lea 1f(%rip), %r11\n"
@@ -62,7 +68,7 @@ __asm__(
 long raise_de(long user), raise_db(long user), raise_tf(long user), raise_bp(long user), raise_of(long user),
      raise_br(long user), raise_compat(long user),
      raise_ud(long user), raise_ss(long user), raise_gp(long user), raise_gpint(long user),
-     raise_gpsel(long user), raise_pf(long user), raise_pfro(long user), raise_pfstub(long user),
+     raise_gpsel(long user), raise_pf(long user), raise_pfro(long user), raise_pfstub(long user), raise_pfjmp(long user),
      raise_mf(long user), raise_ac(long user), raise_xm(long user);
 
 /* Every exception a guest can raise, as pvos sees them. #BR only under
@@ -80,7 +86,8 @@ const struct fp_raiser fp_raisers[] = {
 	{ "gpint", "#GP int 0x80", raise_gpint, 0 }, { "gpsel", "#GP selector", raise_gpsel, 0 },
 	{ "compat", "#GP far return to 32-bit code", raise_compat, 1 },
 	{ "pf", "#PF not present", raise_pf, 0 }, { "pfro", "#PF read-only", raise_pfro, 0 },
-	{ "pfstub", "#PF the stub's pages", raise_pfstub, 0 }, { "mf", "#MF x87", raise_mf, 0 },
+	{ "pfstub", "#PF the stub's pages", raise_pfstub, 0 }, { "pfjmp", "#PF jump into the upper half", raise_pfjmp, 0 },
+	{ "mf", "#MF x87", raise_mf, 0 },
 	{ "ac", "#AC alignment", raise_ac, 0 }, { "xm", "#XM SIMD", raise_xm, 0 }, { 0, 0, 0, 0 },
 };
 

@@ -117,7 +117,7 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 	s->cr3 = cr3;
 	s->cr4 = 0x620;              /* PAE OSFXSR OSXMMEXCPT */
 	s->cr0 = 0x80050033;         /* PG AM WP NE ET MP PE */
-	s->efer = 0x500;             /* LMA LME */
+	s->efer = 0xd00;             /* NXE LMA LME: NX in guest entries is honoured */
 	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 0x33, .type = 11, .present = 1,
 	                          .dpl = 3, .s = 1, .l = 1, .g = 1 };
 	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 0x2b, .type = 3, .present = 1,

@@ -88,6 +88,12 @@ struct fp_domain {
 	uint8_t *hv;              /* the first hypervisor-area frame */
 	/* vCPU thread only, per vCPU: what the stub was last told. */
 	uint64_t ucr3_seen[PV_MAX_VCPUS], ksp_seen[PV_MAX_VCPUS];
+	/* The L4 whose kernel twin the vCPU's CR3 may still hold, with a base
+	 * reference of its own: a new_baseptr takes effect only when the stub
+	 * reloads CR3 at the end of the hypercall, so the old L4 (and its twin,
+	 * which the stub runs on until then) must keep its type that long even
+	 * if nothing else holds it (it need not be pinned). */
+	uint64_t cpu_l4[PV_MAX_VCPUS];
 };
 
 struct fp_host fp_host;
@@ -130,7 +136,7 @@ static void pvm_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t 
 	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */
 	s->cr3 = cr3;
 	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT */
-	s->efer = 0x501;              /* LMA LME SCE */
+	s->efer = 0xd01;              /* NXE LMA LME SCE */
 	set_kseg(&s->cs, HV_KCS, true);
 	set_kseg(&s->ss, HV_KDS, false);
 	s->ds = s->es = s->fs = s->gs = s->ss;
@@ -564,6 +570,8 @@ void fastpath_callbacks_changed(struct domain *d)
 
 /* ---- vCPUs ---------------------------------------------------------------------- */
 
+static int hold_cpu_l4(struct vcpu *v);
+
 int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
 {
 	struct domain *d = v->dom;
@@ -596,7 +604,25 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 	pc[PC_UROOT / 8] = 0;
 	pc[PC_KSP / 8] = 0;
 	d->fp->ucr3_seen[v->id] = d->fp->ksp_seen[v->id] = 0;
-	return 0;
+	return hold_cpu_l4(v);
+}
+
+/* Move the vCPU's own reference to the L4 its CR3 now runs on (the kernel
+ * base pointer, once the stub has loaded it). */
+static int hold_cpu_l4(struct vcpu *v)
+{
+	struct mm *m = &v->dom->mm;
+	uint64_t *held = &v->dom->fp->cpu_l4[v->id];
+	if (*held == v->kernel_cr3)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	int rc = mm_get_base(m, v->kernel_cr3);
+	if (!rc && *held)
+		mm_put_base(m, *held);
+	pthread_mutex_unlock(&m->lock);
+	if (!rc)
+		*held = v->kernel_cr3;
+	return rc;
 }
 
 void fastpath_set_kernel_root(struct vcpu *v, uint64_t cr3)
@@ -625,6 +651,7 @@ void fastpath_before_run(struct vcpu *v)
 		f->ksp_seen[v->id] = v->kernel_sp;
 		pc[PC_KSP / 8] = v->kernel_sp;
 	}
+
 	struct kvm_run *run = v->run;
 	struct pv_vcpu_info *vi = &d->shared->vcpu[v->id];
 	run->request_interrupt_window = 0;
@@ -647,6 +674,16 @@ void fastpath_before_run(struct vcpu *v)
 	struct kvm_interrupt irq = { .irq = FP_EVENT_VECTOR };
 	if (ioctl(v->fd, KVM_INTERRUPT, &irq))
 		run->request_interrupt_window = 1;
+}
+
+/* After each KVM_RUN, before its exit is served: once the stub has loaded
+ * the kernel root a new_baseptr asked for, the vCPU's own reference moves
+ * to it (the next hypercall may drop the old one's last other reference). */
+void fastpath_after_run(struct vcpu *v)
+{
+	const uint64_t *pc = fastpath_percpu(v->dom, v->id);
+	if (!__atomic_load_n(&pc[PC_RELOAD / 8], __ATOMIC_ACQUIRE) && hold_cpu_l4(v))
+		domain_crash(v->dom, v, "cannot hold the kernel page table the vCPU runs on");
 }
 
 /* The guest context behind the vCPU's registers: guest code's own, or the

@@ -151,6 +151,7 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 
 /* The run loop (vcpu.c). */
 void fastpath_before_run(struct vcpu *v);       /* sync state, deliver events */
+void fastpath_after_run(struct vcpu *v);        /* the stub loaded a new kernel root: hold it */
 void fastpath_report(struct vcpu *v);           /* an exit on HV_REPORT_PORT */
 void fastpath_set_kernel_root(struct vcpu *v, uint64_t cr3);
 void fastpath_callbacks_changed(struct domain *d);   /* set_callbacks / set_trap_table */

@@ -188,10 +188,10 @@ G(vectors):
 
 fp_exception:
 	ENTER
-	mov SF_RIP(%rbp), %rax
-	movabs $FP_GVA_LIMIT, %rcx
-	cmp %rcx, %rax
-	jae fp_stub_fault
+	/* Who was interrupted is what CS says, not where rip points: guest
+	 * code may jump into the upper half and fault there at CPL3. */
+	testb $3, SF_CS(%rbp)
+	jz fp_stub_fault
 	mov SF_VEC(%rbp), %rsi
 	cmp $FP_EVENT_VECTOR, %rsi
 	je fp_event
@@ -329,7 +329,7 @@ fp_iret:
 	mov SF_RDI(%rbp), %rsi
 	movabs $(FP_GVA_LIMIT - PF_SIZE), %rax
 	cmp %rax, %rsi
-	ja fp_iret_inval
+	ja fp_iret_fault                 /* not the guest's memory: as pvmon's copy would fail */
 	sub $(PF_SIZE + 8), %rsp
 	mov %rsp, %rdi
 	mov $PF_WORDS, %ecx
@@ -383,6 +383,10 @@ fp_iret:
 fp_iret_inval:
 	mov %rbp, %rsp
 	movq $-PV_EINVAL, SF_RAX(%rbp)
+	jmp fp_sysret
+fp_iret_fault:
+	mov %rbp, %rsp
+	movq $-PV_EFAULT, SF_RAX(%rbp)
 	jmp fp_sysret
 
 /* ---- what only pvmon can decide: report and stop (pvmon crashes the

@@ -93,8 +93,7 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
 			return hc_reject(v, "port", v->poll_ports[i], -EINVAL);
 	v->nr_poll = p.nr_ports;
 	v->polling = true;
-	if (p.timeout && (!v->timer_deadline || p.timeout < v->timer_deadline))
-		v->timer_deadline = p.timeout;    /* wakes the vCPU; it fires VIRQ_TIMER too */
+	v->poll_deadline = p.timeout;         /* its own deadline: the timer VIRQ is not touched */
 	v->want_block = true;
 	return 0;
 }

@@ -364,12 +364,13 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 	pthread_mutex_lock(&d->mm.lock);
 	for (; ok < n; ok++) {
 		uint64_t g = gfns[ok];
+		/* A gfn named twice in one batch is refused the second time: a
+		 * give marks it given back, a take marks it being taken. */
 		if (give ? !mm_ram_free_to_give(&d->mm, g)
-		         : g >= d->mm.ram_frames || !(d->mm.ram_flags[g] & MMF_GIVEN_BACK))
+		         : g >= d->mm.ram_frames || (d->mm.ram_flags[g] & (MMF_GIVEN_BACK | MMF_TAKING)) != MMF_GIVEN_BACK)
 			break;
 		/* From here pvmon's own accesses (guestmem) refuse the frame. */
-		if (give)
-			d->mm.ram_flags[g] |= MMF_GIVEN_BACK;
+		d->mm.ram_flags[g] |= give ? MMF_GIVEN_BACK : MMF_TAKING;
 	}
 	pthread_mutex_unlock(&d->mm.lock);
 	if (!ok)
@@ -390,7 +391,7 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 	pthread_mutex_lock(&d->mm.lock);
 	for (uint32_t i = 0; i < ok; i++)
 		if (!give)
-			d->mm.ram_flags[gfns[i]] &= (uint8_t)~MMF_GIVEN_BACK;
+			d->mm.ram_flags[gfns[i]] &= (uint8_t)~(MMF_GIVEN_BACK | MMF_TAKING);
 	d->mm.given_back = give ? d->mm.given_back + ok : d->mm.given_back - ok;
 	pthread_mutex_unlock(&d->mm.lock);
 	return ok;

@@ -37,6 +37,7 @@ struct pool_frame {
 #define MMF_GIVEN_BACK (1u << 0)   /* ballooned out: no memory behind it */
 #define MMF_GNTTAB     (1u << 1)   /* holds the domain's grant table */
 #define MMF_RESERVED   (1u << 2)   /* start info, shared info: pvmon writes them */
+#define MMF_TAKING     (1u << 3)   /* being taken back by increase_reservation (memory.c) */
 
 struct mm_range {
 	uint64_t gpa, frames;

@@ -23,7 +23,10 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 	uint64_t t0 = time_mono_ns();
 	struct pv_mmu_update r[SLICE];
 	int32_t st[SLICE];
-	uint64_t done = 0, applied = 0;
+	/* done: requests whose status reached the guest; applied and rejected
+	 * count every request validated, even in a slice whose status copy
+	 * then fails (its entries are in the tables all the same). */
+	uint64_t done = 0, applied = 0, rejected = 0;
 	long rc = 0;
 	while (done < count) {
 		uint64_t n = count - done < SLICE ? count - done : SLICE;
@@ -33,6 +36,7 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 		for (uint64_t i = 0; i < n; i++) {
 			st[i] = mm_update(&d->mm, r[i].ptr, r[i].val);
 			applied += st[i] == 0;
+			rejected += st[i] != 0;
 		}
 		pthread_mutex_unlock(&d->mm.lock);
 		for (uint64_t i = 0; i < n; i++)
@@ -45,9 +49,8 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 			break;
 	}
 	atomic_fetch_add_explicit(&d->mmu_updates, applied, memory_order_relaxed);
-	atomic_fetch_add_explicit(&d->mmu_rejected, done - applied, memory_order_relaxed);
-	trace_mmu_update(d->id, v->id, (uint32_t)count, (uint32_t)applied, (uint32_t)(done - applied),
-	                 time_mono_ns() - t0);
+	atomic_fetch_add_explicit(&d->mmu_rejected, rejected, memory_order_relaxed);
+	trace_mmu_update(d->id, v->id, (uint32_t)count, (uint32_t)applied, (uint32_t)rejected, time_mono_ns() - t0);
 	return rc ? rc : (long)done;
 }
 

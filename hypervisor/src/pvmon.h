@@ -74,6 +74,7 @@ struct vcpu {
 	int64_t tsc_offset;       /* guest TSC - host TSC */
 	struct pv_vcpu_context boot;
 	uint64_t timer_deadline;  /* system ns, 0 none; vCPU thread only */
+	uint64_t poll_deadline;   /* sched_op(poll) timeout, system ns, 0 none; vCPU thread only */
 
 	/* Guest mode, vCPU thread only. */
 	bool user_mode;

@@ -225,6 +225,8 @@ long vcpu_iret(struct vcpu *v, uint64_t frame)
 		return rc;
 	if (f.rip >= GVA_LIMIT)
 		return hc_reject(v, "rip", f.rip, -EINVAL);
+	if (f.rsp >= GVA_LIMIT)
+		return hc_reject(v, "rsp", f.rsp, -EINVAL);   /* as the entry stub checks it */
 	if ((f.flags & PV_FRAME_USER) && !v->user_cr3)
 		return hc_reject(v, "user_cr3", 0, -EINVAL);
 	if (pio_settle(v, f.rip))
@@ -401,15 +403,21 @@ static bool between_runs(struct vcpu *v)
 			evtchn_send_virq(d, v->id, PV_VIRQ_TIMER);
 		}
 		if (v->want_block) {
+			/* A poll whose timeout has passed returns at once, whether or
+			 * not a timer is armed (0 after a timeout, as for an event). */
+			uint64_t poll_end = v->polling ? v->poll_deadline : 0;
 			v->want_block = false;
-			if (!vcpu_has_work(v)) {
-				if (!sched_block(v, v->timer_deadline))
+			if (!vcpu_has_work(v) && !(poll_end && now >= poll_end)) {
+				uint64_t until = v->timer_deadline;
+				if (poll_end && (!until || poll_end < until))
+					until = poll_end;
+				if (!sched_block(v, until))
 					return false;
 				resumed(v);
-				v->polling = false;
-				continue;
 			}
 			v->polling = false;
+			v->poll_deadline = 0;
+			continue;
 		}
 		const char *why = v->want_yield ? "yield" : atomic_exchange(&v->preempt, false) ? "preempt"
 		                : now >= v->slice_end ? "slice" : NULL;
@@ -485,6 +493,11 @@ out:
 static bool run_once(struct vcpu *v)
 {
 	struct domain *d = v->dom;
+	const char *bad = mm_corrupt(&d->mm);
+	if (bad) {
+		domain_crash(d, v, "page-table accounting is inconsistent: %s", bad);
+		return false;
+	}
 	maybe_upcall(v);
 	if (atomic_load(&d->state) >= DS_SHUTDOWN)
 		return false;
@@ -492,6 +505,8 @@ static bool run_once(struct vcpu *v)
 	atomic_store(&v->kick, false);
 	int rc = ioctl(v->fd, KVM_RUN, 0);
 	v->run->immediate_exit = 0;
+	if (d->fp)
+		fastpath_after_run(v);
 	/* KVM_RUN finishes a pending `out` before anything else (KVM's api.rst:
 	 * incomplete operations first, then signals), skipping it if RIP is
 	 * unchanged; an -EINTR may even come after the guest ran on. So no

@@ -6,7 +6,7 @@ need_kvm
 export PVLAB_FAST_PATH=off
 $PVMON info | grep -q '^fast path: none (' || die "PVLAB_FAST_PATH=off: pvmon info does not say none"
 failed=
-for t in boot guest_programs hostile mm balloon grant pingpong fastpath_traps; do
+for t in boot guest_programs hostile isolation mm balloon grant pingpong fastpath_traps; do
   if bash tests/integration/$t.sh > "$TMP/$t.log" 2>&1; then
     echo "ok   $t"
   else

@@ -13,11 +13,12 @@ fast=0 kind=$($PVMON info | sed -n 's/^fast path: \([a-z]*\) .*/\1/p')
 [ "$kind" != none ] && fast=1
 echo "fast path in use: $fast ($kind)"
 # Raisers for this back end: #BR (`int $5`) only where the gate's DPL is
-# honoured, and the refused far return to 32-bit code, on VT-x/AMD-V.
+# honoured, and the refused far return to 32-bit code, on VT-x/AMD-V; a
+# call into the upper half (#PF delivered to the guest, not a stub fault) on all.
 # PVLAB_TRAPS_SKIP=key,... leaves some out, for a CPU model that does not
 # raise them (nested_svm.sh: QEMU TCG's).
-raisers=16
-case $kind in vmx|svm) raisers=18 ;; esac
+raisers=17
+case $kind in vmx|svm) raisers=19 ;; esac
 skip=${PVLAB_TRAPS_SKIP:-}
 if [ -n "$skip" ]; then
   raisers=$((raisers - $(echo "$skip" | tr , '\n' | wc -l)))

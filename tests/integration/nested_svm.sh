@@ -45,7 +45,7 @@ inside() {
   quirks=$($BUILD/tests/nested/tcg_quirks) || die "tcg_quirks failed"
   echo "$quirks" | sed 's/^/  L1 CPU: /'
   skips=$(echo "$quirks" | awk '$2 == "differs:" { printf "%s%s", sep, $1; sep = "," }')
-  for t in fastpath_info fastpath_traps guest_programs mm; do
+  for t in fastpath_info fastpath_traps guest_programs mm hostile isolation; do
     t0=$(date +%s)
     PVLAB_TRAPS_SKIP=$skips bash tests/integration/$t.sh > "$TMP/$t.log" 2>&1; rc=$?
     echo "$t: status $rc in $(( $(date +%s) - t0 )) s under TCG"
@@ -76,6 +76,16 @@ inside_shadow() {
   echo "mm (npt=0): status $rc in $(( $(date +%s) - t0 )) s under TCG"
   [ $rc = 0 ] || { tail -20 "$TMP/mm.log"; die "mm failed on shadow paging"; }
   grep -q "trapped writes [1-9]" "$TMP/mm.log" || die "npt=0: pt=trap did not trap its writes"
+  # The hostile guests on shadow paging too, on the fast path and the baseline.
+  local fp t
+  for fp in auto off; do
+    for t in hostile isolation; do
+      t0=$(date +%s)
+      PVLAB_FAST_PATH=$fp bash tests/integration/$t.sh > "$TMP/$t-$fp.log" 2>&1; rc=$?
+      echo "$t (npt=0, fast path $fp): status $rc in $(( $(date +%s) - t0 )) s under TCG"
+      [ $rc = 0 ] || { tail -20 "$TMP/$t-$fp.log"; die "$t failed on shadow paging (fast path $fp)"; }
+    done
+  done
   echo PASS
 }
 [ "${1:-}" = --inside ] && { inside; exit; }
