@@ -21,6 +21,7 @@ static char held_error[4096];
 
 struct ctlc_conn {
 	int fd;
+	bool follow;
 	volatile sig_atomic_t *cancel;
 	size_t off, len;
 	char buf[8192];
@@ -98,6 +99,7 @@ int ctlc_open(struct ctlc_conn **out, bool follow, volatile sig_atomic_t *cancel
 	if (!c)
 		return complain(EXIT_FAIL, "out of memory");
 	c->off = c->len = 0;
+	c->follow = follow;
 	c->cancel = cancel;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
@@ -242,11 +244,37 @@ static int reply_item(struct ctlc_conn *c, char *line, const struct reply_cb *cb
 	return complain(EXIT_FAIL, "pvmon sent a reply %s does not understand: '%.60s'", prog, line);
 }
 
+/* pvmon closes a connection that stays idle longer than its idle timeout,
+ * after one "ERR ETIMEDOUT" line: a client that waits longer between
+ * requests (pvtop -d 120) connects again before its next one. */
+static int conn_revive(struct ctlc_conn *c)
+{
+	static const char idle[] = "ERR ETIMEDOUT";
+	char b[sizeof(idle) - 1];
+	ssize_t n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT | MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;                   /* open and quiet: the usual case */
+	if (n > 0 && (n < (ssize_t)sizeof(b) || memcmp(b, idle, sizeof(b))))
+		return 0;                   /* something else: the request's reply path reports it */
+	struct ctlc_conn *fresh;
+	int rc = ctlc_open(&fresh, c->follow, c->cancel);
+	if (rc)
+		return rc;
+	close(c->fd);
+	c->fd = fresh->fd;
+	c->off = c->len = 0;
+	free(fresh);
+	return 0;
+}
+
 int ctlc_ask(struct ctlc_conn *c, const char *request, const struct reply_cb *cb,
              char *ok_text, size_t ok_len)
 {
 	if (strlen(request) >= CTLC_MAX_LINE)
 		return complain(EXIT_FAIL, "request too long for pvmon (at most %d bytes)", CTLC_MAX_LINE - 1);
+	int rc0 = conn_revive(c);
+	if (rc0)
+		return rc0;
 	char req[CTLC_MAX_LINE + 1];
 	size_t len = (size_t)snprintf(req, sizeof(req), "%s\n", request);
 	if (send(c->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)

@@ -2,12 +2,14 @@
  * out of range and trailing junk are errors with the file and line. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "config.h"
 
 enum kind { K_STR, K_INT };
@@ -160,10 +162,27 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 
 int config_load(const char *path, struct dom_config *c, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	/* Non-blocking, regular files only: a FIFO or a device named as a
+	 * config would block the caller (a control-socket thread) in open. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	FILE *f = fdopen(fd, "r");
 	if (!f) {
+		close(fd);
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		return -ENOMEM;
 	}
 	char *text = malloc(1 << 20);
 	if (!text) {
@@ -184,7 +203,6 @@ int config_load(const char *path, struct dom_config *c, char *err, size_t errlen
 	free(text);
 	if (rc)
 		return rc;
-	struct stat st;
 	errno = 0;
 	if (stat(c->kernel, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: kernel '%s': %s", path, c->kernel,

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ struct client {
 static struct {
 	const struct control_ops *ops;
 	void *ctx;
+	int idle_s;                  /* a connection quiet this long between requests is closed */
 	bool running;
 	atomic_bool stopping;
 	int listen_fd;
@@ -75,6 +77,7 @@ static struct {
 	struct client clients[CTL_MAX_CLIENTS];
 } srv = {
 	.listen_fd = -1,
+	.idle_s = CTL_IDLE_S,
 	.wake = { -1, -1 },
 	.clients_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -85,6 +88,11 @@ struct conn {
 	size_t len;
 	char buf[CTL_MAX_LINE];
 };
+
+void control_set_idle_timeout(int seconds)
+{
+	srv.idle_s = seconds;
+}
 
 const char *control_default_socket(void)
 {
@@ -184,6 +192,8 @@ static int read_request(struct conn *c, char *line, size_t *len)
 		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;          /* SO_RCVTIMEO: idle too long */
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -751,6 +761,11 @@ static void *client_main(void *arg)
 				          CTL_MAX_LINE - 1);
 				break;
 			}
+			if (rc == -ETIMEDOUT) {
+				/* Connections are few (CTL_MAX_CLIENTS): an idle one gives its slot up. */
+				reply_err(c, ETIMEDOUT, "no request for %d s; closing the connection", srv.idle_s);
+				break;
+			}
 			if (rc <= 0 || serve(c, line, len) < 0)
 				break;
 		}
@@ -809,6 +824,8 @@ static void accept_one(void)
 		if (!srv.clients[i].used)
 			cl = &srv.clients[i];
 	if (cl) {
+		struct timeval idle = { .tv_sec = srv.idle_s };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 		cl->used = true;
 		cl->done = false;
 		cl->fd = fd;

@@ -10,6 +10,7 @@
 #define CTL_PROTOCOL_VERSION 1
 #define CTL_MAX_LINE 4096        /* a request line, newline included */
 #define CTL_MAX_CLIENTS 64       /* connections served at once */
+#define CTL_IDLE_S 60            /* default: a connection idle this long between requests is closed */
 #define CTL_CONSOLE_POLL_MS 50   /* `console` follow: poll interval */
 #define CTL_DEFAULT_SOCKET "/run/pvlab/pvmon.sock"
 #define CTL_REPLY_MAX 2048       /* a reply line, newline included (a `list` object fits) */
@@ -81,6 +82,10 @@ int control_start(const char *sock_path, const struct control_ops *ops, void *ct
 /* Close the socket, end every client connection, unlink the path, join
  * the threads. Safe to call when not started. */
 void control_stop(void);
+/* Before control_start: close a connection that sends no request for
+ * this many seconds (CTL_IDLE_S; 0: never), so idle clients cannot hold
+ * every slot. */
+void control_set_idle_timeout(int seconds);
 /* $PVLAB_SOCKET if set and not empty, else CTL_DEFAULT_SOCKET. */
 const char *control_default_socket(void);
 #endif

@@ -81,13 +81,19 @@ int domain_count(void)
 
 static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "kernel '%s': %s", path, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "kernel '%s': %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return -errno;
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "kernel '%s': not a regular file", path);
+		return -EINVAL;
 	}
 	if (st.st_size <= 0 || st.st_size > (64 << 20)) {
 		close(fd);

@@ -16,6 +16,7 @@
 #include "domain.h"
 #include "fastpath.h"
 #include "kvm.h"
+#include "limits.h"
 #include "pvmon.h"
 #include "sched.h"
 #include "pvtime.h"
@@ -27,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	"usage: pvmon [OPTIONS] COMMAND [ARGS]\n"
+	"usage: pvmon [OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
 	"  run CFG...      boot the domains in the config files, stream their consoles\n"
 	"                  (each line prefixed with the domain name) and exit when all\n"
 	"                  have shut down, with the first non-zero exit code (%d for a\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 	"  --sched bvt|rr  vCPU scheduler (default bvt)\n"
 	"  --pcpus N       physical CPUs pvmon schedules vCPUs on (default: all online)\n"
 	"  --socket PATH   control socket (daemon; default $PVLAB_SOCKET or /run/pvlab/pvmon.sock)\n"
+	"  --idle-timeout S  daemon: close a control connection idle for S seconds (default %d;\n"
+	"                  0 never); at most %d connections are served at once\n"
 	"  --stats         run: print per-domain accounting when each domain ends\n"
 	"  --stats-json FILE  run: the same accounting, one JSON object a line, into FILE\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
@@ -50,7 +53,7 @@ static void usage(FILE *f)
 	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
 	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
-	PV_EXIT_CRASHED);
+	PV_EXIT_CRASHED, CTL_IDLE_S, CTL_MAX_CLIENTS);
 }
 
 static int die(const char *fmt, const char *arg)
@@ -229,6 +232,26 @@ static void run_trace_stop(void)
 		fprintf(stderr, "pvmon: trace written to %s: %llu events lost\n", opt_trace_dir, (unsigned long long)lost);
 }
 
+/* After the second domain: do the rest fit in the descriptor limit, at
+ * what the second one took (per vCPU as much again)? 0, or -EMFILE with
+ * one line in err saying how many would. */
+static int fits_fds(const struct dom_config *cfg, int n, int second, char *err, size_t errlen)
+{
+	uint64_t need = 0, per = second > 0 ? (uint64_t)second : LIMITS_FDS_PER_DOMAIN(cfg[1].vcpus);
+	for (int i = 2; i < n; i++)
+		need += (per * cfg[i].vcpus + cfg[1].vcpus - 1) / cfg[1].vcpus;
+	uint64_t left = limits_domains_left(1), soft, hard;
+	if (need <= left)
+		return 0;
+	limits_nofile(&soft, &hard);
+	snprintf(err, errlen, "%d domains need about %llu more file descriptors (%llu each) but the limit of %llu "
+	         "(hard %llu) leaves %llu: about %llu domains fit; raise it (ulimit -n) or run fewer",
+	         n, (unsigned long long)need, (unsigned long long)per, (unsigned long long)soft,
+	         (unsigned long long)hard, (unsigned long long)left,
+	         (unsigned long long)(2 + left / (per ? per : 1)));
+	return -EMFILE;
+}
+
 static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, bool quiet)
 {
 	if (argc < 1)
@@ -268,10 +291,17 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 		return 1;
 	}
 	struct domain **doms = calloc((size_t)n, sizeof(*doms));
+	int fds1 = -1;           /* open after the first domain (which also opens pvmon's one-time ones) */
 	for (int i = 0; i < n; i++) {
 		doms[i] = domain_create(&cfg[i], quiet ? NULL : stdout, err, sizeof(err));
+		if (doms[i] && i == 0)
+			fds1 = limits_open_fds();
+		if (doms[i] && i == 1 && fds1 >= 0 && fits_fds(cfg, n, limits_open_fds() - fds1, err, sizeof(err))) {
+			domain_put(doms[1]);
+			doms[1] = NULL;
+		}
 		if (!doms[i]) {
-			fprintf(stderr, "pvmon: %s: %s\n", argv[i], err);
+			fprintf(stderr, "pvmon: %s: %s\n", i ? argv[i] : "run", err);
 			for (int j = 0; j < i; j++)
 				domain_put(doms[j]);
 			free(doms);
@@ -544,6 +574,12 @@ static int cmd_info(int pcpus)
 	printf("kvm: guest TSC %llu kHz\n", (unsigned long long)host.tsc_khz);
 	printf("kvm: port-I/O exit round trip %.2f us\n", ns / 1000);
 	printf("pcpus: %d\n", pcpus);
+	uint64_t soft, hard;
+	limits_nofile(&soft, &hard);
+	printf("limits: %llu file descriptors (hard %llu): about %llu more domains of 1 vCPU (%llu each)\n",
+	       (unsigned long long)soft, (unsigned long long)hard,
+	       (unsigned long long)limits_domains_left(LIMITS_FDS_PER_DOMAIN(1)),
+	       (unsigned long long)LIMITS_FDS_PER_DOMAIN(1));
 	printf("tracing: LTTng-UST provider %s\n", trace_provider_loaded() ? "loaded" : "not loaded");
 	fastpath_probe(2000);
 	if (fp_host.found)
@@ -553,7 +589,15 @@ static int cmd_info(int pcpus)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static struct {
+	const char *sched_name, *sock;
+	int pcpus;
+	bool quiet;
+} opt = { .sched_name = "bvt" };
+
+/* Options, before the command and after it (getopt stops at the first
+ * word that is not one). -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "sched", required_argument, 0, 's' }, { "pcpus", required_argument, 0, 'p' },
@@ -561,28 +605,31 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
 		{ "trace-events", required_argument, 0, 'E' }, { "stats-json", required_argument, 0, 'J' },
-		{ "fast-path", required_argument, 0, 'F' },
+		{ "fast-path", required_argument, 0, 'F' }, { "idle-timeout", required_argument, 0, 'I' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *sched_name = "bvt", *sock = NULL;
-	int pcpus = get_nprocs();
-	bool quiet = false;
 	int c;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (fastpath_set_mode(NULL))
-		return die("PVLAB_FAST_PATH: '%s' is not auto or off", getenv("PVLAB_FAST_PATH")), 2;
-	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	opterr = 0;          /* one line of ours instead of getopt's and the usage */
+	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': sched_name = optarg; break;
+		case 's': opt.sched_name = optarg; break;
 		case 'p': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > SCHED_MAX_SLOTS)
 				return die("--pcpus: '%s' is not a number in 1..256", optarg), 2;
-			pcpus = (int)v;
+			opt.pcpus = (int)v;
 			break;
 		}
-		case 'S': sock = optarg; break;
+		case 'S': opt.sock = optarg; break;
+		case 'I': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0 || v > 86400)
+				return die("--idle-timeout: '%s' is not a number of seconds in 0..86400", optarg), 2;
+			control_set_idle_timeout((int)v);
+			break;
+		}
 		case 't': opt_stats = true; break;
 		case 'F':
 			if (fastpath_set_mode(optarg))
@@ -593,7 +640,7 @@ int main(int argc, char **argv)
 			if (stats_json_fd < 0)
 				return die("--stats-json: cannot open '%s'", optarg);
 			break;
-		case 'q': quiet = true; break;
+		case 'q': opt.quiet = true; break;
 		case 'T': opt_trace_dir = optarg; break;
 		case 'E': {
 			char pats[16][64], err[256];
@@ -604,20 +651,43 @@ int main(int argc, char **argv)
 		}
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("pvmon %s\n", PVLAB_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case ':': return die("option '%s' needs a value (try --help)", argv[optind - 1]), 2;
+		default: return die("unknown option '%s' (try --help)", argv[optind - 1]), 2;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	opt.pcpus = get_nprocs();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	limits_init();
+	if (fastpath_set_mode(NULL))
+		return die("PVLAB_FAST_PATH: '%s' is not auto or off", getenv("PVLAB_FAST_PATH")), 2;
+	int rc = parse_options(argc, argv);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
 	const char *cmd = argv[optind++];
+	if ((rc = parse_options(argc, argv)) >= 0)
+		return rc;
 	if (!strcmp(cmd, "run"))
-		return cmd_run(argc - optind, argv + optind, sched_name, pcpus, quiet);
+		return cmd_run(argc - optind, argv + optind, opt.sched_name, opt.pcpus, opt.quiet);
+	bool known = !strcmp(cmd, "daemon") || !strcmp(cmd, "info") || !strcmp(cmd, "help");
+	if (known && optind < argc) {
+		char what[300];
+		snprintf(what, sizeof(what), "%s takes no arguments, got '%.200s' (options go before or right after it)",
+		         cmd, argv[optind]);
+		return die("%s", what), 2;
+	}
 	if (!strcmp(cmd, "daemon"))
-		return cmd_daemon(sched_name, pcpus, sock);
+		return cmd_daemon(opt.sched_name, opt.pcpus, opt.sock);
 	if (!strcmp(cmd, "info"))
-		return cmd_info(pcpus);
+		return cmd_info(opt.pcpus);
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
