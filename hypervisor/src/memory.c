@@ -305,8 +305,8 @@ void memory_flush(struct vcpu *v, const char *kind, uint64_t addr)
 	pthread_mutex_unlock(&d->mm.lock);
 	atomic_fetch_add_explicit(&d->tlb_flushes, 1, memory_order_relaxed);
 	trace_tlb_flush(d->id, v->id, kind, addr);
-	if (!stale)
-		return;
+	if (!stale || d->vm_fd < 0)
+		return;                 /* nothing cached, or no VM (unit tests, fuzzing) */
 	memory_exclusive_begin(d, v);
 	int rc = set_slot(d, SLOT_POOL, pool_slot_flags(d), d->pool_gpa, 0, d->pool);
 	if (!rc)

@@ -1,22 +1,23 @@
-# Fuzz targets (libFuzzer, clang): the page-table validator and the grant
-# table. `make check` runs a short bounded campaign of each through
+# Fuzz targets (libFuzzer, clang): the page-table validator, the grant
+# table and whole hypercall sequences. `make check` runs a short bounded campaign of each through
 # tests/integration/fuzz.sh; `make fuzz` runs a long one.
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ihypervisor/include \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm $(BUILD)/fuzz/fuzz_gnttab
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall
 
 $(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/mm.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_mm.c hypervisor/src/mm.c -lpthread
 
-# Grant operations run through the real hypercall path, so the whole of
-# pvmon but main.c is built into the target (KVM is never opened).
-$(BUILD)/fuzz/fuzz_gnttab: tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(PVMON_ASM) $(wildcard hypervisor/src/*.h)
+# Grant operations and whole hypercall sequences run through the real
+# hypercall path, so the whole of pvmon but main.c is built into these
+# targets (KVM is never opened).
+$(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PVMON_SRCS) $(PVMON_ASM) $(wildcard hypervisor/src/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ tests/fuzz/fuzz_gnttab.c $(PVMON_SRCS) $(PVMON_ASM) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ $< $(PVMON_SRCS) $(PVMON_ASM) \
 	  -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)
