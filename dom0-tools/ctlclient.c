@@ -252,10 +252,8 @@ static int conn_revive(struct ctlc_conn *c)
 	static const char idle[] = "ERR ETIMEDOUT";
 	char b[sizeof(idle) - 1];
 	ssize_t n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT | MSG_PEEK);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;                   /* open and quiet: the usual case */
-	if (n > 0 && (n < (ssize_t)sizeof(b) || memcmp(b, idle, sizeof(b))))
-		return 0;                   /* something else: the request's reply path reports it */
+	if (n < (ssize_t)sizeof(b) || memcmp(b, idle, sizeof(b)))
+		return 0;     /* open and quiet, or closed, or anything else: the request's reply path says */
 	struct ctlc_conn *fresh;
 	int rc = ctlc_open(&fresh, c->follow, c->cancel);
 	if (rc)

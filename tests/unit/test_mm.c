@@ -44,6 +44,7 @@ int main(void)
 	pool = calloc(POOL * 512, sizeof(uint64_t));
 	CHECK_EQ(mm_init(&m, RAM, pool, POOL_GPA, POOL, 1), 0);
 	m.leaf_ok[0] = (struct mm_range){ WIN_GPA, 4 };
+	m.hv_l4e = F(0) | RW;                    /* every L4's hypervisor slot (MM_HV_SLOT) */
 
 	/* Building then pinning types the whole tree and counts the mappings. */
 	build();
@@ -171,6 +172,38 @@ int main(void)
 	CONSISTENT();
 	CHECK_EQ(mm_unpin(&m, F(8)), 0);
 	CONSISTENT();
+
+	/* The hypervisor slot: pvmon's entry in every L4, whatever the frame
+	 * held while free; never a guest update; empty again once untyped. */
+	CHECK_EQ(mm_update(&m, E(9, MM_HV_SLOT), F(10) | RW), 0);        /* free: stored */
+	CHECK_EQ(mm_pin(&m, F(9), PT_L4), 0);
+	CHECK_EQ(at(9, MM_HV_SLOT), F(0) | RW);
+	CHECK_EQ(m.pf[10].type, PT_FREE);                                /* the guest's L3 was not taken */
+	CHECK_EQ(mm_update(&m, E(9, MM_HV_SLOT), F(10) | RW), -EPERM);
+	CHECK_EQ(mm_update(&m, E(9, MM_HV_SLOT), 0), -EPERM);
+	CONSISTENT();
+	pool[9 * 512 + MM_HV_SLOT] = 0;                                  /* changed behind mm's back */
+	CHECK_EQ(mm_check(&m, why, sizeof(why)), -EIO);
+	pool[9 * 512 + MM_HV_SLOT] = F(0) | RW;
+	CHECK_EQ(mm_unpin(&m, F(9)), 0);
+	CHECK_EQ(at(9, MM_HV_SLOT), 0);
+	CONSISTENT();
+
+	/* Defence in depth: an entry of a typed table rewritten behind mm's
+	 * back (a CPU with the pool writable, under nested paging) names a
+	 * 2 MiB page far outside RAM. Releasing it must not index the counts
+	 * with it: mm marks itself corrupt, refuses everything after, and the
+	 * owner crashes the domain with the reason. */
+	CHECK_EQ(mm_update(&m, E(11, 0), 0x200000 | PTE_PS | RW), 0);
+	CHECK_EQ(mm_pin(&m, F(11), PT_L2), 0);
+	CHECK(mm_corrupt(&m) == NULL);
+	pool[11 * 512] = (1ULL << 50) | PTE_PS | RW | PTE_A | PTE_D;     /* gfn 2^38 */
+	CHECK_EQ(mm_unpin(&m, F(11)), 0);
+	CHECK(mm_corrupt(&m) != NULL);
+	CHECK_EQ(mm_update(&m, E(4, 11), 70 * 4096 | RW), -EIO);
+	CHECK_EQ(mm_pin(&m, F(12), PT_L1), -EIO);
+	CHECK_EQ(mm_check(&m, why, sizeof(why)), -EIO);
+	fprintf(stderr, "corrupt, as it should be: %s\n", why);
 
 	mm_destroy(&m);
 	free(pool);
