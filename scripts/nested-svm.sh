@@ -222,6 +222,7 @@ if [ -n "$SHARED" ]; then
 fi
 mkdir -p $H/run/pvlab-nested
 mount --bind /ctl $H/run/pvlab-nested
+ip link set lo up 2>/dev/null || say "cannot bring up lo"   # loopback for the tests' servers
 say "running the command"
 chroot $H /bin/bash /run/pvlab-nested/cmd >/ctl/out 2>&1 </dev/null
 echo $? >/ctl/rc.tmp

@@ -2,6 +2,10 @@
 # Runs every pvlab test: unit test binaries (build/tests/unit/test_*) and
 # integration scripts (tests/integration/*.sh). A test passes with exit 0,
 # is skipped with exit 77 (it prints why), and fails otherwise.
+# On a host without /dev/kvm the integration tests that need KVM (they call
+# need_kvm) run together in the nested AMD-V host scripts/nested-svm.sh
+# makes (one L1 boot for all of them), marked "(nested svm)"; they skip,
+# with its reason, only where that host cannot be made.
 # Ends with the line "N passed, N failed, N skipped"; exits 1 on a failure.
 set -u
 BUILD=${1:-build}
@@ -11,27 +15,88 @@ filter=${PVLAB_TESTS:-}
 pass=0 fail=0 skip=0 failed=()
 logdir="$BUILD/test-logs"; mkdir -p "$logdir"
 
-run_one() {
-  local name=$1; shift
-  [ -n "$filter" ] && [[ "$name" != *$filter* ]] && return
-  local log="$logdir/$(echo "$name" | tr '/' '_').log" t0=$SECONDS rc
-  timeout -k 10 "$TIMEOUT" "$@" >"$log" 2>&1; rc=$?
-  local dt=$((SECONDS - t0))
+selected() {
+  [ -z "$filter" ] || [[ "$1" == *$filter* ]]
+}
+
+# tally RC NAME SECONDS LOG [NOTE]: count one result and print its line.
+tally() {
+  local rc=$1 name=$2 dt=$3 log=$4 note=${5:-}
   case $rc in
-    0)  pass=$((pass + 1)); printf 'PASS  %-44s %3ss\n' "$name" "$dt" ;;
+    0)  pass=$((pass + 1)); printf 'PASS  %-44s %3ss%s\n' "$name" "$dt" "$note" ;;
     77) skip=$((skip + 1)); printf 'SKIP  %-44s %s\n' "$name" "$(grep -i 'skip' "$log" | tail -1)" ;;
-    *)  fail=$((fail + 1)); failed+=("$name"); printf 'FAIL  %-44s rc=%s (log: %s)\n' "$name" "$rc" "$log"
+    *)  fail=$((fail + 1)); failed+=("$name"); printf 'FAIL  %-44s rc=%s (log: %s)%s\n' "$name" "$rc" "$log" "$note"
         [ "$rc" = 124 ] && echo "      timed out after ${TIMEOUT}s"
         tail -n 15 "$log" | sed 's/^/      | /' ;;
   esac
 }
 
+run_one() {
+  local name=$1; shift
+  selected "$name" || return 0
+  local log="$logdir/$(echo "$name" | tr '/' '_').log" t0=$SECONDS rc
+  timeout -k 10 "$TIMEOUT" "$@" >"$log" 2>&1; rc=$?
+  tally $rc "$name" $((SECONDS - t0)) "$log"
+}
+
+# Inside the nested host (PVLAB_NESTED=svm, from run_nested below): the
+# emulated CPU's quirks go to every test (fastpath_traps leaves those
+# raisers out, isolation.sh accepts TCG's error code).
+if [ "${PVLAB_NESTED:-}" = svm ] && [ -n "${PVLAB_NESTED_TESTS:-}" ]; then
+  q=$("$BUILD/tests/nested/tcg_quirks" 2>&1) || { echo "$q"; echo "tcg_quirks failed"; exit 1; }
+  echo "$q" | sed 's/^/L1 CPU: /'
+  export PVLAB_TRAPS_SKIP=$(echo "$q" | awk '$2 == "differs:" { printf "%s%s", sep, $1; sep = "," }')
+  for t in $PVLAB_NESTED_TESTS; do
+    run_one "integration/$t" bash "tests/integration/$t.sh"
+  done
+  echo "$pass passed, $fail failed, $skip skipped"
+  exit 0
+fi
+
+# The KVM tests of a host without /dev/kvm, in one L1 boot: each result
+# line comes back and is counted here; the L1's logs land in $logdir.
+run_nested() {
+  local names=("$@") log="$logdir/nested-svm.log" t0=$SECONDS rc n=${#names[@]}
+  echo "no /dev/kvm here: $n tests that need KVM run in the nested AMD-V host (scripts/nested-svm.sh)"
+  scripts/nested-svm.sh --timeout $((300 + n * 120)) --mem "${PVLAB_NESTED_MEM:-3072}" --smp "${PVLAB_NESTED_SMP:-2}" \
+    --env "PVLAB_NESTED_TESTS=${names[*]}" --env "PVLAB_TEST_TIMEOUT=$((TIMEOUT * 2))" \
+    -- tests/run.sh "$BUILD" >"$log" 2>&1; rc=$?
+  if [ $rc = 77 ] || ! grep -q '^[0-9]* passed, [0-9]* failed, [0-9]* skipped$' "$log"; then
+    local why; why=$(grep -m1 'SKIP' "$log" || tail -1 "$log")
+    [ $rc = 77 ] || why="the nested host failed (status $rc): $why"
+    for t in "${names[@]}"; do
+      if [ $rc = 77 ]; then tally 77 "integration/$t" 0 "$log"
+      else tally "$rc" "integration/$t" 0 "$log" " (nested svm)"; fi
+    done
+    return
+  fi
+  grep '^L1 CPU: ' "$log"
+  local line result name dt
+  while read -r line; do
+    read -r result name dt _ <<<"$line"
+    case $result in
+      PASS) tally 0 "$name" "${dt%s}" "$log" " (nested svm)" ;;
+      SKIP) skip=$((skip + 1)); echo "$line" ;;
+      FAIL) tally 1 "$name" 0 "$logdir/$(echo "$name" | tr '/' '_').log" " (nested svm)" ;;
+    esac
+  done < <(grep -E '^(PASS|FAIL|SKIP) ' "$log")
+  echo "nested AMD-V host: $n tests in $((SECONDS - t0)) s"
+}
+
 for t in "$BUILD"/tests/unit/test_*; do
   [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
 done
+nested=()
 for t in tests/integration/*.sh; do
-  [ -f "$t" ] && run_one "integration/$(basename "$t" .sh)" bash "$t"
+  [ -f "$t" ] || continue
+  name=$(basename "$t" .sh)
+  if [ ! -c /dev/kvm ] && [ "$name" != nested_svm ] && grep -q '^need_kvm' "$t"; then
+    selected "integration/$name" && nested+=("$name")
+    continue
+  fi
+  run_one "integration/$name" bash "$t"
 done
+[ ${#nested[@]} -gt 0 ] && run_nested "${nested[@]}"
 
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -49,6 +49,7 @@ static void domain_free(struct domain *d)
 {
 	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *v = &d->vcpus[i];
+		sched_vcpu_remove(v);        /* a domain created but never started */
 		if (v->run)
 			munmap(v->run, (size_t)host.run_size);
 		if (v->fd > 0) {

@@ -23,6 +23,7 @@ _Static_assert(HV_TSS + PV_MAX_VCPUS * HV_TSS_SIZE <= HV_IDT && HV_IDT + HV_NR_V
                HV_IOMAP + HV_IOMAP_BYTES <= HV_FAULT && PV_HV_AREA_PAGES == 1,
                "the area's page layout");
 _Static_assert(HV_STACK_VA(0) == PV_HV_AREA_VA + HV_STACK_L1(0) * PAGE, "fault stacks in the slot's L1");
+_Static_assert(PV_HV_AREA_VA == 0x7FFFFFC00000ULL, "hvarea_in_reporter");
 
 extern const uint8_t hv_fault_start[], hv_fault_end[];
 

@@ -80,6 +80,13 @@ void hvarea_baseline_sregs(const struct domain *d, uint32_t vcpu, struct kvm_sre
  * domain, naming where and how the guest faulted. */
 void hvarea_report(struct vcpu *v);
 
+/* The vCPU is in the baseline's fault reporter (at CPL0, on its way to the
+ * report): nothing may be delivered there; it only runs to its `out`. */
+static inline bool hvarea_in_reporter(uint64_t rip)
+{
+	return rip >= 0x7FFFFFC00000ULL + HV_FAULT && rip < 0x7FFFFFC00000ULL + 0x1000;
+}
+
 /* Descriptors, shared with the fast path's tables. */
 uint64_t hv_seg_desc(bool code, int dpl);
 void hv_write_gdt(uint8_t *gdt, uint64_t tss_base, bool compat_ucs);

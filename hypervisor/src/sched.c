@@ -196,6 +196,14 @@ bool sched_block(struct vcpu *v, uint64_t deadline)
 	return await_slot_locked(v);
 }
 
+void sched_vcpu_remove(struct vcpu *v)
+{
+	pthread_mutex_lock(&sched_lock);
+	if (v->sched_priv && sched.ops && sched.ops->vcpu_fini)
+		sched.ops->vcpu_fini(&sched, v);
+	pthread_mutex_unlock(&sched_lock);
+}
+
 void sched_vcpu_exit(struct vcpu *v)
 {
 	pthread_mutex_lock(&sched_lock);

@@ -60,6 +60,7 @@ void sched_release(struct vcpu *v, int new_state, const char *reason);
 /* Block until woken or deadline (system ns, 0 none), then get a slot back. */
 bool sched_block(struct vcpu *v, uint64_t deadline);
 void sched_vcpu_exit(struct vcpu *v);
+void sched_vcpu_remove(struct vcpu *v);         /* its policy data, if a thread never ran it */
 /* The domain is paused: give up the slot until it is unpaused. */
 bool sched_pause(struct vcpu *v);
 

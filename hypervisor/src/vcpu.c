@@ -212,6 +212,10 @@ static void maybe_upcall(struct vcpu *v)
 	if (!d->event_entry || !__atomic_load_n(&vi->upcall_pending, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&vi->upcall_mask, __ATOMIC_SEQ_CST))
 		return;
+	/* Stopped (a signal, an exit of KVM's own) inside the fault reporter:
+	 * the guest has faulted and the report is on its way. */
+	if (hvarea_in_reporter(R(v)->rip))
+		return;
 	deliver(v, PV_VEC_EVENT, 0, 0, d->event_entry);
 }
 
