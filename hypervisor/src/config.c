@@ -160,49 +160,61 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 	return 0;
 }
 
-int config_load(const char *path, struct dom_config *c, char *err, size_t errlen)
+int config_read_file(const char *path, const char *what, size_t max, char **buf, size_t *len,
+                     char *err, size_t errlen)
 {
-	/* Non-blocking, regular files only: a FIFO or a device named as a
-	 * config would block the caller (a control-socket thread) in open. */
+	char name[4200];
+	snprintf(name, sizeof(name), what ? "%s '%s'" : "%.0s%s", what ? what : "", path);
+	*buf = NULL;
+	/* Non-blocking, regular files only: a FIFO or a device named here
+	 * would block the caller (a control-socket thread) in open or read. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st)) {
 		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s: %s", name, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -e;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -EINVAL;
+	int rc = 0;
+	if (!S_ISREG(st.st_mode))
+		rc = -EINVAL, snprintf(err, errlen, "%s: not a regular file", name);
+	else if (st.st_size <= 0 || (uint64_t)st.st_size > max)
+		rc = -EFBIG, snprintf(err, errlen, "%s: size %lld is not 1 byte..%zu KiB", name, (long long)st.st_size,
+		                      max >> 10);
+	else if (!(*buf = malloc((size_t)st.st_size + 1)))
+		rc = -ENOMEM, snprintf(err, errlen, "%s: out of memory", name);
+	else if (read(fd, *buf, (size_t)st.st_size) != st.st_size)
+		rc = -EIO, snprintf(err, errlen, "%s: short read", name);
+	close(fd);
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+		return rc;
 	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -ENOMEM;
-	}
-	char *text = malloc(1 << 20);
-	if (!text) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	size_t n = fread(text, 1, (1 << 20) - 1, f);
-	bool big = !feof(f);
-	fclose(f);
-	text[n] = 0;
-	if (big || memchr(text, 0, n)) {
+	(*buf)[st.st_size] = 0;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+int config_load(const char *path, struct dom_config *c, char *err, size_t errlen)
+{
+	char *text;
+	size_t n;
+	int rc = config_read_file(path, NULL, 1 << 20, &text, &n, err, errlen);
+	if (rc)
+		return rc;
+	if (memchr(text, 0, n)) {
 		free(text);
-		snprintf(err, errlen, "%s: not a text config file (or larger than 1 MiB)", path);
+		snprintf(err, errlen, "%s: not a text config file", path);
 		return -EINVAL;
 	}
-	int rc = config_parse(text, path, c, err, errlen);
+	rc = config_parse(text, path, c, err, errlen);
 	free(text);
 	if (rc)
 		return rc;
+	struct stat st;
 	errno = 0;
 	if (stat(c->kernel, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: kernel '%s': %s", path, c->kernel,

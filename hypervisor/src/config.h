@@ -22,6 +22,11 @@ struct dom_config {
 
 /* Parse text; on error fill err with "path:line: reason" and return -EINVAL. */
 int config_parse(const char *text, const char *path, struct dom_config *c, char *err, size_t errlen);
+/* Read a whole regular file of 1..max bytes (NUL-terminated) without ever
+ * blocking on a FIFO or a device; what: a label for errors ("kernel") or
+ * NULL. 0, or -errno with one line in err. */
+int config_read_file(const char *path, const char *what, size_t max, char **buf, size_t *len,
+                     char *err, size_t errlen);
 /* Read and parse a file, and check that the kernel file exists. */
 int config_load(const char *path, struct dom_config *c, char *err, size_t errlen);
 #endif

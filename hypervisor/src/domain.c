@@ -80,39 +80,6 @@ int domain_count(void)
 	return atomic_load(&live_domains);
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		int e = errno;
-		snprintf(err, errlen, "kernel '%s': %s", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "kernel '%s': not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_size <= 0 || st.st_size > (64 << 20)) {
-		close(fd);
-		snprintf(err, errlen, "kernel '%s': size %lld is not 1 byte..64 MiB", path, (long long)st.st_size);
-		return -EINVAL;
-	}
-	*buf = malloc((size_t)st.st_size);
-	ssize_t n = *buf ? read(fd, *buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		free(*buf);
-		snprintf(err, errlen, "kernel '%s': short read", path);
-		return -EIO;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint64_t sp)
 {
 	struct vcpu *v = &d->vcpus[0];
@@ -146,9 +113,9 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 
 struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
 {
-	uint8_t *img = NULL;
+	char *img = NULL;
 	size_t img_len = 0;
-	if (read_file(cfg->kernel, &img, &img_len, err, errlen))
+	if (config_read_file(cfg->kernel, "kernel", 64 << 20, &img, &img_len, err, errlen))
 		return NULL;
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -179,7 +146,7 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 
 	uint64_t entry, end;
 	char why[256];
-	if (elf_load(img, img_len, d->mem, d->mem_size, GPA_KERNEL_MIN, &entry, &end, why, sizeof(why))) {
+	if (elf_load((const uint8_t *)img, img_len, d->mem, d->mem_size, GPA_KERNEL_MIN, &entry, &end, why, sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
 		goto fail;
 	}

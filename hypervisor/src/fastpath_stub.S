@@ -169,21 +169,12 @@ G(lstar0):
 	.endr
 
 /* ---- IDT entries: 16 bytes each, vector pushed after the error code
- * (a zero where the CPU pushes none). */
-.macro VEC v
-	.balign 16
-	.if (HV_ERRCODE_VECTORS >> \v) & 1
-	.else
-	pushq $0
-	.endif
-	pushq $\v
-	jmp fp_exception
-.endm
+ * (a zero where the CPU pushes none; hvarea.h). */
 	.balign 16
 	.globl G(vectors)
 G(vectors):
 	.irp v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, FP_EVENT_VECTOR
-	VEC \v
+	HV_VECTOR \v, fp_exception
 	.endr
 
 fp_exception:

@@ -56,7 +56,20 @@
 #define HV_REPORT_PORT 0xE1
 #define HV_R_FAULT     7
 
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* One 16-byte IDT entry of the fault reporter or the entry stub: a zero
+ * where the CPU pushes no error code, then the vector, then the common
+ * code. */
+.macro HV_VECTOR v, common
+	.balign 16
+	.if (HV_ERRCODE_VECTORS >> \v) & 1
+	.else
+	pushq $0
+	.endif
+	pushq $\v
+	jmp \common
+.endm
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -11,19 +11,8 @@
 	.balign 16
 	.globl hv_fault_start, hv_fault_end
 hv_fault_start:
-/* One 16-byte entry a vector: a zero where the CPU pushes no error code,
- * then the vector. */
-.macro VEC v
-	.balign 16
-	.if (HV_ERRCODE_VECTORS >> \v) & 1
-	.else
-	pushq $0
-	.endif
-	pushq $\v
-	jmp hv_fault_common
-.endm
 	.irp v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-	VEC \v
+	HV_VECTOR \v, hv_fault_common
 	.endr
 /* The stack: vector, error code, then the hardware frame {rip cs rflags
  * rsp ss}. A guest that jumps here at CPL3 faults on the %cr2 read (or on
