@@ -31,12 +31,16 @@ tally() {
   esac
 }
 
+# run_one NAME CMD...: a script may ask for more time than TIMEOUT with a
+# line "# timeout: SECONDS" (the nested hosts boot under emulation).
 run_one() {
   local name=$1; shift
   selected "$name" || return 0
-  local log="$logdir/$(echo "$name" | tr '/' '_').log" t0=$SECONDS rc
-  timeout -k 10 "$TIMEOUT" "$@" >"$log" 2>&1; rc=$?
-  tally $rc "$name" $((SECONDS - t0)) "$log"
+  local log="$logdir/$(echo "$name" | tr '/' '_').log" t0=$SECONDS rc limit=$TIMEOUT own
+  own=$(sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' "${@: -1}" 2>/dev/null | head -1)
+  [ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own
+  timeout -k 10 "$limit" "$@" >"$log" 2>&1; rc=$?
+  TIMEOUT=$limit tally $rc "$name" $((SECONDS - t0)) "$log"
 }
 
 # Inside the nested host (PVLAB_NESTED=svm, from run_nested below): the
@@ -58,7 +62,7 @@ fi
 run_nested() {
   local names=("$@") log="$logdir/nested-svm.log" t0=$SECONDS rc n=${#names[@]}
   echo "no /dev/kvm here: $n tests that need KVM run in the nested AMD-V host (scripts/nested-svm.sh)"
-  scripts/nested-svm.sh --timeout $((300 + n * 120)) --mem "${PVLAB_NESTED_MEM:-3072}" --smp "${PVLAB_NESTED_SMP:-2}" \
+  scripts/nested-svm.sh --timeout $((300 + n * 120)) --mem "${PVLAB_NESTED_MEM:-3072}" --smp "${PVLAB_NESTED_SMP:-1}" \
     --env "PVLAB_NESTED_TESTS=${names[*]}" --env "PVLAB_TEST_TIMEOUT=$((TIMEOUT * 2))" \
     -- tests/run.sh "$BUILD" >"$log" 2>&1; rc=$?
   if [ $rc = 77 ] || ! grep -q '^[0-9]* passed, [0-9]* failed, [0-9]* skipped$' "$log"; then

@@ -9,6 +9,7 @@
 # so pvmon makes the pool slot writable and lets guest tables map pool
 # frames read-only only (docs/architecture.md), and pvos refuses pt=trap.
 # PVLAB_NESTED_KVM_AMD=npt=0 runs the same checks on shadow paging.
+# timeout: 900
 . tests/lib.sh
 
 # What the L1's emulated CPU raises unlike hardware (tests/nested/tcg_quirks,
