@@ -110,10 +110,10 @@ compute_relative <- function(d) {
     for (p in setdiff(unique(s$platform[s$workload == w]), "native")) {
       x <- s[s$workload == w & s$platform == p, ]
       ci <- relative_perf_ci(base, x)
-      pv <- welch_p(rep_scores(base), rep_scores(x))
+      pv <- relative_welch_p(base, x)
       rows[[length(rows) + 1]] <- data.frame(
         workload = w, platform = p, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
-        metrics = length(intersect(unique(base$metric), unique(x$metric))),
+        metrics = length(common_metrics(base, x)),
         reps = length(unique(x$rep)), native_reps = length(unique(base$rep)), welch_p = pv,
         differs = !is.na(pv) & pv < ALPHA)
     }

@@ -26,12 +26,17 @@ geo_ratio <- function(b, x, higher) {
   exp(mean(log(r)))
 }
 
+# The metrics both sides measured: a platform may report more (the uml
+# and fullvirt drivers add wall_s and aggregate_passes_per_s to a cpu
+# cell) or fewer than the baseline; only the common ones are compared.
+common_metrics <- function(base, x) intersect(unique(base$metric), unique(x$metric))
+
 # Relative performance of a platform against the baseline over several
 # metrics: the geometric mean of the per-metric ratios of means, > 1 when
 # the platform is faster. base, x: samples (rep, metric, value,
 # higher_is_better) of the baseline and of the platform.
 relative_perf <- function(base, x) {
-  ms <- intersect(unique(base$metric), unique(x$metric))
+  ms <- common_metrics(base, x)
   if (length(ms) == 0) return(NA_real_)
   higher <- base$higher_is_better[match(ms, base$metric)] == 1
   geo_ratio(rep_matrix(base, ms), rep_matrix(x, ms), higher)
@@ -43,7 +48,7 @@ relative_perf <- function(base, x) {
 relative_perf_ci <- function(base, x, n = BOOT_N, level = 0.95) {
   est <- relative_perf(base, x)
   if (is.na(est)) return(c(est = NA, lo = NA, hi = NA))
-  ms <- intersect(unique(base$metric), unique(x$metric))
+  ms <- common_metrics(base, x)
   higher <- base$higher_is_better[match(ms, base$metric)] == 1
   b <- rep_matrix(base, ms)
   p <- rep_matrix(x, ms)
@@ -52,6 +57,14 @@ relative_perf_ci <- function(base, x, n = BOOT_N, level = 0.95) {
                                   p[sample.int(nrow(p), replace = TRUE), , drop = FALSE], higher))
   q <- quantile(boots, c((1 - level) / 2, 1 - (1 - level) / 2), names = FALSE, na.rm = TRUE)
   c(est = est, lo = q[1], hi = q[2])
+}
+
+# Welch's test of a platform against the baseline on one score per
+# repetition (rep_scores) over the metrics both measured.
+relative_welch_p <- function(base, x) {
+  ms <- common_metrics(base, x)
+  if (length(ms) == 0) return(NA_real_)
+  welch_p(rep_scores(base[base$metric %in% ms, ]), rep_scores(x[x$metric %in% ms, ]))
 }
 
 # Mean with a percentile bootstrap interval (scaling curves).

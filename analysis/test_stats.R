@@ -90,5 +90,38 @@ if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", q
   u <- rel[rel$platform == "uml", ]
   check(nrow(u) == 1 && abs(u$est - 10.5 / 21) < 1e-9 && u$metrics == 1 && u$differs, "relative: uml cpu")
   check(rel$est[rel$platform == "native"] == 1, "relative: native is 1")
+  # the same kernels on both sides, and the metrics only one side has
+  # (the uml driver's wall_s and aggregate rate): relative 1, no difference
+  same <- d
+  same$samples <- rbind(d$samples[d$samples$cell_id != 4, ], smp(4, "sort_ms", "ms", c(10, 11, 10.5)),
+                        smp(4, "wall_s", "s", c(1.2, 1.3, 1.1)),
+                        smp(4, "aggregate_passes_per_s", "passes/s", c(0.8, 0.77, 0.9), higher = 1))
+  u <- compute_relative(same)
+  u <- u[u$platform == "uml", ]
+  check(abs(u$est - 1) < 1e-12 && u$metrics == 1 && u$welch_p == 1 && !u$differs,
+        "relative: metrics only the platform has are left out of Welch's test")
+}
+
+# The fixture database (a real run): Welch's p of each platform's cpu cell
+# recomputed here from its rows, on the kernels native measured too.
+fixture <- file.path(here, "..", "tests", "fixtures", "fixture.db")
+if (exists("compute_relative") && file.exists(fixture)) {
+  con <- DBI::dbConnect(RSQLite::SQLite(), fixture, flags = RSQLite::SQLITE_RO)
+  raw <- DBI::dbGetQuery(con, paste(
+    "SELECT c.platform, s.rep, s.metric, avg(s.value) AS v FROM samples s JOIN cells c ON c.id = s.cell_id",
+    "WHERE c.run_id = (SELECT max(id) FROM runs) AND c.workload = 'cpu' AND c.domains = 1",
+    "AND c.status = 'done' AND s.metric LIKE '%_ms' GROUP BY 1, 2, 3"))
+  DBI::dbDisconnect(con)
+  kernels <- unique(raw$metric[raw$platform == "native"])
+  score <- function(p) {     # per repetition: geometric mean of 1 / kernel time
+    r <- raw[raw$platform == p & raw$metric %in% kernels, ]
+    sapply(split(r$v, r$rep), function(v) exp(mean(log(1 / v))))
+  }
+  rel <- compute_relative(read_db(fixture, NA))
+  for (p in setdiff(unique(raw$platform), "native")) {
+    want <- t.test(score("native"), score(p))$p.value
+    got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p]
+    check(abs(got - want) < 1e-12, paste("fixture: Welch p of cpu on", p, "recomputed by hand"))
+  }
 }
 cat("PASS\n")
