@@ -270,7 +270,8 @@ section_hcall <- function(d, out) {
 }
 
 # The lmbench rows of the native and pv cells side by side, pv/native
-# with Welch's flag, the paper's XenoLinux/Linux ratio of the same row,
+# with Welch's flag, the paper's XenoLinux / uniprocessor Linux (L-UP)
+# ratio of the same row,
 # and on pv the mmu_update cost per entry by batch size.
 section_lmbench <- function(d, paper, map) {
   html <- "<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>"
@@ -281,7 +282,7 @@ section_lmbench <- function(d, paper, map) {
   paper_ratio <- function(row) {
     pw <- lm$paper[lm$ours == row]
     if (!length(pw)) return(NA_real_)
-    l <- ref$value[ref$workload == pw & ref$platform == "L"]
+    l <- ref$value[ref$workload == pw & ref$platform == "L-UP"]
     x <- ref$value[ref$workload == pw & ref$platform == "X"]
     if (length(l) == 1 && length(x) == 1) x / l else NA_real_
   }
@@ -305,12 +306,12 @@ section_lmbench <- function(d, paper, map) {
                pv = if (length(pv)) mean(pv) else NA,
                `pv/native` = if (length(nat) && length(pv)) mean(pv) / mean(nat) else NA,
                flag = if (length(nat) && length(pv)) welch_flag(p) else "",
-               `paper X/L` = paper_ratio(m),
+               `paper X/L-UP` = paper_ratio(m),
                `not supported` = paste(c(if (!length(nat)) paste("native:", missing_why("native")),
                                          if (!length(pv)) paste("pv:", missing_why("pv"))), collapse = "; "),
                check.names = FALSE)
   }))
-  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux/Linux for the same row (its Tables 3 and 5).</p>",
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row.</p>",
             html_table(tab, 4))
   mmu <- s[grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
   if (nrow(mmu)) {
