@@ -121,7 +121,16 @@ if (exists("compute_relative") && file.exists(fixture)) {
     r <- raw[raw$platform == p & raw$metric %in% kernels, ]
     sapply(split(r$v, r$rep), function(v) exp(mean(log(1 / v))))
   }
-  rel <- compute_relative(read_db(fixture, NA))
+  fd <- read_db(fixture, NA)
+  rel <- compute_relative(fd)
+  # scaling: one clock for every platform drawn (pvbench's wall time of
+  # the cell), the guests' own aggregate left out and named
+  ss <- scaling_samples(fd)
+  check(setequal(unique(ss$agg$platform), c("native", "pv")) && all(ss$agg$instance == 0 & ss$agg$derived == 1),
+        "fixture: scaling uses pvbench's aggregate of native and pv only")
+  check(setequal(ss$left_out, c("fullvirt", "uml")), "fixture: scaling names the guests it leaves out")
+  sh <- paste(section_scaling(fd, tempdir(), paper)$html, collapse = "\n")
+  check(grepl("Not in the aggregate-throughput figure and table: fullvirt, uml", sh, fixed = TRUE), "fixture: scaling says what it left out")
   for (p in setdiff(unique(raw$platform), "native")) {
     want <- t.test(score("native"), score(p))$p.value
     got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p]
