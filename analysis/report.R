@@ -12,9 +12,11 @@ script_dir <- function() {
 HERE <- script_dir()
 for (f in c("stats.R", "html.R", "plots.R")) source(file.path(HERE, f))
 
+# An input the report cannot use: one line saying why, and status 3, which
+# tells pvbench report that the reason has been given.
 die <- function(...) {
   cat("report: ", ..., "\n", sep = "", file = stderr())
-  quit(status = 1)
+  quit(status = 3)
 }
 
 parse_args <- function(a) {
@@ -49,13 +51,15 @@ read_db <- function(path, run_id) {
   con <- tryCatch(DBI::dbConnect(RSQLite::SQLite(), path, flags = RSQLite::SQLITE_RO),
                   error = function(e) die("cannot open ", path, ": ", conditionMessage(e)))
   on.exit(DBI::dbDisconnect(con))
-  tables <- DBI::dbListTables(con)
-  if (!all(c("schema_version", "runs", "cells", "samples") %in% tables))
-    die(path, " is not a pvbench results database")
+  # SQLite finds a damaged page only when a query reads it
   q <- function(sql, ...) {
     params <- list(...)
-    if (length(params)) DBI::dbGetQuery(con, sql, params = params) else DBI::dbGetQuery(con, sql)
+    tryCatch(if (length(params)) DBI::dbGetQuery(con, sql, params = params) else DBI::dbGetQuery(con, sql),
+             error = function(e) die(path, ": cannot read it: ", conditionMessage(e)))
   }
+  tables <- q("SELECT name FROM sqlite_master WHERE type = 'table'")$name
+  if (!all(c("schema_version", "runs", "cells", "samples") %in% tables))
+    die(path, " is not a pvbench results database")
   runs <- q("SELECT * FROM runs ORDER BY id")
   if (!nrow(runs)) die(path, " holds no run yet")
   if (is.na(run_id)) run_id <- max(runs$id)

@@ -58,8 +58,25 @@ static const char schema_v2[] =
 static const char *const migrations[] = { schema_v1, schema_v2 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
 
+/* The message of the last failure on a connection. A ROLLBACK after a
+ * failed statement resets sqlite3_errmsg() to "not an error", so each
+ * failure is remembered where it happens (pvbench uses one connection at
+ * a time, from one thread). */
+static _Thread_local struct {
+	sqlite3 *db;
+	char msg[256];
+} last_failure;
+
+static void remember(sqlite3 *db)
+{
+	last_failure.db = db;
+	snprintf(last_failure.msg, sizeof(last_failure.msg), "%s", sqlite3_errmsg(db));
+}
+
 const char *db_error(sqlite3 *db)
 {
+	if (sqlite3_errcode(db) == SQLITE_OK && last_failure.db == db && last_failure.msg[0])
+		return last_failure.msg;
 	return sqlite3_errmsg(db);
 }
 
@@ -68,8 +85,10 @@ const char *db_error(sqlite3 *db)
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		remember(db);
 		return NULL;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	for (int i = 0; fmt[i]; i++) {
@@ -98,6 +117,8 @@ static int done(sqlite3_stmt *st)
 	if (!st)
 		return -EIO;
 	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		remember(sqlite3_db_handle(st));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -191,9 +212,18 @@ int db_unfinished_run(sqlite3 *db, const char *suite, int64_t *id, char *options
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* Leaves the message of the failure that made it roll back in place. */
+static void rollback(sqlite3 *db)
+{
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	remember(db);
+	return -EIO;
 }
 
 int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const char *suite_text,
@@ -218,7 +248,7 @@ int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const c
 		               (int)c->quick, c->timeout_s));
 	}
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;
@@ -274,7 +304,7 @@ int db_cell_start(sqlite3 *db, int64_t cell)
 		                   " finished = NULL, started = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
 		               "i", cell));
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;
@@ -310,7 +340,7 @@ int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r)
 		rc = done(prep(db, "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?)", "iIttdt", cell, rep, r->c[i].name,
 		               r->c[i].unit, r->c[i].value, r->counter_note));
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;

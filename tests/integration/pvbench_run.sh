@@ -104,4 +104,13 @@ fi
 $PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
 [ "$(q "SELECT count(*) FROM runs")" = 2 ] || die "no second run"
 [ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 3 ] || die "--platforms fullvirt: want 3 cells"
+# a damaged results database: the run stops with SQLite's reason and the file's name
+cp "$TMP/r.db" "$TMP/damaged.db"
+damage_table "$TMP/damaged.db" samples
+damage_table "$TMP/damaged.db" samples_cell
+$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/damaged.db" --platforms fullvirt >/dev/null 2>"$TMP/err"; rc=$?
+cat "$TMP/err"
+[ $rc = 1 ] || die "damaged database: status $rc, not 1"
+[ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "^pvbench: $TMP/damaged.db: .*database disk image is malformed" "$TMP/err" ||
+  die "damaged database: not one line with the file and SQLite's reason"
 echo PASS

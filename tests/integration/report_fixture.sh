@@ -6,6 +6,7 @@
 PVBENCH=$BIN/pvbench
 FIX=tests/fixtures/fixture.db
 command -v Rscript >/dev/null || skip "R is not installed (r-base-core; make deps)"
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
 Rscript -e 'for (p in c("ggplot2", "RSQLite", "DBI")) if (!requireNamespace(p, quietly = TRUE)) quit(status = 1)' 2>/dev/null ||
   skip "R packages ggplot2/RSQLite/DBI missing (r-cran-ggplot2 r-cran-rsqlite; make deps)"
 
@@ -14,6 +15,14 @@ $PVBENCH report --db "$TMP/none.db" --out "$TMP/x" 2>"$TMP/err"; [ $? -eq 1 ] ||
 grep -q "cannot read" "$TMP/err" || die "missing db: $(cat "$TMP/err")"
 echo "not a database" > "$TMP/bad.db"
 $PVBENCH report --db "$TMP/bad.db" --out "$TMP/x" 2>"$TMP/err" && die "a text file made a report"
+# a damaged database: one line naming the file and what SQLite found
+cp $FIX "$TMP/damaged.db"
+damage_table "$TMP/damaged.db" cells
+$PVBENCH report --db "$TMP/damaged.db" --out "$TMP/x" 2>"$TMP/err"; rc=$?
+cat "$TMP/err"
+[ $rc -eq 1 ] || die "damaged database: status $rc, not 1"
+[ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "damaged.db: cannot read it: database disk image is malformed" "$TMP/err" ||
+  die "damaged database: not one line naming the file and the damage"
 $PVBENCH report --db $FIX --out "$TMP/x" --run 99 2>"$TMP/err" && die "--run 99 made a report"
 grep -q "no run 99" "$TMP/err" || die "--run 99: $(cat "$TMP/err")"
 

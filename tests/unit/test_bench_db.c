@@ -118,6 +118,44 @@ static void test_upgrade(const char *path)
 	db_close(db);
 }
 
+/* A write refused in the middle of a transaction (a damaged or read-only
+ * file; here a trigger) is reported with SQLite's reason, not with the
+ * "not an error" the ROLLBACK after it leaves behind. */
+static void test_errors(const char *path)
+{
+	sqlite3 *db;
+	char err[512] = "";
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	struct suite s;
+	CHECK_EQ(suite_parse("native cpu 1\n", "t.suite", &s, err, sizeof(err)), 0);
+	struct host_facts h = { .hostname = "h" };
+	int64_t run = 0;
+	sqlite3_exec(db, "CREATE TRIGGER no_cells BEFORE INSERT ON cells BEGIN SELECT RAISE(ABORT, 'cells refused'); END;"
+	                 "CREATE TRIGGER no_update BEFORE UPDATE ON cells BEGIN SELECT RAISE(ABORT, 'update refused'); END;"
+	                 "CREATE TRIGGER no_samples BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'samples refused'); END;",
+	             NULL, NULL, NULL);
+	CHECK(db_create_run(db, "t", &s, "", "o", 0, &h, &run) < 0);
+	CHECK_STR(db_error(db), "cells refused");
+	CHECK_EQ(count(db, "SELECT count(*) FROM runs"), 0);          /* rolled back */
+	sqlite3_exec(db, "DROP TRIGGER no_cells", NULL, NULL, NULL);
+	CHECK_EQ(db_create_run(db, "t", &s, "", "o", 0, &h, &run), 0);
+	struct db_cell *cells;
+	int n;
+	CHECK_EQ(db_load_cells(db, run, &cells, &n), 0);
+	CHECK(db_cell_start(db, cells[0].id) < 0);
+	CHECK_STR(db_error(db), "update refused");
+	sqlite3_exec(db, "DROP TRIGGER no_update", NULL, NULL, NULL);
+	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
+	struct rep_result r = { 0 };
+	result_add(&r, 1, "sort_ms", "ms", 0, 0, 1.5);
+	CHECK(db_store_rep(db, cells[0].id, 1, &r) < 0);
+	CHECK_STR(db_error(db), "samples refused");
+	result_free(&r);
+	free(cells);
+	suite_free(&s);
+	db_close(db);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_bench_db-XXXXXX", path[64];
@@ -129,6 +167,8 @@ int main(void)
 	test_foreign(path);
 	unlink(path);
 	test_upgrade(path);
+	unlink(path);
+	test_errors(path);
 	unlink(path);
 	rmdir(dir);
 	return CHECK_DONE();
