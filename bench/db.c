@@ -54,8 +54,20 @@ static const char schema_v2[] =
 	" unit TEXT NOT NULL, value REAL NOT NULL, note TEXT);"
 	"INSERT INTO schema_version VALUES (2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'counters');";
 
+/* Version 3: every repetition in the order it ran (cells of one workload
+ * and domain count run round-robin), warm-ups included (rep 0, samples not
+ * kept), with its own detail words. */
+static const char schema_v3[] =
+	"CREATE TABLE reps ("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id), rep INTEGER NOT NULL, ord INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('done', 'unsupported', 'failed')),"
+	" finished TEXT NOT NULL, wall_s REAL, detail TEXT, reason TEXT);"
+	"CREATE INDEX reps_cell ON reps(cell_id);"
+	"INSERT INTO schema_version VALUES (3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+	" 'reps: the order, warm-ups and details of every repetition');";
+
 /* migrations[v - 1] takes a database from version v - 1 to v. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
 
 /* The message of the last failure on a connection. A ROLLBACK after a
@@ -290,12 +302,12 @@ int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 
 int db_cell_start(sqlite3 *db, int64_t cell)
 {
-	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist", "counters" };
+	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist", "counters", "reps" };
 	char sql[128];
 	if (exec(db, "BEGIN"))
 		return -EIO;
 	int rc = 0;
-	for (int i = 0; i < 5 && !rc; i++) {
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && !rc; i++) {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cell_id = ?", tables[i]);
 		rc = done(prep(db, sql, "i", cell));
 	}
@@ -323,20 +335,25 @@ static int store_stat(sqlite3 *db, int64_t cell, int rep, const struct dom_stat 
 	                 (int64_t)v[11], (int64_t)v[12]));
 }
 
-int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r)
+int db_store_rep(sqlite3 *db, int64_t cell, int rep, const char *status, const struct rep_result *r)
 {
 	_Static_assert(DST_NR == 13, "store_stat binds 13 statistics in dstat_fields order");
 	if (exec(db, "BEGIN"))
 		return -EIO;
-	int rc = 0;
-	for (int i = 0; i < r->ns && !rc; i++) {
+	int rc = done(prep(db, "INSERT INTO reps SELECT ?, ?, 1 + coalesce(max(ord), 0), ?,"
+	                       " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ? FROM reps"
+	                       " WHERE cell_id IN (SELECT id FROM cells WHERE run_id = (SELECT run_id FROM cells WHERE id = ?))",
+	                   "iItdtti", cell, rep, status, r->wall_s, r->detail[0] ? r->detail : NULL,
+	                   strcmp(status, "done") && r->reason[0] ? r->reason : NULL, cell));
+	int keep = rep > 0 && !strcmp(status, "done");    /* a warm-up's samples are not kept */
+	for (int i = 0; i < r->ns && !rc && keep; i++) {
 		const struct sample *s = &r->s[i];
 		rc = done(prep(db, "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "iIIttIId", cell, rep,
 		               s->instance, s->metric, s->unit, s->higher, s->derived, s->value));
 	}
-	for (int i = 0; i < r->nd && !rc; i++)
+	for (int i = 0; i < r->nd && !rc && keep; i++)
 		rc = store_stat(db, cell, rep, &r->d[i]);
-	for (int i = 0; i < r->nc && !rc; i++)
+	for (int i = 0; i < r->nc && !rc && keep; i++)
 		rc = done(prep(db, "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?)", "iIttdt", cell, rep, r->c[i].name,
 		               r->c[i].unit, r->c[i].value, r->counter_note));
 	if (rc || exec(db, "COMMIT")) {

@@ -50,7 +50,7 @@ static void test_roundtrip(const char *path)
 	r.d[0].v[DST_HYPERCALLS] = 42;
 	r.d[0].v[DST_KVM_MMIO_EXITS] = 7;
 	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
-	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, "done", &r), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 2);
 	CHECK_EQ(count(db, "SELECT hypercalls FROM domain_stats"), 42);
 	CHECK_EQ(count(db, "SELECT kvm_mmio_exits FROM domain_stats"), 7);
@@ -59,7 +59,22 @@ static void test_roundtrip(const char *path)
 	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM domain_stats"), 0);
-	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, "done", &r), 0);
+	/* the order of the run's repetitions, a warm-up without samples, a
+	 * failed repetition with its reason and detail */
+	snprintf(r.detail, sizeof(r.detail), "errors=3");
+	snprintf(r.reason, sizeof(r.reason), "httperf: 3 errors");
+	CHECK_EQ(db_cell_start(db, cells[1].id), 0);
+	CHECK_EQ(db_store_rep(db, cells[1].id, 0, "done", &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[1].id, 1, "failed", &r), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(count(db, "SELECT count(*) FROM domain_stats"), 1);
+	CHECK_EQ(count(db, "SELECT count(*) FROM reps WHERE reason = 'httperf: 3 errors' AND detail = 'errors=3'"), 1);
+	CHECK_EQ(count(db, "SELECT group_concat((cell_id - (SELECT min(id) FROM cells)) || ':' || rep, ' ') ="
+	                   " '0:1 1:0 1:1' FROM (SELECT * FROM reps ORDER BY ord)"), 1);
+	CHECK_EQ(count(db, "SELECT max(ord) FROM reps"), 3);
+	CHECK_EQ(db_cell_start(db, cells[1].id), 0);      /* restarted: its repetitions go */
+	CHECK_EQ(count(db, "SELECT count(*) FROM reps"), 1);
 	CHECK_EQ(db_cell_finish(db, cells[0].id, "done", NULL, "processes=1", 1.0), 0);
 	CHECK_EQ(db_store_trace(db, cells[0].id, 1, "/tmp/x", "note", NULL), 0);
 	CHECK_EQ(db_finish_run(db, run), 0);      /* three cells pending */
@@ -108,7 +123,7 @@ static void test_upgrade(const char *path)
 	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
 	sqlite3_exec(db, "INSERT INTO runs (suite, suite_file, suite_hash, suite_text, options, status, started)"
 	                 " VALUES ('s', 'f', 'h', 't', 'o', 'done', 'now');"
-	                 "DROP TABLE counters; DELETE FROM schema_version WHERE version > 1", NULL, NULL, NULL);
+	                 "DROP TABLE counters; DROP TABLE reps; DELETE FROM schema_version WHERE version > 1", NULL, NULL, NULL);
 	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), 1);
 	db_close(db);
 	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
@@ -148,7 +163,7 @@ static void test_errors(const char *path)
 	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
 	struct rep_result r = { 0 };
 	result_add(&r, 1, "sort_ms", "ms", 0, 0, 1.5);
-	CHECK(db_store_rep(db, cells[0].id, 1, &r) < 0);
+	CHECK(db_store_rep(db, cells[0].id, 1, "done", &r) < 0);
 	CHECK_STR(db_error(db), "samples refused");
 	result_free(&r);
 	free(cells);
