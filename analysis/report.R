@@ -10,7 +10,7 @@ script_dir <- function() {
   if (length(f)) dirname(normalizePath(f[1])) else "analysis"
 }
 HERE <- script_dir()
-for (f in c("stats.R", "html.R", "plots.R")) source(file.path(HERE, f))
+for (f in c("stats.R", "order.R", "html.R", "plots.R")) source(file.path(HERE, f))
 
 # An input the report cannot use: one line saying why, and status 3, which
 # tells pvbench report that the reason has been given.
@@ -74,11 +74,14 @@ read_db <- function(path, run_id) {
   counters <- if ("counters" %in% tables)
     q(paste("SELECT k.*, c.platform, c.workload, c.domains FROM counters k JOIN cells c ON c.id = k.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
+  reps <- if ("reps" %in% tables)
+    q("SELECT r.* FROM reps r JOIN cells c ON c.id = r.cell_id WHERE c.run_id = ? ORDER BY r.ord", run_id)
+  else data.frame(cell_id = integer(), rep = integer(), ord = integer(), status = character())
   hist <- if ("trace_hist" %in% tables)
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
   list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = samples, dstats = dstats,
-       hist = hist, counters = counters, version = q("SELECT max(version) AS v FROM schema_version")$v)
+       hist = hist, counters = counters, reps = reps, version = q("SELECT max(version) AS v FROM schema_version")$v)
 }
 
 # ---- sections ---------------------------------------------------------------
@@ -119,12 +122,13 @@ compute_relative <- function(d) {
         workload = w, platform = p, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
         metrics = length(common_metrics(base, x)),
         reps = length(unique(x$rep)), native_reps = length(unique(base$rep)), welch_p = pv,
-        differs = !is.na(pv) & pv < ALPHA)
+        differs = !is.na(pv) & pv < ALPHA,
+        no_interval = ci_missing_why(length(unique(base$rep)), length(unique(x$rep))))
     }
     rows[[length(rows) + 1]] <- data.frame(
       workload = w, platform = "native", est = 1, lo = NA, hi = NA,
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
-      native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE)
+      native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }
   if (length(rows)) do.call(rbind, rows) else NULL
 }
@@ -145,13 +149,20 @@ section_relative <- function(d, out, paper, map) {
   tab <- rel[order(rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
   tab$paper <- pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))]
   tab$flag <- ifelse(tab$platform == "native", "", welch_flag(tab$welch_p))
-  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "metrics", "reps", "welch_p", "flag", "paper")]
-  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "metrics", "reps",
+  tab$no_interval[tab$platform == "native"] <- ""
+  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "no_interval", "metrics", "reps", "welch_p", "flag", "paper")]
+  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "no interval because", "metrics", "reps",
                   "Welch p vs native", "flag", "paper (SOSP 2003)")
   nobase <- setdiff(unique(d$cells$workload[d$cells$domains == 1]), c(ws, "hcall", "lmbench"))
+  done1 <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
+  notes <- vapply(ws, function(w) {
+    ids <- done1$id[done1$workload == w]
+    sprintf("<li><b>%s</b>: %s</li>", esc(w), esc(repetitions_note(d, ids, d$cells$platform)))
+  }, character(1))
   list(html = c(html,
-    "<p>Each workload's score is the geometric mean over its metrics of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95% percentile bootstrap over repetitions (2000 resamples). Welch's t-test compares the per-repetition scores of the platform and native. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>",
-    html_img(png, "Relative performance per workload, native = 1"), html_table(tab),
+    sprintf("<p>Each workload's score is the geometric mean over its metrics (those native and the platform both measured) of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95%% expanded percentile bootstrap over whole repetitions (%d resamples), drawn only where native and the platform each have at least %d repetitions. Welch's t-test compares the per-repetition scores of the platform and native. docs/results.md says how to read both. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>", BOOT_N, MIN_CI_REPS),
+    html_img(png, "Relative performance per workload, native = 1"),
+    "<ul class=\"reps\">", notes, "</ul>", html_table(tab),
     if (length(nobase)) sprintf("<p>Not in the figure (no finished native cell to normalise to): %s.</p>",
                                 esc(paste(nobase, collapse = ", ")))),
     plots = png)
@@ -235,10 +246,16 @@ section_scaling <- function(d, out, paper) {
   tab$flag <- welch_flag(tab$welch_p)
   names(tab) <- c("domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
                   "Welch p", "flag")
+  cpu_done <- d$cells[d$cells$status == "done" & d$cells$workload == "cpu", ]
+  notes <- vapply(sort(unique(cpu_done$domains)), function(n) {
+    ids <- cpu_done$id[cpu_done$domains == n]
+    sprintf("<li><b>N = %d</b>: %s</li>", n, esc(repetitions_note(d, ids, d$cells$platform)))
+  }, character(1))
   list(html = c(html,
-    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); the paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base),
+    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base, MIN_CI_REPS),
     html_img(png1, "Aggregate throughput against concurrent domains"), html_table(tab),
-    html_img(png2, "Per-domain throughput against concurrent domains")),
+    html_img(png2, "Per-domain throughput against concurrent domains"),
+    "<ul class=\"reps\">", notes, "</ul>"),
     plots = c(png1, png2))
 }
 
@@ -263,7 +280,9 @@ section_hcall <- function(d, out) {
               get("multicall_b256_ns") / get("multicall_b1_ns")))
   boot <- d$dstats[d$dstats$cell_id %in% done, ]
   parts <- c(html, "<p>pvos's <code>prog=hcall</code> times 3000 calls of each kind; every repetition also measures this host's raw port-I/O exit (a bare guest loop), the floor any hypercall here pays.</p>",
-             html_img(png, "Hypercall latency over repetitions"), html_table(tab[order(tab$median_us), ], 4),
+             html_img(png, "Hypercall latency over repetitions"),
+             sprintf("<p class=\"reps\">%s</p>", esc(repetitions_note(d, done, d$cells$platform))),
+             html_table(tab[order(tab$median_us), ], 4),
              html_table(ratios, 4))
   if (nrow(boot)) parts <- c(parts, sprintf("<p>Domain create to the guest's first hypercall: median %.3f ms over %d boots.</p>",
                                             median(boot$boot_ns) / 1e6, nrow(boot)))

@@ -3,6 +3,7 @@
 # that failed.
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
 source(file.path(here, "stats.R"))
+source(file.path(here, "order.R"))
 source(file.path(here, "html.R"))
 check <- function(ok, what) if (!isTRUE(ok)) stop("FAIL: ", what, call. = FALSE)
 set.seed(7)
@@ -31,6 +32,17 @@ check(ci[["lo"]] < 0.8 && ci[["hi"]] > 0.8, "interval holds the true ratio 0.8")
 check(ci[["hi"]] - ci[["lo"]] < 0.1, "interval is tight for tight data")
 one <- relative_perf_ci(mk("t_ms", 0, 10), mk("t_ms", 0, 20))
 check(abs(one[["est"]] - 0.5) < 1e-12 && is.na(one[["lo"]]), "one repetition: estimate, no interval")
+# fewer than MIN_CI_REPS repetitions on a side: no interval, and why
+four <- relative_perf_ci(b, p[p$rep <= 4, ])
+check(!is.na(four[["est"]]) && is.na(four[["lo"]]) && is.na(four[["hi"]]), "4 repetitions: no interval")
+check(ci_missing_why(12, 4) == "4 repetitions: an interval needs 5 on each side" && ci_missing_why(5, 5) == "",
+      "why no interval")
+# the interval's coverage, measured (analysis/coverage.R): the plain
+# percentile bootstrap of 5 repetitions misses the truth far more often
+# than 5%; the expanded interval the report draws does not
+source(file.path(here, "coverage.R"))
+check(coverage(5, 300, boot = 2000) >= 0.93, "coverage of the expanded interval at 5 repetitions")
+check(coverage(5, 300, expanded = FALSE, boot = 2000) < 0.92, "the plain percentile interval is too narrow at 5")
 
 # Welch
 check(welch_p(b$value, p$value) < 1e-6, "welch: clearly different")
@@ -41,10 +53,30 @@ t <- pairwise_tests(rbind(cbind(b, platform = "native"), cbind(p, platform = "pv
 check(nrow(t) == 1 && t$flag == "differs" && abs(t$b_over_a - mean(p$value) / mean(b$value)) < 1e-12,
       "pairwise tests")
 
+m <- mean_ci(c(1, 2, 3, 4, 5, 6), n = 300)
+check(m[["est"]] == 3.5 && m[["lo"]] >= 1 && m[["lo"]] < 3.5 && m[["hi"]] > 3.5 && m[["hi"]] <= 6, "mean_ci")
 m <- mean_ci(c(1, 2, 3, 4), n = 300)
-check(m[["est"]] == 2.5 && m[["lo"]] >= 1 && m[["hi"]] <= 4, "mean_ci")
+check(m[["est"]] == 2.5 && is.na(m[["lo"]]) && is.na(m[["hi"]]), "mean_ci: no interval from 4 values")
 s <- rep_scores(rbind(mk("t_ms", 0, c(2, 4)), mk("tps", 1, c(8, 4))))
 check(all(abs(s - c(2, 1)) < 1e-12), "rep_scores: geometric mean of oriented values")
+
+# how the repetitions of a figure ran (order.R)
+check(int_ranges(c(1, 2, 3, 5, 7, 8)) == "1-3, 5, 7-8", "int_ranges")
+od <- list(cells = data.frame(id = 1:3, platform = c("native", "pv", "uml")),
+           samples = data.frame(cell_id = c(1, 1, 2, 2, 3), rep = c(1, 2, 1, 2, 1)))
+od$reps <- data.frame(cell_id = c(1, 3, 1, 2, 3, 1, 2), rep = c(0, 0, 1, 1, 1, 2, 2), ord = 1:7,
+                      status = c("done", "done", "done", "done", "done", "done", "done"))
+check(repetitions_note(od, 1:3, od$cells$platform) ==
+      paste("Repetitions: native 2, pv 2, uml 1; interleaved, round 1: native, pv, uml; round 2: native, pv;",
+            "before them a warm-up repetition of native, uml (its samples not kept); pv warmed up by an earlier cell."),
+      "repetitions_note: interleaved rounds and warm-ups")
+od$reps <- data.frame(cell_id = c(1, 1, 2, 2), rep = c(1, 2, 1, 2), ord = 1:4, status = "done")
+check(repetitions_note(od, 1:2, od$cells$platform) ==
+      "Repetitions: native 2, pv 2; one after another, native x2, pv x2; native, pv warmed up by an earlier cell.",
+      "repetitions_note: one cell after another")
+od$reps <- od$reps[0, ]
+check(grepl("^Repetitions: native 2, pv 2; their order was not recorded", repetitions_note(od, 1:2, od$cells$platform)),
+      "repetitions_note: a database without the order")
 
 # the paper's ratios, oriented like ours
 paper <- read.csv(file.path(here, "paper-results.csv"), comment.char = "#")
