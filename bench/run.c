@@ -46,7 +46,10 @@ struct plat_state {
 	char detail[512], reason[512], prep_reason[512];
 };
 
-#define MAX_ACTIVE 16    /* cells of one group: platforms x (one line, or several) */
+/* Cells of one group: one per platform at most (a run holds a platform x
+ * workload x domains cell once). */
+#define MAX_ACTIVE 4
+_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == MAX_ACTIVE + 1, "one cell per platform in a group");
 
 struct run {
 	sqlite3 *db;
