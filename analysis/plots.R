@@ -20,7 +20,7 @@ save_plot <- function(p, out, name, width = 8, height = 4.5) {
 }
 
 # Figure 3 style: relative performance per workload, native = 1, bars with
-# 95% bootstrap intervals, the paper's ratios as black diamonds, a star
+# 95% bootstrap intervals (where there are enough repetitions), the paper's ratios as black diamonds, a star
 # where Welch's test says the platform differs from native, and "not
 # supported" or "failed" where the cell gave no result.
 plot_relative <- function(rel, paper, missing) {
@@ -57,7 +57,7 @@ plot_relative <- function(rel, paper, missing) {
     coord_cartesian(ylim = c(0, ymax)) +
     labs(x = NULL, y = "relative performance (native = 1, higher is better)",
          title = "Relative performance per workload",
-         subtitle = "geometric mean over each workload's metrics; 95% bootstrap CI; * Welch p < 0.05 vs native") +
+         subtitle = sprintf("geometric mean over each workload's metrics; 95%% bootstrap CI where both sides have %d+ repetitions; * Welch p < 0.05 vs native", MIN_CI_REPS)) +
     theme_report()
 }
 
@@ -79,7 +79,7 @@ plot_scaling <- function(sc, paper4) {
     labs(x = "concurrent domains (pv) / processes (native)",
          y = "aggregate throughput / native x1",
          title = "Scaling: aggregate CPU throughput",
-         subtitle = "mean of repetitions with 95% bootstrap intervals") +
+         subtitle = sprintf("mean of repetitions; 95%% bootstrap intervals where a point has %d+ repetitions", MIN_CI_REPS)) +
     theme_report()
 }
 
@@ -94,7 +94,7 @@ plot_per_domain <- function(pd) {
     scale_colour_manual(values = PLATFORM_COLOURS, drop = TRUE) +
     labs(x = "concurrent domains (pv) / processes (native)", y = "passes/s per domain",
          title = "Scaling: throughput of each domain",
-         subtitle = "mean over domains and repetitions, 95% bootstrap intervals; triangles: the slowest domain") +
+         subtitle = sprintf("mean over domains and repetitions, 95%% bootstrap intervals (%d+ repetitions); triangles: the slowest domain", MIN_CI_REPS)) +
     theme_report()
 }
 

@@ -10,11 +10,13 @@ script_dir <- function() {
   if (length(f)) dirname(normalizePath(f[1])) else "analysis"
 }
 HERE <- script_dir()
-for (f in c("stats.R", "html.R", "plots.R")) source(file.path(HERE, f))
+for (f in c("stats.R", "order.R", "html.R", "plots.R")) source(file.path(HERE, f))
 
+# An input the report cannot use: one line saying why, and status 3, which
+# tells pvbench report that the reason has been given.
 die <- function(...) {
   cat("report: ", ..., "\n", sep = "", file = stderr())
-  quit(status = 1)
+  quit(status = 3)
 }
 
 parse_args <- function(a) {
@@ -49,13 +51,15 @@ read_db <- function(path, run_id) {
   con <- tryCatch(DBI::dbConnect(RSQLite::SQLite(), path, flags = RSQLite::SQLITE_RO),
                   error = function(e) die("cannot open ", path, ": ", conditionMessage(e)))
   on.exit(DBI::dbDisconnect(con))
-  tables <- DBI::dbListTables(con)
-  if (!all(c("schema_version", "runs", "cells", "samples") %in% tables))
-    die(path, " is not a pvbench results database")
+  # SQLite finds a damaged page only when a query reads it
   q <- function(sql, ...) {
     params <- list(...)
-    if (length(params)) DBI::dbGetQuery(con, sql, params = params) else DBI::dbGetQuery(con, sql)
+    tryCatch(if (length(params)) DBI::dbGetQuery(con, sql, params = params) else DBI::dbGetQuery(con, sql),
+             error = function(e) die(path, ": cannot read it: ", conditionMessage(e)))
   }
+  tables <- q("SELECT name FROM sqlite_master WHERE type = 'table'")$name
+  if (!all(c("schema_version", "runs", "cells", "samples") %in% tables))
+    die(path, " is not a pvbench results database")
   runs <- q("SELECT * FROM runs ORDER BY id")
   if (!nrow(runs)) die(path, " holds no run yet")
   if (is.na(run_id)) run_id <- max(runs$id)
@@ -70,11 +74,14 @@ read_db <- function(path, run_id) {
   counters <- if ("counters" %in% tables)
     q(paste("SELECT k.*, c.platform, c.workload, c.domains FROM counters k JOIN cells c ON c.id = k.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
+  reps <- if ("reps" %in% tables)
+    q("SELECT r.* FROM reps r JOIN cells c ON c.id = r.cell_id WHERE c.run_id = ? ORDER BY r.ord", run_id)
+  else data.frame(cell_id = integer(), rep = integer(), ord = integer(), status = character())
   hist <- if ("trace_hist" %in% tables)
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
   list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = samples, dstats = dstats,
-       hist = hist, counters = counters, version = q("SELECT max(version) AS v FROM schema_version")$v)
+       hist = hist, counters = counters, reps = reps, version = q("SELECT max(version) AS v FROM schema_version")$v)
 }
 
 # ---- sections ---------------------------------------------------------------
@@ -110,17 +117,18 @@ compute_relative <- function(d) {
     for (p in setdiff(unique(s$platform[s$workload == w]), "native")) {
       x <- s[s$workload == w & s$platform == p, ]
       ci <- relative_perf_ci(base, x)
-      pv <- welch_p(rep_scores(base), rep_scores(x))
+      pv <- relative_welch_p(base, x)
       rows[[length(rows) + 1]] <- data.frame(
         workload = w, platform = p, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
-        metrics = length(intersect(unique(base$metric), unique(x$metric))),
+        metrics = length(common_metrics(base, x)),
         reps = length(unique(x$rep)), native_reps = length(unique(base$rep)), welch_p = pv,
-        differs = !is.na(pv) & pv < ALPHA)
+        differs = !is.na(pv) & pv < ALPHA,
+        no_interval = ci_missing_why(length(unique(base$rep)), length(unique(x$rep))))
     }
     rows[[length(rows) + 1]] <- data.frame(
       workload = w, platform = "native", est = 1, lo = NA, hi = NA,
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
-      native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE)
+      native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }
   if (length(rows)) do.call(rbind, rows) else NULL
 }
@@ -141,13 +149,20 @@ section_relative <- function(d, out, paper, map) {
   tab <- rel[order(rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
   tab$paper <- pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))]
   tab$flag <- ifelse(tab$platform == "native", "", welch_flag(tab$welch_p))
-  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "metrics", "reps", "welch_p", "flag", "paper")]
-  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "metrics", "reps",
+  tab$no_interval[tab$platform == "native"] <- ""
+  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "no_interval", "metrics", "reps", "welch_p", "flag", "paper")]
+  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "no interval because", "metrics", "reps",
                   "Welch p vs native", "flag", "paper (SOSP 2003)")
   nobase <- setdiff(unique(d$cells$workload[d$cells$domains == 1]), c(ws, "hcall", "lmbench"))
+  done1 <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
+  notes <- vapply(ws, function(w) {
+    ids <- done1$id[done1$workload == w]
+    sprintf("<li><b>%s</b>: %s</li>", esc(w), esc(repetitions_note(d, ids, d$cells$platform)))
+  }, character(1))
   list(html = c(html,
-    "<p>Each workload's score is the geometric mean over its metrics of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95% percentile bootstrap over repetitions (2000 resamples). Welch's t-test compares the per-repetition scores of the platform and native. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>",
-    html_img(png, "Relative performance per workload, native = 1"), html_table(tab),
+    sprintf("<p>Each workload's score is the geometric mean over its metrics (those native and the platform both measured) of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95%% expanded percentile bootstrap over whole repetitions (%d resamples), drawn only where native and the platform each have at least %d repetitions. Welch's t-test compares the per-repetition scores of the platform and native. docs/results.md says how to read both. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>", BOOT_N, MIN_CI_REPS),
+    html_img(png, "Relative performance per workload, native = 1"),
+    "<ul class=\"reps\">", notes, "</ul>", html_table(tab),
     if (length(nobase)) sprintf("<p>Not in the figure (no finished native cell to normalise to): %s.</p>",
                                 esc(paste(nobase, collapse = ", ")))),
     plots = png)
@@ -168,13 +183,27 @@ section_kernels <- function(d) {
     "<p>native/platform above 1: the platform ran the kernel faster.</p>", html_table(w[order(w$kernel), ]))
 }
 
+# The aggregate throughput of each cpu cell on one clock: N / the cell's
+# wall time as pvbench measured it (instance 0, derived: native and pv).
+# The guest drivers' own aggregate (uml, fullvirt) comes from the guest's
+# /proc/uptime in 10 ms steps with the boot left out: another measure, so
+# those platforms are named in left_out instead.
+scaling_samples <- function(d) {
+  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
+  s <- d$samples[d$samples$cell_id %in% done & d$samples$metric == "aggregate_passes_per_s", ]
+  agg <- s[s$instance == 0 & s$derived == 1, ]
+  list(agg = agg, left_out = setdiff(unique(s$platform), unique(agg$platform)))
+}
+
 section_scaling <- function(d, out, paper) {
   html <- "<h2>Scaling (Figure 4 style)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
   s <- d$samples[d$samples$cell_id %in% done, ]
-  # pvbench records it for the cell (instance 0); a platform driver with
-  # one instance reports it as that instance's
-  agg <- s[s$metric == "aggregate_passes_per_s" & (s$instance == 0 | s$domains == 1), ]
+  ss <- scaling_samples(d)
+  agg <- ss$agg
+  if (length(ss$left_out))
+    html <- c(html, sprintf("<p>Not in the aggregate-throughput figure and table: %s. Their drivers time the workload with the guest's own clock (/proc/uptime, 10 ms steps, boot left out), while native and pv cells are timed by pvbench from start to exit; the two are not the same measure.</p>",
+                            esc(paste(ss$left_out, collapse = ", "))))
   if (!nrow(agg) || length(unique(agg$domains)) < 2)
     return(list(html = c(html, "<p class=\"none\">No cpu cells with several domain counts in this run.</p>"),
                 plots = character()))
@@ -217,10 +246,16 @@ section_scaling <- function(d, out, paper) {
   tab$flag <- welch_flag(tab$welch_p)
   names(tab) <- c("domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
                   "Welch p", "flag")
+  cpu_done <- d$cells[d$cells$status == "done" & d$cells$workload == "cpu", ]
+  notes <- vapply(sort(unique(cpu_done$domains)), function(n) {
+    ids <- cpu_done$id[cpu_done$domains == n]
+    sprintf("<li><b>N = %d</b>: %s</li>", n, esc(repetitions_note(d, ids, d$cells$platform)))
+  }, character(1))
   list(html = c(html,
-    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); the paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base),
+    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base, MIN_CI_REPS),
     html_img(png1, "Aggregate throughput against concurrent domains"), html_table(tab),
-    html_img(png2, "Per-domain throughput against concurrent domains")),
+    html_img(png2, "Per-domain throughput against concurrent domains"),
+    "<ul class=\"reps\">", notes, "</ul>"),
     plots = c(png1, png2))
 }
 
@@ -245,7 +280,9 @@ section_hcall <- function(d, out) {
               get("multicall_b256_ns") / get("multicall_b1_ns")))
   boot <- d$dstats[d$dstats$cell_id %in% done, ]
   parts <- c(html, "<p>pvos's <code>prog=hcall</code> times 3000 calls of each kind; every repetition also measures this host's raw port-I/O exit (a bare guest loop), the floor any hypercall here pays.</p>",
-             html_img(png, "Hypercall latency over repetitions"), html_table(tab[order(tab$median_us), ], 4),
+             html_img(png, "Hypercall latency over repetitions"),
+             sprintf("<p class=\"reps\">%s</p>", esc(repetitions_note(d, done, d$cells$platform))),
+             html_table(tab[order(tab$median_us), ], 4),
              html_table(ratios, 4))
   if (nrow(boot)) parts <- c(parts, sprintf("<p>Domain create to the guest's first hypercall: median %.3f ms over %d boots.</p>",
                                             median(boot$boot_ns) / 1e6, nrow(boot)))
@@ -270,7 +307,8 @@ section_hcall <- function(d, out) {
 }
 
 # The lmbench rows of the native and pv cells side by side, pv/native
-# with Welch's flag, the paper's XenoLinux/Linux ratio of the same row,
+# with Welch's flag, the paper's XenoLinux / uniprocessor Linux (L-UP)
+# ratio of the same row,
 # and on pv the mmu_update cost per entry by batch size.
 section_lmbench <- function(d, paper, map) {
   html <- "<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>"
@@ -281,7 +319,7 @@ section_lmbench <- function(d, paper, map) {
   paper_ratio <- function(row) {
     pw <- lm$paper[lm$ours == row]
     if (!length(pw)) return(NA_real_)
-    l <- ref$value[ref$workload == pw & ref$platform == "L"]
+    l <- ref$value[ref$workload == pw & ref$platform == "L-UP"]
     x <- ref$value[ref$workload == pw & ref$platform == "X"]
     if (length(l) == 1 && length(x) == 1) x / l else NA_real_
   }
@@ -305,12 +343,12 @@ section_lmbench <- function(d, paper, map) {
                pv = if (length(pv)) mean(pv) else NA,
                `pv/native` = if (length(nat) && length(pv)) mean(pv) / mean(nat) else NA,
                flag = if (length(nat) && length(pv)) welch_flag(p) else "",
-               `paper X/L` = paper_ratio(m),
+               `paper X/L-UP` = paper_ratio(m),
                `not supported` = paste(c(if (!length(nat)) paste("native:", missing_why("native")),
                                          if (!length(pv)) paste("pv:", missing_why("pv"))), collapse = "; "),
                check.names = FALSE)
   }))
-  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux/Linux for the same row (its Tables 3 and 5).</p>",
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row.</p>",
             html_table(tab, 4))
   mmu <- s[grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
   if (nrow(mmu)) {

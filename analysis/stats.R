@@ -3,8 +3,40 @@
 # frames read from the results database (docs/results.md), so that they
 # can be checked on their own (analysis/test_stats.R).
 
-BOOT_N <- 2000
+BOOT_N <- 10000
 ALPHA <- 0.05
+# Fewest repetitions on each side for which the report draws an interval.
+# A percentile bootstrap of n repetitions has choose(2n - 1, n) distinct
+# resamples (3: 10, 5: 126) and is too narrow for small n (its spread is
+# that of n values divided by n, not n - 1, and it uses normal quantiles
+# where Student's apply); the expanded percentile interval below corrects
+# both, and at 5 repetitions its coverage measured on normal data is 95%
+# (docs/results.md). Below 5 the report draws none and says why.
+MIN_CI_REPS <- 5
+
+# The percentile level that corrects a bootstrap of n values (Hesterberg,
+# "What teachers should know about the bootstrap", 2015, sec. 4.2: the
+# expanded percentile interval): the tail probability whose normal
+# quantile is sqrt(n / (n - 1)) times Student's t at n - 1 degrees.
+expanded_alpha <- function(n, level = 0.95) {
+  2 * pnorm(-sqrt(n / (n - 1)) * qt(1 - (1 - level) / 2, n - 1))
+}
+
+# Why no interval is drawn for repetitions counts n ("" when one is).
+ci_missing_why <- function(...) {
+  n <- min(...)
+  if (n >= MIN_CI_REPS) return("")
+  sprintf("%d repetition%s: an interval needs %d on each side", n, if (n == 1) "" else "s", MIN_CI_REPS)
+}
+
+# B bootstrap resamples of the column means of m (rows: repetitions), as
+# a B x ncol matrix: each resample counts how often it drew each row.
+boot_col_means <- function(m, B) {
+  n <- nrow(m)
+  w <- t(rmultinom(B, n, rep(1, n)))
+  ok <- !is.na(m)
+  (w %*% ifelse(ok, m, 0)) / (w %*% ok)
+}
 
 # Ratio of one metric, oriented so that > 1 means the platform is faster
 # than the baseline: baseline/platform for times, platform/baseline for
@@ -26,41 +58,62 @@ geo_ratio <- function(b, x, higher) {
   exp(mean(log(r)))
 }
 
+# The metrics both sides measured: a platform may report more (the uml
+# and fullvirt drivers add wall_s and aggregate_passes_per_s to a cpu
+# cell) or fewer than the baseline; only the common ones are compared.
+common_metrics <- function(base, x) intersect(unique(base$metric), unique(x$metric))
+
 # Relative performance of a platform against the baseline over several
 # metrics: the geometric mean of the per-metric ratios of means, > 1 when
 # the platform is faster. base, x: samples (rep, metric, value,
 # higher_is_better) of the baseline and of the platform.
 relative_perf <- function(base, x) {
-  ms <- intersect(unique(base$metric), unique(x$metric))
+  ms <- common_metrics(base, x)
   if (length(ms) == 0) return(NA_real_)
   higher <- base$higher_is_better[match(ms, base$metric)] == 1
   geo_ratio(rep_matrix(base, ms), rep_matrix(x, ms), higher)
 }
 
-# Point estimate and percentile bootstrap interval of relative_perf. Whole
-# repetitions are resampled: the metrics of one repetition were measured
-# together, so they travel together.
-relative_perf_ci <- function(base, x, n = BOOT_N, level = 0.95) {
+# Point estimate and expanded percentile bootstrap interval of
+# relative_perf (no interval below MIN_CI_REPS repetitions on a side).
+# Whole repetitions are resampled: the metrics of one repetition were
+# measured together, so they travel together.
+# (expanded = FALSE and min_reps: the plain percentile interval, for
+# analysis/coverage.R's comparison.)
+relative_perf_ci <- function(base, x, n = BOOT_N, level = 0.95, expanded = TRUE, min_reps = MIN_CI_REPS) {
   est <- relative_perf(base, x)
   if (is.na(est)) return(c(est = NA, lo = NA, hi = NA))
-  ms <- intersect(unique(base$metric), unique(x$metric))
+  ms <- common_metrics(base, x)
   higher <- base$higher_is_better[match(ms, base$metric)] == 1
   b <- rep_matrix(base, ms)
   p <- rep_matrix(x, ms)
-  if (nrow(b) < 2 || nrow(p) < 2) return(c(est = est, lo = NA, hi = NA))
-  boots <- replicate(n, geo_ratio(b[sample.int(nrow(b), replace = TRUE), , drop = FALSE],
-                                  p[sample.int(nrow(p), replace = TRUE), , drop = FALSE], higher))
-  q <- quantile(boots, c((1 - level) / 2, 1 - (1 - level) / 2), names = FALSE, na.rm = TRUE)
+  if (min(nrow(b), nrow(p)) < max(2, min_reps)) return(c(est = est, lo = NA, hi = NA))
+  bm <- boot_col_means(b, n)
+  pm <- boot_col_means(p, n)
+  r <- sweep(pm / bm, 2, ifelse(higher, 1, -1), `^`)
+  boots <- exp(rowMeans(log(r)))
+  a <- if (expanded) expanded_alpha(min(nrow(b), nrow(p)), level) else 1 - level
+  q <- quantile(boots, c(a / 2, 1 - a / 2), names = FALSE, na.rm = TRUE)
   c(est = est, lo = q[1], hi = q[2])
 }
 
-# Mean with a percentile bootstrap interval (scaling curves).
+# Welch's test of a platform against the baseline on one score per
+# repetition (rep_scores) over the metrics both measured.
+relative_welch_p <- function(base, x) {
+  ms <- common_metrics(base, x)
+  if (length(ms) == 0) return(NA_real_)
+  welch_p(rep_scores(base[base$metric %in% ms, ]), rep_scores(x[x$metric %in% ms, ]))
+}
+
+# Mean with an expanded percentile bootstrap interval (scaling curves;
+# none below MIN_CI_REPS values).
 mean_ci <- function(v, n = BOOT_N, level = 0.95) {
   v <- v[is.finite(v)]
   if (length(v) == 0) return(c(est = NA, lo = NA, hi = NA))
-  if (length(v) < 2) return(c(est = mean(v), lo = NA, hi = NA))
-  boots <- replicate(n, mean(sample(v, length(v), replace = TRUE)))
-  q <- quantile(boots, c((1 - level) / 2, 1 - (1 - level) / 2), names = FALSE)
+  if (nzchar(ci_missing_why(length(v)))) return(c(est = mean(v), lo = NA, hi = NA))
+  boots <- boot_col_means(matrix(v), n)[, 1]
+  a <- expanded_alpha(length(v), level)
+  q <- quantile(boots, c(a / 2, 1 - a / 2), names = FALSE)
   c(est = mean(v), lo = q[1], hi = q[2])
 }
 

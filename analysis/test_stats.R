@@ -3,6 +3,7 @@
 # that failed.
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
 source(file.path(here, "stats.R"))
+source(file.path(here, "order.R"))
 source(file.path(here, "html.R"))
 check <- function(ok, what) if (!isTRUE(ok)) stop("FAIL: ", what, call. = FALSE)
 set.seed(7)
@@ -31,6 +32,17 @@ check(ci[["lo"]] < 0.8 && ci[["hi"]] > 0.8, "interval holds the true ratio 0.8")
 check(ci[["hi"]] - ci[["lo"]] < 0.1, "interval is tight for tight data")
 one <- relative_perf_ci(mk("t_ms", 0, 10), mk("t_ms", 0, 20))
 check(abs(one[["est"]] - 0.5) < 1e-12 && is.na(one[["lo"]]), "one repetition: estimate, no interval")
+# fewer than MIN_CI_REPS repetitions on a side: no interval, and why
+four <- relative_perf_ci(b, p[p$rep <= 4, ])
+check(!is.na(four[["est"]]) && is.na(four[["lo"]]) && is.na(four[["hi"]]), "4 repetitions: no interval")
+check(ci_missing_why(12, 4) == "4 repetitions: an interval needs 5 on each side" && ci_missing_why(5, 5) == "",
+      "why no interval")
+# the interval's coverage, measured (analysis/coverage.R): the plain
+# percentile bootstrap of 5 repetitions misses the truth far more often
+# than 5%; the expanded interval the report draws does not
+source(file.path(here, "coverage.R"))
+check(coverage(5, 300, boot = 2000) >= 0.93, "coverage of the expanded interval at 5 repetitions")
+check(coverage(5, 300, expanded = FALSE, boot = 2000) < 0.92, "the plain percentile interval is too narrow at 5")
 
 # Welch
 check(welch_p(b$value, p$value) < 1e-6, "welch: clearly different")
@@ -41,10 +53,30 @@ t <- pairwise_tests(rbind(cbind(b, platform = "native"), cbind(p, platform = "pv
 check(nrow(t) == 1 && t$flag == "differs" && abs(t$b_over_a - mean(p$value) / mean(b$value)) < 1e-12,
       "pairwise tests")
 
+m <- mean_ci(c(1, 2, 3, 4, 5, 6), n = 300)
+check(m[["est"]] == 3.5 && m[["lo"]] >= 1 && m[["lo"]] < 3.5 && m[["hi"]] > 3.5 && m[["hi"]] <= 6, "mean_ci")
 m <- mean_ci(c(1, 2, 3, 4), n = 300)
-check(m[["est"]] == 2.5 && m[["lo"]] >= 1 && m[["hi"]] <= 4, "mean_ci")
+check(m[["est"]] == 2.5 && is.na(m[["lo"]]) && is.na(m[["hi"]]), "mean_ci: no interval from 4 values")
 s <- rep_scores(rbind(mk("t_ms", 0, c(2, 4)), mk("tps", 1, c(8, 4))))
 check(all(abs(s - c(2, 1)) < 1e-12), "rep_scores: geometric mean of oriented values")
+
+# how the repetitions of a figure ran (order.R)
+check(int_ranges(c(1, 2, 3, 5, 7, 8)) == "1-3, 5, 7-8", "int_ranges")
+od <- list(cells = data.frame(id = 1:3, platform = c("native", "pv", "uml")),
+           samples = data.frame(cell_id = c(1, 1, 2, 2, 3), rep = c(1, 2, 1, 2, 1)))
+od$reps <- data.frame(cell_id = c(1, 3, 1, 2, 3, 1, 2), rep = c(0, 0, 1, 1, 1, 2, 2), ord = 1:7,
+                      status = c("done", "done", "done", "done", "done", "done", "done"))
+check(repetitions_note(od, 1:3, od$cells$platform) ==
+      paste("Repetitions: native 2, pv 2, uml 1; interleaved, round 1: native, pv, uml; round 2: native, pv;",
+            "before them a warm-up repetition of native, uml (its samples not kept); pv warmed up by an earlier cell."),
+      "repetitions_note: interleaved rounds and warm-ups")
+od$reps <- data.frame(cell_id = c(1, 1, 2, 2), rep = c(1, 2, 1, 2), ord = 1:4, status = "done")
+check(repetitions_note(od, 1:2, od$cells$platform) ==
+      "Repetitions: native 2, pv 2; one after another, native x2, pv x2; native, pv warmed up by an earlier cell.",
+      "repetitions_note: one cell after another")
+od$reps <- od$reps[0, ]
+check(grepl("^Repetitions: native 2, pv 2; their order was not recorded", repetitions_note(od, 1:2, od$cells$platform)),
+      "repetitions_note: a database without the order")
 
 # the paper's ratios, oriented like ours
 paper <- read.csv(file.path(here, "paper-results.csv"), comment.char = "#")
@@ -54,6 +86,9 @@ check(abs(pr$ratio[pr$workload == "cpu" & pr$platform == "pv"] - 1) < 1e-12, "pa
 check(abs(pr$ratio[pr$workload == "cpu" & pr$platform == "fullvirt"] - 554 / 567) < 1e-12, "paper: V/L")
 check(abs(pr$ratio[pr$workload == "dbench" & pr$platform == "uml"] - 111 / 418) < 1e-12, "paper: dbench U/L")
 check(nrow(pr) == 20, "paper: 5 workloads x 4 platforms")
+# the lmbench tables' baseline is the paper's uniprocessor Linux row (L-UP)
+lm <- paper[paper$figure %in% c("table3", "table5"), ]
+check(setequal(unique(lm$platform), c("L-UP", "X")), "paper: Tables 3 and 5 compare X with L-UP, not L")
 
 # base64 (RFC 4648 test vectors) and escaping
 for (v in list(c("", ""), c("f", "Zg=="), c("fo", "Zm8="), c("foo", "Zm9v"), c("foob", "Zm9vYg=="),
@@ -83,12 +118,55 @@ if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", q
   html <- paste(section_lmbench(d, paper, map), collapse = "\n")
   check(grepl("null_call_us", html) && grepl("pv/native", html) && grepl("differs", html), "lmbench section")
   check(grepl(sprintf("%.4g", 1.1e5 / 61), html, fixed = TRUE), "lmbench section: pv/native of null_syscall")
-  check(grepl(sprintf("%.4g", 0.46 / 0.45), html, fixed = TRUE), "lmbench section: the paper's X/L of null call")
+  check(grepl(sprintf("%.4g", 0.46 / 0.45), html, fixed = TRUE) && grepl("X/L-UP", html, fixed = TRUE),
+        "lmbench section: the paper's X/L-UP of null call")
   check(grepl("pv: a fault stops the domain", html, fixed = TRUE), "lmbench section: why a row is missing")
   check(grepl("<td class=\"n\">0.1</td>", html, fixed = TRUE), "lmbench section: mmu_update batch ratio")
   rel <- compute_relative(d)
   u <- rel[rel$platform == "uml", ]
   check(nrow(u) == 1 && abs(u$est - 10.5 / 21) < 1e-9 && u$metrics == 1 && u$differs, "relative: uml cpu")
   check(rel$est[rel$platform == "native"] == 1, "relative: native is 1")
+  # the same kernels on both sides, and the metrics only one side has
+  # (the uml driver's wall_s and aggregate rate): relative 1, no difference
+  same <- d
+  same$samples <- rbind(d$samples[d$samples$cell_id != 4, ], smp(4, "sort_ms", "ms", c(10, 11, 10.5)),
+                        smp(4, "wall_s", "s", c(1.2, 1.3, 1.1)),
+                        smp(4, "aggregate_passes_per_s", "passes/s", c(0.8, 0.77, 0.9), higher = 1))
+  u <- compute_relative(same)
+  u <- u[u$platform == "uml", ]
+  check(abs(u$est - 1) < 1e-12 && u$metrics == 1 && u$welch_p == 1 && !u$differs,
+        "relative: metrics only the platform has are left out of Welch's test")
+}
+
+# The fixture database (a real run): Welch's p of each platform's cpu cell
+# recomputed here from its rows, on the kernels native measured too.
+fixture <- file.path(here, "..", "tests", "fixtures", "fixture.db")
+if (exists("compute_relative") && file.exists(fixture)) {
+  con <- DBI::dbConnect(RSQLite::SQLite(), fixture, flags = RSQLite::SQLITE_RO)
+  raw <- DBI::dbGetQuery(con, paste(
+    "SELECT c.platform, s.rep, s.metric, avg(s.value) AS v FROM samples s JOIN cells c ON c.id = s.cell_id",
+    "WHERE c.run_id = (SELECT max(id) FROM runs) AND c.workload = 'cpu' AND c.domains = 1",
+    "AND c.status = 'done' AND s.metric LIKE '%_ms' GROUP BY 1, 2, 3"))
+  DBI::dbDisconnect(con)
+  kernels <- unique(raw$metric[raw$platform == "native"])
+  score <- function(p) {     # per repetition: geometric mean of 1 / kernel time
+    r <- raw[raw$platform == p & raw$metric %in% kernels, ]
+    sapply(split(r$v, r$rep), function(v) exp(mean(log(1 / v))))
+  }
+  fd <- read_db(fixture, NA)
+  rel <- compute_relative(fd)
+  # scaling: one clock for every platform drawn (pvbench's wall time of
+  # the cell), the guests' own aggregate left out and named
+  ss <- scaling_samples(fd)
+  check(setequal(unique(ss$agg$platform), c("native", "pv")) && all(ss$agg$instance == 0 & ss$agg$derived == 1),
+        "fixture: scaling uses pvbench's aggregate of native and pv only")
+  check(setequal(ss$left_out, c("fullvirt", "uml")), "fixture: scaling names the guests it leaves out")
+  sh <- paste(section_scaling(fd, tempdir(), paper)$html, collapse = "\n")
+  check(grepl("Not in the aggregate-throughput figure and table: fullvirt, uml", sh, fixed = TRUE), "fixture: scaling says what it left out")
+  for (p in setdiff(unique(raw$platform), "native")) {
+    want <- t.test(score("native"), score(p))$p.value
+    got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p]
+    check(abs(got - want) < 1e-12, paste("fixture: Welch p of cpu on", p, "recomputed by hand"))
+  }
 }
 cat("PASS\n")

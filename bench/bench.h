@@ -16,6 +16,12 @@ int bench_range(const char *opt, long v, long lo, long hi);
 /* pvmon's clock and KVM for a command that measures exits: 0, or one line
  * on stderr and 1. */
 int bench_kvm_init(void);
+/* The raw KVM port-I/O exit round trip of this host in ns (*ns > 0), or 1
+ * with why it could not be measured: in why, or on stderr if why is NULL. */
+int bench_raw_exit(unsigned long iters, double *ns, char *why, size_t n);
+/* A JSON number printed with fmt into buf, or null for a figure that was
+ * not measured (!have): never a 0 that reads as a measurement. */
+const char *json_num(char buf[32], const char *fmt, double v, int have);
 /* Write a one-domain config (mib MiB, pvos) running cmdline; path is a
  * mkstemp template. Returns 0 or -errno. */
 int write_cfg(char *path, const char *cmdline, unsigned mib);

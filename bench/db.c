@@ -54,12 +54,41 @@ static const char schema_v2[] =
 	" unit TEXT NOT NULL, value REAL NOT NULL, note TEXT);"
 	"INSERT INTO schema_version VALUES (2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'counters');";
 
+/* Version 3: every repetition in the order it ran (cells of one workload
+ * and domain count run round-robin), warm-ups included (rep 0, samples not
+ * kept), with its own detail words. */
+static const char schema_v3[] =
+	"CREATE TABLE reps ("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id), rep INTEGER NOT NULL, ord INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('done', 'unsupported', 'failed')),"
+	" finished TEXT NOT NULL, wall_s REAL, detail TEXT, reason TEXT);"
+	"CREATE INDEX reps_cell ON reps(cell_id);"
+	"INSERT INTO schema_version VALUES (3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+	" 'reps: the order, warm-ups and details of every repetition');";
+
 /* migrations[v - 1] takes a database from version v - 1 to v. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
+
+/* The message of the last failure on a connection. A ROLLBACK after a
+ * failed statement resets sqlite3_errmsg() to "not an error", so each
+ * failure is remembered where it happens (pvbench uses one connection at
+ * a time, from one thread). */
+static _Thread_local struct {
+	sqlite3 *db;
+	char msg[256];
+} last_failure;
+
+static void remember(sqlite3 *db)
+{
+	last_failure.db = db;
+	snprintf(last_failure.msg, sizeof(last_failure.msg), "%s", sqlite3_errmsg(db));
+}
 
 const char *db_error(sqlite3 *db)
 {
+	if (sqlite3_errcode(db) == SQLITE_OK && last_failure.db == db && last_failure.msg[0])
+		return last_failure.msg;
 	return sqlite3_errmsg(db);
 }
 
@@ -68,8 +97,10 @@ const char *db_error(sqlite3 *db)
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		remember(db);
 		return NULL;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	for (int i = 0; fmt[i]; i++) {
@@ -98,6 +129,8 @@ static int done(sqlite3_stmt *st)
 	if (!st)
 		return -EIO;
 	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		remember(sqlite3_db_handle(st));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -191,9 +224,18 @@ int db_unfinished_run(sqlite3 *db, const char *suite, int64_t *id, char *options
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* Leaves the message of the failure that made it roll back in place. */
+static void rollback(sqlite3 *db)
+{
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	remember(db);
+	return -EIO;
 }
 
 int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const char *suite_text,
@@ -218,7 +260,7 @@ int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const c
 		               (int)c->quick, c->timeout_s));
 	}
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;
@@ -260,12 +302,12 @@ int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 
 int db_cell_start(sqlite3 *db, int64_t cell)
 {
-	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist", "counters" };
+	static const char *const tables[] = { "samples", "domain_stats", "traces", "trace_hist", "counters", "reps" };
 	char sql[128];
 	if (exec(db, "BEGIN"))
 		return -EIO;
 	int rc = 0;
-	for (int i = 0; i < 5 && !rc; i++) {
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && !rc; i++) {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE cell_id = ?", tables[i]);
 		rc = done(prep(db, sql, "i", cell));
 	}
@@ -274,7 +316,7 @@ int db_cell_start(sqlite3 *db, int64_t cell)
 		                   " finished = NULL, started = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
 		               "i", cell));
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;
@@ -293,24 +335,29 @@ static int store_stat(sqlite3 *db, int64_t cell, int rep, const struct dom_stat 
 	                 (int64_t)v[11], (int64_t)v[12]));
 }
 
-int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r)
+int db_store_rep(sqlite3 *db, int64_t cell, int rep, const char *status, const struct rep_result *r)
 {
 	_Static_assert(DST_NR == 13, "store_stat binds 13 statistics in dstat_fields order");
 	if (exec(db, "BEGIN"))
 		return -EIO;
-	int rc = 0;
-	for (int i = 0; i < r->ns && !rc; i++) {
+	int rc = done(prep(db, "INSERT INTO reps SELECT ?, ?, 1 + coalesce(max(ord), 0), ?,"
+	                       " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ? FROM reps"
+	                       " WHERE cell_id IN (SELECT id FROM cells WHERE run_id = (SELECT run_id FROM cells WHERE id = ?))",
+	                   "iItdtti", cell, rep, status, r->wall_s, r->detail[0] ? r->detail : NULL,
+	                   strcmp(status, "done") && r->reason[0] ? r->reason : NULL, cell));
+	int keep = rep > 0 && !strcmp(status, "done");    /* a warm-up's samples are not kept */
+	for (int i = 0; i < r->ns && !rc && keep; i++) {
 		const struct sample *s = &r->s[i];
 		rc = done(prep(db, "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "iIIttIId", cell, rep,
 		               s->instance, s->metric, s->unit, s->higher, s->derived, s->value));
 	}
-	for (int i = 0; i < r->nd && !rc; i++)
+	for (int i = 0; i < r->nd && !rc && keep; i++)
 		rc = store_stat(db, cell, rep, &r->d[i]);
-	for (int i = 0; i < r->nc && !rc; i++)
+	for (int i = 0; i < r->nc && !rc && keep; i++)
 		rc = done(prep(db, "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?)", "iIttdt", cell, rep, r->c[i].name,
 		               r->c[i].unit, r->c[i].value, r->counter_note));
 	if (rc || exec(db, "COMMIT")) {
-		exec(db, "ROLLBACK");
+		rollback(db);
 		return -EIO;
 	}
 	return 0;

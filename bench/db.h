@@ -9,7 +9,7 @@
 #include "result.h"
 #include "suite.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 struct host_facts {
 	char hostname[128], cpu_model[256], kernel[256], os[128], pvlab_version[128], kvm_backend[256];
@@ -39,7 +39,11 @@ int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const c
 int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n);
 /* A cell (re)starts: samples of an earlier, interrupted attempt go. */
 int db_cell_start(sqlite3 *db, int64_t cell);
-int db_store_rep(sqlite3 *db, int64_t cell, int rep, const struct rep_result *r);
+/* One repetition in one transaction: its row in reps (the run's next
+ * ord, status done/unsupported/failed, r->detail, r->reason), and for a
+ * measured repetition that is done (rep > 0) its samples, domain
+ * statistics and counters. rep 0 is a warm-up. */
+int db_store_rep(sqlite3 *db, int64_t cell, int rep, const char *status, const struct rep_result *r);
 /* summary: `pvtrace summary --json` of the trace, NULL without pvtrace. */
 int db_store_trace(sqlite3 *db, int64_t cell, int rep, const char *path, const char *note, const char *summary);
 /* One bucket [lo, hi) ns of a traced hypercall latency histogram. */

@@ -4,7 +4,8 @@
  * baseline (the same domain under `pvmon --fast-path off`), next to native
  * Linux (perf bench syscall basic when perf is installed, a getppid loop,
  * first-touch page faults and SIGSEGV round trips measured here) and to the
- * raw exit cost, with ratios. Medians over --reps runs of each. */
+ * raw exit cost, with ratios. Every column is measured in each of --reps
+ * repetitions, one after another; each figure is the median of its column. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,7 +18,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "../hypervisor/src/fastpath.h"
-#include "../hypervisor/src/kvm.h"
 #include "../hypervisor/src/pvtime.h"
 #include "bench.h"
 
@@ -133,22 +133,61 @@ static double native_segv(unsigned long n)
 
 /* ---- the report ---------------------------------------------------------------- */
 
-struct results {
-	struct pv_side fast, base;
-	double raw, getppid, perf, touch, segv;
-	char perf_why[160];
-	int have_fast;
+/* Every figure, ns per round trip, measured once per repetition; the
+ * report gives each one's median over the repetitions (0: not measured). */
+enum {
+	F_RAW, F_FAST_SYSCALL, F_FAST_USER_PF, F_FAST_KERNEL_PF, F_FAST_DEMAND, F_FAST_HCALL,
+	F_BASE_SYSCALL, F_BASE_HCALL, F_GETPPID, F_PERF, F_TOUCH, F_SEGV, NR_F,
+};
+/* Where each figure goes in the JSON: group ("" for the top level) and key. */
+static const char *const f_json[NR_F][2] = {
+	[F_RAW] = { "", "raw_exit_ns" },
+	[F_FAST_SYSCALL] = { "fast", "syscall_ns" }, [F_FAST_USER_PF] = { "fast", "user_pf_ns" },
+	[F_FAST_KERNEL_PF] = { "fast", "kernel_pf_ns" }, [F_FAST_DEMAND] = { "fast", "demand_ns" },
+	[F_FAST_HCALL] = { "fast", "hcall_ns" },
+	[F_BASE_SYSCALL] = { "baseline", "syscall_ns" }, [F_BASE_HCALL] = { "baseline", "hcall_ns" },
+	[F_GETPPID] = { "native", "getppid_ns" }, [F_PERF] = { "native", "perf_syscall_basic_ns" },
+	[F_TOUCH] = { "native", "first_touch_ns" }, [F_SEGV] = { "native", "sigsegv_ns" },
 };
 
-static void med_side(struct pv_side *v, int reps, struct pv_side *out)
+struct results {
+	double rep[NR_F][MAX_REPS];   /* as measured, repetition by repetition */
+	double m[NR_F];               /* medians */
+	int reps, have_fast;
+	char perf_why[160];
+};
+
+/* One repetition of everything, the native figures included, so that a
+ * noisy neighbour hurts every column alike. 0, or 1 with a line on stderr. */
+static int measure_rep(struct results *r, unsigned long n, int i)
 {
-	double a[5][MAX_REPS];
-	for (int i = 0; i < reps; i++) {
-		a[0][i] = v[i].hcall, a[1][i] = v[i].kernel_pf, a[2][i] = v[i].demand;
-		a[3][i] = v[i].syscall, a[4][i] = v[i].user_pf;
+	double *v[NR_F];
+	for (int f = 0; f < NR_F; f++)
+		v[f] = &r->rep[f][i];
+	struct pv_side fast = { 0 }, base;
+	if (bench_raw_exit(n, v[F_RAW], NULL, 0))
+		return 1;
+	if ((r->have_fast && run_domain("auto", n, &fast)) || run_domain("off", n, &base)) {
+		fprintf(stderr, "pvbench: the pvos fastbench domain did not report (is build/guest/pvos.elf built?)\n");
+		return 1;
 	}
-	*out = (struct pv_side){ median(a[0], reps), median(a[1], reps), median(a[2], reps), median(a[3], reps),
-	                         median(a[4], reps) };
+	*v[F_FAST_SYSCALL] = fast.syscall, *v[F_FAST_USER_PF] = fast.user_pf, *v[F_FAST_KERNEL_PF] = fast.kernel_pf;
+	*v[F_FAST_DEMAND] = fast.demand, *v[F_FAST_HCALL] = fast.hcall;
+	*v[F_BASE_SYSCALL] = base.syscall, *v[F_BASE_HCALL] = base.hcall;
+	*v[F_GETPPID] = native_getppid(n * 100);
+	*v[F_PERF] = native_perf(n, r->perf_why, sizeof(r->perf_why));
+	*v[F_TOUCH] = native_first_touch(n);
+	*v[F_SEGV] = native_segv(n);
+	return 0;
+}
+
+static void medians(struct results *r)
+{
+	for (int f = 0; f < NR_F; f++) {
+		double v[MAX_REPS];
+		memcpy(v, r->rep[f], sizeof(v));
+		r->m[f] = median(v, r->reps);
+	}
 }
 
 static double ratio(double a, double b)
@@ -166,45 +205,70 @@ static void row(const char *label, double fast, double base, double native, cons
 	printf("  %-40s %12s %12s %12s  %s\n", label, col[0], col[1], col[2], note);
 }
 
-static void print_text(const struct results *r, unsigned long n, int reps)
+static void print_text(const struct results *r, unsigned long n)
 {
-	const struct pv_side *f = &r->fast, *s = &r->base;
-	printf("pvbench fastpath (%lu round trips each, median of %d runs of each, one run)\n", n, reps);
+	const double *m = r->m;
+	printf("pvbench fastpath (%lu round trips each, median of %d repetitions of every column, one run)\n", n,
+	       r->reps);
 	printf("  fast path: %s\n", fastpath_info());
 	printf("  %-40s %12s %12s %12s  (us)\n", "", "fast path", "baseline", "native");
-	row("null system call, pvos process", f->syscall, s->syscall, r->getppid, "native: getppid loop");
-	row("", 0, 0, r->perf, r->perf > 0 ? "native: perf bench syscall basic" : r->perf_why);
-	row("#PF to the handler and back, process", f->user_pf, 0, r->segv, "native: SIGSEGV handler and sigreturn");
-	row("#PF to the handler and back, kernel", f->kernel_pf, 0, 0, "");
-	row("page fault that maps a page, kernel", f->demand, 0, r->touch, "native: first touch of an anonymous page");
-	row("null hypercall, pvos kernel", f->hcall, s->hcall, 0, "");
-	row("raw KVM port-I/O exit round trip", r->raw, r->raw, 0, "the same loop for both");
+	row("null system call, pvos process", m[F_FAST_SYSCALL], m[F_BASE_SYSCALL], m[F_GETPPID],
+	    "native: getppid loop");
+	row("", 0, 0, m[F_PERF], m[F_PERF] > 0 ? "native: perf bench syscall basic" : r->perf_why);
+	row("#PF to the handler and back, process", m[F_FAST_USER_PF], 0, m[F_SEGV],
+	    "native: SIGSEGV handler and sigreturn");
+	row("#PF to the handler and back, kernel", m[F_FAST_KERNEL_PF], 0, 0, "");
+	row("page fault that maps a page, kernel", m[F_FAST_DEMAND], 0, m[F_TOUCH],
+	    "native: first touch of an anonymous page");
+	row("null hypercall, pvos kernel", m[F_FAST_HCALL], m[F_BASE_HCALL], 0, "");
+	row("raw KVM port-I/O exit round trip", m[F_RAW], m[F_RAW], 0, "the same loop for both");
 	if (r->have_fast)
 		printf("  probe: syscall into the stub and back %.3f us; one CR3 load from the stub %.3f us\n",
 		       fp_host.syscall_us, fp_host.cr3_us);
 	printf("  baseline n/a: page faults never reach pvos there (a fault crashes the domain)\n");
 	printf("ratios (same run):\n");
 	printf("  null system call: fast/baseline %.3f, fast/raw exit %.3f, baseline/raw exit %.3f, fast/native %.0f\n",
-	       ratio(f->syscall, s->syscall), ratio(f->syscall, r->raw), ratio(s->syscall, r->raw),
-	       ratio(f->syscall, r->getppid));
+	       ratio(m[F_FAST_SYSCALL], m[F_BASE_SYSCALL]), ratio(m[F_FAST_SYSCALL], m[F_RAW]),
+	       ratio(m[F_BASE_SYSCALL], m[F_RAW]), ratio(m[F_FAST_SYSCALL], m[F_GETPPID]));
 	printf("  #PF round trip: process fast/raw exit %.3f, fast/native SIGSEGV %.1f; kernel fast/raw exit %.3f\n",
-	       ratio(f->user_pf, r->raw), ratio(f->user_pf, r->segv), ratio(f->kernel_pf, r->raw));
+	       ratio(m[F_FAST_USER_PF], m[F_RAW]), ratio(m[F_FAST_USER_PF], m[F_SEGV]),
+	       ratio(m[F_FAST_KERNEL_PF], m[F_RAW]));
 	printf("  page fault that maps a page: fast/raw exit %.3f, fast/native first touch %.0f\n",
-	       ratio(f->demand, r->raw), ratio(f->demand, r->touch));
+	       ratio(m[F_FAST_DEMAND], m[F_RAW]), ratio(m[F_FAST_DEMAND], m[F_TOUCH]));
 	printf("  null hypercall: fast/baseline %.3f, fast/raw exit %.3f, baseline/raw exit %.3f\n",
-	       ratio(f->hcall, s->hcall), ratio(f->hcall, r->raw), ratio(s->hcall, r->raw));
+	       ratio(m[F_FAST_HCALL], m[F_BASE_HCALL]), ratio(m[F_FAST_HCALL], m[F_RAW]),
+	       ratio(m[F_BASE_HCALL], m[F_RAW]));
 }
 
-static void print_json(const struct results *r, unsigned long n, int reps)
+/* The medians in their groups, then every repetition's values ("reps_ns"),
+ * with null for what was not measured (no fast path, no perf). */
+static void print_json(const struct results *r, unsigned long n)
 {
-	const struct pv_side *f = &r->fast, *s = &r->base;
-	printf("{\"fast_path\": \"%s\", \"iters\": %lu, \"reps\": %d, \"raw_exit_ns\": %.0f, "
-	       "\"fast\": {\"syscall_ns\": %.0f, \"user_pf_ns\": %.0f, \"kernel_pf_ns\": %.0f, \"demand_ns\": %.0f, "
-	       "\"hcall_ns\": %.0f}, \"baseline\": {\"syscall_ns\": %.0f, \"hcall_ns\": %.0f}, "
-	       "\"native\": {\"getppid_ns\": %.1f, \"perf_syscall_basic_ns\": %.1f, \"first_touch_ns\": %.1f, "
-	       "\"sigsegv_ns\": %.1f}, \"probe\": {\"syscall_us\": %.3f, \"cr3_us\": %.3f}}\n",
-	       r->have_fast ? "pvm" : "none", n, reps, r->raw, f->syscall, f->user_pf, f->kernel_pf, f->demand, f->hcall,
-	       s->syscall, s->hcall, r->getppid, r->perf, r->touch, r->segv, fp_host.syscall_us, fp_host.cr3_us);
+	static const char *const groups[] = { "", "fast", "baseline", "native" };
+	char b[32];
+	printf("{\"fast_path\": \"%s\", \"iters\": %lu, \"reps\": %d", fastpath_kind_name(fp_host.kind), n, r->reps);
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		const char *sep = "";
+		if (*groups[g])
+			printf(", \"%s\": {", groups[g]);
+		for (int f = 0; f < NR_F; f++) {
+			if (strcmp(f_json[f][0], groups[g]))
+				continue;
+			printf("%s\"%s\": %s", *groups[g] ? sep : ", ", f_json[f][1], json_num(b, "%.1f", r->m[f], r->m[f] > 0));
+			sep = ", ";
+		}
+		if (*groups[g])
+			printf("}");
+	}
+	printf(", \"probe\": {\"syscall_us\": %s, ", json_num(b, "%.3f", fp_host.syscall_us, r->have_fast));
+	printf("\"cr3_us\": %s}, \"reps_ns\": {", json_num(b, "%.3f", fp_host.cr3_us, r->have_fast));
+	for (int f = 0; f < NR_F; f++) {
+		printf("%s\"%s%s%s\": [", f ? ", " : "", f_json[f][0], *f_json[f][0] ? "." : "", f_json[f][1]);
+		for (int i = 0; i < r->reps; i++)
+			printf("%s%s", i ? ", " : "", json_num(b, "%.1f", r->rep[f][i], r->rep[f][i] > 0));
+		printf("]");
+	}
+	printf("}}\n");
 }
 
 int cmd_fastpath(int argc, char **argv)
@@ -228,39 +292,23 @@ int cmd_fastpath(int argc, char **argv)
 	int rc = bench_range("iters", (long)n, 100, 100000);
 	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
 		return rc;
-	char err[256];
 	fastpath_set_mode("auto");
 	fastpath_probe(n);
 	struct results *r = calloc(1, sizeof(*r));
-	struct pv_side fast[MAX_REPS] = { 0 }, base[MAX_REPS] = { 0 };
-	double raws[MAX_REPS];
 	if (!r)
 		return 1;
+	r->reps = reps;
 	r->have_fast = fp_host.kind != FP_NONE;
-	/* Interleaved, so that a noisy neighbour hurts every column alike. */
-	for (int i = 0; i < reps; i++) {
-		if (kvm_measure_exit(n, &raws[i], err, sizeof(err))) {
-			fprintf(stderr, "pvbench: raw exit loop: %s\n", err);
+	for (int i = 0; i < reps; i++)
+		if (measure_rep(r, n, i)) {
 			free(r);
 			return 1;
 		}
-		if ((r->have_fast && run_domain("auto", n, &fast[i])) || run_domain("off", n, &base[i])) {
-			fprintf(stderr, "pvbench: the pvos fastbench domain did not report (is build/guest/pvos.elf built?)\n");
-			free(r);
-			return 1;
-		}
-	}
-	r->raw = median(raws, reps);
-	med_side(fast, reps, &r->fast);
-	med_side(base, reps, &r->base);
-	r->getppid = native_getppid(n * 100);
-	r->perf = native_perf(n, r->perf_why, sizeof(r->perf_why));
-	r->touch = native_first_touch(n);
-	r->segv = native_segv(n);
+	medians(r);
 	if (json)
-		print_json(r, n, reps);
+		print_json(r, n);
 	else
-		print_text(r, n, reps);
+		print_text(r, n);
 	free(r);
 	return 0;
 }

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "../hypervisor/src/kvm.h"
-#include "../hypervisor/src/pvtime.h"
 #include "../hypervisor/src/tracectl.h"
 #include "bench.h"
 
@@ -171,14 +169,10 @@ int cmd_hcall(int argc, char **argv)
 	int rc = bench_range("iters", (long)iters, 100, 10000000);
 	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
 		return rc;
-	char err[256];
 	double raws[MAX_REPS], raw;
-	for (int i = 0; i < reps; i++) {
-		if (kvm_measure_exit(iters, &raws[i], err, sizeof(err))) {
-			fprintf(stderr, "pvbench: raw exit loop: %s\n", err);
+	for (int i = 0; i < reps; i++)
+		if (bench_raw_exit(iters, &raws[i], NULL, 0))
 			return 1;
-		}
-	}
 	raw = median(raws, reps);
 	struct tr_state *st = calloc(NR_TR, sizeof(*st));
 	struct hcall_result med[NR_TR];
@@ -193,15 +187,19 @@ int cmd_hcall(int argc, char **argv)
 	double r_null = off->null_ns / raw;
 	double r_other = other->ok ? other->null_ns / off->null_ns : 0, r_trace = on->ok ? on->null_ns / off->null_ns : 0;
 	if (json) {
-		printf("{\"raw_exit_ns\": %.0f, \"null_hcall_ns\": %.0f, \"null_hcall_other_events_ns\": %.0f, "
-		       "\"null_hcall_traced_ns\": %.0f, "
+		/* a tracing state that did not run has no figures: null, not 0 */
+		char b[5][32];
+		printf("{\"raw_exit_ns\": %.0f, \"null_hcall_ns\": %.0f, \"null_hcall_other_events_ns\": %s, "
+		       "\"null_hcall_traced_ns\": %s, "
 		       "\"multicall_ns_per_call\": {\"1\": %.0f, \"16\": %.0f, \"256\": %.0f}, "
-		       "\"ratio_null_vs_raw\": %.3f, \"ratio_other_events_vs_untraced\": %.3f, "
-		       "\"ratio_traced_vs_untraced\": %.3f, \"trace_events_lost\": %llu, "
+		       "\"ratio_null_vs_raw\": %.3f, \"ratio_other_events_vs_untraced\": %s, "
+		       "\"ratio_traced_vs_untraced\": %s, \"trace_events_lost\": %s, "
 		       "\"ratio_batch16_vs_1\": %.4f, \"ratio_batch256_vs_1\": %.4f, \"boot_ms\": %.3f, "
 		       "\"iters\": %lu, \"reps\": %d}\n",
-		       raw, off->null_ns, other->null_ns, on->null_ns, off->mc_ns[0], off->mc_ns[1], off->mc_ns[2],
-		       r_null, r_other, r_trace, (unsigned long long)(st[TR_OTHER].lost + st[TR_HCALL].lost),
+		       raw, off->null_ns, json_num(b[0], "%.0f", other->null_ns, other->ok),
+		       json_num(b[1], "%.0f", on->null_ns, on->ok), off->mc_ns[0], off->mc_ns[1], off->mc_ns[2], r_null,
+		       json_num(b[2], "%.3f", r_other, other->ok), json_num(b[3], "%.3f", r_trace, on->ok),
+		       json_num(b[4], "%.0f", (double)(st[TR_OTHER].lost + st[TR_HCALL].lost), other->ok || on->ok),
 		       off->mc_ns[1] / off->mc_ns[0], off->mc_ns[2] / off->mc_ns[0], off->boot_ms, iters, reps);
 		free(st);
 		return 0;

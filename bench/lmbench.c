@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "../hypervisor/src/kvm.h"
-#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
 
 #define NROWS 8
@@ -163,15 +161,13 @@ int cmd_lmbench(int argc, char **argv)
 		}
 	}
 	int scale = quick ? 1 : 4;
-	char err[256], cmd[8192], cl[64];
+	char cmd[8192], cl[64];
 	if (bench_kvm_init())
 		return 1;
 	/* The raw exit, measured before, between and after the runs: the median. */
 	double raws[3];
-	if (kvm_measure_exit(2000, &raws[0], err, sizeof(err))) {
-		fprintf(stderr, "pvbench: raw exit loop: %s\n", err);
+	if (bench_raw_exit(2000, &raws[0], NULL, 0))
 		return 1;
-	}
 	struct side native = { 0 }, pv = { 0 };
 	struct mmu mmu = { 0 };
 	snprintf(cmd, sizeof(cmd), "'%s/pvlm' --scale %d", bindir, scale);
@@ -184,13 +180,15 @@ int cmd_lmbench(int argc, char **argv)
 		fprintf(stderr, "pvbench: the pvos lmbench domain did not finish\n");
 		return 1;
 	}
-	kvm_measure_exit(2000, &raws[1], err, sizeof(err));
+	if (bench_raw_exit(2000, &raws[1], NULL, 0))
+		return 1;
 	snprintf(cl, sizeof(cl), "prog=mmubench entries=%d", quick ? 4096 : 16384);
 	if (run_pv(cl, 64, NULL, &mmu) || mmu.got != 5) {
 		fprintf(stderr, "pvbench: the pvos mmubench domain did not report\n");
 		return 1;
 	}
-	kvm_measure_exit(2000, &raws[2], err, sizeof(err));
+	if (bench_raw_exit(2000, &raws[2], NULL, 0))
+		return 1;
 	double raw = median(raws, 3);
 	if (json) {
 		printf("{\n  \"scale\": %d, \"raw_exit_ns\": %.0f,\n  \"rows\": [\n", scale, raw);

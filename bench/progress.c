@@ -1,7 +1,7 @@
 /* Progress lines and the terminal bar of pvbench run; see progress.h.
- * The ETA learns each platform/workload pair's time per unit of weight
- * from the cells already run in this session; pairs not seen yet use the
- * mean of all. */
+ * The ETA learns each platform/workload pair's time per repetition (per
+ * unit of weight) from the repetitions run in this session, whichever
+ * cells they belonged to; pairs not seen yet use the mean of all. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,10 +15,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-double progress_weight(int reps, int domains, int ncpus)
+double progress_weight(int domains, int ncpus)
 {
-	double per = domains > ncpus ? (double)domains / ncpus : 1.0;
-	return reps * per;
+	return domains > ncpus ? (double)domains / ncpus : 1.0;
 }
 
 void format_duration(double s, char *buf, size_t n)
@@ -50,24 +49,17 @@ static const struct progress_cell *cur(const struct progress *p)
 
 /* Seconds per unit of weight for cells like c: the same pair if seen,
  * else everything seen; -1 if nothing ran yet. */
-static double rate(const struct progress *p, const struct progress_cell *c, const struct progress_cell *k,
-                   double cur_s, double cur_w)
+static double rate(const struct progress *p, const struct progress_cell *c)
 {
 	double s[2] = { 0, 0 }, w[2] = { 0, 0 };
 	for (int i = 0; i < p->n; i++) {
 		const struct progress_cell *o = &p->cells[i];
-		if (!o->ran)
+		double ow = o->weight * o->reps_run;
+		if (ow <= 0)
 			continue;
-		int same = !strcmp(o->platform, c->platform) && !strcmp(o->workload, c->workload);
-		s[0] += o->spent_s, w[0] += o->weight;
-		if (same)
-			s[1] += o->spent_s, w[1] += o->weight;
-	}
-	/* the repetitions of the current cell done so far count too */
-	if (cur_w > 0 && k) {
-		s[0] += cur_s, w[0] += cur_w;
-		if (!strcmp(k->platform, c->platform) && !strcmp(k->workload, c->workload))
-			s[1] += cur_s, w[1] += cur_w;
+		s[0] += o->spent_s, w[0] += ow;
+		if (!strcmp(o->platform, c->platform) && !strcmp(o->workload, c->workload))
+			s[1] += o->spent_s, w[1] += ow;
 	}
 	if (w[1] > 0)
 		return s[1] / w[1];
@@ -76,25 +68,17 @@ static double rate(const struct progress *p, const struct progress_cell *c, cons
 
 double progress_eta(const struct progress *p)
 {
-	const struct progress_cell *k = cur(p);
-	if (k && k->ran)
-		k = NULL;          /* between cells */
-	double cur_w = 0, cur_s = 0;
-	if (k && p->rep > 1) {
-		cur_w = k->weight * (p->rep - 1) / k->reps;
-		cur_s = p->rep_t0 - p->cell_t0;
-	}
 	double left = 0;
-	for (int i = p->cur < 0 ? 0 : p->cur; i < p->n; i++) {
+	for (int i = 0; i < p->n; i++) {
 		const struct progress_cell *c = &p->cells[i];
-		if (c->finished || c->ran)
+		if (c->finished || c->ended)
 			continue;
-		double r = rate(p, c, k, cur_s, cur_w);
+		double r = rate(p, c);
 		if (r < 0)
 			return -1;
-		left += r * (c == k ? c->weight - cur_w : c->weight);
+		left += r * c->weight * (c->reps + c->warmups - c->reps_run);
 	}
-	if (k && p->rep >= 1)
+	if (p->rep_t0 > 0)
 		left -= now_s() - p->rep_t0;     /* the repetition under way has started */
 	return left < 0 ? 0 : left;
 }
@@ -103,7 +87,7 @@ static int count_done(const struct progress *p)
 {
 	int done = 0;
 	for (int i = 0; i < p->n; i++)
-		done += p->cells[i].finished || p->cells[i].ran;
+		done += p->cells[i].finished || p->cells[i].ended;
 	return done;
 }
 
@@ -130,10 +114,14 @@ static void draw(struct progress *p)
 	else
 		format_duration(e, eta, sizeof(eta));
 	const struct progress_cell *k = cur(p);
-	if (k) {
-		char l[64];
+	if (k && !k->ended) {
+		char l[64], r[32];
 		label(k, l, sizeof(l));
-		snprintf(what, sizeof(what), "%s rep %d/%d%s%.40s", l, p->rep, k->reps, p->note[0] ? " " : "", p->note);
+		if (p->rep > 0)
+			snprintf(r, sizeof(r), "rep %d/%d", p->rep, k->reps);
+		else
+			snprintf(r, sizeof(r), "%s", p->rep_t0 > 0 ? "warm-up" : "");
+		snprintf(what, sizeof(what), "%s %s%s%.40s", l, r, p->note[0] ? " " : "", p->note);
 	}
 	/* one terminal line at most: a wrapped line would defeat the \r */
 	char buf[300];
@@ -160,27 +148,46 @@ void progress_cell_begin(struct progress *p, int i)
 {
 	p->cur = i;
 	p->rep = 0;
+	p->rep_t0 = 0;
 	p->note[0] = 0;
-	p->cell_t0 = p->rep_t0 = now_s();
-	char l[64];
-	label(&p->cells[i], l, sizeof(l));
-	if (!p->tty)
-		line(p, "%s: starting%s", l, "");
+	struct progress_cell *k = &p->cells[i];
+	if (!k->started) {
+		k->started = true;
+		char l[64];
+		label(k, l, sizeof(l));
+		if (!p->tty)
+			line(p, "%s: starting%s", l, "");
+	}
 	draw(p);
 }
 
 void progress_rep(struct progress *p, int rep)
 {
+	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;
 	p->rep = rep;
 	p->rep_t0 = now_s();
-	const struct progress_cell *k = cur(p);
-	if (!p->tty && k && rep > 1) {
-		char l[64], r[32];
+	if (k && rep == 0)
+		k->warmups++;
+	if (!p->tty && k && rep != 1) {
+		char l[64], r[48];
 		label(k, l, sizeof(l));
-		snprintf(r, sizeof(r), "%d/%d", rep, k->reps);
-		line(p, "%s: repetition %s", l, r);
+		if (rep)
+			snprintf(r, sizeof(r), "repetition %d/%d", rep, k->reps);
+		else
+			snprintf(r, sizeof(r), "warm-up (its samples are not kept)");
+		line(p, "%s: %s", l, r);
 	}
 	draw(p);
+}
+
+void progress_rep_end(struct progress *p)
+{
+	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;
+	if (k && p->rep_t0 > 0) {
+		k->spent_s += now_s() - p->rep_t0;
+		k->reps_run++;
+	}
+	p->rep_t0 = 0;
 }
 
 void progress_note(struct progress *p, const char *note)
@@ -201,11 +208,10 @@ void progress_cell_end(struct progress *p, const char *status, const char *why)
 	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;
 	if (!k)
 		return;
-	double dt = now_s() - p->cell_t0;
-	/* an unsupported cell costs nothing and must not teach the ETA that
-	 * its pair is free */
-	k->ran = true;
-	k->spent_s = dt;
+	k->ended = true;
+	double dt = k->spent_s;
+	/* a cell that did not finish its repetitions costs nothing more and
+	 * must not teach the ETA that its pair is free (or dear) */
 	if (strcmp(status, "done"))
 		k->weight = 0, k->spent_s = 0;
 	char l[64], msg[700], t[16];

@@ -151,12 +151,9 @@ static char **pvmon_argv(const char *dir, const struct cell_ctx *c)
 
 static int raw_exit(struct rep_result *r)
 {
-	char err[256];
 	double ns;
-	if (kvm_measure_exit(HCALL_ITERS, &ns, err, sizeof(err))) {
-		snprintf(r->reason, sizeof(r->reason), "raw exit loop: %s", err);
+	if (bench_raw_exit(HCALL_ITERS, &ns, r->reason, sizeof(r->reason)))
 		return -EIO;
-	}
 	return result_add(r, 0, "raw_exit_ns", "ns", 0, 0, ns);
 }
 

@@ -98,6 +98,33 @@ int bench_kvm_init(void)
 	return 1;
 }
 
+int bench_raw_exit(unsigned long iters, double *ns, char *why, size_t n)
+{
+	char err[256], line[300];
+	int rc = kvm_measure_exit(iters, ns, err, sizeof(err));
+	if (!rc && !(*ns > 0)) {       /* no exit counted: nothing was measured */
+		snprintf(err, sizeof(err), "the guest loop took no exit");
+		rc = -EIO;
+	}
+	if (!rc)
+		return 0;
+	snprintf(line, sizeof(line), "raw exit loop: %s", err);
+	if (why)
+		snprintf(why, n, "%s", line);
+	else
+		fprintf(stderr, "pvbench: %s\n", line);
+	return 1;
+}
+
+const char *json_num(char buf[32], const char *fmt, double v, int have)
+{
+	if (have)
+		snprintf(buf, 32, fmt, v);
+	else
+		snprintf(buf, 32, "null");
+	return buf;
+}
+
 int sh(const char *cmd)
 {
 	int st = system(cmd);

@@ -63,6 +63,8 @@ int cmd_report(int argc, char **argv)
 	int st;
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return fprintf(stderr, "pvbench report: cannot run Rscript: %s\n", strerror(errno)), 1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+		return 1;       /* report.R refused its input and said why in one line */
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		fprintf(stderr, "pvbench report: the R analysis failed (status %d)\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		return 1;

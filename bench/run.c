@@ -1,7 +1,12 @@
 /* pvbench run: a suite's cells on their platforms, every raw sample into
- * the results database. A run is resumable: cells are written to the
- * database when the run starts, each one's status is kept there, and a
- * later `pvbench run` of the same suite and options continues the newest
+ * the results database. The cells compared with each other (one workload
+ * and domain count, every platform) run round-robin, repetition k of each
+ * before repetition k + 1 of any, so that a drift of the host's load
+ * lands on all of them; each platform is warmed up by one repetition
+ * whose samples are not kept; the database records every repetition in
+ * the order it ran. A run is resumable: cells are written to the database
+ * when the run starts, each one's status is kept there, and a later
+ * `pvbench run` of the same suite and options continues the newest
  * unfinished run, skipping finished cells. */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +46,11 @@ struct plat_state {
 	char detail[512], reason[512], prep_reason[512];
 };
 
+/* Cells of one group: one per platform at most (a run holds a platform x
+ * workload x domains cell once). */
+#define MAX_ACTIVE 4
+_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == MAX_ACTIVE + 1, "one cell per platform in a group");
+
 struct run {
 	sqlite3 *db;
 	int64_t id;
@@ -49,16 +59,22 @@ struct run {
 	int counters;              /* --counters */
 	char trace_base[PATH_MAX];
 	struct plat_state ps[4];
+	bool warmed[4];            /* the platform had its warm-up in this session */
 	struct progress prog;
 	int counts[3];             /* done, unsupported, failed */
 };
 
+static int platform_index(const struct platform_ops *ops)
+{
+	int i = 0;
+	while (platforms[i] && platforms[i] != ops)
+		i++;
+	return i;
+}
+
 static struct plat_state *state_of(struct run *r, const struct platform_ops *ops)
 {
-	for (int i = 0; platforms[i]; i++)
-		if (platforms[i] == ops)
-			return &r->ps[i];
-	return NULL;
+	return &r->ps[platform_index(ops)];
 }
 
 static struct progress *ticking;
@@ -208,90 +224,177 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The platform's detail, then the workload's key=value words whose key
- * it does not already give. */
-static void merge_detail(char *out, size_t n, const char *platform, const char *workload)
+/* The workload's key=value words over the repetitions of a cell: a word
+ * the same in every repetition once (key=v), one that differs with every
+ * repetition's value in order (key=v1,v2,v3: httperf's errors, the
+ * guest's boot_s). */
+struct detail_acc {
+	int n, reps;
+	struct {
+		char key[40], vals[200], first[64];
+		bool varies;
+	} kv[24];
+};
+
+static void detail_add(struct detail_acc *a, const char *words)
 {
-	struct rep_result m = { 0 };
-	snprintf(m.detail, sizeof(m.detail), "%s", platform);
 	char copy[512], *save;
-	snprintf(copy, sizeof(copy), "%s", workload);
+	snprintf(copy, sizeof(copy), "%s", words);
+	a->reps++;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(w, '=');
 		if (!eq)
 			continue;
 		*eq = 0;
-		result_detail(&m, w, eq + 1);
+		int i = 0;
+		while (i < a->n && strcmp(a->kv[i].key, w))
+			i++;
+		if (i == a->n) {
+			if (a->n == (int)(sizeof(a->kv) / sizeof(a->kv[0])))
+				continue;
+			a->n++;
+			snprintf(a->kv[i].key, sizeof(a->kv[i].key), "%s", w);
+			snprintf(a->kv[i].first, sizeof(a->kv[i].first), "%s", eq + 1);
+			a->kv[i].vals[0] = 0;
+			a->kv[i].varies = a->reps > 1;      /* missing from earlier repetitions */
+		}
+		size_t l = strlen(a->kv[i].vals);
+		snprintf(a->kv[i].vals + l, sizeof(a->kv[i].vals) - l, "%s%s", l ? "," : "", eq + 1);
+		a->kv[i].varies |= strcmp(a->kv[i].first, eq + 1) != 0;
 	}
+}
+
+/* The platform's detail, then the workload's words whose key it does not
+ * already give. */
+static void detail_merge(char *out, size_t n, const char *platform, const struct detail_acc *a)
+{
+	struct rep_result m = { 0 };
+	snprintf(m.detail, sizeof(m.detail), "%s", platform);
+	for (int i = 0; i < a->n; i++)
+		result_detail(&m, a->kv[i].key, a->kv[i].varies ? a->kv[i].vals : a->kv[i].first);
 	snprintf(out, n, "%s", m.detail);
 }
 
-/* One cell, every repetition. -EINTR: interrupted, the cell stays
- * 'running' and a resumed run starts it again. */
-static int run_cell(struct run *r, const struct db_cell *c)
+/* A cell of the group under way. */
+struct active {
+	const struct db_cell *c;
+	const struct platform_ops *ops;
+	int idx;                  /* in the run's cells (progress) */
+	bool live;                /* repetitions left to run */
+	double t0;
+	struct detail_acc details;
+};
+
+static void end_active(struct run *r, struct active *a, const char *status, const char *reason)
 {
-	const struct platform_ops *ops = platform_find(c->platform);
-	if (!ops) {
-		finish_cell(r, c, "failed", "unknown platform in the database", NULL, 0);
-		return 0;
+	char detail[512];
+	detail_merge(detail, sizeof(detail), state_of(r, a->ops)->detail, &a->details);
+	progress_cell_begin(&r->prog, a->idx);
+	finish_cell(r, a->c, status, reason, detail, now_s() - a->t0);
+	a->live = false;
+}
+
+/* One repetition of a cell (rep 0: its platform's warm-up), stored with
+ * its place in the run's order. 0 done; 1 the cell failed or turned out
+ * unsupported and is finished here; -EINTR interrupted (nothing stored);
+ * -EIO the database failed. */
+static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *res)
+{
+	const struct db_cell *c = a->c;
+	char tdir[PATH_MAX + 64];
+	progress_cell_begin(&r->prog, a->idx);
+	progress_rep(&r->prog, rep);
+	result_reset(res);
+	struct cell_ctx ctx = { .cell = c, .rep = rep, .prog = &r->prog };
+	if (r->trace && rep > 0 && !strcmp(c->platform, "pv")) {
+		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
+		ctx.trace_dir = tdir;
 	}
-	int gate = cell_gate(r, c, ops);
-	if (gate == -EINTR)
-		return gate;        /* the cell stays pending */
-	if (gate)
-		return 0;
-	if (db_cell_start(r->db, c->id)) {
-		fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db));
+	if (r->counters && rep > 0)
+		rep_counters_begin(res);
+	int rc = a->ops->run_rep(a->ops, &ctx, res);
+	if (r->counters && rep > 0)
+		rep_counters_end();
+	progress_rep_end(&r->prog);
+	if (rc == -EINTR || bench_interrupted)
+		return -EINTR;
+	const char *status = !rc ? "done" : rc == -ENOTSUP ? "unsupported" : "failed";
+	if (db_store_rep(r->db, c->id, rep, status, res)) {
+		fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
 		return -EIO;
 	}
-	struct plat_state *ps = state_of(r, ops);
-	struct rep_result res = { 0 };
-	char detail[512] = "", tdir[PATH_MAX + 64];
-	const char *status = "done";
-	char reason[512] = "";
-	double t0 = now_s();
-	int rc = 0, dberr = 0;
-	for (int rep = 1; rep <= c->reps; rep++) {
-		progress_rep(&r->prog, rep);
-		result_reset(&res);
-		struct cell_ctx ctx = { .cell = c, .rep = rep, .prog = &r->prog };
-		if (r->trace && !strcmp(c->platform, "pv")) {
-			snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
-			ctx.trace_dir = tdir;
-		}
-		if (r->counters)
-			rep_counters_begin(&res);
-		rc = ops->run_rep(ops, &ctx, &res);
-		rep_counters_end();
-		if (rc == -EINTR || bench_interrupted) {
-			rc = -EINTR;
-			break;
-		}
-		if (rep == 1)
-			merge_detail(detail, sizeof(detail), ps->detail, res.detail);
-		if (rc) {
-			status = rc == -ENOTSUP ? "unsupported" : "failed";
-			if (rep > 1 && rc != -ENOTSUP)
-				snprintf(reason, sizeof(reason), "repetition %d: %.480s", rep, res.reason);
-			else
-				snprintf(reason, sizeof(reason), "%s", res.reason);
-			break;
-		}
-		if (db_store_rep(r->db, c->id, rep, &res)) {
-			fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
-			dberr = -EIO;
-			break;
-		}
-		if (ctx.trace_dir)
-			store_trace(r, c, rep, ctx.trace_dir);
-	}
-	result_free(&res);
+	if (rep > 0)
+		detail_add(&a->details, res->detail);
+	if (!rc && ctx.trace_dir)
+		store_trace(r, c, rep, ctx.trace_dir);
+	if (!rc)
+		return 0;
 	/* a repetition that failed fails the cell; only an interruption or
 	 * a database that cannot be written stops the run */
-	if (rc == -EINTR || dberr)
-		return rc == -EINTR ? rc : dberr;
-	finish_cell(r, c, status, reason, detail, now_s() - t0);
-	return 0;
+	char reason[512];
+	if (rep == 0 && rc != -ENOTSUP)
+		snprintf(reason, sizeof(reason), "warm-up repetition: %.480s", res->reason);
+	else if (rep > 1 && rc != -ENOTSUP)
+		snprintf(reason, sizeof(reason), "repetition %d: %.480s", rep, res->reason);
+	else
+		snprintf(reason, sizeof(reason), "%s", res->reason);
+	end_active(r, a, status, reason);
+	return 1;
+}
+
+/* The cells of one group: gates, the warm-ups of platforms not warmed up
+ * yet in this session, then round after round. -EINTR: interrupted, the
+ * cells begun stay 'running' and a resumed run starts them again; -EIO:
+ * the database failed. */
+static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n)
+{
+	struct active act[MAX_ACTIVE];
+	int live = 0, max_reps = 0, rc = 0;
+	for (int k = 0; k < n; k++) {
+		struct db_cell *c = &cells[idx[k]];
+		act[k] = (struct active){ .c = c, .idx = idx[k], .ops = platform_find(c->platform) };
+		progress_cell_begin(&r->prog, idx[k]);
+		if (!act[k].ops) {
+			finish_cell(r, c, "failed", "unknown platform in the database", NULL, 0);
+			continue;
+		}
+		int gate = cell_gate(r, c, act[k].ops);
+		if (gate == -EINTR)
+			return gate;          /* the cell stays pending */
+		if (gate)
+			continue;
+		if (db_cell_start(r->db, c->id)) {
+			fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db));
+			return -EIO;
+		}
+		act[k].live = true;
+		act[k].t0 = now_s();
+		live++;
+		if (c->reps > max_reps)
+			max_reps = c->reps;
+	}
+	struct rep_result res = { 0 };
+	for (int k = 0; k < n && live && !rc; k++) {
+		if (!act[k].live || r->warmed[platform_index(act[k].ops)])
+			continue;
+		bool *warm = &r->warmed[platform_index(act[k].ops)];
+		rc = run_rep(r, &act[k], 0, &res);
+		*warm = !rc;           /* a failed warm-up: the platform's next cell tries again */
+		if (rc == 1)
+			rc = 0, live--;
+	}
+	for (int rep = 1; rep <= max_reps && live && !rc; rep++)
+		for (int k = 0; k < n && !rc; k++) {
+			if (!act[k].live || act[k].c->reps < rep)
+				continue;
+			rc = run_rep(r, &act[k], rep, &res);
+			if (rc == 1)
+				rc = 0, live--;
+			else if (!rc && rep == act[k].c->reps)
+				end_active(r, &act[k], "done", NULL), live--;
+		}
+	result_free(&res);
+	return rc;
 }
 
 /* The key a suite is resumed by: its name, or the real path of a file. */
@@ -329,7 +432,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 		snprintf(pc[i].workload, sizeof(pc[i].workload), "%s", cells[i].workload);
 		pc[i].domains = cells[i].domains;
 		pc[i].reps = cells[i].reps;
-		pc[i].weight = progress_weight(cells[i].reps, cells[i].domains, ncpus);
+		pc[i].weight = progress_weight(cells[i].domains, ncpus);
 		pc[i].finished = !strcmp(cells[i].status, "done") || !strcmp(cells[i].status, "unsupported") ||
 		                 !strcmp(cells[i].status, "failed");
 		finished += pc[i].finished;
@@ -340,15 +443,26 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 	progress_init(&r->prog, stdout, isatty(1), pc, n);
 	ticking = &r->prog;
 	spawn_tick = tick;
-	int rc = 0;
-	for (int i = 0; i < n && !rc; i++) {
-		if (pc[i].finished)
+	/* groups: the unfinished cells of one workload and domain count, in
+	 * the order of their first cell in the suite */
+	int *idx = calloc((size_t)n, sizeof(*idx)), rc = 0;
+	bool *taken = calloc((size_t)n, sizeof(*taken));
+	for (int i = 0; i < n && idx && taken && !rc; i++) {
+		if (pc[i].finished || taken[i])
 			continue;
-		progress_cell_begin(&r->prog, i);
-		rc = run_cell(r, &cells[i]);
+		int g = 0;
+		for (int j = i; j < n && g < MAX_ACTIVE; j++)
+			if (!pc[j].finished && !taken[j] && !strcmp(cells[j].workload, cells[i].workload) &&
+			    cells[j].domains == cells[i].domains)
+				idx[g++] = j, taken[j] = true;
+		rc = run_group(r, cells, idx, g);
 	}
+	if (!idx || !taken)
+		rc = -ENOMEM;
 	spawn_tick = NULL;
 	progress_finish(&r->prog);
+	free(idx);
+	free(taken);
 	free(pc);
 	return rc;
 }

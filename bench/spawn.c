@@ -1,6 +1,10 @@
-/* spawn_run(): fork/exec with both output streams on pipes, polled with
- * the time limit; see spawn.h. The child gets a process group of its own
- * so that a platform driver's helpers (QEMU, postgres...) go with it. */
+/* spawn_run(): a workload with both output streams on pipes, polled with
+ * the time limit; see spawn.h. It runs in a PID namespace of its own
+ * under a small init: when that init dies (pvbench killed, even by
+ * SIGKILL, takes it along through PDEATHSIG) the kernel kills every
+ * process the workload started, daemons that left its process group
+ * (postgres, nginx, QEMU under timeout) included. The process group is
+ * for the gentle SIGTERM first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,26 +82,121 @@ static void flush_lines(struct stream *s, int fd, struct spawn_io *io, int eof)
 	}
 }
 
-static void child(char *const argv[], int out[2], int err[2], int gate)
+struct child {
+	char *const *argv;
+	int out[2], err[2], gate[2];
+};
+
+/* The workload: stdin from /dev/null, stdout and stderr to the pipes. */
+static void exec_workload(const struct child *c)
 {
-	char b;
-	while (read(gate, &b, 1) > 0)      /* until the parent closes the gate */
-		;
-	close(gate);
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);    /* pvbench killed: no orphans */
 	int null = open("/dev/null", O_RDONLY);
 	if (null >= 0)
 		dup2(null, 0);
-	dup2(out[1], 1);
-	dup2(err[1], 2);
-	close(out[0]);
-	close(err[0]);
+	dup2(c->out[1], 1);
+	dup2(c->err[1], 2);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	execv(argv[0], argv);
-	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+	execv(c->argv[0], c->argv);
+	fprintf(stderr, "cannot run %s: %s\n", c->argv[0], strerror(errno));
 	_exit(127);
+}
+
+/* The init of the workload's namespace (pid 1 there): it waits at the
+ * start gate, forks the workload, reaps whatever is orphaned to it and
+ * exits with the workload's status (128 + N for signal N, as spawn_run
+ * reports it). The workload itself is not pid 1, so signals reach it as
+ * anywhere else. */
+static _Noreturn void child_init(const struct child *c)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);      /* pvbench gone: the namespace goes */
+	close(c->gate[1]);
+	char go = 0;
+	while (read(c->gate[0], &go, 1) < 0 && errno == EINTR)
+		;
+	if (go != 'g')                         /* pvbench died before saying go */
+		_exit(127);
+	close(c->gate[0]);
+	setpgid(0, 0);
+	signal(SIGINT, SIG_IGN);               /* the workload gets them; it decides */
+	signal(SIGTERM, SIG_IGN);
+	pid_t w = fork();
+	if (w == 0)
+		exec_workload(c);
+	close(c->out[0]), close(c->out[1]), close(c->err[0]), close(c->err[1]);
+	if (w < 0)
+		_exit(127);
+	int st = 0;
+	pid_t p;
+	while ((p = wait(&st)) != w)
+		if (p < 0 && errno != EINTR)
+			_exit(127);
+	_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+/* Maps the caller's uid and gid into the child's new user namespace (the
+ * unprivileged way to a PID namespace), so that files and /dev/kvm are
+ * reached as before. */
+static int map_ids(pid_t pid)
+{
+	char path[64], map[64];
+	const char *what[] = { "setgroups", "uid_map", "gid_map" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what[i]);
+		if (i == 0)
+			snprintf(map, sizeof(map), "deny");
+		else
+			snprintf(map, sizeof(map), "%u %u 1", i == 1 ? (unsigned)getuid() : (unsigned)getgid(),
+			         i == 1 ? (unsigned)getuid() : (unsigned)getgid());
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? write(fd, map, strlen(map)) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n != (ssize_t)strlen(map))
+			return -errno;
+	}
+	return 0;
+}
+
+/* clone(2) as fork does it (no new stack: the child goes on with a copy
+ * of this one), with namespace flags. glibc's clone() would run the child
+ * on a stack of ours, which ASan takes for a stack overflow. The child
+ * only sets itself up and fork()s (glibc then refreshes its thread id);
+ * pvbench has one thread, so no lock is copied held. */
+static pid_t fork_into(int flags)
+{
+	return (pid_t)syscall(SYS_clone, (long)(flags | SIGCHLD), 0L, 0L, 0L, 0L);
+}
+
+/* The child in a new PID namespace: as root directly, else inside a new
+ * user namespace; where neither is allowed, without one (said once). */
+static pid_t start_child(struct child *c)
+{
+	static const int tries[] = { CLONE_NEWPID, CLONE_NEWUSER | CLONE_NEWPID, 0 };
+	static bool warned;
+	pid_t pid = -1;
+	int e = 0;
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]) && pid < 0; i++) {
+		pid = fork_into(tries[i]);
+		if (pid == 0)
+			child_init(c);
+		if (pid < 0) {
+			e = errno;
+			continue;
+		}
+		if ((tries[i] & CLONE_NEWUSER) && (e = -map_ids(pid))) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			pid = -1;
+			continue;
+		}
+		if (!tries[i] && !warned) {
+			warned = true;
+			fprintf(stderr, "pvbench: workloads run without a PID namespace (%s): a process one of them "
+			                "leaves behind may outlive a killed pvbench\n", strerror(e));
+		}
+	}
+	return pid < 0 ? -e : pid;
 }
 
 static void kill_group(pid_t pid)
@@ -124,28 +225,30 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 		close(out[1]);
 		return -e;
 	}
-	int gate[2];
-	if (pipe2(gate, O_CLOEXEC)) {
+	struct child c = { .argv = argv, .out = { out[0], out[1] }, .err = { err[0], err[1] } };
+	if (pipe2(c.gate, O_CLOEXEC)) {
 		int e = errno;
 		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
 		return -e;
 	}
 	double t0 = now_s();
-	pid_t pid = fork();
+	pid_t pid = start_child(&c);
+	close(c.gate[0]);
 	if (pid < 0) {
-		int e = errno;
-		close(out[0]), close(out[1]), close(err[0]), close(err[1]), close(gate[0]), close(gate[1]);
-		return -e;
+		close(out[0]), close(out[1]), close(err[0]), close(err[1]), close(c.gate[1]);
+		return pid;
 	}
-	if (pid == 0) {
-		close(gate[1]);
-		child(argv, out, err, gate[0]);
-	}
-	close(gate[0]);
 	setpgid(pid, pid);          /* both sides: no race with kill(-pid) */
 	if (spawn_started)
 		spawn_started(pid);
-	close(gate[1]);             /* go */
+	if (write(c.gate[1], "g", 1) != 1) {   /* go */
+		int e = errno;
+		close(c.gate[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -e;
+	}
+	close(c.gate[1]);
 	close(out[1]);
 	close(err[1]);
 	struct stream s[2] = { { .fd = out[0] }, { .fd = err[0] } };

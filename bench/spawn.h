@@ -1,6 +1,7 @@
 /* Running one workload process for pvbench run: its stdout and stderr
- * read line by line, a time limit, and its whole process group killed on
- * timeout or when pvbench is interrupted. */
+ * read line by line, a time limit, its whole process group killed on
+ * timeout or when pvbench is interrupted, and every process it starts
+ * confined to a PID namespace that dies with it and with pvbench. */
 #ifndef PVBENCH_SPAWN_H
 #define PVBENCH_SPAWN_H
 #include <signal.h>
@@ -25,10 +26,14 @@ struct spawn_io {
 	char tail[1024];       /* the last stderr lines, for error reasons */
 };
 
-/* Runs argv[0] (a path) with argv, stdin from /dev/null. Returns its exit
- * status (0..255), -ETIMEDOUT if it ran past timeout_s and was killed,
- * -EINTR if pvbench was interrupted (it is killed too), -errno if it could
- * not start. *wall_s: from start to exit. */
+/* Runs argv[0] (a path) with argv, stdin from /dev/null, in a PID
+ * namespace of its own (pid 2 there, under an init that reaps and dies
+ * with pvbench, SIGKILL included; when the namespace cannot be had, it
+ * says so once on stderr and runs without). Returns its exit status
+ * (0..255; 128 + N when signal N killed it), -ETIMEDOUT if it ran past
+ * timeout_s and was killed, -EINTR if pvbench was interrupted (it is
+ * killed too), -errno if it could not start. When it returns, no process
+ * of the namespace is left. *wall_s: from start to exit. */
 int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wall_s);
 /* One-line summary of io->tail: its last non-empty line. */
 const char *spawn_last_error(const struct spawn_io *io);

@@ -26,3 +26,11 @@ start_daemon() {
   for _ in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done
   [ -S "$PVLAB_SOCKET" ] || { cat "$TMP/daemon.log"; die "daemon did not create its socket"; }
 }
+# damage_table DB TABLE: overwrites the first page of TABLE in the SQLite
+# file DB with text, as a bad disk would; SQLite reports it on first read.
+damage_table() {
+  local root size
+  root=$(sqlite3 "$1" "SELECT rootpage FROM sqlite_master WHERE name = '$2'") && [ -n "$root" ] || die "damage_table: no table $2 in $1"
+  size=$(sqlite3 "$1" "PRAGMA page_size")
+  head -c "$size" /dev/zero | tr '\0' 'x' | dd of="$1" bs="$size" seek=$((root - 1)) conv=notrunc status=none
+}

@@ -15,3 +15,11 @@ $(BUILD)/tests/nested/tcg_quirks: tests/nested/tcg_quirks.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) -o $@ $<
+
+# Fault injection (LD_PRELOAD) for the tests of failure paths. Never
+# sanitized: it is preloaded into any build's programs.
+PROGRAMS += $(BUILD)/tests/fault/libfailvm.so
+$(BUILD)/tests/fault/libfailvm.so: tests/fault/failvm.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) -shared -fPIC -o $@ $< -ldl

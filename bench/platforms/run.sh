@@ -160,7 +160,14 @@ for ((i = 1; i <= INSTANCES; i++)); do
     reason=$(sed -n 's/^pvlab: unsupported //p' "$c" | head -1)
     unsupported "${reason:-the workload in the guest reported unsupported}"
   fi
-  [ "$end" = 0 ] || { status=1; log "guest $i: workload exited with status $end"; continue; }
+  if [ "$end" != 0 ]; then
+    # the workload's own last word (workload.sh's die) says why
+    why=$(sed -n 's/^workload: //p' "$c" | tail -1)
+    [ $status = 1 ] || reason="guest $i: ${why:-its workload exited with status $end}"
+    status=1
+    log "guest $i: workload exited with status $end"
+    continue
+  fi
   [ -f "$RUN/boot.$i" ] && [ "$i" = 1 ] && echo "detail boot_s=$(cat "$RUN/boot.$i")"
   if [ "$INSTANCES" = 1 ]; then
     sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
@@ -169,7 +176,7 @@ for ((i = 1; i <= INSTANCES; i++)); do
     sed -n 's/^pvlab: sample /sample /p' "$c" | grep -v 'metric=\(wall_s\|aggregate_passes_per_s\) '
   fi
 done
-[ $status = 0 ] || fail "a guest's workload failed (see above)"
+[ $status = 0 ] || fail "$reason"
 if [ "$INSTANCES" -gt 1 ]; then
   cat "$RUN"/console.* | awk '
     /^pvlab: sample metric=wall_s / { sub(/.*value=/, ""); if ($0 > w) w = $0 }

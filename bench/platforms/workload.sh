@@ -248,6 +248,12 @@ EOF
   errors=$(awk '/^Errors: total/ { print $3 }' "$WORK/httperf.log")
   [ "$replies" -gt 0 ] || { cat "$WORK/httperf.log" >&2; die "no replies"; }
   detail errors "${errors:-0}"
+  # a connection that failed is not a reply the server gave slowly: the
+  # rate would no longer measure the server, so the repetition fails
+  if [ "${errors:-0}" -gt 0 ]; then
+    kinds=$(awk '/^Errors:/ { for (i = 2; i < NF; i += 2) if ($i != "total" && $(i + 1) > 0) { printf "%s%s %s", s, $i, $(i + 1); s = ", " } }' "$WORK/httperf.log")
+    die "httperf: $errors errors ($kinds) in $conns connections: the reply rate would not be the server's"
+  fi
   awk -v r="$replies" -v d="$dur" 'BEGIN { if (d > 0) printf "sample metric=reply_rate unit=replies/s higher=1 value=%.1f\n", r / d }'
   return 0
 }

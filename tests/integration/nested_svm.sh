@@ -60,6 +60,11 @@ inside() {
     [ $rc = 0 ] || { tail -20 "$TMP/$t.log"; die "$t failed on the svm fast path"; }
   done
   grep -q "fast path in use: 1 (svm)" "$TMP/fastpath_traps.log" || die "fastpath_traps did not run on the svm fast path"
+  # pvbench fastpath names the kind in use (it once said pvm for any)
+  t0=$(date +%s)
+  out=$($BIN/pvbench fastpath --iters 100 --reps 1 --json 2>&1) || die "pvbench fastpath failed: $out"
+  echo "pvbench fastpath: $(( $(date +%s) - t0 )) s under TCG; $(echo "$out" | jq -c '{fast_path, raw_exit_ns}')"
+  [ "$(echo "$out" | jq -r .fast_path)" = svm ] || die "pvbench fastpath --json does not say svm: $out"
   # The baseline, as on PVM: fastpath_off.sh runs its set with the fast
   # path forced off (there the `out` of a hypercall has not yet advanced
   # RIP at the exit: the case vcpu.c's pio_skip and pio_settle are for).

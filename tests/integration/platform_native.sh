@@ -45,5 +45,24 @@ for w in pgbench-ro pgbench-tpcb dbench httperf; do
   awk -v v="$v" 'BEGIN { exit !(v > 0) }' || die "$w: no positive '$m' sample"
   echo "$out" | grep -q "^detail scale=0.1$" || die "$w: the scale is not recorded"
 done
+# httperf's errors fail the repetition, with the count and kinds (a
+# stand-in httperf on PATH reports 12 reset connections)
+if command -v nginx >/dev/null; then
+  mkdir -p "$TMP/fake"
+  cat > "$TMP/fake/httperf" <<'S'
+#!/bin/sh
+echo "Total: connections 500 requests 4988 replies 4988 test-duration 2.000 s"
+echo "Errors: total 12 client-timo 0 socket-timo 0 connrefused 0 connreset 12"
+echo "Errors: fd-unavail 0 addrunavail 0 ftab-full 0 other 0"
+S
+  chmod +x "$TMP/fake/httperf"
+  out=$(PATH=$TMP/fake:$PATH PVLAB_BIN=$BIN PVLAB_TMP=$TMP $P/workload.sh httperf --quick --scale 0.1 2>"$TMP/err"); rc=$?
+  echo "httperf with errors: rc=$rc"; echo "$out"
+  [ $rc = 1 ] || die "httperf with 12 errors: status $rc, not 1"
+  tail -1 "$TMP/err" | grep -q "^workload: httperf: 12 errors (connreset 12) in 500 connections" ||
+    die "httperf with errors: the reason is '$(tail -1 "$TMP/err")'"
+  echo "$out" | grep -q "^sample " && die "httperf with errors: a sample was printed"
+  rm -rf "$TMP/fake" "$TMP/err"
+fi
 [ -z "$(ls -A "$TMP")" ] || die "workload.sh left files in its work directory: $(ls "$TMP")"
 echo PASS

@@ -12,6 +12,13 @@ for k in raw_exit_ns null_hcall_ns ratio_null_vs_raw ratio_batch16_vs_1 ratio_ba
   v=$(echo "$out" | sed -n "s/.*\"$k\": \([0-9.]*\).*/\1/p")
   awk -v v="$v" 'BEGIN { exit !(v > 0) }' || die "$k missing or not positive: '$v'"
 done
+# States never measured (--no-trace) are null, not a 0 that reads as a figure.
+out=$($PVBENCH hcall --iters 200 --reps 1 --no-trace --json) || die "pvbench hcall --no-trace failed"
+echo "$out"
+for k in null_hcall_other_events_ns null_hcall_traced_ns ratio_other_events_vs_untraced ratio_traced_vs_untraced \
+         trace_events_lost; do
+  echo "$out" | grep -q "\"$k\": null[,}]" || die "--no-trace: $k is not null"
+done
 # Batching must amortise the exit: 256 calls in one multicall cost less per call than one.
 r=$(echo "$out" | sed -n 's/.*"ratio_batch256_vs_1": \([0-9.]*\).*/\1/p')
 awk -v r="$r" 'BEGIN { exit !(r < 1) }' || die "multicall batch 256 is not cheaper per call than batch 1 ($r)"

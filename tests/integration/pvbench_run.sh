@@ -22,7 +22,9 @@ cat > "$TMP/plat/run.sh" <<'S'
 [ "$2" = httperf ] && { echo "sample metric=half unit=x higher=1 value=1"; echo "the server did not start" >&2; exit 1; }
 [ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
 echo "booting" >&2
+n=$(($(cat "$PVBENCH_PLATFORMS_DIR/calls" 2>/dev/null || echo 0) + 1)); echo $n > "$PVBENCH_PLATFORMS_DIR/calls"
 echo "detail accel=tcg"
+echo "detail boot_s=1.$n"
 echo "sample metric=sort_ms unit=ms higher=0 value=12.5"
 echo "sample metric=crc_ms unit=ms higher=0 value=30"
 S
@@ -75,8 +77,23 @@ nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell
 [ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND metric = 'aggregate_passes_per_s' AND instance = 0 AND derived = 1 AND value > 0")" = 2 ] ||
   die "native cpu x2: no aggregate throughput"
 # the stub platform: samples, detail, unsupported with the reason
-[ "$(q "SELECT status || ' ' || detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")" = "done qemu accel=tcg" ] ||
+# a detail that differs between repetitions keeps every repetition's value
+# (call 1 of the stub was the platform's warm-up); each repetition has its own
+[ "$(q "SELECT status || ' ' || detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")" = "done qemu accel=tcg boot_s=1.2,1.3" ] ||
   die "fullvirt cpu: $(q "SELECT status, reason, detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")"
+[ "$(q "SELECT group_concat(detail, ' | ') FROM (SELECT r.detail FROM reps r JOIN cells c ON c.id = r.cell_id WHERE platform = 'fullvirt' AND workload = 'cpu' ORDER BY ord)")" = \
+  "accel=tcg boot_s=1.1 | accel=tcg boot_s=1.2 | accel=tcg boot_s=1.3" ] || die "fullvirt cpu: the repetitions' own details"
+# the cells of one workload and domain count run round-robin after one
+# warm-up per platform (rep 0, samples not kept); the order is recorded
+order=$(q "SELECT group_concat(platform || r.rep, ' ') FROM (SELECT * FROM reps ORDER BY ord) r JOIN cells c ON c.id = r.cell_id WHERE workload = 'cpu' AND domains = 1")
+want="native0 pv0 fullvirt0 native1 pv1 fullvirt1 native2 fullvirt2"
+[ -c /dev/kvm ] || want="native0 fullvirt0 native1 fullvirt1 native2 fullvirt2"
+[ "$order" = "$want" ] || die "cpu x1 ran in the order '$order', not '$want'"
+[ "$(q "SELECT group_concat(r.rep, ' ') FROM reps r JOIN cells c ON c.id = r.cell_id WHERE platform = 'native' AND domains = 2")" = "1 2" ] ||
+  die "native cpu x2: warmed up again"
+[ "$(q "SELECT count(*) FROM samples WHERE rep = 0")" = 0 ] || die "a warm-up's samples were kept"
+[ "$(q "SELECT count(*) FROM reps WHERE status = 'failed' AND reason LIKE '%the server did not start'")" = 1 ] ||
+  die "the failed repetition is not in reps with its reason"
 [ "$(q "SELECT count(*) FROM samples JOIN cells ON cells.id = cell_id WHERE platform = 'fullvirt'")" = 4 ] || die "fullvirt samples"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'uml'")" = "linux.uml is not installed" ] || die "uml: reason lost"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'fullvirt' AND workload = 'dbench'")" = "dbench is not in this stub" ] || die "fullvirt dbench: reason lost"
@@ -104,4 +121,13 @@ fi
 $PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
 [ "$(q "SELECT count(*) FROM runs")" = 2 ] || die "no second run"
 [ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 3 ] || die "--platforms fullvirt: want 3 cells"
+# a damaged results database: the run stops with SQLite's reason and the file's name
+cp "$TMP/r.db" "$TMP/damaged.db"
+damage_table "$TMP/damaged.db" samples
+damage_table "$TMP/damaged.db" samples_cell
+$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/damaged.db" --platforms fullvirt >/dev/null 2>"$TMP/err"; rc=$?
+cat "$TMP/err"
+[ $rc = 1 ] || die "damaged database: status $rc, not 1"
+[ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "^pvbench: $TMP/damaged.db: .*database disk image is malformed" "$TMP/err" ||
+  die "damaged database: not one line with the file and SQLite's reason"
 echo PASS

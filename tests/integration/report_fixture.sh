@@ -6,6 +6,7 @@
 PVBENCH=$BIN/pvbench
 FIX=tests/fixtures/fixture.db
 command -v Rscript >/dev/null || skip "R is not installed (r-base-core; make deps)"
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
 Rscript -e 'for (p in c("ggplot2", "RSQLite", "DBI")) if (!requireNamespace(p, quietly = TRUE)) quit(status = 1)' 2>/dev/null ||
   skip "R packages ggplot2/RSQLite/DBI missing (r-cran-ggplot2 r-cran-rsqlite; make deps)"
 
@@ -14,6 +15,14 @@ $PVBENCH report --db "$TMP/none.db" --out "$TMP/x" 2>"$TMP/err"; [ $? -eq 1 ] ||
 grep -q "cannot read" "$TMP/err" || die "missing db: $(cat "$TMP/err")"
 echo "not a database" > "$TMP/bad.db"
 $PVBENCH report --db "$TMP/bad.db" --out "$TMP/x" 2>"$TMP/err" && die "a text file made a report"
+# a damaged database: one line naming the file and what SQLite found
+cp $FIX "$TMP/damaged.db"
+damage_table "$TMP/damaged.db" cells
+$PVBENCH report --db "$TMP/damaged.db" --out "$TMP/x" 2>"$TMP/err"; rc=$?
+cat "$TMP/err"
+[ $rc -eq 1 ] || die "damaged database: status $rc, not 1"
+[ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "damaged.db: cannot read it: database disk image is malformed" "$TMP/err" ||
+  die "damaged database: not one line naming the file and the damage"
 $PVBENCH report --db $FIX --out "$TMP/x" --run 99 2>"$TMP/err" && die "--run 99 made a report"
 grep -q "no run 99" "$TMP/err" || die "--run 99: $(cat "$TMP/err")"
 
@@ -35,6 +44,23 @@ for s in "Host and run" "Relative performance" "Scaling" "Hypercalls" "lmbench" 
          "Welch" "Not supported or failed" "paper (SOSP 2003)" "Counters"; do
   grep -q "$s" "$html" || die "index.html lacks '$s'"
 done
+# per figure: how many repetitions ran and in which order (the fixture's
+# cells ran interleaved, after warm-ups), and why an interval is missing
+for fig in "<b>cpu</b>: Repetitions: native 5, pv 5, fullvirt 2, uml 2; interleaved, rounds 1-2: native, pv, fullvirt, uml; rounds 3-5: native, pv; before them a warm-up repetition of native, pv, fullvirt, uml" \
+           "<b>N = 4</b>: Repetitions: native 3, pv 3; interleaved, rounds 1-3: native, pv" \
+           "Repetitions: pv 8; one cell, its repetitions back to back"; do
+  grep -qF "$fig" "$html" || die "no '$fig' in index.html"
+done
+grep -q '<td>uml</td><td class="n">[0-9.]*</td><td class="n"></td><td class="n"></td><td>2 repetitions: an interval needs 5 on each side</td>' "$html" ||
+  die "no reason for uml's missing interval"
+grep -q '<td>pv</td><td class="n">[0-9.]*</td><td class="n">[0-9.]*</td><td class="n">[0-9.]*</td><td></td>' "$html" ||
+  die "pv cpu (5 repetitions a side) has no interval"
+# a database from before schema version 3 (no reps table): the order is said to be unknown
+cp $FIX "$TMP/v2.db"
+sqlite3 "$TMP/v2.db" "DROP TABLE reps; DELETE FROM schema_version WHERE version = 3"
+$PVBENCH report --db "$TMP/v2.db" --out "$TMP/rep2" >/dev/null 2>&1 || die "report of a version-2 database failed"
+grep -qF "Repetitions: native 5, pv 5, fullvirt 2, uml 2; their order was not recorded" "$TMP/rep2/index.html" ||
+  die "version 2: the order is not said to be unrecorded"
 # host facts and the unsupported cells with their reasons, from the database
 cpu=$(sqlite3 $FIX "SELECT cpu_model FROM runs ORDER BY id DESC LIMIT 1")
 grep -qF "$cpu" "$html" || die "CPU model missing"

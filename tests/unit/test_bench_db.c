@@ -50,7 +50,7 @@ static void test_roundtrip(const char *path)
 	r.d[0].v[DST_HYPERCALLS] = 42;
 	r.d[0].v[DST_KVM_MMIO_EXITS] = 7;
 	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
-	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, "done", &r), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 2);
 	CHECK_EQ(count(db, "SELECT hypercalls FROM domain_stats"), 42);
 	CHECK_EQ(count(db, "SELECT kvm_mmio_exits FROM domain_stats"), 7);
@@ -59,7 +59,22 @@ static void test_roundtrip(const char *path)
 	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM domain_stats"), 0);
-	CHECK_EQ(db_store_rep(db, cells[0].id, 1, &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[0].id, 1, "done", &r), 0);
+	/* the order of the run's repetitions, a warm-up without samples, a
+	 * failed repetition with its reason and detail */
+	snprintf(r.detail, sizeof(r.detail), "errors=3");
+	snprintf(r.reason, sizeof(r.reason), "httperf: 3 errors");
+	CHECK_EQ(db_cell_start(db, cells[1].id), 0);
+	CHECK_EQ(db_store_rep(db, cells[1].id, 0, "done", &r), 0);
+	CHECK_EQ(db_store_rep(db, cells[1].id, 1, "failed", &r), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(count(db, "SELECT count(*) FROM domain_stats"), 1);
+	CHECK_EQ(count(db, "SELECT count(*) FROM reps WHERE reason = 'httperf: 3 errors' AND detail = 'errors=3'"), 1);
+	CHECK_EQ(count(db, "SELECT group_concat((cell_id - (SELECT min(id) FROM cells)) || ':' || rep, ' ') ="
+	                   " '0:1 1:0 1:1' FROM (SELECT * FROM reps ORDER BY ord)"), 1);
+	CHECK_EQ(count(db, "SELECT max(ord) FROM reps"), 3);
+	CHECK_EQ(db_cell_start(db, cells[1].id), 0);      /* restarted: its repetitions go */
+	CHECK_EQ(count(db, "SELECT count(*) FROM reps"), 1);
 	CHECK_EQ(db_cell_finish(db, cells[0].id, "done", NULL, "processes=1", 1.0), 0);
 	CHECK_EQ(db_store_trace(db, cells[0].id, 1, "/tmp/x", "note", NULL), 0);
 	CHECK_EQ(db_finish_run(db, run), 0);      /* three cells pending */
@@ -108,13 +123,51 @@ static void test_upgrade(const char *path)
 	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
 	sqlite3_exec(db, "INSERT INTO runs (suite, suite_file, suite_hash, suite_text, options, status, started)"
 	                 " VALUES ('s', 'f', 'h', 't', 'o', 'done', 'now');"
-	                 "DROP TABLE counters; DELETE FROM schema_version WHERE version > 1", NULL, NULL, NULL);
+	                 "DROP TABLE counters; DROP TABLE reps; DELETE FROM schema_version WHERE version > 1", NULL, NULL, NULL);
 	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), 1);
 	db_close(db);
 	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
 	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), DB_SCHEMA_VERSION);
 	CHECK_EQ(count(db, "SELECT count(*) FROM counters"), 0);
 	CHECK_EQ(count(db, "SELECT count(*) FROM runs"), 1);
+	db_close(db);
+}
+
+/* A write refused in the middle of a transaction (a damaged or read-only
+ * file; here a trigger) is reported with SQLite's reason, not with the
+ * "not an error" the ROLLBACK after it leaves behind. */
+static void test_errors(const char *path)
+{
+	sqlite3 *db;
+	char err[512] = "";
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	struct suite s;
+	CHECK_EQ(suite_parse("native cpu 1\n", "t.suite", &s, err, sizeof(err)), 0);
+	struct host_facts h = { .hostname = "h" };
+	int64_t run = 0;
+	sqlite3_exec(db, "CREATE TRIGGER no_cells BEFORE INSERT ON cells BEGIN SELECT RAISE(ABORT, 'cells refused'); END;"
+	                 "CREATE TRIGGER no_update BEFORE UPDATE ON cells BEGIN SELECT RAISE(ABORT, 'update refused'); END;"
+	                 "CREATE TRIGGER no_samples BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'samples refused'); END;",
+	             NULL, NULL, NULL);
+	CHECK(db_create_run(db, "t", &s, "", "o", 0, &h, &run) < 0);
+	CHECK_STR(db_error(db), "cells refused");
+	CHECK_EQ(count(db, "SELECT count(*) FROM runs"), 0);          /* rolled back */
+	sqlite3_exec(db, "DROP TRIGGER no_cells", NULL, NULL, NULL);
+	CHECK_EQ(db_create_run(db, "t", &s, "", "o", 0, &h, &run), 0);
+	struct db_cell *cells;
+	int n;
+	CHECK_EQ(db_load_cells(db, run, &cells, &n), 0);
+	CHECK(db_cell_start(db, cells[0].id) < 0);
+	CHECK_STR(db_error(db), "update refused");
+	sqlite3_exec(db, "DROP TRIGGER no_update", NULL, NULL, NULL);
+	CHECK_EQ(db_cell_start(db, cells[0].id), 0);
+	struct rep_result r = { 0 };
+	result_add(&r, 1, "sort_ms", "ms", 0, 0, 1.5);
+	CHECK(db_store_rep(db, cells[0].id, 1, "done", &r) < 0);
+	CHECK_STR(db_error(db), "samples refused");
+	result_free(&r);
+	free(cells);
+	suite_free(&s);
 	db_close(db);
 }
 
@@ -129,6 +182,8 @@ int main(void)
 	test_foreign(path);
 	unlink(path);
 	test_upgrade(path);
+	unlink(path);
+	test_errors(path);
 	unlink(path);
 	rmdir(dir);
 	return CHECK_DONE();

@@ -1,0 +1,53 @@
+# SIGKILL of `pvbench run` in the middle of a cell: no process the run
+# started survives it. Two cells: a stub platform driver (in $TMP, through
+# PVBENCH_PLATFORMS_DIR) that leaves a helper in its process group and a
+# daemon in a session of its own (as pg_ctl and nginx do), and native cpu
+# x16, whose `pvbench worker cpu` forks its workers.
+. tests/lib.sh
+PVBENCH=$BIN/pvbench
+mkdir -p "$TMP/plat"
+printf '#!/bin/sh\necho "ok stub"\n' > "$TMP/plat/detect.sh"
+printf '#!/bin/sh\nexit 0\n' > "$TMP/plat/image.sh"
+cat > "$TMP/plat/run.sh" <<'S'
+#!/bin/sh
+sleep 600 &
+setsid sleep 600 &
+sleep 600
+S
+chmod +x "$TMP/plat/"*.sh
+export PVBENCH_PLATFORMS_DIR=$TMP/plat
+
+# descendants PID: every process below PID, as "pid:starttime" (a pid
+# reused later is not the same process)
+descendants() {
+  local kids p
+  kids=$(awk -v pp="$1" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
+  for p in $kids; do
+    echo "$p:$(awk '{ print $22 }' "/proc/$p/stat" 2>/dev/null)"
+    descendants "$p"
+  done
+}
+alive() {  # alive LIST: the entries of LIST still running
+  local e
+  for e in $1; do
+    [ "$(awk '{ print $22 }' "/proc/${e%%:*}/stat" 2>/dev/null)" = "${e#*:}" ] && echo "${e%%:*} $(tr '\0' ' ' < "/proc/${e%%:*}/cmdline")"
+  done
+}
+kill_mid_cell() {  # kill_mid_cell SUITE-LINE PATTERN N: SIGKILL once N descendants match PATTERN
+  printf '%s\n' "$1" > "$TMP/s.suite"
+  $PVBENCH run --suite "$TMP/s.suite" --db "$TMP/r.db" --new > "$TMP/out" 2>&1 & local pid=$! list=""
+  for _ in $(seq 200); do
+    list=$(descendants $pid)
+    [ "$(for e in $list; do tr '\0' ' ' < "/proc/${e%%:*}/cmdline" 2>/dev/null; echo; done | grep -c -- "$2")" -ge "$3" ] && break
+    sleep 0.05
+  done
+  echo "$1: $(echo "$list" | wc -w) processes below pvbench"
+  [ -n "$list" ] || { cat "$TMP/out"; die "$1: nothing started"; }
+  kill -KILL $pid; wait $pid 2>/dev/null
+  for _ in $(seq 40); do [ -z "$(alive "$list")" ] && break; sleep 0.05; done
+  left=$(alive "$list")
+  [ -z "$left" ] || die "$1: survived the SIGKILL of pvbench run: $left"
+}
+kill_mid_cell "fullvirt cpu 1 reps=1" "^sleep 600" 3
+kill_mid_cell "native cpu 16 reps=1" "worker cpu" 17
+echo PASS
