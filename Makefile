@@ -10,7 +10,7 @@ CC       ?= gcc
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-            -fno-strict-aliasing -Ihypervisor/include $(SAN)
+            -fno-strict-aliasing -Iinclude $(SAN)
 LDFLAGS  := $(SAN)
 LDLIBS   := -lpthread -ldl -lrt
 

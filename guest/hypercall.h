@@ -4,7 +4,7 @@
 #ifndef PVOS_HYPERCALL_H
 #define PVOS_HYPERCALL_H
 #include <stdint.h>
-#include "public/pv.h"
+#include "pvlab/pv.h"
 
 static inline long hypercall5(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {

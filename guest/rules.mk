@@ -4,7 +4,7 @@
 GUEST_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin \
                 -nostdlib -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -mcmodel=small \
-                -Ihypervisor/include -Iguest -Ibench
+                -Iinclude -Iguest -Ibench
 GUEST_SRCS := $(wildcard guest/*.c guest/user/*.c bench/workloads/*.c)
 GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/gobj/%.o) $(BUILD)/gobj/guest/start.o
 

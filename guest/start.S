@@ -2,7 +2,7 @@
  * and rsp = a boot stack. Callbacks arrive with rsp = rdi = a struct
  * pv_frame that pvmon (or its entry stub) pushed; we return through the
  * iret hypercall, called at the hypercall entry like every hypercall. */
-#define PV_HCALL_ENTRY 0x7FFFFFC00100      /* public/pv.h */
+#define PV_HCALL_ENTRY 0x7FFFFFC00100      /* include/pvlab/pv.h */
 #define PV_HC_iret 8
 	.section .text.boot, "ax"
 	.globl _start

@@ -14,6 +14,16 @@
 
 #include <stdint.h>
 #include <lttng/tracepoint.h>
+#include "pvlab/hypercalls.h"
+
+/* Hypercall numbers carry their names (the ABI's list): readers that know
+ * the enumeration print them, the number stays the field's value. */
+#define PVMON_TP_HCALL(name, nr) lttng_ust_field_enum_value(#name, nr)
+LTTNG_UST_TRACEPOINT_ENUM(pvmon, hypercall,
+	LTTNG_UST_TP_ENUM_VALUES(
+		PV_HYPERCALLS(PVMON_TP_HCALL)
+	)
+)
 
 /* The five arguments travel as a pointer: one register at the call site,
  * read only by the probe, i.e. only when the event is enabled. */
@@ -23,7 +33,7 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_entry,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, dom, dom)
 		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
-		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_enum(pvmon, hypercall, uint32_t, nr, nr)
 		lttng_ust_field_integer(uint64_t, a0, args[0])
 		lttng_ust_field_integer(uint64_t, a1, args[1])
 		lttng_ust_field_integer(uint64_t, a2, args[2])
@@ -38,7 +48,7 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_exit,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, dom, dom)
 		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
-		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_enum(pvmon, hypercall, uint32_t, nr, nr)
 		lttng_ust_field_integer(int64_t, result, result)
 		lttng_ust_field_integer(uint64_t, latency_ns, latency_ns)
 	)
@@ -50,7 +60,7 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_reject,
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, dom, dom)
 		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
-		lttng_ust_field_integer(uint32_t, nr, nr)
+		lttng_ust_field_enum(pvmon, hypercall, uint32_t, nr, nr)
 		lttng_ust_field_string(what, what)
 		lttng_ust_field_integer(uint64_t, value, value)
 		lttng_ust_field_integer(int32_t, err, err)

@@ -1,17 +1,19 @@
-/* Names for the numbers a trace carries: hypercall numbers (generated at
- * build time from the ABI header's PV_HC_* defines, so pvtrace does not
- * include the ABI; tests/unit/test_pvtrace.c checks them against pvmon's
- * own table) and KVM exit reasons (linux/kvm.h). */
+/* Names for the numbers a trace carries: hypercall numbers (the ABI's
+ * list, include/pvlab/hypercalls.h, as pvmon's own table and the trace
+ * provider's enumeration) and KVM exit reasons (linux/kvm.h). */
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pvlab/hypercalls.h"
 #include "pvtrace.h"
 
 /* A trace from another pvmon version still prints: numbers without a
  * name here come out as nr_N. */
 static const char *const hcall_names[] = {
-#include "pvtrace_hcalls.h"
+#define PVT_HCALL(name, nr) [nr] = #name,
+	PV_HYPERCALLS(PVT_HCALL)
+#undef PVT_HCALL
 };
 #define NR_HCALL_NAMES (sizeof(hcall_names) / sizeof(hcall_names[0]))
 

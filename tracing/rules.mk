@@ -23,14 +23,6 @@ PVTRACE_LIB_SRCS := $(filter-out tracing/pvtrace.c,$(wildcard tracing/pvtrace_*.
 PVTRACE_LIB := $(BUILD)/lib/libpvtrace.a
 PVTRACE_LDLIBS := -lbabeltrace2 -lsqlite3
 
-# Hypercall names, from the ABI header's "#define PV_HC_name N" lines.
-$(BUILD)/gen/pvtrace_hcalls.h: hypervisor/include/public/pv.h
-	@mkdir -p $(dir $@)
-	@echo "  GEN     $@"
-	$(Q)sed -n 's/^#define PV_HC_\([a-z][a-z0-9_]*\)[ 	]*\([0-9][0-9]*\).*/	[\2] = "\1",/p' $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/tracing/pvtrace_names.o: $(BUILD)/gen/pvtrace_hcalls.h
-$(BUILD)/tracing/pvtrace_names.o: CFLAGS += -I$(BUILD)/gen
-
 $(PVTRACE_LIB): $(PVTRACE_LIB_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"

@@ -4,7 +4,7 @@
 #ifndef PVOS_ULIB_H
 #define PVOS_ULIB_H
 #include <stdint.h>
-#include "public/pv.h"
+#include "pvlab/pv.h"
 #include "../syscall.h"
 
 /* A system call is a call to the hypercall entry made in user mode (rcx

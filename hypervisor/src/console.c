@@ -1,8 +1,14 @@
-/* Console output and history for each domain. */
+/* Console output and history for each domain, and the console_io
+ * hypercall that writes to it and reads its input. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "console.h"
+#include "domain.h"
+#include "guest_access.h"
+#include "hypercall.h"
+#include "pvmon.h"
 
 static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER; /* guards all consoles and stdout */
 
@@ -102,4 +108,32 @@ size_t console_input_pull(struct console *c, char *buf, size_t len)
 		buf[n++] = c->in[c->in_tail++ % CONSOLE_INPUT];
 	pthread_mutex_unlock(&console_lock);
 	return n;
+}
+
+/* ---- console_io(cmd, count, buf) ------------------------------------------ */
+
+long hc_console_io(struct vcpu *v, const uint64_t a[5])
+{
+	char buf[PV_CONSOLE_MAX];
+	uint64_t cmd = a[0], count = a[1];
+	if (cmd != PV_CONSOLE_write && cmd != PV_CONSOLE_read)
+		return guest_reject(v, "cmd", cmd, -EINVAL);
+	if (count > PV_CONSOLE_MAX)
+		return guest_reject(v, "count", count, -EINVAL);
+	if (cmd == PV_CONSOLE_read) {
+		/* Check the buffer first so a bad one loses no input. */
+		const struct guestmem *gm = domain_gm(v->dom);
+		uint64_t gpa;
+		if (count && (gm_translate(gm, v->sregs.cr3, a[2], true, &gpa) ||
+		              gm_translate(gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
+			return guest_reject(v, "pointer", a[2], -EFAULT);
+		size_t n = console_input_pull(v->dom->console, buf, count);
+		long rc = guest_copy_to(v, a[2], buf, n);
+		return rc ? rc : (long)n;
+	}
+	long rc = guest_copy_from(v, buf, a[2], count);
+	if (rc)
+		return rc;
+	console_write(v->dom->console, buf, count);
+	return (long)count;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "domain.h"
 #include "evtchn.h"
+#include "guest_access.h"
 #include "hypercall.h"
 #include "pvmon.h"
 #include "sched.h"
@@ -109,10 +110,10 @@ static long op_alloc_unbound(struct vcpu *v, struct pv_evtchn_alloc_unbound *a)
 {
 	struct domain *d = v->dom;
 	if (resolve_dom(d, a->dom) != d->id)
-		return hc_reject(v, "dom", a->dom, -EPERM);
+		return guest_reject(v, "dom", a->dom, -EPERM);
 	uint32_t remote = resolve_dom(d, a->remote_dom);
 	if (remote == 0 || remote >= MAX_DOMAINS)
-		return hc_reject(v, "remote_dom", a->remote_dom, -ESRCH);
+		return guest_reject(v, "remote_dom", a->remote_dom, -ESRCH);
 	pthread_mutex_lock(&d->evtchn_lock);
 	int port = alloc_port(d);
 	if (port > 0) {
@@ -128,19 +129,19 @@ static long op_bind_interdomain(struct vcpu *v, struct pv_evtchn_bind_interdomai
 	struct domain *d = v->dom;
 	uint32_t rid = resolve_dom(d, b->remote_dom);
 	if (b->remote_port == 0 || b->remote_port >= PV_NR_EVTCHN)
-		return hc_reject(v, "remote_port", b->remote_port, -EINVAL);
+		return guest_reject(v, "remote_port", b->remote_port, -EINVAL);
 	struct domain *r = domain_get(rid);
 	if (r && atomic_load(&r->ended)) {
 		domain_put(r);
 		r = NULL;
 	}
 	if (!r)
-		return hc_reject(v, "remote_dom", b->remote_dom, -ESRCH);
+		return guest_reject(v, "remote_dom", b->remote_dom, -ESRCH);
 	long rc;
 	lock_pair(d, r);
 	struct evtchn *rp = &r->evtchn[b->remote_port];
 	if (rp->state != PV_EVTCHNSTAT_unbound || rp->remote_dom != d->id) {
-		rc = hc_reject(v, "remote_port", b->remote_port, -EINVAL);
+		rc = guest_reject(v, "remote_port", b->remote_port, -EINVAL);
 	} else if ((rc = alloc_port(d)) > 0) {
 		uint32_t lp = (uint32_t)rc;
 		d->evtchn[lp] = (struct evtchn){ .state = PV_EVTCHNSTAT_interdomain,
@@ -159,9 +160,9 @@ static long op_bind_virq(struct vcpu *v, struct pv_evtchn_bind_virq *b)
 {
 	struct domain *d = v->dom;
 	if (b->virq >= PV_NR_VIRQS)
-		return hc_reject(v, "virq", b->virq, -EINVAL);
+		return guest_reject(v, "virq", b->virq, -EINVAL);
 	if (b->vcpu >= d->nr_vcpus)
-		return hc_reject(v, "vcpu", b->vcpu, -EINVAL);
+		return guest_reject(v, "vcpu", b->vcpu, -EINVAL);
 	long rc;
 	pthread_mutex_lock(&d->evtchn_lock);
 	if (d->virq_port[b->vcpu][b->virq]) {
@@ -182,7 +183,7 @@ static long get_port(struct vcpu *v, uint32_t port, struct evtchn *e)
 {
 	struct domain *d = v->dom;
 	if (port == 0 || port >= PV_NR_EVTCHN)
-		return hc_reject(v, "port", port, -EINVAL);
+		return guest_reject(v, "port", port, -EINVAL);
 	pthread_mutex_lock(&d->evtchn_lock);
 	*e = d->evtchn[port];
 	pthread_mutex_unlock(&d->evtchn_lock);
@@ -213,7 +214,7 @@ static long op_send(struct vcpu *v, uint32_t port)
 	case PV_EVTCHNSTAT_unbound:
 		return 0;              /* nobody listens yet */
 	default:
-		return hc_reject(v, "port", port, -EINVAL);
+		return guest_reject(v, "port", port, -EINVAL);
 	}
 }
 
@@ -240,7 +241,7 @@ static long op_close(struct vcpu *v, uint32_t port)
 	if (get_port(v, port, &e))
 		return -EINVAL;
 	if (e.state == PV_EVTCHNSTAT_closed)
-		return hc_reject(v, "port", port, -EINVAL);
+		return guest_reject(v, "port", port, -EINVAL);
 	struct domain *peer = e.state == PV_EVTCHNSTAT_interdomain ? domain_get(e.remote_dom) : NULL;
 	lock_pair(d, peer ? peer : d);
 	close_locked(d, port, peer);
@@ -283,9 +284,11 @@ static long op_unmask(struct vcpu *v, uint32_t port)
 	return 0;
 }
 
-/* Argument structs are copied in once, validated on the copy, copied out. */
-long evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+/* event_channel_op(cmd, arg): argument structs are copied in once,
+ * validated on the copy, copied out. */
+long hc_event_channel_op(struct vcpu *v, const uint64_t args[5])
 {
+	uint64_t cmd = args[0], arg = args[1];
 	union {
 		struct pv_evtchn_alloc_unbound au;
 		struct pv_evtchn_bind_interdomain bi;
@@ -303,8 +306,8 @@ long evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		[PV_EVTCHN_unmask] = sizeof(uint32_t),
 	};
 	if (cmd >= sizeof(size) / sizeof(size[0]))
-		return hc_reject(v, "cmd", cmd, -EINVAL);
-	long rc = hc_copy_from(v, &a, arg, size[cmd]);
+		return guest_reject(v, "cmd", cmd, -EINVAL);
+	long rc = guest_copy_from(v, &a, arg, size[cmd]);
 	if (rc)
 		return rc;
 	bool out = true;
@@ -318,7 +321,7 @@ long evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	default:               rc = op_unmask(v, a.port); out = false; break;
 	}
 	if (rc == 0 && out)
-		rc = hc_copy_to(v, arg, &a, size[cmd]);
+		rc = guest_copy_to(v, arg, &a, size[cmd]);
 	return rc;
 }
 

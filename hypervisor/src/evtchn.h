@@ -7,7 +7,6 @@ struct vcpu;
 
 void evtchn_init(struct domain *d);
 void evtchn_teardown(struct domain *d);     /* peers' ports go back to unbound */
-long evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void evtchn_send_virq(struct domain *d, uint32_t vcpu, uint32_t virq);
 /* Mark port pending in d and notify its vCPU; returns 0 or -EINVAL. */
 int evtchn_set_pending(struct domain *d, uint32_t port);

@@ -40,7 +40,7 @@
 
 _Static_assert(PV_HC_iret == 8 && PV_VEC_EVENT == 256 && PV_VEC_SYSCALL == 257 && PV_FRAME_USER == 1 &&
                PV_EINVAL == 22 && PV_EFAULT == 14 && offsetof(struct pv_frame, r8) == SF_R8,
-               "fastpath_stub.S copies these from public/pv.h");
+               "fastpath_stub.S copies these from include/pvlab/pv.h");
 _Static_assert(sizeof(struct pv_frame) == PF_SIZE && offsetof(struct pv_frame, vector) == SF_VEC &&
                offsetof(struct pv_frame, error_code) == SF_ERR && offsetof(struct pv_frame, fault_addr) == PF_ADDR &&
                offsetof(struct pv_frame, rip) == PF_RIP && offsetof(struct pv_frame, saved_mask) == PF_MASK &&

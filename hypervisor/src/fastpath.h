@@ -76,7 +76,7 @@
 #define SF_RSP 160
 #define SF_SS  168
 #define SF_SIZE 176
-/* struct pv_frame (public/pv.h): the same 17 first words, then: */
+/* struct pv_frame (include/pvlab/pv.h): the same 17 first words, then: */
 #define PF_ADDR 136
 #define PF_RIP 144
 #define PF_RFLAGS 152

@@ -21,7 +21,7 @@
  *   clears it on `syscall`. */
 #include "fastpath.h"
 
-/* From public/pv.h (which is C only); fastpath.c checks they agree. */
+/* From include/pvlab/pv.h (which is C only); fastpath.c checks they agree. */
 #define PV_HCALL_PORT   0xE0
 #define PV_HC_iret      8
 #define PV_VEC_EVENT    256

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include "domain.h"
 #include "gnttab.h"
+#include "guest_access.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -126,11 +127,11 @@ static long setup_table(struct vcpu *v, const struct pv_gnttab_setup *s)
 	uint64_t bytes = (uint64_t)s->nr_entries * sizeof(struct pv_grant_entry);
 	if ((s->table & (PAGE - 1)) || s->nr_entries == 0 || s->nr_entries > PV_GNTTAB_MAX_ENTRIES ||
 	    s->table >= d->mem_size || bytes > d->mem_size - s->table)
-		return hc_reject(v, "gnttab table", s->table, -EINVAL);
+		return guest_reject(v, "gnttab table", s->table, -EINVAL);
 	uint64_t f0 = s->table / PAGE, f1 = (s->table + bytes - 1) / PAGE;
 	for (uint32_t i = 0; i < d->gnt.nr_entries; i++)
 		if (d->gnt.readers[i] || d->gnt.writers[i])
-			return hc_reject(v, "gnttab busy", i, -EBUSY);   /* old grants still mapped */
+			return guest_reject(v, "gnttab busy", i, -EBUSY);   /* old grants still mapped */
 	uint16_t *r = calloc(s->nr_entries, sizeof(*r)), *w = calloc(s->nr_entries, sizeof(*w));
 	if (!r || !w) {
 		free(r);
@@ -152,7 +153,7 @@ static long setup_table(struct vcpu *v, const struct pv_gnttab_setup *s)
 	if (rc) {
 		free(r);
 		free(w);
-		return hc_reject(v, "gnttab table", s->table, rc);
+		return guest_reject(v, "gnttab table", s->table, rc);
 	}
 	free(d->gnt.readers);
 	free(d->gnt.writers);
@@ -364,7 +365,7 @@ static long each(struct vcpu *v, uint64_t arg, uint64_t count, size_t size, size
 	} x;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t at = arg + i * size;
-		long rc = hc_copy_from(v, &x, at, size);
+		long rc = guest_copy_from(v, &x, at, size);
 		if (rc)
 			return rc;
 		pthread_mutex_lock(&gnttab_lock);
@@ -372,8 +373,8 @@ static long each(struct vcpu *v, uint64_t arg, uint64_t count, size_t size, size
 		pthread_mutex_unlock(&gnttab_lock);
 		memcpy((char *)&x + status_off, &st, sizeof(st));
 		if (st)
-			hc_reject(v, what, i, st);
-		if ((rc = hc_copy_to(v, at, &x, size)))
+			guest_reject(v, what, i, st);
+		if ((rc = guest_copy_to(v, at, &x, size)))
 			return rc;
 	}
 	return 0;
@@ -381,12 +382,14 @@ static long each(struct vcpu *v, uint64_t arg, uint64_t count, size_t size, size
 
 #define EACH(type, fn) each(v, arg, count, sizeof(type), offsetof(type, status), fn, #fn)
 
-long gnttab_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
+/* grant_table_op(cmd, arg, count) */
+long hc_grant_table_op(struct vcpu *v, const uint64_t a[5])
 {
+	uint64_t cmd = a[0], arg = a[1], count = a[2];
 	long rc = 0;
 	if (cmd == PV_GNTTABOP_setup_table) {
 		struct pv_gnttab_setup s;
-		if ((rc = hc_copy_from(v, &s, arg, sizeof(s))))
+		if ((rc = guest_copy_from(v, &s, arg, sizeof(s))))
 			return rc;
 		pthread_mutex_lock(&gnttab_lock);
 		rc = setup_table(v, &s);
@@ -394,12 +397,12 @@ long gnttab_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
 		return rc;
 	}
 	if (count == 0 || count > OP_MAX)
-		return hc_reject(v, "count", count, -EINVAL);
+		return guest_reject(v, "count", count, -EINVAL);
 	switch (cmd) {
 	case PV_GNTTABOP_map_grant_ref:   return EACH(struct pv_gnttab_map, map_one);
 	case PV_GNTTABOP_unmap_grant_ref: return EACH(struct pv_gnttab_unmap, unmap_one);
 	case PV_GNTTABOP_copy:            return EACH(struct pv_gnttab_copy, copy_one);
 	case PV_GNTTABOP_transfer:        return EACH(struct pv_gnttab_transfer, transfer_one);
-	default:                          return hc_reject(v, "cmd", cmd, -EINVAL);
+	default:                          return guest_reject(v, "cmd", cmd, -EINVAL);
 	}
 }

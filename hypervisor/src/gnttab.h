@@ -1,11 +1,11 @@
 /* Grant tables: a domain lets another map, copy through, or receive (page
  * flip) one of its frames. The entries live in the granting domain's RAM
- * (public/pv.h); pvmon reads them once, checks them, and marks them in use
+ * (include/pvlab/pv.h); pvmon reads them once, checks them, and marks them in use
  * with an atomic compare-and-swap. */
 #ifndef PVMON_GNTTAB_H
 #define PVMON_GNTTAB_H
 #include <stdint.h>
-#include "public/pv.h"
+#include "pvlab/pv.h"
 
 struct domain;
 struct vcpu;
@@ -28,7 +28,6 @@ struct gnttab {
 	struct gnt_map maps[2 * PV_GNTTAB_WINDOW_FRAMES];
 };
 
-long gnttab_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count);
 /* A domain ends: give back every grant it maps and forget its table. */
 void gnttab_teardown(struct domain *d);
 #endif

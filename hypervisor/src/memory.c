@@ -24,6 +24,7 @@
 #include "evtchn.h"
 #include "fastpath.h"
 #include "hvarea.h"
+#include "guest_access.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -374,7 +375,7 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 	}
 	pthread_mutex_unlock(&d->mm.lock);
 	if (!ok)
-		return hc_reject(v, "gfn", n ? gfns[0] : 0, give ? -EBUSY : -EINVAL);
+		return guest_reject(v, "gfn", n ? gfns[0] : 0, give ? -EBUSY : -EINVAL);
 	memory_exclusive_begin(d, v);
 	for (uint32_t i = 0; i < ok; i++) {
 		struct p2m_entry *e = &d->p2m[gfns[i]];
@@ -397,9 +398,11 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 	return ok;
 }
 
-long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+/* memory_op(cmd, arg): the balloon */
+long hc_memory_op(struct vcpu *v, const uint64_t a[5])
 {
 	struct domain *d = v->dom;
+	uint64_t cmd = a[0], arg = a[1];
 	switch (cmd) {
 	case PV_MEM_current_reservation:
 		return (long)memory_current_pages(d);
@@ -409,16 +412,16 @@ long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	case PV_MEM_increase_reservation: {
 		struct pv_memory_reservation r;
 		static __thread uint64_t gfns[PV_MMU_UPDATE_MAX];
-		long rc = hc_copy_from(v, &r, arg, sizeof(r));
+		long rc = guest_copy_from(v, &r, arg, sizeof(r));
 		if (rc)
 			return rc;
 		if (r.nr_frames == 0 || r.nr_frames > PV_MMU_UPDATE_MAX)
-			return hc_reject(v, "nr_frames", r.nr_frames, -EINVAL);
-		if ((rc = hc_copy_from(v, gfns, r.frames, r.nr_frames * sizeof(uint64_t))))
+			return guest_reject(v, "nr_frames", r.nr_frames, -EINVAL);
+		if ((rc = guest_copy_from(v, gfns, r.frames, r.nr_frames * sizeof(uint64_t))))
 			return rc;
 		return reservation(v, gfns, r.nr_frames, cmd == PV_MEM_decrease_reservation);
 	}
 	default:
-		return hc_reject(v, "cmd", cmd, -EINVAL);
+		return guest_reject(v, "cmd", cmd, -EINVAL);
 	}
 }

@@ -46,7 +46,6 @@ void memory_flush(struct vcpu *v, const char *kind, uint64_t addr);
 void memory_pool_write(struct vcpu *v, uint64_t gpa, const void *data, uint32_t len);
 
 /* Balloon. */
-long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 int memory_set_target(struct domain *d, uint64_t pages);   /* pvctl mem-set */
 uint64_t memory_current_pages(struct domain *d);
 

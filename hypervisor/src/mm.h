@@ -1,7 +1,7 @@
 /* Validated page tables: typed, reference-counted pool frames, as in Xen.
  * This is pure bookkeeping over two arrays (the pool's entries and the
  * per-frame counts); it knows nothing of KVM, so unit tests and the fuzzer
- * drive it directly. The rules are those of public/pv.h. */
+ * drive it directly. The rules are those of include/pvlab/pv.h. */
 #ifndef PVMON_MM_H
 #define PVMON_MM_H
 #include <pthread.h>

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <string.h>
 #include "domain.h"
+#include "guest_access.h"
 #include "hypercall.h"
 #include "memory.h"
 #include "mmu.h"
 #include "pvmon.h"
 #include "pvtime.h"
+#include "sched.h"
 #include "trace.h"
 
 #define SLICE 256    /* requests copied in per step */
@@ -19,7 +21,7 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 	struct domain *d = v->dom;
 	uint64_t reqs = a[0], count = a[1], status = a[2];
 	if (count == 0 || count > PV_MMU_UPDATE_MAX)
-		return hc_reject(v, "count", count, -EINVAL);
+		return guest_reject(v, "count", count, -EINVAL);
 	uint64_t t0 = time_mono_ns();
 	struct pv_mmu_update r[SLICE];
 	int32_t st[SLICE];
@@ -30,7 +32,7 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 	long rc = 0;
 	while (done < count) {
 		uint64_t n = count - done < SLICE ? count - done : SLICE;
-		if ((rc = hc_copy_from(v, r, reqs + done * sizeof(r[0]), n * sizeof(r[0]))))
+		if ((rc = guest_copy_from(v, r, reqs + done * sizeof(r[0]), n * sizeof(r[0]))))
 			break;
 		pthread_mutex_lock(&d->mm.lock);
 		for (uint64_t i = 0; i < n; i++) {
@@ -41,11 +43,11 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 		pthread_mutex_unlock(&d->mm.lock);
 		for (uint64_t i = 0; i < n; i++)
 			if (st[i])
-				hc_reject(v, "mmu_update", r[i].ptr, st[i]);
-		if (status && (rc = hc_copy_to(v, status + done * sizeof(int32_t), st, n * sizeof(int32_t))))
+				guest_reject(v, "mmu_update", r[i].ptr, st[i]);
+		if (status && (rc = guest_copy_to(v, status + done * sizeof(int32_t), st, n * sizeof(int32_t))))
 			break;
 		done += n;
-		if (done < count && hypercall_preempt_pending(v))
+		if (done < count && sched_preempt_pending(v))
 			break;
 	}
 	atomic_fetch_add_explicit(&d->mmu_updates, applied, memory_order_relaxed);
@@ -64,7 +66,7 @@ static long set_base(struct vcpu *v, uint64_t *slot, uint64_t gpa)
 		mm_put_base(m, *slot);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)
-		return hc_reject(v, "baseptr", gpa, rc);
+		return guest_reject(v, "baseptr", gpa, rc);
 	*slot = gpa;
 	return 0;
 }
@@ -77,7 +79,7 @@ long hc_mmuext_op(struct vcpu *v, const uint64_t a[5])
 	switch (a[0]) {
 	case PV_MMUEXT_new_baseptr:
 		if (!arg)
-			return hc_reject(v, "baseptr", arg, -EINVAL);
+			return guest_reject(v, "baseptr", arg, -EINVAL);
 		if ((rc = set_base(v, &v->kernel_cr3, arg)))
 			return rc;
 		if (!v->user_mode)
@@ -98,7 +100,7 @@ long hc_mmuext_op(struct vcpu *v, const uint64_t a[5])
 	case PV_MMUEXT_invlpg_local:
 	case PV_MMUEXT_invlpg_all:
 		if (arg >= (1ULL << 47))
-			return hc_reject(v, "va", arg, -EINVAL);
+			return guest_reject(v, "va", arg, -EINVAL);
 		memory_flush(v, a[0] == PV_MMUEXT_invlpg_local ? "invlpg" : "invlpg_all", arg);
 		return 0;
 	case PV_MMUEXT_pin_l1_table:
@@ -108,18 +110,18 @@ long hc_mmuext_op(struct vcpu *v, const uint64_t a[5])
 		pthread_mutex_lock(&d->mm.lock);
 		rc = mm_pin(&d->mm, arg, (int)(a[0] - PV_MMUEXT_pin_l1_table) + PT_L1);
 		pthread_mutex_unlock(&d->mm.lock);
-		return rc ? hc_reject(v, "pin", arg, rc) : 0;
+		return rc ? guest_reject(v, "pin", arg, rc) : 0;
 	case PV_MMUEXT_clear_frame:
 		pthread_mutex_lock(&d->mm.lock);
 		rc = mm_clear(&d->mm, arg);
 		pthread_mutex_unlock(&d->mm.lock);
-		return rc ? hc_reject(v, "clear", arg, rc) : 0;
+		return rc ? guest_reject(v, "clear", arg, rc) : 0;
 	case PV_MMUEXT_unpin_table:
 		pthread_mutex_lock(&d->mm.lock);
 		rc = mm_unpin(&d->mm, arg);
 		pthread_mutex_unlock(&d->mm.lock);
-		return rc ? hc_reject(v, "unpin", arg, rc) : 0;
+		return rc ? guest_reject(v, "unpin", arg, rc) : 0;
 	default:
-		return hc_reject(v, "cmd", a[0], -EINVAL);
+		return guest_reject(v, "cmd", a[0], -EINVAL);
 	}
 }

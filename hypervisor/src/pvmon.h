@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "public/pv.h"
+#include "pvlab/pv.h"
 #include "config.h"
 #include "guestmem.h"
 #include "kvm.h"
@@ -24,7 +24,7 @@
 #define MAX_DOMAINS 1024
 #define PV_EXIT_CRASHED 125   /* `pvmon run` status for a crashed domain */
 
-/* Guest-physical layout pvmon builds for every domain (see public/pv.h):
+/* Guest-physical layout pvmon builds for every domain (see include/pvlab/pv.h):
  * RAM from 0 (start info, shared info, kernel at 1 MiB), then the
  * page-table pool (hypervisor area first), then the two grant windows. */
 #define GPA_START_INFO  0x1000ULL
@@ -175,9 +175,6 @@ extern struct host host;
 int vcpu_create(struct domain *d, uint32_t id);
 int vcpu_thread_start(struct vcpu *v);
 bool vcpu_has_work(struct vcpu *v);        /* an upcall or polled port is pending */
-long vcpu_iret(struct vcpu *v, uint64_t frame);
-long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx);
-long vcpu_crash_frame(struct vcpu *v, uint64_t frame);
 void vcpu_set_cr3(struct vcpu *v, uint64_t cr3);
 void vcpu_arm_timer(struct vcpu *v);
 void vcpu_signals_init(void);

@@ -3,7 +3,7 @@
 #ifndef PVMON_TIME_H
 #define PVMON_TIME_H
 #include <stdint.h>
-#include "public/pv.h"
+#include "pvlab/pv.h"
 
 void time_init(void);
 uint64_t time_now(void);                   /* system time, ns */

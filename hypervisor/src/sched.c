@@ -5,6 +5,10 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "domain.h"
+#include "evtchn.h"
+#include "guest_access.h"
+#include "hypercall.h"
 #include "pvmon.h"
 #include "sched.h"
 #include "pvtime.h"
@@ -279,4 +283,81 @@ void sched_notify_domain(struct domain *d)
 	for (uint32_t i = 0; i < d->nr_vcpus; i++)
 		pthread_cond_broadcast(&d->vcpus[i].cond);
 	pthread_mutex_unlock(&sched_lock);
+}
+
+/* ---- the guest's side: sched_op, set_timer_op ---------------------------- */
+
+/* Stop a batch early for the scheduler, a deliverable event or a state
+ * change, as Xen's hypercall_preempt_check does. */
+bool sched_preempt_pending(struct vcpu *v)
+{
+	struct pv_vcpu_info *vi = &v->dom->shared->vcpu[v->id];
+	return atomic_load(&v->preempt) || time_now() >= v->slice_end ||
+	       atomic_load(&v->dom->state) != DS_RUNNING ||
+	       (v->dom->event_entry && __atomic_load_n(&vi->upcall_pending, __ATOMIC_RELAXED) &&
+	        !__atomic_load_n(&vi->upcall_mask, __ATOMIC_RELAXED));
+}
+
+static long sched_poll(struct vcpu *v, uint64_t arg)
+{
+	struct pv_sched_poll p;
+	long rc = guest_copy_from(v, &p, arg, sizeof(p));
+	if (rc)
+		return rc;
+	if (p.nr_ports == 0 || p.nr_ports > 128)
+		return guest_reject(v, "nr_ports", p.nr_ports, -EINVAL);
+	rc = guest_copy_from(v, v->poll_ports, p.ports, p.nr_ports * sizeof(uint32_t));
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < p.nr_ports; i++)
+		if (v->poll_ports[i] == 0 || v->poll_ports[i] >= PV_NR_EVTCHN)
+			return guest_reject(v, "port", v->poll_ports[i], -EINVAL);
+	v->nr_poll = p.nr_ports;
+	v->polling = true;
+	v->poll_deadline = p.timeout;         /* its own deadline: the timer VIRQ is not touched */
+	v->want_block = true;
+	return 0;
+}
+
+long hc_sched_op(struct vcpu *v, const uint64_t a[5])
+{
+	switch (a[0]) {
+	case PV_SCHED_yield:
+		v->want_yield = true;
+		return 0;
+	case PV_SCHED_block:
+		/* Blocking enables events, as in Xen, so a wake-up is delivered. */
+		__atomic_store_n(&v->dom->shared->vcpu[v->id].upcall_mask, 0, __ATOMIC_SEQ_CST);
+		v->want_block = true;
+		return 0;
+	case PV_SCHED_poll:
+		return sched_poll(v, a[1]);
+	case PV_SCHED_shutdown: {
+		struct pv_sched_shutdown s;
+		long rc = guest_copy_from(v, &s, a[1], sizeof(s));
+		if (rc)
+			return rc;
+		if (s.reason > PV_SHUTDOWN_crash)
+			return guest_reject(v, "reason", s.reason, -EINVAL);
+		if (s.exit_code < 0 || s.exit_code > 255)
+			return guest_reject(v, "exit_code", (uint64_t)(int64_t)s.exit_code, -EINVAL);
+		if (s.reason == PV_SHUTDOWN_crash)
+			domain_crash(v->dom, v, "guest requested a crash (exit code %d)", s.exit_code);
+		else
+			domain_shutdown(v->dom, s.exit_code);
+		return 0;
+	}
+	default:
+		return guest_reject(v, "cmd", a[0], -EINVAL);
+	}
+}
+
+long hc_set_timer_op(struct vcpu *v, const uint64_t a[5])
+{
+	v->timer_deadline = a[0];
+	if (a[0] && a[0] <= time_now()) {
+		v->timer_deadline = 0;
+		evtchn_send_virq(v->dom, v->id, PV_VIRQ_TIMER);
+	}
+	return 0;
 }

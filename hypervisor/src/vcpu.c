@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "evtchn.h"
 #include "fastpath.h"
+#include "guest_access.h"
 #include "hvarea.h"
 #include "hypercall.h"
 #include "pvmon.h"
@@ -219,20 +220,22 @@ static void maybe_upcall(struct vcpu *v)
 	deliver(v, PV_VEC_EVENT, 0, 0, d->event_entry);
 }
 
-long vcpu_iret(struct vcpu *v, uint64_t frame)
+/* iret(frame): resume the context a callback frame describes. */
+long hc_iret(struct vcpu *v, const uint64_t a[5])
 {
+	uint64_t frame = a[0];
 	if (v->dom->fp)
-		return hc_reject(v, "iret", frame, -EINVAL);   /* the entry stub serves iret */
+		return guest_reject(v, "iret", frame, -EINVAL);   /* the entry stub serves iret */
 	struct pv_frame f;
-	long rc = hc_copy_from(v, &f, frame, sizeof(f));
+	long rc = guest_copy_from(v, &f, frame, sizeof(f));
 	if (rc)
 		return rc;
 	if (f.rip >= GVA_LIMIT)
-		return hc_reject(v, "rip", f.rip, -EINVAL);
+		return guest_reject(v, "rip", f.rip, -EINVAL);
 	if (f.rsp >= GVA_LIMIT)
-		return hc_reject(v, "rsp", f.rsp, -EINVAL);   /* as the entry stub checks it */
+		return guest_reject(v, "rsp", f.rsp, -EINVAL);   /* as the entry stub checks it */
 	if ((f.flags & PV_FRAME_USER) && !v->user_cr3)
-		return hc_reject(v, "user_cr3", 0, -EINVAL);
+		return guest_reject(v, "user_cr3", 0, -EINVAL);
 	if (pio_settle(v, f.rip))
 		return HC_REGS_SET;
 	struct kvm_regs *r = R(v);
@@ -255,14 +258,14 @@ long vcpu_iret(struct vcpu *v, uint64_t frame)
 
 /* vcpu_op(crash_frame): the guest gives up on an exception it was handed;
  * the report names the context the frame describes. */
-long vcpu_crash_frame(struct vcpu *v, uint64_t frame)
+static long crash_frame(struct vcpu *v, uint64_t frame)
 {
 	struct pv_frame f;
-	long rc = hc_copy_from(v, &f, frame, sizeof(f));
+	long rc = guest_copy_from(v, &f, frame, sizeof(f));
 	if (rc)
 		return rc;
 	if (f.vector >= PV_TRAP_MAX)
-		return hc_reject(v, "vector", f.vector, -EINVAL);
+		return guest_reject(v, "vector", f.vector, -EINVAL);
 	bool user = f.flags & PV_FRAME_USER;
 	struct guest_context c = { f.rip, f.rsp, f.rflags, user ? v->user_cr3 : v->kernel_cr3, user };
 	domain_crash_at(v->dom, v, &c, "exception %s (vector %llu) error 0x%llx address 0x%llx not handled by the guest",
@@ -271,19 +274,19 @@ long vcpu_crash_frame(struct vcpu *v, uint64_t frame)
 	return 0;
 }
 
-long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
+static long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
 {
 	struct domain *d = v->dom;
 	struct pv_vcpu_context c;
 	if (target >= d->nr_vcpus || target == v->id)
-		return hc_reject(v, "vcpu", target, -EINVAL);
-	long rc = hc_copy_from(v, &c, ctx, sizeof(c));
+		return guest_reject(v, "vcpu", target, -EINVAL);
+	long rc = guest_copy_from(v, &c, ctx, sizeof(c));
 	if (rc)
 		return rc;
 	const struct guestmem *gm = domain_gm(d);
 	uint64_t gpa;
 	if (gm_translate(gm, v->kernel_cr3, c.rip, false, &gpa))
-		return hc_reject(v, "rip", c.rip, -EINVAL);
+		return guest_reject(v, "rip", c.rip, -EINVAL);
 	struct vcpu *t = &d->vcpus[target];
 	pthread_mutex_lock(&sched_lock);
 	bool down = t->state == VS_DOWN && !t->kernel_cr3;
@@ -301,6 +304,17 @@ long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
 		return -EBUSY;
 	sched_vcpu_start(t);
 	return 0;
+}
+
+/* vcpu_op(cmd, vcpuid, arg): bring up another vCPU, or give up on an
+ * exception this one was delivered. */
+long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
+{
+	if (a[0] == PV_VCPUOP_crash_frame)
+		return a[1] == v->id ? crash_frame(v, a[2]) : guest_reject(v, "vcpu", a[1], -EINVAL);
+	if (a[0] != PV_VCPUOP_up)
+		return guest_reject(v, "cmd", a[0], -EINVAL);
+	return vcpu_up(v, (uint32_t)(a[1] > 0xffffffffULL ? 0xffffffffULL : a[1]), a[2]);
 }
 
 /* Arm the preemption timer for the earlier of slice end and guest timer. */

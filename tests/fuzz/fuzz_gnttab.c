@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../../hypervisor/src/domain.h"
+#include "../../hypervisor/src/hypercall.h"
 #include "../../hypervisor/src/gnttab.h"
 #include "../../hypervisor/src/memory.h"
 #include "../../hypervisor/src/pvmon.h"
@@ -22,6 +23,14 @@
 #define ARG 0x10000ULL        /* guest-physical = kernel-virtual scratch for op structs */
 #define TABLE 0x20000ULL      /* each domain's grant table (4 entries a frame... 512) */
 #define STEP 16
+
+
+/* The hypercall with its arguments in registers, as the dispatcher calls it. */
+static long gnttab_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
+{
+	const uint64_t a[5] = { cmd, arg, count };
+	return hc_grant_table_op(v, a);
+}
 
 static struct domain *doms[NDOM];
 static struct memfile *files[NDOM];  /* each domain's own RAM file, as created */

@@ -2,7 +2,7 @@
 # table and whole hypercall sequences. `make check` runs a short bounded campaign of each through
 # tests/integration/fuzz.sh; `make fuzz` runs a long one.
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ihypervisor/include \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall
 

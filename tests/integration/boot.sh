@@ -6,7 +6,7 @@ out=$($PVMON run "$cfg" 2>&1); rc=$?
 echo "$out"
 [ $rc -eq 0 ] || die "pvmon run exited $rc"
 echo "$out" | grep -q '^\[hello\] hello from pvos: domain 1' || die "no greeting with the domain prefix"
-magic=$(sed -n 's/^#define PV_ABI_MAGIC "\(.*\)"/\1/p' hypervisor/include/public/pv.h)
+magic=$(sed -n 's/^#define PV_ABI_MAGIC "\(.*\)"/\1/p' include/pvlab/pv.h)
 echo "$out" | grep -q "magic $magic\$" || die "version_op magic '$magic' missing"
 cfg=$(domcfg seven "prog=hello exit=7")
 $PVMON run "$cfg" >/dev/null 2>&1; rc=$?

@@ -40,9 +40,11 @@ expect() {
   grep -q -F -- "$1" "$TMP/trace.txt" || die "no record contains: $1"
 }
 expect 'pvmon:hcall_entry: { cpu_id = '
-expect '{ dom = 7, vcpu = 3, nr = 0, a0 = 4096, a1 = 2, a2 = 3, a3 = 4, a4 = 18446744073709551615 }'
-expect '{ dom = 7, vcpu = 3, nr = 999, result = -22, latency_ns = 2499 }'
-expect '{ dom = 7, vcpu = 3, nr = 5, what = "pointer", value = 3735928559, err = -14 }'
+# Hypercall numbers are an enumeration named from the ABI's list.
+expect '{ dom = 7, vcpu = 3, nr = ( "console_io" : container = 0 ), a0 = 4096, a1 = 2, a2 = 3, a3 = 4, a4 = 18446744073709551615 }'
+expect '{ dom = 7, vcpu = 3, nr = ( <unknown> : container = 999 ), result = -22, latency_ns = 2499 }'
+expect '{ dom = 7, vcpu = 3, nr = ( "set_callbacks" : container = 5 ), what = "pointer", value = 3735928559, err = -14 }'
+expect '{ dom = 7, vcpu = 3, nr = ( "grant_table_op" : container = 15 ), '
 expect '{ cpu = 1, prev_dom = 7, prev_vcpu = 3, next_dom = -1, next_vcpu = -1, reason = "block", slice_ns = 30000000 }'
 expect '{ dom = 7, vcpu = 3, why = "event" }'
 expect '{ dom = 7, port = 5, remote_dom = 8, remote_port = 6 }'

@@ -4,11 +4,20 @@
 #include <stdlib.h>
 #include "check.h"
 #include "../../hypervisor/src/domain.h"
+#include "../../hypervisor/src/hypercall.h"
 #include "../../hypervisor/src/evtchn.h"
 #include "../../hypervisor/src/sched.h"
 
 #define MEM (4u << 20)
 #define ARG 0x100000ULL           /* where argument structs go (gpa = gva) */
+
+
+/* The hypercall with its arguments in registers, as the dispatcher calls it. */
+static long evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	const uint64_t a[5] = { cmd, arg };
+	return hc_event_channel_op(v, a);
+}
 
 static struct domain *mkdom(uint32_t id)
 {

@@ -1,12 +1,13 @@
 /*
  * pvlab public ABI between pvmon and a paravirtual guest (pvos).
- * This header and the others in public/ are the whole contract: fixed-width
+ * This header and hypercalls.h beside it are the whole contract: fixed-width
  * types only, every field marked IN (guest -> pvmon) or OUT (pvmon -> guest).
  */
 #ifndef PVLAB_PUBLIC_PV_H
 #define PVLAB_PUBLIC_PV_H
 
 #include <stdint.h>
+#include "hypercalls.h"
 
 /* ABI version: bump MAJOR on incompatible change, MINOR on additions.
  * 3.0: hypercalls go through the hypercall entry (a guest that executes the
@@ -41,23 +42,14 @@
 #define PV_HCALL_PORT 0xE0
 #define PV_HCALL_ENTRY 0x7FFFFFC00100ULL   /* PV_HV_AREA_VA + 0x100 */
 
-#define PV_HC_console_io        0
-#define PV_HC_sched_op          1
-#define PV_HC_set_timer_op      2
-#define PV_HC_event_channel_op  3
-#define PV_HC_multicall         4
-#define PV_HC_set_callbacks     5
-#define PV_HC_set_trap_table    6
-#define PV_HC_version_op        7
-#define PV_HC_iret              8
-#define PV_HC_stack_switch      9
-#define PV_HC_mmuext_op        10
-#define PV_HC_vcpu_op          11
-#define PV_HC_null             12
-#define PV_HC_mmu_update       13
-#define PV_HC_memory_op        14
-#define PV_HC_grant_table_op   15
-#define PV_HC_MAX              16
+/* PV_HC_console_io = 0 ... PV_HC_grant_table_op = 15, and PV_HC_MAX: the
+ * list is hypercalls.h. */
+enum pv_hypercall {
+#define PV_HC_NUMBER(name, nr) PV_HC_##name = nr,
+	PV_HYPERCALLS(PV_HC_NUMBER)
+#undef PV_HC_NUMBER
+	PV_HC_MAX
+};
 
 /* Errors, returned negated (Linux errno values). */
 #define PV_EPERM     1
