@@ -1,12 +1,12 @@
-/* The fast path: the start-up probe, the frames of the entry stub in each
- * domain (code, descriptor tables, per-vCPU data and stacks, the L4 twins
- * that mm.c keeps), the set-up of a vCPU for it, and what the run loop does
- * for it: keep the stub's copy of pvmon's per-vCPU state, inject events
- * while guest code runs, turn the stub's reports into crash reports. Two
- * back ends share all of it: PVM (the vIF MSR puts the vCPU in PVM mode)
- * and VT-x/AMD-V (the stub is plain x86-64 at the guest's real CPL0). The
- * stubs are fastpath_stub.S; the recipes and costs are in
- * docs/architecture.md. */
+/* The fast path in each domain: the frames of the entry stub (code,
+ * descriptor tables, per-vCPU data and stacks, the L4 twins that mm.c
+ * keeps), the set-up of a vCPU for it, and what the run loop does for it:
+ * keep the stub's copy of pvmon's per-vCPU state, inject events while
+ * guest code runs, turn the stub's reports into crash reports. Two back
+ * ends share all of it: PVM (the vIF MSR puts the vCPU in PVM mode) and
+ * VT-x/AMD-V (the stub is plain x86-64 at the guest's real CPL0). The stubs
+ * are fastpath_stub.S, their CPU state fastpath_cpu.c, the start-up probe
+ * fastpath_probe.c; the recipes and costs are in docs/architecture.md. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,21 +21,8 @@
 #include "kvm.h"
 #include "pvmon.h"
 #include "pvtime.h"
+#include "fastpath_cpu.h"
 
-/* PVM's interface on these hosts (read from the running kvm_pvm; see the
- * architecture notes): the vIF MSR registers the page whose if_ byte is the
- * virtual IF in kernel mode and where #PF addresses land, and enables
- * native execution of CPL0; the low bits select features. */
-#define MSR_PVM_VIF       0x4b564d10
-#define MSR_PVM_SIGNATURE 0x4b564d11
-#define MSR_PVM_FEATURES  0x4b564d12
-#define PVM_SIGNATURE     0x4d5650      /* "PVM" */
-#define PVM_VIF_HOST      0x400         /* a write from user space must carry it */
-#define PVM_VIF_FLAGS     0x7f          /* kpti root pairs, direct switches, ERETU, cr2 cell */
-#define MSR_STAR   0xc0000081
-#define MSR_LSTAR  0xc0000082
-#define MSR_SFMASK 0xc0000084
-#define SFMASK_VAL 0x47700              /* TF IF DF IOPL NT AC cleared on syscall */
 #define PAGE 4096ULL
 
 _Static_assert(PV_HC_iret == 8 && PV_VEC_EVENT == 256 && PV_VEC_SYSCALL == 257 && PV_FRAME_USER == 1 &&
@@ -48,34 +35,6 @@ _Static_assert(sizeof(struct pv_frame) == PF_SIZE && offsetof(struct pv_frame, v
                "the stub builds struct pv_frame by these offsets");
 _Static_assert(sizeof(struct pv_vcpu_info) == VI_SIZE && offsetof(struct pv_vcpu_info, upcall_mask) == VI_MASK,
                "the stub reads pv_vcpu_info by these offsets");
-
-extern const uint8_t fp_stub_start[], fp_stub_end[], fp_boot[], fp_lstar0[], fp_vectors[], fp_hcall_return[];
-extern const uint8_t fp_probe_lstar[], fp_probe_trap[], fp_probe_user[], fp_probe_ud[];
-extern const uint8_t fp_hw_stub_start[], fp_hw_stub_end[], fp_hw_boot[], fp_hw_lstar0[], fp_hw_vectors[],
-        fp_hw_hcall_return[];
-extern const uint8_t fp_hw_probe_lstar[], fp_hw_probe_trap[], fp_hw_probe_user[], fp_hw_probe_ud[];
-
-/* One back end's stub: its bytes and the entries pvmon points at. */
-struct fp_stub {
-	const uint8_t *start, *end, *boot, *lstar0, *vectors, *hcall_return;
-	const uint8_t *probe_lstar, *probe_trap, *probe_user, *probe_ud;
-};
-static const struct fp_stub pvm_stub = {
-	fp_stub_start, fp_stub_end, fp_boot, fp_lstar0, fp_vectors, fp_hcall_return,
-	fp_probe_lstar, fp_probe_trap, fp_probe_user, fp_probe_ud,
-};
-static const struct fp_stub hw_stub = {
-	fp_hw_stub_start, fp_hw_stub_end, fp_hw_boot, fp_hw_lstar0, fp_hw_vectors, fp_hw_hcall_return,
-	fp_hw_probe_lstar, fp_hw_probe_trap, fp_hw_probe_user, fp_hw_probe_ud,
-};
-
-static const struct fp_stub *stub_of(int kind)
-{
-	return kind == FP_PVM ? &pvm_stub : &hw_stub;
-}
-
-/* Offset of an entry in its stub's bytes. */
-#define STUB_OFF(st, f) ((uint64_t)((st)->f - (st)->start))
 
 /* pvmon's pool frames after the hypervisor area, in this order. */
 enum { HV_CODE = HV_FRAMES, HV_DOMDATA = HV_CODE + FP_CODE_PAGES, HV_L3, HV_L2, HV_L1, HV_END };
@@ -95,324 +54,6 @@ struct fp_domain {
 	 * if nothing else holds it (it need not be pinned). */
 	uint64_t cpu_l4[PV_MAX_VCPUS];
 };
-
-struct fp_host fp_host;
-
-/* Where an entry of the stub in use is in the stub's view. */
-#define STUB_VA(f) (FP_STUB_VA + STUB_OFF(stub_of(fp_host.kind), f))
-
-/* The L4 entry that maps the stub (slot 511). PVM wants U=1 on kernel
- * mappings and hides the upper half from CPL3 itself; on VT-x/AMD-V U=0
- * here is what keeps guest code out of the stub and its writable blocks. */
-static uint64_t stub_slot_flags(int kind)
-{
-	return PTE_P | PTE_RW | PTE_A | (kind == FP_PVM ? PTE_US : 0);
-}
-
-int fastpath_set_mode(const char *mode)
-{
-	if (!mode)
-		mode = getenv("PVLAB_FAST_PATH");
-	if (!mode || !*mode || !strcmp(mode, "auto"))
-		fp_host.forced_off = false;
-	else if (!strcmp(mode, "off"))
-		fp_host.forced_off = true;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/* ---- descriptors ---------------------------------------------------------- */
-
-static void set_kseg(struct kvm_segment *s, uint16_t sel, bool code)
-{
-	*s = (struct kvm_segment){ .limit = 0xffffffff, .selector = sel, .type = code ? 11 : 3, .present = 1,
-	                           .dpl = 0, .s = 1, .l = code, .db = !code, .g = 1 };
-}
-
-/* Long mode at the stub's CPL0, tables at their lower-half addresses. */
-static void pvm_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t idt, uint64_t tss)
-{
-	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */
-	s->cr3 = cr3;
-	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT */
-	s->efer = 0xd01;              /* NXE LMA LME SCE */
-	set_kseg(&s->cs, HV_KCS, true);
-	set_kseg(&s->ss, HV_KDS, false);
-	s->ds = s->es = s->fs = s->gs = s->ss;
-	s->gdt = (struct kvm_dtable){ .base = gdt, .limit = HV_GDT_LIMIT };
-	s->idt = (struct kvm_dtable){ .base = idt, .limit = HV_NR_VECTORS * 16 - 1 };
-	s->tr = (struct kvm_segment){ .base = tss, .limit = HV_TSS_LIMIT, .selector = HV_TSS_SEL,
-	                              .type = 11, .present = 1 };
-	s->ldt = (struct kvm_segment){ .unusable = 1 };
-}
-
-static int set_msrs(int fd, const uint32_t *idx, const uint64_t *val, int n)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[8]; } m = { .h.nmsrs = (uint32_t)n };
-	for (int i = 0; i < n; i++)
-		m.e[i] = (struct kvm_msr_entry){ .index = idx[i], .data = val[i] };
-	int rc = ioctl(fd, KVM_SET_MSRS, &m);
-	return rc == n ? 0 : rc < 0 ? -errno : -EIO;
-}
-
-static int get_msr(int fd, uint32_t idx, uint64_t *val)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = idx };
-	int rc = ioctl(fd, KVM_GET_MSRS, &m);
-	*val = m.e.data;
-	return rc == 1 ? 0 : -EIO;
-}
-
-/* STAR, LSTAR, SFMASK of one vCPU, and on PVM its vIF registration. */
-static int stub_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa)
-{
-	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_PVM_VIF };
-	const uint64_t val[4] = { ((uint64_t)HV_UCS32 << 48) | ((uint64_t)HV_KCS << 32), lstar, SFMASK_VAL,
-	                          vif_gpa | PVM_VIF_HOST | PVM_VIF_FLAGS };
-	return set_msrs(fd, idx, val, kind == FP_PVM ? 4 : 3);
-}
-
-/* ---- the probe ------------------------------------------------------------ */
-
-/* The probe's guest, identity-mapped below 4 MiB, the stub's code seen at
- * FP_STUB_VA through slot 511 of the kernel root only. */
-#define PR_MEM    (4ULL << 20)
-#define PR_IDT    0x1000
-#define PR_GDT    0x2000
-#define PR_TSS    0x2100
-#define PR_VIF    0x3000
-#define PR_L4     0x4000              /* kernel root; its user root is 0x5000 */
-#define PR_L3     0x6000
-#define PR_L2     0x7000
-#define PR_L3TOP  0x8000
-#define PR_L2TOP  0x9000
-#define PR_CODE   0x10000
-#define PR_STACK  0x31000             /* stub stack top, seen in the upper half */
-#define PR_USTACK 0x80000
-
-struct probe {
-	struct kvm_scratch k;
-	struct kvm_stats st;
-	int kind;
-	const struct fp_stub *stub;
-};
-
-static void probe_close(struct probe *p)
-{
-	kvm_stats_close(&p->st);
-	kvm_scratch_close(&p->k);
-}
-
-static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
-{
-	memcpy(mem + gpa, &v, 8);
-}
-
-static void probe_layout(const struct probe *p)
-{
-	uint8_t *m = p->k.mem;
-	const struct fp_stub *st = p->stub;
-	const uint64_t t = PTE_P | PTE_RW | PTE_US | PTE_A, big = t | PTE_D | PTE_PS;
-	put64(m, PR_L4, PR_L3 | t);
-	put64(m, PR_L4 + 0x1000, PR_L3 | t);
-	put64(m, PR_L4 + 511 * 8, PR_L3TOP | stub_slot_flags(p->kind));
-	put64(m, PR_L3, PR_L2 | t);
-	put64(m, PR_L2, 0 | big);
-	put64(m, PR_L2 + 8, 0x200000 | big);
-	put64(m, PR_L3TOP + 510 * 8, PR_L2TOP | t);
-	put64(m, PR_L2TOP, 0 | big);
-	hv_write_gdt(m + PR_GDT, PR_TSS, p->kind == FP_PVM);
-	hv_write_tss(m + PR_TSS, FP_STUB_VA + PR_STACK, HV_TSS_LIMIT + 1);
-	memcpy(m + PR_CODE, st->start, (size_t)(st->end - st->start));
-	for (int v = 0; v < 32; v++)
-		hv_write_gate(m + PR_IDT, v, FP_STUB_VA + PR_CODE + STUB_OFF(st, probe_trap), 0);
-}
-
-static int probe_open(struct probe *p, int kind, char *why, size_t n)
-{
-	p->st.fd = -1;
-	p->kind = kind;
-	p->stub = stub_of(kind);
-	int rc = kvm_scratch_open(&p->k, PR_MEM, why, n);
-	if (rc)
-		return rc;
-	probe_layout(p);
-	kvm_stats_open(&p->st, p->k.cpu);
-	return 0;
-}
-
-/* The MSRs of the probe's vCPU. On PVM: is this the PVM whose interface
- * pvmon speaks, and does it take our vIF? */
-static int probe_msrs(struct probe *p, char *why, size_t n)
-{
-	uint64_t sig = 0, feat = 0, lstar = FP_STUB_VA + PR_CODE + STUB_OFF(p->stub, probe_lstar);
-	if (p->kind != FP_PVM) {
-		int rc = stub_msrs(p->k.cpu, p->kind, lstar, 0);
-		if (rc)
-			snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK): %s", strerror(-rc));
-		return rc;
-	}
-	if (get_msr(p->k.cpu, MSR_PVM_SIGNATURE, &sig) || sig != PVM_SIGNATURE)
-		return snprintf(why, n, "MSR 0x%x reads 0x%llx, not the PVM signature 0x%x (another PVM variant)",
-		                MSR_PVM_SIGNATURE, (unsigned long long)sig, PVM_SIGNATURE), -ENOTSUP;
-	if (get_msr(p->k.cpu, MSR_PVM_FEATURES, &feat) || (feat & PVM_VIF_FLAGS) != PVM_VIF_FLAGS)
-		return snprintf(why, n, "PVM feature MSR 0x%llx lacks 0x%x (native CPL0, root pairs, ERETU)",
-		                (unsigned long long)feat, PVM_VIF_FLAGS), -ENOTSUP;
-	fp_host.features = feat;
-	int rc = stub_msrs(p->k.cpu, p->kind, lstar, PR_VIF);
-	if (rc)
-		return snprintf(why, n, "KVM_SET_MSRS (STAR, LSTAR, SFMASK, vIF): %s", strerror(-rc)), rc;
-	return 0;
-}
-
-static int probe_regs(struct probe *p, unsigned long iters, unsigned long cr3s, char *why, size_t n)
-{
-	struct kvm_sregs s;
-	if (ioctl(p->k.cpu, KVM_GET_SREGS, &s))
-		return snprintf(why, n, "KVM_GET_SREGS: %s", strerror(errno)), -errno;
-	pvm_sregs(&s, PR_L4, PR_GDT, PR_IDT, PR_TSS);
-	uint64_t user = PR_CODE + STUB_OFF(p->stub, probe_user);
-	struct kvm_regs g = { .rip = FP_STUB_VA + PR_CODE + STUB_OFF(p->stub, boot),
-	                      .rsp = FP_STUB_VA + PR_STACK, .rflags = 2, .r12 = user, .r13 = PR_USTACK,
-	                      .rdi = iters, .rsi = cr3s, .r10 = PR_L4 };
-	if (ioctl(p->k.cpu, KVM_SET_SREGS, &s) || ioctl(p->k.cpu, KVM_SET_REGS, &g))
-		return snprintf(why, n, "probe registers: %s", strerror(errno)), -errno;
-	return 0;
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-/* Run the probe guest to its report; a timer makes sure a guest that never
- * gets there cannot hang pvmon. */
-static int probe_run(struct probe *p, struct kvm_regs *out, char *why, size_t n)
-{
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old);
-	struct itimerval it = { { 0, 200000 }, { 0, 200000 } }, off = { 0 };
-	setitimer(ITIMER_REAL, &it, NULL);
-	uint64_t t0 = time_mono_ns();
-	int rc = 0;
-	for (;;) {
-		if (ioctl(p->k.cpu, KVM_RUN, 0) < 0) {
-			if (errno == EINTR && time_mono_ns() - t0 < 5000000000ULL)
-				continue;
-			rc = errno == EINTR ? -ETIMEDOUT : -errno;
-			snprintf(why, n, "probe guest: %s", errno == EINTR ? "no report within 5 s" : strerror(errno));
-			break;
-		}
-		struct kvm_run *r = p->k.run;
-		if (r->exit_reason == KVM_EXIT_IO && r->io.port == HV_REPORT_PORT) {
-			if (ioctl(p->k.cpu, KVM_GET_REGS, out))
-				rc = -errno;
-			break;
-		}
-		rc = -EIO;
-		snprintf(why, n, "probe guest stopped with exit reason %u%s", r->exit_reason,
-		         r->exit_reason != KVM_EXIT_SHUTDOWN ? ""
-		         : p->kind == FP_PVM                 ? " (triple fault: PVM mode not entered)"
-		                                             : " (triple fault)");
-		break;
-	}
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
-	return rc;
-}
-
-/* Run the probe guest through the stub of one back end: syscalls into the
- * stub and back, syscalls that also load CR3, then a ud2 whose #UD must
- * reach the stub's IDT with the right rip. */
-static int probe_kind(int kind, unsigned long iters, char *why, size_t n)
-{
-	unsigned long cr3s = iters / 10 ? iters / 10 : 1;
-	struct probe p;
-	int rc = probe_open(&p, kind, why, n);
-	if (!rc)
-		rc = probe_msrs(&p, why, n);
-	if (!rc)
-		rc = probe_regs(&p, iters, cr3s, why, n);
-	uint64_t k0[KS_NR], k1[KS_NR];
-	kvm_stats_read(&p.st, k0);
-	struct kvm_regs g;
-	if (!rc)
-		rc = probe_run(&p, &g, why, n);
-	kvm_stats_read(&p.st, k1);
-	uint64_t ud = PR_CODE + STUB_OFF(p.stub, probe_ud);
-	if (!rc && (g.rax != FP_R_PROBE || g.rcx != ud || g.r12 != 0)) {
-		rc = -EIO;
-		snprintf(why, n, "probe guest reported rip 0x%llx (expected the ud2 at 0x%llx after its loops)",
-		         (unsigned long long)g.rcx, (unsigned long long)ud);
-	}
-	uint64_t emulated = k1[KS_INSN_EMULATION] - k0[KS_INSN_EMULATION];
-	if (!rc && p.st.fd >= 0 && emulated > iters / 2) {
-		rc = -ENOTSUP;
-		snprintf(why, n, "%llu instructions emulated for %lu system calls: CPL0 is not native",
-		         (unsigned long long)emulated, iters);
-	}
-	if (!rc && host.tsc_khz) {
-		fp_host.syscall_us = (double)g.r14 / (double)iters / (double)host.tsc_khz * 1000.0;
-		fp_host.cr3_us = (double)g.r15 / (double)cr3s / (double)host.tsc_khz * 1000.0 - fp_host.syscall_us;
-	}
-	probe_close(&p);
-	return rc;
-}
-
-void fastpath_probe(unsigned long iters)
-{
-	bool off = fp_host.forced_off;
-	memset(&fp_host, 0, sizeof(fp_host));
-	fp_host.forced_off = off;
-	const char *be = kvm_backend();
-	int kind = FP_SVM;                 /* kvm_backend() names a kind as fastpath_kind_name does */
-	while (kind > FP_NONE && strcmp(be, fastpath_kind_name(kind)))
-		kind--;
-	char why[160] = "";
-	if (kind == FP_NONE) {
-		snprintf(fp_host.why, sizeof(fp_host.why), "no fast-path back end for this KVM (%s)", be);
-		return;
-	}
-	if (probe_kind(kind, iters ? iters : 64, why, sizeof(why))) {
-		snprintf(fp_host.why, sizeof(fp_host.why), "%s probe failed: %s", fastpath_kind_name(kind), why);
-		return;
-	}
-	fp_host.found = kind;
-	if (off) {
-		snprintf(fp_host.why, sizeof(fp_host.why),
-		         "turned off by --fast-path off or PVLAB_FAST_PATH=off; %s works on this host",
-		         fastpath_kind_name(kind));
-		return;
-	}
-	fp_host.kind = kind;
-	if (kind == FP_PVM)
-		snprintf(fp_host.why, sizeof(fp_host.why),
-		         "exceptions, page faults and system calls reach pvos through the entry stub without exits "
-		         "to pvmon; each exception's delivery and each switch between a process and the pvos kernel "
-		         "(a CR3 load, %.1f us here) is one in-kernel PVM exit that never reaches pvmon",
-		         fp_host.cr3_us);
-	else
-		snprintf(fp_host.why, sizeof(fp_host.why),
-		         "exceptions, page faults and system calls reach pvos through the entry stub's IDT and LSTAR "
-		         "at the guest's CPL0 without exits to pvmon; a switch between a process and the pvos kernel "
-		         "is a CR3 load (%.2f us here)", fp_host.cr3_us);
-}
-
-const char *fastpath_kind_name(int kind)
-{
-	static const char *const names[] = { [FP_NONE] = "none", [FP_PVM] = "pvm", [FP_VMX] = "vmx", [FP_SVM] = "svm" };
-	return kind >= FP_NONE && kind <= FP_SVM ? names[kind] : "none";
-}
-
-const char *fastpath_info(void)
-{
-	static char line[480];
-	snprintf(line, sizeof(line), "%s (%s)", fastpath_kind_name(fp_host.kind),
-	         fp_host.why[0] ? fp_host.why : "not probed");
-	return line;
-}
 
 /* ---- domains ---------------------------------------------------------------- */
 
@@ -480,7 +121,7 @@ int fastpath_layout(struct domain *d, char *err, size_t errlen)
 	struct fp_domain *f = d->fp;
 	if (!f)
 		return 0;
-	const struct fp_stub *st = stub_of(fp_host.kind);
+	const struct fp_stub *st = fastpath_stub_of(fp_host.kind);
 	size_t code = (size_t)(st->end - st->start);
 	if (code > FP_CODE_PAGES * PAGE)
 		return snprintf(err, errlen, "fast path: the stub (%zu bytes) outgrew its %d pages", code,
@@ -501,7 +142,7 @@ int fastpath_layout(struct domain *d, char *err, size_t errlen)
 	build_stub_tables(d);
 	uint64_t twins = d->pool_gpa + ((d->pool_frames + 1) & ~1ULL) * PAGE;
 	mm_set_twins(&d->mm, d->pool + ((d->pool_frames + 1) & ~1ULL) * 512, twins,
-	             hv_gpa(d, HV_L3) | stub_slot_flags(fp_host.kind));
+	             hv_gpa(d, HV_L3) | fastpath_slot_flags(fp_host.kind));
 	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
 		uint64_t *pc = fastpath_percpu(d, v);
 		pc[PC_VINFO / 8] = FP_SHARED_VA + (uint64_t)v * VI_SIZE;
@@ -581,10 +222,10 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
 	struct kvm_sregs s;
 	if (ioctl(v->fd, KVM_GET_SREGS, &s))
 		return -errno;
-	pvm_sregs(&s, root, PV_HV_AREA_VA + HV_GDT, PV_HV_AREA_VA + HV_IDT,
+	fastpath_sregs(&s, root, PV_HV_AREA_VA + HV_GDT, PV_HV_AREA_VA + HV_IDT,
 	          PV_HV_AREA_VA + HV_TSS + v->id * HV_TSS_SIZE);
 	uint64_t block_gpa = d->fp->priv_gpa + (uint64_t)v->id * FP_BLOCK_PAGES * PAGE;
-	int rc = stub_msrs(v->fd, fp_host.kind, STUB_VA(lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
+	int rc = fastpath_msrs(v->fd, fp_host.kind, STUB_VA(lstar0) + v->id * 64, block_gpa + FP_VIF_OFF);
 	if (rc)
 		return rc;
 	struct kvm_regs g = { .rip = STUB_VA(boot), .rsp = FP_BLOCK(v->id) + FP_STACK_TOP, .rflags = 2,
