@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- RAM (mm.c) ---- */
+/* ---- RAM (frames.c) ---- */
 void mm_init(uint64_t first_free, uint64_t nr_pages);
 void *page_alloc(size_t pages);     /* zeroed, contiguous, page aligned; NULL when out */
 void page_free(void *p, size_t pages);

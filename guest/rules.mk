@@ -5,7 +5,7 @@ GUEST_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-buil
                 -nostdlib -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -mcmodel=small \
                 -Iinclude -Iguest -Ibench
-GUEST_SRCS := $(wildcard guest/*.c guest/user/*.c bench/workloads/*.c)
+GUEST_SRCS := $(wildcard guest/*.c guest/progs/*.c guest/user/*.c bench/workloads/*.c)
 GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/gobj/%.o) $(BUILD)/gobj/guest/start.o
 
 $(BUILD)/gobj/%.o: %.c

@@ -35,6 +35,8 @@ typedef int (*trap_handler)(struct pv_frame *f);
 void traps_init(void);                  /* register vectors 0..31 with pvmon */
 int traps_delivered(void);              /* exceptions reach pvos (a fast path) */
 int trap_add(unsigned vector, trap_handler h);
+void trap_entry(void);                  /* start.S: where every registered vector enters */
+uint8_t trap_flags(unsigned vector);    /* PV_TRAP_USER for the vectors `int n` may raise */
 void trap_remove(unsigned vector, trap_handler h);
 #endif
 #endif
