@@ -69,7 +69,7 @@ long hc_stack_switch(struct vcpu *v, const uint64_t a[5])
 {
 	const struct guestmem *gm = domain_gm(v->dom);
 	uint64_t gpa;
-	if (a[0] < 256 || a[0] >= GVA_LIMIT || gm_translate(gm, v->kernel_cr3, a[0] - 8, true, &gpa))
+	if (a[0] < 256 || a[0] >= GVA_LIMIT || guestmem_translate(gm, v->kernel_cr3, a[0] - 8, true, &gpa))
 		return guest_reject(v, "sp", a[0], -EFAULT);
 	v->kernel_sp = a[0];
 	return 0;

@@ -124,8 +124,8 @@ long hc_console_io(struct vcpu *v, const uint64_t a[5])
 		/* Check the buffer first so a bad one loses no input. */
 		const struct guestmem *gm = domain_gm(v->dom);
 		uint64_t gpa;
-		if (count && (gm_translate(gm, v->sregs.cr3, a[2], true, &gpa) ||
-		              gm_translate(gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
+		if (count && (guestmem_translate(gm, v->sregs.cr3, a[2], true, &gpa) ||
+		              guestmem_translate(gm, v->sregs.cr3, a[2] + count - 1, true, &gpa)))
 			return guest_reject(v, "pointer", a[2], -EFAULT);
 		size_t n = console_input_pull(v->dom->console, buf, count);
 		long rc = guest_copy_to(v, a[2], buf, n);

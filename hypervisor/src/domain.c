@@ -171,7 +171,7 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	si->nr_pt_frames = nr_pt;
 	si->first_free = stack_top;
 	si->nr_vcpus = d->nr_vcpus;
-	si->flags = d->mm.ro_pool_maps ? PV_SIF_pt_ro_maps : 0;
+	si->flags = d->pt.ro_pool_maps ? PV_SIF_pt_ro_maps : 0;
 	si->hv_area = d->pool_gpa;
 	si->hv_area_pages = PV_HV_AREA_PAGES;
 	si->pt_pool_base = d->pool_gpa;

@@ -1,5 +1,5 @@
 /* The fast path in each domain: the frames of the entry stub (code,
- * descriptor tables, per-vCPU data and stacks, the L4 twins that mm.c
+ * descriptor tables, per-vCPU data and stacks, the L4 twins that pagetable.c
  * keeps), the set-up of a vCPU for it, and what the run loop does for it:
  * keep the stub's copy of pvmon's per-vCPU state, inject events while
  * guest code runs, turn the stub's reports into crash reports. Two back
@@ -141,7 +141,7 @@ int fastpath_layout(struct domain *d, char *err, size_t errlen)
 	memcpy(hv_frame(d, HV_CODE), st->start, code);
 	build_stub_tables(d);
 	uint64_t twins = d->pool_gpa + ((d->pool_frames + 1) & ~1ULL) * PAGE;
-	mm_set_twins(&d->mm, d->pool + ((d->pool_frames + 1) & ~1ULL) * 512, twins,
+	pt_set_twins(&d->pt, d->pool + ((d->pool_frames + 1) & ~1ULL) * 512, twins,
 	             hv_gpa(d, HV_L3) | fastpath_slot_flags(fp_host.kind));
 	for (uint32_t v = 0; v < d->nr_vcpus; v++) {
 		uint64_t *pc = fastpath_percpu(d, v);
@@ -155,7 +155,7 @@ int fastpath_memory_create(struct domain *d, char *err, size_t errlen)
 	struct fp_domain *f = d->fp;
 	if (!f)
 		return 0;
-	/* Writable for the stub, and nameable by no guest page table: mm.c
+	/* Writable for the stub, and nameable by no guest page table: pagetable.c
 	 * takes only RAM, pool and grant-window frames. */
 	struct kvm_userspace_memory_region r = { .slot = SLOT_HV_PRIVATE, .guest_phys_addr = f->priv_gpa,
 	                                         .memory_size = f->priv_size, .userspace_addr = (uint64_t)f->priv };
@@ -216,7 +216,7 @@ static int hold_cpu_l4(struct vcpu *v);
 int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
 {
 	struct domain *d = v->dom;
-	uint64_t root = mm_twin(&d->mm, v->kernel_cr3);
+	uint64_t root = pt_twin(&d->pt, v->kernel_cr3);
 	if (!root)
 		return -EINVAL;
 	struct kvm_sregs s;
@@ -252,14 +252,14 @@ int fastpath_setup_vcpu(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi
  * base pointer, once the stub has loaded it). */
 static int hold_cpu_l4(struct vcpu *v)
 {
-	struct mm *m = &v->dom->mm;
+	struct pagetable *m = &v->dom->pt;
 	uint64_t *held = &v->dom->fp->cpu_l4[v->id];
 	if (*held == v->kernel_cr3)
 		return 0;
 	pthread_mutex_lock(&m->lock);
-	int rc = mm_get_base(m, v->kernel_cr3);
+	int rc = pt_get_base(m, v->kernel_cr3);
 	if (!rc && *held)
-		mm_put_base(m, *held);
+		pt_put_base(m, *held);
 	pthread_mutex_unlock(&m->lock);
 	if (!rc)
 		*held = v->kernel_cr3;
@@ -270,7 +270,7 @@ void fastpath_set_kernel_root(struct vcpu *v, uint64_t cr3)
 {
 	uint64_t *pc = fastpath_percpu(v->dom, v->id);
 	v->sregs.cr3 = cr3;
-	pc[PC_KROOT / 8] = mm_twin(&v->dom->mm, cr3);
+	pc[PC_KROOT / 8] = pt_twin(&v->dom->pt, cr3);
 	pc[PC_RELOAD / 8] = 1;
 }
 
@@ -286,7 +286,7 @@ void fastpath_before_run(struct vcpu *v)
 	uint64_t *pc = fastpath_percpu(d, v->id);
 	if (v->user_cr3 != f->ucr3_seen[v->id]) {
 		f->ucr3_seen[v->id] = v->user_cr3;
-		pc[PC_UROOT / 8] = v->user_cr3 ? mm_twin(&d->mm, v->user_cr3) : 0;
+		pc[PC_UROOT / 8] = v->user_cr3 ? pt_twin(&d->pt, v->user_cr3) : 0;
 	}
 	if (v->kernel_sp != f->ksp_seen[v->id]) {
 		f->ksp_seen[v->id] = v->kernel_sp;

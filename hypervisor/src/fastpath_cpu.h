@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 #include "fastpath.h"
-#include "mm.h"
+#include "pagetable.h"
 
 /* PVM's interface on these hosts (read from the running kvm_pvm; see the
  * architecture notes): the vIF MSR registers the page whose if_ byte is the

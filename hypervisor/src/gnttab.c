@@ -73,7 +73,7 @@ static int grant_ok(struct domain *g, union gent e, uint32_t mapper, bool write)
 		return -EPERM;                      /* granted to another domain */
 	if (write && (e.e.flags & PV_GTF_readonly))
 		return -EPERM;                      /* a read-only grant, asked for writing */
-	if (e.e.frame >= g->mm.ram_frames || (g->mm.ram_flags[e.e.frame] & (MMF_GIVEN_BACK | MMF_RESERVED)))
+	if (e.e.frame >= g->pt.ram_frames || (g->pt.ram_flags[e.e.frame] & (MMF_GIVEN_BACK | MMF_RESERVED)))
 		return -EINVAL;
 	return 0;
 }
@@ -138,18 +138,18 @@ static long setup_table(struct vcpu *v, const struct pv_gnttab_setup *s)
 		free(w);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
 	int rc = 0;
 	for (uint64_t f = f0; f <= f1; f++)
-		if (d->mm.ram_flags[f] & (MMF_GIVEN_BACK | MMF_RESERVED))
+		if (d->pt.ram_flags[f] & (MMF_GIVEN_BACK | MMF_RESERVED))
 			rc = -EINVAL;
 	if (!rc) {
-		for (uint64_t f = 0; f < d->mm.ram_frames; f++)
-			d->mm.ram_flags[f] &= (uint8_t)~MMF_GNTTAB;
+		for (uint64_t f = 0; f < d->pt.ram_frames; f++)
+			d->pt.ram_flags[f] &= (uint8_t)~MMF_GNTTAB;
 		for (uint64_t f = f0; f <= f1; f++)
-			d->mm.ram_flags[f] |= MMF_GNTTAB;     /* never given away while it is the table */
+			d->pt.ram_flags[f] |= MMF_GNTTAB;     /* never given away while it is the table */
 	}
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_unlock(&d->pt.lock);
 	if (rc) {
 		free(r);
 		free(w);
@@ -185,18 +185,18 @@ static int map_one(struct vcpu *v, void *arg)
 		other_put(g);
 		return h;
 	}
-	/* Checked and counted under g's mm lock: g cannot give the frame away
+	/* Checked and counted under g's pt lock: g cannot give the frame away
 	 * (balloon, transfer) between the check and the count. */
-	pthread_mutex_lock(&g->mm.lock);
+	pthread_mutex_lock(&g->pt.lock);
 	if (!(rc = entry_load(g, m->ref, &e)) && !(rc = grant_ok(g, e, d->id, !ro)) &&
 	    !(rc = entry_flags(g, m->ref, e, mark, 0))) {
 		rc = memory_map_frame(host, &g->p2m[e.e.frame], ro ? PROT_READ : PROT_READ | PROT_WRITE);
 		if (rc)
 			entry_clear(g, m->ref, mark & ~e.e.flags);     /* only what this call set */
 		else
-			g->mm.foreign[e.e.frame]++;
+			g->pt.foreign[e.e.frame]++;
 	}
-	pthread_mutex_unlock(&g->mm.lock);
+	pthread_mutex_unlock(&g->pt.lock);
 	if (rc) {
 		other_put(g);
 		return rc;
@@ -225,9 +225,9 @@ static void unmap_slot(struct domain *d, int h)
 		g->gnt.writers[m->ref]--;
 	if (!g->gnt.writers[m->ref])
 		entry_clear(g, m->ref, g->gnt.readers[m->ref] ? PV_GTF_writing : PV_GTF_reading | PV_GTF_writing);
-	pthread_mutex_lock(&g->mm.lock);
-	g->mm.foreign[m->gfn]--;
-	pthread_mutex_unlock(&g->mm.lock);
+	pthread_mutex_lock(&g->pt.lock);
+	g->pt.foreign[m->gfn]--;
+	pthread_mutex_unlock(&g->pt.lock);
 	m->granter = NULL;
 	domain_put(g);
 }
@@ -262,9 +262,9 @@ static int copy_side(struct vcpu *v, const struct pv_gnttab_copy_ptr *p, bool gr
 		return -EINVAL;
 	if (!gref) {
 		const struct guestmem *gm = domain_gm(d);
-		uint8_t *h = write ? gm_gpa_write(gm, (uint64_t)p->ref_or_gfn * PAGE, PAGE)
-		                   : gm_gpa(gm, (uint64_t)p->ref_or_gfn * PAGE, PAGE);
-		if (!h || p->ref_or_gfn >= d->mm.ram_frames)
+		uint8_t *h = write ? guestmem_gpa_write(gm, (uint64_t)p->ref_or_gfn * PAGE, PAGE)
+		                   : guestmem_gpa(gm, (uint64_t)p->ref_or_gfn * PAGE, PAGE);
+		if (!h || p->ref_or_gfn >= d->pt.ram_frames)
 			return -EFAULT;
 		*host = h + p->offset;
 		return 0;
@@ -314,16 +314,16 @@ static int transfer_one(struct vcpu *v, void *arg)
 		return rc;
 	union gent e;
 	struct domain *lo = a->id < b->id ? a : b, *hi = lo == a ? b : a;
-	pthread_mutex_lock(&lo->mm.lock);
-	pthread_mutex_lock(&hi->mm.lock);
+	pthread_mutex_lock(&lo->pt.lock);
+	pthread_mutex_lock(&hi->pt.lock);
 	if (!(rc = entry_load(b, t->ref, &e))) {
 		if (!(e.e.flags & PV_GTF_accept_transfer) || (e.e.flags & PV_GTF_transfer_completed))
 			rc = -EINVAL;                   /* not offered for a transfer */
 		else if (e.e.domid != a->id)
 			rc = -EPERM;
-		else if (t->gfn >= a->mm.ram_frames || !mm_ram_free_to_give(&a->mm, t->gfn))
+		else if (t->gfn >= a->pt.ram_frames || !pt_ram_free_to_give(&a->pt, t->gfn))
 			rc = -EBUSY;                    /* mapped, pinned, granted, the grant table... */
-		else if (e.e.frame >= b->mm.ram_frames || !mm_ram_free_to_give(&b->mm, e.e.frame))
+		else if (e.e.frame >= b->pt.ram_frames || !pt_ram_free_to_give(&b->pt, e.e.frame))
 			rc = -EBUSY;                    /* the receiver's frame is not unused */
 	}
 	if (!rc) {
@@ -337,8 +337,8 @@ static int transfer_one(struct vcpu *v, void *arg)
 			memset(ha, 0, PAGE);            /* the sender gets a clean frame */
 		}
 	}
-	pthread_mutex_unlock(&hi->mm.lock);
-	pthread_mutex_unlock(&lo->mm.lock);
+	pthread_mutex_unlock(&hi->pt.lock);
+	pthread_mutex_unlock(&lo->pt.lock);
 	if (!rc) {
 		entry_flags(b, t->ref, e, PV_GTF_transfer_completed, PV_GTF_accept_transfer);
 		atomic_fetch_add_explicit(&a->page_flips, 1, memory_order_relaxed);

@@ -21,33 +21,33 @@ static void *lookup(const struct guestmem *m, uint64_t gpa, uint64_t len, bool w
 		return m->base + gpa;
 	}
 	for (int i = 0; i < m->nr_extra; i++) {
-		const struct gm_region *r = &m->extra[i];
+		const struct guestmem_region *r = &m->extra[i];
 		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
 			return write && !r->writable ? NULL : r->host + (gpa - r->gpa);
 	}
 	return NULL;
 }
 
-void *gm_gpa(const struct guestmem *m, uint64_t gpa, uint64_t len)
+void *guestmem_gpa(const struct guestmem *m, uint64_t gpa, uint64_t len)
 {
 	return lookup(m, gpa, len, false);
 }
 
-void *gm_gpa_write(const struct guestmem *m, uint64_t gpa, uint64_t len)
+void *guestmem_gpa_write(const struct guestmem *m, uint64_t gpa, uint64_t len)
 {
 	return lookup(m, gpa, len, true);
 }
 
 static int read_pte(const struct guestmem *m, uint64_t table, unsigned idx, uint64_t *pte)
 {
-	uint64_t *t = gm_gpa(m, table & PTE_ADDR, 4096);
+	uint64_t *t = guestmem_gpa(m, table & PTE_ADDR, 4096);
 	if (!t)
 		return -EFAULT;
 	*pte = __atomic_load_n(&t[idx], __ATOMIC_RELAXED);
 	return 0;
 }
 
-int gm_translate(const struct guestmem *m, uint64_t cr3, uint64_t gva, bool write, uint64_t *gpa)
+int guestmem_translate(const struct guestmem *m, uint64_t cr3, uint64_t gva, bool write, uint64_t *gpa)
 {
 	uint64_t table = cr3, pte = 0;
 	if (gva >= GVA_LIMIT)
@@ -62,12 +62,12 @@ int gm_translate(const struct guestmem *m, uint64_t cr3, uint64_t gva, bool writ
 			uint64_t span = 1ULL << (12 + 9 * level);
 			uint64_t base = pte & PTE_ADDR & ~(span - 1);
 			*gpa = base | (gva & (span - 1));
-			return gm_gpa(m, *gpa, 1) ? 0 : -EFAULT;
+			return guestmem_gpa(m, *gpa, 1) ? 0 : -EFAULT;
 		}
 		table = pte & PTE_ADDR;
 	}
 	*gpa = (pte & PTE_ADDR) | (gva & 4095);
-	return gm_gpa(m, *gpa, 1) ? 0 : -EFAULT;
+	return guestmem_gpa(m, *gpa, 1) ? 0 : -EFAULT;
 }
 
 /* Copy page by page; the guest may map consecutive pages anywhere. */
@@ -81,9 +81,9 @@ static int copy(const struct guestmem *m, uint64_t cr3, uint64_t gva, void *buf,
 		size_t chunk = 4096 - (gva & 4095);
 		if (chunk > len)
 			chunk = len;
-		if (gm_translate(m, cr3, gva, to_guest, &gpa))
+		if (guestmem_translate(m, cr3, gva, to_guest, &gpa))
 			return -EFAULT;
-		uint8_t *h = to_guest ? gm_gpa_write(m, gpa, chunk) : gm_gpa(m, gpa, chunk);
+		uint8_t *h = to_guest ? guestmem_gpa_write(m, gpa, chunk) : guestmem_gpa(m, gpa, chunk);
 		if (!h)
 			return -EFAULT;
 		if (to_guest)
@@ -97,12 +97,12 @@ static int copy(const struct guestmem *m, uint64_t cr3, uint64_t gva, void *buf,
 	return 0;
 }
 
-int gm_copy_from(const struct guestmem *m, uint64_t cr3, void *dst, uint64_t gva, size_t len)
+int guestmem_copy_from(const struct guestmem *m, uint64_t cr3, void *dst, uint64_t gva, size_t len)
 {
 	return copy(m, cr3, gva, dst, len, false);
 }
 
-int gm_copy_to(const struct guestmem *m, uint64_t cr3, uint64_t gva, const void *src, size_t len)
+int guestmem_copy_to(const struct guestmem *m, uint64_t cr3, uint64_t gva, const void *src, size_t len)
 {
 	return copy(m, cr3, gva, (void *)src, len, true);
 }

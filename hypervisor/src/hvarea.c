@@ -1,7 +1,7 @@
 /* The hypervisor area (hvarea.h): its frames in the pool, the L4 slot that
  * maps them in every address space, the descriptor tables every vCPU uses
  * from its first instruction, and the baseline's fault reporter. The guest
- * cannot write or remap any of it: mm.c keeps MM_HV_SLOT pvmon's in every
+ * cannot write or remap any of it: pagetable.c keeps PT_HV_SLOT pvmon's in every
  * L4, and the frames are typed PT_HV (never a table, never writable). */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 
 #define PAGE 4096ULL
 
-_Static_assert(((PV_HV_AREA_VA >> 39) & 511) == MM_HV_SLOT && PV_HV_L4_SLOT == MM_HV_SLOT, "the area's L4 slot");
+_Static_assert(((PV_HV_AREA_VA >> 39) & 511) == PT_HV_SLOT && PV_HV_L4_SLOT == PT_HV_SLOT, "the area's L4 slot");
 _Static_assert(((PV_HV_AREA_VA >> 30) & 511) == 511 && ((PV_HV_AREA_VA >> 21) & 511) == 510 &&
                (PV_HV_AREA_VA & 0x1fffff) == 0, "the area is L3[511] -> L2[510] -> L1[0]");
 _Static_assert(PV_HCALL_ENTRY == PV_HV_AREA_VA + HV_ENTRY, "hypercall entry offset");
@@ -137,7 +137,7 @@ void hvarea_build(struct domain *d)
 			l1[HV_STACK_L1(n)] = (d->hv_stacks_gpa + n * PAGE) | PTE_P | PTE_RW | PTE_A | PTE_D;
 		build_baseline_page(d);
 	}
-	d->mm.hv_l4e = frame_gpa(d, HV_SLOT_L3) | table;
+	d->pt.hv_l4e = frame_gpa(d, HV_SLOT_L3) | table;
 }
 
 int hvarea_stacks_layout(struct domain *d, char *err, size_t errlen)
@@ -158,7 +158,7 @@ int hvarea_stacks_create(struct domain *d, char *err, size_t errlen)
 	if (!d->hv_stacks)
 		return 0;
 	/* Writable for the CPU's exception delivery, and nameable by no guest
-	 * page table: mm.c takes only RAM, pool and grant-window frames. */
+	 * page table: pagetable.c takes only RAM, pool and grant-window frames. */
 	struct kvm_userspace_memory_region r = { .slot = SLOT_HV_PRIVATE, .guest_phys_addr = d->hv_stacks_gpa,
 	                                         .memory_size = d->nr_vcpus * PAGE,
 	                                         .userspace_addr = (uint64_t)d->hv_stacks };

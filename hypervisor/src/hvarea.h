@@ -1,5 +1,5 @@
 /* The hypervisor area: pvmon's own frames at the start of every domain's
- * page-table pool, mapped by pvmon alone at L4 slot MM_HV_SLOT of every
+ * page-table pool, mapped by pvmon alone at L4 slot PT_HV_SLOT of every
  * address space (PV_HV_AREA_VA), so no guest update can remap or reach
  * what the CPU reads there: the hypercall entry, the GDT, one TSS per
  * vCPU, the IDT. On the baseline the IDT sends every exception to a fault
@@ -78,7 +78,7 @@
 struct domain;
 struct vcpu;
 
-/* The area's frames and the slot's tables; sets d->mm.hv_l4e. On the
+/* The area's frames and the slot's tables; sets d->pt.hv_l4e. On the
  * baseline also the descriptor tables, the I/O bitmap, the hypercall
  * entry and the fault reporter (the fast path writes its own after). */
 void hvarea_build(struct domain *d);

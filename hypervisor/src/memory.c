@@ -4,7 +4,7 @@
  * in the pool: pvmon's own anonymous memory, which KVM sees through a
  * read-only slot, so the guest reads its tables but every write comes to
  * pvmon. Under nested paging (host.tdp) a read-only slot would fault every
- * hardware page walk, so the slot is writable and mm.c lets guest tables
+ * hardware page walk, so the slot is writable and pagetable.c lets guest tables
  * map pool frames read-only only (the guest still cannot write them).
  * KVM's shadow MMU does not notice pvmon's writes to a table it has
  * already walked (they bypass its write tracking); a translation that lost
@@ -69,7 +69,7 @@ static int set_slot(struct domain *d, uint32_t slot, uint32_t flags, uint64_t gp
 /* The pool slot's flags: read-only unless the CPU walks the tables (TDP). */
 static uint32_t pool_slot_flags(const struct domain *d)
 {
-	return d->mm.ro_pool_maps ? 0 : KVM_MEM_READONLY;
+	return d->pt.ro_pool_maps ? 0 : KVM_MEM_READONLY;
 }
 
 static void *anon(uint64_t size)
@@ -121,19 +121,19 @@ int memory_layout(struct domain *d, char *err, size_t errlen)
 	d->grant_ro = anon(WINDOW_BYTES);
 	if (!d->pool || !d->grant_rw || !d->grant_ro)
 		return snprintf(err, errlen, "cannot reserve the page-table pool: %s", strerror(errno)), -ENOMEM;
-	rc = mm_init(&d->mm, frames, d->pool, d->pool_gpa, d->pool_frames, d->hv_frames);
+	rc = pt_init(&d->pt, frames, d->pool, d->pool_gpa, d->pool_frames, d->hv_frames);
 	if (rc)
 		return snprintf(err, errlen, "out of memory for page-table accounting"), rc;
-	d->mm.ro_pool_maps = host.tdp;
-	d->mm.leaf_ok[0] = (struct mm_range){ d->grant_rw_gpa, PV_GNTTAB_WINDOW_FRAMES };
-	d->mm.leaf_ok[1] = (struct mm_range){ d->grant_ro_gpa, PV_GNTTAB_WINDOW_FRAMES };
-	d->mm.ram_flags[GPA_START_INFO / PAGE] |= MMF_RESERVED;
-	d->mm.ram_flags[GPA_SHARED_INFO / PAGE] |= MMF_RESERVED;
+	d->pt.ro_pool_maps = host.tdp;
+	d->pt.leaf_ok[0] = (struct pt_range){ d->grant_rw_gpa, PV_GNTTAB_WINDOW_FRAMES };
+	d->pt.leaf_ok[1] = (struct pt_range){ d->grant_ro_gpa, PV_GNTTAB_WINDOW_FRAMES };
+	d->pt.ram_flags[GPA_START_INFO / PAGE] |= MMF_RESERVED;
+	d->pt.ram_flags[GPA_SHARED_INFO / PAGE] |= MMF_RESERVED;
 
-	d->gm = (struct guestmem){ .base = d->mem, .size = d->mem_size, .ram_flags = d->mm.ram_flags, .nr_extra = 3 };
-	d->gm.extra[0] = (struct gm_region){ d->pool_gpa, d->pool_frames * PAGE, (uint8_t *)d->pool, false };
-	d->gm.extra[1] = (struct gm_region){ d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw, true };
-	d->gm.extra[2] = (struct gm_region){ d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro, false };
+	d->gm = (struct guestmem){ .base = d->mem, .size = d->mem_size, .ram_flags = d->pt.ram_flags, .nr_extra = 3 };
+	d->gm.extra[0] = (struct guestmem_region){ d->pool_gpa, d->pool_frames * PAGE, (uint8_t *)d->pool, false };
+	d->gm.extra[1] = (struct guestmem_region){ d->grant_rw_gpa, WINDOW_BYTES, d->grant_rw, true };
+	d->gm.extra[2] = (struct guestmem_region){ d->grant_ro_gpa, WINDOW_BYTES, d->grant_ro, false };
 	if ((rc = hvarea_stacks_layout(d, err, errlen)))
 		return rc;
 	return fastpath_layout(d, err, errlen);
@@ -158,9 +158,9 @@ int memory_create(struct domain *d, char *err, size_t errlen)
 void memory_check_report(struct domain *d)
 {
 	char why[256];
-	pthread_mutex_lock(&d->mm.lock);
-	int rc = mm_check(&d->mm, why, sizeof(why));
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
+	int rc = pt_check(&d->pt, why, sizeof(why));
+	pthread_mutex_unlock(&d->pt.lock);
 	if (rc)
 		fprintf(stderr, "pvmon: domain %s (%u): page-table accounting is inconsistent: %s\n",
 		        d->cfg.name, d->id, why);
@@ -193,8 +193,8 @@ void memory_destroy(struct domain *d)
 		munmap(d->grant_rw, WINDOW_BYTES);
 	if (d->grant_ro)
 		munmap(d->grant_ro, WINDOW_BYTES);
-	if (d->mm.pf)
-		mm_destroy(&d->mm);
+	if (d->pt.pf)
+		pt_destroy(&d->pt);
 	hvarea_free(d);
 	fastpath_domain_free(d);
 }
@@ -250,7 +250,7 @@ static int map4k(struct builder *b, uint64_t va, uint64_t gpa, uint64_t flags)
 uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, size_t errlen)
 {
 	struct builder b = { .d = d, .next = d->hv_frames };
-	hvarea_build(d);            /* mm fills every L4's slot for it (MM_HV_SLOT) */
+	hvarea_build(d);            /* mm fills every L4's slot for it (PT_HV_SLOT) */
 	fastpath_write_hv_page(d, (uint8_t *)d->pool);
 	b.l4 = new_table(&b);
 	const uint64_t rw = PTE_P | PTE_RW | PTE_US;
@@ -259,16 +259,16 @@ uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, s
 		rc = map4k(&b, a, a, rw);
 	/* The pool, so the kernel can read its tables (a write traps to pvmon;
 	 * where the slot is writable, the mapping is read-only instead). */
-	const uint64_t pool_rw = d->mm.ro_pool_maps ? PTE_P | PTE_US : rw;
+	const uint64_t pool_rw = d->pt.ro_pool_maps ? PTE_P | PTE_US : rw;
 	for (uint64_t a = d->pool_gpa; a < d->pool_gpa + d->pool_frames * PAGE && !rc; a += PAGE)
 		rc = map4k(&b, a, a, pool_rw);
 	if (rc) {
 		snprintf(err, errlen, "page-table pool of %llu frames is too small", (unsigned long long)d->pool_frames);
 		return 0;
 	}
-	pthread_mutex_lock(&d->mm.lock);
-	rc = mm_get_base(&d->mm, b.l4);
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
+	rc = pt_get_base(&d->pt, b.l4);
+	pthread_mutex_unlock(&d->pt.lock);
 	if (rc) {
 		snprintf(err, errlen, "initial page tables do not validate: %s", strerror(-rc));
 		return 0;
@@ -301,9 +301,9 @@ void memory_exclusive_end(struct domain *d, struct vcpu *self)
 void memory_flush(struct vcpu *v, const char *kind, uint64_t addr)
 {
 	struct domain *d = v->dom;
-	pthread_mutex_lock(&d->mm.lock);
-	bool stale = mm_take_stale(&d->mm);
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
+	bool stale = pt_take_stale(&d->pt);
+	pthread_mutex_unlock(&d->pt.lock);
 	atomic_fetch_add_explicit(&d->tlb_flushes, 1, memory_order_relaxed);
 	trace_tlb_flush(d->id, v->id, kind, addr);
 	if (!stale || d->vm_fd < 0)
@@ -328,9 +328,9 @@ void memory_pool_write(struct vcpu *v, uint64_t gpa, const void *data, uint32_t 
 		return;
 	}
 	memcpy(&val, data, 8);
-	pthread_mutex_lock(&d->mm.lock);
-	int rc = mm_update(&d->mm, gpa, val);
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
+	int rc = pt_update(&d->pt, gpa, val);
+	pthread_mutex_unlock(&d->pt.lock);
 	atomic_fetch_add_explicit(&d->pt_writes, 1, memory_order_relaxed);
 	if (rc)
 		domain_crash(d, v, "page-table write 0x%llx at 0x%llx rejected: %s", (unsigned long long)val,
@@ -341,15 +341,15 @@ void memory_pool_write(struct vcpu *v, uint64_t gpa, const void *data, uint32_t 
 
 uint64_t memory_current_pages(struct domain *d)
 {
-	pthread_mutex_lock(&d->mm.lock);
-	uint64_t n = d->mm.ram_frames - d->mm.given_back;
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
+	uint64_t n = d->pt.ram_frames - d->pt.given_back;
+	pthread_mutex_unlock(&d->pt.lock);
 	return n;
 }
 
 int memory_set_target(struct domain *d, uint64_t pages)
 {
-	if (pages > d->mm.ram_frames || pages < 256)
+	if (pages > d->pt.ram_frames || pages < 256)
 		return -EINVAL;    /* at most what it has, at least 1 MiB */
 	__atomic_store_n(&d->shared->mem_target_pages, pages, __ATOMIC_SEQ_CST);
 	evtchn_send_virq(d, 0, PV_VIRQ_BALLOON);
@@ -362,18 +362,18 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 {
 	struct domain *d = v->dom;
 	uint32_t ok = 0;
-	pthread_mutex_lock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
 	for (; ok < n; ok++) {
 		uint64_t g = gfns[ok];
 		/* A gfn named twice in one batch is refused the second time: a
 		 * give marks it given back, a take marks it being taken. */
-		if (give ? !mm_ram_free_to_give(&d->mm, g)
-		         : g >= d->mm.ram_frames || (d->mm.ram_flags[g] & (MMF_GIVEN_BACK | MMF_TAKING)) != MMF_GIVEN_BACK)
+		if (give ? !pt_ram_free_to_give(&d->pt, g)
+		         : g >= d->pt.ram_frames || (d->pt.ram_flags[g] & (MMF_GIVEN_BACK | MMF_TAKING)) != MMF_GIVEN_BACK)
 			break;
 		/* From here pvmon's own accesses (guestmem) refuse the frame. */
-		d->mm.ram_flags[g] |= give ? MMF_GIVEN_BACK : MMF_TAKING;
+		d->pt.ram_flags[g] |= give ? MMF_GIVEN_BACK : MMF_TAKING;
 	}
-	pthread_mutex_unlock(&d->mm.lock);
+	pthread_mutex_unlock(&d->pt.lock);
 	if (!ok)
 		return guest_reject(v, "gfn", n ? gfns[0] : 0, give ? -EBUSY : -EINVAL);
 	memory_exclusive_begin(d, v);
@@ -389,12 +389,12 @@ static long reservation(struct vcpu *v, const uint64_t *gfns, uint32_t n, bool g
 		}
 	}
 	memory_exclusive_end(d, v);
-	pthread_mutex_lock(&d->mm.lock);
+	pthread_mutex_lock(&d->pt.lock);
 	for (uint32_t i = 0; i < ok; i++)
 		if (!give)
-			d->mm.ram_flags[gfns[i]] &= (uint8_t)~(MMF_GIVEN_BACK | MMF_TAKING);
-	d->mm.given_back = give ? d->mm.given_back + ok : d->mm.given_back - ok;
-	pthread_mutex_unlock(&d->mm.lock);
+			d->pt.ram_flags[gfns[i]] &= (uint8_t)~(MMF_GIVEN_BACK | MMF_TAKING);
+	d->pt.given_back = give ? d->pt.given_back + ok : d->pt.given_back - ok;
+	pthread_mutex_unlock(&d->pt.lock);
 	return ok;
 }
 
@@ -407,7 +407,7 @@ long hc_memory_op(struct vcpu *v, const uint64_t a[5])
 	case PV_MEM_current_reservation:
 		return (long)memory_current_pages(d);
 	case PV_MEM_maximum_reservation:
-		return (long)d->mm.ram_frames;
+		return (long)d->pt.ram_frames;
 	case PV_MEM_decrease_reservation:
 	case PV_MEM_increase_reservation: {
 		struct pv_memory_reservation r;

@@ -31,7 +31,7 @@ int memory_layout(struct domain *d, char *err, size_t errlen);
  * and validate them; returns the L4's gpa, or 0 with err. */
 uint64_t memory_build_tables(struct domain *d, uint64_t *nr_frames, char *err, size_t errlen);
 void memory_destroy(struct domain *d);
-/* mm_check on the live domain, one line on stderr (PVLAB_MM_CHECK=1). */
+/* pt_check on the live domain, one line on stderr (PVLAB_MM_CHECK=1). */
 void memory_check_report(struct domain *d);
 
 /* Stop every other vCPU of the domain and hold its mem_lock for writing.

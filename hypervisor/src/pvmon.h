@@ -1,7 +1,7 @@
 /* pvmon internal types: the host, its domains and their vCPUs.
  * Locks, by order of acquisition: domains_lock; a domain's mem_lock (read:
  * its own vCPU threads; another domain's only with trylock, in gnttab.c);
- * sched_lock; gnttab_lock; domain->mm.lock (two domains': lower domid
+ * sched_lock; gnttab_lock; domain->pt.lock (two domains': lower domid
  * first); domain->evtchn_lock (two: lower domid first); console_lock. */
 #ifndef PVMON_H
 #define PVMON_H
@@ -19,7 +19,7 @@
 #include "kvm.h"
 #include "gnttab.h"
 #include "memory.h"
-#include "mm.h"
+#include "pagetable.h"
 
 #define MAX_DOMAINS 1024
 #define PV_EXIT_CRASHED 125   /* `pvmon run` status for a crashed domain */
@@ -115,7 +115,7 @@ struct domain {
 	uint64_t hv_stacks_gpa;
 	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */
 	uint64_t grant_rw_gpa, grant_ro_gpa;
-	struct mm mm;             /* page-table types and counts (mm.lock) */
+	struct pagetable pt;       /* page-table types and counts (pt.lock) */
 	struct guestmem gm;       /* what pvmon may touch of this domain */
 	struct gnttab gnt;        /* grant state (gnttab.c, under its gnttab_lock) */
 	/* Held for reading by each vCPU thread while its vCPU runs or is served,

@@ -185,7 +185,7 @@ static int deliver(struct vcpu *v, uint64_t vector, uint64_t err, uint64_t addr,
 	}
 	sp = (sp - sizeof(f)) & ~15ULL;
 	const struct guestmem *gm = domain_gm(d);
-	if (gm_copy_to(gm, v->kernel_cr3, sp, &f, sizeof(f)))
+	if (guestmem_copy_to(gm, v->kernel_cr3, sp, &f, sizeof(f)))
 		return domain_crash(d, v, "cannot push a callback frame at 0x%llx (vector %llu)",
 		                    (unsigned long long)sp, (unsigned long long)vector), -EFAULT;
 	if (v->user_mode) {
@@ -285,16 +285,16 @@ static long vcpu_up(struct vcpu *v, uint32_t target, uint64_t ctx)
 		return rc;
 	const struct guestmem *gm = domain_gm(d);
 	uint64_t gpa;
-	if (gm_translate(gm, v->kernel_cr3, c.rip, false, &gpa))
+	if (guestmem_translate(gm, v->kernel_cr3, c.rip, false, &gpa))
 		return guest_reject(v, "rip", c.rip, -EINVAL);
 	struct vcpu *t = &d->vcpus[target];
 	pthread_mutex_lock(&sched_lock);
 	bool down = t->state == VS_DOWN && !t->kernel_cr3;
 	if (down) {
 		t->boot = c;
-		pthread_mutex_lock(&d->mm.lock);
-		int rc2 = mm_get_base(&d->mm, v->kernel_cr3);   /* the new vCPU's CR3 holds a reference */
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
+		int rc2 = pt_get_base(&d->pt, v->kernel_cr3);   /* the new vCPU's CR3 holds a reference */
+		pthread_mutex_unlock(&d->pt.lock);
 		if (!rc2)
 			t->kernel_cr3 = v->kernel_cr3;
 		down = !rc2;
@@ -388,7 +388,7 @@ static bool handle_mmio(struct vcpu *v)
 	struct domain *d = v->dom;
 	struct kvm_run *run = v->run;
 	uint64_t gpa = run->mmio.phys_addr;
-	bool in_pool = mm_pool_index(&d->mm, gpa) >= 0;
+	bool in_pool = pt_pool_index(&d->pt, gpa) >= 0;
 	if (in_pool && run->mmio.is_write) {
 		memory_pool_write(v, gpa, run->mmio.data, run->mmio.len);
 		return atomic_load(&d->state) < DS_SHUTDOWN;
@@ -511,7 +511,7 @@ out:
 static bool run_once(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	const char *bad = mm_corrupt(&d->mm);
+	const char *bad = pt_corrupt(&d->pt);
 	if (bad) {
 		domain_crash(d, v, "page-table accounting is inconsistent: %s", bad);
 		return false;

@@ -3,7 +3,7 @@
  * builder) run a program of guest-side entry writes and grant_table_op
  * calls taken from the input, plus page-table and balloon-flag changes.
  * After every step: each domain's page-table accounting is consistent
- * (mm_check); every foreign count equals the maps that exist; every mapped
+ * (pt_check); every foreign count equals the maps that exist; every mapped
  * window frame shows the granter's frame (the same page); the frames
  * behind all RAM are a permutation of the pages there were (a page flip
  * swaps, never duplicates or loses). */
@@ -54,7 +54,7 @@ static void check(void)
 	uint64_t foreign[NDOM][FRAMES] = { { 0 } };
 	for (int i = 0; i < NDOM; i++) {
 		struct domain *d = doms[i];
-		if (mm_check(&d->mm, why, sizeof(why)))
+		if (pt_check(&d->pt, why, sizeof(why)))
 			die(why, i, 0);
 		for (int h = 0; h < 2 * PV_GNTTAB_WINDOW_FRAMES; h++) {
 			struct gnt_map *m = &d->gnt.maps[h];
@@ -73,7 +73,7 @@ static void check(void)
 	memset(seen, 0, sizeof(seen));
 	for (int i = 0; i < NDOM; i++)
 		for (uint64_t g = 0; g < FRAMES; g++) {
-			if (doms[i]->mm.foreign[g] != foreign[i][g])
+			if (doms[i]->pt.foreign[g] != foreign[i][g])
 				die("a foreign count differs from the maps", i, (int)g);
 			const struct p2m_entry *e = &doms[i]->p2m[g];
 			int owner = -1;
@@ -147,14 +147,14 @@ static void op(struct domain *d, const uint8_t *b)
 		int64_t f = -1;
 		for (uint64_t t = v->kernel_cr3, lvl = 4; lvl >= 1; lvl--) {
 			slot = t + (((g * 4096) >> (12 + 9 * (lvl - 1))) & 511) * 8;
-			if ((f = mm_pool_index(&d->mm, slot)) < 0)
+			if ((f = pt_pool_index(&d->pt, slot)) < 0)
 				return;
 			e = d->pool[f * 512 + ((slot >> 3) & 511)];
 			t = e & PTE_ADDR;
 		}
-		pthread_mutex_lock(&d->mm.lock);
-		mm_update(&d->mm, slot, (e & PTE_P) ? 0 : (g * 4096) | PTE_P | PTE_RW | PTE_US);
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
+		pt_update(&d->pt, slot, (e & PTE_P) ? 0 : (g * 4096) | PTE_P | PTE_RW | PTE_US);
+		pthread_mutex_unlock(&d->pt.lock);
 	}
 	}
 }

@@ -5,7 +5,7 @@
  * commands, pointers and frame numbers the fuzzer picks, and of writes into
  * an argument page where it builds the structs those pointers name. After
  * every call pvmon's view of the domain must still hold together: the
- * page-table accounting (mm_check, never "corrupt"), the balloon's count of
+ * page-table accounting (pt_check, never "corrupt"), the balloon's count of
  * frames given back, the event channels' bindings, the registers only a
  * valid iret may set; ASan and UBSan catch any touch outside the domain.
  * A call that ends the domain (shutdown, crash) ends the program, as it
@@ -59,9 +59,9 @@ static struct domain *mkdom(void)
 		uint64_t t = v->kernel_cr3, slot = 0;
 		for (int lvl = 4; lvl >= 1; lvl--) {
 			slot = t + (((g * 4096) >> (12 + 9 * (lvl - 1))) & 511) * 8;
-			t = d->pool[mm_pool_index(&d->mm, slot) * 512 + ((slot >> 3) & 511)] & PTE_ADDR;
+			t = d->pool[pt_pool_index(&d->pt, slot) * 512 + ((slot >> 3) & 511)] & PTE_ADDR;
 		}
-		if (mm_update(&d->mm, slot, 0))
+		if (pt_update(&d->pt, slot, 0))
 			die("cannot unmap a spare frame", g);
 	}
 	return d;
@@ -96,20 +96,20 @@ static uint64_t mmu_requests;
 static void check(struct domain *d, size_t step)
 {
 	char why[256];
-	if (mm_corrupt(&d->mm))
-		die(mm_corrupt(&d->mm), step);
-	if (mm_check(&d->mm, why, sizeof(why))) {
+	if (pt_corrupt(&d->pt))
+		die(pt_corrupt(&d->pt), step);
+	if (pt_check(&d->pt, why, sizeof(why))) {
 		fprintf(stderr, "fuzz_hcall: step %zu: %s\n", step, why);
 		abort();
 	}
 	uint64_t given = 0;
-	for (uint64_t g = 0; g < d->mm.ram_frames; g++) {
-		if (d->mm.ram_flags[g] & MMF_TAKING)
+	for (uint64_t g = 0; g < d->pt.ram_frames; g++) {
+		if (d->pt.ram_flags[g] & MMF_TAKING)
 			die("a frame is left half taken back", g);
-		given += !!(d->mm.ram_flags[g] & MMF_GIVEN_BACK);
+		given += !!(d->pt.ram_flags[g] & MMF_GIVEN_BACK);
 	}
-	if (given != d->mm.given_back)
-		die("the balloon's count of frames given back is wrong", d->mm.given_back);
+	if (given != d->pt.given_back)
+		die("the balloon's count of frames given back is wrong", d->pt.given_back);
 	for (uint32_t p = 1; p < PV_NR_EVTCHN; p++) {
 		const struct evtchn *e = &d->evtchn[p];
 		if (e->state == PV_EVTCHNSTAT_virq && (e->virq >= PV_NR_VIRQS || d->virq_port[e->vcpu][e->virq] != p))

@@ -4,12 +4,12 @@
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_mm $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_pagetable $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall
 
-$(BUILD)/fuzz/fuzz_mm: tests/fuzz/fuzz_mm.c hypervisor/src/mm.c hypervisor/src/mm.h
+$(BUILD)/fuzz/fuzz_pagetable: tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetable.c hypervisor/src/pagetable.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_mm.c hypervisor/src/mm.c -lpthread
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetable.c -lpthread
 
 # Grant operations and whole hypercall sequences run through the real
 # hypercall path, so the whole of pvmon but main.c is built into these

@@ -1,4 +1,4 @@
-/* fastpath.c and the L4-twin rule of mm.c without KVM: the mode option,
+/* fastpath.c and the L4-twin rule of pagetable.c without KVM: the mode option,
  * what a baseline and a fast-path domain's memory look like (hypercall
  * entry, descriptor tables, the stub's page tables, twins kept in step and
  * out of the guest's reach), the run loop's event decisions and the guest
@@ -40,7 +40,7 @@ static uint64_t *frame(struct domain *d, uint64_t gpa)   /* pvmon's view of a po
 static void consistent(struct domain *d, int line)
 {
 	char why[256];
-	int rc = mm_check(&d->mm, why, sizeof(why));
+	int rc = pt_check(&d->pt, why, sizeof(why));
 	if (rc)
 		fprintf(stderr, "line %d: %s\n", line, why);
 	CHECK_EQ(rc, 0);
@@ -75,7 +75,7 @@ static void test_baseline(void)
 	CHECK_EQ(d->pool_slot_size, d->pool_frames * 4096);
 	const uint8_t *entry = (const uint8_t *)d->pool + (PV_HCALL_ENTRY - PV_HV_AREA_VA);
 	CHECK(entry[0] == 0xe6 && entry[1] == PV_HCALL_PORT && entry[2] == 0xc3);   /* outb; ret */
-	CHECK_EQ(mm_twin(&d->mm, d->vcpus[0].kernel_cr3), 0);
+	CHECK_EQ(pt_twin(&d->pt, d->vcpus[0].kernel_cr3), 0);
 	CONSISTENT(d);
 }
 
@@ -107,7 +107,7 @@ static void test_layout(struct domain *d)
 	CHECK_EQ(rsp0, FP_BLOCK(0) + FP_STACK_TOP);
 
 	/* The twins: after the pool, 8 KiB aligned, outside what the guest may name. */
-	uint64_t l4 = d->vcpus[0].kernel_cr3, k = mm_twin(&d->mm, l4);
+	uint64_t l4 = d->vcpus[0].kernel_cr3, k = pt_twin(&d->pt, l4);
 	CHECK(k != 0 && (k & 0x1fff) == 0);
 	CHECK(k >= d->pool_gpa + d->pool_frames * 4096 && k + 8192 <= d->pool_gpa + d->pool_slot_size);
 	const uint64_t *g = frame(d, l4), *kt = frame(d, k), *ut = frame(d, k + 4096);
@@ -118,7 +118,7 @@ static void test_layout(struct domain *d)
 	 * AMD-V the slot is supervisor-only, or guest code could write the
 	 * stub's per-vCPU data (the roots it loads). */
 	CHECK_EQ(!!(kt[511] & PTE_US), fp_host.kind == FP_PVM);
-	CHECK_EQ(mm_twin(&d->mm, l4 + 8), 0);                /* not a frame address */
+	CHECK_EQ(pt_twin(&d->pt, l4 + 8), 0);                /* not a frame address */
 	CONSISTENT(d);
 
 	/* The stub's tables: code and domain data read-only, the per-vCPU
@@ -136,34 +136,34 @@ static void test_layout(struct domain *d)
 	/* The guest can name neither the twins nor the stub's private frames,
 	 * nor write a twin through mmu_update. */
 	uint64_t l1f = d->pool_gpa + (d->pool_frames - 1) * 4096;    /* free pool frames: the last ones */
-	CHECK_EQ(mm_update(&d->mm, l1f, k | RW), 0);                /* free: stored as is */
-	CHECK_EQ(mm_pin(&d->mm, l1f, PT_L1), -EINVAL);
-	CHECK_EQ(mm_update(&d->mm, l1f, 0), 0);
-	CHECK_EQ(mm_update(&d->mm, l1f, priv | RW), 0);
-	CHECK_EQ(mm_pin(&d->mm, l1f, PT_L1), -EINVAL);
-	CHECK_EQ(mm_update(&d->mm, l1f, 0), 0);
-	CHECK_EQ(mm_update(&d->mm, k, 0), -EFAULT);
-	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, k | RW), -EINVAL);   /* a twin as an L3 */
+	CHECK_EQ(pt_update(&d->pt, l1f, k | RW), 0);                /* free: stored as is */
+	CHECK_EQ(pt_pin(&d->pt, l1f, PT_L1), -EINVAL);
+	CHECK_EQ(pt_update(&d->pt, l1f, 0), 0);
+	CHECK_EQ(pt_update(&d->pt, l1f, priv | RW), 0);
+	CHECK_EQ(pt_pin(&d->pt, l1f, PT_L1), -EINVAL);
+	CHECK_EQ(pt_update(&d->pt, l1f, 0), 0);
+	CHECK_EQ(pt_update(&d->pt, k, 0), -EFAULT);
+	CHECK_EQ(pt_update(&d->pt, l4 + 8 * 5, k | RW), -EINVAL);   /* a twin as an L3 */
 	CONSISTENT(d);
 
 	/* Every change of a typed L4 reaches both twins; dropping the type
 	 * clears them. */
 	uint64_t l3f = d->pool_gpa + (d->pool_frames - 2) * 4096;
-	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, l3f | RW), 0);
+	CHECK_EQ(pt_update(&d->pt, l4 + 8 * 5, l3f | RW), 0);
 	CHECK_EQ(kt[5], g[5]);
 	CHECK_EQ(ut[5], g[5]);
 	CONSISTENT(d);
-	CHECK_EQ(mm_update(&d->mm, l4 + 8 * 5, 0), 0);
+	CHECK_EQ(pt_update(&d->pt, l4 + 8 * 5, 0), 0);
 	CHECK_EQ(kt[5], 0);
 	CHECK_EQ(ut[5], 0);
 	uint64_t l4b = d->pool_gpa + (d->pool_frames - 3) * 4096;
-	CHECK_EQ(mm_update(&d->mm, l4b, g[0]), 0);
-	CHECK_EQ(mm_pin(&d->mm, l4b, PT_L4), 0);
-	uint64_t kb = mm_twin(&d->mm, l4b);
+	CHECK_EQ(pt_update(&d->pt, l4b, g[0]), 0);
+	CHECK_EQ(pt_pin(&d->pt, l4b, PT_L4), 0);
+	uint64_t kb = pt_twin(&d->pt, l4b);
 	CHECK(kb && kb != k && frame(d, kb)[0] == frame(d, l4b)[0] && frame(d, kb)[511] == kt[511]);
 	CONSISTENT(d);
-	CHECK_EQ(mm_unpin(&d->mm, l4b), 0);
-	CHECK_EQ(mm_twin(&d->mm, l4b), 0);
+	CHECK_EQ(pt_unpin(&d->pt, l4b), 0);
+	CHECK_EQ(pt_twin(&d->pt, l4b), 0);
 	CHECK_EQ(frame(d, kb)[0], 0);
 	CHECK_EQ(frame(d, kb)[511], 0);
 	CONSISTENT(d);
@@ -171,7 +171,7 @@ static void test_layout(struct domain *d)
 	uint64_t *kw = frame(d, k);
 	kw[7] = 0x5000 | RW;
 	char why[256];
-	CHECK_EQ(mm_check(&d->mm, why, sizeof(why)), -EIO);
+	CHECK_EQ(pt_check(&d->pt, why, sizeof(why)), -EIO);
 	kw[7] = 0;
 	CONSISTENT(d);
 }
@@ -216,7 +216,7 @@ static void test_run_loop(struct domain *d, uint64_t *pc, struct kvm_run *run)
 	run->s.regs.regs.rip = 0x100000;
 	vi->upcall_pending = 0;
 	fastpath_before_run(v);
-	CHECK_EQ(pc[PC_UROOT / 8], mm_twin(&d->mm, v->user_cr3));
+	CHECK_EQ(pc[PC_UROOT / 8], pt_twin(&d->pt, v->user_cr3));
 	CHECK_EQ(pc[PC_KSP / 8], 0x123000);
 	CHECK_EQ(run->request_interrupt_window, 0);
 	/* An event while guest code runs: injected (here refused: the window). */
@@ -245,7 +245,7 @@ static void test_run_loop(struct domain *d, uint64_t *pc, struct kvm_run *run)
 	/* new_baseptr: the stub reloads the kernel root at the end of the call. */
 	fastpath_set_kernel_root(v, v->kernel_cr3);
 	CHECK_EQ(pc[PC_RELOAD / 8], 1);
-	CHECK_EQ(pc[PC_KROOT / 8], mm_twin(&d->mm, v->kernel_cr3));
+	CHECK_EQ(pc[PC_KROOT / 8], pt_twin(&d->pt, v->kernel_cr3));
 	CHECK_EQ(v->sregs.cr3, v->kernel_cr3);    /* pvmon translates through the guest's own table */
 }
 
@@ -295,7 +295,7 @@ static void test_tdp(void)
 	use_kind(FP_SVM);
 	host.tdp = true;
 	struct domain *d = fakedom(4, 16);        /* ids 1..3 are the other tests' */
-	CHECK(d->mm.ro_pool_maps);
+	CHECK(d->pt.ro_pool_maps);
 	uint64_t l4 = d->vcpus[0].kernel_cr3;
 	int ro = 1, ram_rw = 1;
 	for (uint64_t a = d->pool_gpa; a < d->pool_gpa + d->pool_frames * 4096; a += 4096)
@@ -308,27 +308,27 @@ static void test_tdp(void)
 	int nothing_to_write = 1;
 	uint64_t slot_frames = d->pool_slot_size / 4096;
 	for (uint64_t f = 0; f < slot_frames; f++) {
-		bool typed = f < d->pool_frames && d->mm.pf[f].type >= PT_L1 && d->mm.pf[f].type <= PT_L4;
+		bool typed = f < d->pool_frames && d->pt.pf[f].type >= PT_L1 && d->pt.pf[f].type <= PT_L4;
 		/* the hypervisor area's slot tables, the stub's L3, L2, L1 */
 		bool stub = (f >= HV_SLOT_L3 && f <= HV_SLOT_L1) || (f + 3 >= d->hv_frames && f < d->hv_frames);
 		if (!typed && !stub && f < d->pool_frames)
 			continue;                            /* free pool frames and code: never walked */
 		const uint64_t *t = d->pool + f * 512;
-		bool l1 = (typed && d->mm.pf[f].type == PT_L1) || f == d->hv_frames - 1 || f == HV_SLOT_L1;
+		bool l1 = (typed && d->pt.pf[f].type == PT_L1) || f == d->hv_frames - 1 || f == HV_SLOT_L1;
 		for (int i = 0; i < 512; i++)
 			if (t[i] & PTE_P)
 				nothing_to_write &= (t[i] & PTE_A) && (!l1 || !(t[i] & PTE_RW) || (t[i] & PTE_D));
 	}
 	CHECK(nothing_to_write);
-	uint64_t l1e = d->pool_gpa + (d->pool_frames - 1) * 4096, k = mm_twin(&d->mm, l4);
-	CHECK_EQ(mm_pin(&d->mm, l1e, PT_L1), 0);
-	CHECK_EQ(mm_update(&d->mm, l1e, l4 | RW), -EPERM);             /* a live L4, writable */
-	CHECK_EQ(mm_update(&d->mm, l1e, d->pool_gpa | RW), -EPERM);    /* the hypervisor area */
-	CHECK_EQ(mm_update(&d->mm, l1e + 8, l4 | PTE_P | PTE_US), 0);  /* read-only: fine */
-	CHECK_EQ(mm_update(&d->mm, l1e + 16, k | PTE_P | PTE_US), -EINVAL);   /* a twin: never */
+	uint64_t l1e = d->pool_gpa + (d->pool_frames - 1) * 4096, k = pt_twin(&d->pt, l4);
+	CHECK_EQ(pt_pin(&d->pt, l1e, PT_L1), 0);
+	CHECK_EQ(pt_update(&d->pt, l1e, l4 | RW), -EPERM);             /* a live L4, writable */
+	CHECK_EQ(pt_update(&d->pt, l1e, d->pool_gpa | RW), -EPERM);    /* the hypervisor area */
+	CHECK_EQ(pt_update(&d->pt, l1e + 8, l4 | PTE_P | PTE_US), 0);  /* read-only: fine */
+	CHECK_EQ(pt_update(&d->pt, l1e + 16, k | PTE_P | PTE_US), -EINVAL);   /* a twin: never */
 	CONSISTENT(d);
-	CHECK_EQ(mm_update(&d->mm, l1e + 8, 0), 0);
-	CHECK_EQ(mm_unpin(&d->mm, l1e), 0);
+	CHECK_EQ(pt_update(&d->pt, l1e + 8, 0), 0);
+	CHECK_EQ(pt_unpin(&d->pt, l1e), 0);
 	CONSISTENT(d);
 	host.tdp = false;
 }

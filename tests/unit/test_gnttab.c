@@ -53,10 +53,10 @@ static void unmap_kernel(struct domain *d, uint64_t gfn)
 {
 	uint64_t t = d->vcpus[0].kernel_cr3;
 	for (int level = 4; level > 1; level--)
-		t = d->pool[mm_pool_index(&d->mm, t) * 512 + ((gfn * PAGE >> (12 + 9 * (level - 1))) & 511)] & PTE_ADDR;
-	pthread_mutex_lock(&d->mm.lock);
-	CHECK_EQ(mm_update(&d->mm, t + (gfn & 511) * 8, 0), 0);
-	pthread_mutex_unlock(&d->mm.lock);
+		t = d->pool[pt_pool_index(&d->pt, t) * 512 + ((gfn * PAGE >> (12 + 9 * (level - 1))) & 511)] & PTE_ADDR;
+	pthread_mutex_lock(&d->pt.lock);
+	CHECK_EQ(pt_update(&d->pt, t + (gfn & 511) * 8, 0), 0);
+	pthread_mutex_unlock(&d->pt.lock);
 }
 
 int main(void)
@@ -65,7 +65,7 @@ int main(void)
 	b = fakedom(2, 4);
 	struct pv_gnttab_setup s = { TABLE, 16, 0 };
 	CHECK_EQ(op(a, PV_GNTTABOP_setup_table, &s, sizeof(s)), 0);
-	CHECK(a->mm.ram_flags[TABLE / PAGE] & MMF_GNTTAB);
+	CHECK(a->pt.ram_flags[TABLE / PAGE] & MMF_GNTTAB);
 	strcpy((char *)a->mem + 100 * PAGE, "granted page");
 	*entry(a, 1) = (struct pv_grant_entry){ PV_GTF_permit_access, 2, 100 };
 	*entry(a, 2) = (struct pv_grant_entry){ PV_GTF_permit_access | PV_GTF_readonly, 2, 101 };
@@ -79,8 +79,8 @@ int main(void)
 	strcpy((char *)b->grant_rw + m1.handle * PAGE, "written by b");
 	CHECK_STR((char *)a->mem + 100 * PAGE, "written by b");
 	CHECK_EQ(entry(a, 1)->flags, PV_GTF_permit_access | PV_GTF_reading | PV_GTF_writing);
-	CHECK_EQ(a->mm.foreign[100], 1);
-	CHECK(!mm_ram_free_to_give(&a->mm, 100));
+	CHECK_EQ(a->pt.foreign[100], 1);
+	CHECK(!pt_ram_free_to_give(&a->pt, 100));
 
 	/* The rules. */
 	CHECK_EQ(map(2, 0, &m), -EPERM);                       /* read-only grant, writable map */
@@ -120,7 +120,7 @@ int main(void)
 	CHECK_EQ(op(b, PV_GNTTABOP_unmap_grant_ref, &u, sizeof(u)), 0);
 	CHECK_EQ(u.status, -EINVAL);                           /* twice */
 	CHECK_EQ(entry(a, 1)->flags, PV_GTF_permit_access);
-	CHECK_EQ(a->mm.foreign[100], 0);
+	CHECK_EQ(a->pt.foreign[100], 0);
 	CHECK_EQ(*(uint64_t *)(b->grant_rw + m1.handle * PAGE), 0);
 	entry(a, 1)->flags = 0;                                /* revoked */
 	CHECK_EQ(map(1, 0, &m), -EACCES);
@@ -150,10 +150,10 @@ int main(void)
 	CHECK_EQ(atomic_load(&a->page_flips), 1);
 
 	char why[256];
-	CHECK_EQ(mm_check(&a->mm, why, sizeof(why)), 0);
-	CHECK_EQ(mm_check(&b->mm, why, sizeof(why)), 0);
+	CHECK_EQ(pt_check(&a->pt, why, sizeof(why)), 0);
+	CHECK_EQ(pt_check(&b->pt, why, sizeof(why)), 0);
 	gnttab_teardown(b);
-	CHECK_EQ(a->mm.foreign[101], 0);                       /* the read-only map went too */
+	CHECK_EQ(a->pt.foreign[101], 0);                       /* the read-only map went too */
 	CHECK_EQ(entry(a, 2)->flags, PV_GTF_permit_access | PV_GTF_readonly);
 	return CHECK_DONE();
 }

@@ -28,44 +28,44 @@ int main(void)
 	T(0x2000)[1] = 0 | 0x87;               /* 1 GiB page at pa 0 (memory is 8 MiB) */
 
 	uint64_t gpa = 0;
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x1234, false, &gpa), 0);
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x1234, false, &gpa), 0);
 	CHECK_EQ(gpa, 0x10234);
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x2010, false, &gpa), 0);
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x2010, false, &gpa), 0);
 	CHECK_EQ(gpa, 0x5010);
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x2010, true, &gpa), -EFAULT);      /* read-only */
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x5000, false, &gpa), -EFAULT);     /* not present */
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x4000, false, &gpa), -EFAULT);     /* leaf outside */
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x200000 + 0x1234, true, &gpa), 0); /* 2 MiB page */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x2010, true, &gpa), -EFAULT);      /* read-only */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x5000, false, &gpa), -EFAULT);     /* not present */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x4000, false, &gpa), -EFAULT);     /* leaf outside */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x200000 + 0x1234, true, &gpa), 0); /* 2 MiB page */
 	CHECK_EQ(gpa, 0x201234);
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x400000, false, &gpa), -EFAULT);   /* 2 MiB page outside */
-	CHECK_EQ(gm_translate(&gm, 0x1000, 0x600000, false, &gpa), -EFAULT);   /* table outside */
-	CHECK_EQ(gm_translate(&gm, 0x1000, (1ULL << 30) + 0x123456, false, &gpa), 0); /* 1 GiB page */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x400000, false, &gpa), -EFAULT);   /* 2 MiB page outside */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 0x600000, false, &gpa), -EFAULT);   /* table outside */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, (1ULL << 30) + 0x123456, false, &gpa), 0); /* 1 GiB page */
 	CHECK_EQ(gpa, 0x123456);
-	CHECK_EQ(gm_translate(&gm, 0x1000, (1ULL << 30) + 0x900000, false, &gpa), -EFAULT);
-	CHECK_EQ(gm_translate(&gm, 0x1000, 1ULL << 47, false, &gpa), -EFAULT);  /* upper half */
-	CHECK_EQ(gm_translate(&gm, 0x1000, ~0ULL, false, &gpa), -EFAULT);
-	CHECK_EQ(gm_translate(&gm, 0x7fffff000ULL, 0x1000, false, &gpa), -EFAULT); /* cr3 outside */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, (1ULL << 30) + 0x900000, false, &gpa), -EFAULT);
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, 1ULL << 47, false, &gpa), -EFAULT);  /* upper half */
+	CHECK_EQ(guestmem_translate(&gm, 0x1000, ~0ULL, false, &gpa), -EFAULT);
+	CHECK_EQ(guestmem_translate(&gm, 0x7fffff000ULL, 0x1000, false, &gpa), -EFAULT); /* cr3 outside */
 
-	CHECK(gm_gpa(&gm, 0, gm.size) == mem);
-	CHECK(gm_gpa(&gm, gm.size - 1, 1) != NULL);
-	CHECK(gm_gpa(&gm, gm.size - 1, 2) == NULL);
-	CHECK(gm_gpa(&gm, gm.size, 0) != NULL);
-	CHECK(gm_gpa(&gm, ~0ULL - 4, 8) == NULL);                /* no wrap-around */
-	CHECK(gm_gpa(&gm, 16, ~0ULL - 8) == NULL);
+	CHECK(guestmem_gpa(&gm, 0, gm.size) == mem);
+	CHECK(guestmem_gpa(&gm, gm.size - 1, 1) != NULL);
+	CHECK(guestmem_gpa(&gm, gm.size - 1, 2) == NULL);
+	CHECK(guestmem_gpa(&gm, gm.size, 0) != NULL);
+	CHECK(guestmem_gpa(&gm, ~0ULL - 4, 8) == NULL);                /* no wrap-around */
+	CHECK(guestmem_gpa(&gm, 16, ~0ULL - 8) == NULL);
 
 	/* A copy across va 0x2000|0x3000 lands in frames 0x5000 and 0x30000. */
 	char src[32], dst[32];
 	for (int i = 0; i < 32; i++)
 		src[i] = (char)(i + 1);
-	CHECK_EQ(gm_copy_to(&gm, 0x1000, 0x1ff0, src, 32), -EFAULT);  /* rw page, then a read-only one */
+	CHECK_EQ(guestmem_copy_to(&gm, 0x1000, 0x1ff0, src, 32), -EFAULT);  /* rw page, then a read-only one */
 	T(0x4000)[2] = 0x5000 | 7;                               /* make it writable */
-	CHECK_EQ(gm_copy_to(&gm, 0x1000, 0x2ff0, src, 32), 0);
+	CHECK_EQ(guestmem_copy_to(&gm, 0x1000, 0x2ff0, src, 32), 0);
 	CHECK_EQ(memcmp(mem + 0x5ff0, src, 16), 0);
 	CHECK_EQ(memcmp(mem + 0x30000, src + 16, 16), 0);
-	CHECK_EQ(gm_copy_from(&gm, 0x1000, dst, 0x2ff0, 32), 0);
+	CHECK_EQ(guestmem_copy_from(&gm, 0x1000, dst, 0x2ff0, 32), 0);
 	CHECK_EQ(memcmp(dst, src, 32), 0);
-	CHECK_EQ(gm_copy_from(&gm, 0x1000, dst, 0x3ff0, 32), -EFAULT); /* runs into the leaf outside */
-	CHECK_EQ(gm_copy_from(&gm, 0x1000, dst, ~0ULL - 8, 32), -EFAULT); /* wraps */
+	CHECK_EQ(guestmem_copy_from(&gm, 0x1000, dst, 0x3ff0, 32), -EFAULT); /* runs into the leaf outside */
+	CHECK_EQ(guestmem_copy_from(&gm, 0x1000, dst, ~0ULL - 8, 32), -EFAULT); /* wraps */
 	free(mem);
 	return CHECK_DONE();
 }

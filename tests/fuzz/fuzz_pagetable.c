@@ -1,14 +1,14 @@
-/* libFuzzer target for the page-table validator (mm.c): the input is a
+/* libFuzzer target for the page-table validator (pagetable.c): the input is a
  * program of mmu_update / pin / unpin / base / balloon steps on a small
  * domain; after every step the counts recomputed from the entries must
- * equal mm's own (mm_check), and no rule may be broken (a RAM frame as a
+ * equal mm's own (pt_check), and no rule may be broken (a RAM frame as a
  * table, an upper-half entry, a mapping of a frame given back, a writable
  * mapping of a pool frame under ro_pool_maps). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../hypervisor/src/mm.h"
+#include "../../hypervisor/src/pagetable.h"
 
 #define RAM 1024
 #define POOL 24
@@ -44,13 +44,13 @@ static uint64_t value(const uint8_t *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint64_t pool[POOL * 512];
-	struct mm m;
+	struct pagetable m;
 	memset(pool, 0, sizeof(pool));
-	if (mm_init(&m, RAM, pool, POOL_GPA, POOL, 1))
+	if (pt_init(&m, RAM, pool, POOL_GPA, POOL, 1))
 		return 0;
-	m.leaf_ok[0] = (struct mm_range){ WIN_GPA, 4 };
+	m.leaf_ok[0] = (struct pt_range){ WIN_GPA, 4 };
 	/* An odd tail after the last step: the nested-paging rule (no writable
-	 * map of a pool frame), which mm_check verifies too. */
+	 * map of a pool frame), which pt_check verifies too. */
 	m.ro_pool_maps = (size % STEP) & 1;
 	for (size_t off = 0; off + STEP <= size; off += STEP) {
 		const uint8_t *b = data + off;
@@ -58,28 +58,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned idx = (unsigned)(b[2] | b[3] << 8) % 512;
 		switch (b[0] % 7) {
 		case 0: case 1:
-			mm_update(&m, frame + idx * 8, value(b + 4));
+			pt_update(&m, frame + idx * 8, value(b + 4));
 			break;
-		case 2: mm_pin(&m, frame, b[2] % 5); break;
-		case 3: mm_unpin(&m, frame); break;
-		case 4: mm_get_base(&m, frame); break;
-		case 5: mm_put_base(&m, frame); break;
+		case 2: pt_pin(&m, frame, b[2] % 5); break;
+		case 3: pt_unpin(&m, frame); break;
+		case 4: pt_get_base(&m, frame); break;
+		case 5: pt_put_base(&m, frame); break;
 		case 6: {
 			/* The balloon's rule: only a frame free to give is given back. */
 			uint64_t g = (uint64_t)(b[2] | b[3] << 8) % RAM;
 			if (m.ram_flags[g] & MMF_GIVEN_BACK)
 				m.ram_flags[g] = 0;
-			else if (mm_ram_free_to_give(&m, g))
+			else if (pt_ram_free_to_give(&m, g))
 				m.ram_flags[g] |= MMF_GIVEN_BACK;
 			break;
 		}
 		}
 		char why[256];
-		if (mm_check(&m, why, sizeof(why))) {
-			fprintf(stderr, "fuzz_mm: inconsistent after step %zu: %s\n", off / STEP, why);
+		if (pt_check(&m, why, sizeof(why))) {
+			fprintf(stderr, "fuzz_pagetable: inconsistent after step %zu: %s\n", off / STEP, why);
 			abort();
 		}
 	}
-	mm_destroy(&m);
+	pt_destroy(&m);
 	return 0;
 }

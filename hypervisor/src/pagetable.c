@@ -3,12 +3,12 @@
  * point all its entries are validated and take references of their own;
  * it drops the type, releasing them, when the last reference goes. An entry
  * is therefore always valid for the level of the frame that holds it, and
- * every count equals the number of references that exist (mm_check). */
+ * every count equals the number of references that exist (pt_check). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "mm.h"
+#include "pagetable.h"
 
 #define ENTRIES 512
 #define PS_FRAMES 512                   /* 4 KiB frames in a 2 MiB page */
@@ -16,12 +16,12 @@
 #define PS_ADDR 0x000fffffffe00000ULL
 #define COUNT_MAX 0x7fffffffu
 
-static int get_type(struct mm *m, uint64_t gpa, int level);
-static void put_type(struct mm *m, int64_t f);
-static void twin_fill(struct mm *m, int64_t f);
-static void twin_entry(struct mm *m, int64_t f, unsigned idx, uint64_t e);
+static int get_type(struct pagetable *m, uint64_t gpa, int level);
+static void put_type(struct pagetable *m, int64_t f);
+static void twin_fill(struct pagetable *m, int64_t f);
+static void twin_entry(struct pagetable *m, int64_t f, unsigned idx, uint64_t e);
 
-int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
+int pt_init(struct pagetable *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
             uint64_t pool_frames, uint64_t hv_frames)
 {
 	memset(m, 0, sizeof(*m));
@@ -36,7 +36,7 @@ int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa
 	m->foreign = calloc(ram_frames, sizeof(*m->foreign));
 	m->pf = calloc(pool_frames, sizeof(*m->pf));
 	if (!m->map_count || !m->ram_flags || !m->foreign || !m->pf) {
-		mm_destroy(m);
+		pt_destroy(m);
 		return -ENOMEM;
 	}
 	for (uint64_t i = 0; i < hv_frames && i < pool_frames; i++)
@@ -44,7 +44,7 @@ int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa
 	return 0;
 }
 
-void mm_destroy(struct mm *m)
+void pt_destroy(struct pagetable *m)
 {
 	free(m->map_count);
 	free(m->ram_flags);
@@ -57,20 +57,20 @@ void mm_destroy(struct mm *m)
 	pthread_mutex_destroy(&m->lock);
 }
 
-const char *mm_type_name(int type)
+const char *pt_type_name(int type)
 {
 	static const char *const n[] = { "free", "L1", "L2", "L3", "L4", "hv" };
 	return type >= 0 && type <= PT_HV ? n[type] : "?";
 }
 
-int64_t mm_pool_index(const struct mm *m, uint64_t gpa)
+int64_t pt_pool_index(const struct pagetable *m, uint64_t gpa)
 {
 	if (gpa < m->pool_gpa || (gpa - m->pool_gpa) >> 12 >= m->pool_frames)
 		return -1;
 	return (int64_t)((gpa - m->pool_gpa) >> 12);
 }
 
-static bool in_leaf_ranges(const struct mm *m, uint64_t gpa)
+static bool in_leaf_ranges(const struct pagetable *m, uint64_t gpa)
 {
 	for (int i = 0; i < 2; i++)
 		if (m->leaf_ok[i].frames && gpa >= m->leaf_ok[i].gpa &&
@@ -79,13 +79,13 @@ static bool in_leaf_ranges(const struct mm *m, uint64_t gpa)
 	return false;
 }
 
-static bool ram_mappable(const struct mm *m, uint64_t gfn)
+static bool ram_mappable(const struct pagetable *m, uint64_t gfn)
 {
 	return gfn < m->ram_frames && !(m->ram_flags[gfn] & MMF_GIVEN_BACK);
 }
 
 /* Take what a present entry at (level, idx) references. */
-static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
+static int get_entry(struct pagetable *m, int level, unsigned idx, uint64_t e)
 {
 	if (!(e & PTE_P))
 		return 0;
@@ -126,7 +126,7 @@ static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
 		}
 		/* Pool frames are readable only (read-only slot, or read-only
 		 * mappings where the slot is writable); windows hold grants. */
-		if (mm_pool_index(m, addr) >= 0)
+		if (pt_pool_index(m, addr) >= 0)
 			return m->ro_pool_maps && (e & PTE_RW) ? -EPERM : 0;
 		return in_leaf_ranges(m, addr) ? 0 : -EINVAL;
 	}
@@ -135,20 +135,20 @@ static int get_entry(struct mm *m, int level, unsigned idx, uint64_t e)
 }
 
 /* An entry read back from the pool contradicts the counts: from now on
- * every call fails and the owner crashes the domain (mm_corrupt). */
-static void corrupt(struct mm *m, const char *why)
+ * every call fails and the owner crashes the domain (pt_corrupt). */
+static void corrupt(struct pagetable *m, const char *why)
 {
 	if (!m->corrupt)
 		m->corrupt = why;
 }
 
-const char *mm_corrupt(const struct mm *m)
+const char *pt_corrupt(const struct pagetable *m)
 {
 	return __atomic_load_n(&m->corrupt, __ATOMIC_ACQUIRE);
 }
 
 /* Drop one leaf mapping of RAM frame g, if the count says there is one. */
-static void unmap_ram(struct mm *m, uint64_t g)
+static void unmap_ram(struct pagetable *m, uint64_t g)
 {
 	if (g >= m->ram_frames || !m->map_count[g]) {
 		corrupt(m, "a leaf entry names a RAM frame that no count holds");
@@ -160,7 +160,7 @@ static void unmap_ram(struct mm *m, uint64_t g)
 /* Release exactly what get_entry took for the same entry. The entry comes
  * from the pool, so every frame number in it is checked before it indexes
  * anything: one that get_entry could not have taken marks mm corrupt. */
-static void put_entry(struct mm *m, int level, uint64_t e)
+static void put_entry(struct pagetable *m, int level, uint64_t e)
 {
 	if (!(e & PTE_P))
 		return;
@@ -168,7 +168,7 @@ static void put_entry(struct mm *m, int level, uint64_t e)
 	if (level == PT_L1) {
 		if (addr >> 12 < m->ram_frames)
 			unmap_ram(m, addr >> 12);
-		else if (mm_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
+		else if (pt_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
 			corrupt(m, "an L1 entry names a frame outside the domain");
 		return;
 	}
@@ -182,7 +182,7 @@ static void put_entry(struct mm *m, int level, uint64_t e)
 			unmap_ram(m, g);
 		return;
 	}
-	int64_t f = mm_pool_index(m, addr);
+	int64_t f = pt_pool_index(m, addr);
 	if (f < 0 || (uint64_t)f < m->hv_frames || m->pf[f].type != level - 1 || !m->pf[f].count) {
 		corrupt(m, "an entry names a frame that is not a counted table one level down");
 		return;
@@ -193,7 +193,7 @@ static void put_entry(struct mm *m, int level, uint64_t e)
 /* The bits pvmon owns in a present entry: the CPU cannot set accessed or
  * dirty in the read-only pool, so they are set up front. Where the slot is
  * writable (ro_pool_maps) this also keeps the walker from writing, so
- * entries and their L4 twins stay exactly what mm wrote (mm_check). */
+ * entries and their L4 twins stay exactly what mm wrote (pt_check). */
 static uint64_t normalise(int level, uint64_t e)
 {
 	if (!(e & PTE_P))
@@ -205,11 +205,11 @@ static uint64_t normalise(int level, uint64_t e)
 /* Is entry i of a table of this level the hypervisor area's slot? */
 static bool hv_slot(int level, unsigned i)
 {
-	return level == PT_L4 && i == MM_HV_SLOT;
+	return level == PT_L4 && i == PT_HV_SLOT;
 }
 
 /* Frame f becomes a table of the given level: validate every entry. */
-static int promote(struct mm *m, int64_t f, int level)
+static int promote(struct pagetable *m, int64_t f, int level)
 {
 	uint64_t *t = m->pool + f * ENTRIES;
 	m->pf[f].type = (uint8_t)level;
@@ -237,9 +237,9 @@ static int promote(struct mm *m, int64_t f, int level)
 	return 0;
 }
 
-static int get_type(struct mm *m, uint64_t gpa, int level)
+static int get_type(struct pagetable *m, uint64_t gpa, int level)
 {
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if (f < 0 || (uint64_t)f < m->hv_frames)
 		return -EINVAL;                    /* tables live in the pool, never RAM */
 	struct pool_frame *p = &m->pf[f];
@@ -253,7 +253,7 @@ static int get_type(struct mm *m, uint64_t gpa, int level)
 	return 0;
 }
 
-static void put_type(struct mm *m, int64_t f)
+static void put_type(struct pagetable *m, int64_t f)
 {
 	if (f < 0)
 		return;
@@ -267,7 +267,7 @@ static void put_type(struct mm *m, int64_t f)
 		if (!hv_slot(level, i))
 			put_entry(m, level, t[i]);
 	if (level == PT_L4)
-		__atomic_store_n(&t[MM_HV_SLOT], 0, __ATOMIC_RELEASE);   /* a free frame holds no slot of pvmon's */
+		__atomic_store_n(&t[PT_HV_SLOT], 0, __ATOMIC_RELEASE);   /* a free frame holds no slot of pvmon's */
 	if (level == PT_L4 && m->twins)
 		memset(m->twins + (uint64_t)f * 2 * ENTRIES, 0, 2 * ENTRIES * sizeof(uint64_t));
 	m->stale = true;                        /* the CPU may still cache walks through it */
@@ -284,13 +284,13 @@ static bool reduces(uint64_t old, uint64_t val)
 	       (!(old & PTE_NX) && (val & PTE_NX));
 }
 
-int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
+int pt_update(struct pagetable *m, uint64_t ptr, uint64_t val)
 {
 	if (m->corrupt)
 		return -EIO;
 	if (ptr & 7)
 		return -EINVAL;
-	int64_t f = mm_pool_index(m, ptr);
+	int64_t f = pt_pool_index(m, ptr);
 	if (f < 0)
 		return -EFAULT;
 	struct pool_frame *p = &m->pf[f];
@@ -322,11 +322,11 @@ int mm_update(struct mm *m, uint64_t ptr, uint64_t val)
 	return 0;
 }
 
-int mm_pin(struct mm *m, uint64_t gpa, int level)
+int pt_pin(struct pagetable *m, uint64_t gpa, int level)
 {
 	if (m->corrupt)
 		return -EIO;
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0 || level < PT_L1 || level > PT_L4)
 		return -EINVAL;
 	if (m->pf[f].pinned)
@@ -337,11 +337,11 @@ int mm_pin(struct mm *m, uint64_t gpa, int level)
 	return rc;
 }
 
-int mm_unpin(struct mm *m, uint64_t gpa)
+int pt_unpin(struct pagetable *m, uint64_t gpa)
 {
 	if (m->corrupt)
 		return -EIO;
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0 || !m->pf[f].pinned)
 		return -EINVAL;
 	m->pf[f].pinned = 0;
@@ -349,11 +349,11 @@ int mm_unpin(struct mm *m, uint64_t gpa)
 	return 0;
 }
 
-int mm_clear(struct mm *m, uint64_t gpa)
+int pt_clear(struct pagetable *m, uint64_t gpa)
 {
 	if (m->corrupt)
 		return -EIO;
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0)
 		return -EINVAL;
 	if (m->pf[f].type != PT_FREE)
@@ -362,11 +362,11 @@ int mm_clear(struct mm *m, uint64_t gpa)
 	return 0;
 }
 
-int mm_get_base(struct mm *m, uint64_t gpa)
+int pt_get_base(struct pagetable *m, uint64_t gpa)
 {
 	if (m->corrupt)
 		return -EIO;
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if ((gpa & 4095) || f < 0)
 		return -EINVAL;
 	if (m->pf[f].bases == UINT16_MAX)
@@ -377,45 +377,45 @@ int mm_get_base(struct mm *m, uint64_t gpa)
 	return rc;
 }
 
-void mm_put_base(struct mm *m, uint64_t gpa)
+void pt_put_base(struct pagetable *m, uint64_t gpa)
 {
-	int64_t f = mm_pool_index(m, gpa);
+	int64_t f = pt_pool_index(m, gpa);
 	if (m->corrupt || f < 0 || !m->pf[f].bases)
 		return;
 	m->pf[f].bases--;
 	put_type(m, f);
 }
 
-bool mm_take_stale(struct mm *m)
+bool pt_take_stale(struct pagetable *m)
 {
 	bool s = m->stale;
 	m->stale = false;
 	return s;
 }
 
-bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn)
+bool pt_ram_free_to_give(const struct pagetable *m, uint64_t gfn)
 {
 	return gfn < m->ram_frames && !m->map_count[gfn] && !m->foreign[gfn] && !m->ram_flags[gfn];
 }
 
 /* ---- fast path: L4 twins ------------------------------------------------ */
 
-void mm_set_twins(struct mm *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top)
+void pt_set_twins(struct pagetable *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top)
 {
 	m->twins = twins;
 	m->twin_gpa = twin_gpa;
 	m->twin_top = top;
 }
 
-uint64_t mm_twin(const struct mm *m, uint64_t l4_gpa)
+uint64_t pt_twin(const struct pagetable *m, uint64_t l4_gpa)
 {
-	int64_t f = mm_pool_index(m, l4_gpa);
+	int64_t f = pt_pool_index(m, l4_gpa);
 	if (!m->twins || f < 0 || (l4_gpa & 4095) || m->pf[f].type != PT_L4)
 		return 0;
 	return m->twin_gpa + (uint64_t)f * 2 * 4096;
 }
 
-static void twin_entry(struct mm *m, int64_t f, unsigned idx, uint64_t e)
+static void twin_entry(struct pagetable *m, int64_t f, unsigned idx, uint64_t e)
 {
 	if (!m->twins || idx >= ENTRIES / 2)
 		return;
@@ -425,7 +425,7 @@ static void twin_entry(struct mm *m, int64_t f, unsigned idx, uint64_t e)
 }
 
 /* Frame f just became an L4: its pair is written whole. */
-static void twin_fill(struct mm *m, int64_t f)
+static void twin_fill(struct pagetable *m, int64_t f)
 {
 	if (!m->twins)
 		return;
@@ -436,7 +436,7 @@ static void twin_fill(struct mm *m, int64_t f)
 	__atomic_store_n(&k[ENTRIES - 1], m->twin_top, __ATOMIC_RELEASE);
 }
 
-static int check_twin(const struct mm *m, uint64_t f, char *why, size_t n)
+static int check_twin(const struct pagetable *m, uint64_t f, char *why, size_t n)
 {
 	const uint64_t *k = m->twins + f * 2 * ENTRIES, *t = m->pool + f * ENTRIES;
 	for (unsigned i = 0; i < ENTRIES; i++) {
@@ -457,7 +457,7 @@ static int fail(char *why, size_t n, const char *fmt, unsigned long long a, unsi
 	return -EIO;
 }
 
-int mm_check(const struct mm *m, char *why, size_t n)
+int pt_check(const struct pagetable *m, char *why, size_t n)
 {
 	if (m->corrupt)
 		return snprintf(why, n, "%s", m->corrupt), -EIO;
@@ -485,9 +485,9 @@ int mm_check(const struct mm *m, char *why, size_t n)
 			if (level == PT_L1) {
 				if ((addr >> 12) < m->ram_frames)
 					maps[addr >> 12]++;
-				else if (m->ro_pool_maps && (e & PTE_RW) && mm_pool_index(m, addr) >= 0)
+				else if (m->ro_pool_maps && (e & PTE_RW) && pt_pool_index(m, addr) >= 0)
 					rc = fail(why, n, "L1 frame %llu entry %llu maps pool frame 0x%llx writable", f, i, addr);
-				else if (mm_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
+				else if (pt_pool_index(m, addr) < 0 && !in_leaf_ranges(m, addr))
 					rc = fail(why, n, "L1 frame %llu entry %llu names 0x%llx outside the domain", f, i, addr);
 				continue;
 			}
@@ -503,7 +503,7 @@ int mm_check(const struct mm *m, char *why, size_t n)
 				rc = fail(why, n, "L4 frame %llu has upper-half entry %llu (0x%llx)", f, i, e);
 				continue;
 			}
-			int64_t t = mm_pool_index(m, addr);
+			int64_t t = pt_pool_index(m, addr);
 			if (t < 0 || (uint64_t)t < m->hv_frames || m->pf[t].type != level - 1)
 				rc = fail(why, n, "frame %llu entry %llu names 0x%llx, not a table one level down", f, i, addr);
 			else

@@ -1,6 +1,6 @@
 /* mmu_update and mmuext_op: the guest's only way to change its page
- * tables, checked entry by entry by mm.c. A batch is copied in slices,
- * applied under the domain's mm lock, and stops early for the scheduler,
+ * tables, checked entry by entry by pagetable.c. A batch is copied in slices,
+ * applied under the domain's pt lock, and stops early for the scheduler,
  * returning how many requests it processed (the guest re-issues the rest). */
 #include <errno.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "guest_access.h"
 #include "hypercall.h"
 #include "memory.h"
-#include "mmu.h"
+#include "pagetable_op.h"
 #include "pvmon.h"
 #include "pvtime.h"
 #include "sched.h"
@@ -34,13 +34,13 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 		uint64_t n = count - done < SLICE ? count - done : SLICE;
 		if ((rc = guest_copy_from(v, r, reqs + done * sizeof(r[0]), n * sizeof(r[0]))))
 			break;
-		pthread_mutex_lock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
 		for (uint64_t i = 0; i < n; i++) {
-			st[i] = mm_update(&d->mm, r[i].ptr, r[i].val);
+			st[i] = pt_update(&d->pt, r[i].ptr, r[i].val);
 			applied += st[i] == 0;
 			rejected += st[i] != 0;
 		}
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_unlock(&d->pt.lock);
 		for (uint64_t i = 0; i < n; i++)
 			if (st[i])
 				guest_reject(v, "mmu_update", r[i].ptr, st[i]);
@@ -59,11 +59,11 @@ long hc_mmu_update(struct vcpu *v, const uint64_t a[5])
 /* Swap the base pointer held in *slot for gpa (0: none), references and all. */
 static long set_base(struct vcpu *v, uint64_t *slot, uint64_t gpa)
 {
-	struct mm *m = &v->dom->mm;
+	struct pagetable *m = &v->dom->pt;
 	pthread_mutex_lock(&m->lock);
-	int rc = gpa ? mm_get_base(m, gpa) : 0;
+	int rc = gpa ? pt_get_base(m, gpa) : 0;
 	if (!rc && *slot)
-		mm_put_base(m, *slot);
+		pt_put_base(m, *slot);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)
 		return guest_reject(v, "baseptr", gpa, rc);
@@ -107,19 +107,19 @@ long hc_mmuext_op(struct vcpu *v, const uint64_t a[5])
 	case PV_MMUEXT_pin_l2_table:
 	case PV_MMUEXT_pin_l3_table:
 	case PV_MMUEXT_pin_l4_table:
-		pthread_mutex_lock(&d->mm.lock);
-		rc = mm_pin(&d->mm, arg, (int)(a[0] - PV_MMUEXT_pin_l1_table) + PT_L1);
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
+		rc = pt_pin(&d->pt, arg, (int)(a[0] - PV_MMUEXT_pin_l1_table) + PT_L1);
+		pthread_mutex_unlock(&d->pt.lock);
 		return rc ? guest_reject(v, "pin", arg, rc) : 0;
 	case PV_MMUEXT_clear_frame:
-		pthread_mutex_lock(&d->mm.lock);
-		rc = mm_clear(&d->mm, arg);
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
+		rc = pt_clear(&d->pt, arg);
+		pthread_mutex_unlock(&d->pt.lock);
 		return rc ? guest_reject(v, "clear", arg, rc) : 0;
 	case PV_MMUEXT_unpin_table:
-		pthread_mutex_lock(&d->mm.lock);
-		rc = mm_unpin(&d->mm, arg);
-		pthread_mutex_unlock(&d->mm.lock);
+		pthread_mutex_lock(&d->pt.lock);
+		rc = pt_unpin(&d->pt, arg);
+		pthread_mutex_unlock(&d->pt.lock);
 		return rc ? guest_reject(v, "unpin", arg, rc) : 0;
 	default:
 		return guest_reject(v, "cmd", a[0], -EINVAL);

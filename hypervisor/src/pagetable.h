@@ -2,8 +2,8 @@
  * This is pure bookkeeping over two arrays (the pool's entries and the
  * per-frame counts); it knows nothing of KVM, so unit tests and the fuzzer
  * drive it directly. The rules are those of include/pvlab/pv.h. */
-#ifndef PVMON_MM_H
-#define PVMON_MM_H
+#ifndef PVMON_PAGETABLE_H
+#define PVMON_PAGETABLE_H
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@ enum pt_type { PT_FREE = 0, PT_L1, PT_L2, PT_L3, PT_L4, PT_HV };
  * (PV_HV_AREA_VA). The guest can neither write it nor name what it maps;
  * pvmon puts hv_l4e there whenever a frame becomes an L4, as Xen fills
  * its own slots of every guest L4. */
-#define MM_HV_SLOT 255
+#define PT_HV_SLOT 255
 
 struct pool_frame {
 	uint8_t type;        /* enum pt_type */
@@ -39,11 +39,11 @@ struct pool_frame {
 #define MMF_RESERVED   (1u << 2)   /* start info, shared info: pvmon writes them */
 #define MMF_TAKING     (1u << 3)   /* being taken back by increase_reservation (memory.c) */
 
-struct mm_range {
+struct pt_range {
 	uint64_t gpa, frames;
 };
 
-struct mm {
+struct pagetable {
 	pthread_mutex_t lock;       /* guards all below; taken by the callers */
 	uint64_t ram_frames;
 	uint32_t *map_count;        /* per RAM frame: leaf entries of typed tables naming it */
@@ -52,13 +52,13 @@ struct mm {
 	uint64_t *pool;             /* the pool's entries, pvmon's view (512 a frame) */
 	uint64_t pool_gpa, pool_frames, hv_frames;
 	struct pool_frame *pf;
-	struct mm_range leaf_ok[2]; /* other ranges an L1 entry may name (grant windows) */
+	struct pt_range leaf_ok[2]; /* other ranges an L1 entry may name (grant windows) */
 	bool stale;                 /* a present entry lost rights since the last flush */
 	/* Nested paging hosts: the pool's slot is writable (the CPU's walks
 	 * would fault on a read-only one), so no L1 entry may map a pool
-	 * frame writable (-EPERM), Xen's rule. Set by the owner after mm_init. */
+	 * frame writable (-EPERM), Xen's rule. Set by the owner after pt_init. */
 	bool ro_pool_maps;
-	uint64_t hv_l4e;            /* the entry every L4 holds at MM_HV_SLOT (owner sets it) */
+	uint64_t hv_l4e;            /* the entry every L4 holds at PT_HV_SLOT (owner sets it) */
 	/* Defence in depth: set when an entry read back from the pool does not
 	 * match the counts (the pool is writable to the CPU under nested
 	 * paging). Every later call fails with -EIO; the owner crashes the
@@ -73,39 +73,39 @@ struct mm {
 	uint64_t twin_top;          /* slot 511 of every kernel root: the entry stub */
 };
 
-int mm_init(struct mm *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
+int pt_init(struct pagetable *m, uint64_t ram_frames, uint64_t *pool, uint64_t pool_gpa,
             uint64_t pool_frames, uint64_t hv_frames);
-void mm_destroy(struct mm *m);
+void pt_destroy(struct pagetable *m);
 
 /* The calls below expect m->lock held. Errors are negative errno. */
 /* One mmu_update request: the entry at gpa ptr becomes val. */
-int mm_update(struct mm *m, uint64_t ptr, uint64_t val);
-int mm_pin(struct mm *m, uint64_t gpa, int level);
-int mm_unpin(struct mm *m, uint64_t gpa);
-int mm_clear(struct mm *m, uint64_t gpa);     /* zero a free pool frame */
+int pt_update(struct pagetable *m, uint64_t ptr, uint64_t val);
+int pt_pin(struct pagetable *m, uint64_t gpa, int level);
+int pt_unpin(struct pagetable *m, uint64_t gpa);
+int pt_clear(struct pagetable *m, uint64_t gpa);     /* zero a free pool frame */
 /* A base pointer (CR3) takes and drops an L4 reference. */
-int mm_get_base(struct mm *m, uint64_t gpa);
-void mm_put_base(struct mm *m, uint64_t gpa);
+int pt_get_base(struct pagetable *m, uint64_t gpa);
+void pt_put_base(struct pagetable *m, uint64_t gpa);
 /* True (and cleared) when a flush must drop stale translations. */
-bool mm_take_stale(struct mm *m);
+bool pt_take_stale(struct pagetable *m);
 /* Pool frame index of gpa, or -1 when gpa is not in the pool. */
-int64_t mm_pool_index(const struct mm *m, uint64_t gpa);
+int64_t pt_pool_index(const struct pagetable *m, uint64_t gpa);
 /* A RAM frame the domain could give away: not mapped by a typed table, not
  * holding the grant table, not mapped by another domain, not given back. */
-bool mm_ram_free_to_give(const struct mm *m, uint64_t gfn);
+bool pt_ram_free_to_give(const struct pagetable *m, uint64_t gfn);
 /* Recompute every count from the entries and compare: 0 when consistent,
  * else -EIO with the first difference in why. For tests and the fuzzer. */
-int mm_check(const struct mm *m, char *why, size_t n);
-const char *mm_type_name(int type);
+int pt_check(const struct pagetable *m, char *why, size_t n);
+const char *pt_type_name(int type);
 /* The reason the accounting was found corrupt, or NULL (mm->corrupt). */
-const char *mm_corrupt(const struct mm *m);
+const char *pt_corrupt(const struct pagetable *m);
 
 /* The fast path's L4 twins (PVM runs each address space as a pair of roots,
  * the kernel one 8 KiB aligned and the user one right after it). While a
  * pool frame is an L4, its pair holds copies of its lower half, kept in
  * step by every update; the kernel root adds top at slot 511. The pair is
  * pvmon's and outside the pool, so no guest table can name it. */
-void mm_set_twins(struct mm *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top);
+void pt_set_twins(struct pagetable *m, uint64_t *twins, uint64_t twin_gpa, uint64_t top);
 /* Kernel root of the pair mirroring the L4 at l4_gpa; 0 if there is none. */
-uint64_t mm_twin(const struct mm *m, uint64_t l4_gpa);
+uint64_t pt_twin(const struct pagetable *m, uint64_t l4_gpa);
 #endif

@@ -1,7 +1,7 @@
 /* The page-table hypercalls: mmu_update (validated, batched, restartable)
  * and mmuext_op (pins, base pointers, TLB flushes). */
-#ifndef PVMON_MMU_H
-#define PVMON_MMU_H
+#ifndef PVMON_PAGETABLE_OP_H
+#define PVMON_PAGETABLE_OP_H
 #include <stdint.h>
 struct vcpu;
 long hc_mmu_update(struct vcpu *v, const uint64_t a[5]);
