@@ -10,7 +10,7 @@ CC       ?= gcc
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-            -fno-strict-aliasing -Iinclude $(SAN)
+            -fno-strict-aliasing -Iinclude -Icommon $(SAN)
 LDFLAGS  := $(SAN)
 LDLIBS   := -lpthread -ldl -lrt
 
@@ -26,6 +26,7 @@ UNIT_TESTS :=
 all: deps-ok
 	@$(MAKE) --no-print-directory programs
 
+include common/rules.mk
 include hypervisor/rules.mk
 include guest/rules.mk
 include tracing/rules.mk

@@ -22,14 +22,14 @@ $(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS) bench/rules.mk
 	$(Q)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 # --counters: libpvcounters from tracing/rules.mk (libpfm4).
-$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB)
+$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(PVCOUNTERS_LDLIBS) -lm
 
 # Unit tests of pvbench's parts: the more specific pattern wins over
 # tests/rules.mk's.
-$(BUILD)/tests/unit/test_bench%: $(BUILD)/tests/unit/test_bench%.o $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a
+$(BUILD)/tests/unit/test_bench%: $(BUILD)/tests/unit/test_bench%.o $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOMMON_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lm
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "numparse.h"
 
 /* Set once by main() before anything else runs; the tools are single-threaded. */
 static const char *prog = "ctlclient";
@@ -222,9 +223,9 @@ static int reply_item(struct ctlc_conn *c, char *line, const struct reply_cb *cb
 	if (!strncmp(line, "D ", 2))
 		return cb && cb->data ? cb->data(cb->arg, line + 2) : 0;
 	if (!strncmp(line, "C ", 2)) {
-		char *end, bytes[CTLC_MAX_CHUNK];
-		unsigned long n = strtoul(line + 2, &end, 10);
-		if (*end || n > CTLC_MAX_CHUNK)
+		char bytes[CTLC_MAX_CHUNK];
+		uint64_t n;
+		if (num_u64(line + 2, 0, CTLC_MAX_CHUNK, &n))
 			return complain(EXIT_FAIL, "pvmon sent a bad console chunk header '%.40s'", line);
 		int rc = conn_bytes(c, bytes, n);
 		if (rc)

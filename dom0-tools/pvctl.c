@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "numparse.h"
 #include "../hypervisor/src/tracectl.h"
 
 /* ---- command-line parsing ------------------------------------------- */
@@ -112,18 +113,16 @@ static bool parse_num(const char *s, bool is_time, int64_t *out)
 	static const struct { const char *unit; int64_t mul; } units[] = {
 		{ "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
 	};
-	if (*s < '0' || *s > '9')
+	size_t digits = strspn(s, "0123456789");
+	char num[24];
+	if (!digits || digits >= sizeof(num))
 		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
+	snprintf(num, sizeof(num), "%.*s", (int)digits, s);
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) || (!is_time && i))
+		uint64_t v;
+		if (strcmp(s + digits, units[i].unit) || (!is_time && i) ||
+		    num_u64(num, 0, (uint64_t)(INT64_MAX / units[i].mul), &v))
 			continue;
-		if (v > (unsigned long long)(INT64_MAX / units[i].mul))
-			return false;
 		*out = (int64_t)v * units[i].mul;
 		return true;
 	}

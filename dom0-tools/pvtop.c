@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "numparse.h"
 
 #define MIN_DELAY_S 0.01
 #define MAX_DELAY_S 86400.0
@@ -48,15 +49,10 @@ struct sample {
 	struct dom_sample *d;
 };
 
+/* A counter from pvmon's list entry, or an option: NULL or not a number: false. */
 static bool parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	*v = x;
-	return !errno && !*end;
+	return s && !num_u64(s, 0, UINT64_MAX, v);
 }
 
 /* A name or state goes into a whitespace-separated row: no blanks in it. */
@@ -294,7 +290,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		char *end;
 		int rc = ctlc_socket_option(argc, argv, &i);
 		if (rc >= 0) {
 			if (rc)
@@ -304,8 +299,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		} else if ((v = opt_value(argc, argv, &i, "-d", "--delay"))) {
 			if (!*v)
 				return complain(EXIT_USAGE, "-d needs SECONDS (try `pvtop --help`)");
-			o->delay_s = strtod(v, &end);
-			if (*end || !(o->delay_s >= MIN_DELAY_S && o->delay_s <= MAX_DELAY_S))
+			if (num_double(v, MIN_DELAY_S, MAX_DELAY_S, &o->delay_s))
 				return complain(EXIT_USAGE, "-d '%s' is not a number of seconds from %g to %g",
 				                v, MIN_DELAY_S, MAX_DELAY_S);
 		} else if ((v = opt_value(argc, argv, &i, "-n", "--iterations"))) {

@@ -3,12 +3,12 @@
 # the text protocol (docs/control-protocol.md) through ctlclient.o and link
 # nothing of pvmon but tracectl.o; the server side (hypervisor/src/control.c) is in libpvmon.a.
 # pvctl trace uses tracectl.o (liblttng-ctl, loaded at run time).
-$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o $(BUILD)/dom0-tools/ctlclient.o $(BUILD)/hypervisor/src/tracectl.o
+$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o $(BUILD)/dom0-tools/ctlclient.o $(BUILD)/hypervisor/src/tracectl.o $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/pvtop: $(BUILD)/dom0-tools/pvtop.o $(BUILD)/dom0-tools/ctlclient.o
+$(BIN)/pvtop: $(BUILD)/dom0-tools/pvtop.o $(BUILD)/dom0-tools/ctlclient.o $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "numparse.h"
 #include "pvtrace.h"
 
 #define EXIT_USAGE 2
@@ -34,10 +35,19 @@ static int fail(const char *cmd, const char *msg)
 	return EXIT_FAILURE;
 }
 
+/* A number in 0..2^32-1 (decimal or 0x hex), widened. */
+static bool parse_u32(const char *s, int64_t *out)
+{
+	uint64_t v;
+	if (num_u64(s, 0, UINT32_MAX, &v))
+		return false;
+	*out = (int64_t)v;
+	return true;
+}
+
 /* Options of every command: getopt_long over a per-command table (options
  * may come before or after DIR), exactly one positional DIR. Returns -1
  * when parsed, else the exit status. */
-static bool parse_u32(const char *s, int64_t *out);
 
 static int parse(const char *cmd, const char *help, int argc, char **argv, const struct option *opts,
                  int (*on_opt)(void *ctx, int c, const char *arg), void *ctx, const char **dir, int *pid)
@@ -155,18 +165,6 @@ static int hist_event(void *ctx, const struct pvt_ev *e)
 	return 0;
 }
 
-static bool parse_u32(const char *s, int64_t *out)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || v > 0xffffffffULL)
-		return false;
-	*out = (int64_t)v;
-	return true;
-}
 
 static int hist_opt(void *ctx, int c, const char *arg)
 {

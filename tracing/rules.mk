@@ -37,7 +37,7 @@ $(PVCOUNTERS_LIB): $(BUILD)/tracing/counters.o
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN)/pvtrace: $(BUILD)/tracing/pvtrace.o $(PVTRACE_LIB) $(PVCOUNTERS_LIB)
+$(BIN)/pvtrace: $(BUILD)/tracing/pvtrace.o $(PVTRACE_LIB) $(PVCOUNTERS_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVTRACE_LDLIBS) $(PVCOUNTERS_LDLIBS) $(LDLIBS)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "numparse.h"
 
 enum kind { K_STR, K_INT };
 struct key {
@@ -67,17 +68,21 @@ static void store_int(struct dom_config *c, const struct key *k, long long v)
 static const char *parse_value(const struct key *k, const char *s, struct dom_config *c, char *buf, size_t bn)
 {
 	if (k->kind == K_INT) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 0);
-		if (end == s || errno)
+		/* The number: a sign, then 0x and hex digits or decimal digits. */
+		size_t n = *s == '-';
+		size_t hex = s[n] == '0' && (s[n + 1] == 'x' || s[n + 1] == 'X') ? 2 : 0;
+		n += hex + strspn(s + n + hex, hex ? "0123456789abcdefABCDEF" : "0123456789");
+		const char *end = s + n + strspn(s + n, " \t");
+		char word[64];
+		snprintf(word, sizeof(word), "%.*s", (int)(n < sizeof(word) - 1 ? n : sizeof(word) - 1), s);
+		int64_t v;
+		int rc = n < sizeof(word) ? num_i64(word, INT64_MIN, INT64_MAX, &v) : -ERANGE;
+		if (rc == -EINVAL)
 			return snprintf(buf, bn, "%s: expected an integer, got '%s'", k->name, s), buf;
-		while (isspace((unsigned char)*end))
-			end++;
 		if (*end)
 			return snprintf(buf, bn, "%s: junk after integer: '%s'", k->name, end), buf;
-		if (v < k->min || v > k->max)
-			return snprintf(buf, bn, "%s = %lld is out of range %lld..%lld", k->name, v, k->min, k->max), buf;
+		if (rc || v < k->min || v > k->max)
+			return snprintf(buf, bn, "%s = %s is out of range %lld..%lld", k->name, word, k->min, k->max), buf;
 		store_int(c, k, v);
 		return NULL;
 	}

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "numparse.h"
 
 #define CTL_MAX_ARGS 8
 #define CTL_CHUNK 4096
@@ -243,23 +244,6 @@ static int domain_info(uint32_t id, struct ctl_domain_info *out)
 	return rc;
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (x > (max - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return true;
-}
-
 /* DOMAIN as a numeric id (tried first) or a name. 0, -ESRCH or -errno. */
 static int resolve(const char *arg, struct ctl_domain_info *out)
 {
@@ -269,7 +253,7 @@ static int resolve(const char *arg, struct ctl_domain_info *out)
 		return n;
 	uint64_t id;
 	int found = -1;
-	if (parse_u64(arg, UINT32_MAX, &id))
+	if (!num_u64(arg, 0, UINT32_MAX, &id))
 		for (int i = 0; i < n && found < 0; i++)
 			if (v[i].domid == id)
 				found = i;
@@ -552,15 +536,6 @@ static int h_console(struct conn *c, const struct request *r)
 	return rc;
 }
 
-static bool parse_i64(const char *s, int64_t *v)
-{
-	uint64_t x;
-	if (!parse_u64(s, INT64_MAX, &x))
-		return false;
-	*v = (int64_t)x;
-	return true;
-}
-
 static int need_sched(struct conn *c, const char *want, const char *request)
 {
 	const char *cur = srv.ops->sched_name(srv.ctx);
@@ -585,7 +560,7 @@ static int h_sched_bvt(struct conn *c, const struct request *r)
 		if (k == 4)
 			return reply_err(c, EINVAL, "sched-bvt: '%s' is not weight=N, warp=NS, warpl=NS or warpu=NS",
 			                 r->argv[i]);
-		if (!parse_i64(eq + 1, fields[k]))
+		if (num_i64(eq + 1, 0, INT64_MAX, fields[k]))
 			return reply_err(c, EINVAL, "sched-bvt: %s '%s' is not a non-negative integer", keys[k], eq + 1);
 	}
 	if (p.weight == -1 && p.warp_ns == -1 && p.warpl_ns == -1 && p.warpu_ns == -1)
@@ -610,7 +585,7 @@ static int h_sched_bvt(struct conn *c, const struct request *r)
 static int h_sched_rr(struct conn *c, const struct request *r)
 {
 	int64_t slice;
-	if (!parse_i64(r->argv[1], &slice) || slice == 0)
+	if (num_i64(r->argv[1], 1, INT64_MAX, &slice))
 		return reply_err(c, EINVAL, "sched-rr: slice '%s' is not a positive number of ns", r->argv[1]);
 	if (need_sched(c, "rr", "sched-rr"))
 		return 0;
@@ -650,20 +625,19 @@ static int h_input(struct conn *c, const struct request *r)
 static int h_mem_set(struct conn *c, const struct request *r)
 {
 	struct ctl_domain_info d;
-	char nb[33], *end;
+	char nb[33];
 	int rc = resolve(r->argv[1], &d);
 	if (rc)
 		return reply_resolve_err(c, rc, r->argv[1]);
 	if (!srv.ops->mem_set)
 		return reply_err(c, ENOSYS, "this pvmon has no balloon");
-	errno = 0;
-	unsigned long long mib = strtoull(r->argv[2], &end, 10);
-	if (errno || *end || end == r->argv[2] || !mib)
+	uint64_t mib;
+	if (num_u64(r->argv[2], 1, UINT64_MAX, &mib))
 		return reply_err(c, EINVAL, "mem-set: '%s' is not a size in MiB", r->argv[2]);
 	rc = srv.ops->mem_set(srv.ctx, d.domid, mib);
 	if (rc == -EINVAL)
 		return reply_err(c, EINVAL, "domain %s (%u) can hold 1..%llu MiB, not %llu", dname(&d, nb), d.domid,
-		                 (unsigned long long)d.mem_mib, mib);
+		                 (unsigned long long)d.mem_mib, (unsigned long long)mib);
 	if (rc)
 		return reply_err(c, -rc, "cannot resize domain %s (%u): %s", dname(&d, nb), d.domid, strerror(-rc));
 	return reply(c, "OK %u %s", d.domid, dname(&d, nb));

@@ -18,6 +18,7 @@
 #include "fastpath.h"
 #include "kvm.h"
 #include "limits.h"
+#include "numparse.h"
 #include "pvmon.h"
 #include "sched.h"
 #include "pvtime.h"
@@ -412,21 +413,16 @@ static int parse_options(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': opt.sched_name = optarg; break;
-		case 'p': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > SCHED_MAX_SLOTS)
+		case 'p':
+			if (num_int(optarg, 1, SCHED_MAX_SLOTS, &opt.pcpus))
 				return die("--pcpus: '%s' is not a number in 1..256", optarg), 2;
-			opt.pcpus = (int)v;
 			break;
-		}
 		case 'S': opt.sock = optarg; break;
 		case 'I': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > 86400)
+			int v;
+			if (num_int(optarg, 0, 86400, &v))
 				return die("--idle-timeout: '%s' is not a number of seconds in 0..86400", optarg), 2;
-			control_set_idle_timeout((int)v);
+			control_set_idle_timeout(v);
 			break;
 		}
 		case 't': opt_stats = true; break;
