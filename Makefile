@@ -27,9 +27,9 @@ all: deps-ok
 	@$(MAKE) --no-print-directory programs
 
 include common/rules.mk
+include tracing/rules.mk
 include hypervisor/rules.mk
 include guest/rules.mk
-include tracing/rules.mk
 include dom0-tools/rules.mk
 include bench/rules.mk
 include bench/platforms/rules.mk

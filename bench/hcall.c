@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "../hypervisor/src/tracectl.h"
+#include "../tracing/tracectl.h"
 #include "bench.h"
 
 struct hcall_result {

@@ -22,7 +22,7 @@ $(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS) bench/rules.mk
 	$(Q)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 # --counters: libpvcounters from tracing/rules.mk (libpfm4).
-$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB) $(PVCOMMON_LIB)
+$(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB) $(PVTRACECTL_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(PVCOUNTERS_LDLIBS) -lm

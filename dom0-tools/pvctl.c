@@ -13,7 +13,7 @@
 
 #include "ctlclient.h"
 #include "numparse.h"
-#include "../hypervisor/src/tracectl.h"
+#include "../tracing/tracectl.h"
 
 /* ---- command-line parsing ------------------------------------------- */
 

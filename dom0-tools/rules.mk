@@ -1,9 +1,10 @@
 # dom0-tools: Domain 0's clients of pvmon's control socket: pvctl (xl-like
 # commands) and pvtop (a live per-domain monitor, xentop-like). Both speak
 # the text protocol (docs/control-protocol.md) through ctlclient.o and link
-# nothing of pvmon but tracectl.o; the server side (hypervisor/src/control.c) is in libpvmon.a.
-# pvctl trace uses tracectl.o (liblttng-ctl, loaded at run time).
-$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o $(BUILD)/dom0-tools/ctlclient.o $(BUILD)/hypervisor/src/tracectl.o $(PVCOMMON_LIB)
+# nothing of pvmon; the server side (hypervisor/src/control.c) is in
+# libpvmon.a. pvctl trace uses tracing's libpvtracectl (liblttng-ctl,
+# loaded at run time).
+$(BIN)/pvctl: $(BUILD)/dom0-tools/pvctl.o $(BUILD)/dom0-tools/ctlclient.o $(PVTRACECTL_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

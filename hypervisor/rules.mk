@@ -11,12 +11,13 @@ $(BUILD)/hypervisor/src/%.o: hypervisor/src/%.S hypervisor/src/fastpath_stub.S h
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# (rebuilt whole: a source removed or renamed leaves no stale member behind)
 $(BUILD)/libpvmon.a: $(PVMON_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN)/pvmon: $(BUILD)/hypervisor/src/main.o $(BUILD)/libpvmon.a $(PVCOMMON_LIB)
+$(BIN)/pvmon: $(BUILD)/hypervisor/src/main.o $(BUILD)/libpvmon.a $(PVTRACECTL_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -23,3 +23,11 @@ $(BUILD)/tests/fault/libfailvm.so: tests/fault/failvm.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) -shared -fPIC -o $@ $< -ldl
+
+# A test-only event generator: pvmon's tracepoint wrappers (trace.o, which
+# dlopen()s the provider) driven with known values (tests/integration/pvtrace*.sh).
+$(BUILD)/tests/pvtrace-gen: $(BUILD)/tests/tools/tpgen.o $(BUILD)/hypervisor/src/trace.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+PROGRAMS += $(BUILD)/tests/pvtrace-gen

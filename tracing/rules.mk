@@ -28,6 +28,15 @@ $(PVTRACE_LIB): $(PVTRACE_LIB_SRCS:%.c=$(BUILD)/%.o)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
+# libpvtracectl: LTTng session control (liblttng-ctl loaded at run time),
+# for pvmon run --trace, pvctl trace and pvbench hcall.
+PVTRACECTL_LIB := $(BUILD)/lib/libpvtracectl.a
+
+$(PVTRACECTL_LIB): $(BUILD)/tracing/tracectl.o
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
+
 # libpvcounters: libpfm4-named perf counters, for pvtrace and pvbench.
 PVCOUNTERS_LIB := $(BUILD)/lib/libpvcounters.a
 PVCOUNTERS_LDLIBS := -lpfm
@@ -42,14 +51,7 @@ $(BIN)/pvtrace: $(BUILD)/tracing/pvtrace.o $(PVTRACE_LIB) $(PVCOUNTERS_LIB) $(PV
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVTRACE_LDLIBS) $(PVCOUNTERS_LDLIBS) $(LDLIBS)
 
-# A test-only event generator: pvmon's tracepoint wrappers (trace.o, which
-# dlopen()s the provider) driven with known values (tests/integration/pvtrace*.sh).
-$(BUILD)/tests/pvtrace-gen: $(BUILD)/tracing/tpgen.o $(BUILD)/hypervisor/src/trace.o
-	@mkdir -p $(dir $@)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-PROGRAMS += $(PVTRACE_LIB) $(PVCOUNTERS_LIB) $(BIN)/pvtrace $(BUILD)/tests/pvtrace-gen
+PROGRAMS += $(PVTRACE_LIB) $(PVCOUNTERS_LIB) $(PVTRACECTL_LIB) $(BIN)/pvtrace
 
 # Unit tests that need these libraries (the pattern rule in tests/rules.mk
 # links test.o and libpvmon.a; these add theirs after them).

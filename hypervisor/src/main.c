@@ -23,7 +23,7 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
-#include "tracectl.h"
+#include "../../tracing/tracectl.h"
 
 #define PVLAB_VERSION "0.1.0"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../hypervisor/src/trace.h"
+#include "../../hypervisor/src/trace.h"
 
 enum { DOM_A = 7, DOM_B = 8, NR_NULL = 12, NR_SCHED_OP = 1, NR_MMU_UPDATE = 13 };
 

@@ -1,7 +1,7 @@
-/* LTTng session control for pvmon (`run --trace`) and dom0 tools,
+/* LTTng session control for pvmon (`run --trace`), pvctl trace and pvbench,
  * through liblttng-ctl loaded at run time. Errors: -errno and one line. */
-#ifndef PVMON_TRACECTL_H
-#define PVMON_TRACECTL_H
+#ifndef PVLAB_TRACECTL_H
+#define PVLAB_TRACECTL_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
