@@ -16,11 +16,11 @@ domcfg() {
     echo "cmdline = \"$cmd\""; for l in "$@"; do echo "$l"; done; } > "$TMP/$name.cfg"
   echo "$TMP/$name.cfg"
 }
-# start_daemon: `pvmon daemon` on $TMP/pvmon.sock (exported as PVLAB_SOCKET),
-# its pid in $dpid, stopped and cleaned up on exit.
+# start_daemon [OPTION...]: `pvmon [OPTION...] daemon` on $TMP/pvmon.sock
+# (exported as PVLAB_SOCKET), its pid in $dpid, stopped and cleaned up on exit.
 start_daemon() {
   export PVLAB_SOCKET=$TMP/pvmon.sock
-  $PVMON daemon >"$TMP/daemon.log" 2>&1 &
+  $PVMON "$@" daemon >"$TMP/daemon.log" 2>&1 &
   dpid=$!
   trap 'kill $dpid 2>/dev/null; wait $dpid 2>/dev/null; rm -rf "$TMP"' EXIT
   for _ in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done

@@ -319,13 +319,15 @@ long domain_console_input(struct domain *d, const char *buf, size_t len)
 	return (long)n;
 }
 
+/* Returns once no vCPU of the domain runs (as xl pause does): its run
+ * time stops advancing before pvctl pause answers. */
 int domain_pause(struct domain *d)
 {
 	int cur = DS_RUNNING;
 	if (!atomic_compare_exchange_strong(&d->state, &cur, DS_PAUSED))
 		return cur == DS_PAUSED ? 0 : -ESRCH;
 	stop_vcpus(d);
-	return 0;
+	return sched_wait_stopped(d, 2000) ? 0 : -ETIMEDOUT;
 }
 
 int domain_unpause(struct domain *d)

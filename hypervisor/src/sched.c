@@ -277,6 +277,22 @@ bool sched_pause(struct vcpu *v)
 	return await_slot_locked(v);
 }
 
+bool sched_wait_stopped(struct domain *d, unsigned timeout_ms)
+{
+	for (unsigned waited = 0;; waited++) {
+		bool running = false;
+		pthread_mutex_lock(&sched_lock);
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			running |= d->vcpus[i].state == VS_RUNNING;
+		pthread_mutex_unlock(&sched_lock);
+		if (!running)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(1000);
+	}
+}
+
 void sched_notify_domain(struct domain *d)
 {
 	pthread_mutex_lock(&sched_lock);

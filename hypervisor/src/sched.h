@@ -61,6 +61,9 @@ void sched_release(struct vcpu *v, int new_state, const char *reason);
 bool sched_block(struct vcpu *v, uint64_t deadline);
 void sched_vcpu_exit(struct vcpu *v);
 void sched_vcpu_remove(struct vcpu *v);         /* its policy data, if a thread never ran it */
+/* Wait (polling, up to timeout_ms) until no vCPU of d is running; false on
+ * timeout. For control operations, never from a vCPU thread of d. */
+bool sched_wait_stopped(struct domain *d, unsigned timeout_ms);
 /* Should a long batch (multicall, mmu_update, the balloon) stop here for
  * the scheduler, a deliverable event or a state change? */
 bool sched_preempt_pending(struct vcpu *v);

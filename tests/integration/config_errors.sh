@@ -45,7 +45,7 @@ fi
 # A kernel that is not an ELF image is refused before the guest starts.
 echo "not an elf" > "$TMP/junk.elf"
 printf 'name = "x"\nkernel = "%s"\n' "$TMP/junk.elf" > "$TMP/junk.cfg"
-if [ -e /dev/kvm ]; then
+if [ -c /dev/kvm ]; then
   $PVMON run "$TMP/junk.cfg" >/dev/null 2>"$TMP/err" && die "junk kernel accepted"
   grep -q "not an ELF" "$TMP/err" || die "junk kernel: $(cat "$TMP/err")"
 fi

@@ -9,7 +9,11 @@ start_daemon
 json_field() {  # json_field NAME FIELD: from pvctl list --json
   $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
 }
-spin=$(domcfg spinner "prog=spin ms=4000")
+# The spinner must outlive the pause checks: under emulation (the nested
+# AMD-V host) each pvctl round trip is slower, so it spins longer there.
+spin_ms=4000
+[ -n "${PVLAB_NESTED:-}" ] && spin_ms=20000
+spin=$(domcfg spinner "prog=spin ms=$spin_ms")
 hello=$(domcfg greeter "prog=hello exit=5")
 $PVCTL create "$spin" || die "create spinner"
 $PVCTL create "$hello" || die "create greeter"
