@@ -18,7 +18,7 @@ $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ $< $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c \
-	  -lpthread -ldl -lrt
+	  $(PVMON_LIBS) -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)
 
