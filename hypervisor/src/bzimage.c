@@ -103,6 +103,9 @@ static int unpack_lzma_common(lzma_stream *s, lzma_ret r, const char *what, cons
 	case LZMA_BUF_ERROR:
 		return left ? fail(err, errlen, "%s: the stream is truncated", what)
 		            : fail(err, errlen, "%s: the stream unpacks to more than the size it declares", what);
+	case LZMA_FORMAT_ERROR: return fail(err, errlen, "%s: corrupt stream (not %s data)", what, what);
+	case LZMA_OPTIONS_ERROR: return fail(err, errlen, "%s: corrupt stream (options liblzma does not support)", what);
+	case LZMA_DATA_ERROR: return fail(err, errlen, "%s: corrupt stream (liblzma: data error)", what);
 	default:
 		return fail(err, errlen, "%s: corrupt stream (liblzma error %d)", what, r);
 	}
@@ -179,7 +182,8 @@ static int unpack_bzip2(const uint8_t *in, size_t inlen, uint8_t *out, size_t ca
 		return fail(err, errlen, "bzip2: the stream unpacks to more than the size it declares");
 	if (r == BZ_OK)
 		return fail(err, errlen, "bzip2: the stream is truncated");
-	return fail(err, errlen, "bzip2: corrupt stream (libbz2 error %d)", r);
+	return fail(err, errlen, "bzip2: corrupt stream (libbz2: %s)",
+	            r == BZ_DATA_ERROR ? "data error" : r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "error");
 }
 
 static int unpack_zstd(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap, size_t *got, char *err, size_t errlen)

@@ -266,11 +266,13 @@ static int check_xen(struct xenelf *x, char *err, size_t errlen)
 	if (n->paddr_offset > x->pstart)
 		return fail(err, errlen, "Xen note PADDR_OFFSET 0x%llx is above the lowest segment's p_paddr 0x%llx",
 		            (unsigned long long)n->paddr_offset, (unsigned long long)x->pstart);
-	uint64_t off = n->virt_base - n->paddr_offset;     /* modulo 2^64, as Xen */
-	x->vstart = x->pstart + off;
-	x->vend = x->pend + off;
-	if (x->vend < x->vstart || !canonical(x->vstart) || !canonical(x->vend - 1) ||
-	    (x->vstart >> 63) != ((x->vend - 1) >> 63))
+	uint64_t pp_end = x->pend - n->paddr_offset;       /* pseudo-physical end of the image */
+	if (pp_end > UINT64_MAX - n->virt_base)
+		return fail(err, errlen, "Xen kernel's image (VIRT_BASE 0x%llx + 0x%llx) wraps past the top of the address space",
+		            (unsigned long long)n->virt_base, (unsigned long long)pp_end);
+	x->vstart = n->virt_base + (x->pstart - n->paddr_offset);
+	x->vend = n->virt_base + pp_end;
+	if (!canonical(x->vstart) || !canonical(x->vend - 1) || (x->vstart >> 63) != ((x->vend - 1) >> 63))
 		return fail(err, errlen, "Xen kernel's image [0x%llx, 0x%llx) is not a canonical range",
 		            (unsigned long long)x->vstart, (unsigned long long)x->vend);
 	if (x->vstart < HYPERVISOR_VIRT_END && x->vend > HYPERVISOR_VIRT_START)
