@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <lz4.h>
 #include <lzma.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 #include "bzimage.h"
+#include "kload.h"
 
 /* Setup header fields (Documentation/arch/x86/boot.rst). */
 #define HDR_SETUP_SECTS    0x1f1
@@ -44,15 +44,6 @@ static const char *const format_names[] = {
 const char *bzimage_format_name(enum bzimage_format f)
 {
 	return (unsigned)f < sizeof(format_names) / sizeof(format_names[0]) ? format_names[f] : "?";
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -83,7 +74,7 @@ static int unpack_lzma_common(lzma_stream *s, lzma_ret r, const char *what, cons
 {
 	if (r != LZMA_OK) {
 		lzma_end(s);
-		return r == LZMA_MEM_ERROR ? -ENOMEM : fail(err, errlen, "%s: decoder set-up failed (%d)", what, r);
+		return r == LZMA_MEM_ERROR ? -ENOMEM : kload_refuse(err, errlen, "%s: decoder set-up failed (%d)", what, r);
 	}
 	s->next_in = in;
 	s->avail_in = inlen;
@@ -99,15 +90,15 @@ static int unpack_lzma_common(lzma_stream *s, lzma_ret r, const char *what, cons
 	case LZMA_STREAM_END: return 0;
 	case LZMA_MEM_ERROR: return -ENOMEM;
 	case LZMA_MEMLIMIT_ERROR:
-		return fail(err, errlen, "%s: the stream needs more than %llu MiB to unpack", what, LZMA_MEMLIMIT >> 20);
+		return kload_refuse(err, errlen, "%s: the stream needs more than %llu MiB to unpack", what, LZMA_MEMLIMIT >> 20);
 	case LZMA_BUF_ERROR:
-		return left ? fail(err, errlen, "%s: the stream is truncated", what)
-		            : fail(err, errlen, "%s: the stream unpacks to more than the size it declares", what);
-	case LZMA_FORMAT_ERROR: return fail(err, errlen, "%s: corrupt stream (not %s data)", what, what);
-	case LZMA_OPTIONS_ERROR: return fail(err, errlen, "%s: corrupt stream (options liblzma does not support)", what);
-	case LZMA_DATA_ERROR: return fail(err, errlen, "%s: corrupt stream (liblzma: data error)", what);
+		return left ? kload_refuse(err, errlen, "%s: the stream is truncated", what)
+		            : kload_refuse(err, errlen, "%s: the stream unpacks to more than the size it declares", what);
+	case LZMA_FORMAT_ERROR: return kload_refuse(err, errlen, "%s: corrupt stream (not %s data)", what, what);
+	case LZMA_OPTIONS_ERROR: return kload_refuse(err, errlen, "%s: corrupt stream (options liblzma does not support)", what);
+	case LZMA_DATA_ERROR: return kload_refuse(err, errlen, "%s: corrupt stream (liblzma: data error)", what);
 	default:
-		return fail(err, errlen, "%s: corrupt stream (liblzma error %d)", what, r);
+		return kload_refuse(err, errlen, "%s: corrupt stream (liblzma error %d)", what, r);
 	}
 }
 
@@ -148,10 +139,10 @@ static int unpack_gzip(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap
 	case Z_STREAM_END: return 0;
 	case Z_MEM_ERROR: return -ENOMEM;
 	case Z_BUF_ERROR:
-		return left ? fail(err, errlen, "gzip: the stream is truncated")
-		            : fail(err, errlen, "gzip: the stream unpacks to more than the size it declares");
+		return left ? kload_refuse(err, errlen, "gzip: the stream is truncated")
+		            : kload_refuse(err, errlen, "gzip: the stream unpacks to more than the size it declares");
 	default:
-		return fail(err, errlen, "gzip: corrupt stream (%s)", msg[0] ? msg : "zlib error");
+		return kload_refuse(err, errlen, "gzip: corrupt stream (%s)", msg[0] ? msg : "zlib error");
 	}
 }
 
@@ -179,11 +170,11 @@ static int unpack_bzip2(const uint8_t *in, size_t inlen, uint8_t *out, size_t ca
 	if (r == BZ_MEM_ERROR)
 		return -ENOMEM;
 	if (r == BZ_OK && !b.avail_out)
-		return fail(err, errlen, "bzip2: the stream unpacks to more than the size it declares");
+		return kload_refuse(err, errlen, "bzip2: the stream unpacks to more than the size it declares");
 	if (r == BZ_OK)
-		return fail(err, errlen, "bzip2: the stream is truncated");
-	return fail(err, errlen, "bzip2: corrupt stream (libbz2: %s)",
-	            r == BZ_DATA_ERROR ? "data error" : r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "error");
+		return kload_refuse(err, errlen, "bzip2: the stream is truncated");
+	return kload_refuse(err, errlen, "bzip2: corrupt stream (libbz2: %s)",
+	                    r == BZ_DATA_ERROR ? "data error" : r == BZ_DATA_ERROR_MAGIC ? "bad magic" : "error");
 }
 
 static int unpack_zstd(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap, size_t *got, char *err, size_t errlen)
@@ -191,7 +182,7 @@ static int unpack_zstd(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap
 	/* One frame, then Linux's size: the frame alone goes to the decoder. */
 	size_t frame = ZSTD_findFrameCompressedSize(in, inlen);
 	if (ZSTD_isError(frame))
-		return fail(err, errlen, "zstd: bad frame (%s)", ZSTD_getErrorName(frame));
+		return kload_refuse(err, errlen, "zstd: bad frame (%s)", ZSTD_getErrorName(frame));
 	ZSTD_DCtx *d = ZSTD_createDCtx();
 	if (!d)
 		return -ENOMEM;
@@ -199,8 +190,8 @@ static int unpack_zstd(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap
 	ZSTD_freeDCtx(d);
 	if (ZSTD_isError(n)) {
 		if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
-			return fail(err, errlen, "zstd: the stream unpacks to more than the size it declares");
-		return fail(err, errlen, "zstd: corrupt stream (%s)", ZSTD_getErrorName(n));
+			return kload_refuse(err, errlen, "zstd: the stream unpacks to more than the size it declares");
+		return kload_refuse(err, errlen, "zstd: corrupt stream (%s)", ZSTD_getErrorName(n));
 	}
 	*got = n;
 	return 0;
@@ -216,25 +207,25 @@ static int unpack_lz4(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
 	int blocks = 0;
 	while (pos < end) {
 		if (end - pos < 4)
-			return fail(err, errlen, "lz4: truncated block header at payload offset %zu", pos);
+			return kload_refuse(err, errlen, "lz4: truncated block header at payload offset %zu", pos);
 		uint32_t csize = le32(in + pos);
 		pos += 4;
 		if (csize == LZ4_LEGACY_MAGIC)              /* legacy frames may be concatenated */
 			continue;
 		if (csize == 0 || csize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) || csize > end - pos)
-			return fail(err, errlen, "lz4: block %d of %u bytes at payload offset %zu does not fit the payload",
-			            blocks, csize, pos - 4);
+			return kload_refuse(err, errlen, "lz4: block %d of %u bytes at payload offset %zu does not fit the payload",
+			                    blocks, csize, pos - 4);
 		size_t room = cap - done < LZ4_LEGACY_BLOCK ? cap - done : LZ4_LEGACY_BLOCK;
 		int n = LZ4_decompress_safe((const char *)in + pos, (char *)out + done, (int)csize, (int)room);
 		if (n < 0)
-			return fail(err, errlen, "lz4: block %d at payload offset %zu is corrupt or unpacks past the declared size",
-			            blocks, pos - 4);
+			return kload_refuse(err, errlen, "lz4: block %d at payload offset %zu is corrupt or unpacks past the declared size",
+			                    blocks, pos - 4);
 		done += (size_t)n;
 		pos += csize;
 		blocks++;
 	}
 	if (!blocks)
-		return fail(err, errlen, "lz4: no block");
+		return kload_refuse(err, errlen, "lz4: no block");
 	*got = done;
 	return 0;
 }
@@ -242,9 +233,9 @@ static int unpack_lz4(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
 static int unpack_lzo(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap, size_t *got, char *err, size_t errlen)
 {
 	(void)in, (void)inlen, (void)out, (void)cap, (void)got;
-	return fail(err, errlen, "lzo: an LZO-compressed bzImage is not supported (liblzo2 reads LZO blocks, "
-	            "but no Debian library reads the lzop container Linux wraps them in); rebuild the kernel "
-	            "with CONFIG_KERNEL_XZ, _ZSTD, _GZIP, _LZ4, _BZIP2 or _LZMA");
+	return kload_refuse(err, errlen, "lzo: an LZO-compressed bzImage is not supported (liblzo2 reads LZO blocks, "
+	                    "but no Debian library reads the lzop container Linux wraps them in); rebuild the kernel "
+	                    "with CONFIG_KERNEL_XZ, _ZSTD, _GZIP, _LZ4, _BZIP2 or _LZMA");
 }
 
 static const unpack_fn unpackers[] = {
@@ -257,22 +248,22 @@ static const unpack_fn unpackers[] = {
 static int find_payload(const uint8_t *file, size_t len, struct bzimage *bz, size_t *off, char *err, size_t errlen)
 {
 	if (len < HDR_END)
-		return fail(err, errlen, "bzImage: %zu bytes, shorter than the setup header (%d)", len, HDR_END);
+		return kload_refuse(err, errlen, "bzImage: %zu bytes, shorter than the setup header (%d)", len, HDR_END);
 	if (le16(file + HDR_BOOT_FLAG) != BOOT_FLAG)
-		return fail(err, errlen, "bzImage: boot flag 0x%04x, not 0x%04x", le16(file + HDR_BOOT_FLAG), BOOT_FLAG);
+		return kload_refuse(err, errlen, "bzImage: boot flag 0x%04x, not 0x%04x", le16(file + HDR_BOOT_FLAG), BOOT_FLAG);
 	bz->boot_version = le16(file + HDR_VERSION);
 	if (bz->boot_version < VERSION_PAYLOAD)
-		return fail(err, errlen, "bzImage: boot protocol %u.%02u has no payload fields (2.08 or later needed)",
-		            bz->boot_version >> 8, bz->boot_version & 0xff);
+		return kload_refuse(err, errlen, "bzImage: boot protocol %u.%02u has no payload fields (2.08 or later needed)",
+		                    bz->boot_version >> 8, bz->boot_version & 0xff);
 	unsigned sects = file[HDR_SETUP_SECTS] ? file[HDR_SETUP_SECTS] : 4;   /* 0 means 4 */
 	uint64_t pm = (uint64_t)(sects + 1) * 512;     /* the protected-mode kernel starts here */
 	uint64_t start = pm + le32(file + HDR_PAYLOAD_OFFSET), plen = le32(file + HDR_PAYLOAD_LENGTH);
 	if (start > len || plen > len - start)
-		return fail(err, errlen, "bzImage: payload [%llu, +%llu) lies outside the %zu-byte file",
-		            (unsigned long long)start, (unsigned long long)plen, len);
+		return kload_refuse(err, errlen, "bzImage: payload [%llu, +%llu) lies outside the %zu-byte file",
+		                    (unsigned long long)start, (unsigned long long)plen, len);
 	if (plen < 4 + 6)
-		return fail(err, errlen, "bzImage: payload of %llu bytes is too short for a compressed kernel",
-		            (unsigned long long)plen);
+		return kload_refuse(err, errlen, "bzImage: payload of %llu bytes is too short for a compressed kernel",
+		                    (unsigned long long)plen);
 	*off = start;
 	bz->payload_len = plen;
 	return 0;
@@ -291,8 +282,8 @@ int bzimage_unpack(const uint8_t *file, size_t len, size_t max_elf, struct bzima
 	if (len < HDR_MAGIC + 4 || memcmp(file + HDR_MAGIC, "HdrS", 4)) {
 		unsigned char b[4] = { 0 };
 		memcpy(b, file, len < 4 ? len : 4);
-		return fail(err, errlen, "not a kernel: neither an ELF nor a bzImage (first bytes %02x %02x %02x %02x, no \"HdrS\" at 0x%x)",
-		            b[0], b[1], b[2], b[3], HDR_MAGIC);
+		return kload_refuse(err, errlen, "not a kernel: neither an ELF nor a bzImage (first bytes %02x %02x %02x %02x, no \"HdrS\" at 0x%x)",
+		                    b[0], b[1], b[2], b[3], HDR_MAGIC);
 	}
 	size_t off = 0;
 	struct bzimage bz = { 0 };
@@ -308,12 +299,12 @@ int bzimage_unpack(const uint8_t *file, size_t len, size_t max_elf, struct bzima
 			known = true;
 		}
 	if (!known)
-		return fail(err, errlen, "bzImage: unknown compression (payload starts %02x %02x %02x %02x)",
-		            p[0], p[1], p[2], p[3]);
+		return kload_refuse(err, errlen, "bzImage: unknown compression (payload starts %02x %02x %02x %02x)",
+		                    p[0], p[1], p[2], p[3]);
 	uint32_t declared = le32(p + plen - 4);
 	if (declared == 0 || declared > max_elf)
-		return fail(err, errlen, "bzImage: %s payload declares an unpacked size of %u bytes (limit %zu)",
-		            bzimage_format_name(bz.format), declared, max_elf);
+		return kload_refuse(err, errlen, "bzImage: %s payload declares an unpacked size of %u bytes (limit %zu)",
+		                    bzimage_format_name(bz.format), declared, max_elf);
 	size_t cap = (size_t)declared + 1;
 	uint8_t *buf = malloc(cap);
 	if (!buf)
@@ -321,10 +312,10 @@ int bzimage_unpack(const uint8_t *file, size_t len, size_t max_elf, struct bzima
 	size_t got = 0;
 	rc = unpackers[bz.format](p, plen, buf, cap, &got, err, errlen);
 	if (!rc && got != declared)
-		rc = fail(err, errlen, "bzImage: %s payload unpacks to %zu bytes, not the %u it declares",
-		          bzimage_format_name(bz.format), got, declared);
+		rc = kload_refuse(err, errlen, "bzImage: %s payload unpacks to %zu bytes, not the %u it declares",
+		                  bzimage_format_name(bz.format), got, declared);
 	if (!rc && (got < 4 || memcmp(buf, "\177ELF", 4)))
-		rc = fail(err, errlen, "bzImage: the unpacked %s payload is not an ELF", bzimage_format_name(bz.format));
+		rc = kload_refuse(err, errlen, "bzImage: the unpacked %s payload is not an ELF", bzimage_format_name(bz.format));
 	if (rc) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "bzImage: out of memory unpacking %s", bzimage_format_name(bz.format));

@@ -5,7 +5,6 @@
  * feature bits are libxen-dev's (xen/elfnote.h, xen/features.h). */
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 /* pv.h before xen.h, whose compatibility macros (console_evtchn) would
@@ -15,6 +14,8 @@
 #include <xen/features.h>
 #include <xen/xen.h>
 #include "xenelf.h"
+#include "xenlayout.h"
+#include "kload.h"
 
 #define PAGE 4096ULL
 #define MAX_PHDRS 64
@@ -71,21 +72,6 @@ const char *xenelf_kind_name(enum xenelf_kind k)
 	}
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int canonical(uint64_t va)
-{
-	uint64_t top = va >> 47;
-	return top == 0 || top == 0x1ffff;
-}
-
 /* Where the notes were found, for the checks after the walk. */
 struct scan {
 	struct xenelf *x;
@@ -102,12 +88,12 @@ static int read_string(const uint8_t *d, uint32_t n, char *out, size_t outlen, c
 		len++;
 	for (uint32_t i = len; i < n; i++)
 		if (d[i])
-			return fail(err, errlen, "Xen note %s: bytes after the string's NUL", what);
+			return kload_refuse(err, errlen, "Xen note %s: bytes after the string's NUL", what);
 	if (len >= outlen)
-		return fail(err, errlen, "Xen note %s: a string of %u bytes (at most %zu)", what, len, outlen - 1);
+		return kload_refuse(err, errlen, "Xen note %s: a string of %u bytes (at most %zu)", what, len, outlen - 1);
 	for (uint32_t i = 0; i < len; i++)
 		if (d[i] < 0x20 || d[i] > 0x7e)
-			return fail(err, errlen, "Xen note %s: byte 0x%02x at %u is not printable", what, d[i], i);
+			return kload_refuse(err, errlen, "Xen note %s: byte 0x%02x at %u is not printable", what, d[i], i);
 	memcpy(out, d, len);
 	out[len] = 0;
 	return 0;
@@ -126,13 +112,13 @@ static int parse_features(struct xenelf_notes *n, char *err, size_t errlen)
 			if (feature_names[bit] && strlen(feature_names[bit]) == len && !strncmp(s, feature_names[bit], len))
 				break;
 		if (bit == 32)
-			return fail(err, errlen, "Xen note FEATURES: unknown feature \"%.*s\"", (int)len, s);
+			return kload_refuse(err, errlen, "Xen note FEATURES: unknown feature \"%.*s\"", (int)len, s);
 		n->supported_features |= 1u << bit;
 		if (req)
 			n->required_features |= 1u << bit;
 		s += len;
 		if (*s == '|' && !*++s)
-			return fail(err, errlen, "Xen note FEATURES: ends with '|'");
+			return kload_refuse(err, errlen, "Xen note FEATURES: ends with '|'");
 	}
 	return 0;
 }
@@ -147,26 +133,26 @@ static int xen_note(struct scan *sc, uint32_t type, const uint8_t *d, uint32_t n
 		return 0;            /* as libelf: notes it does not know (crash, dump-core) are skipped */
 	const char *what = xen_notes[type].name;
 	if ((xn->present & (1u << type)) && type != XEN_ELFNOTE_INFO)
-		return fail(err, errlen, "Xen note %s appears twice", what);
+		return kload_refuse(err, errlen, "Xen note %s appears twice", what);
 	xn->present |= 1u << type;
 	uint64_t v = 0;
 	switch (xen_notes[type].form) {
 	case NOTE_NUM:
 		if (n != 1 && n != 2 && n != 4 && n != 8)
-			return fail(err, errlen, "Xen note %s: a number of %u bytes (1, 2, 4 or 8)", what, n);
+			return kload_refuse(err, errlen, "Xen note %s: a number of %u bytes (1, 2, 4 or 8)", what, n);
 		for (uint32_t i = 0; i < n; i++)
 			v |= (uint64_t)d[i] << (8 * i);
 		break;
 	case NOTE_PAIRS:
 		if (n == 0 || n % 16 || n / 16 > XENELF_MFN_VALID)
-			return fail(err, errlen, "Xen note %s: %u bytes, not 1 to %d mask/value pairs of 8 bytes",
-			            what, n, XENELF_MFN_VALID);
+			return kload_refuse(err, errlen, "Xen note %s: %u bytes, not 1 to %d mask/value pairs of 8 bytes",
+			                    what, n, XENELF_MFN_VALID);
 		xn->mfn_valid_pairs = n / 16;
 		memcpy(xn->mfn_valid, d, n);
 		return 0;
 	default:
 		if (n == 0)
-			return fail(err, errlen, "Xen note %s: an empty string", what);
+			return kload_refuse(err, errlen, "Xen note %s: an empty string", what);
 	}
 	switch (type) {
 	case XEN_ELFNOTE_INFO: {      /* NAME=VALUE pairs: checked, not kept */
@@ -194,8 +180,8 @@ static int xen_note(struct scan *sc, uint32_t type, const uint8_t *d, uint32_t n
 	case XEN_ELFNOTE_PHYS32_ENTRY: xn->phys32_entry = v; break;
 	case XEN_ELFNOTE_SUPPORTED_FEATURES:
 		if (v >> 32)
-			return fail(err, errlen, "Xen note %s: 0x%llx has bits beyond the 32 features", what,
-			            (unsigned long long)v);
+			return kload_refuse(err, errlen, "Xen note %s: 0x%llx has bits beyond the 32 features", what,
+			                    (unsigned long long)v);
 		xn->supported_features |= (uint32_t)v;
 		break;
 	}
@@ -205,11 +191,11 @@ static int xen_note(struct scan *sc, uint32_t type, const uint8_t *d, uint32_t n
 static int pvlab_note(struct scan *sc, uint32_t type, const uint8_t *d, uint32_t n)
 {
 	if (type != PV_NOTE_ABI)
-		return fail(sc->err, sc->errlen, "pvlab note of unknown type %u", type);
+		return kload_refuse(sc->err, sc->errlen, "pvlab note of unknown type %u", type);
 	if (sc->pvlab_notes++)
-		return fail(sc->err, sc->errlen, "pvlab note appears twice");
+		return kload_refuse(sc->err, sc->errlen, "pvlab note appears twice");
 	if (n != 4)
-		return fail(sc->err, sc->errlen, "pvlab note: %u bytes, not the 4 of an ABI version", n);
+		return kload_refuse(sc->err, sc->errlen, "pvlab note: %u bytes, not the 4 of an ABI version", n);
 	sc->x->pvlab_abi = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
 	return 0;
 }
@@ -221,18 +207,18 @@ static int scan_notes(struct scan *sc, const uint8_t *p, uint64_t size, uint64_t
 	while (pos < size) {
 		Elf64_Nhdr h;
 		if (size - pos < sizeof(h))
-			return fail(sc->err, sc->errlen, "note at segment offset %llu: header truncated",
-			            (unsigned long long)pos);
+			return kload_refuse(sc->err, sc->errlen, "note at segment offset %llu: header truncated",
+			                    (unsigned long long)pos);
 		memcpy(&h, p + pos, sizeof(h));
 		uint64_t name = pos + sizeof(h);
 		uint64_t namepad = ((uint64_t)h.n_namesz + align - 1) & ~(align - 1);
 		if (namepad > size - name)
-			return fail(sc->err, sc->errlen, "note at segment offset %llu: name of %u bytes past the segment",
-			            (unsigned long long)pos, h.n_namesz);
+			return kload_refuse(sc->err, sc->errlen, "note at segment offset %llu: name of %u bytes past the segment",
+			                    (unsigned long long)pos, h.n_namesz);
 		uint64_t desc = name + namepad;
 		if (h.n_descsz > size - desc)
-			return fail(sc->err, sc->errlen, "note at segment offset %llu: desc of %u bytes past the segment",
-			            (unsigned long long)pos, h.n_descsz);
+			return kload_refuse(sc->err, sc->errlen, "note at segment offset %llu: desc of %u bytes past the segment",
+			                    (unsigned long long)pos, h.n_descsz);
 		uint64_t next = desc + (((uint64_t)h.n_descsz + align - 1) & ~(align - 1));
 		const char *nm = (const char *)p + name;
 		int rc = 0;
@@ -254,41 +240,37 @@ static int check_xen(struct xenelf *x, char *err, size_t errlen)
 	if (!(n->present & (1u << XEN_ELFNOTE_ENTRY)))
 		n->entry = x->e_entry;
 	if (strcmp(n->loader, "generic") && strcmp(n->guest_os, "linux"))
-		return fail(err, errlen, "Xen kernel for neither the generic loader nor Linux (LOADER \"%s\", GUEST_OS \"%s\")",
-		            n->loader, n->guest_os);
+		return kload_refuse(err, errlen, "Xen kernel for neither the generic loader nor Linux (LOADER \"%s\", GUEST_OS \"%s\")",
+		                    n->loader, n->guest_os);
 	if (n->xen_version[0] && strcmp(n->xen_version, "xen-3.0"))
-		return fail(err, errlen, "Xen kernel built for \"%s\" (only xen-3.0 exists)", n->xen_version);
+		return kload_refuse(err, errlen, "Xen kernel built for \"%s\" (only xen-3.0 exists)", n->xen_version);
 	if (n->bsd_symtab[0] && strcmp(n->bsd_symtab, "no"))
-		return fail(err, errlen, "Xen kernel asks for its symbol table (BSD_SYMTAB \"%s\"): not supported", n->bsd_symtab);
-	if (!canonical(n->virt_base) || n->virt_base % PAGE)
-		return fail(err, errlen, "Xen note VIRT_BASE 0x%llx is not a canonical, page-aligned address",
-		            (unsigned long long)n->virt_base);
+		return kload_refuse(err, errlen, "Xen kernel asks for its symbol table (BSD_SYMTAB \"%s\"): not supported", n->bsd_symtab);
+	if (!kload_canonical(n->virt_base) || n->virt_base % PAGE)
+		return kload_refuse(err, errlen, "Xen note VIRT_BASE 0x%llx is not a canonical, page-aligned address",
+		                    (unsigned long long)n->virt_base);
 	if (n->paddr_offset > x->pstart)
-		return fail(err, errlen, "Xen note PADDR_OFFSET 0x%llx is above the lowest segment's p_paddr 0x%llx",
-		            (unsigned long long)n->paddr_offset, (unsigned long long)x->pstart);
+		return kload_refuse(err, errlen, "Xen note PADDR_OFFSET 0x%llx is above the lowest segment's p_paddr 0x%llx",
+		                    (unsigned long long)n->paddr_offset, (unsigned long long)x->pstart);
 	uint64_t pp_end = x->pend - n->paddr_offset;       /* pseudo-physical end of the image */
 	if (pp_end > UINT64_MAX - n->virt_base)
-		return fail(err, errlen, "Xen kernel's image (VIRT_BASE 0x%llx + 0x%llx) wraps past the top of the address space",
-		            (unsigned long long)n->virt_base, (unsigned long long)pp_end);
+		return kload_refuse(err, errlen, "Xen kernel's image (VIRT_BASE 0x%llx + 0x%llx) wraps past the top of the address space",
+		                    (unsigned long long)n->virt_base, (unsigned long long)pp_end);
 	x->vstart = n->virt_base + (x->pstart - n->paddr_offset);
 	x->vend = n->virt_base + pp_end;
-	if (!canonical(x->vstart) || !canonical(x->vend - 1) || (x->vstart >> 63) != ((x->vend - 1) >> 63))
-		return fail(err, errlen, "Xen kernel's image [0x%llx, 0x%llx) is not a canonical range",
-		            (unsigned long long)x->vstart, (unsigned long long)x->vend);
-	if (x->vstart < HYPERVISOR_VIRT_END && x->vend > HYPERVISOR_VIRT_START)
-		return fail(err, errlen, "Xen kernel's image [0x%llx, 0x%llx) overlaps the hypervisor's [0x%llx, 0x%llx)",
-		            (unsigned long long)x->vstart, (unsigned long long)x->vend,
-		            (unsigned long long)HYPERVISOR_VIRT_START, (unsigned long long)HYPERVISOR_VIRT_END);
+	int rc = xenlayout_check_range("Xen kernel's image", x->vstart, x->vend, err, errlen);
+	if (rc)
+		return rc;
 	if (n->entry < x->vstart || n->entry >= x->vend)
-		return fail(err, errlen, "Xen kernel's entry 0x%llx is outside its image [0x%llx, 0x%llx)",
-		            (unsigned long long)n->entry, (unsigned long long)x->vstart, (unsigned long long)x->vend);
+		return kload_refuse(err, errlen, "Xen kernel's entry 0x%llx is outside its image [0x%llx, 0x%llx)",
+		                    (unsigned long long)n->entry, (unsigned long long)x->vstart, (unsigned long long)x->vend);
 	if ((n->present & (1u << XEN_ELFNOTE_HYPERCALL_PAGE)) &&
 	    (n->hypercall_page % PAGE || n->hypercall_page < x->vstart || n->hypercall_page + PAGE > x->vend))
-		return fail(err, errlen, "Xen note HYPERCALL_PAGE 0x%llx is not a page of the image",
-		            (unsigned long long)n->hypercall_page);
-	if ((n->present & (1u << XEN_ELFNOTE_INIT_P2M)) && (!canonical(n->init_p2m) || n->init_p2m % PAGE))
-		return fail(err, errlen, "Xen note INIT_P2M 0x%llx is not a canonical, page-aligned address",
-		            (unsigned long long)n->init_p2m);
+		return kload_refuse(err, errlen, "Xen note HYPERCALL_PAGE 0x%llx is not a page of the image",
+		                    (unsigned long long)n->hypercall_page);
+	if ((n->present & (1u << XEN_ELFNOTE_INIT_P2M)) && (!kload_canonical(n->init_p2m) || n->init_p2m % PAGE))
+		return kload_refuse(err, errlen, "Xen note INIT_P2M 0x%llx is not a canonical, page-aligned address",
+		                    (unsigned long long)n->init_p2m);
 	char hc[64];
 	if (n->present & (1u << XEN_ELFNOTE_HYPERCALL_PAGE))
 		snprintf(hc, sizeof(hc), "hypercall page at 0x%llx", (unsigned long long)n->hypercall_page);
@@ -304,19 +286,19 @@ static int check_header(const uint8_t *elf, size_t len, char *err, size_t errlen
 {
 	const Elf64_Ehdr *eh = (const void *)elf;
 	if (len < EI_NIDENT || memcmp(elf, ELFMAG, SELFMAG))
-		return fail(err, errlen, "not an ELF file");
+		return kload_refuse(err, errlen, "not an ELF file");
 	if (elf[EI_CLASS] == ELFCLASS32)
-		return fail(err, errlen, "a 32-bit ELF: pvmon runs x86-64 kernels only");
+		return kload_refuse(err, errlen, "a 32-bit ELF: pvmon runs x86-64 kernels only");
 	if (len < sizeof(*eh))
-		return fail(err, errlen, "ELF header truncated (%zu bytes)", len);
+		return kload_refuse(err, errlen, "ELF header truncated (%zu bytes)", len);
 	if (elf[EI_CLASS] != ELFCLASS64 || elf[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
-		return fail(err, errlen, "not an x86-64 ELF64 file");
+		return kload_refuse(err, errlen, "not an x86-64 ELF64 file");
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, "not an executable (ELF type %u)", eh->e_type);
+		return kload_refuse(err, errlen, "not an executable (ELF type %u)", eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > MAX_PHDRS ||
 	    eh->e_phoff > len || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
-		return fail(err, errlen, "bad program header table (%u entries of %u bytes at %llu)",
-		            eh->e_phnum, eh->e_phentsize, (unsigned long long)eh->e_phoff);
+		return kload_refuse(err, errlen, "bad program header table (%u entries of %u bytes at %llu)",
+		                    eh->e_phnum, eh->e_phentsize, (unsigned long long)eh->e_phoff);
 	return 0;
 }
 
@@ -338,14 +320,14 @@ int xenelf_parse(const uint8_t *elf, size_t len, struct xenelf *x, char *err, si
 		if (p.p_type != PT_LOAD && p.p_type != PT_NOTE)
 			continue;
 		if (p.p_offset > len || p.p_filesz > len - p.p_offset)
-			return fail(err, errlen, "segment %d: file range [%llu, +%llu) outside the %zu-byte image", i,
-			            (unsigned long long)p.p_offset, (unsigned long long)p.p_filesz, len);
+			return kload_refuse(err, errlen, "segment %d: file range [%llu, +%llu) outside the %zu-byte image", i,
+			                    (unsigned long long)p.p_offset, (unsigned long long)p.p_filesz, len);
 		if (p.p_type == PT_NOTE) {
 			uint64_t align = p.p_align == 8 ? 8 : 4;
 			if (p.p_align > 8 || (p.p_align && p.p_align != 1 && p.p_align != 4 && p.p_align != 8) ||
 			    p.p_offset % align)
-				return fail(err, errlen, "segment %d: notes at offset %llu with alignment %llu (4 or 8)", i,
-				            (unsigned long long)p.p_offset, (unsigned long long)p.p_align);
+				return kload_refuse(err, errlen, "segment %d: notes at offset %llu with alignment %llu (4 or 8)", i,
+				                    (unsigned long long)p.p_offset, (unsigned long long)p.p_align);
 			rc = scan_notes(&sc, elf + p.p_offset, p.p_filesz, align);
 			if (rc)
 				return rc;
@@ -354,7 +336,7 @@ int xenelf_parse(const uint8_t *elf, size_t len, struct xenelf *x, char *err, si
 		if (p.p_memsz == 0)
 			continue;
 		if (p.p_filesz > p.p_memsz || p.p_paddr > UINT64_MAX - p.p_memsz)
-			return fail(err, errlen, "segment %d: sizes or physical range out of bounds", i);
+			return kload_refuse(err, errlen, "segment %d: sizes or physical range out of bounds", i);
 		if (p.p_paddr < x->pstart)
 			x->pstart = p.p_paddr;
 		if (p.p_paddr + p.p_memsz > x->pend)
@@ -362,13 +344,13 @@ int xenelf_parse(const uint8_t *elf, size_t len, struct xenelf *x, char *err, si
 		loads++;
 	}
 	if (!loads)
-		return fail(err, errlen, "no loadable segment");
+		return kload_refuse(err, errlen, "no loadable segment");
 	if (sc.xen_notes && sc.pvlab_notes)
-		return fail(err, errlen, "both Xen and pvlab notes: which ABI it speaks is ambiguous");
+		return kload_refuse(err, errlen, "both Xen and pvlab notes: which ABI it speaks is ambiguous");
 	if (sc.pvlab_notes) {
 		if (x->pvlab_abi >> 16 != PV_ABI_MAJOR)
-			return fail(err, errlen, "pvlab kernel built for ABI %u.%u; pvmon speaks %u.%u",
-			            x->pvlab_abi >> 16, x->pvlab_abi & 0xffff, PV_ABI_MAJOR, PV_ABI_MINOR);
+			return kload_refuse(err, errlen, "pvlab kernel built for ABI %u.%u; pvmon speaks %u.%u",
+			                    x->pvlab_abi >> 16, x->pvlab_abi & 0xffff, PV_ABI_MAJOR, PV_ABI_MINOR);
 		x->kind = XENELF_PVLAB;
 		snprintf(x->why, sizeof(x->why), "pvlab kernel: pvlab note, ABI %u.%u, entry 0x%llx",
 		         x->pvlab_abi >> 16, x->pvlab_abi & 0xffff, (unsigned long long)x->e_entry);

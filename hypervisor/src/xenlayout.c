@@ -3,33 +3,18 @@
  * bootstrap tables counted until they also map themselves, the stack, the
  * padding), for an identity p2m. Pure: the caller owns the memory. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <xen/xen.h>   /* after stdint.h: it uses, never includes, it */
 #include "xenlayout.h"
+#include "kload.h"
 
 #define PAGE 4096ULL
 #define ENTRIES 512
 #define ALIGN_4M (4ULL << 20)
 #define PAD_FRAMES 128               /* xen.h: at least 512 KiB after the last element */
 #define UPPER_FLAGS (XENLAYOUT_PTE_P | XENLAYOUT_PTE_RW | XENLAYOUT_PTE_US | XENLAYOUT_PTE_A | XENLAYOUT_PTE_D)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int canonical(uint64_t va)
-{
-	uint64_t top = va >> 47;
-	return top == 0 || top == 0x1ffff;
-}
 
 static uint64_t frames_of(uint64_t bytes)
 {
@@ -53,24 +38,36 @@ static struct xenlayout_seg take(uint64_t *next, uint64_t frames)
 static int check_config(const struct xenlayout_config *c, char *err, size_t errlen)
 {
 	if (c->mem_bytes % PAGE || c->mem_bytes / PAGE == 0 || c->mem_bytes / PAGE > XENLAYOUT_MAX_PAGES)
-		return fail(err, errlen, "memory of %llu bytes: a multiple of 4 KiB up to %llu GiB needed",
-		            (unsigned long long)c->mem_bytes, XENLAYOUT_MAX_PAGES * PAGE >> 30);
-	if (!canonical(c->virt_base) || c->virt_base % PAGE)
-		return fail(err, errlen, "virt_base 0x%llx is not a canonical, page-aligned address",
-		            (unsigned long long)c->virt_base);
+		return kload_refuse(err, errlen, "memory of %llu bytes: a multiple of 4 KiB up to %llu GiB needed",
+		                    (unsigned long long)c->mem_bytes, XENLAYOUT_MAX_PAGES * PAGE >> 30);
+	if (!kload_canonical(c->virt_base) || c->virt_base % PAGE)
+		return kload_refuse(err, errlen, "virt_base 0x%llx is not a canonical, page-aligned address",
+		                    (unsigned long long)c->virt_base);
 	if (c->kernel_start % PAGE || c->kernel_end <= c->kernel_start || c->kernel_end > c->mem_bytes)
-		return fail(err, errlen, "kernel image [0x%llx, 0x%llx) is not a page-aligned range inside the domain's %llu MiB",
-		            (unsigned long long)c->kernel_start, (unsigned long long)c->kernel_end,
-		            (unsigned long long)c->mem_bytes >> 20);
+		return kload_refuse(err, errlen, "kernel image [0x%llx, 0x%llx) is not a page-aligned range inside the domain's %llu MiB",
+		                    (unsigned long long)c->kernel_start, (unsigned long long)c->kernel_end,
+		                    (unsigned long long)c->mem_bytes >> 20);
 	uint64_t kva = c->virt_base + c->kernel_start;   /* the region's wrap is checked later */
 	if (c->entry < kva || c->entry - kva >= c->kernel_end - c->kernel_start)
-		return fail(err, errlen, "entry 0x%llx is outside the kernel image", (unsigned long long)c->entry);
+		return kload_refuse(err, errlen, "entry 0x%llx is outside the kernel image", (unsigned long long)c->entry);
 	if (c->initrd_len > c->mem_bytes)
-		return fail(err, errlen, "initrd of %llu bytes is larger than the domain's memory",
-		            (unsigned long long)c->initrd_len);
+		return kload_refuse(err, errlen, "initrd of %llu bytes is larger than the domain's memory",
+		                    (unsigned long long)c->initrd_len);
 	if (c->cmdline && strlen(c->cmdline) >= MAX_GUEST_CMDLINE)
-		return fail(err, errlen, "command line of %zu bytes (start_info holds %d)", strlen(c->cmdline),
-		            MAX_GUEST_CMDLINE - 1);
+		return kload_refuse(err, errlen, "command line of %zu bytes (start_info holds %d)", strlen(c->cmdline),
+		                    MAX_GUEST_CMDLINE - 1);
+	return 0;
+}
+
+int xenlayout_check_range(const char *what, uint64_t start, uint64_t end, char *err, size_t errlen)
+{
+	if (!kload_canonical(start) || !kload_canonical(end - 1) || (start >> 63) != ((end - 1) >> 63))
+		return kload_refuse(err, errlen, "%s [0x%llx, 0x%llx) is not canonical", what,
+		                    (unsigned long long)start, (unsigned long long)end);
+	if (start < HYPERVISOR_VIRT_END && end > HYPERVISOR_VIRT_START)
+		return kload_refuse(err, errlen, "%s [0x%llx, 0x%llx) meets the hypervisor's [0x%llx, 0x%llx)", what,
+		                    (unsigned long long)start, (unsigned long long)end,
+		                    (unsigned long long)HYPERVISOR_VIRT_START, (unsigned long long)HYPERVISOR_VIRT_END);
 	return 0;
 }
 
@@ -97,8 +94,8 @@ int xenlayout_compute(const struct xenlayout_config *c, struct xenlayout *l, cha
 	for (int round = 0; round < 8; round++) {
 		uint64_t want = (next + pages) * PAGE;
 		if (room < ALIGN_4M || want > room - ALIGN_4M)
-			return fail(err, errlen, "the bootstrap region from 0x%llx would wrap past the top of the address space",
-			            (unsigned long long)c->virt_base);
+			return kload_refuse(err, errlen, "the bootstrap region from 0x%llx would wrap past the top of the address space",
+			                    (unsigned long long)c->virt_base);
 		uint64_t end = (c->virt_base + want + ALIGN_4M - 1) & ~(ALIGN_4M - 1);
 		end_off = end - c->virt_base;
 		l->l4 = 1;
@@ -111,20 +108,16 @@ int xenlayout_compute(const struct xenlayout_config *c, struct xenlayout *l, cha
 			break;
 	}
 	if ((next + pages) * PAGE > end_off)
-		return fail(err, errlen, "bootstrap page tables do not converge");   /* cannot happen: each round adds < 4 MiB */
+		return kload_refuse(err, errlen, "bootstrap page tables do not converge");   /* cannot happen: each round adds < 4 MiB */
 	l->pt = take(&next, pt);
 	l->stack = take(&next, 1);
 	l->virt_end = c->virt_base + end_off;
 	if (end_off / PAGE > l->nr_pages)
-		return fail(err, errlen, "the domain's %llu MiB are too few: its bootstrap region needs %llu MiB",
-		            (unsigned long long)c->mem_bytes >> 20, (unsigned long long)(end_off + (1 << 20) - 1) >> 20);
-	if (!canonical(l->virt_end - 1) || (c->virt_base >> 63) != ((l->virt_end - 1) >> 63))
-		return fail(err, errlen, "the bootstrap region [0x%llx, 0x%llx) is not canonical",
-		            (unsigned long long)c->virt_base, (unsigned long long)l->virt_end);
-	if (c->virt_base < HYPERVISOR_VIRT_END && l->virt_end > HYPERVISOR_VIRT_START)
-		return fail(err, errlen, "the bootstrap region [0x%llx, 0x%llx) meets the hypervisor's [0x%llx, 0x%llx)",
-		            (unsigned long long)c->virt_base, (unsigned long long)l->virt_end,
-		            (unsigned long long)HYPERVISOR_VIRT_START, (unsigned long long)HYPERVISOR_VIRT_END);
+		return kload_refuse(err, errlen, "the domain's %llu MiB are too few: its bootstrap region needs %llu MiB",
+		                    (unsigned long long)c->mem_bytes >> 20, (unsigned long long)(end_off + (1 << 20) - 1) >> 20);
+	rc = xenlayout_check_range("the bootstrap region", c->virt_base, l->virt_end, err, errlen);
+	if (rc)
+		return rc;
 
 	l->shared_info_mfn = l->nr_pages;
 	l->rip = c->entry;

@@ -65,6 +65,11 @@ struct xenlayout {
 #define XENLAYOUT_PTE_A  0x020ULL
 #define XENLAYOUT_PTE_D  0x040ULL
 
+/* A guest's range of virtual addresses [start, end) (end > start, no wrap):
+ * 0 if it is canonical, in one half and clear of the hypervisor's range;
+ * else -EINVAL with err saying so of `what`. */
+int xenlayout_check_range(const char *what, uint64_t start, uint64_t end, char *err, size_t errlen);
+
 /* Place everything: 0, or -EINVAL with err saying why (a size or address
  * out of range, an image that is not inside the domain's memory, a region
  * that does not fit the domain's memory, wraps or meets the hypervisor's

@@ -14,7 +14,7 @@ $(BUILD)/fuzz/fuzz_pagetable: tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetab
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetable.c -lpthread
 
 XENELF_SRCS := hypervisor/src/bzimage.c hypervisor/src/xenelf.c hypervisor/src/xenlayout.c
-$(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS:.c=.h) include/pvlab/pv.h
+$(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS:.c=.h) hypervisor/src/kload.h include/pvlab/pv.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(PVMON_LIBS)

@@ -222,9 +222,9 @@ static void hostile(void)
 	REFUSE("PADDR_OFFSET", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic"); xnum(XEN_ELFNOTE_PADDR_OFFSET, PADDR + 1, 8), );
 	REFUSE("wraps past the top", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
 	       xnum(XEN_ELFNOTE_VIRT_BASE, 0xffffffffffe00000ULL, 8), );
-	REFUSE("not a canonical range", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
+	REFUSE("is not canonical", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
 	       xnum(XEN_ELFNOTE_VIRT_BASE, 0x00007ffffff00000ULL, 8), );
-	REFUSE("overlaps the hypervisor's", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
+	REFUSE("meets the hypervisor's", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
 	       xnum(XEN_ELFNOTE_VIRT_BASE, 0xffff800000000000ULL, 8); xnum(XEN_ELFNOTE_ENTRY, 0xffff800001000000ULL, 8), );
 	REFUSE("entry 0xffffffff80000000 is outside", notes_len = 0; xstr(XEN_ELFNOTE_LOADER, "generic");
 	       xnum(XEN_ELFNOTE_VIRT_BASE, VBASE, 8); xnum(XEN_ELFNOTE_ENTRY, VBASE, 8), );
