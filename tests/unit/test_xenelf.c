@@ -258,7 +258,8 @@ static void print_notes(const struct xenelf *x)
 	printf("  FEATURES \"%s\" SUPPORTED_FEATURES:", n->features);
 	for (unsigned b = 0; b < 32; b++)
 		if (n->supported_features & (1u << b))
-			printf(" %s%s", n->required_features & (1u << b) ? "!" : "", xenelf_feature_name(b));
+			printf(" %s%s(%u)", n->required_features & (1u << b) ? "!" : "",
+			       xenelf_feature_name(b) ? xenelf_feature_name(b) : "unnamed", b);
 	printf("\n  SUSPEND_CANCEL %llu MOD_START_PFN %llu PHYS32_ENTRY 0x%llx L1_MFN_VALID",
 	       (unsigned long long)n->suspend_cancel, (unsigned long long)n->mod_start_pfn,
 	       (unsigned long long)n->phys32_entry);
