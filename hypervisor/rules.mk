@@ -3,6 +3,9 @@
 PVMON_SRCS := $(filter-out hypervisor/src/main.c,$(wildcard hypervisor/src/*.c))
 PVMON_ASM  := hypervisor/src/fastpath_stub.S hypervisor/src/fastpath_stub_hw.S hypervisor/src/hvarea_fault.S
 PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o) $(PVMON_ASM:%.S=$(BUILD)/%.o)
+# The libraries a kernel file may be compressed with (bzimage.c): whoever
+# links libpvmon.a's bzimage.o, or pvmon's sources, links these too.
+PVMON_LIBS := -llzma -lzstd -lz -llz4 -lbz2
 
 # The fast path's entry stubs (PVM and VT-x/AMD-V, one source) and the
 # baseline's fault reporter: guest code pvmon carries as data.
@@ -20,6 +23,6 @@ $(BUILD)/libpvmon.a: $(PVMON_OBJS)
 $(BIN)/pvmon: $(BUILD)/hypervisor/src/main.o $(BUILD)/libpvmon.a $(PVTRACECTL_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVMON_LIBS) $(LDLIBS)
 
 PROGRAMS += $(BIN)/pvmon $(BUILD)/libpvmon.a

@@ -5,7 +5,7 @@ UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpvmon.a $(PVCOMMON_LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVMON_LIBS) $(LDLIBS)
 
 # A probe of the CPU model under nested_svm.sh (QEMU TCG): a host program.
 # Never sanitized: it reads the CPU's behaviour from the signals its

@@ -14,11 +14,19 @@
  * port I/O itself breaks under a fast path); exceptions reach set_trap_table
  * handlers where start_info.fast_path says so; vcpu_op crash_frame.
  * 4.0: L4 slot PV_HV_L4_SLOT is pvmon's in every address space (it maps the
- * hypervisor area there itself; a guest entry there is refused). */
+ * hypervisor area there itself; a guest entry there is refused).
+ * 4.1: the kernel's ELF note (PV_NOTE_*, below). */
 #define PV_ABI_MAJOR 4
-#define PV_ABI_MINOR 0
+#define PV_ABI_MINOR 1
 #define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
 #define PV_ABI_MAGIC "pvlab-4"
+
+/* 4.1: a pvlab kernel says so in its ELF, so pvmon can tell it from a Xen
+ * PV kernel (whose notes are named "Xen"): one note in a PT_NOTE segment,
+ * 4-byte aligned, name PV_NOTE_NAME (namesz 6), type PV_NOTE_ABI, desc the
+ * uint32_t PV_ABI_VERSION it was built for. pvmon refuses another MAJOR. */
+#define PV_NOTE_NAME "pvlab"
+#define PV_NOTE_ABI  1
 
 /*
  * Hypercall: a call to the hypercall entry that pvmon writes into the
