@@ -1,6 +1,7 @@
-# Shared by detect.sh, image.sh and run.sh (sourced, bash): where things
-# are, the names the contract accepts, and the Debian kernel the full-virt
-# guest boots. See docs/platforms.md.
+# Shared by detect.sh, image.sh and run.sh (sourced, bash, after set
+# -Eeuo pipefail): where things are, the names the contract accepts, the
+# Debian kernel the full-virt guest boots, and the ERR trap that names any
+# unexpected failure. See docs/platforms.md.
 PLAT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$PLAT_DIR/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -13,6 +14,41 @@ WORKLOADS="cpu pgbench-ro pgbench-tpcb dbench httperf"
 QEMU=${PVLAB_QEMU:-qemu-system-x86_64}
 LINUX_UML=${PVLAB_LINUX_UML:-linux.uml}
 UMLXSTATE=$BUILD/lib/umlxstate.so
+
+# Unexpected failures. The scripts run under set -eE with this ERR trap:
+# a command that fails where nothing checks it ends the script with one
+# line on stderr naming the command, its line and function, and its
+# status (pvbench keeps a script's last stderr line as the reason, which
+# must never be an unrelated progress line). A failure inside a subshell
+# ($(...), a pipeline) is named where it happened: the subshell leaves a
+# note for the script's own shell, which exits because of it and prints
+# the note instead of its own, less precise, line.
+ERR_NOTE=${TMPDIR:-/tmp}/pvlab-err.$$
+on_error() {  # on_error STATUS PIPESTATUS LINE COMMAND
+  local st=$1 ps=$2 line=$3 cmd=$4 fn=${FUNCNAME[1]:-main} n=${#BASH_LINENO[@]} msg
+  # the script line the failure belongs to, in whichever shell it fired
+  local top=${BASH_LINENO[n - 2]:-$line}
+  [ "$n" -gt 1 ] || top=$line
+  [ "$fn" = main ] && fn="" || fn=" (in $fn)"
+  if [[ $ps == *" "* ]]; then
+    msg="$(basename "$0"): line $line$fn: the pipeline ending in '$cmd' failed (statuses $ps)"
+  else
+    msg="$(basename "$0"): line $line$fn: '$cmd' failed with status $st"
+  fi
+  if [ "$BASH_SUBSHELL" -gt 0 ]; then
+    [ -e "$ERR_NOTE" ] || printf '%s\t%s\n' "$top" "$msg" >"$ERR_NOTE" 2>/dev/null || echo "$msg" >&2
+  else
+    local at note=""
+    [ -f "$ERR_NOTE" ] && IFS=$'\t' read -r at note <"$ERR_NOTE" && [ "$at" = "$top" ] && msg=$note
+    rm -f "$ERR_NOTE"
+    echo "$msg" >&2
+  fi
+  exit "$st"
+}
+trap 'on_error $? "${PIPESTATUS[*]}" $LINENO "$BASH_COMMAND"' ERR
+# A note left by a subshell whose failure its caller tolerated.
+clear_err_note() { rm -f "$ERR_NOTE"; }
+trap clear_err_note EXIT
 
 log() { echo "$(basename "$0"): $*" >&2; }
 usage_error() { echo "$(basename "$0"): $*" >&2; exit 2; }
@@ -51,4 +87,11 @@ pg_bindir() {
 }
 
 qemu_version() { "$QEMU" --version 2>/dev/null | awk 'NR == 1 { print $4 }'; }
+# What /dev/kvm is here, for the KVM probe's stamp; never fails (a host
+# without KVM has none, or a file that is not a device in its place).
+kvm_node() {
+  if [ -c /dev/kvm ]; then stat -c "%F %a %u %t:%T" /dev/kvm
+  elif [ -e /dev/kvm ]; then echo "not a character device"
+  else echo "missing"; fi
+}
 uml_version() { "$LINUX_UML" --version 2>/dev/null | awk 'NF { print $NF; exit }'; }

@@ -4,7 +4,7 @@
 #   unsupported REASON   exit 3
 # Quick: it checks the tools and what image.sh found (the KVM probe for
 # fullvirt runs when the image is built; before that accel=unprobed).
-set -uo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 case ${1:-} in

@@ -13,7 +13,7 @@
 # from the host's installed packages (bench/deps.txt), copied with their
 # shared libraries. Progress on stderr; exit 0 ok, 1 failure, 2 usage,
 # 3 unsupported (with a line saying why).
-set -euo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
@@ -252,7 +252,7 @@ if [ "$PLATFORM" = fullvirt ]; then
     build_kernel $kp
     echo "$kernel_hash" >"$IMAGES/kernel.stamp"
   fi
-  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; stat -c "%F %a %u" /dev/kvm 2>&1; } | hash_of)
+  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; kvm_node; } | hash_of)
   if [ ! -f "$IMAGES/fullvirt.accel" ] || [ "$(cat "$IMAGES/accel.stamp" 2>/dev/null)" != "$accel_hash" ]; then
     probe_accel
     echo "$accel_hash" >"$IMAGES/accel.stamp"
