@@ -33,15 +33,32 @@ struct platform_ops {
 
 const struct platform_ops *platform_find(const char *name);
 
+/* A cell of one round and what its measurement gave (measure.c). */
+struct measured {
+	const struct cell_ctx *ctx;
+	const struct platform_ops *ops;
+	struct rep_result *res;
+	int rc;                   /* as run_rep's */
+};
+/* Whether one measurement serves both cells of a round (of one group):
+ * native's and pv's lmbench rows come from one pvbench lmbench run. */
+bool measured_together(const struct db_cell *a, const struct db_cell *b);
+/* Makes the measurement of m[0..n) (cells measured_together), filling
+ * each one's res and rc. */
+void measure(struct measured *m, int n);
+
 /* Shared by the platforms (workload.c). */
 /* The cpu workload's checks and derived figures: every instance reported
  * every kernel, per-instance passes/s, the cell's aggregate passes/s. */
 int cpu_finish(struct rep_result *r, int instances);
-/* lmbench rows of platform (native or pv) from `pvbench lmbench --quick
+/* lmbench rows of a platform (native or pv) from `pvbench lmbench --quick
  * --json`: one sample per row, the raw exit, and on pv the mmu_update
  * batch costs; a row the platform cannot run becomes detail no_ROW=why. */
 int lmbench_supported(char *reason, size_t n);
-int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
+int lmbench_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r);
+/* One pvbench lmbench run for the lmbench cells of one round: each keeps
+ * its platform's rows (detail measured_with= the others). */
+void lmbench_measure(struct measured *m, int n);
 /* bench/platforms/run.sh PLATFORM WORKLOAD [--quick] [--instances N]. */
 int contract_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
 /* Describe a spawn failure (status or -errno) in r->reason; returns -EIO. */

@@ -190,6 +190,20 @@ void progress_rep_end(struct progress *p)
 	p->rep_t0 = 0;
 }
 
+void progress_rep_end_shared(struct progress *p, const int *cells, int n)
+{
+	if (p->rep_t0 <= 0 || n < 1)
+		return;
+	double each = (now_s() - p->rep_t0) / n;
+	for (int i = 0; i < n; i++) {
+		p->cells[cells[i]].spent_s += each;
+		p->cells[cells[i]].reps_run++;
+		if (p->rep == 0 && cells[i] != p->cur)
+			p->cells[cells[i]].warmups++;
+	}
+	p->rep_t0 = 0;
+}
+
 void progress_note(struct progress *p, const char *note)
 {
 	snprintf(p->note, sizeof(p->note), "%s", note);

@@ -88,11 +88,16 @@ int bench_range(const char *opt, long v, long lo, long hi)
 	return 2;
 }
 
+int bench_kvm_usable(char *why, size_t n)
+{
+	time_init();
+	return kvm_host_init(1, why, n) ? -ENODEV : 0;
+}
+
 int bench_kvm_init(void)
 {
 	char err[256];
-	time_init();
-	if (!kvm_host_init(1, err, sizeof(err)))
+	if (!bench_kvm_usable(err, sizeof(err)))
 		return 0;
 	fprintf(stderr, "pvbench: %s\n", err);
 	return 1;

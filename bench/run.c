@@ -294,30 +294,13 @@ static void end_active(struct run *r, struct active *a, const char *status, cons
 	a->live = false;
 }
 
-/* One repetition of a cell (rep 0: its platform's warm-up), stored with
- * its place in the run's order. 0 done; 1 the cell failed or turned out
- * unsupported and is finished here; -EINTR interrupted (nothing stored);
- * -EIO the database failed. */
-static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *res)
+/* What a measurement gave one cell (rep 0: its platform's warm-up),
+ * stored with its place in the run's order. 0 done; 1 the cell failed or
+ * turned out unsupported and is finished here; -EIO the database failed. */
+static int record_rep(struct run *r, struct active *a, int rep, const struct rep_result *res, int rc,
+                      const char *trace_dir)
 {
 	const struct db_cell *c = a->c;
-	char tdir[PATH_MAX + 64];
-	progress_cell_begin(&r->prog, a->idx);
-	progress_rep(&r->prog, rep);
-	result_reset(res);
-	struct cell_ctx ctx = { .cell = c, .rep = rep, .prog = &r->prog };
-	if (r->trace && rep > 0 && !strcmp(c->platform, "pv")) {
-		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
-		ctx.trace_dir = tdir;
-	}
-	if (r->counters && rep > 0)
-		rep_counters_begin(res);
-	int rc = a->ops->run_rep(a->ops, &ctx, res);
-	if (r->counters && rep > 0)
-		rep_counters_end();
-	progress_rep_end(&r->prog);
-	if (rc == -EINTR || bench_interrupted)
-		return -EINTR;
 	const char *status = !rc ? "done" : rc == -ENOTSUP ? "unsupported" : "failed";
 	if (db_store_rep(r->db, c->id, rep, status, res)) {
 		fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
@@ -325,8 +308,8 @@ static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *
 	}
 	if (rep > 0)
 		detail_add(&a->details, res->detail);
-	if (!rc && ctx.trace_dir)
-		store_trace(r, c, rep, ctx.trace_dir);
+	if (!rc && trace_dir)
+		store_trace(r, c, rep, trace_dir);
 	if (!rc)
 		return 0;
 	/* a repetition that failed fails the cell; only an interruption or
@@ -342,15 +325,95 @@ static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *
 	return 1;
 }
 
+/* A shared measurement's counters counted every side of it together: each
+ * cell gets them, and says so. */
+static void share_counters(struct rep_result *res, int n)
+{
+	if (!res[0].nc)
+		return;
+	size_t l = strlen(res[0].counter_note);
+	snprintf(res[0].counter_note + l, sizeof(res[0].counter_note) - l, "; one measurement for %d cells: counts all", n);
+	for (int i = 1; i < n; i++) {
+		memcpy(res[i].c, res[0].c, sizeof(res[0].c));
+		res[i].nc = res[0].nc;
+		memcpy(res[i].counter_note, res[0].counter_note, sizeof(res[0].counter_note));
+	}
+}
+
+/* One measurement for the cells u[0..n) of a round (rep 0: warm-ups),
+ * each result stored in turn. 0, -EINTR (interrupted: nothing stored) or
+ * -EIO (the database failed); *ended counts the cells it finished
+ * (failed or unsupported). */
+static int run_unit(struct run *r, struct active *const *u, int n, int rep, int *ended)
+{
+	struct rep_result res[MAX_ACTIVE] = { 0 };
+	struct cell_ctx ctx[MAX_ACTIVE];
+	struct measured m[MAX_ACTIVE];
+	int idx[MAX_ACTIVE], rc = 0;
+	char tdir[PATH_MAX + 64];
+	for (int i = 0; i < n; i++) {
+		ctx[i] = (struct cell_ctx){ .cell = u[i]->c, .rep = rep, .prog = &r->prog };
+		m[i] = (struct measured){ .ctx = &ctx[i], .ops = u[i]->ops, .res = &res[i] };
+		idx[i] = u[i]->idx;
+	}
+	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pv")) {
+		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)u[0]->c->id, rep);
+		ctx[0].trace_dir = tdir;
+	}
+	progress_cell_begin(&r->prog, idx[0]);
+	progress_rep(&r->prog, rep);
+	if (r->counters && rep > 0)
+		rep_counters_begin(&res[0]);
+	measure(m, n);
+	if (r->counters && rep > 0)
+		rep_counters_end();
+	progress_rep_end_shared(&r->prog, idx, n);
+	for (int i = 0; i < n; i++)
+		if (m[i].rc == -EINTR || bench_interrupted)
+			rc = -EINTR;
+	if (!rc && n > 1)
+		share_counters(res, n);
+	for (int i = 0; i < n && !rc; i++) {
+		int st = record_rep(r, u[i], rep, &res[i], m[i].rc, ctx[i].trace_dir);
+		if (st < 0)
+			rc = st;
+		else
+			*ended += st;
+	}
+	for (int i = 0; i < n; i++)
+		result_free(&res[i]);
+	return rc;
+}
+
+/* The cells of one round, sel[0..n) in the group's order, measured unit
+ * by unit: a unit is a cell and the later ones measured_together with it.
+ * Returns as run_unit. */
+static int run_round(struct run *r, struct active *const *sel, int n, int rep, int *ended)
+{
+	bool taken[MAX_ACTIVE] = { false };
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		if (taken[i])
+			continue;
+		struct active *u[MAX_ACTIVE];
+		int k = 0;
+		for (int j = i; j < n; j++)
+			if (j == i || (!taken[j] && measured_together(sel[i]->c, sel[j]->c)))
+				u[k++] = sel[j], taken[j] = true;
+		rc = run_unit(r, u, k, rep, ended);
+	}
+	return rc;
+}
+
 /* The cells of one group: gates, the warm-ups of platforms not warmed up
  * yet in this session, then round after round. -EINTR: interrupted, the
  * cells begun stay 'running' and a resumed run starts them again; -EIO:
  * the database failed. */
 static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n)
 {
-	struct active act[MAX_ACTIVE];
-	int live = 0, max_reps = 0, rc = 0;
-	for (int k = 0; k < n; k++) {
+	struct active act[MAX_ACTIVE], *sel[MAX_ACTIVE];
+	int live = 0, max_reps = 0, rc = 0, ended = 0, k, ns;
+	for (k = 0; k < n; k++) {
 		struct db_cell *c = &cells[idx[k]];
 		act[k] = (struct active){ .c = c, .idx = idx[k], .ops = platform_find(c->platform) };
 		progress_cell_begin(&r->prog, idx[k]);
@@ -373,27 +436,28 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 		if (c->reps > max_reps)
 			max_reps = c->reps;
 	}
-	struct rep_result res = { 0 };
-	for (int k = 0; k < n && live && !rc; k++) {
-		if (!act[k].live || r->warmed[platform_index(act[k].ops)])
-			continue;
-		bool *warm = &r->warmed[platform_index(act[k].ops)];
-		rc = run_rep(r, &act[k], 0, &res);
-		*warm = !rc;           /* a failed warm-up: the platform's next cell tries again */
-		if (rc == 1)
-			rc = 0, live--;
+	/* warm-ups: the live cells whose platform has not had one */
+	for (k = ns = 0; k < n; k++)
+		if (act[k].live && !r->warmed[platform_index(act[k].ops)])
+			sel[ns++] = &act[k];
+	if (ns) {
+		rc = run_round(r, sel, ns, 0, &ended);
+		/* a failed warm-up: the platform's next cell tries again */
+		for (k = 0; k < ns && !rc; k++)
+			r->warmed[platform_index(sel[k]->ops)] = sel[k]->live;
 	}
-	for (int rep = 1; rep <= max_reps && live && !rc; rep++)
-		for (int k = 0; k < n && !rc; k++) {
-			if (!act[k].live || act[k].c->reps < rep)
-				continue;
-			rc = run_rep(r, &act[k], rep, &res);
-			if (rc == 1)
-				rc = 0, live--;
-			else if (!rc && rep == act[k].c->reps)
-				end_active(r, &act[k], "done", NULL), live--;
-		}
-	result_free(&res);
+	live -= ended;
+	for (int rep = 1; rep <= max_reps && live && !rc; rep++) {
+		for (k = ns = 0; k < n; k++)
+			if (act[k].live && act[k].c->reps >= rep)
+				sel[ns++] = &act[k];
+		ended = 0;
+		rc = run_round(r, sel, ns, rep, &ended);
+		live -= ended;
+		for (k = 0; k < ns && !rc; k++)
+			if (sel[k]->live && rep == sel[k]->c->reps)
+				end_active(r, sel[k], "done", NULL), live--;
+	}
 	return rc;
 }
 
