@@ -36,4 +36,5 @@ int cmd_fastpath(int argc, char **argv);   /* fastpath.c */
 int cmd_run(int argc, char **argv);        /* run.c */
 int cmd_report(int argc, char **argv);     /* report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */
+int cmd_rep(int argc, char **argv);        /* nested.c */
 #endif

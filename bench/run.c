@@ -40,16 +40,19 @@ const struct platform_ops *platform_find(const char *name)
 	return NULL;
 }
 
-/* What detect/prepare found, once per run and platform. */
+/* What detect/prepare found, once per run, platform and environment
+ * (for a nested environment: what its probe found, and the host's part
+ * of the preparation). */
 struct plat_state {
 	int detected, det_rc, prepared, prep_rc;
-	char detail[512], reason[512], prep_reason[512];
+	char detail[1024], reason[512], prep_reason[512];
 };
 
-/* Cells of one group: one per platform at most (a run holds a platform x
- * workload x domains cell once). */
-#define MAX_ACTIVE 4
-_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == MAX_ACTIVE + 1, "one cell per platform in a group");
+/* Cells of one group: one per platform and environment at most (a run
+ * holds a platform x workload x domains x environment cell once). */
+_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == GROUP_MAX / ENV_NR + 1,
+               "one cell per platform and environment in a group");
+#define NSTATE GROUP_MAX
 
 struct run {
 	sqlite3 *db;
@@ -58,13 +61,14 @@ struct run {
 	int trace;                 /* --trace and this host can */
 	int counters;              /* --counters */
 	char trace_base[PATH_MAX];
-	struct plat_state ps[4];
-	bool warmed[4];            /* the platform had its warm-up in this session */
+	struct plat_state ps[NSTATE];       /* by platform and environment */
+	struct plat_state envs[ENV_NR];     /* a nested environment's probe */
+	bool warmed[NSTATE];       /* the platform had its warm-up there in this session */
 	struct progress prog;
 	int counts[3];             /* done, unsupported, failed */
 };
 
-static int platform_index(const struct platform_ops *ops)
+int platform_index(const struct platform_ops *ops)
 {
 	int i = 0;
 	while (platforms[i] && platforms[i] != ops)
@@ -72,9 +76,23 @@ static int platform_index(const struct platform_ops *ops)
 	return i;
 }
 
-static struct plat_state *state_of(struct run *r, const struct platform_ops *ops)
+static int env_index(const char *env)
 {
-	return &r->ps[platform_index(ops)];
+	int i = 0;
+	while (bench_envs[i] && strcmp(bench_envs[i], env))
+		i++;
+	return bench_envs[i] ? i : 0;
+}
+
+/* A platform in an environment: its slot in ps[] and warmed[]. */
+static int slot(const struct platform_ops *ops, const char *env)
+{
+	return platform_index(ops) * ENV_NR + env_index(env);
+}
+
+static struct plat_state *state_of(struct run *r, const struct platform_ops *ops, const char *env)
+{
+	return &r->ps[slot(ops, env)];
 }
 
 static struct progress *ticking;
@@ -170,16 +188,41 @@ static void finish_cell(struct run *r, const struct db_cell *c, const char *stat
 	progress_cell_end(&r->prog, status, reason);
 }
 
+/* A nested environment can be had here: its probe, once per run. 0, or
+ * -EINTR (ask again), or -ENOTSUP with why in its state. */
+static int env_gate(struct run *r, const char *env)
+{
+	struct plat_state *es = &r->envs[env_index(env)];
+	if (!es->detected) {
+		es->detected = 1;
+		progress_note(&r->prog, "making the nested AMD-V host (a probe boot)");
+		es->det_rc = nested_probe(env, es->detail, sizeof(es->detail), es->reason, sizeof(es->reason));
+		progress_note(&r->prog, "");
+	}
+	if (es->det_rc == -EINTR || bench_interrupted)
+		es->detected = 0;
+	return bench_interrupted ? -EINTR : es->det_rc;
+}
+
 /* Detection, support and image preparation before a cell runs: 0 to run
  * it, -EINTR if interrupted meanwhile, else the cell is finished here
- * (unsupported or failed). */
+ * (unsupported or failed). A cell of a nested environment is detected
+ * there, in each boot; here its environment is probed and the host makes
+ * what the nested host cannot (guest images). */
 static int cell_gate(struct run *r, const struct db_cell *c, const struct platform_ops *ops)
 {
-	struct plat_state *ps = state_of(r, ops);
+	struct plat_state *ps = state_of(r, ops, c->env);
 	char why[512];
 	if (!ps->detected) {
 		ps->detected = 1;
-		ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+		if (env_nested(c->env)) {
+			ps->det_rc = env_gate(r, c->env);
+			const struct plat_state *es = &r->envs[env_index(c->env)];
+			memcpy(ps->detail, es->detail, sizeof(ps->detail));
+			memcpy(ps->reason, es->reason, sizeof(ps->reason));
+		} else {
+			ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+		}
 	}
 	/* an interrupted probe says nothing about the platform */
 	if (ps->det_rc == -EINTR || bench_interrupted) {
@@ -199,15 +242,15 @@ static int cell_gate(struct run *r, const struct db_cell *c, const struct platfo
 	}
 	if (ops->prepare && !ps->prepared) {
 		ps->prepared = 1;
-		ps->prep_rc = ops->prepare(ops, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
+		ps->prep_rc = ops->prepare(ops, c->env, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
 		if (ps->prep_rc == -EINTR || bench_interrupted) {
 			ps->prepared = 0;
 			return -EINTR;
 		}
 		/* what the platform is (e.g. QEMU's accelerator) may only be
 		 * known once its image is built and probed: ask again */
-		char detail[512], why2[512];
-		if (!ps->prep_rc && !ops->detect(ops, detail, sizeof(detail), why2, sizeof(why2)))
+		char detail[1024], why2[512];
+		if (!ps->prep_rc && !env_nested(c->env) && !ops->detect(ops, detail, sizeof(detail), why2, sizeof(why2)))
 			snprintf(ps->detail, sizeof(ps->detail), "%s", detail);
 	}
 	if (ops->prepare && ps->prep_rc) {
@@ -233,12 +276,12 @@ struct detail_acc {
 	struct {
 		char key[40], vals[200], first[64];
 		bool varies;
-	} kv[24];
+	} kv[40];
 };
 
 static void detail_add(struct detail_acc *a, const char *words)
 {
-	char copy[512], *save;
+	char copy[1024], *save;
 	snprintf(copy, sizeof(copy), "%s", words);
 	a->reps++;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -287,8 +330,8 @@ struct active {
 
 static void end_active(struct run *r, struct active *a, const char *status, const char *reason)
 {
-	char detail[512];
-	detail_merge(detail, sizeof(detail), state_of(r, a->ops)->detail, &a->details);
+	char detail[1024];
+	detail_merge(detail, sizeof(detail), state_of(r, a->ops, a->c->env)->detail, &a->details);
 	progress_cell_begin(&r->prog, a->idx);
 	finish_cell(r, a->c, status, reason, detail, now_s() - a->t0);
 	a->live = false;
@@ -346,10 +389,10 @@ static void share_counters(struct rep_result *res, int n)
  * (failed or unsupported). */
 static int run_unit(struct run *r, struct active *const *u, int n, int rep, int *ended)
 {
-	struct rep_result res[MAX_ACTIVE] = { 0 };
-	struct cell_ctx ctx[MAX_ACTIVE];
-	struct measured m[MAX_ACTIVE];
-	int idx[MAX_ACTIVE], rc = 0;
+	struct rep_result res[GROUP_MAX] = { 0 };
+	struct cell_ctx ctx[GROUP_MAX];
+	struct measured m[GROUP_MAX];
+	int idx[GROUP_MAX], rc = 0;
 	char tdir[PATH_MAX + 64];
 	for (int i = 0; i < n; i++) {
 		ctx[i] = (struct cell_ctx){ .cell = u[i]->c, .rep = rep, .prog = &r->prog };
@@ -360,12 +403,14 @@ static int run_unit(struct run *r, struct active *const *u, int n, int rep, int 
 		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)u[0]->c->id, rep);
 		ctx[0].trace_dir = tdir;
 	}
+	/* counters here would count the nested host's emulator, not the cells */
+	bool count = r->counters && rep > 0 && !env_nested(u[0]->c->env);
 	progress_cell_begin(&r->prog, idx[0]);
 	progress_rep(&r->prog, rep);
-	if (r->counters && rep > 0)
+	if (count)
 		rep_counters_begin(&res[0]);
 	measure(m, n);
-	if (r->counters && rep > 0)
+	if (count)
 		rep_counters_end();
 	progress_rep_end_shared(&r->prog, idx, n);
 	for (int i = 0; i < n; i++)
@@ -390,12 +435,12 @@ static int run_unit(struct run *r, struct active *const *u, int n, int rep, int 
  * Returns as run_unit. */
 static int run_round(struct run *r, struct active *const *sel, int n, int rep, int *ended)
 {
-	bool taken[MAX_ACTIVE] = { false };
+	bool taken[GROUP_MAX] = { false };
 	int rc = 0;
 	for (int i = 0; i < n && !rc; i++) {
 		if (taken[i])
 			continue;
-		struct active *u[MAX_ACTIVE];
+		struct active *u[GROUP_MAX];
 		int k = 0;
 		for (int j = i; j < n; j++)
 			if (j == i || (!taken[j] && measured_together(sel[i]->c, sel[j]->c)))
@@ -411,7 +456,7 @@ static int run_round(struct run *r, struct active *const *sel, int n, int rep, i
  * the database failed. */
 static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n)
 {
-	struct active act[MAX_ACTIVE], *sel[MAX_ACTIVE];
+	struct active act[GROUP_MAX], *sel[GROUP_MAX];
 	int live = 0, max_reps = 0, rc = 0, ended = 0, k, ns;
 	for (k = 0; k < n; k++) {
 		struct db_cell *c = &cells[idx[k]];
@@ -438,13 +483,13 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 	}
 	/* warm-ups: the live cells whose platform has not had one */
 	for (k = ns = 0; k < n; k++)
-		if (act[k].live && !r->warmed[platform_index(act[k].ops)])
+		if (act[k].live && !r->warmed[slot(act[k].ops, act[k].c->env)])
 			sel[ns++] = &act[k];
 	if (ns) {
 		rc = run_round(r, sel, ns, 0, &ended);
 		/* a failed warm-up: the platform's next cell tries again */
 		for (k = 0; k < ns && !rc; k++)
-			r->warmed[platform_index(sel[k]->ops)] = sel[k]->live;
+			r->warmed[slot(sel[k]->ops, sel[k]->c->env)] = sel[k]->live;
 	}
 	live -= ended;
 	for (int rep = 1; rep <= max_reps && live && !rc; rep++) {
@@ -492,7 +537,8 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 	if (!pc)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		snprintf(pc[i].platform, sizeof(pc[i].platform), "%s", cells[i].platform);
+		snprintf(pc[i].platform, sizeof(pc[i].platform), "%s%s%s", cells[i].platform,
+		         env_nested(cells[i].env) ? "@" : "", env_nested(cells[i].env) ? cells[i].env : "");
 		snprintf(pc[i].workload, sizeof(pc[i].workload), "%s", cells[i].workload);
 		pc[i].domains = cells[i].domains;
 		pc[i].reps = cells[i].reps;
@@ -515,7 +561,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 		if (pc[i].finished || taken[i])
 			continue;
 		int g = 0;
-		for (int j = i; j < n && g < MAX_ACTIVE; j++)
+		for (int j = i; j < n && g < GROUP_MAX; j++)
 			if (!pc[j].finished && !taken[j] && !strcmp(cells[j].workload, cells[i].workload) &&
 			    cells[j].domains == cells[i].domains)
 				idx[g++] = j, taken[j] = true;
@@ -533,7 +579,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 
 struct run_args {
 	const char *suite, *db, *platforms;
-	int reps, trace, counters, fresh;
+	int reps, trace, counters, fresh, no_nested;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -542,7 +588,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "suite", required_argument, 0, 's' }, { "db", required_argument, 0, 'd' },
 		{ "reps", required_argument, 0, 'r' }, { "platforms", required_argument, 0, 'p' },
 		{ "trace", no_argument, 0, 't' }, { "counters", no_argument, 0, 'c' },
-		{ "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "new", no_argument, 0, 'n' }, { "no-nested", no_argument, 0, 'N' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	*a = (struct run_args){ .db = "results.db" };
 	int c;
@@ -561,6 +608,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 't': a->trace = 1; break;
 		case 'c': a->counters = 1; break;
 		case 'n': a->fresh = 1; break;
+		case 'N': a->no_nested = 1; break;
 		case 'h': bench_usage(stdout); return 1;
 		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
@@ -572,14 +620,30 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-/* The same suite file, reps and platforms make the same run. */
+/* The same suite file, reps, platforms and placement make the same run
+ * (no_nested only when given: the runs of earlier pvbench stay
+ * resumable). */
 static void options_string(const struct run_args *a, const struct suite *s, char *out, size_t n)
 {
 	char reps[16];
 	snprintf(reps, sizeof(reps), "%d", a->reps);
-	snprintf(out, n, "suite_hash=%016llx reps=%s platforms=%s trace=%d counters=%d",
+	snprintf(out, n, "suite_hash=%016llx reps=%s platforms=%s trace=%d counters=%d%s",
 	         (unsigned long long)s->hash, a->reps ? reps : "suite", a->platforms ? a->platforms : "all", a->trace,
-	         a->counters);
+	         a->counters, a->no_nested ? " no_nested=1" : "");
+}
+
+/* Where the suite's cells run (suite_place), said once. */
+static int place(struct run *r, const struct run_args *a, struct suite *s)
+{
+	struct placement p;
+	char why[512];
+	bool kvm = !state_of(r, &pv_platform, ENV_HARDWARE)->det_rc;
+	nested_placement(kvm, a->no_nested, &p, why, sizeof(why));
+	if (suite_place(s, &p))
+		return fprintf(stderr, "pvbench: the suite and its native baselines exceed %d cells\n", SUITE_MAX_CELLS), 1;
+	if (why[0])
+		printf("pvbench: %s\n", why);
+	return 0;
 }
 
 static int open_run(struct run *r, const struct run_args *a, struct suite *s, const char *text)
@@ -599,12 +663,14 @@ static int open_run(struct run *r, const struct run_args *a, struct suite *s, co
 	if (r->id)
 		return 0;
 	/* a new run: the host facts, with what the pv platform finds */
-	struct plat_state *ps = state_of(r, &pv_platform);
+	struct plat_state *ps = state_of(r, &pv_platform, ENV_HARDWARE);
 	ps->detected = 1;
 	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
 	struct host_facts h;
 	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
 	host_facts(&h, ps->det_rc ? err : ps->detail);
+	if (place(r, a, s))
+		return 1;
 	if (db_create_run(r->db, r->suite_key, s, text, opts, a->reps, &h, &r->id))
 		return fprintf(stderr, "pvbench: %s: cannot create the run: %s\n", r->db_path, db_error(r->db)), 1;
 	printf("pvbench: run %lld of suite %s: %d cells, results in %s\n", (long long)r->id, a->suite, s->n, r->db_path);

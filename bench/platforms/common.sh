@@ -63,12 +63,19 @@ check_platform() {
 }
 
 # The Debian kernel package behind linux-image-amd64 (name and version),
-# from the package lists apt already has.
+# from the package lists apt already has. apt-cache takes 15 s under TCG
+# (the nested host checks the image in every boot): the answer is kept
+# in $IMAGES for as long as the lists are the same files.
 kernel_package() {
-  local pkg
+  local pkg key cache
+  key=$(stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* /var/cache/apt/*.bin 2>/dev/null | sha256sum | cut -c1-12)
+  cache=$IMAGES/kernel.package.$key
+  if [ -s "$cache" ]; then cat "$cache"; return 0; fi
   pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
   [ -n "$pkg" ] || return 1
-  echo "$pkg $(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')"
+  pkg="$pkg $(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')"
+  { mkdir -p "$IMAGES" && rm -f "$IMAGES"/kernel.package.* && echo "$pkg" >"$cache"; } 2>/dev/null || true
+  echo "$pkg"
 }
 
 # Versions of the Debian packages whose files go into the guest image.
@@ -93,5 +100,11 @@ kvm_node() {
   if [ -c /dev/kvm ]; then stat -c "%F %a %u %t:%T" /dev/kvm
   elif [ -e /dev/kvm ]; then echo "not a character device"
   else echo "missing"; fi
+}
+# Where image.sh keeps what its KVM probe found on this kind of host (kvm
+# or tcg and why): one file per QEMU, kernel and /dev/kvm, so that this
+# host and the nested host (which shares $IMAGES) keep their own.
+accel_file() {
+  echo "$IMAGES/fullvirt.accel.$( { qemu_version; uname -r; kvm_node; } | sha256sum | cut -c1-12)"
 }
 uml_version() { "$LINUX_UML" --version 2>/dev/null | awk 'NF { print $NF; exit }'; }

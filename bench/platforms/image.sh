@@ -7,7 +7,10 @@
 #   vmlinuz, initrd.cpio.gz   fullvirt: the Debian kernel (linux-image-amd64,
 #                fetched with apt-get download) and an initramfs with its
 #                virtio and ext4 modules
-#   fullvirt.accel            fullvirt: kvm or tcg, from a boot probe
+#   fullvirt.accel.HOSTKEY    fullvirt: kvm or tcg, from a boot probe on
+#                this kind of host (common.sh accel_file); with
+#                PVLAB_KVM_PROBE_S=0 there is no probe (pvbench, making the
+#                image for the nested host, which probes its own KVM)
 # Each part is rebuilt only when the hash of its inputs (scripts, package
 # versions, pvcpu) differs from its stamp. Files from Debian packages come
 # from the host's installed packages (bench/deps.txt), copied with their
@@ -210,7 +213,8 @@ build_kernel() {
 
 # Can QEMU boot the kernel with KVM here? A stock kernel under KVM on this
 # kind of host (PVM) runs interpreted and prints nothing for minutes, so
-# give it PROBE_S seconds to reach the initramfs; else TCG.
+# give it PROBE_S seconds to reach the initramfs; else TCG. The answer
+# goes to $ACCEL (accel_file).
 PROBE_S=${PVLAB_KVM_PROBE_S:-25}
 probe_accel() {
   local why
@@ -225,14 +229,14 @@ probe_accel() {
       -display none -no-reboot -serial stdio -kernel "$IMAGES/vmlinuz" -initrd "$IMAGES/initrd.cpio.gz" \
       -append "console=ttyS0 quiet panic=-1 pvlab.probe=1" </dev/null 2>&1 || true)
     if grep -q "pvlab: probe ok" <<<"$out"; then
-      echo "kvm booted_to_initramfs_in_$((SECONDS - t0))s" >"$IMAGES/fullvirt.accel"
+      echo "kvm booted_to_initramfs_in_$((SECONDS - t0))s" >"$ACCEL"
       return
     fi
     local lines
     lines=$(grep -vc '^qemu-system' <<<"$out" || true)   # grep -c: status 1 on 0
     why="KVM did not reach the initramfs in ${PROBE_S}s ($lines lines of guest console output)"
   fi
-  echo "tcg ${why// /_}" >"$IMAGES/fullvirt.accel"
+  echo "tcg ${why// /_}" >"$ACCEL"
 }
 
 rootfs_hash=$(rootfs_inputs | hash_of)
@@ -248,16 +252,22 @@ if [ "$PLATFORM" = fullvirt ]; then
   kernel_hash=$( { echo "$kp"; sha256sum "$PLAT_DIR/guest/initramfs.sh" | cut -d' ' -f1;
                    echo "$INITRAMFS_MODULES"; package_versions | grep busybox; } | hash_of)
   if [ ! -f "$IMAGES/vmlinuz" ] || [ "$(cat "$IMAGES/kernel.stamp" 2>/dev/null)" != "$kernel_hash" ]; then
-    rm -f "$IMAGES/kernel.stamp" "$IMAGES/accel.stamp"
+    rm -f "$IMAGES/kernel.stamp" "$IMAGES"/fullvirt.accel.*
     build_kernel $kp
     echo "$kernel_hash" >"$IMAGES/kernel.stamp"
   fi
-  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; kvm_node; } | hash_of)
-  if [ ! -f "$IMAGES/fullvirt.accel" ] || [ "$(cat "$IMAGES/accel.stamp" 2>/dev/null)" != "$accel_hash" ]; then
-    probe_accel
-    echo "$accel_hash" >"$IMAGES/accel.stamp"
+  ACCEL=$(accel_file)
+  rm -f "$IMAGES/fullvirt.accel" "$IMAGES/accel.stamp"     # one for every host, before accel_file
+  if [ "$PROBE_S" = 0 ]; then
+    log "fullvirt: $(cat "$IMAGES/kernel.version"), no KVM probe here (PVLAB_KVM_PROBE_S=0)"
+    exit 0
   fi
-  log "fullvirt: $(cat "$IMAGES/kernel.version"), accel $(cat "$IMAGES/fullvirt.accel")"
+  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; kvm_node; } | hash_of)
+  if [ ! -f "$ACCEL" ] || [ "$(cat "$ACCEL.stamp" 2>/dev/null)" != "$accel_hash" ]; then
+    probe_accel
+    echo "$accel_hash" >"$ACCEL.stamp"
+  fi
+  log "fullvirt: $(cat "$IMAGES/kernel.version"), accel $(cat "$ACCEL")"
 fi
 if [ "$PLATFORM" = uml ]; then
   command -v "$LINUX_UML" >/dev/null || unsupported "$LINUX_UML is not installed (Debian package user-mode-linux)"

@@ -18,6 +18,7 @@ usage: run.sh PLATFORM WORKLOAD [--quick] [--instances N]
   --instances N  N concurrent copies: N processes natively, N guests on
                  fullvirt and uml (cpu only)
 Environment: BUILD (default build), PVLAB_GUEST_MEM_MIB (1024),
+PVLAB_IMAGE_READY (platforms whose detect.sh and image.sh need not run again),
 PVLAB_TCG_SCALE (work factor under TCG, default 0.25), PVLAB_GUEST_TIMEOUT
 (seconds per guest, default 1800).
 EOF
@@ -58,14 +59,18 @@ if [ "$PLATFORM" = native ]; then
 fi
 
 # ---- guests ------------------------------------------------------------
-st=0
-det=$("$PLAT_DIR/detect.sh" "$PLATFORM") || st=$?
-[ $st != 3 ] || unsupported "${det#unsupported }"
-[ $st = 0 ] || fail "detect.sh $PLATFORM failed (status $st)"
-st=0
-img=$("$PLAT_DIR/image.sh" "$PLATFORM") || st=$?
-[ $st != 3 ] || unsupported "$(sed -n 's/^unsupported //p' <<<"$img")"
-[ $st = 0 ] || fail "image.sh $PLATFORM failed (status $st)"
+# pvbench checked the platform and its image once for the run
+# (PVLAB_IMAGE_READY lists the platforms it did); anyone else, every time
+if [[ " ${PVLAB_IMAGE_READY:-} " != *" $PLATFORM "* ]]; then
+  st=0
+  det=$("$PLAT_DIR/detect.sh" "$PLATFORM") || st=$?
+  [ $st != 3 ] || unsupported "${det#unsupported }"
+  [ $st = 0 ] || fail "detect.sh $PLATFORM failed (status $st)"
+  st=0
+  img=$("$PLAT_DIR/image.sh" "$PLATFORM") || st=$?
+  [ $st != 3 ] || unsupported "$(sed -n 's/^unsupported //p' <<<"$img")"
+  [ $st = 0 ] || fail "image.sh $PLATFORM failed (status $st)"
+fi
 
 MEM=${PVLAB_GUEST_MEM_MIB:-1024}
 GUEST_TIMEOUT=${PVLAB_GUEST_TIMEOUT:-1800}
@@ -84,7 +89,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ "$PLATFORM" = fullvirt ]; then
-  read -r ACCEL why <"$IMAGES/fullvirt.accel"
+  read -r ACCEL why <"$(accel_file)"
   echo "detail accel=$ACCEL"
   echo "detail qemu=$(qemu_version)"
   echo "detail vcpus=1"
