@@ -312,28 +312,17 @@ static int parse_cell(const char *arg, struct db_cell *c, int timeout)
 	return 0;
 }
 
-/* Detection, support and preparation of a cell's platform here (each
- * platform detected and prepared once): 0, else rc and r->reason. */
+/* The gate of a cell's platform here (each platform detected and
+ * prepared once): 0, else rc and r->reason; its detection's words in
+ * detail. */
 static int rep_gate(const struct db_cell *c, const struct platform_ops *ops, char *detail, size_t dn,
                     struct rep_result *r)
 {
-	static int detected[GROUP_MAX], det_rc[GROUP_MAX], prep_rc[GROUP_MAX];
-	static char dets[GROUP_MAX][512], why[GROUP_MAX][512];
-	int i = platform_index(ops);
-	if (!detected[i]) {
-		detected[i] = 1;
-		det_rc[i] = ops->detect(ops, dets[i], sizeof(dets[i]), why[i], sizeof(why[i]));
-		if (!det_rc[i] && ops->prepare &&
-		    (prep_rc[i] = ops->prepare(ops, ENV_HARDWARE, NULL, why[i], sizeof(why[i]))) == 0)
-			ops->detect(ops, dets[i], sizeof(dets[i]), why[i], sizeof(why[i]));
-	}
-	snprintf(detail, dn, "%s", dets[i]);
-	int rc = det_rc[i] ? det_rc[i] : prep_rc[i];
-	if (rc) {
-		snprintf(r->reason, sizeof(r->reason), "%s", why[i]);
-		return rc == -ENOTSUP ? rc : -EIO;
-	}
-	return ops->supports(c->workload, r->reason, sizeof(r->reason));
+	static struct plat_state ps[GROUP_MAX];
+	struct plat_state *s = &ps[platform_index(ops)];
+	int rc = platform_gate(s, ops, ENV_HARDWARE, c->workload, NULL, r->reason, sizeof(r->reason));
+	snprintf(detail, dn, "%s", s->det_rc ? "" : s->detail);
+	return rc;
 }
 
 int cmd_rep(int argc, char **argv)
@@ -375,19 +364,21 @@ int cmd_rep(int argc, char **argv)
 		if (!m[i].rc)
 			live[nl++] = i;
 	}
-	/* the round: a cell and the later ones measured together with it */
+	/* the round, measurement by measurement */
 	bool taken[GROUP_MAX] = { false };
+	const struct db_cell *lc[GROUP_MAX];
+	for (int i = 0; i < nl; i++)
+		lc[i] = &cells[live[i]];
 	for (int i = 0; i < nl; i++) {
 		if (taken[i])
 			continue;
 		struct measured u[GROUP_MAX];
-		int k = 0, at[GROUP_MAX];
-		for (int j = i; j < nl; j++)
-			if (j == i || (!taken[j] && measured_together(&cells[live[i]], &cells[live[j]])))
-				at[k] = live[j], u[k++] = m[live[j]], taken[j] = true;
+		int at[GROUP_MAX], k = round_unit(lc, nl, taken, i, at);
+		for (int j = 0; j < k; j++)
+			u[j] = m[live[at[j]]];
 		measure(u, k);
 		for (int j = 0; j < k; j++)
-			m[at[j]].rc = u[j].rc;
+			m[live[at[j]]].rc = u[j].rc;
 	}
 	for (int i = 0; i < n; i++) {
 		/* the platform's words first, as pvbench run gives a cell's */

@@ -42,6 +42,20 @@ int platform_index(const struct platform_ops *ops);
  * and environment at most. */
 #define GROUP_MAX (4 * ENV_NR)
 
+/* What a platform's detect and prepare found in an environment, once per
+ * run (measure.c). */
+struct plat_state {
+	int detected, det_rc, prepared, prep_rc;
+	char detail[1024], reason[512], prep_reason[512];
+};
+/* Before a cell runs: its platform detected (once; for a nested
+ * environment the caller fills ps from the environment's probe), the
+ * workload supported, the platform prepared (once), detected again after
+ * preparing (QEMU's accelerator is known only then). 0; -EINTR (asked
+ * again next time); -ENOTSUP or -EIO with why. p may be NULL. */
+int platform_gate(struct plat_state *ps, const struct platform_ops *ops, const char *env, const char *workload,
+                  struct progress *p, char *why, size_t n);
+
 /* A cell of one round and what its measurement gave (measure.c). */
 struct measured {
 	const struct cell_ctx *ctx;
@@ -54,6 +68,10 @@ struct measured {
  * nested host; native's and pv's lmbench rows come from one pvbench
  * lmbench run. */
 bool measured_together(const struct db_cell *a, const struct db_cell *b);
+/* The measurement of a round that starts at its cell i (not taken yet):
+ * i and the later cells measured_together with it, now taken; their
+ * indexes in unit[], their number returned. */
+int round_unit(const struct db_cell *const *c, int n, bool *taken, int i, int *unit);
 /* Makes the measurement of m[0..n) (cells measured_together), filling
  * each one's res and rc. */
 void measure(struct measured *m, int n);

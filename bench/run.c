@@ -40,14 +40,6 @@ const struct platform_ops *platform_find(const char *name)
 	return NULL;
 }
 
-/* What detect/prepare found, once per run, platform and environment
- * (for a nested environment: what its probe found, and the host's part
- * of the preparation). */
-struct plat_state {
-	int detected, det_rc, prepared, prep_rc;
-	char detail[1024], reason[512], prep_reason[512];
-};
-
 /* Cells of one group: one per platform and environment at most (a run
  * holds a platform x workload x domains x environment cell once). */
 _Static_assert(sizeof(platforms) / sizeof(platforms[0]) == GROUP_MAX / ENV_NR + 1,
@@ -213,51 +205,23 @@ static int cell_gate(struct run *r, const struct db_cell *c, const struct platfo
 {
 	struct plat_state *ps = state_of(r, ops, c->env);
 	char why[512];
-	if (!ps->detected) {
+	/* a nested environment: its probe stands for the platform's detection */
+	if (!ps->detected && env_nested(c->env)) {
+		int rc = env_gate(r, c->env);
+		if (rc == -EINTR)
+			return rc;
+		const struct plat_state *es = &r->envs[env_index(c->env)];
 		ps->detected = 1;
-		if (env_nested(c->env)) {
-			ps->det_rc = env_gate(r, c->env);
-			const struct plat_state *es = &r->envs[env_index(c->env)];
-			memcpy(ps->detail, es->detail, sizeof(ps->detail));
-			memcpy(ps->reason, es->reason, sizeof(ps->reason));
-		} else {
-			ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
-		}
+		ps->det_rc = rc;
+		memcpy(ps->detail, es->detail, sizeof(ps->detail));
+		memcpy(ps->reason, es->reason, sizeof(ps->reason));
 	}
-	/* an interrupted probe says nothing about the platform */
-	if (ps->det_rc == -EINTR || bench_interrupted) {
-		ps->detected = 0;
-		return -EINTR;
-	}
-	if (ps->det_rc) {
-		finish_cell(r, c, "unsupported", ps->reason, NULL, 0);
-		return -ENOTSUP;
-	}
-	int rc = ops->supports(c->workload, why, sizeof(why));
+	int rc = platform_gate(ps, ops, c->env, c->workload, &r->prog, why, sizeof(why));
 	if (rc == -EINTR || bench_interrupted)
 		return -EINTR;
-	if (rc) {
-		finish_cell(r, c, "unsupported", why, ps->detail, 0);
-		return -ENOTSUP;
-	}
-	if (ops->prepare && !ps->prepared) {
-		ps->prepared = 1;
-		ps->prep_rc = ops->prepare(ops, c->env, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
-		if (ps->prep_rc == -EINTR || bench_interrupted) {
-			ps->prepared = 0;
-			return -EINTR;
-		}
-		/* what the platform is (e.g. QEMU's accelerator) may only be
-		 * known once its image is built and probed: ask again */
-		char detail[1024], why2[512];
-		if (!ps->prep_rc && !env_nested(c->env) && !ops->detect(ops, detail, sizeof(detail), why2, sizeof(why2)))
-			snprintf(ps->detail, sizeof(ps->detail), "%s", detail);
-	}
-	if (ops->prepare && ps->prep_rc) {
-		finish_cell(r, c, ps->prep_rc == -ENOTSUP ? "unsupported" : "failed", ps->prep_reason, ps->detail, 0);
-		return ps->prep_rc;
-	}
-	return 0;
+	if (rc)
+		finish_cell(r, c, rc == -ENOTSUP ? "unsupported" : "failed", why, ps->det_rc ? NULL : ps->detail, 0);
+	return rc;
 }
 
 static double now_s(void)
@@ -399,7 +363,7 @@ static int run_unit(struct run *r, struct active *const *u, int n, int rep, int 
 		m[i] = (struct measured){ .ctx = &ctx[i], .ops = u[i]->ops, .res = &res[i] };
 		idx[i] = u[i]->idx;
 	}
-	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pv")) {
+	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pv") && !env_nested(u[0]->c->env)) {
 		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)u[0]->c->id, rep);
 		ctx[0].trace_dir = tdir;
 	}
@@ -436,15 +400,17 @@ static int run_unit(struct run *r, struct active *const *u, int n, int rep, int 
 static int run_round(struct run *r, struct active *const *sel, int n, int rep, int *ended)
 {
 	bool taken[GROUP_MAX] = { false };
+	const struct db_cell *c[GROUP_MAX];
 	int rc = 0;
+	for (int i = 0; i < n; i++)
+		c[i] = sel[i]->c;
 	for (int i = 0; i < n && !rc; i++) {
 		if (taken[i])
 			continue;
 		struct active *u[GROUP_MAX];
-		int k = 0;
-		for (int j = i; j < n; j++)
-			if (j == i || (!taken[j] && measured_together(sel[i]->c, sel[j]->c)))
-				u[k++] = sel[j], taken[j] = true;
+		int at[GROUP_MAX], k = round_unit(c, n, taken, i, at);
+		for (int j = 0; j < k; j++)
+			u[j] = sel[at[j]];
 		rc = run_unit(r, u, k, rep, ended);
 	}
 	return rc;
@@ -480,6 +446,18 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 		live++;
 		if (c->reps > max_reps)
 			max_reps = c->reps;
+	}
+	/* a nested host's native cell is there as the baseline of the others:
+	 * without one left to compare with it, it is not run */
+	for (k = 0; k < n; k++) {
+		if (!act[k].live || !env_nested(act[k].c->env) || strcmp(act[k].c->platform, "native"))
+			continue;
+		bool other = false;
+		for (int j = 0; j < n; j++)
+			other |= j != k && act[j].live && !strcmp(act[j].c->env, act[k].c->env);
+		if (!other)
+			end_active(r, &act[k], "unsupported", "the baseline of cells that cannot run here: none of this group's "
+			                                      "other cells runs in this nested host"), live--;
 	}
 	/* warm-ups: the live cells whose platform has not had one */
 	for (k = ns = 0; k < n; k++)

@@ -2,7 +2,6 @@
  * contract, pvmon's --stats-json; malformed input is refused. */
 #include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include "../../bench/result.h"
 #include "check.h"
 
@@ -88,15 +87,10 @@ static void test_detail(void)
  * back the same; a malformed line is refused. */
 static void test_rep_lines(void)
 {
-	struct rep_result a = { 0 }, b = { 0 };
+	struct dom_stat dom = { .instance = 1, .name = "d1", .state = "exited", .v[DST_HYPERCALLS] = 42 };
+	struct rep_result a = { .d = &dom, .nd = 1 }, b = { 0 };
 	result_add(&a, 1, "sort_ms", "ms", 0, 0, 12.345678901234567);
 	result_add(&a, 0, "aggregate_passes_per_s", "passes/s", 1, 1, 3.5);
-	a.d = calloc(1, sizeof(*a.d));
-	a.nd = a.cap_d = 1;
-	snprintf(a.d[0].name, sizeof(a.d[0].name), "d1");
-	snprintf(a.d[0].state, sizeof(a.d[0].state), "exited");
-	a.d[0].instance = 1;
-	a.d[0].v[DST_HYPERCALLS] = 42;
 	result_detail(&a, "kvm", "svm");
 	result_detail(&a, "boot_s", "1.5");
 	a.wall_s = 2.25;
@@ -125,6 +119,7 @@ static void test_rep_lines(void)
 	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: dstat {}"), -EINVAL);
 	CHECK_EQ(parse_rep_line(&b, "sample metric=x unit=y higher=0 value=1"), 0);
 	CHECK_EQ(b.ns, 2);
+	a.d = NULL;       /* dom is on the stack */
 	result_free(&a);
 	result_free(&b);
 }
