@@ -92,16 +92,16 @@ static void on_nested(void *ctx, int fd, char *line)
 		snprintf(o->why, sizeof(o->why), "%s", line + 6);
 		return;
 	}
-	const char *p = line + strlen(REP_LINE);
 	if (strncmp(line, REP_LINE, strlen(REP_LINE)))
 		return;
+	const char *p = line + strlen(REP_LINE);
 	if (!strncmp(p, "env ", 4)) {
 		snprintf(o->env, sizeof(o->env), "%s", p + 4);
 		return;
 	}
 	if (!strncmp(p, "cell ", 5)) {
 		o->cur = -1;
-		for (int i = 0; i < o->n; i++)
+		for (int i = 0; i < o->n && o->cur < 0; i++)
 			if (!strcmp(o->m[i].ops->name, p + 5) && !o->ended[i])
 				o->cur = i;
 		o->bad += o->cur < 0;
@@ -247,9 +247,12 @@ void nested_measure(struct measured *m, int n)
 		} else if (st == 77) {
 			snprintf(r->reason, sizeof(r->reason), "no nested AMD-V host: %s", o.why);
 			m[i].rc = -ENOTSUP;
-		} else if (st || !o.ended[i]) {
-			m[i].rc = spawn_failed(r, "scripts/nested-svm.sh", st ? st : 1, limit + 30,
+		} else if (st) {
+			m[i].rc = spawn_failed(r, "scripts/nested-svm.sh", st, limit + 30,
 			                       o.why[0] ? o.why : spawn_last_error(&io));
+		} else if (!o.ended[i]) {
+			snprintf(r->reason, sizeof(r->reason), "pvbench rep in the nested host gave no result for it");
+			m[i].rc = -EIO;
 		} else if (o.bad) {
 			snprintf(r->reason, sizeof(r->reason), "pvbench rep in the nested host: %d malformed lines", o.bad);
 			m[i].rc = -EIO;
