@@ -11,7 +11,7 @@ CC       ?= gcc
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-            -fno-strict-aliasing -Iinclude -Icommon $(SAN)
+            -fno-strict-aliasing -Iinclude -Icommon -Ihypervisor/include $(SAN)
 LDFLAGS  := $(SAN)
 LDLIBS   := -lpthread -ldl -lrt
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
+#include "monoclock.h"
 #include "workloads/cpu.h"
 
 int cmd_cpu(int argc, char **argv)
@@ -35,9 +35,9 @@ int cmd_cpu(int argc, char **argv)
 		native[i] = 1e30;
 		for (int r = 0; r < reps; r++) {
 			memset(scratch, 0, k->scratch_bytes + 1);
-			uint64_t t0 = time_mono_ns();
+			uint64_t t0 = mono_ns();
 			uint64_t res = k->fn(scratch);
-			double dt = (double)(time_mono_ns() - t0);
+			double dt = (double)(mono_ns() - t0);
 			if (res != k->expect) {
 				fprintf(stderr, "pvbench: native %s returned %llu, expected %llu\n", k->name,
 				        (unsigned long long)res, (unsigned long long)k->expect);

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include "../hypervisor/src/fastpath.h"
-#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
+#include "monoclock.h"
+#include "pvmon_probe.h"
 
 #define MAX_REPS 15
 
@@ -70,10 +70,10 @@ static int run_domain(const char *mode, unsigned long n, struct pv_side *s)
 
 static double native_getppid(unsigned long n)
 {
-	uint64_t t0 = time_mono_ns();
+	uint64_t t0 = mono_ns();
 	for (unsigned long i = 0; i < n; i++)
 		syscall(SYS_getppid);
-	return (double)(time_mono_ns() - t0) / (double)n;
+	return (double)(mono_ns() - t0) / (double)n;
 }
 
 /* perf bench syscall basic: ns per call, or 0 with why. */
@@ -99,10 +99,10 @@ static double native_first_touch(unsigned long n)
 	volatile char *m = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return 0;
-	uint64_t t0 = time_mono_ns();
+	uint64_t t0 = mono_ns();
 	for (unsigned long i = 0; i < n; i++)
 		m[i * 4096] = 1;
-	double ns = (double)(time_mono_ns() - t0) / (double)n;
+	double ns = (double)(mono_ns() - t0) / (double)n;
 	munmap((void *)m, n * 4096);
 	return ns;
 }
@@ -122,10 +122,10 @@ static double native_segv(unsigned long n)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old);
 	void *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t t0 = time_mono_ns();
+	uint64_t t0 = mono_ns();
 	for (unsigned long i = 0; i < n; i++)
 		__asm__ volatile("mov (%%rcx), %%rax" ::"c"(hole) : "rax", "memory");
-	double ns = (double)(time_mono_ns() - t0) / (double)n;
+	double ns = (double)(mono_ns() - t0) / (double)n;
 	munmap(hole, 4096);
 	sigaction(SIGSEGV, &old, NULL);
 	return ns;
@@ -153,7 +153,8 @@ static const char *const f_json[NR_F][2] = {
 struct results {
 	double rep[NR_F][MAX_REPS];   /* as measured, repetition by repetition */
 	double m[NR_F];               /* medians */
-	int reps, have_fast;
+	int reps;
+	struct pvmon_probe_fastpath fp;   /* the start-up probe's answer */
 	char perf_why[160];
 };
 
@@ -167,7 +168,7 @@ static int measure_rep(struct results *r, unsigned long n, int i)
 	struct pv_side fast = { 0 }, base;
 	if (bench_raw_exit(n, v[F_RAW], NULL, 0))
 		return 1;
-	if ((r->have_fast && run_domain("auto", n, &fast)) || run_domain("off", n, &base)) {
+	if ((r->fp.usable && run_domain("auto", n, &fast)) || run_domain("off", n, &base)) {
 		fprintf(stderr, "pvbench: the pvos fastbench domain did not report (is build/guest/pvos.elf built?)\n");
 		return 1;
 	}
@@ -210,7 +211,7 @@ static void print_text(const struct results *r, unsigned long n)
 	const double *m = r->m;
 	printf("pvbench fastpath (%lu round trips each, median of %d repetitions of every column, one run)\n", n,
 	       r->reps);
-	printf("  fast path: %s\n", fastpath_info());
+	printf("  fast path: %s\n", r->fp.info);
 	printf("  %-40s %12s %12s %12s  (us)\n", "", "fast path", "baseline", "native");
 	row("null system call, pvos process", m[F_FAST_SYSCALL], m[F_BASE_SYSCALL], m[F_GETPPID],
 	    "native: getppid loop");
@@ -222,9 +223,9 @@ static void print_text(const struct results *r, unsigned long n)
 	    "native: first touch of an anonymous page");
 	row("null hypercall, pvos kernel", m[F_FAST_HCALL], m[F_BASE_HCALL], 0, "");
 	row("raw KVM port-I/O exit round trip", m[F_RAW], m[F_RAW], 0, "the same loop for both");
-	if (r->have_fast)
+	if (r->fp.usable)
 		printf("  probe: syscall into the stub and back %.3f us; one CR3 load from the stub %.3f us\n",
-		       fp_host.syscall_us, fp_host.cr3_us);
+		       r->fp.syscall_us, r->fp.cr3_us);
 	printf("  baseline n/a: page faults never reach pvos there (a fault crashes the domain)\n");
 	printf("ratios (same run):\n");
 	printf("  null system call: fast/baseline %.3f, fast/raw exit %.3f, baseline/raw exit %.3f, fast/native %.0f\n",
@@ -246,7 +247,7 @@ static void print_json(const struct results *r, unsigned long n)
 {
 	static const char *const groups[] = { "", "fast", "baseline", "native" };
 	char b[32];
-	printf("{\"fast_path\": \"%s\", \"iters\": %lu, \"reps\": %d", fastpath_kind_name(fp_host.kind), n, r->reps);
+	printf("{\"fast_path\": \"%s\", \"iters\": %lu, \"reps\": %d", r->fp.kind, n, r->reps);
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		const char *sep = "";
 		if (*groups[g])
@@ -260,8 +261,8 @@ static void print_json(const struct results *r, unsigned long n)
 		if (*groups[g])
 			printf("}");
 	}
-	printf(", \"probe\": {\"syscall_us\": %s, ", json_num(b, "%.3f", fp_host.syscall_us, r->have_fast));
-	printf("\"cr3_us\": %s}, \"reps_ns\": {", json_num(b, "%.3f", fp_host.cr3_us, r->have_fast));
+	printf(", \"probe\": {\"syscall_us\": %s, ", json_num(b, "%.3f", r->fp.syscall_us, r->fp.usable));
+	printf("\"cr3_us\": %s}, \"reps_ns\": {", json_num(b, "%.3f", r->fp.cr3_us, r->fp.usable));
 	for (int f = 0; f < NR_F; f++) {
 		printf("%s\"%s%s%s\": [", f ? ", " : "", f_json[f][0], *f_json[f][0] ? "." : "", f_json[f][1]);
 		for (int i = 0; i < r->reps; i++)
@@ -292,13 +293,11 @@ int cmd_fastpath(int argc, char **argv)
 	int rc = bench_range("iters", (long)n, 100, 100000);
 	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
 		return rc;
-	fastpath_set_mode("auto");
-	fastpath_probe(n);
 	struct results *r = calloc(1, sizeof(*r));
 	if (!r)
 		return 1;
 	r->reps = reps;
-	r->have_fast = fp_host.kind != FP_NONE;
+	pvmon_probe_fastpath(n, &r->fp);
 	for (int i = 0; i < reps; i++)
 		if (measure_rep(r, n, i)) {
 			free(r);

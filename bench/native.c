@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "monoclock.h"
 #include "platform.h"
 #include "spawn.h"
 #include "workloads/cpu.h"
@@ -76,13 +77,6 @@ const struct platform_ops native_platform = {
 };
 
 /* ---- pvbench worker cpu --------------------------------------------- */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* One process: every kernel once, one line each, written whole so that
  * the lines of concurrent processes never interleave. */

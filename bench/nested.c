@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "../hypervisor/src/kvm.h"
 #include "bench.h"
 #include "paths.h"
 #include "platform.h"
+#include "pvmon_probe.h"
 #include "spawn.h"
 
 /* Room for the nested host to boot, beside the cells' own limits. */
@@ -56,7 +56,7 @@ int nested_possible(char *why, size_t n)
 void nested_placement(bool kvm, bool no_nested, struct placement *p, char *why, size_t n)
 {
 	char no[256];
-	const char *be = kvm ? kvm_backend() : "none";
+	const char *be = kvm ? pvmon_probe_backend() : "none";
 	bool hv = !strcmp(be, "vmx") || !strcmp(be, "svm");
 	bool nested = !no_nested && nested_possible(no, sizeof(no));
 	p->pv = kvm || !nested ? ENV_HARDWARE : ENV_NESTED_SVM;
@@ -281,7 +281,7 @@ static void print_env(void)
 	struct utsname u;
 	uname(&u);
 	int kvm = !bench_kvm_usable(why, sizeof(why));
-	printf(REP_LINE "env kvm=%s kvm_amd_npt=%s l1_kernel=%s l1_cpus=%ld\n", kvm ? kvm_backend() : "none",
+	printf(REP_LINE "env kvm=%s kvm_amd_npt=%s l1_kernel=%s l1_cpus=%ld\n", kvm ? pvmon_probe_backend() : "none",
 	       npt, u.release, sysconf(_SC_NPROCESSORS_ONLN));
 	fflush(stdout);
 }

@@ -6,14 +6,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include "monoclock.h"
 #include "progress.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 double progress_weight(int domains, int ncpus)
 {
@@ -39,7 +33,7 @@ void progress_init(struct progress *p, FILE *out, bool tty, struct progress_cell
 	p->cells = cells;
 	p->n = n;
 	p->cur = -1;
-	p->t0 = now_s();
+	p->t0 = mono_s();
 }
 
 static const struct progress_cell *cur(const struct progress *p)
@@ -79,7 +73,7 @@ double progress_eta(const struct progress *p)
 		left += r * c->weight * (c->reps + c->warmups - c->reps_run);
 	}
 	if (p->rep_t0 > 0)
-		left -= now_s() - p->rep_t0;     /* the repetition under way has started */
+		left -= mono_s() - p->rep_t0;     /* the repetition under way has started */
 	return left < 0 ? 0 : left;
 }
 
@@ -107,7 +101,7 @@ static void draw(struct progress *p)
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '-';
 	bar[width] = 0;
-	format_duration(now_s() - p->t0, el, sizeof(el));
+	format_duration(mono_s() - p->t0, el, sizeof(el));
 	double e = progress_eta(p);
 	if (e < 0)
 		snprintf(eta, sizeof(eta), "--");
@@ -165,7 +159,7 @@ void progress_rep(struct progress *p, int rep)
 {
 	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;
 	p->rep = rep;
-	p->rep_t0 = now_s();
+	p->rep_t0 = mono_s();
 	if (k && rep == 0)
 		k->warmups++;
 	if (!p->tty && k && rep != 1) {
@@ -184,7 +178,7 @@ void progress_rep_end(struct progress *p)
 {
 	struct progress_cell *k = p->cur >= 0 ? &p->cells[p->cur] : NULL;
 	if (k && p->rep_t0 > 0) {
-		k->spent_s += now_s() - p->rep_t0;
+		k->spent_s += mono_s() - p->rep_t0;
 		k->reps_run++;
 	}
 	p->rep_t0 = 0;
@@ -194,7 +188,7 @@ void progress_rep_end_shared(struct progress *p, const int *cells, int n)
 {
 	if (p->rep_t0 <= 0 || n < 1)
 		return;
-	double each = (now_s() - p->rep_t0) / n;
+	double each = (mono_s() - p->rep_t0) / n;
 	for (int i = 0; i < n; i++) {
 		p->cells[cells[i]].spent_s += each;
 		p->cells[cells[i]].reps_run++;

@@ -9,10 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../hypervisor/src/kvm.h"
-#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
 #include "platform.h"
+#include "pvmon_probe.h"
 #include "spawn.h"
 
 #define HCALL_ITERS 3000
@@ -31,12 +30,11 @@ static int pv_detect(const struct platform_ops *self, char *detail, size_t n, ch
 		snprintf(reason, rn, "the pvos guest kernel %s is not built", path);
 		return -ENOTSUP;
 	}
-	time_init();
-	if (kvm_host_init(1, err, sizeof(err))) {
+	if (pvmon_probe_kvm(err, sizeof(err))) {
 		snprintf(reason, rn, "no usable KVM: %s", err);
 		return -ENOTSUP;
 	}
-	snprintf(detail, n, "kvm=%s pcpus=%ld sched=bvt", kvm_backend(), sysconf(_SC_NPROCESSORS_ONLN));
+	snprintf(detail, n, "kvm=%s pcpus=%ld sched=bvt", pvmon_probe_backend(), sysconf(_SC_NPROCESSORS_ONLN));
 	return 0;
 }
 

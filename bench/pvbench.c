@@ -10,9 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "../hypervisor/src/kvm.h"
-#include "../hypervisor/src/pvtime.h"
 #include "bench.h"
+#include "pvmon_probe.h"
 
 char bindir[PATH_MAX];
 
@@ -98,8 +97,7 @@ int bench_range(const char *opt, long v, long lo, long hi)
 
 int bench_kvm_usable(char *why, size_t n)
 {
-	time_init();
-	return kvm_host_init(1, why, n) ? -ENODEV : 0;
+	return pvmon_probe_kvm(why, n) ? -ENODEV : 0;
 }
 
 int bench_kvm_init(void)
@@ -114,7 +112,7 @@ int bench_kvm_init(void)
 int bench_raw_exit(unsigned long iters, double *ns, char *why, size_t n)
 {
 	char err[256], line[300];
-	int rc = kvm_measure_exit(iters, ns, err, sizeof(err));
+	int rc = pvmon_probe_raw_exit(iters, ns, err, sizeof(err));
 	if (!rc && !(*ns > 0)) {       /* no exit counted: nothing was measured */
 		snprintf(err, sizeof(err), "the guest loop took no exit");
 		rc = -EIO;

@@ -1,4 +1,6 @@
-# pvbench: benchmark driver (reuses pvmon's KVM probe for the raw exit loop).
+# pvbench: benchmark driver. Of pvmon it uses the start-up probes only
+# (hypervisor/include/pvmon_probe.h: KVM, the raw exit loop, the fast path);
+# the linker takes those members of libpvmon.a and what they need.
 # The native CPU kernels get pvos's code generation (no SSE, no builtins)
 # so that native and pv run the same instructions.
 $(BUILD)/bench/workloads/cpu-native.o: bench/workloads/cpu.c
@@ -29,7 +31,7 @@ $(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCO
 
 # Unit tests of pvbench's parts: the more specific pattern wins over
 # tests/rules.mk's.
-$(BUILD)/tests/unit/test_bench%: $(BUILD)/tests/unit/test_bench%.o $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOMMON_LIB)
+$(BUILD)/tests/unit/test_bench%: $(BUILD)/tests/unit/test_bench%.o $(BUILD)/libpvbench.a $(PVCOMMON_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lm
 

@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "db.h"
 #include "host.h"
+#include "monoclock.h"
 #include "paths.h"
 #include "platform.h"
 #include "spawn.h"
@@ -224,13 +225,6 @@ static int cell_gate(struct run *r, const struct db_cell *c, const struct platfo
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The workload's key=value words over the repetitions of a cell: a word
  * the same in every repetition once (key=v), one that differs with every
  * repetition's value in order (key=v1,v2,v3: httperf's errors, the
@@ -297,7 +291,7 @@ static void end_active(struct run *r, struct active *a, const char *status, cons
 	char detail[1024];
 	detail_merge(detail, sizeof(detail), state_of(r, a->ops, a->c->env)->detail, &a->details);
 	progress_cell_begin(&r->prog, a->idx);
-	finish_cell(r, a->c, status, reason, detail, now_s() - a->t0);
+	finish_cell(r, a->c, status, reason, detail, mono_s() - a->t0);
 	a->live = false;
 }
 
@@ -442,7 +436,7 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 			return -EIO;
 		}
 		act[k].live = true;
-		act[k].t0 = now_s();
+		act[k].t0 = mono_s();
 		live++;
 		if (c->reps > max_reps)
 			max_reps = c->reps;

@@ -19,19 +19,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "monoclock.h"
 #include "spawn.h"
 
 volatile sig_atomic_t bench_interrupted;
 void (*spawn_tick)(void);
 void (*spawn_started)(pid_t pid);
 void (*spawn_ended)(pid_t pid);
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct stream {
 	int fd;
@@ -231,7 +225,7 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
 		return -e;
 	}
-	double t0 = now_s();
+	double t0 = mono_s();
 	pid_t pid = start_child(&c);
 	close(c.gate[0]);
 	if (pid < 0) {
@@ -256,7 +250,7 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 	bool exited = false;
 	double deadline = t0 + timeout_s, tick = t0 + 1;
 	while (open_fds) {
-		if (spawn_tick && now_s() >= tick) {
+		if (spawn_tick && mono_s() >= tick) {
 			spawn_tick();
 			tick += 1;
 		}
@@ -264,7 +258,7 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 			rc = -EINTR;
 			break;
 		}
-		double left = deadline - now_s();
+		double left = deadline - mono_s();
 		if (left <= 0 && !exited) {
 			rc = -ETIMEDOUT;
 			break;
@@ -308,7 +302,7 @@ int spawn_run(char *const argv[], int timeout_s, struct spawn_io *io, double *wa
 		kill_group(pid);
 	else if (!exited && waitpid(pid, &st, 0) < 0)
 		rc = -errno;
-	*wall_s = now_s() - t0;
+	*wall_s = mono_s() - t0;
 	if (spawn_ended)
 		spawn_ended(pid);
 	if (rc)

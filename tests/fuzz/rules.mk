@@ -3,7 +3,7 @@
 # Xen's start-of-day layout). `make check` runs a short bounded campaign of each through
 # tests/integration/fuzz.sh; `make fuzz` runs a long one.
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Icommon \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Icommon -Ihypervisor/include \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_pagetable $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall \
                 $(BUILD)/fuzz/fuzz_xenelf
@@ -22,7 +22,7 @@ $(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS
 # Grant operations and whole hypercall sequences run through the real
 # hypercall path, so the whole of pvmon but main.c is built into these
 # targets (KVM is never opened).
-$(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c $(wildcard hypervisor/src/*.h)
+$(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c $(wildcard hypervisor/src/*.h hypervisor/include/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ $< $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c \
