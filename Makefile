@@ -31,10 +31,10 @@ include common/rules.mk
 include tracing/rules.mk
 include hypervisor/rules.mk
 include guest/rules.mk
+include workloads/rules.mk
 include dom0-tools/rules.mk
 include bench/rules.mk
 include bench/platforms/rules.mk
-include bench/lmbench/rules.mk
 include tests/rules.mk
 include tests/fuzz/rules.mk
 

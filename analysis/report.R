@@ -460,7 +460,7 @@ section_lmbench <- function(d, paper, map) {
                check.names = FALSE)
   }))))
   if (length(envs) == 1 && envs == "hardware") tab$`measured on` <- NULL
-  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench), whose one run measures the native and the pv rows of a repetition: latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower), pv against native measured where it was. The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row, beside hardware figures only.</p>",
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (workloads/lmbench.c), whose one run measures the native and the pv rows of a repetition: latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower), pv against native measured where it was. The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row, beside hardware figures only.</p>",
             html_table(tab, 4))
   for (e in envs) {
     mmu <- s[s$env == e & grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]

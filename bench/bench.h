@@ -1,5 +1,5 @@
 /* pvbench internals shared by its commands: one file per command
- * (hcall.c, cpu.c, ...), listed in the table in pvbench.c. */
+ * (cmd_hcall.c, cmd_cpu.c, ...), listed in the table in pvbench.c. */
 #ifndef PVBENCH_BENCH_H
 #define PVBENCH_BENCH_H
 #include <limits.h>
@@ -32,9 +32,9 @@ int write_cfg(char *path, const char *cmdline, unsigned mib);
 int cmd_hcall(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
 int cmd_lmbench(int argc, char **argv);
-int cmd_fastpath(int argc, char **argv);   /* fastpath.c */
-int cmd_run(int argc, char **argv);        /* run.c */
-int cmd_report(int argc, char **argv);     /* report.c */
+int cmd_fastpath(int argc, char **argv);   /* cmd_fastpath.c */
+int cmd_run(int argc, char **argv);        /* cmd_run.c */
+int cmd_report(int argc, char **argv);     /* cmd_report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */
 int cmd_rep(int argc, char **argv);        /* nested.c */
 #endif

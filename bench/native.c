@@ -16,7 +16,7 @@
 #include "monoclock.h"
 #include "platform.h"
 #include "spawn.h"
-#include "workloads/cpu.h"
+#include "../workloads/cpu.h"
 
 static int native_detect(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn)
 {

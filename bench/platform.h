@@ -35,7 +35,7 @@ struct platform_ops {
 };
 
 const struct platform_ops *platform_find(const char *name);
-/* Its place in the table of platforms, 0..3 (run.c). */
+/* Its place in the table of platforms, 0..3 (cmd_run.c). */
 int platform_index(const struct platform_ops *ops);
 
 /* Cells of one group (one workload and domain count): one per platform
@@ -92,7 +92,7 @@ void lmbench_measure(struct measured *m, int n);
 int contract_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r);
 /* Describe a spawn failure (status or -errno) in r->reason; returns -EIO. */
 int spawn_failed(struct rep_result *r, const char *what, int status, int timeout_s, const char *last);
-/* The kernels of bench/workloads/cpu.c, as linked into pvbench. */
+/* The kernels of workloads/cpu.c, as linked into pvbench. */
 int cpu_kernel_count(void);
 /* Set BUILD and BIN for platform drivers (the build they belong to). */
 void export_build_env(void);

@@ -51,7 +51,7 @@ void bench_usage(FILE *f)
 	"        native Linux (perf bench syscall basic, getppid, first-touch faults,\n"
 	"        SIGSEGV) and the raw exit cost, with ratios\n"
 	"  cpu [--reps N]\n"
-	"        the CPU kernels of bench/workloads/cpu.c natively and in a pvos\n"
+	"        the CPU kernels of workloads/cpu.c natively and in a pvos\n"
 	"        domain (best of N each); relative performance native/pv\n"
 	"  run --suite quick|full|FILE [--db FILE] [--reps N] [--platforms LIST]\n"
 	"      [--trace] [--counters] [--new] [--no-nested]\n"

@@ -3,7 +3,7 @@
 # the linker takes those members of libpvmon.a and what they need.
 # The native CPU kernels get pvos's code generation (no SSE, no builtins)
 # so that native and pv run the same instructions.
-$(BUILD)/bench/workloads/cpu-native.o: bench/workloads/cpu.c
+$(BUILD)/workloads/cpu-native.o: workloads/cpu.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (native, guest code generation)"
 	$(Q)$(CC) $(CFLAGS) -mgeneral-regs-only -ffreestanding -fno-builtin -MMD -MP -c $< -o $@
@@ -15,7 +15,7 @@ $(BUILD)/bench/paths.o: CFLAGS += -DPVLAB_SRCDIR='"$(CURDIR)"'
 PVBENCH_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/suite.c bench/db.c bench/result.c bench/paths.c bench/progress.c \
                       bench/spawn.c)
 PVBENCH_OBJS := $(filter-out $(PVBENCH_LIB_OBJS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))) \
-                $(BUILD)/bench/workloads/cpu-native.o
+                $(BUILD)/workloads/cpu-native.o
 
 # (rebuilt from scratch when this file changes the list of its objects)
 $(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS) bench/rules.mk

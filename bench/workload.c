@@ -11,7 +11,7 @@
 #include "paths.h"
 #include "platform.h"
 #include "spawn.h"
-#include "workloads/cpu.h"
+#include "../workloads/cpu.h"
 
 int cpu_kernel_count(void)
 {
@@ -72,7 +72,7 @@ void export_build_env(void)
 	free(real);
 }
 
-/* ---- lmbench: `pvbench lmbench --quick --json` (bench/lmbench.c) ------- */
+/* ---- lmbench: `pvbench lmbench --quick --json` (cmd_lmbench.c) ----------- */
 
 int lmbench_supported(char *reason, size_t n)
 {

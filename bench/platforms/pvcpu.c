@@ -1,4 +1,4 @@
-/* pvcpu: the CPU kernels of bench/workloads/cpu.c as a static host program,
+/* pvcpu: the CPU kernels of workloads/cpu.c as a static host program,
  * the one that runs on native, full-virt and uml. Each kernel runs --reps
  * times; its best time is printed as a sample line (docs/platforms.md).
  * A kernel whose result differs from the expected one fails the run. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../workloads/cpu.h"
+#include "../../workloads/cpu.h"
 
 static void usage(FILE *f)
 {

@@ -6,7 +6,7 @@
 # pvbench cpu's do.
 PVCPU_CFLAGS := $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing
 
-$(BUILD)/pvcpu/cpu.o: bench/workloads/cpu.c
+$(BUILD)/pvcpu/workloads/cpu.o: workloads/cpu.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (pvcpu, guest code generation)"
 	$(Q)$(CC) $(PVCPU_CFLAGS) -mgeneral-regs-only -ffreestanding -fno-builtin -MMD -MP -c $< -o $@
@@ -16,7 +16,7 @@ $(BUILD)/pvcpu/pvcpu.o: bench/platforms/pvcpu.c
 	@echo "  CC      $< (pvcpu)"
 	$(Q)$(CC) $(PVCPU_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BIN)/pvcpu: $(BUILD)/pvcpu/pvcpu.o $(BUILD)/pvcpu/cpu.o
+$(BIN)/pvcpu: $(BUILD)/pvcpu/pvcpu.o $(BUILD)/pvcpu/workloads/cpu.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) -static -o $@ $^

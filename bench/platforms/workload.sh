@@ -83,7 +83,7 @@ need() {  # need PROGRAM PACKAGE
   command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || unsupported "$1 is not installed (Debian package $2)"
 }
 
-# ---- cpu: the kernels of bench/workloads/cpu.c, each run once ------------
+# ---- cpu: the kernels of workloads/cpu.c, each run once ------------------
 # One pass a sample, as pvbench's native and pv cells time them: pvbench
 # repeats the cell, so every platform's samples are alike (a best of N here
 # would favour the guests).

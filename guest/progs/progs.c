@@ -4,7 +4,7 @@
 #include "mm.h"
 #include "progs.h"
 #include "syscall.h"
-#include "workloads/cpu.h"
+#include "../../workloads/cpu.h"
 
 #define MS 1000000ULL
 
@@ -43,7 +43,7 @@ static int prog_spin(void)
 	return 0;
 }
 
-/* ---- CPU workloads with checked results (bench/workloads/cpu.c) ---- */
+/* ---- CPU workloads with checked results (workloads/cpu.c) ---- */
 static int prog_cpu(void)
 {
 	uint64_t reps = cmdline_num("reps", 1);

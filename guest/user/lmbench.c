@@ -1,7 +1,8 @@
-/* The lmbench-style benchmarks as pvos user programs: the shared source,
- * built for pvos (the user section: no libc, no writable globals). */
+/* The lmbench-style benchmarks as pvos user programs: their entry points.
+ * The benchmarks are workloads/lmbench.c, which guest/rules.mk builds for
+ * pvos's user section (-DLM_PVOS: no libc, no writable globals). */
 #define LM_PVOS 1
-#include "../../bench/lmbench/lmbench.c"
+#include "../../workloads/lm_os.h"
 
 void lmbench_main(long scale);
 void lmbench_main(long scale)

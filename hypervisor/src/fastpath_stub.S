@@ -422,7 +422,7 @@ fp_report:
 2:	out %al, $HV_REPORT_PORT
 	jmp 2b
 
-/* ---- the start-up probe (fastpath.c): its own tiny guest, not a domain. */
+/* ---- the start-up probe (fastpath_probe.c): its own tiny guest, not a domain. */
 	.balign 64
 	.globl G(probe_lstar), G(probe_trap), G(probe_user), G(probe_ud)
 G(probe_lstar):                  /* rax = 1: also load CR3 (r10 holds its value) */

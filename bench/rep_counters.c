@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../tracing/counters.h"
-#include "counters.h"
+#include "rep_counters.h"
 #include "spawn.h"
 
 static struct rep_result *target;

@@ -1,13 +1,13 @@
 /* The operating system the lmbench-style benchmarks run on: Linux (the
- * native build, bench/lmbench/native.c) or pvos (the same source built into
- * pvos's user programs, -DLM_PVOS). Everything a benchmark does to the
+ * native build, pvlm.c) or pvos (the same source built into pvos's user
+ * programs with -DLM_PVOS, guest/rules.mk). Everything a benchmark does to the
  * system goes through these calls. */
 #ifndef PVLAB_LM_OS_H
 #define PVLAB_LM_OS_H
 #include <stdint.h>
 
 #ifdef LM_PVOS
-#include "../../guest/user/ulib.h"
+#include "../guest/user/ulib.h"
 static inline long lm_now(void) { return u_now(); }
 static inline long lm_null(void) { return sys(SYS_null, 0, 0, 0); }
 static inline long lm_fork(void) { return u_fork(); }

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
-#include "counters.h"
+#include "rep_counters.h"
 #include "db.h"
 #include "host.h"
 #include "monoclock.h"

@@ -1,4 +1,4 @@
-/* pvbench lmbench: the lmbench-style rows of bench/lmbench/lmbench.c on
+/* pvbench lmbench: the lmbench-style rows of workloads/lmbench.c on
  * this host (build/bin/pvlm) and in a pvos process under pvmon, side by
  * side with pv/native ratios, as the paper's Tables 3 and 4; then the cost
  * of mmu_update per entry by batch size and of building a 16 MiB address

@@ -1,4 +1,4 @@
-/* pvbench cpu: the CPU kernels of bench/workloads/cpu.c natively and in a
+/* pvbench cpu: the CPU kernels of workloads/cpu.c natively and in a
  * pvos domain, relative performance native/pv. */
 #include <getopt.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "bench.h"
 #include "monoclock.h"
-#include "workloads/cpu.h"
+#include "../workloads/cpu.h"
 
 int cmd_cpu(int argc, char **argv)
 {
