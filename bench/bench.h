@@ -10,9 +10,11 @@ extern char bindir[PATH_MAX];     /* directory of the pvbench binary (build/bin)
 void bench_usage(FILE *f);
 double median(double *v, int n);  /* sorts v */
 int sh(const char *cmd);          /* system(): exit status, -1 if killed */
-/* 0 when lo <= v <= hi, else one line "--opt must be lo..hi" and 2 (the
- * exit status of a usage error). */
-int bench_range(const char *opt, long v, long lo, long hi);
+/* An option's number, read by common/numparse.c: 0 with *out set when arg
+ * is a number in lo..hi, else one line "--opt must be a number in lo..hi"
+ * and 2 (the exit status of a usage error). */
+int bench_opt_int(const char *opt, const char *arg, int lo, int hi, int *out);
+int bench_opt_ulong(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned long *out);
 /* pvmon's clock and KVM for a command that measures exits: 0, or one line
  * on stderr and 1. bench_kvm_usable: the same, quiet: 0 or -ENODEV with
  * why in why. */

@@ -16,18 +16,18 @@ int cmd_cpu(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "reps", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	int c;
+	int c, rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': reps = atoi(optarg); break;
+		case 'r':
+			if ((rc = bench_opt_int("reps", optarg, 1, 100, &reps)))
+				return rc;
+			break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	int rc = bench_range("reps", reps, 1, 100);
-	if (rc)
-		return rc;
 	double native[16], pv[16];
 	for (int i = 0; i < nr_cpu_kernels && i < 16; i++) {
 		const struct cpu_kernel *k = &cpu_kernels[i];

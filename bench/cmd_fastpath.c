@@ -275,7 +275,7 @@ static void print_json(const struct results *r, unsigned long n)
 int cmd_fastpath(int argc, char **argv)
 {
 	unsigned long n = 2000;
-	int reps = 3, json = 0, c;
+	int reps = 3, json = 0, c, rc;
 	static const struct option opts[] = {
 		{ "iters", required_argument, 0, 'n' }, { "reps", required_argument, 0, 'r' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
@@ -283,15 +283,20 @@ int cmd_fastpath(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': n = strtoul(optarg, NULL, 0); break;
-		case 'r': reps = atoi(optarg); break;
+		case 'n':
+			if ((rc = bench_opt_ulong("iters", optarg, 100, 100000, &n)))
+				return rc;
+			break;
+		case 'r':
+			if ((rc = bench_opt_int("reps", optarg, 1, MAX_REPS, &reps)))
+				return rc;
+			break;
 		case 'j': json = 1; break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	int rc = bench_range("iters", (long)n, 100, 100000);
-	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
+	if ((rc = bench_kvm_init()))
 		return rc;
 	struct results *r = calloc(1, sizeof(*r));
 	if (!r)

@@ -154,20 +154,25 @@ int cmd_hcall(int argc, char **argv)
 		{ "no-trace", no_argument, 0, 't' }, { "reps", required_argument, 0, 'r' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	int c;
+	int c, rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': iters = strtoul(optarg, NULL, 0); break;
+		case 'n':
+			if ((rc = bench_opt_ulong("iters", optarg, 100, 10000000, &iters)))
+				return rc;
+			break;
 		case 'j': json = 1; break;
 		case 't': notrace = 1; break;
-		case 'r': reps = atoi(optarg); break;
+		case 'r':
+			if ((rc = bench_opt_int("reps", optarg, 1, MAX_REPS, &reps)))
+				return rc;
+			break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
 	}
-	int rc = bench_range("iters", (long)iters, 100, 10000000);
-	if (rc || (rc = bench_range("reps", reps, 1, MAX_REPS)) || (rc = bench_kvm_init()))
+	if ((rc = bench_kvm_init()))
 		return rc;
 	double raws[MAX_REPS], raw;
 	for (int i = 0; i < reps; i++)

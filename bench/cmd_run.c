@@ -19,12 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
-#include "rep_counters.h"
 #include "db.h"
 #include "host.h"
 #include "monoclock.h"
+#include "numparse.h"
 #include "paths.h"
 #include "platform.h"
+#include "rep_counters.h"
 #include "spawn.h"
 #include "suite.h"
 
@@ -565,15 +566,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	};
 	*a = (struct run_args){ .db = "results.db" };
 	int c;
-	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->suite = optarg; break;
 		case 'd': a->db = optarg; break;
 		case 'r':
-			a->reps = (int)strtol(optarg, &end, 10);
-			if (*end || a->reps < 1 || a->reps > 1000)
+			if (num_int(optarg, 1, 1000, &a->reps))
 				return usage_error("--reps must be a number in 1..1000");
 			break;
 		case 'p': a->platforms = optarg; break;

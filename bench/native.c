@@ -108,7 +108,7 @@ static int worker_one(int k)
 
 int cmd_worker(int argc, char **argv)
 {
-	int n = 1;
+	int n = 1, rc;
 	static const struct option opts[] = {
 		{ "instances", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
@@ -116,17 +116,16 @@ int cmd_worker(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': n = atoi(optarg); break;
+		case 'n':
+			if ((rc = bench_opt_int("instances", optarg, 1, 1000, &n)))
+				return rc;
+			break;
 		case 'h': bench_usage(stdout); return 0;
 		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
 	}
 	if (optind != argc - 1 || strcmp(argv[optind], "cpu")) {
 		fprintf(stderr, "pvbench worker: the only workload is 'cpu'\n");
-		return 2;
-	}
-	if (n < 1 || n > 1000) {
-		fprintf(stderr, "pvbench worker: --instances must be 1..1000\n");
 		return 2;
 	}
 	/* all processes start together: each waits for the go pipe to close */

@@ -10,12 +10,14 @@
  * (result_print) that come back through the script's output. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "bench.h"
+#include "numparse.h"
 #include "paths.h"
 #include "platform.h"
 #include "pvmon_probe.h"
@@ -305,7 +307,7 @@ static int parse_cell(const char *arg, struct db_cell *c, int timeout)
 	           *q = strtok_r(NULL, "/", &save);
 	*c = (struct db_cell){ .reps = 1, .timeout_s = timeout };
 	if (!p || !w || !d || !platform_find(p) || !suite_known(bench_workloads, w) || (q && strcmp(q, "quick")) ||
-	    (c->domains = atoi(d)) < 1 || c->domains > SUITE_MAX_DOMAINS)
+	    num_int(d, 1, SUITE_MAX_DOMAINS, &c->domains))
 		return -EINVAL;
 	snprintf(c->platform, sizeof(c->platform), "%s", p);
 	snprintf(c->workload, sizeof(c->workload), "%s", w);
@@ -336,7 +338,7 @@ int cmd_rep(int argc, char **argv)
 	int timeout = 600, probe = 0, c, n;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 't' && (timeout = atoi(optarg)) > 0)
+		if (c == 't' && !num_int(optarg, 1, INT_MAX, &timeout))
 			continue;
 		if (c == 'p')
 			probe = 1;

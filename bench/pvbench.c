@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "bench.h"
+#include "numparse.h"
 #include "pvmon_probe.h"
 
 char bindir[PATH_MAX];
@@ -87,11 +88,22 @@ double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int bench_range(const char *opt, long v, long lo, long hi)
+int bench_opt_int(const char *opt, const char *arg, int lo, int hi, int *out)
 {
-	if (v >= lo && v <= hi)
+	if (!num_int(arg, lo, hi, out))
 		return 0;
-	fprintf(stderr, "pvbench: --%s must be %ld..%ld\n", opt, lo, hi);
+	fprintf(stderr, "pvbench: --%s must be a number in %d..%d, not '%s'\n", opt, lo, hi, arg);
+	return 2;
+}
+
+int bench_opt_ulong(const char *opt, const char *arg, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	uint64_t v;
+	if (!num_u64(arg, lo, hi, &v)) {
+		*out = (unsigned long)v;
+		return 0;
+	}
+	fprintf(stderr, "pvbench: --%s must be a number in %lu..%lu, not '%s'\n", opt, lo, hi, arg);
 	return 2;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "numparse.h"
 #include "paths.h"
 #include "suite.h"
 
@@ -61,17 +62,6 @@ int suite_resolve(const char *arg, char *path, size_t n, char *err, size_t errle
 	return 0;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
 struct defaults {
 	int reps, timeout_s;
 };
@@ -105,9 +95,9 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 	for (int i = 3; i < ntok; i++) {
 		if (!strcmp(tok[i], "quick"))
 			c.quick = true;
-		else if (!strncmp(tok[i], "reps=", 5) && !parse_int(tok[i] + 5, 1, 1000, &c.reps))
+		else if (!strncmp(tok[i], "reps=", 5) && !num_int(tok[i] + 5, 1, 1000, &c.reps))
 			;
-		else if (!strncmp(tok[i], "timeout=", 8) && !parse_int(tok[i] + 8, 1, 86400, &c.timeout_s))
+		else if (!strncmp(tok[i], "timeout=", 8) && !num_int(tok[i] + 8, 1, 86400, &c.timeout_s))
 			;
 		else {
 			snprintf(why, whylen, "bad option '%s' (reps=1..1000, timeout=SECONDS, quick)", tok[i]);
@@ -119,7 +109,7 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 	char plats[256], doms[256], *sp, *sd;
 	snprintf(doms, sizeof(doms), "%s", tok[2]);
 	for (char *q = strtok_r(doms, ",", &sd); q; q = strtok_r(NULL, ",", &sd)) {
-		if (parse_int(q, 1, SUITE_MAX_DOMAINS, &c.domains)) {
+		if (num_int(q, 1, SUITE_MAX_DOMAINS, &c.domains)) {
 			snprintf(why, whylen, "bad domain count '%s' (1..%d)", q, SUITE_MAX_DOMAINS);
 			return -EINVAL;
 		}
@@ -155,7 +145,7 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 static int parse_default(char **tok, int ntok, struct defaults *d, char *why, size_t whylen)
 {
 	bool reps = !strcmp(tok[0], "reps");
-	if (ntok != 2 || (reps ? parse_int(tok[1], 1, 1000, &d->reps) : parse_int(tok[1], 1, 86400, &d->timeout_s))) {
+	if (ntok != 2 || (reps ? num_int(tok[1], 1, 1000, &d->reps) : num_int(tok[1], 1, 86400, &d->timeout_s))) {
 		snprintf(why, whylen, reps ? "expected 'reps N' with N in 1..1000" : "expected 'timeout SECONDS'");
 		return -EINVAL;
 	}

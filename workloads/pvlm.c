@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "lm_os.h"
+#include "numparse.h"
 
 long lm_now(void)
 {
@@ -100,16 +101,15 @@ void lm_say(const char *s)
 
 int main(int argc, char **argv)
 {
-	long scale = 4;
+	int scale = 4;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--exit"))
 			_exit(0);
 		if (!strcmp(argv[i], "--quick")) {
 			scale = 1;
 		} else if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
-			scale = atol(argv[++i]);
-			if (scale < 1 || scale > 1000) {
-				fprintf(stderr, "pvlm: --scale must be 1..1000\n");
+			if (num_int(argv[++i], 1, 1000, &scale)) {
+				fprintf(stderr, "pvlm: --scale must be a number in 1..1000, not '%s'\n", argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

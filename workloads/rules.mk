@@ -5,7 +5,7 @@
 # pvlm: lmbench.c as a Linux program, the native side of `pvbench lmbench`.
 PVLM_OBJS := $(BUILD)/workloads/pvlm.o $(BUILD)/workloads/lmbench.o
 
-$(BIN)/pvlm: $(PVLM_OBJS)
+$(BIN)/pvlm: $(PVLM_OBJS) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
