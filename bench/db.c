@@ -350,22 +350,24 @@ int db_cell_start(sqlite3 *db, int64_t cell)
 	return 0;
 }
 
+/* A column per statistic of hypervisor/include/pvmon_domstats.h, named as
+ * its key, bound after the six columns that say whose they are. */
+#define STAT_COLUMN(NAME, key) ", " #key
+#define STAT_VALUE(NAME, key) ", ?"
 static int store_stat(sqlite3 *db, int64_t cell, int rep, const struct dom_stat *d)
 {
-	const uint64_t *v = d->v;
-	return done(prep(db, "INSERT INTO domain_stats (cell_id, rep, instance, name, state, exit_code, run_ns,"
-	                     " wait_ns, blocked_ns, hypercalls, upcalls, exits, events_sent, boot_ns, kvm_exits,"
-	                     " kvm_insn_emulation, kvm_io_exits, kvm_halt_exits, kvm_mmio_exits)"
-	                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                 "iIIttIiiiiiiiiiiiii", cell, rep, d->instance, d->name, d->state, d->exit_code,
-	                 (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3], (int64_t)v[4], (int64_t)v[5],
-	                 (int64_t)v[6], (int64_t)v[7], (int64_t)v[8], (int64_t)v[9], (int64_t)v[10],
-	                 (int64_t)v[11], (int64_t)v[12]));
+	sqlite3_stmt *st = prep(db, "INSERT INTO domain_stats (cell_id, rep, instance, name, state, exit_code"
+	                            PVMON_DOMSTATS(STAT_COLUMN) ") VALUES (?, ?, ?, ?, ?, ?" PVMON_DOMSTATS(STAT_VALUE) ")",
+	                        "iIIttI", cell, rep, d->instance, d->name, d->state, d->exit_code);
+	for (int i = 0; st && i < DST_NR; i++)
+		sqlite3_bind_int64(st, 7 + i, (int64_t)d->v[i]);
+	return done(st);
 }
+#undef STAT_COLUMN
+#undef STAT_VALUE
 
 int db_store_rep(sqlite3 *db, int64_t cell, int rep, const char *status, const struct rep_result *r)
 {
-	_Static_assert(DST_NR == 13, "store_stat binds 13 statistics in dstat_fields order");
 	if (exec(db, "BEGIN"))
 		return -EIO;
 	int rc = done(prep(db, "INSERT INTO reps SELECT ?, ?, 1 + coalesce(max(ord), 0), ?,"

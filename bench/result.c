@@ -7,11 +7,6 @@
 #include <string.h>
 #include "result.h"
 
-const char *const dstat_fields[DST_NR] = {
-	"run_ns", "wait_ns", "blocked_ns", "hypercalls", "upcalls", "exits", "events_sent", "boot_ns",
-	"kvm_exits", "kvm_insn_emulation", "kvm_io_exits", "kvm_halt_exits", "kvm_mmio_exits",
-};
-
 void result_reset(struct rep_result *r)
 {
 	r->ns = r->nd = r->nc = 0;
@@ -241,7 +236,7 @@ int parse_stats_json(const char *line, struct dom_stat *d)
 		return -EINVAL;
 	d->exit_code = atoi(ec + 13);
 	for (int i = 0; i < DST_NR; i++)
-		if (json_u64(line, dstat_fields[i], &d->v[i]))
+		if (json_u64(line, pvmon_domstat_key(i), &d->v[i]))
 			return -EINVAL;
 	const char *rest;
 	char pfx[40];
@@ -258,7 +253,7 @@ static void print_stat(FILE *f, const struct dom_stat *d)
 	fprintf(f, REP_LINE "dstat {\"name\": \"%s\", \"state\": \"%s\", \"exit_code\": %d", d->name, d->state,
 	        d->exit_code);
 	for (int i = 0; i < DST_NR; i++)
-		fprintf(f, ", \"%s\": %llu", dstat_fields[i], (unsigned long long)d->v[i]);
+		fprintf(f, ", \"%s\": %llu", pvmon_domstat_key(i), (unsigned long long)d->v[i]);
 	fprintf(f, "}\n");
 }
 

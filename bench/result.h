@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "pvmon_domstats.h"
 
 struct sample {
 	int instance;          /* 0: the cell as a whole; k: domain/process k */
@@ -18,13 +19,15 @@ struct sample {
 	double value;
 };
 
-/* pvmon's per-domain accounting, in the order of dstat_fields. */
+/* pvmon's per-domain accounting: the record of --stats-json, whose
+ * statistics hypervisor/include/pvmon_domstats.h lists (DST_x is its
+ * DOMSTAT_x; pvmon_domstat_key(i) names statistic i). */
 enum {
-	DST_RUN_NS, DST_WAIT_NS, DST_BLOCKED_NS, DST_HYPERCALLS, DST_UPCALLS, DST_EXITS,
-	DST_EVENTS_SENT, DST_BOOT_NS, DST_KVM_EXITS, DST_KVM_INSN_EMULATION, DST_KVM_IO_EXITS,
-	DST_KVM_HALT_EXITS, DST_KVM_MMIO_EXITS, DST_NR,
+#define DST_INDEX(NAME, key) DST_##NAME = DOMSTAT_##NAME,
+	PVMON_DOMSTATS(DST_INDEX)
+#undef DST_INDEX
+	DST_NR = DOMSTAT_NR,
 };
-extern const char *const dstat_fields[DST_NR];
 
 struct dom_stat {
 	int instance;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "pvmon_domstats.h"
 
 #define CTL_PROTOCOL_VERSION 1
 #define CTL_MAX_LINE 4096        /* a request line, newline included */
@@ -23,17 +24,13 @@ struct ctl_domain_info {
 	uint64_t mem_mib;
 	uint32_t weight;
 	int32_t exit_code;
-	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits;
-	uint64_t upcalls;            /* callback frames delivered */
-	/* KVM's own per-vCPU statistics, summed over the domain's vCPUs. */
-	uint64_t kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits, kvm_mmio_exits;
-	uint64_t tlb_flushes, page_flips;
-	uint64_t mmu_updates;        /* page-table entries changed through pvmon */
-	uint64_t mem_kib;            /* memory the domain holds now (the balloon's current size) */
-	uint64_t mem_target_kib;     /* what pvctl mem-set asked for */
-	/* pvmon's system time (ns) when the counters above were read: rates
-	 * between two samples divide by the difference of these. */
-	uint64_t time_ns;
+	/* The counters of the `list` object, one member each, named as their
+	 * keys (hypervisor/include/pvmon_domstats.h). time_ns is pvmon's
+	 * system time when the others were read: rates between two samples
+	 * divide by the difference of these. */
+#define CTL_COUNTER_MEMBER(NAME, key) uint64_t key;
+	PVMON_LIST_COUNTERS(CTL_COUNTER_MEMBER)
+#undef CTL_COUNTER_MEMBER
 };
 
 struct ctl_bvt { int64_t weight, warp_ns, warpl_ns, warpu_ns; };   /* -1: leave unchanged */

@@ -121,13 +121,9 @@ static int reply_domain_json(struct conn *c, const struct ctl_domain_info *d)
 	json_str(name, sizeof(name), d->name, sizeof(d->name));
 	json_str(state, sizeof(state), d->state, sizeof(d->state));
 	const struct { const char *key; uint64_t v; } counters[] = {
-		{ "run_ns", d->run_ns }, { "wait_ns", d->wait_ns }, { "blocked_ns", d->blocked_ns },
-		{ "hypercalls", d->hypercalls }, { "events", d->events }, { "vm_exits", d->vm_exits },
-		{ "upcalls", d->upcalls }, { "kvm_exits", d->kvm_exits },
-		{ "kvm_insn_emulation", d->kvm_insn_emulation }, { "kvm_io_exits", d->kvm_io_exits },
-		{ "kvm_halt_exits", d->kvm_halt_exits }, { "kvm_mmio_exits", d->kvm_mmio_exits },
-		{ "tlb_flushes", d->tlb_flushes }, { "page_flips", d->page_flips }, { "time_ns", d->time_ns },
-		{ "mmu_updates", d->mmu_updates }, { "mem_kib", d->mem_kib }, { "mem_target_kib", d->mem_target_kib },
+#define CTL_COUNTER(NAME, key) { #key, d->key },
+		PVMON_LIST_COUNTERS(CTL_COUNTER)
+#undef CTL_COUNTER
 	};
 	char line[CTL_REPLY_MAX];
 	size_t o = (size_t)snprintf(line, sizeof(line), "D {\"domid\":%u,\"name\":%s,\"state\":%s,"

@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "numparse.h"
 #include "pvmon.h"
+#include "pvmon_domstats.h"
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
@@ -81,10 +82,27 @@ static uint64_t host_avail_mib(void)
 
 static bool opt_stats;
 
+/* A domain's record of hypervisor/include/pvmon_domstats.h, and the
+ * counters behind it (the text line prints some of those too). */
+static void domstat_record(struct domain *d, struct domain_stats *s, uint64_t v[DOMSTAT_NR])
+{
+	domain_stats(d, s);
+	const uint64_t r[DOMSTAT_NR] = {
+		[DOMSTAT_RUN_NS] = s->run_ns, [DOMSTAT_WAIT_NS] = s->wait_ns, [DOMSTAT_BLOCKED_NS] = s->blocked_ns,
+		[DOMSTAT_HYPERCALLS] = s->hypercalls, [DOMSTAT_UPCALLS] = s->upcalls, [DOMSTAT_EXITS] = s->exits,
+		[DOMSTAT_EVENTS_SENT] = atomic_load(&d->events_sent), [DOMSTAT_BOOT_NS] = atomic_load(&d->boot_ns),
+		[DOMSTAT_KVM_EXITS] = s->kvm[KS_EXITS], [DOMSTAT_KVM_INSN_EMULATION] = s->kvm[KS_INSN_EMULATION],
+		[DOMSTAT_KVM_IO_EXITS] = s->kvm[KS_IO_EXITS], [DOMSTAT_KVM_HALT_EXITS] = s->kvm[KS_HALT_EXITS],
+		[DOMSTAT_KVM_MMIO_EXITS] = s->kvm[KS_MMIO_EXITS],
+	};
+	memcpy(v, r, sizeof(r));
+}
+
 static void print_stats(struct domain *d)
 {
 	struct domain_stats s;
-	domain_stats(d, &s);
+	uint64_t v[DOMSTAT_NR];
+	domstat_record(d, &s, v);
 	/* What the fast path's entry stub did in the guest, without exits. */
 	char stub[200] = "";
 	struct fp_stats f;
@@ -98,10 +116,11 @@ static void print_stats(struct domain *d)
 	        "io_exits %llu halt_exits %llu%s; mm: updates %llu rejected %llu trapped writes %llu "
 	        "tlb flushes %llu shadow drops %llu pages %llu page flips %llu\n",
 	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
-	        s.run_ns / 1e9, s.wait_ns / 1e9, s.blocked_ns / 1e9, (unsigned long long)s.hypercalls,
-	        (unsigned long long)s.upcalls, (unsigned long long)s.exits, atomic_load(&d->boot_ns) / 1e6,
-	        (unsigned long long)s.kvm[KS_EXITS], (unsigned long long)s.kvm[KS_INSN_EMULATION],
-	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS], stub,
+	        v[DOMSTAT_RUN_NS] / 1e9, v[DOMSTAT_WAIT_NS] / 1e9, v[DOMSTAT_BLOCKED_NS] / 1e9,
+	        (unsigned long long)v[DOMSTAT_HYPERCALLS], (unsigned long long)v[DOMSTAT_UPCALLS],
+	        (unsigned long long)v[DOMSTAT_EXITS], v[DOMSTAT_BOOT_NS] / 1e6,
+	        (unsigned long long)v[DOMSTAT_KVM_EXITS], (unsigned long long)v[DOMSTAT_KVM_INSN_EMULATION],
+	        (unsigned long long)v[DOMSTAT_KVM_IO_EXITS], (unsigned long long)v[DOMSTAT_KVM_HALT_EXITS], stub,
 	        (unsigned long long)s.mmu_updates, (unsigned long long)s.mmu_rejected,
 	        (unsigned long long)s.pt_writes, (unsigned long long)s.tlb_flushes,
 	        (unsigned long long)s.tlb_zaps, (unsigned long long)s.mem_pages,
@@ -116,21 +135,16 @@ static int stats_json_fd = -1;
 static void write_stats_json(struct domain *d)
 {
 	struct domain_stats s;
-	domain_stats(d, &s);
+	uint64_t v[DOMSTAT_NR];
+	domstat_record(d, &s, v);
 	char line[1024];
-	int n = snprintf(line, sizeof(line),
-	        "{\"name\": \"%s\", \"id\": %u, \"state\": \"%s\", \"exit_code\": %d, \"run_ns\": %llu, "
-	        "\"wait_ns\": %llu, \"blocked_ns\": %llu, \"hypercalls\": %llu, \"upcalls\": %llu, "
-	        "\"exits\": %llu, \"events_sent\": %llu, \"boot_ns\": %llu, \"kvm_exits\": %llu, "
-	        "\"kvm_insn_emulation\": %llu, \"kvm_io_exits\": %llu, \"kvm_halt_exits\": %llu, "
-	        "\"kvm_mmio_exits\": %llu}\n",
-	        d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code,
-	        (unsigned long long)s.run_ns, (unsigned long long)s.wait_ns, (unsigned long long)s.blocked_ns,
-	        (unsigned long long)s.hypercalls, (unsigned long long)s.upcalls, (unsigned long long)s.exits,
-	        (unsigned long long)atomic_load(&d->events_sent), (unsigned long long)atomic_load(&d->boot_ns),
-	        (unsigned long long)s.kvm[KS_EXITS], (unsigned long long)s.kvm[KS_INSN_EMULATION],
-	        (unsigned long long)s.kvm[KS_IO_EXITS], (unsigned long long)s.kvm[KS_HALT_EXITS],
-	        (unsigned long long)s.kvm[KS_MMIO_EXITS]);
+	int n = snprintf(line, sizeof(line), "{\"name\": \"%s\", \"id\": %u, \"state\": \"%s\", \"exit_code\": %d",
+	                 d->cfg.name, d->id, atomic_load(&d->state) == DS_CRASHED ? "crashed" : "exited", d->exit_code);
+	for (int i = 0; i < DOMSTAT_NR && n > 0 && (size_t)n < sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", \"%s\": %llu", pvmon_domstat_key(i),
+		              (unsigned long long)v[i]);
+	if (n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "}\n");
 	if (n > 0 && (size_t)n < sizeof(line) && write(stats_json_fd, line, (size_t)n) != n)
 		fprintf(stderr, "pvmon: --stats-json: write failed: %s\n", strerror(errno));
 }

@@ -1,0 +1,70 @@
+/* pvmon's per-domain statistics, written once. Two records, each with an
+ * order its readers keep:
+ *  - PVMON_DOMSTATS: what pvmon reports of a domain when it ends: pvmon
+ *    run --stats-json writes it (one JSON object a line, these keys after
+ *    name, id, state and exit_code), pvbench parses it (bench/result.c),
+ *    prints it back from a nested host and stores it, a column each, in
+ *    its database's domain_stats table (bench/db.c). A new statistic goes
+ *    at the end, with a database migration that adds its column.
+ *  - PVMON_LIST_COUNTERS: the counters of a domain in the control
+ *    socket's `list` object (docs/control-protocol.md), after domid, name,
+ *    state, vcpus, mem_mib, weight and exit_code, in this order; new keys
+ *    only ever go at the end.
+ * X(NAME, key): NAME for the C names made from it, key as written. */
+#ifndef PVMON_DOMSTATS_H
+#define PVMON_DOMSTATS_H
+
+#define PVMON_DOMSTATS(X)                                                              \
+	X(RUN_NS, run_ns)                         /* ns its vCPUs ran */               \
+	X(WAIT_NS, wait_ns)                       /* ns runnable, waiting for a pCPU */ \
+	X(BLOCKED_NS, blocked_ns)                 /* ns blocked or paused */           \
+	X(HYPERCALLS, hypercalls)                                                      \
+	X(UPCALLS, upcalls)                       /* callback frames delivered */      \
+	X(EXITS, exits)                           /* exits from KVM_RUN to pvmon */    \
+	X(EVENTS_SENT, events_sent)               /* event-channel notifications */    \
+	X(BOOT_NS, boot_ns)                       /* create to first hypercall */      \
+	X(KVM_EXITS, kvm_exits)                   /* KVM's own statistics, summed */   \
+	X(KVM_INSN_EMULATION, kvm_insn_emulation)                                      \
+	X(KVM_IO_EXITS, kvm_io_exits)                                                  \
+	X(KVM_HALT_EXITS, kvm_halt_exits)                                              \
+	X(KVM_MMIO_EXITS, kvm_mmio_exits)
+
+/* The index of each statistic of PVMON_DOMSTATS in an array of them. */
+enum pvmon_domstat {
+#define PVMON_DOMSTAT_INDEX(NAME, key) DOMSTAT_##NAME,
+	PVMON_DOMSTATS(PVMON_DOMSTAT_INDEX)
+#undef PVMON_DOMSTAT_INDEX
+	DOMSTAT_NR
+};
+
+/* The key of statistic i of PVMON_DOMSTATS, NULL past the end. */
+static inline const char *pvmon_domstat_key(int i)
+{
+	static const char *const keys[DOMSTAT_NR] = {
+#define PVMON_DOMSTAT_KEY(NAME, key) #key,
+		PVMON_DOMSTATS(PVMON_DOMSTAT_KEY)
+#undef PVMON_DOMSTAT_KEY
+	};
+	return i >= 0 && i < DOMSTAT_NR ? keys[i] : 0;
+}
+
+#define PVMON_LIST_COUNTERS(X)                                                         \
+	X(RUN_NS, run_ns)                                                              \
+	X(WAIT_NS, wait_ns)                                                            \
+	X(BLOCKED_NS, blocked_ns)                                                      \
+	X(HYPERCALLS, hypercalls)                                                      \
+	X(EVENTS, events)                         /* events_sent above */              \
+	X(VM_EXITS, vm_exits)                     /* exits above */                    \
+	X(UPCALLS, upcalls)                                                            \
+	X(KVM_EXITS, kvm_exits)                                                        \
+	X(KVM_INSN_EMULATION, kvm_insn_emulation)                                      \
+	X(KVM_IO_EXITS, kvm_io_exits)                                                  \
+	X(KVM_HALT_EXITS, kvm_halt_exits)                                              \
+	X(KVM_MMIO_EXITS, kvm_mmio_exits)                                              \
+	X(TLB_FLUSHES, tlb_flushes)                                                    \
+	X(PAGE_FLIPS, page_flips)                                                      \
+	X(TIME_NS, time_ns)                       /* pvmon's clock when read */        \
+	X(MMU_UPDATES, mmu_updates)               /* page-table entries changed */     \
+	X(MEM_KIB, mem_kib)                       /* memory held now */                \
+	X(MEM_TARGET_KIB, mem_target_kib)         /* what pvctl mem-set asked for */
+#endif
