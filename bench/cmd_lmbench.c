@@ -7,12 +7,14 @@
  * on any host; the pv side, where KVM is missing, is left out with why. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "bench.h"
+#include "jsonquote.h"
 
 #define NROWS 8
 static const char *const row_names[NROWS] = {
@@ -129,8 +131,16 @@ static int run_pv(const char *cmdline, unsigned mib, struct side *s, struct mmu 
 	return rc;
 }
 
+/* A JSON string of s (quoted, escaped) for one printf. */
+static const char *jq(char *buf, size_t n, const char *s)
+{
+	jsonquote(buf, n, s, n);
+	return buf;
+}
+
 static void json_row(const char *name, const struct row *n, const struct row *p, int last)
 {
+	char b[8 * sizeof(n->note) + 3];
 	printf("    {\"name\": \"%s\", \"unit\": \"%s\"", name, n->ok ? n->unit : p->unit);
 	if (n->ok)
 		printf(", \"native\": %.0f", n->v);
@@ -139,9 +149,9 @@ static void json_row(const char *name, const struct row *n, const struct row *p,
 	if (n->ok && p->ok && n->v > 0)
 		printf(", \"pv_over_native\": %.3f", p->v / n->v);
 	if (!p->ok)
-		printf(", \"pv_unsupported\": \"%s\"", p->note);
+		printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note));
 	if (!n->ok)
-		printf(", \"native_unsupported\": \"%s\"", n->note);
+		printf(", \"native_unsupported\": %s", jq(b, sizeof(b), n->note));
 	printf("}%s\n", last ? "" : ",");
 }
 
@@ -201,28 +211,32 @@ static int measure(struct lm_run *m)
 
 static void print_json(const struct lm_run *m)
 {
-	char raw[32];
+	char raw[32], b[8 * sizeof(m->pv_why) + 3];
 	printf("{\n  \"scale\": %d, \"raw_exit_ns\": %s,\n", m->scale, json_num(raw, "%.0f", m->raw, !m->pv_why[0]));
 	if (m->pv_why[0])
-		printf("  \"pv_unsupported\": \"%s\",\n", m->pv_why);
+		printf("  \"pv_unsupported\": %s,\n", jq(b, sizeof(b), m->pv_why));
 	printf("  \"rows\": [\n");
 	for (int i = 0; i < NROWS; i++)
 		json_row(row_names[i], &m->native.rows[i], &m->pv.rows[i], i == NROWS - 1);
-	printf("  ],\n  \"pv_mode\": \"%s\",\n  \"mmu_update\": [", m->pv.mode);
+	printf("  ],\n  \"pv_mode\": %s,\n  \"mmu_update\": [", jq(b, sizeof(b), m->pv.mode));
 	const struct mmu *mmu = &m->mmu;
 	if (m->pv_why[0]) {
 		printf("],\n  \"build16m\": null\n}\n");
 		return;
 	}
-	for (int i = 0; i < 4; i++)
-		printf("%s{\"batch\": %d, \"ns_per_entry\": %.1f, \"ratio\": %.5f}", i ? ", " : "",
-		       batch_sizes[i], mmu->batch_ns[i], mmu->batch_ns[i] / mmu->batch_ns[0]);
+	/* a ratio that is not a number (a zero time) is null: JSON has no nan */
+	for (int i = 0; i < 4; i++) {
+		double q = mmu->batch_ns[i] / mmu->batch_ns[0];
+		printf("%s{\"batch\": %d, \"ns_per_entry\": %.1f, \"ratio\": %s}", i ? ", " : "", batch_sizes[i],
+		       mmu->batch_ns[i], json_num(raw, "%.5f", q, isfinite(q)));
+	}
 	if (mmu->no_trap[0])
 		printf("],\n  \"build16m\": {\"trap_ns\": null, \"batch_ns\": %.0f, \"trap_over_batch\": null, "
 		       "\"trap_note\": \"not supported on this host\"}\n}\n", mmu->batched_ns);
 	else
-		printf("],\n  \"build16m\": {\"trap_ns\": %.0f, \"batch_ns\": %.0f, \"trap_over_batch\": %.1f}\n}\n",
-		       mmu->trap_ns, mmu->batched_ns, mmu->trap_ns / mmu->batched_ns);
+		printf("],\n  \"build16m\": {\"trap_ns\": %.0f, \"batch_ns\": %.0f, \"trap_over_batch\": %s}\n}\n",
+		       mmu->trap_ns, mmu->batched_ns,
+		       json_num(raw, "%.1f", mmu->trap_ns / mmu->batched_ns, isfinite(mmu->trap_ns / mmu->batched_ns)));
 }
 
 static void print_text(const struct lm_run *m)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "jsonquote.h"
+#include "jsonread.h"
 #include "result.h"
 
 void result_reset(struct rep_result *r)
@@ -192,52 +194,20 @@ int parse_contract(struct rep_result *r, int instance, const char *line)
 	return 0;
 }
 
-/* "key": N in one JSON object of known, flat shape; -ENOENT if absent. */
-static int json_u64(const char *line, const char *key, uint64_t *v)
-{
-	char probe[64];
-	snprintf(probe, sizeof(probe), "\"%s\": ", key);
-	const char *p = strstr(line, probe);
-	if (!p)
-		return -ENOENT;
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(p + strlen(probe), &end, 10);
-	if (errno || end == p + strlen(probe))
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int json_str(const char *line, const char *key, char *out, size_t n)
-{
-	char probe[64];
-	snprintf(probe, sizeof(probe), "\"%s\": \"", key);
-	const char *p = strstr(line, probe);
-	if (!p)
-		return -ENOENT;
-	p += strlen(probe);
-	size_t len = strcspn(p, "\"");
-	if (!p[len] || len >= n)
-		return -EINVAL;
-	memcpy(out, p, len);
-	out[len] = 0;
-	return 0;
-}
-
 int parse_stats_json(const char *line, struct dom_stat *d)
 {
 	memset(d, 0, sizeof(*d));
-	if (json_str(line, "name", d->name, sizeof(d->name)) || json_str(line, "state", d->state, sizeof(d->state)))
-		return -EINVAL;
-	/* exit_code may be negative in principle; pvmon prints %d */
-	const char *ec = strstr(line, "\"exit_code\": ");
-	if (!ec)
-		return -EINVAL;
-	d->exit_code = atoi(ec + 13);
-	for (int i = 0; i < DST_NR; i++)
-		if (json_u64(line, pvmon_domstat_key(i), &d->v[i]))
-			return -EINVAL;
+	struct json_object *o = jsonread_object(line);
+	int rc = o ? 0 : -EINVAL;
+	if (!rc && (jsonread_str(o, "name", d->name, sizeof(d->name)) ||
+	            jsonread_str(o, "state", d->state, sizeof(d->state)) || jsonread_int(o, "exit_code", &d->exit_code)))
+		rc = -EINVAL;
+	for (int i = 0; i < DST_NR && !rc; i++)
+		if (jsonread_u64(o, pvmon_domstat_key(i), &d->v[i]))
+			rc = -EINVAL;
+	jsonread_free(o);
+	if (rc)
+		return rc;
 	const char *rest;
 	char pfx[40];
 	snprintf(pfx, sizeof(pfx), "[%s] x", d->name);
@@ -250,8 +220,10 @@ int parse_stats_json(const char *line, struct dom_stat *d)
 
 static void print_stat(FILE *f, const struct dom_stat *d)
 {
-	fprintf(f, REP_LINE "dstat {\"name\": \"%s\", \"state\": \"%s\", \"exit_code\": %d", d->name, d->state,
-	        d->exit_code);
+	char name[8 * sizeof(d->name) + 3], state[8 * sizeof(d->state) + 3];
+	jsonquote(name, sizeof(name), d->name, sizeof(d->name));
+	jsonquote(state, sizeof(state), d->state, sizeof(d->state));
+	fprintf(f, REP_LINE "dstat {\"name\": %s, \"state\": %s, \"exit_code\": %d", name, state, d->exit_code);
 	for (int i = 0; i < DST_NR; i++)
 		fprintf(f, ", \"%s\": %llu", pvmon_domstat_key(i), (unsigned long long)d->v[i]);
 	fprintf(f, "}\n");

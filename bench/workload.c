@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include "bench.h"
+#include "jsonread.h"
 #include "paths.h"
 #include "platform.h"
 #include "spawn.h"
@@ -113,45 +115,19 @@ static void on_text(void *ctx, int fd, char *line)
 	t->buf[t->len] = 0;
 }
 
-/* "key": number / "key": "text" inside one flat JSON object [p, end). */
-static int jnum(const char *p, const char *end, const char *key, double *v)
-{
-	char probe[48];
-	snprintf(probe, sizeof(probe), "\"%s\": ", key);
-	const char *q = strstr(p, probe);
-	if (!q || q >= end)
-		return -ENOENT;
-	char *e;
-	*v = strtod(q + strlen(probe), &e);
-	return e == q + strlen(probe) ? -EINVAL : 0;
-}
-
-static int jstr(const char *p, const char *end, const char *key, char *out, size_t n)
-{
-	char probe[48];
-	snprintf(probe, sizeof(probe), "\"%s\": \"", key);
-	const char *q = strstr(p, probe);
-	if (!q || q >= end)
-		return -ENOENT;
-	q += strlen(probe);
-	size_t l = strcspn(q, "\"");
-	snprintf(out, n, "%.*s", (int)(l < n ? l : n - 1), q);
-	return 0;
-}
-
 /* One row {"name": .., "unit": .., "native": V, "pv": V, "pv_unsupported": why}:
  * a sample for platform, or a detail saying why it has none. */
-static int lmbench_row(struct rep_result *r, const char *p, const char *end, const char *platform)
+static int lmbench_row(struct rep_result *r, struct json_object *row, const char *platform)
 {
 	char name[40], unit[16], why[200], key[48];
 	double v;
-	if (jstr(p, end, "name", name, sizeof(name)) || jstr(p, end, "unit", unit, sizeof(unit)))
+	if (jsonread_str(row, "name", name, sizeof(name)) || jsonread_str(row, "unit", unit, sizeof(unit)))
 		return -EINVAL;
-	if (!jnum(p, end, platform, &v))
+	if (!jsonread_double(row, platform, &v))
 		return result_add(r, 1, name, unit, !strcmp(unit, "MB/s"), 0, v) ? -ENOMEM : 1;
 	snprintf(key, sizeof(key), "%s_unsupported", platform);
-	if (jstr(p, end, key, why, sizeof(why)))
-		snprintf(why, sizeof(why), "no value");
+	const char *reason = jsonread_text(row, key);
+	snprintf(why, sizeof(why), "%s", reason ? reason : "no value");
 	for (char *c = why; *c; c++)
 		if (*c == ' ')
 			*c = '_';
@@ -161,62 +137,61 @@ static int lmbench_row(struct rep_result *r, const char *p, const char *end, con
 }
 
 /* The rows of platform; the number of rows with a value, or -EINVAL. */
-static int lmbench_parse(struct rep_result *r, const char *json, const char *platform)
+static int lmbench_parse(struct rep_result *r, struct json_object *o, const char *platform)
 {
 	double v;
-	const char *end = json + strlen(json);
-	if (!jnum(json, end, "raw_exit_ns", &v))
+	if (!jsonread_double(o, "raw_exit_ns", &v))
 		result_add(r, 0, "raw_exit_ns", "ns", 0, 0, v);
-	const char *rows = strstr(json, "\"rows\": [");
+	struct json_object *rows = jsonread_array(o, "rows");
 	if (!rows)
 		return -EINVAL;
 	int got = 0;
-	for (const char *p = strstr(rows, "{\"name\""); p; p = strstr(p + 1, "{\"name\"")) {
-		const char *close = strchr(p, '}');
-		if (!close)
-			return -EINVAL;
-		int rc = lmbench_row(r, p, close, platform);
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		int rc = json_object_is_type(row, json_type_object) ? lmbench_row(r, row, platform) : -EINVAL;
 		if (rc < 0)
 			return rc;
 		got += rc;
 	}
+	if (strcmp(platform, "pv"))
+		return got;
 	/* the mmu_update batches and the 16 MiB build exist on pv only */
-	const char *mmu = strstr(json, "\"mmu_update\": [");
-	for (const char *p = mmu; p && !strcmp(platform, "pv") && (p = strstr(p + 1, "{\"batch\"")); ) {
+	struct json_object *mmu = jsonread_array(o, "mmu_update");
+	for (size_t i = 0; mmu && i < json_object_array_length(mmu); i++) {
+		struct json_object *e = json_object_array_get_idx(mmu, i);
 		double b, ns;
-		const char *close = strchr(p, '}');
-		if (close && !jnum(p, close, "batch", &b) && !jnum(p, close, "ns_per_entry", &ns)) {
+		if (json_object_is_type(e, json_type_object) && !jsonread_double(e, "batch", &b) &&
+		    !jsonread_double(e, "ns_per_entry", &ns)) {
 			char m[48];
 			snprintf(m, sizeof(m), "mmu_update_b%.0f_ns", b);
 			result_add(r, 1, m, "ns", 0, 0, ns);
 		}
 	}
-	const char *b16 = strstr(json, "\"build16m\": {");
-	if (b16 && !strcmp(platform, "pv")) {
-		const char *close = strchr(b16, '}');
-		if (close && !jnum(b16, close, "trap_ns", &v))
-			result_add(r, 1, "build16m_trapped_ns", "ns", 0, 0, v);
-		if (close && !jnum(b16, close, "batch_ns", &v))
-			result_add(r, 1, "build16m_batched_ns", "ns", 0, 0, v);
-	}
+	struct json_object *b16 = jsonread_objkey(o, "build16m");
+	if (b16 && !jsonread_double(b16, "trap_ns", &v))
+		result_add(r, 1, "build16m_trapped_ns", "ns", 0, 0, v);
+	if (b16 && !jsonread_double(b16, "batch_ns", &v))
+		result_add(r, 1, "build16m_batched_ns", "ns", 0, 0, v);
 	return got;
 }
 
 /* One platform's share of a pvbench lmbench run: its rows, or why none. */
 static int lmbench_take(struct rep_result *r, const char *json, const char *platform)
 {
-	int got = lmbench_parse(r, json, platform);
+	struct json_object *o = jsonread_object(json);
+	int got = o ? lmbench_parse(r, o, platform) : -EINVAL;
+	char key[48];
+	snprintf(key, sizeof(key), "%s_unsupported", platform);
+	const char *why = o && got == 0 ? jsonread_text(o, key) : NULL;
+	if (got == 0)
+		snprintf(r->reason, sizeof(r->reason), why ? "%s" : "pvbench lmbench gave no row for %s",
+		         why ? why : platform);
+	jsonread_free(o);
 	if (got < 0) {
 		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench --json: output not understood");
 		return -EIO;
 	}
-	if (got)
-		return 0;
-	char key[48];
-	snprintf(key, sizeof(key), "%s_unsupported", platform);
-	if (jstr(json, json + strlen(json), key, r->reason, sizeof(r->reason)))
-		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench gave no row for %s", platform);
-	return -ENOTSUP;
+	return got ? 0 : -ENOTSUP;
 }
 
 void lmbench_measure(struct measured *m, int n)

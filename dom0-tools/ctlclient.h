@@ -1,7 +1,8 @@
 /* The client side of pvmon's control socket, shared by Domain 0's tools
  * (pvctl, pvtop): connecting, one request and its reply (D lines, C
- * chunks, OK or ERR), and the flat JSON objects of `list`. The protocol is
- * docs/control-protocol.md; nothing of pvmon is linked or included. */
+ * chunks, OK or ERR). The protocol is docs/control-protocol.md; nothing of
+ * pvmon is linked or included; its `list` objects are read with
+ * common/jsonread.h. */
 #ifndef PVLAB_CTLCLIENT_H
 #define PVLAB_CTLCLIENT_H
 #include <signal.h>
@@ -59,20 +60,4 @@ void ctlc_close(struct ctlc_conn *c);
 int ctlc_request(const char *request, const struct reply_cb *cb, bool follow,
                  char *ok_text, size_t ok_len);
 
-/* ---- flat JSON objects (`list`) -------------------------------------- */
-
-#define JSON_MAX_FIELDS 48
-
-struct json_obj {
-	int n;
-	char key[JSON_MAX_FIELDS][32];
-	char val[JSON_MAX_FIELDS][128];
-};
-
-/* A flat JSON object of strings and numbers, as pvmon sends; false when it
- * is anything else. Keys past JSON_MAX_FIELDS, and the part of a key or
- * value that does not fit, are dropped: newer pvmons may add keys. */
-bool json_parse_flat(const char *s, struct json_obj *o);
-/* The value of key (strings unescaped), NULL if absent. */
-const char *json_get(const struct json_obj *o, const char *key);
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "jsonread.h"
 #include "numparse.h"
 #include "../tracing/tracectl.h"
 
@@ -132,9 +133,9 @@ static bool parse_num(const char *s, bool is_time, int64_t *out)
 /* ---- list ------------------------------------------------------------ */
 
 /* A field of a list entry, "?" if this pvmon does not send it. */
-static const char *field(const struct json_obj *o, const char *key)
+static const char *field(struct json_object *o, const char *key)
 {
-	const char *v = json_get(o, key);
+	const char *v = jsonread_text(o, key);
 	return v ? v : "?";
 }
 
@@ -146,8 +147,8 @@ struct list_state {
 static int list_entry(void *arg, const char *text)
 {
 	struct list_state *ls = arg;
-	struct json_obj o;
-	if (!json_parse_flat(text, &o))
+	struct json_object *o = jsonread_object(text);
+	if (!o)
 		return complain(EXIT_FAIL, "pvmon sent a list entry pvctl cannot read: '%.60s'", text);
 	if (ls->json) {
 		printf("%s  %s", ls->count ? ",\n" : "[\n", text);
@@ -155,11 +156,13 @@ static int list_entry(void *arg, const char *text)
 		if (!ls->count)
 			printf("%-32s %5s %7s %5s %-9s %9s %6s\n",
 			       "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Weight");
-		double secs = strtod(field(&o, "run_ns"), NULL) / 1e9;
-		printf("%-32s %5s %7s %5s %-9s %9.1f %6s\n", field(&o, "name"), field(&o, "domid"),
-		       field(&o, "mem_mib"), field(&o, "vcpus"), field(&o, "state"), secs,
-		       field(&o, "weight"));
+		double ns = 0;
+		jsonread_double(o, "run_ns", &ns);     /* 0 if this pvmon does not send it */
+		printf("%-32s %5s %7s %5s %-9s %9.1f %6s\n", field(o, "name"), field(o, "domid"),
+		       field(o, "mem_mib"), field(o, "vcpus"), field(o, "state"), ns / 1e9,
+		       field(o, "weight"));
 	}
+	jsonread_free(o);
 	ls->count++;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "jsonread.h"
 #include "numparse.h"
 
 #define MIN_DELAY_S 0.01
@@ -67,14 +68,10 @@ static void copy_word(char *dst, size_t cap, const char *src)
 static int sample_entry(void *arg, const char *text)
 {
 	struct sample *s = arg;
-	struct json_obj *o = malloc(sizeof(*o));
+	struct json_object *o = jsonread_object(text);
 	if (!o)
-		return complain(EXIT_FAIL, "out of memory");
+		return complain(EXIT_FAIL, "pvmon sent a list entry pvtop cannot read: '%.60s'", text);
 	int rc = 0;
-	if (!json_parse_flat(text, o)) {
-		rc = complain(EXIT_FAIL, "pvmon sent a list entry pvtop cannot read: '%.60s'", text);
-		goto out;
-	}
 	if (s->n == s->cap) {
 		int cap = s->cap ? 2 * s->cap : 64;
 		struct dom_sample *d = realloc(s->d, (size_t)cap * sizeof(*d));
@@ -90,7 +87,7 @@ static int sample_entry(void *arg, const char *text)
 	uint64_t *fixed_v[] = { &d->domid, &d->vcpus, &d->mem_mib };
 	for (int i = 0; i < 3 + NR_COUNTERS && !rc; i++) {
 		const char *key = i < 3 ? fixed[i] : counter_keys[i - 3];
-		const char *v = json_get(o, key);
+		const char *v = jsonread_text(o, key);
 		if (!v)
 			rc = complain(EXIT_FAIL, "pvmon's list has no '%s' (pvmon is older than pvtop: "
 			              "restart `pvmon daemon` from the same build)", key);
@@ -100,15 +97,15 @@ static int sample_entry(void *arg, const char *text)
 	/* With a balloon the memory held moves below the configured size; a
 	 * pvmon from before the balloon has no mem_kib (or reports 0). */
 	uint64_t kib;
-	if (!rc && parse_u64(json_get(o, "mem_kib"), &kib) && kib)
+	if (!rc && parse_u64(jsonread_text(o, "mem_kib"), &kib) && kib)
 		d->mem_mib = (kib + 512) / 1024;
 	if (!rc) {
-		copy_word(d->name, sizeof(d->name), json_get(o, "name"));
-		copy_word(d->state, sizeof(d->state), json_get(o, "state"));
+		copy_word(d->name, sizeof(d->name), jsonread_text(o, "name"));
+		copy_word(d->state, sizeof(d->state), jsonread_text(o, "state"));
 		s->n++;
 	}
 out:
-	free(o);
+	jsonread_free(o);
 	return rc;
 }
 

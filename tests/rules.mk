@@ -32,3 +32,8 @@ $(BUILD)/tests/pvtrace-gen: $(BUILD)/tests/tools/tpgen.o $(BUILD)/hypervisor/src
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 PROGRAMS += $(BUILD)/tests/pvtrace-gen
+
+# common's JSON reader links json-c.
+$(BUILD)/tests/unit/test_jsonread: $(BUILD)/tests/unit/test_jsonread.o $(PVCOMMON_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(JSONREAD_LIBS) $(LDLIBS)

@@ -21,6 +21,7 @@
 
 #include "control.h"
 #include "control_conn.h"
+#include "jsonquote.h"
 #include "numparse.h"
 
 /* ---- domains -------------------------------------------------------- */
@@ -93,33 +94,13 @@ static const char *dname(const struct ctl_domain_info *d, char buf[33])
 	return buf;
 }
 
-static size_t json_str(char *dst, size_t cap, const char *s, size_t maxlen)
-{
-	size_t o = 0;
-	dst[o++] = '"';
-	for (size_t i = 0; i < maxlen && s[i] && o + 8 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", ch);
-		} else {
-			dst[o++] = (char)ch;
-		}
-	}
-	dst[o++] = '"';
-	dst[o] = '\0';
-	return o;
-}
-
 /* One `list` object, keys in the documented order. CTL_REPLY_MAX holds
  * the longest one (every number at its maximum, a name of escapes). */
 static int reply_domain_json(struct conn *c, const struct ctl_domain_info *d)
 {
 	char name[8 * sizeof(d->name) + 3], state[8 * sizeof(d->state) + 3];
-	json_str(name, sizeof(name), d->name, sizeof(d->name));
-	json_str(state, sizeof(state), d->state, sizeof(d->state));
+	jsonquote(name, sizeof(name), d->name, sizeof(d->name));
+	jsonquote(state, sizeof(state), d->state, sizeof(d->state));
 	const struct { const char *key; uint64_t v; } counters[] = {
 #define CTL_COUNTER(NAME, key) { #key, d->key },
 		PVMON_LIST_COUNTERS(CTL_COUNTER)

@@ -22,10 +22,10 @@ $(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS
 # Grant operations and whole hypercall sequences run through the real
 # hypercall path, so the whole of pvmon but main.c is built into these
 # targets (KVM is never opened).
-$(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c $(wildcard hypervisor/src/*.h hypervisor/include/*.h)
+$(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c common/jsonquote.c $(wildcard hypervisor/src/*.h hypervisor/include/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ $< $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -o $@ $< $(PVMON_SRCS) $(PVMON_ASM) common/numparse.c common/jsonquote.c \
 	  $(PVMON_LIBS) -lpthread -ldl -lrt
 
 PROGRAMS += $(FUZZ_TARGETS)
