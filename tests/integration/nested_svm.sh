@@ -9,7 +9,7 @@
 # so pvmon makes the pool slot writable and lets guest tables map pool
 # frames read-only only (docs/architecture.md), and pvos refuses pt=trap.
 # PVLAB_NESTED_KVM_AMD=npt=0 runs the same checks on shadow paging.
-# timeout: 900
+# timeout: 1500
 . tests/lib.sh
 . tests/nested/lib.sh
 WHERE="under TCG"
@@ -72,7 +72,7 @@ inside_shadow() {
 
 NESTED=scripts/nested-svm.sh
 $NESTED --smp 0 -- true >/dev/null 2>&1; [ $? = 2 ] || die "--smp 0 is not a usage error"
-opts=(--timeout 240 --kvm-amd "${PVLAB_NESTED_KVM_AMD-}")
+opts=(--timeout 420 --kvm-amd "${PVLAB_NESTED_KVM_AMD-}")
 wrapper_interface $NESTED "${opts[@]}"
 
 $NESTED "${opts[@]}" -- bash tests/integration/nested_svm.sh --inside | tee "$TMP/inside"
@@ -80,7 +80,7 @@ rc=${PIPESTATUS[0]}
 [ $rc = 0 ] || die "the checks inside the L1 failed (status $rc)"
 grep -q '^PASS$' "$TMP/inside" || die "the checks inside the L1 did not finish"
 if [ -z "${PVLAB_NESTED_KVM_AMD-}" ]; then
-  $NESTED --timeout 240 --kvm-amd npt=0 -- bash tests/integration/nested_svm.sh --inside-shadow | tee "$TMP/shadow"
+  $NESTED --timeout 420 --kvm-amd npt=0 -- bash tests/integration/nested_svm.sh --inside-shadow | tee "$TMP/shadow"
   rc=${PIPESTATUS[0]}
   [ $rc = 0 ] && grep -q '^PASS$' "$TMP/shadow" || die "the npt=0 checks inside the L1 failed (status $rc)"
 fi
