@@ -23,6 +23,7 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
+#include "xen_domain.h"
 #include "../../tracing/tracectl.h"
 
 #define PVLAB_VERSION "0.1.0"
@@ -363,6 +364,7 @@ static int cmd_info(int pcpus)
 	if (kvm_host_init(pcpus, err, sizeof(err))) {
 		printf("kvm: unavailable: %s\n", err);
 		printf("fast path: none (no KVM: %s)\n", err);
+		printf("linux pv: no (no KVM: %s)\n", err);
 		return 1;
 	}
 	double ns = 0;
@@ -386,6 +388,7 @@ static int cmd_info(int pcpus)
 		printf("%s: syscall into the entry stub and back %.2f us, a CR3 load from it %.2f us (probe)\n",
 		       fastpath_kind_name(fp_host.found), fp_host.syscall_us, fp_host.cr3_us);
 	printf("fast path: %s\n", fastpath_info());
+	printf("linux pv: %s\n", xen_support());
 	return 0;
 }
 
