@@ -165,6 +165,22 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 	return 0;
 }
 
+/* A regular file may come in pieces (9p hands out at most its msize per
+ * read: a 65 MB kernel over the nested host's share): 0 once len bytes are in. */
+static int read_all(int fd, char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int config_read_file(const char *path, const char *what, size_t max, char **buf, size_t *len,
                      char *err, size_t errlen)
 {
@@ -190,7 +206,7 @@ int config_read_file(const char *path, const char *what, size_t max, char **buf,
 		                      max >> 10);
 	else if (!(*buf = malloc((size_t)st.st_size + 1)))
 		rc = -ENOMEM, snprintf(err, errlen, "%s: out of memory", name);
-	else if (read(fd, *buf, (size_t)st.st_size) != st.st_size)
+	else if (read_all(fd, *buf, (size_t)st.st_size))
 		rc = -EIO, snprintf(err, errlen, "%s: short read", name);
 	close(fd);
 	if (rc) {
