@@ -80,8 +80,27 @@ read_db <- function(path, run_id) {
   hist <- if ("trace_hist" %in% tables)
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
-  list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = samples, dstats = dstats,
-       hist = hist, counters = counters, reps = reps, version = q("SELECT max(version) AS v FROM schema_version")$v)
+  cells <- with_env(cells)
+  where <- function(t) {
+    if (!nrow(t)) return(t)
+    m <- match(t$cell_id, cells$id)
+    t$env <- cells$env[m]
+    t$label <- cells$label[m]
+    t
+  }
+  list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = where(samples), dstats = where(dstats),
+       hist = where(hist), counters = where(counters), reps = reps,
+       version = q("SELECT max(version) AS v FROM schema_version")$v)
+}
+
+# Where each cell was measured: cells.env (schema 4); before it every cell
+# ran on this host, and a full-virt cell QEMU ran without KVM (detail
+# accel=tcg) was an emulated machine all the same.
+with_env <- function(cells) {
+  if (!"env" %in% names(cells))
+    cells$env <- ifelse(cells$platform == "fullvirt" & grepl("(^| )accel=tcg( |$)", cells$detail), "tcg", "hardware")
+  cells$label <- plat_label(cells$platform, cells$env)
+  cells
 }
 
 # ---- sections ---------------------------------------------------------------
@@ -97,7 +116,17 @@ section_host <- function(d) {
               r$pvlab_version, r$kvm_backend, r$options))
   counts <- as.data.frame(table(status = d$cells$status), stringsAsFactors = FALSE)
   names(counts)[2] <- "cells"
-  c("<h2>Host and run</h2>", html_table(facts), html_table(counts))
+  envs <- intersect(ENV_ORDER, unique(d$cells$env))
+  where <- data.frame(`measured on` = env_name(envs), cells = vapply(envs, function(e) sum(d$cells$env == e), integer(1)),
+                      what = vapply(envs, function(e) {
+                        det <- d$cells$detail[d$cells$env == e & !is.na(d$cells$detail)]
+                        w <- regmatches(det, regexpr("nested=[^ ]+( [a-z0-9_]+=[^ ]+)*", det))
+                        if (length(w)) sub(" (host_kernel|processes|pcpus|qemu|sched)=.*", "", w[1]) else ""
+                      }, character(1)), check.names = FALSE)
+  c("<h2>Host and run</h2>", html_table(facts), html_table(counts),
+    if (length(envs) > 1 || envs[1] != "hardware")
+      c("<p>Where the cells were measured. An emulated figure is compared only with native measured in the same environment, never with this host's hardware.</p>",
+        html_table(where)))
 }
 
 # Samples that describe a workload on one domain: its measured metrics.
@@ -107,30 +136,59 @@ fig3_samples <- function(s) {
   s[s$domains == 1 & s$derived == 0 & s$instance > 0 & !(s$workload %in% c("hcall", "lmbench")), ]
 }
 
+# Each platform against native measured in the same environment (this
+# host's hardware, or one nested host): an emulated figure is never
+# divided by a hardware one. A workload's cells in an environment without
+# a finished native cell get no ratio (unbased lists them).
 compute_relative <- function(d) {
   done <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
   s <- fig3_samples(d$samples[d$samples$cell_id %in% done$id, ])
+  if (!"env" %in% names(s)) s$env <- rep("hardware", nrow(s))
   rows <- list()
-  for (w in unique(s$workload)) {
-    base <- s[s$workload == w & s$platform == "native", ]
+  for (w in unique(s$workload)) for (e in intersect(ENV_ORDER, unique(s$env[s$workload == w]))) {
+    base <- s[s$workload == w & s$env == e & s$platform == "native", ]
     if (!nrow(base)) next
-    for (p in setdiff(unique(s$platform[s$workload == w]), "native")) {
-      x <- s[s$workload == w & s$platform == p, ]
+    for (p in setdiff(unique(s$platform[s$workload == w & s$env == e]), "native")) {
+      x <- s[s$workload == w & s$env == e & s$platform == p, ]
       ci <- relative_perf_ci(base, x)
       pv <- relative_welch_p(base, x)
       rows[[length(rows) + 1]] <- data.frame(
-        workload = w, platform = p, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
+        workload = w, platform = p, env = e, est = ci[["est"]], lo = ci[["lo"]], hi = ci[["hi"]],
         metrics = length(common_metrics(base, x)),
         reps = length(unique(x$rep)), native_reps = length(unique(base$rep)), welch_p = pv,
         differs = !is.na(pv) & pv < ALPHA,
         no_interval = ci_missing_why(length(unique(base$rep)), length(unique(x$rep))))
     }
     rows[[length(rows) + 1]] <- data.frame(
-      workload = w, platform = "native", est = 1, lo = NA, hi = NA,
+      workload = w, platform = "native", env = e, est = 1, lo = NA, hi = NA,
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
       native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }
   if (length(rows)) do.call(rbind, rows) else NULL
+}
+
+# The finished one-domain cells that have no native in their environment
+# to be compared with (a workload, platform, env each).
+unbased <- function(d, rel) {
+  c1 <- d$cells[d$cells$status == "done" & d$cells$domains == 1 & !(d$cells$workload %in% c("hcall", "lmbench")) &
+                  d$cells$platform != "native", ]
+  c1 <- c1[!paste(c1$workload, c1$env) %in% paste(rel$workload, rel$env)[rel$platform == "native"], ]
+  unique(c1[, c("workload", "platform", "env", "status")])
+}
+
+# The relative table as plain text (the closing note of make report).
+relative_text <- function(rel) {
+  if (is.null(rel) || !nrow(rel)) return("(no workload has a finished native cell to normalise to)")
+  rel <- rel[order(match(rel$env, ENV_ORDER), rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
+  ci <- ifelse(is.na(rel$lo), "", sprintf("[%s, %s]", fmt_num(rel$lo), fmt_num(rel$hi)))
+  t <- data.frame(workload = rel$workload, platform = plat_label(rel$platform, rel$env),
+                  relative = paste0(fmt_num(rel$est), ifelse(rel$differs, "*", "")), `95% CI` = ci,
+                  reps = sprintf("%d/%d", rel$reps, rel$native_reps), check.names = FALSE)
+  w <- pmax(nchar(names(t)), vapply(t, function(c) max(nchar(c)), numeric(1)))
+  line <- function(v) sub(" +$", "", paste(mapply(function(x, n) formatC(x, width = -n), v, w), collapse = "  "))
+  c(line(names(t)), apply(t, 1, line),
+    "(native = 1 in each environment, higher is faster; * Welch p < 0.05; reps: platform/native;",
+    " [emulated ...]: measured in the nested AMD-V host against native measured there)")
 }
 
 section_relative <- function(d, out, paper, map) {
@@ -138,49 +196,69 @@ section_relative <- function(d, out, paper, map) {
   rel <- compute_relative(d)
   if (is.null(rel)) {
     return(list(html = c(html, "<p class=\"none\">No workload has a finished native cell in this run, so nothing can be normalised to native.</p>"),
-                plots = character()))
+                plots = character(), rel = NULL))
   }
   ws <- unique(rel$workload)
   c1 <- d$cells[d$cells$domains == 1 & d$cells$workload %in% ws & d$cells$status != "done", ]
-  missing <- unique(c1[, c("workload", "platform", "status")])
+  missing <- rbind(unique(c1[, c("workload", "platform", "env", "status")]), unbased(d, rel))
+  missing <- missing[missing$env %in% rel$env | missing$status == "done", ]
   pr <- paper_ratios(paper, map)
   pr <- pr[pr$workload %in% ws, ]
-  png <- save_plot(plot_relative(rel, pr, missing), out, "relative")
-  tab <- rel[order(rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
-  tab$paper <- pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))]
+  png <- save_plot(plot_relative(rel, pr, missing), out, "relative", height = 4.5 + 2.5 * (length(unique(c(rel$env, missing$env))) - 1))
+  tab <- rel[order(rel$workload, match(rel$env, ENV_ORDER), match(rel$platform, PLATFORM_ORDER)), ]
+  tab$paper <- ifelse(tab$env == "hardware", pr$ratio[match(paste(tab$workload, tab$platform), paste(pr$workload, pr$platform))], NA)
   tab$flag <- ifelse(tab$platform == "native", "", welch_flag(tab$welch_p))
   tab$no_interval[tab$platform == "native"] <- ""
-  tab <- tab[, c("workload", "platform", "est", "lo", "hi", "no_interval", "metrics", "reps", "welch_p", "flag", "paper")]
-  names(tab) <- c("workload", "platform", "relative", "95% lo", "95% hi", "no interval because", "metrics", "reps",
-                  "Welch p vs native", "flag", "paper (SOSP 2003)")
+  tab$where <- env_name(tab$env)
+  tab <- tab[, c("workload", "platform", "where", "est", "lo", "hi", "no_interval", "metrics", "reps", "welch_p", "flag", "paper")]
+  names(tab) <- c("workload", "platform", "measured on", "relative", "95% lo", "95% hi", "no interval because", "metrics",
+                  "reps", "Welch p vs native", "flag", "paper (SOSP 2003)")
   nobase <- setdiff(unique(d$cells$workload[d$cells$domains == 1]), c(ws, "hcall", "lmbench"))
+  ub <- unbased(d, rel)
   done1 <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
-  notes <- vapply(ws, function(w) {
-    ids <- done1$id[done1$workload == w]
-    sprintf("<li><b>%s</b>: %s</li>", esc(w), esc(repetitions_note(d, ids, d$cells$platform)))
+  groups <- unique(rel[order(rel$workload, match(rel$env, ENV_ORDER)), c("workload", "env")])
+  notes <- vapply(seq_len(nrow(groups)), function(i) {
+    w <- groups$workload[i]
+    e <- groups$env[i]
+    ids <- done1$id[done1$workload == w & done1$env == e]
+    sprintf("<li><b>%s</b>%s: %s</li>", esc(w), if (e == "hardware") "" else paste0(" (", esc(env_name(e)), ")"),
+            esc(repetitions_note(d, ids, d$cells$label)))
   }, character(1))
   list(html = c(html,
     sprintf("<p>Each workload's score is the geometric mean over its metrics (those native and the platform both measured) of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95%% expanded percentile bootstrap over whole repetitions (%d resamples), drawn only where native and the platform each have at least %d repetitions. Welch's t-test compares the per-repetition scores of the platform and native. docs/results.md says how to read both. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>", BOOT_N, MIN_CI_REPS),
+    if (any(rel$env != "hardware"))
+      "<p>Cells measured in an emulated environment (the nested AMD-V host that scripts/nested-svm.sh makes under QEMU TCG, where this host lacks the hardware virtualization a platform needs) are compared with native measured in that same environment, in a panel of their own: emulated figures show relative costs on emulated hardware and are never divided by this host's hardware native.</p>",
     html_img(png, "Relative performance per workload, native = 1"),
     "<ul class=\"reps\">", notes, "</ul>", html_table(tab),
     if (length(nobase)) sprintf("<p>Not in the figure (no finished native cell to normalise to): %s.</p>",
-                                esc(paste(nobase, collapse = ", ")))),
-    plots = png)
+                                esc(paste(nobase, collapse = ", "))),
+    if (nrow(ub)) sprintf("<p>No ratio (no native measured in the same environment; an emulated figure is never divided by a hardware one): %s.</p>",
+                          esc(paste(sprintf("%s on %s", ub$workload, plat_label(ub$platform, ub$env)), collapse = ", ")))),
+    plots = png, rel = rel)
 }
 
 section_kernels <- function(d) {
-  done <- d$cells$id[d$cells$status == "done" & d$cells$domains == 1 & d$cells$workload == "cpu"]
-  s <- d$samples[d$samples$cell_id %in% done & d$samples$derived == 0 & grepl("_ms$", d$samples$metric), ]
+  done <- d$cells[d$cells$status == "done" & d$cells$domains == 1 & d$cells$workload == "cpu", ]
+  s <- d$samples[d$samples$cell_id %in% done$id & d$samples$derived == 0 & grepl("_ms$", d$samples$metric), ]
   if (!nrow(s)) return(NULL)
-  m <- aggregate(value ~ metric + platform, data = s, FUN = mean)
-  w <- reshape(m, idvar = "metric", timevar = "platform", direction = "wide")
+  m <- aggregate(value ~ metric + label, data = s, FUN = mean)
+  w <- reshape(m, idvar = "metric", timevar = "label", direction = "wide")
   names(w) <- sub("^value\\.", "", names(w))
-  plats <- intersect(PLATFORM_ORDER, names(w))
-  if ("native" %in% plats) for (p in setdiff(plats, "native")) w[[paste0("native/", p)]] <- w$native / w[[p]]
+  labs <- intersect(label_order(done$platform, done$env), names(w))
+  ratios <- character()
+  for (l in labs) {
+    i <- match(l, done$label)
+    n <- plat_label("native", done$env[i])
+    if (done$platform[i] == "native" || !(n %in% labs)) next
+    r <- paste0("native/", l)
+    w[[r]] <- w[[n]] / w[[l]]
+    ratios <- c(ratios, r)
+  }
   w$kernel <- sub("_ms$", "", w$metric)
-  w <- w[, c("kernel", plats, grep("/", names(w), value = TRUE, fixed = TRUE))]
+  w <- w[, c("kernel", labs, intersect(unique(ratios), names(w)))]
   c("<h3>CPU kernels, one domain (mean ms per run of a kernel)</h3>",
-    "<p>native/platform above 1: the platform ran the kernel faster.</p>", html_table(w[order(w$kernel), ]))
+    "<p>native/platform above 1: the platform ran the kernel faster; each against native measured where it was.</p>",
+    html_table(w[order(w$kernel), ]))
 }
 
 # The aggregate throughput of each cpu cell on one clock: N / the cell's
@@ -195,6 +273,24 @@ scaling_samples <- function(d) {
   list(agg = agg, left_out = setdiff(unique(s$platform), unique(agg$platform)))
 }
 
+# Each environment's scaling points against its own native with one
+# process (or its smallest cell where it has none).
+scaling_points <- function(agg) {
+  do.call(rbind, lapply(split(agg, agg$env, drop = TRUE), function(a) {
+    base <- mean(a$value[a$platform == "native" & a$domains == 1])
+    norm <- "native x1"
+    if (is.na(base)) {
+      base <- mean(a$value[a$domains == min(a$domains)])
+      norm <- "its smallest cell"
+    }
+    do.call(rbind, lapply(split(a, list(a$platform, a$domains), drop = TRUE), function(g) {
+      ci <- mean_ci(g$value / base)
+      data.frame(platform = g$platform[1], env = g$env[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
+                 hi = ci[["hi"]], mean_passes = mean(g$value), reps = nrow(g), base = base, norm = norm)
+    }))
+  }))
+}
+
 section_scaling <- function(d, out, paper) {
   html <- "<h2>Scaling (Figure 4 style)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
@@ -207,17 +303,11 @@ section_scaling <- function(d, out, paper) {
   if (!nrow(agg) || length(unique(agg$domains)) < 2)
     return(list(html = c(html, "<p class=\"none\">No cpu cells with several domain counts in this run.</p>"),
                 plots = character()))
-  base <- mean(agg$value[agg$platform == "native" & agg$domains == 1])
-  norm_label <- "native x1"
-  if (is.na(base)) {
-    base <- mean(agg$value[agg$domains == min(agg$domains)])
-    norm_label <- "the smallest cell"
-  }
-  sc <- do.call(rbind, lapply(split(agg, list(agg$platform, agg$domains), drop = TRUE), function(g) {
-    ci <- mean_ci(g$value / base)
-    data.frame(platform = g$platform[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
-               hi = ci[["hi"]], mean_passes = mean(g$value), reps = nrow(g))
-  }))
+  sc <- scaling_points(agg)
+  norms <- unique(sc[, c("env", "norm", "base")])
+  norm_label <- paste(sprintf("%s%s (%.3g passes/s)", norms$norm,
+                              ifelse(norms$env == "hardware", "", paste0(" ", ENV_SHORT[norms$env])), norms$base),
+                      collapse = "; ")
   f4 <- paper[paper$figure == "fig4", ]
   paper4 <- NULL
   one <- f4$value[f4$platform == "L" & grepl(" 1 server", f4$workload)]
@@ -226,33 +316,40 @@ section_scaling <- function(d, out, paper) {
                          rel = f4$value / one, paper_platform = f4$platform)
     paper4 <- paper4[paper4$domains %in% sc$domains | paper4$domains <= max(sc$domains), ]
   }
-  png1 <- save_plot(plot_scaling(sc, paper4), out, "scaling")
+  nenv <- length(unique(sc$env))
+  png1 <- save_plot(plot_scaling(sc, paper4), out, "scaling", height = 4.5 + 2.5 * (nenv - 1))
   per <- s[s$metric == "passes_per_s" & s$instance > 0, ]
-  pd <- do.call(rbind, lapply(split(per, list(per$platform, per$domains), drop = TRUE), function(g) {
+  pd <- do.call(rbind, lapply(split(per, list(per$platform, per$env, per$domains), drop = TRUE), function(g) {
     by_rep <- aggregate(value ~ rep, data = g, FUN = mean)
     slow <- aggregate(value ~ rep, data = g, FUN = min)
     ci <- mean_ci(by_rep$value)
-    data.frame(platform = g$platform[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
+    data.frame(platform = g$platform[1], env = g$env[1], domains = g$domains[1], est = ci[["est"]], lo = ci[["lo"]],
                hi = ci[["hi"]], min = mean(slow$value))
   }))
-  png2 <- save_plot(plot_per_domain(pd), out, "scaling-per-domain")
-  # Welch on pv vs native at each count
-  tab <- merge(sc[sc$platform == "native", c("domains", "mean_passes", "reps")],
-               sc[sc$platform == "pv", c("domains", "mean_passes", "reps")], by = "domains", all = TRUE,
+  png2 <- save_plot(plot_per_domain(pd), out, "scaling-per-domain", height = 4.5 + 2.5 * (nenv - 1))
+  # Welch on pv vs native at each count, in each environment
+  tab <- do.call(rbind, lapply(intersect(ENV_ORDER, unique(sc$env)), function(e) {
+    x <- sc[sc$env == e, ]
+    t <- merge(x[x$platform == "native", c("domains", "mean_passes", "reps")],
+               x[x$platform == "pv", c("domains", "mean_passes", "reps")], by = "domains", all = TRUE,
                suffixes = c(".native", ".pv"))
-  tab$pv_over_native <- tab$mean_passes.pv / tab$mean_passes.native
-  tab$welch_p <- vapply(tab$domains, function(n) welch_p(agg$value[agg$platform == "native" & agg$domains == n],
-                                                          agg$value[agg$platform == "pv" & agg$domains == n]), numeric(1))
-  tab$flag <- welch_flag(tab$welch_p)
-  names(tab) <- c("domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
+    if (!nrow(t)) return(NULL)
+    a <- agg[agg$env == e, ]
+    t$pv_over_native <- t$mean_passes.pv / t$mean_passes.native
+    t$welch_p <- vapply(t$domains, function(n) welch_p(a$value[a$platform == "native" & a$domains == n],
+                                                         a$value[a$platform == "pv" & a$domains == n]), numeric(1))
+    t$flag <- welch_flag(t$welch_p)
+    cbind(where = env_name(e), t)
+  }))
+  names(tab) <- c("measured on", "domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
                   "Welch p", "flag")
   cpu_done <- d$cells[d$cells$status == "done" & d$cells$workload == "cpu", ]
   notes <- vapply(sort(unique(cpu_done$domains)), function(n) {
     ids <- cpu_done$id[cpu_done$domains == n]
-    sprintf("<li><b>N = %d</b>: %s</li>", n, esc(repetitions_note(d, ids, d$cells$platform)))
+    sprintf("<li><b>N = %d</b>: %s</li>", n, esc(repetitions_note(d, ids, d$cells$label)))
   }, character(1))
   list(html = c(html,
-    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s (%.3g passes/s); intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", norm_label, base, MIN_CI_REPS),
+    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s, in each environment to its own; intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", esc(norm_label), MIN_CI_REPS),
     html_img(png1, "Aggregate throughput against concurrent domains"), html_table(tab),
     html_img(png2, "Per-domain throughput against concurrent domains"),
     "<ul class=\"reps\">", notes, "</ul>"),
@@ -270,22 +367,32 @@ section_hcall <- function(d, out) {
   s <- s[s$metric %in% names(names_map), ]
   s$what <- factor(names_map[s$metric], levels = names_map)
   png <- save_plot(plot_hcall(s), out, "hcall", height = 6)
-  med <- aggregate(value ~ metric, data = s, FUN = median)
-  n <- aggregate(value ~ metric, data = s, FUN = length)
-  tab <- data.frame(figure = names_map[med$metric], median_us = med$value / 1000, reps = n$value[match(med$metric, n$metric)])
-  get <- function(m) med$value[med$metric == m]
-  ratios <- data.frame(
-    ratio = c("null hypercall / raw exit (budget <= 1.10)", "multicall batch 16 / batch 1", "multicall batch 256 / batch 1"),
-    value = c(get("null_hcall_ns") / get("raw_exit_ns"), get("multicall_b16_ns") / get("multicall_b1_ns"),
-              get("multicall_b256_ns") / get("multicall_b1_ns")))
+  envs <- intersect(ENV_ORDER, unique(s$env))
+  per_env <- lapply(envs, function(e) {
+    x <- s[s$env == e, ]
+    med <- aggregate(value ~ metric, data = x, FUN = median)
+    n <- aggregate(value ~ metric, data = x, FUN = length)
+    get <- function(m) { v <- med$value[med$metric == m]; if (length(v)) v else NA }
+    list(tab = data.frame(where = env_name(e), figure = names_map[med$metric], median_us = med$value / 1000,
+                          reps = n$value[match(med$metric, n$metric)]),
+         ratios = data.frame(where = env_name(e),
+           ratio = c("null hypercall / raw exit (budget <= 1.10)", "multicall batch 16 / batch 1", "multicall batch 256 / batch 1"),
+           value = c(get("null_hcall_ns") / get("raw_exit_ns"), get("multicall_b16_ns") / get("multicall_b1_ns"),
+                     get("multicall_b256_ns") / get("multicall_b1_ns"))))
+  })
+  tab <- do.call(rbind, lapply(per_env, `[[`, "tab"))
+  ratios <- do.call(rbind, lapply(per_env, `[[`, "ratios"))
+  names(tab)[1] <- names(ratios)[1] <- "measured on"
   boot <- d$dstats[d$dstats$cell_id %in% done, ]
-  parts <- c(html, "<p>pvos's <code>prog=hcall</code> times 3000 calls of each kind; every repetition also measures this host's raw port-I/O exit (a bare guest loop), the floor any hypercall here pays.</p>",
+  parts <- c(html, "<p>pvos's <code>prog=hcall</code> times 3000 calls of each kind; every repetition also measures the raw port-I/O exit (a bare guest loop) of the machine it ran on, the floor any hypercall there pays.</p>",
              html_img(png, "Hypercall latency over repetitions"),
-             sprintf("<p class=\"reps\">%s</p>", esc(repetitions_note(d, done, d$cells$platform))),
-             html_table(tab[order(tab$median_us), ], 4),
+             sprintf("<p class=\"reps\">%s</p>", esc(repetitions_note(d, done, d$cells$label))),
+             html_table(tab[order(match(tab[[1]], ENV_NAMES), tab$median_us), ], 4),
              html_table(ratios, 4))
-  if (nrow(boot)) parts <- c(parts, sprintf("<p>Domain create to the guest's first hypercall: median %.3f ms over %d boots.</p>",
-                                            median(boot$boot_ns) / 1e6, nrow(boot)))
+  for (e in intersect(ENV_ORDER, unique(boot$env)))
+    parts <- c(parts, sprintf("<p>Domain create to the guest's first hypercall%s: median %.3f ms over %d boots.</p>",
+                              if (e == "hardware") "" else paste0(" (", env_name(e), ")"),
+                              median(boot$boot_ns[boot$env == e]) / 1e6, sum(boot$env == e)))
   plots <- png
   if (nrow(d$hist)) {
     h <- aggregate(count ~ hypercall + lo_ns + hi_ns, data = d$hist, FUN = sum)
@@ -313,7 +420,9 @@ section_hcall <- function(d, out) {
 section_lmbench <- function(d, paper, map) {
   html <- "<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>"
   cells <- d$cells[d$cells$workload == "lmbench" & d$cells$status == "done", ]
+  if (!"env" %in% names(cells)) cells <- with_env(cells)
   s <- d$samples[d$samples$cell_id %in% cells$id & d$samples$instance > 0, ]
+  s$env <- cells$env[match(s$cell_id, cells$id)]
   ref <- paper[paper$figure %in% c("table3", "table5"), ]
   lm <- map[map$kind == "lmbench", ]
   paper_ratio <- function(row) {
@@ -329,36 +438,40 @@ section_lmbench <- function(d, paper, map) {
     return(c(html, sprintf("<p class=\"none\">No lmbench rows in this run%s.</p>",
                            if (length(why) && !is.na(why[1])) paste0(" (", esc(why[1]), ")") else "")))
   }
-  tab <- do.call(rbind, lapply(unique(rows$metric), function(m) {
-    r <- rows[rows$metric == m, ]
+  # native and pv of one environment, row by row
+  envs <- intersect(ENV_ORDER, unique(rows$env))
+  tab <- do.call(rbind, lapply(envs, function(e) do.call(rbind, lapply(unique(rows$metric[rows$env == e]), function(m) {
+    r <- rows[rows$metric == m & rows$env == e, ]
     nat <- r$value[r$platform == "native"]
     pv <- r$value[r$platform == "pv"]
     p <- welch_p(nat, pv)
     missing_why <- function(plat) {
-      det <- cells$detail[cells$platform == plat]
+      det <- cells$detail[cells$platform == plat & cells$env == e]
       w <- if (length(det)) regmatches(det, regexpr(paste0("no_", m, "=[^ ]*"), det)) else character()
-      if (length(w)) gsub("_", " ", sub(paste0("^no_", m, "="), "", w)) else ""
+      if (length(w)) gsub("_", " ", sub(paste0("^no_", m, "="), "", w)) else "no cell"
     }
-    data.frame(row = m, unit = r$unit[1], native = if (length(nat)) mean(nat) else NA,
+    data.frame(row = m, `measured on` = env_name(e), unit = r$unit[1], native = if (length(nat)) mean(nat) else NA,
                pv = if (length(pv)) mean(pv) else NA,
                `pv/native` = if (length(nat) && length(pv)) mean(pv) / mean(nat) else NA,
                flag = if (length(nat) && length(pv)) welch_flag(p) else "",
-               `paper X/L-UP` = paper_ratio(m),
+               `paper X/L-UP` = if (e == "hardware") paper_ratio(m) else NA,
                `not supported` = paste(c(if (!length(nat)) paste("native:", missing_why("native")),
                                          if (!length(pv)) paste("pv:", missing_why("pv"))), collapse = "; "),
                check.names = FALSE)
-  }))
-  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench): latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower). The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row.</p>",
+  }))))
+  if (length(envs) == 1 && envs == "hardware") tab$`measured on` <- NULL
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (bench/lmbench), whose one run measures the native and the pv rows of a repetition: latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower), pv against native measured where it was. The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row, beside hardware figures only.</p>",
             html_table(tab, 4))
-  mmu <- s[grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
-  if (nrow(mmu)) {
+  for (e in envs) {
+    mmu <- s[s$env == e & grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
+    if (!nrow(mmu)) next
     a <- aggregate(value ~ metric, data = mmu, FUN = mean)
     a$batch <- as.integer(sub("^mmu_update_b([0-9]+)_ns$", "\\1", a$metric))
     a <- a[order(a$batch), ]
     one <- a$value[a$batch == 1]
     mt <- data.frame(batch = a$batch, `ns per entry` = a$value,
                      `ratio to batch 1` = if (length(one)) a$value / one else NA, check.names = FALSE)
-    b <- s[grepl("^build16m_", s$metric), ]
+    b <- s[s$env == e & grepl("^build16m_", s$metric), ]
     extra <- if (nrow(b)) {
       tr <- b$value[b$metric == "build16m_trapped_ns"]
       ba <- mean(b$value[b$metric == "build16m_batched_ns"])
@@ -369,7 +482,8 @@ section_lmbench <- function(d, paper, map) {
         sprintf("<p>Building a 16 MiB address space: batched mmu_update %.2f ms; trapped single writes are not supported on this host (nested paging).</p>",
                 ba / 1e6)
     }
-    html <- c(html, "<h3>mmu_update per entry by batch size (pv; budget: batch 2048 &le; 0.02 of batch 1)</h3>",
+    html <- c(html, sprintf("<h3>mmu_update per entry by batch size (pv%s; budget: batch 2048 &le; 0.02 of batch 1)</h3>",
+                            if (e == "hardware") "" else paste(",", esc(env_name(e)))),
               html_table(mt, 4), extra)
   }
   html
@@ -379,7 +493,7 @@ section_dstats <- function(d) {
   s <- d$dstats
   if (!nrow(s)) return(NULL)
   cells <- d$cells[match(s$cell_id, d$cells$id), ]
-  s$cell <- paste(cells$workload, cells$domains)
+  s$cell <- paste(cells$workload, cells$domains, ifelse(cells$env == "hardware", "", paste0("[", ENV_SHORT[cells$env], "]")))
   num <- c("run_ns", "wait_ns", "blocked_ns", "hypercalls", "upcalls", "exits", "kvm_exits", "kvm_insn_emulation",
            "boot_ns")
   a <- aggregate(s[, num], by = list(cell = s$cell), FUN = mean)
@@ -395,7 +509,7 @@ section_dstats <- function(d) {
 section_counters <- function(d) {
   k <- d$counters
   if (!nrow(k)) return(NULL)
-  k$cell <- paste(k$platform, k$workload, k$domains)
+  k$cell <- paste(k$label, k$workload, k$domains)
   ns <- k$unit == "ns"
   k$value[ns] <- k$value[ns] / 1e6
   k$name[ns] <- paste(k$name[ns], "(ms)")
@@ -410,24 +524,28 @@ section_counters <- function(d) {
 section_tests <- function(d) {
   done <- d$cells$id[d$cells$status == "done" & d$cells$domains == 1]
   s <- d$samples[d$samples$cell_id %in% done & d$samples$derived == 0 & d$samples$instance > 0, ]
-  rows <- do.call(rbind, lapply(split(s, s$workload), function(g) {
+  s$platform <- s$label      # pairs within an environment, named with it
+  rows <- do.call(rbind, lapply(split(s, list(s$workload, s$env), drop = TRUE), function(g) {
     t <- pairwise_tests(g)
     if (is.null(t)) NULL else cbind(workload = g$workload[1], t)
   }))
   if (is.null(rows) || !nrow(rows)) return(NULL)
   rows <- rows[, c("workload", "metric", "a", "b", "mean_a", "mean_b", "b_over_a", "n_a", "n_b", "p", "flag")]
   c("<h2>Every pair of platforms (Welch's t-test, p &lt; 0.05 flagged)</h2>",
-    sprintf("<p>%d of %d pairs differ.</p>", sum(rows$flag == "differs"), nrow(rows)), html_table(rows, 4))
+    sprintf("<p>%d of %d pairs differ. Pairs are drawn within one environment only.</p>", sum(rows$flag == "differs"), nrow(rows)),
+    html_table(rows, 4))
 }
 
 section_missing <- function(d) {
-  m <- d$cells[d$cells$status != "done", c("platform", "workload", "domains", "status", "reason", "detail")]
+  m <- d$cells[d$cells$status != "done", c("label", "workload", "domains", "status", "reason", "detail")]
+  names(m)[1] <- "platform"
   c("<h2>Not supported or failed</h2>",
     "<p>Every cell that did not produce results, with the reason pvbench recorded.</p>", html_table(m))
 }
 
 section_cells <- function(d) {
-  c <- d$cells[, c("seq", "platform", "workload", "domains", "reps", "status", "detail", "wall_s")]
+  c <- d$cells[, c("seq", "label", "workload", "domains", "reps", "status", "detail", "wall_s")]
+  names(c)[2] <- "platform"
   c("<h2>All cells</h2>", html_table(c))
 }
 
@@ -453,9 +571,11 @@ main <- function() {
             section_dstats(d), section_counters(d), section_tests(d), section_missing(d), section_cells(d))
   index <- file.path(o$out, "index.html")
   writeLines(html_page(title, body), index)
+  # the relative table as text, for the closing note of make report
+  writeLines(relative_text(rel$rel), file.path(o$out, "relative.txt"))
   plots <- c(rel$plots, sc$plots, hc$plots)
   cat(sprintf("report: %d plots (PNG and SVG) in %s\n", length(plots), normalizePath(o$out)))
-  cat(sprintf("report: wrote %s\n", normalizePath(index)))
+  cat(sprintf("report: wrote %s and relative.txt\n", normalizePath(index)))
 }
 
 # Sourced by analysis/test_stats.R for its sections: run only as a script.

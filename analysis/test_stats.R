@@ -139,18 +139,20 @@ if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", q
 }
 
 # The fixture database (a real run): Welch's p of each platform's cpu cell
-# recomputed here from its rows, on the kernels native measured too.
+# recomputed here from its rows, on the kernels native measured too, each
+# against the native of its own environment; a cell measured in the
+# nested AMD-V host is never divided by this host's hardware native.
 fixture <- file.path(here, "..", "tests", "fixtures", "fixture.db")
 if (exists("compute_relative") && file.exists(fixture)) {
   con <- DBI::dbConnect(RSQLite::SQLite(), fixture, flags = RSQLite::SQLITE_RO)
   raw <- DBI::dbGetQuery(con, paste(
-    "SELECT c.platform, s.rep, s.metric, avg(s.value) AS v FROM samples s JOIN cells c ON c.id = s.cell_id",
+    "SELECT c.platform, c.env, s.rep, s.metric, avg(s.value) AS v FROM samples s JOIN cells c ON c.id = s.cell_id",
     "WHERE c.run_id = (SELECT max(id) FROM runs) AND c.workload = 'cpu' AND c.domains = 1",
-    "AND c.status = 'done' AND s.metric LIKE '%_ms' GROUP BY 1, 2, 3"))
+    "AND c.status = 'done' AND s.metric LIKE '%_ms' AND s.instance > 0 GROUP BY 1, 2, 3, 4"))
   DBI::dbDisconnect(con)
-  kernels <- unique(raw$metric[raw$platform == "native"])
-  score <- function(p) {     # per repetition: geometric mean of 1 / kernel time
-    r <- raw[raw$platform == p & raw$metric %in% kernels, ]
+  score <- function(p, e) {     # per repetition: geometric mean of 1 / kernel time
+    kernels <- unique(raw$metric[raw$platform == "native" & raw$env == e])
+    r <- raw[raw$platform == p & raw$env == e & raw$metric %in% kernels, ]
     sapply(split(r$v, r$rep), function(v) exp(mean(log(1 / v))))
   }
   fd <- read_db(fixture, NA)
@@ -163,10 +165,37 @@ if (exists("compute_relative") && file.exists(fixture)) {
   check(setequal(ss$left_out, c("fullvirt", "uml")), "fixture: scaling names the guests it leaves out")
   sh <- paste(section_scaling(fd, tempdir(), paper)$html, collapse = "\n")
   check(grepl("Not in the aggregate-throughput figure and table: fullvirt, uml", sh, fixed = TRUE), "fixture: scaling says what it left out")
-  for (p in setdiff(unique(raw$platform), "native")) {
-    want <- t.test(score("native"), score(p))$p.value
-    got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p]
-    check(abs(got - want) < 1e-12, paste("fixture: Welch p of cpu on", p, "recomputed by hand"))
+  pe <- unique(raw[raw$platform != "native", c("platform", "env")])
+  check(nrow(pe) >= 3 && "nested-svm" %in% pe$env && "hardware" %in% pe$env,
+        "fixture: cpu cells on this host's hardware and in the nested AMD-V host")
+  for (i in seq_len(nrow(pe))) {
+    p <- pe$platform[i]
+    e <- pe$env[i]
+    want <- t.test(score("native", e), score(p, e))$p.value
+    got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p & rel$env == e]
+    check(length(got) == 1 && abs(got - want) < 1e-12, paste("fixture: Welch p of cpu on", p, e, "recomputed by hand"))
   }
+  # the nested pv cell against the nested native, not this host's
+  s1 <- fig3_samples(fd$samples[fd$samples$cell_id %in% fd$cells$id[fd$cells$status == "done"], ])
+  cpu <- function(p, e) s1[s1$workload == "cpu" & s1$platform == p & s1$env == e, ]
+  got <- rel$est[rel$workload == "cpu" & rel$platform == "pv" & rel$env == "nested-svm"]
+  check(length(got) == 1 && abs(got - relative_perf(cpu("native", "nested-svm"), cpu("pv", "nested-svm"))) < 1e-12,
+        "fixture: pv in the nested host against the nested native")
+  check(abs(got - relative_perf(cpu("native", "hardware"), cpu("pv", "nested-svm"))) > 0.05,
+        "fixture: pv in the nested host is not divided by the hardware native")
+  check(all(rel$env[rel$platform == "fullvirt"] == "nested-svm"), "fixture: fullvirt (a PVM host) only in the nested host")
+  check(grepl("pv [emulated AMD-V]", paste(relative_text(rel), collapse = "\n"), fixed = TRUE),
+        "fixture: the closing note's table labels the emulated figures")
+}
+# A database from before schema version 4: a full-virt cell QEMU ran
+# without KVM was emulated; it gets no ratio to the hardware native.
+v3 <- file.path(here, "..", "tests", "fixtures", "fixture-v3.db")
+if (exists("compute_relative") && file.exists(v3)) {
+  od <- read_db(v3, NA)
+  check(all(od$cells$env[od$cells$platform == "fullvirt"] == "tcg"), "version 3: TCG fullvirt marked emulated")
+  orel <- compute_relative(od)
+  check(!any(orel$platform == "fullvirt") && any(orel$platform == "pv"), "version 3: no ratio for TCG fullvirt")
+  ub <- unbased(od, orel)
+  check(any(ub$platform == "fullvirt" & ub$env == "tcg" & ub$workload == "cpu"), "version 3: TCG fullvirt listed without a ratio")
 }
 cat("PASS\n")

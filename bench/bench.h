@@ -14,8 +14,10 @@ int sh(const char *cmd);          /* system(): exit status, -1 if killed */
  * exit status of a usage error). */
 int bench_range(const char *opt, long v, long lo, long hi);
 /* pvmon's clock and KVM for a command that measures exits: 0, or one line
- * on stderr and 1. */
+ * on stderr and 1. bench_kvm_usable: the same, quiet: 0 or -ENODEV with
+ * why in why. */
 int bench_kvm_init(void);
+int bench_kvm_usable(char *why, size_t n);
 /* The raw KVM port-I/O exit round trip of this host in ns (*ns > 0), or 1
  * with why it could not be measured: in why, or on stderr if why is NULL. */
 int bench_raw_exit(unsigned long iters, double *ns, char *why, size_t n);
@@ -34,4 +36,5 @@ int cmd_fastpath(int argc, char **argv);   /* fastpath.c */
 int cmd_run(int argc, char **argv);        /* run.c */
 int cmd_report(int argc, char **argv);     /* report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */
+int cmd_rep(int argc, char **argv);        /* nested.c */
 #endif

@@ -10,7 +10,8 @@
 
 /* Version 1. Each later version is a step in migrations[] (below) that
  * db_open runs on older files, adding tables or columns and its row in
- * schema_version; nothing is ever dropped, so old databases keep working. */
+ * schema_version; no data is ever dropped, so old databases keep working
+ * (version 4 rebuilds a table to widen its key, every row kept). */
 static const char schema_v1[] =
 	"CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL, description TEXT NOT NULL);"
 	"CREATE TABLE runs ("
@@ -66,8 +67,34 @@ static const char schema_v3[] =
 	"INSERT INTO schema_version VALUES (3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 	" 'reps: the order, warm-ups and details of every repetition');";
 
+/* Version 4: where each cell was measured (cells.env: hardware, or the
+ * nested AMD-V host, docs/results.md), a part of a cell's identity: the
+ * nested host's native cell is the baseline of its pv and fullvirt cells
+ * beside the hardware native of the same run. SQLite cannot widen a
+ * UNIQUE constraint, so the table is rebuilt with every row kept; a
+ * full-virt cell QEMU ran without KVM (detail accel=tcg) was an emulated
+ * machine and is marked so ('tcg'), which the report never divides by a
+ * hardware native. */
+static const char schema_v4[] =
+	"CREATE TABLE cells_v4 ("
+	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL,"
+	" platform TEXT NOT NULL, workload TEXT NOT NULL, domains INTEGER NOT NULL, reps INTEGER NOT NULL,"
+	" quick INTEGER NOT NULL, timeout_s INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'unsupported', 'failed')),"
+	" reason TEXT, detail TEXT, started TEXT, finished TEXT, wall_s REAL,"
+	" env TEXT NOT NULL DEFAULT 'hardware',"
+	" UNIQUE (run_id, platform, workload, domains, env));"
+	"INSERT INTO cells_v4 SELECT id, run_id, seq, platform, workload, domains, reps, quick, timeout_s, status,"
+	" reason, detail, started, finished, wall_s,"
+	" CASE WHEN platform = 'fullvirt' AND ' ' || coalesce(detail, '') || ' ' LIKE '% accel=tcg %'"
+	" THEN 'tcg' ELSE 'hardware' END FROM cells;"
+	"DROP TABLE cells;"
+	"ALTER TABLE cells_v4 RENAME TO cells;"
+	"INSERT INTO schema_version VALUES (4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+	" 'cells.env: where each cell was measured (hardware, tcg, nested-svm, nested-svm-shadow)');";
+
 /* migrations[v - 1] takes a database from version v - 1 to v. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
 
 /* The message of the last failure on a connection. A ROLLBACK after a
@@ -255,9 +282,9 @@ int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const c
 	for (int i = 0; i < s->n && !rc; i++) {
 		const struct cell_spec *c = &s->cells[i];
 		rc = done(prep(db, "INSERT INTO cells (run_id, seq, platform, workload, domains, reps, quick, timeout_s,"
-		                   " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-		               "iIttIIII", *id, i + 1, c->platform, c->workload, c->domains, reps ? reps : c->reps,
-		               (int)c->quick, c->timeout_s));
+		                   " status, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+		               "iIttIIIIt", *id, i + 1, c->platform, c->workload, c->domains, reps ? reps : c->reps,
+		               (int)c->quick, c->timeout_s, c->env[0] ? c->env : ENV_HARDWARE));
 	}
 	if (rc || exec(db, "COMMIT")) {
 		rollback(db);
@@ -268,7 +295,7 @@ int db_create_run(sqlite3 *db, const char *suite, const struct suite *s, const c
 
 int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 {
-	sqlite3_stmt *st = prep(db, "SELECT id, seq, platform, workload, domains, reps, quick, timeout_s, status "
+	sqlite3_stmt *st = prep(db, "SELECT id, seq, platform, workload, domains, reps, quick, timeout_s, status, env "
 	                            "FROM cells WHERE run_id = ? ORDER BY seq", "i", run);
 	if (!st)
 		return -EIO;
@@ -295,6 +322,7 @@ int db_load_cells(sqlite3 *db, int64_t run, struct db_cell **cells, int *n)
 		c->quick = sqlite3_column_int(st, 6);
 		c->timeout_s = sqlite3_column_int(st, 7);
 		snprintf(c->status, sizeof(c->status), "%s", (const char *)sqlite3_column_text(st, 8));
+		snprintf(c->env, sizeof(c->env), "%s", (const char *)sqlite3_column_text(st, 9));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;

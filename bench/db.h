@@ -9,7 +9,7 @@
 #include "result.h"
 #include "suite.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 struct host_facts {
 	char hostname[128], cpu_model[256], kernel[256], os[128], pvlab_version[128], kvm_backend[256];
@@ -20,7 +20,7 @@ struct host_facts {
 struct db_cell {
 	int64_t id;
 	int seq;
-	char platform[16], workload[24], status[16];
+	char platform[16], workload[24], status[16], env[24];
 	int domains, reps, timeout_s;
 	bool quick;
 };

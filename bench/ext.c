@@ -3,6 +3,7 @@
  * per run, image.sh before the first cell, run.sh for every repetition. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "bench.h"
@@ -65,25 +66,69 @@ static int ext_detect(const struct platform_ops *self, char *detail, size_t n, c
 	return -ENOTSUP;
 }
 
-static int ext_prepare(const struct platform_ops *self, struct progress *p, char *reason, size_t n)
+/* detect.sh's words say QEMU runs without KVM here (accel=tcg): 1 with
+ * the probe's reason in why. */
+static int without_kvm(const char *detail, char *why, size_t n)
+{
+	const char *a = strstr(detail, "accel=tcg"), *k = strstr(detail, "kvm_probe=");
+	if (!a || (a != detail && a[-1] != ' ') || (a[9] && a[9] != ' '))
+		return 0;
+	snprintf(why, n, "%.*s", k ? (int)strcspn(k + 10, " ") : 0, k ? k + 10 : "");
+	for (char *c = why; *c; c++)
+		if (*c == '_')
+			*c = ' ';
+	return 1;
+}
+
+static int ext_prepare(const struct platform_ops *self, const char *env, struct progress *p, char *reason,
+                       size_t n)
 {
 	const char *platform = self->name;
 	char note[64];
 	snprintf(note, sizeof(note), "building/checking the %s guest image", platform);
-	progress_note(p, note);
+	if (p)
+		progress_note(p, note);
+	/* for the nested host only the image: it probes its own KVM */
+	if (env_nested(env))
+		setenv("PVLAB_KVM_PROBE_S", "0", 1);
 	struct first_line f = { "" };
 	struct spawn_io io = { 0 };
 	int st = script("image.sh", platform, IMAGE_TIMEOUT_S, &f, &io);
-	progress_note(p, "");
-	if (st == 0 || st == -EINTR)
+	unsetenv("PVLAB_KVM_PROBE_S");
+	if (p)
+		progress_note(p, "");
+	if (st == -EINTR)
 		return st;
 	if (st == -ENOENT)
 		snprintf(reason, n, "%s/image.sh is missing", bench_platforms_dir());
 	else if (st == 3)
 		snprintf(reason, n, "%s", f.text[0] ? f.text : spawn_last_error(&io));
-	else
+	else if (st)
 		snprintf(reason, n, "image.sh %s failed (status %d): %s", platform, st, spawn_last_error(&io));
-	return st == 3 ? -ENOTSUP : -EIO;
+	if (st)
+		return st == 3 ? -ENOTSUP : -EIO;
+	/* the nested host's image.sh need not hash the inputs again in every
+	 * boot (seconds under TCG): they were checked now */
+	if (env_nested(env)) {
+		setenv("PVLAB_IMAGE_CHECKED", "1", 1);
+		return 0;
+	}
+	/* QEMU without KVM is an emulated machine: its figures are never set
+	 * against a hardware native (pvbench run moves fullvirt to the nested
+	 * AMD-V host where this host's KVM cannot serve it) */
+	char detail[512], why[256];
+	if (!strcmp(platform, "fullvirt") && !ext_detect(self, detail, sizeof(detail), why, sizeof(why)) &&
+	    without_kvm(detail, why, sizeof(why))) {
+		snprintf(reason, n, "QEMU cannot use KVM here (%s); a full machine emulated by TCG is not compared with "
+		         "hardware (without --no-nested, pvbench runs fullvirt in the nested AMD-V host)", why);
+		return -ENOTSUP;
+	}
+	/* checked: run.sh need not check again in every repetition */
+	const char *ready = getenv("PVLAB_IMAGE_READY");
+	char list[64];
+	snprintf(list, sizeof(list), "%s%s%s", ready ? ready : "", ready ? " " : "", platform);
+	setenv("PVLAB_IMAGE_READY", list, 1);
+	return 0;
 }
 
 static int ext_supports(const char *workload, char *reason, size_t n)

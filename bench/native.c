@@ -64,7 +64,7 @@ static int native_run_rep(const struct platform_ops *self, const struct cell_ctx
 	if (!strcmp(c->cell->workload, "cpu"))
 		return native_cpu(c, r);
 	if (!strcmp(c->cell->workload, "lmbench"))
-		return lmbench_rep(c, "native", r);
+		return lmbench_rep(self, c, r);
 	return contract_rep(c, "native", r);
 }
 

@@ -103,7 +103,7 @@ static void draw(struct progress *p)
 		return;
 	int done = count_done(p), width = 24;
 	int fill = p->n ? done * width / p->n : width;
-	char bar[32], el[16], eta[16], what[160] = "";
+	char bar[32], el[16], eta[16], what[200] = "";
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '-';
 	bar[width] = 0;
@@ -115,7 +115,7 @@ static void draw(struct progress *p)
 		format_duration(e, eta, sizeof(eta));
 	const struct progress_cell *k = cur(p);
 	if (k && !k->ended) {
-		char l[64], r[32];
+		char l[96], r[32];
 		label(k, l, sizeof(l));
 		if (p->rep > 0)
 			snprintf(r, sizeof(r), "rep %d/%d", p->rep, k->reps);
@@ -153,7 +153,7 @@ void progress_cell_begin(struct progress *p, int i)
 	struct progress_cell *k = &p->cells[i];
 	if (!k->started) {
 		k->started = true;
-		char l[64];
+		char l[96];
 		label(k, l, sizeof(l));
 		if (!p->tty)
 			line(p, "%s: starting%s", l, "");
@@ -169,7 +169,7 @@ void progress_rep(struct progress *p, int rep)
 	if (k && rep == 0)
 		k->warmups++;
 	if (!p->tty && k && rep != 1) {
-		char l[64], r[48];
+		char l[96], r[48];
 		label(k, l, sizeof(l));
 		if (rep)
 			snprintf(r, sizeof(r), "repetition %d/%d", rep, k->reps);
@@ -186,6 +186,20 @@ void progress_rep_end(struct progress *p)
 	if (k && p->rep_t0 > 0) {
 		k->spent_s += now_s() - p->rep_t0;
 		k->reps_run++;
+	}
+	p->rep_t0 = 0;
+}
+
+void progress_rep_end_shared(struct progress *p, const int *cells, int n)
+{
+	if (p->rep_t0 <= 0 || n < 1)
+		return;
+	double each = (now_s() - p->rep_t0) / n;
+	for (int i = 0; i < n; i++) {
+		p->cells[cells[i]].spent_s += each;
+		p->cells[cells[i]].reps_run++;
+		if (p->rep == 0 && cells[i] != p->cur)
+			p->cells[cells[i]].warmups++;
 	}
 	p->rep_t0 = 0;
 }
@@ -214,7 +228,7 @@ void progress_cell_end(struct progress *p, const char *status, const char *why)
 	 * must not teach the ETA that its pair is free (or dear) */
 	if (strcmp(status, "done"))
 		k->weight = 0, k->spent_s = 0;
-	char l[64], msg[700], t[16];
+	char l[96], msg[700], t[16];
 	label(k, l, sizeof(l));
 	format_duration(dt, t, sizeof(t));
 	snprintf(msg, sizeof(msg), "%s (%s)%s%s", status, t, why && *why ? ": " : "", why ? why : "");

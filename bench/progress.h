@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 struct progress_cell {
-	char platform[16], workload[24];
+	char platform[40], workload[24];   /* platform: "pv", "pv@nested-svm" */
 	int domains, reps;
 	bool finished;          /* done/unsupported/failed before this session */
 	double weight;          /* expected cost of one repetition (progress_weight) */
@@ -35,6 +35,9 @@ void progress_cell_begin(struct progress *p, int i);
 /* A repetition of the current cell begins (rep 0: its warm-up) / ends. */
 void progress_rep(struct progress *p, int rep);
 void progress_rep_end(struct progress *p);
+/* The repetition under way was one measurement for several cells (the
+ * current one among them): each is credited its share of the time. */
+void progress_rep_end_shared(struct progress *p, const int *cells, int n);
 void progress_note(struct progress *p, const char *note);
 /* Redraw the bar (its clock and ETA); nothing without a terminal. */
 void progress_tick(struct progress *p);

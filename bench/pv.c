@@ -173,7 +173,7 @@ static int pv_run_rep(const struct platform_ops *self, const struct cell_ctx *c,
 	(void)self;
 	const char *w = c->cell->workload;
 	if (!strcmp(w, "lmbench"))
-		return lmbench_rep(c, "pv", r);
+		return lmbench_rep(self, c, r);
 	int n = c->cell->domains, cpu = !strcmp(w, "cpu");
 	char dir[] = "/tmp/pvbench-pv-XXXXXX", cmdline[64];
 	if (!mkdtemp(dir)) {

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "worker", cmd_worker },
 	{ "lmbench", cmd_lmbench },
 	{ "fastpath", cmd_fastpath },
+	{ "rep", cmd_rep },
 	{ NULL, NULL },
 };
 
@@ -54,14 +55,21 @@ void bench_usage(FILE *f)
 	"        the CPU kernels of bench/workloads/cpu.c natively and in a pvos\n"
 	"        domain (best of N each); relative performance native/pv\n"
 	"  run --suite quick|full|FILE [--db FILE] [--reps N] [--platforms LIST]\n"
-	"      [--trace] [--counters] [--new]\n"
+	"      [--trace] [--counters] [--new] [--no-nested]\n"
 	"        run a suite's cells (platform x workload x domains) and keep every\n"
 	"        raw sample in an SQLite database (default results.db); a second run\n"
 	"        with the same suite and options resumes the unfinished one, --new\n"
-	"        starts afresh; LIST: native,pv,fullvirt,uml (docs/results.md)\n"
+	"        starts afresh; LIST: native,pv,fullvirt,uml (docs/results.md).\n"
+	"        pv without KVM and fullvirt without VT-x/AMD-V KVM run in the nested\n"
+	"        AMD-V host (scripts/nested-svm.sh) against native measured there;\n"
+	"        --no-nested keeps them here (unsupported where they cannot run)\n"
 	"  report --db FILE [--out DIR] [--run ID]\n"
 	"        the R analysis of a results database: DIR/index.html (default\n"
 	"        report/) and the plots as PNG and SVG; the newest run by default\n"
+	"  rep [--timeout S] PLATFORM/WORKLOAD/DOMAINS[/quick]...  |  rep --probe\n"
+	"        (used by run) one repetition of these cells on this machine, one\n"
+	"        measurement where they share one, printed as pvbench-rep: lines;\n"
+	"        pvbench run starts it in the nested AMD-V host for its nested cells\n"
 	"  worker cpu [--instances N]\n"
 	"        the native platform's cpu workload (used by run): N host processes\n"
 	"        run the CPU kernels once each, printing the lines pvos's prog=cpu prints\n"
@@ -88,11 +96,16 @@ int bench_range(const char *opt, long v, long lo, long hi)
 	return 2;
 }
 
+int bench_kvm_usable(char *why, size_t n)
+{
+	time_init();
+	return kvm_host_init(1, why, n) ? -ENODEV : 0;
+}
+
 int bench_kvm_init(void)
 {
 	char err[256];
-	time_init();
-	if (!kvm_host_init(1, err, sizeof(err)))
+	if (!bench_kvm_usable(err, sizeof(err)))
 		return 0;
 	fprintf(stderr, "pvbench: %s\n", err);
 	return 1;

@@ -69,6 +69,23 @@ void result_detail(struct rep_result *r, const char *key, const char *value)
 	snprintf(r->detail + len, sizeof(r->detail) - len, "%s%s%s", len ? " " : "", probe, value);
 }
 
+int result_words(struct rep_result *r, const char *words)
+{
+	char copy[sizeof(r->detail)], *save;
+	int rc = 0;
+	snprintf(copy, sizeof(copy), "%s", words);
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '=');
+		if (!eq || eq == w) {
+			rc = -EINVAL;
+			continue;
+		}
+		*eq = 0;
+		result_detail(r, w, eq + 1);
+	}
+	return rc;
+}
+
 int result_count(const struct rep_result *r, int instance, const char *suffix)
 {
 	size_t sl = strlen(suffix);
@@ -231,5 +248,71 @@ int parse_stats_json(const char *line, struct dom_stat *d)
 	snprintf(pfx, sizeof(pfx), "[%s] x", d->name);
 	int k = parse_instance(pfx, &rest);
 	d->instance = k > 0 ? k : 0;
+	return 0;
+}
+
+/* ---- repetitions that travel as lines ---------------------------------- */
+
+static void print_stat(FILE *f, const struct dom_stat *d)
+{
+	fprintf(f, REP_LINE "dstat {\"name\": \"%s\", \"state\": \"%s\", \"exit_code\": %d", d->name, d->state,
+	        d->exit_code);
+	for (int i = 0; i < DST_NR; i++)
+		fprintf(f, ", \"%s\": %llu", dstat_fields[i], (unsigned long long)d->v[i]);
+	fprintf(f, "}\n");
+}
+
+void result_print(FILE *f, const struct rep_result *r)
+{
+	for (int i = 0; i < r->ns; i++) {
+		const struct sample *s = &r->s[i];
+		fprintf(f, REP_LINE "sample %d %d %d %s %s %.17g\n", s->instance, s->derived, s->higher, s->unit,
+		        s->metric, s->value);
+	}
+	for (int i = 0; i < r->nd; i++)
+		print_stat(f, &r->d[i]);
+	if (r->detail[0])
+		fprintf(f, REP_LINE "detail %s\n", r->detail);
+	fprintf(f, REP_LINE "wall_s %.17g\n", r->wall_s);
+}
+
+static int rep_sample(struct rep_result *r, const char *p)
+{
+	int inst, derived, higher, used = 0;
+	char unit[16], metric[48];
+	double v;
+	if (sscanf(p, "%d %d %d %15s %47s %lf%n", &inst, &derived, &higher, unit, metric, &v, &used) != 6 ||
+	    p[used] || inst < 0 || (derived != 0 && derived != 1) || (higher != 0 && higher != 1) || v != v)
+		return -EINVAL;
+	return result_add(r, inst, metric, unit, higher, derived, v) ? -ENOMEM : 1;
+}
+
+int parse_rep_line(struct rep_result *r, const char *line)
+{
+	size_t pl = strlen(REP_LINE);
+	if (strncmp(line, REP_LINE, pl))
+		return 0;
+	const char *p = line + pl;
+	if (!strncmp(p, "sample ", 7))
+		return rep_sample(r, p + 7);
+	if (!strncmp(p, "dstat ", 6)) {
+		struct dom_stat d;
+		if (parse_stats_json(p + 6, &d))
+			return -EINVAL;
+		if (grow((void **)&r->d, &r->cap_d, r->nd + 1, sizeof(*r->d)))
+			return -ENOMEM;
+		r->d[r->nd++] = d;
+		return 1;
+	}
+	if (!strncmp(p, "detail ", 7))
+		return result_words(r, p + 7) ? -EINVAL : 1;
+	if (!strncmp(p, "wall_s ", 7)) {
+		char *end;
+		double v = strtod(p + 7, &end);
+		if (end == p + 7 || *end || v < 0)
+			return -EINVAL;
+		r->wall_s = v;
+		return 1;
+	}
 	return 0;
 }

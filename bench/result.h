@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct sample {
 	int instance;          /* 0: the cell as a whole; k: domain/process k */
@@ -45,7 +46,7 @@ struct rep_result {
 	int ns, cap_s;
 	struct dom_stat *d;
 	int nd, cap_d;
-	char detail[512];      /* "key=value" words, space separated */
+	char detail[1024];     /* "key=value" words, space separated */
 	char reason[512];      /* why it was unsupported or failed */
 	char bad[256];         /* first wrong result a workload reported */
 	double wall_s;
@@ -59,6 +60,9 @@ void result_free(struct rep_result *r);
 int result_add(struct rep_result *r, int instance, const char *metric, const char *unit, int higher,
                int derived, double value);
 void result_detail(struct rep_result *r, const char *key, const char *value);
+/* Every key=value word of words, as result_detail; -EINVAL if a word is
+ * not one (the others are kept). */
+int result_words(struct rep_result *r, const char *words);
 /* Number of samples of instance whose metric ends in suffix. */
 int result_count(const struct rep_result *r, int instance, const char *suffix);
 
@@ -72,4 +76,12 @@ int parse_console(struct rep_result *r, const char *line);
 int parse_contract(struct rep_result *r, int instance, const char *line);
 /* One --stats-json line; 0 or -EINVAL. */
 int parse_stats_json(const char *line, struct dom_stat *d);
+
+/* A repetition measured elsewhere (pvbench rep, in the nested host) comes
+ * back as lines "pvbench-rep: KIND ...": sample INSTANCE DERIVED HIGHER
+ * UNIT METRIC VALUE, dstat {--stats-json}, detail WORDS, wall_s S. */
+#define REP_LINE "pvbench-rep: "
+void result_print(FILE *f, const struct rep_result *r);
+/* One such line into r: 1 taken, 0 not one of these, -EINVAL malformed. */
+int parse_rep_line(struct rep_result *r, const char *line);
 #endif

@@ -40,16 +40,11 @@ const struct platform_ops *platform_find(const char *name)
 	return NULL;
 }
 
-/* What detect/prepare found, once per run and platform. */
-struct plat_state {
-	int detected, det_rc, prepared, prep_rc;
-	char detail[512], reason[512], prep_reason[512];
-};
-
-/* Cells of one group: one per platform at most (a run holds a platform x
- * workload x domains cell once). */
-#define MAX_ACTIVE 4
-_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == MAX_ACTIVE + 1, "one cell per platform in a group");
+/* Cells of one group: one per platform and environment at most (a run
+ * holds a platform x workload x domains x environment cell once). */
+_Static_assert(sizeof(platforms) / sizeof(platforms[0]) == GROUP_MAX / ENV_NR + 1,
+               "one cell per platform and environment in a group");
+#define NSTATE GROUP_MAX
 
 struct run {
 	sqlite3 *db;
@@ -58,13 +53,14 @@ struct run {
 	int trace;                 /* --trace and this host can */
 	int counters;              /* --counters */
 	char trace_base[PATH_MAX];
-	struct plat_state ps[4];
-	bool warmed[4];            /* the platform had its warm-up in this session */
+	struct plat_state ps[NSTATE];       /* by platform and environment */
+	struct plat_state envs[ENV_NR];     /* a nested environment's probe */
+	bool warmed[NSTATE];       /* the platform had its warm-up there in this session */
 	struct progress prog;
 	int counts[3];             /* done, unsupported, failed */
 };
 
-static int platform_index(const struct platform_ops *ops)
+int platform_index(const struct platform_ops *ops)
 {
 	int i = 0;
 	while (platforms[i] && platforms[i] != ops)
@@ -72,9 +68,23 @@ static int platform_index(const struct platform_ops *ops)
 	return i;
 }
 
-static struct plat_state *state_of(struct run *r, const struct platform_ops *ops)
+static int env_index(const char *env)
 {
-	return &r->ps[platform_index(ops)];
+	int i = 0;
+	while (bench_envs[i] && strcmp(bench_envs[i], env))
+		i++;
+	return bench_envs[i] ? i : 0;
+}
+
+/* A platform in an environment: its slot in ps[] and warmed[]. */
+static int slot(const struct platform_ops *ops, const char *env)
+{
+	return platform_index(ops) * ENV_NR + env_index(env);
+}
+
+static struct plat_state *state_of(struct run *r, const struct platform_ops *ops, const char *env)
+{
+	return &r->ps[slot(ops, env)];
 }
 
 static struct progress *ticking;
@@ -170,51 +180,48 @@ static void finish_cell(struct run *r, const struct db_cell *c, const char *stat
 	progress_cell_end(&r->prog, status, reason);
 }
 
+/* A nested environment can be had here: its probe, once per run. 0, or
+ * -EINTR (ask again), or -ENOTSUP with why in its state. */
+static int env_gate(struct run *r, const char *env)
+{
+	struct plat_state *es = &r->envs[env_index(env)];
+	if (!es->detected) {
+		es->detected = 1;
+		progress_note(&r->prog, "making the nested AMD-V host (a probe boot)");
+		es->det_rc = nested_probe(env, es->detail, sizeof(es->detail), es->reason, sizeof(es->reason));
+		progress_note(&r->prog, "");
+	}
+	if (es->det_rc == -EINTR || bench_interrupted)
+		es->detected = 0;
+	return bench_interrupted ? -EINTR : es->det_rc;
+}
+
 /* Detection, support and image preparation before a cell runs: 0 to run
  * it, -EINTR if interrupted meanwhile, else the cell is finished here
- * (unsupported or failed). */
+ * (unsupported or failed). A cell of a nested environment is detected
+ * there, in each boot; here its environment is probed and the host makes
+ * what the nested host cannot (guest images). */
 static int cell_gate(struct run *r, const struct db_cell *c, const struct platform_ops *ops)
 {
-	struct plat_state *ps = state_of(r, ops);
+	struct plat_state *ps = state_of(r, ops, c->env);
 	char why[512];
-	if (!ps->detected) {
+	/* a nested environment: its probe stands for the platform's detection */
+	if (!ps->detected && env_nested(c->env)) {
+		int rc = env_gate(r, c->env);
+		if (rc == -EINTR)
+			return rc;
+		const struct plat_state *es = &r->envs[env_index(c->env)];
 		ps->detected = 1;
-		ps->det_rc = ops->detect(ops, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+		ps->det_rc = rc;
+		memcpy(ps->detail, es->detail, sizeof(ps->detail));
+		memcpy(ps->reason, es->reason, sizeof(ps->reason));
 	}
-	/* an interrupted probe says nothing about the platform */
-	if (ps->det_rc == -EINTR || bench_interrupted) {
-		ps->detected = 0;
-		return -EINTR;
-	}
-	if (ps->det_rc) {
-		finish_cell(r, c, "unsupported", ps->reason, NULL, 0);
-		return -ENOTSUP;
-	}
-	int rc = ops->supports(c->workload, why, sizeof(why));
+	int rc = platform_gate(ps, ops, c->env, c->workload, &r->prog, why, sizeof(why));
 	if (rc == -EINTR || bench_interrupted)
 		return -EINTR;
-	if (rc) {
-		finish_cell(r, c, "unsupported", why, ps->detail, 0);
-		return -ENOTSUP;
-	}
-	if (ops->prepare && !ps->prepared) {
-		ps->prepared = 1;
-		ps->prep_rc = ops->prepare(ops, &r->prog, ps->prep_reason, sizeof(ps->prep_reason));
-		if (ps->prep_rc == -EINTR || bench_interrupted) {
-			ps->prepared = 0;
-			return -EINTR;
-		}
-		/* what the platform is (e.g. QEMU's accelerator) may only be
-		 * known once its image is built and probed: ask again */
-		char detail[512], why2[512];
-		if (!ps->prep_rc && !ops->detect(ops, detail, sizeof(detail), why2, sizeof(why2)))
-			snprintf(ps->detail, sizeof(ps->detail), "%s", detail);
-	}
-	if (ops->prepare && ps->prep_rc) {
-		finish_cell(r, c, ps->prep_rc == -ENOTSUP ? "unsupported" : "failed", ps->prep_reason, ps->detail, 0);
-		return ps->prep_rc;
-	}
-	return 0;
+	if (rc)
+		finish_cell(r, c, rc == -ENOTSUP ? "unsupported" : "failed", why, ps->det_rc ? NULL : ps->detail, 0);
+	return rc;
 }
 
 static double now_s(void)
@@ -233,12 +240,12 @@ struct detail_acc {
 	struct {
 		char key[40], vals[200], first[64];
 		bool varies;
-	} kv[24];
+	} kv[40];
 };
 
 static void detail_add(struct detail_acc *a, const char *words)
 {
-	char copy[512], *save;
+	char copy[1024], *save;
 	snprintf(copy, sizeof(copy), "%s", words);
 	a->reps++;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -287,37 +294,20 @@ struct active {
 
 static void end_active(struct run *r, struct active *a, const char *status, const char *reason)
 {
-	char detail[512];
-	detail_merge(detail, sizeof(detail), state_of(r, a->ops)->detail, &a->details);
+	char detail[1024];
+	detail_merge(detail, sizeof(detail), state_of(r, a->ops, a->c->env)->detail, &a->details);
 	progress_cell_begin(&r->prog, a->idx);
 	finish_cell(r, a->c, status, reason, detail, now_s() - a->t0);
 	a->live = false;
 }
 
-/* One repetition of a cell (rep 0: its platform's warm-up), stored with
- * its place in the run's order. 0 done; 1 the cell failed or turned out
- * unsupported and is finished here; -EINTR interrupted (nothing stored);
- * -EIO the database failed. */
-static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *res)
+/* What a measurement gave one cell (rep 0: its platform's warm-up),
+ * stored with its place in the run's order. 0 done; 1 the cell failed or
+ * turned out unsupported and is finished here; -EIO the database failed. */
+static int record_rep(struct run *r, struct active *a, int rep, const struct rep_result *res, int rc,
+                      const char *trace_dir)
 {
 	const struct db_cell *c = a->c;
-	char tdir[PATH_MAX + 64];
-	progress_cell_begin(&r->prog, a->idx);
-	progress_rep(&r->prog, rep);
-	result_reset(res);
-	struct cell_ctx ctx = { .cell = c, .rep = rep, .prog = &r->prog };
-	if (r->trace && rep > 0 && !strcmp(c->platform, "pv")) {
-		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)c->id, rep);
-		ctx.trace_dir = tdir;
-	}
-	if (r->counters && rep > 0)
-		rep_counters_begin(res);
-	int rc = a->ops->run_rep(a->ops, &ctx, res);
-	if (r->counters && rep > 0)
-		rep_counters_end();
-	progress_rep_end(&r->prog);
-	if (rc == -EINTR || bench_interrupted)
-		return -EINTR;
 	const char *status = !rc ? "done" : rc == -ENOTSUP ? "unsupported" : "failed";
 	if (db_store_rep(r->db, c->id, rep, status, res)) {
 		fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
@@ -325,8 +315,8 @@ static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *
 	}
 	if (rep > 0)
 		detail_add(&a->details, res->detail);
-	if (!rc && ctx.trace_dir)
-		store_trace(r, c, rep, ctx.trace_dir);
+	if (!rc && trace_dir)
+		store_trace(r, c, rep, trace_dir);
 	if (!rc)
 		return 0;
 	/* a repetition that failed fails the cell; only an interruption or
@@ -342,15 +332,99 @@ static int run_rep(struct run *r, struct active *a, int rep, struct rep_result *
 	return 1;
 }
 
+/* A shared measurement's counters counted every side of it together: each
+ * cell gets them, and says so. */
+static void share_counters(struct rep_result *res, int n)
+{
+	if (!res[0].nc)
+		return;
+	size_t l = strlen(res[0].counter_note);
+	snprintf(res[0].counter_note + l, sizeof(res[0].counter_note) - l, "; one measurement for %d cells: counts all", n);
+	for (int i = 1; i < n; i++) {
+		memcpy(res[i].c, res[0].c, sizeof(res[0].c));
+		res[i].nc = res[0].nc;
+		memcpy(res[i].counter_note, res[0].counter_note, sizeof(res[0].counter_note));
+	}
+}
+
+/* One measurement for the cells u[0..n) of a round (rep 0: warm-ups),
+ * each result stored in turn. 0, -EINTR (interrupted: nothing stored) or
+ * -EIO (the database failed); *ended counts the cells it finished
+ * (failed or unsupported). */
+static int run_unit(struct run *r, struct active *const *u, int n, int rep, int *ended)
+{
+	struct rep_result res[GROUP_MAX] = { 0 };
+	struct cell_ctx ctx[GROUP_MAX];
+	struct measured m[GROUP_MAX];
+	int idx[GROUP_MAX], rc = 0;
+	char tdir[PATH_MAX + 64];
+	for (int i = 0; i < n; i++) {
+		ctx[i] = (struct cell_ctx){ .cell = u[i]->c, .rep = rep, .prog = &r->prog };
+		m[i] = (struct measured){ .ctx = &ctx[i], .ops = u[i]->ops, .res = &res[i] };
+		idx[i] = u[i]->idx;
+	}
+	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pv") && !env_nested(u[0]->c->env)) {
+		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)u[0]->c->id, rep);
+		ctx[0].trace_dir = tdir;
+	}
+	/* counters here would count the nested host's emulator, not the cells */
+	bool count = r->counters && rep > 0 && !env_nested(u[0]->c->env);
+	progress_cell_begin(&r->prog, idx[0]);
+	progress_rep(&r->prog, rep);
+	if (count)
+		rep_counters_begin(&res[0]);
+	measure(m, n);
+	if (count)
+		rep_counters_end();
+	progress_rep_end_shared(&r->prog, idx, n);
+	for (int i = 0; i < n; i++)
+		if (m[i].rc == -EINTR || bench_interrupted)
+			rc = -EINTR;
+	if (!rc && n > 1)
+		share_counters(res, n);
+	for (int i = 0; i < n && !rc; i++) {
+		int st = record_rep(r, u[i], rep, &res[i], m[i].rc, ctx[i].trace_dir);
+		if (st < 0)
+			rc = st;
+		else
+			*ended += st;
+	}
+	for (int i = 0; i < n; i++)
+		result_free(&res[i]);
+	return rc;
+}
+
+/* The cells of one round, sel[0..n) in the group's order, measured unit
+ * by unit: a unit is a cell and the later ones measured_together with it.
+ * Returns as run_unit. */
+static int run_round(struct run *r, struct active *const *sel, int n, int rep, int *ended)
+{
+	bool taken[GROUP_MAX] = { false };
+	const struct db_cell *c[GROUP_MAX];
+	int rc = 0;
+	for (int i = 0; i < n; i++)
+		c[i] = sel[i]->c;
+	for (int i = 0; i < n && !rc; i++) {
+		if (taken[i])
+			continue;
+		struct active *u[GROUP_MAX];
+		int at[GROUP_MAX], k = round_unit(c, n, taken, i, at);
+		for (int j = 0; j < k; j++)
+			u[j] = sel[at[j]];
+		rc = run_unit(r, u, k, rep, ended);
+	}
+	return rc;
+}
+
 /* The cells of one group: gates, the warm-ups of platforms not warmed up
  * yet in this session, then round after round. -EINTR: interrupted, the
  * cells begun stay 'running' and a resumed run starts them again; -EIO:
  * the database failed. */
 static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n)
 {
-	struct active act[MAX_ACTIVE];
-	int live = 0, max_reps = 0, rc = 0;
-	for (int k = 0; k < n; k++) {
+	struct active act[GROUP_MAX], *sel[GROUP_MAX];
+	int live = 0, max_reps = 0, rc = 0, ended = 0, k, ns;
+	for (k = 0; k < n; k++) {
 		struct db_cell *c = &cells[idx[k]];
 		act[k] = (struct active){ .c = c, .idx = idx[k], .ops = platform_find(c->platform) };
 		progress_cell_begin(&r->prog, idx[k]);
@@ -373,27 +447,40 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 		if (c->reps > max_reps)
 			max_reps = c->reps;
 	}
-	struct rep_result res = { 0 };
-	for (int k = 0; k < n && live && !rc; k++) {
-		if (!act[k].live || r->warmed[platform_index(act[k].ops)])
+	/* a nested host's native cell is there as the baseline of the others:
+	 * without one left to compare with it, it is not run */
+	for (k = 0; k < n; k++) {
+		if (!act[k].live || !env_nested(act[k].c->env) || strcmp(act[k].c->platform, "native"))
 			continue;
-		bool *warm = &r->warmed[platform_index(act[k].ops)];
-		rc = run_rep(r, &act[k], 0, &res);
-		*warm = !rc;           /* a failed warm-up: the platform's next cell tries again */
-		if (rc == 1)
-			rc = 0, live--;
+		bool other = false;
+		for (int j = 0; j < n; j++)
+			other |= j != k && act[j].live && !strcmp(act[j].c->env, act[k].c->env);
+		if (!other)
+			end_active(r, &act[k], "unsupported", "the baseline of cells that cannot run here: none of this group's "
+			                                      "other cells runs in this nested host"), live--;
 	}
-	for (int rep = 1; rep <= max_reps && live && !rc; rep++)
-		for (int k = 0; k < n && !rc; k++) {
-			if (!act[k].live || act[k].c->reps < rep)
-				continue;
-			rc = run_rep(r, &act[k], rep, &res);
-			if (rc == 1)
-				rc = 0, live--;
-			else if (!rc && rep == act[k].c->reps)
-				end_active(r, &act[k], "done", NULL), live--;
-		}
-	result_free(&res);
+	/* warm-ups: the live cells whose platform has not had one */
+	for (k = ns = 0; k < n; k++)
+		if (act[k].live && !r->warmed[slot(act[k].ops, act[k].c->env)])
+			sel[ns++] = &act[k];
+	if (ns) {
+		rc = run_round(r, sel, ns, 0, &ended);
+		/* a failed warm-up: the platform's next cell tries again */
+		for (k = 0; k < ns && !rc; k++)
+			r->warmed[slot(sel[k]->ops, sel[k]->c->env)] = sel[k]->live;
+	}
+	live -= ended;
+	for (int rep = 1; rep <= max_reps && live && !rc; rep++) {
+		for (k = ns = 0; k < n; k++)
+			if (act[k].live && act[k].c->reps >= rep)
+				sel[ns++] = &act[k];
+		ended = 0;
+		rc = run_round(r, sel, ns, rep, &ended);
+		live -= ended;
+		for (k = 0; k < ns && !rc; k++)
+			if (sel[k]->live && rep == sel[k]->c->reps)
+				end_active(r, sel[k], "done", NULL), live--;
+	}
 	return rc;
 }
 
@@ -428,7 +515,8 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 	if (!pc)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
-		snprintf(pc[i].platform, sizeof(pc[i].platform), "%s", cells[i].platform);
+		snprintf(pc[i].platform, sizeof(pc[i].platform), "%s%s%s", cells[i].platform,
+		         env_nested(cells[i].env) ? "@" : "", env_nested(cells[i].env) ? cells[i].env : "");
 		snprintf(pc[i].workload, sizeof(pc[i].workload), "%s", cells[i].workload);
 		pc[i].domains = cells[i].domains;
 		pc[i].reps = cells[i].reps;
@@ -451,7 +539,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 		if (pc[i].finished || taken[i])
 			continue;
 		int g = 0;
-		for (int j = i; j < n && g < MAX_ACTIVE; j++)
+		for (int j = i; j < n && g < GROUP_MAX; j++)
 			if (!pc[j].finished && !taken[j] && !strcmp(cells[j].workload, cells[i].workload) &&
 			    cells[j].domains == cells[i].domains)
 				idx[g++] = j, taken[j] = true;
@@ -469,7 +557,7 @@ static int run_loop(struct run *r, struct db_cell *cells, int n)
 
 struct run_args {
 	const char *suite, *db, *platforms;
-	int reps, trace, counters, fresh;
+	int reps, trace, counters, fresh, no_nested;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -478,7 +566,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "suite", required_argument, 0, 's' }, { "db", required_argument, 0, 'd' },
 		{ "reps", required_argument, 0, 'r' }, { "platforms", required_argument, 0, 'p' },
 		{ "trace", no_argument, 0, 't' }, { "counters", no_argument, 0, 'c' },
-		{ "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "new", no_argument, 0, 'n' }, { "no-nested", no_argument, 0, 'N' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	*a = (struct run_args){ .db = "results.db" };
 	int c;
@@ -497,6 +586,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 't': a->trace = 1; break;
 		case 'c': a->counters = 1; break;
 		case 'n': a->fresh = 1; break;
+		case 'N': a->no_nested = 1; break;
 		case 'h': bench_usage(stdout); return 1;
 		default: fprintf(stderr, "pvbench: try pvbench --help\n"); return 2;
 		}
@@ -508,14 +598,30 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-/* The same suite file, reps and platforms make the same run. */
+/* The same suite file, reps, platforms and placement make the same run
+ * (no_nested only when given: the runs of earlier pvbench stay
+ * resumable). */
 static void options_string(const struct run_args *a, const struct suite *s, char *out, size_t n)
 {
 	char reps[16];
 	snprintf(reps, sizeof(reps), "%d", a->reps);
-	snprintf(out, n, "suite_hash=%016llx reps=%s platforms=%s trace=%d counters=%d",
+	snprintf(out, n, "suite_hash=%016llx reps=%s platforms=%s trace=%d counters=%d%s",
 	         (unsigned long long)s->hash, a->reps ? reps : "suite", a->platforms ? a->platforms : "all", a->trace,
-	         a->counters);
+	         a->counters, a->no_nested ? " no_nested=1" : "");
+}
+
+/* Where the suite's cells run (suite_place), said once. */
+static int place(struct run *r, const struct run_args *a, struct suite *s)
+{
+	struct placement p;
+	char why[512];
+	bool kvm = !state_of(r, &pv_platform, ENV_HARDWARE)->det_rc;
+	nested_placement(kvm, a->no_nested, &p, why, sizeof(why));
+	if (suite_place(s, &p))
+		return fprintf(stderr, "pvbench: the suite and its native baselines exceed %d cells\n", SUITE_MAX_CELLS), 1;
+	if (why[0])
+		printf("pvbench: %s\n", why);
+	return 0;
 }
 
 static int open_run(struct run *r, const struct run_args *a, struct suite *s, const char *text)
@@ -535,12 +641,14 @@ static int open_run(struct run *r, const struct run_args *a, struct suite *s, co
 	if (r->id)
 		return 0;
 	/* a new run: the host facts, with what the pv platform finds */
-	struct plat_state *ps = state_of(r, &pv_platform);
+	struct plat_state *ps = state_of(r, &pv_platform, ENV_HARDWARE);
 	ps->detected = 1;
 	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
 	struct host_facts h;
 	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
 	host_facts(&h, ps->det_rc ? err : ps->detail);
+	if (place(r, a, s))
+		return 1;
 	if (db_create_run(r->db, r->suite_key, s, text, opts, a->reps, &h, &r->id))
 		return fprintf(stderr, "pvbench: %s: cannot create the run: %s\n", r->db_path, db_error(r->db)), 1;
 	printf("pvbench: run %lld of suite %s: %d cells, results in %s\n", (long long)r->id, a->suite, s->n, r->db_path);

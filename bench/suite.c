@@ -15,6 +15,13 @@ const char *const bench_workloads[] = {
 	"cpu", "hcall", "lmbench", "pgbench-ro", "pgbench-tpcb", "dbench", "httperf", NULL,
 };
 
+const char *const bench_envs[] = { ENV_HARDWARE, ENV_NESTED_SVM, ENV_NESTED_SVM_SHADOW, NULL };
+
+bool env_nested(const char *env)
+{
+	return !strncmp(env, "nested-", 7);
+}
+
 bool suite_known(const char *const *list, const char *name)
 {
 	for (; *list; list++)
@@ -73,7 +80,7 @@ static int add_cell(struct suite *s, const struct cell_spec *c)
 {
 	for (int i = 0; i < s->n; i++)
 		if (!strcmp(s->cells[i].platform, c->platform) && !strcmp(s->cells[i].workload, c->workload) &&
-		    s->cells[i].domains == c->domains)
+		    s->cells[i].domains == c->domains && !strcmp(s->cells[i].env, c->env))
 			return s->cells[i].line;       /* the same cell twice */
 	if (s->n >= SUITE_MAX_CELLS)
 		return -ENOSPC;
@@ -118,15 +125,23 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 		}
 		snprintf(plats, sizeof(plats), "%s", tok[0]);
 		for (char *p = strtok_r(plats, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
+			char *at = strchr(p, '@');
+			if (at)
+				*at++ = 0;
 			if (!suite_known(bench_platforms, p)) {
 				snprintf(why, whylen, "unknown platform '%s' (native, pv, fullvirt, uml)", p);
 				return -EINVAL;
 			}
+			if (at && !suite_known(bench_envs, at)) {
+				snprintf(why, whylen, "unknown environment '@%s' (@hardware, @nested-svm, @nested-svm-shadow)", at);
+				return -EINVAL;
+			}
 			snprintf(c.platform, sizeof(c.platform), "%s", p);
+			snprintf(c.env, sizeof(c.env), "%s", at ? at : "");
 			int rc = add_cell(s, &c);
 			if (rc > 0)
-				snprintf(why, whylen, "%s %s %d is already listed on line %d", c.platform, c.workload,
-				         c.domains, rc);
+				snprintf(why, whylen, "%s%s%s %s %d is already listed on line %d", c.platform, at ? "@" : "",
+				         c.env, c.workload, c.domains, rc);
 			else if (rc < 0)
 				snprintf(why, whylen, "more than %d cells", SUITE_MAX_CELLS);
 			if (rc)
@@ -259,6 +274,65 @@ int suite_filter(struct suite *s, const char *list, char *err, size_t errlen)
 	if (!n) {
 		snprintf(err, errlen, "--platforms %s: the suite has no cell on these platforms", list);
 		return -ENOENT;
+	}
+	return 0;
+}
+
+static bool same_group(const struct cell_spec *a, const struct cell_spec *b)
+{
+	return !strcmp(a->workload, b->workload) && a->domains == b->domains;
+}
+
+/* The native cell of c's group in c's environment, added before c. */
+static int add_baseline(struct suite *s, int at)
+{
+	const struct cell_spec *c = &s->cells[at];
+	struct cell_spec b = *c;
+	snprintf(b.platform, sizeof(b.platform), "native");
+	for (int i = at; i < s->n; i++) {
+		const struct cell_spec *o = &s->cells[i];
+		if (!same_group(o, c) || strcmp(o->env, c->env))
+			continue;
+		b.reps = o->reps > b.reps ? o->reps : b.reps;
+		b.timeout_s = o->timeout_s > b.timeout_s ? o->timeout_s : b.timeout_s;
+		b.quick |= o->quick;
+	}
+	if (s->n >= SUITE_MAX_CELLS)
+		return -ENOSPC;
+	memmove(&s->cells[at + 1], &s->cells[at], (size_t)(s->n - at) * sizeof(*s->cells));
+	s->cells[at] = b;
+	s->n++;
+	return 0;
+}
+
+int suite_place(struct suite *s, const struct placement *p)
+{
+	int n = 0;
+	for (int i = 0; i < s->n; i++) {
+		struct cell_spec c = s->cells[i];
+		if (!c.env[0]) {
+			const char *e = !strcmp(c.platform, "pv") ? p->pv : !strcmp(c.platform, "fullvirt") ? p->fullvirt
+			                                                                                       : ENV_HARDWARE;
+			snprintf(c.env, sizeof(c.env), "%s", e);
+		}
+		bool dup = false;
+		for (int j = 0; j < n && !dup; j++)
+			dup = !strcmp(s->cells[j].platform, c.platform) && !strcmp(s->cells[j].env, c.env) &&
+			      same_group(&s->cells[j], &c);
+		if (!dup)
+			s->cells[n++] = c;
+	}
+	s->n = n;
+	for (int i = 0; i < s->n; i++) {
+		const struct cell_spec *c = &s->cells[i];
+		if (!env_nested(c->env) || !strcmp(c->workload, "hcall"))
+			continue;
+		bool have = false;
+		for (int j = 0; j < s->n && !have; j++)
+			have = !strcmp(s->cells[j].platform, "native") && !strcmp(s->cells[j].env, c->env) &&
+			       same_group(&s->cells[j], c);
+		if (!have && add_baseline(s, i))
+			return -ENOSPC;
 	}
 	return 0;
 }

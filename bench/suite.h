@@ -10,8 +10,21 @@
 #define SUITE_MAX_CELLS 1024
 #define SUITE_MAX_DOMAINS 1000
 
+/* Where a cell is measured (docs/results.md): this host's own CPU, or
+ * the nested AMD-V host scripts/nested-svm.sh makes under QEMU TCG, with
+ * kvm_amd's nested paging on or off. A suite names one as PLATFORM@ENV;
+ * without it suite_place decides. "tcg" exists only in databases from
+ * before schema version 4 (full-virt cells QEMU ran without KVM). */
+#define ENV_HARDWARE "hardware"
+#define ENV_NESTED_SVM "nested-svm"
+#define ENV_NESTED_SVM_SHADOW "nested-svm-shadow"
+#define ENV_NR 3
+extern const char *const bench_envs[];        /* NULL-terminated, ENV_HARDWARE first */
+bool env_nested(const char *env);
+
 struct cell_spec {
 	char platform[16];
+	char env[24];         /* "" until suite_place: the suite left it to pvbench */
 	char workload[24];
 	int domains;          /* concurrent domains (pv) or processes (native) */
 	int reps;
@@ -42,5 +55,17 @@ void suite_free(struct suite *s);
 /* --platforms LIST: keeps only cells whose platform is in the comma list;
  * an unknown name is an error (-EINVAL). */
 int suite_filter(struct suite *s, const char *list, char *err, size_t errlen);
+/* Where the cells without @ENV run: native and uml here; pv and fullvirt
+ * where the caller found them runnable (pv: KVM; fullvirt: VT-x/AMD-V
+ * KVM that QEMU can use), ENV_HARDWARE or ENV_NESTED_SVM. A cell that
+ * then equals one listed before it goes. Every group (workload, domain
+ * count) measured in a nested environment gets a native cell there, the
+ * baseline its ratios are drawn against (reps, timeout and quick the
+ * most its cells ask), placed before the group's first cell in that
+ * environment; hcall has none (native has no hypercalls). 0 or -ENOSPC. */
+struct placement {
+	const char *pv, *fullvirt;
+};
+int suite_place(struct suite *s, const struct placement *p);
 uint64_t fnv1a(const void *p, size_t n);
 #endif

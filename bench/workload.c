@@ -160,6 +160,7 @@ static int lmbench_row(struct rep_result *r, const char *p, const char *end, con
 	return 0;
 }
 
+/* The rows of platform; the number of rows with a value, or -EINVAL. */
 static int lmbench_parse(struct rep_result *r, const char *json, const char *platform)
 {
 	double v;
@@ -201,29 +202,60 @@ static int lmbench_parse(struct rep_result *r, const char *json, const char *pla
 	return got;
 }
 
-int lmbench_rep(const struct cell_ctx *c, const char *platform, struct rep_result *r)
+/* One platform's share of a pvbench lmbench run: its rows, or why none. */
+static int lmbench_take(struct rep_result *r, const char *json, const char *platform)
 {
-	char self[PATH_MAX + 16];
-	snprintf(self, sizeof(self), "%s/pvbench", bindir);
-	char *argv[] = { self, "lmbench", "--quick", "--json", NULL };
-	struct text t = { 0 };
-	struct spawn_io io = { .on_line = on_text, .ctx = &t };
-	int st = spawn_run(argv, c->cell->timeout_s, &io, &r->wall_s);
-	if (st) {
-		free(t.buf);
-		return spawn_failed(r, "pvbench lmbench", st, c->cell->timeout_s, spawn_last_error(&io));
-	}
-	int got = t.buf ? lmbench_parse(r, t.buf, platform) : -EINVAL;
-	free(t.buf);
+	int got = lmbench_parse(r, json, platform);
 	if (got < 0) {
 		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench --json: output not understood");
 		return -EIO;
 	}
-	if (!got) {
+	if (got)
+		return 0;
+	char key[48];
+	snprintf(key, sizeof(key), "%s_unsupported", platform);
+	if (jstr(json, json + strlen(json), key, r->reason, sizeof(r->reason)))
 		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench gave no row for %s", platform);
-		return -ENOTSUP;
+	return -ENOTSUP;
+}
+
+void lmbench_measure(struct measured *m, int n)
+{
+	char self[PATH_MAX + 16];
+	snprintf(self, sizeof(self), "%s/pvbench", bindir);
+	char *argv[] = { self, "lmbench", "--quick", "--json", NULL };
+	int timeout = 0;
+	for (int i = 0; i < n; i++)
+		if (m[i].ctx->cell->timeout_s > timeout)
+			timeout = m[i].ctx->cell->timeout_s;
+	struct text t = { 0 };
+	struct spawn_io io = { .on_line = on_text, .ctx = &t };
+	double wall = 0;
+	int st = spawn_run(argv, timeout, &io, &wall);
+	for (int i = 0; i < n; i++) {
+		struct rep_result *r = m[i].res;
+		r->wall_s = wall;
+		if (st)
+			m[i].rc = spawn_failed(r, "pvbench lmbench", st, timeout, spawn_last_error(&io));
+		else
+			m[i].rc = lmbench_take(r, t.buf ? t.buf : "", m[i].ops->name);
+		if (n > 1) {
+			char with[64] = "";
+			for (int k = 0; k < n; k++)
+				if (k != i)
+					snprintf(with + strlen(with), sizeof(with) - strlen(with), "%s%s", with[0] ? "," : "",
+					         m[k].ops->name);
+			result_detail(r, "measured_with", with);
+		}
 	}
-	return 0;
+	free(t.buf);
+}
+
+int lmbench_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r)
+{
+	struct measured m = { .ctx = c, .ops = self, .res = r };
+	lmbench_measure(&m, 1);
+	return m.rc;
 }
 
 /* ---- the platform contract ------------------------------------------ */

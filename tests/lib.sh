@@ -7,6 +7,14 @@ need_kvm() {
   [ -c /dev/kvm ] || skip "/dev/kvm is missing (no KVM on this host)"
   [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not accessible to $(id -un)"
 }
+# without_kvm CMD...: CMD as on a host with no /dev/kvm at all
+# (scripts/without-kvm.sh); need_without_kvm first skips the test where
+# that cannot be had (no root for a mount namespace).
+need_without_kvm() {
+  local why
+  why=$(scripts/without-kvm.sh true) || skip "${why#SKIP: }"
+}
+without_kvm() { scripts/without-kvm.sh "$@"; }
 TMP=$(mktemp -d /tmp/pvlab-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 # domcfg NAME CMDLINE [extra lines...]: writes $TMP/NAME.cfg

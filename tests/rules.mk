@@ -7,7 +7,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpvmon.a $(PVCOMMON_LI
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVMON_LIBS) $(LDLIBS)
 
-# A probe of the CPU model under nested_svm.sh (QEMU TCG): a host program.
+# A probe of the CPU model under nested_svm.sh and nested_vmx.sh (QEMU TCG,
+# Bochs): a host program.
 # Never sanitized: it reads the CPU's behaviour from the signals its
 # exceptions raise, which ASan and UBSan would take for themselves.
 PROGRAMS += $(BUILD)/tests/nested/tcg_quirks

@@ -4,7 +4,7 @@
 #   unsupported REASON   exit 3
 # Quick: it checks the tools and what image.sh found (the KVM probe for
 # fullvirt runs when the image is built; before that accel=unprobed).
-set -uo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 case ${1:-} in
@@ -31,8 +31,9 @@ case $1 in
   fullvirt)
     command -v "$QEMU" >/dev/null || unsupported "$QEMU is not installed (Debian package qemu-system-x86)"
     need_image_tools
-    if [ -f "$IMAGES/vmlinuz" ] && [ -f "$IMAGES/fullvirt.accel" ]; then
-      read -r accel why <"$IMAGES/fullvirt.accel"
+    accel_at=$(accel_file)
+    if [ -f "$IMAGES/vmlinuz" ] && [ -f "$accel_at" ]; then
+      read -r accel why <"$accel_at"
       [ "$accel" = tcg ] || why=""
       echo "ok qemu=$(qemu_version) guest_kernel=$(cat "$IMAGES/kernel.version") accel=$accel${why:+ kvm_probe=$why}"
     else

@@ -7,13 +7,16 @@
 #   vmlinuz, initrd.cpio.gz   fullvirt: the Debian kernel (linux-image-amd64,
 #                fetched with apt-get download) and an initramfs with its
 #                virtio and ext4 modules
-#   fullvirt.accel            fullvirt: kvm or tcg, from a boot probe
+#   fullvirt.accel.HOSTKEY    fullvirt: kvm or tcg, from a boot probe on
+#                this kind of host (common.sh accel_file); with
+#                PVLAB_KVM_PROBE_S=0 there is no probe (pvbench, making the
+#                image for the nested host, which probes its own KVM)
 # Each part is rebuilt only when the hash of its inputs (scripts, package
 # versions, pvcpu) differs from its stamp. Files from Debian packages come
 # from the host's installed packages (bench/deps.txt), copied with their
 # shared libraries. Progress on stderr; exit 0 ok, 1 failure, 2 usage,
 # 3 unsupported (with a line saying why).
-set -euo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
@@ -210,7 +213,8 @@ build_kernel() {
 
 # Can QEMU boot the kernel with KVM here? A stock kernel under KVM on this
 # kind of host (PVM) runs interpreted and prints nothing for minutes, so
-# give it PROBE_S seconds to reach the initramfs; else TCG.
+# give it PROBE_S seconds to reach the initramfs; else TCG. The answer
+# goes to $ACCEL (accel_file).
 PROBE_S=${PVLAB_KVM_PROBE_S:-25}
 probe_accel() {
   local why
@@ -225,17 +229,22 @@ probe_accel() {
       -display none -no-reboot -serial stdio -kernel "$IMAGES/vmlinuz" -initrd "$IMAGES/initrd.cpio.gz" \
       -append "console=ttyS0 quiet panic=-1 pvlab.probe=1" </dev/null 2>&1 || true)
     if grep -q "pvlab: probe ok" <<<"$out"; then
-      echo "kvm booted_to_initramfs_in_$((SECONDS - t0))s" >"$IMAGES/fullvirt.accel"
+      echo "kvm booted_to_initramfs_in_$((SECONDS - t0))s" >"$ACCEL"
       return
     fi
     local lines
     lines=$(grep -vc '^qemu-system' <<<"$out" || true)   # grep -c: status 1 on 0
     why="KVM did not reach the initramfs in ${PROBE_S}s ($lines lines of guest console output)"
   fi
-  echo "tcg ${why// /_}" >"$IMAGES/fullvirt.accel"
+  echo "tcg ${why// /_}" >"$ACCEL"
 }
 
-rootfs_hash=$(rootfs_inputs | hash_of)
+# PVLAB_IMAGE_CHECKED=1: whoever started us checked the inputs against
+# the stamps a moment ago (pvbench, before each boot of the nested host,
+# where hashing them takes seconds under TCG): the stamps stand for them.
+checked() { [ "${PVLAB_IMAGE_CHECKED:-}" = 1 ] && [ -f "$IMAGES/$1.stamp" ] && [ -f "$IMAGES/$2" ]; }
+if checked rootfs rootfs.img; then rootfs_hash=$(cat "$IMAGES/rootfs.stamp")
+else rootfs_hash=$(rootfs_inputs | hash_of); fi
 if [ ! -f "$IMAGES/rootfs.img" ] || [ "$(cat "$IMAGES/rootfs.stamp" 2>/dev/null)" != "$rootfs_hash" ]; then
   rm -f "$IMAGES/rootfs.stamp"
   build_rootfs
@@ -244,20 +253,30 @@ fi
 
 if [ "$PLATFORM" = fullvirt ]; then
   command -v "$QEMU" >/dev/null || unsupported "$QEMU is not installed (Debian package qemu-system-x86)"
-  kp=$(kernel_package) || unsupported "apt knows no linux-image-amd64 (run apt-get update)"
-  kernel_hash=$( { echo "$kp"; sha256sum "$PLAT_DIR/guest/initramfs.sh" | cut -d' ' -f1;
-                   echo "$INITRAMFS_MODULES"; package_versions | grep busybox; } | hash_of)
+  if checked kernel vmlinuz; then
+    kernel_hash=$(cat "$IMAGES/kernel.stamp")
+  else
+    kp=$(kernel_package) || unsupported "apt knows no linux-image-amd64 (run apt-get update)"
+    kernel_hash=$( { echo "$kp"; sha256sum "$PLAT_DIR/guest/initramfs.sh" | cut -d' ' -f1;
+                     echo "$INITRAMFS_MODULES"; package_versions | grep busybox; } | hash_of)
+  fi
   if [ ! -f "$IMAGES/vmlinuz" ] || [ "$(cat "$IMAGES/kernel.stamp" 2>/dev/null)" != "$kernel_hash" ]; then
-    rm -f "$IMAGES/kernel.stamp" "$IMAGES/accel.stamp"
+    rm -f "$IMAGES/kernel.stamp" "$IMAGES"/fullvirt.accel.*
     build_kernel $kp
     echo "$kernel_hash" >"$IMAGES/kernel.stamp"
   fi
-  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; stat -c "%F %a %u" /dev/kvm 2>&1; } | hash_of)
-  if [ ! -f "$IMAGES/fullvirt.accel" ] || [ "$(cat "$IMAGES/accel.stamp" 2>/dev/null)" != "$accel_hash" ]; then
-    probe_accel
-    echo "$accel_hash" >"$IMAGES/accel.stamp"
+  ACCEL=$(accel_file)
+  rm -f "$IMAGES/fullvirt.accel" "$IMAGES/accel.stamp"     # one for every host, before accel_file
+  if [ "$PROBE_S" = 0 ]; then
+    log "fullvirt: $(cat "$IMAGES/kernel.version"), no KVM probe here (PVLAB_KVM_PROBE_S=0)"
+    exit 0
   fi
-  log "fullvirt: $(cat "$IMAGES/kernel.version"), accel $(cat "$IMAGES/fullvirt.accel")"
+  accel_hash=$( { echo "$kernel_hash"; qemu_version; uname -r; kvm_node; } | hash_of)
+  if [ ! -f "$ACCEL" ] || [ "$(cat "$ACCEL.stamp" 2>/dev/null)" != "$accel_hash" ]; then
+    probe_accel
+    echo "$accel_hash" >"$ACCEL.stamp"
+  fi
+  log "fullvirt: $(cat "$IMAGES/kernel.version"), accel $(cat "$ACCEL")"
 fi
 if [ "$PLATFORM" = uml ]; then
   command -v "$LINUX_UML" >/dev/null || unsupported "$LINUX_UML is not installed (Debian package user-mode-linux)"

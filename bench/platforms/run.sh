@@ -6,7 +6,7 @@
 #   detail KEY=VALUE
 #   unsupported REASON        (then exit 3)
 # progress on stderr; exit 0 ok, 1 failure, 2 usage, 3 unsupported.
-set -uo pipefail
+set -Eeuo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
@@ -18,6 +18,7 @@ usage: run.sh PLATFORM WORKLOAD [--quick] [--instances N]
   --instances N  N concurrent copies: N processes natively, N guests on
                  fullvirt and uml (cpu only)
 Environment: BUILD (default build), PVLAB_GUEST_MEM_MIB (1024),
+PVLAB_IMAGE_READY (platforms whose detect.sh and image.sh need not run again),
 PVLAB_TCG_SCALE (work factor under TCG, default 0.25), PVLAB_GUEST_TIMEOUT
 (seconds per guest, default 1800).
 EOF
@@ -58,14 +59,18 @@ if [ "$PLATFORM" = native ]; then
 fi
 
 # ---- guests ------------------------------------------------------------
-det=$("$PLAT_DIR/detect.sh" "$PLATFORM")
-st=$?
-[ $st = 3 ] && unsupported "${det#unsupported }"
-[ $st = 0 ] || fail "detect.sh $PLATFORM failed (status $st)"
-img=$("$PLAT_DIR/image.sh" "$PLATFORM")
-st=$?
-[ $st = 3 ] && unsupported "$(sed -n 's/^unsupported //p' <<<"$img")"
-[ $st = 0 ] || fail "image.sh $PLATFORM failed (status $st)"
+# pvbench checked the platform and its image once for the run
+# (PVLAB_IMAGE_READY lists the platforms it did); anyone else, every time
+if [[ " ${PVLAB_IMAGE_READY:-} " != *" $PLATFORM "* ]]; then
+  st=0
+  det=$("$PLAT_DIR/detect.sh" "$PLATFORM") || st=$?
+  [ $st != 3 ] || unsupported "${det#unsupported }"
+  [ $st = 0 ] || fail "detect.sh $PLATFORM failed (status $st)"
+  st=0
+  img=$("$PLAT_DIR/image.sh" "$PLATFORM") || st=$?
+  [ $st != 3 ] || unsupported "$(sed -n 's/^unsupported //p' <<<"$img")"
+  [ $st = 0 ] || fail "image.sh $PLATFORM failed (status $st)"
+fi
 
 MEM=${PVLAB_GUEST_MEM_MIB:-1024}
 GUEST_TIMEOUT=${PVLAB_GUEST_TIMEOUT:-1800}
@@ -74,20 +79,25 @@ RUN=$(mktemp -d /tmp/pvlab-run.XXXXXX) || fail "cannot make a run directory"
 cleanup() {
   local f
   # each guest's timeout(1) passes the signal on to its QEMU or UML
-  for f in "$RUN"/vmpid.*; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+  for f in "$RUN"/vmpid.*; do
+    if [ -f "$f" ]; then kill "$(cat "$f")" 2>/dev/null || true; fi
+  done
   rm -rf "$RUN"
+  clear_err_note
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ "$PLATFORM" = fullvirt ]; then
-  read -r ACCEL why <"$IMAGES/fullvirt.accel"
+  read -r ACCEL why <"$(accel_file)"
   echo "detail accel=$ACCEL"
-  [ "$ACCEL" = tcg ] && echo "detail kvm_probe=$why"
   echo "detail qemu=$(qemu_version)"
   echo "detail vcpus=1"
-  # TCG runs guest code 10-50x slower: smaller runs keep the suite short
-  [ "$ACCEL" = tcg ] && SCALE=${PVLAB_TCG_SCALE:-0.25}
+  if [ "$ACCEL" = tcg ]; then
+    echo "detail kvm_probe=$why"
+    # TCG runs guest code 10-50x slower: smaller runs keep the suite short
+    SCALE=${PVLAB_TCG_SCALE:-0.25}
+  fi
 else
   echo "detail uml=$(uml_version)"
   echo "detail xstate_shim=umlxstate.so"
@@ -150,14 +160,14 @@ wait
 status=0 reason=""
 for ((i = 1; i <= INSTANCES; i++)); do
   c=$RUN/console.$i
-  end=$(sed -n 's/^pvlab: end status=\([0-9]*\).*/\1/p' "$c" 2>/dev/null | tail -1)
+  end=$(sed -n 's/^pvlab: end status=\([0-9]*\).*/\1/p' "$c" 2>/dev/null | tail -1) || end=""
   if [ -z "$end" ]; then
     log "guest $i ended without finishing its workload; its last console lines:"
-    tail -n 20 "$c" >&2 2>/dev/null
+    tail -n 20 "$c" >&2 2>/dev/null || true
     fail "the $PLATFORM guest did not finish (timeout ${GUEST_TIMEOUT}s, crash or panic)"
   fi
   if [ "$end" = 3 ]; then
-    reason=$(sed -n 's/^pvlab: unsupported //p' "$c" | head -1)
+    reason=$(sed -n '/^pvlab: unsupported /{s///;p;q}' "$c")
     unsupported "${reason:-the workload in the guest reported unsupported}"
   fi
   if [ "$end" != 0 ]; then
@@ -172,8 +182,8 @@ for ((i = 1; i <= INSTANCES; i++)); do
   if [ "$INSTANCES" = 1 ]; then
     sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
   else
-    [ "$i" = 1 ] && sed -n 's/^pvlab: detail /detail /p' "$c"
-    sed -n 's/^pvlab: sample /sample /p' "$c" | grep -v 'metric=\(wall_s\|aggregate_passes_per_s\) '
+    [ "$i" != 1 ] || sed -n 's/^pvlab: detail /detail /p' "$c"
+    sed -n '/^pvlab: sample metric=\(wall_s\|aggregate_passes_per_s\) /d; s/^pvlab: sample /sample /p' "$c"
   fi
 done
 [ $status = 0 ] || fail "$reason"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "kvm.h"
 #include "pvmon.h"
@@ -188,6 +189,10 @@ int kvm_host_init(int nr_pcpus, char *err, size_t errlen)
 	host.nr_cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (host.nr_cpus_online < 1)
 		host.nr_cpus_online = 1;
+	struct stat st;
+	/* a file in /dev/kvm's place (a container's, or a test's stand-in) is no KVM */
+	if (!stat("/dev/kvm", &st) && !S_ISCHR(st.st_mode))
+		return snprintf(err, errlen, "/dev/kvm is not a character device: this host has no KVM"), -ENODEV;
 	host.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (host.kvm_fd < 0) {
 		int e = errno;

@@ -11,54 +11,19 @@
 # PVLAB_NESTED_KVM_AMD=npt=0 runs the same checks on shadow paging.
 # timeout: 900
 . tests/lib.sh
+. tests/nested/lib.sh
+WHERE="under TCG"
 
-# What the L1's emulated CPU raises unlike hardware (tests/nested/tcg_quirks,
-# from a plain process there), as PVLAB_TRAPS_SKIP for the tests: the trap
-# self-test leaves those raisers out, isolation.sh accepts TCG's error code.
-tcg_quirks() {
-  local quirks
-  quirks=$($BUILD/tests/nested/tcg_quirks) || die "tcg_quirks failed"
-  echo "$quirks" | sed 's/^/  L1 CPU: /'
-  export PVLAB_TRAPS_SKIP=$(echo "$quirks" | awk '$2 == "differs:" { printf "%s%s", sep, $1; sep = "," }')
-}
 inside() {
-  [ "${PVLAB_NESTED:-}" = svm ] || skip "--inside runs only on the nested SVM host"
-  [ -d /sys/module/kvm_amd ] || die "kvm_amd is not loaded in the L1"
-  [ -c /dev/kvm ] || die "no /dev/kvm in the L1"
+  in_l1 svm kvm_amd
   echo "L1 kvm_amd: npt=$(cat /sys/module/kvm_amd/parameters/npt) nested=$(cat /sys/module/kvm_amd/parameters/nested)"
-  out=$($PVMON info 2>&1) || die "pvmon info failed: $out"
-  echo "$out"
-  info=$out
-  echo "$out" | grep -q '^kvm: backend svm' || die "pvmon info does not see an SVM back end"
-  case $(cat /sys/module/kvm_amd/parameters/npt) in
-    Y|1) want='writable pool slot, .* (nested paging)' ;;
-    *)   want='read-only pool slot (shadow paging)' ;;
-  esac
-  echo "$out" | grep -q "^kvm: page tables: $want" || die "pvmon info: page tables not '$want'"
-  [ "$(echo "$out" | grep -c '^fast path: ')" = 1 ] || die "pvmon info: not one 'fast path:' line"
-  local t0 t1 fp
-  for fp in auto off; do
-    cfg=$(domcfg "hello-$fp" "prog=hello exit=7")
-    t0=$(date +%s%N)
-    out=$($PVMON --fast-path "$fp" run "$cfg" 2>&1); rc=$?
-    t1=$(date +%s%N)
-    echo "$out"
-    echo "pvmon run (fast path $fp): $(( (t1 - t0) / 1000000 )) ms under TCG"
-    [ $rc -eq 7 ] || die "fast path $fp: guest exit code 7 came back as $rc"
-    echo "$out" | grep -q "^\[hello-$fp\] hello from pvos: domain 1" || die "fast path $fp: no greeting"
-  done
-  echo "$info" | grep -q '^fast path: svm (' || die "the svm fast path is not in use"
+  check_info svm kvm_amd npt
+  hello_both
   # The fast path's own tests, as on PVM. What the emulated CPU itself does
   # not raise as hardware does (tcg_quirks shows it from an L1 process) is
   # left out of the trap self-test, and only that.
-  local t
-  tcg_quirks
-  for t in fastpath_info fastpath_traps guest_programs mm hostile isolation; do
-    t0=$(date +%s)
-    bash tests/integration/$t.sh > "$TMP/$t.log" 2>&1; rc=$?
-    echo "$t: status $rc in $(( $(date +%s) - t0 )) s under TCG"
-    [ $rc = 0 ] || { tail -20 "$TMP/$t.log"; die "$t failed on the svm fast path"; }
-  done
+  emulated_quirks
+  run_tests "on the svm fast path" fastpath_info fastpath_traps guest_programs mm hostile isolation
   grep -q "fast path in use: 1 (svm)" "$TMP/fastpath_traps.log" || die "fastpath_traps did not run on the svm fast path"
   # pvbench fastpath names the kind in use (it once said pvm for any)
   t0=$(date +%s)
@@ -68,7 +33,7 @@ inside() {
   # The baseline, as on PVM: fastpath_off.sh runs its set with the fast
   # path forced off (there the `out` of a hypercall has not yet advanced
   # RIP at the exit: the case vcpu.c's pio_skip and pio_settle are for).
-  t0=$(date +%s)
+  local t0=$(date +%s)
   bash tests/integration/fastpath_off.sh > "$TMP/fastpath_off.log" 2>&1; rc=$?
   grep -E '^(ok|FAIL|skip) ' "$TMP/fastpath_off.log"
   echo "fastpath_off: status $rc in $(( $(date +%s) - t0 )) s under TCG"
@@ -91,7 +56,7 @@ inside_shadow() {
   grep -q "trapped writes [1-9]" "$TMP/mm.log" || die "npt=0: pt=trap did not trap its writes"
   # The hostile guests on shadow paging too, on the fast path and the baseline.
   local fp t
-  tcg_quirks
+  emulated_quirks
   for fp in auto off; do
     for t in hostile isolation; do
       t0=$(date +%s)
@@ -106,19 +71,9 @@ inside_shadow() {
 [ "${1:-}" = --inside-shadow ] && { inside_shadow; exit; }
 
 NESTED=scripts/nested-svm.sh
-$NESTED --help | grep -q -- '--timeout S' || die "--help does not document --timeout"
-$NESTED >/dev/null 2>"$TMP/err"; rc=$?
-[ $rc = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] || { cat "$TMP/err"; die "no COMMAND: status $rc, expected 2 and one line"; }
 $NESTED --smp 0 -- true >/dev/null 2>&1; [ $? = 2 ] || die "--smp 0 is not a usage error"
-
 opts=(--timeout 240 --kvm-amd "${PVLAB_NESTED_KVM_AMD-}")
-# A command's status and output come back (and its arguments intact).
-out=$($NESTED "${opts[@]}" -- sh -c 'echo "[$1] [$2]"; exit 42' sh "a b" "c'd" 2>"$TMP/err"); rc=$?
-[ $rc = 77 ] && { echo "$out"; exit 77; }
-cat "$TMP/err"
-[ $rc = 42 ] || { echo "$out"; die "status 42 came back as $rc"; }
-[ "$out" = "[a b] [c'd]" ] || die "arguments or output mangled: '$out'"
-grep -q 'L1 up with kvm_amd in' "$TMP/err" || die "no L1 timing line"
+wrapper_interface $NESTED "${opts[@]}"
 
 $NESTED "${opts[@]}" -- bash tests/integration/nested_svm.sh --inside | tee "$TMP/inside"
 rc=${PIPESTATUS[0]}

@@ -39,6 +39,34 @@ done
 out=$($P/run.sh native dbench --instances 2); rc=$?
 [ $rc = 3 ] || die "run.sh native dbench --instances 2: status $rc, expected 3"
 [[ $out == "unsupported "*cpu* ]] || die "no reason for --instances on dbench: '$out'"
+# An unexpected failure (the ERR trap of common.sh): the last stderr line,
+# the one pvbench records, names the script, the line, the command and its
+# status, here a sha256sum that fails inside $(...) | pipelines; no note
+# file is left behind.
+mkdir -p "$TMP/bin"
+printf '#!/bin/sh\nexit 5\n' >"$TMP/bin/sha256sum"
+chmod +x "$TMP/bin/sha256sum"
+notes=$(ls /tmp/pvlab-err.* 2>/dev/null | wc -l)
+PATH=$TMP/bin:$PATH $P/image.sh uml 2>"$TMP/err" >/dev/null; rc=$?
+cat "$TMP/err"
+[ $rc = 5 ] || die "image.sh with a failing sha256sum: status $rc, not 5"
+tail -1 "$TMP/err" | grep -Eq "^image.sh: line [0-9]+ \(in (hash_of|rootfs_inputs)\): the pipeline ending in '.+' failed \(statuses 5 0\)$" ||
+  die "image.sh: the last line does not name the failing line and command: $(tail -1 "$TMP/err")"
+[ "$(ls /tmp/pvlab-err.* 2>/dev/null | wc -l)" = "$notes" ] || die "image.sh left its error note behind"
+# the trap in any script that sources common.sh: a failure inside $(...)
+# is named by its own command, not by the assignment around it
+cat >"$TMP/fails.sh" <<EOF
+set -Eeuo pipefail
+. $PWD/$P/common.sh
+x=\$(echo one; false)
+echo "not reached"
+EOF
+out=$(bash "$TMP/fails.sh" 2>&1); rc=$?
+[ $rc = 1 ] && [ "$out" = "fails.sh: line 3: 'false' failed with status 1" ] ||
+  die "a failure in \$(...): status $rc, '$out'"
+for s in detect image run; do
+  grep -q '^set -Eeuo pipefail$' $P/$s.sh || die "$s.sh does not run under set -Eeuo pipefail (the ERR trap needs -eE)"
+done
 # pvcpu
 PVCPU=$BIN/pvcpu
 $PVCPU --help | grep -q "usage: pvcpu" || die "pvcpu --help"

@@ -35,7 +35,7 @@ alive() {  # alive LIST: the entries of LIST still running
 }
 kill_mid_cell() {  # kill_mid_cell SUITE-LINE PATTERN N: SIGKILL once N descendants match PATTERN
   printf '%s\n' "$1" > "$TMP/s.suite"
-  $PVBENCH run --suite "$TMP/s.suite" --db "$TMP/r.db" --new > "$TMP/out" 2>&1 & local pid=$! list=""
+  $PVBENCH run --no-nested --suite "$TMP/s.suite" --db "$TMP/r.db" --new > "$TMP/out" 2>&1 & local pid=$! list=""
   for _ in $(seq 200); do
     list=$(descendants $pid)
     [ "$(for e in $list; do tr '\0' ' ' < "/proc/${e%%:*}/cmdline" 2>/dev/null; echo; done | grep -c -- "$2")" -ge "$3" ] && break

@@ -18,7 +18,7 @@ S
 chmod +x "$TMP/plat/"*.sh
 export PVBENCH_PLATFORMS_DIR=$TMP/plat
 printf 'reps 2\nfullvirt cpu 1,2,3,4,5,6\n' > "$TMP/s.suite"
-run() { $PVBENCH run --suite "$TMP/s.suite" --db "$TMP/r.db" "$@"; }
+run() { $PVBENCH run --no-nested --suite "$TMP/s.suite" --db "$TMP/r.db" "$@"; }
 wait_done() {   # wait_done N: until N cells are done
   for _ in $(seq 100); do
     [ "$(q "SELECT count(*) FROM cells WHERE status = 'done'" 2>/dev/null)" -ge "$1" ] 2>/dev/null && return
@@ -27,7 +27,7 @@ wait_done() {   # wait_done N: until N cells are done
   die "no progress"
 }
 
-$PVBENCH run --suite "$TMP/s.suite" --db "$TMP/r.db" > "$TMP/out1" 2>&1 & pid=$!   # not run(): $! must be pvbench
+$PVBENCH run --no-nested --suite "$TMP/s.suite" --db "$TMP/r.db" > "$TMP/out1" 2>&1 & pid=$!   # not run(): $! must be pvbench
 wait_done 2
 kill -INT $pid; wait $pid; rc=$?
 cat "$TMP/out1"
@@ -43,7 +43,7 @@ run --reps 1 2>"$TMP/err"; [ $? -eq 2 ] || die "other options accepted"
 grep -q "add --new" "$TMP/err" || die "no hint about --new: $(cat "$TMP/err")"
 
 # SIGKILL in the middle of a cell: it stays 'running' and is redone
-$PVBENCH run --suite "$TMP/s.suite" --db "$TMP/r.db" > "$TMP/out2" 2>&1 & pid=$!
+$PVBENCH run --no-nested --suite "$TMP/s.suite" --db "$TMP/r.db" > "$TMP/out2" 2>&1 & pid=$!
 wait_done $((done1 + 1))
 sleep 0.5
 kill -KILL $pid; wait $pid 2>/dev/null

@@ -11,7 +11,7 @@ q() { sqlite3 -cmd ".timeout 5000" "$TMP/r.db" "$1"; }
 mkdir -p "$TMP/plat"
 cat > "$TMP/plat/detect.sh" <<'S'
 #!/bin/sh
-case $1 in fullvirt) echo "ok qemu accel=tcg";; *) echo "unsupported linux.uml is not installed"; exit 3;; esac
+case $1 in fullvirt) echo "ok qemu accel=kvm";; *) echo "unsupported linux.uml is not installed"; exit 3;; esac
 S
 cat > "$TMP/plat/image.sh" <<'S'
 #!/bin/sh
@@ -23,7 +23,7 @@ cat > "$TMP/plat/run.sh" <<'S'
 [ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
 echo "booting" >&2
 n=$(($(cat "$PVBENCH_PLATFORMS_DIR/calls" 2>/dev/null || echo 0) + 1)); echo $n > "$PVBENCH_PLATFORMS_DIR/calls"
-echo "detail accel=tcg"
+echo "detail accel=kvm"
 echo "detail boot_s=1.$n"
 echo "sample metric=sort_ms unit=ms higher=0 value=12.5"
 echo "sample metric=crc_ms unit=ms higher=0 value=30"
@@ -45,16 +45,16 @@ S
 
 # usage errors: exit 2 with one line
 $PVBENCH run 2>/dev/null; [ $? -eq 2 ] || die "no --suite: status not 2"
-$PVBENCH run --suite nosuch --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "unknown suite: status not 2"
+$PVBENCH run --no-nested --suite nosuch --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "unknown suite: status not 2"
 grep -q "no suite 'nosuch'" "$TMP/err" || die "unknown suite: $(cat "$TMP/err")"
 printf 'native cpu 1\nnative cpu 1\n' > "$TMP/dup.suite"
-$PVBENCH run --suite "$TMP/dup.suite" --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "duplicate cell accepted"
+$PVBENCH run --no-nested --suite "$TMP/dup.suite" --db "$TMP/r.db" 2>"$TMP/err"; [ $? -eq 2 ] || die "duplicate cell accepted"
 grep -q "dup.suite:2: native cpu 1 is already listed on line 1" "$TMP/err" || die "duplicate: $(cat "$TMP/err")"
-$PVBENCH run --suite "$TMP/tiny.suite" --platforms xen --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--platforms xen accepted"
-$PVBENCH run --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--reps 0 accepted"
+$PVBENCH run --no-nested --suite "$TMP/tiny.suite" --platforms xen --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--platforms xen accepted"
+$PVBENCH run --no-nested --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/dev/null; [ $? -eq 2 ] || die "--reps 0 accepted"
 [ ! -e "$TMP/r.db" ] || die "a usage error created the database"
 
-$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
+$PVBENCH run --no-nested --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
 cat "$TMP/out"
 grep -q "pvbench: \[1/10\] native cpu x1" "$TMP/out" || die "no plain progress lines"
 grep -q "run 1 finished" "$TMP/out" || die "run did not finish"
@@ -79,10 +79,10 @@ nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell
 # the stub platform: samples, detail, unsupported with the reason
 # a detail that differs between repetitions keeps every repetition's value
 # (call 1 of the stub was the platform's warm-up); each repetition has its own
-[ "$(q "SELECT status || ' ' || detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")" = "done qemu accel=tcg boot_s=1.2,1.3" ] ||
+[ "$(q "SELECT status || ' ' || detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")" = "done qemu accel=kvm boot_s=1.2,1.3" ] ||
   die "fullvirt cpu: $(q "SELECT status, reason, detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")"
 [ "$(q "SELECT group_concat(detail, ' | ') FROM (SELECT r.detail FROM reps r JOIN cells c ON c.id = r.cell_id WHERE platform = 'fullvirt' AND workload = 'cpu' ORDER BY ord)")" = \
-  "accel=tcg boot_s=1.1 | accel=tcg boot_s=1.2 | accel=tcg boot_s=1.3" ] || die "fullvirt cpu: the repetitions' own details"
+  "accel=kvm boot_s=1.1 | accel=kvm boot_s=1.2 | accel=kvm boot_s=1.3" ] || die "fullvirt cpu: the repetitions' own details"
 # the cells of one workload and domain count run round-robin after one
 # warm-up per platform (rep 0, samples not kept); the order is recorded
 order=$(q "SELECT group_concat(platform || r.rep, ' ') FROM (SELECT * FROM reps ORDER BY ord) r JOIN cells c ON c.id = r.cell_id WHERE workload = 'cpu' AND domains = 1")
@@ -118,14 +118,14 @@ else
 fi
 
 # a finished run is not resumed: the same command starts run 2; so does --new
-$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
+$PVBENCH run --no-nested --suite "$TMP/tiny.suite" --db "$TMP/r.db" --platforms fullvirt >/dev/null || die "second run"
 [ "$(q "SELECT count(*) FROM runs")" = 2 ] || die "no second run"
 [ "$(q "SELECT count(*) FROM cells WHERE run_id = 2")" = 3 ] || die "--platforms fullvirt: want 3 cells"
 # a damaged results database: the run stops with SQLite's reason and the file's name
 cp "$TMP/r.db" "$TMP/damaged.db"
 damage_table "$TMP/damaged.db" samples
 damage_table "$TMP/damaged.db" samples_cell
-$PVBENCH run --suite "$TMP/tiny.suite" --db "$TMP/damaged.db" --platforms fullvirt >/dev/null 2>"$TMP/err"; rc=$?
+$PVBENCH run --no-nested --suite "$TMP/tiny.suite" --db "$TMP/damaged.db" --platforms fullvirt >/dev/null 2>"$TMP/err"; rc=$?
 cat "$TMP/err"
 [ $rc = 1 ] || die "damaged database: status $rc, not 1"
 [ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "^pvbench: $TMP/damaged.db: .*database disk image is malformed" "$TMP/err" ||

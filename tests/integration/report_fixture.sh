@@ -1,7 +1,8 @@
 # pvbench report on the fixture database (a real short run, see
 # tests/fixtures/README.md) produces every plot as PNG and SVG and one
-# self-contained index.html with them embedded, the host facts, and the
-# unsupported cells with their reasons.
+# self-contained index.html with them embedded, the host facts, the
+# unsupported cells with their reasons, and the cells measured in the
+# nested AMD-V host beside, never divided by, this host's hardware.
 . tests/lib.sh
 PVBENCH=$BIN/pvbench
 FIX=tests/fixtures/fixture.db
@@ -30,7 +31,7 @@ cp $FIX "$TMP/fixture.db"
 sum=$(md5sum < "$TMP/fixture.db")
 $PVBENCH report --db "$TMP/fixture.db" --out "$TMP/rep" > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "report failed"; }
 cat "$TMP/out"
-grep -q "wrote .*/rep/index.html" "$TMP/out" || die "no path printed"
+grep -q "wrote .*/rep/index.html and relative.txt" "$TMP/out" || die "no path printed"
 [ "$(md5sum < "$TMP/fixture.db")" = "$sum" ] || die "the report changed the database"
 for p in relative scaling scaling-per-domain hcall hcall-trace; do
   [ "$(head -c 8 "$TMP/rep/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || die "$p.png is not a PNG"
@@ -41,26 +42,46 @@ html=$TMP/rep/index.html
 [ "$(grep -o 'src="data:image/png;base64,' "$html" | wc -l)" -eq 5 ] || die "index.html does not embed the 5 plots"
 ! grep -q 'src="[^d]' "$html" || die "index.html refers to outside files"
 for s in "Host and run" "Relative performance" "Scaling" "Hypercalls" "lmbench" "pvmon's accounting" \
-         "Welch" "Not supported or failed" "paper (SOSP 2003)" "Counters"; do
+         "Welch" "Not supported or failed" "paper (SOSP 2003)" "Counters" "Where the cells were measured" \
+         "are never divided by this host's hardware native" "Pairs are drawn within one environment only"; do
   grep -q "$s" "$html" || die "index.html lacks '$s'"
 done
 # per figure: how many repetitions ran and in which order (the fixture's
 # cells ran interleaved, after warm-ups), and why an interval is missing
-for fig in "<b>cpu</b>: Repetitions: native 5, pv 5, fullvirt 2, uml 2; interleaved, rounds 1-2: native, pv, fullvirt, uml; rounds 3-5: native, pv; before them a warm-up repetition of native, pv, fullvirt, uml" \
+# (each environment's cells apart: their ratios are to their own native)
+emu="[emulated AMD-V]"
+for fig in "<b>cpu</b>: Repetitions: native 5, pv 5, uml 2; interleaved, rounds 1-2: native, pv, uml; rounds 3-5: native, pv; before them a warm-up repetition of native, pv, uml" \
+           "<b>cpu</b> (emulated: nested AMD-V host (QEMU TCG, kvm_amd, nested paging)): Repetitions: native $emu 5, pv $emu 5, fullvirt $emu 2; interleaved, rounds 1-2: native $emu, pv $emu, fullvirt $emu; rounds 3-5: native $emu, pv $emu" \
            "<b>N = 4</b>: Repetitions: native 3, pv 3; interleaved, rounds 1-3: native, pv" \
-           "Repetitions: pv 8; one cell, its repetitions back to back"; do
+           "Repetitions: pv 8, pv $emu 3; interleaved, rounds 1-3: pv, pv $emu; rounds 4-8: pv"; do
   grep -qF "$fig" "$html" || die "no '$fig' in index.html"
 done
-grep -q '<td>uml</td><td class="n">[0-9.]*</td><td class="n"></td><td class="n"></td><td>2 repetitions: an interval needs 5 on each side</td>' "$html" ||
+grep -q '<td>uml</td><td>this host.s hardware</td><td class="n">[0-9.]*</td><td class="n"></td><td class="n"></td><td>2 repetitions: an interval needs 5 on each side</td>' "$html" ||
   die "no reason for uml's missing interval"
-grep -q '<td>pv</td><td class="n">[0-9.]*</td><td class="n">[0-9.]*</td><td class="n">[0-9.]*</td><td></td>' "$html" ||
-  die "pv cpu (5 repetitions a side) has no interval"
+for where in "this host.s hardware" "emulated: nested AMD-V host (QEMU TCG, kvm_amd, nested paging)"; do
+  grep -q "<td>pv</td><td>$where</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td></td>" "$html" ||
+    die "pv cpu ($where, 5 repetitions a side) has no interval"
+done
+# the closing note's table: the emulated cells labelled, and in their own rows
+rel=$TMP/rep/relative.txt
+for row in "cpu +native +1 +5/5" "cpu +pv +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" "cpu +pv \[emulated AMD-V\] +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" \
+           "cpu +fullvirt \[emulated AMD-V\] +[0-9.]+\*? +2/5" "dbench +fullvirt \[emulated AMD-V\] +[0-9.]+\*? +2/2"; do
+  grep -Eq "^$row$" "$rel" || die "relative.txt has no row '$row': $(cat "$rel")"
+done
+! grep -Eq "^[a-z-]+ +fullvirt +[0-9]" "$rel" || die "relative.txt: fullvirt (nested) set against this host's native"
 # a database from before schema version 3 (no reps table): the order is said to be unknown
 cp $FIX "$TMP/v2.db"
 sqlite3 "$TMP/v2.db" "DROP TABLE reps; DELETE FROM schema_version WHERE version = 3"
 $PVBENCH report --db "$TMP/v2.db" --out "$TMP/rep2" >/dev/null 2>&1 || die "report of a version-2 database failed"
-grep -qF "Repetitions: native 5, pv 5, fullvirt 2, uml 2; their order was not recorded" "$TMP/rep2/index.html" ||
+grep -qF "Repetitions: native 5, pv 5, uml 2; their order was not recorded" "$TMP/rep2/index.html" ||
   die "version 2: the order is not said to be unrecorded"
+# a database from before schema version 4: its fullvirt cells ran under
+# TCG on the host, and get no ratio to the hardware native
+cp tests/fixtures/fixture-v3.db "$TMP/v3.db"
+$PVBENCH report --db "$TMP/v3.db" --out "$TMP/rep3" >/dev/null 2>&1 || die "report of a version-3 database failed"
+grep -qF "No ratio (no native measured in the same environment; an emulated figure is never divided by a hardware one): cpu on fullvirt [emulated, TCG], dbench on fullvirt [emulated, TCG]" "$TMP/rep3/index.html" ||
+  die "version 3: TCG fullvirt not listed without a ratio"
+! grep -q "fullvirt" "$TMP/rep3/relative.txt" || die "version 3: TCG fullvirt divided by the hardware native"
 # host facts and the unsupported cells with their reasons, from the database
 cpu=$(sqlite3 $FIX "SELECT cpu_model FROM runs ORDER BY id DESC LIMIT 1")
 grep -qF "$cpu" "$html" || die "CPU model missing"

@@ -1,7 +1,8 @@
 /* Which exceptions the CPU under us raises as real x86-64 hardware does,
- * seen from an ordinary Linux process: nested_svm.sh runs it in the L1
- * (QEMU TCG) to show that what it leaves out of pvos's trap self-test is
- * the emulated CPU's doing, not pvmon's. One line per check:
+ * seen from an ordinary Linux process: nested_svm.sh and nested_vmx.sh run
+ * it in their L1 (QEMU TCG, Bochs) to show that what they leave out of
+ * pvos's trap self-test is the emulated CPU's doing, not pvmon's. One line
+ * per check:
  *   KEY hw|differs: what happened
  * where KEY is the pvos raiser (prog=traps skip=KEY). Exit 0. */
 #ifndef _GNU_SOURCE

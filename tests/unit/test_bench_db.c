@@ -133,6 +133,51 @@ static void test_upgrade(const char *path)
 	db_close(db);
 }
 
+/* A version-3 file is brought to version 4 with every cell kept: cells
+ * carry where they were measured; a full-virt cell QEMU ran without KVM
+ * is marked emulated (tcg); a native cell may then exist both here and
+ * in a nested environment of the same run. */
+static void test_upgrade_env(const char *path)
+{
+	sqlite3 *db;
+	char err[512] = "";
+	struct suite s;
+	struct host_facts h = { .hostname = "h" };
+	int64_t run = 0;
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(suite_parse("native,fullvirt,uml cpu 1\n", "t.suite", &s, err, sizeof(err)), 0);
+	CHECK_EQ(db_create_run(db, "t", &s, "", "o", 0, &h, &run), 0);
+	/* what a version-3 cells table looked like: no env, the old key */
+	CHECK_EQ(sqlite3_exec(db, "UPDATE cells SET detail = 'qemu=7 accel=tcg kvm_probe=x' WHERE platform = 'fullvirt';"
+	                          "UPDATE cells SET detail = 'accel=tcgx' WHERE platform = 'uml';"
+	                          "CREATE TABLE c3 AS SELECT id, run_id, seq, platform, workload, domains, reps, quick,"
+	                          " timeout_s, status, reason, detail, started, finished, wall_s FROM cells;"
+	                          "DROP TABLE cells; ALTER TABLE c3 RENAME TO cells;"
+	                          "DELETE FROM schema_version WHERE version > 3", NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), DB_SCHEMA_VERSION);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells"), 3);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE env = 'tcg' AND platform = 'fullvirt'"), 1);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE env = 'hardware'"), 2);
+	/* the new key: native here and in the nested host, one run */
+	CHECK_EQ(sqlite3_exec(db, "INSERT INTO cells (run_id, seq, platform, workload, domains, reps, quick, timeout_s,"
+	                          " status, env) VALUES (1, 9, 'native', 'cpu', 1, 1, 0, 1, 'pending', 'nested-svm')",
+	                      NULL, NULL, NULL), SQLITE_OK);
+	CHECK(sqlite3_exec(db, "INSERT INTO cells (run_id, seq, platform, workload, domains, reps, quick, timeout_s,"
+	                       " status, env) VALUES (1, 9, 'native', 'cpu', 1, 1, 0, 1, 'pending', 'nested-svm')",
+	                   NULL, NULL, NULL) != SQLITE_OK);
+	struct db_cell *cells;
+	int n;
+	CHECK_EQ(db_load_cells(db, run, &cells, &n), 0);
+	CHECK_EQ(n, 4);
+	CHECK_STR(cells[1].env, "tcg");
+	CHECK_STR(cells[3].env, ENV_NESTED_SVM);
+	free(cells);
+	suite_free(&s);
+	db_close(db);
+}
+
 /* A write refused in the middle of a transaction (a damaged or read-only
  * file; here a trigger) is reported with SQLite's reason, not with the
  * "not an error" the ROLLBACK after it leaves behind. */
@@ -182,6 +227,8 @@ int main(void)
 	test_foreign(path);
 	unlink(path);
 	test_upgrade(path);
+	unlink(path);
+	test_upgrade_env(path);
 	unlink(path);
 	test_errors(path);
 	unlink(path);

@@ -83,8 +83,50 @@ static void test_detail(void)
 	result_free(&r);
 }
 
+/* A repetition measured elsewhere (pvbench rep) travels as lines and comes
+ * back the same; a malformed line is refused. */
+static void test_rep_lines(void)
+{
+	struct dom_stat dom = { .instance = 1, .name = "d1", .state = "exited", .v[DST_HYPERCALLS] = 42 };
+	struct rep_result a = { .d = &dom, .nd = 1 }, b = { 0 };
+	result_add(&a, 1, "sort_ms", "ms", 0, 0, 12.345678901234567);
+	result_add(&a, 0, "aggregate_passes_per_s", "passes/s", 1, 1, 3.5);
+	result_detail(&a, "kvm", "svm");
+	result_detail(&a, "boot_s", "1.5");
+	a.wall_s = 2.25;
+	char buf[8192] = "", *save;
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	result_print(f, &a);
+	fclose(f);
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		CHECK_EQ(parse_rep_line(&b, l), 1);
+	CHECK_EQ(b.ns, 2);
+	CHECK_STR(b.s[0].metric, "sort_ms");
+	CHECK(b.s[0].value == a.s[0].value);
+	CHECK_EQ(b.s[1].instance, 0);
+	CHECK_EQ(b.s[1].derived, 1);
+	CHECK_EQ(b.s[1].higher, 1);
+	CHECK_EQ(b.nd, 1);
+	CHECK_EQ(b.d[0].instance, 1);
+	CHECK_EQ(b.d[0].v[DST_HYPERCALLS], 42);
+	CHECK_STR(b.detail, "kvm=svm boot_s=1.5");
+	CHECK(b.wall_s == 2.25);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: sample 1 0 0 ms sort_ms"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: sample 1 2 0 ms sort_ms 1"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: sample 1 0 0 ms sort_ms 1 extra"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: detail noequals"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: wall_s -1"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "pvbench-rep: dstat {}"), -EINVAL);
+	CHECK_EQ(parse_rep_line(&b, "sample metric=x unit=y higher=0 value=1"), 0);
+	CHECK_EQ(b.ns, 2);
+	a.d = NULL;       /* dom is on the stack */
+	result_free(&a);
+	result_free(&b);
+}
+
 int main(void)
 {
+	test_rep_lines();
 	test_console();
 	test_contract();
 	test_stats();

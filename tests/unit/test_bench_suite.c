@@ -57,6 +57,8 @@ static void test_errors(void)
 		{ "reps many\n", "expected 'reps N'" },
 		{ "native cpu 1\npv,native cpu 1\n", "t.suite:2: native cpu 1 is already listed on line 1" },
 		{ "# nothing\n", "lists no cells" },
+		{ "pv@xen cpu 1\n", "unknown environment '@xen'" },
+		{ "pv@nested-svm cpu 1\npv@nested-svm cpu 1\n", "t.suite:2: pv@nested-svm cpu 1 is already listed on line 1" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct suite s;
@@ -66,6 +68,51 @@ static void test_errors(void)
 			fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err, bad[i].want);
 		CHECK(strstr(err, bad[i].want) != NULL);
 	}
+}
+
+/* PLATFORM@ENV, and where suite_place puts the rest: pv and fullvirt as
+ * the host allows, a native baseline before the first cell of each
+ * group measured in a nested environment (reps, timeout and quick the
+ * most its cells ask; none for hcall), a cell named twice once. */
+static void test_place(void)
+{
+	struct suite s;
+	char err[256] = "";
+	const char *text = "native,pv cpu 1 reps=5\nfullvirt,uml cpu 1 reps=3 quick timeout=99\n"
+	                   "pv hcall 1\npv@nested-svm-shadow cpu 2\npv@nested-svm cpu 1\n";
+	CHECK_EQ(parse(text, &s, err), 0);
+	CHECK_EQ(s.n, 7);
+	CHECK_STR(s.cells[0].env, "");
+	CHECK_STR(s.cells[6].env, ENV_NESTED_SVM);
+	struct placement p = { .pv = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
+	CHECK_EQ(suite_place(&s, &p), 0);
+	static const char *const want[] = {
+		"native hardware cpu 1 5 0 1200", "native nested-svm cpu 1 5 1 1200", "pv nested-svm cpu 1 5 0 1200",
+		"fullvirt nested-svm cpu 1 3 1 99", "uml hardware cpu 1 3 1 99", "pv nested-svm hcall 1 3 0 1200",
+		"native nested-svm-shadow cpu 2 3 0 1200", "pv nested-svm-shadow cpu 2 3 0 1200",
+	};
+	CHECK_EQ(s.n, 8);
+	for (int i = 0; i < s.n && i < 8; i++) {
+		char got[128];
+		const struct cell_spec *c = &s.cells[i];
+		snprintf(got, sizeof(got), "%s %s %s %d %d %d %d", c->platform, c->env, c->workload, c->domains, c->reps,
+		         c->quick, c->timeout_s);
+		CHECK_STR(got, want[i]);
+	}
+	suite_free(&s);
+	/* a host that runs them: nothing moves, nothing is added */
+	CHECK_EQ(parse(text, &s, err), 0);
+	p = (struct placement){ .pv = ENV_HARDWARE, .fullvirt = ENV_HARDWARE };
+	CHECK_EQ(suite_place(&s, &p), 0);
+	CHECK_EQ(s.n, 9);
+	CHECK_STR(s.cells[1].env, ENV_HARDWARE);
+	CHECK_STR(s.cells[5].platform, "native");
+	CHECK_STR(s.cells[5].env, ENV_NESTED_SVM_SHADOW);
+	CHECK_STR(s.cells[8].env, ENV_NESTED_SVM);
+	CHECK_STR(s.cells[7].platform, "native");       /* before pv@nested-svm cpu 1 */
+	CHECK_STR(s.cells[7].env, ENV_NESTED_SVM);
+	suite_free(&s);
+	CHECK(env_nested(ENV_NESTED_SVM) && env_nested(ENV_NESTED_SVM_SHADOW) && !env_nested(ENV_HARDWARE));
 }
 
 static void test_shipped_suites(void)
@@ -91,6 +138,7 @@ int main(void)
 {
 	test_expand();
 	test_errors();
+	test_place();
 	test_shipped_suites();
 	CHECK(fnv1a("a", 1) != fnv1a("b", 1));
 	return CHECK_DONE();

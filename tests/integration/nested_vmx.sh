@@ -1,0 +1,60 @@
+# pvmon on an Intel VT-x KVM host: scripts/nested-vmx.sh boots an L1 VM
+# under Bochs with kvm_intel loaded and runs this same file there with
+# --inside, which checks `pvmon info` (the vmx back end and fast path),
+# hello with the fast path on and off, and fastpath_traps, guest_programs
+# and mm on the vmx fast path, against the L1's /dev/kvm: once with EPT
+# (kvm_intel's default), once with ept=0 (shadow paging, trapped writes).
+# Each L1 boot costs about two minutes and Bochs runs the tests far slower
+# than QEMU TCG does, so this runs in `make check-vmx`, not `make check`
+# (which skips it). Skips (77) where the nested host cannot be made.
+. tests/lib.sh
+. tests/nested/lib.sh
+WHERE="(L1 clock) under Bochs"
+
+inside() {
+  in_l1 vmx kvm_intel
+  local p ept
+  for p in ept unrestricted_guest vpid nested; do
+    printf '%s=%s ' $p "$(cat /sys/module/kvm_intel/parameters/$p)"
+  done | sed 's/^/L1 kvm_intel: /'; echo
+  echo "L1 clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+  check_info vmx kvm_intel ept
+  hello_both
+  emulated_quirks
+  run_tests "on the vmx fast path ($(grep -o '^kvm: page tables: .*' <<<"$info"))" \
+    fastpath_info fastpath_traps guest_programs mm
+  grep -q "fast path in use: 1 (vmx)" "$TMP/fastpath_traps.log" || die "fastpath_traps did not run on the vmx fast path"
+  ept=$(cat /sys/module/kvm_intel/parameters/ept)
+  if [ "$ept" = N ]; then
+    grep -q "trapped writes [1-9]" "$TMP/mm.log" || die "ept=0: pt=trap did not trap its writes"
+  fi
+  echo PASS
+}
+[ "${1:-}" = --inside ] && { inside; exit; }
+
+[ "${PVLAB_CHECK_VMX:-}" = 1 ] ||
+  skip "the VT-x test bed under Bochs takes about 12 minutes: make check-vmx runs it"
+NESTED=scripts/nested-vmx.sh
+TIMEOUT=${PVLAB_CHECK_VMX_TIMEOUT:-3600}
+wrapper_interface $NESTED --timeout 600
+
+# wall_stamps: each test's status line (and hello's) gets the wall seconds
+# since the line before it that had them: the L1's clock is Bochs's.
+wall_stamps() {
+  local l t=-1
+  while IFS= read -r l; do
+    [ $t -ge 0 ] || t=$SECONDS
+    case $l in
+      *": status "*" in "*|"pvmon run (fast path "*) echo "$l; wall $((SECONDS - t)) s"; t=$SECONDS ;;
+      *) echo "$l" ;;
+    esac
+  done
+}
+for params in "" ept=0; do
+  echo "== kvm_intel ${params:-defaults (EPT)}"
+  $NESTED --timeout "$TIMEOUT" --kvm-intel "$params" -- bash tests/integration/nested_vmx.sh --inside |
+    wall_stamps | tee "$TMP/inside"
+  rc=${PIPESTATUS[0]}
+  [ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the checks inside the L1 (kvm_intel ${params:-defaults}) failed (status $rc)"
+done
+echo PASS
