@@ -100,15 +100,19 @@ static long callback_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 }
 
 /* A descriptor a PV guest may install (Xen's check_descriptor, 64-bit):
- * not present, or code/data of DPL 3 (the guest kernel is ring 3);
- * system descriptors (TSS, LDT, gates) never. */
-static bool descriptor_ok(uint64_t d)
+ * not present; code or data of any DPL, raised to 3 (the guest kernel
+ * runs at CPL3: Xen's __fixup_guest_selector); the empty upper half of a
+ * 16-byte system descriptor (type 0). TSS, LDT and gate descriptors never
+ * (Xen takes call gates; no PV Linux installs one). */
+static bool descriptor_fixup(uint64_t *d)
 {
-	if (!(d & (1ULL << 47)))
+	if (!(*d & (1ULL << 47)))
 		return true;
-	if (!(d & (1ULL << 44)))
-		return false;
-	return ((d >> 45) & 3) == 3;
+	if (*d & (1ULL << 44)) {
+		*d |= 3ULL << 45;
+		return true;
+	}
+	return ((*d >> 40) & 0xf) == 0;
 }
 
 static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
@@ -124,9 +128,11 @@ static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
 		if (!g || mfn >= x->nr_pages)
 			return -EINVAL;
 		uint64_t n = entries - i * 512 < 512 ? entries - i * 512 : 512;
-		for (uint64_t e = 0; e < n; e++)
-			if (!descriptor_ok(g[e]))
+		for (uint64_t e = 0; e < n; e++) {
+			uint64_t desc = g[e];
+			if (!descriptor_fixup(&desc))
 				return -EINVAL;
+		}
 	}
 	/* Checked, and kept as the guest's: the CPU's GDT stays pvmon's, whose
 	 * flat user segments (0x2b data, 0x33 code) are the ones a PV kernel loads. */
@@ -136,7 +142,7 @@ static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
 static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 {
 	struct xen_domain *x = v->dom->xen;
-	if ((maddr & 7) || maddr / PAGE >= x->nr_pages || !descriptor_ok(desc))
+	if ((maddr & 7) || maddr / PAGE >= x->nr_pages || !descriptor_fixup(&desc))
 		return -EINVAL;
 	pthread_mutex_lock(&x->lock);
 	const struct xmm_page *p = &x->mm.pg[maddr / PAGE];
@@ -202,6 +208,9 @@ static long mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t p
 		else
 			rc = -ENOSYS;
 		pthread_mutex_unlock(&x->lock);
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen:   mmu_update ptr 0x%llx val 0x%llx = %ld\n", (unsigned long long)u.ptr,
+			        (unsigned long long)u.val, rc);
 		if (rc)
 			break;
 	}
@@ -312,6 +321,9 @@ static long mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t pdo
 		pthread_mutex_lock(&x->lock);
 		rc = mmuext_one(v, &op);
 		pthread_mutex_unlock(&x->lock);
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen:   mmuext cmd %u arg1 0x%llx arg2 0x%llx = %ld\n", op.cmd,
+			        (unsigned long long)op.arg1.mfn, (unsigned long long)op.arg2.nr_ents, rc);
 		if (rc)
 			break;
 	}

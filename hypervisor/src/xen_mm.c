@@ -119,11 +119,12 @@ static void devalidate(struct xen_mm *m, uint64_t mfn, enum xmm_type lvl)
 {
 	uint64_t *t = table(m, mfn);
 	for (unsigned i = 0; i < ENTRIES; i++) {
-		if (is_hv_slot(lvl, i)) {
-			t[i] = 0;            /* pvmon's entries leave with the type */
-			continue;
-		}
-		put_entry(m, lvl, t[i]);
+		/* pvmon's entries stay, as Xen leaves its own: the CPU may still
+		 * be on this table (a NEW_BASEPTR drops the old base before the
+		 * stub, running in that table's slot 257, loads the new CR3), and
+		 * they are rewritten whenever the frame is validated again. */
+		if (!is_hv_slot(lvl, i))
+			put_entry(m, lvl, t[i]);
 	}
 }
 

@@ -41,7 +41,7 @@ static inline struct xen_vcpu *XV(struct vcpu *v)
 
 static int trace_level = -1;
 
-static bool tracing(void)
+bool xen_tracing(void)
 {
 	if (trace_level < 0) {
 		const char *e = getenv("PVLAB_XEN_TRACE");
@@ -279,7 +279,7 @@ static void bounce_trap(struct vcpu *v, unsigned vec, uint64_t err)
 	char what[64];
 	snprintf(what, sizeof(what), "exception %s (vector %u, error 0x%llx)", vec_name(vec), vec,
 	         (unsigned long long)err);
-	if (tracing())
+	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: %s at 0x%llx\n", what, (unsigned long long)XV(v)->frame[XF_RIP]);
 	bool has_err = (TRAP_ERRCODE_VECTORS >> vec) & 1;
 	bounce(v, x->traps[vec].address, has_err, err, x->traps[vec].flags & 4, what);
@@ -443,7 +443,11 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 		r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15) | (1u << 17) |
 		          (1u << 18) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
 		r[2] |= 1u << 31;                        /* hypervisor */
-		r[3] &= ~((1u << 1) | (1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
+		/* Also PSE, PGE and PSE36, as Xen's pv_cpuid long did: pvmon's page
+		 * types refuse superpages and global pages (Linux maps its direct
+		 * map with 2 MiB pages where CPUID offers PSE). */
+		r[3] &= ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21) |
+		          (1u << 22) | (1u << 29) | (1u << 31));
 		break;
 	case 6: case 0xa: case 0xd:
 		memset(r, 0, 16);
@@ -465,7 +469,7 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	case 0x80000001:
 		r[2] &= ~((1u << 2) | (1u << 3) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 22) |
 		          (1u << 23) | (1u << 29));
-		r[3] &= ~(1u << 26);                     /* 1 GiB pages */
+		r[3] &= ~((1u << 3) | (1u << 13) | (1u << 17) | (1u << 26));   /* AMD's copies of PSE PGE PSE36; 1 GiB pages */
 		break;
 	}
 }
@@ -492,14 +496,14 @@ static int emulate_gp(struct vcpu *v)
 	if (b[i] == 0x0f && b[i + 1] == 0x30) {                    /* wrmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
 		val = (uint32_t)*reg(v, 0) | (uint64_t)(uint32_t)*reg(v, 2) << 32;
-		if (tracing())
+		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: wrmsr 0x%x = 0x%llx\n", msr, (unsigned long long)val);
 		if (wrmsr(v, msr, val))
 			return 0;
 		i += 2;
 	} else if (b[i] == 0x0f && b[i + 1] == 0x32) {             /* rdmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
-		if (tracing())
+		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: rdmsr 0x%x\n", msr);
 		if (rdmsr(v, msr, &val))
 			return 0;
@@ -574,7 +578,7 @@ static void hypercall(struct vcpu *v)
 	if (!v->dom->boot_ns)
 		v->dom->boot_ns = time_now() - v->dom->created_ns;
 	long rc = xen_hypercall(v, nr, a);
-	if (tracing())
+	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: hypercall %s(%llu) (0x%llx, 0x%llx, 0x%llx, 0x%llx) = %ld\n",
 		        xen_hypercall_name(nr), (unsigned long long)nr, (unsigned long long)a[0], (unsigned long long)a[1],
 		        (unsigned long long)a[2], (unsigned long long)a[3], rc);
@@ -642,7 +646,7 @@ static void page_fault(struct vcpu *v, uint64_t err)
 	if (xv->user)
 		err |= 4;
 	xv->vi->arch.cr2 = cr2;
-	if (tracing())
+	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: #PF at 0x%llx address 0x%llx error 0x%llx\n",
 		        (unsigned long long)xv->frame[XF_RIP], (unsigned long long)cr2, (unsigned long long)err);
 	bounce_trap(v, 14, err);
