@@ -33,6 +33,7 @@ struct xen_vcpu {
 	uint64_t kernel_sp;         /* stack_switch */
 	uint64_t gs_kernel, gs_user;   /* GS bases of the two modes (the inactive one is kept here) */
 	uint64_t cr0_ts, cr4;       /* what the guest sees of CR0.TS and CR4 */
+	unsigned iopl;              /* PHYSDEVOP_set_iopl: the kernel's cli/sti are emulated no-ops from 1 */
 	uint64_t *frame;            /* pvmon's view of the stub frame of the current exit */
 	uint64_t *cell;             /* pvmon's view of the vCPU's cells */
 	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */

@@ -40,25 +40,38 @@ static bool guest_code(uint64_t a)
 
 /* ---- traps, callbacks, stacks, segments ------------------------------------ */
 
+/* Xen's do_set_trap_table: each entry of the list, up to one with address
+ * 0, replaces its vector's; the others stay (Linux installs its IDT one
+ * gate at a time); a NULL list clears them all. Entries read before a bad
+ * one stay installed, as in Xen. */
 static long set_trap_table(struct vcpu *v, uint64_t list)
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_trap t[256];
-	memset(t, 0, sizeof(t));
-	for (unsigned i = 0; list && i < 256; i++) {
+	long rc = 0;
+	pthread_mutex_lock(&x->lock);
+	memcpy(t, x->traps, sizeof(t));
+	pthread_mutex_unlock(&x->lock);
+	if (!list)
+		memset(t, 0, sizeof(t));
+	for (unsigned i = 0; list && i < 256; i++) {   /* more than 256 entries only repeat vectors */
 		struct trap_info ti;
-		if (xen_copy_from(v, &ti, list + i * sizeof(ti), sizeof(ti)))
-			return -EFAULT;
+		if (xen_copy_from(v, &ti, list + i * sizeof(ti), sizeof(ti))) {
+			rc = -EFAULT;
+			break;
+		}
 		if (!ti.address)
 			break;
-		if (!guest_code(ti.address))
-			return -EINVAL;
+		if (!guest_code(ti.address)) {
+			rc = -EINVAL;
+			break;
+		}
 		t[ti.vector] = (struct xen_trap){ ti.address, ti.flags };
 	}
 	pthread_mutex_lock(&x->lock);
 	memcpy(x->traps, t, sizeof(t));
 	pthread_mutex_unlock(&x->lock);
-	return 0;
+	return rc;
 }
 
 static long set_callback(struct vcpu *v, uint32_t type, uint64_t addr, uint32_t flags)
@@ -596,7 +609,10 @@ static long physdev_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	struct physdev_set_iopl s;
 	if (xen_copy_from(v, &s, arg, sizeof(s)))
 		return -EFAULT;
-	return s.iopl > 3 ? -EINVAL : 0;   /* recorded by nothing: port I/O is emulated as absent devices */
+	if (s.iopl > 3)
+		return -EINVAL;
+	XV(v)->iopl = s.iopl;              /* Xen's virtual IOPL: only emulate_gp reads it */
+	return 0;
 }
 
 static long vm_assist(struct vcpu *v, uint64_t cmd, uint64_t type)

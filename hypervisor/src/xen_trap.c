@@ -469,7 +469,9 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	case 0x80000001:
 		r[2] &= ~((1u << 2) | (1u << 3) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 22) |
 		          (1u << 23) | (1u << 29));
-		r[3] &= ~((1u << 3) | (1u << 13) | (1u << 17) | (1u << 26));   /* AMD's copies of PSE PGE PSE36; 1 GiB pages */
+		/* AMD's copies of PSE PGE PSE36; 1 GiB pages; RDTSCP (KVM, given no
+		 * CPUID by pvmon, intercepts it as #UD, and its TSC_AUX is not emulated). */
+		r[3] &= ~((1u << 3) | (1u << 13) | (1u << 17) | (1u << 26) | (1u << 27));
 		break;
 	}
 }
@@ -535,6 +537,12 @@ static int emulate_gp(struct vcpu *v)
 		if (b[i + 1] == 0x06)
 			xv->cr0_ts = 0;
 		i += 2;
+	} else if ((b[i] == 0xfa || b[i] == 0xfb) && xv->iopl >= 1) {   /* cli, sti */
+		/* Xen's emulate_privileged_op: with a virtual IOPL the kernel may
+		 * run them, and they do nothing (events stay the upcall mask's;
+		 * Linux's early cmpxchg16b emulation runs `pushf; cli` before its
+		 * alternatives are patched). */
+		i += 1;
 	} else if ((b[i] & 0xf4) == 0xe4) {                        /* in/out, no port of ours: reads ~0 */
 		bool in = !(b[i] & 2), imm = !(b[i] & 8);
 		unsigned size = (b[i] & 1) ? (opsize ? 2 : 4) : 1;
