@@ -50,7 +50,7 @@ struct xen_trap {
 };
 
 struct xen_domain {
-	pthread_mutex_t lock;       /* guards mm, the trap table and the event channels */
+	pthread_mutex_t lock;       /* guards mm, the trap table, the event channels and the console ring's consumer */
 	struct xen_mm mm;
 	struct xenlayout layout;
 	uint64_t nr_pages;
@@ -66,6 +66,7 @@ struct xen_domain {
 	uint8_t evtchn_vcpu[XEN_NR_EVTCHN];
 	uint8_t evtchn_virq[XEN_NR_EVTCHN];
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
+	bool console_gone;          /* its ring went wrong: no more output from it */
 	struct xen_vcpu v[XS_MAX_VCPUS];
 };
 
@@ -98,6 +99,10 @@ void xen_evtchn_set(struct domain *d, uint32_t port);
 void xen_publish_time(struct vcpu *v);
 /* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
 bool xen_tracing(void);
+
+/* xen_console.c: hvc0's output ring into pvmon's console (on the console
+ * channel's send, a yield or block, and when the domain ends). */
+void xen_console_drain(struct vcpu *v);
 
 /* xen_hypercall.c */
 long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);

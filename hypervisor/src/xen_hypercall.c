@@ -177,8 +177,10 @@ static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 		xv->gs_user = base;
 		return 0;
 	case SEGBASE_GS_USER_SEL:
-		if (base & ~3ULL)
-			return -EINVAL;        /* only the null selector: pvmon's GDT holds no guest segments */
+		/* Xen never fails this one (Linux BUG()s if it does): a selector
+		 * that does not load becomes the null one. The CPU's GDT is
+		 * pvmon's, whose user segments are flat, so the user GS base is 0
+		 * whichever selector the guest names. */
 		xv->gs_user = 0;
 		return 0;
 	case SEGBASE_FS:
@@ -438,7 +440,9 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			return -EFAULT;
 		if (s.port >= XEN_NR_EVTCHN || !x->evtchn_state[s.port])
 			return -EINVAL;
-		return 0;               /* the console's channel: pvmon reads the console ring on console_io only */
+		if (s.port == x->console_port)
+			xen_console_drain(v);
+		return 0;
 	}
 	case EVTCHNOP_unmask: {
 		struct evtchn_unmask u;
@@ -518,9 +522,11 @@ static long sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd) {
 	case SCHEDOP_yield:
+		xen_console_drain(v);      /* hvc_xen yields while the ring is full */
 		v->want_yield = true;
 		return 0;
 	case SCHEDOP_block:
+		xen_console_drain(v);
 		XV(v)->vi->evtchn_upcall_mask = 0;    /* Xen: blocking enables events */
 		v->want_block = true;
 		return 0;
@@ -528,6 +534,7 @@ static long sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		struct sched_shutdown s;
 		if (xen_copy_from(v, &s, arg, sizeof(s)))
 			return -EFAULT;
+		xen_console_drain(v);      /* the last lines before the shutdown */
 		switch (s.reason) {
 		case SHUTDOWN_poweroff: domain_shutdown(v->dom, 0); return 0;
 		case SHUTDOWN_reboot: domain_shutdown(v->dom, 1); return 0;

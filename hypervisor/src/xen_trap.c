@@ -114,6 +114,7 @@ void xen_crash(struct vcpu *v, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	struct xen_vcpu *xv = XV(v);
+	xen_console_drain(v);      /* what the guest printed before it went wrong comes first */
 	size_t o = 0;
 	unsigned n = xv->last_n < 8 ? xv->last_n : 8;
 	for (unsigned i = 0; i < n && o < sizeof(last) - 8; i++)
