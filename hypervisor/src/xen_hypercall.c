@@ -421,6 +421,58 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		b.port = (evtchn_port_t)rc;
 		return xen_copy_to(v, arg, &b, sizeof(b));
 	}
+	case EVTCHNOP_bind_ipi: {
+		struct evtchn_bind_ipi b;
+		if (xen_copy_from(v, &b, arg, sizeof(b)))
+			return -EFAULT;
+		if (b.vcpu >= v->dom->nr_vcpus)
+			return -ENOENT;
+		pthread_mutex_lock(&x->lock);
+		rc = free_port(x);
+		if (rc > 0) {
+			x->evtchn_state[rc] = EVTCHNSTAT_ipi;
+			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (rc < 0)
+			return rc;
+		b.port = (evtchn_port_t)rc;
+		return xen_copy_to(v, arg, &b, sizeof(b));
+	}
+	case EVTCHNOP_bind_vcpu: {
+		struct evtchn_bind_vcpu b;
+		if (xen_copy_from(v, &b, arg, sizeof(b)))
+			return -EFAULT;
+		if (b.port >= XEN_NR_EVTCHN || b.vcpu >= v->dom->nr_vcpus)
+			return -ENOENT;
+		pthread_mutex_lock(&x->lock);
+		/* Xen: a VIRQ other than a global one and an IPI stay on their vCPU. */
+		uint8_t st = x->evtchn_state[b.port];
+		rc = st == EVTCHNSTAT_interdomain || st == EVTCHNSTAT_unbound ? 0 : st ? -EINVAL : -ENOENT;
+		if (!rc)
+			x->evtchn_vcpu[b.port] = (uint8_t)b.vcpu;
+		pthread_mutex_unlock(&x->lock);
+		return rc;
+	}
+	case EVTCHNOP_status: {
+		struct evtchn_status st;
+		if (xen_copy_from(v, &st, arg, sizeof(st)))
+			return -EFAULT;
+		if (st.dom != DOMID_SELF)
+			return -ESRCH;
+		if (st.port >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		st.status = x->evtchn_state[st.port];
+		st.vcpu = x->evtchn_vcpu[st.port];
+		memset(&st.u, 0, sizeof(st.u));
+		if (st.status == EVTCHNSTAT_virq)
+			st.u.virq = x->evtchn_virq[st.port];
+		else if (st.status == EVTCHNSTAT_interdomain)
+			st.u.interdomain.dom = DOMID_SELF;   /* the console's peer: pvmon, as dom0 */
+		pthread_mutex_unlock(&x->lock);
+		return xen_copy_to(v, arg, &st, sizeof(st));
+	}
 	case EVTCHNOP_close: {
 		struct evtchn_close c;
 		if (xen_copy_from(v, &c, arg, sizeof(c)))
@@ -442,6 +494,8 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			return -EINVAL;
 		if (s.port == x->console_port)
 			xen_console_drain(v);
+		else if (x->evtchn_state[s.port] == EVTCHNSTAT_ipi)
+			xen_evtchn_set(v->dom, s.port);
 		return 0;
 	}
 	case EVTCHNOP_unmask: {

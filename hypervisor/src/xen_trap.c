@@ -188,13 +188,25 @@ void xen_set_mode(struct vcpu *v, bool user)
 	xv->cell[0] = xen_cur_l4(v) * PAGE;
 }
 
+/* The guest's TSC now, read from KVM: the offset measured at the vCPU's
+ * creation does not hold where KVM moves it (an unstable host TSC, as
+ * under TCG, where a timestamp ahead of the guest's TSC made Linux's clock
+ * jump by 2^64 cycles); never ahead of what the guest reads next. */
+static uint64_t guest_tsc(struct vcpu *v)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = 0x10 };
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) == 1)
+		return m.e.data;
+	return __rdtsc() + (uint64_t)v->tsc_offset;
+}
+
 void xen_publish_time(struct vcpu *v)
 {
 	struct vcpu_time_info *t = &XV(v)->vi->time;
 	uint32_t ver = t->version;
 	__atomic_store_n(&t->version, ver + 1 + (ver & 1), __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	t->tsc_timestamp = __rdtsc() + (uint64_t)v->tsc_offset;
+	t->tsc_timestamp = guest_tsc(v);
 	t->system_time = time_now();
 	/* ns = ((delta << shift) * mul) >> 32, mul < 2^32 (Xen's scale). */
 	uint64_t khz = host.tsc_khz ? host.tsc_khz : 1000000;
@@ -336,6 +348,8 @@ void xen_before_run(struct vcpu *v)
 		xen_publish_time(v);
 		if (bounce(v, d->xen->cb_event, false, 0, true, "event upcall"))
 			xv->upcalls++;
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: upcall at 0x%llx\n", (unsigned long long)xv->frame[XF_RIP]);
 		return;
 	}
 	if (!run->ready_for_interrupt_injection) {
@@ -400,7 +414,7 @@ static int rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = XEN_PAT;
 		return 0;
 	case 0x10:                 /* TSC */
-		*val = __rdtsc() + (uint64_t)v->tsc_offset;
+		*val = guest_tsc(v);
 		return 0;
 	default:
 		return -EINVAL;
@@ -646,10 +660,117 @@ static void general_protection(struct vcpu *v, uint64_t err)
 	bounce_trap(v, 13, err);
 }
 
+/* The length of a ModRM operand (ModRM, SIB, displacement) at b[0]. */
+static unsigned modrm_len(const uint8_t *b)
+{
+	unsigned mod = b[0] >> 6, rm = b[0] & 7, n = 1;
+	if (mod == 3)
+		return n;
+	if (rm == 4) {
+		n++;
+		if (mod == 0 && (b[1] & 7) == 5)
+			return n + 4;
+	}
+	if (mod == 0 && rm == 5)
+		return n + 4;                    /* rip-relative */
+	return n + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* Xen's writable page tables (ptwr_do_page_fault): the guest kernel
+ * wrote straight into a page-table entry of an L1 table, which is mapped
+ * read-only. The write is decoded (mov, xchg, cmpxchg of 4 or 8 bytes,
+ * with or without lock: what Linux's set_pte, ptep_get_and_clear and
+ * ptep_cmpxchg compile to), validated as an mmu_update of that entry
+ * would be, and done; the instruction is skipped. 1: emulated; 0: not
+ * such a write (the fault goes to the guest). */
+static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
+{
+	struct xen_vcpu *xv = XV(v);
+	struct xen_domain *x = v->dom->xen;
+	uint64_t *f = xv->frame;
+	if (xv->user || (err & 3) != 3)
+		return 0;                        /* not a kernel write to a present page */
+	uint64_t ma;
+	if (xmm_walk(&x->mm, xen_cur_l4(v), cr2, false, &ma, NULL) || (ma >> 12) >= x->mm.nr_frames)
+		return 0;                        /* not mapped, or the shared-info frame */
+	uint8_t b[16];
+	memset(b, 0, sizeof(b));
+	if (xen_copy_from(v, b, f[XF_RIP], 15) && xen_copy_from(v, b, f[XF_RIP], PAGE - (f[XF_RIP] & 4095)))
+		return 0;
+	unsigned i = 0, rex = 0;
+	if (b[i] == 0xf0)
+		i++;                             /* lock: pvmon's update is atomic under the domain's lock */
+	if ((b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	unsigned op = b[i], size = rex & 8 ? 8 : 4, len;
+	bool twobyte = op == 0x0f;
+	if (twobyte)
+		op = 0x100 | b[++i];
+	unsigned reg_n = ((b[i + 1] >> 3) & 7) | (rex & 4 ? 8 : 0);
+	uint64_t src;
+	switch (op) {
+	case 0x89: case 0x87: case 0x1b1:    /* mov, xchg, cmpxchg r/m, reg */
+		len = i + 1 + modrm_len(&b[i + 1]);
+		src = *reg(v, reg_n);
+		break;
+	case 0xc7:                           /* mov r/m, imm32 */
+		if ((b[i + 1] >> 3) & 7)
+			return 0;
+		len = i + 1 + modrm_len(&b[i + 1]);
+		{
+			int32_t imm;
+			memcpy(&imm, &b[len], 4);
+			src = (uint64_t)(int64_t)imm;
+		}
+		len += 4;
+		break;
+	default:
+		return 0;
+	}
+	if (len > 15 || (cr2 & (size - 1)))
+		return 0;
+	if (size == 4)
+		src &= 0xffffffffULL;
+	uint64_t entry = ma & ~7ULL;
+	unsigned shift = (unsigned)(ma & 4) * 8;
+	uint64_t mask = size == 8 ? ~0ULL : 0xffffffffULL << shift;
+	pthread_mutex_lock(&x->lock);
+	const struct xmm_page *p = &x->mm.pg[entry >> 12];
+	if (!p->count || p->type != XMM_L1) {
+		pthread_mutex_unlock(&x->lock);
+		return 0;                        /* Xen emulates writes to L1 tables only */
+	}
+	uint64_t old = x->mm.ram[entry / 8], cur = (old & mask) >> shift;
+	bool write = true;
+	if (op == 0x1b1) {
+		uint64_t want = *reg(v, 0) & (size == 8 ? ~0ULL : 0xffffffffULL);
+		write = cur == want;
+		f[XF_RFLAGS] = (f[XF_RFLAGS] & ~0x40ULL) | (write ? 0x40ULL : 0);
+		if (!write)
+			*reg(v, 0) = cur;
+	}
+	int rc = write ? xmm_update(&x->mm, entry, (old & ~mask) | (src << shift), false) : 0;
+	pthread_mutex_unlock(&x->lock);
+	if (rc) {
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: ptwr at 0x%llx: 0x%llx refused (%d)\n", (unsigned long long)f[XF_RIP],
+			        (unsigned long long)src, rc);
+		return 0;                        /* an entry pvmon refuses: the guest's #PF */
+	}
+	if (op == 0x87)
+		*reg(v, reg_n) = cur;
+	f[XF_RIP] += len;
+	xv->emulated++;
+	regs_dirty(v);
+	return 1;
+}
+
 static void page_fault(struct vcpu *v, uint64_t err)
 {
 	struct xen_vcpu *xv = XV(v);
 	uint64_t cr2 = xv->frame[XF_CR2];
+	if (ptwr(v, cr2, err))
+		return;
 	/* Xen: the user bit says the guest's mode, not the CPU's ring. */
 	err &= ~4ULL;
 	if (xv->user)
@@ -686,6 +807,8 @@ void xen_exit(struct vcpu *v)
 	uint64_t err = f[XF_ERR];
 	switch (vec) {
 	case XS_EVENT_VECTOR:
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: event vector at 0x%llx\n", (unsigned long long)f[XF_RIP]);
 		return;                 /* xen_before_run bounces the upcall */
 	case 6:
 		undefined_opcode(v);
