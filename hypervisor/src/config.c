@@ -28,6 +28,7 @@ static const struct key keys[] = {
 	{ "memory",  K_INT, CFG_MEM_MIN_MIB, CFG_MEM_MAX_MIB, F(memory_mib) },
 	{ "vcpus",   K_INT, 1, 8,                    F(vcpus) },
 	{ "kernel",  K_STR, 1, 4095,                 F(kernel) },
+	{ "ramdisk", K_STR, 1, 4095,                 F(ramdisk) },
 	{ "cmdline", K_STR, 0, CFG_CMDLINE_MAX - 1,  F(cmdline) },
 	{ "weight",  K_INT, 1, 10000,                F(weight) },
 	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
@@ -150,7 +151,7 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
 			;
 		if (i == NKEYS)
-			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, cmdline, weight, warp, warpl, warpu)", s);
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline, weight, warp, warpl, warpu)", s);
 		if (seen[i])
 			return fail(err, errlen, path, lineno, "key '%s' given twice", s);
 		seen[i] = true;

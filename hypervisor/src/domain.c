@@ -119,6 +119,10 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
                        char *err, size_t errlen)
 {
+	if (cfg->ramdisk[0]) {
+		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: 'ramdisk' is for Linux PV domains", cfg->kernel);
+		return -1;
+	}
 	if (memory_create(d, err, errlen))
 		return -1;
 

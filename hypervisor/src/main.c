@@ -55,7 +55,7 @@ static void usage(FILE *f)
 	"                  system calls in the guest through the entry stub where this host\n"
 	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
-	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
+	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu\n",
 	PV_EXIT_CRASHED, CTL_IDLE_S, CTL_MAX_CLIENTS);
 }
 

@@ -19,6 +19,7 @@
 #include "pvtime.h"
 #include "xen_domain.h"
 #include "xenelf.h"
+#include "config.h"
 
 #define PAGE 4096ULL
 #define SLOT_XEN_RAM 0
@@ -162,6 +163,9 @@ static int load_segments(struct domain *d, const uint8_t *img, size_t len, const
 	return 0;
 }
 
+static int build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe, const char *initrd,
+                 size_t initrd_len, char *err, size_t errlen);
+
 int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe,
                      char *err, size_t errlen)
 {
@@ -178,8 +182,21 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	d->xen = x;
 	pthread_mutex_init(&x->lock, NULL);
+	char *initrd = NULL;
+	size_t initrd_len = 0;
+	if (d->cfg.ramdisk[0] && config_read_file(d->cfg.ramdisk, "ramdisk", d->mem_size, &initrd, &initrd_len, err, errlen))
+		return -EINVAL;
+	int rc = build(d, img, len, xe, initrd, initrd_len, err, errlen);
+	free(initrd);
+	return rc;
+}
+
+static int build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe, const char *initrd,
+                 size_t initrd_len, char *err, size_t errlen)
+{
+	struct xen_domain *x = d->xen;
 	struct xenlayout_config c = {
-		.mem_bytes = d->mem_size, .virt_base = xe->xen.virt_base,
+		.mem_bytes = d->mem_size, .initrd_len = initrd_len, .virt_base = xe->xen.virt_base,
 		.kernel_start = (xe->pstart - xe->xen.paddr_offset) & ~(PAGE - 1),
 		.kernel_end = xe->pend - xe->xen.paddr_offset, .entry = xe->xen.entry,
 		.cmdline = d->cfg.cmdline, .store_port = 0, .console_port = 1,
@@ -207,6 +224,8 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 	rc = load_segments(d, img, len, xe, err, errlen);
 	if (rc)
 		return rc;
+	if (initrd_len)
+		memcpy(d->mem + l->initrd.pfn * PAGE, initrd, initrd_len);   /* xenlayout placed it inside RAM */
 
 	struct start_info *si = (struct start_info *)(d->mem + l->start_info.pfn * PAGE);
 	xenlayout_start_info(l, &c, si);
