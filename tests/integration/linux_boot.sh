@@ -1,13 +1,18 @@
 # Debian's own kernel (linux-image-amd64 6.1, CONFIG_XEN_PV) as a Xen PV
-# domain of pvmon, as far as it boots today: with no initramfs yet it runs
-# its whole init and panics at "VFS: Unable to mount root fs", which
-# Linux reports by SCHEDOP_shutdown(crash): pvmon exits 125. Checked: its
-# console lines come, in order, through console_io (early printk) and
-# then hvc0's ring; `pvmon info` says linux pv: yes|no (why) in one line;
-# a Linux config that cannot run fails with one line and a non-zero exit.
-# Where this host cannot run Linux PV (PVM) the boot runs in the nested
-# AMD-V host (scripts/nested-svm.sh); skips, saying why, without
-# Debian's kernel or that host.
+# domain of pvmon, checked as far as it really boots:
+# - with no initramfs it runs its whole init and panics at "VFS: Unable
+#   to mount root fs", which Linux reports by SCHEDOP_shutdown(crash):
+#   pvmon exits 125; its console lines come, in order, through console_io
+#   (early printk) and then hvc0's ring;
+# - with a busybox initramfs (tests/linux/init.sh as /init): uname, 200
+#   processes forked and exec'd, 64 MiB of anonymous memory touched and
+#   freed, pipes, a 3 s sleep against the host's clock, then poweroff -f:
+#   pvmon exits 0;
+# - `pvmon info` says linux pv: yes|no (why) in one line; a Linux config
+#   that cannot run fails with one line and a non-zero exit.
+# Where this host cannot run Linux PV (PVM) the boots run in the nested
+# AMD-V host (scripts/nested-svm.sh); skips, saying why, without Debian's
+# kernel, a static busybox or that host.
 # timeout: 900
 . tests/lib.sh
 VMLINUZ=${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}
@@ -68,6 +73,7 @@ boot() {
   grep -q '^pvmon: domain debian (1) crashed: .*Linux reported a crash (SCHEDOP_shutdown, SHUTDOWN_crash)' "$TMP/boot" ||
     die "pvmon did not report Linux's crash"
   echo "ok Linux's panic is pvmon's exit 125"
+  user_space
   # Configs the Xen mode refuses, each in one line.
   refused two_vcpus "one vCPU for now (vcpus = 2)" "$(linux_cfg two vcpus=2)"
   cfg=$(linux_cfg small)
@@ -75,7 +81,58 @@ boot() {
   refused too_small "kernel '.*': " "$cfg"
 }
 
+# The initramfs: a static busybox and tests/linux/init.sh as /init.
+initramfs() {
+  local ir=$TMP/initramfs
+  mkdir -p "$ir/bin" "$ir/proc" "$ir/dev" "$ir/sys"
+  cp "$BUSYBOX" "$ir/bin/busybox"
+  cp tests/linux/init.sh "$ir/init"
+  chmod 755 "$ir/init"
+  (cd "$ir" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) > "$TMP/initramfs.gz"
+  echo "$TMP/initramfs.gz"
+}
+
+# Each line of `pvmon run` with the host's time (seconds) in front.
+stamped() {
+  local l
+  while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done
+}
+
+user_space() {
+  local cfg rc t0 t1 want a b ga gb
+  cfg=$(linux_cfg init "ramdisk = \"$(initramfs)\"")
+  t0=$(date +%s)
+  timeout 900 $PVMON run "$cfg" 2>&1 | stamped > "$TMP/init"; rc=${PIPESTATUS[0]}
+  t1=$(date +%s)
+  cut -d' ' -f2- "$TMP/init" | grep -E '^\[init\] (init: |\[ *[0-9.]*\] (Run /init|reboot:|x86/mm: Checked W\+X))|^pvmon: ' 
+  echo "pvmon run with the initramfs: status $rc after $((t1 - t0)) s $WHERE"
+  grep -q '^[0-9.]* \[init\] init: FAIL' "$TMP/init" && die "a check of /init failed"
+  for want in 'init: uname Linux 6\.1' "init: 200 processes forked and exec'd" 'init: 64 MiB touched and freed' \
+              'init: pipes carried 20000 lines and 3000000 bytes' 'init: sleep 3 from' 'init: slept until' 'init: done'; do
+    grep -q "^[0-9.]* \[init\] $want" "$TMP/init" || { tail -30 "$TMP/init"; die "/init never said '$want'"; }
+  done
+  echo "ok /init: uname, 200 processes, 64 MiB, pipes, sleep"
+  # The sleep, by the guest's clock (/proc/uptime) and by the host's as
+  # its lines arrived: 3 s each, within 1.5 s of each other.
+  a=$(grep -m1 ' \[init\] init: sleep 3 from' "$TMP/init"); b=$(grep -m1 ' \[init\] init: slept until' "$TMP/init")
+  ga=${a##* }; gb=${b##* }
+  awk -v ha="${a%% *}" -v hb="${b%% *}" -v ga="$ga" -v gb="$gb" 'BEGIN {
+    h = hb - ha; g = gb - ga
+    printf "sleep 3: %.2f s by the guest'"'"'s clock, %.2f s by the host'"'"'s\n", g, h
+    exit !(g >= 3 && h >= 2.9 && h - g < 1.5 && g - h < 1.5) }' || die "the guest's sleep disagrees with the host's clock"
+  [ $rc = 0 ] || die "pvmon exit status $rc after poweroff -f, expected 0"
+  echo "ok poweroff -f is pvmon's exit 0"
+  # Known, not pvmon's to hide: Linux's W+X check finds the 2 MiB of the
+  # bootstrap region past what its cleanup of Xen's page tables reaches
+  # (docs/architecture.md); any other warning or oops fails.
+  ! cut -d' ' -f2- "$TMP/init" | grep -v 'arch/x86/mm/dump_pagetables.c' |
+    grep -q 'WARNING: CPU\|BUG: \|general protection fault\|Oops' ||
+    { cut -d' ' -f2- "$TMP/init" | grep -m3 'WARNING: CPU\|BUG: \|general protection fault\|Oops'; die "the kernel warned or oopsed"; }
+}
+
 [ -x "$PVMON" ] || die "pvmon not built"
+BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
+file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
 [ -f "$VMLINUZ" ] || skip "no Debian kernel at $VMLINUZ (scripts/nested-svm.sh --prepare fetches it)"
 if [ "${1:-}" = --inside ]; then
   WHERE="in the nested AMD-V host (TCG)"
