@@ -8,6 +8,8 @@
 #   processes forked and exec'd, 64 MiB of anonymous memory touched and
 #   freed, pipes, a 3 s sleep against the host's clock, then poweroff -f:
 #   pvmon exits 0;
+# - two Linux domains, a pvos domain and a hostile Xen guest that crashes
+#   under one pvmon: each ends its own way, one report each;
 # - `pvmon info` says linux pv: yes|no (why) in one line; a Linux config
 #   that cannot run fails with one line and a non-zero exit.
 # Where this host cannot run Linux PV (PVM) the boots run in the nested
@@ -74,6 +76,7 @@ boot() {
     die "pvmon did not report Linux's crash"
   echo "ok Linux's panic is pvmon's exit 125"
   user_space
+  together
   # Configs the Xen mode refuses, each in one line.
   refused two_vcpus "one vCPU for now (vcpus = 2)" "$(linux_cfg two vcpus=2)"
   cfg=$(linux_cfg small)
@@ -130,7 +133,34 @@ user_space() {
     { cut -d' ' -f2- "$TMP/init" | grep -m3 'WARNING: CPU\|BUG: \|general protection fault\|Oops'; die "the kernel warned or oopsed"; }
 }
 
+# Two Linux domains, a pvos domain and the hostile Xen guest under one
+# pvmon at once: the hostile one crashes at once, the others go on (both
+# kernels to their own panic, pvos to its greeting); one report each.
+together() {
+  local rc a b hx pv t0 t1 n
+  a=$(linux_cfg linux-a); b=$(linux_cfg linux-b)
+  hx=$TMP/hx.cfg
+  printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$BUILD/tests/xenpv/hostile_xen.elf")" > "$hx"
+  pv=$(domcfg pvos "prog=hello")
+  t0=$(date +%s)
+  timeout 900 $PVMON run "$hx" "$a" "$pv" "$b" > "$TMP/together" 2>&1; rc=$?
+  t1=$(date +%s)
+  grep '^pvmon: \|^\[pvos\] hello\|Unable to mount root' "$TMP/together"
+  echo "four domains: status $rc after $((t1 - t0)) s $WHERE"
+  [ "$(grep -c '^pvmon: domain hx ([0-9]*) crashed: .*exception #PF' "$TMP/together")" = 1 ] || die "the hostile domain did not crash once"
+  grep -q '^\[pvos\] hello from pvos: domain' "$TMP/together" || die "the pvos domain did not greet"
+  n=$(grep -n -m1 '^pvmon: domain hx' "$TMP/together" | cut -d: -f1)
+  for d in linux-a linux-b; do
+    grep -q "^\[$d\] .*Kernel panic - not syncing: VFS: Unable to mount root fs" "$TMP/together" || die "$d did not boot to its panic"
+    [ "$(grep -n -m1 "^\[$d\] .*Kernel panic" "$TMP/together" | cut -d: -f1)" -gt "$n" ] || die "$d ended before the hostile domain crashed"
+    [ "$(grep -c "^pvmon: domain $d ([0-9]*) crashed: .*Linux reported a crash" "$TMP/together")" = 1 ] || die "$d: not one crash report"
+  done
+  [ $rc = 125 ] || die "four domains: status $rc, expected 125"
+  echo "ok two Linux domains, pvos and a crashing hostile domain at once: each its own end"
+}
+
 [ -x "$PVMON" ] || die "pvmon not built"
+[ -f "$BUILD/tests/xenpv/hostile_xen.elf" ] || die "$BUILD/tests/xenpv/hostile_xen.elf not built"
 BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
 file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
 [ -f "$VMLINUZ" ] || skip "no Debian kernel at $VMLINUZ (scripts/nested-svm.sh --prepare fetches it)"
