@@ -362,7 +362,9 @@ long domain_console_input(struct domain *d, const char *buf, size_t len)
 	if (atomic_load(&d->ended))
 		return -ESRCH;
 	size_t n = console_input_push(d->console, buf, len);
-	if (n)
+	if (n && d->xen)
+		xen_console_feed(d);
+	else if (n)
 		evtchn_send_virq(d, 0, PV_VIRQ_CONSOLE);
 	return (long)n;
 }

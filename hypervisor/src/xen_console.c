@@ -1,8 +1,9 @@
 /* The console of a Linux PV domain: the output ring of start_info's
  * console page (hvc_xen writes it and notifies the console event channel)
- * drained into pvmon's console, so hvc0 streams like a pvos console. The
- * page is the guest's RAM: the indices are read once and checked, and
- * pvmon writes out_cons only while the frame is no page table. */
+ * drained into pvmon's console, so hvc0 streams like a pvos console; the
+ * input ring fed from pvmon's console input (`pvctl input`) with the
+ * channel raised. The page is the guest's RAM: the indices are read once
+ * and checked, and pvmon writes only while the frame is no page table. */
 #include <stdio.h>
 #include "xen_public.h"
 #include <xen/io/console.h>
@@ -41,4 +42,32 @@ void xen_console_drain(struct vcpu *v)
 	pthread_mutex_unlock(&x->lock);
 	if (n)
 		console_write(d->console, buf, n);
+	xen_console_feed(d);           /* input left over while the ring was full */
+}
+
+void xen_console_feed(struct domain *d)
+{
+	struct xen_domain *x = d->xen;
+	uint64_t mfn = x->layout.console.pfn;
+	char buf[sizeof(((struct xencons_interface *)0)->in)];
+	size_t n = 0;
+	pthread_mutex_lock(&x->lock);
+	const struct xmm_page *p = &x->mm.pg[mfn];
+	if (!x->console_gone && !(p->count && p->type >= XMM_L1)) {
+		struct xencons_interface *c = (struct xencons_interface *)((uint8_t *)x->mm.ram + mfn * PAGE);
+		XENCONS_RING_IDX cons = __atomic_load_n(&c->in_cons, __ATOMIC_ACQUIRE);
+		XENCONS_RING_IDX prod = __atomic_load_n(&c->in_prod, __ATOMIC_RELAXED);
+		XENCONS_RING_IDX used = prod - cons;
+		if (used > sizeof(buf)) {
+			x->console_gone = true;    /* the guest wrote nonsense into our index: no console */
+		} else {
+			n = console_input_pull(d->console, buf, sizeof(buf) - used);
+			for (size_t i = 0; i < n; i++)
+				c->in[MASK_XENCONS_IDX(prod + (XENCONS_RING_IDX)i, c->in)] = buf[i];
+			__atomic_store_n(&c->in_prod, prod + (XENCONS_RING_IDX)n, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (n)
+		xen_evtchn_set(d, (uint32_t)x->console_port);
 }

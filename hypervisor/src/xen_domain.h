@@ -103,6 +103,9 @@ bool xen_tracing(void);
 /* xen_console.c: hvc0's output ring into pvmon's console (on the console
  * channel's send, a yield or block, and when the domain ends). */
 void xen_console_drain(struct vcpu *v);
+/* pvmon's console input into hvc0's input ring, as much as fits; raises
+ * the console channel (any thread). */
+void xen_console_feed(struct domain *d);
 
 /* xen_hypercall.c */
 long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);

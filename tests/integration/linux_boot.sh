@@ -8,6 +8,8 @@
 #   processes forked and exec'd, 64 MiB of anonymous memory touched and
 #   freed, pipes, a 3 s sleep against the host's clock, then poweroff -f:
 #   pvmon exits 0;
+# - under `pvmon daemon`: pvctl create, list, console, and a line of
+#   `pvctl input` read by /init through hvc0's input ring;
 # - two Linux domains, a pvos domain and a hostile Xen guest that crashes
 #   under one pvmon: each ends its own way, one report each;
 # - `pvmon info` says linux pv: yes|no (why) in one line; a Linux config
@@ -76,6 +78,7 @@ boot() {
     die "pvmon did not report Linux's crash"
   echo "ok Linux's panic is pvmon's exit 125"
   user_space
+  daemon_input
   together
   # Configs the Xen mode refuses, each in one line.
   refused two_vcpus "one vCPU for now (vcpus = 2)" "$(linux_cfg two vcpus=2)"
@@ -131,6 +134,37 @@ user_space() {
   ! cut -d' ' -f2- "$TMP/init" | grep -v 'arch/x86/mm/dump_pagetables.c' |
     grep -q 'WARNING: CPU\|BUG: \|general protection fault\|Oops' ||
     { cut -d' ' -f2- "$TMP/init" | grep -m3 'WARNING: CPU\|BUG: \|general protection fault\|Oops'; die "the kernel warned or oopsed"; }
+}
+
+json_field() {  # json_field NAME FIELD: from pvctl list --json
+  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
+
+# Under `pvmon daemon`: pvctl create, list and console see the Linux
+# domain, and a line of `pvctl input` reaches /init through hvc0's input
+# ring.
+daemon_input() {
+  local cfg i t0
+  cfg=$(linux_cfg reader "ramdisk = \"$TMP/initramfs.gz\"")
+  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabinput=1"/' "$cfg"
+  start_daemon
+  t0=$(date +%s)
+  $PVCTL create "$cfg" || die "pvctl create of a Linux domain failed"
+  $PVCTL list | tee "$TMP/list"
+  grep -q '^reader ' "$TMP/list" || die "pvctl list does not show the Linux domain"
+  [ "$(json_field reader state)" = running ] || die "the Linux domain is $(json_field reader state), not running"
+  for i in $(seq 600); do
+    $PVCTL console --no-follow reader 2>/dev/null | grep -q "init: ready for input" && break
+    sleep 1
+  done
+  $PVCTL console --no-follow reader | grep -q "init: ready for input" || die "/init never asked for input"
+  $PVCTL input reader hello linux || die "pvctl input failed"
+  timeout 300 $PVCTL console reader > "$TMP/reader" || die "pvctl console reader failed"
+  grep '^init: \|reboot:' "$TMP/reader"
+  grep -q "^init: read 'hello linux'" "$TMP/reader" || die "/init did not read the line"
+  [ "$(json_field reader exit_code)" = 0 ] || die "the Linux domain's exit code is $(json_field reader exit_code)"
+  echo "ok pvctl create, list, console and input with a Linux domain ($(( $(date +%s) - t0 )) s $WHERE)"
+  kill $dpid; wait $dpid 2>/dev/null
 }
 
 # Two Linux domains, a pvos domain and the hostile Xen guest under one

@@ -2,13 +2,22 @@
 # /init of the initramfs tests/integration/linux_boot.sh gives Debian's
 # kernel as a Linux PV domain: each check prints "init: ..." on hvc0, the
 # test reads them; ends with poweroff -f (pvmon's exit 0), or with
-# "init: FAIL ..." and a crash (exit 125) where a check fails.
+# "init: FAIL ..." and a crash (exit 125) where a check fails. With
+# pvlabinput=1 on the command line it reads a line of console input instead.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t devtmpfs dev /dev
 fail() { echo "init: FAIL $*"; echo c > /proc/sysrq-trigger; sleep 5; exit 1; }
 echo "init: uname $(uname -sr)"
+# pvlabinput=1 on the kernel's command line (an environment variable of
+# init's): read one line of console input (pvctl input) and power off.
+if [ -n "${pvlabinput:-}" ]; then
+  echo "init: ready for input"
+  read -r line || fail "no line of input"
+  echo "init: read '$line'"
+  poweroff -f
+fi
 i=0
 while [ $i -lt 200 ]; do /bin/true || fail "process $i"; i=$((i + 1)); done
 echo "init: 200 processes forked and exec'd"
