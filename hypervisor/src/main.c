@@ -94,6 +94,8 @@ static void print_stats(struct domain *d)
 		snprintf(stub, sizeof(stub), "; stub: system calls %llu exceptions %llu upcalls %llu irets %llu "
 		         "cr3 loads %llu", (unsigned long long)f.syscalls, (unsigned long long)f.traps,
 		         (unsigned long long)f.events, (unsigned long long)f.irets, (unsigned long long)f.cr3_loads);
+	else if (d->xen)
+		xen_stats(d, stub, sizeof(stub));
 	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
 	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms; kvm: exits %llu insn_emulation %llu "
 	        "io_exits %llu halt_exits %llu%s; mm: updates %llu rejected %llu trapped writes %llu "

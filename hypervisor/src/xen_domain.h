@@ -97,6 +97,8 @@ uint64_t xen_cur_l4(const struct vcpu *v);
 /* Send event channel port to the domain (sets pending, raises the upcall). */
 void xen_evtchn_set(struct domain *d, uint32_t port);
 void xen_publish_time(struct vcpu *v);
+/* pvmon --stats: what the Xen mode did, "; xen: ..." */
+void xen_stats(const struct domain *d, char *buf, size_t len);
 /* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
 bool xen_tracing(void);
 

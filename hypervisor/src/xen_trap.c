@@ -857,3 +857,19 @@ void xen_exit(struct vcpu *v)
 		return;
 	}
 }
+
+void xen_stats(const struct domain *d, char *buf, size_t len)
+{
+	const struct xen_domain *x = d->xen;
+	unsigned long long t = 0, h = 0, e = 0, b = 0, u = 0;
+	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
+		t += x->v[i].traps;
+		h += x->v[i].hcalls;
+		e += x->v[i].emulated;
+		b += x->v[i].bounces;
+		u += x->v[i].upcalls;
+	}
+	snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
+	         "page types: validations %llu updates %llu", t, h, e, b, u,
+	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates);
+}

@@ -52,7 +52,7 @@ boot() {
   local cfg out rc t0 t1 want prev=0 n
   cfg=$(linux_cfg debian)
   t0=$(date +%s)
-  timeout 600 $PVMON run "$cfg" >"$TMP/boot" 2>&1; rc=$?
+  timeout 600 $PVMON --stats run "$cfg" >"$TMP/boot" 2>&1; rc=$?
   t1=$(date +%s)
   grep -v '^\[debian\] \[ *[0-9.]*\]  *\(?\|[a-z_0-9.]*+0x\)' "$TMP/boot" | head -12
   echo "..."
@@ -77,6 +77,9 @@ boot() {
   grep -q '^pvmon: domain debian (1) crashed: .*Linux reported a crash (SCHEDOP_shutdown, SHUTDOWN_crash)' "$TMP/boot" ||
     die "pvmon did not report Linux's crash"
   echo "ok Linux's panic is pvmon's exit 125"
+  grep '^pvmon: domain debian (1) crashed code' "$TMP/boot" | sed 's/; kvm:.*; xen:/ ...; xen:/'
+  grep -q '^pvmon: domain debian (1) crashed code .* hypercalls [1-9][0-9]* .*; xen: stub exits [1-9]' "$TMP/boot" ||
+    die "--stats does not count the Linux domain's hypercalls and exits"
   user_space
   daemon_input
   together

@@ -16,9 +16,11 @@ ELF=$BUILD/tests/xenpv/hostile_xen.elf
 run_hostile() {
   local cfg=$TMP/hx.cfg rc n
   printf 'name = "hx"\nmemory = 16\nkernel = "%s"\n' "$(realpath "$ELF")" > "$cfg"
-  timeout 120 $PVMON run "$cfg" > "$TMP/out" 2>&1; rc=$?
+  timeout 120 $PVMON --stats run "$cfg" > "$TMP/out" 2>&1; rc=$?
   cat "$TMP/out"
   grep -q '^\[hx\] hostile_xen: up' "$TMP/out" || die "the guest never started"
+  grep -q '^pvmon: domain hx (1) exited code 0: .* hypercalls [1-9][0-9]* .*; xen: stub exits [1-9][0-9]* (hypercalls [1-9]' "$TMP/out" ||
+    die "--stats does not count the Xen mode's exits and hypercalls"
   n=$(grep -c '^\[hx\] hostile_xen: .* = .* ok$' "$TMP/out")
   ! grep -q FAIL "$TMP/out" || die "pvmon answered a hostile call as Xen does not"
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/out" || die "the guest did not finish its checks"
