@@ -205,6 +205,8 @@ static long mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t p
 	if ((uint16_t)dom != DOMID_SELF)
 		return -EPERM;
 	count &= ~MMU_UPDATE_PREEMPTED;
+	if (count > MAX_BATCH)
+		return -EINVAL;            /* Xen would continue a long batch; pvmon has no continuations: bounded */
 	long rc = 0;
 	uint64_t done = 0;
 	for (; done < count; done++) {
@@ -325,6 +327,8 @@ static long mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t pdo
 	if ((uint16_t)dom != DOMID_SELF)
 		return -EPERM;
 	count &= ~MMU_UPDATE_PREEMPTED;
+	if (count > MAX_BATCH)
+		return -EINVAL;            /* Xen would continue a long batch; pvmon has no continuations: bounded */
 	long rc = 0;
 	uint64_t done = 0;
 	for (; done < count; done++) {

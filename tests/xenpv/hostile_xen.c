@@ -164,6 +164,10 @@ void start(start_info_t *info)
 		struct mmu_update u = { pte, 0 };
 		expect("mmu_update: another domain", hc(__HYPERVISOR_mmu_update, (long)&u, 1, 0, 7, 0), -EPERM);
 	}
+	{
+		struct mmu_update u = { pte, 0 };
+		expect("mmu_update: a batch of 100000", hc(__HYPERVISOR_mmu_update, (long)&u, 100000, 0, DOMID_SELF, 0), -EINVAL);
+	}
 	expect("mmu_update: read-only scratch (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P), 0);
 	expect("mmu_update: scratch writable again (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), 0);
 	for (unsigned i = 0; i < PAGE; i++)
