@@ -27,7 +27,12 @@
 #define SLOT_XEN_PRIV 2
 #define PTE_UPPER (XMM_PTE_P | XMM_PTE_RW | XMM_PTE_A | XMM_PTE_D)
 
-extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[];
+extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[], xs_lstar0[];
+
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define XS_SFMASK  0x47700ULL     /* TF IF DF IOPL NT AC cleared on `syscall`: the stub runs as an interrupt gate would */
 
 /* ---- does this host run Linux PV? ---------------------------------------- */
 
@@ -117,7 +122,7 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 	for (uint32_t n = 0; n < vcpus; n++)
 		for (unsigned k = 0; k < 2; k++)
 			l1[((XS_BLOCK_VA(n) - XS_VA) >> 12) + k] = (g + (p->st_blocks + 2 * n + k) * PAGE) | PTE_UPPER | XMM_PTE_NX;
-	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));
+	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* one page: xen_domain_build checked */
 
 	uint8_t *desc = (uint8_t *)pframe(x, p->st_desc);
 	uint64_t vectors = XS_CODE_VA + (uint64_t)(xs_vectors - xs_stub_start);
@@ -172,6 +177,9 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 	if (!xen_supported())
 		return snprintf(err, errlen, "kernel '%s' is a Xen PV kernel, and Linux PV cannot run here: %s",
 		                d->cfg.kernel, xen_support()), -EOPNOTSUPP;
+	if (xs_stub_end - xs_stub_start > (long)PAGE)
+		return snprintf(err, errlen, "internal: the Xen-mode stub is %ld bytes, more than its page",
+		                (long)(xs_stub_end - xs_stub_start)), -EINVAL;
 	if (d->nr_vcpus != 1)
 		return snprintf(err, errlen, "a Linux PV domain has one vCPU for now (vcpus = %u)", d->nr_vcpus), -EINVAL;
 	if (xe->xen.hypercall_page)
@@ -304,7 +312,7 @@ int xen_vcpu_setup(struct vcpu *v)
 	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */
 	s->cr3 = xv->kernel_l4 * PAGE;
 	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT: no PGE, so a CR3 load flushes everything */
-	s->efer = 0xd00;              /* NXE LMA LME; no SCE: `syscall` raises #UD, the stub's hypercall entry */
+	s->efer = 0xd01;              /* NXE LMA LME SCE: `syscall` enters the stub through the vCPU's LSTAR */
 	struct kvm_segment cs = { .limit = 0xffffffff, .selector = HV_UCS, .type = 11, .present = 1,
 	                          .dpl = 3, .s = 1, .l = 1, .g = 1 };
 	struct kvm_segment ds = { .limit = 0xffffffff, .selector = HV_UDS, .type = 3, .present = 1,
@@ -318,6 +326,15 @@ int xen_vcpu_setup(struct vcpu *v)
 	s->ldt = (struct kvm_segment){ .unusable = 1 };
 	if (ioctl(v->fd, KVM_SET_SREGS, s))
 		return -errno;
+	/* STAR's kernel half is the stub's CPL0 code segment (its user half
+	 * is never used: the stub leaves by iretq); LSTAR the vCPU's trampoline. */
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[3]; } m = { .h.nmsrs = 3 };
+	m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR, .data = (uint64_t)HV_KCS << 32 };
+	m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
+	                                 .data = XS_CODE_VA + (uint64_t)(xs_lstar0 - xs_stub_start) + 64ULL * v->id };
+	m.e[2] = (struct kvm_msr_entry){ .index = MSR_SFMASK, .data = XS_SFMASK };
+	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 3)
+		return -EIO;
 	xv->cell[0] = s->cr3;
 	xv->cr4 = s->cr4;             /* what the guest reads back; its writes change only this copy */
 	struct kvm_regs *r = &v->run->s.regs.regs;

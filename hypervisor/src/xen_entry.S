@@ -13,6 +13,31 @@ xs_vectors:
 	HV_VECTOR \v, xs_common
 	.endr
 
+/* `syscall`: one trampoline per vCPU (its LSTAR, 64 bytes apart). The
+ * stub runs at XS_CODE_VA, not where it is assembled, so the vCPU's block
+ * is named rip-relative at its distance from the stub's start, which the
+ * copy keeps. */
+#define XS_AT(va) (xs_stub_start + ((va) - XS_CODE_VA))
+.macro XS_LSTAR n
+	.balign 64
+	mov %rsp, XS_AT(XS_BLOCK_VA(\n) + XS_SCRATCH_OFF)(%rip)
+	lea XS_AT(XS_BLOCK_VA(\n) + XS_RSP0_OFF)(%rip), %rsp
+	pushq $HV_UDS
+	pushq XS_AT(XS_BLOCK_VA(\n) + XS_SCRATCH_OFF)(%rip)
+	push %r11
+	pushq $HV_UCS
+	push %rcx
+	pushq $0
+	pushq $XS_SYSCALL_VECTOR
+	jmp xs_common
+.endm
+	.balign 64
+	.globl xs_lstar0
+xs_lstar0:
+	.irp n, 0, 1, 2, 3, 4, 5, 6, 7
+	XS_LSTAR \n
+	.endr
+
 xs_common:
 	push %rax
 	mov %cr2, %rax

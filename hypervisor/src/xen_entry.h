@@ -1,7 +1,8 @@
 /* The Xen-mode entry stub: the only code at a Linux PV domain's CPL0.
- * Every exception (and so every hypercall: the guest kernel's `syscall`
- * raises #UD, EFER.SCE being clear) and the event vector enter it through
- * pvmon's IDT on the vCPU's stub stack; it exits to pvmon on
+ * Every exception and the event vector enter it through pvmon's IDT on
+ * the vCPU's stub stack, every `syscall` (a hypercall from the guest
+ * kernel, a system call from its processes) through the vCPU's LSTAR
+ * trampoline, which builds the same frame on that stack; it exits to pvmon on
  * XEN_ENTRY_PORT with the frame below on that stack, and when pvmon lets
  * the vCPU go on it loads the CR3 pvmon left in the vCPU's cell (a full
  * TLB flush: CR4.PGE is off) and irets to whatever pvmon wrote into the
@@ -23,6 +24,8 @@
 #define XS_RSP0_OFF    0x1fc0               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_NR_VECTORS  33
+#define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
+#define XS_SCRATCH_OFF (XS_RSP0_OFF + 8)    /* the trampoline keeps the guest's rsp there (cell 1) */
 #define XEN_ENTRY_PORT 0xE3
 
 /* The frame at the `out`, from rsp up (8-byte words), then the cells. */

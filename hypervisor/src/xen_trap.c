@@ -577,17 +577,22 @@ static int emulate_gp(struct vcpu *v)
 
 /* ---- the exit ---------------------------------------------------------------- */
 
-static void hypercall(struct vcpu *v)
+/* A `syscall`: through the LSTAR trampoline (the CPU set rcx and r11 and
+ * the frame's rip is the next instruction), or as the #UD of one (a vCPU
+ * whose EFER.SCE is clear: made here as the CPU would). */
+static void hypercall(struct vcpu *v, bool from_ud)
 {
 	struct xen_vcpu *xv = XV(v);
 	uint64_t *f = xv->frame;
 	struct kvm_regs *r = R(v);
 	uint64_t nr = f[XF_RAX];
 	/* `syscall`: rcx = the next rip, r11 = rflags (the guest saves both). */
-	f[XF_RIP] += 2;
-	r->rcx = f[XF_RIP];
-	r->r11 = f[XF_RFLAGS];
-	regs_dirty(v);
+	if (from_ud) {
+		f[XF_RIP] += 2;
+		r->rcx = f[XF_RIP];
+		r->r11 = f[XF_RFLAGS];
+		regs_dirty(v);
+	}
 	if (xv->user) {
 		/* A system call of a guest process: to the kernel's callback. */
 		struct xen_domain *x = v->dom->xen;
@@ -619,7 +624,7 @@ static void undefined_opcode(struct vcpu *v)
 		return;
 	}
 	if (b[0] == 0x0f && b[1] == 0x05) {
-		hypercall(v);
+		hypercall(v, true);
 		return;
 	}
 	static const uint8_t xen_cpuid[7] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
@@ -840,6 +845,9 @@ void xen_exit(struct vcpu *v)
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: event vector at 0x%llx\n", (unsigned long long)f[XF_RIP]);
 		return;                 /* xen_before_run bounces the upcall */
+	case XS_SYSCALL_VECTOR:
+		hypercall(v, false);
+		return;
 	case 6:
 		undefined_opcode(v);
 		return;
