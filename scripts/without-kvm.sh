@@ -27,7 +27,10 @@ for e in "$old"/* "$old"/.[!.]*; do
   [ -e "$e" ] || [ -L "$e" ] || continue
   n=${e##*/}
   [ "$n" != kvm ] || continue
-  if [ -L "$e" ]; then cp -P "$e" "/dev/$n"
+  # ptmx finds its devpts through the "pts" beside it: a node of its own
+  # here, not a bind of the old one (which would look beside the old /dev)
+  if [ "$n" = ptmx ] && [ -c "$e" ]; then mknod -m 666 /dev/ptmx c 5 2
+  elif [ -L "$e" ]; then cp -P "$e" "/dev/$n"
   elif [ -d "$e" ]; then mkdir "/dev/$n"; mount --rbind "$e" "/dev/$n"
   else touch "/dev/$n"; mount --bind "$e" "/dev/$n"; fi
 done
