@@ -1,6 +1,6 @@
 /* The Xen-mode entry path: every exit the stub takes (xen_entry.h) comes
  * here with the guest's frame on the stub stack. A `syscall` from the
- * guest kernel (#UD: EFER.SCE is clear) is a hypercall; the privileged
+ * guest kernel (the LSTAR trampoline's frame) is a hypercall; the privileged
  * instructions early Linux PV still executes (Xen's forced-emulation
  * cpuid, rdmsr/wrmsr, CR moves, port I/O) are emulated; everything else
  * is bounced to the handler the guest registered, in Xen's bounce frame,
@@ -577,22 +577,14 @@ static int emulate_gp(struct vcpu *v)
 
 /* ---- the exit ---------------------------------------------------------------- */
 
-/* A `syscall`: through the LSTAR trampoline (the CPU set rcx and r11 and
- * the frame's rip is the next instruction), or as the #UD of one (a vCPU
- * whose EFER.SCE is clear: made here as the CPU would). */
-static void hypercall(struct vcpu *v, bool from_ud)
+/* A `syscall` through the LSTAR trampoline: the CPU set rcx (the next
+ * rip, also the frame's) and r11 (rflags), which the guest saves itself. */
+static void hypercall(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	uint64_t *f = xv->frame;
 	struct kvm_regs *r = R(v);
 	uint64_t nr = f[XF_RAX];
-	/* `syscall`: rcx = the next rip, r11 = rflags (the guest saves both). */
-	if (from_ud) {
-		f[XF_RIP] += 2;
-		r->rcx = f[XF_RIP];
-		r->r11 = f[XF_RFLAGS];
-		regs_dirty(v);
-	}
 	if (xv->user) {
 		/* A system call of a guest process: to the kernel's callback. */
 		struct xen_domain *x = v->dom->xen;
@@ -621,10 +613,6 @@ static void undefined_opcode(struct vcpu *v)
 	uint8_t b[7] = { 0 };
 	if (xen_copy_from(v, b, f[XF_RIP], 2)) {
 		bounce_trap(v, 6, 0);
-		return;
-	}
-	if (b[0] == 0x0f && b[1] == 0x05) {
-		hypercall(v, true);
 		return;
 	}
 	static const uint8_t xen_cpuid[7] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
@@ -846,7 +834,7 @@ void xen_exit(struct vcpu *v)
 			fprintf(stderr, "pvmon xen: event vector at 0x%llx\n", (unsigned long long)f[XF_RIP]);
 		return;                 /* xen_before_run bounces the upcall */
 	case XS_SYSCALL_VECTOR:
-		hypercall(v, false);
+		hypercall(v);
 		return;
 	case 6:
 		undefined_opcode(v);
