@@ -27,7 +27,7 @@ $(BUILD)/libpvbench.a: $(PVBENCH_LIB_OBJS) bench/rules.mk
 $(BIN)/pvbench: $(PVBENCH_OBJS) $(BUILD)/libpvbench.a $(BUILD)/libpvmon.a $(PVCOUNTERS_LIB) $(PVTRACECTL_LIB) $(PVCOMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(JSONREAD_LIBS) $(PVCOUNTERS_LDLIBS) -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PVMON_LIBS) $(LDLIBS) -lsqlite3 $(JSONREAD_LIBS) $(PVCOUNTERS_LDLIBS) -lm
 
 # Unit tests of pvbench's parts: the more specific pattern wins over
 # tests/rules.mk's.

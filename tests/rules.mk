@@ -37,3 +37,13 @@ PROGRAMS += $(BUILD)/tests/pvtrace-gen
 $(BUILD)/tests/unit/test_jsonread: $(BUILD)/tests/unit/test_jsonread.o $(PVCOMMON_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(JSONREAD_LIBS) $(LDLIBS)
+
+# A hostile Xen PV guest kernel of our own (tests/integration/xen_hostile.sh):
+# freestanding, at Linux's VIRT_BASE, never sanitized.
+PROGRAMS += $(BUILD)/tests/xenpv/hostile_xen.elf
+$(BUILD)/tests/xenpv/hostile_xen.elf: tests/xenpv/hostile_xen.c tests/xenpv/hostile_xen.ld
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+	  -mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -nostdlib \
+	  -static -no-pie -Wl,-T,tests/xenpv/hostile_xen.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $@ $<

@@ -28,6 +28,7 @@ static const struct key keys[] = {
 	{ "memory",  K_INT, CFG_MEM_MIN_MIB, CFG_MEM_MAX_MIB, F(memory_mib) },
 	{ "vcpus",   K_INT, 1, 8,                    F(vcpus) },
 	{ "kernel",  K_STR, 1, 4095,                 F(kernel) },
+	{ "ramdisk", K_STR, 1, 4095,                 F(ramdisk) },
 	{ "cmdline", K_STR, 0, CFG_CMDLINE_MAX - 1,  F(cmdline) },
 	{ "weight",  K_INT, 1, 10000,                F(weight) },
 	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
@@ -150,7 +151,7 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
 			;
 		if (i == NKEYS)
-			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, cmdline, weight, warp, warpl, warpu)", s);
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline, weight, warp, warpl, warpu)", s);
 		if (seen[i])
 			return fail(err, errlen, path, lineno, "key '%s' given twice", s);
 		seen[i] = true;
@@ -162,6 +163,22 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		return fail(err, errlen, path, lineno, "missing 'name'");
 	if (!seen[3])
 		return fail(err, errlen, path, lineno, "missing 'kernel'");
+	return 0;
+}
+
+/* A regular file may come in pieces (9p hands out at most its msize per
+ * read: a 65 MB kernel over the nested host's share): 0 once len bytes are in. */
+static int read_all(int fd, char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 
@@ -190,7 +207,7 @@ int config_read_file(const char *path, const char *what, size_t max, char **buf,
 		                      max >> 10);
 	else if (!(*buf = malloc((size_t)st.st_size + 1)))
 		rc = -ENOMEM, snprintf(err, errlen, "%s: out of memory", name);
-	else if (read(fd, *buf, (size_t)st.st_size) != st.st_size)
+	else if (read_all(fd, *buf, (size_t)st.st_size))
 		rc = -EIO, snprintf(err, errlen, "%s: short read", name);
 	close(fd);
 	if (rc) {

@@ -15,6 +15,7 @@ struct dom_config {
 	uint64_t memory_mib;
 	uint32_t vcpus;
 	char kernel[4096];
+	char ramdisk[4096];       /* Linux PV only: the initramfs; "" none */
 	char cmdline[CFG_CMDLINE_MAX];
 	uint32_t weight;          /* BVT weight, 1..10000 */
 	uint64_t warp_ns, warpl_ns, warpu_ns;  /* BVT warp, 0 = off */

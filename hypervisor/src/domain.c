@@ -22,6 +22,9 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
+#include "bzimage.h"
+#include "xen_domain.h"
+#include "xenelf.h"
 
 static atomic_int live_domains;
 
@@ -58,6 +61,7 @@ static void domain_free(struct domain *d)
 		}
 		pthread_cond_destroy(&v->cond);
 	}
+	xen_domain_free(d);
 	memory_destroy(d);
 	free(d->gnt.readers);
 	free(d->gnt.writers);
@@ -111,54 +115,32 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 	return 0;
 }
 
-struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
+/* pvlab's ABI: pvos's layout, tables in the pool, start info. */
+static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
+                       char *err, size_t errlen)
 {
-	char *img = NULL;
-	size_t img_len = 0;
-	if (config_read_file(cfg->kernel, "kernel", 64 << 20, &img, &img_len, err, errlen))
-		return NULL;
-	struct domain *d = calloc(1, sizeof(*d));
-	if (!d) {
-		free(img);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	d->created_ns = time_now();
-	d->cfg = *cfg;
-	d->nr_vcpus = cfg->vcpus;
-	d->mem_size = cfg->memory_mib << 20;
-	atomic_store(&d->refs, 1);
-	evtchn_init(d);
-
-	pthread_rwlockattr_t ra;
-	pthread_rwlockattr_init(&ra);
-	/* A writer (flush, balloon) must not wait behind a stream of vCPU entries. */
-	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&d->mem_lock, &ra);
-	pthread_rwlockattr_destroy(&ra);
-	d->vm_fd = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
-	if (d->vm_fd < 0) {
-		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
-		goto fail;
+	if (cfg->ramdisk[0]) {
+		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: 'ramdisk' is for Linux PV domains", cfg->kernel);
+		return -1;
 	}
 	if (memory_create(d, err, errlen))
-		goto fail;
+		return -1;
 
 	uint64_t entry, end;
 	char why[256];
 	if (elf_load((const uint8_t *)img, img_len, d->mem, d->mem_size, GPA_KERNEL_MIN, &entry, &end, why, sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
-		goto fail;
+		return -1;
 	}
 	uint64_t stack_top = ((end + 4095) & ~4095ULL) + BOOT_STACK_SIZE, nr_pt;
 	if (stack_top + 4096 > d->mem_size) {
 		snprintf(err, errlen, "memory %llu MiB is too small for kernel '%s' (needs %llu KiB)",
 		         (unsigned long long)cfg->memory_mib, cfg->kernel, (unsigned long long)((stack_top + 4096) >> 10));
-		goto fail;
+		return -1;
 	}
 	uint64_t cr3 = memory_build_tables(d, &nr_pt, err, errlen);
 	if (!cr3)
-		goto fail;
+		return -1;
 
 	d->start = (struct pv_start_info *)(d->mem + GPA_START_INFO);
 	d->shared = (struct pv_shared_info *)(d->mem + GPA_SHARED_INFO);
@@ -191,14 +173,79 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 		if (rc) {
 			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
 			d->nr_vcpus = i + 1;
-			goto fail;
+			return -1;
 		}
 	}
 	int rc = setup_boot_vcpu(d, entry, cr3, stack_top);
 	if (rc) {
 		snprintf(err, errlen, "cannot set up vCPU 0 for the fast path: %s", strerror(-rc));
+		return -1;
+	}
+
+	return 0;
+}
+
+/* Xen's ABI: the domain is built (xen_domain.c); its vCPUs. */
+static int build_xen_vcpus(struct domain *d, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		int rc = vcpu_create(d, i);
+		if (rc) {
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
+			d->nr_vcpus = i + 1;
+			return -1;
+		}
+	}
+	int rc = xen_vcpu_setup(&d->vcpus[0]);
+	if (rc)
+		snprintf(err, errlen, "cannot set up vCPU 0: %s", strerror(-rc));
+	return rc;
+}
+
+struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
+{
+	char *img = NULL;
+	size_t img_len = 0;
+	if (config_read_file(cfg->kernel, "kernel", 64 << 20, &img, &img_len, err, errlen))
+		return NULL;
+	struct domain *d = calloc(1, sizeof(*d));
+	if (!d) {
+		free(img);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->created_ns = time_now();
+	d->cfg = *cfg;
+	d->nr_vcpus = cfg->vcpus;
+	d->mem_size = cfg->memory_mib << 20;
+	atomic_store(&d->refs, 1);
+	evtchn_init(d);
+
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	/* A writer (flush, balloon) must not wait behind a stream of vCPU entries. */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->mem_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	d->vm_fd = ioctl(host.kvm_fd, KVM_CREATE_VM, 0);
+	if (d->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
+	struct bzimage bz;
+	struct xenelf xe;
+	char why[320];
+	bool xen = false;
+	if (!bzimage_unpack((const uint8_t *)img, img_len, BZIMAGE_MAX_ELF, &bz, why, sizeof(why))) {
+		xen = !xenelf_parse(bz.elf, bz.len, &xe, why, sizeof(why)) && xe.kind == XENELF_XEN_PV;
+		if (xen && xen_domain_build(d, bz.elf, bz.len, &xe, err, errlen)) {
+			bzimage_free(&bz);
+			goto fail;
+		}
+		bzimage_free(&bz);
+	}
+	if (xen ? build_xen_vcpus(d, err, errlen) : build_pvlab(d, cfg, img, img_len, err, errlen))
+		goto fail;
 
 	pthread_mutex_lock(&host.domains_lock);
 	for (uint32_t id = 1; id < MAX_DOMAINS; id++) {
@@ -213,7 +260,8 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 		snprintf(err, errlen, "too many domains (limit %d)", MAX_DOMAINS - 1);
 		goto fail;
 	}
-	si->domid = d->id;
+	if (d->start)
+		d->start->domid = d->id;
 	d->console = console_new(cfg->name, out);
 	free(img);
 	return d;
@@ -314,7 +362,9 @@ long domain_console_input(struct domain *d, const char *buf, size_t len)
 	if (atomic_load(&d->ended))
 		return -ESRCH;
 	size_t n = console_input_push(d->console, buf, len);
-	if (n)
+	if (n && d->xen)
+		xen_console_feed(d);
+	else if (n)
 		evtchn_send_virq(d, 0, PV_VIRQ_CONSOLE);
 	return (long)n;
 }

@@ -24,6 +24,7 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
+#include "xen_domain.h"
 #include "../../tracing/tracectl.h"
 
 #define PVLAB_VERSION "0.1.0"
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 	"                  system calls in the guest through the entry stub where this host\n"
 	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
-	"config keys: name, memory (MiB), vcpus, kernel, cmdline, weight, warp, warpl, warpu\n",
+	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu\n",
 	PV_EXIT_CRASHED, CTL_IDLE_S, CTL_MAX_CLIENTS);
 }
 
@@ -111,6 +112,8 @@ static void print_stats(struct domain *d)
 		snprintf(stub, sizeof(stub), "; stub: system calls %llu exceptions %llu upcalls %llu irets %llu "
 		         "cr3 loads %llu", (unsigned long long)f.syscalls, (unsigned long long)f.traps,
 		         (unsigned long long)f.events, (unsigned long long)f.irets, (unsigned long long)f.cr3_loads);
+	else if (d->xen)
+		xen_stats(d, stub, sizeof(stub));
 	fprintf(stderr, "pvmon: domain %s (%u) %s code %d: run %.3fs wait %.3fs blocked %.3fs "
 	        "hypercalls %llu upcalls %llu exits %llu boot %.3fms; kvm: exits %llu insn_emulation %llu "
 	        "io_exits %llu halt_exits %llu%s; mm: updates %llu rejected %llu trapped writes %llu "
@@ -377,6 +380,7 @@ static int cmd_info(int pcpus)
 	if (kvm_host_init(pcpus, err, sizeof(err))) {
 		printf("kvm: unavailable: %s\n", err);
 		printf("fast path: none (no KVM: %s)\n", err);
+		printf("linux pv: no (no KVM: %s)\n", err);
 		return 1;
 	}
 	double ns = 0;
@@ -400,6 +404,7 @@ static int cmd_info(int pcpus)
 		printf("%s: syscall into the entry stub and back %.2f us, a CR3 load from it %.2f us (probe)\n",
 		       fastpath_kind_name(fp_host.found), fp_host.syscall_us, fp_host.cr3_us);
 	printf("fast path: %s\n", fastpath_info());
+	printf("linux pv: %s\n", xen_support());
 	return 0;
 }
 

@@ -43,6 +43,7 @@ enum vcpu_state { VS_DOWN, VS_RUNNING, VS_RUNNABLE, VS_BLOCKED, VS_PAUSED, VS_DE
 struct domain;
 struct sched;
 struct fp_domain;
+struct xen_domain;
 
 struct vcpu {
 	struct domain *dom;
@@ -111,6 +112,7 @@ struct domain {
 	uint64_t hv_frames;       /* pool frames that are pvmon's (hypervisor area, fast path stub) */
 	uint64_t pool_slot_size;  /* bytes of the pool's read-only slot (the pool, then any L4 twins) */
 	struct fp_domain *fp;     /* fast path state, NULL on the baseline (fastpath.c) */
+	struct xen_domain *xen;   /* a Linux PV domain (Xen's ABI, xen_domain.c), NULL for pvlab's */
 	uint8_t *hv_stacks;       /* baseline: a fault stack page per vCPU (hvarea.c) */
 	uint64_t hv_stacks_gpa;
 	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */

@@ -24,6 +24,7 @@
 #include "sched.h"
 #include "pvtime.h"
 #include "trace.h"
+#include "xen_domain.h"
 
 #define RFLAGS_GUEST 0xCD5ULL    /* CF PF AF ZF SF DF OF: the guest's to set */
 #define GVA_LIMIT (1ULL << 47)
@@ -109,7 +110,10 @@ static void publish_time(struct vcpu *v)
  * moves to the slot's physical CPU, so the slot really is a CPU. */
 static void resumed(struct vcpu *v)
 {
-	publish_time(v);
+	if (v->dom->xen)
+		xen_publish_time(v);
+	else
+		publish_time(v);
 	if (v->slot == v->bound_slot || v->slot < 0)
 		return;
 	cpu_set_t set;
@@ -122,6 +126,8 @@ static void resumed(struct vcpu *v)
 bool vcpu_has_work(struct vcpu *v)
 {
 	struct domain *d = v->dom;
+	if (d->xen)
+		return xen_has_work(v);
 	if (__atomic_load_n(&d->shared->vcpu[v->id].upcall_pending, __ATOMIC_SEQ_CST))
 		return true;
 	if (v->polling) {
@@ -205,6 +211,10 @@ static int deliver(struct vcpu *v, uint64_t vector, uint64_t err, uint64_t addr,
 static void maybe_upcall(struct vcpu *v)
 {
 	struct domain *d = v->dom;
+	if (d->xen) {
+		xen_before_run(v);
+		return;
+	}
 	if (d->fp) {
 		fastpath_before_run(v);
 		return;
@@ -349,6 +359,13 @@ static const char *exit_name(uint32_t reason)
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	if (v->dom->xen) {
+		if (run->io.port == XEN_ENTRY_PORT)
+			xen_exit(v);
+		else
+			domain_crash(v->dom, v, "I/O to port 0x%x: only the entry stub's exits reach pvmon", run->io.port);
+		return;
+	}
 	if (run->io.port == HV_REPORT_PORT) {
 		if (v->dom->fp)
 			fastpath_report(v);
@@ -418,7 +435,10 @@ static bool between_runs(struct vcpu *v)
 		uint64_t now = time_now();
 		if (v->timer_deadline && now >= v->timer_deadline) {
 			v->timer_deadline = 0;
-			evtchn_send_virq(d, v->id, PV_VIRQ_TIMER);
+			if (d->xen)
+				xen_timer_expired(v);
+			else
+				evtchn_send_virq(d, v->id, PV_VIRQ_TIMER);
 		}
 		if (v->want_block) {
 			/* A poll whose timeout has passed returns at once, whether or
@@ -525,6 +545,8 @@ static bool run_once(struct vcpu *v)
 	v->run->immediate_exit = 0;
 	if (d->fp)
 		fastpath_after_run(v);
+	if (d->xen)
+		d->xen->v[v->id].frame = NULL;     /* the stub's frame is the guest's again */
 	/* KVM_RUN finishes a pending `out` before anything else (KVM's api.rst:
 	 * incomplete operations first, then signals), skipping it if RIP is
 	 * unchanged; an -EINTR may even come after the guest ran on. So no

@@ -49,6 +49,14 @@ if [ -c /dev/kvm ]; then
   $PVMON run "$TMP/junk.cfg" >/dev/null 2>"$TMP/err" && die "junk kernel accepted"
   grep -q "not an ELF" "$TMP/err" || die "junk kernel: $(cat "$TMP/err")"
 fi
+# An initramfs is for a Linux PV kernel only.
+if [ -c /dev/kvm ]; then
+  printf 'name = "x"\n%s\nramdisk = "%s"\n' "$K" "$TMP/junk.elf" > "$TMP/rd.cfg"
+  $PVMON run "$TMP/rd.cfg" >"$TMP/out" 2>"$TMP/err" && die "a ramdisk for pvos accepted"
+  [ "$(wc -l < "$TMP/err")" -eq 1 ] && grep -q "'ramdisk' is for Linux PV domains" "$TMP/err" ||
+    die "ramdisk for pvos: $(cat "$TMP/err")"
+  echo "ok ramdisk_pvos: $(cat "$TMP/err")"
+fi
 # Two domains may not share a name.
 printf 'name = "same"\n%s\n' "$K" > "$TMP/s1.cfg"; cp "$TMP/s1.cfg" "$TMP/s2.cfg"
 $PVMON run "$TMP/s1.cfg" "$TMP/s2.cfg" >/dev/null 2>"$TMP/err" && die "duplicate names accepted"

@@ -44,6 +44,10 @@ int main(void)
 	CHECK_EQ(c.vcpus, 1);
 	CHECK_EQ(c.weight, CFG_WEIGHT_DEFAULT);
 	CHECK_STR(c.cmdline, "");
+	CHECK_STR(c.ramdisk, "");
+	CHECK_EQ(parse("name = \"d\"\nkernel = \"vmlinuz\"\nramdisk = \"/boot/initrd.gz\"\n", &c, err), 0);
+	CHECK_STR(c.ramdisk, "/boot/initrd.gz");
+	bad("name = \"d\"\nkernel = \"k\"\nramdisk = \"\"\n", "t.cfg:3:", "ramdisk");
 
 	bad("name = \"d\"\nkernel = \"k\"\ncolour = 3\n", "t.cfg:3:", "unknown key 'colour'");
 	bad("name = \"d\"\nname = \"e\"\nkernel = \"k\"\n", "t.cfg:2:", "given twice");

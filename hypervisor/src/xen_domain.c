@@ -1,0 +1,350 @@
+/* Building a Linux PV domain: Xen's start-of-day layout (xenlayout.c) in
+ * the domain's RAM with an identity p2m, the bootstrap tables pinned as
+ * Xen pins them, the shared-info frame after RAM, and pvmon's own slot
+ * beyond it: the read-only M2P and the entry stub with its descriptor
+ * tables and stacks, which pvmon's entries in L4 slots 256 (M2P) and 257
+ * (stub, supervisor-only) of every guest L4 reach (xen_mm.c fills them). */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "xen_public.h"
+#include "domain.h"
+#include "hvarea.h"
+#include "pvmon.h"
+#include "pvtime.h"
+#include "xen_domain.h"
+#include "xenelf.h"
+#include "config.h"
+
+#define PAGE 4096ULL
+#define SLOT_XEN_RAM 0
+#define SLOT_XEN_SHARED 1
+#define SLOT_XEN_PRIV 2
+#define PTE_UPPER (XMM_PTE_P | XMM_PTE_RW | XMM_PTE_A | XMM_PTE_D)
+
+extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[], xs_lstar0[];
+
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define XS_SFMASK  0x47700ULL     /* TF IF DF IOPL NT AC cleared on `syscall`: the stub runs as an interrupt gate would */
+
+/* ---- does this host run Linux PV? ---------------------------------------- */
+
+static const char *support_why;
+
+static void decide_support(void)
+{
+	if (support_why)
+		return;
+	if (!access("/sys/module/kvm_pvm", F_OK))
+		support_why = "no (PVM back end: a PV kernel runs at CPL3 in the upper half, which PVM's user mode cannot reach)";
+	else if (!access("/sys/module/kvm_amd", F_OK))
+		support_why = "yes (AMD-V: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI)";
+	else if (!access("/sys/module/kvm_intel", F_OK))
+		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; untested)";
+	else
+		support_why = "no (no kvm_amd or kvm_intel module: the entry stub needs hardware virtualization)";
+}
+
+const char *xen_support(void)
+{
+	decide_support();
+	return support_why;
+}
+
+bool xen_supported(void)
+{
+	decide_support();
+	return !strncmp(support_why, "yes", 3);
+}
+
+/* ---- pvmon's slot --------------------------------------------------------- */
+
+/* Frames of the private slot, in order. */
+struct priv_plan {
+	uint64_t m2p_l3, m2p_l2, m2p_l1, m2p_l1s, m2p, m2p_frames;
+	uint64_t st_l3, st_l2, st_l1, st_code, st_desc, st_blocks, frames;
+};
+
+static void plan_priv(const struct xenlayout *l, uint32_t vcpus, struct priv_plan *p)
+{
+	uint64_t f = 0;
+	p->m2p_frames = l->m2p_frames;
+	p->m2p_l1s = (p->m2p_frames + 511) / 512;
+	p->m2p_l3 = f++;
+	p->m2p_l2 = f++;
+	p->m2p_l1 = f;
+	f += p->m2p_l1s;
+	p->m2p = f;
+	f += p->m2p_frames;
+	p->st_l3 = f++;
+	p->st_l2 = f++;
+	p->st_l1 = f++;
+	p->st_code = f++;
+	p->st_desc = f++;
+	p->st_blocks = f;
+	f += 2ULL * vcpus;
+	p->frames = f;
+}
+
+static uint64_t *pframe(struct xen_domain *x, uint64_t f)
+{
+	return (uint64_t *)(x->priv + f * PAGE);
+}
+
+static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t vcpus)
+{
+	uint64_t g = x->priv_gpa;
+	/* Slot 256: the M2P, read-only and not executable, user-readable (the
+	 * guest kernel runs at CPL3 and reads it on every PTE read). */
+	uint64_t ro = XMM_PTE_P | XMM_PTE_US | XMM_PTE_A | XMM_PTE_D;
+	x->mm.hv_l4e[0] = (g + p->m2p_l3 * PAGE) | ro;
+	pframe(x, p->m2p_l3)[0] = (g + p->m2p_l2 * PAGE) | ro;
+	for (uint64_t i = 0; i < p->m2p_l1s; i++)
+		pframe(x, p->m2p_l2)[i] = (g + (p->m2p_l1 + i) * PAGE) | ro;
+	for (uint64_t i = 0; i < p->m2p_frames; i++)
+		pframe(x, p->m2p_l1)[i] = (g + (p->m2p + i) * PAGE) | ro | XMM_PTE_NX;
+	xenlayout_m2p(&x->layout, pframe(x, p->m2p));
+
+	/* Slot 257: the stub, supervisor-only at the L4 entry. */
+	x->mm.hv_l4e[XS_L4_SLOT - XMM_HV_FIRST] = (g + p->st_l3 * PAGE) | PTE_UPPER;
+	pframe(x, p->st_l3)[0] = (g + p->st_l2 * PAGE) | PTE_UPPER;
+	pframe(x, p->st_l2)[0] = (g + p->st_l1 * PAGE) | PTE_UPPER;
+	uint64_t *l1 = pframe(x, p->st_l1);
+	l1[0] = (g + p->st_code * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D;
+	l1[1] = (g + p->st_desc * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D | XMM_PTE_NX;
+	for (uint32_t n = 0; n < vcpus; n++)
+		for (unsigned k = 0; k < 2; k++)
+			l1[((XS_BLOCK_VA(n) - XS_VA) >> 12) + k] = (g + (p->st_blocks + 2 * n + k) * PAGE) | PTE_UPPER | XMM_PTE_NX;
+	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* one page: xen_domain_build checked */
+
+	uint8_t *desc = (uint8_t *)pframe(x, p->st_desc);
+	uint64_t vectors = XS_CODE_VA + (uint64_t)(xs_vectors - xs_stub_start);
+	for (int vec = 0; vec < XS_NR_VECTORS; vec++)
+		hv_write_gate(desc + XS_IDT_OFF, vec, vectors + 16 * (uint64_t)vec, vec == 3 || vec == 4 ? 3 : 0);
+	for (uint32_t n = 0; n < vcpus; n++) {
+		hv_write_gdt(desc + XS_GDT_OFF(n), XS_DESC_VA + XS_TSS_OFF(n), false);
+		hv_write_tss(desc + XS_TSS_OFF(n), XS_BLOCK_VA(n) + XS_RSP0_OFF, HV_TSS_LIMIT + 1);
+	}
+	x->stub_blocks = p->st_blocks * PAGE;
+}
+
+static int set_slot(struct domain *d, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region r = { .slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+	                                          .userspace_addr = (uint64_t)(uintptr_t)host };
+	return ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+static void *anon(uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The PT_LOAD segments at their pseudo-physical addresses (identity p2m). */
+static int load_segments(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *x,
+                         char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);   /* xenelf_parse checked the table */
+	for (int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		if (p->p_type != PT_LOAD || !p->p_memsz)
+			continue;
+		uint64_t pa = p->p_paddr - x->xen.paddr_offset;
+		if (p->p_filesz > p->p_memsz || p->p_offset > len || p->p_filesz > len - p->p_offset ||
+		    pa > d->mem_size || p->p_memsz > d->mem_size - pa)
+			return snprintf(err, errlen, "segment %d [0x%llx, +0x%llx) does not fit the domain's memory", i,
+			                (unsigned long long)pa, (unsigned long long)p->p_memsz), -EINVAL;
+		memcpy(d->mem + pa, img + p->p_offset, p->p_filesz);
+	}
+	return 0;
+}
+
+static int build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe, const char *initrd,
+                 size_t initrd_len, char *err, size_t errlen);
+
+int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe,
+                     char *err, size_t errlen)
+{
+	if (!xen_supported())
+		return snprintf(err, errlen, "kernel '%s' is a Xen PV kernel, and Linux PV cannot run here: %s",
+		                d->cfg.kernel, xen_support()), -EOPNOTSUPP;
+	if (xs_stub_end - xs_stub_start > (long)PAGE)
+		return snprintf(err, errlen, "internal: the Xen-mode stub is %ld bytes, more than its page",
+		                (long)(xs_stub_end - xs_stub_start)), -EINVAL;
+	if (d->nr_vcpus != 1)
+		return snprintf(err, errlen, "a Linux PV domain has one vCPU for now (vcpus = %u)", d->nr_vcpus), -EINVAL;
+	if (xe->xen.hypercall_page)
+		return snprintf(err, errlen, "kernel '%s' wants a hypercall page (a kernel without the XSA-466 fix): not supported",
+		                d->cfg.kernel), -EINVAL;
+	struct xen_domain *x = calloc(1, sizeof(*x));
+	if (!x)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	d->xen = x;
+	pthread_mutex_init(&x->lock, NULL);
+	char *initrd = NULL;
+	size_t initrd_len = 0;
+	if (d->cfg.ramdisk[0] && config_read_file(d->cfg.ramdisk, "ramdisk", d->mem_size, &initrd, &initrd_len, err, errlen))
+		return -EINVAL;
+	int rc = build(d, img, len, xe, initrd, initrd_len, err, errlen);
+	free(initrd);
+	return rc;
+}
+
+static int build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe, const char *initrd,
+                 size_t initrd_len, char *err, size_t errlen)
+{
+	struct xen_domain *x = d->xen;
+	struct xenlayout_config c = {
+		.mem_bytes = d->mem_size, .initrd_len = initrd_len, .virt_base = xe->xen.virt_base,
+		.kernel_start = (xe->pstart - xe->xen.paddr_offset) & ~(PAGE - 1),
+		.kernel_end = xe->pend - xe->xen.paddr_offset, .entry = xe->xen.entry,
+		.cmdline = d->cfg.cmdline, .store_port = 0, .console_port = 1,
+	};
+	char why[256];
+	int rc = xenlayout_compute(&c, &x->layout, why, sizeof(why));
+	if (rc)
+		return snprintf(err, errlen, "kernel '%s': %s", d->cfg.kernel, why), rc;
+	const struct xenlayout *l = &x->layout;
+	x->nr_pages = l->nr_pages;
+	x->console_port = c.console_port;
+
+	d->mem = anon(d->mem_size);
+	x->shared = anon(PAGE);
+	struct priv_plan p;
+	plan_priv(l, d->nr_vcpus, &p);
+	x->priv_size = p.frames * PAGE;
+	x->priv_gpa = (l->shared_info_mfn * PAGE + PAGE + (2 << 20) - 1) & ~((2ULL << 20) - 1);
+	x->priv = anon(x->priv_size);
+	if (!d->mem || !x->shared || !x->priv)
+		return snprintf(err, errlen, "cannot map %llu MiB for the domain", (unsigned long long)d->mem_size >> 20), -ENOMEM;
+	rc = xmm_init(&x->mm, (uint64_t *)d->mem, l->nr_pages, l->shared_info_mfn, x->shared);
+	if (rc)
+		return snprintf(err, errlen, "out of memory"), rc;
+	rc = load_segments(d, img, len, xe, err, errlen);
+	if (rc)
+		return rc;
+	if (initrd_len)
+		memcpy(d->mem + l->initrd.pfn * PAGE, initrd, initrd_len);   /* xenlayout placed it inside RAM */
+
+	struct start_info *si = (struct start_info *)(d->mem + l->start_info.pfn * PAGE);
+	xenlayout_start_info(l, &c, si);
+	xenlayout_p2m(l, (uint64_t *)(d->mem + l->p2m.pfn * PAGE));
+	xenlayout_page_tables(l, (uint64_t *)(d->mem + l->pt.pfn * PAGE), l->pt.frames);
+	build_priv(x, &p, d->nr_vcpus);
+	for (uint32_t n = 0; n < d->nr_vcpus; n++) {
+		struct xen_vcpu *xv = &x->v[n];
+		uint8_t *block = x->priv + x->stub_blocks + 2 * PAGE * n;
+		xv->cell = (uint64_t *)(block + XS_RSP0_OFF);
+		xv->vi = &x->shared->vcpu_info[n];
+		for (unsigned q = 0; q < XEN_NR_VIRQS; q++)
+			xv->virq_port[q] = 0;
+	}
+	x->evtchn_state[x->console_port] = 2;             /* EVTCHNSTAT_interdomain: to pvmon */
+
+	/* Xen pins the bootstrap L4 and runs vCPU 0 on it (a base reference). */
+	uint64_t l4 = l->cr3 / PAGE;
+	rc = xmm_pin(&x->mm, l4, XMM_L4);
+	if (!rc)
+		rc = xmm_get_type(&x->mm, l4, XMM_L4);
+	if (rc)
+		return snprintf(err, errlen, "the bootstrap page tables do not validate (%s)", strerror(-rc)), rc;
+	x->v[0].kernel_l4 = l4;
+
+	if ((rc = set_slot(d, SLOT_XEN_RAM, 0, d->mem_size, d->mem)) ||
+	    (rc = set_slot(d, SLOT_XEN_SHARED, l->shared_info_mfn * PAGE, PAGE, x->shared)) ||
+	    (rc = set_slot(d, SLOT_XEN_PRIV, x->priv_gpa, x->priv_size, x->priv)))
+		return snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(-rc)), rc;
+	/* pvlab's shared page is not this domain's: a private one keeps the
+	 * code both ABIs share (domain listing, pvlab event bits) off NULL. */
+	d->shared = calloc(1, sizeof(*d->shared));
+	if (!d->shared)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	uint64_t wall = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec - time_now();
+	x->shared->wc_version = 2;
+	x->shared->wc_sec = (uint32_t)(wall / 1000000000ULL);
+	x->shared->wc_nsec = (uint32_t)(wall % 1000000000ULL);
+	x->shared->wc_sec_hi = (uint32_t)((wall / 1000000000ULL) >> 32);
+	x->shared->arch.max_pfn = l->nr_pages;
+	return 0;
+}
+
+void xen_domain_free(struct domain *d)
+{
+	struct xen_domain *x = d->xen;
+	if (!x)
+		return;
+	xmm_destroy(&x->mm);
+	if (x->shared)
+		munmap(x->shared, PAGE);
+	if (x->priv)
+		munmap(x->priv, x->priv_size);
+	if (d->mem)
+		munmap(d->mem, d->mem_size);
+	d->mem = NULL;
+	free(d->shared);
+	d->shared = NULL;
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+	d->xen = NULL;
+}
+
+/* ---- vCPU 0 at Xen's entry ------------------------------------------------ */
+
+int xen_vcpu_setup(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	struct xen_vcpu *xv = &x->v[v->id];
+	struct kvm_sregs *s = &v->sregs;
+	if (ioctl(v->fd, KVM_GET_SREGS, s))
+		return -errno;
+	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */
+	s->cr3 = xv->kernel_l4 * PAGE;
+	s->cr4 = 0x620;               /* PAE OSFXSR OSXMMEXCPT: no PGE, so a CR3 load flushes everything */
+	s->efer = 0xd01;              /* NXE LMA LME SCE: `syscall` enters the stub through the vCPU's LSTAR */
+	struct kvm_segment cs = { .limit = 0xffffffff, .selector = HV_UCS, .type = 11, .present = 1,
+	                          .dpl = 3, .s = 1, .l = 1, .g = 1 };
+	struct kvm_segment ds = { .limit = 0xffffffff, .selector = HV_UDS, .type = 3, .present = 1,
+	                          .dpl = 3, .db = 1, .s = 1, .g = 1 };
+	s->cs = cs;
+	s->ds = s->es = s->fs = s->gs = s->ss = ds;
+	s->gdt = (struct kvm_dtable){ .base = XS_DESC_VA + XS_GDT_OFF(v->id), .limit = HV_GDT_LIMIT };
+	s->idt = (struct kvm_dtable){ .base = XS_DESC_VA + XS_IDT_OFF, .limit = XS_NR_VECTORS * 16 - 1 };
+	s->tr = (struct kvm_segment){ .base = XS_DESC_VA + XS_TSS_OFF(v->id), .limit = HV_TSS_LIMIT,
+	                              .selector = HV_TSS_SEL, .type = 11, .present = 1 };
+	s->ldt = (struct kvm_segment){ .unusable = 1 };
+	if (ioctl(v->fd, KVM_SET_SREGS, s))
+		return -errno;
+	/* STAR's kernel half is the stub's CPL0 code segment (its user half
+	 * is never used: the stub leaves by iretq); LSTAR the vCPU's trampoline. */
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[3]; } m = { .h.nmsrs = 3 };
+	m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR, .data = (uint64_t)HV_KCS << 32 };
+	m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
+	                                 .data = XS_CODE_VA + (uint64_t)(xs_lstar0 - xs_stub_start) + 64ULL * v->id };
+	m.e[2] = (struct kvm_msr_entry){ .index = MSR_SFMASK, .data = XS_SFMASK };
+	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 3)
+		return -EIO;
+	xv->cell[0] = s->cr3;
+	xv->cr4 = s->cr4;             /* what the guest reads back; its writes change only this copy */
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	memset(r, 0, sizeof(*r));
+	r->rip = x->layout.rip;
+	r->rsp = x->layout.rsp;
+	r->rsi = x->layout.rsi;
+	r->rflags = 0x202;            /* IF: pvmon's event vector can reach the stub; events are the mask's */
+	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	xv->vi->evtchn_upcall_mask = 1;   /* Xen starts a PV vCPU with events masked */
+	xen_publish_time(v);
+	return 0;
+}

@@ -1,0 +1,119 @@
+/* Linux as a Xen x86-64 PV guest: the second guest ABI beside pvlab's.
+ * A domain whose kernel carries Xen's ELF notes gets this state (d->xen);
+ * everything common (threads, scheduler, console, KVM plumbing) is
+ * pvmon's. xen_domain.c builds the domain (Xen's start-of-day layout,
+ * RAM page tables, the hypervisor's slots, the entry stub), xen_trap.c
+ * serves the stub's exits (hypercalls, emulated instructions, bounces
+ * to the guest's handlers, events), xen_hypercall.c the hypercalls by
+ * Xen's numbers. Structures and numbers: libxen-dev's public headers. */
+#ifndef PVMON_XEN_DOMAIN_H
+#define PVMON_XEN_DOMAIN_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "xen_entry.h"
+#include "xen_mm.h"
+#include "xenlayout.h"
+
+struct domain;
+struct vcpu;
+struct dom_config;
+struct xenelf;
+struct vcpu_info;
+struct shared_info;
+
+#define XEN_NR_EVTCHN 1024          /* ports this domain may bind (of Xen's 4096 in 2-level) */
+#define XEN_NR_VIRQS 24             /* NR_VIRQS */
+
+/* Per vCPU. Fields are the vCPU thread's. */
+struct xen_vcpu {
+	bool user;                  /* guest user mode (the user L4 loaded) */
+	uint64_t kernel_l4, user_l4;   /* machine frames holding a base type reference; 0: none (user) */
+	uint64_t kernel_sp;         /* stack_switch */
+	uint64_t gs_kernel, gs_user;   /* GS bases of the two modes (the inactive one is kept here) */
+	uint64_t cr0_ts, cr4;       /* what the guest sees of CR0.TS and CR4 */
+	unsigned iopl;              /* PHYSDEVOP_set_iopl: the kernel's cli/sti are emulated no-ops from 1 */
+	uint64_t *frame;            /* pvmon's view of the stub frame of the current exit */
+	uint64_t *cell;             /* pvmon's view of the vCPU's cells */
+	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */
+	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns */
+	uint64_t virq_port[XEN_NR_VIRQS];
+	uint64_t hcalls, traps, emulated, bounces, upcalls;
+	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
+	unsigned last_n;
+};
+
+struct xen_trap {
+	uint64_t address;
+	uint8_t flags;              /* trap_info flags: DPL (0-1), 4: mask events */
+};
+
+struct xen_domain {
+	pthread_mutex_t lock;       /* guards mm, the trap table, the event channels and the console ring's consumer */
+	struct xen_mm mm;
+	struct xenlayout layout;
+	uint64_t nr_pages;
+	struct shared_info *shared; /* machine frame layout.shared_info_mfn */
+	uint8_t *priv;              /* pvmon's slot: M2P and its tables, the stub's tables, code, blocks */
+	uint64_t priv_gpa, priv_size;
+	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
+	struct xen_trap traps[256];
+	uint64_t cb_event, cb_failsafe, cb_syscall, cb_syscall32, cb_sysenter, cb_nmi;
+	bool cb_syscall_mask;       /* CALLBACKF_mask_events on the syscall callback */
+	uint32_t vm_assist;
+	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
+	uint8_t evtchn_vcpu[XEN_NR_EVTCHN];
+	uint8_t evtchn_virq[XEN_NR_EVTCHN];
+	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
+	bool console_gone;          /* its ring went wrong: no more output from it */
+	struct xen_vcpu v[XS_MAX_VCPUS];
+};
+
+/* pvmon info: "yes (...)" or "no (why)"; decided once per host. */
+const char *xen_support(void);
+bool xen_supported(void);
+
+/* Build the Linux PV domain d from the ELF elf[0..len) whose notes are x:
+ * memory, slots, start_info, bootstrap tables (pinned), the stub. 0, or
+ * -errno with one line in err. */
+int xen_domain_build(struct domain *d, const uint8_t *elf, size_t len, const struct xenelf *x,
+                     char *err, size_t errlen);
+/* Registers, descriptor tables and CR3 of vCPU 0 at Xen's entry. */
+int xen_vcpu_setup(struct vcpu *v);
+void xen_domain_free(struct domain *d);
+
+/* xen_trap.c: the run loop's hooks. */
+void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */
+void xen_before_run(struct vcpu *v);          /* deliver a pending upcall */
+bool xen_has_work(struct vcpu *v);            /* an event is pending for a blocked vCPU */
+void xen_timer_expired(struct vcpu *v);
+/* Crash naming the guest context of the current exit. */
+void xen_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Guest memory through the vCPU's current L4 (kernel or user mode). */
+long xen_copy_from(struct vcpu *v, void *dst, uint64_t va, size_t len);
+long xen_copy_to(struct vcpu *v, uint64_t va, const void *src, size_t len);
+uint64_t xen_cur_l4(const struct vcpu *v);
+/* Send event channel port to the domain (sets pending, raises the upcall). */
+void xen_evtchn_set(struct domain *d, uint32_t port);
+void xen_publish_time(struct vcpu *v);
+/* pvmon --stats: what the Xen mode did, "; xen: ..." */
+void xen_stats(const struct domain *d, char *buf, size_t len);
+/* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
+bool xen_tracing(void);
+
+/* xen_console.c: hvc0's output ring into pvmon's console (on the console
+ * channel's send, a yield or block, and when the domain ends). */
+void xen_console_drain(struct vcpu *v);
+/* pvmon's console input into hvc0's input ring, as much as fits; raises
+ * the console channel (any thread). */
+void xen_console_feed(struct domain *d);
+
+/* xen_hypercall.c */
+long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);
+#define XEN_HC_REGS_SET (-0x7ffffffeL)    /* the handler set the registers itself (iret) */
+const char *xen_hypercall_name(uint64_t nr);
+long xen_iret(struct vcpu *v);
+/* A vCPU changes mode: load the other L4 and swap the GS bases. */
+void xen_set_mode(struct vcpu *v, bool user);
+#endif

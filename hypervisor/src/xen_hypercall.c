@@ -1,0 +1,829 @@
+/* Xen's hypercalls for a Linux PV domain, by Xen's numbers (xen/xen.h) and
+ * argument structs (libxen-dev's public headers). Every argument is copied
+ * in once and checked on the copy; what pvmon does not implement is refused
+ * with Xen's own answer for it (-ENOSYS, -EPERM), never half done. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include "console.h"
+#include "domain.h"
+#include "pvmon.h"
+#include "pvtime.h"
+#include "sched.h"
+#include "xen_domain.h"
+#include "xen_public.h"
+
+#define PAGE 4096ULL
+#define MAX_BATCH 4096
+/* Xen's own, not in the public headers: the top bit of a batch count marks
+ * a preempted batch being continued (Linux never sets it). */
+#define MMU_UPDATE_PREEMPTED (~(~0U >> 1))
+#define MEMOP_CMD_MASK 0x3f         /* xen/include/xen/hypercall.h: MEMOP_EXTENT_SHIFT 6 */
+
+static inline struct xen_vcpu *XV(struct vcpu *v)
+{
+	return &v->dom->xen->v[v->id];
+}
+
+static bool canonical(uint64_t a)
+{
+	uint64_t top = a >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+/* A code address the guest registers: canonical, outside Xen's range. */
+static bool guest_code(uint64_t a)
+{
+	return canonical(a) && !(a >= HYPERVISOR_VIRT_START && a < HYPERVISOR_VIRT_END);
+}
+
+/* ---- traps, callbacks, stacks, segments ------------------------------------ */
+
+/* Xen's do_set_trap_table: each entry of the list, up to one with address
+ * 0, replaces its vector's; the others stay (Linux installs its IDT one
+ * gate at a time); a NULL list clears them all. Entries read before a bad
+ * one stay installed, as in Xen. */
+static long set_trap_table(struct vcpu *v, uint64_t list)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_trap t[256];
+	long rc = 0;
+	pthread_mutex_lock(&x->lock);
+	memcpy(t, x->traps, sizeof(t));
+	pthread_mutex_unlock(&x->lock);
+	if (!list)
+		memset(t, 0, sizeof(t));
+	for (unsigned i = 0; list && i < 256; i++) {   /* more than 256 entries only repeat vectors */
+		struct trap_info ti;
+		if (xen_copy_from(v, &ti, list + i * sizeof(ti), sizeof(ti))) {
+			rc = -EFAULT;
+			break;
+		}
+		if (!ti.address)
+			break;
+		if (!guest_code(ti.address)) {
+			rc = -EINVAL;
+			break;
+		}
+		t[ti.vector] = (struct xen_trap){ ti.address, ti.flags };
+	}
+	pthread_mutex_lock(&x->lock);
+	memcpy(x->traps, t, sizeof(t));
+	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+static long set_callback(struct vcpu *v, uint32_t type, uint64_t addr, uint32_t flags)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (addr && !guest_code(addr))
+		return -EINVAL;
+	switch (type) {
+	case CALLBACKTYPE_event: x->cb_event = addr; return 0;
+	case CALLBACKTYPE_failsafe: x->cb_failsafe = addr; return 0;
+	case CALLBACKTYPE_syscall:
+		x->cb_syscall = addr;
+		x->cb_syscall_mask = flags & CALLBACKF_mask_events;
+		return 0;
+	case CALLBACKTYPE_syscall32: x->cb_syscall32 = addr; return 0;
+	case CALLBACKTYPE_sysenter: x->cb_sysenter = addr; return 0;
+	case CALLBACKTYPE_nmi: x->cb_nmi = addr; return 0;
+	default: return -EINVAL;
+	}
+}
+
+static long callback_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	if (cmd == CALLBACKOP_register) {
+		struct callback_register r;
+		if (xen_copy_from(v, &r, arg, sizeof(r)))
+			return -EFAULT;
+		if (r.flags & ~CALLBACKF_mask_events)
+			return -EINVAL;
+		return set_callback(v, (uint32_t)r.type, r.address, r.flags);
+	}
+	if (cmd == CALLBACKOP_unregister) {
+		struct callback_unregister u;
+		if (xen_copy_from(v, &u, arg, sizeof(u)))
+			return -EFAULT;
+		return set_callback(v, (uint32_t)u.type, 0, 0);
+	}
+	return -ENOSYS;
+}
+
+/* A descriptor a PV guest may install (Xen's check_descriptor, 64-bit):
+ * not present; code or data of any DPL, raised to 3 (the guest kernel
+ * runs at CPL3: Xen's __fixup_guest_selector); the empty upper half of a
+ * 16-byte system descriptor (type 0). TSS, LDT and gate descriptors never
+ * (Xen takes call gates; no PV Linux installs one). */
+static bool descriptor_fixup(uint64_t *d)
+{
+	if (!(*d & (1ULL << 47)))
+		return true;
+	if (*d & (1ULL << 44)) {
+		*d |= 3ULL << 45;
+		return true;
+	}
+	return ((*d >> 40) & 0xf) == 0;
+}
+
+static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (entries > FIRST_RESERVED_GDT_ENTRY)
+		return -EINVAL;
+	for (uint64_t i = 0; i < (entries + 511) / 512; i++) {
+		uint64_t mfn;
+		if (xen_copy_from(v, &mfn, frames + i * 8, 8))
+			return -EFAULT;
+		const uint64_t *g = xmm_host(&x->mm, mfn * PAGE, PAGE);
+		if (!g || mfn >= x->nr_pages)
+			return -EINVAL;
+		uint64_t n = entries - i * 512 < 512 ? entries - i * 512 : 512;
+		for (uint64_t e = 0; e < n; e++) {
+			uint64_t desc = g[e];
+			if (!descriptor_fixup(&desc))
+				return -EINVAL;
+		}
+	}
+	/* Checked, and kept as the guest's: the CPU's GDT stays pvmon's, whose
+	 * flat user segments (0x2b data, 0x33 code) are the ones a PV kernel loads. */
+	return 0;
+}
+
+static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
+{
+	struct xen_domain *x = v->dom->xen;
+	if ((maddr & 7) || maddr / PAGE >= x->nr_pages || !descriptor_fixup(&desc))
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	const struct xmm_page *p = &x->mm.pg[maddr / PAGE];
+	long rc = p->count && p->type >= XMM_L1 ? -EINVAL : 0;
+	if (!rc)
+		*(uint64_t *)((uint8_t *)x->mm.ram + maddr) = desc;
+	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
+{
+	struct xen_vcpu *xv = XV(v);
+	struct kvm_sregs *s = &v->sregs;
+	if (which != SEGBASE_GS_USER_SEL && !canonical(base))
+		return -EINVAL;
+	switch (which) {
+	case SEGBASE_GS_USER:
+		xv->gs_user = base;
+		return 0;
+	case SEGBASE_GS_USER_SEL:
+		/* Xen never fails this one (Linux BUG()s if it does): a selector
+		 * that does not load becomes the null one. The CPU's GDT is
+		 * pvmon's, whose user segments are flat, so the user GS base is 0
+		 * whichever selector the guest names. */
+		xv->gs_user = 0;
+		return 0;
+	case SEGBASE_FS:
+	case SEGBASE_GS_KERNEL:
+		if (ioctl(v->fd, KVM_GET_SREGS, s))
+			return -EIO;
+		if (which == SEGBASE_FS)
+			s->fs.base = base;
+		else
+			s->gs.base = base;
+		return ioctl(v->fd, KVM_SET_SREGS, s) ? -EIO : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- memory ------------------------------------------------------------------ */
+
+static long mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t pdone, uint64_t dom)
+{
+	struct xen_domain *x = v->dom->xen;
+	if ((uint16_t)dom != DOMID_SELF)
+		return -EPERM;
+	count &= ~MMU_UPDATE_PREEMPTED;
+	if (count > MAX_BATCH)
+		return -EINVAL;            /* Xen would continue a long batch; pvmon has no continuations: bounded */
+	long rc = 0;
+	uint64_t done = 0;
+	for (; done < count; done++) {
+		struct mmu_update u;
+		if (xen_copy_from(v, &u, reqs + done * sizeof(u), sizeof(u))) {
+			rc = -EFAULT;
+			break;
+		}
+		unsigned cmd = (unsigned)(u.ptr & 7);
+		uint64_t ptr = u.ptr & ~7ULL;
+		pthread_mutex_lock(&x->lock);
+		if (cmd == MMU_NORMAL_PT_UPDATE || cmd == MMU_PT_UPDATE_PRESERVE_AD)
+			rc = xmm_update(&x->mm, ptr, u.val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
+		else if (cmd == MMU_MACHPHYS_UPDATE)
+			rc = (ptr >> 12) == u.val && u.val < x->nr_pages ? 0 : -EINVAL;   /* identity only */
+		else
+			rc = -ENOSYS;
+		pthread_mutex_unlock(&x->lock);
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen:   mmu_update ptr 0x%llx val 0x%llx = %ld\n", (unsigned long long)u.ptr,
+			        (unsigned long long)u.val, rc);
+		if (rc)
+			break;
+	}
+	if (pdone && xen_copy_to(v, pdone, &(uint32_t){ (uint32_t)done }, 4))
+		return -EFAULT;
+	return rc;
+}
+
+static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL))
+		return -EINVAL;
+	uint64_t ma, l1e;
+	pthread_mutex_lock(&x->lock);
+	/* The L1 entry: walk the upper levels only (the page itself may be absent). */
+	long rc = -EINVAL;
+	uint64_t mfn = XV(v)->kernel_l4;
+	unsigned slot = (unsigned)(va >> 39) & 511;
+	if (canonical(va) && !(slot >= XMM_HV_FIRST && slot <= XMM_HV_LAST)) {
+		rc = 0;
+		for (int level = 3; level >= 1 && !rc; level--) {
+			uint64_t e = x->mm.ram[mfn * 512 + ((va >> (12 + 9 * level)) & 511)];
+			if (!(e & XMM_PTE_P) || (e & 0x80) || ((e & XMM_PTE_ADDR) >> 12) >= x->nr_pages)
+				rc = -EINVAL;
+			mfn = (e & XMM_PTE_ADDR) >> 12;
+		}
+		l1e = mfn * PAGE + ((va >> 12) & 511) * 8;
+		if (!rc)
+			rc = xmm_update(&x->mm, l1e, val, false);
+	}
+	(void)ma;
+	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+static void set_base(struct vcpu *v, uint64_t *slot, uint64_t mfn)
+{
+	struct xen_domain *x = v->dom->xen;
+	uint64_t old = *slot;
+	*slot = mfn;
+	if (old)
+		xmm_put_type(&x->mm, old);
+	XV(v)->cell[0] = xen_cur_l4(v) * PAGE;
+}
+
+static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = XV(v);
+	uint64_t mfn = op->arg1.mfn;
+	switch (op->cmd) {
+	case MMUEXT_PIN_L1_TABLE: case MMUEXT_PIN_L2_TABLE: case MMUEXT_PIN_L3_TABLE: case MMUEXT_PIN_L4_TABLE:
+		return xmm_pin(&x->mm, mfn, (enum xmm_type)(XMM_L1 + op->cmd - MMUEXT_PIN_L1_TABLE));
+	case MMUEXT_UNPIN_TABLE:
+		return xmm_unpin(&x->mm, mfn);
+	case MMUEXT_NEW_BASEPTR: {
+		if (xv->user)
+			return -EINVAL;
+		int rc = xmm_get_type(&x->mm, mfn, XMM_L4);
+		if (!rc)
+			set_base(v, &xv->kernel_l4, mfn);
+		return rc;
+	}
+	case MMUEXT_NEW_USER_BASEPTR: {
+		int rc = mfn ? xmm_get_type(&x->mm, mfn, XMM_L4) : 0;
+		if (!rc)
+			set_base(v, &xv->user_l4, mfn);
+		return rc;
+	}
+	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL: case MMUEXT_TLB_FLUSH_MULTI:
+	case MMUEXT_INVLPG_MULTI: case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL:
+		return 0;                /* the stub reloads CR3 on every way back into the guest */
+	case MMUEXT_SET_LDT:
+		return op->arg2.nr_ents ? -EINVAL : 0;   /* no LDT segments for now */
+	case MMUEXT_CLEAR_PAGE: case MMUEXT_COPY_PAGE: {
+		uint64_t src = op->arg2.src_mfn;
+		if (mfn >= x->nr_pages || (x->mm.pg[mfn].count && x->mm.pg[mfn].type != XMM_WRITABLE))
+			return -EINVAL;
+		if (op->cmd == MMUEXT_COPY_PAGE && src >= x->nr_pages)
+			return -EINVAL;
+		uint8_t *d = (uint8_t *)x->mm.ram + mfn * PAGE;
+		if (op->cmd == MMUEXT_CLEAR_PAGE)
+			memset(d, 0, PAGE);
+		else
+			memmove(d, (uint8_t *)x->mm.ram + src * PAGE, PAGE);
+		return 0;
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+static long mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t pdone, uint64_t dom)
+{
+	struct xen_domain *x = v->dom->xen;
+	if ((uint16_t)dom != DOMID_SELF)
+		return -EPERM;
+	count &= ~MMU_UPDATE_PREEMPTED;
+	if (count > MAX_BATCH)
+		return -EINVAL;            /* Xen would continue a long batch; pvmon has no continuations: bounded */
+	long rc = 0;
+	uint64_t done = 0;
+	for (; done < count; done++) {
+		struct mmuext_op op;
+		if (xen_copy_from(v, &op, ops + done * sizeof(op), sizeof(op))) {
+			rc = -EFAULT;
+			break;
+		}
+		pthread_mutex_lock(&x->lock);
+		rc = mmuext_one(v, &op);
+		pthread_mutex_unlock(&x->lock);
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen:   mmuext cmd %u arg1 0x%llx arg2 0x%llx = %ld\n", op.cmd,
+			        (unsigned long long)op.arg1.mfn, (unsigned long long)op.arg2.nr_ents, rc);
+		if (rc)
+			break;
+	}
+	if (pdone && xen_copy_to(v, pdone, &(uint32_t){ (uint32_t)done }, 4))
+		return -EFAULT;
+	return rc;
+}
+
+static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	switch (cmd & MEMOP_CMD_MASK) {
+	case XENMEM_maximum_ram_page:
+		return (long)x->nr_pages - 1;
+	case XENMEM_current_reservation:
+	case XENMEM_maximum_reservation: {
+		domid_t dom;
+		if (xen_copy_from(v, &dom, arg, sizeof(dom)))
+			return -EFAULT;
+		return dom == DOMID_SELF ? (long)x->nr_pages : -ESRCH;
+	}
+	case XENMEM_machphys_mapping: {
+		struct xen_machphys_mapping m = { x->layout.m2p_va, x->layout.m2p_va + x->layout.m2p_frames * PAGE,
+		                                  x->layout.m2p_entries - 1 };
+		return xen_copy_to(v, arg, &m, sizeof(m));
+	}
+	case XENMEM_memory_map: {
+		struct xen_memory_map m;
+		if (xen_copy_from(v, &m, arg, sizeof(m)))
+			return -EFAULT;
+		if (m.nr_entries < 1)
+			return -EINVAL;
+		struct { uint64_t addr, size; uint32_t type; } __attribute__((packed)) e = { 0, x->nr_pages * PAGE, 1 };
+		if (xen_copy_to(v, (uint64_t)(uintptr_t)m.buffer.p, &e, sizeof(e)))
+			return -EFAULT;
+		m.nr_entries = 1;
+		return xen_copy_to(v, arg, &m, sizeof(m));
+	}
+	default:
+		return -ENOSYS;        /* no ballooning or exchange yet */
+	}
+	return 0;
+}
+
+/* ---- events, time, scheduling ------------------------------------------------ */
+
+static int free_port(struct xen_domain *x)
+{
+	for (int p = 1; p < XEN_NR_EVTCHN; p++)
+		if (!x->evtchn_state[p])
+			return p;
+	return -ENOSPC;
+}
+
+static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	long rc;
+	switch (cmd) {
+	case EVTCHNOP_bind_virq: {
+		struct evtchn_bind_virq b;
+		if (xen_copy_from(v, &b, arg, sizeof(b)))
+			return -EFAULT;
+		if (b.virq >= XEN_NR_VIRQS || b.vcpu >= v->dom->nr_vcpus)
+			return -EINVAL;
+		if (b.virq != VIRQ_TIMER && b.virq != VIRQ_DEBUG && b.virq != VIRQ_CONSOLE)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		struct xen_vcpu *t = &x->v[b.vcpu];
+		rc = t->virq_port[b.virq] ? -EEXIST : free_port(x);
+		if (rc > 0) {
+			x->evtchn_state[rc] = EVTCHNSTAT_virq;
+			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
+			x->evtchn_virq[rc] = (uint8_t)b.virq;
+			t->virq_port[b.virq] = (uint64_t)rc;
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (rc < 0)
+			return rc;
+		b.port = (evtchn_port_t)rc;
+		return xen_copy_to(v, arg, &b, sizeof(b));
+	}
+	case EVTCHNOP_bind_ipi: {
+		struct evtchn_bind_ipi b;
+		if (xen_copy_from(v, &b, arg, sizeof(b)))
+			return -EFAULT;
+		if (b.vcpu >= v->dom->nr_vcpus)
+			return -ENOENT;
+		pthread_mutex_lock(&x->lock);
+		rc = free_port(x);
+		if (rc > 0) {
+			x->evtchn_state[rc] = EVTCHNSTAT_ipi;
+			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (rc < 0)
+			return rc;
+		b.port = (evtchn_port_t)rc;
+		return xen_copy_to(v, arg, &b, sizeof(b));
+	}
+	case EVTCHNOP_bind_vcpu: {
+		struct evtchn_bind_vcpu b;
+		if (xen_copy_from(v, &b, arg, sizeof(b)))
+			return -EFAULT;
+		if (b.port >= XEN_NR_EVTCHN || b.vcpu >= v->dom->nr_vcpus)
+			return -ENOENT;
+		pthread_mutex_lock(&x->lock);
+		/* Xen: a VIRQ other than a global one and an IPI stay on their vCPU. */
+		uint8_t st = x->evtchn_state[b.port];
+		rc = st == EVTCHNSTAT_interdomain || st == EVTCHNSTAT_unbound ? 0 : st ? -EINVAL : -ENOENT;
+		if (!rc)
+			x->evtchn_vcpu[b.port] = (uint8_t)b.vcpu;
+		pthread_mutex_unlock(&x->lock);
+		return rc;
+	}
+	case EVTCHNOP_status: {
+		struct evtchn_status st;
+		if (xen_copy_from(v, &st, arg, sizeof(st)))
+			return -EFAULT;
+		if (st.dom != DOMID_SELF)
+			return -ESRCH;
+		if (st.port >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		st.status = x->evtchn_state[st.port];
+		st.vcpu = x->evtchn_vcpu[st.port];
+		memset(&st.u, 0, sizeof(st.u));
+		if (st.status == EVTCHNSTAT_virq)
+			st.u.virq = x->evtchn_virq[st.port];
+		else if (st.status == EVTCHNSTAT_interdomain)
+			st.u.interdomain.dom = DOMID_SELF;   /* the console's peer: pvmon, as dom0 */
+		pthread_mutex_unlock(&x->lock);
+		return xen_copy_to(v, arg, &st, sizeof(st));
+	}
+	case EVTCHNOP_close: {
+		struct evtchn_close c;
+		if (xen_copy_from(v, &c, arg, sizeof(c)))
+			return -EFAULT;
+		if (c.port >= XEN_NR_EVTCHN || !x->evtchn_state[c.port] || c.port == x->console_port)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		if (x->evtchn_state[c.port] == EVTCHNSTAT_virq)
+			x->v[x->evtchn_vcpu[c.port]].virq_port[x->evtchn_virq[c.port]] = 0;
+		x->evtchn_state[c.port] = 0;
+		pthread_mutex_unlock(&x->lock);
+		return 0;
+	}
+	case EVTCHNOP_send: {
+		struct evtchn_send s;
+		if (xen_copy_from(v, &s, arg, sizeof(s)))
+			return -EFAULT;
+		if (s.port >= XEN_NR_EVTCHN || !x->evtchn_state[s.port])
+			return -EINVAL;
+		if (s.port == x->console_port)
+			xen_console_drain(v);
+		else if (x->evtchn_state[s.port] == EVTCHNSTAT_ipi)
+			xen_evtchn_set(v->dom, s.port);
+		return 0;
+	}
+	case EVTCHNOP_unmask: {
+		struct evtchn_unmask u;
+		if (xen_copy_from(v, &u, arg, sizeof(u)))
+			return -EFAULT;
+		if (u.port >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		const unsigned bits = sizeof(xen_ulong_t) * 8;
+		__atomic_fetch_and(&x->shared->evtchn_mask[u.port / bits], ~(1ULL << (u.port % bits)), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&x->shared->evtchn_pending[u.port / bits], __ATOMIC_SEQ_CST) & (1ULL << (u.port % bits))) {
+			__atomic_fetch_and(&x->shared->evtchn_pending[u.port / bits], ~(1ULL << (u.port % bits)), __ATOMIC_SEQ_CST);
+			xen_evtchn_set(v->dom, u.port);
+		}
+		return 0;
+	}
+	default:
+		return -ENOSYS;         /* FIFO (init_control), IPIs, interdomain: not yet */
+	}
+}
+
+static void set_timer(struct vcpu *v, uint64_t deadline)
+{
+	XV(v)->timer_ns = deadline;
+	v->timer_deadline = deadline ? (deadline > time_now() ? deadline : time_now()) : 0;
+}
+
+static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = XV(v);
+	if (id != v->id)
+		return id < v->dom->nr_vcpus ? -ENOSYS : -ENOENT;
+	switch (cmd) {
+	case VCPUOP_is_up:
+		return 1;
+	case VCPUOP_register_runstate_memory_area:
+		return 0;               /* accepted, not updated yet: steal time reads as none */
+	case VCPUOP_set_periodic_timer:
+		return -ENOSYS;
+	case VCPUOP_stop_periodic_timer:
+		return 0;
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+		if (xen_copy_from(v, &t, arg, sizeof(t)))
+			return -EFAULT;
+		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < time_now())
+			return -ETIME;
+		set_timer(v, t.timeout_abs_ns ? t.timeout_abs_ns : 1);
+		return 0;
+	}
+	case VCPUOP_stop_singleshot_timer:
+		set_timer(v, 0);
+		return 0;
+	case VCPUOP_register_vcpu_info: {
+		struct vcpu_register_vcpu_info r;
+		if (xen_copy_from(v, &r, arg, sizeof(r)))
+			return -EFAULT;
+		if (r.mfn >= x->nr_pages || r.offset > PAGE - sizeof(struct vcpu_info) || (r.offset & 7))
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		/* A frame that holds a vcpu_info is written by pvmon: writable, never a table. */
+		long rc = xmm_get_type(&x->mm, r.mfn, XMM_WRITABLE);
+		if (!rc) {
+			struct vcpu_info *vi = (struct vcpu_info *)((uint8_t *)x->mm.ram + r.mfn * PAGE + r.offset);
+			memcpy(vi, xv->vi, sizeof(*vi));
+			xv->vi = vi;
+		}
+		pthread_mutex_unlock(&x->lock);
+		return rc;
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+static long sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case SCHEDOP_yield:
+		xen_console_drain(v);      /* hvc_xen yields while the ring is full */
+		v->want_yield = true;
+		return 0;
+	case SCHEDOP_block:
+		xen_console_drain(v);
+		XV(v)->vi->evtchn_upcall_mask = 0;    /* Xen: blocking enables events */
+		v->want_block = true;
+		return 0;
+	case SCHEDOP_shutdown: {
+		struct sched_shutdown s;
+		if (xen_copy_from(v, &s, arg, sizeof(s)))
+			return -EFAULT;
+		xen_console_drain(v);      /* the last lines before the shutdown */
+		switch (s.reason) {
+		case SHUTDOWN_poweroff: domain_shutdown(v->dom, 0); return 0;
+		case SHUTDOWN_reboot: domain_shutdown(v->dom, 1); return 0;
+		case SHUTDOWN_crash: xen_crash(v, "Linux reported a crash (SCHEDOP_shutdown, SHUTDOWN_crash)"); return 0;
+		default: return -EINVAL;
+		}
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+/* ---- information ----------------------------------------------------------- */
+
+static long xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case XENVER_version:
+		return (4 << 16) | 17;
+	case XENVER_extraversion: {
+		xen_extraversion_t e = ".0-pvmon";
+		return xen_copy_to(v, arg, e, sizeof(e));
+	}
+	case XENVER_capabilities: {
+		xen_capabilities_info_t c = "xen-3.0-x86_64";
+		return xen_copy_to(v, arg, c, sizeof(c));
+	}
+	case XENVER_changeset: {
+		xen_changeset_info_t c = "pvmon";
+		return xen_copy_to(v, arg, c, sizeof(c));
+	}
+	case XENVER_platform_parameters: {
+		struct xen_platform_parameters p = { HYPERVISOR_VIRT_START };
+		return xen_copy_to(v, arg, &p, sizeof(p));
+	}
+	case XENVER_get_features: {
+		struct xen_feature_info f;
+		if (xen_copy_from(v, &f, arg, sizeof(f)))
+			return -EFAULT;
+		f.submap = f.submap_idx ? 0 : (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+		                              (1u << XENFEAT_highmem_assist) | (1u << XENFEAT_gnttab_map_avail_bits);
+		return xen_copy_to(v, arg, &f, sizeof(f));
+	}
+	case XENVER_pagesize:
+		return PAGE;
+	case XENVER_guest_handle: {
+		xen_domain_handle_t h = { 0 };
+		return xen_copy_to(v, arg, h, sizeof(h));
+	}
+	default:
+		return -EPERM;
+	}
+}
+
+static long console_io(struct vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf)
+{
+	char b[1024];
+	if (cmd == CONSOLEIO_read)
+		return 0;
+	if (cmd != CONSOLEIO_write)
+		return -ENOSYS;
+	uint64_t done = 0;
+	while (done < count) {
+		size_t n = count - done < sizeof(b) ? (size_t)(count - done) : sizeof(b);
+		if (xen_copy_from(v, b, buf + done, n))
+			return -EFAULT;
+		console_write(v->dom->console, b, n);
+		done += n;
+		if (done >= (1 << 20))
+			break;                 /* a runaway count: what was written is the answer */
+	}
+	return (long)done;
+}
+
+static long physdev_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	if (cmd != PHYSDEVOP_set_iopl)
+		return -ENOSYS;
+	struct physdev_set_iopl s;
+	if (xen_copy_from(v, &s, arg, sizeof(s)))
+		return -EFAULT;
+	if (s.iopl > 3)
+		return -EINVAL;
+	XV(v)->iopl = s.iopl;              /* Xen's virtual IOPL: only emulate_gp reads it */
+	return 0;
+}
+
+static long vm_assist(struct vcpu *v, uint64_t cmd, uint64_t type)
+{
+	struct xen_domain *x = v->dom->xen;
+	const uint64_t ok = (1ULL << VMASST_TYPE_4gb_segments) | (1ULL << VMASST_TYPE_4gb_segments_notify) |
+	                    (1ULL << VMASST_TYPE_writable_pagetables) | (1ULL << VMASST_TYPE_pae_extended_cr3) |
+	                    (1ULL << VMASST_TYPE_runstate_update_flag);
+	if (type >= 64 || !((ok >> type) & 1) || cmd > VMASST_CMD_disable)
+		return type == VMASST_TYPE_m2p_strict ? 0 : -EINVAL;
+	if (cmd == VMASST_CMD_enable)
+		x->vm_assist |= 1u << type;
+	else
+		x->vm_assist &= ~(1u << type);
+	return 0;
+}
+
+/* ---- iret, multicall, dispatch --------------------------------------------- */
+
+long xen_iret(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	struct iret_context c;
+	if (xen_copy_from(v, &c, f[XF_RSP], sizeof(c))) {
+		xen_crash(v, "iret: frame at 0x%llx is not readable", (unsigned long long)f[XF_RSP]);
+		return XEN_HC_REGS_SET;
+	}
+	if (!canonical(c.rip) || !canonical(c.rsp)) {
+		xen_crash(v, "iret to a non-canonical rip 0x%llx / rsp 0x%llx", (unsigned long long)c.rip,
+		          (unsigned long long)c.rsp);
+		return XEN_HC_REGS_SET;
+	}
+	if ((c.cs & 3) == 3) {
+		if (!xv->user_l4) {
+			xen_crash(v, "iret to user mode with no user page table");
+			return XEN_HC_REGS_SET;
+		}
+		xen_set_mode(v, true);
+	}
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	f[XF_RAX] = c.rax;
+	if (!(c.flags & VGCF_in_syscall)) {
+		r->r11 = c.r11;
+		r->rcx = c.rcx;
+	}
+	f[XF_RIP] = c.rip;
+	f[XF_RSP] = c.rsp;
+	f[XF_RFLAGS] = (f[XF_RFLAGS] & ~0x2c0dd5ULL) | (c.rflags & 0x2c0dd5ULL) | 0x200;   /* IF stays on in the CPU */
+	xv->vi->evtchn_upcall_mask = !(c.rflags & 0x200);
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	return XEN_HC_REGS_SET;
+}
+
+static long multicall(struct vcpu *v, uint64_t list, uint64_t n)
+{
+	if (n > MAX_BATCH)
+		return -EINVAL;
+	for (uint64_t i = 0; i < n; i++) {
+		struct multicall_entry e;
+		uint64_t at = list + i * sizeof(e);
+		if (xen_copy_from(v, &e, at, sizeof(e)))
+			return -EFAULT;
+		if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+			e.result = (xen_ulong_t)-EINVAL;
+		else
+			e.result = (xen_ulong_t)xen_hypercall(v, e.op, (const uint64_t *)e.args);
+		if (xen_copy_to(v, at + offsetof(struct multicall_entry, result), &e.result, sizeof(e.result)))
+			return -EFAULT;
+		if (atomic_load(&v->dom->state) >= DS_SHUTDOWN)
+			break;
+	}
+	return 0;
+}
+
+static const char *const names[] = {
+#define N(x) [__HYPERVISOR_##x] = #x,
+	N(set_trap_table) N(mmu_update) N(set_gdt) N(stack_switch) N(set_callbacks) N(fpu_taskswitch)
+	N(sched_op_compat) N(platform_op) N(set_debugreg) N(get_debugreg) N(update_descriptor) N(memory_op)
+	N(multicall) N(update_va_mapping) N(set_timer_op) N(event_channel_op_compat) N(xen_version) N(console_io)
+	N(physdev_op_compat) N(grant_table_op) N(vm_assist) N(update_va_mapping_otherdomain) N(iret) N(vcpu_op)
+	N(set_segment_base) N(mmuext_op) N(xsm_op) N(nmi_op) N(sched_op) N(callback_op) N(xenoprof_op)
+	N(event_channel_op) N(physdev_op) N(hvm_op) N(sysctl) N(domctl) N(kexec_op) N(tmem_op) N(argo_op)
+	N(xenpmu_op) N(dm_op) N(hypfs_op)
+#undef N
+};
+
+const char *xen_hypercall_name(uint64_t nr)
+{
+	return nr < sizeof(names) / sizeof(names[0]) && names[nr] ? names[nr] : "unknown";
+}
+
+long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = XV(v);
+	switch (nr) {
+	case __HYPERVISOR_set_trap_table: return set_trap_table(v, a[0]);
+	case __HYPERVISOR_mmu_update: return mmu_update(v, a[0], a[1], a[2], a[3]);
+	case __HYPERVISOR_set_gdt: return set_gdt(v, a[0], a[1]);
+	case __HYPERVISOR_stack_switch:
+		if (!canonical(a[1]))
+			return -EINVAL;
+		xv->kernel_sp = a[1];
+		return 0;
+	case __HYPERVISOR_set_callbacks: {
+		long rc = set_callback(v, CALLBACKTYPE_event, a[0], 0);
+		if (!rc)
+			rc = set_callback(v, CALLBACKTYPE_failsafe, a[1], 0);
+		if (!rc)
+			rc = set_callback(v, CALLBACKTYPE_syscall, a[2], 0);
+		return rc;
+	}
+	case __HYPERVISOR_fpu_taskswitch:
+		xv->cr0_ts = a[0] ? 8 : 0;
+		return 0;
+	case __HYPERVISOR_get_debugreg:
+		return a[0] == 6 ? 0xffff0ff0L : a[0] == 7 ? 0x400L : a[0] < 4 ? 0L : (long)-EINVAL;
+	case __HYPERVISOR_set_debugreg:
+		return a[0] < 8 && (a[1] == 0 || (a[0] == 6 && a[1] == 0xffff0ff0) || (a[0] == 7 && a[1] == 0x400))
+		       ? 0 : -EPERM;       /* no hardware breakpoints for the guest yet */
+	case __HYPERVISOR_update_descriptor: return update_descriptor(v, a[0], a[1]);
+	case __HYPERVISOR_memory_op: return memory_op(v, a[0], a[1]);
+	case __HYPERVISOR_multicall: return multicall(v, a[0], a[1]);
+	case __HYPERVISOR_update_va_mapping: return update_va_mapping(v, a[0], a[1], a[2]);
+	case __HYPERVISOR_set_timer_op:
+		set_timer(v, a[0]);
+		return 0;
+	case __HYPERVISOR_xen_version: return xen_version(v, a[0], a[1]);
+	case __HYPERVISOR_console_io: return console_io(v, a[0], a[1], a[2]);
+	case __HYPERVISOR_grant_table_op:
+		return -ENOSYS;          /* no grant tables yet: Linux's gnttab init fails cleanly */
+	case __HYPERVISOR_vm_assist: return vm_assist(v, a[0], a[1]);
+	case __HYPERVISOR_iret: return xen_iret(v);
+	case __HYPERVISOR_vcpu_op: return vcpu_op(v, a[0], a[1], a[2]);
+	case __HYPERVISOR_set_segment_base: return set_segment_base(v, a[0], a[1]);
+	case __HYPERVISOR_mmuext_op: return mmuext_op(v, a[0], a[1], a[2], a[3]);
+	case __HYPERVISOR_sched_op: return sched_op(v, a[0], a[1]);
+	case __HYPERVISOR_callback_op: return callback_op(v, a[0], a[1]);
+	case __HYPERVISOR_event_channel_op: return event_channel_op(v, a[0], a[1]);
+	case __HYPERVISOR_physdev_op: return physdev_op(v, a[0], a[1]);
+	case __HYPERVISOR_platform_op: case __HYPERVISOR_sysctl: case __HYPERVISOR_domctl:
+	case __HYPERVISOR_update_va_mapping_otherdomain:
+		return -EPERM;
+	default:
+		(void)x;
+		return -ENOSYS;
+	}
+}

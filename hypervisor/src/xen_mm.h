@@ -1,0 +1,80 @@
+/* Xen's page types over a Linux PV domain's own RAM frames: pure
+ * bookkeeping, no KVM (as pagetable.c is for pvos's pool), fuzzed and unit
+ * tested on plain memory. A frame is untyped, writable (counted by the
+ * writable L1 entries naming it) or a table of one level (counted by the
+ * entries, pins and base pointers naming it), never two of these at once:
+ * a frame typed as a table is never writable through any mapping, so
+ * under nested paging the CPU walks only tables pvmon has validated.
+ * The rules are Xen's (xen/arch/x86/mm.c: get_page_type, get_page_from_lNe,
+ * the *_DISALLOW_MASKs); the numbers are libxen-dev's. */
+#ifndef PVMON_XEN_MM_H
+#define PVMON_XEN_MM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum xmm_type { XMM_NONE, XMM_WRITABLE, XMM_L1, XMM_L2, XMM_L3, XMM_L4 };
+
+struct xmm_page {
+	uint8_t type;          /* enum xmm_type; XMM_NONE when count is 0 */
+	uint8_t pinned;        /* a pin holds one of count */
+	uint32_t count;        /* references of this type */
+};
+
+#define XMM_HV_FIRST 256       /* L4 slots of the hypervisor's range (xen-x86_64.h) */
+#define XMM_HV_LAST  271
+#define XMM_PTE_P    0x001ULL
+#define XMM_PTE_RW   0x002ULL
+#define XMM_PTE_US   0x004ULL
+#define XMM_PTE_A    0x020ULL
+#define XMM_PTE_D    0x040ULL
+#define XMM_PTE_G    0x100ULL
+#define XMM_PTE_ADDR 0x000ffffffffff000ULL
+#define XMM_PTE_NX   (1ULL << 63)
+
+struct xen_mm {
+	uint64_t *ram;             /* the domain's RAM: frame f is ram[f * 512 ..] */
+	uint64_t nr_frames;
+	uint64_t shared_mfn;       /* the shared-info frame: mappable, never a table */
+	void *shared;              /* its host page */
+	uint64_t hv_l4e[XMM_HV_LAST - XMM_HV_FIRST + 1];   /* pvmon's entries of those slots */
+	struct xmm_page *pg;       /* per RAM frame */
+	const char *corrupt;       /* set when a count would go wrong: every later call fails */
+	uint64_t validations, updates;   /* statistics */
+};
+
+int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared);
+void xmm_destroy(struct xen_mm *m);
+
+/* Xen's get_page_type / put_page_type: take a reference of type t on mfn,
+ * validating it whole (and what it names) when it becomes a table.
+ * -EINVAL: another type holds it, a bad entry, not RAM; -EOVERFLOW. */
+int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t);
+void xmm_put_type(struct xen_mm *m, uint64_t mfn);
+
+/* mmuext_op pin / unpin: -EINVAL when already pinned (pin) or not (unpin). */
+int xmm_pin(struct xen_mm *m, uint64_t mfn, enum xmm_type level);
+int xmm_unpin(struct xen_mm *m, uint64_t mfn);
+
+/* mmu_update MMU_NORMAL_PT_UPDATE (preserve_ad: MMU_PT_UPDATE_PRESERVE_AD):
+ * the entry at machine address ptr becomes val, validated at its table's
+ * level; a write into an untyped or writable frame is a plain store.
+ * -EPERM for the hypervisor's L4 slots. */
+int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad);
+
+/* The value an entry of level lvl holds once validated: Xen adds
+ * _PAGE_USER (the PV kernel runs at CPL3) and drops _PAGE_GLOBAL. */
+uint64_t xmm_adjust(uint64_t e, enum xmm_type lvl);
+
+/* Translate va through the L4 at machine frame l4: 0 with the data's
+ * machine address (and the L1 entry's, if l1e is not NULL); -EFAULT when not
+ * mapped, not writable (write), non-canonical or in the hypervisor's range. */
+int xmm_walk(const struct xen_mm *m, uint64_t l4, uint64_t va, bool write, uint64_t *maddr, uint64_t *l1e);
+/* Host pointer to [maddr, maddr+len) inside one RAM or the shared-info
+ * frame, else NULL. */
+void *xmm_host(const struct xen_mm *m, uint64_t maddr, size_t len);
+
+/* Recompute every count from the typed tables' entries, the pins and the
+ * nbase base references in base[]: 0, or -EINVAL with why. */
+int xmm_check(const struct xen_mm *m, const uint64_t *base, unsigned nbase, char *why, size_t len);
+#endif

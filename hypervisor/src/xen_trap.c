@@ -1,0 +1,871 @@
+/* The Xen-mode entry path: every exit the stub takes (xen_entry.h) comes
+ * here with the guest's frame on the stub stack. A `syscall` from the
+ * guest kernel (the LSTAR trampoline's frame) is a hypercall; the privileged
+ * instructions early Linux PV still executes (Xen's forced-emulation
+ * cpuid, rdmsr/wrmsr, CR moves, port I/O) are emulated; everything else
+ * is bounced to the handler the guest registered, in Xen's bounce frame,
+ * or crashes the domain naming where and why. Events are bounced the
+ * same way to the event callback. */
+#include <cpuid.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <x86intrin.h>
+#include "xen_public.h"
+#include "domain.h"
+#include "fastpath.h"
+#include "pvmon.h"
+#include "pvtime.h"
+#include "sched.h"
+#include "trace.h"
+#include "xen_domain.h"
+
+#define PAGE 4096ULL
+#define RF_IF  0x200ULL
+#define RF_TF  0x100ULL
+#define RF_GUEST (0xCD5ULL | RF_TF | 0x40000ULL | 0x200000ULL)   /* arithmetic, DF, TF, AC, ID */
+#define TRAP_ERRCODE_VECTORS 0x27d00u                            /* 8, 10-14, 17 */
+
+static inline struct kvm_regs *R(struct vcpu *v)
+{
+	return &v->run->s.regs.regs;
+}
+
+static inline struct xen_vcpu *XV(struct vcpu *v)
+{
+	return &v->dom->xen->v[v->id];
+}
+
+static int trace_level = -1;
+
+bool xen_tracing(void)
+{
+	if (trace_level < 0) {
+		const char *e = getenv("PVLAB_XEN_TRACE");
+		trace_level = e ? atoi(e) : 0;
+	}
+	return trace_level > 0;
+}
+
+uint64_t xen_cur_l4(const struct vcpu *v)
+{
+	const struct xen_vcpu *xv = &v->dom->xen->v[v->id];
+	return xv->user ? xv->user_l4 : xv->kernel_l4;
+}
+
+static long copy(struct vcpu *v, uint64_t va, void *buf, size_t len, bool to)
+{
+	struct xen_domain *x = v->dom->xen;
+	uint8_t *p = buf;
+	if (len && va + len < va)
+		return -EFAULT;
+	while (len) {
+		size_t chunk = PAGE - (va & 4095);
+		if (chunk > len)
+			chunk = len;
+		uint64_t ma;
+		if (xmm_walk(&x->mm, xen_cur_l4(v), va, to, &ma, NULL))
+			return -EFAULT;
+		uint8_t *h = xmm_host(&x->mm, ma, chunk);
+		if (!h)
+			return -EFAULT;
+		/* A store into a frame typed as a table would bypass validation:
+		 * the walk found it writable, so it is not one (xen_mm.c's rule). */
+		if (to)
+			memcpy(h, p, chunk);
+		else
+			memcpy(p, h, chunk);
+		p += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+long xen_copy_from(struct vcpu *v, void *dst, uint64_t va, size_t len)
+{
+	return copy(v, va, dst, len, false);
+}
+
+long xen_copy_to(struct vcpu *v, uint64_t va, const void *src, size_t len)
+{
+	return copy(v, va, (void *)src, len, true);
+}
+
+/* ---- the guest's context at this exit ------------------------------------- */
+
+static void context(struct vcpu *v, struct guest_context *c)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	*c = (struct guest_context){ R(v)->rip, R(v)->rsp, R(v)->rflags, xen_cur_l4(v) * PAGE, xv->user };
+	if (f)
+		*c = (struct guest_context){ f[XF_RIP], f[XF_RSP], f[XF_RFLAGS], xen_cur_l4(v) * PAGE, xv->user };
+}
+
+void xen_crash(struct vcpu *v, const char *fmt, ...)
+{
+	char why[160], last[80] = "";
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	struct xen_vcpu *xv = XV(v);
+	xen_console_drain(v);      /* what the guest printed before it went wrong comes first */
+	size_t o = 0;
+	unsigned n = xv->last_n < 8 ? xv->last_n : 8;
+	for (unsigned i = 0; i < n && o < sizeof(last) - 8; i++)
+		o += (size_t)snprintf(last + o, sizeof(last) - o, "%s%u", i ? "," : "",
+		                      xv->last_hcall[(xv->last_n - n + i) % 8]);
+	struct guest_context c;
+	context(v, &c);
+	domain_crash_at(v->dom, v, &c, "%s (hypercalls %llu, last %s)", why, (unsigned long long)xv->hcalls,
+	                n ? last : "none");
+}
+
+/* Register n of an instruction (0 rax .. 15 r15): rax, rsp live in the frame. */
+static uint64_t *reg(struct vcpu *v, unsigned n)
+{
+	struct kvm_regs *r = R(v);
+	uint64_t *f = XV(v)->frame;
+	switch (n) {
+	case 0: return &f[XF_RAX];
+	case 1: return (uint64_t *)&r->rcx;
+	case 2: return (uint64_t *)&r->rdx;
+	case 3: return (uint64_t *)&r->rbx;
+	case 4: return &f[XF_RSP];
+	case 5: return (uint64_t *)&r->rbp;
+	case 6: return (uint64_t *)&r->rsi;
+	case 7: return (uint64_t *)&r->rdi;
+	case 8: return (uint64_t *)&r->r8;
+	case 9: return (uint64_t *)&r->r9;
+	case 10: return (uint64_t *)&r->r10;
+	case 11: return (uint64_t *)&r->r11;
+	case 12: return (uint64_t *)&r->r12;
+	case 13: return (uint64_t *)&r->r13;
+	case 14: return (uint64_t *)&r->r14;
+	default: return (uint64_t *)&r->r15;
+	}
+}
+
+static void regs_dirty(struct vcpu *v)
+{
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+/* ---- modes, time ---------------------------------------------------------- */
+
+static int seg_bases(struct vcpu *v, int which, uint64_t *get, const uint64_t *set)
+{
+	struct kvm_sregs *s = &v->sregs;
+	if (ioctl(v->fd, KVM_GET_SREGS, s))
+		return -errno;
+	struct kvm_segment *seg = which == 0 ? &s->fs : &s->gs;
+	if (get)
+		*get = seg->base;
+	if (!set)
+		return 0;
+	seg->base = *set;
+	return ioctl(v->fd, KVM_SET_SREGS, s) ? -errno : 0;
+}
+
+void xen_set_mode(struct vcpu *v, bool user)
+{
+	struct xen_vcpu *xv = XV(v);
+	if (xv->user == user)
+		return;
+	/* Xen's toggle_guest_mode: the other L4, and swapgs. */
+	uint64_t cur = 0;
+	seg_bases(v, 1, &cur, user ? &xv->gs_user : &xv->gs_kernel);
+	if (user)
+		xv->gs_kernel = cur;
+	else
+		xv->gs_user = cur;
+	xv->user = user;
+	xv->cell[0] = xen_cur_l4(v) * PAGE;
+}
+
+/* The guest's TSC now, read from KVM: the offset measured at the vCPU's
+ * creation does not hold where KVM moves it (an unstable host TSC, as
+ * under TCG, where a timestamp ahead of the guest's TSC made Linux's clock
+ * jump by 2^64 cycles); never ahead of what the guest reads next. */
+static uint64_t guest_tsc(struct vcpu *v)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = 0x10 };
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) == 1)
+		return m.e.data;
+	return __rdtsc() + (uint64_t)v->tsc_offset;
+}
+
+void xen_publish_time(struct vcpu *v)
+{
+	struct vcpu_time_info *t = &XV(v)->vi->time;
+	uint32_t ver = t->version;
+	__atomic_store_n(&t->version, ver + 1 + (ver & 1), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	t->tsc_timestamp = guest_tsc(v);
+	t->system_time = time_now();
+	/* ns = ((delta << shift) * mul) >> 32, mul < 2^32 (Xen's scale). */
+	uint64_t khz = host.tsc_khz ? host.tsc_khz : 1000000;
+	int shift = 0;
+	uint64_t hz = khz * 1000;
+	while (hz > 2000000000ULL) {            /* ticks faster than 2 GHz: shift them down */
+		hz >>= 1;
+		shift--;
+	}
+	while (hz < 1000000000ULL) {
+		hz <<= 1;
+		shift++;
+	}
+	t->tsc_shift = (int8_t)shift;
+	t->tsc_to_system_mul = (uint32_t)((1000000000ULL << 32) / hz);
+	t->flags = 0;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&t->version, ver + 2 + (ver & 1), __ATOMIC_RELAXED);
+}
+
+/* ---- bounces (Xen's create_bounce_frame) ---------------------------------- */
+
+/* Enter handler in guest kernel mode with Xen's frame: RCX, R11,
+ * [error code], RIP, CS (saved upcall mask in bits 32-39), RFLAGS, RSP, SS.
+ * False: the domain crashed. */
+static bool bounce(struct vcpu *v, uint64_t handler, bool has_err, uint64_t err, bool mask, const char *what)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	struct kvm_regs *r = R(v);
+	if (!handler) {
+		xen_crash(v, "%s with no handler registered", what);
+		return false;
+	}
+	bool from_user = xv->user;
+	uint64_t sp = f[XF_RSP];
+	if (from_user) {
+		if (!xv->kernel_sp) {
+			xen_crash(v, "%s from user mode before stack_switch", what);
+			return false;
+		}
+		sp = xv->kernel_sp;
+		xen_set_mode(v, false);
+	}
+	sp &= ~15ULL;
+	uint8_t saved = xv->vi->evtchn_upcall_mask;
+	uint64_t w[8];
+	unsigned n = 0;
+	w[n++] = r->rcx;
+	w[n++] = r->r11;
+	if (has_err)
+		w[n++] = err;
+	w[n++] = f[XF_RIP];
+	w[n++] = (from_user ? FLAT_USER_CS : FLAT_KERNEL_CS & ~3ULL) | (uint64_t)saved << 32;
+	w[n++] = (f[XF_RFLAGS] & ~(RF_IF | 0x3000ULL)) | (saved ? 0 : RF_IF);
+	w[n++] = f[XF_RSP];
+	w[n++] = from_user ? FLAT_USER_SS : FLAT_KERNEL_SS;
+	sp -= n * 8;
+	if (xen_copy_to(v, sp, w, n * 8)) {
+		xen_crash(v, "cannot push a bounce frame at 0x%llx for %s", (unsigned long long)sp, what);
+		return false;
+	}
+	if (mask)
+		xv->vi->evtchn_upcall_mask = 1;
+	f[XF_RIP] = handler;
+	f[XF_RSP] = sp;
+	f[XF_RFLAGS] = (f[XF_RFLAGS] & ~(0x40000ULL | 0x20000ULL | 0x10000ULL | 0x4000ULL | RF_TF)) | RF_IF;
+	f[XF_CS] = HV_UCS;
+	f[XF_SS] = HV_UDS;
+	xv->bounces++;
+	return true;
+}
+
+static const char *vec_name(unsigned vec)
+{
+	return fastpath_vector_name(vec);
+}
+
+/* An exception for the guest's handler of vector vec. */
+static void bounce_trap(struct vcpu *v, unsigned vec, uint64_t err)
+{
+	struct xen_domain *x = v->dom->xen;
+	char what[64];
+	snprintf(what, sizeof(what), "exception %s (vector %u, error 0x%llx)", vec_name(vec), vec,
+	         (unsigned long long)err);
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen: %s at 0x%llx\n", what, (unsigned long long)XV(v)->frame[XF_RIP]);
+	bool has_err = (TRAP_ERRCODE_VECTORS >> vec) & 1;
+	bounce(v, x->traps[vec].address, has_err, err, x->traps[vec].flags & 4, what);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+void xen_evtchn_set(struct domain *d, uint32_t port)
+{
+	struct xen_domain *x = d->xen;
+	struct shared_info *s = x->shared;
+	if (port >= XEN_NR_EVTCHN)
+		return;
+	const unsigned bits = sizeof(xen_ulong_t) * 8;
+	if (__atomic_fetch_or(&s->evtchn_pending[port / bits], 1ULL << (port % bits), __ATOMIC_SEQ_CST) &
+	    (1ULL << (port % bits)))
+		return;
+	if (__atomic_load_n(&s->evtchn_mask[port / bits], __ATOMIC_SEQ_CST) & (1ULL << (port % bits)))
+		return;
+	struct vcpu *v = &d->vcpus[x->evtchn_vcpu[port] < d->nr_vcpus ? x->evtchn_vcpu[port] : 0];
+	struct vcpu_info *vi = x->v[v->id].vi;
+	if (__atomic_fetch_or(&vi->evtchn_pending_sel, 1ULL << (port / bits), __ATOMIC_SEQ_CST) & (1ULL << (port / bits)))
+		return;
+	if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+		return;
+	sched_wake(v, "event");
+	if (!__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED) && v->state == VS_RUNNING)
+		sched_kick(v);
+}
+
+bool xen_has_work(struct vcpu *v)
+{
+	return __atomic_load_n(&XV(v)->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+}
+
+void xen_timer_expired(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	if (xv->virq_port[VIRQ_TIMER])
+		xen_evtchn_set(v->dom, (uint32_t)xv->virq_port[VIRQ_TIMER]);
+}
+
+void xen_before_run(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct xen_vcpu *xv = XV(v);
+	struct kvm_run *run = v->run;
+	run->request_interrupt_window = 0;
+	if (!d->xen->cb_event || !__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST))
+		return;
+	if (xv->frame) {           /* at the stub's `out`: bounce now */
+		xen_publish_time(v);
+		if (bounce(v, d->xen->cb_event, false, 0, true, "event upcall"))
+			xv->upcalls++;
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: upcall at 0x%llx\n", (unsigned long long)xv->frame[XF_RIP]);
+		return;
+	}
+	if (!run->ready_for_interrupt_injection) {
+		run->request_interrupt_window = 1;
+		return;
+	}
+	struct kvm_interrupt irq = { .irq = XS_EVENT_VECTOR };
+	if (ioctl(v->fd, KVM_INTERRUPT, &irq))
+		run->request_interrupt_window = 1;
+}
+
+/* ---- emulation -------------------------------------------------------------- */
+
+#define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_SHADOW_GS_BASE 0xc0000102
+#define MSR_PAT 0x277
+#define XEN_PAT 0x050100070406ULL     /* Xen's fixed PAT for PV guests */
+
+static bool canonical(uint64_t a)
+{
+	uint64_t top = a >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+static int wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct xen_vcpu *xv = XV(v);
+	switch (msr) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!canonical(val))
+			return -EINVAL;
+		return seg_bases(v, msr == MSR_FS_BASE ? 0 : 1, NULL, &val);
+	case MSR_SHADOW_GS_BASE:
+		if (!canonical(val))
+			return -EINVAL;
+		xv->gs_user = val;
+		return 0;
+	case MSR_PAT:
+		return val == XEN_PAT ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_FS_BASE:
+		return seg_bases(v, 0, val, NULL);
+	case MSR_GS_BASE:
+		return seg_bases(v, 1, val, NULL);
+	case MSR_SHADOW_GS_BASE:
+		*val = XV(v)->gs_user;
+		return 0;
+	case MSR_EFER:
+		*val = 0xd01;          /* SCE LME LMA NXE: what a PV kernel may assume */
+		return 0;
+	case MSR_PAT:
+		*val = XEN_PAT;
+		return 0;
+	case 0x10:                 /* TSC */
+		*val = guest_tsc(v);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* pvmon's CPUID policy for a PV guest: the host's, less what PV cannot
+ * use (virtualization, XSAVE/AVX state, PCID, SMEP/SMAP, FSGSBASE, PKU,
+ * superpages, monitor, x2APIC, performance counters), plus Xen's leaves
+ * at 0x40000000 ("XenVMMXenVMM", version 4.17, no hypercall page). */
+static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	uint32_t max_basic, max_ext, t[4];
+	__cpuid(0, max_basic, t[1], t[2], t[3]);
+	__cpuid(0x80000000, max_ext, t[1], t[2], t[3]);
+	if (max_basic > 0xd)
+		max_basic = 0xd;
+	memset(r, 0, 16);
+	if (leaf >= 0x40000000 && leaf < 0x40010000) {
+		if (leaf == 0x40000000) {
+			r[0] = 0x40000002;
+			memcpy(&r[1], "XenV", 4);
+			memcpy(&r[2], "MMXe", 4);
+			memcpy(&r[3], "nVMM", 4);
+		} else if (leaf == 0x40000001) {
+			r[0] = (4 << 16) | 17;
+		}
+		return;
+	}
+	if ((leaf <= max_basic) || (leaf >= 0x80000000 && leaf <= max_ext))
+		__cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+	else
+		return;
+	switch (leaf) {
+	case 0:
+		r[0] = max_basic;
+		break;
+	case 1:
+		r[1] &= 0x0000ffff;                      /* APIC id 0, one logical CPU */
+		r[1] |= 1 << 16;
+		r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15) | (1u << 17) |
+		          (1u << 18) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
+		r[2] |= 1u << 31;                        /* hypervisor */
+		/* Also PSE, PGE and PSE36, as Xen's pv_cpuid long did: pvmon's page
+		 * types refuse superpages and global pages (Linux maps its direct
+		 * map with 2 MiB pages where CPUID offers PSE). */
+		r[3] &= ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21) |
+		          (1u << 22) | (1u << 29) | (1u << 31));
+		break;
+	case 6: case 0xa: case 0xd:
+		memset(r, 0, 16);
+		break;
+	case 7:
+		if (sub) {
+			memset(r, 0, 16);
+			break;
+		}
+		r[0] = 0;
+		r[1] &= (1u << 3) | (1u << 8) | (1u << 9) | (1u << 18) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 29);
+		r[2] = 0;
+		r[3] = 0;
+		break;
+	case 0x80000000:
+		if (r[0] > 0x80000008)
+			r[0] = 0x80000008;
+		break;
+	case 0x80000001:
+		r[2] &= ~((1u << 2) | (1u << 3) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 22) |
+		          (1u << 23) | (1u << 29));
+		/* AMD's copies of PSE PGE PSE36; 1 GiB pages; RDTSCP (KVM, given no
+		 * CPUID by pvmon, intercepts it as #UD, and its TSC_AUX is not emulated). */
+		r[3] &= ~((1u << 3) | (1u << 13) | (1u << 17) | (1u << 26) | (1u << 27));
+		break;
+	}
+}
+
+/* A #GP from guest kernel code: emulate the privileged instruction at rip.
+ * 1: emulated (rip moved on), 0: not one pvmon emulates. */
+static int emulate_gp(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	uint8_t b[16];
+	memset(b, 0, sizeof(b));
+	if (xen_copy_from(v, b, f[XF_RIP], 15) && xen_copy_from(v, b, f[XF_RIP], PAGE - (f[XF_RIP] & 4095)))
+		return 0;
+	unsigned i = 0, rex = 0;
+	bool opsize = false;
+	while (i < 4 && (b[i] == 0x66 || b[i] == 0x2e || b[i] == 0x3e)) {
+		opsize |= b[i] == 0x66;
+		i++;
+	}
+	if ((b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	uint64_t val = 0;
+	if (b[i] == 0x0f && b[i + 1] == 0x30) {                    /* wrmsr */
+		uint32_t msr = (uint32_t)*reg(v, 1);
+		val = (uint32_t)*reg(v, 0) | (uint64_t)(uint32_t)*reg(v, 2) << 32;
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: wrmsr 0x%x = 0x%llx\n", msr, (unsigned long long)val);
+		if (wrmsr(v, msr, val))
+			return 0;
+		i += 2;
+	} else if (b[i] == 0x0f && b[i + 1] == 0x32) {             /* rdmsr */
+		uint32_t msr = (uint32_t)*reg(v, 1);
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: rdmsr 0x%x\n", msr);
+		if (rdmsr(v, msr, &val))
+			return 0;
+		*reg(v, 0) = (uint32_t)val;
+		*reg(v, 2) = val >> 32;
+		i += 2;
+	} else if (b[i] == 0x0f && (b[i + 1] == 0x20 || b[i + 1] == 0x22)) {   /* mov from/to CRn */
+		unsigned cr = ((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0), gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
+		if (b[i + 1] == 0x20) {
+			switch (cr) {
+			case 0: val = 0x80050033 | (xv->cr0_ts ? 8 : 0); break;
+			case 2: val = xv->vi->arch.cr2; break;
+			case 3: val = xen_cur_l4(v) * PAGE; break;
+			case 4: val = xv->cr4; break;
+			default: return 0;
+			}
+			*reg(v, gpr) = val;
+		} else {
+			val = *reg(v, gpr);
+			if (cr == 0 && ((val ^ 0x80050033) & ~8ULL) == 0)
+				xv->cr0_ts = val & 8;
+			else if (cr == 4 && !(val & ~0x7ffffULL))
+				xv->cr4 = val;          /* what the guest sees; the CPU's CR4 stays pvmon's */
+			else
+				return 0;
+		}
+		i += 3;
+	} else if (b[i] == 0x0f && (b[i + 1] == 0x06 || b[i + 1] == 0x09)) {   /* clts, wbinvd */
+		if (b[i + 1] == 0x06)
+			xv->cr0_ts = 0;
+		i += 2;
+	} else if ((b[i] == 0xfa || b[i] == 0xfb) && xv->iopl >= 1) {   /* cli, sti */
+		/* Xen's emulate_privileged_op: with a virtual IOPL the kernel may
+		 * run them, and they do nothing (events stay the upcall mask's;
+		 * Linux's early cmpxchg16b emulation runs `pushf; cli` before its
+		 * alternatives are patched). */
+		i += 1;
+	} else if ((b[i] & 0xf4) == 0xe4) {                        /* in/out, no port of ours: reads ~0 */
+		bool in = !(b[i] & 2), imm = !(b[i] & 8);
+		unsigned size = (b[i] & 1) ? (opsize ? 2 : 4) : 1;
+		if (in) {
+			uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
+			*reg(v, 0) = size == 4 ? 0xffffffffULL : (*reg(v, 0) & ~mask) | mask;
+		}
+		i += imm ? 2 : 1;
+	} else {
+		return 0;
+	}
+	f[XF_RIP] += i;
+	xv->emulated++;
+	regs_dirty(v);
+	return 1;
+}
+
+/* ---- the exit ---------------------------------------------------------------- */
+
+/* A `syscall` through the LSTAR trampoline: the CPU set rcx (the next
+ * rip, also the frame's) and r11 (rflags), which the guest saves itself. */
+static void hypercall(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	struct kvm_regs *r = R(v);
+	uint64_t nr = f[XF_RAX];
+	if (xv->user) {
+		/* A system call of a guest process: to the kernel's callback. */
+		struct xen_domain *x = v->dom->xen;
+		bounce(v, x->cb_syscall, false, 0, x->cb_syscall_mask, "system call");
+		return;
+	}
+	uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
+	xv->hcalls++;
+	xv->last_hcall[xv->last_n++ % 8] = (uint32_t)nr;
+	atomic_fetch_add_explicit(&v->hypercalls, 1, memory_order_relaxed);
+	if (!v->dom->boot_ns)
+		v->dom->boot_ns = time_now() - v->dom->created_ns;
+	long rc = xen_hypercall(v, nr, a);
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen: hypercall %s(%llu) (0x%llx, 0x%llx, 0x%llx, 0x%llx) = %ld\n",
+		        xen_hypercall_name(nr), (unsigned long long)nr, (unsigned long long)a[0], (unsigned long long)a[1],
+		        (unsigned long long)a[2], (unsigned long long)a[3], rc);
+	if (rc != XEN_HC_REGS_SET)
+		f[XF_RAX] = (uint64_t)rc;
+}
+
+static void undefined_opcode(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *f = xv->frame;
+	uint8_t b[7] = { 0 };
+	if (xen_copy_from(v, b, f[XF_RIP], 2)) {
+		bounce_trap(v, 6, 0);
+		return;
+	}
+	static const uint8_t xen_cpuid[7] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+	if (!xv->user && !xen_copy_from(v, b, f[XF_RIP], 7) && !memcmp(b, xen_cpuid, 7)) {
+		uint32_t r[4];
+		uint32_t leaf = (uint32_t)*reg(v, 0), sub = (uint32_t)*reg(v, 1);
+		cpuid_policy(leaf, sub, r);
+		*reg(v, 0) = r[0];
+		*reg(v, 3) = r[1];
+		*reg(v, 1) = r[2];
+		*reg(v, 2) = r[3];
+		f[XF_RIP] += 7;
+		xv->emulated++;
+		regs_dirty(v);
+		return;
+	}
+	bounce_trap(v, 6, 0);
+}
+
+static void general_protection(struct vcpu *v, uint64_t err)
+{
+	struct xen_vcpu *xv = XV(v);
+	struct xen_domain *x = v->dom->xen;
+	uint64_t *f = xv->frame;
+	if ((err & 3) == 2) {                  /* `int n` through a gate of pvmon's: the guest's table */
+		unsigned n = (unsigned)(err >> 3) & 255;
+		unsigned dpl = x->traps[n].flags & 3;
+		if (x->traps[n].address && dpl >= (xv->user ? 3u : 1u)) {
+			f[XF_RIP] += 2;
+			char what[40];
+			snprintf(what, sizeof(what), "int $0x%x", n);
+			bounce(v, x->traps[n].address, false, 0, x->traps[n].flags & 4, what);
+			return;
+		}
+	}
+	if (!err && !xv->user && emulate_gp(v))
+		return;
+	bounce_trap(v, 13, err);
+}
+
+/* The length of a ModRM operand (ModRM, SIB, displacement) at b[0]. */
+static unsigned modrm_len(const uint8_t *b)
+{
+	unsigned mod = b[0] >> 6, rm = b[0] & 7, n = 1;
+	if (mod == 3)
+		return n;
+	if (rm == 4) {
+		n++;
+		if (mod == 0 && (b[1] & 7) == 5)
+			return n + 4;
+	}
+	if (mod == 0 && rm == 5)
+		return n + 4;                    /* rip-relative */
+	return n + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* Xen's writable page tables (ptwr_do_page_fault): the guest kernel
+ * wrote straight into a page-table entry of an L1 table, which is mapped
+ * read-only. The write is decoded, validated as an mmu_update of that
+ * entry would be, and done; the instruction is skipped. What Linux's PTE
+ * helpers compile to: mov, xchg, cmpxchg (set_pte, ptep_get_and_clear,
+ * ptep_cmpxchg), and/or with an immediate or a register and bts/btr
+ * (clear_bit on _PAGE_RW in ptep_set_wrprotect, test_and_clear_bit on
+ * _PAGE_ACCESSED), of 1, 4 or 8 bytes inside one entry, with lock or the
+ * ds prefix a uniprocessor kernel patches lock into. 1: emulated; 0: not
+ * such a write (the fault goes to the guest). */
+enum { PT_MOV, PT_XCHG, PT_CMPXCHG, PT_AND, PT_OR, PT_BTS, PT_BTR };
+
+static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
+{
+	struct xen_vcpu *xv = XV(v);
+	struct xen_domain *x = v->dom->xen;
+	uint64_t *f = xv->frame;
+	if (xv->user || (err & 3) != 3)
+		return 0;                        /* not a kernel write to a present page */
+	uint64_t ma;
+	if (xmm_walk(&x->mm, xen_cur_l4(v), cr2, false, &ma, NULL) || (ma >> 12) >= x->mm.nr_frames)
+		return 0;                        /* not mapped, or the shared-info frame */
+	uint8_t b[16];
+	memset(b, 0, sizeof(b));
+	if (xen_copy_from(v, b, f[XF_RIP], 15) && xen_copy_from(v, b, f[XF_RIP], PAGE - (f[XF_RIP] & 4095)))
+		return 0;
+	unsigned i = 0, rex = 0;
+	while (i < 3 && (b[i] == 0xf0 || b[i] == 0x3e || b[i] == 0x2e))
+		i++;                             /* lock (pvmon's update is atomic under the domain's lock), ds, cs */
+	if ((b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	unsigned op = b[i], size = rex & 8 ? 8 : 4, kind, ext;
+	if (op == 0x0f)
+		op = 0x100 | b[++i];
+	const uint8_t *m = &b[i + 1];        /* ModRM */
+	unsigned reg_n = ((m[0] >> 3) & 7) | (rex & 4 ? 8 : 0), len = i + 1 + modrm_len(m), imm_len = 0;
+	uint64_t src = 0;
+	ext = (m[0] >> 3) & 7;
+	switch (op) {
+	case 0x89: kind = PT_MOV; break;
+	case 0x87: kind = PT_XCHG; break;
+	case 0x1b1: kind = PT_CMPXCHG; break;
+	case 0x21: kind = PT_AND; break;
+	case 0x09: kind = PT_OR; break;
+	case 0x1ab: kind = PT_BTS; break;
+	case 0x1b3: kind = PT_BTR; break;
+	case 0xc7: if (ext) return 0; kind = PT_MOV; imm_len = 4; break;
+	case 0x80: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; size = 1; imm_len = 1; break;
+	case 0x81: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; imm_len = 4; break;
+	case 0x83: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; imm_len = 1; break;
+	case 0x1ba: if (ext != 5 && ext != 6) return 0; kind = ext == 5 ? PT_BTS : PT_BTR; imm_len = 1; break;
+	default: return 0;
+	}
+	if (imm_len == 1)
+		src = (uint64_t)(int64_t)(int8_t)b[len];
+	else if (imm_len == 4) {
+		int32_t imm;
+		memcpy(&imm, &b[len], 4);
+		src = (uint64_t)(int64_t)imm;
+	} else
+		src = *reg(v, reg_n);
+	len += imm_len;
+	unsigned off = (unsigned)(ma & 7);
+	if (len > 15 || off + size > 8 || (off & (size - 1)))
+		return 0;                        /* not inside one entry */
+	uint64_t vmask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	src &= vmask;
+	if (kind == PT_BTS || kind == PT_BTR) {
+		if (imm_len == 0 && src >= size * 8)
+			return 0;                    /* a bit offset outside the operand: another word */
+		src &= size * 8 - 1;
+	}
+	uint64_t entry = ma & ~7ULL, shift = off * 8ULL;
+	pthread_mutex_lock(&x->lock);
+	const struct xmm_page *p = &x->mm.pg[entry >> 12];
+	if (!p->count || p->type != XMM_L1) {
+		pthread_mutex_unlock(&x->lock);
+		return 0;                        /* Xen emulates writes to L1 tables only */
+	}
+	uint64_t old = x->mm.ram[entry / 8], cur = (old >> shift) & vmask, val = cur;
+	uint64_t fl = f[XF_RFLAGS] & ~0x8d5ULL;   /* CF PF AF ZF SF OF: recomputed */
+	bool write = true;
+	switch (kind) {
+	case PT_MOV: case PT_XCHG: val = src; fl = f[XF_RFLAGS]; break;
+	case PT_CMPXCHG:
+		write = cur == (*reg(v, 0) & vmask);
+		fl = (f[XF_RFLAGS] & ~0x40ULL) | (write ? 0x40ULL : 0);
+		val = src;
+		break;
+	case PT_AND: case PT_OR:
+		val = kind == PT_AND ? cur & src : cur | src;
+		fl |= (val ? 0 : 0x40ULL) | ((val >> (size * 8 - 1)) & 1 ? 0x80ULL : 0) |
+		      (__builtin_parity((unsigned)(val & 0xff)) ? 0 : 0x4ULL);
+		break;
+	case PT_BTS: case PT_BTR:
+		fl = f[XF_RFLAGS] & ~1ULL;
+		fl |= (cur >> src) & 1;
+		val = kind == PT_BTS ? cur | (1ULL << src) : cur & ~(1ULL << src);
+		break;
+	}
+	int rc = write ? xmm_update(&x->mm, entry, (old & ~(vmask << shift)) | (val << shift), false) : 0;
+	pthread_mutex_unlock(&x->lock);
+	if (rc) {
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: ptwr at 0x%llx: 0x%llx refused (%d)\n", (unsigned long long)f[XF_RIP],
+			        (unsigned long long)val, rc);
+		return 0;                        /* an entry pvmon refuses: the guest's #PF */
+	}
+	if (kind == PT_XCHG)
+		*reg(v, reg_n) = size == 8 ? cur : (*reg(v, reg_n) & ~vmask) | cur;
+	if (kind == PT_CMPXCHG && !write)
+		*reg(v, 0) = size == 8 ? cur : size == 4 ? cur : (*reg(v, 0) & ~vmask) | cur;
+	f[XF_RFLAGS] = fl;
+	f[XF_RIP] += len;
+	xv->emulated++;
+	regs_dirty(v);
+	return 1;
+}
+
+static void page_fault(struct vcpu *v, uint64_t err)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t cr2 = xv->frame[XF_CR2];
+	if (ptwr(v, cr2, err))
+		return;
+	/* Xen: the user bit says the guest's mode, not the CPU's ring. */
+	err &= ~4ULL;
+	if (xv->user)
+		err |= 4;
+	xv->vi->arch.cr2 = cr2;
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen: #PF at 0x%llx address 0x%llx error 0x%llx\n",
+		        (unsigned long long)xv->frame[XF_RIP], (unsigned long long)cr2, (unsigned long long)err);
+	bounce_trap(v, 14, err);
+}
+
+void xen_exit(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	struct xen_vcpu *xv = XV(v);
+	struct kvm_run *run = v->run;
+	struct kvm_regs *r = R(v);
+	uint64_t want = XS_BLOCK_VA(v->id) + XS_RSP0_OFF - XF_WORDS * 8;
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1 || r->rsp != want) {
+		domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub",
+		             run->io.port, (unsigned long long)r->rsp);
+		return;
+	}
+	uint64_t *f = (uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + XS_RSP0_OFF) - XF_WORDS;
+	xv->frame = f;
+	if ((f[XF_CS] & 3) != 3) {
+		domain_crash(d, v, "exception %llu inside the entry stub at 0x%llx", (unsigned long long)f[XF_VEC],
+		             (unsigned long long)f[XF_RIP]);
+		return;
+	}
+	xv->traps++;
+	unsigned vec = (unsigned)f[XF_VEC];
+	uint64_t err = f[XF_ERR];
+	switch (vec) {
+	case XS_EVENT_VECTOR:
+		if (xen_tracing())
+			fprintf(stderr, "pvmon xen: event vector at 0x%llx\n", (unsigned long long)f[XF_RIP]);
+		return;                 /* xen_before_run bounces the upcall */
+	case XS_SYSCALL_VECTOR:
+		hypercall(v);
+		return;
+	case 6:
+		undefined_opcode(v);
+		return;
+	case 13:
+		general_protection(v, err);
+		return;
+	case 14:
+		page_fault(v, err);
+		return;
+	case 2: case 8: case 18:
+		xen_crash(v, "exception %s (vector %u)", vec_name(vec), vec);
+		return;
+	default:
+		bounce_trap(v, vec, err);
+		return;
+	}
+}
+
+void xen_stats(const struct domain *d, char *buf, size_t len)
+{
+	const struct xen_domain *x = d->xen;
+	unsigned long long t = 0, h = 0, e = 0, b = 0, u = 0;
+	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
+		t += x->v[i].traps;
+		h += x->v[i].hcalls;
+		e += x->v[i].emulated;
+		b += x->v[i].bounces;
+		u += x->v[i].upcalls;
+	}
+	snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
+	         "page types: validations %llu updates %llu", t, h, e, b, u,
+	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates);
+}

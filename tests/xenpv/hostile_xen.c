@@ -1,0 +1,277 @@
+/* A hostile Xen PV guest kernel of our own (tests/integration/xen_hostile.sh):
+ * it runs where Linux does, on Xen's start-of-day layout, and hands pvmon
+ * bad hypercall arguments, bad page-table entries and bad descriptors,
+ * printing one line per check ("hostile_xen: NAME = RC ok|FAIL") through
+ * console_io. All answered as Xen answers: poweroff (pvmon's exit 0);
+ * a wrong answer: reboot (exit 1). With "crash" on its command line it
+ * ends by writing an entry that maps its own L4 writable straight into
+ * its L1 table: pvmon refuses the emulated write, the #PF has no handler
+ * and the domain crashes (exit 125), pvmon going on. Freestanding; the
+ * ABI's structures and numbers are libxen-dev's. */
+#include <stddef.h>
+#include <stdint.h>
+#define __XEN_INTERFACE_VERSION__ 0x00040e00
+#include <xen/xen.h>
+#include <xen/callback.h>
+#include <xen/event_channel.h>
+#include <xen/memory.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/elfnote.h>
+
+#define VIRT_BASE 0xffffffff80000000UL
+#define PAGE 4096UL
+#define PTE_P 1UL
+#define PTE_RW 2UL
+#define EPERM 1
+#define ENOENT 2
+#define EFAULT 14
+#define EINVAL 22
+#define ENOSYS 38
+
+/* Xen's notes: Linux's loader ("linux"), xen-3.0, VIRT_BASE, PADDR_OFFSET 0. */
+#define NOTE_STR(n, type, s) \
+	static const struct { uint32_t namesz, descsz, t; char name[4]; char d[sizeof(s)]; } \
+	n __attribute__((section(".note.xen"), aligned(4), used)) = { 4, sizeof(s), type, "Xen", s }
+#define NOTE_U64(n, type, v) \
+	static const struct __attribute__((packed)) { uint32_t namesz, descsz, t; char name[4]; uint64_t d; } \
+	n __attribute__((section(".note.xen"), aligned(4), used)) = { 4, 8, type, "Xen", v }
+NOTE_STR(n_os, XEN_ELFNOTE_GUEST_OS, "linux");
+NOTE_STR(n_ver, XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
+NOTE_U64(n_base, XEN_ELFNOTE_VIRT_BASE, VIRT_BASE);
+NOTE_U64(n_off, XEN_ELFNOTE_PADDR_OFFSET, 0);
+
+static start_info_t *si;
+static unsigned fails, checks;
+static uint8_t scratch[PAGE] __attribute__((aligned(4096)));
+static uint8_t scratch2[PAGE] __attribute__((aligned(4096)));
+
+/* A hypercall as Linux's with the XSA-466 fix makes it: `syscall`. */
+static long hc(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	__asm__ volatile("syscall"
+	                 : "+a"(nr), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+	                 :
+	                 : "rcx", "r11", "r9", "memory");
+	return nr;
+}
+
+static unsigned slen(const char *s)
+{
+	unsigned n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+static void puts_(const char *s)
+{
+	hc(__HYPERVISOR_console_io, CONSOLEIO_write, slen(s), (long)s, 0, 0);
+}
+
+static void putnum(long v)
+{
+	char b[24];
+	int i = 23;
+	int neg = v < 0;
+	unsigned long u = neg ? -(unsigned long)v : (unsigned long)v;
+	b[i] = 0;
+	do {
+		b[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		b[--i] = '-';
+	puts_(&b[i]);
+}
+
+static void expect(const char *name, long rc, long want)
+{
+	checks++;
+	puts_("hostile_xen: ");
+	puts_(name);
+	puts_(" = ");
+	putnum(rc);
+	if (rc == want) {
+		puts_(" ok\n");
+		return;
+	}
+	fails++;
+	puts_(" FAIL (expected ");
+	putnum(want);
+	puts_(")\n");
+}
+
+static uint64_t mfn_of(const void *va)
+{
+	return ((uint64_t)(uintptr_t)va - VIRT_BASE) / PAGE;   /* identity p2m */
+}
+
+static long mmu1(uint64_t ptr, uint64_t val)
+{
+	struct mmu_update u = { ptr, val };
+	return hc(__HYPERVISOR_mmu_update, (long)&u, 1, 0, DOMID_SELF, 0);
+}
+
+static long ext1(unsigned cmd, uint64_t mfn)
+{
+	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+	return hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0);
+}
+
+static int has(const char *hay, const char *needle)
+{
+	for (; *hay; hay++) {
+		unsigned i = 0;
+		while (needle[i] && hay[i] == needle[i])
+			i++;
+		if (!needle[i])
+			return 1;
+	}
+	return 0;
+}
+
+void start(start_info_t *info)
+{
+	si = info;
+	puts_("hostile_xen: up\n");
+	/* The bootstrap tables: L4, L3, L2, then the L1s, in pt_base's frames. */
+	uint64_t l4 = mfn_of((void *)si->pt_base), l1 = l4 + 3;
+	uint64_t idx = ((uint64_t)(uintptr_t)scratch - VIRT_BASE) / PAGE;   /* scratch's entry in the first L1 */
+	uint64_t pte = l1 * PAGE + idx * 8;
+
+	/* Pointers. */
+	expect("console_io unmapped buffer", hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, 0xdead0000000L, 0, 0), -EFAULT);
+	expect("console_io non-canonical buffer", hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, 0x0000900000000000L, 0, 0), -EFAULT);
+	expect("console_io buffer in the hypervisor's range", hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, (long)HYPERVISOR_VIRT_START, 0, 0), -EFAULT);
+	expect("mmu_update unmapped request list", hc(__HYPERVISOR_mmu_update, 0x1000, 1, 0, DOMID_SELF, 0), -EFAULT);
+	expect("set_trap_table unmapped list", hc(__HYPERVISOR_set_trap_table, 0x5000, 0, 0, 0, 0), -EFAULT);
+	expect("memory_op memory_map unmapped", hc(__HYPERVISOR_memory_op, XENMEM_memory_map, 0x7000, 0, 0, 0), -EFAULT);
+	expect("unknown hypercall 55", hc(55, 0, 0, 0, 0, 0), -ENOSYS);
+
+	/* Page tables: a table is never writable, pvmon's slots are pvmon's. */
+	expect("mmu_update: map the L4 writable", mmu1(pte, (l4 * PAGE) | PTE_P | PTE_RW), -EINVAL);
+	expect("mmu_update: map an L1 writable", mmu1(pte, (l1 * PAGE) | PTE_P | PTE_RW), -EINVAL);
+	expect("mmu_update: frame outside RAM", mmu1(pte, (0xfffffUL * PAGE) | PTE_P), -EINVAL);
+	expect("mmu_update: PCD", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW | 0x10), -EINVAL);
+	expect("mmu_update: command 4 (the low bits of ptr)", mmu1(pte + 4, 0), -ENOSYS);
+	expect("mmu_update: entry outside RAM", mmu1(0xfffff000UL, 0), -EINVAL);
+	expect("mmu_update: the M2P's L4 slot", mmu1(l4 * PAGE + 256 * 8, 0), -EPERM);
+	expect("mmu_update: the stub's L4 slot", mmu1(l4 * PAGE + 257 * 8, (l1 * PAGE) | PTE_P), -EPERM);
+	{
+		struct mmu_update u = { pte, 0 };
+		expect("mmu_update: another domain", hc(__HYPERVISOR_mmu_update, (long)&u, 1, 0, 7, 0), -EPERM);
+	}
+	{
+		struct mmu_update u = { pte, 0 };
+		expect("mmu_update: a batch of 100000", hc(__HYPERVISOR_mmu_update, (long)&u, 100000, 0, DOMID_SELF, 0), -EINVAL);
+	}
+	expect("mmu_update: read-only scratch (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P), 0);
+	expect("mmu_update: scratch writable again (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), 0);
+	for (unsigned i = 0; i < PAGE; i++)
+		scratch2[i] = 0xff;
+	expect("mmuext pin L1 of garbage", ext1(MMUEXT_PIN_L1_TABLE, mfn_of(scratch2)), -EINVAL);
+	expect("mmuext pin the L4 twice", ext1(MMUEXT_PIN_L4_TABLE, l4), -EINVAL);
+	expect("mmuext pin a frame outside RAM", ext1(MMUEXT_PIN_L2_TABLE, 0xfffffUL), -EINVAL);
+	expect("mmuext unpin an unpinned frame", ext1(MMUEXT_UNPIN_TABLE, mfn_of(scratch2)), -EINVAL);
+	expect("mmuext new base: a writable frame", ext1(MMUEXT_NEW_BASEPTR, mfn_of(scratch)), -EINVAL);
+	expect("mmuext unknown command", ext1(99, 0), -ENOSYS);
+	{
+		struct mmuext_op op = { .cmd = MMUEXT_COPY_PAGE, .arg1.mfn = l1, .arg2.src_mfn = mfn_of(scratch2) };
+		expect("mmuext copy over an L1", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), -EINVAL);
+	}
+	expect("update_va_mapping in the hypervisor's range", hc(__HYPERVISOR_update_va_mapping, (long)HYPERVISOR_VIRT_START, 0, 0, 0, 0), -EINVAL);
+	expect("update_va_mapping bad flags", hc(__HYPERVISOR_update_va_mapping, (long)scratch, 0, 0x100, 0, 0), -EINVAL);
+	expect("update_va_mapping: map the L4 writable", hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((l4 * PAGE) | PTE_P | PTE_RW), 0, 0, 0), -EINVAL);
+
+	/* Traps, stacks, descriptors. */
+	{
+		struct trap_info t[2] = { { 14, 0, FLAT_KERNEL_CS, 0x0000900000000000UL }, { 0, 0, 0, 0 } };
+		expect("set_trap_table non-canonical handler", hc(__HYPERVISOR_set_trap_table, (long)t, 0, 0, 0, 0), -EINVAL);
+		t[0].address = HYPERVISOR_VIRT_START + 0x1000;
+		expect("set_trap_table handler in the hypervisor's range", hc(__HYPERVISOR_set_trap_table, (long)t, 0, 0, 0, 0), -EINVAL);
+	}
+	expect("stack_switch non-canonical", hc(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, 0x0000900000000000L, 0, 0, 0), -EINVAL);
+	{
+		struct callback_register cb = { CALLBACKTYPE_event, 0, HYPERVISOR_VIRT_START };
+		expect("callback in the hypervisor's range", hc(__HYPERVISOR_callback_op, CALLBACKOP_register, (long)&cb, 0, 0, 0), -EINVAL);
+	}
+	{
+		uint64_t *gdt = (uint64_t *)scratch2;
+		for (unsigned i = 0; i < 512; i++)
+			gdt[i] = 0;
+		gdt[1] = 0x00af9b000000ffffULL;       /* 64-bit code, DPL 0: raised to 3, accepted */
+		gdt[2] = 0x0000890000000067ULL;       /* a TSS: never */
+		unsigned long frame = mfn_of(scratch2);
+		expect("set_gdt with a TSS descriptor", hc(__HYPERVISOR_set_gdt, (long)&frame, 3, 0, 0, 0), -EINVAL);
+		expect("set_gdt of code and data (allowed)", hc(__HYPERVISOR_set_gdt, (long)&frame, 2, 0, 0, 0), 0);
+		expect("set_gdt too many entries", hc(__HYPERVISOR_set_gdt, (long)&frame, 8192, 0, 0, 0), -EINVAL);
+		expect("update_descriptor into an L1", hc(__HYPERVISOR_update_descriptor, (long)(l1 * PAGE + 8), 0, 0, 0, 0), -EINVAL);
+		expect("update_descriptor a call gate", hc(__HYPERVISOR_update_descriptor, (long)(mfn_of(scratch2) * PAGE + 8), (long)0x0000ec0000000000ULL, 0, 0, 0), -EINVAL);
+	}
+
+	/* Batches and events. */
+	{
+		struct multicall_entry m[2] = { { .op = __HYPERVISOR_multicall }, { .op = __HYPERVISOR_iret } };
+		expect("multicall (nested multicall, iret inside)", hc(__HYPERVISOR_multicall, (long)m, 2, 0, 0, 0), 0);
+		expect("  nested multicall's result", (long)m[0].result, -EINVAL);
+		expect("  iret's result", (long)m[1].result, -EINVAL);
+		expect("multicall of 100000 entries", hc(__HYPERVISOR_multicall, (long)m, 100000, 0, 0, 0), -EINVAL);
+	}
+	{
+		struct evtchn_send s = { 5000 };
+		expect("evtchn send on port 5000", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), -EINVAL);
+		struct evtchn_unmask u = { 99999 };
+		expect("evtchn unmask port 99999", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, (long)&u, 0, 0, 0), -EINVAL);
+		struct evtchn_bind_virq b = { 99, 0, 0 };
+		expect("evtchn bind virq 99", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (long)&b, 0, 0, 0), -EINVAL);
+		struct evtchn_close c = { si->console.domU.evtchn };
+		expect("evtchn close the console's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), -EINVAL);
+		struct evtchn_bind_ipi ipi = { 5, 0 };
+		expect("evtchn bind ipi to vcpu 5", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (long)&ipi, 0, 0, 0), -ENOENT);
+	}
+	expect("vcpu_op on vcpu 7", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 7, 0, 0, 0), -ENOENT);
+	{
+		struct vcpu_register_vcpu_info r = { mfn_of(scratch), 4090, 0 };
+		expect("register vcpu_info across a page", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, (long)&r, 0, 0), -EINVAL);
+		r.mfn = l1;
+		r.offset = 0;
+		expect("register vcpu_info in an L1", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, (long)&r, 0, 0), -EINVAL);
+	}
+
+	/* Writable page tables: a direct write into the L1 (mapped read-only)
+	 * is emulated when the entry is good. */
+	volatile uint64_t *l1va = (volatile uint64_t *)(si->pt_base + 3 * PAGE);
+	uint64_t good = l1va[idx];
+	l1va[idx] = good & ~PTE_RW;
+	expect("direct write: scratch read-only (emulated)", (long)(l1va[idx] & PTE_RW), 0);
+	l1va[idx] = good;
+	expect("direct write: scratch writable again (emulated)", (long)(l1va[idx] & PTE_RW), (long)PTE_RW);
+
+	puts_("hostile_xen: ");
+	putnum(checks);
+	puts_(" checks, ");
+	putnum(fails);
+	puts_(" failed\n");
+	if (has((const char *)si->cmd_line, "crash")) {
+		puts_("hostile_xen: writing an entry that maps the L4 writable into the L1\n");
+		l1va[idx] = (l4 * PAGE) | PTE_P | PTE_RW;
+		puts_("hostile_xen: FAIL the write went through\n");
+	}
+	struct sched_shutdown sd = { fails ? SHUTDOWN_reboot : SHUTDOWN_poweroff };
+	hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (long)&sd, 0, 0, 0);
+	for (;;)
+		;
+}
+
+/* Xen's entry: rsi = start_info, rsp the bootstrap stack's top. */
+__asm__(".section .text.entry, \"ax\"\n"
+        ".globl _start\n"
+        "_start:\n"
+        "  mov %rsi, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call start\n"
+        "1: jmp 1b\n"
+        ".previous\n");
