@@ -115,6 +115,20 @@ static int setup_boot_vcpu(struct domain *d, uint64_t entry, uint64_t cr3, uint6
 	return 0;
 }
 
+/* Every vCPU of d (either ABI); on failure the ones made are freed with d. */
+static int create_vcpus(struct domain *d, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		int rc = vcpu_create(d, i);
+		if (rc) {
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
+			d->nr_vcpus = i + 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* pvlab's ABI: pvos's layout, tables in the pool, start info. */
 static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
                        char *err, size_t errlen)
@@ -168,14 +182,8 @@ static int build_pvlab(struct domain *d, const struct dom_config *cfg, const cha
 	d->shared->mem_target_pages = si->nr_pages;
 	time_publish_wallclock(d->shared);
 
-	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
-		int rc = vcpu_create(d, i);
-		if (rc) {
-			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
-			d->nr_vcpus = i + 1;
-			return -1;
-		}
-	}
+	if (create_vcpus(d, err, errlen))
+		return -1;
 	int rc = setup_boot_vcpu(d, entry, cr3, stack_top);
 	if (rc) {
 		snprintf(err, errlen, "cannot set up vCPU 0 for the fast path: %s", strerror(-rc));
@@ -188,14 +196,8 @@ static int build_pvlab(struct domain *d, const struct dom_config *cfg, const cha
 /* Xen's ABI: the domain is built (xen_domain.c); its vCPUs. */
 static int build_xen_vcpus(struct domain *d, char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
-		int rc = vcpu_create(d, i);
-		if (rc) {
-			snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(-rc));
-			d->nr_vcpus = i + 1;
-			return -1;
-		}
-	}
+	if (create_vcpus(d, err, errlen))
+		return -1;
 	int rc = xen_vcpu_setup(&d->vcpus[0]);
 	if (rc)
 		snprintf(err, errlen, "cannot set up vCPU 0: %s", strerror(-rc));

@@ -199,9 +199,34 @@ static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 
 /* ---- memory ------------------------------------------------------------------ */
 
-static long mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t pdone, uint64_t dom)
+/* One mmu_update request, under the domain's lock. */
+static long mmu_update_one(struct vcpu *v, const void *req)
 {
 	struct xen_domain *x = v->dom->xen;
+	const struct mmu_update *u = req;
+	unsigned cmd = (unsigned)(u->ptr & 7);
+	uint64_t ptr = u->ptr & ~7ULL;
+	long rc;
+	if (cmd == MMU_NORMAL_PT_UPDATE || cmd == MMU_PT_UPDATE_PRESERVE_AD)
+		rc = xmm_update(&x->mm, ptr, u->val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
+	else if (cmd == MMU_MACHPHYS_UPDATE)
+		rc = (ptr >> 12) == u->val && u->val < x->nr_pages ? 0 : -EINVAL;   /* identity only */
+	else
+		rc = -ENOSYS;
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen:   mmu_update ptr 0x%llx val 0x%llx = %ld\n", (unsigned long long)u->ptr,
+		        (unsigned long long)u->val, rc);
+	return rc;
+}
+
+/* mmu_update and mmuext_op: count requests of size bytes at list, each
+ * copied once and handed to one under the domain's lock; the first
+ * failure ends the batch, and *pdone says how many were done. */
+static long run_batch(struct vcpu *v, uint64_t list, uint64_t count, uint64_t pdone, uint64_t dom, size_t size,
+                      long (*one)(struct vcpu *, const void *))
+{
+	struct xen_domain *x = v->dom->xen;
+	union { struct mmu_update u; struct mmuext_op op; } req;
 	if ((uint16_t)dom != DOMID_SELF)
 		return -EPERM;
 	count &= ~MMU_UPDATE_PREEMPTED;
@@ -210,24 +235,13 @@ static long mmu_update(struct vcpu *v, uint64_t reqs, uint64_t count, uint64_t p
 	long rc = 0;
 	uint64_t done = 0;
 	for (; done < count; done++) {
-		struct mmu_update u;
-		if (xen_copy_from(v, &u, reqs + done * sizeof(u), sizeof(u))) {
+		if (xen_copy_from(v, &req, list + done * size, size)) {
 			rc = -EFAULT;
 			break;
 		}
-		unsigned cmd = (unsigned)(u.ptr & 7);
-		uint64_t ptr = u.ptr & ~7ULL;
 		pthread_mutex_lock(&x->lock);
-		if (cmd == MMU_NORMAL_PT_UPDATE || cmd == MMU_PT_UPDATE_PRESERVE_AD)
-			rc = xmm_update(&x->mm, ptr, u.val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
-		else if (cmd == MMU_MACHPHYS_UPDATE)
-			rc = (ptr >> 12) == u.val && u.val < x->nr_pages ? 0 : -EINVAL;   /* identity only */
-		else
-			rc = -ENOSYS;
+		rc = one(v, &req);
 		pthread_mutex_unlock(&x->lock);
-		if (xen_tracing())
-			fprintf(stderr, "pvmon xen:   mmu_update ptr 0x%llx val 0x%llx = %ld\n", (unsigned long long)u.ptr,
-			        (unsigned long long)u.val, rc);
 		if (rc)
 			break;
 	}
@@ -274,7 +288,7 @@ static void set_base(struct vcpu *v, uint64_t *slot, uint64_t mfn)
 	XV(v)->cell[0] = xen_cur_l4(v) * PAGE;
 }
 
-static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
+static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = XV(v);
@@ -321,33 +335,14 @@ static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
 	}
 }
 
-static long mmuext_op(struct vcpu *v, uint64_t ops, uint64_t count, uint64_t pdone, uint64_t dom)
+/* One mmuext_op, under the domain's lock. */
+static long mmuext_one(struct vcpu *v, const void *req)
 {
-	struct xen_domain *x = v->dom->xen;
-	if ((uint16_t)dom != DOMID_SELF)
-		return -EPERM;
-	count &= ~MMU_UPDATE_PREEMPTED;
-	if (count > MAX_BATCH)
-		return -EINVAL;            /* Xen would continue a long batch; pvmon has no continuations: bounded */
-	long rc = 0;
-	uint64_t done = 0;
-	for (; done < count; done++) {
-		struct mmuext_op op;
-		if (xen_copy_from(v, &op, ops + done * sizeof(op), sizeof(op))) {
-			rc = -EFAULT;
-			break;
-		}
-		pthread_mutex_lock(&x->lock);
-		rc = mmuext_one(v, &op);
-		pthread_mutex_unlock(&x->lock);
-		if (xen_tracing())
-			fprintf(stderr, "pvmon xen:   mmuext cmd %u arg1 0x%llx arg2 0x%llx = %ld\n", op.cmd,
-			        (unsigned long long)op.arg1.mfn, (unsigned long long)op.arg2.nr_ents, rc);
-		if (rc)
-			break;
-	}
-	if (pdone && xen_copy_to(v, pdone, &(uint32_t){ (uint32_t)done }, 4))
-		return -EFAULT;
+	const struct mmuext_op *op = req;
+	long rc = mmuext_do(v, op);
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen:   mmuext cmd %u arg1 0x%llx arg2 0x%llx = %ld\n", op->cmd,
+		        (unsigned long long)op->arg1.mfn, (unsigned long long)op->arg2.nr_ents, rc);
 	return rc;
 }
 
@@ -776,7 +771,7 @@ long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 	struct xen_vcpu *xv = XV(v);
 	switch (nr) {
 	case __HYPERVISOR_set_trap_table: return set_trap_table(v, a[0]);
-	case __HYPERVISOR_mmu_update: return mmu_update(v, a[0], a[1], a[2], a[3]);
+	case __HYPERVISOR_mmu_update: return run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmu_update), mmu_update_one);
 	case __HYPERVISOR_set_gdt: return set_gdt(v, a[0], a[1]);
 	case __HYPERVISOR_stack_switch:
 		if (!canonical(a[1]))
@@ -814,7 +809,7 @@ long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 	case __HYPERVISOR_iret: return xen_iret(v);
 	case __HYPERVISOR_vcpu_op: return vcpu_op(v, a[0], a[1], a[2]);
 	case __HYPERVISOR_set_segment_base: return set_segment_base(v, a[0], a[1]);
-	case __HYPERVISOR_mmuext_op: return mmuext_op(v, a[0], a[1], a[2], a[3]);
+	case __HYPERVISOR_mmuext_op: return run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmuext_op), mmuext_one);
 	case __HYPERVISOR_sched_op: return sched_op(v, a[0], a[1]);
 	case __HYPERVISOR_callback_op: return callback_op(v, a[0], a[1]);
 	case __HYPERVISOR_event_channel_op: return event_channel_op(v, a[0], a[1]);
