@@ -30,6 +30,7 @@ static const struct key keys[] = {
 	{ "kernel",  K_STR, 1, 4095,                 F(kernel) },
 	{ "ramdisk", K_STR, 1, 4095,                 F(ramdisk) },
 	{ "cmdline", K_STR, 0, CFG_CMDLINE_MAX - 1,  F(cmdline) },
+	{ "extra",   K_STR, 0, CFG_CMDLINE_MAX - 1,  F(cmdline) },   /* xl.cfg's name for it */
 	{ "weight",  K_INT, 1, 10000,                F(weight) },
 	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
 	{ "warpl",   K_INT, 0, 10000000000LL,        F(warpl_ns) },
@@ -151,9 +152,11 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
 			;
 		if (i == NKEYS)
-			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline, weight, warp, warpl, warpu)", s);
-		if (seen[i])
-			return fail(err, errlen, path, lineno, "key '%s' given twice", s);
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline (or extra), weight, warp, warpl, warpu)", s);
+		for (size_t j = 0; j < NKEYS; j++)
+			if (seen[j] && keys[j].off == keys[i].off)
+				return j == i ? fail(err, errlen, path, lineno, "key '%s' given twice", s)
+				              : fail(err, errlen, path, lineno, "key '%s' given twice (as '%s')", s, keys[j].name);
 		seen[i] = true;
 		const char *e = parse_value(&keys[i], v, c, msg, sizeof(msg));
 		if (e)

@@ -51,6 +51,10 @@ int main(void)
 
 	bad("name = \"d\"\nkernel = \"k\"\ncolour = 3\n", "t.cfg:3:", "unknown key 'colour'");
 	bad("name = \"d\"\nname = \"e\"\nkernel = \"k\"\n", "t.cfg:2:", "given twice");
+	/* xl.cfg's extra is cmdline; both at once is one given twice */
+	CHECK_EQ(parse("name = \"d\"\nkernel = \"k\"\nextra = \"console=hvc0\"\n", &c, err), 0);
+	CHECK_STR(c.cmdline, "console=hvc0");
+	bad("name = \"d\"\nkernel = \"k\"\ncmdline = \"a\"\nextra = \"b\"\n", "t.cfg:4:", "'extra' given twice (as 'cmdline')");
 	bad("kernel = \"k\"\n", "t.cfg:", "missing 'name'");
 	bad("name = \"d\"\n", "t.cfg:", "missing 'kernel'");
 	bad("name = \"d\"\nkernel = \"k\"\nmemory = 3\n", "t.cfg:3:", "out of range");
