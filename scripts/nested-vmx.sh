@@ -181,8 +181,9 @@ L1_PATH_TAIL=/busybox
 
 # stage_run: $RUN/run.cpio, the run's part of the initramfs: the command,
 # the repository's files (git's list where it is a checkout), the build
-# directory without objects, caches and logs (and the host libraries its
-# programs need), and ../shared.
+# directory without objects, caches, logs and the platforms' disk images
+# (hundreds of MB after make report, which Bochs would unpack at every
+# boot), with the host libraries its programs need, and ../shared.
 stage_run() {
   local p=$RUN/payload
   mkdir -p "$p/pvlab"
@@ -195,6 +196,7 @@ stage_run() {
       find "$REPO" -path "$BUILD_DIR" -prune -o -name .git -prune -o ! -type d -print
     fi
     find "$BUILD_DIR" -path "$CACHE" -prune -o -path "$BUILD_DIR/nested" -prune -o -path "$BUILD_DIR/test-logs" -prune -o \
+      -path "$BUILD_DIR/images" -prune -o \
       ! -type d ! -name '*.o' ! -name '*.d' ! -name '*.a' -print
     [ -z "$SHARED" ] || find "$SHARED" ! -type d
   } | while read -r f; do [ -e "$f" ] && echo "${f#/}"; done >"$RUN/files"
