@@ -61,7 +61,7 @@ fi
 # line comes back and is counted here; the L1's logs land in $logdir.
 run_nested() {
   local names=("$@") log="$logdir/nested-svm.log" t0=$SECONDS rc n=${#names[@]}
-  echo "no /dev/kvm here: $n tests that need KVM run in the nested AMD-V host (scripts/nested-svm.sh)"
+  echo "no /dev/kvm here: the tests that need KVM ($n) run in the nested AMD-V host (scripts/nested-svm.sh)"
   scripts/nested-svm.sh --timeout $((300 + n * 120)) --mem "${PVLAB_NESTED_MEM:-3072}" --smp "${PVLAB_NESTED_SMP:-1}" \
     --env "PVLAB_NESTED_TESTS=${names[*]}" --env "PVLAB_TEST_TIMEOUT=$((TIMEOUT * 2))" \
     -- tests/run.sh "$BUILD" >"$log" 2>&1; rc=$?
