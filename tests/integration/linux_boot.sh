@@ -203,7 +203,7 @@ together() {
 [ -f "$BUILD/tests/xenpv/hostile_xen.elf" ] || die "$BUILD/tests/xenpv/hostile_xen.elf not built"
 BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
 file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
-[ -f "$VMLINUZ" ] || skip "no Debian kernel at $VMLINUZ (scripts/nested-svm.sh --prepare fetches it)"
+need_debian_kernel
 if [ "${1:-}" = --inside ]; then
   WHERE="in the nested AMD-V host (TCG)"
   info_line
