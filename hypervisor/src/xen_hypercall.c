@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include "console.h"
 #include "domain.h"
 #include "pvmon.h"
@@ -159,7 +160,7 @@ static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 		return -EINVAL;
 	pthread_mutex_lock(&x->lock);
 	const struct xmm_page *p = &x->mm.pg[maddr / PAGE];
-	long rc = p->count && p->type >= XMM_L1 ? -EINVAL : 0;
+	long rc = (p->count && p->type >= XMM_L1) || p->out ? -EINVAL : 0;
 	if (!rc)
 		*(uint64_t *)((uint8_t *)x->mm.ram + maddr) = desc;
 	pthread_mutex_unlock(&x->lock);
@@ -319,9 +320,9 @@ static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 		return op->arg2.nr_ents ? -EINVAL : 0;   /* no LDT segments for now */
 	case MMUEXT_CLEAR_PAGE: case MMUEXT_COPY_PAGE: {
 		uint64_t src = op->arg2.src_mfn;
-		if (mfn >= x->nr_pages || (x->mm.pg[mfn].count && x->mm.pg[mfn].type != XMM_WRITABLE))
+		if (mfn >= x->nr_pages || x->mm.pg[mfn].out || (x->mm.pg[mfn].count && x->mm.pg[mfn].type != XMM_WRITABLE))
 			return -EINVAL;
-		if (op->cmd == MMUEXT_COPY_PAGE && src >= x->nr_pages)
+		if (op->cmd == MMUEXT_COPY_PAGE && (src >= x->nr_pages || x->mm.pg[src].out))
 			return -EINVAL;
 		uint8_t *d = (uint8_t *)x->mm.ram + mfn * PAGE;
 		if (op->cmd == MMUEXT_CLEAR_PAGE)
@@ -346,10 +347,86 @@ static long mmuext_one(struct vcpu *v, const void *req)
 	return rc;
 }
 
+/* A frame pvmon itself writes: the console ring, the xenstore page, a
+ * registered vcpu_info. */
+static bool pvmon_writes(const struct xen_domain *x, uint32_t nr_vcpus, uint64_t f)
+{
+	if (f == x->layout.console.pfn || f == x->layout.xenstore.pfn)
+		return true;
+	for (uint32_t i = 0; i < nr_vcpus && i < XS_MAX_VCPUS; i++) {
+		uintptr_t at = (uintptr_t)x->v[i].vi - (uintptr_t)x->mm.ram;
+		if (x->v[i].vi && (uintptr_t)x->v[i].vi >= (uintptr_t)x->mm.ram && at / PAGE == f)
+			return true;
+	}
+	return false;
+}
+
+/* The balloon, one extent of order 0 at a time (all Linux asks for):
+ * decrease_reservation gives the frames named (gmfns) back to the host,
+ * populate_physmap takes back the frames of the gpfns named (pseudo-
+ * physical and machine frames are the same here, so the M2P stays as it
+ * is), increase_reservation takes back any out frames and says which.
+ * Xen's answer: how many extents were done, the first refused one
+ * stopping the batch; pvmon bounds a batch instead of continuing it. */
+static long reservation(struct vcpu *v, unsigned cmd, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_memory_reservation r;
+	if (xen_copy_from(v, &r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.domid != DOMID_SELF)
+		return -EPERM;
+	if (r.nr_extents > MAX_BATCH)
+		return -EINVAL;
+	uint64_t list = (uint64_t)(uintptr_t)r.extent_start.p;
+	if (r.extent_order != 0 || (!list && cmd != XENMEM_increase_reservation))
+		return 0;
+	long done = 0;
+	for (; done < (long)r.nr_extents; done++) {
+		xen_pfn_t f = 0;
+		if (cmd != XENMEM_increase_reservation && xen_copy_from(v, &f, list + (uint64_t)done * sizeof(f), sizeof(f)))
+			break;
+		int rc;
+		pthread_mutex_lock(&x->lock);
+		if (cmd == XENMEM_increase_reservation) {
+			for (f = 0; f < x->nr_pages && !x->mm.pg[f].out; f++)
+				;
+		}
+		if (cmd == XENMEM_decrease_reservation) {
+			/* pvmon's own pages of the domain stay (it reads and writes them). */
+			rc = pvmon_writes(x, v->dom->nr_vcpus, f) ? -EINVAL : xmm_balloon_out(&x->mm, f);
+			if (!rc)   /* The host has the memory; a later touch finds a zero page. */
+				madvise((uint8_t *)x->mm.ram + f * PAGE, PAGE, MADV_DONTNEED);
+		} else {
+			rc = xmm_balloon_in(&x->mm, f);
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (rc)
+			break;
+		if (cmd != XENMEM_decrease_reservation && list &&
+		    xen_copy_to(v, list + (uint64_t)done * sizeof(f), &f, sizeof(f))) {
+			pthread_mutex_lock(&x->lock);       /* the guest cannot learn it: not its */
+			xmm_balloon_out(&x->mm, f);
+			pthread_mutex_unlock(&x->lock);
+			break;
+		}
+	}
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen:   memory_op %u: %ld of %llu extents\n", cmd, done,
+		        (unsigned long long)r.nr_extents);
+	return done;
+}
+
 static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct xen_domain *x = v->dom->xen;
 	switch (cmd & MEMOP_CMD_MASK) {
+	case XENMEM_increase_reservation:
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		if (cmd >> 6)
+			return -EINVAL;            /* a continuation pvmon never asked for */
+		return reservation(v, (unsigned)cmd, arg);
 	case XENMEM_maximum_ram_page:
 		return (long)x->nr_pages - 1;
 	case XENMEM_current_reservation:
@@ -357,7 +434,14 @@ static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		domid_t dom;
 		if (xen_copy_from(v, &dom, arg, sizeof(dom)))
 			return -EFAULT;
-		return dom == DOMID_SELF ? (long)x->nr_pages : -ESRCH;
+		if (dom != DOMID_SELF)
+			return -ESRCH;
+		if ((cmd & MEMOP_CMD_MASK) == XENMEM_maximum_reservation)
+			return (long)x->nr_pages;
+		pthread_mutex_lock(&x->lock);
+		long n = (long)(x->nr_pages - x->mm.out_frames);
+		pthread_mutex_unlock(&x->lock);
+		return n;
 	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping m = { x->layout.m2p_va, x->layout.m2p_va + x->layout.m2p_frames * PAGE,
@@ -377,7 +461,7 @@ static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		return xen_copy_to(v, arg, &m, sizeof(m));
 	}
 	default:
-		return -ENOSYS;        /* no ballooning or exchange yet */
+		return -ENOSYS;        /* no exchange, no translated-guest calls */
 	}
 	return 0;
 }

@@ -68,7 +68,7 @@ static int get_entry(struct xen_mm *m, enum xmm_type lvl, uint64_t e)
 	if (lvl == XMM_L1) {
 		if (mfn == m->shared_mfn)
 			return 0;
-		if (mfn >= m->nr_frames)
+		if (mfn >= m->nr_frames || m->pg[mfn].out)
 			return -EINVAL;
 		return (e & XMM_PTE_RW) ? xmm_get_type(m, mfn, XMM_WRITABLE) : 0;
 	}
@@ -135,6 +135,8 @@ int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t)
 	if (mfn >= m->nr_frames || t == XMM_NONE)
 		return -EINVAL;
 	struct xmm_page *p = &m->pg[mfn];
+	if (p->out)
+		return -EINVAL;
 	if (p->count) {
 		if (p->type != t)
 			return -EINVAL;
@@ -201,13 +203,39 @@ int xmm_unpin(struct xen_mm *m, uint64_t mfn)
 	return 0;
 }
 
+int xmm_balloon_out(struct xen_mm *m, uint64_t mfn)
+{
+	if (m->corrupt)
+		return -EIO;
+	if (mfn >= m->nr_frames || mfn == m->shared_mfn || m->pg[mfn].out)
+		return -EINVAL;
+	if (m->pg[mfn].count && m->pg[mfn].type >= XMM_L1)
+		return -EBUSY;                  /* a table the CPU may walk */
+	m->pg[mfn].out = 1;
+	m->out_frames++;
+	m->given++;
+	return 0;
+}
+
+int xmm_balloon_in(struct xen_mm *m, uint64_t mfn)
+{
+	if (m->corrupt)
+		return -EIO;
+	if (mfn >= m->nr_frames || !m->pg[mfn].out)
+		return -EINVAL;
+	m->pg[mfn].out = 0;
+	m->out_frames--;
+	m->taken++;
+	return 0;
+}
+
 int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad)
 {
 	if (m->corrupt)
 		return -EIO;
 	uint64_t mfn = ptr >> 12;
 	unsigned i = (unsigned)(ptr & 0xfff) / 8;
-	if ((ptr & 7) || mfn >= m->nr_frames)
+	if ((ptr & 7) || mfn >= m->nr_frames || m->pg[mfn].out)
 		return -EINVAL;
 	uint64_t *t = table(m, mfn);
 	struct xmm_page *p = &m->pg[mfn];
@@ -243,7 +271,7 @@ void *xmm_host(const struct xen_mm *m, uint64_t maddr, size_t len)
 	if (len > 4096 - (maddr & 4095))
 		return NULL;
 	if (mfn < m->nr_frames)
-		return (uint8_t *)m->ram + maddr;
+		return m->pg[mfn].out ? NULL : (uint8_t *)m->ram + maddr;
 	if (mfn == m->shared_mfn && m->shared)
 		return (uint8_t *)m->shared + (maddr & 4095);
 	return NULL;
@@ -321,12 +349,18 @@ int xmm_check(const struct xen_mm *m, const uint64_t *base, unsigned nbase, char
 			FAIL("base %#llx is not an L4", (unsigned long long)base[b]);
 		type[base[b]] = XMM_L4;
 	}
+	uint64_t nout = 0;
 	for (uint64_t f = 0; f < m->nr_frames; f++) {
+		nout += m->pg[f].out;
+		if (m->pg[f].out && want[f] && type[f] >= XMM_L1)
+			FAIL("frame %#llx is ballooned out and a table", (unsigned long long)f);
 		if (want[f] != m->pg[f].count)
 			FAIL("frame %#llx counts %u, its references %u", (unsigned long long)f, m->pg[f].count, want[f]);
 		if (want[f] && type[f] != m->pg[f].type)
 			FAIL("frame %#llx is typed %u, named as %u", (unsigned long long)f, m->pg[f].type, type[f]);
 	}
+	if (nout != m->out_frames)
+		FAIL("%llu frames are out, the count says %llu", (unsigned long long)nout, (unsigned long long)m->out_frames);
 #undef FAIL
 out:
 	free(want);

@@ -18,6 +18,7 @@ enum xmm_type { XMM_NONE, XMM_WRITABLE, XMM_L1, XMM_L2, XMM_L3, XMM_L4 };
 struct xmm_page {
 	uint8_t type;          /* enum xmm_type; XMM_NONE when count is 0 */
 	uint8_t pinned;        /* a pin holds one of count */
+	uint8_t out;           /* ballooned out: not the domain's until populated again */
 	uint32_t count;        /* references of this type */
 };
 
@@ -41,6 +42,8 @@ struct xen_mm {
 	struct xmm_page *pg;       /* per RAM frame */
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
 	uint64_t validations, updates;   /* statistics */
+	uint64_t out_frames;       /* frames ballooned out now */
+	uint64_t given, taken;     /* frames ballooned out and back in, ever */
 };
 
 int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared);
@@ -61,6 +64,16 @@ int xmm_unpin(struct xen_mm *m, uint64_t mfn);
  * level; a write into an untyped or writable frame is a plain store.
  * -EPERM for the hypervisor's L4 slots. */
 int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad);
+
+/* The balloon (memory_op decrease_reservation, populate_physmap): a frame
+ * goes out unless it is out already, not RAM, the shared-info frame or a
+ * table; from then on no entry may name it, no type take it, and
+ * xmm_host/xmm_walk refuse it, until it comes back in (only an out frame
+ * does). Mappings made before it went out stay, as in Xen, where a freed
+ * frame lives on while mapped; the caller gives its memory to the host,
+ * so such a mapping sees a fresh zero page of the domain's own memory. */
+int xmm_balloon_out(struct xen_mm *m, uint64_t mfn);
+int xmm_balloon_in(struct xen_mm *m, uint64_t mfn);
 
 /* The value an entry of level lvl holds once validated: Xen adds
  * _PAGE_USER (the PV kernel runs at CPL3) and drops _PAGE_GLOBAL. */

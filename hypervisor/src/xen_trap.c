@@ -866,6 +866,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 		u += x->v[i].upcalls;
 	}
 	snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
-	         "page types: validations %llu updates %llu", t, h, e, b, u,
-	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates);
+	         "page types: validations %llu updates %llu; balloon: %llu frames out (given %llu, taken %llu)", t, h, e, b, u,
+	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates,
+	         (unsigned long long)x->mm.out_frames, (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken);
 }

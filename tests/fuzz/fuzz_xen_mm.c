@@ -1,11 +1,11 @@
 /* libFuzzer target for Xen's page types over a Linux PV domain's RAM
  * (xen_mm.c): the input is a program of mmu_update, pin, unpin, base
- * pointer and direct-store steps on a small domain. After every step the
+ * pointer, balloon out and in, and direct-store steps on a small domain. After every step the
  * counts recomputed from the typed tables, the pins and the bases must
  * equal xen_mm's own (xmm_check: a table is never writable through a
  * typed L1, a frame never two types, pvmon's slots are pvmon's), nothing
  * may be noticed as corrupt, and walks stay inside RAM and the shared
- * frame; at the end, with every pin and base given back, every count is 0. */
+ * frame and never reach a ballooned-out frame; at the end, with every pin and base given back, every count is 0. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *s = data + at;
 		uint64_t f = s[1] % NF;
 		unsigned idx = (unsigned)(s[2] | s[3] << 8) % 512;
-		switch (s[0] % 6) {
+		switch (s[0] % 8) {
 		case 0:
 			xmm_update(&m, f * 4096 + idx * 8 + ((s[0] & 0x80) ? 4 : 0), value(s + 4), s[0] & 0x40);
 			break;
@@ -83,6 +83,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (nbase)
 				xmm_put_type(&m, base[--nbase]);
 			break;
+		case 6:
+			xmm_balloon_out(&m, f);
+			break;
+		case 7:
+			xmm_balloon_in(&m, f);
+			break;
 		default:
 			/* The guest's own store: only where no typed table is (the
 			 * CPU would fault on a read-only table; pvmon emulates those). */
@@ -97,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t ma = 0, va = 0;
 		memcpy(&va, s + 4, 8);
 		if (nbase && !xmm_walk(&m, base[0], va, s[0] & 1, &ma, NULL) && !xmm_host(&m, ma, 1))
-			fail("walk", "an address outside RAM and the shared frame");
+			fail("walk", "an address outside RAM and the shared frame, or ballooned out");
 	}
 	for (uint64_t f = 0; f < NF; f++)
 		if (m.pg[f].pinned)

@@ -114,16 +114,23 @@ user_space() {
   local cfg rc t0 t1 want a b ga gb
   cfg=$(linux_cfg init "ramdisk = \"$(initramfs)\"")
   t0=$(date +%s)
-  timeout 900 $PVMON run "$cfg" 2>&1 | stamped > "$TMP/init"; rc=${PIPESTATUS[0]}
+  timeout 900 $PVMON --stats run "$cfg" 2>&1 | stamped > "$TMP/init"; rc=${PIPESTATUS[0]}
   t1=$(date +%s)
   cut -d' ' -f2- "$TMP/init" | grep -E '^\[init\] (init: |\[ *[0-9.]*\] (Run /init|reboot:|x86/mm: Checked W\+X))|^pvmon: ' 
   echo "pvmon run with the initramfs: status $rc after $((t1 - t0)) s $WHERE"
   grep -q '^[0-9.]* \[init\] init: FAIL' "$TMP/init" && die "a check of /init failed"
   for want in 'init: uname Linux 6\.1' "init: 200 processes forked and exec'd" 'init: 64 MiB touched and freed' \
+              'init: balloon down 32 MiB' 'init: balloon back up' \
               'init: pipes carried 20000 lines and 3000000 bytes' 'init: sleep 3 from' 'init: slept until' 'init: done'; do
     grep -q "^[0-9.]* \[init\] $want" "$TMP/init" || { tail -30 "$TMP/init"; die "/init never said '$want'"; }
   done
-  echo "ok /init: uname, 200 processes, 64 MiB, pipes, sleep"
+  echo "ok /init: uname, 200 processes, 64 MiB, the balloon, pipes, sleep"
+  # The balloon's 8192 frames went to pvmon (decrease_reservation) and
+  # came back (populate_physmap): pvmon's own count, not the guest's.
+  b=$(grep -o 'balloon: [0-9]* frames out (given [0-9]*, taken [0-9]*)' "$TMP/init")
+  echo "pvmon --stats: $b"
+  echo "$b" | awk '{ g = $6; t = $8; sub(/,/, "", g); sub(/\)/, "", t); exit !($2 == 0 && g >= 8192 && t >= 8192) }' ||
+    die "pvmon's balloon count is not 8192 frames out and back: '$b'"
   # The sleep, by the guest's clock (/proc/uptime) and by the host's as
   # its lines arrived: 3 s each, within 1.5 s of each other.
   a=$(grep -m1 ' \[init\] init: sleep 3 from' "$TMP/init"); b=$(grep -m1 ' \[init\] init: slept until' "$TMP/init")

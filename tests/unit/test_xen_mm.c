@@ -3,7 +3,8 @@
  * a table is never writable through a validated entry, nor a writable
  * frame a table; disallowed bits, frames outside RAM, loops and the
  * hypervisor's slots are refused with the counts left as they were;
- * unpinning gives every reference back; walks stop where the rules say. */
+ * unpinning gives every reference back; walks stop where the rules say;
+ * a ballooned-out frame is nobody's until it comes back. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -188,6 +189,44 @@ static void refusals(void)
 	CHECK(!m.corrupt);
 }
 
+/* The balloon: out goes a data frame (even one still mapped, as in Xen),
+ * never a table, the shared-info frame or a frame twice; while out no
+ * entry, type, store, walk or host pointer reaches it. */
+static void balloon(void)
+{
+	uint64_t ma;
+	fresh();
+	CHECK_EQ(xmm_pin(&m, 1, XMM_L4), 0);
+	CHECK_EQ(xmm_balloon_out(&m, 4), -EBUSY);          /* the L1 */
+	CHECK_EQ(xmm_balloon_out(&m, NF), -EINVAL);        /* shared info, outside RAM */
+	CHECK_EQ(xmm_balloon_out(&m, 10), 0);              /* mapped writable at va 0: allowed */
+	CHECK_EQ(xmm_balloon_out(&m, 10), -EINVAL);
+	CHECK_EQ(xmm_balloon_out(&m, 20), 0);
+	CHECK_EQ(m.out_frames, 2);
+	CHECK_EQ(consistent(NULL, 0), 0);
+	CHECK_EQ(xmm_update(&m, F(4) + 2 * 8, F(20) | P, false), -EINVAL);   /* no new mapping, read-only either */
+	CHECK_EQ(xmm_update(&m, F(20), 0x1234, false), -EINVAL);             /* no store into it */
+	CHECK_EQ(xmm_get_type(&m, 20, XMM_L1), -EINVAL);
+	CHECK(xmm_host(&m, F(10), 8) == NULL);
+	CHECK_EQ(xmm_walk(&m, 1, 0, false, &ma, NULL), -EFAULT);             /* the old mapping leads nowhere */
+	CHECK_EQ(xmm_balloon_in(&m, 11), -EINVAL);         /* never out */
+	CHECK_EQ(xmm_balloon_in(&m, 20), 0);
+	CHECK_EQ(xmm_balloon_in(&m, 20), -EINVAL);
+	CHECK_EQ(xmm_update(&m, F(4) + 2 * 8, F(20) | P | RW, false), 0);
+	CHECK_EQ(m.pg[20].count, 1);
+	CHECK_EQ(xmm_balloon_in(&m, 10), 0);
+	CHECK_EQ(xmm_walk(&m, 1, 0, true, &ma, NULL), 0);
+	CHECK_EQ(ma, F(10));
+	CHECK_EQ(m.out_frames, 0);
+	CHECK_EQ(m.given, 2);
+	CHECK_EQ(m.taken, 2);
+	CHECK_EQ(consistent(NULL, 0), 0);
+	m.out_frames = 1;                                   /* a count gone wrong is found */
+	CHECK_EQ(xmm_check(&m, NULL, 0, why, sizeof(why)), -EINVAL);
+	m.out_frames = 0;
+	CHECK(!m.corrupt);
+}
+
 int main(void)
 {
 	ram = aligned_alloc(4096, NF * 4096ULL);
@@ -196,6 +235,7 @@ int main(void)
 	pin_valid();
 	base_reference();
 	refusals();
+	balloon();
 	xmm_destroy(&m);
 	free(ram);
 	return CHECK_DONE();
