@@ -202,7 +202,10 @@ static int ctl_mem_set(void *ctx, uint32_t id, uint64_t mib)
 	struct domain *d = domain_get(id);
 	if (!d)
 		return -ESRCH;
-	int rc = atomic_load(&d->ended) ? -ESRCH : mib > d->cfg.memory_mib ? -EINVAL : memory_set_target(d, mib << 8);
+	/* A Linux domain's balloon driver reads its target from xenstore
+	 * (memory/target), which pvmon does not serve yet. */
+	int rc = atomic_load(&d->ended) ? -ESRCH : d->xen ? -EOPNOTSUPP
+	       : mib > d->cfg.memory_mib ? -EINVAL : memory_set_target(d, mib << 8);
 	domain_put(d);
 	return rc;
 }

@@ -1,8 +1,8 @@
 # A hostile Xen PV guest of our own (tests/xenpv/hostile_xen.c) against
 # pvmon's Xen mode: bad pointers, page-table entries that would make a
 # table writable or name frames outside RAM or pvmon's slots, bad pins and
-# base pointers, descriptors, trap and callback addresses, batches, event
-# ports and vCPUs, each answered as Xen answers (the guest prints each
+# base pointers, descriptors, trap and callback addresses, batches, the
+# balloon's reservations, event ports and vCPUs, each answered as Xen answers (the guest prints each
 # check and powers off: exit 0); then, with "crash", a direct write of a
 # bad entry into its own L1 table: the domain crashes (125) in one report
 # and pvmon stays up to report it (error code 0x3: present, write, and
@@ -26,6 +26,8 @@ run_hostile() {
   ! grep -q FAIL "$TMP/out" || die "pvmon answered a hostile call as Xen does not"
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/out" || die "the guest did not finish its checks"
   [ $rc = 0 ] || die "pvmon exit status $rc, expected 0 (the guest's poweroff)"
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; balloon: 0 frames out (given 1, taken 1)' "$TMP/out" ||
+    die "pvmon's balloon count is not the one frame given back and taken again"
   echo "ok $n hostile calls answered as Xen does; poweroff is exit 0"
   printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$ELF")" > "$cfg"
   timeout 120 $PVMON run "$cfg" > "$TMP/out" 2>&1; rc=$?

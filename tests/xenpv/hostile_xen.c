@@ -121,6 +121,15 @@ static long ext1(unsigned cmd, uint64_t mfn)
 	return hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0);
 }
 
+/* memory_op decrease_reservation / populate_physmap of one frame (*f in,
+ * the frame given out), order 0, for domain dom. */
+static long resv1(unsigned cmd, xen_pfn_t *f, domid_t dom, unsigned order, unsigned long n)
+{
+	struct xen_memory_reservation r = { .nr_extents = n, .extent_order = order, .domid = dom };
+	set_xen_guest_handle(r.extent_start, f);
+	return hc(__HYPERVISOR_memory_op, cmd, (long)&r, 0, 0, 0);
+}
+
 static int has(const char *hay, const char *needle)
 {
 	for (; *hay; hay++) {
@@ -185,6 +194,27 @@ void start(start_info_t *info)
 	expect("update_va_mapping in the hypervisor's range", hc(__HYPERVISOR_update_va_mapping, (long)HYPERVISOR_VIRT_START, 0, 0, 0, 0), -EINVAL);
 	expect("update_va_mapping bad flags", hc(__HYPERVISOR_update_va_mapping, (long)scratch, 0, 0x100, 0, 0), -EINVAL);
 	expect("update_va_mapping: map the L4 writable", hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((l4 * PAGE) | PTE_P | PTE_RW), 0, 0, 0), -EINVAL);
+	/* The balloon: Xen's answer is how many extents were done. */
+	{
+		domid_t self = DOMID_SELF;
+		xen_pfn_t f = l1, last = si->nr_pages - 1, cons = si->console.domU.mfn, far = 0xfffffUL;
+		expect("decrease_reservation for another domain", resv1(XENMEM_decrease_reservation, &f, 7, 0, 1), -EPERM);
+		expect("decrease_reservation of 100000 extents", resv1(XENMEM_decrease_reservation, &f, DOMID_SELF, 0, 100000), -EINVAL);
+		expect("decrease_reservation of an L1 (none done)", resv1(XENMEM_decrease_reservation, &f, DOMID_SELF, 0, 1), 0);
+		expect("decrease_reservation of the console's frame", resv1(XENMEM_decrease_reservation, &cons, DOMID_SELF, 0, 1), 0);
+		expect("decrease_reservation of a frame outside RAM", resv1(XENMEM_decrease_reservation, &far, DOMID_SELF, 0, 1), 0);
+		expect("decrease_reservation of order 1", resv1(XENMEM_decrease_reservation, &last, DOMID_SELF, 1, 1), 0);
+		expect("decrease_reservation, unmapped list", resv1(XENMEM_decrease_reservation, (xen_pfn_t *)0x7000, DOMID_SELF, 0, 1), 0);
+		expect("populate_physmap of a frame it has", resv1(XENMEM_populate_physmap, &f, DOMID_SELF, 0, 1), 0);
+		expect("decrease_reservation of its last frame (allowed)", resv1(XENMEM_decrease_reservation, &last, DOMID_SELF, 0, 1), 1);
+		expect("  current_reservation one less", hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, (long)&self, 0, 0, 0), (long)si->nr_pages - 1);
+		expect("  the frame gone twice", resv1(XENMEM_decrease_reservation, &last, DOMID_SELF, 0, 1), 0);
+		expect("  mapping the frame gone", mmu1(pte, (last * PAGE) | PTE_P), -EINVAL);
+		expect("  populate_physmap takes it back (allowed)", resv1(XENMEM_populate_physmap, &last, DOMID_SELF, 0, 1), 1);
+		expect("  the frame given is the one asked for", (long)last, (long)si->nr_pages - 1);
+		expect("  mapping it again (allowed)", mmu1(pte, (last * PAGE) | PTE_P), 0);
+		expect("  scratch mapped back (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), 0);
+	}
 
 	/* Traps, stacks, descriptors. */
 	{
