@@ -44,6 +44,10 @@ static void decide_support(void)
 		return;
 	if (!access("/sys/module/kvm_pvm", F_OK))
 		support_why = "no (PVM back end: a PV kernel runs at CPL3 in the upper half, which PVM's user mode cannot reach)";
+	else if (host.paging && !host.tdp)
+		/* docs/architecture.md, "Linux PV and shadow paging" */
+		support_why = "no (shadow paging: KVM's shadow MMU does not see pvmon's writes to a Linux domain's page "
+		              "tables, so a translation outlives its entry; Linux PV needs nested paging (NPT/EPT))";
 	else if (!access("/sys/module/kvm_amd", F_OK))
 		support_why = "yes (AMD-V: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI)";
 	else if (!access("/sys/module/kvm_intel", F_OK))
