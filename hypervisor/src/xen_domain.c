@@ -186,9 +186,6 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 		                (long)(xs_stub_end - xs_stub_start)), -EINVAL;
 	if (d->nr_vcpus != 1)
 		return snprintf(err, errlen, "a Linux PV domain has one vCPU for now (vcpus = %u)", d->nr_vcpus), -EINVAL;
-	if (xe->xen.hypercall_page)
-		return snprintf(err, errlen, "kernel '%s' wants a hypercall page (a kernel without the XSA-466 fix): not supported",
-		                d->cfg.kernel), -EINVAL;
 	struct xen_domain *x = calloc(1, sizeof(*x));
 	if (!x)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
@@ -238,6 +235,8 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		return rc;
 	if (initrd_len)
 		memcpy(d->mem + l->initrd.pfn * PAGE, initrd, initrd_len);   /* xenlayout placed it inside RAM */
+	if (xe->xen.hypercall_page)       /* xenelf: a page of the image */
+		xenlayout_hypercall_page(d->mem + (xe->xen.hypercall_page - xe->xen.virt_base));
 
 	struct start_info *si = (struct start_info *)(d->mem + l->start_info.pfn * PAGE);
 	xenlayout_start_info(l, &c, si);

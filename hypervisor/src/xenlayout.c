@@ -196,3 +196,23 @@ void xenlayout_m2p(const struct xenlayout *l, uint64_t *m2p)
 	for (uint64_t mfn = 0; mfn < l->m2p_entries; mfn++)
 		m2p[mfn] = mfn < l->nr_pages ? mfn : XENLAYOUT_M2P_INVALID;
 }
+
+void xenlayout_hypercall_page(uint8_t *page)
+{
+	memset(page, 0xcc, PAGE);
+	for (uint32_t i = 0; i < PAGE / 32; i++) {
+		uint8_t *p = page + 32 * i, *q = p;
+		*q++ = 0x51;                        /* push %rcx */
+		*q++ = 0x41, *q++ = 0x53;           /* push %r11 */
+		if (i == __HYPERVISOR_iret)
+			*q++ = 0x50;                /* push %rax: iret's frame starts with it */
+		*q++ = 0xb8;                        /* mov $i, %eax */
+		memcpy(q, &i, 4), q += 4;
+		*q++ = 0x0f, *q++ = 0x05;           /* syscall */
+		if (i == __HYPERVISOR_iret)
+			continue;                   /* no way back: iret returns to the frame */
+		*q++ = 0x41, *q++ = 0x5b;           /* pop %r11 */
+		*q++ = 0x59;                        /* pop %rcx */
+		*q++ = 0xc3;                        /* ret */
+	}
+}

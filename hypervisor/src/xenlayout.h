@@ -88,4 +88,10 @@ int xenlayout_page_tables(const struct xenlayout *l, uint64_t *tables, size_t nf
  * (l->m2p_entries: pfn of each mfn), both identity. */
 void xenlayout_p2m(const struct xenlayout *l, uint64_t *p2m);
 void xenlayout_m2p(const struct xenlayout *l, uint64_t *m2p);
+/* The hypercall page of a kernel whose HYPERCALL_PAGE note names one
+ * (kernels without the XSA-466 fix call hypercall i at page + 32 * i):
+ * Xen's 64-bit PV stubs, `push %rcx; push %r11; mov $i, %eax; syscall;
+ * pop %r11; pop %rcx; ret`, iret's without the return (it never comes
+ * back), int3 in the rest of each slot. */
+void xenlayout_hypercall_page(uint8_t *page);
 #endif

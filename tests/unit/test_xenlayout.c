@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <string.h>
 #include <xen/xen.h>
 #include "check.h"
 #include "kernelfile.h"
@@ -293,8 +294,29 @@ static void debian(void)
 	free(file);
 }
 
+/* Xen's 64-bit PV hypercall page, byte for byte (xen/arch/x86/pv/hypercall.c). */
+static void hypercall_page(void)
+{
+	static uint8_t page[4096];
+	static const uint8_t mmu[] = { 0x51, 0x41, 0x53, 0xb8, __HYPERVISOR_mmu_update, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
+	static const uint8_t iret[] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0x0f, 0x05 };
+	static const uint8_t last[] = { 0x51, 0x41, 0x53, 0xb8, 127, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3 };
+	xenlayout_hypercall_page(page);
+	CHECK(!memcmp(page + 32 * __HYPERVISOR_mmu_update, mmu, sizeof(mmu)));
+	CHECK(!memcmp(page + 32 * __HYPERVISOR_iret, iret, sizeof(iret)));
+	CHECK(!memcmp(page + 32 * 127, last, sizeof(last)));
+	unsigned pad = 0;
+	for (unsigned i = 0; i < 128; i++) {
+		unsigned used = i == __HYPERVISOR_iret ? sizeof(iret) : sizeof(mmu);
+		for (unsigned b = used; b < 32; b++)
+			pad += page[32 * i + b] == 0xcc;
+	}
+	CHECK_EQ(pad, 127 * (32 - sizeof(mmu)) + (32 - sizeof(iret)));
+}
+
 int main(void)
 {
+	hypercall_page();
 	layouts();
 	refusals();
 	debian();

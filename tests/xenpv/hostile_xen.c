@@ -17,6 +17,7 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
+#include <xen/version.h>
 #include <xen/elfnote.h>
 
 #define VIRT_BASE 0xffffffff80000000UL
@@ -40,6 +41,15 @@ NOTE_STR(n_os, XEN_ELFNOTE_GUEST_OS, "linux");
 NOTE_STR(n_ver, XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
 NOTE_U64(n_base, XEN_ELFNOTE_VIRT_BASE, VIRT_BASE);
 NOTE_U64(n_off, XEN_ELFNOTE_PADDR_OFFSET, 0);
+/* A hypercall page, as kernels without the XSA-466 fix ask for: the
+ * image's first page (hostile_xen.ld), int3 until pvmon fills it. */
+NOTE_U64(n_hcpage, XEN_ELFNOTE_HYPERCALL_PAGE, VIRT_BASE + 0x100000);
+extern uint8_t hypercall_page[PAGE];
+__asm__(".pushsection .text.hcpage, \"ax\", @progbits\n"
+        ".balign 4096\n"
+        ".globl hypercall_page\n"
+        "hypercall_page: .fill 4096, 1, 0xcc\n"
+        ".popsection\n");
 
 static start_info_t *si;
 static unsigned fails, checks;
@@ -56,6 +66,17 @@ static long hc(long nr, long a1, long a2, long a3, long a4, long a5)
 	                 :
 	                 : "rcx", "r11", "r9", "memory");
 	return nr;
+}
+
+/* The same through the hypercall page, as older kernels make it. */
+static long hcp(long nr, long a1, long a2, long a3)
+{
+	long rc;
+	__asm__ volatile("call *%[f]"
+	                 : "=a"(rc), "+D"(a1), "+S"(a2), "+d"(a3)
+	                 : [f] "r"(hypercall_page + 32 * nr)
+	                 : "rcx", "r8", "r9", "r10", "r11", "memory");
+	return rc;
 }
 
 static unsigned slen(const char *s)
@@ -150,6 +171,16 @@ void start(start_info_t *info)
 	uint64_t l4 = mfn_of((void *)si->pt_base), l1 = l4 + 3;
 	uint64_t idx = ((uint64_t)(uintptr_t)scratch - VIRT_BASE) / PAGE;   /* scratch's entry in the first L1 */
 	uint64_t pte = l1 * PAGE + idx * 8;
+
+	/* The hypercall page pvmon wrote. */
+	{
+		static const char line[] = "hostile_xen: a line through the hypercall page\n";
+		expect("hypercall page: xen_version", hcp(__HYPERVISOR_xen_version, XENVER_version, 0, 0),
+		       hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0));
+		expect("hypercall page: console_io (the bytes written)", hcp(__HYPERVISOR_console_io, CONSOLEIO_write, sizeof(line) - 1, (long)line),
+		       sizeof(line) - 1);
+		expect("hypercall page: set_trap_table unmapped list", hcp(__HYPERVISOR_set_trap_table, 0x5000, 0, 0), -EFAULT);
+	}
 
 	/* Pointers. */
 	expect("console_io unmapped buffer", hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, 0xdead0000000L, 0, 0), -EFAULT);
