@@ -2,7 +2,7 @@
 # libpvmon.a, which the unit tests link against.
 PVMON_SRCS := $(filter-out hypervisor/src/main.c,$(wildcard hypervisor/src/*.c))
 PVMON_ASM  := hypervisor/src/fastpath_stub.S hypervisor/src/fastpath_stub_hw.S hypervisor/src/hvarea_fault.S \
-              hypervisor/src/xen_entry.S
+              hypervisor/src/xen_entry.S hypervisor/src/xen_pvm_probe.S
 PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o) $(PVMON_ASM:%.S=$(BUILD)/%.o)
 # The libraries a kernel file may be compressed with (bzimage.c): whoever
 # links libpvmon.a's bzimage.o, or pvmon's sources, links these too.
@@ -10,7 +10,8 @@ PVMON_LIBS := -llzma -lzstd -lz -llz4 -lbz2
 
 # The fast path's entry stubs (PVM and VT-x/AMD-V, one source) and the
 # baseline's fault reporter: guest code pvmon carries as data.
-$(BUILD)/hypervisor/src/%.o: hypervisor/src/%.S hypervisor/src/fastpath_stub.S hypervisor/src/fastpath.h hypervisor/src/hvarea.h hypervisor/src/xen_entry.h
+$(BUILD)/hypervisor/src/%.o: hypervisor/src/%.S hypervisor/src/fastpath_stub.S hypervisor/src/fastpath.h hypervisor/src/hvarea.h hypervisor/src/xen_entry.h \
+                             hypervisor/src/xen_pvm.h
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -404,6 +404,8 @@ static int cmd_info(int pcpus)
 		printf("%s: syscall into the entry stub and back %.2f us, a CR3 load from it %.2f us (probe)\n",
 		       fastpath_kind_name(fp_host.found), fp_host.syscall_us, fp_host.cr3_us);
 	printf("fast path: %s\n", fastpath_info());
+	if (xen_pvm_modes())
+		printf("pvm modes: %s\n", xen_pvm_modes());
 	printf("linux pv: %s\n", xen_support());
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include "pvmon.h"
 #include "pvtime.h"
 #include "xen_domain.h"
+#include "xen_pvm.h"
+#include "kvm.h"
 #include "xenelf.h"
 #include "config.h"
 
@@ -37,13 +39,30 @@ extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[], xs_lstar0[];
 /* ---- does this host run Linux PV? ---------------------------------------- */
 
 static const char *support_why;
+static char support_buf[720], pvm_modes[720];
+
+/* On PVM the answer is measured (xen_pvm.c): what the probe found says
+ * why a Xen PV kernel cannot run there. */
+static void decide_pvm(void)
+{
+	struct xen_pvm_result r;
+	char why[200];
+	if (xen_pvm_probe(&r, why, sizeof(why))) {
+		snprintf(pvm_modes, sizeof(pvm_modes), "probe failed: %s", why);
+		snprintf(support_buf, sizeof(support_buf), "no (PVM: the Linux PV probe failed: %s)", why);
+	} else {
+		xen_pvm_describe(&r, pvm_modes, sizeof(pvm_modes));
+		xen_pvm_verdict(&r, support_buf, sizeof(support_buf));
+	}
+	support_why = support_buf;
+}
 
 static void decide_support(void)
 {
 	if (support_why)
 		return;
-	if (!access("/sys/module/kvm_pvm", F_OK))
-		support_why = "no (PVM back end: a PV kernel runs at CPL3 in the upper half, which PVM's user mode cannot reach)";
+	if (!strcmp(kvm_backend(), "pvm"))
+		decide_pvm();
 	else if (host.paging && !host.tdp)
 		/* docs/architecture.md, "Linux PV and shadow paging" */
 		support_why = "no (shadow paging: KVM's shadow MMU does not see pvmon's writes to a Linux domain's page "
@@ -54,6 +73,12 @@ static void decide_support(void)
 		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; untested)";
 	else
 		support_why = "no (no kvm_amd or kvm_intel module: the entry stub needs hardware virtualization)";
+}
+
+const char *xen_pvm_modes(void)
+{
+	decide_support();
+	return pvm_modes[0] ? pvm_modes : NULL;
 }
 
 const char *xen_support(void)

@@ -73,6 +73,8 @@ struct xen_domain {
 /* pvmon info: "yes (...)" or "no (why)"; decided once per host. */
 const char *xen_support(void);
 bool xen_supported(void);
+/* On a PVM host, what the Linux PV probe found (one line), else NULL. */
+const char *xen_pvm_modes(void);
 
 /* Build the Linux PV domain d from the ELF elf[0..len) whose notes are x:
  * memory, slots, start_info, bootstrap tables (pinned), the stub. 0, or
