@@ -237,9 +237,11 @@ void xen_pvm_verdict(const struct xen_pvm_result *r, char *buf, size_t n)
 			snprintf(ran + len, sizeof(ran) - len, "%s%s", nran ? ", " : "", what[i]);
 			nran++;
 		}
-	if (user_reach)
+	if (user_reach) {
+		xen_pvm_slots(r->user, usr, sizeof(usr));
 		snprintf(buf, n, "no (PVM: user mode reaches the Xen PV kernel's L4 slots %d and %d here (%s), "
 		         "but pvmon's Xen mode has no PVM entry stub)", XP_SLOT_IMAGE, XP_SLOT_DIRECT, usr);
+	}
 	else if (!super_reach)
 		snprintf(buf, n, "no (PVM: a Xen PV kernel lives in L4 slots %d (image at 0xffffffff80000000) and %d "
 		         "(direct map); user mode reaches %s, supervisor mode %s)", XP_SLOT_IMAGE, XP_SLOT_DIRECT,
