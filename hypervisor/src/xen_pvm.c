@@ -145,7 +145,8 @@ int xen_pvm_probe(struct xen_pvm_result *r, char *why, size_t n)
 		r->syscall0 = res[XP_R_SYSCALL];
 		r->lidt = res[XP_R_LIDT];
 		r->dpl1 = res[XP_R_DPL1];
-		memcpy(&r->dpl1_cs, res + XP_R_CS, 8);
+		r->iret1 = res[XP_R_IRET1];
+		memcpy(&r->dpl1_cs, res + XP_R_DPL1_CS, 8);
 	}
 	kvm_stats_close(&st);
 	kvm_scratch_close(&k);
@@ -193,16 +194,16 @@ static const char *outcome(uint8_t b, char *buf, size_t n)
 
 void xen_pvm_describe(const struct xen_pvm_result *r, char *buf, size_t n)
 {
-	char sup[96], usr[96], o[5][24];
+	char sup[96], usr[96], o[6][24];
 	xen_pvm_slots(r->super, sup, sizeof(sup));
 	xen_pvm_slots(r->user, usr, sizeof(usr));
 	snprintf(buf, n,
 	         "supervisor mode reads L4 slots %s of 256-511, user mode %s (lower half: %s); "
-	         "an ERETU to a DPL1 frame in the upper half: %s (cs 0x%llx); in supervisor mode "
-	         "a CR3 of the guest's own: %s, wrmsr LSTAR: %s, syscall: %s, lidt of its own: %s; "
+	         "a DPL1 frame in the upper half: by ERETU %s (cs 0x%llx), by iretq %s (mov from CR3 there); "
+	         "in supervisor mode a CR3 of the guest's own: %s, wrmsr LSTAR: %s, syscall: %s, lidt of its own: %s; "
 	         "%u exit to pvmon, %llu in-kernel (probe)",
 	         sup, usr, r->user_low == 1 ? "yes" : "no", outcome(r->dpl1, o[0], sizeof(o[0])),
-	         (unsigned long long)r->dpl1_cs, outcome(r->cr3, o[1], sizeof(o[1])),
+	         (unsigned long long)r->dpl1_cs, outcome(r->iret1, o[5], sizeof(o[5])), outcome(r->cr3, o[1], sizeof(o[1])),
 	         outcome(r->lstar, o[2], sizeof(o[2])), outcome(r->syscall0, o[3], sizeof(o[3])),
 	         outcome(r->lidt, o[4], sizeof(o[4])), r->pvmon_exits, (unsigned long long)r->kvm_exits);
 }
@@ -246,12 +247,18 @@ void xen_pvm_verdict(const struct xen_pvm_result *r, char *buf, size_t n)
 		snprintf(buf, n, "no (PVM: a Xen PV kernel lives in L4 slots %d (image at 0xffffffff80000000) and %d "
 		         "(direct map); user mode reaches %s, supervisor mode %s)", XP_SLOT_IMAGE, XP_SLOT_DIRECT,
 		         usr, sup);
-	else if (nran)
-		snprintf(buf, n, "no (PVM: user mode, where a Xen PV kernel would run as at CPL3 under Xen, reaches %s, "
-		         "yet the kernel lives in slots %d (image at 0xffffffff80000000) and %d (direct map); "
-		         "supervisor mode reaches %s but is the guest's own CPL0: %s ran there with no exit to pvmon, "
-		         "so neither Xen's page-table rules nor the entry stub would bind a kernel there)",
-		         usr, XP_SLOT_IMAGE, XP_SLOT_DIRECT, sup, ran);
+	else if (nran) {
+		/* A frame naming DPL1 became user mode by ERETU and supervisor
+		 * mode by iretq: there is no ring between the two. */
+		bool between = !((r->dpl1 & 0x80) && (r->dpl1_cs & 3) == 3 && r->iret1 == 1);
+		snprintf(buf, n, "no (PVM: a Xen PV kernel lives in L4 slots %d (image at 0xffffffff80000000) and %d "
+		         "(direct map); user mode, where Xen would run it (CPL3), reaches %s; supervisor mode reaches "
+		         "%s but is the guest's own CPL0 (%s ran there with no exit to pvmon), so neither Xen's "
+		         "page-table rules nor the entry stub would bind the kernel there%s)",
+		         XP_SLOT_IMAGE, XP_SLOT_DIRECT, usr, sup, ran,
+		         between ? "" : "; no mode lies between (a DPL1 frame ran as user mode by ERETU, "
+		                        "as supervisor mode by iretq)");
+	}
 	else
 		snprintf(buf, n, "no (PVM: supervisor mode reaches %s and kept the guest from loading its own CR3, "
 		         "LSTAR and IDT, but pvmon's Xen mode has no PVM entry stub)", sup);

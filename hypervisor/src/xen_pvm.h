@@ -41,8 +41,10 @@
 #define XP_R_SYSCALL 0x203            /* supervisor `syscall` arrives at that LSTAR */
 #define XP_R_LIDT    0x204            /* supervisor lidt XP_OWN_IDT, then ud2 reaches its gate */
 #define XP_R_DPL1    0x205            /* ERETU to a DPL1 frame in the upper half */
+#define XP_R_IRET1   0x206            /* iretq to it: 1 = ran there and read CR3 */
 #define XP_R_CS      0x208            /* qword: CS the CPU pushed for the last fault */
 #define XP_R_SCRATCH 0x210            /* 10 bytes: lidt's operand */
+#define XP_R_DPL1_CS 0x220            /* qword: XP_R_CS after the ERETU to the DPL1 frame */
 
 /* The probe's report (rax at its `out` on HV_REPORT_PORT). */
 #define XP_DONE      0x58
@@ -66,7 +68,7 @@
 
 struct xen_pvm_result {
 	uint8_t super[256], user[256];    /* slot 256 + i */
-	uint8_t user_low, cr3, lstar, syscall0, lidt, dpl1;
+	uint8_t user_low, cr3, lstar, syscall0, lidt, dpl1, iret1;
 	uint64_t dpl1_cs;                 /* CS pushed for the DPL1 frame's fault */
 	unsigned pvmon_exits;             /* KVM_RUN returns the run took (1: the report) */
 	uint64_t kvm_exits;               /* in-kernel exits of the run, 0 if unknown */

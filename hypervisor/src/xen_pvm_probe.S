@@ -4,15 +4,17 @@
  * 1. reads one word in each L4 slot 256..511 (every slot maps XP_DATA);
  * 2. returns to user mode (ERETU) and reads the same 256 words and one in
  *    the lower half, then comes back with `syscall`;
- * 3. ERETUs to a frame whose CS is DPL1 with rip in the upper half;
+ * 3. ERETUs to a frame whose CS is DPL1 with rip in the upper half, then
+ *    returns to the same frame by iretq;
  * 4. does what a guest kernel must not be able to do behind its monitor's
  *    back: loads a root it built itself and reads through it, writes
  *    LSTAR, makes a `syscall` there, loads an IDT it wrote itself;
  * then reports on HV_REPORT_PORT. Results are bytes at XP_RES (xen_pvm.h).
  * Faults are expected: the handler records 0x80 | vector at
  * r13 + r12 - 256 and resumes at r15 (supervisor: on the probe's stack,
- * r14; user mode: by ERETU). `syscall` from user mode comes back to
- * supervisor mode at rbp. */
+ * r14; user mode: by ERETU, or in supervisor mode at rbp where r15 is
+ * in the upper half). `syscall` from user mode comes back to supervisor
+ * mode at rbp. */
 #include "hvarea.h"
 #include "xen_pvm.h"
 
@@ -82,9 +84,24 @@ xp_entry:
 	mov $ABS(XP_KSTACK - 0x1000), %rcx
 	ERETU_TO %rax, $XP_CS1, %rcx, $XP_SS1
 
+	/* 3b: the same frame by iretq, which supervisor mode may run too */
+4:	mov RES(XP_R_CS), %rax
+	mov %rax, RES(XP_R_DPL1_CS)
+	mov $ABS(XP_RES + XP_R_IRET1), %r13
+	lea 5f(%rip), %r15
+	lea 5f(%rip), %rbp
+	lea xp_iret1(%rip), %rax
+	mov $ABS(XP_KSTACK - 0x1000), %rcx
+	pushq $XP_SS1
+	push %rcx
+	pushq $2
+	pushq $XP_CS1
+	push %rax
+	iretq
+
 	/* 4a: a root pair of the guest's own: the kernel root's copy plus
 	 * L4[1] -> the lower L3, so XP_DATA shows at 512 GiB + XP_DATA */
-4:	mov $256, %r12d
+5:	mov $256, %r12d
 	mov $ABS(XP_RES + XP_R_CR3), %r13
 	mov $ABS(XP_L4), %rsi
 	mov $ABS(XP_OWN_L4), %rdi
@@ -92,7 +109,7 @@ xp_entry:
 	rep movsq
 	movq $(XP_L3LOW | 0x67), ABS(XP_OWN_L4 + 8)
 	movq $(XP_L3LOW | 0x67), ABS(XP_OWN_L4 + 0x1008)
-	lea 5f(%rip), %r15
+	lea 10f(%rip), %r15
 	mov $XP_OWN_L4, %eax
 	mov %rax, %cr3
 	movabs $(0x8000000000 + XP_DATA), %rax
@@ -100,9 +117,9 @@ xp_entry:
 	movabs $XP_MARK, %rcx
 	cmp %rcx, %rbx
 	movb $1, RES(XP_R_CR3)
-	je 5f
+	je 10f
 	movb $2, RES(XP_R_CR3)
-5:	mov $XP_L4, %eax
+10:	mov $XP_L4, %eax
 	mov %rax, %cr3
 
 	/* 4b: LSTAR := xp_lstar_own, read back */
@@ -186,6 +203,14 @@ xp_dpl1:
 	syscall
 	ud2
 
+/* the DPL1 frame by iretq: reached in the upper half, and CPL0's own
+ * `mov %cr3` works there (a real CPL1 would take #GP) */
+xp_iret1:
+	mov %cr3, %rax
+	movb $1, RES(XP_R_IRET1)
+	mov %r14, %rsp
+	jmp *%rbp
+
 /* LSTAR as pvmon sets it: back to supervisor mode's continuation */
 xp_lstar:
 	mov %r14, %rsp
@@ -219,7 +244,11 @@ xp_common:
 	jnz 1f
 	mov %r14, %rsp
 	jmp *%r15
-1:	mov %r15, 16(%rsp)
+1:	bt $63, %r15                  /* a user fault with nowhere to go in user mode: */
+	jnc 2f
+	mov %r14, %rsp                /* on in supervisor mode, as `syscall` would */
+	jmp *%rbp
+2:	mov %r15, 16(%rsp)
 	add $16, %rsp
 	int $0x17
 

@@ -53,14 +53,18 @@ echo "ok user mode reaches $user of the upper half"
 # The answer is the measurement's.
 case $lpv in no\ \(PVM:\ *\)) ;; *) die "linux pv: '$lpv' is not 'no (PVM: ...)'" ;; esac
 if [ "$user" = none ]; then
-  echo "$lpv" | grep -q 'user mode, .* reaches no upper-half L4 slot' || die "the answer does not say user mode reaches no upper-half slot"
+  echo "$lpv" | grep -q 'user mode, .* reaches no upper-half L4 slot;' || die "the answer does not say user mode reaches no upper-half slot"
 fi
 if in_ranges 511 "$super" && in_ranges 273 "$super"; then
   echo "$lpv" | grep -qF "supervisor mode reaches upper-half L4 slots $super" || die "the answer's supervisor range is not the probe's ($super)"
   if echo "$modes" | grep -q 'a CR3 of the guest.s own: ran'; then
-    echo "$lpv" | grep -q "a CR3 load of the guest's own.* ran there with no exit to pvmon" ||
+    echo "$lpv" | grep -q "(a CR3 load of the guest's own.* ran there with no exit to pvmon)" ||
       die "the probe loaded a CR3 of its own behind pvmon's back, the answer does not say so"
     echo "ok supervisor mode ran a CR3 load of its own with no exit to pvmon: the answer says so"
+  fi
+  if echo "$modes" | grep -q 'by ERETU #PF (cs 0x[0-9a-f]*[37b]), by iretq ran'; then
+    echo "$lpv" | grep -q '; no mode lies between (' || die "the probe found no mode between user and supervisor mode, the answer does not say so"
+    echo "ok a DPL1 frame became user mode by ERETU and supervisor mode by iretq: the answer says so"
   fi
 fi
 

@@ -22,6 +22,7 @@ static struct xen_pvm_result measured(void)
 	r.user_low = 1;
 	r.dpl1 = 0x8e;
 	r.dpl1_cs = 0x33;
+	r.iret1 = 1;
 	r.cr3 = r.lstar = r.syscall0 = r.lidt = 1;
 	r.pvmon_exits = 1;
 	r.kvm_exits = 800;
@@ -66,16 +67,27 @@ static void test_verdict(void)
 	struct xen_pvm_result r = measured();
 	xen_pvm_verdict(&r, b, sizeof(b));
 	CHECK(!strncmp(b, "no (PVM: ", 9) && b[strlen(b) - 1] == ')');
-	CHECK(has(b, "user mode, where a Xen PV kernel would run as at CPL3 under Xen, reaches no upper-half L4 slot"));
-	CHECK(has(b, "slots 511 (image at 0xffffffff80000000) and 273 (direct map)"));
+	CHECK(has(b, "a Xen PV kernel lives in L4 slots 511 (image at 0xffffffff80000000) and 273 (direct map)"));
+	CHECK(has(b, "user mode, where Xen would run it (CPL3), reaches no upper-half L4 slot;"));
 	CHECK(has(b, "supervisor mode reaches upper-half L4 slots 257-511 but is the guest's own CPL0"));
-	CHECK(has(b, "a CR3 load of the guest's own, wrmsr LSTAR, lidt ran there with no exit to pvmon"));
+	CHECK(has(b, "(a CR3 load of the guest's own, wrmsr LSTAR, lidt ran there with no exit to pvmon)"));
+	CHECK(has(b, "; no mode lies between (a DPL1 frame ran as user mode by ERETU, as supervisor mode by iretq))"));
 	CHECK(!strchr(b, '\n'));
+
+	/* a ring between the two is not claimed away unless both were seen */
+	r.iret1 = 0x8d;
+	xen_pvm_verdict(&r, b, sizeof(b));
+	CHECK(!strstr(b, "no mode lies between"));
+	r = measured();
+	r.dpl1_cs = 0x51;
+	xen_pvm_verdict(&r, b, sizeof(b));
+	CHECK(!strstr(b, "no mode lies between"));
+	r = measured();
 
 	/* only what ran is named */
 	r.lstar = 0x8d;
 	xen_pvm_verdict(&r, b, sizeof(b));
-	CHECK(has(b, "a CR3 load of the guest's own, lidt ran there"));
+	CHECK(has(b, "(a CR3 load of the guest's own, lidt ran there"));
 
 	/* another exit to pvmon during the run: nothing is claimed to have run
 	 * behind its back, so the confined wording */
@@ -101,8 +113,7 @@ static void test_verdict(void)
 	CHECK(has(b, "user mode reaches the Xen PV kernel's L4 slots 511 and 273 here (257-511)"));
 	r.user[273 - 256] = 0x8e;
 	xen_pvm_verdict(&r, b, sizeof(b));
-	CHECK(has(b, "user mode, where a Xen PV kernel would run as at CPL3 under Xen, reaches upper-half L4 slots "
-	             "257-272, 274-511"));
+	CHECK(has(b, "user mode, where Xen would run it (CPL3), reaches upper-half L4 slots 257-272, 274-511;"));
 }
 
 static void test_describe(void)
@@ -111,7 +122,7 @@ static void test_describe(void)
 	struct xen_pvm_result r = measured();
 	xen_pvm_describe(&r, b, sizeof(b));
 	CHECK(has(b, "supervisor mode reads L4 slots 257-511 of 256-511, user mode none (lower half: yes)"));
-	CHECK(has(b, "an ERETU to a DPL1 frame in the upper half: #PF (cs 0x33)"));
+	CHECK(has(b, "a DPL1 frame in the upper half: by ERETU #PF (cs 0x33), by iretq ran (mov from CR3 there)"));
 	CHECK(has(b, "a CR3 of the guest's own: ran, wrmsr LSTAR: ran, syscall: ran, lidt of its own: ran"));
 	CHECK(has(b, "1 exit to pvmon, 800 in-kernel (probe)"));
 	r.lidt = 0x86;
