@@ -6,6 +6,7 @@
  * (stub, supervisor-only) of every guest L4 reach (xen_mm.c fills them). */
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,8 @@ static void decide_pvm(void)
 	support_why = support_buf;
 }
 
-static void decide_support(void)
+static void decide(void)
 {
-	if (support_why)
-		return;
 	if (!strcmp(kvm_backend(), "pvm"))
 		decide_pvm();
 	else if (host.paging && !host.tdp)
@@ -73,6 +72,14 @@ static void decide_support(void)
 		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; untested)";
 	else
 		support_why = "no (no kvm_amd or kvm_intel module: the entry stub needs hardware virtualization)";
+}
+
+/* Once per process, whichever thread asks first (the daemon creates
+ * domains beside running ones). */
+static void decide_support(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, decide);
 }
 
 const char *xen_pvm_modes(void)

@@ -3,11 +3,14 @@
  * words `pvmon info` and a refused Linux config use for what it found
  * (docs/architecture.md, "Linux PV on PVM hosts"). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include "fastpath_cpu.h"
 #include "hvarea.h"
 #include "kvm.h"
@@ -69,22 +72,49 @@ static int setup(struct kvm_scratch *k, char *why, size_t n)
 	return 0;
 }
 
-static void on_alarm(int sig)
+static void on_tick(int sig)
 {
 	(void)sig;
 }
 
+/* A tick for this thread alone, which ends a KVM_RUN of a probe guest that
+ * never reports: the probe may run in the daemon beside running vCPU
+ * threads, so no process-wide timer. The no-op handler stays installed,
+ * so that a late tick cannot end pvmon. */
+static int tick_start(timer_t *t, sigset_t *old)
+{
+	struct sigaction sa = { .sa_handler = on_tick };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, old);
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM };
+	ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	struct itimerspec it = { { 0, 200000000 }, { 0, 200000000 } };
+	if (timer_create(CLOCK_MONOTONIC, &ev, t))
+		return -errno;
+	timer_settime(*t, 0, &it, NULL);
+	return 0;
+}
+
+static void tick_stop(timer_t t, const sigset_t *old)
+{
+	timer_delete(t);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 /* To the report; any other exit is a failed step (the probe's guest makes
- * none), and a timer keeps a guest that never reports from hanging pvmon. */
+ * none). */
 static int run(struct kvm_scratch *k, unsigned *exits, char *why, size_t n)
 {
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old);
-	struct itimerval it = { { 0, 200000 }, { 0, 200000 } }, off = { 0 };
-	setitimer(ITIMER_REAL, &it, NULL);
+	timer_t t;
+	sigset_t old;
+	int rc = tick_start(&t, &old);
+	if (rc)
+		return snprintf(why, n, "timer_create: %s", strerror(-rc)), rc;
 	uint64_t t0 = time_mono_ns();
-	int rc = 0;
 	for (;;) {
 		if (ioctl(k->cpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && time_mono_ns() - t0 < 5000000000ULL)
@@ -112,8 +142,7 @@ static int run(struct kvm_scratch *k, unsigned *exits, char *why, size_t n)
 			         (unsigned long long)g.rip);
 		break;
 	}
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
+	tick_stop(t, &old);
 	return rc;
 }
 
