@@ -62,12 +62,11 @@ static void decide(void)
 {
 	if (!strcmp(kvm_backend(), "pvm"))
 		decide_pvm();
-	else if (host.paging && !host.tdp)
-		/* docs/architecture.md, "Linux PV and shadow paging" */
-		support_why = "no (shadow paging: KVM's shadow MMU does not see pvmon's writes to a Linux domain's page "
-		              "tables, so a translation outlives its entry; Linux PV needs nested paging (NPT/EPT))";
 	else if (!access("/sys/module/kvm_amd", F_OK))
-		support_why = "yes (AMD-V: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI)";
+		support_why = host.paging && !host.tdp
+		            ? "yes (AMD-V, shadow paging: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; "
+		              "KVM's stale translations dropped at the guest's flushes)"
+		            : "yes (AMD-V: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI)";
 	else if (!access("/sys/module/kvm_intel", F_OK))
 		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; untested)";
 	else
@@ -98,6 +97,58 @@ bool xen_supported(void)
 {
 	decide_support();
 	return !strncmp(support_why, "yes", 3);
+}
+
+/* ---- shadow paging ----------------------------------------------------------- */
+
+/* KVM drops every translation of a frame when the host's mapping of its
+ * memory changes (the MMU notifier): two mprotects of its page do that
+ * and leave it as it was. */
+static void zap_frame(void *ctx, uint64_t mfn)
+{
+	struct domain *d = ctx;
+	struct xen_domain *x = d->xen;
+	uint8_t *h = d->mem + mfn * PAGE;
+	if (mprotect(h, PAGE, PROT_READ)) {
+		x->mm.lost_all = true;      /* (no room to split the mapping) a whole drop instead */
+		x->force_flush = true;
+		return;
+	}
+	if (mprotect(h, PAGE, PROT_READ | PROT_WRITE)) {
+		x->zap_errno = errno;       /* the frame stays read-only to KVM: the domain cannot go on */
+		x->force_flush = true;
+		return;
+	}
+	x->shadow_zaps++;
+}
+
+static int set_slot(struct domain *d, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+
+void xen_shadow_flush(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	x->v[v->id].flush = false;
+	if (!x->mm.shadow)
+		return;
+	pthread_mutex_lock(&x->lock);
+	x->force_flush = false;
+	int rc = x->zap_errno ? -x->zap_errno : 0;
+	if (!rc && x->mm.lost_all) {
+		/* A table's upper entry changed: KVM rebuilds all it shadowed. */
+		rc = set_slot(d, SLOT_XEN_RAM, 0, 0, d->mem);
+		if (!rc)
+			rc = set_slot(d, SLOT_XEN_RAM, 0, d->mem_size, d->mem);
+		xmm_shadow_reset(&x->mm);
+		x->shadow_drops++;
+	} else {
+		for (unsigned i = 0; i < x->mm.nlost; i++)
+			zap_frame(d, x->mm.lost[i]);
+		x->mm.nlost = 0;
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (rc)
+		xen_crash(v, "cannot drop KVM's shadow of its memory: %s", strerror(-rc));
 }
 
 /* ---- pvmon's slot --------------------------------------------------------- */
@@ -262,6 +313,11 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	rc = xmm_init(&x->mm, (uint64_t *)d->mem, l->nr_pages, l->shared_info_mfn, x->shared);
 	if (rc)
 		return snprintf(err, errlen, "out of memory"), rc;
+	if (!host.tdp) {
+		x->mm.shadow = true;
+		x->mm.zap = zap_frame;
+		x->mm.zap_ctx = d;
+	}
 	rc = load_segments(d, img, len, xe, err, errlen);
 	if (rc)
 		return rc;

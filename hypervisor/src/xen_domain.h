@@ -40,6 +40,7 @@ struct xen_vcpu {
 	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns */
 	uint64_t virq_port[XEN_NR_VIRQS];
 	uint64_t hcalls, traps, emulated, bounces, upcalls;
+	bool flush;                 /* this hypercall asked for a TLB flush (shadow paging: xen_shadow_flush) */
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
 };
@@ -67,6 +68,9 @@ struct xen_domain {
 	uint8_t evtchn_virq[XEN_NR_EVTCHN];
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
 	bool console_gone;          /* its ring went wrong: no more output from it */
+	uint64_t shadow_zaps, shadow_drops;   /* shadow paging: frames whose translations KVM dropped; whole drops */
+	bool force_flush;           /* a zap could not be done: flush before the guest runs again */
+	int zap_errno;              /* a zapped frame could not be made writable again */
 	struct xen_vcpu v[XS_MAX_VCPUS];
 };
 
@@ -84,6 +88,10 @@ int xen_domain_build(struct domain *d, const uint8_t *elf, size_t len, const str
 /* Registers, descriptor tables and CR3 of vCPU 0 at Xen's entry. */
 int xen_vcpu_setup(struct vcpu *v);
 void xen_domain_free(struct domain *d);
+
+/* Shadow paging: make KVM forget the translations pvmon's own writes to
+ * the guest's tables took away (xen_mm.h), at a flush the guest asked for. */
+void xen_shadow_flush(struct vcpu *v);
 
 /* xen_trap.c: the run loop's hooks. */
 void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */

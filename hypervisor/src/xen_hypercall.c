@@ -274,6 +274,8 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 		if (!rc)
 			rc = xmm_update(&x->mm, l1e, val, false);
 	}
+	if (flags & UVMF_FLUSHTYPE_MASK)
+		XV(v)->flush = true;
 	(void)ma;
 	pthread_mutex_unlock(&x->lock);
 	return rc;
@@ -302,12 +304,14 @@ static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 	case MMUEXT_NEW_BASEPTR: {
 		if (xv->user)
 			return -EINVAL;
+		xv->flush = true;        /* a CR3 load flushes the TLB */
 		int rc = xmm_get_type(&x->mm, mfn, XMM_L4);
 		if (!rc)
 			set_base(v, &xv->kernel_l4, mfn);
 		return rc;
 	}
 	case MMUEXT_NEW_USER_BASEPTR: {
+		xv->flush = true;
 		int rc = mfn ? xmm_get_type(&x->mm, mfn, XMM_L4) : 0;
 		if (!rc)
 			set_base(v, &xv->user_l4, mfn);
@@ -315,7 +319,8 @@ static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 	}
 	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL: case MMUEXT_TLB_FLUSH_MULTI:
 	case MMUEXT_INVLPG_MULTI: case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL:
-		return 0;                /* the stub reloads CR3 on every way back into the guest */
+		xv->flush = true;        /* shadow paging: xen_shadow_flush; else the stub's CR3 reload on the way back */
+		return 0;
 	case MMUEXT_SET_LDT:
 		return op->arg2.nr_ents ? -EINVAL : 0;   /* no LDT segments for now */
 	case MMUEXT_CLEAR_PAGE: case MMUEXT_COPY_PAGE: {

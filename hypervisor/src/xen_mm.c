@@ -150,6 +150,11 @@ int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t)
 	p->type = (uint8_t)t;
 	p->count = 1;
 	if (t >= XMM_L1) {
+		if (m->shadow) {
+			if (m->zap)
+				m->zap(m->zap_ctx, mfn);
+			p->walked = 1;
+		}
 		int rc = validate(m, mfn, t);
 		if (rc) {
 			p->type = XMM_NONE;
@@ -203,6 +208,33 @@ int xmm_unpin(struct xen_mm *m, uint64_t mfn)
 	return 0;
 }
 
+/* What replacing entry old by val (level lvl) took from a translation
+ * KVM may hold: an L1's old frame when the new entry maps another, none,
+ * or the same one read-only; everything for an upper level's change. */
+static void note_lost(struct xen_mm *m, enum xmm_type lvl, uint64_t old, uint64_t val)
+{
+	if (!(old & XMM_PTE_P))
+		return;                    /* KVM walks a missing entry again on a fault */
+	bool same = (val & XMM_PTE_P) && (old & XMM_PTE_ADDR) == (val & XMM_PTE_ADDR) &&
+	            ((val & XMM_PTE_RW) || !(old & XMM_PTE_RW)) && ((val & XMM_PTE_US) || !(old & XMM_PTE_US)) &&
+	            (!(val & XMM_PTE_NX) || (old & XMM_PTE_NX));
+	if (same)
+		return;                    /* rights kept or added: KVM takes them on its next fault */
+	if (lvl != XMM_L1 || m->nlost == sizeof(m->lost) / sizeof(m->lost[0])) {
+		m->lost_all = true;
+		return;
+	}
+	m->lost[m->nlost++] = (old & XMM_PTE_ADDR) >> 12;
+}
+
+void xmm_shadow_reset(struct xen_mm *m)
+{
+	for (uint64_t f = 0; f < m->nr_frames; f++)
+		m->pg[f].walked = m->pg[f].count && m->pg[f].type >= XMM_L1;
+	m->nlost = 0;
+	m->lost_all = false;
+}
+
 int xmm_balloon_out(struct xen_mm *m, uint64_t mfn)
 {
 	if (m->corrupt)
@@ -242,6 +274,8 @@ int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad)
 	enum xmm_type lvl = p->count ? (enum xmm_type)p->type : XMM_NONE;
 	m->updates++;
 	if (lvl < XMM_L1) {               /* not a table: a plain store (Xen: writable page) */
+		if (p->walked && t[i] != val)
+			m->lost_all = m->shadow;  /* KVM may keep its shadow of what it was */
 		t[i] = val;
 		return 0;
 	}
@@ -255,6 +289,8 @@ int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad)
 	if (preserve_ad)
 		val |= old & (XMM_PTE_A | XMM_PTE_D);
 	t[i] = val;
+	if (m->shadow)
+		note_lost(m, lvl, old, val);
 	put_entry(m, lvl, old);
 	return 0;
 }

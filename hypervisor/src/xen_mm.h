@@ -19,6 +19,7 @@ struct xmm_page {
 	uint8_t type;          /* enum xmm_type; XMM_NONE when count is 0 */
 	uint8_t pinned;        /* a pin holds one of count */
 	uint8_t out;           /* ballooned out: not the domain's until populated again */
+	uint8_t walked;        /* a table since the last shadow drop (KVM may shadow it) */
 	uint32_t count;        /* references of this type */
 };
 
@@ -43,6 +44,20 @@ struct xen_mm {
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
 	uint64_t validations, updates;   /* statistics */
 	uint64_t out_frames;       /* frames ballooned out now */
+	/* Shadow paging: KVM's shadow MMU builds its translations from the
+	 * tables it walked and sees only the guest's writes to them, never
+	 * pvmon's. So pvmon notes what its own writes took away: the frames
+	 * an L1 entry stopped mapping (or mapping writable), or "all" for an
+	 * upper-level entry or a store into a frame that was a table; a flush
+	 * makes KVM forget those (xen_shadow_flush). And a frame becoming a
+	 * table has KVM's translations of it dropped at once (zap), so no
+	 * writable one outlives the entry that made it. */
+	bool shadow;               /* track it (set when the host has no nested paging) */
+	void (*zap)(void *ctx, uint64_t mfn);
+	void *zap_ctx;
+	uint64_t lost[64];
+	unsigned nlost;
+	bool lost_all;
 	uint64_t given, taken;     /* frames ballooned out and back in, ever */
 };
 
@@ -74,6 +89,9 @@ int xmm_update(struct xen_mm *m, uint64_t ptr, uint64_t val, bool preserve_ad);
  * so such a mapping sees a fresh zero page of the domain's own memory. */
 int xmm_balloon_out(struct xen_mm *m, uint64_t mfn);
 int xmm_balloon_in(struct xen_mm *m, uint64_t mfn);
+
+/* After a shadow drop: the tables of now are the walked ones, nothing lost. */
+void xmm_shadow_reset(struct xen_mm *m);
 
 /* The value an entry of level lvl holds once validated: Xen adds
  * _PAGE_USER (the PV kernel runs at CPL3) and drops _PAGE_GLOBAL. */

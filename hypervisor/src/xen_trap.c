@@ -598,6 +598,8 @@ static void hypercall(struct vcpu *v)
 	if (!v->dom->boot_ns)
 		v->dom->boot_ns = time_now() - v->dom->created_ns;
 	long rc = xen_hypercall(v, nr, a);
+	if (xv->flush || v->dom->xen->force_flush)
+		xen_shadow_flush(v);
 	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: hypercall %s(%llu) (0x%llx, 0x%llx, 0x%llx, 0x%llx) = %ld\n",
 		        xen_hypercall_name(nr), (unsigned long long)nr, (unsigned long long)a[0], (unsigned long long)a[1],
@@ -865,8 +867,11 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 		b += x->v[i].bounces;
 		u += x->v[i].upcalls;
 	}
-	snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
+	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "page types: validations %llu updates %llu; balloon: %llu frames out (given %llu, taken %llu)", t, h, e, b, u,
 	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates,
 	         (unsigned long long)x->mm.out_frames, (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken);
+	if (x->mm.shadow && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; shadow paging: frames zapped %llu, whole drops %llu",
+		         (unsigned long long)x->shadow_zaps, (unsigned long long)x->shadow_drops);
 }

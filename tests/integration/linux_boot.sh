@@ -19,14 +19,7 @@
 # kernel, a static busybox or that host.
 # timeout: 900
 . tests/lib.sh
-VMLINUZ=${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}
-
-linux_cfg() {  # linux_cfg NAME [extra lines...]: $TMP/NAME.cfg for Debian's kernel
-  local name=$1; shift
-  { echo "name = \"$name\""; echo "memory = 256"; echo "kernel = \"$(realpath "$VMLINUZ")\"";
-    echo "cmdline = \"console=hvc0 earlyprintk=xen loglevel=8\""; for l in "$@"; do echo "$l"; done; } > "$TMP/$name.cfg"
-  echo "$TMP/$name.cfg"
-}
+. tests/linux/lib.sh
 
 refused() {  # refused NAME EXPECTED CFG: one stderr line naming EXPECTED, non-zero exit, nothing ran
   local rc
@@ -88,17 +81,6 @@ boot() {
   cfg=$(linux_cfg small)
   sed -i 's/^memory = 256/memory = 16/' "$cfg"
   refused too_small "kernel '.*': " "$cfg"
-}
-
-# The initramfs: a static busybox and tests/linux/init.sh as /init.
-initramfs() {
-  local ir=$TMP/initramfs
-  mkdir -p "$ir/bin" "$ir/proc" "$ir/dev" "$ir/sys"
-  cp "$BUSYBOX" "$ir/bin/busybox"
-  cp tests/linux/init.sh "$ir/init"
-  chmod 755 "$ir/init"
-  (cd "$ir" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) > "$TMP/initramfs.gz"
-  echo "$TMP/initramfs.gz"
 }
 
 # Each line of `pvmon run` with the host's time (seconds) in front, taken
@@ -214,8 +196,7 @@ together() {
 
 [ -x "$PVMON" ] || die "pvmon not built"
 [ -f "$BUILD/tests/xenpv/hostile_xen.elf" ] || die "$BUILD/tests/xenpv/hostile_xen.elf not built"
-BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
-file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
+need_busybox
 need_debian_kernel
 if [ "${1:-}" = --inside ]; then
   WHERE="in the nested AMD-V host (TCG)"

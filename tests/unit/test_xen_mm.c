@@ -227,6 +227,59 @@ static void balloon(void)
 	CHECK(!m.corrupt);
 }
 
+/* Shadow paging: what pvmon's own writes took from KVM's translations. */
+static unsigned zaps;
+static void count_zap(void *ctx, uint64_t mfn)
+{
+	(void)ctx;
+	(void)mfn;
+	zaps++;
+}
+
+static void shadow(void)
+{
+	fresh();
+	m.shadow = true;
+	m.zap = count_zap;
+	zaps = 0;
+	CHECK_EQ(xmm_pin(&m, 1, XMM_L4), 0);
+	CHECK_EQ(zaps, 4);                                   /* each frame that became a table: L4, L3, L2, L1 */
+	CHECK_EQ(m.pg[4].walked, 1);
+	CHECK_EQ(xmm_update(&m, F(4) + 2 * 8, F(12) | P, false), 0);         /* a new entry: nothing lost */
+	CHECK_EQ(m.nlost, 0);
+	CHECK_EQ(xmm_update(&m, F(4) + 2 * 8, F(12) | P | RW, false), 0);    /* a right added: nothing lost */
+	CHECK_EQ(m.nlost, 0);
+	CHECK_EQ(xmm_update(&m, F(4), F(10) | P, false), 0);                /* writable to read-only: 10 */
+	CHECK_EQ(xmm_update(&m, F(4) + 8, F(13) | P, false), 0);            /* another frame: 11 */
+	CHECK_EQ(xmm_update(&m, F(4) + 2 * 8, 0, false), 0);                /* cleared: 12 */
+	CHECK_EQ(m.nlost, 3);
+	CHECK_EQ(m.lost[0], 10);
+	CHECK_EQ(m.lost[1], 11);
+	CHECK_EQ(m.lost[2], 12);
+	CHECK(!m.lost_all);
+	tab(5)[0] = 0;
+	CHECK_EQ(xmm_update(&m, F(3) + 8, F(5) | P | RW, false), 0);        /* an L2 entry added (5 becomes an L1) */
+	CHECK_EQ(zaps, 5);
+	CHECK(!m.lost_all);
+	CHECK_EQ(xmm_update(&m, F(3) + 8, 0, false), 0);                    /* and taken away: everything */
+	CHECK(m.lost_all);
+	CHECK_EQ(m.pg[5].walked, 1);                          /* no longer a table, still maybe shadowed */
+	xmm_shadow_reset(&m);
+	CHECK(!m.lost_all);
+	CHECK_EQ(m.nlost, 0);
+	CHECK_EQ(m.pg[5].walked, 0);
+	CHECK_EQ(m.pg[4].walked, 1);
+	CHECK_EQ(xmm_update(&m, F(5), 0x1234, false), 0);                   /* a store into a frame KVM never walked */
+	CHECK(!m.lost_all);
+	CHECK_EQ(xmm_pin(&m, 5, XMM_L1), 0);
+	CHECK_EQ(xmm_unpin(&m, 5), 0);
+	CHECK_EQ(xmm_update(&m, F(5), 0x5678, false), 0);                   /* into one it may have: everything */
+	CHECK(m.lost_all);
+	CHECK_EQ(consistent(NULL, 0), 0);
+	m.shadow = false;
+	m.zap = NULL;
+}
+
 int main(void)
 {
 	ram = aligned_alloc(4096, NF * 4096ULL);
@@ -236,6 +289,7 @@ int main(void)
 	base_reference();
 	refusals();
 	balloon();
+	shadow();
 	xmm_destroy(&m);
 	free(ram);
 	return CHECK_DONE();

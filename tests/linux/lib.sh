@@ -1,0 +1,26 @@
+# Shared by the tests that boot Debian's kernel as a Linux PV domain
+# (after tests/lib.sh): its config and the busybox initramfs.
+VMLINUZ=${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}
+
+linux_cfg() {  # linux_cfg NAME [extra lines...]: $TMP/NAME.cfg for Debian's kernel
+  local name=$1; shift
+  { echo "name = \"$name\""; echo "memory = 256"; echo "kernel = \"$(realpath "$VMLINUZ")\"";
+    echo "cmdline = \"console=hvc0 earlyprintk=xen loglevel=8\""; for l in "$@"; do echo "$l"; done; } > "$TMP/$name.cfg"
+  echo "$TMP/$name.cfg"
+}
+
+# The initramfs: a static busybox and tests/linux/init.sh as /init.
+initramfs() {
+  local ir=$TMP/initramfs
+  mkdir -p "$ir/bin" "$ir/proc" "$ir/dev" "$ir/sys"
+  cp "$BUSYBOX" "$ir/bin/busybox"
+  cp tests/linux/init.sh "$ir/init"
+  chmod 755 "$ir/init"
+  (cd "$ir" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) > "$TMP/initramfs.gz"
+  echo "$TMP/initramfs.gz"
+}
+
+need_busybox() {  # $BUSYBOX: a static busybox, or skip
+  BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
+  file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
+}
