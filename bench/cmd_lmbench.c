@@ -186,7 +186,7 @@ static const char *const per_op_label[CONSCNT_NR] = {
 /* "linux": where and how the Linux PV column was measured, or why not. */
 static void json_linux(const struct lm_linux *l)
 {
-	char b[8 * sizeof(l->host) + 3], raw[32];
+	char b[8 * sizeof(l->why) + 3], raw[32];
 	if (l->why[0]) {
 		printf("  \"linux\": {\"unsupported\": %s}", jq(b, sizeof(b), l->why));
 		return;
@@ -335,7 +335,8 @@ static void print_text(const struct lm_run *m)
 			printf("  %-14s %14s %14s   not supported: %s\n", row_names[i], nb, pb, p->ok ? n->note : p->note);
 	}
 	printf("  (latencies: pv/native > 1 is slower; pipe_bw is MB/s: pv/native < 1 is slower;\n"
-	       "   pv/exit: the pv latency in raw exits of this run; exits/op, hcalls/op: as below)\n");
+	       "   pv/exit: the pv latency in raw exits of this run; exits/op, hcalls/op: exits to pvmon and\n"
+	       "   hypercalls per operation, pvmon's counters over the row, its setup included)\n");
 	if (!m->pv_why[0]) {
 		const struct mmu *mmu = &m->mmu;
 		printf("  pvos: %s\n", m->pv.mode[0] ? m->pv.mode : "(did not say how it takes faults)");

@@ -362,7 +362,7 @@ int lm_linux_measure(int scale, struct lm_linux *l)
 	int st = nested_pvbench("lmbench", args, NESTED_TIMEOUT_S, &io, why, sizeof(why));
 	int rc = st == -ENOTSUP || st == 77 ? -ENOTSUP : -EIO;
 	if (st == -ENOTSUP || st == 77)
-		snprintf(l->why, sizeof(l->why), "this host: %.100s; %.140s", here, why);
+		snprintf(l->why, sizeof(l->why), "this host: %s; %s", here, why);
 	else if (o.failed[0])
 		snprintf(l->why, sizeof(l->why), "in the nested AMD-V host: %.200s", o.failed);
 	else if (st)

@@ -17,7 +17,7 @@ struct lm_linux {
 	bool emulated;               /* it was the nested AMD-V host under QEMU TCG */
 	char host[256];              /* its words: kvm=... kvm_amd_npt=... l1_kernel=... */
 	char kernel[64];             /* the domain's uname -r */
-	char why[256];               /* not run: why (nothing else is set then) */
+	char why[600];               /* not run: why (nothing else is set then) */
 };
 
 /* Both sides on this host or, where it cannot run Linux PV, in the nested
