@@ -110,6 +110,9 @@ static void json_row(const char *name, const struct lm_row *n, const struct lm_r
 		printf(", \"pv_over_native\": %.3f", p->v / n->v);
 	if (!p->ok)
 		printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note));
+	for (int k = 0; k < CONSCNT_NR; k++)
+		if (p->ok && p->has[k])
+			printf(", \"pv_%s_per_op\": %.3f", pvmon_console_counter_key(k), p->per_op[k]);
 	if (!n->ok)
 		printf(", \"native_unsupported\": %s", jq(b, sizeof(b), n->note));
 	printf("}%s\n", last ? "" : ",");

@@ -127,8 +127,12 @@ static int copy_file(const char *from, const char *to)
 	return rc;
 }
 
+/* The initramfs's tree under the run's directory: folders (parents
+ * first) and files; /dev gets the kernel's /dev/console, as the kernel's
+ * own built-in initramfs comes first. */
+#define NDIRS 4
+static const char *const tree_dirs[NDIRS] = { "root", "root/bin", "root/proc", "root/dev" };
 static const char *const tree[] = { "root/bin/busybox", "root/pvlm", "root/init", NULL };
-static const char *const tree_dirs[] = { "root/bin", "root/proc", "root/dev", "root", NULL };
 
 static void remove_tree(const char *dir)
 {
@@ -137,7 +141,7 @@ static void remove_tree(const char *dir)
 		snprintf(p, sizeof(p), "%s/%s", dir, tree[i]);
 		unlink(p);
 	}
-	for (int i = 0; tree_dirs[i]; i++) {
+	for (int i = NDIRS - 1; i >= 0; i--) {
 		snprintf(p, sizeof(p), "%s/%s", dir, tree_dirs[i]);
 		rmdir(p);
 	}
@@ -154,7 +158,7 @@ static void remove_tree(const char *dir)
 static int make_initramfs(const char *dir, const char *busybox, int scale, char *why, size_t n)
 {
 	char p[PATH_MAX], pvlm[PATH_MAX + 16];
-	for (int i = (int)(sizeof(tree_dirs) / sizeof(tree_dirs[0])) - 2; i >= 0; i--) {
+	for (int i = 0; i < NDIRS; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, tree_dirs[i]);
 		if (mkdir(p, 0755) && errno != EEXIST) {
 			int e = errno;
@@ -275,6 +279,9 @@ static int run_here(int scale, struct lm_linux *l, bool print)
 	if (!linux_pv_here(line, sizeof(line)))
 		return snprintf(l->why, sizeof(l->why), "%s", line), -ENOTSUP;
 	l->emulated = getenv("PVLAB_NESTED") != NULL;   /* this host is the nested one */
+	char why[200];
+	if (bench_kvm_usable(why, sizeof(why)))       /* the raw exit loop's KVM */
+		return snprintf(l->why, sizeof(l->why), "no usable KVM: %s", why), -ENOTSUP;
 	nested_env_words(l->host, sizeof(l->host));
 	if (print)
 		printf(PREFIX "host %s\n", l->host);
