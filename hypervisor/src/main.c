@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	"  --stats-json FILE  run: the same accounting, one JSON object a line, into FILE\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
 	"  --console-counters  run: stamp each console line with the domain's counters when\n"
-	"                  pvmon took it from the guest: \"[name] {exits=N hypercalls=N ...} text\""
+	"                  pvmon took it from the guest: \"[name] {exits=N hypercalls=N ...} text\"\n"
 	"  --trace DIR     run: record the run with LTTng into DIR (CTF; read it with pvtrace\n"
 	"                  or babeltrace2); lost events are reported at the end\n"
 	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"

@@ -38,6 +38,19 @@ else
   off=$(PVLAB_FAST_PATH=off $PVBENCH lmbench --quick --no-linux) || die "pvbench lmbench with the fast path off failed"
   echo "$off" | grep -Eq "^  page_fault +[0-9]+ ns +- +not supported: .*baseline" || die "fast path off: page_fault not refused with a reason"
 fi
+# pvos rows carry exits and hypercalls per op (pvmon --console-counters)
+echo "$out" | grep -Eq "^  null_syscall +[0-9]+ ns +[0-9]+ ns +[0-9.e+-]+ +[0-9.]+ +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}$" ||
+  die "pvos null_syscall row lacks exits/op and hcalls/op"
+# the stamps themselves: every line of a pvos domain, counters that never go back
+$PVMON --console-counters run "$(domcfg hello prog=hello)" > "$TMP/stamped" || die "pvmon --console-counters run failed"
+cat "$TMP/stamped"
+grep -q '^\[hello\] {exits=[0-9]* hypercalls=[0-9]* pt_writes=[0-9]* mmu_updates=[0-9]*} hello from pvos' "$TMP/stamped" ||
+  die "no stamped greeting"
+! grep -v '^\[hello\] {exits=[0-9]* hypercalls=[0-9]* pt_writes=[0-9]* mmu_updates=[0-9]*} ' "$TMP/stamped" | grep -q '^\[hello\]' ||
+  die "an unstamped console line"
+sed 's/^\[hello\] {exits=\([0-9]*\) hypercalls=\([0-9]*\) .*/\1 \2/' "$TMP/stamped" |
+  awk '{ if ($1 < e || $2 < h) bad = 1; e = $1; h = $2 } END { exit bad || e < 1 || h < 1 }' ||
+  die "stamps went back, or no exit or hypercall was counted"
 for b in 1 16 256 2048; do
   echo "$out" | grep -Eq "^mmu_update batch $b: [0-9.]+ ns/entry, ratio [0-9.]+$" || die "no mmu_update batch $b line"
 done
