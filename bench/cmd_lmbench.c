@@ -4,7 +4,11 @@
  * of mmu_update per entry by batch size and of building a 16 MiB address
  * space with trapped writes or batched updates (pvos prog=mmubench); all
  * next to the raw exit cost measured in the same run. The native rows run
- * on any host; the pv side, where KVM is missing, is left out with why. */
+ * on any host; the pv side, where KVM is missing, is left out with why.
+ * Then the Linux PV column (lm_linux.c): the same rows natively and in a
+ * Linux PV domain, here or in the nested AMD-V host, with each row's exits
+ * to pvmon, hypercalls, emulated page-table writes and bounces per
+ * operation. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -15,24 +19,11 @@
 #include <unistd.h>
 #include "bench.h"
 #include "jsonquote.h"
+#include "lm_linux.h"
+#include "lmrows.h"
 
-#define NROWS 8
-static const char *const row_names[NROWS] = {
-	"null_syscall", "ctx_switch", "page_fault", "prot_fault", "mmap_16m", "fork_exit", "fork_exec", "pipe_bw",
-};
-
-struct row {
-	double v;              /* value, when ok */
-	char unit[8];
-	char note[160];        /* why not, when unsupported */
-	int ok;
-};
-
-struct side {
-	struct row rows[NROWS];
-	int done;              /* saw "lmbench: done" */
-	char mode[160];        /* pvos's boot line on how it takes faults and forks */
-};
+#define NROWS LM_NROWS
+#define row_names lm_row_names
 
 static const int batch_sizes[4] = { 1, 16, 256, 2048 };
 
@@ -41,37 +32,6 @@ struct mmu {
 	int got;
 	char no_trap[160];      /* why trapped writes were not measured (nested-paging hosts) */
 };
-
-static void parse_lm(const char *line, struct side *s)
-{
-	const char *p = strstr(line, "pvos: fast path: "), *q = strstr(line, "pvos: baseline: ");
-	if (p || q) {
-		snprintf(s->mode, sizeof(s->mode), "%s", (p ? p : q) + 6);
-		s->mode[strcspn(s->mode, "\n")] = 0;
-		return;
-	}
-	p = strstr(line, "lmbench: ");
-	if (!p)
-		return;
-	p += 9;
-	if (!strncmp(p, "done", 4)) {
-		s->done = 1;
-		return;
-	}
-	for (int i = 0; i < NROWS; i++) {
-		size_t n = strlen(row_names[i]);
-		if (strncmp(p, row_names[i], n) || p[n] != ' ')
-			continue;
-		struct row *r = &s->rows[i];
-		p += n + 1;
-		if (!strncmp(p, "unsupported ", 12)) {
-			snprintf(r->note, sizeof(r->note), "%s", p + 12);
-			r->note[strcspn(r->note, "\n")] = 0;
-		} else if (sscanf(p, "%lf %7s", &r->v, r->unit) == 2) {
-			r->ok = 1;
-		}
-	}
-}
 
 static void parse_mmu(const char *line, struct mmu *m)
 {
@@ -102,7 +62,7 @@ static void parse_mmu(const char *line, struct mmu *m)
 }
 
 /* Run cmd, feeding every output line to each parser that is set. */
-static int run_lines(const char *cmd, struct side *s, struct mmu *m)
+static int run_lines(const char *cmd, struct lm_side *s, struct mmu *m)
 {
 	FILE *p = popen(cmd, "r");
 	if (!p)
@@ -110,7 +70,7 @@ static int run_lines(const char *cmd, struct side *s, struct mmu *m)
 	char line[512];
 	while (fgets(line, sizeof(line), p)) {
 		if (s)
-			parse_lm(line, s);
+			lm_parse_line(s, line);
 		if (m)
 			parse_mmu(line, m);
 		if (strstr(line, "pvmon: ") || strstr(line, "panic"))
@@ -120,12 +80,12 @@ static int run_lines(const char *cmd, struct side *s, struct mmu *m)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
-static int run_pv(const char *cmdline, unsigned mib, struct side *s, struct mmu *m)
+static int run_pv(const char *cmdline, unsigned mib, struct lm_side *s, struct mmu *m)
 {
 	char cfg[] = "/tmp/pvbench-lm-XXXXXX", cmd[8192];
 	if (write_cfg(cfg, cmdline, mib))
 		return -errno;
-	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --pcpus 1 run '%s' 2>&1", bindir, cfg);
+	snprintf(cmd, sizeof(cmd), "'%s/pvmon' --console-counters --pcpus 1 run '%s' 2>&1", bindir, cfg);
 	int rc = run_lines(cmd, s, m);
 	unlink(cfg);
 	return rc;
@@ -138,7 +98,7 @@ static const char *jq(char *buf, size_t n, const char *s)
 	return buf;
 }
 
-static void json_row(const char *name, const struct row *n, const struct row *p, int last)
+static void json_row(const char *name, const struct lm_row *n, const struct lm_row *p, int last)
 {
 	char b[8 * sizeof(n->note) + 3];
 	printf("    {\"name\": \"%s\", \"unit\": \"%s\"", name, n->ok ? n->unit : p->unit);
@@ -150,6 +110,9 @@ static void json_row(const char *name, const struct row *n, const struct row *p,
 		printf(", \"pv_over_native\": %.3f", p->v / n->v);
 	if (!p->ok)
 		printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note));
+	for (int k = 0; k < CONSCNT_NR; k++)
+		if (p->ok && p->has[k])
+			printf(", \"pv_%s_per_op\": %.3f", pvmon_console_counter_key(k), p->per_op[k]);
 	if (!n->ok)
 		printf(", \"native_unsupported\": %s", jq(b, sizeof(b), n->note));
 	printf("}%s\n", last ? "" : ",");
@@ -158,8 +121,9 @@ static void json_row(const char *name, const struct row *n, const struct row *p,
 /* What one run measured: native always; pvos, its mmu_update costs and the
  * raw exit only where KVM is usable (else pv_why says why not). */
 struct lm_run {
-	int scale, quick;
-	struct side native, pv;
+	int scale, quick, with_linux;
+	struct lm_side native, pv;
+	struct lm_linux lx;          /* the Linux PV column, when with_linux */
 	struct mmu mmu;
 	double raw;
 	char pv_why[256];
@@ -173,7 +137,7 @@ static int measure_pv(struct lm_run *m)
 	if (bench_raw_exit(2000, &raws[0], NULL, 0))
 		return 1;
 	snprintf(cl, sizeof(cl), "prog=lmbench scale=%d", m->scale);
-	if (run_pv(cl, 64, &m->pv, NULL) || !m->pv.done) {
+	if (run_pv(cl, 64, &m->pv, NULL) || !m->pv.done || m->pv.bad) {
 		fprintf(stderr, "pvbench: the pvos lmbench domain did not finish\n");
 		return 1;
 	}
@@ -206,7 +170,52 @@ static int measure(struct lm_run *m)
 		fprintf(stderr, "pvbench: the native run (%s/pvlm) did not finish\n", bindir);
 		return 1;
 	}
-	return kvm ? measure_pv(m) : 0;
+	if (kvm && measure_pv(m))
+		return 1;
+	/* A Linux PV column that cannot run here says why; one that ran and failed fails the run. */
+	if (m->with_linux && lm_linux_measure(m->scale, &m->lx) == -EIO) {
+		fprintf(stderr, "pvbench: the Linux PV column: %s\n", m->lx.why);
+		return 1;
+	}
+	return 0;
+}
+
+/* The short names of the per-operation counters in the text table, in
+ * PVMON_CONSOLE_COUNTERS's order. */
+static const char *const per_op_label[CONSCNT_NR] = {
+	"exits/op", "hcalls/op", "ptwr/op", "mmu/op", "bounce/op", "emul/op",
+};
+
+/* "linux": where and how the Linux PV column was measured, or why not. */
+static void json_linux(const struct lm_linux *l)
+{
+	char b[8 * sizeof(l->why) + 3], raw[32];
+	if (l->why[0]) {
+		printf("  \"linux\": {\"unsupported\": %s}", jq(b, sizeof(b), l->why));
+		return;
+	}
+	printf("  \"linux\": {\"emulated\": %s, \"host\": %s, ", l->emulated ? "true" : "false", jq(b, sizeof(b), l->host));
+	printf("\"kernel\": %s, \"raw_exit_ns\": %s, \"rows\": [\n", jq(b, sizeof(b), l->kernel),
+	       json_num(raw, "%.0f", l->raw, l->raw > 0));
+	for (int i = 0; i < NROWS; i++) {
+		const struct lm_row *n = &l->native.rows[i], *p = &l->pv.rows[i];
+		printf("    {\"name\": \"%s\", \"unit\": \"%s\"", row_names[i], n->ok ? n->unit : p->unit);
+		if (n->ok)
+			printf(", \"native\": %.0f", n->v);
+		if (p->ok)
+			printf(", \"pv\": %.0f", p->v);
+		if (n->ok && p->ok && n->v > 0)
+			printf(", \"pv_over_native\": %.3f", p->v / n->v);
+		if (!p->ok)
+			printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note[0] ? p->note : "no value"));
+		if (p->ok && p->ops)
+			printf(", \"ops\": %ld", p->ops);
+		for (int k = 0; k < CONSCNT_NR; k++)
+			if (p->ok && p->has[k])
+				printf(", \"%s_per_op\": %.3f", pvmon_console_counter_key(k), p->per_op[k]);
+		printf("}%s\n", i == NROWS - 1 ? "" : ",");
+	}
+	printf("  ]}");
 }
 
 static void print_json(const struct lm_run *m)
@@ -221,22 +230,80 @@ static void print_json(const struct lm_run *m)
 	printf("  ],\n  \"pv_mode\": %s,\n  \"mmu_update\": [", jq(b, sizeof(b), m->pv.mode));
 	const struct mmu *mmu = &m->mmu;
 	if (m->pv_why[0]) {
-		printf("],\n  \"build16m\": null\n}\n");
+		printf("],\n  \"build16m\": null");
+	} else {
+		/* a ratio that is not a number (a zero time) is null: JSON has no nan */
+		for (int i = 0; i < 4; i++) {
+			double q = mmu->batch_ns[i] / mmu->batch_ns[0];
+			printf("%s{\"batch\": %d, \"ns_per_entry\": %.1f, \"ratio\": %s}", i ? ", " : "", batch_sizes[i],
+			       mmu->batch_ns[i], json_num(raw, "%.5f", q, isfinite(q)));
+		}
+		if (mmu->no_trap[0])
+			printf("],\n  \"build16m\": {\"trap_ns\": null, \"batch_ns\": %.0f, \"trap_over_batch\": null, "
+			       "\"trap_note\": \"not supported on this host\"}", mmu->batched_ns);
+		else
+			printf("],\n  \"build16m\": {\"trap_ns\": %.0f, \"batch_ns\": %.0f, \"trap_over_batch\": %s}",
+			       mmu->trap_ns, mmu->batched_ns,
+			       json_num(raw, "%.1f", mmu->trap_ns / mmu->batched_ns,
+			                isfinite(mmu->trap_ns / mmu->batched_ns)));
+	}
+	if (m->with_linux) {
+		printf(",\n");
+		json_linux(&m->lx);
+	}
+	printf("\n}\n");
+}
+
+/* The counters of row r per operation, as table cells (blank: none). */
+static void per_op_cells(const struct lm_row *r, char *out, size_t n)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (int k = 0; k < CONSCNT_NR && o < n; k++) {
+		char c[16] = "-";
+		if (r->has[k])
+			snprintf(c, sizeof(c), "%.2f", r->per_op[k]);
+		o += (size_t)snprintf(out + o, n - o, " %9s", c);
+	}
+}
+
+static void print_linux(const struct lm_linux *l)
+{
+	if (l->why[0]) {
+		printf("Linux PV: not run: %s\n", l->why);
 		return;
 	}
-	/* a ratio that is not a number (a zero time) is null: JSON has no nan */
-	for (int i = 0; i < 4; i++) {
-		double q = mmu->batch_ns[i] / mmu->batch_ns[0];
-		printf("%s{\"batch\": %d, \"ns_per_entry\": %.1f, \"ratio\": %s}", i ? ", " : "", batch_sizes[i],
-		       mmu->batch_ns[i], json_num(raw, "%.5f", q, isfinite(q)));
-	}
-	if (mmu->no_trap[0])
-		printf("],\n  \"build16m\": {\"trap_ns\": null, \"batch_ns\": %.0f, \"trap_over_batch\": null, "
-		       "\"trap_note\": \"not supported on this host\"}\n}\n", mmu->batched_ns);
+	if (l->emulated)
+		printf("Linux PV (Debian's kernel %s as a Xen PV domain of pvmon, pvlm in its initramfs): EMULATED, in the\n"
+		       "nested AMD-V host under QEMU TCG (%s), against native measured there; raw KVM exit there %.0f ns\n",
+		       l->kernel[0] ? l->kernel : "?", l->host, l->raw);
 	else
-		printf("],\n  \"build16m\": {\"trap_ns\": %.0f, \"batch_ns\": %.0f, \"trap_over_batch\": %s}\n}\n",
-		       mmu->trap_ns, mmu->batched_ns,
-		       json_num(raw, "%.1f", mmu->trap_ns / mmu->batched_ns, isfinite(mmu->trap_ns / mmu->batched_ns)));
+		printf("Linux PV (Debian's kernel %s as a Xen PV domain of pvmon, pvlm in its initramfs) on this host\n"
+		       "(%s); raw KVM exit %.0f ns\n", l->kernel[0] ? l->kernel : "?", l->host, l->raw);
+	printf("  %-14s %12s %12s %10s %7s", "row", "native", "linux-pv", "pv/native", "ops");
+	for (int k = 0; k < CONSCNT_NR; k++)
+		printf(" %9s", per_op_label[k]);
+	printf("\n");
+	for (int i = 0; i < NROWS; i++) {
+		const struct lm_row *n = &l->native.rows[i], *p = &l->pv.rows[i];
+		char nb[32], pb[32], q[16] = "-", ops[16] = "-", cells[16 * CONSCNT_NR];
+		snprintf(nb, sizeof(nb), n->ok ? "%.0f %s" : "-", n->v, n->unit);
+		snprintf(pb, sizeof(pb), p->ok ? "%.0f %s" : "-", p->v, p->unit);
+		if (n->ok && p->ok && n->v > 0)
+			snprintf(q, sizeof(q), "%.4g", p->v / n->v);
+		if (p->ops)
+			snprintf(ops, sizeof(ops), "%ld", p->ops);
+		per_op_cells(p, cells, sizeof(cells));
+		printf("  %-14s %12s %12s %10s %7s%s", row_names[i], nb, pb, q, ops, cells);
+		if (!p->ok || !n->ok)
+			printf("   not supported: %s", p->ok ? n->note : p->note);
+		printf("\n");
+	}
+	printf("  (per op: pvmon's counters stamped on a row's begin and result lines (--console-counters),\n"
+	       "   their difference over the row's ops, its setup included; exits: to pvmon; hcalls: hypercalls;\n"
+	       "   ptwr: the guest's direct page-table writes trapped and emulated; mmu: entries changed by\n"
+	       "   hypercalls; bounce: exceptions and system calls pvmon delivered to the guest kernel;\n"
+	       "   emul: instructions pvmon emulated, ptwr included)\n");
 }
 
 static void print_text(const struct lm_run *m)
@@ -246,59 +313,72 @@ static void print_text(const struct lm_run *m)
 	else
 		printf("pvbench lmbench (scale %d%s; native and pvos in one run; raw KVM exit %.0f ns)\n", m->scale,
 		       m->quick ? ", --quick" : "", m->raw);
-	printf("  %-14s %14s %14s %10s %10s\n", "row", "native", "pv", "pv/native", "pv/exit");
+	printf("  %-14s %14s %14s %10s %10s %9s %9s\n", "row", "native", "pv", "pv/native", "pv/exit", "exits/op",
+	       "hcalls/op");
 	for (int i = 0; i < NROWS; i++) {
-		const struct row *n = &m->native.rows[i], *p = &m->pv.rows[i];
+		const struct lm_row *n = &m->native.rows[i], *p = &m->pv.rows[i];
 		char nb[32], pb[32];
 		snprintf(nb, sizeof(nb), n->ok ? "%.0f %s" : "-", n->v, n->unit);
 		snprintf(pb, sizeof(pb), p->ok ? "%.0f %s" : "-", p->v, p->unit);
 		/* A latency in raw exits says what it costs on any host. */
 		double ns = !strcmp(p->unit, "ns") ? p->v : !strcmp(p->unit, "us") ? p->v * 1e3 : 0;
-		char ex[16] = "";
+		char ex[16] = "", eo[16] = "-", ho[16] = "-";
 		if (ns && m->raw > 0)
 			snprintf(ex, sizeof(ex), "%.2f", ns / m->raw);
+		if (p->has[CONSCNT_EXITS])
+			snprintf(eo, sizeof(eo), "%.2f", p->per_op[CONSCNT_EXITS]);
+		if (p->has[CONSCNT_HYPERCALLS])
+			snprintf(ho, sizeof(ho), "%.2f", p->per_op[CONSCNT_HYPERCALLS]);
 		if (n->ok && p->ok)
-			printf("  %-14s %14s %14s %10.4g %10s\n", row_names[i], nb, pb, n->v > 0 ? p->v / n->v : 0, ex);
+			printf("  %-14s %14s %14s %10.4g %10s %9s %9s\n", row_names[i], nb, pb, n->v > 0 ? p->v / n->v : 0, ex,
+			       eo, ho);
 		else if (m->pv_why[0])
 			printf("  %-14s %14s %14s   pv not run (above)\n", row_names[i], nb, pb);
 		else
 			printf("  %-14s %14s %14s   not supported: %s\n", row_names[i], nb, pb, p->ok ? n->note : p->note);
 	}
 	printf("  (latencies: pv/native > 1 is slower; pipe_bw is MB/s: pv/native < 1 is slower;\n"
-	       "   pv/exit: the pv latency in raw exits of this run)\n");
-	if (m->pv_why[0])
-		return;
-	const struct mmu *mmu = &m->mmu;
-	printf("  pvos: %s\n", m->pv.mode[0] ? m->pv.mode : "(did not say how it takes faults)");
-	for (int i = 0; i < 4; i++)
-		printf("mmu_update batch %d: %.1f ns/entry, ratio %.5f\n", batch_sizes[i], mmu->batch_ns[i],
-		       mmu->batch_ns[i] / mmu->batch_ns[0]);
-	if (mmu->no_trap[0])
-		printf("building a 16 MiB address space: batched mmu_update %.2f ms; trapped writes not supported on "
-		       "this host: %s\n", mmu->batched_ns / 1e6, mmu->no_trap);
-	else
-		printf("building a 16 MiB address space: trapped writes %.1f ms, batched mmu_update %.2f ms, "
-		       "ratio %.0f\n", mmu->trap_ns / 1e6, mmu->batched_ns / 1e6, mmu->trap_ns / mmu->batched_ns);
+	       "   pv/exit: the pv latency in raw exits of this run; exits/op, hcalls/op: exits to pvmon and\n"
+	       "   hypercalls per operation, pvmon's counters over the row, its setup included)\n");
+	if (!m->pv_why[0]) {
+		const struct mmu *mmu = &m->mmu;
+		printf("  pvos: %s\n", m->pv.mode[0] ? m->pv.mode : "(did not say how it takes faults)");
+		for (int i = 0; i < 4; i++)
+			printf("mmu_update batch %d: %.1f ns/entry, ratio %.5f\n", batch_sizes[i], mmu->batch_ns[i],
+			       mmu->batch_ns[i] / mmu->batch_ns[0]);
+		if (mmu->no_trap[0])
+			printf("building a 16 MiB address space: batched mmu_update %.2f ms; trapped writes not supported on "
+			       "this host: %s\n", mmu->batched_ns / 1e6, mmu->no_trap);
+		else
+			printf("building a 16 MiB address space: trapped writes %.1f ms, batched mmu_update %.2f ms, "
+			       "ratio %.0f\n", mmu->trap_ns / 1e6, mmu->batched_ns / 1e6, mmu->trap_ns / mmu->batched_ns);
+	}
+	if (m->with_linux)
+		print_linux(&m->lx);
 }
 
 int cmd_lmbench(int argc, char **argv)
 {
-	int json = 0, c;
-	struct lm_run m = { 0 };
+	int json = 0, here = 0, c;
+	struct lm_run m = { .with_linux = 1 };
 	static const struct option opts[] = {
 		{ "quick", no_argument, 0, 'q' }, { "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "no-linux", no_argument, 0, 'n' }, { "linux-here", no_argument, 0, 'L' }, { 0, 0, 0, 0 },
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': m.quick = 1; break;
 		case 'j': json = 1; break;
+		case 'n': m.with_linux = 0; break;
+		case 'L': here = 1; break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
 	}
 	m.scale = m.quick ? 1 : 4;
+	if (here)
+		return lm_linux_here_cmd(m.scale);
 	if (measure(&m))
 		return 1;
 	if (json)

@@ -157,9 +157,10 @@ static int check_env(const char *env, const char *words, char *why, size_t n)
 }
 
 /* argv for one boot: SCRIPT --timeout T --mem M [--kvm-amd npt=0] --
- * BIN/pvbench rep ARGS... (args NULL-terminated); its strings in bufs
+ * BIN/pvbench CMD ARGS... (args NULL-terminated); its strings in bufs
  * (bl bytes, PATH_MAX + 64 at least). */
-static void boot_argv(char **argv, char *bufs, size_t bl, const char *env, int timeout, char *const *args)
+static void boot_argv(char **argv, char *bufs, size_t bl, const char *env, int timeout, const char *cmd,
+                      char *const *args)
 {
 	int a = 0;
 	char *t = bufs, *mem = bufs + 32, *self = bufs + 64;
@@ -178,7 +179,7 @@ static void boot_argv(char **argv, char *bufs, size_t bl, const char *env, int t
 	}
 	argv[a++] = "--";
 	argv[a++] = self;
-	argv[a++] = "rep";
+	argv[a++] = (char *)cmd;
 	while (*args)
 		argv[a++] = *args++;
 	argv[a] = NULL;
@@ -189,7 +190,7 @@ int nested_probe(const char *env, char *detail, size_t n, char *reason, size_t r
 	if (!nested_possible(reason, rn))
 		return -ENOTSUP;
 	char *args[] = { "--probe", NULL }, *argv[24], bufs[PATH_MAX + 128];
-	boot_argv(argv, bufs, sizeof(bufs), env, NESTED_BOOT_S, args);
+	boot_argv(argv, bufs, sizeof(bufs), env, NESTED_BOOT_S, "rep", args);
 	struct nested_out o = { .cur = -1 };
 	struct spawn_io io = { .on_line = on_nested, .ctx = &o };
 	double wall;
@@ -231,7 +232,7 @@ void nested_measure(struct measured *m, int n)
 		args[a++] = cells[i];
 	args[a] = NULL;
 	int limit = NESTED_BOOT_S + n * timeout;
-	boot_argv(argv, bufs, sizeof(bufs), env, limit, args);
+	boot_argv(argv, bufs, sizeof(bufs), env, limit, "rep", args);
 	struct nested_out o = { .m = m, .n = n, .cur = -1 };
 	struct spawn_io io = { .on_line = on_nested, .ctx = &o };
 	double wall;
@@ -267,11 +268,54 @@ void nested_measure(struct measured *m, int n)
 	}
 }
 
+/* One boot's stdout and stderr: the caller's lines, and the script's
+ * first word on a failure. */
+struct nested_cmd {
+	struct spawn_io *io;
+	char why[256];
+};
+
+static void on_nested_cmd(void *ctx, int fd, char *line)
+{
+	struct nested_cmd *o = ctx;
+	if (fd == 2 && !o->why[0] && !strncmp(line, "nested-svm: ", 12) && !strstr(line, "L1 console:") &&
+	    !strstr(line, ": qemu:") && !strstr(line, "L1 up with"))
+		snprintf(o->why, sizeof(o->why), "%s", line);
+	if (fd == 1 && !strncmp(line, "SKIP: ", 6) && !o->why[0])
+		snprintf(o->why, sizeof(o->why), "%s", line + 6);
+	if (o->io->on_line)
+		o->io->on_line(o->io->ctx, fd, line);
+}
+
+int nested_pvbench(const char *cmd, char *const *args, int timeout, struct spawn_io *io, char *why, size_t n)
+{
+	char *argv[32], bufs[PATH_MAX + 128];
+	size_t na = 0;
+	while (args[na])
+		na++;
+	if (na > 16)
+		return snprintf(why, n, "nested_pvbench: too many arguments"), -E2BIG;
+	if (!nested_possible(why, n))
+		return -ENOTSUP;
+	boot_argv(argv, bufs, sizeof(bufs), ENV_NESTED_SVM, timeout, cmd, args);
+	struct nested_cmd o = { .io = io };
+	struct spawn_io own = { .on_line = on_nested_cmd, .ctx = &o };
+	double wall;
+	export_build_env();
+	int st = spawn_run(argv, timeout + 30, &own, &wall);
+	memcpy(io->tail, own.tail, sizeof(io->tail));
+	if (st == 77)
+		snprintf(why, n, "no nested AMD-V host: %s", o.why[0] ? o.why : "scripts/nested-svm.sh skipped");
+	else if (st == -ETIMEDOUT || st == 124)
+		snprintf(why, n, "the nested AMD-V host ran past %d s", timeout);
+	else if (st)
+		snprintf(why, n, "scripts/nested-svm.sh: status %d: %s", st, o.why[0] ? o.why : spawn_last_error(&own));
+	return st;
+}
+
 /* ---- pvbench rep: one round of cells on this machine, as lines --------- */
 
-/* What this machine is, for the host to check against the environment
- * its cells are for. */
-static void print_env(void)
+void nested_env_words(char *buf, size_t n)
 {
 	char npt[8] = "-", why[256];
 	FILE *f = fopen("/sys/module/kvm_amd/parameters/npt", "r");
@@ -283,8 +327,17 @@ static void print_env(void)
 	struct utsname u;
 	uname(&u);
 	int kvm = !bench_kvm_usable(why, sizeof(why));
-	printf(REP_LINE "env kvm=%s kvm_amd_npt=%s l1_kernel=%s l1_cpus=%ld\n", kvm ? pvmon_probe_backend() : "none",
-	       npt, u.release, sysconf(_SC_NPROCESSORS_ONLN));
+	snprintf(buf, n, "kvm=%s kvm_amd_npt=%s l1_kernel=%s l1_cpus=%ld", kvm ? pvmon_probe_backend() : "none", npt,
+	         u.release, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* What this machine is, for the host to check against the environment
+ * its cells are for. */
+static void print_env(void)
+{
+	char words[512];
+	nested_env_words(words, sizeof(words));
+	printf(REP_LINE "env %s\n", words);
 	fflush(stdout);
 }
 

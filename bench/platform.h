@@ -111,4 +111,13 @@ void nested_placement(bool kvm, bool no_nested, struct placement *p, char *why, 
 int nested_probe(const char *env, char *detail, size_t n, char *reason, size_t rn);
 /* The cells of one round of a nested environment in one boot. */
 void nested_measure(struct measured *m, int n);
+/* One boot of the nested host (nested paging on) running `BIN/pvbench CMD
+ * ARGS...` there (args NULL-terminated, 16 at most), its output lines to
+ * io->on_line: the command's status (0..255; 77 the host cannot be made),
+ * or -errno; on a failure why says what went wrong. */
+struct spawn_io;
+int nested_pvbench(const char *cmd, char *const *args, int timeout, struct spawn_io *io, char *why, size_t n);
+/* What this machine is, in the words pvbench rep's env line gives:
+ * "kvm=svm kvm_amd_npt=Y l1_kernel=... l1_cpus=N". */
+void nested_env_words(char *buf, size_t n);
 #endif

@@ -13,6 +13,7 @@ $(BUILD)/bench/paths.o: CFLAGS += -DPVLAB_SRCDIR='"$(CURDIR)"'
 
 # libpvbench.a: the parts of pvbench the unit tests (test_bench*) link.
 PVBENCH_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/suite.c bench/db.c bench/result.c bench/paths.c bench/progress.c \
+                      bench/lmrows.c \
                       bench/spawn.c)
 PVBENCH_OBJS := $(filter-out $(PVBENCH_LIB_OBJS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))) \
                 $(BUILD)/workloads/cpu-native.o

@@ -74,7 +74,7 @@ void export_build_env(void)
 	free(real);
 }
 
-/* ---- lmbench: `pvbench lmbench --quick --json` (cmd_lmbench.c) ----------- */
+/* ---- lmbench: `pvbench lmbench --quick --json --no-linux` (cmd_lmbench.c) - */
 
 int lmbench_supported(char *reason, size_t n)
 {
@@ -198,7 +198,7 @@ void lmbench_measure(struct measured *m, int n)
 {
 	char self[PATH_MAX + 16];
 	snprintf(self, sizeof(self), "%s/pvbench", bindir);
-	char *argv[] = { self, "lmbench", "--quick", "--json", NULL };
+	char *argv[] = { self, "lmbench", "--quick", "--json", "--no-linux", NULL };   /* pvos's and native's cells only */
 	int timeout = 0;
 	for (int i = 0; i < n; i++)
 		if (m[i].ctx->cell->timeout_s > timeout)

@@ -3,7 +3,11 @@
  * between two processes over pipes, page fault, protection fault,
  * mmap+munmap of 16 MiB, fork+exit, fork+exec, pipe bandwidth. One source
  * for both systems: native Linux and pvos user mode (lm_os.h). No writable
- * globals and no libc: pvos user programs have neither. */
+ * globals and no libc: pvos user programs have neither. Before each row
+ * a line "lmbench: begin NAME ops=N" says how many operations the row's
+ * value is made of, so that counters stamped on the two lines (pvmon
+ * --console-counters) give a cost per operation, the row's setup
+ * (fork of a partner, mmap, warm-up) included. */
 #include "lm_os.h"
 
 #define MIB (1L << 20)
@@ -19,9 +23,32 @@ static void unsupported(const char *name, const char *why)
 	lm_say("\n");
 }
 
+/* "lmbench: begin NAME ops=N", written at once: one console line, one
+ * write, so that its stamp is that of the moment it was written. */
+static void begin(const char *name, long ops)
+{
+	char line[96], d[24];
+	unsigned long n = 0, u = ops < 0 ? 0 : (unsigned long)ops;
+	int k = 0;
+	const char *parts[] = { "lmbench: begin ", name, " ops=" };
+	for (int i = 0; i < 3; i++)
+		for (const char *s = parts[i]; *s && n < 60; s++)
+			line[n++] = *s;
+	do {
+		d[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		line[n++] = d[--k];
+	line[n++] = '\n';
+	line[n] = 0;
+	lm_say(line);
+}
+
 static void null_syscall(long n)
 {
 	long best = 1L << 62;
+	begin("null_syscall", 3 * n);
 	for (int rep = 0; rep < 3; rep++) {
 		long t0 = lm_now();
 		for (long i = 0; i < n; i++)
@@ -36,6 +63,7 @@ static void null_syscall(long n)
 static void ctx_switch(long n)
 {
 	int ab[2], ba[2];
+	begin("ctx_switch", 2 * n);
 	if (lm_pipe(ab) || lm_pipe(ba))
 		return unsupported("ctx_switch", "pipe failed");
 	char c = 'x';
@@ -67,10 +95,12 @@ static void ctx_switch(long n)
 static void faults(long pages)
 {
 	long ns;
+	begin("page_fault", pages);
 	if (lm_pagefault(pages, &ns) < 0)
 		unsupported("page_fault", lm_fault_unsupported());
 	else
 		lm_report("page_fault", ns, "ns");
+	begin("prot_fault", pages);
 	if (lm_protfault(pages, &ns) < 0)
 		unsupported("prot_fault", lm_fault_unsupported());
 	else
@@ -82,6 +112,7 @@ static void mmap_16m(long reps)
 {
 	const long len = 16 * MIB;
 	long best = 1L << 62;
+	begin("mmap_16m", reps);
 	for (long r = 0; r < reps; r++) {
 		long t0 = lm_now();
 		volatile char *p = lm_mmap(len);
@@ -100,6 +131,7 @@ static void mmap_16m(long reps)
 static void fork_row(const char *name, long reps, int exec)
 {
 	long best = 1L << 62;
+	begin(name, reps);
 	for (long r = 0; r < reps; r++) {
 		long t0 = lm_now();
 		long pid = lm_fork();
@@ -117,10 +149,11 @@ static void fork_row(const char *name, long reps, int exec)
 }
 
 /* A child writes total bytes in 4 KiB chunks (pvos's pipe buffer); the
- * parent reads them. */
+ * parent reads them. An operation: one chunk written and read. */
 static void pipe_bw(long total)
 {
 	int fds[2];
+	begin("pipe_bw", total / 4096);
 	if (lm_pipe(fds))
 		return unsupported("pipe_bw", "pipe failed");
 	char buf[4096];

@@ -10,6 +10,11 @@
  *    socket's `list` object (docs/control-protocol.md), after domid, name,
  *    state, vcpus, mem_mib, weight and exit_code, in this order; new keys
  *    only ever go at the end.
+ *  - PVMON_CONSOLE_COUNTERS: what `pvmon --console-counters run` stamps on
+ *    each console line, "[name] {key=N key=N ...} text": a domain's
+ *    cumulative counters when pvmon took the line's last bytes from the
+ *    guest; a Linux PV domain has all of them, a pvos domain those not
+ *    marked xen. pvbench lmbench reads them by these keys.
  * X(NAME, key): NAME for the C names made from it, key as written. */
 #ifndef PVMON_DOMSTATS_H
 #define PVMON_DOMSTATS_H
@@ -67,4 +72,30 @@ static inline const char *pvmon_domstat_key(int i)
 	X(MMU_UPDATES, mmu_updates)               /* page-table entries changed */     \
 	X(MEM_KIB, mem_kib)                       /* memory held now */                \
 	X(MEM_TARGET_KIB, mem_target_kib)         /* what pvctl mem-set asked for */
+
+#define PVMON_CONSOLE_COUNTERS(X)                                                      \
+	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \
+	X(HYPERCALLS, hypercalls)                                                      \
+	X(PT_WRITES, pt_writes)         /* direct page-table writes trapped and done */ \
+	X(MMU_UPDATES, mmu_updates)     /* entries changed by hypercalls */            \
+	X(BOUNCES, bounces)             /* xen: exceptions, system calls pvmon bounced */ \
+	X(EMULATED, emulated)           /* xen: instructions emulated, pt_writes too */
+
+enum pvmon_console_counter {
+#define PVMON_CONSOLE_COUNTER_INDEX(NAME, key) CONSCNT_##NAME,
+	PVMON_CONSOLE_COUNTERS(PVMON_CONSOLE_COUNTER_INDEX)
+#undef PVMON_CONSOLE_COUNTER_INDEX
+	CONSCNT_NR
+};
+
+/* The key of counter i of PVMON_CONSOLE_COUNTERS, NULL past the end. */
+static inline const char *pvmon_console_counter_key(int i)
+{
+	static const char *const keys[CONSCNT_NR] = {
+#define PVMON_CONSOLE_COUNTER_KEY(NAME, key) #key,
+		PVMON_CONSOLE_COUNTERS(PVMON_CONSOLE_COUNTER_KEY)
+#undef PVMON_CONSOLE_COUNTER_KEY
+	};
+	return i >= 0 && i < CONSCNT_NR ? keys[i] : 0;
+}
 #endif

@@ -21,6 +21,9 @@ struct console {
 	uint64_t total;           /* bytes ever written */
 	char in[CONSOLE_INPUT];   /* input ring: in_head - in_tail bytes queued */
 	uint64_t in_head, in_tail;
+	console_stamp_fn *stamp_fn;
+	void *stamp_ctx;
+	char stamp[CONSOLE_STAMP];   /* the last write's, for the lines it ends */
 };
 
 struct console *console_new(const char *name, FILE *out)
@@ -38,9 +41,18 @@ void console_free(struct console *c)
 	free(c);
 }
 
+void console_set_stamp(struct console *c, console_stamp_fn *fn, void *ctx)
+{
+	c->stamp_fn = fn;
+	c->stamp_ctx = ctx;
+}
+
 static void emit_line(struct console *c)
 {
-	if (c->out) {
+	if (c->out && c->stamp_fn) {
+		fprintf(c->out, "[%s] {%s} %.*s\n", c->name, c->stamp, (int)c->line_len, c->line);
+		fflush(c->out);
+	} else if (c->out) {
 		fprintf(c->out, "[%s] %.*s\n", c->name, (int)c->line_len, c->line);
 		fflush(c->out);
 	}
@@ -49,7 +61,12 @@ static void emit_line(struct console *c)
 
 void console_write(struct console *c, const char *buf, size_t len)
 {
+	char stamp[CONSOLE_STAMP];
+	if (c->stamp_fn)
+		c->stamp_fn(c->stamp_ctx, stamp, sizeof(stamp));   /* outside console_lock: the innermost lock */
 	pthread_mutex_lock(&console_lock);
+	if (c->stamp_fn)
+		memcpy(c->stamp, stamp, sizeof(stamp));
 	for (size_t i = 0; i < len; i++) {
 		char ch = buf[i];
 		c->ring[c->total++ % CONSOLE_HISTORY] = ch;

@@ -18,6 +18,7 @@
 #include "elf.h"
 #include "evtchn.h"
 #include "fastpath.h"
+#include "pvmon_domstats.h"
 #include "hvarea.h"
 #include "sched.h"
 #include "pvtime.h"
@@ -423,6 +424,26 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	struct fp_stats f;
 	fastpath_stats(d, &f);
 	s->upcalls += f.events;           /* upcalls the entry stub delivered itself */
+}
+
+void domain_console_counters(void *ctx, char *buf, size_t len)
+{
+	struct domain *d = ctx;
+	uint64_t c[CONSCNT_NR] = { 0 };
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		c[CONSCNT_EXITS] += atomic_load_explicit(&d->vcpus[i].exits, memory_order_relaxed);
+		c[CONSCNT_HYPERCALLS] += atomic_load_explicit(&d->vcpus[i].hypercalls, memory_order_relaxed);
+	}
+	c[CONSCNT_PT_WRITES] = atomic_load(&d->pt_writes);
+	c[CONSCNT_MMU_UPDATES] = atomic_load(&d->mmu_updates);
+	int nr = d->xen ? CONSCNT_NR : CONSCNT_BOUNCES;     /* the rest are the Xen mode's */
+	if (d->xen)
+		xen_counters(d, &c[CONSCNT_BOUNCES], &c[CONSCNT_EMULATED]);
+	size_t o = 0;
+	buf[0] = 0;
+	for (int i = 0; i < nr && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s=%llu", i ? " " : "", pvmon_console_counter_key(i),
+		                      (unsigned long long)c[i]);
 }
 
 const char *domain_state_name(const struct domain *d)

@@ -44,5 +44,9 @@ struct domain_stats {
 	uint64_t kvm[KS_NR];       /* KVM's statistics, summed over vCPUs */
 };
 void domain_stats(struct domain *d, struct domain_stats *s);
+/* pvmon --console-counters: a console stamp (console_stamp_fn; ctx is the
+ * domain) of the counters of pvmon_domstats.h's PVMON_CONSOLE_COUNTERS,
+ * "key=N ..."; lock-free, so any thread may write its console. */
+void domain_console_counters(void *ctx, char *buf, size_t len);
 const char *domain_state_name(const struct domain *d);
 #endif

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 	"  --stats         run: print per-domain accounting when each domain ends\n"
 	"  --stats-json FILE  run: the same accounting, one JSON object a line, into FILE\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
+	"  --console-counters  run: stamp each console line with the domain's counters when\n"
+	"                  pvmon took it from the guest: \"[name] {exits=N hypercalls=N ...} text\"\n"
 	"  --trace DIR     run: record the run with LTTng into DIR (CTF; read it with pvtrace\n"
 	"                  or babeltrace2); lost events are reported at the end\n"
 	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"
@@ -82,6 +84,7 @@ static uint64_t host_avail_mib(void)
 }
 
 static bool opt_stats;
+static bool opt_console_counters;
 
 /* A domain's record of hypervisor/include/pvmon_domstats.h, and the
  * counters behind it (the text line prints some of those too). */
@@ -329,6 +332,8 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 		}
 		atomic_fetch_add(&doms[i]->refs, 1);    /* ours, for the exit code */
 		doms[i]->on_exit = on_exit_stats;
+		if (opt_console_counters && doms[i]->console)
+			console_set_stamp(doms[i]->console, domain_console_counters, doms[i]);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -427,7 +432,7 @@ static int parse_options(int argc, char **argv)
 		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
 		{ "trace-events", required_argument, 0, 'E' }, { "stats-json", required_argument, 0, 'J' },
 		{ "fast-path", required_argument, 0, 'F' }, { "idle-timeout", required_argument, 0, 'I' },
-		{ 0, 0, 0, 0 },
+		{ "console-counters", no_argument, 0, 'C' }, { 0, 0, 0, 0 },
 	};
 	int c;
 	opterr = 0;          /* one line of ours instead of getopt's and the usage */
@@ -447,6 +452,7 @@ static int parse_options(int argc, char **argv)
 			break;
 		}
 		case 't': opt_stats = true; break;
+		case 'C': opt_console_counters = true; break;
 		case 'F':
 			if (fastpath_set_mode(optarg))
 				return die("--fast-path: '%s' is not auto or off", optarg), 2;

@@ -109,6 +109,9 @@ void xen_evtchn_set(struct domain *d, uint32_t port);
 void xen_publish_time(struct vcpu *v);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */
 void xen_stats(const struct domain *d, char *buf, size_t len);
+/* pvmon --console-counters: bounces and emulated instructions so far, read
+ * from any thread (relaxed: a stamp may lag a running vCPU by an exit). */
+void xen_counters(const struct domain *d, uint64_t *bounces, uint64_t *emulated);
 /* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
 bool xen_tracing(void);
 

@@ -217,6 +217,8 @@ static long mmu_update_one(struct vcpu *v, const void *req)
 	if (xen_tracing())
 		fprintf(stderr, "pvmon xen:   mmu_update ptr 0x%llx val 0x%llx = %ld\n", (unsigned long long)u->ptr,
 		        (unsigned long long)u->val, rc);
+	if (!rc && cmd != MMU_MACHPHYS_UPDATE)
+		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
 	return rc;
 }
 
@@ -278,6 +280,8 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 		XV(v)->flush = true;
 	(void)ma;
 	pthread_mutex_unlock(&x->lock);
+	if (!rc)
+		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
 	return rc;
 }
 

@@ -786,6 +786,7 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 	f[XF_RFLAGS] = fl;
 	f[XF_RIP] += len;
 	xv->emulated++;
+	atomic_fetch_add_explicit(&v->dom->pt_writes, 1, memory_order_relaxed);   /* pvos's trapped writes */
 	regs_dirty(v);
 	return 1;
 }
@@ -853,6 +854,16 @@ void xen_exit(struct vcpu *v)
 	default:
 		bounce_trap(v, vec, err);
 		return;
+	}
+}
+
+void xen_counters(const struct domain *d, uint64_t *bounces, uint64_t *emulated)
+{
+	const struct xen_domain *x = d->xen;
+	*bounces = *emulated = 0;
+	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
+		*bounces += __atomic_load_n(&x->v[i].bounces, __ATOMIC_RELAXED);
+		*emulated += __atomic_load_n(&x->v[i].emulated, __ATOMIC_RELAXED);
 	}
 }
 

@@ -3,7 +3,9 @@
 # says why it did not run; in pvbench run the native lmbench cell is done
 # there and the pv one unsupported with that reason. Where KVM is usable,
 # the native and pv cells of one repetition come from one pvbench lmbench
-# run (measured_with=, the same wall time), not from two runs.
+# run (measured_with=, the same wall time), not from two runs. The Linux PV
+# column, with no KVM here and no nested host (PVBENCH_NESTED names none),
+# says why it did not run, in the text and in --json.
 . tests/lib.sh
 PVBENCH=$BIN/pvbench
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
@@ -11,10 +13,13 @@ need_without_kvm
 q() { sqlite3 "$1" "$2"; }
 rows="null_syscall ctx_switch page_fault prot_fault mmap_16m fork_exit fork_exec pipe_bw"
 
+export PVBENCH_NESTED=$TMP/no-nested-host
 out=$(without_kvm $PVBENCH lmbench --quick) || die "pvbench lmbench without /dev/kvm failed"
 echo "$out"
 echo "$out" | grep -q "^pvbench lmbench (scale 1, --quick; native only: no usable KVM: /dev/kvm not found" ||
   die "no word on why pv did not run"
+echo "$out" | grep -q "^Linux PV: not run: this host: linux pv: no (no KVM: .*); $TMP/no-nested-host is missing$" ||
+  die "no word on why the Linux PV column did not run"
 for r in $rows; do
   echo "$out" | grep -Eq "^  $r +[0-9]+ [a-zMB/s]+ +- +pv not run \(above\)$" || die "row $r: no native value"
 done
@@ -23,6 +28,8 @@ echo "$json" | grep -q '"raw_exit_ns": null,' || die "--json: the raw exit is no
 echo "$json" | grep -q '"name": "fork_exec", "unit": "us", "native": [0-9]*, "pv_unsupported": "no usable KVM: ' ||
   die "--json: fork_exec lacks its native value or the pv reason"
 echo "$json" | grep -q '"build16m": null' || die "--json: build16m is not null"
+echo "$json" | grep -q '"linux": {"unsupported": "this host: linux pv: no (no KVM: ' || die "--json: the Linux PV part lacks its reason"
+unset PVBENCH_NESTED
 
 printf 'native,pv lmbench 1 reps=2\n' >"$TMP/lm.suite"
 without_kvm $PVBENCH run --suite "$TMP/lm.suite" --db "$TMP/nokvm.db" --no-nested >"$TMP/out" 2>&1 ||

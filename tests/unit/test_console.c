@@ -1,9 +1,17 @@
-/* console.c: prefixed, sanitised output lines; history with offsets; input ring. */
+/* console.c: prefixed, sanitised output lines; history with offsets; input
+ * ring; counter stamps (pvmon --console-counters) taken at each write. */
 #include <stdlib.h>
 #include "check.h"
 #include "../../hypervisor/src/console.h"
 
 static char out[65536];
+
+/* A stamp that counts the writes it was asked for. */
+static void count_writes(void *ctx, char *buf, size_t len)
+{
+	int *n = ctx;
+	snprintf(buf, len, "exits=%d", ++*n);
+}
 
 static void slurp(FILE *f)
 {
@@ -74,6 +82,29 @@ int main(void)
 	CHECK_EQ(console_input_push(h, fill, CONSOLE_INPUT + 100), CONSOLE_INPUT);
 	CHECK_EQ(console_input_push(h, "more", 4), 0);
 	free(fill);
+
+	/* Stamps: a line carries the stamp of the write that ended it; one
+	 * flushed unended the last write's; the history has none. */
+	FILE *g = tmpfile();
+	struct console *s = console_new("st", g);
+	int writes = 0;
+	console_set_stamp(s, count_writes, &writes);
+	console_write(s, "a\nb", 3);                  /* stamp 1 ends "a" */
+	console_write(s, "c\nd\n", 4);               /* stamp 2 ends "bc" and "d" */
+	console_write(s, "e", 1);                      /* stamp 3: "e", flushed */
+	console_flush(s);
+	fflush(g);
+	rewind(g);
+	n = fread(out, 1, sizeof(out) - 1, g);
+	out[n] = 0;
+	CHECK_STR(out, "[st] {exits=1} a\n[st] {exits=2} bc\n[st] {exits=2} d\n[st] {exits=3} e\n");
+	CHECK_EQ(writes, 3);
+	off = 0;
+	n = console_read(s, &off, buf, sizeof(buf));
+	CHECK_EQ(n, 8);
+	CHECK_EQ(memcmp(buf, "a\nbc\nd\ne", 8), 0);
+	console_free(s);
+	fclose(g);
 	console_free(c);
 	console_free(h);
 	fclose(f);
