@@ -19,6 +19,7 @@ struct xmm_page {
 	uint8_t type;          /* enum xmm_type; XMM_NONE when count is 0 */
 	uint8_t pinned;        /* a pin holds one of count */
 	uint32_t count;        /* references of this type */
+	uint64_t wstamp;       /* tlb_clock when its last writable reference went; 0: never writable */
 };
 
 #define XMM_HV_FIRST 256       /* L4 slots of the hypervisor's range (xen-x86_64.h) */
@@ -40,7 +41,16 @@ struct xen_mm {
 	uint64_t hv_l4e[XMM_HV_LAST - XMM_HV_FIRST + 1];   /* pvmon's entries of those slots */
 	struct xmm_page *pg;       /* per RAM frame */
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
-	uint64_t validations, updates;   /* statistics */
+	/* Xen's TLB clock (flush_tlb_mask's filter): a frame whose last
+	 * writable mapping went at wstamp may still be writable in the TLB
+	 * of a vCPU that has not reloaded CR3 since; before such a frame
+	 * becomes a table, flush(ctx, wstamp) makes every such vCPU reload
+	 * (0, or -errno and the type is refused). tlb_clock is read and
+	 * advanced atomically by the vCPU threads too; NULL flush: none. */
+	uint64_t tlb_clock;
+	int (*flush)(void *ctx, uint64_t stamp);
+	void *flush_ctx;
+	uint64_t validations, updates, flushes;   /* statistics */
 };
 
 int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared);
