@@ -497,25 +497,31 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		struct evtchn_close c;
 		if (xen_copy_from(v, &c, arg, sizeof(c)))
 			return -EFAULT;
-		if (c.port >= XEN_NR_EVTCHN || !x->evtchn_state[c.port] || c.port == x->console_port)
+		if (c.port >= XEN_NR_EVTCHN || c.port == x->console_port)
 			return -EINVAL;
 		pthread_mutex_lock(&x->lock);
+		rc = x->evtchn_state[c.port] ? 0 : -EINVAL;
 		if (x->evtchn_state[c.port] == EVTCHNSTAT_virq)
 			x->v[x->evtchn_vcpu[c.port]].virq_port[x->evtchn_virq[c.port]] = 0;
 		x->evtchn_state[c.port] = 0;
 		pthread_mutex_unlock(&x->lock);
-		return 0;
+		return rc;
 	}
 	case EVTCHNOP_send: {
 		struct evtchn_send s;
 		if (xen_copy_from(v, &s, arg, sizeof(s)))
 			return -EFAULT;
-		if (s.port >= XEN_NR_EVTCHN || !x->evtchn_state[s.port])
+		if (s.port >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		uint8_t st = x->evtchn_state[s.port];
+		pthread_mutex_unlock(&x->lock);
+		if (!st)
 			return -EINVAL;
 		if (s.port == x->console_port)
 			xen_console_drain(v);
-		else if (x->evtchn_state[s.port] == EVTCHNSTAT_ipi)
-			xen_evtchn_set(v->dom, s.port);
+		else if (st == EVTCHNSTAT_ipi)
+			xen_evtchn_set(v->dom, s.port);   /* to the vCPU it is bound to: wakes it, kicks it */
 		return 0;
 	}
 	case EVTCHNOP_unmask: {

@@ -76,12 +76,18 @@ void xen_tlb_enter(struct vcpu *v)
 	__atomic_store_n(&xv->in_run, true, __ATOMIC_SEQ_CST);
 	bool want = __atomic_exchange_n(&xv->flush_want, false, __ATOMIC_SEQ_CST);
 	if (!xv->frame && want) {
-		/* Stopped in the guest (or in the stub): the event vector's way
-		 * through the stub reloads CR3 before the next guest instruction.
-		 * -EEXIST: a vector is queued already, which does the same. */
+		/* Stopped in the guest: the event vector's way through the stub
+		 * reloads CR3 before the next guest instruction. KVM injects what
+		 * it is given whatever the guest's IF, so only where the guest can
+		 * take it: stopped inside the stub (IF clear), the vCPU runs on to
+		 * its `out` or its CR3 reload and asks again, and whoever waits
+		 * for it waits until it is out of KVM_RUN. A vector queued already
+		 * (EEXIST, or ENXIO from older KVM) does the same. */
 		struct kvm_interrupt irq = { .irq = XS_EVENT_VECTOR };
-		if (ioctl(v->fd, KVM_INTERRUPT, &irq) && errno != EEXIST) {
+		if (!v->run->ready_for_interrupt_injection ||
+		    (ioctl(v->fd, KVM_INTERRUPT, &irq) && errno != EEXIST && errno != ENXIO)) {
 			__atomic_store_n(&xv->flush_want, true, __ATOMIC_SEQ_CST);   /* next time */
+			v->run->request_interrupt_window = 1;
 			return;
 		}
 		__atomic_fetch_add(&x->tlb_injects, 1, __ATOMIC_RELAXED);

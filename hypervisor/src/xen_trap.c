@@ -894,8 +894,8 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 		u += x->v[i].upcalls;
 	}
 	snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
-	         "page types: validations %llu updates %llu, tlb: flushes %llu (kicks %llu, injected reloads %llu, "
-	         "before a type change %llu)", t, h, e, b, u,
+	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "type changes %llu)", t, h, e, b, u,
 	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),
 	         (unsigned long long)__atomic_load_n(&x->tlb_kicks, __ATOMIC_RELAXED),
