@@ -432,6 +432,13 @@ static bool between_runs(struct vcpu *v)
 			resumed(v);
 			continue;
 		}
+		if (d->xen && xen_vcpu_parks(v)) {
+			/* VCPUOP_down: asleep until VCPUOP_up (xen_has_work). */
+			if (!sched_block(v, 0))
+				return false;
+			resumed(v);
+			continue;
+		}
 		uint64_t now = time_now();
 		if (v->timer_deadline && now >= v->timer_deadline) {
 			v->timer_deadline = 0;
@@ -489,7 +496,14 @@ static void *vcpu_thread(void *arg)
 
 	if (!sched_wait_slot(v))
 		goto out;
-	if (v->id != 0 && d->fp) {
+	if (v->id != 0 && d->xen) {
+		/* VCPUOP_up: where VCPUOP_initialise said. */
+		int rc = xen_vcpu_start(v);
+		if (rc) {
+			domain_crash(d, v, "cannot set up vCPU %u: %s", v->id, strerror(-rc));
+			goto out;
+		}
+	} else if (v->id != 0 && d->fp) {
 		int rc = fastpath_setup_vcpu(v, v->boot.rip, v->boot.rsp, v->boot.arg, 0);
 		if (rc) {
 			domain_crash(d, v, "cannot set up vCPU %u for the fast path: %s", v->id, strerror(-rc));
@@ -541,7 +555,11 @@ static bool run_once(struct vcpu *v)
 		return false;
 	vcpu_arm_timer(v);
 	atomic_store(&v->kick, false);
+	if (d->xen)
+		xen_tlb_enter(v);
 	int rc = ioctl(v->fd, KVM_RUN, 0);
+	if (d->xen)
+		xen_tlb_left(v);
 	v->run->immediate_exit = 0;
 	if (d->fp)
 		fastpath_after_run(v);

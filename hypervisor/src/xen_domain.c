@@ -16,6 +16,7 @@
 #include "xen_public.h"
 #include "domain.h"
 #include "hvarea.h"
+#include "memory.h"
 #include "pvmon.h"
 #include "pvtime.h"
 #include "xen_domain.h"
@@ -103,13 +104,15 @@ bool xen_supported(void)
 
 /* KVM drops every translation of a frame when the host's mapping of its
  * memory changes (the MMU notifier): two mprotects of its page do that
- * and leave it as it was. */
+ * and leave it as it was. Exec added and taken away, never write: a
+ * vCPU writing the frame meanwhile must not find it read-only (KVM would
+ * fail its KVM_RUN). */
 static void zap_frame(void *ctx, uint64_t mfn)
 {
 	struct domain *d = ctx;
 	struct xen_domain *x = d->xen;
 	uint8_t *h = d->mem + mfn * PAGE;
-	if (mprotect(h, PAGE, PROT_READ)) {
+	if (mprotect(h, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC)) {
 		x->mm.lost_all = true;      /* (no room to split the mapping) a whole drop instead */
 		x->force_flush = true;
 		return;
@@ -128,10 +131,19 @@ void xen_shadow_flush(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 	struct xen_domain *x = d->xen;
-	x->v[v->id].flush = false;
+	x->v[v->id].shadow_flush = false;
 	if (!x->mm.shadow)
 		return;
+	/* The RAM slot goes away for a moment: the other vCPUs wait out of
+	 * KVM_RUN (memory.c's exclusive section, as for pvos's pool slot). */
+	bool excl = false;
 	pthread_mutex_lock(&x->lock);
+	while (x->mm.lost_all && d->nr_vcpus > 1 && !excl) {
+		pthread_mutex_unlock(&x->lock);
+		memory_exclusive_begin(d, v);
+		excl = true;
+		pthread_mutex_lock(&x->lock);
+	}
 	x->force_flush = false;
 	int rc = x->zap_errno ? -x->zap_errno : 0;
 	if (!rc && x->mm.lost_all) {
@@ -147,6 +159,8 @@ void xen_shadow_flush(struct vcpu *v)
 		x->mm.nlost = 0;
 	}
 	pthread_mutex_unlock(&x->lock);
+	if (excl)
+		memory_exclusive_end(d, v);
 	if (rc)
 		xen_crash(v, "cannot drop KVM's shadow of its memory: %s", strerror(-rc));
 }
@@ -267,8 +281,9 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 	if (xs_stub_end - xs_stub_start > (long)PAGE)
 		return snprintf(err, errlen, "internal: the Xen-mode stub is %ld bytes, more than its page",
 		                (long)(xs_stub_end - xs_stub_start)), -EINVAL;
-	if (d->nr_vcpus != 1)
-		return snprintf(err, errlen, "a Linux PV domain has one vCPU for now (vcpus = %u)", d->nr_vcpus), -EINVAL;
+	if (d->nr_vcpus > XS_MAX_VCPUS)
+		return snprintf(err, errlen, "a Linux PV domain has at most %d vCPUs (vcpus = %u)", XS_MAX_VCPUS,
+		                d->nr_vcpus), -EINVAL;
 	struct xen_domain *x = calloc(1, sizeof(*x));
 	if (!x)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
@@ -338,7 +353,14 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		xv->vi = &x->shared->vcpu_info[n];
 		for (unsigned q = 0; q < XEN_NR_VIRQS; q++)
 			xv->virq_port[q] = 0;
+		/* Xen's start: vCPU 0 initialised and up, the others neither,
+		 * all with events masked until the guest says otherwise. */
+		xv->initialised = xv->started = n == 0;
+		xv->down = n != 0;
+		xv->vi->evtchn_upcall_mask = 1;
 	}
+	x->mm.flush = xen_tlb_mm_flush;
+	x->mm.flush_ctx = d;
 	x->evtchn_state[x->console_port] = 2;             /* EVTCHNSTAT_interdomain: to pvmon */
 
 	/* Xen pins the bootstrap L4 and runs vCPU 0 on it (a base reference). */
@@ -392,10 +414,12 @@ void xen_domain_free(struct domain *d)
 
 /* ---- vCPU 0 at Xen's entry ------------------------------------------------ */
 
-int xen_vcpu_setup(struct vcpu *v)
+/* The CPU state both entries share: pvmon's GDT, IDT and TSS of vCPU
+ * v's block, its LSTAR trampoline, the flat user segments of a PV
+ * kernel, CR3 the kernel L4, the given FS and GS bases. */
+static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base)
 {
-	struct domain *d = v->dom;
-	struct xen_domain *x = d->xen;
+	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
 	struct kvm_sregs *s = &v->sregs;
 	if (ioctl(v->fd, KVM_GET_SREGS, s))
@@ -410,6 +434,8 @@ int xen_vcpu_setup(struct vcpu *v)
 	                          .dpl = 3, .db = 1, .s = 1, .g = 1 };
 	s->cs = cs;
 	s->ds = s->es = s->fs = s->gs = s->ss = ds;
+	s->fs.base = fs_base;
+	s->gs.base = gs_base;
 	s->gdt = (struct kvm_dtable){ .base = XS_DESC_VA + XS_GDT_OFF(v->id), .limit = HV_GDT_LIMIT };
 	s->idt = (struct kvm_dtable){ .base = XS_DESC_VA + XS_IDT_OFF, .limit = XS_NR_VECTORS * 16 - 1 };
 	s->tr = (struct kvm_segment){ .base = XS_DESC_VA + XS_TSS_OFF(v->id), .limit = HV_TSS_LIMIT,
@@ -428,6 +454,16 @@ int xen_vcpu_setup(struct vcpu *v)
 		return -EIO;
 	xv->cell[0] = s->cr3;
 	xv->cr4 = s->cr4;             /* what the guest reads back; its writes change only this copy */
+	return 0;
+}
+
+int xen_vcpu_setup(struct vcpu *v)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = &x->v[v->id];
+	int rc = cpu_setup(v, 0, 0);
+	if (rc)
+		return rc;
 	struct kvm_regs *r = &v->run->s.regs.regs;
 	memset(r, 0, sizeof(*r));
 	r->rip = x->layout.rip;
@@ -436,6 +472,31 @@ int xen_vcpu_setup(struct vcpu *v)
 	r->rflags = 0x202;            /* IF: pvmon's event vector can reach the stub; events are the mask's */
 	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
 	xv->vi->evtchn_upcall_mask = 1;   /* Xen starts a PV vCPU with events masked */
+	xen_publish_time(v);
+	return 0;
+}
+
+int xen_vcpu_start(struct vcpu *v)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = &x->v[v->id];
+	pthread_mutex_lock(&x->lock);      /* VCPUOP_initialise wrote start under it */
+	int rc = cpu_setup(v, xv->start.fs_base, xv->start.gs_base);
+	pthread_mutex_unlock(&x->lock);
+	if (rc)
+		return rc;
+	/* rax rcx rdx rbx rsp rbp rsi rdi r8..r15, as VCPUOP_initialise's user_regs */
+	const uint64_t *g = xv->start.gpr;
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	*r = (struct kvm_regs){ .rax = g[0], .rcx = g[1], .rdx = g[2], .rbx = g[3], .rsp = g[4], .rbp = g[5],
+	                        .rsi = g[6], .rdi = g[7], .r8 = g[8], .r9 = g[9], .r10 = g[10], .r11 = g[11],
+	                        .r12 = g[12], .r13 = g[13], .r14 = g[14], .r15 = g[15], .rip = xv->start.rip };
+	/* The guest's arithmetic flags; IF on in the CPU (events are the
+	 * mask's), IOPL taken as Xen's virtual one. */
+	r->rflags = (xv->start.rflags & 0xcd5ULL) | 0x202;
+	v->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	/* A fresh vCPU's TLB is empty: no reload owed to earlier flushes. */
+	__atomic_store_n(&xv->flush_want, false, __ATOMIC_SEQ_CST);
 	xen_publish_time(v);
 	return 0;
 }

@@ -26,7 +26,12 @@ struct shared_info;
 #define XEN_NR_EVTCHN 1024          /* ports this domain may bind (of Xen's 4096 in 2-level) */
 #define XEN_NR_VIRQS 24             /* NR_VIRQS */
 
-/* Per vCPU. Fields are the vCPU thread's. */
+struct xen_trap {
+	uint64_t address;
+	uint8_t flags;              /* trap_info flags: DPL (0-1), 4: mask events */
+};
+
+/* Per vCPU. Fields are the vCPU thread's, but for those marked. */
 struct xen_vcpu {
 	bool user;                  /* guest user mode (the user L4 loaded) */
 	uint64_t kernel_l4, user_l4;   /* machine frames holding a base type reference; 0: none (user) */
@@ -39,19 +44,30 @@ struct xen_vcpu {
 	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */
 	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns */
 	uint64_t virq_port[XEN_NR_VIRQS];
-	uint64_t hcalls, traps, emulated, bounces, upcalls;
-	bool flush;                 /* this hypercall asked for a TLB flush (shadow paging: xen_shadow_flush) */
+	/* Xen keeps these per vCPU (set_trap_table, callback_op, VCPUOP_initialise). */
+	struct xen_trap traps[256];
+	uint64_t cb_event, cb_failsafe, cb_syscall, cb_syscall32, cb_sysenter, cb_nmi;
+	bool cb_syscall_mask;       /* CALLBACKF_mask_events on the syscall callback */
+	/* Xen's is_initialised and _VPF_down, under the domain's lock (down
+	 * also read by the vCPU's thread); VCPUOP_initialise leaves the
+	 * registers for the thread in start (read once the thread runs). */
+	bool initialised, down, started;
+	bool parked;                /* its thread sleeps because it is down */
+	uint64_t vi_mfn;            /* the frame of a registered vcpu_info; 0: shared_info's */
+	struct { uint64_t gpr[16], rip, rflags, fs_base, gs_base; } start;
+	/* TLB flushes (xen_tlb.c), atomics: in_run while in KVM_RUN; flushed
+	 * the mm's tlb_clock when it last went back to its guest through the
+	 * stub's CR3 reload; flush_want a reload another vCPU asked for. */
+	bool in_run, flush_want;
+	uint64_t flushed;
+	uint64_t hcalls, traps_taken, emulated, bounces, upcalls;
+	bool shadow_flush;          /* this hypercall asked for a TLB flush (shadow paging: xen_shadow_flush) */
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
 };
 
-struct xen_trap {
-	uint64_t address;
-	uint8_t flags;              /* trap_info flags: DPL (0-1), 4: mask events */
-};
-
 struct xen_domain {
-	pthread_mutex_t lock;       /* guards mm, the trap table, the event channels and the console ring's consumer */
+	pthread_mutex_t lock;       /* guards mm, the vCPUs' up/down state, the event channels and the console ring's consumer */
 	struct xen_mm mm;
 	struct xenlayout layout;
 	uint64_t nr_pages;
@@ -59,10 +75,8 @@ struct xen_domain {
 	uint8_t *priv;              /* pvmon's slot: M2P and its tables, the stub's tables, code, blocks */
 	uint64_t priv_gpa, priv_size;
 	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
-	struct xen_trap traps[256];
-	uint64_t cb_event, cb_failsafe, cb_syscall, cb_syscall32, cb_sysenter, cb_nmi;
-	bool cb_syscall_mask;       /* CALLBACKF_mask_events on the syscall callback */
 	uint32_t vm_assist;
+	uint64_t tlb_flushes, tlb_kicks, tlb_injects;   /* atomics: cross-vCPU flushes, signals, injected reloads */
 	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
 	uint8_t evtchn_vcpu[XEN_NR_EVTCHN];
 	uint8_t evtchn_virq[XEN_NR_EVTCHN];
@@ -87,6 +101,8 @@ int xen_domain_build(struct domain *d, const uint8_t *elf, size_t len, const str
                      char *err, size_t errlen);
 /* Registers, descriptor tables and CR3 of vCPU 0 at Xen's entry. */
 int xen_vcpu_setup(struct vcpu *v);
+/* The same for another vCPU from its VCPUOP_initialise (its thread, once up). */
+int xen_vcpu_start(struct vcpu *v);
 void xen_domain_free(struct domain *d);
 
 /* Shadow paging: make KVM forget the translations pvmon's own writes to
@@ -96,7 +112,8 @@ void xen_shadow_flush(struct vcpu *v);
 /* xen_trap.c: the run loop's hooks. */
 void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */
 void xen_before_run(struct vcpu *v);          /* deliver a pending upcall */
-bool xen_has_work(struct vcpu *v);            /* an event is pending for a blocked vCPU */
+bool xen_has_work(struct vcpu *v);            /* an event (or a polled port) is pending for a blocked vCPU */
+bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread sleeps until VCPUOP_up */
 void xen_timer_expired(struct vcpu *v);
 /* Crash naming the guest context of the current exit. */
 void xen_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -114,6 +131,18 @@ void xen_stats(const struct domain *d, char *buf, size_t len);
 void xen_counters(const struct domain *d, uint64_t *bounces, uint64_t *emulated);
 /* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
 bool xen_tracing(void);
+
+/* xen_tlb.c: cross-vCPU TLB flushes (Xen's flush_tlb_mask). Every vCPU
+ * in mask (bit n: vCPU n) reloads CR3 before its guest runs again, unless
+ * it did so after stamp (the mm's tlb_clock); a vCPU in KVM_RUN is kicked
+ * out and waited for. Any thread, with or without the domain's lock.
+ * 0, or -ETIMEDOUT when a vCPU did not leave KVM_RUN. */
+int xen_tlb_flush(struct domain *d, uint64_t mask, uint64_t stamp);
+uint64_t xen_tlb_now(struct domain *d);      /* the stamp of a flush asked for now */
+int xen_tlb_mm_flush(void *domain, uint64_t stamp);   /* xen_mm's hook: all vCPUs */
+/* Around each KVM_RUN of a Xen vCPU: a reload asked for is done first. */
+void xen_tlb_enter(struct vcpu *v);
+void xen_tlb_left(struct vcpu *v);
 
 /* xen_console.c: hvc0's output ring into pvmon's console (on the console
  * channel's send, a yield or block, and when the domain ends). */

@@ -47,14 +47,10 @@ static bool guest_code(uint64_t a)
  * one stay installed, as in Xen. */
 static long set_trap_table(struct vcpu *v, uint64_t list)
 {
-	struct xen_domain *x = v->dom->xen;
-	struct xen_trap t[256];
+	struct xen_trap *t = XV(v)->traps;
 	long rc = 0;
-	pthread_mutex_lock(&x->lock);
-	memcpy(t, x->traps, sizeof(t));
-	pthread_mutex_unlock(&x->lock);
 	if (!list)
-		memset(t, 0, sizeof(t));
+		memset(t, 0, 256 * sizeof(*t));
 	for (unsigned i = 0; list && i < 256; i++) {   /* more than 256 entries only repeat vectors */
 		struct trap_info ti;
 		if (xen_copy_from(v, &ti, list + i * sizeof(ti), sizeof(ti))) {
@@ -69,15 +65,12 @@ static long set_trap_table(struct vcpu *v, uint64_t list)
 		}
 		t[ti.vector] = (struct xen_trap){ ti.address, ti.flags };
 	}
-	pthread_mutex_lock(&x->lock);
-	memcpy(x->traps, t, sizeof(t));
-	pthread_mutex_unlock(&x->lock);
 	return rc;
 }
 
 static long set_callback(struct vcpu *v, uint32_t type, uint64_t addr, uint32_t flags)
 {
-	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *x = XV(v);
 	if (addr && !guest_code(addr))
 		return -EINVAL;
 	switch (type) {
@@ -129,28 +122,45 @@ static bool descriptor_fixup(uint64_t *d)
 	return ((*d >> 40) & 0xf) == 0;
 }
 
-static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
+/* Xen's pv_set_gdt: entries descriptors in frames[] (RAM frames, never
+ * a page table), each one a descriptor a PV guest may have. Checked, and
+ * kept as the guest's: the CPU's GDT stays pvmon's, whose flat user
+ * segments (0x2b data, 0x33 code) are the ones a PV kernel loads.
+ * Under the domain's lock. */
+static long check_gdt(struct xen_domain *x, const uint64_t *frames, uint64_t entries)
 {
-	struct xen_domain *x = v->dom->xen;
 	if (entries > FIRST_RESERVED_GDT_ENTRY)
 		return -EINVAL;
-	for (uint64_t i = 0; i < (entries + 511) / 512; i++) {
-		uint64_t mfn;
-		if (xen_copy_from(v, &mfn, frames + i * 8, 8))
-			return -EFAULT;
-		const uint64_t *g = xmm_host(&x->mm, mfn * PAGE, PAGE);
-		if (!g || mfn >= x->nr_pages)
-			return -EINVAL;
+	long rc = 0;
+	for (uint64_t i = 0; i < (entries + 511) / 512 && !rc; i++) {
+		uint64_t mfn = frames[i];
+		const uint64_t *g = mfn < x->nr_pages ? xmm_host(&x->mm, mfn * PAGE, PAGE) : NULL;
+		if (!g || (x->mm.pg[mfn].count && x->mm.pg[mfn].type >= XMM_L1)) {
+			rc = -EINVAL;
+			break;
+		}
 		uint64_t n = entries - i * 512 < 512 ? entries - i * 512 : 512;
-		for (uint64_t e = 0; e < n; e++) {
+		for (uint64_t e = 0; e < n && !rc; e++) {
 			uint64_t desc = g[e];
 			if (!descriptor_fixup(&desc))
-				return -EINVAL;
+				rc = -EINVAL;
 		}
 	}
-	/* Checked, and kept as the guest's: the CPU's GDT stays pvmon's, whose
-	 * flat user segments (0x2b data, 0x33 code) are the ones a PV kernel loads. */
-	return 0;
+	return rc;
+}
+
+static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
+{
+	uint64_t f[16];
+	if (entries > FIRST_RESERVED_GDT_ENTRY)
+		return -EINVAL;
+	if (xen_copy_from(v, f, frames, (entries + 511) / 512 * 8))
+		return -EFAULT;
+	struct xen_domain *x = v->dom->xen;
+	pthread_mutex_lock(&x->lock);
+	long rc = check_gdt(x, f, entries);
+	pthread_mutex_unlock(&x->lock);
+	return rc;
 }
 
 static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
@@ -277,11 +287,14 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 			rc = xmm_update(&x->mm, l1e, val, false);
 	}
 	if (flags & UVMF_FLUSHTYPE_MASK)
-		XV(v)->flush = true;
+		XV(v)->shadow_flush = true;
 	(void)ma;
 	pthread_mutex_unlock(&x->lock);
 	if (!rc)
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
+	/* UVMF_ALL: the other vCPUs too (this one reloads CR3 on its way back). */
+	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) && (flags & UVMF_ALL))
+		rc = xen_tlb_flush(v->dom, ~0ULL & ~(1ULL << v->id), xen_tlb_now(v->dom));
 	return rc;
 }
 
@@ -308,23 +321,32 @@ static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 	case MMUEXT_NEW_BASEPTR: {
 		if (xv->user)
 			return -EINVAL;
-		xv->flush = true;        /* a CR3 load flushes the TLB */
+		xv->shadow_flush = true;        /* a CR3 load flushes the TLB */
 		int rc = xmm_get_type(&x->mm, mfn, XMM_L4);
 		if (!rc)
 			set_base(v, &xv->kernel_l4, mfn);
 		return rc;
 	}
 	case MMUEXT_NEW_USER_BASEPTR: {
-		xv->flush = true;
+		xv->shadow_flush = true;
 		int rc = mfn ? xmm_get_type(&x->mm, mfn, XMM_L4) : 0;
 		if (!rc)
 			set_base(v, &xv->user_l4, mfn);
 		return rc;
 	}
-	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL: case MMUEXT_TLB_FLUSH_MULTI:
-	case MMUEXT_INVLPG_MULTI: case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL:
-		xv->flush = true;        /* shadow paging: xen_shadow_flush; else the stub's CR3 reload on the way back */
+	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL:
+		xv->shadow_flush = true;  /* shadow paging: xen_shadow_flush; else the stub's CR3 reload on the way back */
 		return 0;
+	case MMUEXT_TLB_FLUSH_MULTI: case MMUEXT_INVLPG_MULTI: case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL: {
+		xv->shadow_flush = true;
+		/* Xen's vcpumask_to_pcpumask: a bitmap of vCPUs in guest memory
+		 * (one word holds all of pvmon's); this vCPU is flushed anyway. */
+		uint64_t mask = ~0ULL;
+		if ((op->cmd == MMUEXT_TLB_FLUSH_MULTI || op->cmd == MMUEXT_INVLPG_MULTI) &&
+		    xen_copy_from(v, &mask, (uint64_t)(uintptr_t)op->arg2.vcpumask.p, sizeof(mask)))
+			return -EFAULT;
+		return xen_tlb_flush(v->dom, mask & ~(1ULL << v->id), xen_tlb_now(v->dom));
+	}
 	case MMUEXT_SET_LDT:
 		return op->arg2.nr_ents ? -EINVAL : 0;   /* no LDT segments for now */
 	case MMUEXT_CLEAR_PAGE: case MMUEXT_COPY_PAGE: {
@@ -569,25 +591,31 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		struct evtchn_close c;
 		if (xen_copy_from(v, &c, arg, sizeof(c)))
 			return -EFAULT;
-		if (c.port >= XEN_NR_EVTCHN || !x->evtchn_state[c.port] || c.port == x->console_port)
+		if (c.port >= XEN_NR_EVTCHN || c.port == x->console_port)
 			return -EINVAL;
 		pthread_mutex_lock(&x->lock);
+		rc = x->evtchn_state[c.port] ? 0 : -EINVAL;
 		if (x->evtchn_state[c.port] == EVTCHNSTAT_virq)
 			x->v[x->evtchn_vcpu[c.port]].virq_port[x->evtchn_virq[c.port]] = 0;
 		x->evtchn_state[c.port] = 0;
 		pthread_mutex_unlock(&x->lock);
-		return 0;
+		return rc;
 	}
 	case EVTCHNOP_send: {
 		struct evtchn_send s;
 		if (xen_copy_from(v, &s, arg, sizeof(s)))
 			return -EFAULT;
-		if (s.port >= XEN_NR_EVTCHN || !x->evtchn_state[s.port])
+		if (s.port >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		pthread_mutex_lock(&x->lock);
+		uint8_t st = x->evtchn_state[s.port];
+		pthread_mutex_unlock(&x->lock);
+		if (!st)
 			return -EINVAL;
 		if (s.port == x->console_port)
 			xen_console_drain(v);
-		else if (x->evtchn_state[s.port] == EVTCHNSTAT_ipi)
-			xen_evtchn_set(v->dom, s.port);
+		else if (st == EVTCHNSTAT_ipi)
+			xen_evtchn_set(v->dom, s.port);   /* to the vCPU it is bound to: wakes it, kicks it */
 		return 0;
 	}
 	case EVTCHNOP_unmask: {
@@ -615,15 +643,141 @@ static void set_timer(struct vcpu *v, uint64_t deadline)
 	v->timer_deadline = deadline ? (deadline > time_now() ? deadline : time_now()) : 0;
 }
 
+/* Xen's arch_set_info_guest for a 64-bit PV vCPU that is not yet
+ * initialised, checked on the copy c (from VCPUOP_initialise), under the
+ * domain's lock. What pvmon does not do is refused with Xen's -EINVAL:
+ * a start in user mode, FPU state, an LDT, debug registers. */
+static long set_info_guest(struct xen_domain *x, struct xen_vcpu *t, const struct vcpu_guest_context *c)
+{
+	const struct cpu_user_regs *r = &c->user_regs;
+	const uint64_t known = VGCF_i387_valid | VGCF_in_kernel | VGCF_failsafe_disables_events |
+	                       VGCF_syscall_disables_events | VGCF_online;
+	if ((c->flags & ~known) || !(c->flags & VGCF_in_kernel) || (c->flags & VGCF_i387_valid))
+		return -EINVAL;
+	if (!guest_code(r->rip) || !canonical(r->rsp) || !canonical(c->kernel_sp) || !canonical(c->fs_base) ||
+	    !canonical(c->gs_base_kernel) || !canonical(c->gs_base_user))
+		return -EINVAL;
+	if ((c->event_callback_eip && !guest_code(c->event_callback_eip)) ||
+	    (c->failsafe_callback_eip && !guest_code(c->failsafe_callback_eip)) ||
+	    (c->syscall_callback_eip && !guest_code(c->syscall_callback_eip)))
+		return -EINVAL;
+	for (unsigned i = 0; i < 256; i++)
+		if (c->trap_ctxt[i].address && !guest_code(c->trap_ctxt[i].address))
+			return -EINVAL;
+	if (c->ldt_ents || (c->ldt_base & (PAGE - 1)))
+		return -EINVAL;
+	for (unsigned i = 0; i < 8; i++) {
+		uint64_t dr = c->debugreg[i];
+		if (dr && !(i == 6 && dr == 0xffff0ff0) && !(i == 7 && dr == 0x400))
+			return -EINVAL;
+	}
+	uint64_t cr3 = c->ctrlreg[3] >> 12, ucr3 = c->ctrlreg[1] >> 12;   /* xen_cr3_to_pfn (64-bit) */
+	if (!cr3 || cr3 >= x->nr_pages || ucr3 >= x->nr_pages)
+		return -EINVAL;
+	long rc = check_gdt(x, c->gdt_frames, c->gdt_ents);
+	if (rc)
+		return rc;
+	rc = xmm_get_type(&x->mm, cr3, XMM_L4);
+	if (rc)
+		return -EINVAL;
+	if (ucr3 && xmm_get_type(&x->mm, ucr3, XMM_L4)) {
+		xmm_put_type(&x->mm, cr3);
+		return -EINVAL;
+	}
+	t->kernel_l4 = cr3;
+	t->user_l4 = ucr3;
+	t->user = false;
+	t->kernel_sp = c->kernel_sp;
+	t->gs_kernel = c->gs_base_kernel;
+	t->gs_user = c->gs_base_user;
+	t->iopl = (unsigned)(r->rflags >> 12) & 3;   /* Xen's virtual IOPL (Linux asks for 1) */
+	t->cr0_ts = c->ctrlreg[0] & 8;
+	for (unsigned i = 0; i < 256; i++)
+		t->traps[i] = (struct xen_trap){ c->trap_ctxt[i].address, c->trap_ctxt[i].flags };
+	t->cb_event = c->event_callback_eip;
+	t->cb_failsafe = c->failsafe_callback_eip;
+	t->cb_syscall = c->syscall_callback_eip;
+	t->cb_syscall_mask = c->flags & VGCF_syscall_disables_events;
+	const uint64_t gpr[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+	                           r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	memcpy(t->start.gpr, gpr, sizeof(gpr));
+	t->start.rip = r->rip;
+	t->start.rflags = r->rflags;
+	t->start.fs_base = c->fs_base;
+	t->start.gs_base = c->gs_base_kernel;
+	t->initialised = true;
+	return 0;
+}
+
+static long vcpu_initialise(struct vcpu *v, uint32_t id, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	static __thread struct vcpu_guest_context c;   /* 5 KiB: off the vCPU thread's stack */
+	if (xen_copy_from(v, &c, arg, sizeof(c)))
+		return -EFAULT;
+	pthread_mutex_lock(&x->lock);
+	long rc = x->v[id].initialised ? -EEXIST : set_info_guest(x, &x->v[id], &c);
+	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+/* VCPUOP_up: an initialised vCPU that is down runs (its thread starts
+ * at the context VCPUOP_initialise gave, or goes on where it went down). */
+static long vcpu_up(struct vcpu *v, uint32_t id)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	struct xen_vcpu *t = &x->v[id];
+	pthread_mutex_lock(&x->lock);
+	long rc = t->initialised ? 0 : -EINVAL;
+	bool wake = !rc && __atomic_exchange_n(&t->down, false, __ATOMIC_SEQ_CST);
+	bool first = wake && !t->started;
+	if (first)
+		t->started = true;
+	pthread_mutex_unlock(&x->lock);
+	if (first)
+		sched_vcpu_start(&d->vcpus[id]);
+	else if (wake)
+		sched_wake(&d->vcpus[id], "vcpu up");
+	return rc;
+}
+
+/* VCPUOP_down: the vCPU stops where it is; the last one going down is
+ * Xen's poweroff. */
+static long vcpu_down(struct vcpu *v, uint32_t id)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	bool others = false;
+	pthread_mutex_lock(&x->lock);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		others |= i != id && !x->v[i].down;
+	if (others)
+		__atomic_store_n(&x->v[id].down, true, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&x->lock);
+	if (!others)
+		domain_shutdown(d, 0);
+	else if (id != v->id)
+		sched_kick(&d->vcpus[id]);     /* out of KVM_RUN: it parks in between_runs */
+	return 0;
+}
+
 static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 {
 	struct xen_domain *x = v->dom->xen;
-	struct xen_vcpu *xv = XV(v);
-	if (id != v->id)
-		return id < v->dom->nr_vcpus ? -ENOSYS : -ENOENT;
+	if (id >= v->dom->nr_vcpus)
+		return -ENOENT;
+	struct xen_vcpu *t = &x->v[id];
+	bool self = id == v->id;
 	switch (cmd) {
+	case VCPUOP_initialise:
+		return vcpu_initialise(v, (uint32_t)id, arg);
+	case VCPUOP_up:
+		return vcpu_up(v, (uint32_t)id);
+	case VCPUOP_down:
+		return vcpu_down(v, (uint32_t)id);
 	case VCPUOP_is_up:
-		return 1;
+		return !__atomic_load_n(&t->down, __ATOMIC_SEQ_CST);
 	case VCPUOP_register_runstate_memory_area:
 		return 0;               /* accepted, not updated yet: steal time reads as none */
 	case VCPUOP_set_periodic_timer:
@@ -631,15 +785,19 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 	case VCPUOP_stop_periodic_timer:
 		return 0;
 	case VCPUOP_set_singleshot_timer: {
-		struct vcpu_set_singleshot_timer t;
-		if (xen_copy_from(v, &t, arg, sizeof(t)))
+		struct vcpu_set_singleshot_timer st;
+		if (!self)
+			return -EINVAL;     /* Xen: only the calling vCPU's */
+		if (xen_copy_from(v, &st, arg, sizeof(st)))
 			return -EFAULT;
-		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < time_now())
+		if ((st.flags & VCPU_SSHOTTMR_future) && st.timeout_abs_ns < time_now())
 			return -ETIME;
-		set_timer(v, t.timeout_abs_ns ? t.timeout_abs_ns : 1);
+		set_timer(v, st.timeout_abs_ns ? st.timeout_abs_ns : 1);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
+		if (!self)
+			return -EINVAL;
 		set_timer(v, 0);
 		return 0;
 	case VCPUOP_register_vcpu_info: {
@@ -649,12 +807,14 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 		if (r.mfn >= x->nr_pages || r.offset > PAGE - sizeof(struct vcpu_info) || (r.offset & 7))
 			return -EINVAL;
 		pthread_mutex_lock(&x->lock);
-		/* A frame that holds a vcpu_info is written by pvmon: writable, never a table. */
-		long rc = xmm_get_type(&x->mm, r.mfn, XMM_WRITABLE);
+		/* A frame that holds a vcpu_info is written by pvmon: writable,
+		 * never a table. Once per vCPU, as Xen's map_vcpu_info. */
+		long rc = t->vi_mfn ? -EINVAL : xmm_get_type(&x->mm, r.mfn, XMM_WRITABLE);
 		if (!rc) {
 			struct vcpu_info *vi = (struct vcpu_info *)((uint8_t *)x->mm.ram + r.mfn * PAGE + r.offset);
-			memcpy(vi, xv->vi, sizeof(*vi));
-			xv->vi = vi;
+			memcpy(vi, t->vi, sizeof(*vi));
+			t->vi_mfn = r.mfn;
+			__atomic_store_n(&t->vi, vi, __ATOMIC_SEQ_CST);
 		}
 		pthread_mutex_unlock(&x->lock);
 		return rc;
@@ -664,6 +824,34 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 	}
 }
 
+/* Xen's do_poll: block until one of the ports is pending (masked or
+ * not), the absolute timeout passes or an event is delivered. */
+static long sched_poll(struct vcpu *v, uint64_t arg)
+{
+	struct xen_domain *x = v->dom->xen;
+	struct sched_poll p;
+	if (xen_copy_from(v, &p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.nr_ports > 128)
+		return -EINVAL;
+	uint32_t ports[128];
+	if (xen_copy_from(v, ports, (uint64_t)(uintptr_t)p.ports.p, p.nr_ports * sizeof(ports[0])))
+		return -EFAULT;
+	const unsigned bits = sizeof(xen_ulong_t) * 8;
+	for (unsigned i = 0; i < p.nr_ports; i++) {
+		if (ports[i] >= XEN_NR_EVTCHN)
+			return -EINVAL;
+		if (__atomic_load_n(&x->shared->evtchn_pending[ports[i] / bits], __ATOMIC_SEQ_CST) & (1ULL << (ports[i] % bits)))
+			return 0;
+	}
+	memcpy(v->poll_ports, ports, p.nr_ports * sizeof(ports[0]));
+	v->nr_poll = p.nr_ports;
+	v->poll_deadline = p.timeout;
+	__atomic_store_n(&v->polling, true, __ATOMIC_SEQ_CST);
+	v->want_block = true;
+	return 0;
+}
+
 static long sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd) {
@@ -671,6 +859,8 @@ static long sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		xen_console_drain(v);      /* hvc_xen yields while the ring is full */
 		v->want_yield = true;
 		return 0;
+	case SCHEDOP_poll:
+		return sched_poll(v, arg);
 	case SCHEDOP_block:
 		xen_console_drain(v);
 		XV(v)->vi->evtchn_upcall_mask = 0;    /* Xen: blocking enables events */

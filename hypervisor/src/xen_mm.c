@@ -36,6 +36,7 @@ int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t share
 	m->nr_frames = nr_frames;
 	m->shared_mfn = shared_mfn;
 	m->shared = shared;
+	m->tlb_clock = 1;
 	return 0;
 }
 
@@ -147,6 +148,15 @@ int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t)
 	}
 	/* Typed before its entries are: a table naming itself (or a loop)
 	 * then meets a type it cannot take, and fails. */
+	if (t >= XMM_L1 && p->wstamp && m->flush) {
+		/* Its last writable mapping may live on in another vCPU's TLB:
+		 * Xen's flush_tlb_mask before the type change (and before the
+		 * validation reads entries a stale mapping could still write). */
+		int rc = m->flush(m->flush_ctx, p->wstamp);
+		if (rc)
+			return rc;
+		m->flushes++;
+	}
 	p->type = (uint8_t)t;
 	p->count = 1;
 	if (t >= XMM_L1) {
@@ -177,6 +187,8 @@ void xmm_put_type(struct xen_mm *m, uint64_t mfn)
 	enum xmm_type t = (enum xmm_type)p->type;
 	p->type = XMM_NONE;
 	p->pinned = 0;
+	if (t == XMM_WRITABLE)
+		p->wstamp = __atomic_load_n(&m->tlb_clock, __ATOMIC_SEQ_CST);
 	if (t >= XMM_L1) {
 		p->count = 1;          /* held while its entries go (loops stay refused) */
 		p->type = (uint8_t)t;

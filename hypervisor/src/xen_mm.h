@@ -21,6 +21,7 @@ struct xmm_page {
 	uint8_t out;           /* ballooned out: not the domain's until populated again */
 	uint8_t walked;        /* a table since the last shadow drop (KVM may shadow it) */
 	uint32_t count;        /* references of this type */
+	uint64_t wstamp;       /* tlb_clock when its last writable reference went; 0: never writable */
 };
 
 #define XMM_HV_FIRST 256       /* L4 slots of the hypervisor's range (xen-x86_64.h) */
@@ -42,7 +43,16 @@ struct xen_mm {
 	uint64_t hv_l4e[XMM_HV_LAST - XMM_HV_FIRST + 1];   /* pvmon's entries of those slots */
 	struct xmm_page *pg;       /* per RAM frame */
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
-	uint64_t validations, updates;   /* statistics */
+	/* Xen's TLB clock (flush_tlb_mask's filter): a frame whose last
+	 * writable mapping went at wstamp may still be writable in the TLB
+	 * of a vCPU that has not reloaded CR3 since; before such a frame
+	 * becomes a table, flush(ctx, wstamp) makes every such vCPU reload
+	 * (0, or -errno and the type is refused). tlb_clock is read and
+	 * advanced atomically by the vCPU threads too; NULL flush: none. */
+	uint64_t tlb_clock;
+	int (*flush)(void *ctx, uint64_t stamp);
+	void *flush_ctx;
+	uint64_t validations, updates, flushes;   /* statistics */
 	uint64_t out_frames;       /* frames ballooned out now */
 	/* Shadow paging: KVM's shadow MMU builds its translations from the
 	 * tables it walked and sees only the guest's writes to them, never

@@ -67,17 +67,21 @@ static long copy(struct vcpu *v, uint64_t va, void *buf, size_t len, bool to)
 		if (chunk > len)
 			chunk = len;
 		uint64_t ma;
-		if (xmm_walk(&x->mm, xen_cur_l4(v), va, to, &ma, NULL))
-			return -EFAULT;
-		uint8_t *h = xmm_host(&x->mm, ma, chunk);
+		/* A store into a frame typed as a table would bypass validation:
+		 * the walk finds it writable, so it is not one (xen_mm.c's rule),
+		 * and the domain's lock keeps another vCPU from making it one
+		 * between the walk and the store. A read needs no such care. */
+		if (to)
+			pthread_mutex_lock(&x->lock);
+		uint8_t *h = xmm_walk(&x->mm, xen_cur_l4(v), va, to, &ma, NULL) ? NULL : xmm_host(&x->mm, ma, chunk);
+		if (h && to)
+			memcpy(h, p, chunk);
+		else if (h)
+			memcpy(p, h, chunk);
+		if (to)
+			pthread_mutex_unlock(&x->lock);
 		if (!h)
 			return -EFAULT;
-		/* A store into a frame typed as a table would bypass validation:
-		 * the walk found it writable, so it is not one (xen_mm.c's rule). */
-		if (to)
-			memcpy(h, p, chunk);
-		else
-			memcpy(p, h, chunk);
 		p += chunk;
 		va += chunk;
 		len -= chunk;
@@ -288,14 +292,14 @@ static const char *vec_name(unsigned vec)
 /* An exception for the guest's handler of vector vec. */
 static void bounce_trap(struct vcpu *v, unsigned vec, uint64_t err)
 {
-	struct xen_domain *x = v->dom->xen;
 	char what[64];
 	snprintf(what, sizeof(what), "exception %s (vector %u, error 0x%llx)", vec_name(vec), vec,
 	         (unsigned long long)err);
 	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: %s at 0x%llx\n", what, (unsigned long long)XV(v)->frame[XF_RIP]);
 	bool has_err = (TRAP_ERRCODE_VECTORS >> vec) & 1;
-	bounce(v, x->traps[vec].address, has_err, err, x->traps[vec].flags & 4, what);
+	struct xen_trap *t = &XV(v)->traps[vec];
+	bounce(v, t->address, has_err, err, t->flags & 4, what);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -310,6 +314,11 @@ void xen_evtchn_set(struct domain *d, uint32_t port)
 	if (__atomic_fetch_or(&s->evtchn_pending[port / bits], 1ULL << (port % bits), __ATOMIC_SEQ_CST) &
 	    (1ULL << (port % bits)))
 		return;
+	/* Xen's evtchn_check_pollers: a vCPU in SCHEDOP_poll wakes for a
+	 * port it polls, masked or not (Linux's spinlock kicker is masked). */
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (__atomic_load_n(&d->vcpus[i].polling, __ATOMIC_SEQ_CST))
+			sched_wake(&d->vcpus[i], "poll");
 	if (__atomic_load_n(&s->evtchn_mask[port / bits], __ATOMIC_SEQ_CST) & (1ULL << (port % bits)))
 		return;
 	struct vcpu *v = &d->vcpus[x->evtchn_vcpu[port] < d->nr_vcpus ? x->evtchn_vcpu[port] : 0];
@@ -325,7 +334,28 @@ void xen_evtchn_set(struct domain *d, uint32_t port)
 
 bool xen_has_work(struct vcpu *v)
 {
-	return __atomic_load_n(&XV(v)->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+	struct xen_domain *x = v->dom->xen;
+	struct xen_vcpu *xv = XV(v);
+	if (__atomic_load_n(&xv->down, __ATOMIC_SEQ_CST))
+		return false;
+	if (xv->parked)
+		return true;               /* VCPUOP_up came: the thread goes on */
+	if (__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+		return true;
+	const unsigned bits = sizeof(xen_ulong_t) * 8;
+	for (uint32_t i = 0; v->polling && i < v->nr_poll; i++) {
+		uint32_t p = v->poll_ports[i];
+		if (__atomic_load_n(&x->shared->evtchn_pending[p / bits], __ATOMIC_SEQ_CST) & (1ULL << (p % bits)))
+			return true;
+	}
+	return false;
+}
+
+bool xen_vcpu_parks(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	xv->parked = __atomic_load_n(&xv->down, __ATOMIC_SEQ_CST);
+	return xv->parked;
 }
 
 void xen_timer_expired(struct vcpu *v)
@@ -337,16 +367,15 @@ void xen_timer_expired(struct vcpu *v)
 
 void xen_before_run(struct vcpu *v)
 {
-	struct domain *d = v->dom;
 	struct xen_vcpu *xv = XV(v);
 	struct kvm_run *run = v->run;
 	run->request_interrupt_window = 0;
-	if (!d->xen->cb_event || !__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+	if (!xv->cb_event || !__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST))
 		return;
 	if (xv->frame) {           /* at the stub's `out`: bounce now */
 		xen_publish_time(v);
-		if (bounce(v, d->xen->cb_event, false, 0, true, "event upcall"))
+		if (bounce(v, xv->cb_event, false, 0, true, "event upcall"))
 			xv->upcalls++;
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: upcall at 0x%llx\n", (unsigned long long)xv->frame[XF_RIP]);
@@ -587,8 +616,7 @@ static void hypercall(struct vcpu *v)
 	uint64_t nr = f[XF_RAX];
 	if (xv->user) {
 		/* A system call of a guest process: to the kernel's callback. */
-		struct xen_domain *x = v->dom->xen;
-		bounce(v, x->cb_syscall, false, 0, x->cb_syscall_mask, "system call");
+		bounce(v, xv->cb_syscall, false, 0, xv->cb_syscall_mask, "system call");
 		return;
 	}
 	uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
@@ -598,7 +626,7 @@ static void hypercall(struct vcpu *v)
 	if (!v->dom->boot_ns)
 		v->dom->boot_ns = time_now() - v->dom->created_ns;
 	long rc = xen_hypercall(v, nr, a);
-	if (xv->flush || v->dom->xen->force_flush)
+	if (xv->shadow_flush || v->dom->xen->force_flush)
 		xen_shadow_flush(v);
 	if (xen_tracing())
 		fprintf(stderr, "pvmon xen: hypercall %s(%llu) (0x%llx, 0x%llx, 0x%llx, 0x%llx) = %ld\n",
@@ -637,16 +665,16 @@ static void undefined_opcode(struct vcpu *v)
 static void general_protection(struct vcpu *v, uint64_t err)
 {
 	struct xen_vcpu *xv = XV(v);
-	struct xen_domain *x = v->dom->xen;
 	uint64_t *f = xv->frame;
 	if ((err & 3) == 2) {                  /* `int n` through a gate of pvmon's: the guest's table */
 		unsigned n = (unsigned)(err >> 3) & 255;
-		unsigned dpl = x->traps[n].flags & 3;
-		if (x->traps[n].address && dpl >= (xv->user ? 3u : 1u)) {
+		const struct xen_trap *t = &xv->traps[n];
+		unsigned dpl = t->flags & 3;
+		if (t->address && dpl >= (xv->user ? 3u : 1u)) {
 			f[XF_RIP] += 2;
 			char what[40];
 			snprintf(what, sizeof(what), "int $0x%x", n);
-			bounce(v, x->traps[n].address, false, 0, x->traps[n].flags & 4, what);
+			bounce(v, t->address, false, 0, t->flags & 4, what);
 			return;
 		}
 	}
@@ -828,7 +856,7 @@ void xen_exit(struct vcpu *v)
 		             (unsigned long long)f[XF_RIP]);
 		return;
 	}
-	xv->traps++;
+	xv->traps_taken++;
 	unsigned vec = (unsigned)f[XF_VEC];
 	uint64_t err = f[XF_ERR];
 	switch (vec) {
@@ -872,15 +900,20 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	const struct xen_domain *x = d->xen;
 	unsigned long long t = 0, h = 0, e = 0, b = 0, u = 0;
 	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
-		t += x->v[i].traps;
+		t += x->v[i].traps_taken;
 		h += x->v[i].hcalls;
 		e += x->v[i].emulated;
 		b += x->v[i].bounces;
 		u += x->v[i].upcalls;
 	}
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
-	         "page types: validations %llu updates %llu; balloon: %llu frames out (given %llu, taken %llu)", t, h, e, b, u,
+	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu)", t, h, e, b, u,
 	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates,
+	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),
+	         (unsigned long long)__atomic_load_n(&x->tlb_kicks, __ATOMIC_RELAXED),
+	         (unsigned long long)__atomic_load_n(&x->tlb_injects, __ATOMIC_RELAXED),
+	         (unsigned long long)x->mm.flushes,
 	         (unsigned long long)x->mm.out_frames, (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken);
 	if (x->mm.shadow && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; shadow paging: frames zapped %llu, whole drops %llu",

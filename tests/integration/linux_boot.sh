@@ -8,6 +8,8 @@
 #   processes forked and exec'd, 64 MiB of anonymous memory touched and
 #   freed, pipes, a 3 s sleep against the host's clock, then poweroff -f:
 #   pvmon exits 0;
+# - with vcpus = 2 and the same initramfs (pvlabsmp=1): both CPUs come
+#   up, processes run pinned to each and across both, poweroff: exit 0;
 # - under `pvmon daemon`: pvctl create, list, console, and a line of
 #   `pvctl input` read by /init through hvc0's input ring;
 # - two Linux domains, a pvos domain and a hostile Xen guest that crashes
@@ -76,8 +78,8 @@ boot() {
   user_space
   daemon_input
   together
+  smp
   # Configs the Xen mode refuses, each in one line.
-  refused two_vcpus "one vCPU for now (vcpus = 2)" "$(linux_cfg two vcpus=2)"
   cfg=$(linux_cfg small)
   sed -i 's/^memory = 256/memory = 16/' "$cfg"
   refused too_small "kernel '.*': " "$cfg"
@@ -129,6 +131,37 @@ user_space() {
   ! cut -d' ' -f2- "$TMP/init" | grep -v 'arch/x86/mm/dump_pagetables.c' |
     grep -q 'WARNING: CPU\|BUG: \|general protection fault\|Oops' ||
     { cut -d' ' -f2- "$TMP/init" | grep -m3 'WARNING: CPU\|BUG: \|general protection fault\|Oops'; die "the kernel warned or oopsed"; }
+}
+
+# vcpus = 2: both CPUs come up, /init (pvlabsmp=1) finds both in
+# /proc/cpuinfo, runs processes pinned to each and across them, and
+# powers off: exit 0. pvmon gets two run slots (--pcpus 2) even on a
+# one-CPU host, so that both vCPUs are in KVM_RUN at once and a TLB flush
+# must kick the other out.
+smp() {
+  local cfg rc t0 t1 want up
+  cfg=$(linux_cfg smp "ramdisk = \"$TMP/initramfs.gz\"" "vcpus = 2")
+  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabsmp=1"/' "$cfg"
+  t0=$EPOCHREALTIME
+  timeout 900 $PVMON --pcpus 2 --stats run "$cfg" 2>&1 | stamped > "$TMP/smp"; rc=${PIPESTATUS[0]}
+  t1=$EPOCHREALTIME
+  cut -d' ' -f2- "$TMP/smp" | grep -E '^\[smp\] (init: |\[ *[0-9.]*\] (smp: |x86: Booting SMP|Run /init|reboot:))|^pvmon: ' |
+    sed 's/; kvm:.*; xen:/ ...; xen:/'
+  grep -q '^[0-9.]* \[smp\] init: FAIL' "$TMP/smp" && die "a check of /init (pvlabsmp=1) failed"
+  for want in 'smp: Brought up 1 node, 2 CPUs' 'init: 2 CPUs in /proc/cpuinfo, online 0-1' \
+              'init: processes pinned to CPU 0 and CPU 1 ran there' 'init: busy loops on both CPUs' \
+              "init: 100 processes forked and exec'd on CPUs 0 and 1" 'init: 64 MiB touched on CPU 1' 'init: done'; do
+    grep -q "^[0-9.]* \[smp\] .*$want" "$TMP/smp" || { tail -30 "$TMP/smp"; die "the vcpus = 2 domain never said '$want'"; }
+  done
+  up=$(grep -m1 ' \[smp\] .*smp: Brought up 1 node, 2 CPUs' "$TMP/smp" | cut -d' ' -f1)
+  awk -v a="$t0" -v u="$up" -v b="$t1" 'BEGIN { printf "vcpus = 2: both CPUs up after %.1f s, poweroff after %.1f s '"$WHERE"'\n", u - a, b - a }'
+  # Xen's part of --stats: cross-vCPU flushes, kicks out of KVM_RUN, reloads injected.
+  grep '^[0-9.]* pvmon: domain smp' "$TMP/smp" | sed -n 's/.*xen: .*\(tlb flushes [0-9]* ([^)]*)\).*/vcpus = 2: \1/p'
+  ! cut -d' ' -f2- "$TMP/smp" | grep -v 'arch/x86/mm/dump_pagetables.c' |
+    grep -q 'WARNING: CPU\|BUG: \|general protection fault\|Oops\|soft lockup\|rcu_sched detected stalls' ||
+    { cut -d' ' -f2- "$TMP/smp" | grep -m3 'WARNING: CPU\|BUG: \|general protection fault\|Oops\|soft lockup\|stalls'; die "the vcpus = 2 kernel warned or oopsed"; }
+  [ $rc = 0 ] || die "vcpus = 2: pvmon exit status $rc after poweroff -f, expected 0"
+  echo "ok vcpus = 2: both CPUs up, processes on each, poweroff -f is exit 0"
 }
 
 json_field() {  # json_field NAME FIELD: from pvctl list --json

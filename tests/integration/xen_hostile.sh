@@ -2,7 +2,9 @@
 # pvmon's Xen mode: bad pointers, page-table entries that would make a
 # table writable or name frames outside RAM or pvmon's slots, bad pins and
 # base pointers, descriptors, trap and callback addresses, batches, the
-# balloon's reservations, event ports and vCPUs, each answered as Xen answers (the guest prints each
+# balloon's reservations, event ports and vCPUs, VCPUOP_initialise's
+# context (a second vCPU: it starts, wakes vCPU 0's poll with an IPI and
+# takes itself down), each answered as Xen answers (the guest prints each
 # check and powers off: exit 0); then, with "crash", a direct write of a
 # bad entry into its own L1 table: the domain crashes (125) in one report
 # and pvmon stays up to report it (error code 0x3: present, write, and
@@ -16,7 +18,7 @@ ELF=$BUILD/tests/xenpv/hostile_xen.elf
 
 run_hostile() {
   local cfg=$TMP/hx.cfg rc n
-  printf 'name = "hx"\nmemory = 16\nkernel = "%s"\n' "$(realpath "$ELF")" > "$cfg"
+  printf 'name = "hx"\nmemory = 16\nvcpus = 2\nkernel = "%s"\n' "$(realpath "$ELF")" > "$cfg"
   timeout 120 $PVMON --stats run "$cfg" > "$TMP/out" 2>&1; rc=$?
   cat "$TMP/out"
   grep -q '^\[hx\] hostile_xen: up' "$TMP/out" || die "the guest never started"

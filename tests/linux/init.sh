@@ -3,7 +3,8 @@
 # kernel as a Linux PV domain: each check prints "init: ..." on hvc0, the
 # test reads them; ends with poweroff -f (pvmon's exit 0), or with
 # "init: FAIL ..." and a crash (exit 125) where a check fails. With
-# pvlabinput=1 on the command line it reads a line of console input instead.
+# pvlabinput=1 on the command line it reads a line of console input instead;
+# with pvlabsmp=1 (vcpus = 2) it checks both CPUs instead.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -17,6 +18,38 @@ if [ -n "${pvlabinput:-}" ]; then
   echo "init: ready for input"
   read -r line || fail "no line of input"
   echo "init: read '$line'"
+  poweroff -f
+fi
+# pvlabsmp=1 (a domain with vcpus = 2): both CPUs online, a process
+# pinned to each runs there, busy loops on both advance both CPUs'
+# counters in /proc/stat, and fork+exec, memory and a pipe run across
+# them; then power off.
+if [ -n "${pvlabsmp:-}" ]; then
+  n=$(grep -c ^processor /proc/cpuinfo)
+  [ "$n" = 2 ] || fail "$n CPUs in /proc/cpuinfo, expected 2"
+  echo "init: $n CPUs in /proc/cpuinfo, online $(cat /sys/devices/system/cpu/online)"
+  for c in 0 1; do
+    on=$(taskset -c $c cut -d' ' -f39 /proc/self/stat) || fail "taskset -c $c"
+    [ "$on" = "$c" ] || fail "a process pinned to CPU $c ran on CPU '$on'"
+  done
+  echo "init: processes pinned to CPU 0 and CPU 1 ran there"
+  ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 }' /proc/stat; }
+  a0=$(ticks 0); a1=$(ticks 1)
+  for c in 0 1; do
+    taskset -c $c sh -c 'i=0; while [ $i -lt 5000 ]; do i=$((i + 1)); done' &
+  done
+  wait
+  b0=$(ticks 0); b1=$(ticks 1)
+  [ "$b0" -gt "$a0" ] && [ "$b1" -gt "$a1" ] || fail "busy loops on both CPUs: cpu0 $a0 -> $b0, cpu1 $a1 -> $b1 ticks"
+  echo "init: busy loops on both CPUs: cpu0 $a0 -> $b0, cpu1 $a1 -> $b1 ticks"
+  i=0
+  while [ $i -lt 100 ]; do taskset -c $((i % 2)) /bin/true || fail "process $i"; i=$((i + 1)); done
+  echo "init: 100 processes forked and exec'd on CPUs 0 and 1"
+  taskset -c 1 dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null || fail "64 MiB on CPU 1"
+  n=$(taskset -c 0 seq 1 20000 | taskset -c 1 wc -l)
+  [ "$n" = 20000 ] || fail "a pipe from CPU 0 to CPU 1 carried $n lines of 20000"
+  echo "init: 64 MiB touched on CPU 1; a pipe from CPU 0 to CPU 1 carried 20000 lines"
+  echo "init: done"
   poweroff -f
 fi
 # pvlabforks=N on the command line: N processes instead of 200 (the

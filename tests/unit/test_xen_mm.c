@@ -280,6 +280,49 @@ static void shadow(void)
 	m.zap = NULL;
 }
 
+/* Xen's TLB clock: a frame whose last writable mapping went may become
+ * a table only after the flush hook (with the stamp of that drop); a
+ * frame never writable, or a refused hook, as the rules say. */
+static int flush_calls, flush_rc;
+static uint64_t flush_stamp;
+
+static int flush_hook(void *ctx, uint64_t stamp)
+{
+	CHECK(ctx == &m);
+	flush_calls++;
+	flush_stamp = stamp;
+	return flush_rc;
+}
+
+static void tlb_clock(void)
+{
+	fresh();
+	m.flush = flush_hook;
+	m.flush_ctx = &m;
+	flush_calls = 0;
+	flush_rc = 0;
+	CHECK_EQ(xmm_pin(&m, 1, XMM_L4), 0);
+	CHECK_EQ(m.pg[10].count, 1);
+	CHECK_EQ(flush_calls, 0);                    /* none of the tables was ever writable */
+	m.tlb_clock = 7;
+	CHECK_EQ(xmm_update(&m, F(4), F(10) | P, false), 0);   /* frame 10's writable mapping goes */
+	CHECK_EQ(m.pg[10].count, 0);
+	CHECK_EQ(m.pg[10].wstamp, 7);
+	m.tlb_clock = 9;
+	flush_rc = -ETIMEDOUT;
+	CHECK_EQ(xmm_pin(&m, 10, XMM_L1), -ETIMEDOUT);   /* the flush failed: no type */
+	CHECK_EQ(m.pg[10].count, 0);
+	CHECK_EQ(flush_calls, 1);
+	CHECK_EQ(flush_stamp, 7);
+	flush_rc = 0;
+	CHECK_EQ(xmm_pin(&m, 10, XMM_L1), 0);
+	CHECK_EQ(flush_calls, 2);
+	CHECK_EQ(m.flushes, 1);
+	CHECK_EQ(xmm_pin(&m, 12, XMM_L1), 0);            /* never writable: no flush */
+	CHECK_EQ(flush_calls, 2);
+	CHECK(!m.corrupt);
+}
+
 int main(void)
 {
 	ram = aligned_alloc(4096, NF * 4096ULL);
@@ -290,6 +333,7 @@ int main(void)
 	refusals();
 	balloon();
 	shadow();
+	tlb_clock();
 	xmm_destroy(&m);
 	free(ram);
 	return CHECK_DONE();

@@ -29,6 +29,7 @@
 #define EFAULT 14
 #define EINVAL 22
 #define ENOSYS 38
+#define EEXIST 17
 
 /* Xen's notes: Linux's loader ("linux"), xen-3.0, VIRT_BASE, PADDR_OFFSET 0. */
 #define NOTE_STR(n, type, s) \
@@ -55,6 +56,10 @@ static start_info_t *si;
 static unsigned fails, checks;
 static uint8_t scratch[PAGE] __attribute__((aligned(4096)));
 static uint8_t scratch2[PAGE] __attribute__((aligned(4096)));
+static struct vcpu_guest_context ctx;
+static uint8_t stack1[8192] __attribute__((aligned(16)));
+static volatile int second_ran;
+static uint32_t ipi_port;
 
 /* A hypercall as Linux's with the XSA-466 fix makes it: `syscall`. */
 static long hc(long nr, long a1, long a2, long a3, long a4, long a5)
@@ -149,6 +154,138 @@ static long resv1(unsigned cmd, xen_pfn_t *f, domid_t dom, unsigned order, unsig
 	struct xen_memory_reservation r = { .nr_extents = n, .extent_order = order, .domid = dom };
 	set_xen_guest_handle(r.extent_start, f);
 	return hc(__HYPERVISOR_memory_op, cmd, (long)&r, 0, 0, 0);
+}
+
+/* vCPU 1, from VCPUOP_initialise: says it runs, sends vCPU 0 the IPI
+ * it polls for, and takes itself down. */
+static long hc(long nr, long a1, long a2, long a3, long a4, long a5);
+void second(void)
+{
+	second_ran = 1;
+	struct evtchn_send s = { ipi_port };
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	hc(__HYPERVISOR_vcpu_op, VCPUOP_down, 1, 0, 0, 0);
+	for (;;)
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+}
+
+/* A context for vCPU 1 that Xen takes: kernel mode, the bootstrap L4,
+ * second() on its own stack. */
+static void good_ctx(uint64_t l4)
+{
+	uint8_t *p = (uint8_t *)&ctx;
+	for (unsigned i = 0; i < sizeof(ctx); i++)
+		p[i] = 0;
+	ctx.flags = VGCF_in_kernel;
+	ctx.user_regs.rip = (uint64_t)(uintptr_t)second;
+	ctx.user_regs.rsp = (uint64_t)(uintptr_t)(stack1 + sizeof(stack1)) - 8;
+	ctx.user_regs.rflags = 0x1000;
+	ctx.kernel_sp = (uint64_t)(uintptr_t)(stack1 + sizeof(stack1));
+	ctx.ctrlreg[3] = l4 * PAGE;
+}
+
+static long init1(uint64_t id)
+{
+	return hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, (long)id, (long)&ctx, 0, 0);
+}
+
+/* With vcpus = 2: VCPUOP_initialise's checks (Xen's arch_set_info_guest),
+ * up/down/is_up, and an IPI from vCPU 1 waking vCPU 0's poll. */
+static void smp_checks(uint64_t l4, uint64_t l1)
+{
+	long up1 = hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0);
+	if (up1 == -ENOENT) {
+		puts_("hostile_xen: one vCPU: no SMP checks\n");
+		return;
+	}
+	expect("vcpu 1 is down at start", up1, 0);
+	expect("vcpu 0 is up", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 0, 0, 0, 0), 1);
+	expect("up an uninitialised vcpu", hc(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0), -EINVAL);
+	expect("initialise: unmapped context", hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, 1, 0x5000, 0, 0), -EFAULT);
+	good_ctx(l4);
+	expect("initialise vcpu 7 (out of range)", init1(7), -ENOENT);
+	expect("initialise vcpu 0 (up)", init1(0), -EEXIST);
+	ctx.ctrlreg[3] = 0xfffffUL * PAGE;
+	expect("initialise: CR3 outside RAM", init1(1), -EINVAL);
+	ctx.ctrlreg[3] = mfn_of(scratch) * PAGE;
+	expect("initialise: CR3 a writable frame", init1(1), -EINVAL);
+	ctx.ctrlreg[3] = l1 * PAGE;
+	expect("initialise: CR3 an L1", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.user_regs.rip = 0x0000900000000000UL;
+	expect("initialise: non-canonical rip", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.user_regs.rip = HYPERVISOR_VIRT_START;
+	expect("initialise: rip in the hypervisor's range", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.kernel_sp = 0x0000900000000000UL;
+	expect("initialise: non-canonical kernel_sp", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.gs_base_kernel = 0x8000000000000000UL;
+	expect("initialise: non-canonical gs_base_kernel", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.trap_ctxt[14].address = 0x0000900000000000UL;
+	expect("initialise: non-canonical trap handler", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.event_callback_eip = HYPERVISOR_VIRT_START + 0x1000;
+	expect("initialise: event callback in the hypervisor's range", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.gdt_frames[0] = 0xfffffUL;
+	ctx.gdt_ents = 16;
+	expect("initialise: GDT frame outside RAM", init1(1), -EINVAL);
+	ctx.gdt_frames[0] = l1;
+	expect("initialise: GDT frame an L1", init1(1), -EINVAL);
+	ctx.gdt_frames[0] = mfn_of(scratch2);
+	ctx.gdt_ents = 8192;
+	expect("initialise: too many GDT entries", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.flags = 0;
+	expect("initialise: user mode (not supported)", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.ldt_ents = 1;
+	expect("initialise: an LDT (not supported)", init1(1), -EINVAL);
+	good_ctx(l4);
+	ctx.debugreg[0] = 0x1000;
+	expect("initialise: a breakpoint (not supported)", init1(1), -EINVAL);
+	expect("vcpu 1 still down", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0), 0);
+	{
+		struct vcpu_set_singleshot_timer t = { 1, 0 };
+		expect("singleshot timer of another vcpu", hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 1, (long)&t, 0, 0), -EINVAL);
+	}
+	struct evtchn_bind_ipi b = { 0, 0 };
+	expect("bind an IPI to vcpu 0", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (long)&b, 0, 0, 0), 0);
+	ipi_port = b.port;
+	good_ctx(l4);
+	expect("initialise vcpu 1", init1(1), 0);
+	expect("initialise vcpu 1 again", init1(1), -EEXIST);
+	expect("up vcpu 1", hc(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0, 0, 0), 0);
+	{
+		evtchn_port_t ports[1] = { ipi_port };
+		struct sched_poll p = { .nr_ports = 1, .timeout = 0 };
+		set_xen_guest_handle(p.ports, ports);
+		expect("poll the IPI port (vcpu 1 sends)", hc(__HYPERVISOR_sched_op, SCHEDOP_poll, (long)&p, 0, 0, 0), 0);
+		expect("  vcpu 1 ran second()", second_ran, 1);
+		p.nr_ports = 129;
+		expect("poll 129 ports", hc(__HYPERVISOR_sched_op, SCHEDOP_poll, (long)&p, 0, 0, 0), -EINVAL);
+	}
+	long up = 1;
+	for (int i = 0; i < 100000 && up == 1; i++) {
+		up = hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 1, 0, 0, 0);
+		if (up == 1)
+			hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	}
+	expect("vcpu 1 took itself down", up, 0);
+	{
+		uint64_t mask = 3;
+		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_MULTI };
+		set_xen_guest_handle(op.arg2.vcpumask, (void *)0x5000);
+		expect("tlb flush multi: unmapped vcpu mask", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), -EFAULT);
+		set_xen_guest_handle(op.arg2.vcpumask, &mask);
+		expect("tlb flush multi", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), 0);
+		op.cmd = MMUEXT_INVLPG_ALL;
+		op.arg1.linear_addr = (uint64_t)(uintptr_t)scratch;
+		expect("invlpg all", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), 0);
+	}
 }
 
 static int has(const char *hay, const char *needle)
@@ -301,6 +438,8 @@ void start(start_info_t *info)
 		r.offset = 0;
 		expect("register vcpu_info in an L1", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, (long)&r, 0, 0), -EINVAL);
 	}
+
+	smp_checks(l4, l1);
 
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
 	 * is emulated when the entry is good. */

@@ -1,0 +1,112 @@
+/* xen_tlb.c: cross-vCPU TLB flushes without KVM. A vCPU that reloaded CR3
+ * after the stamp is left alone; one out of KVM_RUN is marked and owes a
+ * reload before its guest runs again; one in KVM_RUN is kicked and waited
+ * for until it leaves; entering after a stub exit is a reload (the clock
+ * moves), entering after a stop elsewhere is not one until the event
+ * vector can be injected. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kvm.h>
+#include "check.h"
+#include "../../hypervisor/src/domain.h"
+#include "../../hypervisor/src/pvmon.h"
+#include "../../hypervisor/src/xen_domain.h"
+
+static struct domain *d;
+static struct xen_domain *x;
+static struct kvm_run runs[2];
+static uint64_t frame[XF_WORDS];
+
+static void setup(void)
+{
+	d = calloc(1, sizeof(*d));
+	x = calloc(1, sizeof(*x));
+	d->xen = x;
+	d->nr_vcpus = 2;
+	x->mm.tlb_clock = 1;
+	for (uint32_t i = 0; i < 2; i++) {
+		d->vcpus[i].dom = d;
+		d->vcpus[i].id = i;
+		d->vcpus[i].fd = -1;          /* KVM_INTERRUPT fails: no vector queued */
+		d->vcpus[i].run = &runs[i];
+	}
+}
+
+static bool flag(bool *b)
+{
+	return __atomic_load_n(b, __ATOMIC_SEQ_CST);
+}
+
+/* vCPU 1 "in KVM_RUN": leaves it when kicked, as the signal makes it. */
+static void *in_run_until_kicked(void *arg)
+{
+	struct vcpu *v = arg;
+	while (!atomic_load(&v->kick))
+		;
+	xen_tlb_left(v);
+	return NULL;
+}
+
+int main(void)
+{
+	setup();
+	struct xen_vcpu *t = &x->v[1];
+
+	/* Reloaded after the stamp: nothing asked. */
+	t->flushed = 5;
+	CHECK_EQ(xen_tlb_flush(d, 2, 4), 0);
+	CHECK(!flag(&t->flush_want));
+
+	/* Out of KVM_RUN: marked, no wait, no kick. */
+	CHECK_EQ(xen_tlb_flush(d, 2, 5), 0);
+	CHECK(flag(&t->flush_want));
+	CHECK_EQ(x->tlb_kicks, 0);
+
+	/* Entering after a stub exit: the stub's CR3 reload pays the debt. */
+	x->v[1].frame = frame;
+	uint64_t clock = xen_tlb_now(d);
+	xen_tlb_enter(&d->vcpus[1]);
+	CHECK(flag(&t->in_run));
+	CHECK(!flag(&t->flush_want));
+	CHECK_EQ(t->flushed, clock + 1);
+	CHECK_EQ(xen_tlb_now(d), clock + 1);
+	xen_tlb_left(&d->vcpus[1]);
+	CHECK(!flag(&t->in_run));
+
+	/* Stopped in the guest where no vector can be injected: still owed,
+	 * and KVM asked for the interrupt window. */
+	x->v[1].frame = NULL;
+	t->flush_want = true;
+	runs[1].ready_for_interrupt_injection = 0;
+	xen_tlb_enter(&d->vcpus[1]);
+	CHECK(flag(&t->flush_want));
+	CHECK_EQ(runs[1].request_interrupt_window, 1);
+	CHECK_EQ(t->flushed, clock + 1);
+	xen_tlb_left(&d->vcpus[1]);
+
+	/* In KVM_RUN and owing: kicked, waited for until it leaves. */
+	runs[1].request_interrupt_window = 0;
+	x->v[1].frame = frame;
+	t->flush_want = false;
+	xen_tlb_enter(&d->vcpus[1]);            /* reloads: flushed = clock + 2 */
+	atomic_store(&d->vcpus[1].kick, false);
+	pthread_t th;
+	pthread_create(&th, NULL, in_run_until_kicked, &d->vcpus[1]);
+	CHECK_EQ(xen_tlb_flush(d, 3, xen_tlb_now(d)), 0);
+	pthread_join(th, NULL);
+	CHECK(atomic_load(&d->vcpus[1].kick));
+	CHECK(x->tlb_kicks >= 1);
+	CHECK(!flag(&t->in_run));
+	CHECK(flag(&t->flush_want));            /* and it reloads before its guest runs again */
+	CHECK(flag(&x->v[0].flush_want));       /* vCPU 0 (out of KVM_RUN) owes one too */
+
+	/* A vCPU outside the mask is left alone. */
+	x->v[0].flush_want = false;
+	CHECK_EQ(xen_tlb_flush(d, 2, xen_tlb_now(d)), 0);
+	CHECK(!flag(&x->v[0].flush_want));
+	CHECK_EQ(x->tlb_flushes, 4);
+	free(x);
+	free(d);
+	return CHECK_DONE();
+}
