@@ -457,7 +457,8 @@ static const struct command commands[] = {
 	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits,\n"
 	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
 	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
-	  "           mem_target_kib (docs/control-protocol.md)\n"
+	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces\n"
+	  "           (docs/control-protocol.md)\n"
 	  "Time(s) is the CPU time the domain's vCPUs have run.\n", cmd_list },
 	{ "destroy", "DOMAIN", "Stop a domain now (exit code 137).",
 	  "DOMAIN is a name or a numeric id.\n", domain_cmd },
@@ -485,7 +486,8 @@ static const struct command commands[] = {
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "
 	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
-	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain\n"
+	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain,\n"
+	  "                  xen\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
 	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"
 	  "  --snapshot      flight recorder: buffers overwrite in memory; `trace snapshot`\n"
