@@ -313,13 +313,15 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 	struct pvt_hc *hc;
 	switch (e->kind) {
 	case PVT_HCALL_ENTRY:
-		if (!(d = pvt_summary_dom(s, (uint32_t)v[HE_DOM])) || !(hc = pvt_dom_hc(d, v[HE_NR])))
+	case PVT_XEN_HCALL_ENTRY:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[HE_DOM])) || !(hc = pvt_dom_hc(d, pvt_hc_key(e))))
 			break;
 		hc->entries++;
 		seen(s, d->id, v[HE_VCPU], e->ts);
 		return 0;
 	case PVT_HCALL_EXIT:
-		if (!(d = pvt_summary_dom(s, (uint32_t)v[HX_DOM])) || !(hc = pvt_dom_hc(d, v[HX_NR])))
+	case PVT_XEN_HCALL_EXIT:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[HX_DOM])) || !(hc = pvt_dom_hc(d, pvt_hc_key(e))))
 			break;
 		if (pvt_lat_add(&hc->lat, v[HX_LATENCY]))
 			break;
@@ -381,6 +383,19 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		d->mmu_applied += v[MU_APPLIED];
 		d->mmu_rejected += v[MU_REJECTED];
 		seen(s, d->id, v[MU_VCPU], e->ts);
+		return 0;
+	case PVT_XEN_PTWR:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XP_DOM])))
+			break;
+		d->ptwr++;
+		d->ptwr_refused += v[XP_ERR] != 0;
+		seen(s, d->id, v[XP_VCPU], e->ts);
+		return 0;
+	case PVT_XEN_BOUNCE:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XB_DOM])))
+			break;
+		d->bounces[v[XB_VECTOR] <= PVT_BOUNCE_SYSCALL ? v[XB_VECTOR] : 255]++;
+		seen(s, d->id, v[XB_VCPU], e->ts);
 		return 0;
 	case PVT_PAGE_FLIP: {
 		struct pvt_dom *r;
