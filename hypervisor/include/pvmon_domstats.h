@@ -75,7 +75,8 @@ static inline const char *pvmon_domstat_key(int i)
 	X(PT_WRITES, pt_writes)                   /* page-table writes trapped and emulated */ \
 	X(STUB_EXITS, stub_exits)                 /* Xen mode: the entry stub's exits */ \
 	X(EMULATED, emulated)                     /* of them, instructions emulated */ \
-	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */
+	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */ \
+	X(CREATED_NS, created_ns)                 /* pvmon's clock (as time_ns) at its creation */
 
 #define PVMON_CONSOLE_COUNTERS(X)                                                      \
 	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \
