@@ -145,6 +145,23 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_bounce,
 	)
 )
 
+/* A privileged instruction of a Linux PV kernel that pvmon emulated (the
+ * page-table writes are xen_ptwr): what is "rdmsr", "wrmsr", "mov from cr",
+ * "mov to cr", "clts", "wbinvd", "cli", "sti", "in", "out" or "cpuid"
+ * (Xen's forced-emulation prefix); value: the MSR, control register, port
+ * or CPUID leaf, else 0. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_emulate,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint64_t, rip,
+		const char *, what, uint64_t, value),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer_hex(uint64_t, rip, rip)
+		lttng_ust_field_string(what, what)
+		lttng_ust_field_integer_hex(uint64_t, value, value)
+	)
+)
+
 LTTNG_UST_TRACEPOINT_EVENT(pvmon, sched_switch,
 	LTTNG_UST_TP_ARGS(uint32_t, cpu, int32_t, prev_dom, int32_t, prev_vcpu,
 		int32_t, next_dom, int32_t, next_vcpu,

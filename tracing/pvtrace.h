@@ -13,7 +13,7 @@ enum pvt_kind {
 	PVT_HCALL_ENTRY, PVT_HCALL_EXIT, PVT_HCALL_REJECT, PVT_SCHED_SWITCH,
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
-	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE,
+	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
 	PVT_OTHER, PVT_NR_KINDS
 };
 
@@ -50,6 +50,7 @@ enum { PF_DOM, PF_REMOTE_DOM, PF_GFN, PF_REMOTE_GFN };        /* page_flip */
 /* xen_hcall_entry and xen_hcall_exit: the slots of hcall_entry/hcall_exit. */
 enum { XP_DOM, XP_VCPU, XP_VA, XP_MADDR, XP_OLD, XP_NEW, XP_RIP, XP_ERR };  /* xen_ptwr */
 enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s = what */
+enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
 #define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
 #define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
@@ -160,6 +161,9 @@ struct pvt_dom {
 	uint64_t tlb_flushes, mmu_batches, mmu_entries, mmu_applied, mmu_rejected;
 	uint64_t ptwr, ptwr_refused;   /* xen_ptwr: emulated page-table writes, of them refused */
 	uint64_t bounces[PVT_BOUNCE_SYSCALL + 1];   /* xen_bounce by vector */
+	uint64_t emulated;             /* xen_emulate */
+	struct pvt_kindcount *emul_kinds;   /* xen_emulate by what, first seen first */
+	size_t nemul_kinds;
 	struct pvt_kindcount *tlb_kinds;
 	size_t ntlb_kinds;
 	struct pvt_lat mmu_lat;

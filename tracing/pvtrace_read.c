@@ -47,6 +47,8 @@ const struct pvt_kind_desc pvt_kinds[PVT_NR_KINDS] = {
 		{ "maddr", PVT_U }, { "old", PVT_U }, { "new", PVT_U }, { "rip", PVT_U }, { "err", PVT_S } }, NULL },
 	[PVT_XEN_BOUNCE] = { "pvmon:xen_bounce", 5, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "vector", PVT_U },
 		{ "rip", PVT_U }, { "handler", PVT_U } }, "what" },
+	[PVT_XEN_EMULATE] = { "pvmon:xen_emulate", 4, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "rip", PVT_U },
+		{ "value", PVT_U } }, "what" },
 	[PVT_OTHER] = { "other", 0, { { 0 } }, NULL },
 };
 

@@ -290,7 +290,7 @@ static struct xsum dom_xen(const struct pvt_dom *d)
 static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
 {
 	if (!s->kind_count[PVT_XEN_PTWR] && !s->kind_count[PVT_XEN_BOUNCE] && !s->kind_count[PVT_XEN_HCALL_ENTRY] &&
-	    !s->kind_count[PVT_XEN_HCALL_EXIT])
+	    !s->kind_count[PVT_XEN_HCALL_EXIT] && !s->kind_count[PVT_XEN_EMULATE])
 		return;
 	fprintf(f, "\nXen PV domains: emulated page-table writes (xen_ptwr), bounces to the guest kernel (xen_bounce)\n"
 	        "  %-4s %-14s %10s %8s %10s %9s %9s %10s %13s\n", "dom", "name", "ptwr", "refused", "bounces",
@@ -306,6 +306,15 @@ static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 		fprintf(f, "  %-4u %-14.14s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64
 		        " %13s\n", d->id, dom_name(d), d->ptwr, d->ptwr_refused, x.bounces, x.upcalls, x.syscalls,
 		        x.exceptions, top);
+	}
+	for (size_t i = 0; i < nd; i++) {
+		const struct pvt_dom *d = doms[i];
+		if (!d->emulated)
+			continue;
+		fprintf(f, "  dom %u: emulated instructions (xen_emulate) %" PRIu64, d->id, d->emulated);
+		for (size_t k = 0; k < d->nemul_kinds; k++)
+			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->emul_kinds[k].kind, d->emul_kinds[k].count);
+		fprintf(f, ")\n");
 	}
 }
 
@@ -421,7 +430,14 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	struct xsum x = dom_xen(d);
 	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64
-	        ", \"by_hypercall\": [", d->ptwr, d->ptwr_refused, x.bounces, x.upcalls, x.syscalls, x.exceptions);
+	        ", \"xen_emulated\": %" PRIu64 ", \"xen_emulated_by\": {", d->ptwr, d->ptwr_refused, x.bounces, x.upcalls,
+	        x.syscalls, x.exceptions, d->emulated);
+	for (size_t k = 0; k < d->nemul_kinds; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		json_str(f, d->emul_kinds[k].kind);
+		fprintf(f, ": %" PRIu64, d->emul_kinds[k].count);
+	}
+	fprintf(f, "}, \"by_hypercall\": [");
 	int first = 1;
 	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
 		struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];

@@ -135,6 +135,11 @@ void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip
 	lttng_ust_tracepoint(pvmon, xen_bounce, dom, vcpu, vector, rip, handler, what);
 }
 
+void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value)
+{
+	lttng_ust_tracepoint(pvmon, xen_emulate, dom, vcpu, rip, what, value);
+}
+
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
 	int32_t next_vcpu, const char *reason, uint64_t slice_ns)
 {

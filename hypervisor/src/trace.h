@@ -24,6 +24,7 @@ void trace_xen_ptwr(uint32_t dom, uint32_t vcpu, uint64_t va, uint64_t maddr, ui
                     uint64_t rip, int err);
 void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip, uint64_t handler,
                       const char *what);
+void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
                         int32_t next_vcpu, const char *reason, uint64_t slice_ns);
 void trace_sched_wake(uint32_t dom, uint32_t vcpu, const char *why);

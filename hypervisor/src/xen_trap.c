@@ -523,9 +523,12 @@ static int emulate_gp(struct vcpu *v)
 	}
 	if ((b[i] & 0xf0) == 0x40)
 		rex = b[i++];
-	uint64_t val = 0;
+	uint64_t val = 0, what_val = 0;
+	const char *what;
 	if (b[i] == 0x0f && b[i + 1] == 0x30) {                    /* wrmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
+		what = "wrmsr";
+		what_val = msr;
 		val = (uint32_t)*reg(v, 0) | (uint64_t)(uint32_t)*reg(v, 2) << 32;
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: wrmsr 0x%x = 0x%llx\n", msr, (unsigned long long)val);
@@ -534,6 +537,8 @@ static int emulate_gp(struct vcpu *v)
 		i += 2;
 	} else if (b[i] == 0x0f && b[i + 1] == 0x32) {             /* rdmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
+		what = "rdmsr";
+		what_val = msr;
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: rdmsr 0x%x\n", msr);
 		if (rdmsr(v, msr, &val))
@@ -543,6 +548,8 @@ static int emulate_gp(struct vcpu *v)
 		i += 2;
 	} else if (b[i] == 0x0f && (b[i + 1] == 0x20 || b[i + 1] == 0x22)) {   /* mov from/to CRn */
 		unsigned cr = ((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0), gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
+		what = b[i + 1] == 0x20 ? "mov from cr" : "mov to cr";
+		what_val = cr;
 		if (b[i + 1] == 0x20) {
 			switch (cr) {
 			case 0: val = 0x80050033 | (xv->cr0_ts ? 8 : 0); break;
@@ -563,6 +570,7 @@ static int emulate_gp(struct vcpu *v)
 		}
 		i += 3;
 	} else if (b[i] == 0x0f && (b[i + 1] == 0x06 || b[i + 1] == 0x09)) {   /* clts, wbinvd */
+		what = b[i + 1] == 0x06 ? "clts" : "wbinvd";
 		if (b[i + 1] == 0x06)
 			xv->cr0_ts = 0;
 		i += 2;
@@ -571,10 +579,13 @@ static int emulate_gp(struct vcpu *v)
 		 * run them, and they do nothing (events stay the upcall mask's;
 		 * Linux's early cmpxchg16b emulation runs `pushf; cli` before its
 		 * alternatives are patched). */
+		what = b[i] == 0xfa ? "cli" : "sti";
 		i += 1;
 	} else if ((b[i] & 0xf4) == 0xe4) {                        /* in/out, no port of ours: reads ~0 */
 		bool in = !(b[i] & 2), imm = !(b[i] & 8);
 		unsigned size = (b[i] & 1) ? (opsize ? 2 : 4) : 1;
+		what = in ? "in" : "out";
+		what_val = imm ? b[i + 1] : (uint16_t)*reg(v, 2);
 		if (in) {
 			uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
 			*reg(v, 0) = size == 4 ? 0xffffffffULL : (*reg(v, 0) & ~mask) | mask;
@@ -583,6 +594,7 @@ static int emulate_gp(struct vcpu *v)
 	} else {
 		return 0;
 	}
+	trace_xen_emulate(v->dom->id, v->id, f[XF_RIP], what, what_val);
 	f[XF_RIP] += i;
 	count(&xv->emulated);
 	regs_dirty(v);
@@ -636,6 +648,7 @@ static void undefined_opcode(struct vcpu *v)
 		uint32_t r[4];
 		uint32_t leaf = (uint32_t)*reg(v, 0), sub = (uint32_t)*reg(v, 1);
 		cpuid_policy(leaf, sub, r);
+		trace_xen_emulate(v->dom->id, v->id, f[XF_RIP], "cpuid", leaf);
 		*reg(v, 0) = r[0];
 		*reg(v, 3) = r[1];
 		*reg(v, 1) = r[2];

@@ -146,6 +146,8 @@ eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.xen_ptwr) \(.xen_ptwr_ref
 eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.tlb_flushes) \(.tlb_by_kind.multi) \(.tlb_by_kind.invlpg_multi) \(.crashed)"')" \
    "$(expect tlb) $(expect tlb_multi) $(expect tlb_invlpg_multi) true" "gen-linux TLB flushes"
 eq "$(q '.xen_ptwr | "\(.total) \(.refused)"')" "$(expect ptwr) $(expect ptwr_refused)" "xen_ptwr totals"
+eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.xen_emulated) \(.xen_emulated_by.cpuid) \(.xen_emulated_by.rdmsr)"')" \
+   "$(expect emulated) $(expect emul_cpuid) $(expect emul_rdmsr)" "gen-linux emulated instructions"
 grep -q "^  9    gen-linux *$(expect ptwr) *$(expect ptwr_refused) *$(expect bounces) " "$TMP/xen.txt" ||
   { cat "$TMP/xen.txt"; die "text summary: the Xen PV domains row"; }
 $PVTRACE export "$TMP/xen" --sqlite "$TMP/xen.db" 2>/dev/null || die "export --sqlite of the xen trace failed"

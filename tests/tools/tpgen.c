@@ -94,7 +94,8 @@ static void xen_hcall(uint32_t dom, uint32_t nr, int64_t result, uint64_t latenc
  * while the pvos domain A makes one event_channel_op (pvlab's 3, latency
  * 500); X writes 2 page-table entries directly (every 4th round the
  * second is refused), takes an upcall, a system call and a #PF bounce,
- * and flushes multi and invlpg_multi. */
+ * flushes multi and invlpg_multi, and has an rdmsr (even rounds) or a
+ * cpuid (odd) emulated. */
 static void xen_round(uint32_t i)
 {
 	xen_hcall(DOM_X, XEN_CONSOLE_IO, 10, 3000);
@@ -109,6 +110,7 @@ static void xen_round(uint32_t i)
 	trace_xen_bounce(DOM_X, 0, 14, 0x401010, 0xffffffff81e00200ULL, "exception #PF");
 	trace_tlb_flush(DOM_X, 0, "multi", 0);
 	trace_tlb_flush(DOM_X, 0, "invlpg_multi", 0x400000 + 0x1000 * i);
+	trace_xen_emulate(DOM_X, 0, 0xffffffff81000200ULL, i % 2 ? "cpuid" : "rdmsr", i % 2 ? 0xd : 0x10);
 	trace_vm_exit(DOM_X, 0, 2, 0xffffffff81000000ULL + i);
 }
 
@@ -120,11 +122,12 @@ static int xen(uint32_t n)
 		xen_round(i);
 	trace_domain_destroy(DOM_X, 125, true);
 	trace_domain_destroy(DOM_A, 0, false);
-	/* Events: 4 creates and destroys, and 18 per round. */
+	/* Events: 4 creates and destroys, and 19 per round. */
 	printf("expect events=%u xen_console_io=%u xen_mmu_update=%u xen_stack_switch=%u pv_evtchn=%u\n",
-	       4 + 18 * n, 2 * n, n, n, n);
+	       4 + 19 * n, 2 * n, n, n, n);
 	printf("expect ptwr=%u ptwr_refused=%u bounces=%u upcalls=%u syscalls=%u exceptions=%u tlb=%u "
-	       "tlb_multi=%u tlb_invlpg_multi=%u\n", 2 * n, (n + 3) / 4, 3 * n, n, n, n, 2 * n, n, n);
+	       "tlb_multi=%u tlb_invlpg_multi=%u emulated=%u emul_cpuid=%u emul_rdmsr=%u\n", 2 * n, (n + 3) / 4, 3 * n,
+	       n, n, n, 2 * n, n, n, n, n / 2, n - n / 2);
 	return 0;
 }
 

@@ -354,6 +354,9 @@ static void test_xen_summary(void)
 		ev(19, PVT_XEN_BOUNCE, "event upcall", 5, I(5), I(0), I(PVT_BOUNCE_UPCALL), I(0), I(0)),
 		ev(20, PVT_XEN_BOUNCE, "system call", 5, I(5), I(0), I(PVT_BOUNCE_SYSCALL), I(0), I(0)),
 		ev(21, PVT_XEN_BOUNCE, "bogus", 5, I(5), I(0), I(99999), I(0), I(0)),   /* a newer pvmon's */
+		ev(22, PVT_XEN_EMULATE, "cpuid", 4, I(5), I(0), I(0x1000), I(0xd)),
+		ev(23, PVT_XEN_EMULATE, "rdmsr", 4, I(5), I(0), I(0x1000), I(0x10)),
+		ev(24, PVT_XEN_EMULATE, "cpuid", 4, I(5), I(0), I(0x1000), I(1)),
 	};
 	feed(&s, more, (int)(sizeof(more) / sizeof(more[0])));
 	struct pvt_dom *d5 = pvt_summary_dom(&s, 5), *d1 = pvt_summary_dom(&s, 1);
@@ -374,6 +377,8 @@ static void test_xen_summary(void)
 	CHECK_EQ(d5->bounces[PVT_BOUNCE_SYSCALL], 1);
 	CHECK_EQ(s.kind_count[PVT_XEN_HCALL_EXIT], 5);
 	CHECK_EQ(s.kind_count[PVT_XEN_BOUNCE], 6);
+	CHECK_EQ(d5->emulated, 3);
+	CHECK(d5->nemul_kinds == 2 && !strcmp(d5->emul_kinds[0].kind, "cpuid") && d5->emul_kinds[0].count == 2);
 	char path[] = "/tmp/test_pvtrace-XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w+");
@@ -386,7 +391,8 @@ static void test_xen_summary(void)
 	CHECK(strstr(buf, "{\"name\": \"xen:stack_switch\", \"abi\": \"xen\", \"nr\": 3, \"count\": 4,") != NULL);
 	CHECK(strstr(buf, "{\"name\": \"event_channel_op\", \"abi\": \"pvlab\", \"nr\": 3, \"count\": 2,") != NULL);
 	CHECK(strstr(buf, "\"xen_ptwr\": 3, \"xen_ptwr_refused\": 1, \"xen_bounces\": 6, \"xen_upcalls\": 1, "
-	                  "\"xen_syscalls\": 1, \"xen_exceptions\": 4") != NULL);
+	                  "\"xen_syscalls\": 1, \"xen_exceptions\": 4, \"xen_emulated\": 3, "
+	                  "\"xen_emulated_by\": {\"cpuid\": 2, \"rdmsr\": 1}") != NULL);
 	CHECK(strstr(buf, "\"xen_ptwr\": {\"total\": 3, \"refused\": 1}") != NULL);
 	CHECK(strstr(buf, "\"pvmon:xen_hcall_exit\": 5") != NULL);
 	rewind(f);
@@ -399,7 +405,8 @@ static void test_xen_summary(void)
 	CHECK(strstr(buf, "  xen:stack_switch               4 ") != NULL);
 	CHECK(strstr(buf, "  5    ?                       3        1          6         1         1          4"
 	                  "            14\n") != NULL);
-	CHECK(strstr(buf, " xen_ptwr 3 xen_bounce 6") != NULL);
+	CHECK(strstr(buf, " xen_ptwr 3 xen_bounce 6 xen_emulate 3") != NULL);
+	CHECK(strstr(buf, "  dom 5: emulated instructions (xen_emulate) 3 (cpuid 2, rdmsr 1)\n") != NULL);
 	fclose(f);
 	unlink(path);
 	pvt_summary_free(&s);
