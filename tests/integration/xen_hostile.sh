@@ -9,7 +9,8 @@
 # kernel mode as Xen reports it: the guest's mode, not the CPU's ring).
 # Then the crashing run again under `pvmon run --trace` (LTTng): the trace
 # holds Xen's events (xen_hcall_entry/exit by Xen's numbers, as many as
-# --stats counts, and no pvlab hcall events; the three emulated page-table
+# --stats counts: none of its multicalls has an entry that runs, which the
+# trace would show and --stats count once; no pvlab hcall events; the three emulated page-table
 # writes, the last refused; its TLB flushes and console send; vm_exit,
 # scheduler and domain events), and pvtrace names and counts them.
 # Where this host cannot run Linux PV (PVM) it runs in the nested AMD-V
