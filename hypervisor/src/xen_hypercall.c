@@ -274,9 +274,9 @@ static long mmu_update(struct vcpu *v, const uint64_t a[5])
 }
 
 /* A TLB flush the guest asked for: counted and traced as pvos's
- * (pvmon:tlb_flush, the same kinds plus "multi" and "invlpg_multi").
- * Nothing to do on one vCPU: the stub reloads CR3 on every way back into
- * the guest. */
+ * (pvmon:tlb_flush, the same kinds plus "multi" and "invlpg_multi"). The
+ * flush itself is the caller's xv->flush (xen_shadow_flush under shadow
+ * paging) and the stub's CR3 reload on the way back into the guest. */
 static void tlb_flush(struct vcpu *v, const char *kind, uint64_t addr)
 {
 	atomic_fetch_add_explicit(&v->dom->tlb_flushes, 1, memory_order_relaxed);
