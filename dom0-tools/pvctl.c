@@ -139,6 +139,22 @@ static const char *field(struct json_object *o, const char *key)
 	return v ? v : "?";
 }
 
+/* A counter per second of a domain's life (created_ns to time_ns, pvmon's
+ * clock), into buf; "-" for a domain that has ended (its life stopped
+ * before time_ns) or a pvmon that does not say when it was created. */
+static void life_rate(struct json_object *o, const char *key, char *buf, size_t len)
+{
+	double n = 0, created = 0, now = 0;
+	const char *state = field(o, "state");
+	bool live = !strcmp(state, "running") || !strcmp(state, "blocked") || !strcmp(state, "paused");
+	if (!live || jsonread_double(o, key, &n) || jsonread_double(o, "created_ns", &created) ||
+	    jsonread_double(o, "time_ns", &now) || created <= 0 || now <= created) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%.0f", n * 1e9 / (now - created));
+}
+
 struct list_state {
 	bool json;
 	int count;
@@ -154,13 +170,16 @@ static int list_entry(void *arg, const char *text)
 		printf("%s  %s", ls->count ? ",\n" : "[\n", text);
 	} else {
 		if (!ls->count)
-			printf("%-32s %5s %7s %5s %-9s %9s %6s\n",
-			       "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Weight");
+			printf("%-32s %5s %7s %5s %-9s %9s %6s %8s %8s\n",
+			       "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Weight", "Hcall/s", "Exit/s");
 		double ns = 0;
 		jsonread_double(o, "run_ns", &ns);     /* 0 if this pvmon does not send it */
-		printf("%-32s %5s %7s %5s %-9s %9.1f %6s\n", field(o, "name"), field(o, "domid"),
+		char hc[24], ex[24];
+		life_rate(o, "hypercalls", hc, sizeof(hc));
+		life_rate(o, "vm_exits", ex, sizeof(ex));
+		printf("%-32s %5s %7s %5s %-9s %9.1f %6s %8s %8s\n", field(o, "name"), field(o, "domid"),
 		       field(o, "mem_mib"), field(o, "vcpus"), field(o, "state"), ns / 1e9,
-		       field(o, "weight"));
+		       field(o, "weight"), hc, ex);
 	}
 	jsonread_free(o);
 	ls->count++;
@@ -457,8 +476,11 @@ static const struct command commands[] = {
 	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits,\n"
 	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
 	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
-	  "           mem_target_kib (docs/control-protocol.md)\n"
-	  "Time(s) is the CPU time the domain's vCPUs have run.\n", cmd_list },
+	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces, created_ns\n"
+	  "           (docs/control-protocol.md)\n"
+	  "Time(s) is the CPU time the domain's vCPUs have run; Hcall/s and Exit/s its\n"
+	  "hypercalls and exits to pvmon per second since it was created (- once it has\n"
+	  "ended); pvtop shows them over the last interval.\n", cmd_list },
 	{ "destroy", "DOMAIN", "Stop a domain now (exit code 137).",
 	  "DOMAIN is a name or a numeric id.\n", domain_cmd },
 	{ "pause", "DOMAIN", "Stop scheduling a domain's vCPUs until unpause.",
@@ -485,7 +507,8 @@ static const struct command commands[] = {
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "
 	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
-	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain\n"
+	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain,\n"
+	  "                  xen\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
 	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"
 	  "  --snapshot      flight recorder: buffers overwrite in memory; `trace snapshot`\n"

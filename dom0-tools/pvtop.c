@@ -29,12 +29,12 @@
 /* Counters of a `list` object that pvtop turns into rates or shares. */
 enum counter {
 	C_TIME, C_RUN, C_WAIT, C_BLOCKED, C_HCALLS, C_EVENTS, C_UPCALLS, C_TLBFL, C_FLIPS,
-	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, NR_COUNTERS
+	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, C_VMEXITS, C_PTWR, C_BOUNCES, NR_COUNTERS
 };
 static const char *const counter_keys[NR_COUNTERS] = {
 	"time_ns", "run_ns", "wait_ns", "blocked_ns", "hypercalls", "events", "upcalls",
 	"tlb_flushes", "page_flips", "kvm_exits", "kvm_insn_emulation", "kvm_io_exits",
-	"kvm_halt_exits", "kvm_mmio_exits",
+	"kvm_halt_exits", "kvm_mmio_exits", "vm_exits", "pt_writes", "bounces",
 };
 
 struct dom_sample {
@@ -163,6 +163,9 @@ static const struct column {
 	{ "IOEXIT/s", 8, K_RATE, C_IOEXITS },
 	{ "HALT/s", 7, K_RATE, C_HALTS },
 	{ "MMIO/s", 7, K_RATE, C_MMIO },
+	{ "PVEXIT/s", 8, K_RATE, C_VMEXITS },
+	{ "PTWR/s", 7, K_RATE, C_PTWR },
+	{ "BOUNCE/s", 8, K_RATE, C_BOUNCES },
 };
 #define NR_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -253,6 +256,9 @@ static void usage(FILE *f)
 	        "  MEM_MIB VCPUS  memory it holds now (follows the balloon), its vCPUs\n"
 	        "  EXITS/s EMUL/s IOEXIT/s HALT/s MMIO/s  KVM's own counts: exits, emulated\n"
 	        "                 instructions, I/O, HLT and MMIO exits\n"
+	        "  PVEXIT/s PTWR/s BOUNCE/s  exits to pvmon, page-table writes trapped and\n"
+	        "                 emulated, and (a Linux PV domain) exceptions, events and system\n"
+	        "                 calls bounced to its kernel\n"
 	        "Rates are over pvmon's clock between two samples; the first iteration comes\n"
 	        "after two samples SECONDS apart. A domain new since the previous sample shows\n"
 	        "- for its rates; one that has gone is no longer listed.\n"

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <lttng/tracepoint.h>
 #include "pvlab/hypercalls.h"
+#include "pvlab/xen_hypercalls.h"
 
 /* Hypercall numbers carry their names (the ABI's list): readers that know
  * the enumeration print them, the number stays the field's value. */
@@ -64,6 +65,100 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, hcall_reject,
 		lttng_ust_field_string(what, what)
 		lttng_ust_field_integer(uint64_t, value, value)
 		lttng_ust_field_integer(int32_t, err, err)
+	)
+)
+
+/* A Linux PV domain's hypercalls by Xen's numbers (libxen-dev's xen.h):
+ * events of their own with their own enumeration, so that a reader never
+ * takes Xen's 3 (stack_switch) for pvlab's 3 (event_channel_op). Fields as
+ * hcall_entry/hcall_exit's. */
+#define PVMON_TP_XEN_HCALL(name, nr) lttng_ust_field_enum_value(#name, nr)
+LTTNG_UST_TRACEPOINT_ENUM(pvmon, xen_hypercall,
+	LTTNG_UST_TP_ENUM_VALUES(
+		XEN_HYPERCALLS(PVMON_TP_XEN_HCALL)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_hcall_entry,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, nr,
+		const uint64_t *, args),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_enum(pvmon, xen_hypercall, uint32_t, nr, nr)
+		lttng_ust_field_integer(uint64_t, a0, args[0])
+		lttng_ust_field_integer(uint64_t, a1, args[1])
+		lttng_ust_field_integer(uint64_t, a2, args[2])
+		lttng_ust_field_integer(uint64_t, a3, args[3])
+		lttng_ust_field_integer(uint64_t, a4, args[4])
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_hcall_exit,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, nr,
+		int64_t, result, uint64_t, latency_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_enum(pvmon, xen_hypercall, uint32_t, nr, nr)
+		lttng_ust_field_integer(int64_t, result, result)
+		lttng_ust_field_integer(uint64_t, latency_ns, latency_ns)
+	)
+)
+
+/* Xen's writable page tables: a Linux kernel's direct write into an entry
+ * of one of its L1 tables, trapped (#PF on the read-only mapping) and
+ * emulated. va: the address written; maddr: the entry's machine address
+ * (its frame is maddr >> 12); old and new: the whole entry before and as
+ * the write would leave it; err: 0 done, or the -errno that refused it
+ * (then the write is the guest's #PF). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_ptwr,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint64_t, va,
+		uint64_t, maddr, uint64_t, old, uint64_t, new, uint64_t, rip,
+		int32_t, err),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer_hex(uint64_t, va, va)
+		lttng_ust_field_integer_hex(uint64_t, maddr, maddr)
+		lttng_ust_field_integer_hex(uint64_t, old, old)
+		lttng_ust_field_integer_hex(uint64_t, new, new)
+		lttng_ust_field_integer_hex(uint64_t, rip, rip)
+		lttng_ust_field_integer(int32_t, err, err)
+	)
+)
+
+/* A Linux PV domain's exception, event upcall or system call delivered to
+ * its kernel's handler in Xen's bounce frame. vector: the exception's
+ * (0-255), 256 the event upcall, 257 a system call of a guest process;
+ * what: the same in words. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_bounce,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint32_t, vector,
+		uint64_t, rip, uint64_t, handler, const char *, what),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer(uint32_t, vector, vector)
+		lttng_ust_field_integer_hex(uint64_t, rip, rip)
+		lttng_ust_field_integer_hex(uint64_t, handler, handler)
+		lttng_ust_field_string(what, what)
+	)
+)
+
+/* A privileged instruction of a Linux PV kernel that pvmon emulated (the
+ * page-table writes are xen_ptwr): what is "rdmsr", "wrmsr", "mov from cr",
+ * "mov to cr", "clts", "wbinvd", "cli", "sti", "in", "out" or "cpuid"
+ * (Xen's forced-emulation prefix); value: the MSR, control register, port
+ * or CPUID leaf, else 0. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_emulate,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, uint64_t, rip,
+		const char *, what, uint64_t, value),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_integer_hex(uint64_t, rip, rip)
+		lttng_ust_field_string(what, what)
+		lttng_ust_field_integer_hex(uint64_t, value, value)
 	)
 )
 

@@ -13,6 +13,7 @@ enum pvt_kind {
 	PVT_HCALL_ENTRY, PVT_HCALL_EXIT, PVT_HCALL_REJECT, PVT_SCHED_SWITCH,
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
+	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
 	PVT_OTHER, PVT_NR_KINDS
 };
 
@@ -46,6 +47,12 @@ enum { DD_DOM, DD_EXIT_CODE, DD_CRASHED };                    /* domain_destroy 
 enum { TF_DOM, TF_VCPU, TF_ADDR };                            /* tlb_flush; s = kind */
 enum { MU_DOM, MU_VCPU, MU_SIZE, MU_APPLIED, MU_REJECTED, MU_LATENCY }; /* mmu_update */
 enum { PF_DOM, PF_REMOTE_DOM, PF_GFN, PF_REMOTE_GFN };        /* page_flip */
+/* xen_hcall_entry and xen_hcall_exit: the slots of hcall_entry/hcall_exit. */
+enum { XP_DOM, XP_VCPU, XP_VA, XP_MADDR, XP_OLD, XP_NEW, XP_RIP, XP_ERR };  /* xen_ptwr */
+enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s = what */
+enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
+#define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
+#define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
 /* One event. Valid only during the callback: s and name point into the
  * reader's buffers. */
@@ -81,10 +88,18 @@ typedef int (*pvt_event_fn)(void *ctx, const struct pvt_ev *ev);
 int pvt_read(const char *dir, int pid, pvt_event_fn fn, void *ctx, struct pvt_totals *tot,
              char *err, size_t n);
 
-/* Names (pvtrace_names.c). Unknown numbers get a static "nr_N"-style name
- * written into buf. */
-const char *pvt_hcall_name(uint64_t nr, char *buf, size_t n);
-int pvt_hcall_lookup(const char *name);          /* nr, or -1 */
+/* Hypercall keys: a pvlab hypercall's number as it is, a Xen one's
+ * (xen_hcall_* events, a Linux PV domain) with PVT_XEN_HC added, so that
+ * the two ABIs' equal numbers never meet in a count. */
+#define PVT_XEN_HC ((uint64_t)1 << 32)
+uint64_t pvt_hc_key(const struct pvt_ev *ev);    /* of an hcall or xen_hcall event */
+bool pvt_is_hcall(enum pvt_kind k);              /* the events pvt_hc_key takes */
+
+/* Names (pvtrace_names.c). A key's name: pvlab's ("mmu_update"), Xen's
+ * with a prefix ("xen:mmu_update"); unknown numbers get "nr_N" or
+ * "xen:nr_N" written into buf. */
+const char *pvt_hcall_name(uint64_t key, char *buf, size_t n);
+int64_t pvt_hcall_lookup(const char *name);      /* key, or -1 */
 const char *pvt_exit_name(uint64_t reason, char *buf, size_t n);
 
 /* ---- latency statistics (pvtrace_stats.c) ---------------------------- */
@@ -144,6 +159,11 @@ struct pvt_dom {
 	size_t nvcpu;
 	uint64_t vm_exits, events_sent, page_flips_out, page_flips_in;
 	uint64_t tlb_flushes, mmu_batches, mmu_entries, mmu_applied, mmu_rejected;
+	uint64_t ptwr, ptwr_refused;   /* xen_ptwr: emulated page-table writes, of them refused */
+	uint64_t bounces[PVT_BOUNCE_SYSCALL + 1];   /* xen_bounce by vector */
+	uint64_t emulated;             /* xen_emulate */
+	struct pvt_kindcount *emul_kinds;   /* xen_emulate by what, first seen first */
+	size_t nemul_kinds;
 	struct pvt_kindcount *tlb_kinds;
 	size_t ntlb_kinds;
 	struct pvt_lat mmu_lat;

@@ -93,7 +93,7 @@ struct hist {
 static int hist_event(void *ctx, const struct pvt_ev *e)
 {
 	struct hist *h = ctx;
-	if (e->kind != PVT_HCALL_EXIT || (h->nr >= 0 && e->v[HX_NR] != (uint64_t)h->nr) ||
+	if ((e->kind != PVT_HCALL_EXIT && e->kind != PVT_XEN_HCALL_EXIT) || (h->nr >= 0 && pvt_hc_key(e) != (uint64_t)h->nr) ||
 	    (h->dom >= 0 && e->v[HX_DOM] != (uint64_t)h->dom))
 		return 0;
 	h->buckets[pvt_bucket(e->v[HX_LATENCY])]++;
@@ -112,7 +112,7 @@ static int hist_opt(void *ctx, int c, const char *arg)
 			h->nr = -1;
 		} else if (!pvt_parse_u32(arg, &h->nr) && (h->nr = pvt_hcall_lookup(arg)) < 0) {
 			return pvt_usage_error("hist", "unknown hypercall '%s' (a name such as null or sched_op, "
-			                   "a number, or all)", arg);
+			                   "xen:mmu_update for a Linux PV domain's, a number, or all)", arg);
 		}
 		return -1;
 	case 'd':

@@ -38,6 +38,17 @@ const struct pvt_kind_desc pvt_kinds[PVT_NR_KINDS] = {
 		{ "applied", PVT_U }, { "rejected", PVT_U }, { "latency_ns", PVT_U } }, NULL },
 	[PVT_PAGE_FLIP] = { "pvmon:page_flip", 4, { { "dom", PVT_U }, { "remote_dom", PVT_U }, { "gfn", PVT_U },
 		{ "remote_gfn", PVT_U } }, NULL },
+	[PVT_XEN_HCALL_ENTRY] = { "pvmon:xen_hcall_entry", 8, { { "dom", PVT_U }, { "vcpu", PVT_U },
+		{ "nr", PVT_U }, { "a0", PVT_U }, { "a1", PVT_U }, { "a2", PVT_U }, { "a3", PVT_U }, { "a4", PVT_U } },
+		NULL },
+	[PVT_XEN_HCALL_EXIT] = { "pvmon:xen_hcall_exit", 5, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "nr", PVT_U },
+		{ "result", PVT_S }, { "latency_ns", PVT_U } }, NULL },
+	[PVT_XEN_PTWR] = { "pvmon:xen_ptwr", 8, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "va", PVT_U },
+		{ "maddr", PVT_U }, { "old", PVT_U }, { "new", PVT_U }, { "rip", PVT_U }, { "err", PVT_S } }, NULL },
+	[PVT_XEN_BOUNCE] = { "pvmon:xen_bounce", 5, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "vector", PVT_U },
+		{ "rip", PVT_U }, { "handler", PVT_U } }, "what" },
+	[PVT_XEN_EMULATE] = { "pvmon:xen_emulate", 4, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "rip", PVT_U },
+		{ "value", PVT_U } }, "what" },
 	[PVT_OTHER] = { "other", 0, { { 0 } }, NULL },
 };
 

@@ -16,15 +16,18 @@ struct agg {
 	struct pvt_lat lat;            /* sorted */
 };
 
-/* A call counts when it returned (hcall_exit); a trace recorded with the
- * entry events only counts entries. */
-static uint64_t agg_count(const struct pvt_summary *s, uint64_t entries, const struct pvt_lat *l)
+/* A call counts when it returned (hcall_exit, xen_hcall_exit for Xen's);
+ * a trace recorded with the entry events only counts entries. */
+static uint64_t hc_count(const struct pvt_summary *s, const struct pvt_hc *hc)
 {
-	return s->kind_count[PVT_HCALL_EXIT] ? l->n : entries;
+	enum pvt_kind exit = hc->nr & PVT_XEN_HC ? PVT_XEN_HCALL_EXIT : PVT_HCALL_EXIT;
+	return s->kind_count[exit] ? hc->lat.n : hc->entries;
 }
 
-static int agg_add(struct agg *a, const struct pvt_hc *hc)
+/* Adds hc to a; a->lat is sorted by the caller once every one is in. */
+static int agg_add(const struct pvt_summary *s, struct agg *a, const struct pvt_hc *hc)
 {
+	a->count += hc_count(s, hc);
 	a->entries += hc->entries;
 	a->errors += hc->errors;
 	a->rejects += hc->rejects;
@@ -59,14 +62,12 @@ static int per_hypercall(const struct pvt_summary *s, struct pvt_dom **doms, siz
 				memset(&a[n], 0, sizeof(*a));
 				a[n++].nr = hc->nr;
 			}
-			if (agg_add(&a[j], hc))
+			if (agg_add(s, &a[j], hc))
 				goto oom;
 		}
 	}
-	for (size_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < n; j++)
 		pvt_lat_sort(&a[j].lat);
-		a[j].count = agg_count(s, a[j].entries, &a[j].lat);
-	}
 	/* By number: insertion sort, there are few. */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && a[j - 1].nr > a[j].nr; j--) {
@@ -89,11 +90,10 @@ static int per_domain(const struct pvt_summary *s, struct pvt_dom *d, struct agg
 	memset(a, 0, sizeof(*a));
 	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
 		const struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
-		if (hc_used(hc) && agg_add(a, hc))
+		if (hc_used(hc) && agg_add(s, a, hc))
 			return -ENOMEM;
 	}
 	pvt_lat_sort(&a->lat);
-	a->count = agg_count(s, a->entries, &a->lat);
 	return 0;
 }
 
@@ -178,19 +178,19 @@ static int print_hypercalls(FILE *f, const struct pvt_summary *s, struct pvt_dom
 	size_t n;
 	if (per_hypercall(s, doms, nd, &a, &n))
 		return -ENOMEM;
-	fprintf(f, "\nhypercalls (all domains; latency from hcall_exit)\n  %-18s%s", "name", LAT_HDR);
+	fprintf(f, "\nhypercalls (all domains; latency from hcall_exit; xen: a Linux PV domain's, by Xen's numbers)\n  %-22s%s", "name", LAT_HDR);
 	char buf[32];
 	for (size_t j = 0; j < n; j++) {
-		fprintf(f, "  %-18s", pvt_hcall_name(a[j].nr, buf, sizeof(buf)));
+		fprintf(f, "  %-22s", pvt_hcall_name(a[j].nr, buf, sizeof(buf)));
 		lat_cols(f, a[j].count, &a[j].lat);
 	}
 	if (!n)
 		fprintf(f, "  (none: no hcall events in this trace)\n");
 	bool hdr = false;
 	for (size_t j = 0; j < n; j++)
-		if ((a[j].errors || a[j].rejects) && (hdr || (hdr = fprintf(f, "  %-18s %9s %9s\n", "", "errors",
+		if ((a[j].errors || a[j].rejects) && (hdr || (hdr = fprintf(f, "  %-22s %9s %9s\n", "", "errors",
 		                                                              "rejects") > 0)))
-			fprintf(f, "  %-18s %9" PRIu64 " %9" PRIu64 "\n", pvt_hcall_name(a[j].nr, buf, sizeof(buf)),
+			fprintf(f, "  %-22s %9" PRIu64 " %9" PRIu64 "\n", pvt_hcall_name(a[j].nr, buf, sizeof(buf)),
 			        a[j].errors, a[j].rejects);
 	free_aggs(a, n);
 	return 0;
@@ -216,7 +216,7 @@ static int print_domains(FILE *f, const struct pvt_summary *s, struct pvt_dom **
 		        doms[i]->id, dom_name(doms[i]), v.run / 1e6, v.wait / 1e6, v.blocked / 1e6, v.switches,
 		        v.blocks, v.wakes, doms[i]->vm_exits);
 	}
-	fprintf(f, "\ndomains: hypercalls by number\n  %-4s %-18s%s", "dom", "hypercall", LAT_HDR);
+	fprintf(f, "\ndomains: hypercalls by number\n  %-4s %-22s%s", "dom", "hypercall", LAT_HDR);
 	char buf[32];
 	for (size_t i = 0; i < nd; i++) {
 		struct pvt_dom *d = doms[i];
@@ -228,8 +228,8 @@ static int print_domains(FILE *f, const struct pvt_summary *s, struct pvt_dom **
 			if (pvt_lat_merge(&l, &hc->lat))
 				return -ENOMEM;
 			pvt_lat_sort(&l);
-			fprintf(f, "  %-4u %-18s", d->id, pvt_hcall_name(hc->nr, buf, sizeof(buf)));
-			lat_cols(f, agg_count(s, hc->entries, &l), &l);
+			fprintf(f, "  %-4u %-22s", d->id, pvt_hcall_name(hc->nr, buf, sizeof(buf)));
+			lat_cols(f, hc_count(s, hc), &l);
 			pvt_lat_free(&l);
 		}
 	}
@@ -260,6 +260,61 @@ static void print_memory(FILE *f, struct pvt_dom **doms, size_t nd)
 		        " %10" PRIu64 "\n", d->id, dom_name(d), d->tlb_flushes, d->page_flips_out, d->page_flips_in,
 		        d->mmu_batches, d->mmu_batches ? (double)d->mmu_entries / (double)d->mmu_batches : 0.0,
 		        pvt_lat_pct(&d->mmu_lat, 50), d->mmu_lat.max);
+	}
+}
+
+struct xsum {
+	uint64_t bounces, upcalls, syscalls, exceptions;
+	unsigned top_vec;              /* the exception bounced most */
+	uint64_t top_vec_n;
+};
+
+static struct xsum dom_xen(const struct pvt_dom *d)
+{
+	struct xsum x = { 0 };
+	x.upcalls = d->bounces[PVT_BOUNCE_UPCALL];
+	x.syscalls = d->bounces[PVT_BOUNCE_SYSCALL];
+	for (unsigned v = 0; v < PVT_BOUNCE_UPCALL; v++) {
+		x.exceptions += d->bounces[v];
+		if (d->bounces[v] > x.top_vec_n) {
+			x.top_vec_n = d->bounces[v];
+			x.top_vec = v;
+		}
+	}
+	x.bounces = x.upcalls + x.syscalls + x.exceptions;
+	return x;
+}
+
+/* A Linux PV domain's own events: the emulated page-table writes and the
+ * bounces to its kernel. Nothing when the trace has none. */
+static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	if (!s->kind_count[PVT_XEN_PTWR] && !s->kind_count[PVT_XEN_BOUNCE] && !s->kind_count[PVT_XEN_HCALL_ENTRY] &&
+	    !s->kind_count[PVT_XEN_HCALL_EXIT] && !s->kind_count[PVT_XEN_EMULATE])
+		return;
+	fprintf(f, "\nXen PV domains: emulated page-table writes (xen_ptwr), bounces to the guest kernel (xen_bounce)\n"
+	        "  %-4s %-14s %10s %8s %10s %9s %9s %10s %13s\n", "dom", "name", "ptwr", "refused", "bounces",
+	        "upcalls", "syscalls", "exceptions", "top_exception");
+	for (size_t i = 0; i < nd; i++) {
+		const struct pvt_dom *d = doms[i];
+		struct xsum x = dom_xen(d);
+		if (!d->ptwr && !x.bounces)
+			continue;
+		char top[16] = "-";
+		if (x.top_vec_n)
+			snprintf(top, sizeof(top), "%u", x.top_vec);
+		fprintf(f, "  %-4u %-14.14s %10" PRIu64 " %8" PRIu64 " %10" PRIu64 " %9" PRIu64 " %9" PRIu64 " %10" PRIu64
+		        " %13s\n", d->id, dom_name(d), d->ptwr, d->ptwr_refused, x.bounces, x.upcalls, x.syscalls,
+		        x.exceptions, top);
+	}
+	for (size_t i = 0; i < nd; i++) {
+		const struct pvt_dom *d = doms[i];
+		if (!d->emulated)
+			continue;
+		fprintf(f, "  dom %u: emulated instructions (xen_emulate) %" PRIu64, d->id, d->emulated);
+		for (size_t k = 0; k < d->nemul_kinds; k++)
+			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->emul_kinds[k].kind, d->emul_kinds[k].count);
+		fprintf(f, ")\n");
 	}
 }
 
@@ -296,6 +351,7 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 				        sizeof(buf)), s->exit_reasons[r]);
 		fprintf(f, "%s\n", any ? "" : " none traced");
 		print_memory(f, doms, nd);
+		print_xen(f, s, doms, nd);
 		fprintf(f, "\nevents by type:");
 		for (int k = 0; k < PVT_NR_KINDS; k++)
 			if (s->kind_count[k])
@@ -334,7 +390,8 @@ static void json_lat(FILE *f, uint64_t count, const struct pvt_lat *l)
 static void json_agg(FILE *f, const struct agg *a)
 {
 	char buf[32];
-	fprintf(f, "{\"name\": \"%s\", \"nr\": %" PRIu64 ", ", pvt_hcall_name(a->nr, buf, sizeof(buf)), a->nr);
+	fprintf(f, "{\"name\": \"%s\", \"abi\": \"%s\", \"nr\": %" PRIu64 ", ", pvt_hcall_name(a->nr, buf, sizeof(buf)),
+	        a->nr & PVT_XEN_HC ? "xen" : "pvlab", a->nr & ~PVT_XEN_HC);
 	json_lat(f, a->count, &a->lat);
 	fprintf(f, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"rejects\": %" PRIu64 "}", a->entries,
 	        a->errors, a->rejects);
@@ -366,20 +423,30 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	fprintf(f, "}, \"page_flips\": %" PRIu64 ", \"page_flips_in\": %" PRIu64 ", \"mmu_batches\": %" PRIu64
 	        ", \"mmu_entries\": %" PRIu64 ", \"mmu_applied\": %" PRIu64 ", \"mmu_rejected\": %" PRIu64
 	        ", \"mmu_p50_ns\": %" PRIu64 ", \"mmu_max_ns\": %" PRIu64 ", \"created\": %s, \"destroyed\": %s"
-	        ", \"exit_code\": %" PRId64 ", \"crashed\": %s, \"by_hypercall\": [",
+	        ", \"exit_code\": %" PRId64 ", \"crashed\": %s",
 	        d->page_flips_out, d->page_flips_in, d->mmu_batches, d->mmu_entries, d->mmu_applied, d->mmu_rejected,
 	        pvt_lat_pct(&d->mmu_lat, 50), d->mmu_lat.max, d->created ? "true" : "false",
 	        d->destroyed ? "true" : "false", d->exit_code, d->crashed ? "true" : "false");
+	struct xsum x = dom_xen(d);
+	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
+	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64
+	        ", \"xen_emulated\": %" PRIu64 ", \"xen_emulated_by\": {", d->ptwr, d->ptwr_refused, x.bounces, x.upcalls,
+	        x.syscalls, x.exceptions, d->emulated);
+	for (size_t k = 0; k < d->nemul_kinds; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		json_str(f, d->emul_kinds[k].kind);
+		fprintf(f, ": %" PRIu64, d->emul_kinds[k].count);
+	}
+	fprintf(f, "}, \"by_hypercall\": [");
 	int first = 1;
 	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
 		struct pvt_hc *hc = k < PVT_DIRECT_NR ? &d->direct[k] : &d->other[k - PVT_DIRECT_NR];
 		if (!hc_used(hc))
 			continue;
 		struct agg one = { .nr = hc->nr };
-		if (agg_add(&one, hc))
+		if (agg_add(s, &one, hc))
 			return pvt_lat_free(&one.lat), -ENOMEM;
 		pvt_lat_sort(&one.lat);
-		one.count = agg_count(s, one.entries, &one.lat);
 		fprintf(f, "%s", first ? "" : ", ");
 		first = 0;
 		json_agg(f, &one);
@@ -443,8 +510,9 @@ int pvt_summary_json(struct pvt_summary *s, const struct pvt_totals *t, const ch
 		fprintf(f, ": %" PRIu64, kinds[k].count);
 	}
 	fprintf(f, "}},\n \"page_flips\": %" PRIu64 ",\n \"mmu_update\": {\"batches\": %" PRIu64 ", \"entries\": %"
-	        PRIu64 ", \"applied\": %" PRIu64 ", \"rejected\": %" PRIu64 "}}\n", TOTAL(page_flips_out),
-	        TOTAL(mmu_batches), TOTAL(mmu_entries), TOTAL(mmu_applied), TOTAL(mmu_rejected));
+	        PRIu64 ", \"applied\": %" PRIu64 ", \"rejected\": %" PRIu64 "},\n \"xen_ptwr\": {\"total\": %" PRIu64
+	        ", \"refused\": %" PRIu64 "}}\n", TOTAL(page_flips_out), TOTAL(mmu_batches), TOTAL(mmu_entries),
+	        TOTAL(mmu_applied), TOTAL(mmu_rejected), TOTAL(ptwr), TOTAL(ptwr_refused));
 	free(doms);
 	return rc;
 }

@@ -284,21 +284,27 @@ static void on_destroy(struct pvt_summary *s, struct pvt_dom *d, int64_t ts)
 	}
 }
 
-static int count_kind(struct pvt_dom *d, const char *kind)
+/* One more of kind in the list *kinds (*n long), by interned name. */
+static int count_in(struct pvt_kindcount **kinds, size_t *n, const char *kind)
 {
 	const char *k = pvt_intern(kind);
-	for (size_t i = 0; i < d->ntlb_kinds; i++)
-		if (d->tlb_kinds[i].kind == k) {
-			d->tlb_kinds[i].count++;
+	for (size_t i = 0; i < *n; i++)
+		if ((*kinds)[i].kind == k) {
+			(*kinds)[i].count++;
 			return 0;
 		}
-	struct pvt_kindcount *t = realloc(d->tlb_kinds, (d->ntlb_kinds + 1) * sizeof(*t));
+	struct pvt_kindcount *t = realloc(*kinds, (*n + 1) * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	d->tlb_kinds = t;
-	t[d->ntlb_kinds].kind = (char *)k;
-	t[d->ntlb_kinds++].count = 1;
+	*kinds = t;
+	t[*n].kind = (char *)k;
+	t[(*n)++].count = 1;
 	return 0;
+}
+
+static int count_kind(struct pvt_dom *d, const char *kind)
+{
+	return count_in(&d->tlb_kinds, &d->ntlb_kinds, kind);
 }
 
 int pvt_summary_event(void *arg, const struct pvt_ev *e)
@@ -313,13 +319,15 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 	struct pvt_hc *hc;
 	switch (e->kind) {
 	case PVT_HCALL_ENTRY:
-		if (!(d = pvt_summary_dom(s, (uint32_t)v[HE_DOM])) || !(hc = pvt_dom_hc(d, v[HE_NR])))
+	case PVT_XEN_HCALL_ENTRY:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[HE_DOM])) || !(hc = pvt_dom_hc(d, pvt_hc_key(e))))
 			break;
 		hc->entries++;
 		seen(s, d->id, v[HE_VCPU], e->ts);
 		return 0;
 	case PVT_HCALL_EXIT:
-		if (!(d = pvt_summary_dom(s, (uint32_t)v[HX_DOM])) || !(hc = pvt_dom_hc(d, v[HX_NR])))
+	case PVT_XEN_HCALL_EXIT:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[HX_DOM])) || !(hc = pvt_dom_hc(d, pvt_hc_key(e))))
 			break;
 		if (pvt_lat_add(&hc->lat, v[HX_LATENCY]))
 			break;
@@ -382,6 +390,25 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		d->mmu_rejected += v[MU_REJECTED];
 		seen(s, d->id, v[MU_VCPU], e->ts);
 		return 0;
+	case PVT_XEN_PTWR:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XP_DOM])))
+			break;
+		d->ptwr++;
+		d->ptwr_refused += v[XP_ERR] != 0;
+		seen(s, d->id, v[XP_VCPU], e->ts);
+		return 0;
+	case PVT_XEN_BOUNCE:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XB_DOM])))
+			break;
+		d->bounces[v[XB_VECTOR] <= PVT_BOUNCE_SYSCALL ? v[XB_VECTOR] : 255]++;
+		seen(s, d->id, v[XB_VCPU], e->ts);
+		return 0;
+	case PVT_XEN_EMULATE:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XE_DOM])) || count_in(&d->emul_kinds, &d->nemul_kinds, e->s))
+			break;
+		d->emulated++;
+		seen(s, d->id, v[XE_VCPU], e->ts);
+		return 0;
 	case PVT_PAGE_FLIP: {
 		struct pvt_dom *r;
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[PF_DOM])))
@@ -428,6 +455,7 @@ void pvt_summary_free(struct pvt_summary *s)
 		free(d->other);
 		free(d->vcpu);
 		free(d->tlb_kinds);
+		free(d->emul_kinds);
 		free(d);
 	}
 	free(s->doms);

@@ -108,13 +108,14 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 {
 	static const struct { const char *name; const char *pats[3]; } groups[] = {
 		{ "all", { "pvmon:*" } },
-		{ "hypercall", { "pvmon:hcall_*" } },
+		{ "hypercall", { "pvmon:hcall_*", "pvmon:xen_hcall_*" } },
 		{ "sched", { "pvmon:sched_*" } },
-		{ "tlb", { "pvmon:tlb_flush", "pvmon:mmu_update" } },
+		{ "tlb", { "pvmon:tlb_flush", "pvmon:mmu_update", "pvmon:xen_ptwr" } },
 		{ "pageflip", { "pvmon:page_flip" } },
 		{ "exit", { "pvmon:vm_exit" } },
 		{ "evtchn", { "pvmon:evtchn_send" } },
 		{ "domain", { "pvmon:domain_*" } },
+		{ "xen", { "pvmon:xen_*" } },          /* a Linux PV domain's own events */
 	};
 	int np = 0;
 	char buf[256];
@@ -125,7 +126,7 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 			;
 		if (g == sizeof(groups) / sizeof(groups[0]))
 			return snprintf(err, n, "unknown event group '%s' (use all, hypercall, sched, tlb, "
-			                "pageflip, exit, evtchn, domain)", w), -EINVAL;
+			                "pageflip, exit, evtchn, domain, xen)", w), -EINVAL;
 		for (int k = 0; k < 3 && groups[g].pats[k]; k++) {
 			if (np == max)
 				return snprintf(err, n, "too many event groups"), -EINVAL;

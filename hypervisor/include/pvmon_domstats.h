@@ -71,7 +71,12 @@ static inline const char *pvmon_domstat_key(int i)
 	X(TIME_NS, time_ns)                       /* pvmon's clock when read */        \
 	X(MMU_UPDATES, mmu_updates)               /* page-table entries changed */     \
 	X(MEM_KIB, mem_kib)                       /* memory held now */                \
-	X(MEM_TARGET_KIB, mem_target_kib)         /* what pvctl mem-set asked for */
+	X(MEM_TARGET_KIB, mem_target_kib)         /* what pvctl mem-set asked for */ \
+	X(PT_WRITES, pt_writes)                   /* page-table writes trapped and emulated */ \
+	X(STUB_EXITS, stub_exits)                 /* Xen mode: the entry stub's exits */ \
+	X(EMULATED, emulated)                     /* of them, instructions emulated */ \
+	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */ \
+	X(CREATED_NS, created_ns)                 /* pvmon's clock (as time_ns) at its creation */
 
 #define PVMON_CONSOLE_COUNTERS(X)                                                      \
 	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \

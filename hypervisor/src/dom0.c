@@ -81,6 +81,11 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->tlb_flushes = s.tlb_flushes;
 		i->page_flips = s.page_flips;
 		i->mmu_updates = s.mmu_updates;
+		i->pt_writes = s.pt_writes;
+		i->stub_exits = s.stub_exits;
+		i->emulated = s.emulated;
+		i->bounces = s.bounces;
+		i->created_ns = d->created_ns;
 		i->mem_kib = s.mem_pages * 4;
 		i->mem_target_kib = __atomic_load_n(&d->shared->mem_target_pages, __ATOMIC_RELAXED) * 4;
 		i->time_ns = taken;

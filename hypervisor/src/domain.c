@@ -424,6 +424,11 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	struct fp_stats f;
 	fastpath_stats(d, &f);
 	s->upcalls += f.events;           /* upcalls the entry stub delivered itself */
+	struct xen_counts x;
+	xen_counts(d, &x);
+	s->stub_exits = x.stub_exits;
+	s->emulated = x.emulated;
+	s->bounces = x.bounces;
 }
 
 void domain_console_counters(void *ctx, char *buf, size_t len)
@@ -437,8 +442,10 @@ void domain_console_counters(void *ctx, char *buf, size_t len)
 	c[CONSCNT_PT_WRITES] = atomic_load(&d->pt_writes);
 	c[CONSCNT_MMU_UPDATES] = atomic_load(&d->mmu_updates);
 	int nr = d->xen ? CONSCNT_NR : CONSCNT_BOUNCES;     /* the rest are the Xen mode's */
-	if (d->xen)
-		xen_counters(d, &c[CONSCNT_BOUNCES], &c[CONSCNT_EMULATED]);
+	struct xen_counts x;
+	xen_counts(d, &x);                /* zeros for a pvos domain */
+	c[CONSCNT_BOUNCES] = x.bounces;
+	c[CONSCNT_EMULATED] = x.emulated;
 	size_t o = 0;
 	buf[0] = 0;
 	for (int i = 0; i < nr && o < len; i++)

@@ -107,6 +107,39 @@ void trace_hcall_reject(uint32_t dom, uint32_t vcpu, uint32_t nr, const char *wh
 	lttng_ust_tracepoint(pvmon, hcall_reject, dom, vcpu, nr, what, value, err);
 }
 
+bool trace_xen_hcall_enabled(void)
+{
+	return lttng_ust_tracepoint_enabled(pvmon, xen_hcall_entry) ||
+		lttng_ust_tracepoint_enabled(pvmon, xen_hcall_exit);
+}
+
+void trace_xen_hcall_entry(uint32_t dom, uint32_t vcpu, uint32_t nr, const uint64_t args[5])
+{
+	lttng_ust_tracepoint(pvmon, xen_hcall_entry, dom, vcpu, nr, args);
+}
+
+void trace_xen_hcall_exit(uint32_t dom, uint32_t vcpu, uint32_t nr, int64_t result, uint64_t latency_ns)
+{
+	lttng_ust_tracepoint(pvmon, xen_hcall_exit, dom, vcpu, nr, result, latency_ns);
+}
+
+void trace_xen_ptwr(uint32_t dom, uint32_t vcpu, uint64_t va, uint64_t maddr, uint64_t old, uint64_t new,
+	uint64_t rip, int err)
+{
+	lttng_ust_tracepoint(pvmon, xen_ptwr, dom, vcpu, va, maddr, old, new, rip, (int32_t)err);
+}
+
+void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip, uint64_t handler,
+	const char *what)
+{
+	lttng_ust_tracepoint(pvmon, xen_bounce, dom, vcpu, vector, rip, handler, what);
+}
+
+void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value)
+{
+	lttng_ust_tracepoint(pvmon, xen_emulate, dom, vcpu, rip, what, value);
+}
+
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
 	int32_t next_vcpu, const char *reason, uint64_t slice_ns)
 {

@@ -14,6 +14,17 @@ void trace_hcall_entry(uint32_t dom, uint32_t vcpu, uint32_t nr, const uint64_t 
 void trace_hcall_exit(uint32_t dom, uint32_t vcpu, uint32_t nr, int64_t result, uint64_t latency_ns);
 /* A rejected guest pointer or index: what (e.g. "pointer", "port"), value, errno. */
 void trace_hcall_reject(uint32_t dom, uint32_t vcpu, uint32_t nr, const char *what, uint64_t value, int err);
+/* Xen mode (a Linux PV domain): hypercalls by Xen's numbers, the emulated
+ * page-table writes and the bounces to the guest kernel (tracing/pvmon_tp.h
+ * says what each field means). */
+bool trace_xen_hcall_enabled(void);
+void trace_xen_hcall_entry(uint32_t dom, uint32_t vcpu, uint32_t nr, const uint64_t args[5]);
+void trace_xen_hcall_exit(uint32_t dom, uint32_t vcpu, uint32_t nr, int64_t result, uint64_t latency_ns);
+void trace_xen_ptwr(uint32_t dom, uint32_t vcpu, uint64_t va, uint64_t maddr, uint64_t old, uint64_t new,
+                    uint64_t rip, int err);
+void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip, uint64_t handler,
+                      const char *what);
+void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
                         int32_t next_vcpu, const char *reason, uint64_t slice_ns);
 void trace_sched_wake(uint32_t dom, uint32_t vcpu, const char *why);
@@ -21,7 +32,9 @@ void trace_evtchn_send(uint32_t dom, uint32_t port, uint32_t remote_dom, uint32_
 void trace_vm_exit(uint32_t dom, uint32_t vcpu, uint32_t kvm_reason, uint64_t rip);
 void trace_domain_create(uint32_t dom, const char *name, uint64_t mem_mib, uint32_t vcpus);
 void trace_domain_destroy(uint32_t dom, int32_t exit_code, bool crashed);
-/* Ready for the memory issue. */
+/* kind: pvos's "baseptr", "user_baseptr", "local", "all", "invlpg",
+ * "invlpg_all"; Xen mode adds "multi" and "invlpg_multi". addr: the va of
+ * an invlpg, the new base of a baseptr, else 0. */
 void trace_tlb_flush(uint32_t dom, uint32_t vcpu, const char *kind, uint64_t addr);
 void trace_mmu_update(uint32_t dom, uint32_t vcpu, uint32_t size, uint32_t applied,
                       uint32_t rejected, uint64_t latency_ns);

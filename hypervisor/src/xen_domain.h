@@ -124,11 +124,19 @@ uint64_t xen_cur_l4(const struct vcpu *v);
 /* Send event channel port to the domain (sets pending, raises the upcall). */
 void xen_evtchn_set(struct domain *d, uint32_t port);
 void xen_publish_time(struct vcpu *v);
+/* What the entry stub's exits were, summed over the vCPUs (any thread,
+ * relaxed: pvmon --console-counters' stamps, pvctl list; zeros for a
+ * domain that is not in Xen mode). */
+struct xen_counts {
+	uint64_t stub_exits;        /* exits on XEN_ENTRY_PORT */
+	uint64_t hypercalls;        /* of them, hypercalls (a multicall is one) */
+	uint64_t emulated;          /* instructions emulated: privileged ones and page-table writes */
+	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
+	uint64_t upcalls;           /* of them, event upcalls */
+};
+void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */
 void xen_stats(const struct domain *d, char *buf, size_t len);
-/* pvmon --console-counters: bounces and emulated instructions so far, read
- * from any thread (relaxed: a stamp may lag a running vCPU by an exit). */
-void xen_counters(const struct domain *d, uint64_t *bounces, uint64_t *emulated);
 /* PVLAB_XEN_TRACE=1: each hypercall, emulation and bounce on stderr. */
 bool xen_tracing(void);
 

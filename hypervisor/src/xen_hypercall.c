@@ -12,8 +12,10 @@
 #include "pvmon.h"
 #include "pvtime.h"
 #include "sched.h"
+#include "trace.h"
 #include "xen_domain.h"
 #include "xen_public.h"
+#include "pvlab/xen_hypercalls.h"
 
 #define PAGE 4096ULL
 #define MAX_BATCH 4096
@@ -234,9 +236,10 @@ static long mmu_update_one(struct vcpu *v, const void *req)
 
 /* mmu_update and mmuext_op: count requests of size bytes at list, each
  * copied once and handed to one under the domain's lock; the first
- * failure ends the batch, and *pdone says how many were done. */
+ * failure ends the batch, and *pdone says how many were done (also
+ * *ndone; *refused: whether one refused a request). */
 static long run_batch(struct vcpu *v, uint64_t list, uint64_t count, uint64_t pdone, uint64_t dom, size_t size,
-                      long (*one)(struct vcpu *, const void *))
+                      long (*one)(struct vcpu *, const void *), uint64_t *ndone, bool *refused)
 {
 	struct xen_domain *x = v->dom->xen;
 	union { struct mmu_update u; struct mmuext_op op; } req;
@@ -255,12 +258,39 @@ static long run_batch(struct vcpu *v, uint64_t list, uint64_t count, uint64_t pd
 		pthread_mutex_lock(&x->lock);
 		rc = one(v, &req);
 		pthread_mutex_unlock(&x->lock);
-		if (rc)
+		if (rc) {
+			*refused = true;
 			break;
+		}
 	}
+	*ndone = done;
 	if (pdone && xen_copy_to(v, pdone, &(uint32_t){ (uint32_t)done }, 4))
 		return -EFAULT;
 	return rc;
+}
+
+/* mmu_update: a batch traced as pvos's (pvmon:mmu_update). */
+static long mmu_update(struct vcpu *v, const uint64_t a[5])
+{
+	struct domain *d = v->dom;
+	uint64_t t0 = time_mono_ns(), done = 0;
+	bool refused = false;
+	long rc = run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmu_update), mmu_update_one, &done, &refused);
+	/* mmu_updates: counted per entry by mmu_update_one. */
+	atomic_fetch_add_explicit(&d->mmu_rejected, refused, memory_order_relaxed);
+	trace_mmu_update(d->id, v->id, (uint32_t)(a[1] & ~MMU_UPDATE_PREEMPTED), (uint32_t)done, refused,
+	                 time_mono_ns() - t0);
+	return rc;
+}
+
+/* A TLB flush the guest asked for: counted and traced as pvos's
+ * (pvmon:tlb_flush, the same kinds plus "multi" and "invlpg_multi"). The
+ * flush itself is the caller's xv->flush (xen_shadow_flush under shadow
+ * paging) and the stub's CR3 reload on the way back into the guest. */
+static void tlb_flush(struct vcpu *v, const char *kind, uint64_t addr)
+{
+	atomic_fetch_add_explicit(&v->dom->tlb_flushes, 1, memory_order_relaxed);
+	trace_tlb_flush(v->dom->id, v->id, kind, addr);
 }
 
 static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
@@ -295,7 +325,26 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 	/* UVMF_ALL: the other vCPUs too (this one reloads CR3 on its way back). */
 	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) && (flags & UVMF_ALL))
 		rc = xen_tlb_flush(v->dom, ~0ULL & ~(1ULL << v->id), xen_tlb_now(v->dom));
+	bool all = flags & UVMF_ALL;
+	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
+		tlb_flush(v, all ? "all" : "local", 0);
+	else if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
+		tlb_flush(v, all ? "invlpg_all" : "invlpg", va);
 	return rc;
+}
+
+/* pvmon:tlb_flush's kind of an mmuext flush command: pvos's names, and
+ * Xen's multi ones. An invlpg's starts with 'i'. */
+static const char *flush_kind(unsigned cmd)
+{
+	switch (cmd) {
+	case MMUEXT_TLB_FLUSH_LOCAL: return "local";
+	case MMUEXT_TLB_FLUSH_MULTI: return "multi";
+	case MMUEXT_TLB_FLUSH_ALL: return "all";
+	case MMUEXT_INVLPG_LOCAL: return "invlpg";
+	case MMUEXT_INVLPG_MULTI: return "invlpg_multi";
+	default: return "invlpg_all";
+	}
 }
 
 static void set_base(struct vcpu *v, uint64_t *slot, uint64_t mfn)
@@ -323,22 +372,31 @@ static long mmuext_do(struct vcpu *v, const struct mmuext_op *op)
 			return -EINVAL;
 		xv->shadow_flush = true;        /* a CR3 load flushes the TLB */
 		int rc = xmm_get_type(&x->mm, mfn, XMM_L4);
-		if (!rc)
+		if (!rc) {
 			set_base(v, &xv->kernel_l4, mfn);
+			tlb_flush(v, "baseptr", mfn * PAGE);
+		}
 		return rc;
 	}
 	case MMUEXT_NEW_USER_BASEPTR: {
 		xv->shadow_flush = true;
 		int rc = mfn ? xmm_get_type(&x->mm, mfn, XMM_L4) : 0;
-		if (!rc)
+		if (!rc) {
 			set_base(v, &xv->user_l4, mfn);
+			tlb_flush(v, "user_baseptr", mfn * PAGE);
+		}
 		return rc;
 	}
+	/* Shadow paging: xen_shadow_flush as the hypercall returns; else the
+	 * stub's CR3 reload on the way back into the guest, and the other
+	 * vCPUs' through xen_tlb_flush. */
 	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL:
-		xv->shadow_flush = true;  /* shadow paging: xen_shadow_flush; else the stub's CR3 reload on the way back */
+		xv->shadow_flush = true;
+		tlb_flush(v, flush_kind(op->cmd), flush_kind(op->cmd)[0] == 'i' ? op->arg1.linear_addr : 0);
 		return 0;
 	case MMUEXT_TLB_FLUSH_MULTI: case MMUEXT_INVLPG_MULTI: case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL: {
 		xv->shadow_flush = true;
+		tlb_flush(v, flush_kind(op->cmd), flush_kind(op->cmd)[0] == 'i' ? op->arg1.linear_addr : 0);
 		/* Xen's vcpumask_to_pcpumask: a bitmap of vCPUs in guest memory
 		 * (one word holds all of pvmon's); this vCPU is flushed anyway. */
 		uint64_t mask = ~0ULL;
@@ -446,6 +504,13 @@ static long reservation(struct vcpu *v, unsigned cmd, uint64_t arg)
 		fprintf(stderr, "pvmon xen:   memory_op %u: %ld of %llu extents\n", cmd, done,
 		        (unsigned long long)r.nr_extents);
 	return done;
+}
+
+static long mmuext_op(struct vcpu *v, const uint64_t a[5])
+{
+	uint64_t done = 0;
+	bool refused = false;
+	return run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmuext_op), mmuext_one, &done, &refused);
 }
 
 static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
@@ -612,7 +677,11 @@ static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		pthread_mutex_unlock(&x->lock);
 		if (!st)
 			return -EINVAL;
-		if (s.port == x->console_port)
+		atomic_fetch_add_explicit(&v->dom->events_sent, 1, memory_order_relaxed);
+		/* The console's channel goes to pvmon (domain 0), an IPI to this domain. */
+		bool console = s.port == x->console_port;
+		trace_evtchn_send(v->dom->id, s.port, console ? 0 : v->dom->id, console ? 0 : s.port);
+		if (console)
 			xen_console_drain(v);
 		else if (st == EVTCHNSTAT_ipi)
 			xen_evtchn_set(v->dom, s.port);   /* to the vCPU it is bound to: wakes it, kicks it */
@@ -1032,14 +1101,8 @@ static long multicall(struct vcpu *v, uint64_t list, uint64_t n)
 }
 
 static const char *const names[] = {
-#define N(x) [__HYPERVISOR_##x] = #x,
-	N(set_trap_table) N(mmu_update) N(set_gdt) N(stack_switch) N(set_callbacks) N(fpu_taskswitch)
-	N(sched_op_compat) N(platform_op) N(set_debugreg) N(get_debugreg) N(update_descriptor) N(memory_op)
-	N(multicall) N(update_va_mapping) N(set_timer_op) N(event_channel_op_compat) N(xen_version) N(console_io)
-	N(physdev_op_compat) N(grant_table_op) N(vm_assist) N(update_va_mapping_otherdomain) N(iret) N(vcpu_op)
-	N(set_segment_base) N(mmuext_op) N(xsm_op) N(nmi_op) N(sched_op) N(callback_op) N(xenoprof_op)
-	N(event_channel_op) N(physdev_op) N(hvm_op) N(sysctl) N(domctl) N(kexec_op) N(tmem_op) N(argo_op)
-	N(xenpmu_op) N(dm_op) N(hypfs_op)
+#define N(name, nr) [nr] = #name,
+	XEN_HYPERCALLS(N)
 #undef N
 };
 
@@ -1048,13 +1111,13 @@ const char *xen_hypercall_name(uint64_t nr)
 	return nr < sizeof(names) / sizeof(names[0]) && names[nr] ? names[nr] : "unknown";
 }
 
-long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+static long dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = XV(v);
 	switch (nr) {
 	case __HYPERVISOR_set_trap_table: return set_trap_table(v, a[0]);
-	case __HYPERVISOR_mmu_update: return run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmu_update), mmu_update_one);
+	case __HYPERVISOR_mmu_update: return mmu_update(v, a);
 	case __HYPERVISOR_set_gdt: return set_gdt(v, a[0], a[1]);
 	case __HYPERVISOR_stack_switch:
 		if (!canonical(a[1]))
@@ -1092,7 +1155,7 @@ long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 	case __HYPERVISOR_iret: return xen_iret(v);
 	case __HYPERVISOR_vcpu_op: return vcpu_op(v, a[0], a[1], a[2]);
 	case __HYPERVISOR_set_segment_base: return set_segment_base(v, a[0], a[1]);
-	case __HYPERVISOR_mmuext_op: return run_batch(v, a[0], a[1], a[2], a[3], sizeof(struct mmuext_op), mmuext_one);
+	case __HYPERVISOR_mmuext_op: return mmuext_op(v, a);
 	case __HYPERVISOR_sched_op: return sched_op(v, a[0], a[1]);
 	case __HYPERVISOR_callback_op: return callback_op(v, a[0], a[1]);
 	case __HYPERVISOR_event_channel_op: return event_channel_op(v, a[0], a[1]);
@@ -1104,4 +1167,19 @@ long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 		(void)x;
 		return -ENOSYS;
 	}
+}
+
+/* Every hypercall, a multicall's entries included (as pvlab's dispatcher
+ * traces them): pvmon:xen_hcall_entry/exit by Xen's numbers. The domain's
+ * count (xen_trap.c) is of the guest's hypercall exits: a multicall once. */
+long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+	if (!trace_xen_hcall_enabled())
+		return dispatch(v, nr, a);
+	uint32_t n = (uint32_t)(nr > 0xffffffffULL ? 0xffffffffULL : nr);
+	uint64_t t0 = time_mono_ns();
+	trace_xen_hcall_entry(v->dom->id, v->id, n, a);
+	long rc = dispatch(v, nr, a);
+	trace_xen_hcall_exit(v->dom->id, v->id, n, rc, time_mono_ns() - t0);
+	return rc;
 }

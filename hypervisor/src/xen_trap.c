@@ -39,6 +39,13 @@ static inline struct xen_vcpu *XV(struct vcpu *v)
 	return &v->dom->xen->v[v->id];
 }
 
+/* The stub's counters: each written by its vCPU's thread only, read by
+ * any (pvctl list, pvtop), hence the relaxed atomic store. */
+static inline void count(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
 static int trace_level = -1;
 
 bool xen_tracing(void)
@@ -236,7 +243,11 @@ void xen_publish_time(struct vcpu *v)
 /* Enter handler in guest kernel mode with Xen's frame: RCX, R11,
  * [error code], RIP, CS (saved upcall mask in bits 32-39), RFLAGS, RSP, SS.
  * False: the domain crashed. */
-static bool bounce(struct vcpu *v, uint64_t handler, bool has_err, uint64_t err, bool mask, const char *what)
+#define BOUNCE_UPCALL 256         /* xen_bounce's vector of an event upcall */
+#define BOUNCE_SYSCALL 257        /* and of a guest process's system call */
+
+static bool bounce(struct vcpu *v, unsigned vector, uint64_t handler, bool has_err, uint64_t err, bool mask,
+                   const char *what)
 {
 	struct xen_vcpu *xv = XV(v);
 	uint64_t *f = xv->frame;
@@ -280,7 +291,8 @@ static bool bounce(struct vcpu *v, uint64_t handler, bool has_err, uint64_t err,
 	f[XF_RFLAGS] = (f[XF_RFLAGS] & ~(0x40000ULL | 0x20000ULL | 0x10000ULL | 0x4000ULL | RF_TF)) | RF_IF;
 	f[XF_CS] = HV_UCS;
 	f[XF_SS] = HV_UDS;
-	xv->bounces++;
+	count(&xv->bounces);
+	trace_xen_bounce(v->dom->id, v->id, vector, w[has_err ? 3 : 2], handler, what);   /* the rip it came from */
 	return true;
 }
 
@@ -299,7 +311,7 @@ static void bounce_trap(struct vcpu *v, unsigned vec, uint64_t err)
 		fprintf(stderr, "pvmon xen: %s at 0x%llx\n", what, (unsigned long long)XV(v)->frame[XF_RIP]);
 	bool has_err = (TRAP_ERRCODE_VECTORS >> vec) & 1;
 	struct xen_trap *t = &XV(v)->traps[vec];
-	bounce(v, t->address, has_err, err, t->flags & 4, what);
+	bounce(v, vec, t->address, has_err, err, t->flags & 4, what);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -375,8 +387,10 @@ void xen_before_run(struct vcpu *v)
 		return;
 	if (xv->frame) {           /* at the stub's `out`: bounce now */
 		xen_publish_time(v);
-		if (bounce(v, xv->cb_event, false, 0, true, "event upcall"))
-			xv->upcalls++;
+		if (bounce(v, BOUNCE_UPCALL, xv->cb_event, false, 0, true, "event upcall")) {
+			count(&xv->upcalls);
+			atomic_fetch_add_explicit(&v->upcalls, 1, memory_order_relaxed);
+		}
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: upcall at 0x%llx\n", (unsigned long long)xv->frame[XF_RIP]);
 		return;
@@ -538,9 +552,12 @@ static int emulate_gp(struct vcpu *v)
 	}
 	if ((b[i] & 0xf0) == 0x40)
 		rex = b[i++];
-	uint64_t val = 0;
+	uint64_t val = 0, what_val = 0;
+	const char *what;
 	if (b[i] == 0x0f && b[i + 1] == 0x30) {                    /* wrmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
+		what = "wrmsr";
+		what_val = msr;
 		val = (uint32_t)*reg(v, 0) | (uint64_t)(uint32_t)*reg(v, 2) << 32;
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: wrmsr 0x%x = 0x%llx\n", msr, (unsigned long long)val);
@@ -549,6 +566,8 @@ static int emulate_gp(struct vcpu *v)
 		i += 2;
 	} else if (b[i] == 0x0f && b[i + 1] == 0x32) {             /* rdmsr */
 		uint32_t msr = (uint32_t)*reg(v, 1);
+		what = "rdmsr";
+		what_val = msr;
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: rdmsr 0x%x\n", msr);
 		if (rdmsr(v, msr, &val))
@@ -558,6 +577,8 @@ static int emulate_gp(struct vcpu *v)
 		i += 2;
 	} else if (b[i] == 0x0f && (b[i + 1] == 0x20 || b[i + 1] == 0x22)) {   /* mov from/to CRn */
 		unsigned cr = ((b[i + 2] >> 3) & 7) | (rex & 4 ? 8 : 0), gpr = (b[i + 2] & 7) | (rex & 1 ? 8 : 0);
+		what = b[i + 1] == 0x20 ? "mov from cr" : "mov to cr";
+		what_val = cr;
 		if (b[i + 1] == 0x20) {
 			switch (cr) {
 			case 0: val = 0x80050033 | (xv->cr0_ts ? 8 : 0); break;
@@ -578,6 +599,7 @@ static int emulate_gp(struct vcpu *v)
 		}
 		i += 3;
 	} else if (b[i] == 0x0f && (b[i + 1] == 0x06 || b[i + 1] == 0x09)) {   /* clts, wbinvd */
+		what = b[i + 1] == 0x06 ? "clts" : "wbinvd";
 		if (b[i + 1] == 0x06)
 			xv->cr0_ts = 0;
 		i += 2;
@@ -586,10 +608,13 @@ static int emulate_gp(struct vcpu *v)
 		 * run them, and they do nothing (events stay the upcall mask's;
 		 * Linux's early cmpxchg16b emulation runs `pushf; cli` before its
 		 * alternatives are patched). */
+		what = b[i] == 0xfa ? "cli" : "sti";
 		i += 1;
 	} else if ((b[i] & 0xf4) == 0xe4) {                        /* in/out, no port of ours: reads ~0 */
 		bool in = !(b[i] & 2), imm = !(b[i] & 8);
 		unsigned size = (b[i] & 1) ? (opsize ? 2 : 4) : 1;
+		what = in ? "in" : "out";
+		what_val = imm ? b[i + 1] : (uint16_t)*reg(v, 2);
 		if (in) {
 			uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (size * 8)) - 1;
 			*reg(v, 0) = size == 4 ? 0xffffffffULL : (*reg(v, 0) & ~mask) | mask;
@@ -598,8 +623,9 @@ static int emulate_gp(struct vcpu *v)
 	} else {
 		return 0;
 	}
+	trace_xen_emulate(v->dom->id, v->id, f[XF_RIP], what, what_val);
 	f[XF_RIP] += i;
-	xv->emulated++;
+	count(&xv->emulated);
 	regs_dirty(v);
 	return 1;
 }
@@ -616,13 +642,13 @@ static void hypercall(struct vcpu *v)
 	uint64_t nr = f[XF_RAX];
 	if (xv->user) {
 		/* A system call of a guest process: to the kernel's callback. */
-		bounce(v, xv->cb_syscall, false, 0, xv->cb_syscall_mask, "system call");
+		bounce(v, BOUNCE_SYSCALL, xv->cb_syscall, false, 0, xv->cb_syscall_mask, "system call");
 		return;
 	}
 	uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
-	xv->hcalls++;
-	xv->last_hcall[xv->last_n++ % 8] = (uint32_t)nr;
+	count(&xv->hcalls);
 	atomic_fetch_add_explicit(&v->hypercalls, 1, memory_order_relaxed);
+	xv->last_hcall[xv->last_n++ % 8] = (uint32_t)nr;
 	if (!v->dom->boot_ns)
 		v->dom->boot_ns = time_now() - v->dom->created_ns;
 	long rc = xen_hypercall(v, nr, a);
@@ -650,12 +676,13 @@ static void undefined_opcode(struct vcpu *v)
 		uint32_t r[4];
 		uint32_t leaf = (uint32_t)*reg(v, 0), sub = (uint32_t)*reg(v, 1);
 		cpuid_policy(leaf, sub, r);
+		trace_xen_emulate(v->dom->id, v->id, f[XF_RIP], "cpuid", leaf);
 		*reg(v, 0) = r[0];
 		*reg(v, 3) = r[1];
 		*reg(v, 1) = r[2];
 		*reg(v, 2) = r[3];
 		f[XF_RIP] += 7;
-		xv->emulated++;
+		count(&xv->emulated);
 		regs_dirty(v);
 		return;
 	}
@@ -674,7 +701,7 @@ static void general_protection(struct vcpu *v, uint64_t err)
 			f[XF_RIP] += 2;
 			char what[40];
 			snprintf(what, sizeof(what), "int $0x%x", n);
-			bounce(v, t->address, false, 0, t->flags & 4, what);
+			bounce(v, n, t->address, false, 0, t->flags & 4, what);
 			return;
 		}
 	}
@@ -799,8 +826,10 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 		val = kind == PT_BTS ? cur | (1ULL << src) : cur & ~(1ULL << src);
 		break;
 	}
-	int rc = write ? xmm_update(&x->mm, entry, (old & ~(vmask << shift)) | (val << shift), false) : 0;
+	uint64_t new = write ? (old & ~(vmask << shift)) | (val << shift) : old;
+	int rc = write ? xmm_update(&x->mm, entry, new, false) : 0;
 	pthread_mutex_unlock(&x->lock);
+	trace_xen_ptwr(v->dom->id, v->id, cr2, entry, old, new, f[XF_RIP], rc);
 	if (rc) {
 		if (xen_tracing())
 			fprintf(stderr, "pvmon xen: ptwr at 0x%llx: 0x%llx refused (%d)\n", (unsigned long long)f[XF_RIP],
@@ -813,8 +842,8 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 		*reg(v, 0) = size == 8 ? cur : size == 4 ? cur : (*reg(v, 0) & ~vmask) | cur;
 	f[XF_RFLAGS] = fl;
 	f[XF_RIP] += len;
-	xv->emulated++;
-	atomic_fetch_add_explicit(&v->dom->pt_writes, 1, memory_order_relaxed);   /* pvos's trapped writes */
+	count(&xv->emulated);
+	atomic_fetch_add_explicit(&v->dom->pt_writes, 1, memory_order_relaxed);
 	regs_dirty(v);
 	return 1;
 }
@@ -856,7 +885,7 @@ void xen_exit(struct vcpu *v)
 		             (unsigned long long)f[XF_RIP]);
 		return;
 	}
-	xv->traps_taken++;
+	count(&xv->traps_taken);
 	unsigned vec = (unsigned)f[XF_VEC];
 	uint64_t err = f[XF_ERR];
 	switch (vec) {
@@ -885,36 +914,41 @@ void xen_exit(struct vcpu *v)
 	}
 }
 
-void xen_counters(const struct domain *d, uint64_t *bounces, uint64_t *emulated)
+void xen_counts(const struct domain *d, struct xen_counts *c)
 {
 	const struct xen_domain *x = d->xen;
-	*bounces = *emulated = 0;
-	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
-		*bounces += __atomic_load_n(&x->v[i].bounces, __ATOMIC_RELAXED);
-		*emulated += __atomic_load_n(&x->v[i].emulated, __ATOMIC_RELAXED);
+	memset(c, 0, sizeof(*c));
+	for (uint32_t i = 0; x && i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
+		c->stub_exits += __atomic_load_n(&x->v[i].traps_taken, __ATOMIC_RELAXED);
+		c->hypercalls += __atomic_load_n(&x->v[i].hcalls, __ATOMIC_RELAXED);
+		c->emulated += __atomic_load_n(&x->v[i].emulated, __ATOMIC_RELAXED);
+		c->bounces += __atomic_load_n(&x->v[i].bounces, __ATOMIC_RELAXED);
+		c->upcalls += __atomic_load_n(&x->v[i].upcalls, __ATOMIC_RELAXED);
 	}
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
 {
 	const struct xen_domain *x = d->xen;
-	unsigned long long t = 0, h = 0, e = 0, b = 0, u = 0;
-	for (uint32_t i = 0; i < d->nr_vcpus && i < XS_MAX_VCPUS; i++) {
-		t += x->v[i].traps_taken;
-		h += x->v[i].hcalls;
-		e += x->v[i].emulated;
-		b += x->v[i].bounces;
-		u += x->v[i].upcalls;
-	}
+	struct xen_counts c;
+	xen_counts(d, &c);
+	/* Per second of the domain's life: pvmon --stats prints this as it ends. */
+	uint64_t end = time_now();
+	double life = end > d->created_ns ? (double)(end - d->created_ns) / 1e9 : 0;
+	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
-	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu)", t, h, e, b, u,
-	         (unsigned long long)x->mm.validations, (unsigned long long)x->mm.updates,
+	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
+	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
+	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
+	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, (unsigned long long)x->mm.validations,
+	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),
 	         (unsigned long long)__atomic_load_n(&x->tlb_kicks, __ATOMIC_RELAXED),
 	         (unsigned long long)__atomic_load_n(&x->tlb_injects, __ATOMIC_RELAXED),
-	         (unsigned long long)x->mm.flushes,
-	         (unsigned long long)x->mm.out_frames, (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken);
+	         (unsigned long long)x->mm.flushes, (unsigned long long)x->mm.out_frames,
+	         (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken, life, (double)c.stub_exits * per_s,
+	         (double)c.hypercalls * per_s, (double)atomic_load(&d->pt_writes) * per_s, (double)c.bounces * per_s);
 	if (x->mm.shadow && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; shadow paging: frames zapped %llu, whole drops %llu",
 		         (unsigned long long)x->shadow_zaps, (unsigned long long)x->shadow_drops);

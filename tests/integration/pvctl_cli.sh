@@ -114,9 +114,10 @@ for _ in $(seq 100); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.05; done
 [ -S "$PVLAB_SOCKET" ] || die "test_control --serve did not start: $(cat "$TMP/fake.log")"
 
 expect_ok list
-head -1 "$TMP/out" | grep -Eq '^Name +ID +Mem +VCPUs +State +Time\(s\) +Weight$' || { show; die "list header"; }
-grep -Eq '^alpha +1 +16 +1 +running +1\.5 +100$' "$TMP/out" || { show; die "list: alpha row"; }
-grep -Eq '^beta +7 +32 +2 +running +3\.0 +100$' "$TMP/out" || { show; die "list: beta row"; }
+head -1 "$TMP/out" | grep -Eq '^Name +ID +Mem +VCPUs +State +Time\(s\) +Weight +Hcall/s +Exit/s$' || { show; die "list header"; }
+# Hcall/s and Exit/s: hypercalls and vm_exits over time_ns - created_ns (2 s in the fake).
+grep -Eq '^alpha +1 +16 +1 +running +1\.5 +100 +1500 +2500$' "$TMP/out" || { show; die "list: alpha row"; }
+grep -Eq '^beta +7 +32 +2 +running +3\.0 +100 +3000 +5000$' "$TMP/out" || { show; die "list: beta row"; }
 expect_ok list --json
 if command -v python3 >/dev/null; then
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d]==["alpha","beta"], d; assert d[1]["domid"]==7 and d[1]["mem_mib"]==32' "$TMP/out" ||

@@ -3,7 +3,9 @@
 # page-flip and mmu_update events) is recorded by `pvctl trace start --pid`,
 # and every count pvtrace reports must be exactly what it sent: summary
 # (text and --json), histogram bucket sums, export row counts (CSV and
-# SQLite), the timeline, the events the tracer lost, bad directories.
+# SQLite), the timeline, the events the tracer lost, bad directories; and
+# a Linux PV domain's events beside a pvos domain's (pvtrace-gen xen):
+# Xen's hypercall 3 apart from pvlab's 3, xen_ptwr, xen_bounce, flushes.
 set -u
 . tests/lib.sh
 command -v lttng-sessiond >/dev/null || skip "LTTng is not installed (make deps)"
@@ -122,4 +124,41 @@ $PVTRACE counters -- sh -c 'exit 3' > "$TMP/cnt"; [ $? -eq 3 ] || die "counters:
 cat "$TMP/cnt"
 grep -qE "^pvtrace counters: (hardware events|no PMU .*software events)" "$TMP/cnt" || die "counters: no note on the PMU"
 [ "$($PVTRACE counters --json -- true | jq '.counters | length')" -ge 4 ] || die "counters --json"
+# ---- a Linux PV domain beside a pvos one: Xen's numbers apart from pvlab's ----
+record xen 200 "$TMP/xen"
+cat "$TMP/gen.out"
+J=$TMP/xen.json
+$PVTRACE summary --json "$TMP/xen" > "$J" || die "summary --json of the xen trace failed"
+$PVTRACE summary "$TMP/xen" > "$TMP/xen.txt" || die "summary of the xen trace failed"
+eq "$(q .events)" "$(expect events)" "xen: events"
+eq "$(q '.hypercalls[] | select(.name=="xen:console_io") | "\(.abi) \(.nr) \(.count) \(.p50_ns)"')" \
+   "xen 18 $(expect xen_console_io) 3000" "xen:console_io"
+eq "$(q '.hypercalls[] | select(.name=="xen:mmu_update") | "\(.count) \(.errors)"')" \
+   "$(expect xen_mmu_update) $(expect xen_mmu_update)" "xen:mmu_update count/errors"
+# Number 3 in both ABIs: Xen's stack_switch and pvlab's event_channel_op, never added up.
+eq "$(q '.hypercalls[] | select(.name=="xen:stack_switch") | "\(.abi) \(.nr) \(.count) \(.max_ns)"')" \
+   "xen 3 $(expect xen_stack_switch) 700" "xen:stack_switch"
+eq "$(q '.hypercalls[] | select(.name=="event_channel_op") | "\(.abi) \(.nr) \(.count) \(.max_ns)"')" \
+   "pvlab 3 $(expect pv_evtchn) 500" "pvlab event_channel_op"
+eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.xen_bounces) \(.xen_upcalls) \(.xen_syscalls) \(.xen_exceptions)"')" \
+   "$(expect ptwr) $(expect ptwr_refused) $(expect bounces) $(expect upcalls) $(expect syscalls) $(expect exceptions)" \
+   "gen-linux ptwr/bounces"
+eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.tlb_flushes) \(.tlb_by_kind.multi) \(.tlb_by_kind.invlpg_multi) \(.crashed)"')" \
+   "$(expect tlb) $(expect tlb_multi) $(expect tlb_invlpg_multi) true" "gen-linux TLB flushes"
+eq "$(q '.xen_ptwr | "\(.total) \(.refused)"')" "$(expect ptwr) $(expect ptwr_refused)" "xen_ptwr totals"
+eq "$(q '.domains[] | select(.name=="gen-linux") | "\(.xen_emulated) \(.xen_emulated_by.cpuid) \(.xen_emulated_by.rdmsr)"')" \
+   "$(expect emulated) $(expect emul_cpuid) $(expect emul_rdmsr)" "gen-linux emulated instructions"
+grep -q "^  9    gen-linux *$(expect ptwr) *$(expect ptwr_refused) *$(expect bounces) " "$TMP/xen.txt" ||
+  { cat "$TMP/xen.txt"; die "text summary: the Xen PV domains row"; }
+$PVTRACE export "$TMP/xen" --sqlite "$TMP/xen.db" 2>/dev/null || die "export --sqlite of the xen trace failed"
+eq "$(sqlite3 "$TMP/xen.db" "SELECT count(*) FROM events WHERE hcall = 'xen:stack_switch' AND event = 'pvmon:xen_hcall_exit'")" \
+   "$(expect xen_stack_switch)" "export: xen:stack_switch rows"
+eq "$(sqlite3 "$TMP/xen.db" "SELECT count(*) FROM events WHERE event = 'pvmon:xen_ptwr' AND err < 0")" \
+   "$(expect ptwr_refused)" "export: refused xen_ptwr rows"
+eq "$(sqlite3 "$TMP/xen.db" "SELECT name FROM hypercall_names WHERE nr = 4294967296 + 3")" "xen:stack_switch" \
+   "export: Xen's names"
+$PVTRACE hist "$TMP/xen" --hypercall xen:console_io --csv > "$TMP/xh.csv" || die "hist xen:console_io failed"
+eq "$(tail -n +2 "$TMP/xh.csv" | awk -F, '{ s += $3 } END { print s }')" "$(expect xen_console_io)" "hist xen:console_io"
+echo "PASS: a Linux PV domain's events (Xen's hypercalls apart from pvlab's, ptwr, bounces, flushes)"
+
 echo PASS

@@ -9,6 +9,12 @@
 # bad entry into its own L1 table: the domain crashes (125) in one report
 # and pvmon stays up to report it (error code 0x3: present, write, and
 # kernel mode as Xen reports it: the guest's mode, not the CPU's ring).
+# Then the crashing run again under `pvmon run --trace` (LTTng): the trace
+# holds Xen's events (xen_hcall_entry/exit by Xen's numbers, as many as
+# --stats counts: none of its multicalls has an entry that runs, which the
+# trace would show and --stats count once; no pvlab hcall events; the three emulated page-table
+# writes, the last refused; its TLB flushes and console send; vm_exit,
+# scheduler and domain events), and pvtrace names and counts them.
 # Where this host cannot run Linux PV (PVM) it runs in the nested AMD-V
 # host, with nested paging and with shadow paging (npt=0); skips where
 # that host cannot be made.
@@ -42,18 +48,68 @@ run_hostile() {
   echo "ok a refused direct write of its L1 is the guest's #PF: it crashed, pvmon reported it (status 125)"
 }
 
+# count EVENT [PATTERN]: records of pvmon:EVENT in the trace's text matching PATTERN.
+count() { grep "pvmon:$1: " "$TMP/trace.txt" | grep -c -e "${2:-.}"; }
+
+run_traced() {
+  local cfg=$TMP/hx.cfg rc hc n
+  if ! command -v lttng-sessiond >/dev/null || ! command -v babeltrace2 >/dev/null || ! command -v jq >/dev/null; then
+    echo "trace: not checked: LTTng, babeltrace2 or jq is not installed (make deps)"
+    return 0
+  fi
+  printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$ELF")" > "$cfg"
+  timeout 120 $PVMON --stats --trace "$TMP/trace" run "$cfg" > "$TMP/out" 2>&1; rc=$?
+  grep -v '^\[hx\] hostile_xen: .* ok$' "$TMP/out"
+  [ $rc = 125 ] || die "traced run: pvmon exit status $rc, expected 125"
+  grep -q "^pvmon: trace written to $TMP/trace: 0 events lost" "$TMP/out" || die "traced run: no trace, or events lost"
+  babeltrace2 "$TMP/trace" > "$TMP/trace.txt" 2> "$TMP/bt.err" || die "babeltrace2 cannot read the trace: $(head -3 "$TMP/bt.err")"
+  hc=$(sed -n 's/^pvmon: domain hx (1) crashed .* hypercalls \([0-9]*\) upcalls .*/\1/p' "$TMP/out")
+  [ -n "$hc" ] && [ "$hc" -gt 50 ] || die "traced run: --stats counts no hypercalls"
+  for ev in xen_hcall_entry xen_hcall_exit; do
+    n=$(count $ev "dom = 1,")
+    [ "$n" = "$hc" ] || die "pvmon:$ev: $n records, pvmon counted $hc hypercalls"
+  done
+  [ "$(count hcall_entry)" = 0 ] && [ "$(count hcall_exit)" = 0 ] || die "pvlab hcall events for a Xen domain"
+  # Xen's numbers under Xen's names (libxen-dev's): 18 console_io, 3 never pvlab's event_channel_op.
+  [ "$(count xen_hcall_entry 'nr = ( "console_io" : container = 18 )')" -gt 40 ] || die "console_io not named by Xen's number"
+  [ "$(count xen_hcall_exit 'nr = ( "event_channel_op" : container = 32 ), result = -22')" -ge 2 ] || die "event_channel_op's refusals"
+  [ "$(count xen_ptwr 'err = 0 }')" = 2 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 3 ] ||
+    die "expected 3 xen_ptwr events (2 done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
+  [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
+    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 2 ] && [ "$(count tlb_flush)" = 4 ] ||
+    die "expected TLB flushes local, invlpg (twice, with the va) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+  [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
+  [ "$(count mmu_update 'applied = 1, rejected = 0')" -ge 2 ] && [ "$(count mmu_update 'applied = 0, rejected = 1')" -ge 5 ] ||
+    die "mmu_update batches not traced"
+  [ "$(count domain_create 'name = "hx"')" = 1 ] && [ "$(count domain_destroy 'dom = 1, exit_code = 125, crashed = 1')" = 1 ] ||
+    die "domain_create/destroy"
+  [ "$(count vm_exit 'dom = 1,')" -ge "$hc" ] && [ "$(count sched_switch)" -ge 1 ] || die "vm_exit or sched_switch missing"
+  $BIN/pvtrace summary --json "$TMP/trace" > "$TMP/sum.json" || die "pvtrace summary --json failed"
+  $BIN/pvtrace summary "$TMP/trace" > "$TMP/sum.txt" || die "pvtrace summary failed"
+  sed -n '/^hypercalls/,/^$/p; /^Xen PV/,/^$/p; /^events by type/,$p' "$TMP/sum.txt"
+  [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
+    die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
+  [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 4 1" ] ||
+    die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
+  grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 4 TLB flushes"
+}
+
 [ -x "$PVMON" ] || die "pvmon not built"
 [ -f "$ELF" ] || die "$ELF not built"
 if [ "${1:-}" = --inside ]; then
   $PVMON info | grep -q '^linux pv: yes' || die "the nested AMD-V host cannot run Linux PV: $($PVMON info | grep '^linux pv')"
   $PVMON info | grep '^kvm: page tables: '
   run_hostile
+  run_traced
   echo PASS
   exit 0
 fi
 need_kvm
 if $PVMON info | grep -q '^linux pv: yes'; then
   run_hostile
+  run_traced
   echo PASS
   exit 0
 fi

@@ -7,6 +7,8 @@
  *                        the counts a reader must find ("expect KEY=VALUE")
  *   pvtrace-gen bulk N   N events (hypercall entry/exit pairs and VM exits)
  *                        as fast as the tracer takes them
+ *   pvtrace-gen xen N    a Linux PV domain's events beside a pvos domain's,
+ *                        N rounds; prints the counts as mix does
  * Record with a session on pvmon:* started first (the provider registers
  * when this program starts); with a third argument "wait" it reads a line
  * from stdin first, so that a session can be set up for its pid. */
@@ -78,6 +80,57 @@ static int mix(uint32_t n)
 	return 0;
 }
 
+enum { DOM_X = 9, XEN_STACK_SWITCH = 3, XEN_MMU_UPDATE = 1, XEN_CONSOLE_IO = 18, PV_EVTCHN_OP = 3 };
+
+static void xen_hcall(uint32_t dom, uint32_t nr, int64_t result, uint64_t latency)
+{
+	const uint64_t args[5] = { nr, 0, 0, 0, 0 };
+	trace_xen_hcall_entry(dom, 0, nr, args);
+	trace_xen_hcall_exit(dom, 0, nr, result, latency);
+}
+
+/* Round i: the Linux domain X makes 2 console_io (latency 3000), one
+ * refused mmu_update (-22, latency 8000) and one stack_switch (Xen's 3),
+ * while the pvos domain A makes one event_channel_op (pvlab's 3, latency
+ * 500); X writes 2 page-table entries directly (every 4th round the
+ * second is refused), takes an upcall, a system call and a #PF bounce,
+ * flushes multi and invlpg_multi, and has an rdmsr (even rounds) or a
+ * cpuid (odd) emulated. */
+static void xen_round(uint32_t i)
+{
+	xen_hcall(DOM_X, XEN_CONSOLE_IO, 10, 3000);
+	xen_hcall(DOM_X, XEN_CONSOLE_IO, 10, 3000);
+	xen_hcall(DOM_X, XEN_MMU_UPDATE, -22, 8000);
+	xen_hcall(DOM_X, XEN_STACK_SWITCH, 0, 700);
+	hcall(DOM_A, PV_EVTCHN_OP, 0, 500);
+	trace_xen_ptwr(DOM_X, 0, 0xffff888000001000ULL + 8 * i, 0x4a85000 + 8 * (i % 512), 0x67, 0x65, 0xffffffff81000000ULL, 0);
+	trace_xen_ptwr(DOM_X, 0, 0xffff888000002000ULL, 0x4a86000, 0, 0x4a83067, 0xffffffff81000010ULL, i % 4 ? 0 : -22);
+	trace_xen_bounce(DOM_X, 0, 256, 0xffffffff81000100ULL, 0xffffffff81e00000ULL, "event upcall");
+	trace_xen_bounce(DOM_X, 0, 257, 0x401000, 0xffffffff81e00100ULL, "system call");
+	trace_xen_bounce(DOM_X, 0, 14, 0x401010, 0xffffffff81e00200ULL, "exception #PF");
+	trace_tlb_flush(DOM_X, 0, "multi", 0);
+	trace_tlb_flush(DOM_X, 0, "invlpg_multi", 0x400000 + 0x1000 * i);
+	trace_xen_emulate(DOM_X, 0, 0xffffffff81000200ULL, i % 2 ? "cpuid" : "rdmsr", i % 2 ? 0xd : 0x10);
+	trace_vm_exit(DOM_X, 0, 2, 0xffffffff81000000ULL + i);
+}
+
+static int xen(uint32_t n)
+{
+	trace_domain_create(DOM_A, "gen-pvos", 16, 1);
+	trace_domain_create(DOM_X, "gen-linux", 256, 1);
+	for (uint32_t i = 0; i < n; i++)
+		xen_round(i);
+	trace_domain_destroy(DOM_X, 125, true);
+	trace_domain_destroy(DOM_A, 0, false);
+	/* Events: 4 creates and destroys, and 19 per round. */
+	printf("expect events=%u xen_console_io=%u xen_mmu_update=%u xen_stack_switch=%u pv_evtchn=%u\n",
+	       4 + 19 * n, 2 * n, n, n, n);
+	printf("expect ptwr=%u ptwr_refused=%u bounces=%u upcalls=%u syscalls=%u exceptions=%u tlb=%u "
+	       "tlb_multi=%u tlb_invlpg_multi=%u emulated=%u emul_cpuid=%u emul_rdmsr=%u\n", 2 * n, (n + 3) / 4, 3 * n,
+	       n, n, n, 2 * n, n, n, n, n / 2, n - n / 2);
+	return 0;
+}
+
 static int bulk(uint32_t n)
 {
 	trace_domain_create(DOM_A, "bulk", 16, 1);
@@ -98,8 +151,8 @@ int main(int argc, char **argv)
 	unsigned long n = argc >= 3 ? strtoul(argv[2], &end, 10) : 0;
 	bool wait = argc == 4 && !strcmp(argv[3], "wait");
 	if (argc < 3 || argc > 4 || (argc == 4 && !wait) || !end || *end || n < 1 || n > 100000000 ||
-	    (strcmp(argv[1], "mix") && strcmp(argv[1], "bulk"))) {
-		fprintf(stderr, "usage: pvtrace-gen mix|bulk N [wait]   (test-only tracepoint generator)\n");
+	    (strcmp(argv[1], "mix") && strcmp(argv[1], "bulk") && strcmp(argv[1], "xen"))) {
+		fprintf(stderr, "usage: pvtrace-gen mix|bulk|xen N [wait]   (test-only tracepoint generator)\n");
 		return 2;
 	}
 	trace_init();
@@ -112,5 +165,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvtrace-gen: stdin closed before the go line\n");
 		return 1;
 	}
+	if (!strcmp(argv[1], "xen"))
+		return xen((uint32_t)n);
 	return !strcmp(argv[1], "mix") ? mix((uint32_t)n) : bulk((uint32_t)n);
 }

@@ -54,10 +54,11 @@ static const struct live_rate {
 	uint64_t run, wait, blocked;                     /* % */
 	uint64_t hcalls, events, upcalls, tlb, flips;     /* per s */
 	uint64_t kexits, emul, io, halt, mmio;            /* per s */
+	uint64_t vmexits, ptwr, bounces;                  /* per s */
 } live_rates[3] = {
-	{ 50, 10, 40, 1000, 100, 250, 5, 2, 2000, 1000, 30, 50, 1 },   /* alpha */
-	{ 0, 0, 100, 100, 0, 100, 0, 0, 300, 100, 0, 0, 0 },        /* beta */
-	{ 150, 0, 50, 4000, 20, 500, 0, 0, 8000, 4000, 0, 0, 0 },   /* gamma: 2 vCPUs */
+	{ 50, 10, 40, 1000, 100, 250, 5, 2, 2000, 1000, 30, 50, 1, 3000, 400, 600 },   /* alpha */
+	{ 0, 0, 100, 100, 0, 100, 0, 0, 300, 100, 0, 0, 0, 0, 0, 0 },        /* beta */
+	{ 150, 0, 50, 4000, 20, 500, 0, 0, 8000, 4000, 0, 0, 0, 0, 0, 0 },   /* gamma: 2 vCPUs */
 };
 
 static uint64_t mono_ns(void)
@@ -79,9 +80,10 @@ static void fake_live_locked(int i, struct ctl_domain_info *out, uint64_t now)
 	out->blocked_ns += t * r->blocked / 100;
 	uint64_t *c[] = { &out->hypercalls, &out->events, &out->upcalls, &out->tlb_flushes,
 	                  &out->page_flips, &out->kvm_exits, &out->kvm_insn_emulation,
-	                  &out->kvm_io_exits, &out->kvm_halt_exits, &out->kvm_mmio_exits };
+	                  &out->kvm_io_exits, &out->kvm_halt_exits, &out->kvm_mmio_exits, &out->vm_exits,
+	                  &out->pt_writes, &out->bounces };
 	const uint64_t per_s[] = { r->hcalls, r->events, r->upcalls, r->tlb, r->flips, r->kexits,
-	                           r->emul, r->io, r->halt, r->mmio };
+	                           r->emul, r->io, r->halt, r->mmio, r->vmexits, r->ptwr, r->bounces };
 	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++)
 		*c[k] += t * per_s[k] / 1000000000u;
 }
@@ -112,6 +114,9 @@ static void fake_reset(void)
 		f->info.tlb_flushes = 5;
 		f->info.page_flips = 6;
 		f->info.time_ns = 4000000000ULL;
+		f->info.created_ns = 2000000000ULL;
+		f->info.hypercalls = 3000u * (unsigned)(i + 1);
+		f->info.vm_exits = 5000u * (unsigned)(i + 1);
 		f->con_len = (size_t)snprintf(f->console, sizeof(f->console), "%s", init[i].con);
 		f->bvt = (struct ctl_bvt){ -1, -1, -1, -1 };
 	}
@@ -535,7 +540,7 @@ static void test_list(void)
 		for (const char *k = "domid\0name\0state\0vcpus\0mem_mib\0weight\0exit_code\0run_ns\0wait_ns\0"
 		     "blocked_ns\0hypercalls\0events\0vm_exits\0upcalls\0kvm_exits\0kvm_insn_emulation\0"
 		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0"
-		     "mmu_updates\0mem_kib\0mem_target_kib\0";
+		     "mmu_updates\0mem_kib\0mem_target_kib\0pt_writes\0stub_exits\0emulated\0bounces\0created_ns\0";
 		     *k; k += strlen(k) + 1) {
 			char key[32];
 			snprintf(key, sizeof(key), "\"%s\":", k);
@@ -546,7 +551,7 @@ static void test_list(void)
 	}
 	CHECK(strstr(r.data, "\"domid\":7,\"name\":\"beta\",\"state\":\"running\",\"vcpus\":2,\"mem_mib\":32"));
 	CHECK(strstr(r.data, "\"run_ns\":3000000000"));
-	CHECK(strstr(r.data, "\"vm_exits\":0,\"upcalls\":22,\"kvm_exits\":2000,\"kvm_insn_emulation\":400,"
+	CHECK(strstr(r.data, "\"vm_exits\":10000,\"upcalls\":22,\"kvm_exits\":2000,\"kvm_insn_emulation\":400,"
 	             "\"kvm_io_exits\":300,\"kvm_halt_exits\":20,\"kvm_mmio_exits\":2,\"tlb_flushes\":5,"
 	             "\"page_flips\":6,\"time_ns\":4000000000,"));
 }
@@ -567,7 +572,7 @@ static void test_list_longest(void)
 	CHECK_STR(r.term, "OK 2");
 	const char *end = strchr(r.data, '\n');
 	CHECK(end && end[-1] == '}' && end - r.data > 800);
-	const char *last = "\"mem_target_kib\":18446744073709551615}\n";
+	const char *last = "\"created_ns\":18446744073709551615}\n";
 	CHECK(end && strstr(r.data, last) == end + 1 - strlen(last));
 	CHECK(strstr(r.data, "\"name\":\"\\u0001\\u0001"));
 	CHECK(strstr(r.data, "\"exit_code\":-2147483648,"));

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "../../hypervisor/src/hypercall.h"
+#include "../../hypervisor/src/xen_domain.h"
 #include "../../tracing/pvtrace.h"
+#include "pvlab/xen_hypercalls.h"
 #include "check.h"
 
 static void test_names(void)
@@ -32,6 +34,47 @@ static void test_names(void)
 	CHECK_EQ(pvt_hcall_lookup("nr_12x"), -1);
 	CHECK_STR(pvt_exit_name(2, buf, sizeof(buf)), "io");
 	CHECK_STR(pvt_exit_name(200, buf, sizeof(buf)), "reason_200");
+}
+
+/* Xen's names are pvmon's Xen-mode names (xen_hypercall.c, the same list)
+ * with "xen:" before them, by libxen-dev's numbers; a Xen key never gets a
+ * pvlab name, nor the other way round. */
+static void test_xen_names(void)
+{
+	char buf[32], want[48];
+	int named = 0;
+	for (uint64_t nr = 0; nr < 64; nr++) {
+		const char *pvmon = xen_hypercall_name(nr);
+		const char *name = pvt_hcall_name(nr | PVT_XEN_HC, buf, sizeof(buf));
+		if (!strcmp(pvmon, "unknown")) {
+			snprintf(want, sizeof(want), "xen:nr_%llu", (unsigned long long)nr);
+			CHECK_STR(name, want);
+			continue;
+		}
+		named++;
+		snprintf(want, sizeof(want), "xen:%s", pvmon);
+		CHECK_STR(name, want);
+		CHECK_EQ(pvt_hcall_lookup(name), (int64_t)(nr | PVT_XEN_HC));
+	}
+	CHECK_EQ(named, 42);                       /* 0..42 less 11, as in xen.h */
+	CHECK_STR(pvt_hcall_name(__HYPERVISOR_mmu_update | PVT_XEN_HC, buf, sizeof(buf)), "xen:mmu_update");
+	CHECK_STR(pvt_hcall_name(__HYPERVISOR_sched_op | PVT_XEN_HC, buf, sizeof(buf)), "xen:sched_op");
+	CHECK_EQ(__HYPERVISOR_sched_op, 29);       /* 4.17's interface, not the legacy 6 */
+	CHECK_STR(pvt_hcall_name(3 | PVT_XEN_HC, buf, sizeof(buf)), "xen:stack_switch");
+	CHECK_STR(pvt_hcall_name(3, buf, sizeof(buf)), "event_channel_op");
+	CHECK_EQ(pvt_hcall_lookup("stack_switch"), 9);            /* pvlab's own stack_switch */
+	CHECK_EQ(pvt_hcall_lookup("xen:stack_switch"), (int64_t)(3 | PVT_XEN_HC));
+	CHECK_EQ(pvt_hcall_lookup("xen:nr_11"), (int64_t)(11 | PVT_XEN_HC));
+	CHECK_EQ(pvt_hcall_lookup("xen:null"), -1);               /* pvlab's, not Xen's */
+	CHECK_EQ(pvt_hcall_lookup("xen:"), -1);
+	CHECK_STR(pvt_hcall_name(99 | PVT_XEN_HC, buf, sizeof(buf)), "xen:nr_99");
+	/* The key of an event: its number, and the ABI its kind says. */
+	struct pvt_ev e = { .kind = PVT_XEN_HCALL_EXIT };
+	e.v[HX_NR] = 3;
+	CHECK_EQ(pvt_hc_key(&e), 3 | PVT_XEN_HC);
+	e.kind = PVT_HCALL_EXIT;
+	CHECK_EQ(pvt_hc_key(&e), 3);
+	CHECK(pvt_is_hcall(PVT_XEN_HCALL_ENTRY) && pvt_is_hcall(PVT_HCALL_REJECT) && !pvt_is_hcall(PVT_XEN_PTWR));
 }
 
 static void test_percentiles(void)
@@ -276,10 +319,94 @@ static void test_hypercalls(void)
 	char buf[16384];
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
-	CHECK(strstr(buf, "{\"name\": \"null\", \"nr\": 12, \"count\": 10, \"mean_ns\": 550, \"p50_ns\": 500, "
+	CHECK(strstr(buf, "{\"name\": \"null\", \"abi\": \"pvlab\", \"nr\": 12, \"count\": 10, \"mean_ns\": 550, \"p50_ns\": 500, "
 	                  "\"p90_ns\": 900, \"p99_ns\": 1000, \"max_ns\": 1000, \"total_ns\": 5500") != NULL);
 	CHECK(strstr(buf, "\"tlb_flushes\": {\"total\": 3, \"by_kind\": {\"local\": 2, \"all\": 1}}") != NULL);
 	CHECK(strstr(buf, "\"name\": \"nr_99\"") != NULL);
+	fclose(f);
+	unlink(path);
+	pvt_summary_free(&s);
+}
+
+/* A Linux PV domain beside a pvos one: Xen's hypercall 3 and pvlab's 3
+ * are counted apart, each with its own latencies; emulated page-table
+ * writes and bounces are counted by outcome and vector. */
+static void test_xen_summary(void)
+{
+	struct pvt_summary s;
+	pvt_summary_init(&s);
+	for (int i = 0; i < 4; i++) {
+		struct pvt_ev e = ev(i, PVT_XEN_HCALL_ENTRY, NULL, 3, I(5), I(0), I(3));
+		struct pvt_ev x = ev(i, PVT_XEN_HCALL_EXIT, NULL, 5, I(5), I(0), I(3), I(0), I(100));
+		feed(&s, &e, 1);
+		feed(&s, &x, 1);
+	}
+	const struct pvt_ev more[] = {
+		ev(10, PVT_XEN_HCALL_EXIT, NULL, 5, I(5), I(0), I(__HYPERVISOR_mmu_update), I(-22), I(2000)),
+		HEXIT(11, 1, 0, 3, 0, 50),                 /* pvlab's event_channel_op in dom 1 */
+		HEXIT(12, 5, 0, 3, 0, 60),                 /* and one in dom 5: not Xen's 3 */
+		ev(13, PVT_XEN_PTWR, NULL, 8, I(5), I(0), I(0x1000), I(0x4a85008), I(0), I(0x67), I(0), I(0)),
+		ev(14, PVT_XEN_PTWR, NULL, 8, I(5), I(0), I(0x1000), I(0x4a85008), I(0), I(0x4a83067), I(0), I(-22)),
+		ev(15, PVT_XEN_PTWR, NULL, 8, I(5), I(0), I(0x2000), I(0x4a85010), I(0x67), I(0), I(0), I(0)),
+		ev(16, PVT_XEN_BOUNCE, "exception", 5, I(5), I(0), I(14), I(0), I(0)),
+		ev(17, PVT_XEN_BOUNCE, "exception", 5, I(5), I(0), I(14), I(0), I(0)),
+		ev(18, PVT_XEN_BOUNCE, "exception", 5, I(5), I(0), I(6), I(0), I(0)),
+		ev(19, PVT_XEN_BOUNCE, "event upcall", 5, I(5), I(0), I(PVT_BOUNCE_UPCALL), I(0), I(0)),
+		ev(20, PVT_XEN_BOUNCE, "system call", 5, I(5), I(0), I(PVT_BOUNCE_SYSCALL), I(0), I(0)),
+		ev(21, PVT_XEN_BOUNCE, "bogus", 5, I(5), I(0), I(99999), I(0), I(0)),   /* a newer pvmon's */
+		ev(22, PVT_XEN_EMULATE, "cpuid", 4, I(5), I(0), I(0x1000), I(0xd)),
+		ev(23, PVT_XEN_EMULATE, "rdmsr", 4, I(5), I(0), I(0x1000), I(0x10)),
+		ev(24, PVT_XEN_EMULATE, "cpuid", 4, I(5), I(0), I(0x1000), I(1)),
+	};
+	feed(&s, more, (int)(sizeof(more) / sizeof(more[0])));
+	struct pvt_dom *d5 = pvt_summary_dom(&s, 5), *d1 = pvt_summary_dom(&s, 1);
+	struct pvt_hc *xen3 = pvt_dom_hc(d5, 3 | PVT_XEN_HC), *pv3 = pvt_dom_hc(d5, 3);
+	CHECK_EQ(xen3->entries, 4);
+	CHECK_EQ(xen3->lat.n, 4);
+	CHECK_EQ(xen3->lat.sum, 400);
+	CHECK_EQ(pv3->lat.n, 1);
+	CHECK_EQ(pv3->lat.sum, 60);
+	CHECK_EQ(pvt_dom_hc(d1, 3)->lat.n, 1);
+	CHECK_EQ(pvt_dom_hc(d5, __HYPERVISOR_mmu_update | PVT_XEN_HC)->errors, 1);
+	CHECK_EQ(d5->ptwr, 3);
+	CHECK_EQ(d5->ptwr_refused, 1);
+	CHECK_EQ(d5->bounces[14], 2);
+	CHECK_EQ(d5->bounces[6], 1);
+	CHECK_EQ(d5->bounces[255], 1);
+	CHECK_EQ(d5->bounces[PVT_BOUNCE_UPCALL], 1);
+	CHECK_EQ(d5->bounces[PVT_BOUNCE_SYSCALL], 1);
+	CHECK_EQ(s.kind_count[PVT_XEN_HCALL_EXIT], 5);
+	CHECK_EQ(s.kind_count[PVT_XEN_BOUNCE], 6);
+	CHECK_EQ(d5->emulated, 3);
+	CHECK(d5->nemul_kinds == 2 && !strcmp(d5->emul_kinds[0].kind, "cpuid") && d5->emul_kinds[0].count == 2);
+	char path[] = "/tmp/test_pvtrace-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w+");
+	struct pvt_totals t = { .events = 20 };
+	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
+	rewind(f);
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "{\"name\": \"xen:stack_switch\", \"abi\": \"xen\", \"nr\": 3, \"count\": 4,") != NULL);
+	CHECK(strstr(buf, "{\"name\": \"event_channel_op\", \"abi\": \"pvlab\", \"nr\": 3, \"count\": 2,") != NULL);
+	CHECK(strstr(buf, "\"xen_ptwr\": 3, \"xen_ptwr_refused\": 1, \"xen_bounces\": 6, \"xen_upcalls\": 1, "
+	                  "\"xen_syscalls\": 1, \"xen_exceptions\": 4, \"xen_emulated\": 3, "
+	                  "\"xen_emulated_by\": {\"cpuid\": 2, \"rdmsr\": 1}") != NULL);
+	CHECK(strstr(buf, "\"xen_ptwr\": {\"total\": 3, \"refused\": 1}") != NULL);
+	CHECK(strstr(buf, "\"pvmon:xen_hcall_exit\": 5") != NULL);
+	rewind(f);
+	CHECK_EQ(ftruncate(fd, 0), 0);
+	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "  xen:stack_switch               4 ") != NULL);
+	CHECK(strstr(buf, "  5    ?                       3        1          6         1         1          4"
+	                  "            14\n") != NULL);
+	CHECK(strstr(buf, " xen_ptwr 3 xen_bounce 6 xen_emulate 3") != NULL);
+	CHECK(strstr(buf, "  dom 5: emulated instructions (xen_emulate) 3 (cpuid 2, rdmsr 1)\n") != NULL);
 	fclose(f);
 	unlink(path);
 	pvt_summary_free(&s);
@@ -441,12 +568,14 @@ static void test_bad_dirs(void)
 int main(void)
 {
 	test_names();
+	test_xen_names();
 	test_percentiles();
 	test_buckets();
 	test_itoa();
 	test_sched();
 	test_destroy();
 	test_hypercalls();
+	test_xen_summary();
 	test_columns();
 	test_csv();
 	test_sqlite();

@@ -33,6 +33,13 @@ static void emit_all(uint32_t i)
 	trace_tlb_flush(7, 3, "all", 0);
 	trace_mmu_update(7, 3, 2048, 2047, 1, 90000);
 	trace_page_flip(7, 8, 0x123, 0x456);
+	/* Xen mode: number 3 is Xen's stack_switch, not pvlab's event_channel_op. */
+	trace_xen_hcall_entry(7, 3, 3, args);
+	trace_xen_hcall_exit(7, 3, 3, -38, 700 + i);
+	trace_xen_ptwr(7, 3, 0xffff888000123008ULL, 0x4a85008, 0x8000000000123067ULL, 0x8000000000123065ULL,
+	               0xffffffff81071234ULL, -22);
+	trace_xen_bounce(7, 3, 14, 0x401000, 0xffffffff81e00b90ULL, "exception #PF");
+	trace_xen_emulate(7, 3, 0xffffffff81001234ULL, "rdmsr", 0xc0000080);
 }
 
 static const char *built_provider(char *buf, size_t len)

@@ -356,12 +356,21 @@ void start(start_info_t *info)
 	expect("mmuext new base: a writable frame", ext1(MMUEXT_NEW_BASEPTR, mfn_of(scratch)), -EINVAL);
 	expect("mmuext unknown command", ext1(99, 0), -ENOSYS);
 	{
+		/* Good ones too, for the trace (xen_hostile.sh counts their tlb_flush events). */
+		struct mmuext_op f[3] = { { .cmd = MMUEXT_TLB_FLUSH_LOCAL },
+		                          { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = (unsigned long)scratch },
+		                          { .cmd = MMUEXT_TLB_FLUSH_ALL } };
+		expect("mmuext flush, invlpg, flush all (allowed)", hc(__HYPERVISOR_mmuext_op, (long)f, 3, 0, DOMID_SELF, 0), 0);
+	}
+	{
 		struct mmuext_op op = { .cmd = MMUEXT_COPY_PAGE, .arg1.mfn = l1, .arg2.src_mfn = mfn_of(scratch2) };
 		expect("mmuext copy over an L1", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), -EINVAL);
 	}
 	expect("update_va_mapping in the hypervisor's range", hc(__HYPERVISOR_update_va_mapping, (long)HYPERVISOR_VIRT_START, 0, 0, 0, 0), -EINVAL);
 	expect("update_va_mapping bad flags", hc(__HYPERVISOR_update_va_mapping, (long)scratch, 0, 0x100, 0, 0), -EINVAL);
 	expect("update_va_mapping: map the L4 writable", hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((l4 * PAGE) | PTE_P | PTE_RW), 0, 0, 0), -EINVAL);
+	expect("update_va_mapping: scratch as it was, invlpg (allowed)",
+	       hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
 	/* The balloon: Xen's answer is how many extents were done. */
 	{
 		domid_t self = DOMID_SELF;
@@ -421,6 +430,8 @@ void start(start_info_t *info)
 	{
 		struct evtchn_send s = { 5000 };
 		expect("evtchn send on port 5000", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), -EINVAL);
+		s.port = si->console.domU.evtchn;
+		expect("evtchn send on the console's port (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
 		struct evtchn_unmask u = { 99999 };
 		expect("evtchn unmask port 99999", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, (long)&u, 0, 0, 0), -EINVAL);
 		struct evtchn_bind_virq b = { 99, 0, 0 };
