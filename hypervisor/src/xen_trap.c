@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <x86intrin.h>
 #include "xen_public.h"
+#include "xen_ptwr.h"
 #include "domain.h"
 #include "fastpath.h"
 #include "pvmon.h"
@@ -710,34 +711,11 @@ static void general_protection(struct vcpu *v, uint64_t err)
 	bounce_trap(v, 13, err);
 }
 
-/* The length of a ModRM operand (ModRM, SIB, displacement) at b[0]. */
-static unsigned modrm_len(const uint8_t *b)
-{
-	unsigned mod = b[0] >> 6, rm = b[0] & 7, n = 1;
-	if (mod == 3)
-		return n;
-	if (rm == 4) {
-		n++;
-		if (mod == 0 && (b[1] & 7) == 5)
-			return n + 4;
-	}
-	if (mod == 0 && rm == 5)
-		return n + 4;                    /* rip-relative */
-	return n + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
-}
-
 /* Xen's writable page tables (ptwr_do_page_fault): the guest kernel
  * wrote straight into a page-table entry of an L1 table, which is mapped
- * read-only. The write is decoded, validated as an mmu_update of that
- * entry would be, and done; the instruction is skipped. What Linux's PTE
- * helpers compile to: mov, xchg, cmpxchg (set_pte, ptep_get_and_clear,
- * ptep_cmpxchg), and/or with an immediate or a register and bts/btr
- * (clear_bit on _PAGE_RW in ptep_set_wrprotect, test_and_clear_bit on
- * _PAGE_ACCESSED), of 1, 4 or 8 bytes inside one entry, with lock or the
- * ds prefix a uniprocessor kernel patches lock into. 1: emulated; 0: not
- * such a write (the fault goes to the guest). */
-enum { PT_MOV, PT_XCHG, PT_CMPXCHG, PT_AND, PT_OR, PT_BTS, PT_BTR };
-
+ * read-only. The write is decoded (xen_ptwr.c), validated as an
+ * mmu_update of that entry would be, and done; the instruction is
+ * skipped. 1: emulated; 0: not such a write (the fault goes to the guest). */
 static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 {
 	struct xen_vcpu *xv = XV(v);
@@ -752,79 +730,26 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 	memset(b, 0, sizeof(b));
 	if (xen_copy_from(v, b, f[XF_RIP], 15) && xen_copy_from(v, b, f[XF_RIP], PAGE - (f[XF_RIP] & 4095)))
 		return 0;
-	unsigned i = 0, rex = 0;
-	while (i < 3 && (b[i] == 0xf0 || b[i] == 0x3e || b[i] == 0x2e))
-		i++;                             /* lock (pvmon's update is atomic under the domain's lock), ds, cs */
-	if ((b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	unsigned op = b[i], size = rex & 8 ? 8 : 4, kind, ext;
-	if (op == 0x0f)
-		op = 0x100 | b[++i];
-	const uint8_t *m = &b[i + 1];        /* ModRM */
-	unsigned reg_n = ((m[0] >> 3) & 7) | (rex & 4 ? 8 : 0), len = i + 1 + modrm_len(m), imm_len = 0;
-	uint64_t src = 0;
-	ext = (m[0] >> 3) & 7;
-	switch (op) {
-	case 0x89: kind = PT_MOV; break;
-	case 0x87: kind = PT_XCHG; break;
-	case 0x1b1: kind = PT_CMPXCHG; break;
-	case 0x21: kind = PT_AND; break;
-	case 0x09: kind = PT_OR; break;
-	case 0x1ab: kind = PT_BTS; break;
-	case 0x1b3: kind = PT_BTR; break;
-	case 0xc7: if (ext) return 0; kind = PT_MOV; imm_len = 4; break;
-	case 0x80: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; size = 1; imm_len = 1; break;
-	case 0x81: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; imm_len = 4; break;
-	case 0x83: if (ext != 1 && ext != 4) return 0; kind = ext == 4 ? PT_AND : PT_OR; imm_len = 1; break;
-	case 0x1ba: if (ext != 5 && ext != 6) return 0; kind = ext == 5 ? PT_BTS : PT_BTR; imm_len = 1; break;
-	default: return 0;
-	}
-	if (imm_len == 1)
-		src = (uint64_t)(int64_t)(int8_t)b[len];
-	else if (imm_len == 4) {
-		int32_t imm;
-		memcpy(&imm, &b[len], 4);
-		src = (uint64_t)(int64_t)imm;
-	} else
-		src = *reg(v, reg_n);
-	len += imm_len;
-	unsigned off = (unsigned)(ma & 7);
-	if (len > 15 || off + size > 8 || (off & (size - 1)))
+	struct xen_ptwr_insn in;
+	if (!xen_ptwr_decode(b, &in))
+		return 0;
+	unsigned off = (unsigned)(ma & 7), size = in.size;
+	if (off + size > 8 || (off & (size - 1)))
 		return 0;                        /* not inside one entry */
 	uint64_t vmask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-	src &= vmask;
-	if (kind == PT_BTS || kind == PT_BTR) {
-		if (imm_len == 0 && src >= size * 8)
-			return 0;                    /* a bit offset outside the operand: another word */
-		src &= size * 8 - 1;
-	}
 	uint64_t entry = ma & ~7ULL, shift = off * 8ULL;
+	uint64_t src = in.has_imm ? in.imm : *reg(v, in.reg);
 	pthread_mutex_lock(&x->lock);
 	const struct xmm_page *p = &x->mm.pg[entry >> 12];
 	if (!p->count || p->type != XMM_L1) {
 		pthread_mutex_unlock(&x->lock);
 		return 0;                        /* Xen emulates writes to L1 tables only */
 	}
-	uint64_t old = x->mm.ram[entry / 8], cur = (old >> shift) & vmask, val = cur;
-	uint64_t fl = f[XF_RFLAGS] & ~0x8d5ULL;   /* CF PF AF ZF SF OF: recomputed */
-	bool write = true;
-	switch (kind) {
-	case PT_MOV: case PT_XCHG: val = src; fl = f[XF_RFLAGS]; break;
-	case PT_CMPXCHG:
-		write = cur == (*reg(v, 0) & vmask);
-		fl = (f[XF_RFLAGS] & ~0x40ULL) | (write ? 0x40ULL : 0);
-		val = src;
-		break;
-	case PT_AND: case PT_OR:
-		val = kind == PT_AND ? cur & src : cur | src;
-		fl |= (val ? 0 : 0x40ULL) | ((val >> (size * 8 - 1)) & 1 ? 0x80ULL : 0) |
-		      (__builtin_parity((unsigned)(val & 0xff)) ? 0 : 0x4ULL);
-		break;
-	case PT_BTS: case PT_BTR:
-		fl = f[XF_RFLAGS] & ~1ULL;
-		fl |= (cur >> src) & 1;
-		val = kind == PT_BTS ? cur | (1ULL << src) : cur & ~(1ULL << src);
-		break;
+	uint64_t old = x->mm.ram[entry / 8], cur = (old >> shift) & vmask, val, fl;
+	int write = xen_ptwr_apply(&in, cur, src, *reg(v, 0), f[XF_RFLAGS], &val, &fl);
+	if (write < 0) {
+		pthread_mutex_unlock(&x->lock);
+		return 0;
 	}
 	uint64_t new = write ? (old & ~(vmask << shift)) | (val << shift) : old;
 	int rc = write ? xmm_update(&x->mm, entry, new, false) : 0;
@@ -836,12 +761,12 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 			        (unsigned long long)val, rc);
 		return 0;                        /* an entry pvmon refuses: the guest's #PF */
 	}
-	if (kind == PT_XCHG)
-		*reg(v, reg_n) = size == 8 ? cur : (*reg(v, reg_n) & ~vmask) | cur;
-	if (kind == PT_CMPXCHG && !write)
-		*reg(v, 0) = size == 8 ? cur : size == 4 ? cur : (*reg(v, 0) & ~vmask) | cur;
+	if (in.kind == PT_XCHG)
+		*reg(v, in.reg) = xen_ptwr_reg_result(size, *reg(v, in.reg), cur);
+	if (in.kind == PT_CMPXCHG && !write)
+		*reg(v, 0) = xen_ptwr_reg_result(size, *reg(v, 0), cur);
 	f[XF_RFLAGS] = fl;
-	f[XF_RIP] += len;
+	f[XF_RIP] += in.len;
 	count(&xv->emulated);
 	atomic_fetch_add_explicit(&v->dom->pt_writes, 1, memory_order_relaxed);
 	regs_dirty(v);
