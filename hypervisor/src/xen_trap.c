@@ -499,8 +499,12 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	case 1:
 		r[1] &= 0x0000ffff;                      /* APIC id 0, one logical CPU */
 		r[1] |= 1 << 16;
+		/* And RDRAND (bit 30): KVM on VT-x, given no CPUID by pvmon, makes
+		 * RDRAND and RDSEED exit and raises #UD (found under Bochs: Linux's
+		 * random_init_early died on rdseed). */
 		r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15) | (1u << 17) |
-		          (1u << 18) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29));
+		          (1u << 18) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) |
+		          (1u << 30));
 		r[2] |= 1u << 31;                        /* hypervisor */
 		/* Also PSE, PGE and PSE36, as Xen's pv_cpuid long did: pvmon's page
 		 * types refuse superpages and global pages (Linux maps its direct
@@ -517,7 +521,7 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 			break;
 		}
 		r[0] = 0;
-		r[1] &= (1u << 3) | (1u << 8) | (1u << 9) | (1u << 18) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 29);
+		r[1] &= (1u << 3) | (1u << 8) | (1u << 9) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 29);   /* no RDSEED (18): as RDRAND */
 		r[2] = 0;
 		r[3] = 0;
 		break;
