@@ -479,6 +479,8 @@ void domain_vcpu_stopped(struct domain *d)
 	if (d->console)
 		console_flush(d->console);
 	evtchn_teardown(d);
+	if (d->xen)
+		xen_evtchn_teardown(d);
 	gnttab_teardown(d);
 	if (getenv("PVLAB_MM_CHECK"))
 		memory_check_report(d);

@@ -269,6 +269,12 @@ static int load_segments(struct domain *d, const uint8_t *img, size_t len, const
 	return 0;
 }
 
+static void console_kick(struct vcpu *v, void *ctx)
+{
+	(void)ctx;
+	xen_console_drain(v);
+}
+
 static int build(struct domain *d, const uint8_t *img, size_t len, const struct xenelf *xe, const char *initrd,
                  size_t initrd_len, char *err, size_t errlen);
 
@@ -317,17 +323,19 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	x->console_port = c.console_port;
 
 	d->mem = anon(d->mem_size);
-	x->shared = anon(PAGE);
+	x->shared = anon(XEN_SHARED_BYTES(l));       /* the shared info, then the grant table */
+	x->gnt.e = (struct grant_entry_v1 *)((uint8_t *)x->shared + PAGE);
 	struct priv_plan p;
 	plan_priv(l, d->nr_vcpus, &p);
 	x->priv_size = p.frames * PAGE;
-	x->priv_gpa = (l->shared_info_mfn * PAGE + PAGE + (2 << 20) - 1) & ~((2ULL << 20) - 1);
+	x->priv_gpa = (l->shared_info_mfn * PAGE + XEN_SHARED_BYTES(l) + (2 << 20) - 1) & ~((2ULL << 20) - 1);
 	x->priv = anon(x->priv_size);
 	if (!d->mem || !x->shared || !x->priv)
 		return snprintf(err, errlen, "cannot map %llu MiB for the domain", (unsigned long long)d->mem_size >> 20), -ENOMEM;
 	rc = xmm_init(&x->mm, (uint64_t *)d->mem, l->nr_pages, l->shared_info_mfn, x->shared);
 	if (rc)
 		return snprintf(err, errlen, "out of memory"), rc;
+	x->mm.shared_n = 1 + l->gnt_frames;
 	if (!host.tdp) {
 		x->mm.shadow = true;
 		x->mm.zap = zap_frame;
@@ -361,7 +369,7 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	}
 	x->mm.flush = xen_tlb_mm_flush;
 	x->mm.flush_ctx = d;
-	x->evtchn_state[x->console_port] = 2;             /* EVTCHNSTAT_interdomain: to pvmon */
+	xen_evtchn_backend(d, (uint32_t)x->console_port, console_kick, NULL);
 
 	/* Xen pins the bootstrap L4 and runs vCPU 0 on it (a base reference). */
 	uint64_t l4 = l->cr3 / PAGE;
@@ -373,7 +381,7 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	x->v[0].kernel_l4 = l4;
 
 	if ((rc = set_slot(d, SLOT_XEN_RAM, 0, d->mem_size, d->mem)) ||
-	    (rc = set_slot(d, SLOT_XEN_SHARED, l->shared_info_mfn * PAGE, PAGE, x->shared)) ||
+	    (rc = set_slot(d, SLOT_XEN_SHARED, l->shared_info_mfn * PAGE, XEN_SHARED_BYTES(l), x->shared)) ||
 	    (rc = set_slot(d, SLOT_XEN_PRIV, x->priv_gpa, x->priv_size, x->priv)))
 		return snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(-rc)), rc;
 	/* pvlab's shared page is not this domain's: a private one keeps the
@@ -399,7 +407,7 @@ void xen_domain_free(struct domain *d)
 		return;
 	xmm_destroy(&x->mm);
 	if (x->shared)
-		munmap(x->shared, PAGE);
+		munmap(x->shared, XEN_SHARED_BYTES(&x->layout));
 	if (x->priv)
 		munmap(x->priv, x->priv_size);
 	if (d->mem)

@@ -15,6 +15,7 @@
 #include "xen_entry.h"
 #include "xen_mm.h"
 #include "xenlayout.h"
+#include "xen_gnttab.h"
 
 struct domain;
 struct vcpu;
@@ -25,6 +26,10 @@ struct shared_info;
 
 #define XEN_NR_EVTCHN 1024          /* ports this domain may bind (of Xen's 4096 in 2-level) */
 #define XEN_NR_VIRQS 24             /* NR_VIRQS */
+/* A back end in pvmon (Domain 0): called on the vCPU's thread that sent
+ * on the port, without the domain's lock. */
+typedef void xen_backend_fn(struct vcpu *v, void *ctx);
+#define XEN_SHARED_BYTES(l) ((1 + (l)->gnt_frames) * 4096ULL)   /* shared info + grant frames */
 
 struct xen_trap {
 	uint64_t address;
@@ -67,11 +72,12 @@ struct xen_vcpu {
 };
 
 struct xen_domain {
-	pthread_mutex_t lock;       /* guards mm, the vCPUs' up/down state, the event channels and the console ring's consumer */
+	pthread_mutex_t lock;       /* guards mm, gnt, the vCPUs' up/down state, the event channels and the console ring's consumer */
 	struct xen_mm mm;
 	struct xenlayout layout;
 	uint64_t nr_pages;
 	struct shared_info *shared; /* machine frame layout.shared_info_mfn */
+	struct xgnt gnt;            /* the grant table (layout.gnt_frames frames from layout.gnt_mfn); nr: under lock */
 	uint8_t *priv;              /* pvmon's slot: M2P and its tables, the stub's tables, code, blocks */
 	uint64_t priv_gpa, priv_size;
 	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
@@ -80,6 +86,10 @@ struct xen_domain {
 	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
 	uint8_t evtchn_vcpu[XEN_NR_EVTCHN];
 	uint8_t evtchn_virq[XEN_NR_EVTCHN];
+	uint16_t evtchn_rdom[XEN_NR_EVTCHN];   /* unbound, interdomain: the remote domain (0: pvmon) */
+	uint16_t evtchn_rport[XEN_NR_EVTCHN];  /* interdomain: the remote port */
+	xen_backend_fn *evtchn_be[XEN_NR_EVTCHN];   /* interdomain to pvmon: its back end's function */
+	void *evtchn_be_ctx[XEN_NR_EVTCHN];
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
 	bool console_gone;          /* its ring went wrong: no more output from it */
 	uint64_t shadow_zaps, shadow_drops;   /* shadow paging: frames whose translations KVM dropped; whole drops */
@@ -158,6 +168,13 @@ void xen_console_drain(struct vcpu *v);
 /* pvmon's console input into hvc0's input ring, as much as fits; raises
  * the console channel (any thread). */
 void xen_console_feed(struct domain *d);
+
+/* xen_evtchn.c: event_channel_op; a port bound to pvmon's back end fn
+ * (while the domain is built); the domain's interdomain ports unbound
+ * from their peers when it ends. */
+long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
+void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
+void xen_evtchn_teardown(struct domain *d);
 
 /* xen_hypercall.c */
 long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);

@@ -562,149 +562,91 @@ static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	return 0;
 }
 
-/* ---- events, time, scheduling ------------------------------------------------ */
+/* ---- grant tables (v1) ------------------------------------------------------------ */
 
-static int free_port(struct xen_domain *x)
+/* A domain names itself by DOMID_SELF or its own id; another domain's
+ * table is Domain 0's business (Xen: XSM refuses, GNTST_permission_denied). */
+static int16_t gnt_dom(struct vcpu *v, domid_t dom)
 {
-	for (int p = 1; p < XEN_NR_EVTCHN; p++)
-		if (!x->evtchn_state[p])
-			return p;
-	return -ENOSPC;
+	if (dom == DOMID_SELF || dom == v->dom->id)
+		return GNTST_okay;
+	return dom >= DOMID_FIRST_RESERVED ? GNTST_bad_domain : GNTST_permission_denied;
 }
 
-static long event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+/* Xen's gnttab_setup_table: the frames [0, nr_frames) of the table, the
+ * table grown to them; status in the struct, -errno only for the call. */
+static long gnt_setup_table(struct vcpu *v, uint64_t arg)
 {
 	struct xen_domain *x = v->dom->xen;
-	long rc;
+	struct gnttab_setup_table op;
+	if (xen_copy_from(v, &op, arg, sizeof(op)))
+		return -EFAULT;
+	op.status = gnt_dom(v, op.dom);
+	if (op.status == GNTST_okay && op.nr_frames > x->layout.gnt_frames)
+		op.status = GNTST_general_error;
+	for (uint32_t i = 0; op.status == GNTST_okay && i < op.nr_frames; i++) {
+		xen_pfn_t f = x->layout.gnt_mfn + i;
+		if (xen_copy_to(v, (uint64_t)(uintptr_t)op.frame_list.p + i * sizeof(f), &f, sizeof(f)))
+			op.status = GNTST_bad_virt_addr;
+	}
+	if (op.status == GNTST_okay) {
+		pthread_mutex_lock(&x->lock);
+		unsigned nr = op.nr_frames * (4096 / sizeof(grant_entry_v1_t));
+		if (nr > x->gnt.nr)
+			x->gnt.nr = nr;           /* Xen grows a table, never shrinks it */
+		pthread_mutex_unlock(&x->lock);
+	}
+	return xen_copy_to(v, arg, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
+static long grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
+{
+	struct xen_domain *x = v->dom->xen;
 	switch (cmd) {
-	case EVTCHNOP_bind_virq: {
-		struct evtchn_bind_virq b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		if (b.virq >= XEN_NR_VIRQS || b.vcpu >= v->dom->nr_vcpus)
-			return -EINVAL;
-		if (b.virq != VIRQ_TIMER && b.virq != VIRQ_DEBUG && b.virq != VIRQ_CONSOLE)
-			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
-		struct xen_vcpu *t = &x->v[b.vcpu];
-		rc = t->virq_port[b.virq] ? -EEXIST : free_port(x);
-		if (rc > 0) {
-			x->evtchn_state[rc] = EVTCHNSTAT_virq;
-			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
-			x->evtchn_virq[rc] = (uint8_t)b.virq;
-			t->virq_port[b.virq] = (uint64_t)rc;
-		}
-		pthread_mutex_unlock(&x->lock);
-		if (rc < 0)
-			return rc;
-		b.port = (evtchn_port_t)rc;
-		return xen_copy_to(v, arg, &b, sizeof(b));
-	}
-	case EVTCHNOP_bind_ipi: {
-		struct evtchn_bind_ipi b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		if (b.vcpu >= v->dom->nr_vcpus)
-			return -ENOENT;
-		pthread_mutex_lock(&x->lock);
-		rc = free_port(x);
-		if (rc > 0) {
-			x->evtchn_state[rc] = EVTCHNSTAT_ipi;
-			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
-		}
-		pthread_mutex_unlock(&x->lock);
-		if (rc < 0)
-			return rc;
-		b.port = (evtchn_port_t)rc;
-		return xen_copy_to(v, arg, &b, sizeof(b));
-	}
-	case EVTCHNOP_bind_vcpu: {
-		struct evtchn_bind_vcpu b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		if (b.port >= XEN_NR_EVTCHN || b.vcpu >= v->dom->nr_vcpus)
-			return -ENOENT;
-		pthread_mutex_lock(&x->lock);
-		/* Xen: a VIRQ other than a global one and an IPI stay on their vCPU. */
-		uint8_t st = x->evtchn_state[b.port];
-		rc = st == EVTCHNSTAT_interdomain || st == EVTCHNSTAT_unbound ? 0 : st ? -EINVAL : -ENOENT;
-		if (!rc)
-			x->evtchn_vcpu[b.port] = (uint8_t)b.vcpu;
-		pthread_mutex_unlock(&x->lock);
-		return rc;
-	}
-	case EVTCHNOP_status: {
-		struct evtchn_status st;
-		if (xen_copy_from(v, &st, arg, sizeof(st)))
-			return -EFAULT;
-		if (st.dom != DOMID_SELF)
-			return -ESRCH;
-		if (st.port >= XEN_NR_EVTCHN)
-			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
-		st.status = x->evtchn_state[st.port];
-		st.vcpu = x->evtchn_vcpu[st.port];
-		memset(&st.u, 0, sizeof(st.u));
-		if (st.status == EVTCHNSTAT_virq)
-			st.u.virq = x->evtchn_virq[st.port];
-		else if (st.status == EVTCHNSTAT_interdomain)
-			st.u.interdomain.dom = DOMID_SELF;   /* the console's peer: pvmon, as dom0 */
-		pthread_mutex_unlock(&x->lock);
-		return xen_copy_to(v, arg, &st, sizeof(st));
-	}
-	case EVTCHNOP_close: {
-		struct evtchn_close c;
-		if (xen_copy_from(v, &c, arg, sizeof(c)))
-			return -EFAULT;
-		if (c.port >= XEN_NR_EVTCHN || c.port == x->console_port)
-			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
-		rc = x->evtchn_state[c.port] ? 0 : -EINVAL;
-		if (x->evtchn_state[c.port] == EVTCHNSTAT_virq)
-			x->v[x->evtchn_vcpu[c.port]].virq_port[x->evtchn_virq[c.port]] = 0;
-		x->evtchn_state[c.port] = 0;
-		pthread_mutex_unlock(&x->lock);
-		return rc;
-	}
-	case EVTCHNOP_send: {
-		struct evtchn_send s;
-		if (xen_copy_from(v, &s, arg, sizeof(s)))
-			return -EFAULT;
-		if (s.port >= XEN_NR_EVTCHN)
-			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
-		uint8_t st = x->evtchn_state[s.port];
-		pthread_mutex_unlock(&x->lock);
-		if (!st)
-			return -EINVAL;
-		atomic_fetch_add_explicit(&v->dom->events_sent, 1, memory_order_relaxed);
-		/* The console's channel goes to pvmon (domain 0), an IPI to this domain. */
-		bool console = s.port == x->console_port;
-		trace_evtchn_send(v->dom->id, s.port, console ? 0 : v->dom->id, console ? 0 : s.port);
-		if (console)
-			xen_console_drain(v);
-		else if (st == EVTCHNSTAT_ipi)
-			xen_evtchn_set(v->dom, s.port);   /* to the vCPU it is bound to: wakes it, kicks it */
-		return 0;
-	}
-	case EVTCHNOP_unmask: {
-		struct evtchn_unmask u;
-		if (xen_copy_from(v, &u, arg, sizeof(u)))
-			return -EFAULT;
-		if (u.port >= XEN_NR_EVTCHN)
-			return -EINVAL;
-		const unsigned bits = sizeof(xen_ulong_t) * 8;
-		__atomic_fetch_and(&x->shared->evtchn_mask[u.port / bits], ~(1ULL << (u.port % bits)), __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&x->shared->evtchn_pending[u.port / bits], __ATOMIC_SEQ_CST) & (1ULL << (u.port % bits))) {
-			__atomic_fetch_and(&x->shared->evtchn_pending[u.port / bits], ~(1ULL << (u.port % bits)), __ATOMIC_SEQ_CST);
-			xen_evtchn_set(v->dom, u.port);
-		}
-		return 0;
-	}
+	case GNTTABOP_setup_table: case GNTTABOP_query_size: case GNTTABOP_set_version: case GNTTABOP_get_version:
+		if (count != 1)
+			return -EINVAL;   /* Xen takes these one at a time */
+		break;
 	default:
-		return -ENOSYS;         /* FIFO (init_control), IPIs, interdomain: not yet */
+		/* map, unmap, copy, transfer and the rest are a back end's:
+		 * the back ends are pvmon's, a domain of it serves none. */
+		return -ENOSYS;
+	}
+	switch (cmd) {
+	case GNTTABOP_setup_table:
+		return gnt_setup_table(v, arg);
+	case GNTTABOP_query_size: {
+		struct gnttab_query_size q;
+		if (xen_copy_from(v, &q, arg, sizeof(q)))
+			return -EFAULT;
+		q.status = gnt_dom(v, q.dom);
+		pthread_mutex_lock(&x->lock);
+		q.nr_frames = (uint32_t)(x->gnt.nr / (4096 / sizeof(grant_entry_v1_t)));
+		pthread_mutex_unlock(&x->lock);
+		q.max_nr_frames = (uint32_t)x->layout.gnt_frames;
+		return xen_copy_to(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
+	}
+	case GNTTABOP_set_version: {
+		struct gnttab_set_version sv;
+		if (xen_copy_from(v, &sv, arg, sizeof(sv)))
+			return -EFAULT;
+		long rc = sv.version == 1 ? 0 : -EINVAL;   /* v2 (sub-page and transitive grants): not served */
+		sv.version = 1;
+		return xen_copy_to(v, arg, &sv, sizeof(sv)) ? -EFAULT : rc;
+	}
+	default: {                  /* GNTTABOP_get_version */
+		struct gnttab_get_version gv;
+		if (xen_copy_from(v, &gv, arg, sizeof(gv)))
+			return -EFAULT;
+		if (gnt_dom(v, gv.dom) != GNTST_okay)
+			return -ESRCH;
+		gv.version = 1;
+		return xen_copy_to(v, arg, &gv, sizeof(gv)) ? -EFAULT : 0;
+	}
 	}
 }
+
+/* ---- events, time, scheduling ------------------------------------------------ */
 
 static void set_timer(struct vcpu *v, uint64_t deadline)
 {
@@ -1149,8 +1091,7 @@ static long dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 		return 0;
 	case __HYPERVISOR_xen_version: return xen_version(v, a[0], a[1]);
 	case __HYPERVISOR_console_io: return console_io(v, a[0], a[1], a[2]);
-	case __HYPERVISOR_grant_table_op:
-		return -ENOSYS;          /* no grant tables yet: Linux's gnttab init fails cleanly */
+	case __HYPERVISOR_grant_table_op: return grant_table_op(v, a[0], a[1], a[2]);
 	case __HYPERVISOR_vm_assist: return vm_assist(v, a[0], a[1]);
 	case __HYPERVISOR_iret: return xen_iret(v);
 	case __HYPERVISOR_vcpu_op: return vcpu_op(v, a[0], a[1], a[2]);
@@ -1158,7 +1099,7 @@ static long dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 	case __HYPERVISOR_mmuext_op: return mmuext_op(v, a);
 	case __HYPERVISOR_sched_op: return sched_op(v, a[0], a[1]);
 	case __HYPERVISOR_callback_op: return callback_op(v, a[0], a[1]);
-	case __HYPERVISOR_event_channel_op: return event_channel_op(v, a[0], a[1]);
+	case __HYPERVISOR_event_channel_op: return xen_event_channel_op(v, a[0], a[1]);
 	case __HYPERVISOR_physdev_op: return physdev_op(v, a[0], a[1]);
 	case __HYPERVISOR_platform_op: case __HYPERVISOR_sysctl: case __HYPERVISOR_domctl:
 	case __HYPERVISOR_update_va_mapping_otherdomain:

@@ -36,6 +36,7 @@ int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t share
 	m->nr_frames = nr_frames;
 	m->shared_mfn = shared_mfn;
 	m->shared = shared;
+	m->shared_n = 1;
 	m->tlb_clock = 1;
 	return 0;
 }
@@ -67,7 +68,7 @@ static int get_entry(struct xen_mm *m, enum xmm_type lvl, uint64_t e)
 	if (e & (lvl == XMM_L1 ? L1_DISALLOW : LN_DISALLOW))
 		return -EINVAL;
 	if (lvl == XMM_L1) {
-		if (mfn == m->shared_mfn)
+		if (xmm_xen_frame(m, mfn))
 			return 0;
 		if (mfn >= m->nr_frames || m->pg[mfn].out)
 			return -EINVAL;
@@ -83,7 +84,7 @@ static void put_entry(struct xen_mm *m, enum xmm_type lvl, uint64_t e)
 	if (!(e & XMM_PTE_P))
 		return;
 	uint64_t mfn = (e & XMM_PTE_ADDR) >> 12;
-	if (lvl == XMM_L1 && (!(e & XMM_PTE_RW) || mfn == m->shared_mfn))
+	if (lvl == XMM_L1 && (!(e & XMM_PTE_RW) || xmm_xen_frame(m, mfn)))
 		return;
 	if (mfn >= m->nr_frames) {           /* validated entries never name one */
 		m->corrupt = "a typed table names a frame outside RAM";
@@ -251,7 +252,7 @@ int xmm_balloon_out(struct xen_mm *m, uint64_t mfn)
 {
 	if (m->corrupt)
 		return -EIO;
-	if (mfn >= m->nr_frames || mfn == m->shared_mfn || m->pg[mfn].out)
+	if (mfn >= m->nr_frames || xmm_xen_frame(m, mfn) || m->pg[mfn].out)
 		return -EINVAL;
 	if (m->pg[mfn].count && m->pg[mfn].type >= XMM_L1)
 		return -EBUSY;                  /* a table the CPU may walk */
@@ -320,8 +321,8 @@ void *xmm_host(const struct xen_mm *m, uint64_t maddr, size_t len)
 		return NULL;
 	if (mfn < m->nr_frames)
 		return m->pg[mfn].out ? NULL : (uint8_t *)m->ram + maddr;
-	if (mfn == m->shared_mfn && m->shared)
-		return (uint8_t *)m->shared + (maddr & 4095);
+	if (xmm_xen_frame(m, mfn) && m->shared)
+		return (uint8_t *)m->shared + (mfn - m->shared_mfn) * 4096 + (maddr & 4095);
 	return NULL;
 }
 
@@ -379,7 +380,7 @@ int xmm_check(const struct xen_mm *m, const uint64_t *base, unsigned nbase, char
 				continue;
 			uint64_t c = (e & XMM_PTE_ADDR) >> 12;
 			enum xmm_type need = p->type == XMM_L1 ? XMM_WRITABLE : (enum xmm_type)(p->type - 1);
-			if (p->type == XMM_L1 && (!(e & XMM_PTE_RW) || c == m->shared_mfn))
+			if (p->type == XMM_L1 && (!(e & XMM_PTE_RW) || xmm_xen_frame(m, c)))
 				continue;
 			if (c >= m->nr_frames)
 				FAIL("frame %#llx entry %u names %#llx outside RAM", (unsigned long long)f, i, (unsigned long long)c);

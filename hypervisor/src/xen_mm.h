@@ -40,6 +40,9 @@ struct xen_mm {
 	uint64_t nr_frames;
 	uint64_t shared_mfn;       /* the shared-info frame: mappable, never a table */
 	void *shared;              /* its host page */
+	uint64_t shared_n;         /* Xen's frames from shared_mfn (the shared info, then the grant
+	                            * table's), host pages after shared: mappable, never a table,
+	                            * never ballooned; xmm_init makes it 1 */
 	uint64_t hv_l4e[XMM_HV_LAST - XMM_HV_FIRST + 1];   /* pvmon's entries of those slots */
 	struct xmm_page *pg;       /* per RAM frame */
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
@@ -73,6 +76,11 @@ struct xen_mm {
 
 int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared);
 void xmm_destroy(struct xen_mm *m);
+/* One of Xen's frames (shared info, grant table), not the domain's RAM. */
+static inline bool xmm_xen_frame(const struct xen_mm *m, uint64_t mfn)
+{
+	return mfn - m->shared_mfn < m->shared_n;
+}
 
 /* Xen's get_page_type / put_page_type: take a reference of type t on mfn,
  * validating it whole (and what it names) when it becomes a table.
@@ -111,8 +119,8 @@ uint64_t xmm_adjust(uint64_t e, enum xmm_type lvl);
  * machine address (and the L1 entry's, if l1e is not NULL); -EFAULT when not
  * mapped, not writable (write), non-canonical or in the hypervisor's range. */
 int xmm_walk(const struct xen_mm *m, uint64_t l4, uint64_t va, bool write, uint64_t *maddr, uint64_t *l1e);
-/* Host pointer to [maddr, maddr+len) inside one RAM or the shared-info
- * frame, else NULL. */
+/* Host pointer to [maddr, maddr+len) inside one RAM frame or one of Xen's
+ * (shared info, grant table), else NULL. */
 void *xmm_host(const struct xen_mm *m, uint64_t maddr, size_t len);
 
 /* Recompute every count from the typed tables' entries, the pins and the

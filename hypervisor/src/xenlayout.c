@@ -120,6 +120,8 @@ int xenlayout_compute(const struct xenlayout_config *c, struct xenlayout *l, cha
 		return rc;
 
 	l->shared_info_mfn = l->nr_pages;
+	l->gnt_mfn = l->shared_info_mfn + 1;
+	l->gnt_frames = XENLAYOUT_GNT_FRAMES;
 	l->rip = c->entry;
 	l->rsp = c->virt_base + (l->stack.pfn + 1) * PAGE;
 	l->rsi = c->virt_base + l->start_info.pfn * PAGE;
@@ -129,7 +131,7 @@ int xenlayout_compute(const struct xenlayout_config *c, struct xenlayout *l, cha
 	l->hv_l4_first = (unsigned)(HYPERVISOR_VIRT_START >> 39) & (ENTRIES - 1);
 	l->hv_l4_last = (unsigned)((HYPERVISOR_VIRT_END - 1) >> 39) & (ENTRIES - 1);
 	l->m2p_va = MACH2PHYS_VIRT_START;
-	l->m2p_entries = l->shared_info_mfn + 1;
+	l->m2p_entries = l->gnt_mfn + l->gnt_frames;
 	l->m2p_frames = frames_of(l->m2p_entries * sizeof(xen_pfn_t));
 	return 0;
 }

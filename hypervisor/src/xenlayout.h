@@ -39,21 +39,27 @@ struct xenlayout {
 	struct xenlayout_seg kernel, initrd, p2m, start_info, xenstore, console, pt, stack;
 	unsigned l4, l3, l2, l1;     /* bootstrap table frames of each level, in pt in this order */
 	/* Outside RAM: the shared-info page (vcpu_info inside) is the machine
-	 * frame right after the domain's last, as Xen's is none of its RAM. */
+	 * frame right after the domain's last, as Xen's is none of its RAM;
+	 * the grant table's frames (v1, GNTTABOP_setup_table) follow it. */
 	uint64_t shared_info_mfn;
+	uint64_t gnt_mfn, gnt_frames;
 	/* vCPU 0 at the start. */
 	uint64_t rip, rsp, rsi, cr3;
 	/* The hypervisor's part of every address space (xen-x86_64.h):
 	 * [HYPERVISOR_VIRT_START, HYPERVISOR_VIRT_END), L4 slots first..last,
 	 * which the bootstrap L4 leaves empty for pvmon to fill; in it the
 	 * read-only M2P table: one 8-byte pfn per machine frame (RAM, then the
-	 * shared-info frame, which has none: XENLAYOUT_M2P_INVALID). */
+	 * shared-info and grant frames, which have none: XENLAYOUT_M2P_INVALID). */
 	uint64_t hv_start, hv_end;
 	unsigned hv_l4_first, hv_l4_last;
 	uint64_t m2p_va, m2p_entries, m2p_frames;
 };
 
 #define XENLAYOUT_MAX_PAGES (1ULL << 28)         /* 1 TiB */
+/* Grant-table frames of a domain (query_size's max_nr_frames): 4 v1
+ * frames are 2048 grants, Linux's "legacy" maximum, enough for a block
+ * and a network front end's rings and buffers. */
+#define XENLAYOUT_GNT_FRAMES 4
 #define XENLAYOUT_M2P_INVALID (~0ULL)            /* Xen's INVALID_M2P_ENTRY */
 /* Bootstrap page-table entries: present, writable (but the L1 entries that
  * map the tables themselves), user (the PV kernel runs at CPL3, as under

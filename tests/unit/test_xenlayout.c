@@ -82,7 +82,8 @@ static void check_layout(const struct xenlayout_config *c, const struct xenlayou
 	CHECK_EQ(l->hv_l4_last, 271);
 	CHECK_EQ(l->m2p_va, 0xffff800000000000ULL);
 	CHECK_EQ(l->shared_info_mfn, nr);
-	CHECK_EQ(l->m2p_entries, nr + 1);
+	CHECK_EQ(l->gnt_mfn, nr + 1);
+	CHECK_EQ(l->m2p_entries, nr + 1 + XENLAYOUT_GNT_FRAMES);
 	CHECK_EQ(l->m2p_frames, ((nr + 1) * 8 + PAGE - 1) / PAGE);
 
 	/* The tables, walked for every page of the region and its edges. */

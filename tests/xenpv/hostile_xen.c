@@ -14,6 +14,7 @@
 #include <xen/xen.h>
 #include <xen/callback.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -30,6 +31,7 @@
 #define EINVAL 22
 #define ENOSYS 38
 #define EEXIST 17
+#define ESRCH 3
 
 /* Xen's notes: Linux's loader ("linux"), xen-3.0, VIRT_BASE, PADDR_OFFSET 0. */
 #define NOTE_STR(n, type, s) \
@@ -393,6 +395,59 @@ void start(start_info_t *info)
 		expect("  scratch mapped back (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), 0);
 	}
 
+	/* Grant tables v1: Xen's frames after RAM (and the shared info),
+	 * mappable writable, never a table, never ballooned. */
+	{
+		struct gnttab_query_size q = { DOMID_SELF, 0, 0, 0 };
+		expect("grant query_size", hc(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (long)&q, 1, 0, 0), 0);
+		expect("  status okay", q.status, GNTST_okay);
+		expect("  max_nr_frames 4", q.max_nr_frames, 4);
+		expect("  nr_frames 0", q.nr_frames, 0);
+		q.dom = 7;
+		hc(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (long)&q, 1, 0, 0);
+		expect("grant query_size of another domain: permission denied", q.status, GNTST_permission_denied);
+		xen_pfn_t frames[5] = { 0 };
+		struct gnttab_setup_table st = { DOMID_SELF, 1, 0, { frames } };
+		expect("grant setup_table, count 2", hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (long)&st, 2, 0, 0), -EINVAL);
+		st.nr_frames = 5;
+		hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (long)&st, 1, 0, 0);
+		expect("grant setup_table of 5 frames: general error", st.status, GNTST_general_error);
+		st.nr_frames = 1;
+		set_xen_guest_handle(st.frame_list, (xen_pfn_t *)0x7000);
+		hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (long)&st, 1, 0, 0);
+		expect("grant setup_table, unmapped frame list: bad address", st.status, GNTST_bad_virt_addr);
+		set_xen_guest_handle(st.frame_list, frames);
+		expect("grant setup_table of 1 frame (allowed)", hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (long)&st, 1, 0, 0) | st.status, 0);
+		st.nr_frames = 2;
+		expect("grant setup_table of 2 frames (allowed)", hc(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (long)&st, 1, 0, 0) | st.status, 0);
+		expect("  the frames follow the shared info", (long)(frames[0] + 1 == frames[1] && frames[0] == si->nr_pages + 1), 1);
+		q.dom = DOMID_SELF;
+		hc(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (long)&q, 1, 0, 0);
+		expect("  query_size: nr_frames 2", q.nr_frames, 2);
+		volatile grant_entry_v1_t *e = (volatile grant_entry_v1_t *)scratch;
+		uint64_t own = mfn_of(scratch);
+		e[3].frame = 0x1234;
+		expect("grant frame mapped writable (allowed)",
+		       hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((frames[1] * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
+		e[3].frame = mfn_of(scratch2);
+		e[3].domid = 0;
+		e[3].flags = GTF_permit_access;
+		expect("  an entry written and read back", (long)e[3].frame, (long)mfn_of(scratch2));
+		e[3].flags = 0;
+		expect("  scratch mapped back (allowed)",
+		       hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
+		expect("  the entry went to the grant frame, not scratch", (long)e[3].frame, 0x1234);
+		expect("mmuext pin a grant frame as L1", ext1(MMUEXT_PIN_L1_TABLE, frames[0]), -EINVAL);
+		expect("decrease_reservation of a grant frame (none done)", resv1(XENMEM_decrease_reservation, &frames[0], DOMID_SELF, 0, 1), 0);
+		struct gnttab_set_version sv = { 2 };
+		expect("grant set_version 2", hc(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, (long)&sv, 1, 0, 0), -EINVAL);
+		struct gnttab_get_version gv = { DOMID_SELF, 0, 0 };
+		expect("grant get_version", hc(__HYPERVISOR_grant_table_op, GNTTABOP_get_version, (long)&gv, 1, 0, 0), 0);
+		expect("  version 1", gv.version, 1);
+		struct gnttab_map_grant_ref mg = { 0 };
+		expect("grant map_grant_ref (a back end's; none here)", hc(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, (long)&mg, 1, 0, 0), -ENOSYS);
+	}
+
 	/* Traps, stacks, descriptors. */
 	{
 		struct trap_info t[2] = { { 14, 0, FLAT_KERNEL_CS, 0x0000900000000000UL }, { 0, 0, 0, 0 } };
@@ -440,6 +495,59 @@ void start(start_info_t *info)
 		expect("evtchn close the console's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), -EINVAL);
 		struct evtchn_bind_ipi ipi = { 5, 0 };
 		expect("evtchn bind ipi to vcpu 5", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (long)&ipi, 0, 0, 0), -ENOENT);
+	}
+	/* Interdomain ports, here to itself (a loopback, as Xen allows). */
+	{
+		struct evtchn_alloc_unbound au = { 7, DOMID_SELF, 0 };
+		expect("evtchn alloc_unbound in another domain", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (long)&au, 0, 0, 0), -EPERM);
+		au.dom = DOMID_SELF;
+		expect("evtchn alloc_unbound for itself (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (long)&au, 0, 0, 0), 0);
+		struct evtchn_status st = { .dom = DOMID_SELF, .port = au.port };
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (long)&st, 0, 0, 0);
+		expect("  status unbound", st.status, EVTCHNSTAT_unbound);
+		struct evtchn_send s = { au.port };
+		expect("  send on it while unbound (dropped)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
+		struct evtchn_bind_interdomain bi = { 0, au.port, 0 };
+		expect("evtchn bind_interdomain to pvmon (none offered)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), -EINVAL);
+		bi.remote_dom = 999;
+		expect("evtchn bind_interdomain to no domain", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), -ESRCH);
+		bi.remote_dom = DOMID_SELF;
+		bi.remote_port = 5000;
+		expect("evtchn bind_interdomain to port 5000", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), -EINVAL);
+		bi.remote_port = si->console.domU.evtchn;
+		expect("evtchn bind_interdomain to the console's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), -EINVAL);
+		bi.remote_port = au.port;
+		expect("evtchn bind_interdomain to its unbound port (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), 0);
+		expect("  twice", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, (long)&bi, 0, 0, 0), -EINVAL);
+		st.port = bi.local_port;
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (long)&st, 0, 0, 0);
+		expect("  status interdomain", st.status, EVTCHNSTAT_interdomain);
+		expect("  its peer port", st.u.interdomain.port, au.port);
+		/* A send on one end marks the other pending: seen through the
+		 * shared-info page, mapped over scratch for a moment. */
+		uint64_t own = mfn_of(scratch);
+		s.port = bi.local_port;
+		expect("  send (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		volatile shared_info_t *sh = (volatile shared_info_t *)scratch;
+		long pending = (long)((sh->evtchn_pending[au.port / 64] >> (au.port % 64)) & 1);
+		sh->evtchn_mask[au.port / 64] |= 1UL << (au.port % 64);     /* Linux's handler never comes: keep it quiet */
+		sh->evtchn_pending[au.port / 64] &= ~(1UL << (au.port % 64));
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		expect("  the peer port is pending", pending, 1);
+		struct evtchn_close c = { bi.local_port };
+		expect("  close one end (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
+		st.port = au.port;
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (long)&st, 0, 0, 0);
+		expect("  the other is unbound again", st.status, EVTCHNSTAT_unbound);
+		c.port = au.port;
+		expect("  close it (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
+		struct evtchn_bind_virq bv = { VIRQ_DEBUG, 0, 0 };
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (long)&bv, 0, 0, 0);
+		s.port = bv.port;
+		expect("evtchn send on a VIRQ's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), -EINVAL);
+		c.port = bv.port;
+		expect("  close it (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
 	}
 	expect("vcpu_op on vcpu 7", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 7, 0, 0, 0), -ENOENT);
 	{
