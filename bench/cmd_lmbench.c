@@ -98,7 +98,11 @@ static const char *jq(char *buf, size_t n, const char *s)
 	return buf;
 }
 
-static void json_row(const char *name, const struct lm_row *n, const struct lm_row *p, int last)
+/* One row of "rows" (pvos) or of the Linux PV column's (lx). The column's
+ * rows also give the pv side's ops, name the counters without "pv_", say
+ * "no value" where the pv side gave no reason and have no
+ * "native_unsupported". */
+static void json_row(const char *name, const struct lm_row *n, const struct lm_row *p, bool lx, int last)
 {
 	char b[8 * sizeof(n->note) + 3];
 	printf("    {\"name\": \"%s\", \"unit\": \"%s\"", name, n->ok ? n->unit : p->unit);
@@ -109,11 +113,13 @@ static void json_row(const char *name, const struct lm_row *n, const struct lm_r
 	if (n->ok && p->ok && n->v > 0)
 		printf(", \"pv_over_native\": %.3f", p->v / n->v);
 	if (!p->ok)
-		printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note));
+		printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), lx && !p->note[0] ? "no value" : p->note));
+	if (lx && p->ok && p->ops)
+		printf(", \"ops\": %ld", p->ops);
 	for (int k = 0; k < CONSCNT_NR; k++)
 		if (p->ok && p->has[k])
-			printf(", \"pv_%s_per_op\": %.3f", pvmon_console_counter_key(k), p->per_op[k]);
-	if (!n->ok)
+			printf(", \"%s%s_per_op\": %.3f", lx ? "" : "pv_", pvmon_console_counter_key(k), p->per_op[k]);
+	if (!lx && !n->ok)
 		printf(", \"native_unsupported\": %s", jq(b, sizeof(b), n->note));
 	printf("}%s\n", last ? "" : ",");
 }
@@ -197,24 +203,8 @@ static void json_linux(const struct lm_linux *l)
 	printf("  \"linux\": {\"emulated\": %s, \"host\": %s, ", l->emulated ? "true" : "false", jq(b, sizeof(b), l->host));
 	printf("\"kernel\": %s, \"raw_exit_ns\": %s, \"rows\": [\n", jq(b, sizeof(b), l->kernel),
 	       json_num(raw, "%.0f", l->raw, l->raw > 0));
-	for (int i = 0; i < NROWS; i++) {
-		const struct lm_row *n = &l->native.rows[i], *p = &l->pv.rows[i];
-		printf("    {\"name\": \"%s\", \"unit\": \"%s\"", row_names[i], n->ok ? n->unit : p->unit);
-		if (n->ok)
-			printf(", \"native\": %.0f", n->v);
-		if (p->ok)
-			printf(", \"pv\": %.0f", p->v);
-		if (n->ok && p->ok && n->v > 0)
-			printf(", \"pv_over_native\": %.3f", p->v / n->v);
-		if (!p->ok)
-			printf(", \"pv_unsupported\": %s", jq(b, sizeof(b), p->note[0] ? p->note : "no value"));
-		if (p->ok && p->ops)
-			printf(", \"ops\": %ld", p->ops);
-		for (int k = 0; k < CONSCNT_NR; k++)
-			if (p->ok && p->has[k])
-				printf(", \"%s_per_op\": %.3f", pvmon_console_counter_key(k), p->per_op[k]);
-		printf("}%s\n", i == NROWS - 1 ? "" : ",");
-	}
+	for (int i = 0; i < NROWS; i++)
+		json_row(row_names[i], &l->native.rows[i], &l->pv.rows[i], true, i == NROWS - 1);
 	printf("  ]}");
 }
 
@@ -226,7 +216,7 @@ static void print_json(const struct lm_run *m)
 		printf("  \"pv_unsupported\": %s,\n", jq(b, sizeof(b), m->pv_why));
 	printf("  \"rows\": [\n");
 	for (int i = 0; i < NROWS; i++)
-		json_row(row_names[i], &m->native.rows[i], &m->pv.rows[i], i == NROWS - 1);
+		json_row(row_names[i], &m->native.rows[i], &m->pv.rows[i], false, i == NROWS - 1);
 	printf("  ],\n  \"pv_mode\": %s,\n  \"mmu_update\": [", jq(b, sizeof(b), m->pv.mode));
 	const struct mmu *mmu = &m->mmu;
 	if (m->pv_why[0]) {

@@ -7,10 +7,8 @@
  * may be noticed as corrupt, and walks stay inside RAM and the shared
  * frame and never reach a ballooned-out frame; at the end, with every pin and base given back, every count is 0. */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include "../../hypervisor/src/xen_mm.h"
+#include "xmm_fuzz.h"
 
 #define NF 32
 #define STEP 12
@@ -40,27 +38,13 @@ static uint64_t value(const uint8_t *b)
 	return (uint64_t)(b[1] % (NF + 2)) << 12 | flags_of(b[2]);   /* NF: shared info; NF + 1: outside */
 }
 
-static void fail(const char *what, const char *why)
-{
-	fprintf(stderr, "fuzz_xen_mm: %s: %s\n", what, why);
-	abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint64_t *ram;
-	static uint8_t shared[4096];
-	if (!ram && !(ram = aligned_alloc(4096, NF * 4096ULL)))
-		abort();
-	memset(ram, 0, NF * 4096ULL);
 	struct xen_mm m;
-	if (xmm_init(&m, ram, NF, NF, shared))
-		abort();
-	m.hv_l4e[0] = (uint64_t)(NF + 100) << 12 | XMM_PTE_P;
+	uint64_t *ram = xmm_fuzz_domain(&m, NF);
 	m.hv_l4e[1] = (uint64_t)(NF + 101) << 12 | XMM_PTE_P | XMM_PTE_RW;
 	uint64_t base[MAX_BASES];
 	unsigned nbase = 0;
-	char why[200];
 	for (size_t at = 0; at + STEP <= size; at += STEP) {
 		const uint8_t *s = data + at;
 		uint64_t f = s[1] % NF;
@@ -96,25 +80,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ram[f * 512 + idx] = value(s + 4);
 			break;
 		}
-		if (m.corrupt)
-			fail("corrupt", m.corrupt);
-		if (xmm_check(&m, base, nbase, why, sizeof(why)))
-			fail("check", why);
+		xmm_fuzz_check(&m, base, nbase);
 		uint64_t ma = 0, va = 0;
 		memcpy(&va, s + 4, 8);
 		if (nbase && !xmm_walk(&m, base[0], va, s[0] & 1, &ma, NULL) && !xmm_host(&m, ma, 1))
-			fail("walk", "an address outside RAM and the shared frame, or ballooned out");
+			xmm_fuzz_fail("walk", "an address outside RAM and the shared frame, or ballooned out");
 	}
 	for (uint64_t f = 0; f < NF; f++)
 		if (m.pg[f].pinned)
 			xmm_unpin(&m, f);
 	while (nbase)
 		xmm_put_type(&m, base[--nbase]);
-	for (uint64_t f = 0; f < NF; f++)
-		if (m.pg[f].count)
-			fail("leak", "a count left after every pin and base went");
-	if (m.corrupt)
-		fail("corrupt", m.corrupt);
-	xmm_destroy(&m);
+	xmm_fuzz_end(&m);
 	return 0;
 }

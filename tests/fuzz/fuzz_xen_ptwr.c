@@ -10,40 +10,24 @@
  * writable, no frame two types), nothing is marked corrupt; a write that
  * went through is exactly the entry the instruction makes. */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include "../../hypervisor/src/xen_mm.h"
 #include "../../hypervisor/src/xen_ptwr.h"
+#include "xmm_fuzz.h"
 
 #define NF 16
 #define STEP 34
 
-static void fail(const char *what, const char *why)
-{
-	fprintf(stderr, "fuzz_xen_ptwr: %s: %s\n", what, why);
-	abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint64_t *ram;
-	static uint8_t shared[4096];
-	if (!ram && !(ram = aligned_alloc(4096, NF * 4096ULL)))
-		abort();
-	memset(ram, 0, NF * 4096ULL);
 	struct xen_mm m;
-	if (xmm_init(&m, ram, NF, NF, shared))
-		abort();
-	m.hv_l4e[0] = (uint64_t)(NF + 100) << 12 | XMM_PTE_P;
+	uint64_t *ram = xmm_fuzz_domain(&m, NF);
 	ram[1 * 512] = 2ULL << 12 | XMM_PTE_P | XMM_PTE_RW;
 	ram[2 * 512] = 3ULL << 12 | XMM_PTE_P | XMM_PTE_RW;
 	ram[3 * 512] = 4ULL << 12 | XMM_PTE_P | XMM_PTE_RW;
 	for (unsigned i = 0; i < 8; i++)           /* data frames 8..15, writable and read-only */
 		ram[4 * 512 + i] = (uint64_t)(8 + i) << 12 | XMM_PTE_P | (i & 1 ? 0 : XMM_PTE_RW);
 	if (xmm_pin(&m, 1, XMM_L4))
-		fail("setup", "the tables do not pin");
-	char why[200];
+		xmm_fuzz_fail("setup", "the tables do not pin");
 	for (size_t at = 0; at + STEP <= size; at += STEP) {
 		const uint8_t *s = data + at;
 		uint8_t b[16] = { 0 };
@@ -52,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!xen_ptwr_decode(b, &in))
 			continue;
 		if (in.len == 0 || in.len > 15 || (in.size != 1 && in.size != 4 && in.size != 8) || in.reg > 15)
-			fail("decode", "a field out of range");
+			xmm_fuzz_fail("decode", "a field out of range");
 		uint64_t src, rax;
 		memcpy(&src, s + 16, 8);
 		memcpy(&rax, s + 24, 8);
@@ -66,29 +50,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t old = ram[entry / 8], val, fl;
 		int write = xen_ptwr_apply(&in, (old >> shift) & vmask, src, rax, 0x202, &val, &fl);
 		if (write < -1 || write > 1 || (val & ~vmask))
-			fail("apply", "a result outside the operand");
+			xmm_fuzz_fail("apply", "a result outside the operand");
 		if (write <= 0) {
 			if (write == 0 && val != ((old >> shift) & vmask))
-				fail("apply", "no write, but a new value");
+				xmm_fuzz_fail("apply", "no write, but a new value");
 			continue;
 		}
 		uint64_t new = (old & ~(vmask << shift)) | (val << shift);
 		int rc = xmm_update(&m, entry, new, false);
 		if (rc && ram[entry / 8] != old)
-			fail("update", "a refused entry changed the table");
+			xmm_fuzz_fail("update", "a refused entry changed the table");
 		if (!rc && ram[entry / 8] != xmm_adjust(new, XMM_L1))
-			fail("update", "the entry is not the one the instruction made");
-		if (m.corrupt)
-			fail("corrupt", m.corrupt);
-		uint64_t base = 0;
-		if (xmm_check(&m, &base, 0, why, sizeof(why)))
-			fail("check", why);
+			xmm_fuzz_fail("update", "the entry is not the one the instruction made");
+		xmm_fuzz_check(&m, NULL, 0);
 	}
 	if (xmm_unpin(&m, 1))
-		fail("unpin", "the L4 is no longer pinned");
-	for (uint64_t f = 0; f < NF; f++)
-		if (m.pg[f].count)
-			fail("leak", "a count left after the pin went");
-	xmm_destroy(&m);
+		xmm_fuzz_fail("unpin", "the L4 is no longer pinned");
+	xmm_fuzz_end(&m);
 	return 0;
 }

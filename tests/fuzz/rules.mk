@@ -13,15 +13,17 @@ $(BUILD)/fuzz/fuzz_pagetable: tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetab
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetable.c -lpthread
 
-$(BUILD)/fuzz/fuzz_xen_mm: tests/fuzz/fuzz_xen_mm.c hypervisor/src/xen_mm.c hypervisor/src/xen_mm.h
+# The targets over Xen's page types share their domain and checks (xmm_fuzz.c).
+XMM_FUZZ_SRCS := tests/fuzz/xmm_fuzz.c hypervisor/src/xen_mm.c
+$(BUILD)/fuzz/fuzz_xen_mm: tests/fuzz/fuzz_xen_mm.c $(XMM_FUZZ_SRCS) tests/fuzz/xmm_fuzz.h hypervisor/src/xen_mm.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_mm.c hypervisor/src/xen_mm.c
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_mm.c $(XMM_FUZZ_SRCS)
 
-$(BUILD)/fuzz/fuzz_xen_ptwr: tests/fuzz/fuzz_xen_ptwr.c hypervisor/src/xen_ptwr.c hypervisor/src/xen_ptwr.h hypervisor/src/xen_mm.c hypervisor/src/xen_mm.h
+$(BUILD)/fuzz/fuzz_xen_ptwr: tests/fuzz/fuzz_xen_ptwr.c hypervisor/src/xen_ptwr.c hypervisor/src/xen_ptwr.h $(XMM_FUZZ_SRCS) tests/fuzz/xmm_fuzz.h hypervisor/src/xen_mm.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_ptwr.c hypervisor/src/xen_ptwr.c hypervisor/src/xen_mm.c
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_ptwr.c hypervisor/src/xen_ptwr.c $(XMM_FUZZ_SRCS)
 
 XENELF_SRCS := hypervisor/src/bzimage.c hypervisor/src/xenelf.c hypervisor/src/xenlayout.c
 $(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS:.c=.h) hypervisor/src/kload.h include/pvlab/pv.h
