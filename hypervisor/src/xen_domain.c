@@ -111,8 +111,11 @@ static void zap_frame(void *ctx, uint64_t mfn)
 {
 	struct domain *d = ctx;
 	struct xen_domain *x = d->xen;
-	uint8_t *h = d->mem + mfn * PAGE;
-	if (mprotect(h, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC)) {
+	/* RAM (in or ballooned out), or one of Xen's frames (the shared
+	 * info, the grant table), which an L1 entry may map too. */
+	uint8_t *h = mfn < x->mm.nr_frames ? d->mem + mfn * PAGE
+	             : xmm_xen_frame(&x->mm, mfn) ? (uint8_t *)x->shared + (mfn - x->mm.shared_mfn) * PAGE : NULL;
+	if (!h || mprotect(h, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC)) {
 		x->mm.lost_all = true;      /* (no room to split the mapping) a whole drop instead */
 		x->force_flush = true;
 		return;

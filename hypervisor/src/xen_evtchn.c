@@ -79,6 +79,9 @@ static void close_locked(struct domain *d, uint32_t port, struct domain *peer)
 	x->evtchn_state[port] = 0;
 	x->evtchn_rdom[port] = 0;
 	x->evtchn_rport[port] = 0;
+	/* Xen clears it too: a port bound again starts with nothing pending. */
+	const unsigned bits = sizeof(xen_ulong_t) * 8;
+	__atomic_fetch_and(&x->shared->evtchn_pending[port / bits], ~(1ULL << (port % bits)), __ATOMIC_SEQ_CST);
 }
 
 void xen_evtchn_teardown(struct domain *d)

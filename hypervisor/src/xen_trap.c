@@ -353,7 +353,10 @@ bool xen_has_work(struct vcpu *v)
 		return false;
 	if (xv->parked)
 		return true;               /* VCPUOP_up came: the thread goes on */
-	if (__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+	/* Xen's local_events_need_delivery: an upcall pending and, for a
+	 * poll (which keeps the mask as it is), not masked. */
+	if (__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
+	    (!v->polling || !__atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST)))
 		return true;
 	const unsigned bits = sizeof(xen_ulong_t) * 8;
 	for (uint32_t i = 0; v->polling && i < v->nr_poll; i++) {

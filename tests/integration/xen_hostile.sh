@@ -76,9 +76,10 @@ run_traced() {
   [ "$(count xen_ptwr 'err = 0 }')" = 2 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 3 ] ||
     die "expected 3 xen_ptwr events (2 done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 2 ] && [ "$(count tlb_flush)" = 4 ] ||
-    die "expected TLB flushes local, invlpg (twice, with the va) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 8 ] && [ "$(count tlb_flush)" = 10 ] ||
+    die "expected TLB flushes local, invlpg (8 times, with the va: 2 mmuext, 6 update_va_mapping) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
+  [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
   [ "$(count mmu_update 'applied = 1, rejected = 0')" -ge 2 ] && [ "$(count mmu_update 'applied = 0, rejected = 1')" -ge 5 ] ||
     die "mmu_update batches not traced"
   [ "$(count domain_create 'name = "hx"')" = 1 ] && [ "$(count domain_destroy 'dom = 1, exit_code = 125, crashed = 1')" = 1 ] ||
@@ -90,10 +91,10 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 4 1" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 10 2" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 4 TLB flushes"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 10 TLB flushes, 2 events sent"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"

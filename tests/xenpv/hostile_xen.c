@@ -531,8 +531,6 @@ void start(start_info_t *info)
 		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
 		volatile shared_info_t *sh = (volatile shared_info_t *)scratch;
 		long pending = (long)((sh->evtchn_pending[au.port / 64] >> (au.port % 64)) & 1);
-		sh->evtchn_mask[au.port / 64] |= 1UL << (au.port % 64);     /* Linux's handler never comes: keep it quiet */
-		sh->evtchn_pending[au.port / 64] &= ~(1UL << (au.port % 64));
 		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
 		expect("  the peer port is pending", pending, 1);
 		struct evtchn_close c = { bi.local_port };
@@ -542,6 +540,10 @@ void start(start_info_t *info)
 		expect("  the other is unbound again", st.status, EVTCHNSTAT_unbound);
 		c.port = au.port;
 		expect("  close it (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		pending = (long)((sh->evtchn_pending[au.port / 64] >> (au.port % 64)) & 1);
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		expect("  closing cleared its pending event", pending, 0);
 		struct evtchn_bind_virq bv = { VIRQ_DEBUG, 0, 0 };
 		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (long)&bv, 0, 0, 0);
 		s.port = bv.port;
