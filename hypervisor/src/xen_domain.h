@@ -91,6 +91,7 @@ struct xen_domain {
 	xen_backend_fn *evtchn_be[XEN_NR_EVTCHN];   /* interdomain to pvmon: its back end's function */
 	void *evtchn_be_ctx[XEN_NR_EVTCHN];
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
+	struct xen_store *store;    /* its xenstore ring's service (xen_store.c); NULL: no store */
 	bool console_gone;          /* its ring went wrong: no more output from it */
 	uint64_t shadow_zaps, shadow_drops;   /* shadow paging: frames whose translations KVM dropped; whole drops */
 	bool force_flush;           /* a zap could not be done: flush before the guest runs again */
@@ -175,6 +176,14 @@ void xen_console_feed(struct domain *d);
 long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
 void xen_evtchn_teardown(struct domain *d);
+
+/* xen_store.c: the domain's xenstore ring on port, served by store as
+ * the domain's connection (at build); closed when the domain ends,
+ * before its memory goes. */
+struct xs_store;
+int xen_store_open(struct domain *d, struct xs_store *store, uint32_t port);
+void xen_store_close(struct domain *d);
+void xen_store_stats(const struct domain *d, uint64_t *requests, uint64_t *replies);
 
 /* xen_hypercall.c */
 long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);

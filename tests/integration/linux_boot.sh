@@ -58,6 +58,7 @@ boot() {
   # source and timer, PID 1's work, the end of init.
   for want in 'Linux version 6\.1' 'Hypervisor detected: Xen PV' 'Booting kernel on Xen' \
               'printk: console \[hvc0\] enabled' 'installing Xen timer for CPU 0' \
+              'Grant tables using version 1 layout' 'Grant table initialized' \
               'clocksource: Switched to clocksource xen' 'NET: Registered PF_INET protocol family' \
               'Kernel panic - not syncing: VFS: Unable to mount root fs'; do
     n=$(grep -n -m1 "^\[debian\] .*$want" "$TMP/boot" | cut -d: -f1)
