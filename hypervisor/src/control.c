@@ -344,7 +344,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
 
-static int open_listener(const char *path)
+int control_listen(const char *path, int backlog)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -364,7 +364,7 @@ static int open_listener(const char *path)
 	const struct sockaddr_un *at = n > 0 && (size_t)n < sizeof(tmp.sun_path) ? &tmp : &sa;
 	unlink(tmp.sun_path);
 	if (bind(fd, (const struct sockaddr *)at, sizeof(*at)) || chmod(at->sun_path, 0660) ||
-	    listen(fd, CTL_MAX_CLIENTS) || (at == &tmp && rename(tmp.sun_path, path))) {
+	    listen(fd, backlog) || (at == &tmp && rename(tmp.sun_path, path))) {
 		rc = -errno;
 		if (at == &tmp)
 			unlink(tmp.sun_path);
@@ -384,7 +384,7 @@ int control_start(const char *sock_path, const struct control_ops *ops, void *ct
 		return -EINVAL;
 	if (strlen(sock_path) >= sizeof(ctl_srv.path))
 		return -ENAMETOOLONG;
-	int fd = open_listener(sock_path);
+	int fd = control_listen(sock_path, CTL_MAX_CLIENTS);
 	if (fd < 0)
 		return fd;
 	if (pipe2(ctl_srv.wake, O_CLOEXEC | O_NONBLOCK)) {

@@ -83,6 +83,11 @@ void control_stop(void);
  * this many seconds (CTL_IDLE_S; 0: never), so idle clients cannot hold
  * every slot. */
 void control_set_idle_timeout(int seconds);
+/* A non-blocking listening AF_UNIX stream socket at path, as control_start
+ * makes its own (the directory made, a stale socket replaced, a live one
+ * refused with -EADDRINUSE, -EEXIST where path is not a socket); the fd or
+ * -errno. The xenstore socket is made the same way. */
+int control_listen(const char *path, int backlog);
 /* $PVLAB_SOCKET if set and not empty, else CTL_DEFAULT_SOCKET. */
 const char *control_default_socket(void);
 #endif
