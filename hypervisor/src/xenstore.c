@@ -717,13 +717,25 @@ static struct tx *tx_find(struct xs_conn *c, uint32_t id, struct tx ***link)
 	return NULL;
 }
 
-static int tx_start(struct xs_conn *c, uint32_t *id)
+/* The connection's domain, with room under its quota for one more watch
+ * (E2BIG when not, as cxenstored) or transaction (ENOSPC). */
+static int dom_room(struct xs_conn *c, bool watch, struct dom **out)
 {
 	struct dom *d = dom_get(c->s, c->domid, true);
 	if (!d)
 		return -ENOMEM;
-	if (c->domid && d->txs >= c->s->lim.transactions)
-		return -ENOSPC;
+	if (c->domid && (watch ? d->watches >= c->s->lim.watches : d->txs >= c->s->lim.transactions))
+		return watch ? -E2BIG : -ENOSPC;
+	*out = d;
+	return 0;
+}
+
+static int tx_start(struct xs_conn *c, uint32_t *id)
+{
+	struct dom *d;
+	int rc = dom_room(c, false, &d);
+	if (rc)
+		return rc;
 	struct tx *tx = calloc(1, sizeof(*tx));
 	if (!tx || tree_copy(&tx->t, &c->s->t)) {
 		free(tx);
@@ -795,11 +807,10 @@ static int watch_add(struct xs_conn *c, const char *path, bool rel, const char *
 	for (struct watch *w = c->watches; w; w = w->next)
 		if (!strcmp(w->path, path) && !strcmp(w->token, token))
 			return -EEXIST;
-	struct dom *d = dom_get(c->s, c->domid, true);
-	if (!d)
-		return -ENOMEM;
-	if (c->domid && d->watches >= c->s->lim.watches)
-		return -E2BIG;
+	struct dom *d;
+	int rc = dom_room(c, true, &d);
+	if (rc)
+		return rc;
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(path)) || !(w->token = strdup(token))) {
 		if (w)
@@ -1338,76 +1349,65 @@ void xs_store_free(struct xs_store *s)
 	free(s);
 }
 
-static int absolute(const char *path)
+/* pvmon's own calls: an absolute path, as Domain 0, outside transactions;
+ * on 0 the store is locked and o ready. */
+static int dom0_begin(struct xs_store *s, const char *path, struct op *o)
 {
 	bool rel;
 	char tmp[XENSTORE_ABS_PATH_MAX + 64];
 	if (!path || path[0] != '/')
 		return -EINVAL;
-	return canonical(0, path, tmp, sizeof(tmp), &rel);
+	int rc = canonical(0, path, tmp, sizeof(tmp), &rel);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&s->store_lock);
+	op_init(o, s, 0, NULL);
+	return 0;
+}
+
+static int dom0_end(struct xs_store *s, int rc)
+{
+	pthread_mutex_unlock(&s->store_lock);
+	return rc;
 }
 
 int xs_write(struct xs_store *s, const char *path, const void *val, size_t len)
 {
-	int rc = absolute(path);
-	if (rc)
-		return rc;
 	struct op o;
-	pthread_mutex_lock(&s->store_lock);
-	op_init(&o, s, 0, NULL);
-	rc = op_write(&o, path, val, len);
-	pthread_mutex_unlock(&s->store_lock);
-	return rc;
+	int rc = dom0_begin(s, path, &o);
+	return rc ? rc : dom0_end(s, op_write(&o, path, val, len));
 }
 
 int xs_read(struct xs_store *s, const char *path, char *buf, size_t *len)
 {
-	int rc = absolute(path);
-	if (rc)
-		return rc;
 	struct op o;
 	struct node *n;
-	pthread_mutex_lock(&s->store_lock);
-	op_init(&o, s, 0, NULL);
-	rc = get_node(&o, path, PERM_READ, &n);
-	if (!rc) {
-		size_t size = *len;
-		*len = n->len;
-		if (n->len > size)
-			rc = -ERANGE;
-		else {
-			if (n->len)
-				memcpy(buf, n->val, n->len);
-			if (n->len < size)
-				buf[n->len] = '\0';
-		}
-	}
-	pthread_mutex_unlock(&s->store_lock);
-	return rc;
+	int rc = dom0_begin(s, path, &o);
+	if (rc)
+		return rc;
+	if ((rc = get_node(&o, path, PERM_READ, &n)))
+		return dom0_end(s, rc);
+	size_t size = *len;
+	*len = n->len;
+	if (n->len > size)
+		return dom0_end(s, -ERANGE);
+	if (n->len)
+		memcpy(buf, n->val, n->len);
+	if (n->len < size)
+		buf[n->len] = '\0';
+	return dom0_end(s, 0);
 }
 
 int xs_rm(struct xs_store *s, const char *path)
 {
-	int rc = absolute(path);
-	if (rc)
-		return rc;
 	struct op o;
-	pthread_mutex_lock(&s->store_lock);
-	op_init(&o, s, 0, NULL);
-	rc = op_rm(&o, path);
-	pthread_mutex_unlock(&s->store_lock);
-	return rc;
+	int rc = dom0_begin(s, path, &o);
+	return rc ? rc : dom0_end(s, op_rm(&o, path));
 }
 
 int xs_set_perms(struct xs_store *s, const char *path, const char *const *perms, unsigned n)
 {
-	int rc = absolute(path);
-	if (rc)
-		return rc;
 	struct op o;
-	pthread_mutex_lock(&s->store_lock);
-	op_init(&o, s, 0, NULL);
-	rc = op_set_perms(&o, path, perms, n);
-	pthread_mutex_unlock(&s->store_lock);
-	return rc;
+	int rc = dom0_begin(s, path, &o);
+	return rc ? rc : dom0_end(s, op_set_perms(&o, path, perms, n));
 }

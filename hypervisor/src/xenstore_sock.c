@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +33,16 @@ struct sclient {
 
 static struct {
 	struct xs_store *s;
-	int listen_fd, wake[2];
-	pthread_t thread;
+	struct unix_server srv;
 	bool running;
 	atomic_bool stopping;
-	char path[108];
 	struct sclient cl[XS_SOCK_MAX_CLIENTS];
-} xsock = { .listen_fd = -1, .wake = { -1, -1 } };
+} xsock = { .srv = { .listen_fd = -1, .wake = { -1, -1 } } };
 
 static void wake_thread(void)
 {
 	char b = 'w';
-	if (write(xsock.wake[1], &b, 1) < 0 && errno != EAGAIN)
+	if (write(xsock.srv.wake[1], &b, 1) < 0 && errno != EAGAIN)
 		return;     /* a full pipe already wakes it */
 }
 
@@ -84,7 +81,7 @@ static void client_close(struct sclient *sc)
 
 static void client_accept(void)
 {
-	int fd = accept4(xsock.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(xsock.srv.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	for (int i = 0; i < XS_SOCK_MAX_CLIENTS; i++) {
@@ -100,12 +97,12 @@ static void client_accept(void)
 		}
 		pthread_mutex_destroy(&sc->out_lock);
 		*sc = (struct sclient){ .fd = -1 };
-		fprintf(stderr, "pvmon: xenstore: out of memory for a client of %s\n", xsock.path);
+		fprintf(stderr, "pvmon: xenstore: out of memory for a client of %s\n", xsock.srv.path);
 		close(fd);
 		return;
 	}
 	fprintf(stderr, "pvmon: xenstore: %d clients already connected to %s; one more refused\n",
-	        XS_SOCK_MAX_CLIENTS, xsock.path);
+	        XS_SOCK_MAX_CLIENTS, xsock.srv.path);
 	close(fd);
 }
 
@@ -153,8 +150,8 @@ static void *xsock_main(void *arg)
 	int who[2 + XS_SOCK_MAX_CLIENTS];
 	while (!atomic_load(&xsock.stopping)) {
 		int n = 0;
-		p[n++] = (struct pollfd){ .fd = xsock.wake[0], .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = xsock.listen_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = xsock.srv.wake[0], .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = xsock.srv.listen_fd, .events = POLLIN };
 		for (int i = 0; i < XS_SOCK_MAX_CLIENTS; i++)
 			if (xsock.cl[i].c) {
 				who[n] = i;
@@ -164,7 +161,7 @@ static void *xsock_main(void *arg)
 			continue;
 		if (p[0].revents) {
 			char b[64];
-			while (read(xsock.wake[0], b, sizeof(b)) > 0)
+			while (read(xsock.srv.wake[0], b, sizeof(b)) > 0)
 				;
 		}
 		if (p[1].revents & POLLIN)
@@ -189,37 +186,15 @@ int xenstore_sock_start(struct xs_store *s, const char *path)
 {
 	if (xsock.running)
 		return -EBUSY;
-	if (!path || !*path || strlen(path) >= sizeof(xsock.path))
-		return -ENAMETOOLONG;
-	int fd = control_listen(path, XS_SOCK_MAX_CLIENTS);
-	if (fd < 0)
-		return fd;
-	if (pipe2(xsock.wake, O_CLOEXEC | O_NONBLOCK)) {
-		int rc = -errno;
-		close(fd);
-		unlink(path);
+	int rc = unix_server_open(&xsock.srv, path, XS_SOCK_MAX_CLIENTS);
+	if (rc)
 		return rc;
-	}
 	xsock.s = s;
-	xsock.listen_fd = fd;
-	snprintf(xsock.path, sizeof(xsock.path), "%s", path);
 	atomic_store(&xsock.stopping, false);
 	for (int i = 0; i < XS_SOCK_MAX_CLIENTS; i++)
 		xsock.cl[i] = (struct sclient){ .fd = -1 };
-	/* Signals stay with pvmon's main and vCPU threads. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = -pthread_create(&xsock.thread, NULL, xsock_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
-		close(fd);
-		close(xsock.wake[0]);
-		close(xsock.wake[1]);
-		xsock.listen_fd = xsock.wake[0] = xsock.wake[1] = -1;
-		unlink(path);
+	if ((rc = unix_server_run(&xsock.srv, xsock_main)))
 		return rc;
-	}
 	xsock.running = true;
 	return 0;
 }
@@ -230,21 +205,17 @@ void xenstore_sock_stop(void)
 		return;
 	atomic_store(&xsock.stopping, true);
 	wake_thread();
-	pthread_join(xsock.thread, NULL);
+	pthread_join(xsock.srv.thread, NULL);
 	for (int i = 0; i < XS_SOCK_MAX_CLIENTS; i++)
 		if (xsock.cl[i].c)
 			client_close(&xsock.cl[i]);
-	close(xsock.listen_fd);
-	unlink(xsock.path);
-	close(xsock.wake[0]);
-	close(xsock.wake[1]);
-	xsock.listen_fd = xsock.wake[0] = xsock.wake[1] = -1;
+	unix_server_close(&xsock.srv);
 	xsock.running = false;
 }
 
 const char *xenstore_default_socket(void)
 {
-	static char path[sizeof(xsock.path)];
+	static char path[sizeof(xsock.srv.path)];
 	const char *ctl = control_default_socket(), *slash = strrchr(ctl, '/');
 	if (!slash)
 		snprintf(path, sizeof(path), "%s", XS_SOCK_NAME);
