@@ -669,6 +669,8 @@ static int op_set_perms(struct op *o, const char *path, const char *const *strs,
 {
 	if (!n || n > XENSTORE_PAYLOAD_MAX / 3)
 		return -EINVAL;
+	if (o->domid && n > XS_MAX_PERMS)
+		return -ENOSPC;
 	struct perms np = { .v = calloc(n, sizeof(struct perm)), .n = n };
 	if (!np.v)
 		return -ENOMEM;
@@ -840,6 +842,8 @@ static int watch_del(struct xs_conn *c, const char *path, const char *token)
 
 /* ---- domains ------------------------------------------------------------- */
 
+/* What a domain that has gone owned becomes Domain 0's, and what it was
+ * granted is no more: a domain given its id later inherits nothing. */
 static void give_to_dom0(struct tree *t, struct node *n, unsigned domid)
 {
 	if (n->perms.v[0].dom == domid) {
@@ -847,6 +851,11 @@ static void give_to_dom0(struct tree *t, struct node *n, unsigned domid)
 		own_add(t, domid, -1);
 		own_add(t, 0, 1);
 	}
+	unsigned k = 1;
+	for (unsigned i = 1; i < n->perms.n; i++)
+		if (n->perms.v[i].dom != domid)
+			n->perms.v[k++] = n->perms.v[i];
+	n->perms.n = k;
 	for (unsigned i = 0; i < n->nkid; i++)
 		give_to_dom0(t, n->kid[i], domid);
 }

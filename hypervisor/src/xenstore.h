@@ -27,6 +27,7 @@ struct xs_conn;
  *                       then held until the count falls, a watch event for
  *                       a domain's connection over it is dropped
  *   transactions    10  open transactions              (over: ENOSPC)
+ * and at most XS_MAX_PERMS permissions on a node a domain sets (ENOSPC).
  * These are cxenstored's quotas (oxenstored's for outstanding). */
 struct xs_limits {
 	unsigned nodes, node_size, watches, outstanding, transactions;
@@ -36,6 +37,7 @@ struct xs_limits {
 #define XS_DEFAULT_WATCHES      128
 #define XS_DEFAULT_OUTSTANDING  1024
 #define XS_DEFAULT_TRANSACTIONS 10
+#define XS_MAX_PERMS            5
 
 /* The store pvmon serves (NULL until main.c makes it): domains are
  * introduced into it when they start and released when they end

@@ -27,6 +27,11 @@ xenstore-write /tool/pvlab/c 3 || die "xenstore-write c"
 wait $wpid || die "xenstore-watch saw no event for /tool/pvlab/c: $(cat "$TMP/watch")"
 [ "$(tr '\n' ' ' <"$TMP/watch")" = "/tool/pvlab /tool/pvlab/c " ] || die "watch events: $(cat "$TMP/watch")"
 
+# A directory over one message (4096 bytes): libxenstore reads it in parts.
+args=(); for i in $(seq 400); do args+=("/tool/many/child_$(printf %05d "$i")" v); done
+xenstore-write "${args[@]}" || die "xenstore-write of 400 nodes"
+[ "$(xenstore-list /tool/many | wc -l)" = 400 ] || die "xenstore-list of 400 children: $(xenstore-list /tool/many 2>&1 | tail -2)"
+
 xenstore-rm /tool/pvlab/a || die "xenstore-rm"
 xenstore-read /tool/pvlab/a 2>/dev/null && die "read a removed node"
 xenstore-exists /tool/pvlab/b || die "xenstore-exists"

@@ -211,6 +211,7 @@ static void test_permissions(void)
 	CHECK_STR(CALL(d5, XS_SET_PERMS, 0, "data/x\0n5\0r6\0"), "OK");
 	CHECK_STR(CALL(d5, XS_SET_PERMS, 0, "data/x\0q5\0"), "E:EINVAL");
 	CHECK_STR(CALL(d5, XS_SET_PERMS, 0, "data/x\0r99999\0"), "E:EINVAL");
+	CHECK_STR(CALL(d5, XS_SET_PERMS, 0, "data/x\0n5\0r1\0r2\0r3\0r4\0r6\0"), "E:ENOSPC");
 	/* The domain ops are Domain 0's. */
 	CHECK_STR(CALL(d5, XS_RELEASE, 0, "6\0"), "E:EACCES");
 	CHECK_STR(CALL(d5, XS_INTRODUCE, 0, "6\0" "1\0" "2\0"), "E:EACCES");
@@ -225,7 +226,9 @@ static void test_permissions(void)
 	xs_domain_release(s, 5);
 	CHECK_STR(CALL(d0, XS_GET_PERMS, 0, "/local/domain/0/backend/vbd/k\0"), "r0");
 	CHECK_STR(CALL(d0, XS_READ, 0, "/local/domain/5\0"), "E:ENOENT");
-	CHECK_STR(CALL(d5, XS_READ, 0, "/local/domain/0/backend/vbd\0"), "x");   /* still granted */
+	CHECK_STR(CALL(d5, XS_READ, 0, "/local/domain/0/backend/vbd\0"), "x");   /* what all may */
+	CHECK_STR(CALL(d0, XS_GET_PERMS, 0, "/local/domain/0/backend/vbd\0"), "r0");
+	CHECK_STR(names(d0), "r0");                                       /* its grant gone */
 	peer_free(d5);
 	peer_free(d0);
 	xs_store_free(s);
