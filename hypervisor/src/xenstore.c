@@ -54,6 +54,7 @@ struct tree {
 	struct node *root;
 	struct owner_count *own;
 	unsigned nown;
+	size_t bytes;           /* about what its nodes take (node_cost) */
 };
 
 /* What a transaction changed, for the watches its commit fires. */
@@ -67,6 +68,7 @@ struct tx {
 	struct tx *next;
 	uint32_t id;
 	uint64_t start_gen;
+	size_t charged;         /* a domain's: its copy's bytes, in the store's tx_bytes */
 	struct tree t;
 	struct change *ch;
 	unsigned nch, capch;
@@ -111,6 +113,7 @@ struct xs_store {
 	struct tree t;
 	uint64_t gen;                   /* bumped by every change outside a transaction */
 	uint64_t node_gen;              /* the last generation given to a node's children */
+	size_t tx_bytes;                /* what the domains' open transactions copied */
 	struct xs_conn *conns;
 	struct dom *doms;
 };
@@ -200,6 +203,7 @@ static int tree_copy(struct tree *to, const struct tree *from)
 	}
 	memcpy(to->own, from->own, from->nown * sizeof(*to->own));
 	to->nown = from->nown;
+	to->bytes = from->bytes;
 	return 0;
 }
 
@@ -222,6 +226,12 @@ static unsigned owned_nodes(struct tree *t, unsigned dom)
 {
 	unsigned *n = owned(t, dom, false);
 	return n ? *n : 0;
+}
+
+/* What a node costs in memory, near enough to bound transaction copies. */
+static size_t node_cost(const struct node *n)
+{
+	return sizeof(*n) + strlen(n->name) + 1 + n->len + n->perms.n * sizeof(struct perm) + sizeof(n);
 }
 
 static void own_add(struct tree *t, unsigned dom, int delta)
@@ -559,6 +569,7 @@ static int create(struct op *o, const char *path, struct node **out)
 		}
 		n->gen = gen;
 		own_add(o->t, k->perms.v[0].dom, 1);
+		o->t->bytes += node_cost(k);
 		n = k;
 		p += len;
 		if (!*p)
@@ -596,8 +607,10 @@ static int op_write(struct op *o, const char *path, const void *val, size_t len)
 		rc = create(o, path, &n);
 	if (rc < 0)
 		return rc;
+	size_t old = n->len;
 	if ((rc = set_value(n, val, len)))
 		return rc;
+	o->t->bytes += len - old;
 	return changed(o, path, &n->perms, true);
 }
 
@@ -615,6 +628,7 @@ static int op_mkdir(struct op *o, const char *path)
 static void uncount(struct tree *t, const struct node *n)
 {
 	own_add(t, n->perms.v[0].dom, -1);
+	t->bytes -= node_cost(n);
 	for (unsigned i = 0; i < n->nkid; i++)
 		uncount(t, n->kid[i]);
 }
@@ -691,6 +705,7 @@ static int op_set_perms(struct op *o, const char *path, const char *const *strs,
 	}
 	own_add(o->t, node->perms.v[0].dom, -1);
 	own_add(o->t, np.v[0].dom, 1);
+	o->t->bytes += (np.n - node->perms.n) * sizeof(struct perm);
 	free(node->perms.v);
 	node->perms = np;
 	return changed(o, path, &np, true);
@@ -703,6 +718,7 @@ static void tx_free(struct xs_conn *c, struct tx *tx)
 	struct dom *d = dom_get(c->s, c->domid, false);
 	if (d && d->txs)
 		d->txs--;
+	c->s->tx_bytes -= tx->charged;
 	tree_free(&tx->t);
 	changes_free(tx);
 	free(tx);
@@ -738,11 +754,17 @@ static int tx_start(struct xs_conn *c, uint32_t *id)
 	int rc = dom_room(c, false, &d);
 	if (rc)
 		return rc;
+	/* Each copies the whole store: the domains' copies together are bounded. */
+	if (c->domid && c->s->tx_bytes + c->s->t.bytes > XS_TX_MEMORY)
+		return -ENOSPC;
 	struct tx *tx = calloc(1, sizeof(*tx));
 	if (!tx || tree_copy(&tx->t, &c->s->t)) {
 		free(tx);
 		return -ENOMEM;
 	}
+	if (c->domid)
+		tx->charged = tx->t.bytes;
+	c->s->tx_bytes += tx->charged;
 	do
 		tx->id = c->next_txid++;
 	while (!tx->id || tx_find(c, tx->id, NULL));
@@ -855,6 +877,7 @@ static void give_to_dom0(struct tree *t, struct node *n, unsigned domid)
 	for (unsigned i = 1; i < n->perms.n; i++)
 		if (n->perms.v[i].dom != domid)
 			n->perms.v[k++] = n->perms.v[i];
+	t->bytes -= (n->perms.n - k) * sizeof(struct perm);
 	n->perms.n = k;
 	for (unsigned i = 0; i < n->nkid; i++)
 		give_to_dom0(t, n->kid[i], domid);
@@ -1339,6 +1362,7 @@ struct xs_store *xs_store_new(const struct xs_limits *lim)
 		return NULL;
 	}
 	own_add(&s->t, 0, 1);       /* the root */
+	s->t.bytes += node_cost(s->t.root);
 	return s;
 }
 

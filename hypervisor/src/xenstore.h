@@ -28,6 +28,8 @@ struct xs_conn;
  *                       a domain's connection over it is dropped
  *   transactions    10  open transactions              (over: ENOSPC)
  * and at most XS_MAX_PERMS permissions on a node a domain sets (ENOSPC).
+ * A transaction is a copy of the whole store: the copies of all domains'
+ * open transactions together take at most XS_TX_MEMORY (over: ENOSPC).
  * These are cxenstored's quotas (oxenstored's for outstanding). */
 struct xs_limits {
 	unsigned nodes, node_size, watches, outstanding, transactions;
@@ -38,6 +40,7 @@ struct xs_limits {
 #define XS_DEFAULT_OUTSTANDING  1024
 #define XS_DEFAULT_TRANSACTIONS 10
 #define XS_MAX_PERMS            5
+#define XS_TX_MEMORY            (64u << 20)
 
 /* The store pvmon serves (NULL until main.c makes it): domains are
  * introduced into it when they start and released when they end

@@ -411,6 +411,29 @@ static void test_quotas(void)
 	xs_store_free(s);
 }
 
+/* Transactions copy the store: the domains' copies together are bounded. */
+static void test_tx_memory(void)
+{
+	struct xs_store *s = xs_store_new(NULL);
+	xs_domain_introduce(s, 5, "five");
+	struct peer *d5 = peer_new(s, 5), *d0 = peer_new(s, 0);
+	static char big[4000];
+	memset(big, 'v', sizeof(big));
+	char path[64];
+	for (int i = 0; i < 10000; i++) {
+		snprintf(path, sizeof(path), "/big/%d/%d", i / 100, i % 100);
+		xs_write(s, path, big, sizeof(big));
+	}
+	CHECK(atoi(CALL(d5, XS_TRANSACTION_START, 0, "\0")) > 0);
+	CHECK_STR(CALL(d5, XS_TRANSACTION_START, 0, "\0"), "E:ENOSPC");
+	CHECK(atoi(CALL(d0, XS_TRANSACTION_START, 0, "\0")) > 0);     /* Domain 0's are not counted */
+	CHECK_STR(CALL(d5, XS_RESET_WATCHES, 0, ""), "OK");
+	CHECK(atoi(CALL(d5, XS_TRANSACTION_START, 0, "\0")) > 0);
+	peer_free(d5);
+	peer_free(d0);
+	xs_store_free(s);
+}
+
 static void test_hostile(void)
 {
 	struct xs_store *s = xs_store_new(NULL);
@@ -485,6 +508,7 @@ int main(void)
 	test_watches();
 	test_transactions();
 	test_quotas();
+	test_tx_memory();
 	test_hostile();
 	return CHECK_DONE();
 }
