@@ -50,7 +50,8 @@ static void usage(FILE *f)
 	"                  reaches pvmon's xenstore, in xenstored's wire protocol\n"
 	"                  (xenstore-utils work with XENSTORED_PATH=PATH); default\n"
 	"                  %s, beside the control socket (run goes\n"
-	"                  on without it where another process serves that); off: none\n"
+	"                  on without it where another process serves that, saying so\n"
+	"                  on a terminal); off: none\n"
 	"  --idle-timeout S  daemon: close a control connection idle for S seconds (default %d;\n"
 	"                  0 never); at most %d connections are served at once\n"
 	"  --stats         run: print per-domain accounting when each domain ends\n"
@@ -238,9 +239,10 @@ static int start_host(const char *sched_name, int pcpus)
 static const char *opt_xenstore;
 
 /* One store per pvmon (pvmon_store, xenstore.h): domain_start introduces
- * each domain, its end releases it. Domain 0 reaches it on a Unix socket;
- * where run was given no path and another process serves the default, run
- * goes on with one line saying so (several runs on one host are common). */
+ * each domain, its end releases it. Domain 0 reaches it on a Unix socket.
+ * Where run was given no path and another process serves the default, run
+ * goes on without a socket (several runs on one host are common, and their
+ * callers count stderr lines): it says so on a terminal only. */
 static int start_xenstore(bool required)
 {
 	pvmon_store = xs_store_new(NULL);
@@ -257,7 +259,8 @@ static int start_xenstore(bool required)
 	         "another pvmon or xenstored serves this socket (stop it, or give --xenstore PATH or off)" :
 	         rc == -EEXIST ? "a file that is not a socket is in the way" : strerror(-rc));
 	if (!required && !opt_xenstore) {
-		fprintf(stderr, "pvmon: %s; this run serves no xenstore socket\n", msg);
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "pvmon: %s; this run serves no xenstore socket\n", msg);
 		return 0;
 	}
 	return die("%s", msg);
