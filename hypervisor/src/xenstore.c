@@ -1179,8 +1179,10 @@ static void request(struct xs_conn *c, const struct xsd_sockmsg *h, char *p)
 	case XS_TRANSACTION_START: {
 		uint32_t id;
 		char s[16];
-		rc = h->tx_id ? -EBUSY : args(p, h->len, v, 1, false, NULL);
-		if (!rc && !(rc = tx_start(c, &id))) {
+		/* Its payload ("" from libxenstore and Linux) means nothing: as
+		 * xenstored, any is taken. */
+		rc = h->tx_id ? -EBUSY : tx_start(c, &id);
+		if (!rc) {
 			snprintf(s, sizeof(s), "%u", id);
 			rc = put_str(&r, s);
 		}

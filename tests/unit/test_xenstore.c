@@ -328,6 +328,9 @@ static void test_transactions(void)
 	CHECK_STR(CALL(d0, XS_READ, tx, "/t/a\0"), "in");
 	CHECK_STR(CALL(d0, XS_READ, tx + 100, "/t/a\0"), "E:ENOENT");
 	CHECK_STR(CALL(d0, XS_TRANSACTION_START, tx, "\0"), "E:EBUSY");
+	uint32_t bare = (uint32_t)atoi(CALL(d0, XS_TRANSACTION_START, 0, ""));    /* no payload at all */
+	CHECK(bare != 0 && bare != tx);
+	CHECK_STR(CALL(d0, XS_TRANSACTION_END, bare, "F\0"), "OK");
 	other->nev = 0;
 	CHECK_STR(CALL(d0, XS_TRANSACTION_END, tx, "T\0"), "OK");
 	CHECK_STR(CALL(d0, XS_READ, 0, "/t/a\0"), "in");
