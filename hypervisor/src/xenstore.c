@@ -1102,6 +1102,11 @@ static int do_tree_op(struct xs_conn *c, const struct xsd_sockmsg *h, char *p, s
 	struct tx *tx = NULL;
 	if (h->tx_id && !(tx = tx_find(c, h->tx_id, NULL)))
 		return -ENOENT;
+	/* What a domain's transaction changed is kept for its commit's watch
+	 * events: bounded, as everything a domain can make pvmon keep. */
+	bool modifies = h->type == XS_WRITE || h->type == XS_MKDIR || h->type == XS_RM || h->type == XS_SET_PERMS;
+	if (tx && c->domid && modifies && tx->nch >= XS_TX_CHANGES)
+		return -ENOSPC;
 	struct op o;
 	op_init(&o, c->s, c->domid, tx);
 	char path[XENSTORE_ABS_PATH_MAX + 64];

@@ -29,7 +29,8 @@ struct xs_conn;
  *   transactions    10  open transactions              (over: ENOSPC)
  * and at most XS_MAX_PERMS permissions on a node a domain sets (ENOSPC).
  * A transaction is a copy of the whole store: the copies of all domains'
- * open transactions together take at most XS_TX_MEMORY (over: ENOSPC).
+ * open transactions together take at most XS_TX_MEMORY (over: ENOSPC),
+ * and one makes at most XS_TX_CHANGES changes (over: ENOSPC).
  * These are cxenstored's quotas (oxenstored's for outstanding). */
 struct xs_limits {
 	unsigned nodes, node_size, watches, outstanding, transactions;
@@ -41,6 +42,7 @@ struct xs_limits {
 #define XS_DEFAULT_TRANSACTIONS 10
 #define XS_MAX_PERMS            5
 #define XS_TX_MEMORY            (64u << 20)
+#define XS_TX_CHANGES           1024
 
 /* The store pvmon serves (NULL until main.c makes it): domains are
  * introduced into it when they start and released when they end

@@ -431,7 +431,15 @@ static void test_tx_memory(void)
 	CHECK_STR(CALL(d5, XS_TRANSACTION_START, 0, "\0"), "E:ENOSPC");
 	CHECK(atoi(CALL(d0, XS_TRANSACTION_START, 0, "\0")) > 0);     /* Domain 0's are not counted */
 	CHECK_STR(CALL(d5, XS_RESET_WATCHES, 0, ""), "OK");
-	CHECK(atoi(CALL(d5, XS_TRANSACTION_START, 0, "\0")) > 0);
+	uint32_t tx = (uint32_t)atoi(CALL(d5, XS_TRANSACTION_START, 0, "\0"));
+	CHECK(tx > 0);
+	/* ...and what one transaction changes. */
+	for (int i = 0; i < XS_TX_CHANGES; i++)
+		CHECK_STR(CALL(d5, XS_WRITE, tx, "x\0v"), "OK");
+	CHECK_STR(CALL(d5, XS_WRITE, tx, "x\0v"), "E:ENOSPC");
+	CHECK_STR(CALL(d5, XS_READ, tx, "x\0"), "v");
+	CHECK_STR(CALL(d5, XS_TRANSACTION_END, tx, "T\0"), "OK");
+	CHECK_STR(CALL(d5, XS_READ, 0, "x\0"), "v");
 	peer_free(d5);
 	peer_free(d0);
 	xs_store_free(s);
