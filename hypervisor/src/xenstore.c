@@ -963,7 +963,7 @@ void xs_domain_release(struct xs_store *s, unsigned domid)
 
 /* The payload's NUL-terminated strings: exactly want of them (any number
  * from want up when more), the last terminated. */
-static int args(char *p, size_t len, const char **v, unsigned want, bool more, unsigned *got)
+static int args(char *p, size_t len, const char **v, unsigned want, bool more)
 {
 	unsigned n = 0;
 	if (!len || p[len - 1])
@@ -975,11 +975,7 @@ static int args(char *p, size_t len, const char **v, unsigned want, bool more, u
 			v[n] = p + i;
 		n++;
 	}
-	if (n < want)
-		return -EINVAL;
-	if (got)
-		*got = n;
-	return 0;
+	return n < want ? -EINVAL : 0;
 }
 
 static int path_arg(struct xs_conn *c, const char *in, char *out, size_t outlen)
@@ -1125,7 +1121,7 @@ static int do_tree_op(struct xs_conn *c, const struct xsd_sockmsg *h, char *p, s
 		const char **all = calloc(h->len + 1, sizeof(*all));
 		if (!all)
 			return -ENOMEM;
-		rc = args(p, h->len, all, 2, true, NULL);
+		rc = args(p, h->len, all, 2, true);
 		unsigned n = 0;
 		for (size_t i = 0; !rc && i < h->len; i += strlen(p + i) + 1)
 			all[n++] = p + i;
@@ -1137,7 +1133,7 @@ static int do_tree_op(struct xs_conn *c, const struct xsd_sockmsg *h, char *p, s
 		return rc ? rc : put_str(r, "OK");
 	}
 	bool two = h->type == XS_DIRECTORY_PART;
-	if ((rc = args(p, h->len, v, two ? 2 : 1, false, NULL)) || (rc = path_arg(c, v[0], path, sizeof(path))))
+	if ((rc = args(p, h->len, v, two ? 2 : 1, false)) || (rc = path_arg(c, v[0], path, sizeof(path))))
 		return rc;
 	struct node *n;
 	switch (h->type) {
@@ -1174,11 +1170,11 @@ static void request(struct xs_conn *c, const struct xsd_sockmsg *h, char *p)
 		rc = do_tree_op(c, h, p, &r);
 		break;
 	case XS_WATCH:
-		if (!(rc = args(p, h->len, v, 2, true, NULL)))
+		if (!(rc = args(p, h->len, v, 2, true)))
 			rc = do_watch(c, v, &r, &added);
 		break;
 	case XS_UNWATCH:
-		if (!(rc = args(p, h->len, v, 2, true, NULL)))
+		if (!(rc = args(p, h->len, v, 2, true)))
 			rc = do_unwatch(c, v, &r);
 		break;
 	case XS_TRANSACTION_START: {
@@ -1194,17 +1190,17 @@ static void request(struct xs_conn *c, const struct xsd_sockmsg *h, char *p)
 		break;
 	}
 	case XS_TRANSACTION_END:
-		if (!(rc = args(p, h->len, v, 1, false, NULL)))
+		if (!(rc = args(p, h->len, v, 1, false)))
 			rc = strcmp(v[0], "T") && strcmp(v[0], "F") ? -EINVAL : tx_end(c, h->tx_id, !strcmp(v[0], "T"));
 		if (!rc)
 			rc = put_str(&r, "OK");
 		break;
 	case XS_GET_DOMAIN_PATH: case XS_IS_DOMAIN_INTRODUCED: case XS_RELEASE:
-		if (!(rc = args(p, h->len, v, 1, false, NULL)))
+		if (!(rc = args(p, h->len, v, 1, false)))
 			rc = do_domain_op(c, h->type, v, &r);
 		break;
 	case XS_INTRODUCE:
-		if (!(rc = args(p, h->len, v, 3, false, NULL)))
+		if (!(rc = args(p, h->len, v, 3, false)))
 			rc = do_domain_op(c, h->type, v, &r);
 		break;
 	case XS_RESET_WATCHES:
