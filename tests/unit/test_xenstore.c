@@ -114,6 +114,23 @@ static const char *names(struct peer *p)
 	return r;
 }
 
+/* A store with domain 5 in it, and Domain 0's and domain 5's connections. */
+static struct xs_store *store5(const struct xs_limits *lim, struct peer **d0, struct peer **d5)
+{
+	struct xs_store *s = xs_store_new(lim);
+	xs_domain_introduce(s, 5, "five");      /* /local/domain/5 is its first node */
+	*d0 = peer_new(s, 0);
+	*d5 = peer_new(s, 5);
+	return s;
+}
+
+static void done(struct xs_store *s, struct peer *d0, struct peer *d5)
+{
+	peer_free(d5);
+	peer_free(d0);
+	xs_store_free(s);
+}
+
 static void test_basic(void)
 {
 	struct xs_store *s = xs_store_new(NULL);
@@ -229,18 +246,15 @@ static void test_permissions(void)
 	CHECK_STR(CALL(d5, XS_READ, 0, "/local/domain/0/backend/vbd\0"), "x");   /* what all may */
 	CHECK_STR(CALL(d0, XS_GET_PERMS, 0, "/local/domain/0/backend/vbd\0"), "r0");
 	CHECK_STR(names(d0), "r0");                                       /* its grant gone */
-	peer_free(d5);
-	peer_free(d0);
-	xs_store_free(s);
+	done(s, d0, d5);
 }
 
 static void test_watches(void)
 {
-	struct xs_store *s = xs_store_new(NULL);
-	struct peer *d0 = peer_new(s, 0);
-	xs_domain_introduce(s, 5, "five");
+	struct peer *d0, *d5;
+	struct xs_store *s = store5(NULL, &d0, &d5);
 	xs_domain_introduce(s, 6, "six");
-	struct peer *d5 = peer_new(s, 5), *d6 = peer_new(s, 6);
+	struct peer *d6 = peer_new(s, 6);
 
 	/* The reply, then the first event at once. */
 	CHECK_STR(CALL(d0, XS_WATCH, 0, "/local/domain/5\0tok\0"), "OK");
@@ -310,9 +324,7 @@ static void test_watches(void)
 	peer_take(d5);
 	CHECK_EQ(d5->nev, 0);
 	peer_free(d6);
-	peer_free(d5);
-	peer_free(d0);
-	xs_store_free(s);
+	done(s, d0, d5);
 }
 
 static void test_transactions(void)
@@ -362,9 +374,8 @@ static void test_transactions(void)
 static void test_quotas(void)
 {
 	struct xs_limits lim = { .nodes = 3, .node_size = 8, .watches = 2, .transactions = 1, .outstanding = 2 };
-	struct xs_store *s = xs_store_new(&lim);
-	xs_domain_introduce(s, 5, "five");      /* /local/domain/5 is its first node */
-	struct peer *d5 = peer_new(s, 5), *d0 = peer_new(s, 0);
+	struct peer *d0, *d5;
+	struct xs_store *s = store5(&lim, &d0, &d5);
 	CHECK_STR(CALL(d5, XS_WRITE, 0, "a\0"), "OK");
 	CHECK_STR(CALL(d5, XS_WRITE, 0, "b/c\0"), "E:ENOSPC");   /* two more: 4 */
 	CHECK_STR(CALL(d5, XS_WRITE, 0, "b\0"), "OK");
@@ -409,17 +420,14 @@ static void test_quotas(void)
 		xs_write(s, "/local/domain/5/a", "x", 1);
 	peer_take(d5);
 	CHECK_EQ(d5->nev, 2);
-	peer_free(d5);
-	peer_free(d0);
-	xs_store_free(s);
+	done(s, d0, d5);
 }
 
 /* Transactions copy the store: the domains' copies together are bounded. */
 static void test_tx_memory(void)
 {
-	struct xs_store *s = xs_store_new(NULL);
-	xs_domain_introduce(s, 5, "five");
-	struct peer *d5 = peer_new(s, 5), *d0 = peer_new(s, 0);
+	struct peer *d0, *d5;
+	struct xs_store *s = store5(NULL, &d0, &d5);
 	static char big[4000];
 	memset(big, 'v', sizeof(big));
 	char path[64];
@@ -440,16 +448,13 @@ static void test_tx_memory(void)
 	CHECK_STR(CALL(d5, XS_READ, tx, "x\0"), "v");
 	CHECK_STR(CALL(d5, XS_TRANSACTION_END, tx, "T\0"), "OK");
 	CHECK_STR(CALL(d5, XS_READ, 0, "x\0"), "v");
-	peer_free(d5);
-	peer_free(d0);
-	xs_store_free(s);
+	done(s, d0, d5);
 }
 
 static void test_hostile(void)
 {
-	struct xs_store *s = xs_store_new(NULL);
-	xs_domain_introduce(s, 5, "five");
-	struct peer *d5 = peer_new(s, 5);
+	struct peer *d0, *d5;
+	struct xs_store *s = store5(NULL, &d0, &d5);
 	CHECK_STR(call(d5, XS_READ, 0, "name", 4), "E:EINVAL");          /* no NUL */
 	CHECK_STR(call(d5, XS_READ, 0, "", 0), "E:EINVAL");
 	CHECK_STR(CALL(d5, XS_READ, 0, "name\0extra\0"), "E:EINVAL");
@@ -480,7 +485,6 @@ static void test_hostile(void)
 	memset(p, 'a', sizeof(p));
 	p[0] = '/';
 	p[XENSTORE_ABS_PATH_MAX + 1] = '\0';
-	struct peer *d0 = peer_new(s, 0);
 	CHECK_STR(call(d0, XS_WRITE, 0, p, XENSTORE_ABS_PATH_MAX + 2), "E:EINVAL");
 	p[XENSTORE_ABS_PATH_MAX] = '\0';
 	CHECK_STR(call(d0, XS_WRITE, 0, p, XENSTORE_ABS_PATH_MAX + 1), "OK");
@@ -507,9 +511,7 @@ static void test_hostile(void)
 	CHECK_EQ(xs_conn_input(d5->c, &h, sizeof(h)), -E2BIG);
 	CHECK_EQ(xs_conn_input(d5->c, "x", 1), -E2BIG);
 	CHECK_EQ(xs_conn_input_space(d5->c), 0);
-	peer_free(d5);
-	peer_free(d0);
-	xs_store_free(s);
+	done(s, d0, d5);
 }
 
 int main(void)
