@@ -112,7 +112,7 @@ static int copy_file(const char *from, const char *to)
 	if (in >= 0)
 		out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	char buf[65536];
-	ssize_t got;
+	ssize_t got = 0;
 	while (out >= 0 && (got = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, (size_t)got) != got) {
 			rc = -EIO;

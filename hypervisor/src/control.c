@@ -53,9 +53,8 @@
 #include "control_conn.h"
 
 struct ctl_server ctl_srv = {
-	.listen_fd = -1,
+	.srv = { .listen_fd = -1, .wake = { -1, -1 } },
 	.idle_s = CTL_IDLE_S,
-	.wake = { -1, -1 },
 	.clients_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -174,7 +173,7 @@ static int read_request(struct conn *c, char *line, size_t *len)
 
 static void wake_listener(char why)
 {
-	ssize_t n = write(ctl_srv.wake[1], &why, 1);
+	ssize_t n = write(ctl_srv.srv.wake[1], &why, 1);
 	(void)n;   /* a full pipe already holds a wakeup */
 }
 
@@ -245,7 +244,7 @@ static void refuse(int fd, int err, const char *why)
 
 static void accept_one(void)
 {
-	int fd = accept4(ctl_srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(ctl_srv.srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
 			usleep(100000);   /* nothing to do but wait for fds to free up */
@@ -281,8 +280,8 @@ static void *listener_main(void *arg)
 	(void)arg;
 	while (!atomic_load(&ctl_srv.stopping)) {
 		struct pollfd p[2] = {
-			{ .fd = ctl_srv.listen_fd, .events = POLLIN },
-			{ .fd = ctl_srv.wake[0], .events = POLLIN },
+			{ .fd = ctl_srv.srv.listen_fd, .events = POLLIN },
+			{ .fd = ctl_srv.srv.wake[0], .events = POLLIN },
 		};
 		if (poll(p, 2, -1) < 0) {
 			if (errno != EINTR)
@@ -291,7 +290,7 @@ static void *listener_main(void *arg)
 		}
 		if (p[1].revents) {
 			char junk[64];
-			while (read(ctl_srv.wake[0], junk, sizeof(junk)) > 0)
+			while (read(ctl_srv.srv.wake[0], junk, sizeof(junk)) > 0)
 				;
 			reap_clients(false);
 		}
@@ -305,7 +304,7 @@ static void *listener_main(void *arg)
 
 static int mkdir_parents(const char *path)
 {
-	char dir[sizeof(ctl_srv.path)];
+	char dir[sizeof(ctl_srv.srv.path)];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
@@ -344,7 +343,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
 
-static int open_listener(const char *path)
+static int unix_listen(const char *path, int backlog)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -364,7 +363,7 @@ static int open_listener(const char *path)
 	const struct sockaddr_un *at = n > 0 && (size_t)n < sizeof(tmp.sun_path) ? &tmp : &sa;
 	unlink(tmp.sun_path);
 	if (bind(fd, (const struct sockaddr *)at, sizeof(*at)) || chmod(at->sun_path, 0660) ||
-	    listen(fd, CTL_MAX_CLIENTS) || (at == &tmp && rename(tmp.sun_path, path))) {
+	    listen(fd, backlog) || (at == &tmp && rename(tmp.sun_path, path))) {
 		rc = -errno;
 		if (at == &tmp)
 			unlink(tmp.sun_path);
@@ -372,6 +371,51 @@ static int open_listener(const char *path)
 		return rc;
 	}
 	return fd;
+}
+
+int unix_server_open(struct unix_server *u, const char *path, int backlog)
+{
+	if (!path || !*path || strlen(path) >= sizeof(u->path))
+		return -ENAMETOOLONG;
+	int fd = unix_listen(path, backlog);
+	if (fd < 0)
+		return fd;
+	if (pipe2(u->wake, O_CLOEXEC | O_NONBLOCK)) {
+		int rc = -errno;
+		close(fd);
+		unlink(path);
+		return rc;
+	}
+	u->listen_fd = fd;
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	return 0;
+}
+
+void unix_server_close(struct unix_server *u)
+{
+	close(u->listen_fd);
+	unlink(u->path);
+	close(u->wake[0]);
+	close(u->wake[1]);
+	u->listen_fd = u->wake[0] = u->wake[1] = -1;
+}
+
+int unix_server_run(struct unix_server *u, void *(*main)(void *))
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
+	sigdelset(&all, SIGTRAP);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = -pthread_create(&u->thread, NULL, main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		unix_server_close(u);
+	return rc;
 }
 
 int control_start(const char *sock_path, const struct control_ops *ops, void *ctx)
@@ -382,46 +426,17 @@ int control_start(const char *sock_path, const struct control_ops *ops, void *ct
 	    !ops->pause || !ops->unpause || !ops->console_read || !ops->sched_bvt ||
 	    !ops->sched_rr || !ops->sched_name)
 		return -EINVAL;
-	if (strlen(sock_path) >= sizeof(ctl_srv.path))
-		return -ENAMETOOLONG;
-	int fd = open_listener(sock_path);
-	if (fd < 0)
-		return fd;
-	if (pipe2(ctl_srv.wake, O_CLOEXEC | O_NONBLOCK)) {
-		int rc = -errno;
-		close(fd);
-		unlink(sock_path);
+	int rc = unix_server_open(&ctl_srv.srv, sock_path, CTL_MAX_CLIENTS);
+	if (rc)
 		return rc;
-	}
 	ctl_srv.ops = ops;
 	ctl_srv.ctx = ctx;
-	ctl_srv.listen_fd = fd;
-	snprintf(ctl_srv.path, sizeof(ctl_srv.path), "%s", sock_path);
 	atomic_store(&ctl_srv.stopping, false);
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		ctl_srv.clients[i] = (struct client){ .fd = -1 };
-
-	/* The control threads take no asynchronous signals: SIGINT/SIGTERM
-	 * are pvmon's main thread's, the vCPU signals the vCPU threads'. */
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGABRT);
-	sigdelset(&all, SIGTRAP);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = -pthread_create(&ctl_srv.thread, NULL, listener_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
-		close(fd);
-		close(ctl_srv.wake[0]);
-		close(ctl_srv.wake[1]);
-		ctl_srv.listen_fd = ctl_srv.wake[0] = ctl_srv.wake[1] = -1;
-		unlink(sock_path);
+	/* The control threads take no asynchronous signals. */
+	if ((rc = unix_server_run(&ctl_srv.srv, listener_main)))
 		return rc;
-	}
 	ctl_srv.running = true;
 	return 0;
 }
@@ -432,7 +447,7 @@ void control_stop(void)
 		return;
 	atomic_store(&ctl_srv.stopping, true);
 	wake_listener('s');
-	pthread_join(ctl_srv.thread, NULL);
+	pthread_join(ctl_srv.srv.thread, NULL);
 	/* No new clients now; wake the ones blocked in recv, send or poll. */
 	pthread_mutex_lock(&ctl_srv.clients_lock);
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
@@ -440,10 +455,6 @@ void control_stop(void)
 			shutdown(ctl_srv.clients[i].fd, SHUT_RDWR);
 	pthread_mutex_unlock(&ctl_srv.clients_lock);
 	reap_clients(true);
-	close(ctl_srv.listen_fd);
-	unlink(ctl_srv.path);
-	close(ctl_srv.wake[0]);
-	close(ctl_srv.wake[1]);
-	ctl_srv.listen_fd = ctl_srv.wake[0] = ctl_srv.wake[1] = -1;
+	unix_server_close(&ctl_srv.srv);
 	ctl_srv.running = false;
 }

@@ -3,6 +3,7 @@
  * by calling the operations table the core hands to control_start(). */
 #ifndef PVMON_CONTROL_H
 #define PVMON_CONTROL_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,23 @@ void control_stop(void);
  * this many seconds (CTL_IDLE_S; 0: never), so idle clients cannot hold
  * every slot. */
 void control_set_idle_timeout(int seconds);
+/* A Unix socket server's plumbing, the control socket's and the xenstore
+ * socket's: the listening socket, a self-pipe that wakes the server's
+ * thread (non-blocking both ends), the thread. */
+struct unix_server {
+	int listen_fd, wake[2];
+	pthread_t thread;
+	char path[108];
+};
+/* Listen at path (the directory made, a stale socket replaced, a live one
+ * refused with -EADDRINUSE, -EEXIST where path is not a socket,
+ * -ENAMETOOLONG) and make the pipe; 0 or -errno, nothing left behind. */
+int unix_server_open(struct unix_server *u, const char *path, int backlog);
+/* The thread, with every asynchronous signal blocked (those stay with
+ * pvmon's main and vCPU threads); on failure the server is closed. */
+int unix_server_run(struct unix_server *u, void *(*main)(void *));
+/* After the thread is joined: close both, unlink the path. */
+void unix_server_close(struct unix_server *u);
 /* $PVLAB_SOCKET if set and not empty, else CTL_DEFAULT_SOCKET. */
 const char *control_default_socket(void);
 #endif

@@ -30,10 +30,7 @@ struct ctl_server {
 	int idle_s;                  /* a connection quiet this long between requests is closed */
 	bool running;
 	atomic_bool stopping;
-	int listen_fd;
-	int wake[2];                 /* self-pipe: stop requested, or a client finished */
-	pthread_t thread;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct unix_server srv;      /* its wake pipe: stop requested, or a client finished */
 	pthread_mutex_t clients_lock;    /* guards clients[] */
 	struct client clients[CTL_MAX_CLIENTS];
 };

@@ -26,6 +26,7 @@
 #include "bzimage.h"
 #include "xen_domain.h"
 #include "xenelf.h"
+#include "xenstore.h"
 
 static atomic_int live_domains;
 
@@ -279,6 +280,8 @@ int domain_start(struct domain *d)
 	atomic_store(&d->live_vcpus, (int)d->nr_vcpus);
 	atomic_fetch_add(&live_domains, 1);
 	trace_domain_create(d->id, d->cfg.name, d->cfg.memory_mib, d->nr_vcpus);
+	if (pvmon_store && xs_domain_introduce(pvmon_store, d->id, d->cfg.name))
+		fprintf(stderr, "pvmon: xenstore: cannot introduce domain %s (%u)\n", d->cfg.name, d->id);
 	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
 		int rc = vcpu_thread_start(&d->vcpus[i]);
 		if (rc) {
@@ -485,6 +488,8 @@ void domain_vcpu_stopped(struct domain *d)
 	if (getenv("PVLAB_MM_CHECK"))
 		memory_check_report(d);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
+	if (pvmon_store)
+		xs_domain_release(pvmon_store, d->id);
 	if (d->on_exit)
 		d->on_exit(d);
 	atomic_store(&d->ended, true);

@@ -25,6 +25,7 @@
 #include "pvtime.h"
 #include "trace.h"
 #include "xen_domain.h"
+#include "xenstore_sock.h"
 #include "../../tracing/tracectl.h"
 
 #define PVLAB_VERSION "0.1.0"
@@ -39,10 +40,18 @@ static void usage(FILE *f)
 	"                  crashed domain)\n"
 	"  daemon          serve the control socket for pvctl until SIGTERM/SIGINT\n"
 	"  info            print what this host's KVM offers pvmon\n"
+	"  xenstored       serve only the xenstore socket (no domains, no KVM needed)\n"
+	"                  until SIGTERM/SIGINT: for Domain 0's tools and their tests\n"
 	"options:\n"
 	"  --sched bvt|rr  vCPU scheduler (default bvt)\n"
 	"  --pcpus N       physical CPUs pvmon schedules vCPUs on (default: all online)\n"
 	"  --socket PATH   control socket (daemon; default $PVLAB_SOCKET or /run/pvlab/pvmon.sock)\n"
+	"  --xenstore PATH|off  run, daemon, xenstored: the Unix socket where Domain 0\n"
+	"                  reaches pvmon's xenstore, in xenstored's wire protocol\n"
+	"                  (xenstore-utils work with XENSTORED_PATH=PATH); default\n"
+	"                  %s, beside the control socket (run goes\n"
+	"                  on without it where another process serves that, saying so\n"
+	"                  on a terminal); off: none\n"
 	"  --idle-timeout S  daemon: close a control connection idle for S seconds (default %d;\n"
 	"                  0 never); at most %d connections are served at once\n"
 	"  --stats         run: print per-domain accounting when each domain ends\n"
@@ -60,7 +69,7 @@ static void usage(FILE *f)
 	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
 	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu\n",
-	PV_EXIT_CRASHED, CTL_IDLE_S, CTL_MAX_CLIENTS);
+	PV_EXIT_CRASHED, xenstore_default_socket(), CTL_IDLE_S, CTL_MAX_CLIENTS);
 }
 
 static int die(const char *fmt, const char *arg)
@@ -227,6 +236,36 @@ static int start_host(const char *sched_name, int pcpus)
 	return 0;
 }
 
+static const char *opt_xenstore;
+
+/* One store per pvmon (pvmon_store, xenstore.h): domain_start introduces
+ * each domain, its end releases it. Domain 0 reaches it on a Unix socket.
+ * Where run was given no path and another process serves the default, run
+ * goes on without a socket (several runs on one host are common, and their
+ * callers count stderr lines): it says so on a terminal only. */
+static int start_xenstore(bool required)
+{
+	pvmon_store = xs_store_new(NULL);
+	if (!pvmon_store)
+		return die("%s", "xenstore: out of memory");
+	if (opt_xenstore && !strcmp(opt_xenstore, "off"))
+		return 0;
+	const char *path = opt_xenstore ? opt_xenstore : xenstore_default_socket();
+	int rc = xenstore_sock_start(pvmon_store, path);
+	if (!rc)
+		return 0;
+	char msg[512];
+	snprintf(msg, sizeof(msg), "--xenstore %s: %s", path, rc == -EADDRINUSE ?
+	         "another pvmon or xenstored serves this socket (stop it, or give --xenstore PATH or off)" :
+	         rc == -EEXIST ? "a file that is not a socket is in the way" : strerror(-rc));
+	if (!required && !opt_xenstore) {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "pvmon: %s; this run serves no xenstore socket\n", msg);
+		return 0;
+	}
+	return die("%s", msg);
+}
+
 static const char *opt_trace_dir, *opt_trace_events;
 static char trace_session[64];
 
@@ -307,7 +346,7 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 		free(cfg);
 		return 1;
 	}
-	if (start_host(sched_name, pcpus)) {
+	if (start_host(sched_name, pcpus) || start_xenstore(false)) {
 		if (opt_trace_dir)
 			run_trace_stop();
 		free(cfg);
@@ -329,6 +368,7 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 				domain_put(doms[j]);
 			free(doms);
 			free(cfg);
+			xenstore_sock_stop();
 			return 1;
 		}
 		atomic_fetch_add(&doms[i]->refs, 1);    /* ours, for the exit code */
@@ -349,6 +389,7 @@ static int cmd_run(int argc, char **argv, const char *sched_name, int pcpus, boo
 	}
 	free(doms);
 	free(cfg);
+	xenstore_sock_stop();
 	if (opt_trace_dir)
 		run_trace_stop();
 	return status;
@@ -365,6 +406,10 @@ static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)
 		fprintf(stderr, "pvmon: cannot serve %s: %s\n", sock, strerror(-rc));
 		return 1;
 	}
+	if (start_xenstore(true)) {
+		control_stop();
+		return 1;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -373,7 +418,25 @@ static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)
 	/* Give the domains a moment to stop, then leave. */
 	for (int i = 0; i < 50 && domain_count() > 0; i++)
 		usleep(20000);
+	xenstore_sock_stop();
 	control_stop();
+	return 0;
+}
+
+/* The store and its socket alone: what Domain 0's tools see of pvmon,
+ * testable where there is no KVM. */
+static int cmd_xenstored(void)
+{
+	if (start_xenstore(true))
+		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "pvmon: xenstore ready on %s\n",
+	        opt_xenstore && strcmp(opt_xenstore, "off") ? opt_xenstore : xenstore_default_socket());
+	while (!got_signal)
+		pause();
+	xenstore_sock_stop();
 	return 0;
 }
 
@@ -433,7 +496,8 @@ static int parse_options(int argc, char **argv)
 		{ "version", no_argument, 0, 'V' }, { "trace", required_argument, 0, 'T' },
 		{ "trace-events", required_argument, 0, 'E' }, { "stats-json", required_argument, 0, 'J' },
 		{ "fast-path", required_argument, 0, 'F' }, { "idle-timeout", required_argument, 0, 'I' },
-		{ "console-counters", no_argument, 0, 'C' }, { 0, 0, 0, 0 },
+		{ "console-counters", no_argument, 0, 'C' }, { "xenstore", required_argument, 0, 'X' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 	opterr = 0;          /* one line of ours instead of getopt's and the usage */
@@ -445,6 +509,7 @@ static int parse_options(int argc, char **argv)
 				return die("--pcpus: '%s' is not a number in 1..256", optarg), 2;
 			break;
 		case 'S': opt.sock = optarg; break;
+		case 'X': opt_xenstore = optarg; break;
 		case 'I': {
 			int v;
 			if (num_int(optarg, 0, 86400, &v))
@@ -500,7 +565,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - optind, argv + optind, opt.sched_name, opt.pcpus, opt.quiet);
-	bool known = !strcmp(cmd, "daemon") || !strcmp(cmd, "info") || !strcmp(cmd, "help");
+	bool known = !strcmp(cmd, "daemon") || !strcmp(cmd, "info") || !strcmp(cmd, "help") ||
+	             !strcmp(cmd, "xenstored");
 	if (known && optind < argc) {
 		char what[300];
 		snprintf(what, sizeof(what), "%s takes no arguments, got '%.200s' (options go before or right after it)",
@@ -511,6 +577,8 @@ int main(int argc, char **argv)
 		return cmd_daemon(opt.sched_name, opt.pcpus, opt.sock);
 	if (!strcmp(cmd, "info"))
 		return cmd_info(opt.pcpus);
+	if (!strcmp(cmd, "xenstored"))
+		return cmd_xenstored();
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
