@@ -437,7 +437,7 @@ static int h_mem_set(struct conn *c, const struct request *r)
 		                 (unsigned long long)d.mem_mib, (unsigned long long)mib);
 	if (rc == -EOPNOTSUPP)
 		return ctl_reply_err(c, EOPNOTSUPP, "domain %s (%u) is a Linux PV domain: its balloon takes its target from "
-		                     "xenstore (memory/target), which this pvmon does not serve yet", dname(&d, nb), d.domid);
+		                     "xenstore (memory/target), and this pvmon serves none (--xenstore off)", dname(&d, nb), d.domid);
 	if (rc)
 		return ctl_reply_err(c, -rc, "cannot resize domain %s (%u): %s", dname(&d, nb), d.domid, strerror(-rc));
 	return ctl_reply(c, "OK %u %s", d.domid, dname(&d, nb));

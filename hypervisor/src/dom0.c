@@ -10,6 +10,7 @@
 #include "control.h"
 #include "dom0.h"
 #include "domain.h"
+#include "xen_domain.h"
 #include "memory.h"
 #include "pvmon.h"
 #include "pvtime.h"
@@ -207,9 +208,9 @@ static int ctl_mem_set(void *ctx, uint32_t id, uint64_t mib)
 	struct domain *d = domain_get(id);
 	if (!d)
 		return -ESRCH;
-	/* A Linux domain's balloon driver reads its target from xenstore
-	 * (memory/target), which pvmon does not serve yet. */
-	int rc = atomic_load(&d->ended) ? -ESRCH : d->xen ? -EOPNOTSUPP
+	/* A Linux domain's balloon driver takes its target from xenstore
+	 * (memory/target, which it watches). */
+	int rc = atomic_load(&d->ended) ? -ESRCH : d->xen ? xen_store_target(d, mib)
 	       : mib > d->cfg.memory_mib ? -EINVAL : memory_set_target(d, mib << 8);
 	domain_put(d);
 	return rc;

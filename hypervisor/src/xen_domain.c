@@ -20,6 +20,7 @@
 #include "pvmon.h"
 #include "pvtime.h"
 #include "xen_domain.h"
+#include "xenstore.h"
 #include "xen_pvm.h"
 #include "kvm.h"
 #include "xenelf.h"
@@ -315,7 +316,7 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		.mem_bytes = d->mem_size, .initrd_len = initrd_len, .virt_base = xe->xen.virt_base,
 		.kernel_start = (xe->pstart - xe->xen.paddr_offset) & ~(PAGE - 1),
 		.kernel_end = xe->pend - xe->xen.paddr_offset, .entry = xe->xen.entry,
-		.cmdline = d->cfg.cmdline, .store_port = 0, .console_port = 1,
+		.cmdline = d->cfg.cmdline, .store_port = pvmon_store ? XEN_STORE_PORT : 0, .console_port = 1,
 	};
 	char why[256];
 	int rc = xenlayout_compute(&c, &x->layout, why, sizeof(why));
@@ -374,6 +375,7 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	x->mm.flush_ctx = d;
 	xen_evtchn_backend(d, (uint32_t)x->console_port, console_kick, NULL);
 
+
 	/* Xen pins the bootstrap L4 and runs vCPU 0 on it (a base reference). */
 	uint64_t l4 = l->cr3 / PAGE;
 	rc = xmm_pin(&x->mm, l4, XMM_L4);
@@ -408,6 +410,7 @@ void xen_domain_free(struct domain *d)
 	struct xen_domain *x = d->xen;
 	if (!x)
 		return;
+	xen_store_close(d);              /* a build that failed after opening it */
 	xmm_destroy(&x->mm);
 	if (x->shared)
 		munmap(x->shared, XEN_SHARED_BYTES(&x->layout));

@@ -26,6 +26,7 @@ struct shared_info;
 
 #define XEN_NR_EVTCHN 1024          /* ports this domain may bind (of Xen's 4096 in 2-level) */
 #define XEN_NR_VIRQS 24             /* NR_VIRQS */
+#define XEN_STORE_PORT 2            /* start_info's store event channel, when pvmon serves a store */
 /* A back end in pvmon (Domain 0): called on the vCPU's thread that sent
  * on the port, without the domain's lock. */
 typedef void xen_backend_fn(struct vcpu *v, void *ctx);
@@ -177,13 +178,15 @@ long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
 void xen_evtchn_teardown(struct domain *d);
 
-/* xen_store.c: the domain's xenstore ring on port, served by store as
- * the domain's connection (at build); closed when the domain ends,
- * before its memory goes. */
-struct xs_store;
-int xen_store_open(struct domain *d, struct xs_store *store, uint32_t port);
+/* xen_store.c: the domain's xenstore ring (XEN_STORE_PORT) served as its
+ * connection to pvmon_store, from when it is introduced (xen_store_start,
+ * domain_start) until it ends (xen_store_close, before its memory goes). */
+int xen_store_start(struct domain *d);
 void xen_store_close(struct domain *d);
 void xen_store_stats(const struct domain *d, uint64_t *requests, uint64_t *replies);
+/* A new balloon target (pvctl mem-set): 0, -EINVAL (0 or over the
+ * domain's memory), -EOPNOTSUPP (no store). */
+int xen_store_target(struct domain *d, uint64_t mib);
 
 /* xen_hypercall.c */
 long xen_hypercall(struct vcpu *v, uint64_t nr, const uint64_t a[5]);
