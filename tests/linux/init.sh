@@ -18,6 +18,17 @@ if [ -n "${pvlabinput:-}" ]; then
   echo "init: ready for input"
   read -r line || fail "no line of input"
   echo "init: read '$line'"
+  # pvlabtarget=KB: Domain 0 set the balloon's target in xenstore
+  # (pvctl mem-set) before the line came: the driver follows it.
+  if [ -n "${pvlabtarget:-}" ]; then
+    b=/sys/devices/system/xen_memory/xen_memory0
+    i=0
+    while [ "$(cat $b/target_kb)" != "$pvlabtarget" ] || [ "$(cat $b/info/current_kb)" -gt "$pvlabtarget" ]; do
+      i=$((i + 1)); [ $i -lt 200 ] || fail "balloon: target $(cat $b/target_kb) kB, current $(cat $b/info/current_kb) kB, wanted $pvlabtarget kB"
+      sleep 0.1
+    done
+    echo "init: balloon from xenstore: target $(cat $b/target_kb) kB, current $(cat $b/info/current_kb) kB, MemTotal $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
+  fi
   poweroff -f
 fi
 # pvlabsmp=1 (a domain with vcpus = 2): both CPUs online, a process
