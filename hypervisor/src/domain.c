@@ -135,8 +135,9 @@ static int create_vcpus(struct domain *d, char *err, size_t errlen)
 static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
                        char *err, size_t errlen)
 {
-	if (cfg->ramdisk[0]) {
-		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: 'ramdisk' is for Linux PV domains", cfg->kernel);
+	if (cfg->ramdisk[0] || cfg->ndisks) {
+		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: '%s' is for Linux PV domains", cfg->kernel,
+		         cfg->ramdisk[0] ? "ramdisk" : "disk");
 		return -1;
 	}
 	if (memory_create(d, err, errlen))
