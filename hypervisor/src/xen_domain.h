@@ -177,6 +177,11 @@ void xen_console_feed(struct domain *d);
 long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
 void xen_evtchn_teardown(struct domain *d);
+/* A back end of pvmon takes the port the guest left unbound for Domain 0
+ * (alloc_unbound, remote 0): 0, or -EINVAL when it is no such port;
+ * unbinding leaves it unbound again, as Xen's close of the remote end. */
+int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
+void xen_evtchn_unbind_backend(struct domain *d, uint32_t port);
 
 /* xen_store.c: the domain's xenstore ring (XEN_STORE_PORT) served as its
  * connection to pvmon_store, from when it is introduced (xen_store_start,
