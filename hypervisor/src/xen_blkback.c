@@ -18,6 +18,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "domain.h"
+#include "pvtime.h"
+#include "trace.h"
 #include "xen_blkback.h"
 #include "xen_blkif.h"
 #include "xen_domain.h"
@@ -281,7 +283,7 @@ static int16_t rw(struct xen_vbd *b, const struct xblk_req *r)
 	return status;
 }
 
-static int16_t serve(struct xen_vbd *b, const blkif_request_t *in)
+static int16_t serve(struct xen_vbd *b, const blkif_request_t *in, uint64_t t0)
 {
 	struct xblk_req r;
 	int16_t status = (int16_t)xblk_check(in, b->sectors, b->ro, &r);
@@ -295,6 +297,8 @@ static int16_t serve(struct xen_vbd *b, const blkif_request_t *in)
 	}
 	if (status != BLKIF_RSP_OKAY)
 		b->st.errors++;
+	trace_blk_request(b->d->id, b->devid, r.op, r.offset / XBLK_SECTOR, (uint32_t)(r.bytes / XBLK_SECTOR), status,
+	                  time_mono_ns() - t0);
 	return status;
 }
 
@@ -311,12 +315,15 @@ static bool batch(struct xen_vbd *b)
 		set_state(b, XenbusStateClosing);
 		return false;
 	}
+	uint64_t t0 = time_mono_ns();
 	for (int i = 0; i < n; i++)
-		xblk_respond(&b->ring, req[i].id, req[i].operation, serve(b, &req[i]));
+		xblk_respond(&b->ring, req[i].id, req[i].operation, serve(b, &req[i], t0));
 	if (n) {
 		b->st.requests += (uint64_t)n;
 		b->st.batches++;
-		if (xblk_push(&b->ring)) {
+		bool notify = xblk_push(&b->ring);
+		trace_blk_batch(b->d->id, b->devid, (uint32_t)n, notify);
+		if (notify) {
 			b->st.notifies++;
 			xen_evtchn_set(b->d, b->port);
 		}
