@@ -24,7 +24,9 @@
 #include "xen_blkif.h"
 #include "xen_domain.h"
 #include "xenstore.h"
+#include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
+#include <xen/io/xs_wire.h>
 
 #define XBLK_BATCH 32           /* requests from one ring before the next ring's turn */
 
@@ -37,6 +39,7 @@ struct xen_vbd {
 	bool ro;
 	uint64_t sectors;
 	char fe[96], be[96];        /* its frontend's and back end's xenstore directories */
+	struct xs_conn *watch;      /* pvmon's own Domain 0 connection watching the frontend's state */
 	/* Under bk.lock: */
 	bool fe_changed, kicked, busy, gone;
 	/* The thread's while busy: */
@@ -87,6 +90,16 @@ static int get_u32(const char *dir, const char *node, uint32_t *v)
 		return -EINVAL;
 	*v = (uint32_t)n;
 	return 0;
+}
+
+/* dir owned by owner, readable by reader (xenstore-chmod's "nO" "rR"). */
+static void own(const char *dir, unsigned owner, unsigned reader)
+{
+	char o[16], r[16];
+	snprintf(o, sizeof(o), "n%u", owner);
+	snprintf(r, sizeof(r), "r%u", reader);
+	const char *perms[] = { o, r };
+	xs_set_perms(bk.store, dir, perms, 2);
 }
 
 static void set_state(struct xen_vbd *b, enum xenbus_state s)
@@ -360,21 +373,56 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* The store's watch on the frontend's state: called with the store's
- * lock held, so it only flags the device for the thread. */
-static void fe_watch(void *ctx, const char *path)
+/* The watch's events on the frontend's state (any message of the
+ * watching connection: the watch's reply, its events): called with the
+ * store's lock held, so it only flags the device for the thread. */
+static void fe_watch(void *ctx, const void *msg, size_t len)
 {
-	(void)path;
+	const struct xsd_sockmsg *h = msg;
 	struct xen_vbd *b = ctx;
+	if (len < sizeof(*h) || h->type != XS_WATCH_EVENT)
+		return;
 	pthread_mutex_lock(&bk.lock);
 	b->fe_changed = true;
 	pthread_cond_broadcast(&bk.cond);
 	pthread_mutex_unlock(&bk.lock);
 }
 
+/* A watch of pvmon's own, as xenstore-watch would set it: a Domain 0
+ * connection of the store sending XS_WATCH for path. */
+static struct xs_conn *watch(struct xen_vbd *b, const char *path)
+{
+	struct xs_conn *c = xs_conn_new(bk.store, 0, fe_watch, b);
+	if (!c)
+		return NULL;
+	struct {
+		struct xsd_sockmsg h;
+		char body[200];
+	} m = { .h = { .type = XS_WATCH, .req_id = 1 } };
+	int n = snprintf(m.body, sizeof(m.body), "%s%cvbd", path, 0);
+	m.h.len = (uint32_t)n + 1;
+	if (xs_conn_input(c, &m, sizeof(m.h) + m.h.len)) {
+		xs_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
+{
+	sum->requests += s->requests;
+	sum->segments += s->segments;
+	sum->bytes += s->bytes;
+	sum->batches += s->batches;
+	sum->notifies += s->notifies;
+	sum->flushes += s->flushes;
+	sum->errors += s->errors;
+	sum->bad_grants += s->bad_grants;
+}
+
 /* ---- devices of a domain ------------------------------------------------------------------------ */
 
-int xen_blkback_add(struct domain *d, struct xs_store *store, const char *spec, char *err, size_t errlen)
+int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen)
 {
 	struct xen_vbd *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -383,7 +431,7 @@ int xen_blkback_add(struct domain *d, struct xs_store *store, const char *spec, 
 	int rc = parse_spec(spec, b, err, errlen);
 	for (struct xen_vbd *o = bk.all; !rc && o; o = o->next)
 		if (o->d == d && o->devid == b->devid)
-			rc = snprintf(err, errlen, "disk %s given twice", b->vdev), -EINVAL;
+			rc = (snprintf(err, errlen, "disk %s given twice", b->vdev), -EINVAL);
 	if (!rc)
 		rc = open_disk(b, err, errlen);
 	if (rc) {
@@ -393,7 +441,6 @@ int xen_blkback_add(struct domain *d, struct xs_store *store, const char *spec, 
 		return rc;
 	}
 	pthread_mutex_lock(&bk.lock);
-	bk.store = store;
 	if (!bk.running) {
 		rc = -pthread_create(&bk.thread, NULL, thread_main, NULL);
 		bk.running = !rc;
@@ -405,34 +452,50 @@ int xen_blkback_add(struct domain *d, struct xs_store *store, const char *spec, 
 		return snprintf(err, errlen, "cannot start the block back end: %s", strerror(-rc)), rc;
 	}
 	b->d = d;
-	snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
-	snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
-	/* As xl makes them: the frontend's directory the domain's own, the
-	 * back end's Domain 0's with the domain allowed to read it. */
-	put(b->be, "frontend", "%s", b->fe);
-	put(b->be, "frontend-id", "%u", d->id);
-	put(b->be, "online", "1");
-	put(b->be, "type", "file");
-	put(b->be, "params", "%s", b->path);
-	put(b->be, "mode", "%s", b->ro ? "r" : "w");
-	put(b->be, "dev", "%s", b->vdev);
-	put(b->be, "feature-flush-cache", "1");
-	put(b->be, "feature-barrier", "1");
-	xs_set_owner(store, b->be, 0, d->id);
-	put(b->fe, "backend", "%s", b->be);
-	put(b->fe, "backend-id", "0");
-	put(b->fe, "virtual-device", "%u", b->devid);
-	put(b->fe, "device-type", "disk");
-	put(b->fe, "state", "%u", XenbusStateInitialising);
-	xs_set_owner(store, b->fe, d->id, 0);
-	set_state(b, XenbusStateInitWait);
-	char path[160];
-	snprintf(path, sizeof(path), "%s/state", b->fe);
-	xs_watch_internal(store, path, fe_watch, b);
 	pthread_mutex_lock(&bk.lock);
 	b->next = bk.all;
 	bk.all = b;
 	pthread_mutex_unlock(&bk.lock);
+	return 0;
+}
+
+/* The domain has its id and is in the store: each device's nodes, as xl
+ * makes them (the frontend's directory the domain's own, the back end's
+ * Domain 0's with the domain allowed to read it), and the back end
+ * waiting for its frontend. */
+int xen_blkback_start(struct domain *d, struct xs_store *store)
+{
+	pthread_mutex_lock(&bk.lock);
+	bk.store = store;
+	pthread_mutex_unlock(&bk.lock);
+	for (struct xen_vbd *b = bk.all; b; b = b->next) {
+		if (b->d != d)
+			continue;
+		snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
+		snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
+		put(b->be, "frontend", "%s", b->fe);
+		put(b->be, "frontend-id", "%u", d->id);
+		put(b->be, "online", "1");
+		put(b->be, "type", "file");
+		put(b->be, "params", "%s", b->path);
+		put(b->be, "mode", "%s", b->ro ? "r" : "w");
+		put(b->be, "dev", "%s", b->vdev);
+		put(b->be, "feature-flush-cache", "1");
+		put(b->be, "feature-barrier", "1");
+		own(b->be, 0, d->id);
+		put(b->fe, "backend", "%s", b->be);
+		put(b->fe, "backend-id", "0");
+		put(b->fe, "virtual-device", "%u", b->devid);
+		put(b->fe, "device-type", "disk");
+		put(b->fe, "state", "%u", XenbusStateInitialising);
+		own(b->fe, d->id, 0);
+		set_state(b, XenbusStateInitWait);
+		char path[160];
+		snprintf(path, sizeof(path), "%s/state", b->fe);
+		b->watch = watch(b, path);
+		if (!b->watch)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -452,11 +515,12 @@ void xen_blkback_remove(struct domain *d)
 			pthread_cond_wait(&bk.cond, &bk.lock);
 		*pp = b->next;
 		pthread_mutex_unlock(&bk.lock);
-		char path[160];
-		snprintf(path, sizeof(path), "%s/state", b->fe);
-		xs_unwatch_internal(bk.store, path, fe_watch, b);
+		if (b->watch)
+			xs_conn_free(b->watch);  /* no event for b after this */
 		disconnect(b);
-		xs_rm(bk.store, b->be);
+		add_stats(&d->xen->blk_gone, &b->st);
+		if (b->be[0])
+			xs_rm(bk.store, b->be);
 		close(b->fd);
 		free(b);
 	}
@@ -465,21 +529,13 @@ void xen_blkback_remove(struct domain *d)
 int xen_blkback_stats(const struct domain *d, struct xen_vbd_stats *sum)
 {
 	int n = 0;
-	memset(sum, 0, sizeof(*sum));
+	*sum = d->xen->blk_gone;
 	pthread_mutex_lock(&bk.lock);
-	for (struct xen_vbd *b = bk.all; b; b = b->next) {
-		if (b->d != d)
-			continue;
-		n++;
-		sum->requests += b->st.requests;
-		sum->segments += b->st.segments;
-		sum->bytes += b->st.bytes;
-		sum->batches += b->st.batches;
-		sum->notifies += b->st.notifies;
-		sum->flushes += b->st.flushes;
-		sum->errors += b->st.errors;
-		sum->bad_grants += b->st.bad_grants;
-	}
+	for (struct xen_vbd *b = bk.all; b; b = b->next)
+		if (b->d == d) {
+			n++;
+			add_stats(sum, &b->st);
+		}
 	pthread_mutex_unlock(&bk.lock);
 	return n;
 }

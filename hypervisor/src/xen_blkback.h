@@ -13,10 +13,12 @@ struct xen_vbd_stats {
 };
 
 /* A device for xl.cfg's disk spec ("file:PATH,xvdX,w" or ",r") of the
- * Linux PV domain d, being built: the host file opened, its xenstore
- * nodes made (the frontend's and the back end's, as xl makes them), the
- * back end waiting for its frontend. 0, or -errno with one line in err. */
-int xen_blkback_add(struct domain *d, struct xs_store *store, const char *spec, char *err, size_t errlen);
+ * Linux PV domain d, being built: the spec checked, the host file
+ * opened. 0, or -errno with one line in err. */
+int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen);
+/* d has its id and is in store (domain_start): its devices' xenstore
+ * nodes (as xl makes them), the back ends waiting for their frontends. */
+int xen_blkback_start(struct domain *d, struct xs_store *store);
 /* Every device of d gone (its end, or a build that failed): after it the
  * back end touches none of d's memory. */
 void xen_blkback_remove(struct domain *d);
