@@ -97,6 +97,8 @@ kernel_source() {
   busybox depmod -b "$KROOT" "$KVER"   # the package ships no modules.dep
 }
 
+GUEST_MODULES="xen-blkfront xen-netfront ext4 crc32c_generic"
+
 # stage_modules DIR: the closure of MODULES over modules.dep, files and
 # lines alike, into DIR/lib/modules/KVER.
 stage_modules() {
@@ -136,6 +138,10 @@ build_initramfs() {
   chmod 755 "$ir/init"
   ! declare -F initramfs_extra >/dev/null || initramfs_extra "$ir"
   stage_modules "$ir"
+  # The Linux PV guests' drivers (tests/linux/lib.sh puts them into their
+  # initramfs): the same kernel's xen-blkfront, xen-netfront and ext4.
+  rm -rf "$CACHE/guestmods"
+  MODULES=$GUEST_MODULES stage_modules "$CACHE/guestmods"
   cp "$KROOT/boot/vmlinuz-$KVER" "$CACHE/vmlinuz.tmp"
   cpio_archive "$ir" "$CACHE/initrd.tmp"
   mv "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
@@ -171,7 +177,7 @@ prepare_cache() {
   mkdir -p "$CACHE"
   exec 9>"$CACHE/.lock"
   flock 9
-  h=$({ echo "nested-$NESTED format 1 $MODULES $bb $INITRD_COMPRESS"; init_script; busybox 2>&1 | head -1;
+  h=$({ echo "nested-$NESTED format 1 $MODULES $GUEST_MODULES $bb $INITRD_COMPRESS"; init_script; busybox 2>&1 | head -1;
         declare -f build_initramfs stage_modules cpio_archive initramfs_extra stage_programs stage_file || true
         ls -d /lib/modules/6.1.*-amd64 2>/dev/null || true
         apt-cache policy linux-image-amd64 2>/dev/null | awk '/Candidate/ { print $2 }'

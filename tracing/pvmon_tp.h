@@ -162,6 +162,36 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_emulate,
 	)
 )
 
+/* The block back end (Linux PV domains' virtual block devices): one
+ * request done, and one batch taken from a ring. dev: Xen's device
+ * number (xvda 51712); op: BLKIF_OP_* (0 read, 1 write, 2 barrier,
+ * 3 flush); sector, nsect: where and how many 512-byte sectors; status:
+ * BLKIF_RSP_* (0 done, -1 error, -2 not supported); latency_ns: from the
+ * batch's taking to the request's answer. batch: requests taken at once. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, blk_request,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, dev, uint32_t, op,
+		uint64_t, sector, uint32_t, nsect, int32_t, status, uint64_t, latency_ns),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, dev, dev)
+		lttng_ust_field_integer(uint32_t, op, op)
+		lttng_ust_field_integer(uint64_t, sector, sector)
+		lttng_ust_field_integer(uint32_t, nsect, nsect)
+		lttng_ust_field_integer(int32_t, status, status)
+		lttng_ust_field_integer(uint64_t, latency_ns, latency_ns)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, blk_batch,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, dev, uint32_t, batch, uint32_t, notified),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, dev, dev)
+		lttng_ust_field_integer(uint32_t, batch, batch)
+		lttng_ust_field_integer(uint32_t, notified, notified)
+	)
+)
+
 LTTNG_UST_TRACEPOINT_EVENT(pvmon, sched_switch,
 	LTTNG_UST_TP_ARGS(uint32_t, cpu, int32_t, prev_dom, int32_t, prev_vcpu,
 		int32_t, next_dom, int32_t, next_vcpu,

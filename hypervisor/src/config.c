@@ -13,7 +13,7 @@
 #include "config.h"
 #include "numparse.h"
 
-enum kind { K_STR, K_INT };
+enum kind { K_STR, K_INT, K_LIST };
 struct key {
 	const char *name;
 	enum kind kind;
@@ -35,6 +35,7 @@ static const struct key keys[] = {
 	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
 	{ "warpl",   K_INT, 0, 10000000000LL,        F(warpl_ns) },
 	{ "warpu",   K_INT, 0, 10000000000LL,        F(warpu_ns) },
+	{ "disk",    K_LIST, 1, CFG_DISK_MAX - 1,    F(disk) },   /* a list of strings on one line */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -66,9 +67,59 @@ static void store_int(struct dom_config *c, const struct key *k, long long v)
 		*(uint64_t *)p = (uint64_t)v;
 }
 
+/* One quoted string at *s (either quote), its length within min..max,
+ * copied to dst; *s moves past it. NULL or an error message. */
+static const char *quoted(const struct key *k, const char **s, char *dst, char *buf, size_t bn)
+{
+	char q = **s;
+	if (q != '"' && q != '\'')
+		return snprintf(buf, bn, "%s: expected a quoted string", k->name), buf;
+	const char *close = strchr(*s + 1, q);
+	if (!close)
+		return snprintf(buf, bn, "%s: unterminated string", k->name), buf;
+	size_t len = (size_t)(close - *s - 1);
+	if ((long long)len < k->min || (long long)len > k->max)
+		return snprintf(buf, bn, "%s: length %zu is out of range %lld..%lld", k->name, len, k->min, k->max), buf;
+	memcpy(dst, *s + 1, len);
+	dst[len] = 0;
+	*s = close + 1;
+	return NULL;
+}
+
+/* xl.cfg's list: [ "a", "b" ] on one line, at most CFG_DISKS_MAX strings. */
+static const char *parse_list(const struct key *k, const char *s, struct dom_config *c, char *buf, size_t bn)
+{
+	if (*s != '[')
+		return snprintf(buf, bn, "%s: expected a list [ \"...\", ... ]", k->name), buf;
+	s++;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == ']' && !c->ndisks)
+			break;                  /* [ ] */
+		if (c->ndisks == CFG_DISKS_MAX)
+			return snprintf(buf, bn, "%s: more than %d entries", k->name, CFG_DISKS_MAX), buf;
+		const char *e = quoted(k, &s, c->disk[c->ndisks], buf, bn);
+		if (e)
+			return e;
+		c->ndisks++;
+		s += strspn(s, " \t");
+		if (*s == ']')
+			break;
+		if (*s != ',')
+			return snprintf(buf, bn, "%s: expected ',' or ']' after an entry, got '%s'", k->name, s), buf;
+		s++;
+	}
+	for (s++; *s && *s != '#'; s++)          /* a comment may follow */
+		if (!isspace((unsigned char)*s))
+			return snprintf(buf, bn, "%s: junk after list: '%s'", k->name, s), buf;
+	return NULL;
+}
+
 /* Parse the value at s into c; returns NULL or an error message. */
 static const char *parse_value(const struct key *k, const char *s, struct dom_config *c, char *buf, size_t bn)
 {
+	if (k->kind == K_LIST)
+		return parse_list(k, s, c, buf, bn);
 	if (k->kind == K_INT) {
 		/* The number: a sign, then 0x and hex digits or decimal digits. */
 		size_t n = *s == '-';
@@ -88,21 +139,13 @@ static const char *parse_value(const struct key *k, const char *s, struct dom_co
 		store_int(c, k, v);
 		return NULL;
 	}
-	char q = *s;
-	if (q != '"' && q != '\'')
-		return snprintf(buf, bn, "%s: expected a quoted string", k->name), buf;
-	const char *close = strchr(s + 1, q);
-	if (!close)
-		return snprintf(buf, bn, "%s: unterminated string", k->name), buf;
-	for (const char *t = close + 1; *t; t++)
+	char *dst = (char *)c + k->off;
+	const char *e = quoted(k, &s, dst, buf, bn);
+	if (e)
+		return e;
+	for (const char *t = s; *t; t++)
 		if (!isspace((unsigned char)*t))
 			return snprintf(buf, bn, "%s: junk after string: '%s'", k->name, t), buf;
-	size_t len = (size_t)(close - s - 1);
-	if ((long long)len < k->min || (long long)len > k->max)
-		return snprintf(buf, bn, "%s: length %zu is out of range %lld..%lld", k->name, len, k->min, k->max), buf;
-	char *dst = (char *)c + k->off;
-	memcpy(dst, s + 1, len);
-	dst[len] = 0;
 	if (k->off == offsetof(struct dom_config, name) && !valid_name(dst))
 		return snprintf(buf, bn, "name '%s': use letters, digits, '_', '.', '-'", dst), buf;
 	return NULL;
@@ -143,7 +186,7 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		while (isspace((unsigned char)*v))
 			v++;
 		/* A comment may follow a value that is not a string. */
-		if (*v != '"' && *v != '\'') {
+		if (*v != '"' && *v != '\'' && *v != '[') {
 			char *hash = strchr(v, '#');
 			if (hash)
 				*hash = 0;
@@ -152,7 +195,7 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
 			;
 		if (i == NKEYS)
-			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline (or extra), weight, warp, warpl, warpu)", s);
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline (or extra), weight, warp, warpl, warpu, disk)", s);
 		for (size_t j = 0; j < NKEYS; j++)
 			if (seen[j] && keys[j].off == keys[i].off)
 				return j == i ? fail(err, errlen, path, lineno, "key '%s' given twice", s)

@@ -9,6 +9,8 @@
 #define CFG_MEM_MIN_MIB 4
 #define CFG_MEM_MAX_MIB (64 * 1024)
 #define CFG_WEIGHT_DEFAULT 100
+#define CFG_DISKS_MAX 4
+#define CFG_DISK_MAX 4096
 
 struct dom_config {
 	char name[CFG_NAME_MAX];
@@ -17,6 +19,10 @@ struct dom_config {
 	char kernel[4096];
 	char ramdisk[4096];       /* Linux PV only: the initramfs; "" none */
 	char cmdline[CFG_CMDLINE_MAX];
+	/* Linux PV only: xl.cfg's disk = [ "file:PATH,VDEV,MODE", ... ], each
+	 * checked by the block back end (xen_blkback.c) when the domain is built. */
+	char disk[CFG_DISKS_MAX][CFG_DISK_MAX];
+	unsigned ndisks;
 	uint32_t weight;          /* BVT weight, 1..10000 */
 	uint64_t warp_ns, warpl_ns, warpu_ns;  /* BVT warp, 0 = off */
 };

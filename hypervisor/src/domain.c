@@ -135,8 +135,9 @@ static int create_vcpus(struct domain *d, char *err, size_t errlen)
 static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
                        char *err, size_t errlen)
 {
-	if (cfg->ramdisk[0]) {
-		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: 'ramdisk' is for Linux PV domains", cfg->kernel);
+	if (cfg->ramdisk[0] || cfg->ndisks) {
+		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: '%s' is for Linux PV domains", cfg->kernel,
+		         cfg->ramdisk[0] ? "ramdisk" : "disk");
 		return -1;
 	}
 	if (memory_create(d, err, errlen))
@@ -282,8 +283,8 @@ int domain_start(struct domain *d)
 	trace_domain_create(d->id, d->cfg.name, d->cfg.memory_mib, d->nr_vcpus);
 	if (pvmon_store && xs_domain_introduce(pvmon_store, d->id, d->cfg.name))
 		fprintf(stderr, "pvmon: xenstore: cannot introduce domain %s (%u)\n", d->cfg.name, d->id);
-	else if (d->xen && xen_store_start(d))
-		fprintf(stderr, "pvmon: xenstore: cannot serve the ring of domain %s (%u)\n", d->cfg.name, d->id);
+	else if (d->xen && (xen_store_start(d) || xen_blkback_start(d, pvmon_store)))
+		fprintf(stderr, "pvmon: xenstore: cannot serve the ring or the disks of domain %s (%u)\n", d->cfg.name, d->id);
 	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
 		int rc = vcpu_thread_start(&d->vcpus[i]);
 		if (rc) {
@@ -490,8 +491,10 @@ void domain_vcpu_stopped(struct domain *d)
 	if (getenv("PVLAB_MM_CHECK"))
 		memory_check_report(d);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
-	if (d->xen)
-		xen_store_close(d);        /* its ring's connection goes before its tree */
+	if (d->xen) {
+		xen_blkback_remove(d);     /* its disks and its ring's connection go before its tree */
+		xen_store_close(d);
+	}
 	if (pvmon_store)
 		xs_domain_release(pvmon_store, d->id);
 	if (d->on_exit)

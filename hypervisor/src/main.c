@@ -68,7 +68,8 @@ static void usage(FILE *f)
 	"                  system calls in the guest through the entry stub where this host\n"
 	"                  allows it (pvmon info says); off: the baseline callback frames\n"
 	"  -h, --help      this text;  --version  print the version\n"
-	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu\n",
+	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu,\n"
+	"  disk = [ \"file:PATH,xvdX,w|r\", ... ] (Linux PV: a virtual block device on the host file PATH)\n",
 	PV_EXIT_CRASHED, xenstore_default_socket(), CTL_IDLE_S, CTL_MAX_CLIENTS);
 }
 

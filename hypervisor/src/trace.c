@@ -135,6 +135,17 @@ void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip
 	lttng_ust_tracepoint(pvmon, xen_bounce, dom, vcpu, vector, rip, handler, what);
 }
 
+void trace_blk_request(uint32_t dom, uint32_t dev, uint32_t op, uint64_t sector, uint32_t nsect, int status,
+	uint64_t latency_ns)
+{
+	lttng_ust_tracepoint(pvmon, blk_request, dom, dev, op, sector, nsect, (int32_t)status, latency_ns);
+}
+
+void trace_blk_batch(uint32_t dom, uint32_t dev, uint32_t batch, bool notified)
+{
+	lttng_ust_tracepoint(pvmon, blk_batch, dom, dev, batch, notified);
+}
+
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value)
 {
 	lttng_ust_tracepoint(pvmon, xen_emulate, dom, vcpu, rip, what, value);

@@ -24,6 +24,10 @@ void trace_xen_ptwr(uint32_t dom, uint32_t vcpu, uint64_t va, uint64_t maddr, ui
                     uint64_t rip, int err);
 void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip, uint64_t handler,
                       const char *what);
+/* The block back end: a request answered, a batch taken (tracing/pvmon_tp.h). */
+void trace_blk_request(uint32_t dom, uint32_t dev, uint32_t op, uint64_t sector, uint32_t nsect, int status,
+                       uint64_t latency_ns);
+void trace_blk_batch(uint32_t dom, uint32_t dev, uint32_t batch, bool notified);
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
                         int32_t next_vcpu, const char *reason, uint64_t slice_ns);

@@ -345,6 +345,12 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		x->mm.zap = zap_frame;
 		x->mm.zap_ctx = d;
 	}
+	if (d->cfg.ndisks && !pvmon_store)
+		return snprintf(err, errlen, "disk: a Linux domain finds its disks in xenstore, which this pvmon does not serve "
+		                "(--xenstore off)"), -EINVAL;
+	for (unsigned i = 0; i < d->cfg.ndisks; i++)
+		if ((rc = xen_blkback_add(d, d->cfg.disk[i], err, errlen)))
+			return rc;
 	rc = load_segments(d, img, len, xe, err, errlen);
 	if (rc)
 		return rc;
@@ -410,7 +416,8 @@ void xen_domain_free(struct domain *d)
 	struct xen_domain *x = d->xen;
 	if (!x)
 		return;
-	xen_store_close(d);              /* a build that failed after opening it */
+	xen_blkback_remove(d);           /* a build that failed after opening its disks */
+	xen_store_close(d);
 	xmm_destroy(&x->mm);
 	if (x->shared)
 		munmap(x->shared, XEN_SHARED_BYTES(&x->layout));

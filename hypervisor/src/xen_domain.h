@@ -16,6 +16,7 @@
 #include "xen_mm.h"
 #include "xenlayout.h"
 #include "xen_gnttab.h"
+#include "xen_blkback.h"
 
 struct domain;
 struct vcpu;
@@ -93,6 +94,7 @@ struct xen_domain {
 	void *evtchn_be_ctx[XEN_NR_EVTCHN];
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
 	struct xen_store *store;    /* its xenstore ring's service (xen_store.c); NULL: no store */
+	struct xen_vbd_stats blk_gone;   /* what its removed block devices did (xen_blkback.c) */
 	bool console_gone;          /* its ring went wrong: no more output from it */
 	uint64_t shadow_zaps, shadow_drops;   /* shadow paging: frames whose translations KVM dropped; whole drops */
 	bool force_flush;           /* a zap could not be done: flush before the guest runs again */
@@ -177,6 +179,11 @@ void xen_console_feed(struct domain *d);
 long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
 void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
 void xen_evtchn_teardown(struct domain *d);
+/* A back end of pvmon takes the port the guest left unbound for Domain 0
+ * (alloc_unbound, remote 0): 0, or -EINVAL when it is no such port;
+ * unbinding leaves it unbound again, as Xen's close of the remote end. */
+int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
+void xen_evtchn_unbind_backend(struct domain *d, uint32_t port);
 
 /* xen_store.c: the domain's xenstore ring (XEN_STORE_PORT) served as its
  * connection to pvmon_store, from when it is introduced (xen_store_start,

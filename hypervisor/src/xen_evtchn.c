@@ -59,6 +59,33 @@ void xen_evtchn_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, voi
 	x->evtchn_be_ctx[port] = ctx;
 }
 
+int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx)
+{
+	struct xen_domain *x = d->xen;
+	if (port == 0 || port >= XEN_NR_EVTCHN)
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	int rc = x->evtchn_state[port] == EVTCHNSTAT_unbound && x->evtchn_rdom[port] == 0 ? 0 : -EINVAL;
+	if (!rc)
+		xen_evtchn_backend(d, port, fn, ctx);
+	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+void xen_evtchn_unbind_backend(struct domain *d, uint32_t port)
+{
+	struct xen_domain *x = d->xen;
+	if (port == 0 || port >= XEN_NR_EVTCHN)
+		return;
+	pthread_mutex_lock(&x->lock);
+	if (x->evtchn_state[port] == EVTCHNSTAT_interdomain && x->evtchn_be[port]) {
+		x->evtchn_state[port] = EVTCHNSTAT_unbound;    /* Domain 0 closed its end: unbound, waiting for it */
+		x->evtchn_be[port] = NULL;
+		x->evtchn_be_ctx[port] = NULL;
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
 /* Close port of d (its lock held, and peer's when peer is not NULL):
  * a peer's port goes back to unbound, waiting for d again (Xen's
  * evtchn_close of ECS_INTERDOMAIN). */
@@ -79,6 +106,8 @@ static void close_locked(struct domain *d, uint32_t port, struct domain *peer)
 	x->evtchn_state[port] = 0;
 	x->evtchn_rdom[port] = 0;
 	x->evtchn_rport[port] = 0;
+	x->evtchn_be[port] = NULL;       /* a back end of pvmon finds it closed when it unbinds */
+	x->evtchn_be_ctx[port] = NULL;
 	/* Xen clears it too: a port bound again starts with nothing pending. */
 	const unsigned bits = sizeof(xen_ulong_t) * 8;
 	__atomic_fetch_and(&x->shared->evtchn_pending[port / bits], ~(1ULL << (port % bits)), __ATOMIC_SEQ_CST);
@@ -217,17 +246,16 @@ static long close_port(struct vcpu *v, uint32_t port)
 		return -EINVAL;
 	pthread_mutex_lock(&x->lock);
 	uint8_t st = x->evtchn_state[port];
-	bool backend = x->evtchn_be[port] != NULL;
 	uint32_t rdom = x->evtchn_rdom[port];
 	pthread_mutex_unlock(&x->lock);
-	if (!st || backend)
+	if (!st || port == x->console_port || port == XEN_STORE_PORT)
 		return -EINVAL;             /* closed, or the console's or xenstore's (pvmon keeps those) */
 	struct domain *peer = NULL;
-	if (st == EVTCHNSTAT_interdomain)
+	if (st == EVTCHNSTAT_interdomain && rdom != 0)
 		peer = rdom == d->id ? d : xen_peer(rdom);
 	lock_pair(d, peer ? peer : d);
 	/* Looked at again under both locks: the port may have changed meanwhile. */
-	long rc = x->evtchn_state[port] && !x->evtchn_be[port] ? 0 : -EINVAL;
+	long rc = x->evtchn_state[port] ? 0 : -EINVAL;
 	if (!rc)
 		close_locked(d, port, peer && x->evtchn_rdom[port] == peer->id ? peer : NULL);
 	unlock_pair(d, peer ? peer : d);

@@ -882,6 +882,13 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)x->mm.given, (unsigned long long)x->mm.taken, life, (double)c.stub_exits * per_s,
 	         (double)c.hypercalls * per_s, (double)atomic_load(&d->pt_writes) * per_s, (double)c.bounces * per_s);
 	if (x->mm.shadow && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; shadow paging: frames zapped %llu, whole drops %llu",
-		         (unsigned long long)x->shadow_zaps, (unsigned long long)x->shadow_drops);
+		n += snprintf(buf + n, len - (size_t)n, "; shadow paging: frames zapped %llu, whole drops %llu",
+		              (unsigned long long)x->shadow_zaps, (unsigned long long)x->shadow_drops);
+	struct xen_vbd_stats b;
+	if ((xen_blkback_stats(d, &b) || b.requests) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; blk: requests %llu (segments %llu, %llu bytes, flushes %llu, "
+		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest",
+		         (unsigned long long)b.requests, (unsigned long long)b.segments, (unsigned long long)b.bytes,
+		         (unsigned long long)b.flushes, (unsigned long long)b.errors, (unsigned long long)b.bad_grants,
+		         (unsigned long long)b.batches, (unsigned long long)b.notifies);
 }

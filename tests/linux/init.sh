@@ -4,7 +4,8 @@
 # test reads them; ends with poweroff -f (pvmon's exit 0), or with
 # "init: FAIL ..." and a crash (exit 125) where a check fails. With
 # pvlabinput=1 on the command line it reads a line of console input instead;
-# with pvlabsmp=1 (vcpus = 2) it checks both CPUs instead.
+# with pvlabsmp=1 (vcpus = 2) it checks both CPUs instead, with pvlabdisk=1
+# the virtual block devices.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -60,6 +61,38 @@ if [ -n "${pvlabsmp:-}" ]; then
   n=$(taskset -c 0 seq 1 20000 | taskset -c 1 wc -l)
   [ "$n" = 20000 ] || fail "a pipe from CPU 0 to CPU 1 carried $n lines of 20000"
   echo "init: 64 MiB touched on CPU 1; a pipe from CPU 0 to CPU 1 carried 20000 lines"
+  echo "init: done"
+  poweroff -f
+fi
+# pvlabdisk=1 (a domain with disk = [ xvda writable, xvdb read-only ]):
+# Linux's own xen-blkfront finds both through xenstore, ext4 mounts
+# xvda and reads the file the test put there, writes one back and syncs
+# it; xvdb mounts read-only and refuses a write; then power off.
+if [ -n "${pvlabdisk:-}" ]; then
+  modprobe xen-blkfront || fail "modprobe xen-blkfront"
+  modprobe ext4 || fail "modprobe ext4"
+  i=0
+  while [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "no /dev/xvda and /dev/xvdb after 10 s: $(ls /dev | grep xvd | tr '\n' ' ')"
+    sleep 0.1
+  done
+  echo "init: xvda $(cat /sys/block/xvda/size) sectors, xvdb $(cat /sys/block/xvdb/size) sectors ro=$(cat /sys/block/xvdb/ro)"
+  mkdir -p /mnt /ro
+  mount -t ext4 /dev/xvda /mnt || fail "mount xvda"
+  echo "init: xvda mounted: $(cat /mnt/hello.txt)"
+  echo "written by Linux PV $(uname -r)" > /mnt/out.txt
+  dd if=/dev/urandom of=/mnt/big bs=1M count=8 2>/dev/null || fail "8 MiB onto xvda"
+  sum=$(md5sum /mnt/big | cut -d' ' -f1)
+  sync
+  echo 3 > /proc/sys/vm/drop_caches
+  [ "$(md5sum /mnt/big | cut -d' ' -f1)" = "$sum" ] || fail "8 MiB read back from xvda differ"
+  echo "init: 8 MiB written, synced, read back: md5 $sum"
+  umount /mnt || fail "umount xvda"
+  mount -t ext4 -o ro /dev/xvdb /ro || fail "mount xvdb read-only"
+  echo "init: xvdb mounted read-only: $(cat /ro/hello.txt)"
+  ! dd if=/dev/zero of=/dev/xvdb bs=4k count=1 2>/dev/null || fail "a write to read-only xvdb went through"
+  echo "init: a write to xvdb refused"
+  umount /ro
   echo "init: done"
   poweroff -f
 fi

@@ -15,6 +15,8 @@ initramfs() {
   mkdir -p "$ir/bin" "$ir/proc" "$ir/dev" "$ir/sys"
   cp "$BUSYBOX" "$ir/bin/busybox"
   cp tests/linux/init.sh "$ir/init"
+  # The kernel's own xen-blkfront, xen-netfront and ext4 (scripts/nested-lib.sh stages them).
+  [ ! -d "$(dirname "$VMLINUZ")/guestmods/lib" ] || cp -r "$(dirname "$VMLINUZ")/guestmods/lib" "$ir/"
   chmod 755 "$ir/init"
   (cd "$ir" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) > "$TMP/initramfs.gz"
   echo "$TMP/initramfs.gz"

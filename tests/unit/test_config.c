@@ -48,6 +48,20 @@ int main(void)
 	CHECK_EQ(parse("name = \"d\"\nkernel = \"vmlinuz\"\nramdisk = \"/boot/initrd.gz\"\n", &c, err), 0);
 	CHECK_STR(c.ramdisk, "/boot/initrd.gz");
 	bad("name = \"d\"\nkernel = \"k\"\nramdisk = \"\"\n", "t.cfg:3:", "ramdisk");
+	/* xl.cfg's disk list: strings on one line, checked later by the back end */
+	CHECK_EQ(parse("name = \"d\"\nkernel = \"k\"\ndisk = [ \"file:/a.img,xvda,w\", 'file:/b.img,xvdb,r' ] # two\n", &c, err), 0);
+	CHECK_EQ(c.ndisks, 2);
+	CHECK_STR(c.disk[0], "file:/a.img,xvda,w");
+	CHECK_STR(c.disk[1], "file:/b.img,xvdb,r");
+	CHECK_EQ(parse("name = \"d\"\nkernel = \"k\"\ndisk = []\n", &c, err), 0);
+	CHECK_EQ(c.ndisks, 0);
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = \"file:/a,xvda,w\"\n", "t.cfg:3:", "expected a list");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\" \"b\" ]\n", "t.cfg:3:", "expected ',' or ']'");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\", ]\n", "t.cfg:3:", "expected a quoted string");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\" ] x\n", "t.cfg:3:", "junk after list");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\", \"b\", \"c\", \"d\", \"e\" ]\n", "t.cfg:3:", "more than 4");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"\" ]\n", "t.cfg:3:", "length 0");
+	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\"\n", "t.cfg:3:", "expected ',' or ']'");
 
 	bad("name = \"d\"\nkernel = \"k\"\ncolour = 3\n", "t.cfg:3:", "unknown key 'colour'");
 	bad("name = \"d\"\nname = \"e\"\nkernel = \"k\"\n", "t.cfg:2:", "given twice");

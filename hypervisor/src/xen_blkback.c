@@ -1,0 +1,541 @@
+/* The block back end of Linux PV domains (Xen's blkback, in pvmon as
+ * Domain 0): xl.cfg's disk = [ "file:PATH,xvdX,w|r" ] becomes a virtual
+ * block device whose frontend (Linux's xen-blkfront) finds it in
+ * xenstore, connects by Xen's device state machine and sends requests
+ * on a blkif ring. One back-end thread serves every device of this
+ * pvmon round-robin, a batch of at most XBLK_BATCH requests from each
+ * ring in turn, and answers each batch with one event; a request's
+ * segments are read or written with one preadv/pwritev on the host file,
+ * straight into or out of the pages the guest granted (xen_gnttab.h),
+ * never any other. A frontend that breaks its ring loses its disk. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "domain.h"
+#include "pvtime.h"
+#include "trace.h"
+#include "xen_blkback.h"
+#include "xen_blkif.h"
+#include "xen_domain.h"
+#include "xenstore.h"
+#include <xen/io/protocols.h>
+#include <xen/io/xenbus.h>
+#include <xen/io/xs_wire.h>
+
+#define XBLK_BATCH 32           /* requests from one ring before the next ring's turn */
+
+struct xen_vbd {
+	struct xen_vbd *next;       /* bk.all */
+	struct domain *d;           /* removed (xen_blkback_remove) before its memory goes */
+	unsigned devid;             /* Xen's number: 202 << 8 | disk << 4 (xvda 51712) */
+	char vdev[8], path[CFG_DISK_MAX];
+	int fd;
+	bool ro;
+	uint64_t sectors;
+	char fe[96], be[96];        /* its frontend's and back end's xenstore directories */
+	struct xs_conn *watch;      /* pvmon's own Domain 0 connection watching the frontend's state */
+	/* Under bk.lock: */
+	bool fe_changed, kicked, busy, gone;
+	/* The thread's while busy: */
+	enum xenbus_state state;
+	bool connected;
+	uint32_t ring_ref, port;
+	uint64_t ring_mfn;
+	blkif_back_ring_t ring;
+	struct xen_vbd_stats st;
+};
+
+static struct {
+	pthread_mutex_t lock;       /* guards all, each device's work flags, running */
+	pthread_cond_t cond;        /* work for the thread; a device no longer busy */
+	struct xen_vbd *all;
+	bool running;
+	pthread_t thread;
+	struct xs_store *store;
+} bk = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+/* ---- xenstore, as Domain 0 ---------------------------------------------------- */
+
+static int put(const char *dir, const char *node, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int put(const char *dir, const char *node, const char *fmt, ...)
+{
+	char path[160], val[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	return xs_write(bk.store, path, val, strlen(val));
+}
+
+/* A node of dir as an unsigned number; -ENOENT, -EINVAL. */
+static int get_u32(const char *dir, const char *node, uint32_t *v)
+{
+	char path[160], val[32], *end;
+	size_t len = sizeof(val) - 1;
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	int rc = xs_read(bk.store, path, val, &len);
+	if (rc)
+		return rc;
+	val[len] = 0;
+	errno = 0;
+	unsigned long n = strtoul(val, &end, 10);
+	if (errno || end == val || *end || n > UINT32_MAX)
+		return -EINVAL;
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/* dir owned by owner, readable by reader (xenstore-chmod's "nO" "rR"). */
+static void own(const char *dir, unsigned owner, unsigned reader)
+{
+	char o[16], r[16];
+	snprintf(o, sizeof(o), "n%u", owner);
+	snprintf(r, sizeof(r), "r%u", reader);
+	const char *perms[] = { o, r };
+	xs_set_perms(bk.store, dir, perms, 2);
+}
+
+static void set_state(struct xen_vbd *b, enum xenbus_state s)
+{
+	b->state = s;
+	put(b->be, "state", "%u", (unsigned)s);
+}
+
+/* ---- the spec ------------------------------------------------------------------------- */
+
+/* "file:PATH,xvdX,w" or "...,r": 0, or -EINVAL with one line in err. */
+static int parse_spec(const char *spec, struct xen_vbd *b, char *err, size_t errlen)
+{
+	const char *p = spec;
+	if (!strncmp(p, "file:", 5))
+		p += 5;
+	const char *c2 = strrchr(p, ','), *c1 = NULL;
+	for (const char *q = p; c2 && q < c2; q++)
+		if (*q == ',')
+			c1 = q;
+	if (!c1 || c1 == p)
+		return snprintf(err, errlen, "disk '%s': expected \"file:PATH,xvdX,w\" (or ,r)", spec), -EINVAL;
+	size_t plen = (size_t)(c1 - p), vlen = (size_t)(c2 - c1 - 1);
+	const char *mode = c2 + 1;
+	if (strcmp(mode, "w") && strcmp(mode, "r") && strcmp(mode, "rw") && strcmp(mode, "ro"))
+		return snprintf(err, errlen, "disk '%s': mode '%s' is not w or r", spec, mode), -EINVAL;
+	if (vlen != 4 || strncmp(c1 + 1, "xvd", 3) || c1[4] < 'a' || c1[4] > 'p')
+		return snprintf(err, errlen, "disk '%s': the device is not xvda..xvdp", spec), -EINVAL;
+	memcpy(b->path, p, plen);
+	b->path[plen] = 0;
+	memcpy(b->vdev, c1 + 1, 4);
+	b->vdev[4] = 0;
+	b->devid = 202 << 8 | (unsigned)(c1[4] - 'a') << 4;
+	b->ro = mode[0] == 'r' && strcmp(mode, "rw");
+	return 0;
+}
+
+static int open_disk(struct xen_vbd *b, char *err, size_t errlen)
+{
+	b->fd = open(b->path, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (b->fd < 0 || fstat(b->fd, &st)) {
+		int e = errno;
+		return snprintf(err, errlen, "disk %s: '%s': %s", b->vdev, b->path, strerror(e)), -e;
+	}
+	if (!S_ISREG(st.st_mode))
+		return snprintf(err, errlen, "disk %s: '%s' is not a regular file", b->vdev, b->path), -EINVAL;
+	if (st.st_size < XBLK_SECTOR || st.st_size % XBLK_SECTOR)
+		return snprintf(err, errlen, "disk %s: '%s' is %lld bytes, not a whole number of 512-byte sectors",
+		                b->vdev, b->path, (long long)st.st_size), -EINVAL;
+	int fl = fcntl(b->fd, F_GETFL);
+	fcntl(b->fd, F_SETFL, fl & ~O_NONBLOCK);
+	b->sectors = (uint64_t)st.st_size / XBLK_SECTOR;
+	return 0;
+}
+
+/* ---- connecting and disconnecting (the back-end thread) --------------------------------- */
+
+static void kick(struct vcpu *v, void *ctx)
+{
+	(void)v;
+	struct xen_vbd *b = ctx;
+	pthread_mutex_lock(&bk.lock);
+	b->kicked = true;
+	pthread_cond_broadcast(&bk.cond);
+	pthread_mutex_unlock(&bk.lock);
+}
+
+static void disconnect(struct xen_vbd *b)
+{
+	if (!b->connected)
+		return;
+	struct xen_domain *x = b->d->xen;
+	xen_evtchn_unbind_backend(b->d, b->port);
+	pthread_mutex_lock(&x->lock);
+	xgnt_release(&x->gnt, &x->mm, b->ring_ref, true, b->ring_mfn);
+	pthread_mutex_unlock(&x->lock);
+	b->connected = false;
+}
+
+/* Xen's blkback connect: the frontend's ring and port, checked, then
+ * what it needs to know of the disk and Connected. */
+static void connect(struct xen_vbd *b)
+{
+	struct xen_domain *x = b->d->xen;
+	uint32_t ref, port;
+	char proto[32];
+	size_t plen = sizeof(proto) - 1;
+	if (get_u32(b->fe, "ring-ref", &ref) || get_u32(b->fe, "event-channel", &port)) {
+		fprintf(stderr, "pvmon: domain %s (%u): disk %s: the frontend gave no ring-ref or event-channel\n",
+		        b->d->cfg.name, b->d->id, b->vdev);
+		return set_state(b, XenbusStateClosing);
+	}
+	char pp[160];
+	snprintf(pp, sizeof(pp), "%s/protocol", b->fe);
+	if (!xs_read(bk.store, pp, proto, &plen)) {
+		proto[plen] = 0;
+		if (strcmp(proto, XEN_IO_PROTO_ABI_X86_64)) {
+			fprintf(stderr, "pvmon: domain %s (%u): disk %s: protocol '%s' is not %s\n", b->d->cfg.name,
+			        b->d->id, b->vdev, proto, XEN_IO_PROTO_ABI_X86_64);
+			return set_state(b, XenbusStateClosing);
+		}
+	}
+	uint64_t mfn;
+	pthread_mutex_lock(&x->lock);
+	int rc = xgnt_acquire(&x->gnt, &x->mm, ref, 0, true, &mfn);
+	pthread_mutex_unlock(&x->lock);
+	if (rc) {
+		fprintf(stderr, "pvmon: domain %s (%u): disk %s: ring-ref %u is no page granted to Domain 0 (%s)\n",
+		        b->d->cfg.name, b->d->id, b->vdev, ref, strerror(-rc));
+		return set_state(b, XenbusStateClosing);
+	}
+	rc = xen_evtchn_bind_backend(b->d, port, kick, b);
+	if (rc) {
+		pthread_mutex_lock(&x->lock);
+		xgnt_release(&x->gnt, &x->mm, ref, true, mfn);
+		pthread_mutex_unlock(&x->lock);
+		fprintf(stderr, "pvmon: domain %s (%u): disk %s: event-channel %u is no port left unbound for Domain 0\n",
+		        b->d->cfg.name, b->d->id, b->vdev, port);
+		return set_state(b, XenbusStateClosing);
+	}
+	b->ring_ref = ref;
+	b->ring_mfn = mfn;
+	b->port = port;
+	BACK_RING_INIT(&b->ring, (blkif_sring_t *)(b->d->mem + mfn * 4096), 4096);
+	b->connected = true;
+	put(b->be, "sectors", "%llu", (unsigned long long)b->sectors);
+	put(b->be, "info", "%u", b->ro ? VDISK_READONLY : 0);
+	put(b->be, "sector-size", "%u", XBLK_SECTOR);
+	put(b->be, "physical-sector-size", "%u", XBLK_SECTOR);
+	set_state(b, XenbusStateConnected);
+}
+
+/* The frontend's state moved: Xen's frontend_changed. */
+static void frontend_changed(struct xen_vbd *b)
+{
+	uint32_t fs;
+	if (get_u32(b->fe, "state", &fs))
+		return;
+	switch (fs) {
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (b->state == XenbusStateInitWait)
+			connect(b);
+		break;
+	case XenbusStateClosing:
+		disconnect(b);
+		set_state(b, XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+		disconnect(b);
+		set_state(b, XenbusStateClosed);
+		set_state(b, XenbusStateInitWait);   /* ready for the frontend again (a module reload) */
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- requests -------------------------------------------------------------------------------- */
+
+/* One checked read or write: every segment's grant taken (a read from
+ * the disk writes the guest's page), one preadv/pwritev, given back. */
+static int16_t rw(struct xen_vbd *b, const struct xblk_req *r)
+{
+	struct xen_domain *x = b->d->xen;
+	bool to_guest = r->op == BLKIF_OP_READ;
+	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	uint64_t mfn[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	unsigned n = 0;
+	int16_t status = BLKIF_RSP_OKAY;
+	pthread_mutex_lock(&x->lock);
+	for (; n < r->nseg; n++) {
+		if (xgnt_acquire(&x->gnt, &x->mm, r->seg[n].gref, 0, to_guest, &mfn[n])) {
+			status = BLKIF_RSP_ERROR;
+			b->st.bad_grants++;
+			break;
+		}
+		iov[n] = (struct iovec){ b->d->mem + mfn[n] * 4096 + r->seg[n].off, r->seg[n].len };
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (status == BLKIF_RSP_OKAY) {
+		ssize_t done = to_guest ? preadv(b->fd, iov, (int)n, (off_t)r->offset)
+		                        : pwritev(b->fd, iov, (int)n, (off_t)r->offset);
+		if (done != (ssize_t)r->bytes)
+			status = BLKIF_RSP_ERROR;
+		b->st.segments += n;
+		b->st.bytes += r->bytes;
+	}
+	pthread_mutex_lock(&x->lock);
+	while (n--)
+		xgnt_release(&x->gnt, &x->mm, r->seg[n].gref, to_guest, mfn[n]);
+	pthread_mutex_unlock(&x->lock);
+	return status;
+}
+
+static int16_t serve(struct xen_vbd *b, const blkif_request_t *in, uint64_t t0)
+{
+	struct xblk_req r;
+	int16_t status = (int16_t)xblk_check(in, b->sectors, b->ro, &r);
+	if (status == BLKIF_RSP_OKAY && r.nseg)
+		status = rw(b, &r);
+	bool flush = r.op == BLKIF_OP_FLUSH_DISKCACHE || r.op == BLKIF_OP_WRITE_BARRIER;
+	if (status == BLKIF_RSP_OKAY && flush) {
+		b->st.flushes++;
+		if (fdatasync(b->fd))
+			status = BLKIF_RSP_ERROR;
+	}
+	if (status != BLKIF_RSP_OKAY)
+		b->st.errors++;
+	trace_blk_request(b->d->id, b->devid, r.op, r.offset / XBLK_SECTOR, (uint32_t)(r.bytes / XBLK_SECTOR), status,
+	                  time_mono_ns() - t0);
+	return status;
+}
+
+/* One batch from b's ring: answered together, one event if the frontend
+ * asked for one. True while more requests wait. */
+static bool batch(struct xen_vbd *b)
+{
+	blkif_request_t req[XBLK_BATCH];
+	int n = xblk_take(&b->ring, req, XBLK_BATCH);
+	if (n < 0) {
+		fprintf(stderr, "pvmon: domain %s (%u): disk %s: the frontend's request producer index is more than "
+		        "a ring ahead: its disk is disconnected\n", b->d->cfg.name, b->d->id, b->vdev);
+		disconnect(b);
+		set_state(b, XenbusStateClosing);
+		return false;
+	}
+	uint64_t t0 = time_mono_ns();
+	for (int i = 0; i < n; i++)
+		xblk_respond(&b->ring, req[i].id, req[i].operation, serve(b, &req[i], t0));
+	if (n) {
+		b->st.requests += (uint64_t)n;
+		b->st.batches++;
+		bool notify = xblk_push(&b->ring);
+		trace_blk_batch(b->d->id, b->devid, (uint32_t)n, notify);
+		if (notify) {
+			b->st.notifies++;
+			xen_evtchn_set(b->d, b->port);
+		}
+	}
+	return xblk_more(&b->ring);
+}
+
+/* Round-robin over the devices with work, one batch each per turn. */
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&bk.lock);
+	for (;;) {
+		bool any = false;
+		for (struct xen_vbd *b = bk.all; b; b = b->next) {
+			if (b->gone || !(b->fe_changed || b->kicked))
+				continue;
+			any = true;
+			bool changed = b->fe_changed, kicked = b->kicked;
+			b->fe_changed = b->kicked = false;
+			b->busy = true;
+			pthread_mutex_unlock(&bk.lock);
+			if (changed)
+				frontend_changed(b);
+			bool more = kicked && b->connected && batch(b);
+			pthread_mutex_lock(&bk.lock);
+			b->busy = false;
+			b->kicked |= more;
+			pthread_cond_broadcast(&bk.cond);
+		}
+		if (!any)
+			pthread_cond_wait(&bk.cond, &bk.lock);
+	}
+	return NULL;
+}
+
+/* The watch's events on the frontend's state (any message of the
+ * watching connection: the watch's reply, its events): called with the
+ * store's lock held, so it only flags the device for the thread. */
+static void fe_watch(void *ctx, const void *msg, size_t len)
+{
+	const struct xsd_sockmsg *h = msg;
+	struct xen_vbd *b = ctx;
+	if (len < sizeof(*h) || h->type != XS_WATCH_EVENT)
+		return;
+	pthread_mutex_lock(&bk.lock);
+	b->fe_changed = true;
+	pthread_cond_broadcast(&bk.cond);
+	pthread_mutex_unlock(&bk.lock);
+}
+
+/* A watch of pvmon's own, as xenstore-watch would set it: a Domain 0
+ * connection of the store sending XS_WATCH for path. */
+static struct xs_conn *watch(struct xen_vbd *b, const char *path)
+{
+	struct xs_conn *c = xs_conn_new(bk.store, 0, fe_watch, b);
+	if (!c)
+		return NULL;
+	struct {
+		struct xsd_sockmsg h;
+		char body[200];
+	} m = { .h = { .type = XS_WATCH, .req_id = 1 } };
+	int n = snprintf(m.body, sizeof(m.body), "%s%cvbd", path, 0);
+	m.h.len = (uint32_t)n + 1;
+	if (xs_conn_input(c, &m, sizeof(m.h) + m.h.len)) {
+		xs_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
+{
+	sum->requests += s->requests;
+	sum->segments += s->segments;
+	sum->bytes += s->bytes;
+	sum->batches += s->batches;
+	sum->notifies += s->notifies;
+	sum->flushes += s->flushes;
+	sum->errors += s->errors;
+	sum->bad_grants += s->bad_grants;
+}
+
+/* ---- devices of a domain ------------------------------------------------------------------------ */
+
+int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen)
+{
+	struct xen_vbd *b = calloc(1, sizeof(*b));
+	if (!b)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	b->fd = -1;
+	int rc = parse_spec(spec, b, err, errlen);
+	for (struct xen_vbd *o = bk.all; !rc && o; o = o->next)
+		if (o->d == d && o->devid == b->devid)
+			rc = (snprintf(err, errlen, "disk %s given twice", b->vdev), -EINVAL);
+	if (!rc)
+		rc = open_disk(b, err, errlen);
+	if (rc) {
+		if (b->fd >= 0)
+			close(b->fd);
+		free(b);
+		return rc;
+	}
+	pthread_mutex_lock(&bk.lock);
+	if (!bk.running) {
+		rc = -pthread_create(&bk.thread, NULL, thread_main, NULL);
+		bk.running = !rc;
+	}
+	pthread_mutex_unlock(&bk.lock);
+	if (rc) {
+		close(b->fd);
+		free(b);
+		return snprintf(err, errlen, "cannot start the block back end: %s", strerror(-rc)), rc;
+	}
+	b->d = d;
+	pthread_mutex_lock(&bk.lock);
+	b->next = bk.all;
+	bk.all = b;
+	pthread_mutex_unlock(&bk.lock);
+	return 0;
+}
+
+/* The domain has its id and is in the store: each device's nodes, as xl
+ * makes them (the frontend's directory the domain's own, the back end's
+ * Domain 0's with the domain allowed to read it), and the back end
+ * waiting for its frontend. */
+int xen_blkback_start(struct domain *d, struct xs_store *store)
+{
+	pthread_mutex_lock(&bk.lock);
+	bk.store = store;
+	pthread_mutex_unlock(&bk.lock);
+	for (struct xen_vbd *b = bk.all; b; b = b->next) {
+		if (b->d != d)
+			continue;
+		snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
+		snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
+		put(b->be, "frontend", "%s", b->fe);
+		put(b->be, "frontend-id", "%u", d->id);
+		put(b->be, "online", "1");
+		put(b->be, "type", "file");
+		put(b->be, "params", "%s", b->path);
+		put(b->be, "mode", "%s", b->ro ? "r" : "w");
+		put(b->be, "dev", "%s", b->vdev);
+		put(b->be, "feature-flush-cache", "1");
+		put(b->be, "feature-barrier", "1");
+		own(b->be, 0, d->id);
+		put(b->fe, "backend", "%s", b->be);
+		put(b->fe, "backend-id", "0");
+		put(b->fe, "virtual-device", "%u", b->devid);
+		put(b->fe, "device-type", "disk");
+		put(b->fe, "state", "%u", XenbusStateInitialising);
+		own(b->fe, d->id, 0);
+		set_state(b, XenbusStateInitWait);
+		char path[160];
+		snprintf(path, sizeof(path), "%s/state", b->fe);
+		b->watch = watch(b, path);
+		if (!b->watch)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void xen_blkback_remove(struct domain *d)
+{
+	for (;;) {
+		pthread_mutex_lock(&bk.lock);
+		struct xen_vbd **pp = &bk.all, *b;
+		while ((b = *pp) && b->d != d)
+			pp = &b->next;
+		if (!b) {
+			pthread_mutex_unlock(&bk.lock);
+			return;
+		}
+		b->gone = true;
+		while (b->busy)
+			pthread_cond_wait(&bk.cond, &bk.lock);
+		*pp = b->next;
+		pthread_mutex_unlock(&bk.lock);
+		if (b->watch)
+			xs_conn_free(b->watch);  /* no event for b after this */
+		disconnect(b);
+		add_stats(&d->xen->blk_gone, &b->st);
+		if (b->be[0])
+			xs_rm(bk.store, b->be);
+		close(b->fd);
+		free(b);
+	}
+}
+
+int xen_blkback_stats(const struct domain *d, struct xen_vbd_stats *sum)
+{
+	int n = 0;
+	*sum = d->xen->blk_gone;
+	pthread_mutex_lock(&bk.lock);
+	for (struct xen_vbd *b = bk.all; b; b = b->next)
+		if (b->d == d) {
+			n++;
+			add_stats(sum, &b->st);
+		}
+	pthread_mutex_unlock(&bk.lock);
+	return n;
+}
