@@ -14,7 +14,7 @@ enum pvt_kind {
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
 	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
-	PVT_OTHER, PVT_NR_KINDS
+	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_OTHER, PVT_NR_KINDS
 };
 
 #define PVT_MAX_INTS 8
@@ -51,6 +51,8 @@ enum { PF_DOM, PF_REMOTE_DOM, PF_GFN, PF_REMOTE_GFN };        /* page_flip */
 enum { XP_DOM, XP_VCPU, XP_VA, XP_MADDR, XP_OLD, XP_NEW, XP_RIP, XP_ERR };  /* xen_ptwr */
 enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s = what */
 enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
+enum { BR_DOM, BR_DEV, BR_OP, BR_SECTOR, BR_NSECT, BR_STATUS, BR_LATENCY };   /* blk_request */
+enum { BB_DOM, BB_DEV, BB_BATCH, BB_NOTIFIED };                /* blk_batch */
 #define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
 #define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
@@ -167,6 +169,10 @@ struct pvt_dom {
 	struct pvt_kindcount *tlb_kinds;
 	size_t ntlb_kinds;
 	struct pvt_lat mmu_lat;
+	/* The block back end: requests (sectors read and written, errors,
+	 * latency from the batch's taking), batches and events to the guest. */
+	uint64_t blk_requests, blk_read, blk_written, blk_errors, blk_batches, blk_notified;
+	struct pvt_lat blk_lat;
 };
 
 struct pvt_slot {                      /* a pvmon run slot ("cpu" of sched_switch) */

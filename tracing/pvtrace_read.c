@@ -49,6 +49,10 @@ const struct pvt_kind_desc pvt_kinds[PVT_NR_KINDS] = {
 		{ "rip", PVT_U }, { "handler", PVT_U } }, "what" },
 	[PVT_XEN_EMULATE] = { "pvmon:xen_emulate", 4, { { "dom", PVT_U }, { "vcpu", PVT_U }, { "rip", PVT_U },
 		{ "value", PVT_U } }, "what" },
+	[PVT_BLK_REQUEST] = { "pvmon:blk_request", 7, { { "dom", PVT_U }, { "dev", PVT_U }, { "op", PVT_U },
+		{ "sector", PVT_U }, { "nsect", PVT_U }, { "status", PVT_S }, { "latency_ns", PVT_U } }, NULL },
+	[PVT_BLK_BATCH] = { "pvmon:blk_batch", 4, { { "dom", PVT_U }, { "dev", PVT_U }, { "batch", PVT_U },
+		{ "notified", PVT_U } }, NULL },
 	[PVT_OTHER] = { "other", 0, { { 0 } }, NULL },
 };
 

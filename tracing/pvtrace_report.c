@@ -285,6 +285,28 @@ static struct xsum dom_xen(const struct pvt_dom *d)
 	return x;
 }
 
+/* The block back end's devices per domain: requests, sectors, errors,
+ * batches (mean size) and events sent, latency. Nothing without them. */
+static void print_blk(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	if (!s->kind_count[PVT_BLK_REQUEST] && !s->kind_count[PVT_BLK_BATCH])
+		return;
+	fprintf(f, "\nblock devices (blk_request, blk_batch)\n  %-4s %-14s %9s %11s %11s %7s %8s %10s %7s %10s %10s\n",
+	        "dom", "name", "requests", "read_sect", "write_sect", "errors", "batches", "per_batch", "events",
+	        "p50_ns", "max_ns");
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		if (!d->blk_requests && !d->blk_batches)
+			continue;
+		pvt_lat_sort(&d->blk_lat);
+		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %11" PRIu64 " %11" PRIu64 " %7" PRIu64 " %8" PRIu64 " %10.1f %7"
+		        PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", d->id, dom_name(d), d->blk_requests, d->blk_read,
+		        d->blk_written, d->blk_errors, d->blk_batches,
+		        d->blk_batches ? (double)d->blk_requests / (double)d->blk_batches : 0.0, d->blk_notified,
+		        pvt_lat_pct(&d->blk_lat, 50), d->blk_lat.max);
+	}
+}
+
 /* A Linux PV domain's own events: the emulated page-table writes and the
  * bounces to its kernel. Nothing when the trace has none. */
 static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
@@ -352,6 +374,7 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 		fprintf(f, "%s\n", any ? "" : " none traced");
 		print_memory(f, doms, nd);
 		print_xen(f, s, doms, nd);
+		print_blk(f, s, doms, nd);
 		fprintf(f, "\nevents by type:");
 		for (int k = 0; k < PVT_NR_KINDS; k++)
 			if (s->kind_count[k])
@@ -427,6 +450,11 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        d->page_flips_out, d->page_flips_in, d->mmu_batches, d->mmu_entries, d->mmu_applied, d->mmu_rejected,
 	        pvt_lat_pct(&d->mmu_lat, 50), d->mmu_lat.max, d->created ? "true" : "false",
 	        d->destroyed ? "true" : "false", d->exit_code, d->crashed ? "true" : "false");
+	pvt_lat_sort(&d->blk_lat);
+	fprintf(f, ", \"blk_requests\": %" PRIu64 ", \"blk_read_sectors\": %" PRIu64 ", \"blk_write_sectors\": %" PRIu64
+	        ", \"blk_errors\": %" PRIu64 ", \"blk_batches\": %" PRIu64 ", \"blk_events\": %" PRIu64
+	        ", \"blk_p50_ns\": %" PRIu64, d->blk_requests, d->blk_read, d->blk_written, d->blk_errors,
+	        d->blk_batches, d->blk_notified, pvt_lat_pct(&d->blk_lat, 50));
 	struct xsum x = dom_xen(d);
 	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64

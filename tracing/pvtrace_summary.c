@@ -390,6 +390,22 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		d->mmu_rejected += v[MU_REJECTED];
 		seen(s, d->id, v[MU_VCPU], e->ts);
 		return 0;
+	case PVT_BLK_REQUEST:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[BR_DOM])) || pvt_lat_add(&d->blk_lat, v[BR_LATENCY]))
+			break;
+		d->blk_requests++;
+		d->blk_errors += v[BR_STATUS] != 0;
+		if (v[BR_OP] == 0)
+			d->blk_read += v[BR_NSECT];
+		else
+			d->blk_written += v[BR_NSECT];
+		return 0;
+	case PVT_BLK_BATCH:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[BB_DOM])))
+			break;
+		d->blk_batches++;
+		d->blk_notified += v[BB_NOTIFIED] != 0;
+		return 0;
 	case PVT_XEN_PTWR:
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[XP_DOM])))
 			break;
@@ -452,6 +468,7 @@ void pvt_summary_free(struct pvt_summary *s)
 		for (size_t k = 0; k < d->nother; k++)
 			pvt_lat_free(&d->other[k].lat);
 		pvt_lat_free(&d->mmu_lat);
+		pvt_lat_free(&d->blk_lat);
 		free(d->other);
 		free(d->vcpu);
 		free(d->tlb_kinds);

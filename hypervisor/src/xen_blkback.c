@@ -429,9 +429,11 @@ int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	b->fd = -1;
 	int rc = parse_spec(spec, b, err, errlen);
+	pthread_mutex_lock(&bk.lock);
 	for (struct xen_vbd *o = bk.all; !rc && o; o = o->next)
 		if (o->d == d && o->devid == b->devid)
 			rc = (snprintf(err, errlen, "disk %s given twice", b->vdev), -EINVAL);
+	pthread_mutex_unlock(&bk.lock);
 	if (!rc)
 		rc = open_disk(b, err, errlen);
 	if (rc) {
@@ -465,14 +467,24 @@ int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen
  * waiting for its frontend. */
 int xen_blkback_start(struct domain *d, struct xs_store *store)
 {
+	/* d's own devices, taken under the lock (other domains' come and go);
+	 * the store is called without it (its watches take bk.lock). */
+	struct xen_vbd *mine[CFG_DISKS_MAX];
+	unsigned n = 0;
 	pthread_mutex_lock(&bk.lock);
 	bk.store = store;
+	for (struct xen_vbd *b = bk.all; b; b = b->next)
+		if (b->d == d && n < CFG_DISKS_MAX)
+			mine[n++] = b;
 	pthread_mutex_unlock(&bk.lock);
-	for (struct xen_vbd *b = bk.all; b; b = b->next) {
-		if (b->d != d)
-			continue;
+	for (unsigned i = 0; i < n; i++) {
+		struct xen_vbd *b = mine[i];
 		snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
 		snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
+		/* Each directory made and given its permissions first: a node
+		 * takes its parent's when it is made. */
+		xs_write(store, b->be, "", 0);
+		own(b->be, 0, d->id);
 		put(b->be, "frontend", "%s", b->fe);
 		put(b->be, "frontend-id", "%u", d->id);
 		put(b->be, "online", "1");
@@ -482,13 +494,13 @@ int xen_blkback_start(struct domain *d, struct xs_store *store)
 		put(b->be, "dev", "%s", b->vdev);
 		put(b->be, "feature-flush-cache", "1");
 		put(b->be, "feature-barrier", "1");
-		own(b->be, 0, d->id);
+		xs_write(store, b->fe, "", 0);
+		own(b->fe, d->id, 0);
 		put(b->fe, "backend", "%s", b->be);
 		put(b->fe, "backend-id", "0");
 		put(b->fe, "virtual-device", "%u", b->devid);
 		put(b->fe, "device-type", "disk");
 		put(b->fe, "state", "%u", XenbusStateInitialising);
-		own(b->fe, d->id, 0);
 		set_state(b, XenbusStateInitWait);
 		char path[160];
 		snprintf(path, sizeof(path), "%s/state", b->fe);

@@ -70,7 +70,7 @@ fi
 # it; xvdb mounts read-only and refuses a write; then power off.
 if [ -n "${pvlabdisk:-}" ]; then
   modprobe xen-blkfront || fail "modprobe xen-blkfront"
-  modprobe ext4 || fail "modprobe ext4"
+  modprobe crc32c_generic && modprobe ext4 || fail "modprobe crc32c_generic ext4"
   i=0
   while [ ! -b /dev/xvda ] || [ ! -b /dev/xvdb ]; do
     i=$((i + 1)); [ $i -lt 100 ] || fail "no /dev/xvda and /dev/xvdb after 10 s: $(ls /dev | grep xvd | tr '\n' ' ')"
