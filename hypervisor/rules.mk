@@ -6,7 +6,7 @@ PVMON_ASM  := hypervisor/src/fastpath_stub.S hypervisor/src/fastpath_stub_hw.S h
 PVMON_OBJS := $(PVMON_SRCS:%.c=$(BUILD)/%.o) $(PVMON_ASM:%.S=$(BUILD)/%.o)
 # The libraries a kernel file may be compressed with (bzimage.c): whoever
 # links libpvmon.a's bzimage.o, or pvmon's sources, links these too.
-PVMON_LIBS := -llzma -lzstd -lz -llz4 -lbz2
+PVMON_LIBS := -llzma -lzstd -lz -llz4 -lbz2 -luring
 
 # The fast path's entry stubs (PVM and VT-x/AMD-V, one source) and the
 # baseline's fault reporter: guest code pvmon carries as data.

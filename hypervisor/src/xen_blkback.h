@@ -22,6 +22,8 @@ int xen_blkback_start(struct domain *d, struct xs_store *store);
 /* Every device of d gone (its end, or a build that failed): after it the
  * back end touches none of d's memory. */
 void xen_blkback_remove(struct domain *d);
+/* How the back end does its I/O: "io_uring", or why it is synchronous. */
+const char *xen_blkback_io(void);
 /* The sums over d's devices; their number. */
 int xen_blkback_stats(const struct domain *d, struct xen_vbd_stats *sum);
 #endif

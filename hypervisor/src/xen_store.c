@@ -129,21 +129,13 @@ static void tell_taken(struct xen_store *s)
 		xs_conn_output_done(s->conn, taken);
 }
 
-/* The guest sent on the store's port: what it took of the replies told,
- * its requests in (as many bytes as the store takes now: the rest stay
- * in the ring for the next kick), replies out. */
-static void kick(struct vcpu *v, void *ctx)
+/* Up to max request bytes from the req ring into buf: their number, or
+ * -EPROTO for a producer index more than a ring ahead (said, and the
+ * connection closed). The domain's lock is taken here. */
+static long pull(struct xen_store *s, char *buf, size_t max)
 {
-	(void)v;
-	struct xen_store *s = ctx;
 	struct xen_domain *x = s->d->xen;
-	char buf[XENSTORE_RING_SIZE];
 	XENSTORE_RING_IDX n = 0;
-	if (__atomic_load_n(&s->broken, __ATOMIC_SEQ_CST))
-		return;
-	tell_taken(s);
-	pthread_mutex_lock(&s->in);
-	size_t space = xs_conn_input_space(s->conn);
 	pthread_mutex_lock(&x->lock);
 	struct xenstore_domain_interface *r = ring(x);
 	if (r) {
@@ -152,28 +144,49 @@ static void kick(struct vcpu *v, void *ctx)
 		n = prod - cons;
 		if (n > XENSTORE_RING_SIZE) {
 			pthread_mutex_unlock(&x->lock);
-			pthread_mutex_unlock(&s->in);
 			broken(s, "req_prod %u is more than a ring ahead of req_cons %u", prod, cons);
-			return;
+			return -EPROTO;
 		}
-		if (n > space)
-			n = (XENSTORE_RING_IDX)space;
+		if (n > max)
+			n = (XENSTORE_RING_IDX)max;
 		for (XENSTORE_RING_IDX i = 0; i < n; i++)
 			buf[i] = r->req[MASK_XENSTORE_IDX(cons + i)];
 		__atomic_store_n(&r->req_cons, cons + n, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&x->lock);
+	return n;
+}
+
+/* The guest sent on the store's port: what it took of the replies told,
+ * its requests in as far as the store takes them now (it takes a
+ * message's header, then its payload; one held back for the quota leaves
+ * the rest in the ring for a later kick), replies out. */
+static void kick(struct vcpu *v, void *ctx)
+{
+	(void)v;
+	struct xen_store *s = ctx;
+	char buf[XENSTORE_RING_SIZE];
+	long n, total = 0;
 	int rc = 0;
-	if (n) {
-		s->requests += n;
-		rc = xs_conn_input(s->conn, buf, n);
+	if (__atomic_load_n(&s->broken, __ATOMIC_SEQ_CST))
+		return;
+	tell_taken(s);
+	pthread_mutex_lock(&s->in);
+	for (;;) {
+		size_t space = xs_conn_input_space(s->conn);
+		if (!space || (n = pull(s, buf, space < sizeof(buf) ? space : sizeof(buf))) <= 0)
+			break;
+		total += n;
+		s->requests += (uint64_t)n;
+		if ((rc = xs_conn_input(s->conn, buf, (size_t)n)) < 0)
+			break;
 	}
 	pthread_mutex_unlock(&s->in);
 	if (rc < 0) {
 		broken(s, "a request stream the store cannot follow (%s)", strerror(-rc));
 		return;
 	}
-	if (n)
+	if (total)
 		xen_evtchn_set(s->d, s->port);   /* room in the req ring: a writer waiting for it goes on */
 	tell_taken(s);
 }

@@ -887,8 +887,8 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	struct xen_vbd_stats b;
 	if ((xen_blkback_stats(d, &b) || b.requests) && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; blk: requests %llu (segments %llu, %llu bytes, flushes %llu, "
-		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest",
+		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest, I/O by %s",
 		         (unsigned long long)b.requests, (unsigned long long)b.segments, (unsigned long long)b.bytes,
 		         (unsigned long long)b.flushes, (unsigned long long)b.errors, (unsigned long long)b.bad_grants,
-		         (unsigned long long)b.batches, (unsigned long long)b.notifies);
+		         (unsigned long long)b.batches, (unsigned long long)b.notifies, xen_blkback_io());
 }

@@ -62,6 +62,9 @@ inside() {
   grep -q "init: 8 MiB written, synced, read back: md5 $sum" "$TMP/out" || die "the host reads other bytes of /big ($sum)"
   echo "ok the host's image holds the guest's file and its 8 MiB (md5 $sum)"
   grep '^pvmon: domain disk' "$TMP/out" | sed -n 's/.*\(; blk: [^;]*\).*/\1/p'
+  # The L1 is Debian's kernel: io_uring is there, so the back end uses it.
+  grep -q '^pvmon: domain disk .*; blk: requests [1-9][0-9]* .*errors 0, bad grants 0.* I/O by io_uring' "$TMP/out" ||
+    die "--stats: not every request served by io_uring without error"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"

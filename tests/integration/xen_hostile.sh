@@ -37,6 +37,9 @@ run_hostile() {
   grep -q '^pvmon: domain hx (1) exited code 0: .*; balloon: 0 frames out (given 1, taken 1)' "$TMP/out" ||
     die "pvmon's balloon count is not the one frame given back and taken again"
   echo "ok $n hostile calls answered as Xen does; poweroff is exit 0"
+  [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
+    die "the store ring's bad producer index was not said once"
+  echo "ok a store ring's producer index 5000 ahead: one line, the connection closed, the domain went on"
   printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$ELF")" > "$cfg"
   timeout 120 $PVMON run "$cfg" > "$TMP/out" 2>&1; rc=$?
   tail -3 "$TMP/out"
@@ -78,7 +81,8 @@ run_traced() {
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
     [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 8 ] && [ "$(count tlb_flush)" = 10 ] ||
     die "expected TLB flushes local, invlpg (8 times, with the va: 2 mmuext, 6 update_va_mapping) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
-  [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
+  [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
+  [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
   [ "$(count mmu_update 'applied = 1, rejected = 0')" -ge 2 ] && [ "$(count mmu_update 'applied = 0, rejected = 1')" -ge 5 ] ||
     die "mmu_update batches not traced"
@@ -91,10 +95,10 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 10 2" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 10 5" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 10 TLB flushes, 2 events sent"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 10 TLB flushes, 5 events sent (console, loopback, 3 to the store)"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"

@@ -15,6 +15,7 @@
 #include <xen/callback.h>
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
+#include <xen/io/xs_wire.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -189,6 +190,53 @@ static void good_ctx(uint64_t l4)
 static long init1(uint64_t id)
 {
 	return hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, (long)id, (long)&ctx, 0, 0);
+}
+
+/* xenstore through start_info's ring, as Linux's xenbus speaks it: one
+ * request, its reply read back (pvmon answers during the send). Then a
+ * request producer index more than a ring ahead: pvmon closes the
+ * connection (one line on its stderr), answers nothing more, and the
+ * domain goes on. */
+static void store_checks(void)
+{
+	if (!si->store_evtchn) {
+		puts_("hostile_xen: no xenstore: no store checks\n");
+		return;
+	}
+	struct xenstore_domain_interface *r = (struct xenstore_domain_interface *)(VIRT_BASE + si->store_mfn * PAGE);
+	struct { struct xsd_sockmsg h; char p[8]; } m = { { XS_READ, 7, 0, 5 }, "name" };
+	const char *bytes = (const char *)&m;
+	for (unsigned i = 0; i < sizeof(m.h) + 5; i++)
+		r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = bytes[i];
+	__atomic_store_n(&r->req_prod, r->req_prod + (uint32_t)(sizeof(m.h) + 5), __ATOMIC_RELEASE);
+	struct evtchn_send s = { si->store_evtchn };
+	expect("xenstore: a READ of name sent (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
+	struct xsd_sockmsg rh;
+	uint8_t *rb = (uint8_t *)&rh;
+	uint32_t cons = r->rsp_cons;
+	expect("  a reply came", (long)(r->rsp_prod - cons >= sizeof(rh)), 1);
+	for (unsigned i = 0; i < sizeof(rh); i++)
+		rb[i] = (uint8_t)r->rsp[MASK_XENSTORE_IDX(cons + i)];
+	char name[8] = { 0 };
+	for (unsigned i = 0; i < rh.len && i < sizeof(name) - 1; i++)
+		name[i] = r->rsp[MASK_XENSTORE_IDX(cons + sizeof(rh) + i)];
+	__atomic_store_n(&r->rsp_cons, cons + (uint32_t)sizeof(rh) + rh.len, __ATOMIC_RELEASE);
+	expect("  of type READ, request 7", (long)(rh.type == XS_READ && rh.req_id == 7), 1);
+	expect("  its name is hx", (long)(name[0] == 'h' && name[1] == 'x' && rh.len == 2), 1);
+	m.h.req_id = 8;
+	m.h.type = XS_WRITE;
+	m.h.len = 5;
+	r->req_prod += 5000;                 /* more than a ring of requests */
+	expect("xenstore: a producer index 5000 ahead (the send is fine)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
+	uint32_t before = r->rsp_prod;
+	r->req_prod = r->req_cons;
+	for (unsigned i = 0; i < sizeof(m.h) + 5; i++)
+		r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = bytes[i];
+	__atomic_store_n(&r->req_prod, r->req_prod + (uint32_t)(sizeof(m.h) + 5), __ATOMIC_RELEASE);
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	expect("  then no answer to a good request", (long)(r->rsp_prod - before), 0);
+	struct evtchn_close c = { si->store_evtchn };
+	expect("evtchn close the store's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), -EINVAL);
 }
 
 /* With vcpus = 2: VCPUOP_initialise's checks (Xen's arch_set_info_guest),
@@ -561,6 +609,7 @@ void start(start_info_t *info)
 	}
 
 	smp_checks(l4, l1);
+	store_checks();
 
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
 	 * is emulated when the entry is good. */
