@@ -24,7 +24,11 @@ ELF=$BUILD/tests/xenpv/hostile_xen.elf
 
 run_hostile() {
   local cfg=$TMP/hx.cfg rc n
-  printf 'name = "hx"\nmemory = 16\nvcpus = 2\nkernel = "%s"\n' "$(realpath "$ELF")" > "$cfg"
+  # A disk for its blkfront of its own (cmdline "blk"): its first bytes are checked.
+  printf 'hostile disk' > "$TMP/disk.img"
+  truncate -s 1M "$TMP/disk.img"
+  printf 'name = "hx"\nmemory = 16\nvcpus = 2\nkernel = "%s"\ncmdline = "blk"\ndisk = [ "file:%s,xvda,w" ]\n' \
+    "$(realpath "$ELF")" "$TMP/disk.img" > "$cfg"
   timeout 120 $PVMON --stats run "$cfg" > "$TMP/out" 2>&1; rc=$?
   cat "$TMP/out"
   grep -q '^\[hx\] hostile_xen: up' "$TMP/out" || die "the guest never started"
@@ -40,6 +44,11 @@ run_hostile() {
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
     die "the store ring's bad producer index was not said once"
   echo "ok a store ring's producer index 5000 ahead: one line, the connection closed, the domain went on"
+  [ "$(grep -c "^pvmon: domain hx (1): disk xvda: the frontend's request producer index is more than a ring ahead: its disk is disconnected$" "$TMP/out")" = 1 ] ||
+    die "the block ring's bad producer index was not said once"
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; blk: requests 7 (segments 2, 1024 bytes, flushes 0, errors 5, bad grants 2) in 7 batches' "$TMP/out" ||
+    die "--stats: not the block requests the guest made (7, 5 refused, 2 of them for their grants)"
+  echo "ok a hostile blkfront: bad sectors, grants, segments and operations refused, a producer index 100 ahead disconnects its disk"
   printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$ELF")" > "$cfg"
   timeout 120 $PVMON run "$cfg" > "$TMP/out" 2>&1; rc=$?
   tail -3 "$TMP/out"

@@ -16,6 +16,11 @@
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 #include <xen/io/xs_wire.h>
+#define xen_mb() __sync_synchronize()
+#define xen_rmb() __sync_synchronize()
+#define xen_wmb() __sync_synchronize()
+#include <xen/io/ring.h>
+#include <xen/io/blkif.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -54,6 +59,17 @@ __asm__(".pushsection .text.hcpage, \"ax\", @progbits\n"
         ".globl hypercall_page\n"
         "hypercall_page: .fill 4096, 1, 0xcc\n"
         ".popsection\n");
+
+/* The compiler's own calls (struct initialisers, the ring macros). The
+ * volatile keeps it from turning the loop back into a call of itself. */
+void *memset(void *d, int c, size_t n);
+void *memset(void *d, int c, size_t n)
+{
+	volatile uint8_t *p = d;
+	while (n--)
+		*p++ = (uint8_t)c;
+	return d;
+}
 
 static start_info_t *si;
 static unsigned fails, checks;
@@ -162,6 +178,7 @@ static long resv1(unsigned cmd, xen_pfn_t *f, domid_t dom, unsigned order, unsig
 /* vCPU 1, from VCPUOP_initialise: says it runs, sends vCPU 0 the IPI
  * it polls for, and takes itself down. */
 static long hc(long nr, long a1, long a2, long a3, long a4, long a5);
+static int has(const char *hay, const char *needle);
 void second(void)
 {
 	second_ran = 1;
@@ -192,8 +209,153 @@ static long init1(uint64_t id)
 	return hc(__HYPERVISOR_vcpu_op, VCPUOP_initialise, (long)id, (long)&ctx, 0, 0);
 }
 
-/* xenstore through start_info's ring, as Linux's xenbus speaks it: one
- * request, its reply read back (pvmon answers during the send). Then a
+/* One xenstore request through start_info's ring, as Linux's xenbus
+ * speaks it; pvmon answers during the send. The reply's type, its
+ * payload (NUL added) in out; -1 when no reply came. */
+static long xs_req(uint32_t type, const char *a, const char *b, char *out, unsigned outlen)
+{
+	struct xenstore_domain_interface *r = (struct xenstore_domain_interface *)(VIRT_BASE + si->store_mfn * PAGE);
+	unsigned la = slen(a) + 1, lb = b ? slen(b) : 0;
+	struct xsd_sockmsg h = { type, 7, 0, la + lb };
+	uint32_t prod = r->req_prod;
+	for (unsigned i = 0; i < sizeof(h); i++)
+		r->req[MASK_XENSTORE_IDX(prod++)] = ((const char *)&h)[i];
+	for (unsigned i = 0; i < la; i++)
+		r->req[MASK_XENSTORE_IDX(prod++)] = a[i];
+	for (unsigned i = 0; i < lb; i++)
+		r->req[MASK_XENSTORE_IDX(prod++)] = b[i];
+	__atomic_store_n(&r->req_prod, prod, __ATOMIC_RELEASE);
+	struct evtchn_send s = { si->store_evtchn };
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	uint32_t cons = r->rsp_cons;
+	struct xsd_sockmsg rh;
+	if (r->rsp_prod - cons < sizeof(rh))
+		return -1;
+	for (unsigned i = 0; i < sizeof(rh); i++)
+		((char *)&rh)[i] = r->rsp[MASK_XENSTORE_IDX(cons + i)];
+	for (unsigned i = 0; i < rh.len && i + 1 < outlen; i++)
+		out[i] = r->rsp[MASK_XENSTORE_IDX(cons + sizeof(rh) + i)];
+	out[rh.len < outlen ? rh.len : outlen - 1] = 0;
+	__atomic_store_n(&r->rsp_cons, cons + (uint32_t)sizeof(rh) + rh.len, __ATOMIC_RELEASE);
+	return rh.type;
+}
+
+static int same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static void unum(char *b, unsigned long v)
+{
+	char t[24];
+	int i = 0;
+	do
+		t[i++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (i)
+		*b++ = t[--i];
+	*b = 0;
+}
+
+/* With a disk (xen_hostile.sh's "blk" run: xvda, the test's file), a
+ * blkfront of its own: a ring and a data page granted to Domain 0, a
+ * port left unbound for it, the frontend's nodes, then requests pvmon's
+ * back end must answer right or refuse: a good read (the file's first
+ * bytes), sectors past the disk, an ungranted reference, a read into a
+ * read-only grant, a discard, 12 segments; then a producer index 100
+ * ahead, which disconnects the disk (one line) and nothing else. */
+static uint8_t blkring[PAGE] __attribute__((aligned(4096)));
+static uint8_t blkdata[PAGE] __attribute__((aligned(4096)));
+static uint8_t gntpage[PAGE] __attribute__((aligned(4096)));
+
+static int16_t blk_do(blkif_front_ring_t *f, uint32_t port, blkif_request_t *rq)
+{
+	*RING_GET_REQUEST(f, f->req_prod_pvt) = *rq;
+	f->req_prod_pvt++;
+	RING_PUSH_REQUESTS(f);
+	struct evtchn_send s = { port };     /* always: the back end's req_event is not watched here */
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	for (int i = 0; i < 200000 && f->sring->rsp_prod == f->rsp_cons; i++)
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	if (f->sring->rsp_prod == f->rsp_cons)
+		return 99;                    /* no answer */
+	blkif_response_t *r = RING_GET_RESPONSE(f, f->rsp_cons);
+	f->rsp_cons++;
+	return r->status;
+}
+
+static void blk_checks(uint64_t gnt0)
+{
+	if (!has((const char *)si->cmd_line, "blk")) {
+		puts_("hostile_xen: no disk: no block checks\n");
+		return;
+	}
+	char v[64], path[96];
+	expect("blk: grant frame 0 mapped (allowed)",
+	       hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
+	volatile grant_entry_v1_t *g = (volatile grant_entry_v1_t *)gntpage;
+	g[1].frame = (uint32_t)mfn_of(blkring); g[1].domid = 0; g[1].flags = GTF_permit_access;
+	g[2].frame = (uint32_t)mfn_of(blkdata); g[2].domid = 0; g[2].flags = GTF_permit_access;
+	g[3].frame = (uint32_t)mfn_of(blkdata); g[3].domid = 0; g[3].flags = GTF_permit_access | GTF_readonly;
+	blkif_sring_t *sr = (blkif_sring_t *)blkring;
+	SHARED_RING_INIT(sr);
+	blkif_front_ring_t f;
+	FRONT_RING_INIT(&f, sr, PAGE);
+	struct evtchn_alloc_unbound au = { DOMID_SELF, 0, 0 };
+	expect("blk: a port unbound for Domain 0 (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (long)&au, 0, 0, 0), 0);
+	xs_req(XS_READ, "domid", 0, v, sizeof(v));
+	char be[80] = "/local/domain/0/backend/vbd/";
+	char *e = be + slen(be);
+	for (const char *q = v; *q; q++)
+		*e++ = *q;
+	for (const char *q = "/51712/state"; *q; q++)
+		*e++ = *q;
+	*e = 0;
+	unum(v, au.port);
+	expect("blk: ring-ref written", xs_req(XS_WRITE, "device/vbd/51712/ring-ref", "1", path, sizeof(path)), XS_WRITE);
+	expect("blk: event-channel written", xs_req(XS_WRITE, "device/vbd/51712/event-channel", v, path, sizeof(path)), XS_WRITE);
+	expect("blk: protocol written", xs_req(XS_WRITE, "device/vbd/51712/protocol", "x86_64-abi", path, sizeof(path)), XS_WRITE);
+	expect("blk: state Initialised", xs_req(XS_WRITE, "device/vbd/51712/state", "3", path, sizeof(path)), XS_WRITE);
+	int i = 0;
+	for (; i < 200000; i++) {
+		if (xs_req(XS_READ, be, 0, v, sizeof(v)) == XS_READ && same(v, "4"))
+			break;
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	}
+	expect("blk: the back end Connected", same(v, "4"), 1);
+	blkif_request_t rq = { .operation = BLKIF_OP_READ, .nr_segments = 1, .id = 1, .sector_number = 0,
+	                       .seg = { { .gref = 2, .first_sect = 0, .last_sect = 0 } } };
+	expect("blk: read sector 0 (allowed)", blk_do(&f, au.port, &rq), BLKIF_RSP_OKAY);
+	expect("  the disk's first bytes", (long)(blkdata[0] == 'h' && blkdata[1] == 'o' && blkdata[2] == 's'), 1);
+	rq.sector_number = 1 << 20;
+	expect("blk: read past the disk", blk_do(&f, au.port, &rq), BLKIF_RSP_ERROR);
+	rq.sector_number = 0;
+	rq.seg[0].gref = 99;
+	expect("blk: read into an ungranted reference", blk_do(&f, au.port, &rq), BLKIF_RSP_ERROR);
+	rq.seg[0].gref = 3;
+	expect("blk: read into a read-only grant", blk_do(&f, au.port, &rq), BLKIF_RSP_ERROR);
+	rq.operation = BLKIF_OP_WRITE;
+	expect("blk: write from a read-only grant (allowed)", blk_do(&f, au.port, &rq), BLKIF_RSP_OKAY);
+	rq.operation = BLKIF_OP_DISCARD;
+	expect("blk: discard", blk_do(&f, au.port, &rq), BLKIF_RSP_EOPNOTSUPP);
+	rq.operation = BLKIF_OP_READ;
+	rq.nr_segments = 12;
+	expect("blk: 12 segments", blk_do(&f, au.port, &rq), BLKIF_RSP_ERROR);
+	sr->req_prod = f.req_prod_pvt + 100;
+	struct evtchn_send s = { au.port };
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	for (i = 0; i < 200000; i++) {
+		if (xs_req(XS_READ, be, 0, v, sizeof(v)) == XS_READ && same(v, "5"))
+			break;
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	}
+	expect("blk: a producer index 100 ahead: the back end Closing", same(v, "5"), 1);
+	(void)path;
+}
+
+/* xenstore through start_info's ring: a request and its reply, then a
  * request producer index more than a ring ahead: pvmon closes the
  * connection (one line on its stderr), answers nothing more, and the
  * domain goes on. */
@@ -204,37 +366,14 @@ static void store_checks(void)
 		return;
 	}
 	struct xenstore_domain_interface *r = (struct xenstore_domain_interface *)(VIRT_BASE + si->store_mfn * PAGE);
-	struct { struct xsd_sockmsg h; char p[8]; } m = { { XS_READ, 7, 0, 5 }, "name" };
-	const char *bytes = (const char *)&m;
-	for (unsigned i = 0; i < sizeof(m.h) + 5; i++)
-		r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = bytes[i];
-	__atomic_store_n(&r->req_prod, r->req_prod + (uint32_t)(sizeof(m.h) + 5), __ATOMIC_RELEASE);
-	struct evtchn_send s = { si->store_evtchn };
-	expect("xenstore: a READ of name sent (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
-	struct xsd_sockmsg rh;
-	uint8_t *rb = (uint8_t *)&rh;
-	uint32_t cons = r->rsp_cons;
-	expect("  a reply came", (long)(r->rsp_prod - cons >= sizeof(rh)), 1);
-	for (unsigned i = 0; i < sizeof(rh); i++)
-		rb[i] = (uint8_t)r->rsp[MASK_XENSTORE_IDX(cons + i)];
-	char name[8] = { 0 };
-	for (unsigned i = 0; i < rh.len && i < sizeof(name) - 1; i++)
-		name[i] = r->rsp[MASK_XENSTORE_IDX(cons + sizeof(rh) + i)];
-	__atomic_store_n(&r->rsp_cons, cons + (uint32_t)sizeof(rh) + rh.len, __ATOMIC_RELEASE);
-	expect("  of type READ, request 7", (long)(rh.type == XS_READ && rh.req_id == 7), 1);
-	expect("  its name is hx", (long)(name[0] == 'h' && name[1] == 'x' && rh.len == 2), 1);
-	m.h.req_id = 8;
-	m.h.type = XS_WRITE;
-	m.h.len = 5;
+	char name[8];
+	expect("xenstore: a READ of name", xs_req(XS_READ, "name", 0, name, sizeof(name)), XS_READ);
+	expect("  its name is hx", (long)(name[0] == 'h' && name[1] == 'x' && !name[2]), 1);
 	r->req_prod += 5000;                 /* more than a ring of requests */
+	struct evtchn_send s = { si->store_evtchn };
 	expect("xenstore: a producer index 5000 ahead (the send is fine)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
-	uint32_t before = r->rsp_prod;
 	r->req_prod = r->req_cons;
-	for (unsigned i = 0; i < sizeof(m.h) + 5; i++)
-		r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = bytes[i];
-	__atomic_store_n(&r->req_prod, r->req_prod + (uint32_t)(sizeof(m.h) + 5), __ATOMIC_RELEASE);
-	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
-	expect("  then no answer to a good request", (long)(r->rsp_prod - before), 0);
+	expect("  then no answer to a good request", xs_req(XS_READ, "name", 0, name, sizeof(name)), -1);
 	struct evtchn_close c = { si->store_evtchn };
 	expect("evtchn close the store's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), -EINVAL);
 }
@@ -609,6 +748,8 @@ void start(start_info_t *info)
 	}
 
 	smp_checks(l4, l1);
+	if (si->store_evtchn)
+		blk_checks(si->nr_pages + 1);
 	store_checks();
 
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
