@@ -55,3 +55,18 @@ damage_table() {
   size=$(sqlite3 "$1" "PRAGMA page_size")
   head -c "$size" /dev/zero | tr '\0' 'x' | dd of="$1" bs="$size" seek=$((root - 1)) conv=notrunc status=none
 }
+
+# in_nested_svm WHAT [nested-svm.sh options]: runs this test again with
+# --inside in scripts/nested-svm.sh's AMD-V host (where this host cannot
+# run what it tests); skips with the host's reason where it cannot be
+# made, dies naming WHAT unless the inside run said PASS.
+in_nested_svm() {
+  local what=$1 t0 rc
+  shift
+  t0=$(date +%s)
+  scripts/nested-svm.sh "$@" -- bash "$0" --inside | tee "$TMP/inside"
+  rc=${PIPESTATUS[0]}
+  [ $rc = 77 ] && skip "$(grep -m1 SKIP "$TMP/inside" || echo 'the nested AMD-V host cannot be made here')"
+  [ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "$what in the nested AMD-V host failed (status $rc)"
+  echo "nested AMD-V host: $(( $(date +%s) - t0 )) s in all"
+}

@@ -277,10 +277,5 @@ if echo "$lpv" | grep -q '^linux pv: yes'; then
 fi
 # This host cannot: the config fails in one line saying why.
 refused not_here "Linux PV cannot run here: no (" "$(linux_cfg here)"
-t0=$(date +%s)
-scripts/nested-svm.sh --timeout 800 --mem 2048 -- bash tests/integration/linux_boot.sh --inside | tee "$TMP/inside"
-rc=${PIPESTATUS[0]}
-[ $rc = 77 ] && skip "$(grep -m1 SKIP "$TMP/inside" || echo 'the nested AMD-V host cannot be made here')"
-[ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the boot in the nested AMD-V host failed (status $rc)"
-echo "nested AMD-V host: $(( $(date +%s) - t0 )) s in all"
+in_nested_svm "the boot" --timeout 800 --mem 2048
 echo PASS

@@ -77,10 +77,5 @@ if [ "${1:-}" = --inside ]; then
   echo PASS
   exit 0
 fi
-t0=$(date +%s)
-scripts/nested-svm.sh --timeout 560 --mem 2048 -- bash tests/integration/linux_disk.sh --inside | tee "$TMP/inside"
-rc=${PIPESTATUS[0]}
-[ $rc = 77 ] && skip "$(grep -m1 SKIP "$TMP/inside" || echo 'the nested AMD-V host cannot be made here')"
-[ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the disks in the nested AMD-V host failed (status $rc)"
-echo "nested AMD-V host: $(( $(date +%s) - t0 )) s in all"
+in_nested_svm "the disks" --timeout 560 --mem 2048
 echo PASS

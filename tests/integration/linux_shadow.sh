@@ -44,10 +44,5 @@ if [ "${1:-}" = --inside ]; then
   echo PASS
   exit 0
 fi
-t0=$(date +%s)
-scripts/nested-svm.sh --timeout 560 --mem 2048 --kvm-amd npt=0 -- bash tests/integration/linux_shadow.sh --inside | tee "$TMP/inside"
-rc=${PIPESTATUS[0]}
-[ $rc = 77 ] && skip "$(grep -m1 SKIP "$TMP/inside" || echo 'the nested AMD-V host cannot be made here')"
-[ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the boot under shadow paging in the nested AMD-V host failed (status $rc)"
-echo "nested AMD-V host with npt=0: $(( $(date +%s) - t0 )) s in all"
+in_nested_svm "the boot under shadow paging" --timeout 560 --mem 2048 --kvm-amd npt=0
 echo PASS

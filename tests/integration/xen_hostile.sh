@@ -129,9 +129,6 @@ if $PVMON info | grep -q '^linux pv: yes'; then
 fi
 # In the nested host with nested paging, then with shadow paging (npt=0).
 for npt in "" npt=0; do
-  scripts/nested-svm.sh --timeout 400 --mem 1024 --kvm-amd "$npt" -- bash tests/integration/xen_hostile.sh --inside | tee "$TMP/inside"
-  rc=${PIPESTATUS[0]}
-  [ $rc = 77 ] && skip "$(grep -m1 SKIP "$TMP/inside" || echo 'the nested AMD-V host cannot be made here')"
-  [ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the hostile guest's checks in the nested AMD-V host (${npt:-npt=1}) failed (status $rc)"
+  in_nested_svm "the hostile guest's checks (${npt:-npt=1})" --timeout 400 --mem 1024 --kvm-amd "$npt"
 done
 echo PASS
