@@ -29,12 +29,12 @@
 /* Counters of a `list` object that pvtop turns into rates or shares. */
 enum counter {
 	C_TIME, C_RUN, C_WAIT, C_BLOCKED, C_HCALLS, C_EVENTS, C_UPCALLS, C_TLBFL, C_FLIPS,
-	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, C_VMEXITS, C_PTWR, C_BOUNCES, NR_COUNTERS
+	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, C_VMEXITS, C_PTWR, C_BOUNCES, C_BLKRQ, C_BLKB, NR_COUNTERS
 };
 static const char *const counter_keys[NR_COUNTERS] = {
 	"time_ns", "run_ns", "wait_ns", "blocked_ns", "hypercalls", "events", "upcalls",
 	"tlb_flushes", "page_flips", "kvm_exits", "kvm_insn_emulation", "kvm_io_exits",
-	"kvm_halt_exits", "kvm_mmio_exits", "vm_exits", "pt_writes", "bounces",
+	"kvm_halt_exits", "kvm_mmio_exits", "vm_exits", "pt_writes", "bounces", "blk_requests", "blk_bytes",
 };
 
 struct dom_sample {
@@ -138,13 +138,13 @@ static const struct dom_sample *previous(const struct sample *prev, int hint, co
 
 /* ---- the table -------------------------------------------------------- */
 
-enum col_kind { K_ID, K_STATE, K_SHARE, K_RATE, K_MEM, K_VCPUS };
+enum col_kind { K_ID, K_STATE, K_SHARE, K_RATE, K_KIB_RATE, K_MEM, K_VCPUS };
 
 static const struct column {
 	const char *head;
 	int width;                   /* negative: left-aligned */
 	enum col_kind kind;
-	enum counter c;              /* K_SHARE, K_RATE */
+	enum counter c;              /* K_SHARE, K_RATE, K_KIB_RATE (bytes per second in KiB) */
 } columns[] = {
 	{ "ID", 5, K_ID, 0 },
 	{ "STATE", -8, K_STATE, 0 },
@@ -166,6 +166,8 @@ static const struct column {
 	{ "PVEXIT/s", 8, K_RATE, C_VMEXITS },
 	{ "PTWR/s", 7, K_RATE, C_PTWR },
 	{ "BOUNCE/s", 8, K_RATE, C_BOUNCES },
+	{ "BLKRQ/s", 7, K_RATE, C_BLKRQ },
+	{ "BLKKB/s", 8, K_KIB_RATE, C_BLKB },
 };
 #define NR_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -193,13 +195,14 @@ static void cell(FILE *f, const struct column *col, const struct dom_sample *p, 
 		break;
 	case K_SHARE:
 	case K_RATE:
+	case K_KIB_RATE:
 		/* A domain new since the previous sample has no rates yet. */
 		if (!p)
 			fprintf(f, " %*s", col->width, "-");
 		else if (col->kind == K_SHARE)
 			fprintf(f, " %*.1f", col->width, per_time(p, d, col->c, 100.0));
 		else
-			fprintf(f, " %*.0f", col->width, per_time(p, d, col->c, 1e9));
+			fprintf(f, " %*.0f", col->width, per_time(p, d, col->c, col->kind == K_KIB_RATE ? 1e9 / 1024 : 1e9));
 		break;
 	}
 }
@@ -259,6 +262,8 @@ static void usage(FILE *f)
 	        "  PVEXIT/s PTWR/s BOUNCE/s  exits to pvmon, page-table writes trapped and\n"
 	        "                 emulated, and (a Linux PV domain) exceptions, events and system\n"
 	        "                 calls bounced to its kernel\n"
+	        "  BLKRQ/s BLKKB/s  (a Linux PV domain) block requests its back end answered,\n"
+	        "                 and KiB they read and wrote\n"
 	        "Rates are over pvmon's clock between two samples; the first iteration comes\n"
 	        "after two samples SECONDS apart. A domain new since the previous sample shows\n"
 	        "- for its rates; one that has gone is no longer listed.\n"

@@ -435,6 +435,12 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	s->stub_exits = x.stub_exits;
 	s->emulated = x.emulated;
 	s->bounces = x.bounces;
+	if (d->xen) {
+		struct xen_vbd_stats b;
+		xen_blkback_stats(d, &b);
+		s->blk_requests = b.requests;
+		s->blk_bytes = b.bytes;
+	}
 }
 
 void domain_console_counters(void *ctx, char *buf, size_t len)

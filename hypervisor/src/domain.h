@@ -42,6 +42,7 @@ struct domain_stats {
 	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits;
 	uint64_t mmu_updates, mmu_rejected, pt_writes, tlb_flushes, tlb_zaps, mem_pages, page_flips;
 	uint64_t stub_exits, emulated, bounces;   /* Xen mode's entry stub (xen_counts) */
+	uint64_t blk_requests, blk_bytes;         /* Xen mode's block devices (xen_blkback_stats) */
 	uint64_t kvm[KS_NR];       /* KVM's statistics, summed over vCPUs */
 };
 void domain_stats(struct domain *d, struct domain_stats *s);
