@@ -264,25 +264,25 @@ static long close_port(struct vcpu *v, uint32_t port)
 	return rc;
 }
 
+/* An operation on its argument struct: copied in, done by fn, copied
+ * back out when fn succeeds. */
+#define IN_OUT(type, fn) do {                                       \
+		type a_;                                            \
+		if (xen_copy_from(v, &a_, arg, sizeof(a_)))         \
+			return -EFAULT;                             \
+		rc = fn(v, &a_);                                    \
+		return rc ? rc : xen_copy_to(v, arg, &a_, sizeof(a_)); \
+	} while (0)
+
 long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct xen_domain *x = v->dom->xen;
 	long rc;
 	switch (cmd) {
-	case EVTCHNOP_alloc_unbound: {
-		struct evtchn_alloc_unbound a;
-		if (xen_copy_from(v, &a, arg, sizeof(a)))
-			return -EFAULT;
-		rc = alloc_unbound(v, &a);
-		return rc ? rc : xen_copy_to(v, arg, &a, sizeof(a));
-	}
-	case EVTCHNOP_bind_interdomain: {
-		struct evtchn_bind_interdomain b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		rc = bind_interdomain(v, &b);
-		return rc ? rc : xen_copy_to(v, arg, &b, sizeof(b));
-	}
+	case EVTCHNOP_alloc_unbound:
+		IN_OUT(struct evtchn_alloc_unbound, alloc_unbound);
+	case EVTCHNOP_bind_interdomain:
+		IN_OUT(struct evtchn_bind_interdomain, bind_interdomain);
 	case EVTCHNOP_bind_virq: {
 		struct evtchn_bind_virq b;
 		if (xen_copy_from(v, &b, arg, sizeof(b)))
