@@ -301,8 +301,11 @@ int suite_place(struct suite *s, const struct placement *p)
 	for (int i = 0; i < s->n; i++) {
 		struct cell_spec c = s->cells[i];
 		if (!c.env[0]) {
-			const char *e = !strcmp(c.platform, "pv") ? p->pv : !strcmp(c.platform, "fullvirt") ? p->fullvirt
-			                                                                                       : ENV_HARDWARE;
+			const char *e = ENV_HARDWARE;
+			if (!strcmp(c.platform, "pv"))
+				e = pv_linux_workload(c.workload) ? p->pv_linux : p->pv;
+			else if (!strcmp(c.platform, "fullvirt"))
+				e = p->fullvirt;
 			snprintf(c.env, sizeof(c.env), "%s", e);
 		}
 		bool dup = false;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SUITE_MAX_CELLS 1024
 #define SUITE_MAX_DOMAINS 1000
@@ -55,16 +56,24 @@ void suite_free(struct suite *s);
 /* --platforms LIST: keeps only cells whose platform is in the comma list;
  * an unknown name is an error (-EINVAL). */
 int suite_filter(struct suite *s, const char *list, char *err, size_t errlen);
+/* The pv platform's workloads that need a TCP/IP stack and block devices:
+ * they run in a Linux PV domain (bench/platforms/run.sh linuxpv), not in
+ * pvos, and so only where pvmon runs Linux PV (AMD-V or VT-x KVM). */
+static inline bool pv_linux_workload(const char *w)
+{
+	return !strcmp(w, "pgbench-ro") || !strcmp(w, "pgbench-tpcb") || !strcmp(w, "dbench") ||
+	       !strcmp(w, "httperf");
+}
 /* Where the cells without @ENV run: native and uml here; pv and fullvirt
- * where the caller found them runnable (pv: KVM; fullvirt: VT-x/AMD-V
- * KVM that QEMU can use), ENV_HARDWARE or ENV_NESTED_SVM. A cell that
+ * where the caller found them runnable (pv: KVM; pv's Linux PV workloads
+ * and fullvirt: VT-x/AMD-V KVM), ENV_HARDWARE or ENV_NESTED_SVM. A cell that
  * then equals one listed before it goes. Every group (workload, domain
  * count) measured in a nested environment gets a native cell there, the
  * baseline its ratios are drawn against (reps, timeout and quick the
  * most its cells ask), placed before the group's first cell in that
  * environment; hcall has none (native has no hypercalls). 0 or -ENOSPC. */
 struct placement {
-	const char *pv, *fullvirt;
+	const char *pv, *pv_linux, *fullvirt;
 };
 int suite_place(struct suite *s, const struct placement *p);
 uint64_t fnv1a(const void *p, size_t n);

@@ -9,7 +9,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=${BIN:-$BUILD/bin}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 IMAGES=$BUILD/images
-PLATFORMS="native fullvirt uml"
+PLATFORMS="native fullvirt uml linuxpv"
 WORKLOADS="cpu pgbench-ro pgbench-tpcb dbench httperf"
 QEMU=${PVLAB_QEMU:-qemu-system-x86_64}
 LINUX_UML=${PVLAB_LINUX_UML:-linux.uml}
@@ -107,4 +107,12 @@ kvm_node() {
 accel_file() {
   echo "$IMAGES/fullvirt.accel.$( { qemu_version; uname -r; kvm_node; } | sha256sum | cut -c1-12)"
 }
+# linuxpv: can pvmon run a Linux PV domain on this host? Its own answer
+# (`pvmon info`, from a probe of the KVM it finds): "yes ..." or "no (why)".
+linux_pv_answer() {
+  local a
+  a=$("$BIN/pvmon" info 2>/dev/null | sed -n 's/^linux pv: //p') || true
+  echo "${a:-no (pvmon info said nothing about linux pv)}"
+}
+pvmon_version() { "$BIN/pvmon" info 2>/dev/null | awk 'NR == 1 { sub(/,$/, "", $2); print $2; exit }'; }
 uml_version() { "$LINUX_UML" --version 2>/dev/null | awk 'NF { print $NF; exit }'; }

@@ -50,5 +50,11 @@ case $1 in
       unsupported "ptrace is disabled on this host (kernel.yama.ptrace_scope=3), UML needs it"
     fi
     echo "ok uml=$(uml_version) xstate_shim=umlxstate.so" ;;
+  linuxpv)
+    [ -x "$BIN/pvmon" ] || unsupported "$BIN/pvmon is not built (make BUILD=${BUILD#"$ROOT"/})"
+    need_image_tools
+    pv=$(linux_pv_answer)
+    [ "${pv%% *}" = yes ] || unsupported "linux pv: $pv"
+    echo "ok pvmon=$(pvmon_version) guest=linux-pv" ;;
 esac
 exit 0

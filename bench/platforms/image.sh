@@ -7,6 +7,9 @@
 #   vmlinuz, initrd.cpio.gz   fullvirt: the Debian kernel (linux-image-amd64,
 #                fetched with apt-get download) and an initramfs with its
 #                virtio and ext4 modules
+#   initrd-linuxpv.cpio.gz    linuxpv: the same kernel and /init with the
+#                modules a Xen PV domain's root needs (xen-blkfront, ext4,
+#                overlay)
 #   fullvirt.accel.HOSTKEY    fullvirt: kvm or tcg, from a boot probe on
 #                this kind of host (common.sh accel_file); with
 #                PVLAB_KVM_PROBE_S=0 there is no probe (pvbench, making the
@@ -151,8 +154,10 @@ EOF
 
 # ---- fullvirt: the Debian kernel and an initramfs ------------------------
 INITRAMFS_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+PV_INITRAMFS_MODULES="xen-blkfront crc32c_generic ext4 overlay"
 
-# modules_in_order KVER: module paths, dependencies first, from modules.dep
+# modules_in_order KVER MODULE...: module paths, dependencies first, from
+# modules.dep
 modules_in_order() {
   local dep=$KROOT/lib/modules/$1/modules.dep
   declare -A seen=()
@@ -164,11 +169,30 @@ modules_in_order() {
     echo "$m"
   }
   local name path
-  for name in $INITRAMFS_MODULES; do
+  shift
+  for name in "$@"; do
     path=$(awk -F: -v n="/$name.ko" 'index($1, n) && substr($1, length($1) - length(n) + 1) == n { print $1; exit }' "$dep")
     [ -n "$path" ] || fail "module $name not in the kernel package"
     emit "$path"
   done
+}
+
+# make_initrd KVER NAME MODULE...: $IMAGES/NAME.tmp, busybox, the guests'
+# /init and the modules (with their dependencies, in load order).
+make_initrd() {
+  local kver=$1 name=$2 ir=$IMAGES/initramfs.stage m
+  shift 2
+  rm -rf "$ir"
+  mkdir -p "$ir/bin" "$ir/modules"
+  install -m 755 "$(readlink -f "$(command -v busybox)")" "$ir/bin/busybox"
+  install -m 755 "$PLAT_DIR/guest/initramfs.sh" "$ir/init"
+  : >"$ir/modules/order"
+  for m in $(modules_in_order "$kver" "$@"); do
+    cp "$KROOT/lib/modules/$kver/$m" "$ir/modules/"
+    basename "$m" >>"$ir/modules/order"
+  done
+  (cd "$ir" && find . | LC_ALL=C sort | busybox cpio -o -H newc 2>/dev/null | gzip -6) >"$IMAGES/$name.tmp"
+  rm -rf "$ir"
 }
 
 build_kernel() {
@@ -192,23 +216,17 @@ build_kernel() {
   local kver
   kver=$(ls "$KROOT/lib/modules" | head -1)
   busybox depmod -b "$KROOT" "$kver"
-  local ir=$IMAGES/initramfs.stage m
-  rm -rf "$ir"
-  mkdir -p "$ir/bin" "$ir/modules"
-  install -m 755 "$(readlink -f "$(command -v busybox)")" "$ir/bin/busybox"
-  install -m 755 "$PLAT_DIR/guest/initramfs.sh" "$ir/init"
-  : >"$ir/modules/order"
-  for m in $(modules_in_order "$kver"); do
-    cp "$KROOT/lib/modules/$kver/$m" "$ir/modules/"
-    basename "$m" >>"$ir/modules/order"
-  done
-  (cd "$ir" && find . | LC_ALL=C sort | busybox cpio -o -H newc 2>/dev/null | gzip -6) >"$IMAGES/initrd.cpio.gz.tmp"
+  # shellcheck disable=SC2086
+  make_initrd "$kver" initrd.cpio.gz $INITRAMFS_MODULES
+  # shellcheck disable=SC2086
+  make_initrd "$kver" initrd-linuxpv.cpio.gz $PV_INITRAMFS_MODULES
   cp "$KROOT/boot/vmlinuz-$kver" "$IMAGES/vmlinuz.tmp"
   mv "$IMAGES/initrd.cpio.gz.tmp" "$IMAGES/initrd.cpio.gz"
+  mv "$IMAGES/initrd-linuxpv.cpio.gz.tmp" "$IMAGES/initrd-linuxpv.cpio.gz"
   mv "$IMAGES/vmlinuz.tmp" "$IMAGES/vmlinuz"
   echo "$kver" >"$IMAGES/kernel.version"
-  rm -rf "$KROOT" "$ir"
-  log "kernel $kver and initramfs ($(du -k "$IMAGES/initrd.cpio.gz" | cut -f1) KiB) ready in $((SECONDS - t0)) s"
+  rm -rf "$KROOT"
+  log "kernel $kver and initramfs ($(du -k "$IMAGES/initrd.cpio.gz" | cut -f1) KiB, linuxpv's $(du -k "$IMAGES/initrd-linuxpv.cpio.gz" | cut -f1) KiB) ready in $((SECONDS - t0)) s"
 }
 
 # Can QEMU boot the kernel with KVM here? A stock kernel under KVM on this
@@ -253,18 +271,31 @@ fi
 
 if [ "$PLATFORM" = fullvirt ]; then
   command -v "$QEMU" >/dev/null || unsupported "$QEMU is not installed (Debian package qemu-system-x86)"
-  if checked kernel vmlinuz; then
+fi
+if [ "$PLATFORM" = linuxpv ]; then
+  [ -x "$BIN/pvmon" ] || fail "$BIN/pvmon is missing: run make (BUILD=$BUILD) first"
+fi
+# ---- fullvirt and linuxpv: the kernel and its initramfs --------------------
+if [ "$PLATFORM" = fullvirt ] || [ "$PLATFORM" = linuxpv ]; then
+  if checked kernel initrd-linuxpv.cpio.gz; then
     kernel_hash=$(cat "$IMAGES/kernel.stamp")
   else
     kp=$(kernel_package) || unsupported "apt knows no linux-image-amd64 (run apt-get update)"
     kernel_hash=$( { echo "$kp"; sha256sum "$PLAT_DIR/guest/initramfs.sh" | cut -d' ' -f1;
-                     echo "$INITRAMFS_MODULES"; package_versions | grep busybox; } | hash_of)
+                     echo "$INITRAMFS_MODULES / $PV_INITRAMFS_MODULES"; package_versions | grep busybox; } | hash_of)
   fi
-  if [ ! -f "$IMAGES/vmlinuz" ] || [ "$(cat "$IMAGES/kernel.stamp" 2>/dev/null)" != "$kernel_hash" ]; then
+  if [ ! -f "$IMAGES/vmlinuz" ] || [ ! -f "$IMAGES/initrd-linuxpv.cpio.gz" ] ||
+     [ "$(cat "$IMAGES/kernel.stamp" 2>/dev/null)" != "$kernel_hash" ]; then
     rm -f "$IMAGES/kernel.stamp" "$IMAGES"/fullvirt.accel.*
     build_kernel $kp
     echo "$kernel_hash" >"$IMAGES/kernel.stamp"
   fi
+fi
+if [ "$PLATFORM" = linuxpv ]; then
+  log "linuxpv: $(cat "$IMAGES/kernel.version") as a Xen PV domain of $BIN/pvmon, rootfs.img read-only"
+  exit 0
+fi
+if [ "$PLATFORM" = fullvirt ]; then
   ACCEL=$(accel_file)
   rm -f "$IMAGES/fullvirt.accel" "$IMAGES/accel.stamp"     # one for every host, before accel_file
   if [ "$PROBE_S" = 0 ]; then

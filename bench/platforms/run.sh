@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh PLATFORM WORKLOAD [--quick] [--instances N]: one run of a workload
-# on native (host processes), fullvirt (QEMU, KVM or TCG) or uml (User-Mode
-# Linux). Prints the contract's lines on stdout (docs/platforms.md):
+# on native (host processes), fullvirt (QEMU, KVM or TCG), uml (User-Mode
+# Linux) or linuxpv (the same Debian kernel as a Xen PV domain of pvmon,
+# where `pvmon info` says Linux PV runs). Prints the contract's lines on
+# stdout (docs/platforms.md):
 #   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER
 #   detail KEY=VALUE
 #   unsupported REASON        (then exit 3)
@@ -16,7 +18,7 @@ usage: run.sh PLATFORM WORKLOAD [--quick] [--instances N]
   WORKLOAD: ${WORKLOADS// / | }
   --quick        sizes for the short suite (scaled down further under TCG)
   --instances N  N concurrent copies: N processes natively, N guests on
-                 fullvirt and uml (cpu only)
+                 fullvirt, uml and linuxpv (cpu only)
 Environment: BUILD (default build), PVLAB_GUEST_MEM_MIB (1024),
 PVLAB_IMAGE_READY (platforms whose detect.sh and image.sh need not run again),
 PVLAB_TCG_SCALE (work factor under TCG, default 0.25), PVLAB_GUEST_TIMEOUT
@@ -88,7 +90,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$PLATFORM" = fullvirt ]; then
+if [ "$PLATFORM" = linuxpv ]; then
+  # checked in every run, never taken from an earlier one: a Linux PV
+  # figure must not come from a host where pvmon cannot run it
+  pv=$(linux_pv_answer)
+  [ "${pv%% *}" = yes ] || unsupported "linux pv: $pv"
+  echo "detail guest=linux-pv"
+  echo "detail linux_pv=$pv"
+  echo "detail pvmon=$(pvmon_version)"
+  echo "detail vcpus=1"
+  echo "detail disk=xvda ro + overlay tmpfs"
+elif [ "$PLATFORM" = fullvirt ]; then
   read -r ACCEL why <"$(accel_file)"
   echo "detail accel=$ACCEL"
   echo "detail qemu=$(qemu_version)"
@@ -118,6 +130,15 @@ guest() {
          -kernel "$IMAGES/vmlinuz" -initrd "$IMAGES/initrd.cpio.gz"
          -drive "file=$IMAGES/rootfs.img,format=raw,if=virtio,snapshot=on"
          -append "console=ttyS0 quiet loglevel=3 panic=-1 $cmdline")
+  elif [ "$PLATFORM" = linuxpv ]; then
+    # the shared image read-only; the guest's writes go to a tmpfs overlay
+    # its initramfs puts over it (guest/initramfs.sh). --stats: the block
+    # back end's requests, batches and events after the run.
+    { echo "name = \"linuxpv$i\""; echo "memory = $MEM"; echo "vcpus = 1"
+      echo "kernel = \"$IMAGES/vmlinuz\""; echo "ramdisk = \"$IMAGES/initrd-linuxpv.cpio.gz\""
+      echo "cmdline = \"console=hvc0 quiet loglevel=3 panic=-1 pvlab.root=xvda pvlab.overlay=tmpfs $cmdline\""
+      echo "disk = [ \"file:$IMAGES/rootfs.img,xvda,r\" ]"; } >"$RUN/linuxpv$i.cfg"
+    cmd=("$BIN/pvmon" --stats --xenstore "$RUN/xenstore.$i" run "$RUN/linuxpv$i.cfg")
   else
     # the guest writes to a copy-on-write file, never to the shared image
     cmd=(env LD_PRELOAD="$UMLXSTATE" "$LINUX_UML" "mem=${MEM}M" "ubd0=$RUN/cow.$i,$IMAGES/rootfs.img"
@@ -131,6 +152,7 @@ guest() {
   echo $! >"$RUN/vmpid.$i"
   while IFS= read -r line; do
     line=${line%$'\r'}          # the serial console ends lines with CR LF
+    line=${line#"[linuxpv$i] "}  # pvmon's prefix on the domain's console
     if [ $seen = 0 ] && [[ $line == "pvlab: "* ]]; then
       seen=1
       awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f\n", b - a }' >"$RUN/boot.$i"
@@ -140,6 +162,18 @@ guest() {
     [[ $line == "pvlab: "* ]] || echo "[$tag] $line" >&2
   done <"$RUN/fifo.$i"
   wait
+}
+
+# blk_details CONSOLE: the block back end's counters from pvmon's --stats
+# line ("blk: requests N (segments N, N bytes, flushes N, errors N, bad
+# grants N) in N batches, N events to the guest") as details.
+blk_details() {
+  sed -n 's/.*; blk: requests \([0-9]*\) (segments \([0-9]*\), \([0-9]*\) bytes, flushes \([0-9]*\), errors \([0-9]*\), bad grants \([0-9]*\)) in \([0-9]*\) batches, \([0-9]*\) events.*/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1" |
+    tail -1 | while read -r req seg bytes fl err bad bat ev; do
+      echo "detail blk_requests=$req"; echo "detail blk_segments=$seg"; echo "detail blk_bytes=$bytes"
+      echo "detail blk_flushes=$fl"; echo "detail blk_errors=$err"; echo "detail blk_bad_grants=$bad"
+      echo "detail blk_batches=$bat"; echo "detail blk_events=$ev"
+    done
 }
 
 mkdir -p "$RUN/uml"
@@ -179,6 +213,7 @@ for ((i = 1; i <= INSTANCES; i++)); do
     continue
   fi
   [ -f "$RUN/boot.$i" ] && [ "$i" = 1 ] && echo "detail boot_s=$(cat "$RUN/boot.$i")"
+  [ "$PLATFORM" = linuxpv ] && [ "$i" = 1 ] && blk_details "$c"
   if [ "$INSTANCES" = 1 ]; then
     sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
   else

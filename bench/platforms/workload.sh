@@ -180,7 +180,13 @@ run_dbench() {
   mkdir -p "$WORK/dbench"
   detail clients "$clients"
   detail duration_s "$secs"
-  detail fs "$(stat -f -c %T "$WORK/dbench" | tr '/' '_')"
+  fs=$(stat -f -c %T "$WORK/dbench" | tr '/' '_')
+  # busybox's stat names no overlayfs (linuxpv's root): the mount's type
+  if [ "$fs" = UNKNOWN ]; then
+    mnt=$(df -P "$WORK/dbench" | awk 'NR == 2 { print $6 }')
+    fs=$(awk -v m="$mnt" '$2 == m { t = $3 } END { print t }' /proc/mounts)
+  fi
+  detail fs "${fs:-UNKNOWN}"
   say "dbench $clients clients for $secs s in $WORK/dbench"
   dbench -D "$WORK/dbench" -c "$loadfile" -t "$secs" "$clients" >"$WORK/dbench.log" 2>&1 \
     || { tail -20 "$WORK/dbench.log" >&2; die "dbench failed"; }

@@ -443,6 +443,12 @@ static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base)
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
 	struct kvm_sregs *s = &v->sregs;
+	if (!xv->cpuid_set) {
+		int rc = xen_cpuid_set(v);
+		if (rc)
+			return rc;
+		xv->cpuid_set = true;
+	}
 	if (ioctl(v->fd, KVM_GET_SREGS, s))
 		return -errno;
 	s->cr0 = 0x80050033;          /* PG AM WP NE ET MP PE */

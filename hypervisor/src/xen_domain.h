@@ -59,6 +59,7 @@ struct xen_vcpu {
 	 * also read by the vCPU's thread); VCPUOP_initialise leaves the
 	 * registers for the thread in start (read once the thread runs). */
 	bool initialised, down, started;
+	bool cpuid_set;             /* KVM has its CPUID table (once, before its first run) */
 	bool parked;                /* its thread sleeps because it is down */
 	uint64_t vi_mfn;            /* the frame of a registered vcpu_info; 0: shared_info's */
 	struct { uint64_t gpr[16], rip, rflags, fs_base, gs_base; } start;
@@ -115,6 +116,7 @@ int xen_domain_build(struct domain *d, const uint8_t *elf, size_t len, const str
                      char *err, size_t errlen);
 /* Registers, descriptor tables and CR3 of vCPU 0 at Xen's entry. */
 int xen_vcpu_setup(struct vcpu *v);
+int xen_cpuid_set(struct vcpu *v);            /* KVM's CPUID table: pvmon's PV policy (xen_trap.c) */
 /* The same for another vCPU from its VCPUOP_initialise (its thread, once up). */
 int xen_vcpu_start(struct vcpu *v);
 void xen_domain_free(struct domain *d);

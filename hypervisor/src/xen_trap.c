@@ -542,6 +542,48 @@ static void cpuid_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	}
 }
 
+/* The same policy as KVM's CPUID table for the vCPU. The guest's
+ * processes (and its kernel outside the forced-emulation prefix) execute
+ * a bare CPUID, which KVM answers from that table without an exit to
+ * pvmon: without one they read zeros, and glibc's loader refused every
+ * dynamically linked program ("CPU ISA level is lower than required": no
+ * SSE2, CMOV, ... of the x86-64 baseline). 0 or -errno. */
+int xen_cpuid_set(struct vcpu *v)
+{
+	enum { MAX_ENTRIES = 80 };
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[MAX_ENTRIES];
+	} c;
+	uint32_t r[4], max_basic, max_ext, n = 0;
+	memset(&c, 0, sizeof(c));
+	cpuid_policy(0, 0, r);
+	max_basic = r[0];
+	cpuid_policy(0x80000000, 0, r);
+	max_ext = r[0];
+	static const uint32_t xen_leaves[] = { 0x40000000, 0x40000001, 0x40000002 };
+	for (uint32_t pass = 0; pass < 3; pass++) {
+		uint32_t first = pass == 0 ? 0 : pass == 1 ? 0x40000000 : 0x80000000;
+		uint32_t last = pass == 0 ? max_basic : pass == 1 ? xen_leaves[2] : max_ext;
+		for (uint32_t leaf = first; leaf <= last; leaf++) {
+			/* leaves with subleaves: 4 (caches), 7, 0xb (topology), 0xd */
+			bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
+			for (uint32_t sub = 0; sub < (indexed ? 8u : 1u); sub++) {
+				cpuid_policy(leaf, sub, r);
+				if (indexed && sub > 0 && !r[0] && !r[1] && !r[2] && !r[3])
+					break;
+				if (n == MAX_ENTRIES)
+					return -E2BIG;
+				c.e[n++] = (struct kvm_cpuid_entry2){
+					.function = leaf, .index = sub, .eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3],
+					.flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0 };
+			}
+		}
+	}
+	c.h.nent = n;
+	return ioctl(v->fd, KVM_SET_CPUID2, &c) ? -errno : 0;
+}
+
 /* A #GP from guest kernel code: emulate the privileged instruction at rip.
  * 1: emulated (rip moved on), 0: not one pvmon emulates. */
 static int emulate_gp(struct vcpu *v)

@@ -36,12 +36,14 @@ chmod +x "$TMP/plat/"*.sh "$TMP/nested"
 export PVBENCH_PLATFORMS_DIR=$TMP/plat PVBENCH_NESTED=$TMP/nested STUB_BOOTS=$TMP/boots
 
 # without KVM: pv and fullvirt in the nested host with a native baseline
-# there; native and uml here; hcall gets no baseline (native has none)
+# there; native and uml here; hcall gets no baseline (native has none);
+# pv's dbench (a Linux PV domain) goes where fullvirt goes
 cat >"$TMP/s.suite" <<'S'
 native,pv cpu 1 reps=2
 fullvirt cpu 1 reps=3 quick
 pv hcall 1 reps=1
 native,pv dbench 1 reps=1
+fullvirt lmbench 1 reps=1
 S
 need_without_kvm
 without_kvm $PVBENCH run --suite "$TMP/s.suite" --db "$TMP/a.db" >"$TMP/out" 2>&1 || { cat "$TMP/out"; die "run without KVM"; }
@@ -56,25 +58,28 @@ pv nested-svm cpu 2 unsupported
 fullvirt nested-svm cpu 3 done
 pv nested-svm hcall 1 unsupported
 native hardware dbench 1 done
-native nested-svm dbench 1 unsupported
-pv nested-svm dbench 1 unsupported"
+native nested-svm dbench 1 done
+pv nested-svm dbench 1 unsupported
+native nested-svm lmbench 1 unsupported
+fullvirt nested-svm lmbench 1 unsupported"
 got=$(q "$TMP/a.db" "SELECT platform, env, workload, reps, status FROM cells ORDER BY seq" | tr '|' ' ')
 [ "$got" = "$want" ] || die "cells without KVM:
 $got
 want:
 $want"
 # a baseline whose cells cannot run is not run
-[ "$(q "$TMP/a.db" "SELECT reason FROM cells WHERE platform = 'native' AND env = 'nested-svm' AND workload = 'dbench'")" = \
+[ "$(q "$TMP/a.db" "SELECT reason FROM cells WHERE platform = 'native' AND env = 'nested-svm' AND workload = 'lmbench'")" = \
   "the baseline of cells that cannot run here: none of this group's other cells runs in this nested host" ] ||
-  die "native dbench in the nested host, without a cell to compare: not said why"
+  die "native lmbench in the nested host, without a cell to compare: not said why"
 # one boot per round for every nested cell of it: the probe, a warm-up
-# round, three rounds of cpu, one of hcall, none for dbench
-[ "$(wc -l <"$TMP/boots")" = 6 ] || die "$(wc -l <"$TMP/boots") boots of the nested host, want 6"
+# round, three rounds of cpu, one of hcall, pv's dbench a warm-up and a
+# round, none for lmbench
+[ "$(wc -l <"$TMP/boots")" = 8 ] || die "$(wc -l <"$TMP/boots") boots of the nested host, want 8"
 order=$(q "$TMP/a.db" "SELECT group_concat(c.platform || '@' || c.env || r.rep, ' ') FROM (SELECT * FROM reps ORDER BY ord) r JOIN cells c ON c.id = r.cell_id WHERE workload = 'cpu'")
 [ "$order" = "native@hardware0 native@nested-svm0 pv@nested-svm0 fullvirt@nested-svm0 native@hardware1 native@nested-svm1 fullvirt@nested-svm1 native@hardware2 native@nested-svm2 fullvirt@nested-svm2 native@nested-svm3 fullvirt@nested-svm3" ] ||
   die "cpu ran in the order $order"
 # the nested cells say where they were measured, and what it was
-d=$(q "$TMP/a.db" "SELECT detail FROM cells WHERE platform = 'fullvirt'")
+d=$(q "$TMP/a.db" "SELECT detail FROM cells WHERE platform = 'fullvirt' AND workload = 'cpu'")
 [[ $d == "nested=nested-svm kvm=svm kvm_amd_npt=Y l1_kernel=stub l1_cpus=1"*"accel=kvm" ]] || die "fullvirt's detail: $d"
 [ "$(q "$TMP/a.db" "SELECT count(*) FROM samples s JOIN cells c ON c.id = s.cell_id WHERE c.env = 'nested-svm' AND c.platform = 'fullvirt' AND s.metric = 'sort_ms'")" = 3 ] ||
   die "fullvirt in the nested host: not 3 samples"

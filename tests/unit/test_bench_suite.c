@@ -84,7 +84,7 @@ static void test_place(void)
 	CHECK_EQ(s.n, 7);
 	CHECK_STR(s.cells[0].env, "");
 	CHECK_STR(s.cells[6].env, ENV_NESTED_SVM);
-	struct placement p = { .pv = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
+	struct placement p = { .pv = ENV_NESTED_SVM, .pv_linux = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
 	CHECK_EQ(suite_place(&s, &p), 0);
 	static const char *const want[] = {
 		"native hardware cpu 1 5 0 1200", "native nested-svm cpu 1 5 1 1200", "pv nested-svm cpu 1 5 0 1200",
@@ -102,7 +102,7 @@ static void test_place(void)
 	suite_free(&s);
 	/* a host that runs them: nothing moves, nothing is added */
 	CHECK_EQ(parse(text, &s, err), 0);
-	p = (struct placement){ .pv = ENV_HARDWARE, .fullvirt = ENV_HARDWARE };
+	p = (struct placement){ .pv = ENV_HARDWARE, .pv_linux = ENV_HARDWARE, .fullvirt = ENV_HARDWARE };
 	CHECK_EQ(suite_place(&s, &p), 0);
 	CHECK_EQ(s.n, 9);
 	CHECK_STR(s.cells[1].env, ENV_HARDWARE);
@@ -113,6 +113,20 @@ static void test_place(void)
 	CHECK_STR(s.cells[7].env, ENV_NESTED_SVM);
 	suite_free(&s);
 	CHECK(env_nested(ENV_NESTED_SVM) && env_nested(ENV_NESTED_SVM_SHADOW) && !env_nested(ENV_HARDWARE));
+	/* a PVM host: pvos runs here, pv's Linux PV workloads go to the
+	 * nested host (with their native baseline there) */
+	CHECK_EQ(parse("pv cpu 1\npv dbench 1 quick\n", &s, err), 0);
+	p = (struct placement){ .pv = ENV_HARDWARE, .pv_linux = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
+	CHECK_EQ(suite_place(&s, &p), 0);
+	CHECK_EQ(s.n, 3);
+	CHECK_STR(s.cells[0].env, ENV_HARDWARE);
+	CHECK_STR(s.cells[1].platform, "native");
+	CHECK_STR(s.cells[1].env, ENV_NESTED_SVM);
+	CHECK_STR(s.cells[2].workload, "dbench");
+	CHECK_STR(s.cells[2].env, ENV_NESTED_SVM);
+	suite_free(&s);
+	CHECK(pv_linux_workload("httperf") && pv_linux_workload("pgbench-ro") && !pv_linux_workload("cpu") &&
+	      !pv_linux_workload("lmbench"));
 }
 
 static void test_shipped_suites(void)
