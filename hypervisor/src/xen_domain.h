@@ -70,6 +70,9 @@ struct xen_vcpu {
 	uint64_t flushed;
 	uint64_t hcalls, traps_taken, emulated, bounces, upcalls;
 	bool shadow_flush;          /* this hypercall asked for a TLB flush (shadow paging: xen_shadow_flush) */
+	/* VCPUOP_register_runstate_memory_area: the guest's kernel address
+	 * (0: none), and the scheduler's state_since it last saw (atomics). */
+	uint64_t runstate_va, runstate_since;
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
 };
@@ -140,6 +143,9 @@ uint64_t xen_cur_l4(const struct vcpu *v);
 /* Send event channel port to the domain (sets pending, raises the upcall). */
 void xen_evtchn_set(struct domain *d, uint32_t port);
 void xen_publish_time(struct vcpu *v);
+/* The vCPU's runstate area (if registered) from pvmon's scheduler times,
+ * through the kernel's page tables (as Xen writes it); its own thread. */
+void xen_runstate_publish(struct vcpu *v);
 /* What the entry stub's exits were, summed over the vCPUs (any thread,
  * relaxed: pvmon --console-counters' stamps, pvctl list; zeros for a
  * domain that is not in Xen mode). */

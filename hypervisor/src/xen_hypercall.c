@@ -789,8 +789,18 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 		return vcpu_down(v, (uint32_t)id);
 	case VCPUOP_is_up:
 		return !__atomic_load_n(&t->down, __ATOMIC_SEQ_CST);
-	case VCPUOP_register_runstate_memory_area:
-		return 0;               /* accepted, not updated yet: steal time reads as none */
+	case VCPUOP_register_runstate_memory_area: {
+		/* Xen takes the address as it is (a bad one only means the
+		 * updates do not land); its vCPU publishes it from now on. */
+		struct vcpu_register_runstate_memory_area r;
+		if (xen_copy_from(v, &r, arg, sizeof(r)))
+			return -EFAULT;
+		__atomic_store_n(&t->runstate_va, r.addr.p, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->runstate_since, 0, __ATOMIC_SEQ_CST);
+		if (self)
+			xen_runstate_publish(v);
+		return 0;
+	}
 	case VCPUOP_set_periodic_timer:
 		return -ENOSYS;
 	case VCPUOP_stop_periodic_timer:

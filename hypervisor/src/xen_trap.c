@@ -64,7 +64,7 @@ uint64_t xen_cur_l4(const struct vcpu *v)
 	return xv->user ? xv->user_l4 : xv->kernel_l4;
 }
 
-static long copy(struct vcpu *v, uint64_t va, void *buf, size_t len, bool to)
+static long copy_l4(struct vcpu *v, uint64_t l4, uint64_t va, void *buf, size_t len, bool to)
 {
 	struct xen_domain *x = v->dom->xen;
 	uint8_t *p = buf;
@@ -81,7 +81,7 @@ static long copy(struct vcpu *v, uint64_t va, void *buf, size_t len, bool to)
 		 * between the walk and the store. A read needs no such care. */
 		if (to)
 			pthread_mutex_lock(&x->lock);
-		uint8_t *h = xmm_walk(&x->mm, xen_cur_l4(v), va, to, &ma, NULL) ? NULL : xmm_host(&x->mm, ma, chunk);
+		uint8_t *h = xmm_walk(&x->mm, l4, va, to, &ma, NULL) ? NULL : xmm_host(&x->mm, ma, chunk);
 		if (h && to)
 			memcpy(h, p, chunk);
 		else if (h)
@@ -99,12 +99,41 @@ static long copy(struct vcpu *v, uint64_t va, void *buf, size_t len, bool to)
 
 long xen_copy_from(struct vcpu *v, void *dst, uint64_t va, size_t len)
 {
-	return copy(v, va, dst, len, false);
+	return copy_l4(v, xen_cur_l4(v), va, dst, len, false);
 }
 
 long xen_copy_to(struct vcpu *v, uint64_t va, const void *src, size_t len)
 {
-	return copy(v, va, (void *)src, len, true);
+	return copy_l4(v, xen_cur_l4(v), va, (void *)src, len, true);
+}
+
+/* Xen's update_runstate_area: running since the scheduler last put the
+ * vCPU on its slot, and the time it has had in each state, which are
+ * pvmon's own accounts (sched.c): running, runnable (waiting for a
+ * slot: Linux's steal time), blocked; never offline while it runs. With
+ * VMASST_TYPE_runstate_update_flag the guest sees XEN_RUNSTATE_UPDATE in
+ * state_entry_time while the rest changes. */
+void xen_runstate_publish(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t va = __atomic_load_n(&xv->runstate_va, __ATOMIC_SEQ_CST);
+	uint64_t since = __atomic_load_n(&v->state_since, __ATOMIC_RELAXED);
+	if (!va || !xv->kernel_l4)
+		return;
+	__atomic_store_n(&xv->runstate_since, since, __ATOMIC_RELAXED);
+	struct vcpu_runstate_info r = {
+		.state = RUNSTATE_running,
+		.state_entry_time = since,
+		.time = { [RUNSTATE_running] = __atomic_load_n(&v->run_ns, __ATOMIC_RELAXED),
+		          [RUNSTATE_runnable] = __atomic_load_n(&v->wait_ns, __ATOMIC_RELAXED),
+		          [RUNSTATE_blocked] = __atomic_load_n(&v->blocked_ns, __ATOMIC_RELAXED) },
+	};
+	bool flag = v->dom->xen->vm_assist & (1u << VMASST_TYPE_runstate_update_flag);
+	uint64_t set = since | XEN_RUNSTATE_UPDATE;
+	if (flag)
+		copy_l4(v, xv->kernel_l4, va + offsetof(struct vcpu_runstate_info, state_entry_time), &set, 8, true);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	copy_l4(v, xv->kernel_l4, va, &r, sizeof(r), true);   /* a bad address: the update does not land, as in Xen */
 }
 
 /* ---- the guest's context at this exit ------------------------------------- */
@@ -385,6 +414,10 @@ void xen_before_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	struct kvm_run *run = v->run;
+	/* Back on a slot since the runstate was written: Xen's context switch. */
+	if (__atomic_load_n(&xv->runstate_va, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&v->state_since, __ATOMIC_RELAXED) != __atomic_load_n(&xv->runstate_since, __ATOMIC_RELAXED))
+		xen_runstate_publish(v);
 	run->request_interrupt_window = 0;
 	if (!xv->cb_event || !__atomic_load_n(&xv->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&xv->vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST))

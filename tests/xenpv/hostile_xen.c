@@ -740,6 +740,24 @@ void start(start_info_t *info)
 	}
 	expect("vcpu_op on vcpu 7", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 7, 0, 0, 0), -ENOENT);
 	{
+		/* The runstate area: written at registration and whenever the
+		 * vCPU comes back to its slot (a yield), from pvmon's times. */
+		static volatile struct vcpu_runstate_info rs;
+		struct vcpu_register_runstate_memory_area ra = { .addr.p = (uint64_t)(uintptr_t)&rs };
+		rs.state = 77;
+		expect("runstate area registered", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, (long)&ra, 0, 0), 0);
+		expect("  state running", rs.state, RUNSTATE_running);
+		uint64_t first = rs.state_entry_time;
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+		expect("  after a yield: a new state_entry_time", (long)(rs.state_entry_time > first), 1);
+		expect("  and time spent running", (long)(rs.time[RUNSTATE_running] > 0), 1);
+		ra.addr.p = 0x5000;                  /* unmapped: Xen takes it, the updates do not land */
+		expect("runstate area at an unmapped address (taken)", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, (long)&ra, 0, 0), 0);
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+		ra.addr.p = 0;
+		expect("runstate area off", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, (long)&ra, 0, 0), 0);
+	}
+	{
 		struct vcpu_register_vcpu_info r = { mfn_of(scratch), 4090, 0 };
 		expect("register vcpu_info across a page", hc(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, (long)&r, 0, 0), -EINVAL);
 		r.mfn = l1;
