@@ -100,6 +100,12 @@ if [ "$PLATFORM" = linuxpv ]; then
   echo "detail pvmon=$(pvmon_version)"
   echo "detail vcpus=1"
   echo "detail disk=xvda ro + overlay tmpfs"
+  if [ -n "${PVLAB_NESTED:-}" ]; then
+    # in the nested host every guest instruction runs under TCG: as for
+    # fullvirt there, smaller runs keep the suite short (rates compare)
+    echo "detail emulated=nested-$PVLAB_NESTED host under TCG"
+    SCALE=${PVLAB_TCG_SCALE:-0.25}
+  fi
 elif [ "$PLATFORM" = fullvirt ]; then
   read -r ACCEL why <"$(accel_file)"
   echo "detail accel=$ACCEL"
