@@ -19,6 +19,8 @@ echo "image for $1 ready" >&2
 S
 cat > "$TMP/plat/run.sh" <<'S'
 #!/bin/sh
+# pv's I/O cells come here as linuxpv: this stub is a host without Linux PV
+[ "$1" = linuxpv ] && { echo "unsupported linux pv: no (the stub's host)"; exit 3; }
 [ "$2" = httperf ] && { echo "sample metric=half unit=x higher=1 value=1"; echo "the server did not start" >&2; exit 1; }
 [ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
 echo "booting" >&2
@@ -98,7 +100,8 @@ want="native0 pv0 fullvirt0 native1 pv1 fullvirt1 native2 fullvirt2"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'uml'")" = "linux.uml is not installed" ] || die "uml: reason lost"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'fullvirt' AND workload = 'dbench'")" = "dbench is not in this stub" ] || die "fullvirt dbench: reason lost"
 [ "$(q "SELECT status FROM cells WHERE platform = 'native' AND workload = 'hcall'")" = unsupported ] || die "native hcall"
-[ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'httperf'")" = unsupported ] || die "pv httperf"
+[ "$(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = 'httperf'")" = "unsupported: linux pv: no (the stub's host)" ] ||
+  die "pv httperf (the platform driver's linuxpv): $(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = 'httperf'")"
 # --counters: libpvcounters around every workload process (software events without a PMU)
 [ "$(q "SELECT count(DISTINCT rep) FROM counters JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND name = 'task-clock' AND value > 0")" = 2 ] ||
   die "--counters: no task-clock for native cpu x2"
