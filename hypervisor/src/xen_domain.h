@@ -198,7 +198,6 @@ void xen_evtchn_unbind_backend(struct domain *d, uint32_t port);
  * domain_start) until it ends (xen_store_close, before its memory goes). */
 int xen_store_start(struct domain *d);
 void xen_store_close(struct domain *d);
-void xen_store_stats(const struct domain *d, uint64_t *requests, uint64_t *replies);
 /* A new balloon target (pvctl mem-set): 0, -EINVAL (0 or over the
  * domain's memory), -EOPNOTSUPP (no store). */
 int xen_store_target(struct domain *d, uint64_t mib);

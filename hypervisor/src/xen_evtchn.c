@@ -264,6 +264,43 @@ static long close_port(struct vcpu *v, uint32_t port)
 	return rc;
 }
 
+static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (b->virq >= XEN_NR_VIRQS || b->vcpu >= v->dom->nr_vcpus)
+		return -EINVAL;
+	if (b->virq != VIRQ_TIMER && b->virq != VIRQ_DEBUG && b->virq != VIRQ_CONSOLE)
+		return -EINVAL;
+	pthread_mutex_lock(&x->lock);
+	struct xen_vcpu *t = &x->v[b->vcpu];
+	long rc = t->virq_port[b->virq] ? -EEXIST : free_port(x);
+	if (rc > 0) {
+		x->evtchn_state[rc] = EVTCHNSTAT_virq;
+		x->evtchn_vcpu[rc] = (uint8_t)b->vcpu;
+		x->evtchn_virq[rc] = (uint8_t)b->virq;
+		t->virq_port[b->virq] = (uint64_t)rc;
+		b->port = (evtchn_port_t)rc;
+	}
+	pthread_mutex_unlock(&x->lock);
+	return rc < 0 ? rc : 0;
+}
+
+static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (b->vcpu >= v->dom->nr_vcpus)
+		return -ENOENT;
+	pthread_mutex_lock(&x->lock);
+	long rc = free_port(x);
+	if (rc > 0) {
+		x->evtchn_state[rc] = EVTCHNSTAT_ipi;
+		x->evtchn_vcpu[rc] = (uint8_t)b->vcpu;
+		b->port = (evtchn_port_t)rc;
+	}
+	pthread_mutex_unlock(&x->lock);
+	return rc < 0 ? rc : 0;
+}
+
 /* An operation on its argument struct: copied in, done by fn, copied
  * back out when fn succeeds. */
 #define IN_OUT(type, fn) do {                                       \
@@ -283,47 +320,10 @@ long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		IN_OUT(struct evtchn_alloc_unbound, alloc_unbound);
 	case EVTCHNOP_bind_interdomain:
 		IN_OUT(struct evtchn_bind_interdomain, bind_interdomain);
-	case EVTCHNOP_bind_virq: {
-		struct evtchn_bind_virq b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		if (b.virq >= XEN_NR_VIRQS || b.vcpu >= v->dom->nr_vcpus)
-			return -EINVAL;
-		if (b.virq != VIRQ_TIMER && b.virq != VIRQ_DEBUG && b.virq != VIRQ_CONSOLE)
-			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
-		struct xen_vcpu *t = &x->v[b.vcpu];
-		rc = t->virq_port[b.virq] ? -EEXIST : free_port(x);
-		if (rc > 0) {
-			x->evtchn_state[rc] = EVTCHNSTAT_virq;
-			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
-			x->evtchn_virq[rc] = (uint8_t)b.virq;
-			t->virq_port[b.virq] = (uint64_t)rc;
-		}
-		pthread_mutex_unlock(&x->lock);
-		if (rc < 0)
-			return rc;
-		b.port = (evtchn_port_t)rc;
-		return xen_copy_to(v, arg, &b, sizeof(b));
-	}
-	case EVTCHNOP_bind_ipi: {
-		struct evtchn_bind_ipi b;
-		if (xen_copy_from(v, &b, arg, sizeof(b)))
-			return -EFAULT;
-		if (b.vcpu >= v->dom->nr_vcpus)
-			return -ENOENT;
-		pthread_mutex_lock(&x->lock);
-		rc = free_port(x);
-		if (rc > 0) {
-			x->evtchn_state[rc] = EVTCHNSTAT_ipi;
-			x->evtchn_vcpu[rc] = (uint8_t)b.vcpu;
-		}
-		pthread_mutex_unlock(&x->lock);
-		if (rc < 0)
-			return rc;
-		b.port = (evtchn_port_t)rc;
-		return xen_copy_to(v, arg, &b, sizeof(b));
-	}
+	case EVTCHNOP_bind_virq:
+		IN_OUT(struct evtchn_bind_virq, bind_virq);
+	case EVTCHNOP_bind_ipi:
+		IN_OUT(struct evtchn_bind_ipi, bind_ipi);
 	case EVTCHNOP_bind_vcpu: {
 		struct evtchn_bind_vcpu b;
 		if (xen_copy_from(v, &b, arg, sizeof(b)))

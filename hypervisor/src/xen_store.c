@@ -30,7 +30,6 @@ struct xen_store {
 	size_t len;
 	XENSTORE_RING_IDX seen_cons;   /* rsp_cons when last looked at: what the guest took since */
 	bool broken;                /* atomic: the ring went wrong, no more service */
-	uint64_t requests, replies; /* bytes, for --stats */
 	uint32_t untold;            /* atomic: bytes the guest took that the store has not been told of */
 };
 
@@ -89,7 +88,6 @@ static uint32_t push(struct xen_store *s)
 		__atomic_store_n(&r->rsp_prod, prod + n, __ATOMIC_RELEASE);
 		memmove(s->out, s->out + n, s->len - n);
 		s->len -= n;
-		s->replies += n;
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&x->lock);
@@ -177,7 +175,6 @@ static void kick(struct vcpu *v, void *ctx)
 		if (!space || (n = pull(s, buf, space < sizeof(buf) ? space : sizeof(buf))) <= 0)
 			break;
 		total += n;
-		s->requests += (uint64_t)n;
 		if ((rc = xs_conn_input(s->conn, buf, (size_t)n)) < 0)
 			break;
 	}
@@ -227,13 +224,6 @@ void xen_store_close(struct domain *d)
 	pthread_mutex_destroy(&s->in);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
-}
-
-void xen_store_stats(const struct domain *d, uint64_t *requests, uint64_t *replies)
-{
-	const struct xen_store *s = d->xen ? d->xen->store : NULL;
-	*requests = s ? s->requests : 0;
-	*replies = s ? s->replies : 0;
 }
 
 /* The domain is in the store (domain_start): its ring served as its
