@@ -20,6 +20,7 @@
 # AMD-V host (scripts/nested-svm.sh); skips, saying why, without Debian's
 # kernel, a static busybox or that host.
 # timeout: 900
+# lane: 2
 . tests/lib.sh
 . tests/linux/lib.sh
 

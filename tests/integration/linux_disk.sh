@@ -10,6 +10,7 @@
 # lines are refused in one line. Runs in the nested AMD-V host wherever
 # this host is (Linux PV needs hardware virtualization: pvmon info).
 # timeout: 600
+# lane: 2
 . tests/lib.sh
 . tests/linux/lib.sh
 

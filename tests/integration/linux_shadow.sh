@@ -10,6 +10,7 @@
 # and pvmon's count of what it had KVM forget. Skips, saying why, without
 # Debian's kernel, a static busybox or the nested host.
 # timeout: 600
+# lane: 2
 . tests/lib.sh
 . tests/linux/lib.sh
 

@@ -9,6 +9,7 @@
 # to the nested AMD-V host (scripts/nested-svm.sh), as pvbench moves the
 # pv cells there.
 # timeout: 600
+# lane: 2
 . tests/lib.sh
 P=bench/platforms
 

@@ -19,6 +19,7 @@
 # host, with nested paging and with shadow paging (npt=0); skips where
 # that host cannot be made.
 # timeout: 600
+# lane: 2
 . tests/lib.sh
 ELF=$BUILD/tests/xenpv/hostile_xen.elf
 
