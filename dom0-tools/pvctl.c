@@ -329,6 +329,29 @@ static int cmd_mem_set(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
+/* block-attach DOMAIN SPEC, block-detach DOMAIN xvdX [--force]. */
+static int cmd_block(const struct command *cmd, int argc, char **argv)
+{
+	const char *pos[2];
+	bool attach = !strcmp(cmd->name, "block-attach");
+	static const char *const attach_names[] = { "DOMAIN", "SPEC" }, *const detach_names[] = { "DOMAIN", "DEVICE" };
+	struct opt opts[] = { { "force", false, NULL } };
+	int rc = parse_args(cmd, argc, argv, opts, attach ? 0 : 1, pos, 2, attach ? attach_names : detach_names);
+	if (rc >= 0 || (rc = check_word(cmd, "DOMAIN", pos[0])) >= 0 || (rc = check_word(cmd, attach ? "SPEC" : "DEVICE", pos[1])) >= 0)
+		return rc;
+	/* pvmon opens the file from its own directory: a relative path is
+	 * made absolute here, as create does with its config. */
+	char spec[CTLC_MAX_LINE / 2], cwd[1024];
+	const char *path = strncmp(pos[1], "file:", 5) ? pos[1] : pos[1] + 5;
+	if (attach && path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(spec, sizeof(spec), "file:%s/%s", cwd, path);
+	else
+		snprintf(spec, sizeof(spec), "%s", pos[1]);
+	char req[CTLC_MAX_LINE];
+	snprintf(req, sizeof(req), "%s %s %s%s", cmd->name, pos[0], spec, opts[0].value ? " force" : "");
+	return ctlc_request(req, NULL, false, NULL, 0);
+}
+
 static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
 {
 	struct opt opts[] = { { "slice", true, NULL } };
@@ -503,6 +526,14 @@ static const struct command commands[] = {
 	{ "mem-set", "DOMAIN MIB", "Ask a domain's balloon driver to grow or shrink it to MIB.",
 	  "The guest gives frames back to the host (or takes them again) until it holds MIB;\n"
 	  "`pvctl list --json` shows mem_kib (held now) and mem_target_kib.\n", cmd_mem_set },
+	{ "block-attach", "DOMAIN file:PATH,xvdX,w|r", "Give a running Linux PV domain another virtual disk.",
+	  "SPEC is a disk line of the domain's config (disk = [ \"file:PATH,xvdX,w\" ], or ,r for\n"
+	  "read-only). Linux's xen-blkfront finds it through xenstore as /dev/xvdX.\n", cmd_block },
+	{ "block-detach", "DOMAIN xvdX [--force]", "Take a virtual disk from a running Linux PV domain.",
+	  "The back end closes (Xen's state machine) and the guest's xen-blkfront lets the disk go\n"
+	  "once nothing has it open; pvctl waits up to 10 s for that, then fails, leaving it\n"
+	  "closing (it goes when the guest lets it go: run block-detach again).\n"
+	  "  --force   remove it even if the guest still has it open\n", cmd_block },
 	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
 	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "

@@ -47,6 +47,10 @@ start_daemon() {
   for _ in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done
   [ -S "$PVLAB_SOCKET" ] || { cat "$TMP/daemon.log"; die "daemon did not create its socket"; }
 }
+# json_field NAME FIELD: a field of domain NAME from pvctl list --json.
+json_field() {
+  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
 # damage_table DB TABLE: overwrites the first page of TABLE in the SQLite
 # file DB with text, as a bad disk would; SQLite reports it on first read.
 damage_table() {

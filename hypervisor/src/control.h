@@ -70,6 +70,13 @@ struct control_ops {
 	int (*mem_set)(void *ctx, uint32_t domid, uint64_t mib);
 	/* Optional: queue console input for a domain; bytes taken or -errno. */
 	long (*console_input)(void *ctx, uint32_t domid, const char *buf, size_t len);
+	/* Optional: hot-plug a device of a kind ("block") into a running
+	 * domain, spec as its config line would have it; remove one by its
+	 * name (xvdb), waiting for the guest to let it go unless force.
+	 * 0 or -errno with one line in err. */
+	int (*dev_attach)(void *ctx, uint32_t domid, const char *kind, const char *spec, char *err, size_t errlen);
+	int (*dev_detach)(void *ctx, uint32_t domid, const char *kind, const char *name, bool force, char *err,
+	                  size_t errlen);
 };
 
 /* Serve sock_path (its directory is created if missing; a stale socket

@@ -443,6 +443,32 @@ static int h_mem_set(struct conn *c, const struct request *r)
 	return ctl_reply(c, "OK %u %s", d.domid, dname(&d, nb));
 }
 
+/* block-attach DOMAIN SPEC, block-detach DOMAIN NAME [force]: the kind
+ * is the word before the dash. */
+static int h_dev(struct conn *c, const struct request *r)
+{
+	struct ctl_domain_info d;
+	char nb[33], kind[16], err[256] = "";
+	int rc = resolve(r->argv[1], &d);
+	if (rc)
+		return reply_resolve_err(c, rc, r->argv[1]);
+	snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(r->argv[0], "-"), r->argv[0]);
+	bool attach = strstr(r->argv[0], "-attach") != NULL;
+	if (attach ? !ctl_srv.ops->dev_attach : !ctl_srv.ops->dev_detach)
+		return ctl_reply_err(c, ENOSYS, "this pvmon cannot hot-plug devices");
+	bool force = false;
+	if (!attach && r->argc > 3) {
+		if (strcmp(r->argv[3], "force"))
+			return ctl_reply_err(c, EINVAL, "%s: '%s' is not force", r->argv[0], r->argv[3]);
+		force = true;
+	}
+	rc = attach ? ctl_srv.ops->dev_attach(ctl_srv.ctx, d.domid, kind, r->argv[2], err, sizeof(err))
+	            : ctl_srv.ops->dev_detach(ctl_srv.ctx, d.domid, kind, r->argv[2], force, err, sizeof(err));
+	if (rc)
+		return ctl_reply_err(c, -rc, "%s", err[0] ? err : strerror(-rc));
+	return ctl_reply(c, "OK %u %s %s", d.domid, dname(&d, nb), r->argv[2]);
+}
+
 static int h_help(struct conn *c, const struct request *r);
 
 static const struct handler {
@@ -464,6 +490,8 @@ static const struct handler {
 	{ "sched-rr",  1, 1, h_sched_rr,  "sched-rr SLICE_NS" },
 	{ "input",     2, -1, h_input,    "input DOMAIN TEXT (sent with a newline)" },
 	{ "mem-set",   2, 2, h_mem_set,   "mem-set DOMAIN MIB" },
+	{ "block-attach", 2, 2, h_dev,    "block-attach DOMAIN file:PATH,xvdX,w|r" },
+	{ "block-detach", 2, 3, h_dev,    "block-detach DOMAIN xvdX [force]" },
 };
 
 static int h_help(struct conn *c, const struct request *r)

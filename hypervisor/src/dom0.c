@@ -10,11 +10,14 @@
 #include "control.h"
 #include "dom0.h"
 #include "domain.h"
+#include "xen_blkback.h"
 #include "xen_domain.h"
 #include "memory.h"
 #include "pvmon.h"
 #include "pvtime.h"
 #include "sched.h"
+
+void (*dom0_on_exit)(struct domain *d);
 
 static int ctl_create(void *ctx, const char *path, char *err, size_t errlen)
 {
@@ -38,6 +41,7 @@ static int ctl_create(void *ctx, const char *path, char *err, size_t errlen)
 	if (!d)
 		return -EINVAL;
 	atomic_store(&d->linger, true);    /* listed with its exit code until destroyed */
+	d->on_exit = dom0_on_exit;
 	int id = (int)d->id;
 	domain_start(d);
 	return id;
@@ -218,11 +222,54 @@ static int ctl_mem_set(void *ctx, uint32_t id, uint64_t mib)
 	return rc;
 }
 
+/* A running Linux PV domain of id for a device request, or NULL with
+ * one line in err. */
+static struct domain *dev_domain(uint32_t id, const char *kind, char *err, size_t errlen)
+{
+	struct domain *d = domain_get(id);
+	if (d && !atomic_load(&d->ended) && d->xen && !strcmp(kind, "block"))
+		return d;
+	if (!d || atomic_load(&d->ended))
+		snprintf(err, errlen, "domain %u has ended", id);
+	else if (!d->xen)
+		snprintf(err, errlen, "domain %s (%u) is a pvos domain: %s devices are for Linux PV domains", d->cfg.name,
+		         id, kind);
+	else
+		snprintf(err, errlen, "no device kind '%s' (block)", kind);
+	if (d)
+		domain_put(d);
+	return NULL;
+}
+
+static int ctl_dev_attach(void *ctx, uint32_t id, const char *kind, const char *spec, char *err, size_t errlen)
+{
+	(void)ctx;
+	struct domain *d = dev_domain(id, kind, err, errlen);
+	if (!d)
+		return -EINVAL;
+	int rc = xen_blkback_attach(d, spec, err, errlen);
+	domain_put(d);
+	return rc;
+}
+
+static int ctl_dev_detach(void *ctx, uint32_t id, const char *kind, const char *name, bool force, char *err,
+                          size_t errlen)
+{
+	(void)ctx;
+	struct domain *d = dev_domain(id, kind, err, errlen);
+	if (!d)
+		return -EINVAL;
+	int rc = xen_blkback_detach(d, name, force, 10000, err, errlen);
+	domain_put(d);
+	return rc;
+}
+
 const struct control_ops dom0_ops = {
 	.create = ctl_create, .list = ctl_list, .destroy = ctl_destroy, .pause = ctl_pause,
 	.unpause = ctl_unpause, .console_read = ctl_console_read, .sched_bvt = ctl_sched_bvt,
 	.sched_rr = ctl_sched_rr, .sched_name = ctl_sched_name,
 	.dom_get = ctl_dom_get, .dom_console_read = ctl_dom_console_read, .dom_put = ctl_dom_put,
 	.console_input = ctl_console_input, .mem_set = ctl_mem_set,
+	.dev_attach = ctl_dev_attach, .dev_detach = ctl_dev_detach,
 };
 

@@ -54,8 +54,8 @@ static void usage(FILE *f)
 	"                  on a terminal); off: none\n"
 	"  --idle-timeout S  daemon: close a control connection idle for S seconds (default %d;\n"
 	"                  0 never); at most %d connections are served at once\n"
-	"  --stats         run: print per-domain accounting when each domain ends\n"
-	"  --stats-json FILE  run: the same accounting, one JSON object a line, into FILE\n"
+	"  --stats         print per-domain accounting when each domain ends\n"
+	"  --stats-json FILE  the same accounting, one JSON object a line, into FILE\n"
 	"  --quiet         run: do not echo consoles (history is still kept)\n"
 	"  --console-counters  run: stamp each console line with the domain's counters when\n"
 	"                  pvmon took it from the guest: \"[name] {exits=N hypercalls=N ...} text\"\n"
@@ -402,6 +402,7 @@ static int cmd_daemon(const char *sched_name, int pcpus, const char *sock)
 		return 1;
 	if (!sock)
 		sock = control_default_socket();
+	dom0_on_exit = on_exit_stats;
 	int rc = control_start(sock, &dom0_ops, NULL);
 	if (rc) {
 		fprintf(stderr, "pvmon: cannot serve %s: %s\n", sock, strerror(-rc));

@@ -43,6 +43,7 @@ struct xen_vbd {
 	struct xs_conn *watch;      /* pvmon's own Domain 0 connection watching the frontend's state */
 	/* Under bk.lock: */
 	bool fe_changed, kicked, busy, gone;
+	bool detaching;             /* pvctl block-detach: once closed it stays closed */
 	/* The thread's while busy: */
 	enum xenbus_state state;
 	bool connected;
@@ -256,7 +257,11 @@ static void frontend_changed(struct xen_vbd *b)
 	case XenbusStateClosed:
 		vbd_disconnect(b);
 		set_state(b, XenbusStateClosed);
-		set_state(b, XenbusStateInitWait);   /* ready for the frontend again (a module reload) */
+		pthread_mutex_lock(&bk.lock);
+		bool staying = !b->detaching;
+		pthread_mutex_unlock(&bk.lock);
+		if (staying)
+			set_state(b, XenbusStateInitWait);   /* ready for the frontend again (a module reload) */
 		break;
 	default:
 		break;
@@ -512,7 +517,7 @@ static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
 
 /* ---- devices of a domain ------------------------------------------------------------------------ */
 
-int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen)
+static int vbd_add(struct domain *d, const char *spec, char *err, size_t errlen, struct xen_vbd **out)
 {
 	struct xen_vbd *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -548,13 +553,55 @@ int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen
 	b->next = bk.all;
 	bk.all = b;
 	pthread_mutex_unlock(&bk.lock);
+	*out = b;
 	return 0;
 }
 
-/* The domain has its id and is in the store: each device's nodes, as xl
- * makes them (the frontend's directory the domain's own, the back end's
- * Domain 0's with the domain allowed to read it), and the back end
- * waiting for its frontend. */
+int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen)
+{
+	struct xen_vbd *b;
+	return vbd_add(d, spec, err, errlen, &b);
+}
+
+/* A device's nodes, as xl makes them (the frontend's directory the
+ * domain's own, the back end's Domain 0's with the domain allowed to read
+ * it), and the back end waiting for its frontend. bk.store is set. */
+static int publish(struct xen_vbd *b)
+{
+	struct domain *d = b->d;
+	snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
+	snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
+	/* Each directory made and given its permissions first: a node takes
+	 * its parent's when it is made. The frontend's directory last: the
+	 * domain's xenbus watches device/ and probes what appears there. */
+	xs_write(bk.store, b->be, "", 0);
+	own(b->be, 0, d->id);
+	put(b->be, "frontend", "%s", b->fe);
+	put(b->be, "frontend-id", "%u", d->id);
+	put(b->be, "online", "1");
+	put(b->be, "type", "file");
+	put(b->be, "params", "%s", b->path);
+	put(b->be, "mode", "%s", b->ro ? "r" : "w");
+	put(b->be, "dev", "%s", b->vdev);
+	put(b->be, "feature-flush-cache", "1");
+	put(b->be, "feature-barrier", "1");
+	set_state(b, XenbusStateInitWait);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/state", b->fe);
+	b->watch = watch(b, path);
+	if (!b->watch)
+		return -ENOMEM;
+	xs_write(bk.store, b->fe, "", 0);
+	own(b->fe, d->id, 0);
+	put(b->fe, "backend", "%s", b->be);
+	put(b->fe, "backend-id", "0");
+	put(b->fe, "virtual-device", "%u", b->devid);
+	put(b->fe, "device-type", "disk");
+	put(b->fe, "state", "%u", XenbusStateInitialising);
+	return 0;
+}
+
+/* The domain has its id and is in the store: its devices' nodes. */
 int xen_blkback_start(struct domain *d, struct xs_store *store)
 {
 	/* d's own devices, taken under the lock (other domains' come and go);
@@ -567,65 +614,108 @@ int xen_blkback_start(struct domain *d, struct xs_store *store)
 		if (b->d == d && n < CFG_DISKS_MAX)
 			mine[n++] = b;
 	pthread_mutex_unlock(&bk.lock);
-	for (unsigned i = 0; i < n; i++) {
-		struct xen_vbd *b = mine[i];
-		snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", d->id, b->devid);
-		snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", d->id, b->devid);
-		/* Each directory made and given its permissions first: a node
-		 * takes its parent's when it is made. */
-		xs_write(store, b->be, "", 0);
-		own(b->be, 0, d->id);
-		put(b->be, "frontend", "%s", b->fe);
-		put(b->be, "frontend-id", "%u", d->id);
-		put(b->be, "online", "1");
-		put(b->be, "type", "file");
-		put(b->be, "params", "%s", b->path);
-		put(b->be, "mode", "%s", b->ro ? "r" : "w");
-		put(b->be, "dev", "%s", b->vdev);
-		put(b->be, "feature-flush-cache", "1");
-		put(b->be, "feature-barrier", "1");
-		xs_write(store, b->fe, "", 0);
-		own(b->fe, d->id, 0);
-		put(b->fe, "backend", "%s", b->be);
-		put(b->fe, "backend-id", "0");
-		put(b->fe, "virtual-device", "%u", b->devid);
-		put(b->fe, "device-type", "disk");
-		put(b->fe, "state", "%u", XenbusStateInitialising);
-		set_state(b, XenbusStateInitWait);
-		char path[160];
-		snprintf(path, sizeof(path), "%s/state", b->fe);
-		b->watch = watch(b, path);
-		if (!b->watch)
+	for (unsigned i = 0; i < n; i++)
+		if (publish(mine[i]))
 			return -ENOMEM;
-	}
 	return 0;
 }
 
-void xen_blkback_remove(struct domain *d)
+/* b, unlinked from bk.all and no longer busy, gone: after it the back
+ * end touches none of its domain's memory. */
+static void vbd_free(struct xen_vbd *b, bool frontend_too)
 {
-	for (;;) {
-		pthread_mutex_lock(&bk.lock);
-		struct xen_vbd **pp = &bk.all, *b;
-		while ((b = *pp) && b->d != d)
-			pp = &b->next;
-		if (!b) {
-			pthread_mutex_unlock(&bk.lock);
-			return;
-		}
+	if (b->watch)
+		xs_conn_free(b->watch);      /* no event for b after this */
+	vbd_disconnect(b);
+	add_stats(&b->d->xen->blk_gone, &b->st);
+	if (b->be[0])
+		xs_rm(bk.store, b->be);
+	if (frontend_too && b->fe[0])
+		xs_rm(bk.store, b->fe);
+	close(b->fd);
+	free(b);
+}
+
+/* Unlinks d's device vdev (with NULL: d's first device), once the thread
+ * is done with it; NULL if there is none. */
+static struct xen_vbd *unlink_vbd(struct domain *d, const char *vdev)
+{
+	pthread_mutex_lock(&bk.lock);
+	struct xen_vbd **pp = &bk.all, *b;
+	while ((b = *pp) && (b->d != d || (vdev && strcmp(b->vdev, vdev))))
+		pp = &b->next;
+	if (b) {
 		b->gone = true;
 		while (b->busy)
 			pthread_cond_wait(&bk.cond, &bk.lock);
 		*pp = b->next;
-		pthread_mutex_unlock(&bk.lock);
-		if (b->watch)
-			xs_conn_free(b->watch);  /* no event for b after this */
-		vbd_disconnect(b);
-		add_stats(&d->xen->blk_gone, &b->st);
-		if (b->be[0])
-			xs_rm(bk.store, b->be);
-		close(b->fd);
-		free(b);
 	}
+	pthread_mutex_unlock(&bk.lock);
+	return b;
+}
+
+void xen_blkback_remove(struct domain *d)
+{
+	struct xen_vbd *b;
+	while ((b = unlink_vbd(d, NULL)))
+		vbd_free(b, false);          /* the domain's tree goes with it */
+}
+
+int xen_blkback_attach(struct domain *d, const char *spec, char *err, size_t errlen)
+{
+	if (!bk.store && !pvmon_store)
+		return snprintf(err, errlen, "this pvmon serves no xenstore (--xenstore off)"), -EOPNOTSUPP;
+	struct xen_vbd_stats st;
+	if (xen_blkback_stats(d, &st) >= CFG_DISKS_MAX)
+		return snprintf(err, errlen, "domain %s (%u) has %d disks already", d->cfg.name, d->id, CFG_DISKS_MAX),
+		       -ENOSPC;
+	struct xen_vbd *b;
+	int rc = vbd_add(d, spec, err, errlen, &b);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&bk.lock);
+	bk.store = pvmon_store;
+	pthread_mutex_unlock(&bk.lock);
+	if (publish(b)) {
+		if ((b = unlink_vbd(d, b->vdev)))
+			vbd_free(b, true);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return 0;
+}
+
+/* Xen's way out (libxl's device removal): the back end Closing and
+ * offline, the frontend closes (blkfront does once nothing has the disk
+ * open), the back end Closed; then both directories go. */
+int xen_blkback_detach(struct domain *d, const char *vdev, bool force, unsigned wait_ms, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&bk.lock);
+	struct xen_vbd *b = bk.all;
+	while (b && (b->d != d || strcmp(b->vdev, vdev)))
+		b = b->next;
+	if (b)
+		b->detaching = true;
+	pthread_mutex_unlock(&bk.lock);
+	if (!b)
+		return snprintf(err, errlen, "domain %s (%u) has no disk %s", d->cfg.name, d->id, vdev), -ENOENT;
+	uint32_t fs = XenbusStateUnknown;
+	get_u32(b->fe, "state", &fs);
+	bool closed = fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown;
+	if (!closed) {
+		/* The thread follows the frontend from here (frontend_changed). */
+		put(b->be, "online", "0");
+		put(b->be, "state", "%u", XenbusStateClosing);
+		for (unsigned t = 0; t < wait_ms && !closed; t += 20) {
+			usleep(20000);
+			closed = !get_u32(b->fe, "state", &fs) && fs == XenbusStateClosed;
+		}
+	}
+	if (!closed && !force)           /* as xl leaves it: Closing, gone once the guest lets it go */
+		return snprintf(err, errlen, "the frontend of %s did not close in %u ms (still mounted?): it stays "
+		                "Closing; detach it again once the guest closed it, or force it now", vdev, wait_ms), -EBUSY;
+	if ((b = unlink_vbd(d, vdev)))
+		vbd_free(b, true);
+	return 0;
 }
 
 const char *xen_blkback_io(void)

@@ -2,6 +2,7 @@
  * in pvmon, one back-end thread for every virtual block device. */
 #ifndef PVMON_XEN_BLKBACK_H
 #define PVMON_XEN_BLKBACK_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,14 @@ int xen_blkback_start(struct domain *d, struct xs_store *store);
 /* Every device of d gone (its end, or a build that failed): after it the
  * back end touches none of d's memory. */
 void xen_blkback_remove(struct domain *d);
+/* Hot-plug (pvctl block-attach): a device for spec added to the running
+ * domain d, its nodes published for the domain's xenbus to find. 0, or
+ * -errno with one line in err. */
+int xen_blkback_attach(struct domain *d, const char *spec, char *err, size_t errlen);
+/* pvctl block-detach: d's disk vdev (xvdX) closed Xen's way, waiting at
+ * most wait_ms for the frontend to close, then removed; -EBUSY (left
+ * Closing) if it did not close and not force. */
+int xen_blkback_detach(struct domain *d, const char *vdev, bool force, unsigned wait_ms, char *err, size_t errlen);
 /* How the back end does its I/O: "io_uring", or why it is synchronous. */
 const char *xen_blkback_io(void);
 /* The sums over d's devices; their number. */

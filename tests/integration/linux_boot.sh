@@ -166,10 +166,6 @@ smp() {
   echo "ok vcpus = 2: both CPUs up, processes on each, poweroff -f is exit 0"
 }
 
-json_field() {  # json_field NAME FIELD: from pvctl list --json
-  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
-}
-
 # Under `pvmon daemon`: pvctl create, list and console see the Linux
 # domain, pvtop shows its hypercalls and exits per second while it boots
 # and `pvctl list --json` what its entry stub did, and a line of `pvctl
@@ -196,20 +192,13 @@ daemon_input() {
   # While the kernel boots (past its first seconds, which make no
   # hypercall: 7000 exits/s of emulated instructions under TCG), two
   # samples a second apart.
-  for i in $(seq 300); do
-    $PVCTL console --no-follow reader 2>/dev/null | grep -q 'printk: console \[hvc0\] enabled' && break
-    sleep 0.5
-  done
+  console_says reader 'printk: console \[hvc0\] enabled' 150
   $BIN/pvtop -b -n 1 -d 1 > "$TMP/pvtop" || die "pvtop failed"
   cat "$TMP/pvtop"
   read -r hc pvx <<<"$(awk '/^NAME / { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $1 == "reader" { print $col["HCALL/s"], $col["PVEXIT/s"] }' "$TMP/pvtop")"
   [ "${hc:-0}" -gt 0 ] && [ "${pvx:-0}" -gt 0 ] || die "pvtop shows the booting Linux domain with ${hc:-no} hypercalls/s and ${pvx:-no} exits/s"
-  for i in $(seq 600); do
-    $PVCTL console --no-follow reader 2>/dev/null | grep -q "init: ready for input" && break
-    sleep 1
-  done
-  $PVCTL console --no-follow reader | grep -q "init: ready for input" || die "/init never asked for input"
+  console_says reader "init: ready for input" 600 || die "/init never asked for input"
   # What its entry stub did to here: every count non-zero.
   for k in hypercalls vm_exits stub_exits emulated pt_writes bounces upcalls events tlb_flushes mmu_updates; do
     [ "$(json_field reader $k)" -gt 0 ] 2>/dev/null || die "pvctl list --json: the Linux domain's $k is '$(json_field reader $k)'"

@@ -6,8 +6,10 @@
 # 8 MiB more, syncs and reads them back, mounts xvdb read-only and has
 # a write refused. The host then reads what the guest wrote from the
 # image file itself (debugfs). Also: xenstore-ls through pvmon's socket
-# shows both devices Connected (4) while the domain runs, and bad disk
-# lines are refused in one line. Runs in the nested AMD-V host wherever
+# shows both devices Connected (4) while the domain runs, bad disk lines
+# are refused in one line, and under `pvmon daemon` a third disk comes
+# with `pvctl block-attach` and xvdb and xvdc go with `pvctl block-detach`
+# (Xen's hot-plug through xenstore: /init sees them come and go). Runs in the nested AMD-V host wherever
 # this host is (Linux PV needs hardware virtualization: pvmon info).
 # timeout: 600
 # lane: 2
@@ -23,6 +25,12 @@ refused() {  # refused WHAT EXPECTED DISKLINE
   echo "ok $1 refused: $(cat "$TMP/bad.err")"
 }
 
+attach_refused() {  # attach_refused DOMAIN SPEC EXPECTED: one line naming EXPECTED, non-zero exit
+  ! $PVCTL block-attach "$1" "$2" 2>"$TMP/err" >/dev/null || die "block-attach $1 $2 succeeded"
+  [ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "$3" "$TMP/err" || { cat "$TMP/err"; die "block-attach $1 $2: not one line naming '$3'"; }
+  echo "ok block-attach refused: $(cat "$TMP/err")"
+}
+
 inside() {
   local cfg rc sum
   mkdir -p "$TMP/fs"
@@ -34,27 +42,44 @@ inside() {
   refused "a bad device name" "xvda..xvdp" "\"file:$TMP/a.img,sda,w\""
   refused "a bad mode" "is not w or r" "\"file:$TMP/a.img,xvda,x\""
   refused "one device twice" "given twice" "\"file:$TMP/a.img,xvda,w\", \"file:$TMP/b.img,xvda,r\""
+  echo "a disk plugged in later" > "$TMP/fs/hello.txt"
+  mkfs.ext4 -q -F -d "$TMP/fs" "$TMP/c.img" 16M || die "mkfs.ext4"
   cfg=$(linux_cfg disk "ramdisk = \"$(initramfs)\"" "disk = [ \"file:$TMP/a.img,xvda,w\", \"file:$TMP/b.img,xvdb,r\" ]")
-  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabdisk=1"/' "$cfg"
-  export PVLAB_SOCKET=$TMP/pvmon.sock
-  timeout 500 $PVMON --stats --xenstore "$TMP/xs.sock" run "$cfg" > "$TMP/out" 2>&1 & pid=$!
+  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabdisk=1 pvlabhotplug=1"/' "$cfg"
+  start_daemon --stats
+  export XENSTORED_PATH=$TMP/xenstored.sock   # pvmon's: beside its control socket
+  $PVCTL create "$cfg" || die "pvctl create failed"
+  console_says disk "init: waiting for xvdc" 500 || { $PVCTL console --no-follow disk | tail -20; die "/init never asked for xvdc"; }
   # While it runs: both devices Connected, seen through pvmon's xenstore socket.
-  for i in $(seq 600); do
-    grep -q '^\[disk\] init: xvda mounted' "$TMP/out" && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.5
-  done
-  XENSTORED_PATH=$TMP/xs.sock xenstore-ls -f /local/domain/0/backend/vbd > "$TMP/ls" 2>&1 || true
+  xenstore-ls -f /local/domain/0/backend/vbd > "$TMP/ls" 2>&1 || true
   grep 'state\|sectors' "$TMP/ls"
-  wait $pid; rc=$?
+  # Hot-plug: xvdc attached; bad requests refused in one line each.
+  $PVCTL block-attach disk "file:$TMP/c.img,xvdc,r" || die "pvctl block-attach failed"
+  attach_refused disk "file:$TMP/c.img,xvdc,r" "given twice"
+  attach_refused disk "file:$TMP/none.img,xvdd,r" "none.img"
+  attach_refused disk "file:$TMP/c.img,hda,r" "xvda..xvdp"
+  attach_refused pvnone "file:$TMP/c.img,xvdd,r" "pvnone"
+  ! $PVCTL block-detach disk xvdp 2>"$TMP/err" && grep -q "has no disk xvdp" "$TMP/err" || die "block-detach of a missing disk: $(cat "$TMP/err")"
+  console_says disk "init: waiting for xvdb and xvdc to go" 120 || { $PVCTL console --no-follow disk | tail; die "xvdc never came to /init"; }
+  $PVCTL block-detach disk xvdc && $PVCTL block-detach disk xvdb || die "pvctl block-detach failed"
+  id=$(json_field disk domid)
+  [ "$(xenstore-list /local/domain/0/backend/vbd/$id | tr '\n' ' ')" = "51712 " ] &&
+    [ "$(xenstore-list /local/domain/$id/device/vbd | tr '\n' ' ')" = "51712 " ] ||
+    { xenstore-ls -f /local/domain; die "xenstore still has nodes of a detached disk"; }
+  echo "ok block-detach xvdc, xvdb: their nodes gone from xenstore"
+  timeout 300 $PVCTL console disk | tr -d "\r" | sed "s/^/[disk] /" > "$TMP/out"
+  rc=$(json_field disk exit_code)
+  kill $dpid; wait $dpid 2>/dev/null
+  cat "$TMP/daemon.log" >> "$TMP/out"
   grep '^\[disk\] init: \|^pvmon: \|^\[disk\] .*\(BUG\|Oops\|panic\|blkfront\|xvd\)' "$TMP/out"
   ! grep -q '^\[disk\] init: FAIL' "$TMP/out" || die "a check of /init failed"
   for want in 'init: xvda 65536 sectors, xvdb 32768 sectors ro=1' 'init: xvda mounted: hello from the host' \
               'init: 8 MiB written, synced, read back' 'init: xvdb mounted read-only: the read-only disk' \
-              'init: a write to xvdb refused' 'init: done'; do
+              'init: a write to xvdb refused' 'init: xvdc attached, mounted: a disk plugged in later' \
+              'init: xvdb and xvdc detached: xvda $' 'init: done'; do
     grep -q "^\[disk\] $want" "$TMP/out" || { tail -30 "$TMP/out"; die "/init never said '$want'"; }
   done
-  [ $rc = 0 ] || die "pvmon exit status $rc, expected 0 (poweroff -f)"
+  [ "$rc" = 0 ] || die "the domain's exit code is '$rc', expected 0 (poweroff -f)"
   [ "$(grep -c '/state = "4"' "$TMP/ls")" = 2 ] || { cat "$TMP/ls"; die "xenstore-ls: not both back ends Connected (4)"; }
   echo "ok xenstore-ls through pvmon's socket: both back ends Connected"
   debugfs -R "cat /out.txt" "$TMP/a.img" 2>/dev/null | grep -q '^written by Linux PV 6\.1' ||

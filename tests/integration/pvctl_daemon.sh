@@ -6,9 +6,6 @@ set -u
 need_kvm
 start_daemon
 
-json_field() {  # json_field NAME FIELD: from pvctl list --json
-  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
-}
 # The spinner must outlive the pause checks: under emulation (the nested
 # AMD-V host) each pvctl round trip is slower, so it spins longer there.
 spin_ms=4000

@@ -93,6 +93,27 @@ if [ -n "${pvlabdisk:-}" ]; then
   ! dd if=/dev/zero of=/dev/xvdb bs=4k count=1 2>/dev/null || fail "a write to read-only xvdb went through"
   echo "init: a write to xvdb refused"
   umount /ro
+  # pvlabhotplug=1: Domain 0 attaches xvdc (pvctl block-attach) once
+  # asked, then detaches xvdb and xvdc: xenbus finds the new device, and
+  # lets both go.
+  if [ -n "${pvlabhotplug:-}" ]; then
+    echo "init: waiting for xvdc"
+    i=0
+    while [ ! -b /dev/xvdc ]; do
+      i=$((i + 1)); [ $i -lt 600 ] || fail "no /dev/xvdc 60 s after asking"
+      sleep 0.1
+    done
+    mount -t ext4 -o ro /dev/xvdc /ro || fail "mount xvdc"
+    echo "init: xvdc attached, mounted: $(cat /ro/hello.txt)"
+    umount /ro
+    echo "init: waiting for xvdb and xvdc to go"
+    i=0
+    while [ -e /sys/block/xvdb ] || [ -e /sys/block/xvdc ]; do
+      i=$((i + 1)); [ $i -lt 600 ] || fail "xvdb or xvdc still here 60 s after asking"
+      sleep 0.1
+    done
+    echo "init: xvdb and xvdc detached: $(ls /sys/block | grep xvd | tr '\n' ' ')"
+  fi
   echo "init: done"
   poweroff -f
 fi

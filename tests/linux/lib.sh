@@ -26,3 +26,14 @@ need_busybox() {  # $BUSYBOX: a static busybox, or skip
   BUSYBOX=$(command -v busybox) || skip "no busybox for the initramfs (Debian's busybox or busybox-static)"
   file -L "$BUSYBOX" | grep -q 'statically linked' || skip "$BUSYBOX is not statically linked (the initramfs holds it alone)"
 }
+
+# console_says NAME TEXT SECONDS: waits until domain NAME's console
+# (pvctl console --no-follow) has a line with TEXT; false after SECONDS.
+console_says() {
+  local i
+  for i in $(seq $(($3 * 2))); do
+    $PVCTL console --no-follow "$1" 2>/dev/null | grep -q "$2" && return 0
+    sleep 0.5
+  done
+  return 1
+}
