@@ -1,6 +1,7 @@
 /* pvlm: the lmbench-style benchmarks (lmbench.c) as a Linux program, the
  * native side of `pvbench lmbench`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,12 +100,55 @@ void lm_say(const char *s)
 	fflush(stdout);
 }
 
+/* --qd DEV DEPTH COUNT: COUNT 4 KiB reads of DEV with O_DIRECT (each a
+ * request of the block device, the page cache bypassed) by DEPTH
+ * processes at once, so DEPTH requests are in flight: spread over the
+ * device, never the same block twice in a row. */
+static int queue_depth(const char *dev, int depth, int count)
+{
+	int fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	if (fd < 0 || size < 4096 * 64) {
+		fprintf(stderr, "pvlm: --qd: %s: %s\n", dev, fd < 0 ? strerror(errno) : "smaller than 256 KiB");
+		return 1;
+	}
+	long blocks = size / 4096, t0 = lm_now();
+	for (int i = 0; i < depth; i++) {
+		if (fork() == 0) {
+			void *buf;
+			if (posix_memalign(&buf, 4096, 4096))
+				_exit(1);
+			for (long k = i; k < count; k += depth)
+				if (pread(fd, buf, 4096, (off_t)((k * 104729) % blocks) * 4096) != 4096)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	int bad = 0, st;
+	while (wait(&st) > 0)
+		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+	if (bad) {
+		fprintf(stderr, "pvlm: --qd: %d of %d readers failed\n", bad, depth);
+		return 1;
+	}
+	printf("qd: depth %d, %d reads of 4096 bytes in %ld ns\n", depth, count, lm_now() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int scale = 4;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--exit"))
 			_exit(0);
+		if (!strcmp(argv[i], "--qd")) {
+			int depth, count;
+			if (i + 3 >= argc || num_int(argv[i + 2], 1, 256, &depth) || num_int(argv[i + 3], 1, 1 << 24, &count)) {
+				fprintf(stderr, "pvlm: --qd DEV DEPTH(1..256) COUNT\n");
+				return 2;
+			}
+			return queue_depth(argv[i + 1], depth, count);
+		}
 		if (!strcmp(argv[i], "--quick")) {
 			scale = 1;
 		} else if (!strcmp(argv[i], "--scale") && i + 1 < argc) {
@@ -113,9 +157,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: pvlm [--quick | --scale N]\n"
+			printf("usage: pvlm [--quick | --scale N] | --qd DEV DEPTH COUNT\n"
 			       "lmbench-style microbenchmarks on this Linux host (the native side of\n"
-			       "`pvbench lmbench`): one line \"lmbench: NAME VALUE UNIT\" a row.\n");
+			       "`pvbench lmbench`): one line \"lmbench: NAME VALUE UNIT\" a row.\n"
+			       "--qd: COUNT 4 KiB O_DIRECT reads of DEV, DEPTH in flight at once.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "pvlm: unknown argument '%s' (try --help)\n", argv[i]);

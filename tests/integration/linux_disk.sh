@@ -45,10 +45,23 @@ inside() {
   echo "a disk plugged in later" > "$TMP/fs/hello.txt"
   mkfs.ext4 -q -F -d "$TMP/fs" "$TMP/c.img" 16M || die "mkfs.ext4"
   cfg=$(linux_cfg disk "ramdisk = \"$(initramfs)\"" "disk = [ \"file:$TMP/a.img,xvda,w\", \"file:$TMP/b.img,xvdb,r\" ]")
-  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabdisk=1 pvlabhotplug=1"/' "$cfg"
+  sed -i 's/^cmdline = "\(.*\)"$/cmdline = "\1 pvlabdisk=1 pvlabqd=1 pvlabhotplug=1"/' "$cfg"
   start_daemon --stats
   export XENSTORED_PATH=$TMP/xenstored.sock   # pvmon's: beside its control socket
   $PVCTL create "$cfg" || die "pvctl create failed"
+  # The issue's budget: reads at queue depth 32 take at most one exit to
+  # pvmon per 8 requests. Counted around /init's burst (pvmon's own
+  # counters: KVM_RUN returns, the frontend's requests).
+  console_says disk "init: qd32 ready" 500 || { $PVCTL console --no-follow disk | tail -20; die "/init never got to the reads"; }
+  read -r e0 r0 h0 <<<"$(json_field disk vm_exits) $(json_field disk blk_requests) $(json_field disk hypercalls)"
+  $PVCTL input disk go || die "pvctl input failed"
+  console_says disk "init: qd: depth 32" 120 || die "/init's reads did not finish"
+  read -r e1 r1 h1 <<<"$(json_field disk vm_exits) $(json_field disk blk_requests) $(json_field disk hypercalls)"
+  [ $((r1 - r0)) -ge 4096 ] || die "4096 reads of 4 KiB made $((r1 - r0)) requests"
+  awk -v e=$((e1 - e0)) -v r=$((r1 - r0)) -v h=$((h1 - h0)) 'BEGIN {
+    met = (e > 0 && r / e < 8) ? "NOT met" : "met"
+    printf "queue depth 32: %d requests, %d exits to pvmon (%.3f a request; budget at most 0.125: %s), %d hypercalls\n",
+           r, e, e / r, met, h }' || die "awk"
   console_says disk "init: waiting for xvdc" 500 || { $PVCTL console --no-follow disk | tail -20; die "/init never asked for xvdc"; }
   # While it runs: both devices Connected, seen through pvmon's xenstore socket.
   xenstore-ls -f /local/domain/0/backend/vbd > "$TMP/ls" 2>&1 || true

@@ -93,6 +93,14 @@ if [ -n "${pvlabdisk:-}" ]; then
   ! dd if=/dev/zero of=/dev/xvdb bs=4k count=1 2>/dev/null || fail "a write to read-only xvdb went through"
   echo "init: a write to xvdb refused"
   umount /ro
+  # pvlabqd=1: once Domain 0 sends a line (it counts pvmon's exits
+  # around it), 4096 reads of 4 KiB from xvda with 32 in flight.
+  if [ -n "${pvlabqd:-}" ]; then
+    echo "init: qd32 ready"
+    read -r line || fail "no line to start the reads"
+    out=$(pvlm --qd /dev/xvda 32 4096) || fail "pvlm --qd"
+    echo "init: $out"
+  fi
   # pvlabhotplug=1: Domain 0 attaches xvdc (pvctl block-attach) once
   # asked, then detaches xvdb and xvdc: xenbus finds the new device, and
   # lets both go.

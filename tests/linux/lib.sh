@@ -9,12 +9,13 @@ linux_cfg() {  # linux_cfg NAME [extra lines...]: $TMP/NAME.cfg for Debian's ker
   echo "$TMP/$name.cfg"
 }
 
-# The initramfs: a static busybox and tests/linux/init.sh as /init.
+# The initramfs: a static busybox, pvlm and tests/linux/init.sh as /init.
 initramfs() {
   local ir=$TMP/initramfs
   mkdir -p "$ir/bin" "$ir/proc" "$ir/dev" "$ir/sys"
   cp "$BUSYBOX" "$ir/bin/busybox"
   cp tests/linux/init.sh "$ir/init"
+  [ ! -x "$BIN/pvlm" ] || cp "$BIN/pvlm" "$ir/bin/pvlm"   # static: --qd's reads at a queue depth
   # The kernel's own xen-blkfront, xen-netfront and ext4 (scripts/nested-lib.sh stages them).
   [ ! -d "$(dirname "$VMLINUZ")/guestmods/lib" ] || cp -r "$(dirname "$VMLINUZ")/guestmods/lib" "$ir/"
   chmod 755 "$ir/init"
