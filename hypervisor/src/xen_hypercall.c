@@ -296,8 +296,18 @@ static void tlb_flush(struct vcpu *v, const char *kind, uint64_t addr)
 static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
 {
 	struct xen_domain *x = v->dom->xen;
-	if (flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL))
-		return -EINVAL;
+	/* Which other vCPUs flush (Xen's do_update_va_mapping): UVMF_LOCAL
+	 * none, UVMF_ALL all, anything else (UVMF_MULTI) is the address of
+	 * a vCPU bitmap in guest memory, read before anything changes. */
+	uint64_t who = flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK, others = 0;
+	if (who == UVMF_ALL)
+		others = ~0ULL;
+	else if (who != UVMF_LOCAL && (flags & UVMF_FLUSHTYPE_MASK) &&
+	         ((who & 7) || xen_copy_from(v, &others, who, sizeof(others))))
+		return -EFAULT;
+	else if (who != UVMF_LOCAL && !(flags & UVMF_FLUSHTYPE_MASK))
+		return -EINVAL;              /* a vCPU mask with nothing to flush */
+	others &= ~(1ULL << v->id);
 	uint64_t ma, l1e;
 	pthread_mutex_lock(&x->lock);
 	/* The L1 entry: walk the upper levels only (the page itself may be absent). */
@@ -322,14 +332,15 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 	pthread_mutex_unlock(&x->lock);
 	if (!rc)
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
-	/* UVMF_ALL: the other vCPUs too (this one reloads CR3 on its way back). */
-	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) && (flags & UVMF_ALL))
-		rc = xen_tlb_flush(v->dom, ~0ULL & ~(1ULL << v->id), xen_tlb_now(v->dom));
-	bool all = flags & UVMF_ALL;
+	/* The other vCPUs too (this one reloads CR3 on its way back). */
+	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) && others)
+		rc = xen_tlb_flush(v->dom, others, xen_tlb_now(v->dom));
+	const char *scope = who == UVMF_ALL ? "all" : who != UVMF_LOCAL ? "multi" : NULL;
+	static const char *const invlpg[] = { "invlpg_all", "invlpg_multi" };
 	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
-		tlb_flush(v, all ? "all" : "local", 0);
+		tlb_flush(v, scope ? scope : "local", 0);
 	else if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
-		tlb_flush(v, all ? "invlpg_all" : "invlpg", va);
+		tlb_flush(v, scope ? invlpg[scope[0] == 'm'] : "invlpg", va);
 	return rc;
 }
 

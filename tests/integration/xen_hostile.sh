@@ -89,8 +89,9 @@ run_traced() {
   [ "$(count xen_ptwr 'err = 0 }')" = 2 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 3 ] ||
     die "expected 3 xen_ptwr events (2 done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 8 ] && [ "$(count tlb_flush)" = 10 ] ||
-    die "expected TLB flushes local, invlpg (8 times, with the va: 2 mmuext, 6 update_va_mapping) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 8 ] &&
+    [ "$(count tlb_flush 'kind = "invlpg_multi", addr = 18446744071[0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 11 ] ||
+    die "expected TLB flushes local, invlpg (8 times, with the va: 2 mmuext, 6 update_va_mapping), invlpg_multi (UVMF_MULTI) and all: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
@@ -105,7 +106,7 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 10 5" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 11 5" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
   echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 10 TLB flushes, 5 events sent (console, loopback, 3 to the store)"

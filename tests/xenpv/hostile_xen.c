@@ -560,6 +560,17 @@ void start(start_info_t *info)
 	expect("update_va_mapping: map the L4 writable", hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((l4 * PAGE) | PTE_P | PTE_RW), 0, 0, 0), -EINVAL);
 	expect("update_va_mapping: scratch as it was, invlpg (allowed)",
 	       hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
+	{
+		/* UVMF_MULTI: the flags' upper bits address a vCPU bitmap. */
+		static unsigned long vcpus = 1;
+		long pte = (long)((mfn_of(scratch) * PAGE) | PTE_P | PTE_RW);
+		expect("update_va_mapping UVMF_MULTI, a bitmap of vCPU 0 (allowed)",
+		       hc(__HYPERVISOR_update_va_mapping, (long)scratch, pte, (long)&vcpus | UVMF_INVLPG, 0, 0), 0);
+		expect("update_va_mapping UVMF_MULTI, a bitmap in the hypervisor's range",
+		       hc(__HYPERVISOR_update_va_mapping, (long)scratch, pte, (long)HYPERVISOR_VIRT_START | UVMF_TLB_FLUSH, 0, 0), -EFAULT);
+		expect("update_va_mapping UVMF_MULTI, a bitmap address not 8-aligned",
+		       hc(__HYPERVISOR_update_va_mapping, (long)scratch, pte, ((long)&vcpus + 4) | UVMF_INVLPG, 0, 0), -EFAULT);
+	}
 	/* The balloon: Xen's answer is how many extents were done. */
 	{
 		domid_t self = DOMID_SELF;
