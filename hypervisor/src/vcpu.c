@@ -227,6 +227,14 @@ static void maybe_upcall(struct vcpu *v)
 	 * the guest has faulted and the report is on its way. */
 	if (hvarea_in_reporter(R(v)->rip))
 		return;
+	/* An exception on its way in: the exit came while the CPU delivered
+	 * it (a nested page fault on the IDT or the stack), and KVM injects it
+	 * again on entry, at whatever rip it finds: moved to the callback, the
+	 * fault would be reported there. The upcall waits for a later exit. */
+	struct kvm_vcpu_events ev;
+	if (!ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) &&
+	    (ev.exception.injected || ev.exception.pending || ev.nmi.injected || ev.interrupt.injected))
+		return;
 	deliver(v, PV_VEC_EVENT, 0, 0, d->event_entry);
 }
 
