@@ -12,6 +12,10 @@
 # Optional tuning (environment): PV_TRACE_SUBBUF_SIZE (default 1M),
 # PV_TRACE_NUM_SUBBUF (default 4), PV_TRACE_CONTEXT (e.g. "vtid procname").
 # The session name is left in PV_TRACE_SESSION, the directory in PV_TRACE_DIR.
+#   pv_trace_only PID          from now on the session records the process
+#                              PID alone (every other one on the host is
+#                              left out: lttng track --vpid); start PID
+#                              waiting (a fifo) and let it go after this.
 #   pv_gen_record DIR MODE N [OPTS]  record the test event generator (below)
 
 PV_TRACE_SESSION=
@@ -61,6 +65,15 @@ pv_trace_start() {
     echo "pv_trace_start: setting up session $name failed: $out" >&2
     pv_trace_stop >/dev/null 2>&1
     return 1
+  fi
+}
+
+pv_trace_only() {
+  local out
+  [ -n "$PV_TRACE_SESSION" ] || { echo "pv_trace_only: no session" >&2; return 1; }
+  if ! out=$( { lttng untrack --userspace --session="$PV_TRACE_SESSION" --all --vpid &&
+                lttng track --userspace --session="$PV_TRACE_SESSION" --vpid="$1"; } 2>&1); then
+    echo "pv_trace_only: $out" >&2; return 1
   fi
 }
 

@@ -13,7 +13,13 @@ command -v babeltrace2 >/dev/null || skip "babeltrace2 is not installed (make de
 a=$(domcfg tr "prog=evtchn")
 b=$(domcfg hostile "prog=hostile")
 pv_trace_start "$TMP/trace" 'pvmon:*' || die "could not start an LTTng session"
-$PVMON --stats run "$a" "$b" >"$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvmon run failed"; }
+# This pvmon alone: it waits on a fifo until the session tracks its pid
+# (other tests' pvmons on the host would add their domains' events).
+mkfifo "$TMP/go"
+( read -r _ < "$TMP/go"; exec $PVMON --stats run "$a" "$b" ) >"$TMP/out" 2>&1 & pid=$!
+pv_trace_only $pid || { echo go > "$TMP/go"; die "could not track pvmon's pid alone"; }
+echo go > "$TMP/go"
+wait $pid || { cat "$TMP/out"; die "pvmon run failed"; }
 pv_trace_stop >"$TMP/stop.out"
 cat "$TMP/out"
 grep -q "lost events" "$TMP/stop.out" && die "$(cat "$TMP/stop.out")"
