@@ -10,6 +10,7 @@
 # frames read-only only (docs/architecture.md), and pvos refuses pt=trap.
 # PVLAB_NESTED_KVM_AMD=npt=0 runs the same checks on shadow paging.
 # timeout: 1500
+# lane: 2 nokvm
 . tests/lib.sh
 . tests/nested/lib.sh
 WHERE="under TCG"

@@ -1,4 +1,5 @@
 # timeout: 900
+# lane: 2 nokvm
 # The host, end to end: pvbench run and report on a host without
 # /dev/kvm (scripts/without-kvm.sh). The pv cells run in the real nested
 # AMD-V host (scripts/nested-svm.sh: QEMU TCG, kvm_amd, nested paging)
