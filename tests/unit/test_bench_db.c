@@ -19,7 +19,7 @@ static int count(struct db *d, const char *sql)
 }
 
 /* What version 5 added goes, so that a test can make an older file. */
-static const char undo_v5[] = "DROP TABLE hosts; DROP INDEX samples_key; ALTER TABLE samples DROP COLUMN host;"
+static const char undo_v5[] = "DROP TABLE hosts; DROP INDEX samples_key; DROP INDEX IF EXISTS reps_key; ALTER TABLE samples DROP COLUMN host;"
                               "ALTER TABLE runs DROP COLUMN fleet;";
 
 static void test_roundtrip(const char *path)
@@ -277,7 +277,7 @@ static void test_fleet(const char *path)
 	CHECK_EQ(np, 3);
 	CHECK_STR(p[1].host, "h2");
 	CHECK_EQ(p[1].finished, 0);           /* a lost cell is not finished */
-	CHECK_EQ(p[1].reps_left, 3);
+	CHECK_EQ(p[1].reps_left, 5);          /* both cells, every repetition */
 	free(p);
 	CHECK_EQ(db_retry_lost(db, run, "h2"), 1);
 	CHECK_EQ(db_cell_finish(db, &cells[0], "done", NULL, NULL, 1), -ESTALE);   /* still stale */
@@ -292,7 +292,7 @@ static void test_fleet(const char *path)
 	snprintf(copy_path, sizeof(copy_path), "%s.copy", path);
 	CHECK_EQ(db_open(copy_path, &copy, err, sizeof(err)), 0);
 	CHECK_EQ(db_copy(db, copy, err, sizeof(err)), 0);
-	CHECK_EQ(count(copy, "SELECT count(*) FROM cells"), 9);
+	CHECK_EQ(count(copy, "SELECT count(*) FROM cells"), 10);
 	CHECK_EQ(count(copy, "SELECT count(*) FROM samples WHERE host = 'h2' AND value = 2.0"), 1);
 	CHECK_EQ(count(copy, "SELECT count(*) FROM hosts WHERE name = 'h2'"), 1);
 	db_close(copy);
