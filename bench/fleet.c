@@ -133,13 +133,16 @@ struct list_out {
 	struct fleet_host *hosts;
 	int n, max;
 	bool in_list;
-	char error[512];
+	char parse[512];          /* the first "Failed to parse" warning, lines joined */
+	bool in_parse;
+	char error[512];          /* else the ERROR line, else the first warning */
 };
 
 static void on_list(void *ctx, int fd, char *line)
 {
 	struct list_out *o = ctx;
 	const char *p = line + strspn(line, " ");
+	bool warning = !strncmp(p, "[WARNING]:", 10), error = !strncmp(p, "ERROR!", 6);
 	if (!strncmp(p, "hosts (", 7)) {
 		o->in_list = true;
 		return;
@@ -150,9 +153,21 @@ static void on_list(void *ctx, int fd, char *line)
 		o->n++;
 		return;
 	}
-	/* Ansible's own word on what went wrong: its first ERROR or warning */
-	if (!o->error[0] && (!strncmp(p, "ERROR!", 6) || !strncmp(p, "[WARNING]:", 10)))
+	/* Ansible wraps its warnings at 80 columns: a line that starts no
+	 * message goes on the one before */
+	if (o->in_parse && !warning && !error) {
+		size_t l = strlen(o->parse);
+		snprintf(o->parse + l, sizeof(o->parse) - l, " %s", p);
+		return;
+	}
+	o->in_parse = false;
+	const char *f = strstr(p, "Failed to parse ");
+	if (warning && f && !o->parse[0]) {
+		snprintf(o->parse, sizeof(o->parse), "%s", f);
+		o->in_parse = true;
+	} else if ((error && strncmp(o->error, "ERROR!", 6)) || (warning && !o->error[0])) {
 		snprintf(o->error, sizeof(o->error), "%s", p);
+	}
 }
 
 /* The hosts pattern names in the inventory: 0, else one line said. */
@@ -165,7 +180,7 @@ static int list_hosts(const char *inventory, const char *pattern, struct fleet_h
 	double wall;
 	int st = spawn_run(argv, 120, &io, &wall);
 	if (st || !o.n) {
-		const char *why = o.error[0] ? o.error : st ? spawn_last_error(&io) : "it names no hosts";
+		const char *why = o.parse[0] ? o.parse : o.error[0] ? o.error : st ? spawn_last_error(&io) : "it names no hosts";
 		if (!strcmp(pattern, "all"))
 			return fail(1, "inventory %s: %s", inventory, why);
 		return fail(1, "--limit %s matches no host of %s: %s", pattern, inventory, why);
@@ -328,7 +343,7 @@ static int make_bundle(struct fleet *f, char *bundle, size_t n)
 	snprintf(bundle, n, "%s/pvlab.tar", f->tmp);
 	char cmd[PATH_MAX * 5];
 	snprintf(cmd, sizeof(cmd),
-	         "cd '%s/..' && tar -cf '%s' bin lib guest && "
+	         "cd '%s/..' && tar -cf '%s' --transform 's,^,build/,' bin lib guest && "
 	         "cd '%s' && tar -rf '%s' bench/suites bench/platforms bench/fleet scripts tracing/lttng-session.sh "
 	         "$(ls */deps.txt)",
 	         bindir, bundle, bench_srcdir(), bundle);
