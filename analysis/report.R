@@ -164,7 +164,7 @@ compute_relative <- function(d) {
         no_interval = ci_missing_why(length(unique(base$rep)), length(unique(x$rep))))
     }
     rows[[length(rows) + 1]] <- data.frame(
-      workload = w, platform = "native", env = e, est = 1, lo = NA, hi = NA,
+      workload = w, platform = "native", env = e, est = 1, lo = NA_real_, hi = NA_real_,
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
       native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }

@@ -49,6 +49,7 @@ struct fleet {
 	int n;
 	char tmp[64];             /* the session's files: the bundle, the variables */
 	double t0, last_tick;
+	FILE *log;                /* PVBENCH_FLEET_LOG: Ansible's output goes there too */
 };
 
 static void on_signal(int sig)
@@ -302,6 +303,8 @@ static void on_play(void *ctx, int fd, char *line)
 {
 	struct fleet *f = ctx;
 	(void)fd;
+	if (f->log)
+		fprintf(f->log, "%s\n", line), fflush(f->log);
 	const char *p = strstr(line, "fatal: [");
 	if (!p)
 		return;
@@ -340,13 +343,15 @@ static void on_play(void *ctx, int fd, char *line)
 /* The build and the tree's scripts, packed once for every host. */
 static int make_bundle(struct fleet *f, char *bundle, size_t n)
 {
-	snprintf(bundle, n, "%s/pvlab.tar", f->tmp);
+	snprintf(bundle, n, "%s/pvlab.tar.gz", f->tmp);
 	char cmd[PATH_MAX * 5];
+	/* the programs, the tracepoint provider and pvos; the scripts they
+	 * run; every layer's deps.txt for scripts/deps.sh */
 	snprintf(cmd, sizeof(cmd),
-	         "cd '%s/..' && tar -cf '%s' --transform 's,^,build/,' bin lib guest && "
-	         "cd '%s' && tar -rf '%s' bench/suites bench/platforms bench/fleet scripts tracing/lttng-session.sh "
-	         "$(ls */deps.txt)",
-	         bindir, bundle, bench_srcdir(), bundle);
+	         "cd '%s/..' && tar -cf '%s/pvlab.tar' --exclude='*.a' --transform 's,^,build/,' bin lib guest && "
+	         "cd '%s' && tar -rf '%s/pvlab.tar' bench/suites bench/platforms bench/fleet scripts "
+	         "tracing/lttng-session.sh $(ls */deps.txt) && gzip -n -1 '%s/pvlab.tar'",
+	         bindir, f->tmp, bench_srcdir(), f->tmp, f->tmp);
 	if (strchr(bindir, '\'') || strchr(bench_srcdir(), '\'') || sh(cmd) || access(bundle, R_OK))
 		return fail(1, "cannot pack the build into %s", bundle);
 	return 0;
@@ -383,10 +388,15 @@ static int play(struct fleet *f, const char *vars)
 	                 "--limit", limit, "-f", forks, NULL };
 	struct spawn_io io = { .on_line = on_play, .ctx = f };
 	double wall;
+	const char *log = getenv("PVBENCH_FLEET_LOG");
+	if (log && *log && !(f->log = fopen(log, "a")))
+		fprintf(stderr, "pvbench fleet: PVBENCH_FLEET_LOG: cannot open %s: %s\n", log, strerror(errno));
 	ticking = f;
 	spawn_tick = tick;
 	int st = spawn_run(argv, FLEET_TIMEOUT_S, &io, &wall);
 	spawn_tick = NULL;
+	if (f->log)
+		fclose(f->log);
 	return st;
 }
 
