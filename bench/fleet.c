@@ -42,7 +42,7 @@ struct fleet_host {
 
 struct fleet {
 	const char *inventory, *suite, *db_url, *limit;
-	int trace, fresh;
+	int fresh;
 	struct db *db;
 	int64_t run;
 	struct fleet_host hosts[FLEET_MAX_HOSTS];
@@ -211,8 +211,8 @@ static int open_run(struct fleet *f)
 	char real[PATH_MAX];
 	snprintf(key, sizeof(key), "fleet:%s", strchr(f->suite, '/') || !access(f->suite, F_OK)
 	                                       ? (realpath(path, real) ? real : path) : f->suite);
-	size_t l = (size_t)snprintf(opts, sizeof(opts), "suite_hash=%016llx fleet=%s trace=%d hosts=",
-	                            (unsigned long long)s.hash, s.fleet, f->trace);
+	size_t l = (size_t)snprintf(opts, sizeof(opts), "suite_hash=%016llx fleet=%s hosts=", (unsigned long long)s.hash,
+	                            s.fleet);
 	for (int i = 0; i < f->n && l < sizeof(opts); i++)
 		l += (size_t)snprintf(opts + l, sizeof(opts) - l, "%s%s", i ? "," : "", f->hosts[i].name);
 	int rc = 0;
@@ -526,12 +526,12 @@ int cmd_fleet(int argc, char **argv)
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
 			return bench_usage(stdout), 0;
 		return usage("usage: pvbench fleet run --inventory FILE --suite S --db postgresql://... "
-		             "[--limit HOSTS] [--trace] [--new]");
+		             "[--limit HOSTS] [--new]");
 	}
 	static const struct option opts[] = {
 		{ "inventory", required_argument, 0, 'i' }, { "suite", required_argument, 0, 's' },
 		{ "db", required_argument, 0, 'd' }, { "limit", required_argument, 0, 'l' },
-		{ "trace", no_argument, 0, 't' }, { "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
+		{ "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct fleet *f = calloc(1, sizeof(*f));
@@ -545,7 +545,6 @@ int cmd_fleet(int argc, char **argv)
 		case 's': f->suite = optarg; break;
 		case 'd': f->db_url = optarg; break;
 		case 'l': f->limit = optarg; break;
-		case 't': f->trace = 1; break;
 		case 'n': f->fresh = 1; break;
 		case 'h': bench_usage(stdout); free(f); return 0;
 		default: rc = usage("try pvbench --help");
