@@ -500,7 +500,7 @@ static void suite_key(const char *arg, const char *path, char *key, size_t n)
 		snprintf(key, n, "%s", realpath(path, real) ? real : path);
 }
 
-static char *read_text(const char *path)
+char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *t = NULL;

@@ -230,15 +230,7 @@ static int open_run(struct fleet *f)
 			names[i] = f->hosts[i].name;
 		struct host_facts h;
 		host_facts(&h, "controller (each host's are in hosts)");
-		FILE *t = fopen(path, "r");
-		char *text = NULL;
-		size_t cap = 0;
-		if (!t || getdelim(&text, &cap, 0, t) < 0) {
-			free(text);
-			text = strdup("");
-		}
-		if (t)
-			fclose(t);
+		char *text = read_text(path);
 		if (db_create_fleet_run(f->db, key, &s, text ? text : "", opts, &h, s.fleet, names, f->n, &f->run))
 			rc = fail(1, "%s: cannot create the run: %s", db_target(f->db),
 			             db_error(f->db));
@@ -487,11 +479,16 @@ static int fleet_run(struct fleet *f)
 		printf("pvbench fleet: interrupted; run the same command again to resume run %lld\n", (long long)f->run);
 	else if (fin == 1)
 		printf("pvbench fleet: run %lld finished; results in %s\n", (long long)f->run, db_target(f->db));
-	else if (!rc)
+	else if (!rc && lost)
 		printf("pvbench fleet: run %lld stopped with %d host%s lost; run the same command again to resume it\n",
 		       (long long)f->run, lost, lost == 1 ? "" : "s");
+	else if (!rc)         /* --limit left hosts out, or nothing was left for it */
+		printf("pvbench fleet: run %lld is not finished: hosts outside --limit %s have cells left\n",
+		       (long long)f->run, f->limit ? f->limit : "");
 	db_close(f->db);
-	return rc ? rc : fin == 1 ? 0 : 1;
+	if (rc || fin < 0)
+		return rc ? rc : 1;
+	return lost ? 1 : 0;
 }
 
 static int fleet_work(int argc, char **argv)
