@@ -324,6 +324,8 @@ static void on_play(void *ctx, int fd, char *line)
 	snprintf(h->why, sizeof(h->why), "%s%s", unreachable ? "unreachable: " : "",
 	         err[0] ? err : msg[0] ? msg : "Ansible reported it failed");
 	h->why[strcspn(h->why, "\r\n")] = 0;
+	for (size_t l = strlen(h->why); l && (h->why[l - 1] == '.' || h->why[l - 1] == ' '); l--)
+		h->why[l - 1] = 0;       /* the line goes on after it */
 	h->lost = true;
 	jsonread_free(o);
 	int given = db_give_up_host(f->db, f->run, h->name, h->why);
