@@ -289,6 +289,16 @@ static void tick(void)
 
 /* ---- the playbook ------------------------------------------------------- */
 
+/* The last line of text that is not empty. */
+static void last_line(const char *text, char *out, size_t n)
+{
+	const char *last = text;
+	for (const char *p = text; *p; p++)
+		if ((p == text || p[-1] == '\n') && *p != '\r' && *p != '\n')
+			last = p;
+	snprintf(out, n, "%.*s", (int)strcspn(last, "\r\n"), last);
+}
+
 /* "fatal: [HOST]: UNREACHABLE! => {json}" or FAILED!: the host is lost
  * (its running cell is given up at once, so that a resume reruns it). */
 static void on_play(void *ctx, int fd, char *line)
@@ -312,14 +322,21 @@ static void on_play(void *ctx, int fd, char *line)
 	struct json_object *o = js ? jsonread_object(js + 3) : NULL;
 	char msg[512] = "", err[512] = "";
 	if (o) {
-		jsonread_str(o, "msg", msg, sizeof(msg));
-		const char *e = jsonread_text(o, "stderr");
-		if (e && *e) {     /* the command's last line says why */
-			const char *last = e, *nl;
-			while ((nl = strchr(last, '\n')) && nl[1])
-				last = nl + 1;
-			snprintf(err, sizeof(err), "%.*s", (int)strcspn(last, "\n"), last);
+		/* ssh's account ends in its reason ("Host key verification
+		 * failed."), after a banner on a host key that changed */
+		const char *m = jsonread_text(o, "msg");
+		if (m && *m) {
+			static const char via[] = "Failed to connect to the host via ssh: ";
+			last_line(m, msg, sizeof(msg));
+			if (!strncmp(m, via, strlen(via)) && strncmp(msg, via, strlen(via))) {
+				char r[sizeof(msg)];
+				snprintf(r, sizeof(r), "%s", msg);
+				snprintf(msg, sizeof(msg), "%s%.*s", via, (int)(sizeof(msg) - sizeof(via)), r);
+			}
 		}
+		const char *e = jsonread_text(o, "stderr");
+		if (e && *e)       /* a command's last line says why */
+			last_line(e, err, sizeof(err));
 	}
 	snprintf(h->why, sizeof(h->why), "%s%s", unreachable ? "unreachable: " : "",
 	         err[0] ? err : msg[0] ? msg : "Ansible reported it failed");

@@ -6,7 +6,8 @@
 # down in the middle of a cell: that cell is marked failed with the
 # reason, the others finish; a resume after the link is back completes it
 # with no sample lost or stored twice (SQL counts). A bad inventory and an
-# unreachable host each get one clear line and a non-zero exit.
+# unreachable host, or one whose host key is not the known one, each get
+# one clear line and a non-zero exit.
 . tests/lib.sh
 PVBENCH=$(realpath "$BIN/pvbench")
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, sshd, a PostgreSQL server)"
@@ -165,6 +166,9 @@ echo "cell $cell: $(q "SELECT status FROM cells WHERE id = $cell"): $reason"
 [ "$(q "SELECT status FROM runs")" = running ] || die "a run with a lost cell was marked finished"
 
 # --- the link is back: the same command resumes and completes ------------
+others() { q "SELECT string_agg(cell_id || ':' || rep || ':' || metric || ':' || value, ' ' ORDER BY cell_id, rep, instance, metric)
+              FROM samples WHERE host <> 'h2'"; }
+before=$(others)
 ip link set "pvf${tag}h2" up
 fleet "$TMP/fleet.ini" > "$TMP/run2" 2>&1; rc=$?
 cat "$TMP/run2"
@@ -172,6 +176,7 @@ cat "$TMP/run2"
 grep -q "resuming run 1" "$TMP/run2" && grep -q "1 host at work: h2$" "$TMP/run2" || die "the resume did not run h2 alone"
 grep -q "run 1 finished" "$TMP/run2" || die "run 1 not finished"
 [ "$(q "SELECT count(*) FROM runs")" = 1 ] || die "the resume created a new run"
+[ "$(others)" = "$before" ] || die "the resume touched the cells of h1 and h3"
 [ "$(q "SELECT count(*) FROM cells WHERE status = 'done'")" = 6 ] || die "not every cell is done"
 # every measured repetition once, each with the samples of its cell's kind
 # (one cpu process: 7 samples a repetition... whatever the workload gives,
@@ -201,10 +206,16 @@ else
   echo "(R is not installed: the report is not checked)"
 fi
 
-# --- an unreachable host: one line, non-zero -----------------------------
-inventory h1=$net.11 h9=$net.99 > "$TMP/unreach.ini"
-fleet "$TMP/unreach.ini" --limit h9 > "$TMP/un.out" 2>&1 && die "an unreachable host: status 0"
+# --- an unreachable host and one whose host key is not the known one:
+# one line each, non-zero -----------------------------------------------
+inventory h3=$net.13 h9=$net.99 > "$TMP/unreach.ini"
+echo "$net.13 $(cut -d' ' -f1,2 "$S/host_h1.pub")" > "$S/known_hosts.bad"
+sed -i "s|^h3 .*|& ansible_ssh_common_args='-o UserKnownHostsFile=$S/known_hosts.bad -o GlobalKnownHostsFile=/dev/null'|" \
+  "$TMP/unreach.ini"
+fleet "$TMP/unreach.ini" > "$TMP/un.out" 2>&1 && die "an unreachable host: status 0"
 cat "$TMP/un.out"
 [ "$(grep -c "host h9" "$TMP/un.out")" = 1 ] && grep -q "^pvbench fleet: host h9 lost: unreachable: .*$net.99" "$TMP/un.out" ||
   die "an unreachable host: not one clear line"
+[ "$(grep -c "host h3" "$TMP/un.out")" = 1 ] && grep -q "^pvbench fleet: host h3 lost: unreachable: .*Host key verification failed" "$TMP/un.out" ||
+  die "a host with another host key: not one clear line"
 echo "PASS ($((SECONDS)) s)"
