@@ -207,7 +207,10 @@ static int open_run(struct fleet *f)
 	/* cells without @ENV run on each host's hardware: a host that cannot
 	 * run one records it unsupported (the nested host is one machine's) */
 	struct placement p = { ENV_HARDWARE, ENV_HARDWARE, ENV_HARDWARE };
-	suite_place(&s, &p);
+	if (suite_place(&s, &p)) {
+		suite_free(&s);
+		return fail(2, "the suite exceeds %d cells", SUITE_MAX_CELLS);
+	}
 	char real[PATH_MAX];
 	snprintf(key, sizeof(key), "fleet:%s", strchr(f->suite, '/') || !access(f->suite, F_OK)
 	                                       ? (realpath(path, real) ? real : path) : f->suite);
@@ -219,9 +222,8 @@ static int open_run(struct fleet *f)
 	if (!f->fresh && db_unfinished_run(f->db, key, &f->run, old, sizeof(old)))
 		rc = fail(1, "%s: %s", db_target(f->db), db_error(f->db));
 	else if (f->run && strcmp(old, opts))
-		rc = fail(2, "run %lld of suite %s is unfinished with other hosts, options or an "
-		                     "edited suite (it has: %s); give the same ones to resume it, or --new",
-		             (long long)f->run, f->suite, old);
+		rc = fail(2, "run %lld of suite %s is unfinished with other hosts, options or an edited suite "
+		             "(it has: %s); give the same ones to resume it, or --new", (long long)f->run, f->suite, old);
 	else if (f->run)
 		printf("pvbench fleet: resuming run %lld of suite %s\n", (long long)f->run, f->suite);
 	if (!rc && !f->run) {
@@ -232,11 +234,11 @@ static int open_run(struct fleet *f)
 		host_facts(&h, "controller (each host's are in hosts)");
 		char *text = read_text(path);
 		if (db_create_fleet_run(f->db, key, &s, text ? text : "", opts, &h, s.fleet, names, f->n, &f->run))
-			rc = fail(1, "%s: cannot create the run: %s", db_target(f->db),
-			             db_error(f->db));
+			rc = fail(1, "%s: cannot create the run: %s", db_target(f->db), db_error(f->db));
 		else
-			printf("pvbench fleet: run %lld of suite %s on %d hosts (%s): %d cells each%s, results in %s\n",
-			       (long long)f->run, f->suite, f->n, s.fleet, s.n, !strcmp(s.fleet, "spread") ? " group spread" : "",
+			printf("pvbench fleet: run %lld of suite %s on %d hosts: %d cells %s, results in %s\n",
+			       (long long)f->run, f->suite, f->n, s.n,
+			       !strcmp(s.fleet, "spread") ? "spread over them group by group" : "on each (replicate)",
 			       db_target(f->db));
 		free(text);
 	}
