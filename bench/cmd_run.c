@@ -667,7 +667,9 @@ static void optional_features(struct run *r, const struct run_args *a)
 	if (r->trace) {
 		char copy[PATH_MAX];
 		snprintf(copy, sizeof(copy), "%s", r->db_path);
-		snprintf(r->trace_base, sizeof(r->trace_base), "%s/traces/run%lld", dirname(copy), (long long)r->id);
+		/* beside an SQLite file; in the current directory for a server */
+		snprintf(r->trace_base, sizeof(r->trace_base), "%s/traces/run%lld", db_is_url(r->db_path) ? "." : dirname(copy),
+		         (long long)r->id);
 		char cmd[PATH_MAX + 32];
 		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", r->trace_base);
 		if (sh(cmd)) {

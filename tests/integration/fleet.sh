@@ -218,4 +218,10 @@ cat "$TMP/un.out"
   die "an unreachable host: not one clear line"
 [ "$(grep -c "host h3" "$TMP/un.out")" = 1 ] && grep -q "^pvbench fleet: host h3 lost: unreachable: .*Host key verification failed" "$TMP/un.out" ||
   die "a host with another host key: not one clear line"
+# --- pvbench run on one host writes to PostgreSQL as well --------------
+printf 'native cpu 1 reps=1\n' > "$TMP/one.suite"
+$PVBENCH run --suite "$TMP/one.suite" --db "$URL" > "$TMP/one.out" 2>&1 || { cat "$TMP/one.out"; die "pvbench run into PostgreSQL"; }
+[ "$(q "SELECT count(*) FROM samples s JOIN cells c ON c.id = s.cell_id JOIN runs r ON r.id = c.run_id
+        WHERE r.suite LIKE '%one.suite' AND c.host = '' AND c.status = 'done'")" -gt 0 ] ||
+  die "pvbench run stored no samples in PostgreSQL"
 echo "PASS ($((SECONDS)) s)"
