@@ -166,6 +166,10 @@ static void store_hists(struct run *r, const struct db_cell *c, int rep, const c
 
 static void store_trace(struct run *r, const struct db_cell *c, int rep, const char *dir)
 {
+	if (!strncmp(dir, "net://", 6)) {      /* on the fleet controller: it summarises there */
+		db_store_trace(r->db, c->id, rep, dir, "streamed to pvbench fleet's lttng-relayd", NULL);
+		return;
+	}
 	char *sum = pvtrace_output("summary --json", dir);
 	const char *note = sum ? "pvtrace summary --json" : "kept for pvtrace/babeltrace2 (pvtrace is not built)";
 	db_store_trace(r->db, c->id, rep, dir, note, sum);
@@ -735,7 +739,21 @@ int cmd_run(int argc, char **argv)
 /* pvbench fleet work (bench/fleet.c): the cells of one host of a fleet
  * run, on that host, each repetition written to the fleet's database as
  * it ends. The host's facts go in first (the newest win on a resume). */
-int run_host_cells(const char *target, int64_t run_id, const char *host)
+/* --trace on a fleet host: each traced repetition's LTTng session goes to
+ * the controller's lttng-relayd at relayd (net://ADDR:CTRL:DATA) under
+ * HOST/cellC-repK. 1 if this host can trace. */
+static int relayd_trace(struct run *r, const char *relayd)
+{
+	char why[512];
+	if (!trace_possible(why, sizeof(why))) {
+		printf("pvbench: --trace: not supported on host %s (%s); running without traces\n", r->host, why);
+		return 0;
+	}
+	snprintf(r->trace_base, sizeof(r->trace_base), "%s/%s", relayd, r->host);
+	return 1;
+}
+
+int run_host_cells(const char *target, int64_t run_id, const char *host, const char *relayd)
 {
 	char err[1024];
 	struct run r = { .id = run_id, .host = host };
@@ -757,6 +775,7 @@ int run_host_cells(const char *target, int64_t run_id, const char *host)
 	}
 	if (!n)
 		fprintf(stderr, "pvbench: run %lld has no cells for host %s\n", (long long)run_id, host);
+	r.trace = relayd ? relayd_trace(&r, relayd) : 0;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);       /* the controller's ssh session went away */

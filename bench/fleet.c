@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "bench.h"
 #include "db.h"
@@ -42,7 +44,10 @@ struct fleet_host {
 
 struct fleet {
 	const char *inventory, *suite, *db_url, *limit;
-	int fresh;
+	int fresh, trace;
+	pid_t relayd;             /* --trace: the lttng-relayd started here */
+	int ports[3];             /* its control, data and live ports */
+	char traces[PATH_MAX - 128];   /* ./traces/fleet-runID: relayd/ (the CTF) and the summaries */
 	struct db *db;
 	int64_t run;
 	struct fleet_host hosts[FLEET_MAX_HOSTS];
@@ -112,11 +117,15 @@ static void ansible_env(void)
 	setenv("ANSIBLE_FORCE_COLOR", "0", 1);
 }
 
-/* The path of an Ansible program, or NULL. */
-static const char *ansible_tool(const char *name)
+/* The path of a program on PATH, or NULL (kept until the next call for
+ * the same name slot: ansible, ansible-playbook, lttng-relayd). */
+static const char *tool(const char *name)
 {
-	static char path[2][PATH_MAX];
-	int k = !strcmp(name, "ansible") ? 0 : 1;
+	static const char *const names[] = { "ansible", "ansible-playbook", "lttng-relayd" };
+	static char path[3][PATH_MAX];
+	int k = 0;
+	while (k < 2 && strcmp(names[k], name))
+		k++;
 	const char *dirs = getenv("PATH");
 	char copy[4096], *save;
 	snprintf(copy, sizeof(copy), "%s", dirs ? dirs : "/usr/bin:/bin");
@@ -174,8 +183,7 @@ static void on_list(void *ctx, int fd, char *line)
 /* The hosts pattern names in the inventory: 0, else one line said. */
 static int list_hosts(const char *inventory, const char *pattern, struct fleet_host *hosts, int max, int *n)
 {
-	const char *tool = ansible_tool("ansible");
-	char *argv[] = { (char *)tool, "-i", (char *)inventory, (char *)pattern, "--list-hosts", NULL };
+	char *argv[] = { (char *)tool("ansible"), "-i", (char *)inventory, (char *)pattern, "--list-hosts", NULL };
 	struct list_out o = { .hosts = hosts, .max = max };
 	struct spawn_io io = { .on_line = on_list, .ctx = &o };
 	double wall;
@@ -214,8 +222,8 @@ static int open_run(struct fleet *f)
 	char real[PATH_MAX];
 	snprintf(key, sizeof(key), "fleet:%s", strchr(f->suite, '/') || !access(f->suite, F_OK)
 	                                       ? (realpath(path, real) ? real : path) : f->suite);
-	size_t l = (size_t)snprintf(opts, sizeof(opts), "suite_hash=%016llx fleet=%s hosts=", (unsigned long long)s.hash,
-	                            s.fleet);
+	size_t l = (size_t)snprintf(opts, sizeof(opts), "suite_hash=%016llx fleet=%s trace=%d hosts=",
+	                            (unsigned long long)s.hash, s.fleet, f->trace);
 	for (int i = 0; i < f->n && l < sizeof(opts); i++)
 		l += (size_t)snprintf(opts + l, sizeof(opts) - l, "%s%s", i ? "," : "", f->hosts[i].name);
 	int rc = 0;
@@ -287,6 +295,96 @@ static void tick(void)
 		return;
 	f->last_tick = mono_s();
 	show_progress(f, false);
+}
+
+/* ---- --trace: one lttng-relayd for every host ------------------------- */
+
+/* Started here, its traces under ./traces/fleet-runID/relayd/HOSTNAME/HOST
+ * (one cellC-repK a traced repetition); the hosts' session daemons reach
+ * it at the address their ssh sessions come from. 0, or 1 said. */
+static int relayd_start(struct fleet *f)
+{
+	char out[PATH_MAX], log[PATH_MAX], url[3][64], cmd[PATH_MAX + 32];
+	if (!tool("lttng-relayd"))
+		return fail(1, "--trace: lttng-relayd is not installed (lttng-tools)");
+	snprintf(cmd, sizeof(cmd), "traces/fleet-run%lld", (long long)f->run);
+	if (sh("mkdir -p traces") || (mkdir(cmd, 0755) && errno != EEXIST) || !realpath(cmd, f->traces))
+		return fail(1, "--trace: cannot create %s: %s", cmd, strerror(errno));
+	snprintf(out, sizeof(out), "%s/relayd", f->traces);
+	snprintf(log, sizeof(log), "%s/relayd.log", f->traces);
+	int base = 40000 + (int)(getpid() % 8000) * 3;
+	for (int i = 0; i < 3; i++) {
+		f->ports[i] = base + i;
+		snprintf(url[i], sizeof(url[i]), "tcp://%s:%d", i == 2 ? "127.0.0.1" : "0.0.0.0", f->ports[i]);
+	}
+	char *argv[] = { (char *)tool("lttng-relayd"), "-o", out, "-C", url[0], "-D", url[1], "-L", url[2], NULL };
+	fflush(stdout);
+	f->relayd = fork();
+	if (f->relayd == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	usleep(500000);          /* it binds its ports or dies of it */
+	int st;
+	if (f->relayd < 0 || waitpid(f->relayd, &st, WNOHANG) != 0) {
+		f->relayd = 0;
+		return fail(1, "--trace: lttng-relayd did not start (see %s)", log);
+	}
+	printf("pvbench fleet: --trace: lttng-relayd on ports %d, %d; traces in %s\n", f->ports[0], f->ports[1], out);
+	return 0;
+}
+
+static void relayd_stop(struct fleet *f)
+{
+	if (f->relayd <= 0)
+		return;
+	kill(f->relayd, SIGTERM);
+	waitpid(f->relayd, NULL, 0);
+	f->relayd = 0;
+}
+
+/* pvtrace summary of dir into file; its line "events N in M streams ..." */
+static void summarise(const char *dir, const char *file, const char *who)
+{
+	char cmd[3 * PATH_MAX], line[512] = "";
+	snprintf(cmd, sizeof(cmd), "'%s/pvtrace' summary '%s' > '%s' 2>&1", bindir, dir, file);
+	int st = sh(cmd);
+	FILE *in = fopen(file, "r");
+	while (in && fgets(line, sizeof(line), in) && !strstr(line, "events "))
+		;
+	if (in)
+		fclose(in);
+	char *p = line + strspn(line, " ");
+	p[strcspn(p, "\n")] = 0;
+	printf("pvbench fleet: traces of %s: %s (%s)\n", who, st || !strstr(p, "events ") ? "pvtrace could not read them" : p,
+	       file);
+}
+
+/* Per host and across the hosts: what the traced repetitions recorded. */
+static void trace_summaries(struct fleet *f)
+{
+	char pat[PATH_MAX + 80], file[PATH_MAX + 80], out[PATH_MAX];
+	snprintf(out, sizeof(out), "%s/relayd", f->traces);
+	for (int i = 0; i < f->n; i++) {
+		if (!f->hosts[i].session)
+			continue;
+		glob_t g;
+		snprintf(pat, sizeof(pat), "%s/*/%s", out, f->hosts[i].name);   /* relayd adds the hostname */
+		if (glob(pat, 0, NULL, &g) || !g.gl_pathc) {
+			printf("pvbench fleet: traces of %s: none arrived\n", f->hosts[i].name);
+			continue;
+		}
+		snprintf(file, sizeof(file), "%s/summary-%s.txt", f->traces, f->hosts[i].name);
+		summarise(g.gl_pathv[0], file, f->hosts[i].name);
+		globfree(&g);
+	}
+	snprintf(file, sizeof(file), "%s/summary-all.txt", f->traces);
+	summarise(out, file, "all hosts");
 }
 
 /* ---- the playbook ------------------------------------------------------- */
@@ -382,7 +480,10 @@ static int write_vars(struct fleet *f, const char *bundle, char *path, size_t n)
 	fprintf(o, "{\"pvlab_db\": \"");
 	for (const char *c = f->db_url; *c; c++)      /* a JSON string */
 		fprintf(o, *c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 32 ? "\\u%04x" : "%c", *c);
-	fprintf(o, "\", \"pvlab_run\": %lld, \"pvlab_bundle\": \"%s\"}\n", (long long)f->run, bundle);
+	fprintf(o, "\", \"pvlab_run\": %lld, \"pvlab_bundle\": \"%s\"", (long long)f->run, bundle);
+	if (f->relayd > 0)
+		fprintf(o, ", \"pvlab_trace_ports\": \"%d:%d\"", f->ports[0], f->ports[1]);
+	fprintf(o, "}\n");
 	return fclose(o) ? 1 : 0;
 }
 
@@ -397,7 +498,7 @@ static int play(struct fleet *f, const char *vars)
 	snprintf(forks, sizeof(forks), "%d", ns);
 	snprintf(varg, sizeof(varg), "@%s", vars);
 	snprintf(book, sizeof(book), "%s/pvbench.yml", fleet_dir());
-	char *argv[] = { (char *)ansible_tool("ansible-playbook"), "-i", (char *)f->inventory, book, "-e", varg,
+	char *argv[] = { (char *)tool("ansible-playbook"), "-i", (char *)f->inventory, book, "-e", varg,
 	                 "--limit", limit, "-f", forks, NULL };
 	struct spawn_io io = { .on_line = on_play, .ctx = f };
 	double wall;
@@ -447,7 +548,7 @@ static int pick_session(struct fleet *f, int *ns)
 static int fleet_run(struct fleet *f)
 {
 	char err[1024];
-	if (!ansible_tool("ansible") || !ansible_tool("ansible-playbook"))
+	if (!tool("ansible") || !tool("ansible-playbook"))
 		return fail(1, "Ansible is not installed (make deps, or apt-get install ansible)");
 	if (!db_is_url(f->db_url))
 		return usage("--db must be a postgresql:// URL: every host writes its samples there as it runs "
@@ -471,6 +572,8 @@ static int fleet_run(struct fleet *f)
 	snprintf(f->tmp, sizeof(f->tmp), "/tmp/pvbench-fleet.XXXXXX");
 	if (ns && !mkdtemp(f->tmp))
 		rc = fail(1, "cannot make a temporary directory: %s", strerror(errno));
+	if (ns && !rc && f->trace)
+		rc = relayd_start(f);
 	if (ns && !rc && !make_bundle(f, bundle, sizeof(bundle)) && !write_vars(f, bundle, vars, sizeof(vars))) {
 		printf("pvbench fleet: %d host%s at work:", ns, ns > 1 ? "s" : "");
 		for (int i = 0; i < f->n; i++)
@@ -483,9 +586,12 @@ static int fleet_run(struct fleet *f)
 			rc = 130;
 		else if (st && st != 2 && st != 4)   /* 2, 4: hosts failed or unreachable, each said above */
 			rc = fail(1, "ansible-playbook: status %d", st);
-	} else if (ns) {
+	} else if (ns && !rc) {
 		rc = 1;
 	}
+	relayd_stop(f);           /* it has flushed what the sessions sent */
+	if (ns && f->trace && f->traces[0] && rc != 130)
+		trace_summaries(f);
 	if (ns) {
 		char cmd[PATH_MAX];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->tmp);
@@ -512,13 +618,30 @@ static int fleet_run(struct fleet *f)
 	return lost ? 1 : 0;
 }
 
+/* --trace-ports CTRL:DATA: the controller's lttng-relayd, at the address
+ * this host's ssh session comes from (SSH_CONNECTION's first word: the
+ * controller as this host sees it). */
+static int relayd_url(const char *ports, char *url, size_t n)
+{
+	const char *sc = getenv("SSH_CONNECTION");
+	char addr[64];
+	int ctrl, data;
+	if (sscanf(ports, "%d:%d", &ctrl, &data) != 2 || ctrl < 1 || ctrl > 65535 || data < 1 || data > 65535)
+		return fail(2, "--trace-ports takes CTRL:DATA, not '%s'", ports);
+	if (!sc || sscanf(sc, "%63s", addr) != 1 || strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr))
+		return fail(1, "--trace-ports: no ssh connection to find the controller by (SSH_CONNECTION)");
+	snprintf(url, n, strchr(addr, ':') ? "net://[%s]:%d:%d" : "net://%s:%d:%d", addr, ctrl, data);
+	return 0;
+}
+
 static int fleet_work(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "run", required_argument, 0, 'r' }, { "host", required_argument, 0, 'H' }, { 0, 0, 0, 0 },
+		{ "run", required_argument, 0, 'r' }, { "host", required_argument, 0, 'H' },
+		{ "trace-ports", required_argument, 0, 'T' }, { 0, 0, 0, 0 },
 	};
 	int64_t run = 0;
-	const char *host = NULL;
+	const char *host = NULL, *ports = NULL;
 	int c;
 	uint64_t v;
 	optind = 1;
@@ -527,13 +650,17 @@ static int fleet_work(int argc, char **argv)
 			run = (int64_t)v;
 		else if (c == 'H' && host_name_ok(optarg))
 			host = optarg;
+		else if (c == 'T')
+			ports = optarg;
 		else
-			return usage("work --run ID --host NAME, the database's URL in PVBENCH_DB");
+			return usage("work --run ID --host NAME [--trace-ports CTRL:DATA], the database's URL in PVBENCH_DB");
 	}
 	const char *db = getenv("PVBENCH_DB");
 	if (!run || !host || optind < argc || !db || !*db)
-		return usage("work --run ID --host NAME, the database's URL in PVBENCH_DB");
-	return run_host_cells(db, run, host);
+		return usage("work --run ID --host NAME [--trace-ports CTRL:DATA], the database's URL in PVBENCH_DB");
+	char url[128];
+	int rc = ports ? relayd_url(ports, url, sizeof(url)) : 0;
+	return rc ? rc : run_host_cells(db, run, host, ports ? url : NULL);
 }
 
 int cmd_fleet(int argc, char **argv)
@@ -544,12 +671,12 @@ int cmd_fleet(int argc, char **argv)
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
 			return bench_usage(stdout), 0;
 		return usage("usage: pvbench fleet run --inventory FILE --suite S --db postgresql://... "
-		             "[--limit HOSTS] [--new]");
+		             "[--limit HOSTS] [--trace] [--new]");
 	}
 	static const struct option opts[] = {
 		{ "inventory", required_argument, 0, 'i' }, { "suite", required_argument, 0, 's' },
 		{ "db", required_argument, 0, 'd' }, { "limit", required_argument, 0, 'l' },
-		{ "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
+		{ "trace", no_argument, 0, 't' }, { "new", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct fleet *f = calloc(1, sizeof(*f));
@@ -563,6 +690,7 @@ int cmd_fleet(int argc, char **argv)
 		case 's': f->suite = optarg; break;
 		case 'd': f->db_url = optarg; break;
 		case 'l': f->limit = optarg; break;
+		case 't': f->trace = 1; break;
 		case 'n': f->fresh = 1; break;
 		case 'h': bench_usage(stdout); free(f); return 0;
 		default: rc = usage("try pvbench --help");

@@ -7,7 +7,9 @@
 # reason, the others finish; a resume after the link is back completes it
 # with no sample lost or stored twice (SQL counts). A bad inventory and an
 # unreachable host, or one whose host key is not the known one, each get
-# one clear line and a non-zero exit.
+# one clear line and a non-zero exit. Where KVM and LTTng are, a traced
+# run sends every host's sessions to one lttng-relayd and pvtrace
+# summarises each host and all of them.
 . tests/lib.sh
 PVBENCH=$(realpath "$BIN/pvbench")
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, sshd, a PostgreSQL server)"
@@ -218,6 +220,26 @@ cat "$TMP/un.out"
   die "an unreachable host: not one clear line"
 [ "$(grep -c "host h3" "$TMP/un.out")" = 1 ] && grep -q "^pvbench fleet: host h3 lost: unreachable: .*Host key verification failed" "$TMP/un.out" ||
   die "a host with another host key: not one clear line"
+# --- --trace: the pv repetitions' LTTng sessions go to one lttng-relayd
+# started by the fleet run; pvtrace summarises each host and all ---------
+if [ -c /dev/kvm ] && command -v lttng-relayd >/dev/null && command -v lttng >/dev/null &&
+   [ -f "$BUILD/lib/libpvmon-tp.so" ] && ! $PVBENCH rep --probe | grep -q " kvm=none "; then
+  printf 'fleet replicate\npv hcall 1 reps=1\n' > "$TMP/trace.suite"
+  (cd "$TMP" && $PVBENCH fleet run --inventory "$TMP/fleet.ini" --suite "$TMP/trace.suite" --db "$URL" --trace \
+     --limit h1:h3 > "$TMP/trace.out" 2>&1); rc=$?
+  cat "$TMP/trace.out"
+  [ $rc = 0 ] || die "fleet run --trace: status $rc"
+  events() { sed -n "s/^pvbench fleet: traces of $1: events \([0-9]*\) .*/\1/p" "$TMP/trace.out"; }
+  e1=$(events h1) e3=$(events h3) all=$(events "all hosts")
+  [ -n "$e1" ] && [ -n "$e3" ] && [ "$e1" -gt 0 ] && [ "$e3" -gt 0 ] ||
+    die "--trace: no events from h1 or h3: $(q "SELECT host, status, reason FROM cells WHERE run_id = 3")"
+  [ "$all" = $((e1 + e3)) ] || die "--trace: all hosts ($all events) is not h1 + h3 ($e1 + $e3)"
+  ls "$TMP"/traces/fleet-run*/relayd/*/h1/cell*-rep1 >/dev/null || die "--trace: no h1 trace in the relayd's tree"
+  [ "$(q "SELECT count(*) FROM traces WHERE path LIKE 'net://%'")" = 2 ] || die "--trace: traces not recorded"
+else
+  echo "(no KVM, LTTng or tracepoint provider here: --trace is not checked)"
+fi
+
 # --- pvbench run on one host writes to PostgreSQL as well --------------
 printf 'native cpu 1 reps=1\n' > "$TMP/one.suite"
 $PVBENCH run --suite "$TMP/one.suite" --db "$URL" > "$TMP/one.out" 2>&1 || { cat "$TMP/one.out"; die "pvbench run into PostgreSQL"; }
