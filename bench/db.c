@@ -172,6 +172,15 @@ static int64_t cell_int(const struct db_res *r, int row, int col)
 	return strtoll(cell_text(r, row, col), NULL, 10);
 }
 
+/* An array of r's rows, zeroed; on failure r is freed and NULL returned. */
+static void *rows_array(struct db_res *r, size_t size)
+{
+	void *a = calloc((size_t)r->nrows, size);
+	if (!a)
+		db_res_free(r);
+	return a;
+}
+
 const char *db_error(struct db *db)
 {
 	return db->ops->error(db->conn);
@@ -493,10 +502,8 @@ int db_load_cells(struct db *db, int64_t run, const char *host, struct db_cell *
 	                  " FROM cells WHERE run_id = ? AND (? IS NULL OR host = ?) ORDER BY seq",
 	          "itt", run, host, host))
 		return -EIO;
-	if (r.nrows && !(*cells = calloc((size_t)r.nrows, sizeof(**cells)))) {
-		db_res_free(&r);
+	if (r.nrows && !(*cells = rows_array(&r, sizeof(**cells))))
 		return -ENOMEM;
-	}
 	for (int i = 0; i < r.nrows; i++) {
 		struct db_cell *c = &(*cells)[i];
 		c->id = cell_int(&r, i, 0);
@@ -674,10 +681,8 @@ int db_host_progress(struct db *db, int64_t run, struct db_host_progress **out, 
 	                  " FROM cells c WHERE c.run_id = ? GROUP BY c.run_id, c.host ORDER BY c.host",
 	          "tti", DB_HOST_LOST "%", DB_HOST_LOST "%", run))
 		return -EIO;
-	if (r.nrows && !(*out = calloc((size_t)r.nrows, sizeof(**out)))) {
-		db_res_free(&r);
+	if (r.nrows && !(*out = rows_array(&r, sizeof(**out))))
 		return -ENOMEM;
-	}
 	for (int i = 0; i < r.nrows; i++) {
 		struct db_host_progress *p = &(*out)[i];
 		snprintf(p->host, sizeof(p->host), "%s", cell_text(&r, i, 0));
