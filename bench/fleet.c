@@ -310,6 +310,8 @@ static int relayd_start(struct fleet *f)
 	snprintf(cmd, sizeof(cmd), "traces/fleet-run%lld", (long long)f->run);
 	if (sh("mkdir -p traces") || (mkdir(cmd, 0755) && errno != EEXIST) || !realpath(cmd, f->traces))
 		return fail(1, "--trace: cannot create %s: %s", cmd, strerror(errno));
+	if (strchr(f->traces, '\'') || strchr(bindir, '\''))     /* they go into shell commands (pvtrace) */
+		return fail(1, "--trace: %s: a path with a quote in it", f->traces);
 	snprintf(out, sizeof(out), "%s/relayd", f->traces);
 	snprintf(log, sizeof(log), "%s/relayd.log", f->traces);
 	int base = 40000 + (int)(getpid() % 8000) * 3;
