@@ -1,7 +1,9 @@
 # pvlab report: reads a pvbench results database (docs/results.md) and
 # writes OUT/index.html (self-contained: plots embedded as base64 PNG) and
 # the plots as PNG and SVG. Run by `pvbench report`:
-#   Rscript --vanilla analysis/report.R --db results.db --out report [--run ID]
+#   Rscript --vanilla analysis/report.R --db results.db --out report [--run ID] [--from NAME]
+# (--from: what the database is called in the report, when pvbench report
+# copied a PostgreSQL database into the SQLite file it reads here)
 
 options(warn = 1, bitmapType = "cairo", stringsAsFactors = FALSE)
 
@@ -10,7 +12,7 @@ script_dir <- function() {
   if (length(f)) dirname(normalizePath(f[1])) else "analysis"
 }
 HERE <- script_dir()
-for (f in c("stats.R", "order.R", "html.R", "plots.R")) source(file.path(HERE, f))
+for (f in c("stats.R", "order.R", "html.R", "plots.R", "hosts.R")) source(file.path(HERE, f))
 
 # An input the report cannot use: one line saying why, and status 3, which
 # tells pvbench report that the reason has been given.
@@ -20,16 +22,16 @@ die <- function(...) {
 }
 
 parse_args <- function(a) {
-  o <- list(db = NULL, out = "report", run = NA)
+  o <- list(db = NULL, out = "report", run = NA, from = NA)
   i <- 1
   while (i <= length(a)) {
     k <- a[i]
     v <- if (i < length(a)) a[i + 1] else NA
-    if (k %in% c("--db", "--out", "--run") && !is.na(v)) {
+    if (k %in% c("--db", "--out", "--run", "--from") && !is.na(v)) {
       o[[sub("^--", "", k)]] <- v
       i <- i + 2
     } else {
-      cat("usage: report.R --db FILE [--out DIR] [--run ID]\n", file = stderr())
+      cat("usage: report.R --db FILE [--out DIR] [--run ID] [--from NAME]\n", file = stderr())
       quit(status = 2)
     }
   }
@@ -80,6 +82,8 @@ read_db <- function(path, run_id) {
   hist <- if ("trace_hist" %in% tables)
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
+  hosts <- if ("hosts" %in% tables) q("SELECT * FROM hosts WHERE run_id = ? ORDER BY name", run_id) else data.frame()
+  if (!"host" %in% names(cells)) cells$host <- rep("", nrow(cells))
   cells <- with_env(cells)
   where <- function(t) {
     if (!nrow(t)) return(t)
@@ -89,7 +93,7 @@ read_db <- function(path, run_id) {
     t
   }
   list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = where(samples), dstats = where(dstats),
-       hist = where(hist), counters = where(counters), reps = reps,
+       hist = where(hist), counters = where(counters), reps = reps, hosts = hosts,
        version = q("SELECT max(version) AS v FROM schema_version")$v)
 }
 
@@ -160,7 +164,7 @@ compute_relative <- function(d) {
         no_interval = ci_missing_why(length(unique(base$rep)), length(unique(x$rep))))
     }
     rows[[length(rows) + 1]] <- data.frame(
-      workload = w, platform = "native", env = e, est = 1, lo = NA, hi = NA,
+      workload = w, platform = "native", env = e, est = 1, lo = NA_real_, hi = NA_real_,
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
       native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }
@@ -544,8 +548,9 @@ section_missing <- function(d) {
 }
 
 section_cells <- function(d) {
-  c <- d$cells[, c("seq", "label", "workload", "domains", "reps", "status", "detail", "wall_s")]
-  names(c)[2] <- "platform"
+  cols <- c("seq", if (any(d$cells$host != "")) "host", "label", "workload", "domains", "reps", "status", "detail", "wall_s")
+  c <- d$cells[, cols]
+  names(c)[names(c) == "label"] <- "platform"
   c("<h2>All cells</h2>", html_table(c))
 }
 
@@ -559,20 +564,34 @@ main <- function() {
   set.seed(1)      # the bootstrap intervals of one database are reproducible
   paper <- read.csv(file.path(HERE, "paper-results.csv"), comment.char = "#", strip.white = TRUE)
   map <- read.csv(file.path(HERE, "paper-map.csv"), comment.char = "#", strip.white = TRUE)
+  # the per-host view sees every host; the pooled sections one back end
+  hrel <- host_relative(d)
+  hspread <- host_spread(hrel)
+  hplats <- host_platforms(d)
+  hosts_html <- section_per_host(d, hrel, hspread, hplats)
+  all <- d
+  pooled <- pool_one_backend(d)
+  d <- pooled$d
   rel <- section_relative(d, o$out, paper, map)
   sc <- section_scaling(d, o$out, paper)
   hc <- section_hcall(d, o$out)
   title <- sprintf("pvlab report: run %d (%s)", d$run$id, basename(d$run$suite))
+  from <- if (is.na(o$from)) normalizePath(o$db) else o$from
   body <- c(sprintf("<h1>%s</h1>", esc(title)),
             sprintf("<p>From <code>%s</code> (schema version %d), written %s by <code>pvbench report</code>.</p>",
-                    esc(normalizePath(o$db)), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
+                    esc(from), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
             if (d$run$status != "done") "<p class=\"note\">This run is not finished: some cells are still pending; <code>pvbench run</code> with the same suite resumes it.</p>",
-            section_host(d), rel$html, section_kernels(d), sc$html, hc$html, section_lmbench(d, paper, map),
-            section_dstats(d), section_counters(d), section_tests(d), section_missing(d), section_cells(d))
+            pooled$note, section_host(d), hosts_html, rel$html, section_kernels(d), sc$html, hc$html,
+            section_lmbench(d, paper, map), section_dstats(d), section_counters(d), section_tests(d),
+            section_missing(d), section_cells(d))
   index <- file.path(o$out, "index.html")
   writeLines(html_page(title, body), index)
   # the relative table as text, for the closing note of make report
   writeLines(relative_text(rel$rel), file.path(o$out, "relative.txt"))
+  if (nrow(all$hosts) > 1) {
+    writeLines(per_host_text(all, hrel, hspread, hplats), file.path(o$out, "per-host.txt"))
+    cat(sprintf("report: the per-host view in %s\n", normalizePath(file.path(o$out, "per-host.txt"))))
+  }
   plots <- c(rel$plots, sc$plots, hc$plots)
   cat(sprintf("report: %d plots (PNG and SVG) in %s\n", length(plots), normalizePath(o$out)))
   cat(sprintf("report: wrote %s and relative.txt\n", normalizePath(index)))

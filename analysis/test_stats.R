@@ -198,4 +198,37 @@ if (exists("compute_relative") && file.exists(v3)) {
   ub <- unbased(od, orel)
   check(any(ub$platform == "fullvirt" & ub$env == "tcg" & ub$workload == "cpu"), "version 3: TCG fullvirt listed without a ratio")
 }
+# Several hosts (analysis/hosts.R): each host against the median host of
+# its KVM back end; a host of another back end is never pooled with them
+# or compared; a host far off its group's median and beyond its own
+# noise is flagged; the pooled sections keep one back end.
+if (exists("host_relative")) {
+  mkh <- function(host, factor) {
+    v <- c(10, 10.1, 9.9) * factor
+    data.frame(cell_id = match(host, c("a", "b", "c", "d", "e")), rep = 1:3, instance = 1, metric = "t_ms",
+               unit = "ms", higher_is_better = 0, derived = 0, value = v, workload = "cpu", domains = 1,
+               platform = "native", env = "hardware")
+  }
+  hd <- list(
+    hosts = data.frame(name = c("a", "b", "c", "d", "e"), hostname = "x", cpu_model = "cpu", kernel = "k", cores = 2,
+                       mem_mib = 1, seen = "t", emulated = c(0, 0, 0, 0, 0),
+                       kvm_backend = c(rep("kvm=pvm pcpus=2 sched=bvt", 4), "kvm=vmx pcpus=2 sched=bvt")),
+    cells = data.frame(id = 1:5, host = c("a", "b", "c", "d", "e"), status = "done", workload = "cpu", domains = 1,
+                       platform = "native", env = "hardware"),
+    samples = rbind(mkh("a", 1), mkh("b", 1.02), mkh("c", 0.98), mkh("d", 2), mkh("e", 5)),
+    dstats = data.frame(), hist = data.frame(), counters = data.frame())
+  hr <- host_relative(hd)
+  rel_of <- function(h) hr$relative[hr$host == h]
+  check(all(hr$group[hr$host %in% c("a", "b", "c", "d")] == "pvm") && hr$group[hr$host == "e"] == "vmx",
+        "hosts: grouped by KVM back end")
+  # pvm's host medians are 10, 10.2, 9.8, 20: the median host 10.1
+  check(abs(rel_of("d") - 10.1 / 20) < 1e-9, "hosts: d against the median pvm host")
+  check(abs(rel_of("e") - 1) < 1e-12 && hr$hosts[hr$host == "e"] == 1, "hosts: e (vmx) is compared with no pvm host")
+  check(isTRUE(hr$outlier[hr$host == "d"]) && !any(hr$outlier[hr$host != "d"]), "hosts: only d is an outlier")
+  sp <- host_spread(hr)
+  check(abs(sp$max_min[sp$group == "pvm"] - 20 / 9.8) < 1e-9 && sp$outliers[sp$group == "pvm"] == "d",
+        "hosts: the spread names the outlier")
+  pooled <- pool_one_backend(hd)
+  check(all(pooled$d$cells$host %in% c("a", "b", "c", "d")) && !is.null(pooled$note), "hosts: pooled sections keep pvm")
+}
 cat("PASS\n")

@@ -39,4 +39,10 @@ int cmd_run(int argc, char **argv);        /* cmd_run.c */
 int cmd_report(int argc, char **argv);     /* cmd_report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */
 int cmd_rep(int argc, char **argv);        /* nested.c */
+int cmd_fleet(int argc, char **argv);      /* fleet.c */
+/* A file's whole text (malloc'd; "" if it cannot be read; cmd_run.c). */
+char *read_text(const char *path);
+/* The cells of host in fleet run run_id of the database at target, traced
+ * to the lttng-relayd at relayd (net://...) unless NULL (cmd_run.c). */
+int run_host_cells(const char *target, int64_t run_id, const char *host, const char *relayd);
 #endif

@@ -49,8 +49,9 @@ _Static_assert(sizeof(platforms) / sizeof(platforms[0]) == GROUP_MAX / ENV_NR + 
 #define NSTATE GROUP_MAX
 
 struct run {
-	sqlite3 *db;
+	struct db *db;
 	int64_t id;
+	const char *host;          /* a fleet host: its name (run_host_cells) */
 	const char *db_path, *suite_key;
 	int trace;                 /* --trace and this host can */
 	int counters;              /* --counters */
@@ -165,6 +166,10 @@ static void store_hists(struct run *r, const struct db_cell *c, int rep, const c
 
 static void store_trace(struct run *r, const struct db_cell *c, int rep, const char *dir)
 {
+	if (!strncmp(dir, "net://", 6)) {      /* on the fleet controller: it summarises there */
+		db_store_trace(r->db, c->id, rep, dir, "streamed to pvbench fleet's lttng-relayd", NULL);
+		return;
+	}
 	char *sum = pvtrace_output("summary --json", dir);
 	const char *note = sum ? "pvtrace summary --json" : "kept for pvtrace/babeltrace2 (pvtrace is not built)";
 	db_store_trace(r->db, c->id, rep, dir, note, sum);
@@ -176,7 +181,11 @@ static void store_trace(struct run *r, const struct db_cell *c, int rep, const c
 static void finish_cell(struct run *r, const struct db_cell *c, const char *status, const char *reason,
                         const char *detail, double wall)
 {
-	if (db_cell_finish(r->db, c->id, status, reason, detail, wall))
+	int rc = db_cell_finish(r->db, c, status, reason, detail, wall);
+	if (rc == -ESTALE)
+		fprintf(stderr, "pvbench: cell %d was given up by the fleet controller meanwhile; its result is not kept\n",
+		        c->seq);
+	else if (rc)
 		fprintf(stderr, "pvbench: %s: cannot record cell %d: %s\n", r->db_path, c->seq, db_error(r->db));
 	r->counts[!strcmp(status, "done") ? 0 : !strcmp(status, "unsupported") ? 1 : 2]++;
 	progress_cell_end(&r->prog, status, reason);
@@ -304,7 +313,13 @@ static int record_rep(struct run *r, struct active *a, int rep, const struct rep
 {
 	const struct db_cell *c = a->c;
 	const char *status = !rc ? "done" : rc == -ENOTSUP ? "unsupported" : "failed";
-	if (db_store_rep(r->db, c->id, rep, status, res)) {
+	int st = db_store_rep(r->db, c, rep, status, res);
+	if (st == -ESTALE) {
+		fprintf(stderr, "pvbench: cell %d was given up by the fleet controller (its host was lost); stopping\n",
+		        c->seq);
+		return -EIO;
+	}
+	if (st) {
 		fprintf(stderr, "pvbench: %s: cannot store samples: %s\n", r->db_path, db_error(r->db));
 		return -EIO;
 	}
@@ -432,7 +447,7 @@ static int run_group(struct run *r, struct db_cell *cells, const int *idx, int n
 			return gate;          /* the cell stays pending */
 		if (gate)
 			continue;
-		if (db_cell_start(r->db, c->id)) {
+		if (db_cell_start(r->db, c)) {
 			fprintf(stderr, "pvbench: %s: %s\n", r->db_path, db_error(r->db));
 			return -EIO;
 		}
@@ -489,7 +504,7 @@ static void suite_key(const char *arg, const char *path, char *key, size_t n)
 		snprintf(key, n, "%s", realpath(path, real) ? real : path);
 }
 
-static char *read_text(const char *path)
+char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *t = NULL;
@@ -656,7 +671,9 @@ static void optional_features(struct run *r, const struct run_args *a)
 	if (r->trace) {
 		char copy[PATH_MAX];
 		snprintf(copy, sizeof(copy), "%s", r->db_path);
-		snprintf(r->trace_base, sizeof(r->trace_base), "%s/traces/run%lld", dirname(copy), (long long)r->id);
+		/* beside an SQLite file; in the current directory for a server */
+		snprintf(r->trace_base, sizeof(r->trace_base), "%s/traces/run%lld", db_is_url(r->db_path) ? "." : dirname(copy),
+		         (long long)r->id);
 		char cmd[PATH_MAX + 32];
 		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", r->trace_base);
 		if (sh(cmd)) {
@@ -694,7 +711,7 @@ int cmd_run(int argc, char **argv)
 	suite_free(&s);
 	struct db_cell *cells = NULL;
 	int n = 0;
-	if (!rc && db_load_cells(r.db, r.id, &cells, &n)) {
+	if (!rc && db_load_cells(r.db, r.id, NULL, &cells, &n)) {
 		fprintf(stderr, "pvbench: %s: %s\n", a.db, db_error(r.db));
 		rc = 1;
 	}
@@ -717,4 +734,55 @@ int cmd_run(int argc, char **argv)
 	       (long long)r.id, fin == 1 ? "finished" : "stopped", r.counts[0], r.counts[1], r.counts[2], a.db);
 	db_close(r.db);
 	return rc ? 1 : 0;
+}
+
+/* pvbench fleet work (bench/fleet.c): the cells of one host of a fleet
+ * run, on that host, each repetition written to the fleet's database as
+ * it ends. The host's facts go in first (the newest win on a resume). */
+/* --trace on a fleet host: each traced repetition's LTTng session goes to
+ * the controller's lttng-relayd at relayd (net://ADDR:CTRL:DATA) under
+ * HOST/cellC-repK. 1 if this host can trace. */
+static int relayd_trace(struct run *r, const char *relayd)
+{
+	char why[512];
+	if (!trace_possible(why, sizeof(why))) {
+		printf("pvbench: --trace: not supported on host %s (%s); running without traces\n", r->host, why);
+		return 0;
+	}
+	snprintf(r->trace_base, sizeof(r->trace_base), "%s/%s", relayd, r->host);
+	return 1;
+}
+
+int run_host_cells(const char *target, int64_t run_id, const char *host, const char *relayd)
+{
+	char err[1024];
+	struct run r = { .id = run_id, .host = host };
+	if (db_open(target, &r.db, err, sizeof(err)))
+		return fprintf(stderr, "pvbench: %s\n", err), 1;
+	r.db_path = db_target(r.db);
+	struct plat_state *ps = state_of(&r, &pv_platform, ENV_HARDWARE);
+	ps->detected = 1;
+	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+	struct host_facts h;
+	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
+	host_facts(&h, ps->det_rc ? err : ps->detail);
+	struct db_cell *cells = NULL;
+	int n = 0, rc = 0;
+	if (db_store_host(r.db, run_id, host, &h) || db_load_cells(r.db, run_id, host, &cells, &n)) {
+		fprintf(stderr, "pvbench: %s: %s\n", r.db_path, db_error(r.db));
+		db_close(r.db);
+		return 1;
+	}
+	if (!n)
+		fprintf(stderr, "pvbench: run %lld has no cells for host %s\n", (long long)run_id, host);
+	r.trace = relayd ? relayd_trace(&r, relayd) : 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);       /* the controller's ssh session went away */
+	rc = n ? run_loop(&r, cells, n) : 1;
+	free(cells);
+	printf("pvbench: host %s: %d done, %d unsupported, %d failed in this session\n", host, r.counts[0], r.counts[1],
+	       r.counts[2]);
+	db_close(r.db);
+	return rc == -EINTR ? 130 : rc ? 1 : 0;
 }

@@ -60,4 +60,7 @@ void host_facts(struct host_facts *h, const char *kvm_backend)
 	h->mem_mib = atol(mem) / 1024;
 	git_version(h->pvlab_version, sizeof(h->pvlab_version));
 	snprintf(h->kvm_backend, sizeof(h->kvm_backend), "%s", kvm_backend);
+	/* QEMU's TCG CPU models, or inside the nested host (scripts/nested-svm.sh) */
+	h->emulated = strstr(h->cpu_model, "QEMU Virtual CPU") || strstr(h->cpu_model, "QEMU TCG") ||
+	              getenv("PVLAB_NESTED");
 }

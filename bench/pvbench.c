@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "lmbench", cmd_lmbench },
 	{ "fastpath", cmd_fastpath },
 	{ "rep", cmd_rep },
+	{ "fleet", cmd_fleet },
 	{ NULL, NULL },
 };
 
@@ -70,13 +71,27 @@ void bench_usage(FILE *f)
 	"        pv without KVM and fullvirt without VT-x/AMD-V KVM run in the nested\n"
 	"        AMD-V host (scripts/nested-svm.sh) against native measured there;\n"
 	"        --no-nested keeps them here (unsupported where they cannot run)\n"
-	"  report --db FILE [--out DIR] [--run ID]\n"
+	"  report --db FILE|postgresql://... [--out DIR] [--run ID]\n"
 	"        the R analysis of a results database: DIR/index.html (default\n"
-	"        report/) and the plots as PNG and SVG; the newest run by default\n"
+	"        report/) and the plots as PNG and SVG; the newest run by default;\n"
+	"        a run of several hosts (fleet) also DIR/per-host.txt\n"
 	"  rep [--timeout S] PLATFORM/WORKLOAD/DOMAINS[/quick]...  |  rep --probe\n"
 	"        (used by run) one repetition of these cells on this machine, one\n"
 	"        measurement where they share one, printed as pvbench-rep: lines;\n"
 	"        pvbench run starts it in the nested AMD-V host for its nested cells\n"
+	"  fleet run --inventory FILE --suite S --db postgresql://... [--limit HOSTS] [--trace]\n"
+	"      [--new]\n"
+	"        a suite on every host of an Ansible inventory (bench/fleet/pvbench.yml\n"
+	"        installs the packages, copies this build, runs the cells), each\n"
+	"        repetition written to PostgreSQL as it ends, tagged with its host;\n"
+	"        the suite's 'fleet replicate|spread' says whether each host runs every\n"
+	"        cell or a share of them. A second identical command resumes the run,\n"
+	"        rerunning the cells of hosts lost on the way; --limit: Ansible's host\n"
+	"        pattern for this session; --trace: the pv repetitions' LTTng sessions go\n"
+	"        to one lttng-relayd started here, pvtrace summarises each host and all\n"
+	"        (traces/fleet-runID/) (docs/fleet.md)\n"
+	"  fleet work --run ID --host NAME [--trace-ports CTRL:DATA]\n"
+	"        (used by fleet run, on each host) that host's cells; PVBENCH_DB: the URL\n"
 	"  worker cpu [--instances N]\n"
 	"        the native platform's cpu workload (used by run): N host processes\n"
 	"        run the CPU kernels once each, printing the lines pvos's prog=cpu prints\n"

@@ -152,10 +152,22 @@ static int parse_default(char **tok, int ntok, struct defaults *d, char *why, si
 	return 0;
 }
 
+/* "fleet replicate|spread": how pvbench fleet places the cells on hosts. */
+static int parse_fleet(struct suite *s, char **tok, int ntok, char *why, size_t whylen)
+{
+	if (ntok != 2 || (strcmp(tok[1], "replicate") && strcmp(tok[1], "spread"))) {
+		snprintf(why, whylen, "expected 'fleet replicate' or 'fleet spread'");
+		return -EINVAL;
+	}
+	snprintf(s->fleet, sizeof(s->fleet), "%s", tok[1]);
+	return 0;
+}
+
 int suite_parse(const char *text, const char *path, struct suite *s, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(s->fleet, sizeof(s->fleet), "replicate");
 	s->hash = fnv1a(text, strlen(text));
 	s->cells = calloc(SUITE_MAX_CELLS, sizeof(*s->cells));
 	if (!s->cells)
@@ -184,6 +196,8 @@ int suite_parse(const char *text, const char *path, struct suite *s, char *err, 
 			continue;
 		if (!strcmp(tok[0], "reps") || !strcmp(tok[0], "timeout"))
 			rc = parse_default(tok, ntok, &d, why, sizeof(why));
+		else if (!strcmp(tok[0], "fleet"))
+			rc = parse_fleet(s, tok, ntok, why, sizeof(why));
 		else
 			rc = parse_cells(s, tok, ntok, &d, line, why, sizeof(why));
 		if (rc)

@@ -36,6 +36,7 @@ struct cell_spec {
 
 struct suite {
 	char path[4096];
+	char fleet[16];       /* "fleet MODE": replicate (default) or spread */
 	uint64_t hash;        /* FNV-1a of the file's bytes */
 	struct cell_spec *cells;
 	int n;

@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=$(cat */deps.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
+# one dpkg-query for them all (pvbench fleet runs this on every host)
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null | awk '/install ok installed$/ {print $1}' | tr '\n' ' ') "
 missing=()
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "${1:-}" = "--check-only" ]; then echo "missing: ${missing[*]}"; exit 1; fi

@@ -549,42 +549,47 @@ static int build_graph(bt_graph *g, const struct found *f, struct reader *r, con
 		         "libbabeltrace2-0, or set BABELTRACE_PLUGIN_PATH)");
 		goto out;
 	}
-	bt_value *params = bt_value_map_create(), *inputs = NULL;
-	rc = -ENOMEM;
-	if (!params || bt_value_map_insert_empty_array_entry(params, "inputs", &inputs)) {
-		bt_value_put_ref(params);
-		goto out;
-	}
-	for (int i = 0; i < f->n; i++)
-		if (bt_value_array_append_string_element(inputs, f->dirs[i])) {
-			bt_value_put_ref(params);
-			goto out;
-		}
-	const bt_component_source *src;
 	const bt_component_filter *muxer;
 	const bt_component_sink *sink;
 	rc = -EINVAL;
-	bt_graph_add_component_status st = bt_graph_add_source_component(g, fs, "src", params,
-		BT_LOGGING_LEVEL_NONE, &src);
-	bt_value_put_ref(params);
-	if (st != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-		take_bt_error(dir, "cannot open the trace", err, n);
-		goto out;
-	}
 	if (bt_graph_add_filter_component(g, mux, "mux", NULL, BT_LOGGING_LEVEL_NONE, &muxer) ||
 	    bt_graph_add_simple_sink_component(g, "pvtrace", NULL, consume, NULL, r, &sink)) {
 		take_bt_error(dir, "cannot set up babeltrace2", err, n);
 		goto out;
 	}
-	uint64_t nout = bt_component_source_get_output_port_count(src);
-	r->tot->streams = (int)nout;
-	for (uint64_t i = 0; i < nout; i++) {
-		/* The muxer adds an input port after each one is connected. */
-		const bt_port_input *in = bt_component_filter_borrow_input_port_by_index_const(muxer, i);
-		if (!in || bt_graph_connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, i),
-		                                  in, NULL)) {
-			take_bt_error(dir, "cannot connect a trace stream", err, n);
+	/* A source per trace: traces of several sessions (pvbench fleet's
+	 * relayd tree, one per host and repetition) have UUIDs of their own,
+	 * which one ctf.fs component refuses to mix; the muxer orders them. */
+	uint64_t nin = 0;
+	r->tot->streams = 0;
+	for (int t = 0; t < f->n; t++) {
+		bt_value *params = bt_value_map_create(), *inputs = NULL;
+		char name[32];
+		const bt_component_source *src;
+		if (!params || bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) ||
+		    bt_value_array_append_string_element(inputs, f->dirs[t])) {
+			bt_value_put_ref(params);
+			rc = -ENOMEM;
 			goto out;
+		}
+		snprintf(name, sizeof(name), "src%d", t);
+		bt_graph_add_component_status st = bt_graph_add_source_component(g, fs, name, params,
+			BT_LOGGING_LEVEL_NONE, &src);
+		bt_value_put_ref(params);
+		if (st != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+			take_bt_error(dir, "cannot open the trace", err, n);
+			goto out;
+		}
+		uint64_t nout = bt_component_source_get_output_port_count(src);
+		r->tot->streams += (int)nout;
+		for (uint64_t i = 0; i < nout; i++, nin++) {
+			/* The muxer adds an input port after each one is connected. */
+			const bt_port_input *in = bt_component_filter_borrow_input_port_by_index_const(muxer, nin);
+			if (!in || bt_graph_connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, i),
+			                                  in, NULL)) {
+				take_bt_error(dir, "cannot connect a trace stream", err, n);
+				goto out;
+			}
 		}
 	}
 	if (bt_graph_connect_ports(g, bt_component_filter_borrow_output_port_by_index_const(muxer, 0),

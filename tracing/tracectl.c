@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tracectl.h"
@@ -180,8 +181,17 @@ static int configure(struct lttng_handle *h, const struct tracectl_opts *o, char
 	*what = "vpid context";
 	if ((rc = L.add_context(h, &ctx, NULL, CHANNEL)) < 0)
 		return rc;
-	char filter[64];
-	snprintf(filter, sizeof(filter), "$ctx.vpid == %d", o->pid);
+	/* the vpid is the one in the process's PID namespace: pvbench runs
+	 * each pvmon as pid 2 of its own, and a session daemon can serve
+	 * several (fleet hosts on one machine), so the namespace is part of
+	 * whose events these are */
+	char filter[96];
+	struct stat ns;
+	if (o->pid > 0 && o->pid == (int)getpid() && !stat("/proc/self/ns/pid", &ns))
+		snprintf(filter, sizeof(filter), "$ctx.vpid == %d && $ctx.pid_ns == %llu", o->pid,
+		         (unsigned long long)ns.st_ino);
+	else
+		snprintf(filter, sizeof(filter), "$ctx.vpid == %d", o->pid);
 	*what = "events";
 	for (int i = 0; i < np && rc >= 0; i++) {
 		struct lttng_event ev;

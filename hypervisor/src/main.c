@@ -60,7 +60,8 @@ static void usage(FILE *f)
 	"  --console-counters  run: stamp each console line with the domain's counters when\n"
 	"                  pvmon took it from the guest: \"[name] {exits=N hypercalls=N ...} text\"\n"
 	"  --trace DIR     run: record the run with LTTng into DIR (CTF; read it with pvtrace\n"
-	"                  or babeltrace2); lost events are reported at the end\n"
+	"                  or babeltrace2), or send it to an lttng-relayd: net://HOST[:CTRL:DATA]/PATH;\n"
+	"                  lost events are reported at the end\n"
 	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"
 	"                  pageflip, exit, evtchn, domain, xen (a Linux PV domain's own);\n"
 	"                  comma-separated\n"
@@ -274,11 +275,18 @@ static char trace_session[64];
 static int run_trace_start(void)
 {
 	char err[512], url[4200];
-	if (mkdir(opt_trace_dir, 0755) && errno != EEXIST)
+	if (!strncmp(opt_trace_dir, "net://", 6))      /* an lttng-relayd (pvbench fleet --trace) */
+		snprintf(url, sizeof(url), "%s", opt_trace_dir);
+	else if (mkdir(opt_trace_dir, 0755) && errno != EEXIST)
 		return die("--trace %s: cannot create the directory", opt_trace_dir);
-	if (!realpath(opt_trace_dir, url))
+	else if (!realpath(opt_trace_dir, url))
 		return die("--trace %s: no such directory", opt_trace_dir);
-	snprintf(trace_session, sizeof(trace_session), "pvmon-run-%d", (int)getpid());
+	/* the pid alone is not unique: pvbench runs pvmon as pid 2 of a PID
+	 * namespace, and fleet hosts on one machine share a session daemon */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(trace_session, sizeof(trace_session), "pvmon-run-%d-%lld%09ld", (int)getpid(), (long long)now.tv_sec,
+	         now.tv_nsec);
 	/* This pvmon only: other pvmon processes on the host stay out of its trace. */
 	if (tracectl_start_self(trace_session, url, opt_trace_events, err, sizeof(err)))
 		return die("--trace: %s", err);

@@ -58,6 +58,8 @@ static void test_errors(void)
 		{ "native cpu 1\npv,native cpu 1\n", "t.suite:2: native cpu 1 is already listed on line 1" },
 		{ "# nothing\n", "lists no cells" },
 		{ "pv@xen cpu 1\n", "unknown environment '@xen'" },
+		{ "fleet everywhere\nnative cpu 1\n", "t.suite:1: expected 'fleet replicate' or 'fleet spread'" },
+		{ "fleet\nnative cpu 1\n", "t.suite:1: expected 'fleet replicate'" },
 		{ "pv@nested-svm cpu 1\npv@nested-svm cpu 1\n", "t.suite:2: pv@nested-svm cpu 1 is already listed on line 1" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
