@@ -295,10 +295,10 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, page_flip,
 	)
 )
 
-/* The pvos network back end (pvnet.c). net_rx: a packet of len bytes
- * delivered to dom, mode "flip" or "copy". net_batch: responses pushed
+/* The pvos network back end (pvnet.c). pvnet_rx: a packet of len bytes
+ * delivered to dom, mode "flip" or "copy". pvnet_batch: responses pushed
  * at once (batch) and whether the guest was notified (0 or 1). */
-LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_rx,
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, pvnet_rx,
 	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, len, const char *, mode),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, dom, dom)
@@ -307,7 +307,7 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_rx,
 	)
 )
 
-LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_batch,
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, pvnet_batch,
 	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, batch, uint8_t, notified),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint32_t, dom, dom)

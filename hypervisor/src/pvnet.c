@@ -99,7 +99,7 @@ static int deliver(struct pvnet *n, const struct pv_net_rx_request *q)
 	}
 	if (rc)
 		return rc;
-	trace_net_rx(d->id, n->pkt_len, n->mode == PV_NET_RX_flip ? "flip" : "copy");
+	trace_pvnet_rx(d->id, n->pkt_len, n->mode == PV_NET_RX_flip ? "flip" : "copy");
 	atomic_fetch_add_explicit(&n->packets, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&n->bytes, n->pkt_len, memory_order_relaxed);
 	n->pkt_len = 0;
@@ -140,7 +140,7 @@ static void push(struct pvnet *n, unsigned answered)
 	struct domain *d = n->d;
 	atomic_fetch_add_explicit(&n->batches, 1, memory_order_relaxed);
 	bool notify = pvnet_ring_push(&n->ring);
-	trace_net_batch(d->id, answered, notify);
+	trace_pvnet_batch(d->id, answered, notify);
 	if (notify && !evtchn_set_pending(d, n->port))
 		atomic_fetch_add_explicit(&n->events, 1, memory_order_relaxed);
 }

@@ -199,14 +199,14 @@ void trace_page_flip(uint32_t dom, uint32_t remote_dom, uint64_t gfn, uint64_t r
 	lttng_ust_tracepoint(pvmon, page_flip, dom, remote_dom, gfn, remote_gfn);
 }
 
-void trace_net_rx(uint32_t dom, uint32_t len, const char *mode)
+void trace_pvnet_rx(uint32_t dom, uint32_t len, const char *mode)
 {
-	lttng_ust_tracepoint(pvmon, net_rx, dom, len, mode);
+	lttng_ust_tracepoint(pvmon, pvnet_rx, dom, len, mode);
 }
 
-void trace_net_batch(uint32_t dom, uint32_t batch, bool notified)
+void trace_pvnet_batch(uint32_t dom, uint32_t batch, bool notified)
 {
-	lttng_ust_tracepoint(pvmon, net_batch, dom, batch, notified ? 1 : 0);
+	lttng_ust_tracepoint(pvmon, pvnet_batch, dom, batch, notified ? 1 : 0);
 }
 
 void trace_grant_copy(uint32_t dom, uint32_t remote_dom, uint32_t bytes)

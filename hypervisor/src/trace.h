@@ -45,7 +45,7 @@ void trace_mmu_update(uint32_t dom, uint32_t vcpu, uint32_t size, uint32_t appli
 void trace_page_flip(uint32_t dom, uint32_t remote_dom, uint64_t gfn, uint64_t remote_gfn);
 /* The pvos network back end: a packet received (mode "flip" or "copy"), a
  * batch of responses pushed, a grant copy's bytes. */
-void trace_net_rx(uint32_t dom, uint32_t len, const char *mode);
-void trace_net_batch(uint32_t dom, uint32_t batch, bool notified);
+void trace_pvnet_rx(uint32_t dom, uint32_t len, const char *mode);
+void trace_pvnet_batch(uint32_t dom, uint32_t batch, bool notified);
 void trace_grant_copy(uint32_t dom, uint32_t remote_dom, uint32_t bytes);
 #endif
