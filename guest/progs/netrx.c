@@ -4,7 +4,9 @@
  * phase that `pvmon --console-counters` stamps with pvmon's counters
  * (pvbench netflip reads them). hostile=1 first breaks every rule of the
  * ring and its grants and checks each refusal.
- *   modes=flip,copy sizes=64,1500,4096 n=N hostile=0|1 */
+ *   modes=flip,copy sizes=64,1500,4096 n=N hostile=0|1 gen=1|0
+ * gen=0: the packets come from a TAP device (pvnet = "tap:NAME"), sent in
+ * this order by tests/tools/udpsend.c; the host's other frames are skipped. */
 #include "kernel.h"
 #include "mm.h"
 #include "net.h"
@@ -16,7 +18,8 @@ static struct tally tally = { "netrx: hostile", 0, 0 };
 
 static const char *mode_name(uint32_t m) { return m == PV_NET_RX_flip ? "flip" : "copy"; }
 
-/* Responses of one batch, the flip's buffers mapped: how many, into ids/lens. */
+/* Responses of one batch, the flip's buffers mapped: how many, into
+ * ids/lens; an error response counts in *errors. */
 static unsigned take_batch(uint16_t *ids, int16_t *lens, unsigned *errors)
 {
 	struct pv_net_rx_response r;
@@ -35,19 +38,21 @@ static unsigned take_batch(uint16_t *ids, int16_t *lens, unsigned *errors)
 	return k;
 }
 
-/* One phase: n packets of size bytes in mode. Returns the packets found bad. */
-static unsigned long phase(uint32_t mode, uint32_t size, unsigned long n)
+/* One phase: n packets of size bytes in mode, from the generator (gen) or
+ * a TAP device, where other frames of the host's are counted and skipped.
+ * Returns the packets found bad. */
+static unsigned long phase(uint32_t mode, uint32_t size, unsigned long n, int gen)
 {
 	static uint16_t ids[PV_NET_RING_SIZE];
 	static int16_t lens[PV_NET_RING_SIZE];
 	printk("netrx: begin %s %u n=%lu\n", mode_name(mode), size, n);
 	uint64_t t0 = system_time();
-	int rc = net_connect(&nf, mode, size);
+	int rc = net_connect(&nf, mode, gen ? size : 0);
 	if (rc)
 		return printk("netrx: connect (%s, %u) refused: %d\n", mode_name(mode), size, rc), n;
-	unsigned long posted = 0, got = 0, bad = 0;
+	unsigned long outstanding = 0, got = 0, bad = 0, other = 0;
 	unsigned errors = 0;
-	for (uint16_t id = 0; id < PV_NET_RING_SIZE && posted < n; id++, posted++)
+	for (uint16_t id = 0; id < PV_NET_RING_SIZE && outstanding < n; id++, outstanding++)
 		net_post(&nf, id);
 	net_push(&nf);
 	while (got < n) {
@@ -57,26 +62,39 @@ static unsigned long phase(uint32_t mode, uint32_t size, unsigned long n)
 			break;
 		}
 		unsigned k = take_batch(ids, lens, &errors);
-		for (unsigned i = 0; i < k; i++, got++) {
-			const char *why = pv_net_pkt_check(nf.buf[ids[i]], (uint32_t)lens[i], (uint32_t)got);
-			if (why && bad++ < 3)
-				printk("netrx: %s %u: packet %lu (%d bytes): %s\n", mode_name(mode), size, got, lens[i], why);
+		if (errors) {
+			bad += n - got;
+			break;
 		}
+		outstanding -= k;
+		for (unsigned i = 0; i < k; i++) {
+			const uint8_t *f = nf.buf[ids[i]];
+			uint32_t len = (uint32_t)lens[i];
+			if (!gen && !pv_net_pkt_ours(f, len)) {
+				other++;                     /* the host's own traffic */
+				continue;
+			}
+			const char *why = len != size ? "frame length" : pv_net_pkt_check(f, len, (uint32_t)got);
+			if (why && bad++ < 3)
+				printk("netrx: %s %u: packet %lu (%u bytes): %s\n", mode_name(mode), size, got, len, why);
+			got++;
+		}
+		/* Buffers again for what is still to come, no more. */
 		unsigned m = 0;
-		while (m < k && posted + m < n)
+		while (m < k && outstanding + m < n - got)
 			m++;
 		if (m && mode == PV_NET_RX_flip)
 			net_map_batch(&nf, ids, m, 0);       /* a flip takes unmapped frames only */
 		for (unsigned i = 0; i < m; i++)
 			net_post(&nf, ids[i]);
-		posted += m;
+		outstanding += m;
 		if (m)
 			net_push(&nf);
 	}
 	uint64_t ns = system_time() - t0;
 	net_disconnect(&nf);
-	printk("netrx: %s %u n=%lu ns=%lu bad=%lu errors=%u\n", mode_name(mode), size, got, (unsigned long)ns,
-	       bad, errors);
+	printk("netrx: %s %u n=%lu ns=%lu bad=%lu errors=%u other=%lu\n", mode_name(mode), size, got, (unsigned long)ns,
+	       bad, errors, other);
 	return bad + errors;
 }
 
@@ -193,12 +211,13 @@ int prog_netrx(void)
 	const char *modes = cmdline_get("modes", "flip,copy", mbuf, sizeof(mbuf));
 	const char *sizes = cmdline_get("sizes", "64,1500,4096", sbuf, sizeof(sbuf));
 	unsigned long n = cmdline_num("n", 1000);
+	int gen = cmdline_num("gen", 1) != 0;
 	timer_stop();                    /* no tick: the ring's events are the only ones */
 	int rc = net_init(&nf);
 	if (rc)
 		return printk("netrx: no network interface (%d): give the domain pvnet = \"gen\"\n", rc), 2;
 	int failed = 0;
-	if (cmdline_num("hostile", 0))
+	if (cmdline_num("hostile", 0) && gen)
 		failed |= hostile();
 	unsigned long bad = 0;
 	for (const char *m = modes; *m;) {
@@ -213,7 +232,7 @@ int prog_netrx(void)
 			unsigned long size = strtoul(p, &end, 10);
 			if (size < PV_NET_GEN_MIN || size > PV_NET_GEN_MAX || (*end && *end != ','))
 				return printk("netrx: sizes= takes %d..%d\n", PV_NET_GEN_MIN, PV_NET_GEN_MAX), 2;
-			bad += phase(mode, (uint32_t)size, n);
+			bad += phase(mode, (uint32_t)size, n, gen);
 			p = *end ? end + 1 : end;
 		}
 		m += ml + (m[ml] == ',');

@@ -71,6 +71,19 @@ static inline void pv_net_pkt_fill(uint8_t *f, uint32_t len, uint32_t seq)
 		f[PV_NET_HDR_LEN + i] = kb[i];
 }
 
+/* Whether frame f of len bytes is a test packet at all (IPv4/UDP to port
+ * 9001 with the magic): a TAP device also carries the host's own traffic. */
+static inline int pv_net_pkt_ours(const uint8_t *f, uint32_t len)
+{
+	if (len < PV_NET_HDR_LEN + sizeof(struct pv_net_pkt) || pv_net_get16(f + 12) != 0x0800 || f[14] != 0x45 ||
+	    f[23] != 17 || pv_net_get16(f + 36) != 9001)
+		return 0;
+	const uint8_t m[4] = { (uint8_t)PV_NET_PKT_MAGIC, (uint8_t)(PV_NET_PKT_MAGIC >> 8),
+	                       (uint8_t)(PV_NET_PKT_MAGIC >> 16), (uint8_t)(PV_NET_PKT_MAGIC >> 24) };
+	const uint8_t *k = f + PV_NET_HDR_LEN;
+	return k[0] == m[0] && k[1] == m[1] && k[2] == m[2] && k[3] == m[3];
+}
+
 /* What is wrong with frame f of len bytes, expected to carry packet seq:
  * NULL when nothing is. */
 static inline const char *pv_net_pkt_check(const uint8_t *f, uint32_t len, uint32_t seq)
