@@ -166,6 +166,8 @@ static int hostile(void)
 	expect("flip: the grant table's frame", answer(spare), -PV_EBUSY);
 	net_grant(&nf, spare, ring, PV_DOMID_BACKEND, PV_GTF_accept_transfer);
 	expect("flip: the ring's own frame", answer(spare), -PV_EBUSY);
+	net_grant(&nf, spare, kernel_pml4 / 4096, PV_DOMID_BACKEND, PV_GTF_accept_transfer);
+	expect("flip: the kernel's page table (pinned, in the pool)", answer(spare), -PV_EBUSY);
 	net_grant(&nf, other, start_info->nr_pages + 10, PV_DOMID_BACKEND, PV_GTF_accept_transfer);
 	expect("flip: a frame past RAM", answer(other), -PV_EBUSY);
 	expect("flip: a grant not offered for a transfer", answer(NET_REF_RING), -PV_EINVAL);

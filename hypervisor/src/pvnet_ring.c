@@ -18,11 +18,12 @@ void pvnet_ring_init(struct pvnet_ring *r, struct pv_net_rx_sring *s)
 int pvnet_ring_take(struct pvnet_ring *r, struct pv_net_rx_request *out, unsigned max)
 {
 	uint32_t prod = __atomic_load_n(&r->s->req_prod, __ATOMIC_ACQUIRE);
-	if (prod - r->rsp_prod_pvt > PV_NET_RING_SIZE)
+	/* Requests posted and not answered: at most a ring, and never fewer
+	 * than those taken already (an index moved back). */
+	uint32_t posted = prod - r->rsp_prod_pvt;
+	if (posted > PV_NET_RING_SIZE || posted < r->req_cons - r->rsp_prod_pvt)
 		return -EPROTO;
 	unsigned n = 0;
-	/* A request's slot is free for it once its response is written: take
-	 * no more than the slots answered (prod checked above keeps it so). */
 	while (n < max && r->req_cons != prod) {
 		memcpy(&out[n++], &r->s->ring[SLOT(r->req_cons)].req, sizeof(*out));
 		r->req_cons++;

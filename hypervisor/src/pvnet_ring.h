@@ -21,7 +21,7 @@ struct pvnet_ring {
 void pvnet_ring_init(struct pvnet_ring *r, struct pv_net_rx_sring *s);
 /* Up to max requests the frontend has posted, copied out: their number,
  * or -EPROTO when its producer index is more than a ring ahead of the
- * responses (a hostile or broken frontend). */
+ * responses or behind the requests taken (a hostile or broken frontend). */
 int pvnet_ring_take(struct pvnet_ring *r, struct pv_net_rx_request *out, unsigned max);
 /* One response in the next slot (status: a length or -errno). */
 void pvnet_ring_respond(struct pvnet_ring *r, uint16_t id, int16_t status);

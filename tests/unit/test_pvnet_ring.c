@@ -72,6 +72,10 @@ static void ring_tests(void)
 	CHECK_EQ(pvnet_ring_take(&r, out, 64), 10);       /* answered slots are free again */
 	page.req_prod = PV_NET_RING_SIZE + 11;
 	CHECK_EQ(pvnet_ring_take(&r, out, 64), -EPROTO);
+	page.req_prod = 5;                                /* moved back behind the consumer */
+	CHECK_EQ(pvnet_ring_take(&r, out, 64), -EPROTO);
+	page.req_prod = PV_NET_RING_SIZE + 10;            /* where it was: nothing new */
+	CHECK_EQ(pvnet_ring_take(&r, out, 64), 0);
 }
 
 static void packet_tests(void)
