@@ -422,7 +422,7 @@ int gnttab_backend_copy(struct domain *g, uint32_t ref, const void *src, uint32_
 	return rc;
 }
 
-int gnttab_backend_flip(struct domain *b, uint32_t ref, struct p2m_entry *page, uint8_t *host, uint64_t *gfn)
+int gnttab_backend_flip(struct domain *b, uint32_t ref, struct p2m_entry *page, uint8_t *host)
 {
 	union gent e;
 	pthread_mutex_lock(&gnttab_lock);
@@ -435,7 +435,6 @@ int gnttab_backend_flip(struct domain *b, uint32_t ref, struct p2m_entry *page, 
 		entry_flags(b, ref, e, PV_GTF_transfer_completed, PV_GTF_accept_transfer);
 		atomic_fetch_add_explicit(&b->page_flips, 1, memory_order_relaxed);
 		trace_page_flip(PV_DOMID_BACKEND, b->id, 0, e.e.frame);
-		*gfn = e.e.frame;
 	}
 	pthread_mutex_unlock(&gnttab_lock);
 	return rc;

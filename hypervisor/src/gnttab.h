@@ -45,5 +45,5 @@ void gnttab_teardown(struct domain *d);
 int gnttab_backend_hold(struct domain *g, uint32_t ref, uint64_t *gfn);
 void gnttab_backend_release(struct domain *g, uint32_t ref, uint64_t gfn);
 int gnttab_backend_copy(struct domain *g, uint32_t ref, const void *src, uint32_t len);
-int gnttab_backend_flip(struct domain *g, uint32_t ref, struct p2m_entry *page, uint8_t *host, uint64_t *gfn);
+int gnttab_backend_flip(struct domain *g, uint32_t ref, struct p2m_entry *page, uint8_t *host);
 #endif

@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "domain.h"
 #include "evtchn.h"
@@ -42,7 +43,6 @@ struct pvnet {
 	struct domain *d;
 	enum source src;
 	int tap_fd;               /* SRC_TAP, else -1 */
-	char ifname[IFNAMSIZ];
 	int kick_fd;              /* eventfd: a notification from the guest, or stop */
 	pthread_t thread;
 	bool thread_ok;
@@ -86,10 +86,9 @@ static uint32_t next_packet(struct pvnet *n)
 static int deliver(struct pvnet *n, const struct pv_net_rx_request *q)
 {
 	struct domain *d = n->d;
-	uint64_t gfn = 0;
 	int rc;
 	if (n->mode == PV_NET_RX_flip) {
-		rc = gnttab_backend_flip(d, q->gref, &n->page, n->page_host, &gfn);
+		rc = gnttab_backend_flip(d, q->gref, &n->page, n->page_host);
 		if (!rc)
 			atomic_fetch_add_explicit(&n->flips, 1, memory_order_relaxed);
 	} else {
@@ -283,6 +282,7 @@ long hc_net_op(struct vcpu *v, const uint64_t a[5])
 
 /* ---- life ------------------------------------------------------------------------------------- */
 
+/* Attach TAP device name, its MTU made to fit a frame in a page. */
 static int open_tap(struct pvnet *n, const char *name, char *err, size_t errlen)
 {
 	if (!*name || strlen(name) >= IFNAMSIZ)
@@ -297,8 +297,16 @@ static int open_tap(struct pvnet *n, const char *name, char *err, size_t errlen)
 	if (ioctl(n->tap_fd, TUNSETIFF, &ifr))
 		return snprintf(err, errlen, "pvnet: cannot attach TAP device %s: %s (pvmon needs CAP_NET_ADMIN)",
 		                name, strerror(errno)), -errno;
-	snprintf(n->ifname, sizeof(n->ifname), "%s", ifr.ifr_name);
-	return 0;
+	/* A read takes one frame into one page: a longer frame would be cut
+	 * short, so the host must never send one. */
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+	ifr.ifr_mtu = (int)PV_NET_GEN_MAX - 14;
+	if (s < 0 || ioctl(s, SIOCSIFMTU, &ifr))
+		rc = -errno, snprintf(err, errlen, "pvnet: cannot set the MTU of %s to %d: %s", name, ifr.ifr_mtu,
+		                      strerror(errno));
+	if (s >= 0)
+		close(s);
+	return rc;
 }
 
 int pvnet_add(struct domain *d, const char *spec, char *err, size_t errlen)

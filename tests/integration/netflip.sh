@@ -94,7 +94,7 @@ if ! in_ns ip tuntap add dev pvtap0 mode tap 2>"$TMP/tap.err"; then
   echo "note: no TAP device here ($(cat "$TMP/tap.err")); the TAP source not tested"
   echo PASS; exit 0
 fi
-in_ns ip link set pvtap0 mtu 9000 txqueuelen 10000 up
+in_ns ip link set pvtap0 mtu 9000 txqueuelen 10000 up     # pvmon makes it 4082: a frame fits a page
 in_ns ip addr add 10.0.0.1/24 dev pvtap0
 in_ns ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev pvtap0 nud permanent
 T=300
@@ -107,6 +107,7 @@ wait $tpid || { cat "$TMP/tap.out"; die "the TAP domain failed"; }
 grep "netrx: [a-z]* [0-9]* n=" "$TMP/tap.out"
 grep -q "netrx: done, 0 bad" "$TMP/tap.out" || { cat "$TMP/tap.out"; die "TAP: packets missing or wrong"; }
 [ "$(grep -c "netrx: \(flip\|copy\) [0-9]* n=$T .*bad=0 errors=0" "$TMP/tap.out")" = 6 ] || die "TAP: not every phase complete"
+[ "$(in_ns cat /sys/class/net/pvtap0/mtu)" = 4082 ] || die "pvmon did not fit the TAP device's MTU to a page"
 drops=$(in_ns cat /sys/class/net/pvtap0/statistics/tx_dropped)
 [ "$drops" = 0 ] || die "TAP: the device dropped $drops packets"
 echo PASS
