@@ -35,6 +35,7 @@ int cmd_hcall(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
 int cmd_lmbench(int argc, char **argv);
 int cmd_fastpath(int argc, char **argv);   /* cmd_fastpath.c */
+int cmd_netflip(int argc, char **argv);    /* cmd_netflip.c */
 int cmd_run(int argc, char **argv);        /* cmd_run.c */
 int cmd_report(int argc, char **argv);     /* cmd_report.c */
 int cmd_worker(int argc, char **argv);     /* native.c */

@@ -187,8 +187,9 @@ static int measure(struct lm_run *m)
 }
 
 /* The short names of the per-operation counters in the text table, in
- * PVMON_CONSOLE_COUNTERS's order. */
-static const char *const per_op_label[CONSCNT_NR] = {
+ * PVMON_CONSOLE_COUNTERS's order, up to the network's (pvbench netflip's). */
+#define LM_PER_OP CONSCNT_PAGE_FLIPS
+static const char *const per_op_label[LM_PER_OP] = {
 	"exits/op", "hcalls/op", "ptwr/op", "mmu/op", "bounce/op", "emul/op",
 };
 
@@ -249,7 +250,7 @@ static void per_op_cells(const struct lm_row *r, char *out, size_t n)
 {
 	size_t o = 0;
 	out[0] = 0;
-	for (int k = 0; k < CONSCNT_NR && o < n; k++) {
+	for (int k = 0; k < LM_PER_OP && o < n; k++) {
 		char c[16] = "-";
 		if (r->has[k])
 			snprintf(c, sizeof(c), "%.2f", r->per_op[k]);
@@ -271,7 +272,7 @@ static void print_linux(const struct lm_linux *l)
 		printf("Linux PV (Debian's kernel %s as a Xen PV domain of pvmon, pvlm in its initramfs) on this host\n"
 		       "(%s); raw KVM exit %.0f ns\n", l->kernel[0] ? l->kernel : "?", l->host, l->raw);
 	printf("  %-14s %12s %12s %10s %7s", "row", "native", "linux-pv", "pv/native", "ops");
-	for (int k = 0; k < CONSCNT_NR; k++)
+	for (int k = 0; k < LM_PER_OP; k++)
 		printf(" %9s", per_op_label[k]);
 	printf("\n");
 	for (int i = 0; i < NROWS; i++) {

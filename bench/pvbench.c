@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "worker", cmd_worker },
 	{ "lmbench", cmd_lmbench },
 	{ "fastpath", cmd_fastpath },
+	{ "netflip", cmd_netflip },
 	{ "rep", cmd_rep },
 	{ "fleet", cmd_fleet },
 	{ NULL, NULL },
@@ -59,6 +60,13 @@ void bench_usage(FILE *f)
 	"        through the fast path and the baseline (--fast-path off), next to\n"
 	"        native Linux (perf bench syscall basic, getppid, first-touch faults,\n"
 	"        SIGSEGV) and the raw exit cost, with ratios\n"
+	"  netflip [--packets N] [--sizes LIST] [--quick] [--json]\n"
+	"        page flipping against copying: a pvos domain receives N packets\n"
+	"        (default 20000, --quick 2000) of each size (default 64,1500,4096\n"
+	"        bytes) from pvmon's network back end, by page flip and by grant\n"
+	"        copy, each checked; packets/s, MB/s and per packet pvmon's counts\n"
+	"        of exits, hypercalls, mmu updates, flips, bytes copied and events\n"
+	"        both ways, with the flip/copy ratio per size and the raw exit cost\n"
 	"  cpu [--reps N]\n"
 	"        the CPU kernels of workloads/cpu.c natively and in a pvos\n"
 	"        domain (best of N each); relative performance native/pv\n"

@@ -539,7 +539,7 @@ static const struct command commands[] = {
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "
 	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
-	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain,\n"
+	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, pvnet, exit, evtchn, domain,\n"
 	  "                  xen\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
 	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"

@@ -37,4 +37,5 @@ static inline long HYPERVISOR_null(void) { return hypercall0(PV_HC_null); }
 static inline long HYPERVISOR_mmu_update(struct pv_mmu_update *r, uint64_t n, int32_t *status) { return hypercall3(PV_HC_mmu_update, r, n, status); }
 static inline long HYPERVISOR_memory_op(uint64_t cmd, void *arg) { return hypercall2(PV_HC_memory_op, cmd, arg); }
 static inline long HYPERVISOR_grant_table_op(uint64_t cmd, void *arg, uint64_t count) { return hypercall3(PV_HC_grant_table_op, cmd, arg, count); }
+static inline long HYPERVISOR_net_op(uint64_t cmd, void *arg) { return hypercall2(PV_HC_net_op, cmd, arg); }
 #endif

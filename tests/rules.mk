@@ -33,6 +33,13 @@ $(BUILD)/tests/pvtrace-gen: $(BUILD)/tests/tools/tpgen.o $(BUILD)/hypervisor/src
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 PROGRAMS += $(BUILD)/tests/pvtrace-gen
 
+# The UDP sender that feeds a pvos domain's TAP device (netflip.sh).
+$(BUILD)/tests/pvlab-udpsend: $(BUILD)/tests/tools/udpsend.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+PROGRAMS += $(BUILD)/tests/pvlab-udpsend
+
 # common's JSON reader links json-c.
 $(BUILD)/tests/unit/test_jsonread: $(BUILD)/tests/unit/test_jsonread.o $(PVCOMMON_LIB)
 	@echo "  LD      $@"

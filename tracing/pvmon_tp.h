@@ -295,6 +295,38 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, page_flip,
 	)
 )
 
+/* The pvos network back end (pvnet.c). pvnet_rx: a packet of len bytes
+ * delivered to dom, mode "flip" or "copy". pvnet_batch: responses pushed
+ * at once (batch) and whether the guest was notified (0 or 1). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, pvnet_rx,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, len, const char *, mode),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, len, len)
+		lttng_ust_field_string(mode, mode)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, pvnet_batch,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, batch, uint8_t, notified),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, batch, batch)
+		lttng_ust_field_integer(uint8_t, notified, notified)
+	)
+)
+
+/* A grant copy by a back end of pvmon's (dom 0) into or out of remote_dom's
+ * granted frame: bytes copied. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, grant_copy,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, remote_dom, uint32_t, bytes),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, remote_dom, remote_dom)
+		lttng_ust_field_integer(uint32_t, bytes, bytes)
+	)
+)
+
 #endif /* PVMON_TP_H */
 
 #include <lttng/tracepoint-event.h>

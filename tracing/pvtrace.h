@@ -14,7 +14,7 @@ enum pvt_kind {
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
 	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
-	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_OTHER, PVT_NR_KINDS
+	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_PVNET_RX, PVT_PVNET_BATCH, PVT_GRANT_COPY, PVT_OTHER, PVT_NR_KINDS
 };
 
 #define PVT_MAX_INTS 8
@@ -53,6 +53,9 @@ enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s 
 enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
 enum { BR_DOM, BR_DEV, BR_OP, BR_SECTOR, BR_NSECT, BR_STATUS, BR_LATENCY };   /* blk_request */
 enum { BB_DOM, BB_DEV, BB_BATCH, BB_NOTIFIED };                /* blk_batch */
+enum { NR_DOM, NR_LEN };                                       /* pvnet_rx; s = mode */
+enum { NB_DOM, NB_BATCH, NB_NOTIFIED };                        /* pvnet_batch */
+enum { GC_DOM, GC_REMOTE_DOM, GC_BYTES };                      /* grant_copy */
 #define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
 #define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
@@ -173,6 +176,11 @@ struct pvt_dom {
 	 * latency from the batch's taking), batches and events to the guest. */
 	uint64_t blk_requests, blk_read, blk_written, blk_errors, blk_batches, blk_notified;
 	struct pvt_lat blk_lat;
+	/* The pvos network back end (pvnet_rx, pvnet_batch) of this domain:
+	 * packets by mode, their bytes, response batches and events sent; grant
+	 * copies this domain made (domain 0: pvmon's back ends) and their bytes. */
+	uint64_t net_flipped, net_copied_pkts, net_bytes, net_batches, net_batched, net_notified;
+	uint64_t grant_copies, grant_copy_bytes;
 };
 
 struct pvt_slot {                      /* a pvmon run slot ("cpu" of sched_switch) */

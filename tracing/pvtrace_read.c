@@ -53,6 +53,11 @@ const struct pvt_kind_desc pvt_kinds[PVT_NR_KINDS] = {
 		{ "sector", PVT_U }, { "nsect", PVT_U }, { "status", PVT_S }, { "latency_ns", PVT_U } }, NULL },
 	[PVT_BLK_BATCH] = { "pvmon:blk_batch", 4, { { "dom", PVT_U }, { "dev", PVT_U }, { "batch", PVT_U },
 		{ "notified", PVT_U } }, NULL },
+	[PVT_PVNET_RX] = { "pvmon:pvnet_rx", 2, { { "dom", PVT_U }, { "len", PVT_U } }, "mode" },
+	[PVT_PVNET_BATCH] = { "pvmon:pvnet_batch", 3, { { "dom", PVT_U }, { "batch", PVT_U }, { "notified", PVT_U } },
+		NULL },
+	[PVT_GRANT_COPY] = { "pvmon:grant_copy", 3, { { "dom", PVT_U }, { "remote_dom", PVT_U }, { "bytes", PVT_U } },
+		NULL },
 	[PVT_OTHER] = { "other", 0, { { 0 } }, NULL },
 };
 

@@ -307,6 +307,26 @@ static void print_blk(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 	}
 }
 
+/* The pvos network back end per domain: packets by flip and by copy,
+ * bytes, response batches (mean size) and events sent; grant copies by
+ * the domain that made them (0: pvmon's back ends). Nothing without them. */
+static void print_net(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	if (!s->kind_count[PVT_PVNET_RX] && !s->kind_count[PVT_PVNET_BATCH] && !s->kind_count[PVT_GRANT_COPY])
+		return;
+	fprintf(f, "\nnetwork (pvnet_rx, pvnet_batch, grant_copy)\n  %-4s %-14s %9s %9s %12s %8s %10s %7s %8s %12s\n",
+	        "dom", "name", "flipped", "copied", "bytes", "batches", "per_batch", "events", "gcopies", "gcopy_bytes");
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		if (!d->net_flipped && !d->net_copied_pkts && !d->net_batches && !d->grant_copies)
+			continue;
+		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 " %10.1f %7" PRIu64
+		        " %8" PRIu64 " %12" PRIu64 "\n", d->id, dom_name(d), d->net_flipped, d->net_copied_pkts,
+		        d->net_bytes, d->net_batches, d->net_batches ? (double)d->net_batched / (double)d->net_batches : 0.0,
+		        d->net_notified, d->grant_copies, d->grant_copy_bytes);
+	}
+}
+
 /* A Linux PV domain's own events: the emulated page-table writes and the
  * bounces to its kernel. Nothing when the trace has none. */
 static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
@@ -375,6 +395,7 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 		print_memory(f, doms, nd);
 		print_xen(f, s, doms, nd);
 		print_blk(f, s, doms, nd);
+		print_net(f, s, doms, nd);
 		fprintf(f, "\nevents by type:");
 		for (int k = 0; k < PVT_NR_KINDS; k++)
 			if (s->kind_count[k])
@@ -455,6 +476,10 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        ", \"blk_errors\": %" PRIu64 ", \"blk_batches\": %" PRIu64 ", \"blk_events\": %" PRIu64
 	        ", \"blk_p50_ns\": %" PRIu64, d->blk_requests, d->blk_read, d->blk_written, d->blk_errors,
 	        d->blk_batches, d->blk_notified, pvt_lat_pct(&d->blk_lat, 50));
+	fprintf(f, ", \"net_flipped\": %" PRIu64 ", \"net_copied\": %" PRIu64 ", \"net_bytes\": %" PRIu64
+	        ", \"net_batches\": %" PRIu64 ", \"net_batched\": %" PRIu64 ", \"net_events\": %" PRIu64
+	        ", \"grant_copies\": %" PRIu64 ", \"grant_copy_bytes\": %" PRIu64, d->net_flipped, d->net_copied_pkts,
+	        d->net_bytes, d->net_batches, d->net_batched, d->net_notified, d->grant_copies, d->grant_copy_bytes);
 	struct xsum x = dom_xen(d);
 	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64

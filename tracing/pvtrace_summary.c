@@ -406,6 +406,28 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		d->blk_batches++;
 		d->blk_notified += v[BB_NOTIFIED] != 0;
 		return 0;
+	case PVT_PVNET_RX:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[NR_DOM])))
+			break;
+		if (!strcmp(e->s, "flip"))
+			d->net_flipped++;
+		else
+			d->net_copied_pkts++;
+		d->net_bytes += v[NR_LEN];
+		return 0;
+	case PVT_PVNET_BATCH:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[NB_DOM])))
+			break;
+		d->net_batches++;
+		d->net_batched += v[NB_BATCH];
+		d->net_notified += v[NB_NOTIFIED] != 0;
+		return 0;
+	case PVT_GRANT_COPY:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[GC_DOM])))
+			break;
+		d->grant_copies++;
+		d->grant_copy_bytes += v[GC_BYTES];
+		return 0;
 	case PVT_XEN_PTWR:
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[XP_DOM])))
 			break;

@@ -113,6 +113,7 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 		{ "sched", { "pvmon:sched_*" } },
 		{ "tlb", { "pvmon:tlb_flush", "pvmon:mmu_update", "pvmon:xen_ptwr" } },
 		{ "pageflip", { "pvmon:page_flip" } },
+		{ "pvnet", { "pvmon:pvnet_*", "pvmon:grant_copy" } },   /* pvos's network back end */
 		{ "exit", { "pvmon:vm_exit" } },
 		{ "evtchn", { "pvmon:evtchn_send" } },
 		{ "domain", { "pvmon:domain_*" } },
@@ -127,7 +128,7 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 			;
 		if (g == sizeof(groups) / sizeof(groups[0]))
 			return snprintf(err, n, "unknown event group '%s' (use all, hypercall, sched, tlb, "
-			                "pageflip, exit, evtchn, domain, xen)", w), -EINVAL;
+			                "pageflip, pvnet, exit, evtchn, domain, xen)", w), -EINVAL;
 		for (int k = 0; k < 3 && groups[g].pats[k]; k++) {
 			if (np == max)
 				return snprintf(err, n, "too many event groups"), -EINVAL;

@@ -490,6 +490,7 @@ int prog_hostile(void);
 int prog_hostile_mm(void);
 int prog_attack(void);
 int prog_grant(void);
+int prog_netrx(void);
 int prog_mmubench(void);
 
 /* lmbench-style rows from a pvos process (user program lmbench). */
@@ -529,6 +530,8 @@ const struct program programs[] = {
 	{ "lmbench", prog_lmbench, "lmbench-style microbenchmarks in a process (scale=N)" },
 	{ "mmubench", prog_mmubench, "mmu_update per entry by batch size; trapped vs batched 16 MiB build" },
 	{ "grant", prog_grant, "grant tables between two domains (role=granter|mapper peer=ID)" },
+	{ "netrx", prog_netrx, "receive from the pvnet back end by flip and by copy, every packet checked "
+	  "(modes=flip,copy sizes=64,1500,4096 n=N hostile=1)" },
 	{ "balloon", prog_balloon, "balloon driver: follow pvctl mem-set (touch=1 ms=N, 0 forever)" },
 	{ "crash", prog_crash, "fault on purpose (kind=kernel|user|ptwrite|balloon)" },
 	{ "traps", prog_traps, "every exception vector from the kernel and a process (mode=all|unreg|unreg_user|badstack|stubstack; skip=KEY,... leaves raisers out)" },

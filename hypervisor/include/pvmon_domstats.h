@@ -13,8 +13,10 @@
  *  - PVMON_CONSOLE_COUNTERS: what `pvmon --console-counters run` stamps on
  *    each console line, "[name] {key=N key=N ...} text": a domain's
  *    cumulative counters when pvmon took the line's last bytes from the
- *    guest; a Linux PV domain has all of them, a pvos domain those not
- *    marked xen. pvbench lmbench reads them by these keys.
+ *    guest; a Linux PV domain has those not marked pvnet, a pvos domain
+ *    those marked neither xen nor pvnet, and those marked pvnet when it
+ *    has a network interface (pvnet.c). pvbench lmbench and netflip read
+ *    them by these keys.
  * X(NAME, key): NAME for the C names made from it, key as written. */
 #ifndef PVMON_DOMSTATS_H
 #define PVMON_DOMSTATS_H
@@ -86,7 +88,12 @@ static inline const char *pvmon_domstat_key(int i)
 	X(PT_WRITES, pt_writes)         /* direct page-table writes trapped and done */ \
 	X(MMU_UPDATES, mmu_updates)     /* entries changed by hypercalls */            \
 	X(BOUNCES, bounces)             /* xen: exceptions, system calls pvmon bounced */ \
-	X(EMULATED, emulated)           /* xen: instructions emulated, pt_writes too */
+	X(EMULATED, emulated)           /* xen: instructions emulated, pt_writes too */ \
+	X(PAGE_FLIPS, page_flips)       /* pvnet: frames exchanged (grant transfers too) */ \
+	X(NET_RX, net_rx)               /* pvnet: packets delivered to the guest */    \
+	X(NET_COPIED, net_copied)       /* pvnet: of their bytes, copied */            \
+	X(NET_EVENTS, net_events)       /* pvnet: notifications to the guest */        \
+	X(NET_KICKS, net_kicks)         /* pvnet: notifications from the guest */
 
 enum pvmon_console_counter {
 #define PVMON_CONSOLE_COUNTER_INDEX(NAME, key) CONSCNT_##NAME,

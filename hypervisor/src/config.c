@@ -36,6 +36,7 @@ static const struct key keys[] = {
 	{ "warpl",   K_INT, 0, 10000000000LL,        F(warpl_ns) },
 	{ "warpu",   K_INT, 0, 10000000000LL,        F(warpu_ns) },
 	{ "disk",    K_LIST, 1, CFG_DISK_MAX - 1,    F(disk) },   /* a list of strings on one line */
+	{ "pvnet",   K_STR, 1, 31,                   F(pvnet) },  /* pvos's network interface */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -195,7 +196,7 @@ int config_parse(const char *text, const char *path, struct dom_config *c, char 
 		for (i = 0; i < NKEYS && strcmp(keys[i].name, s); i++)
 			;
 		if (i == NKEYS)
-			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline (or extra), weight, warp, warpl, warpu, disk)", s);
+			return fail(err, errlen, path, lineno, "unknown key '%s' (known: name, memory, vcpus, kernel, ramdisk, cmdline (or extra), weight, warp, warpl, warpu, disk, pvnet)", s);
 		for (size_t j = 0; j < NKEYS; j++)
 			if (seen[j] && keys[j].off == keys[i].off)
 				return j == i ? fail(err, errlen, path, lineno, "key '%s' given twice", s)

@@ -23,6 +23,9 @@ struct dom_config {
 	 * checked by the block back end (xen_blkback.c) when the domain is built. */
 	char disk[CFG_DISKS_MAX][CFG_DISK_MAX];
 	unsigned ndisks;
+	/* pvos only: its network interface, "gen" (pvmon's packet generator) or
+	 * "tap:NAME" (a TAP device), checked by pvnet.c; "" none. */
+	char pvnet[32];
 	uint32_t weight;          /* BVT weight, 1..10000 */
 	uint64_t warp_ns, warpl_ns, warpu_ns;  /* BVT warp, 0 = off */
 };

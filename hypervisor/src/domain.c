@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "elf.h"
 #include "evtchn.h"
+#include "pvnet.h"
 #include "fastpath.h"
 #include "pvmon_domstats.h"
 #include "hvarea.h"
@@ -64,6 +65,7 @@ static void domain_free(struct domain *d)
 		pthread_cond_destroy(&v->cond);
 	}
 	xen_domain_free(d);
+	pvnet_free(d);
 	memory_destroy(d);
 	free(d->gnt.readers);
 	free(d->gnt.writers);
@@ -250,6 +252,12 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 		bzimage_free(&bz);
 	}
 	if (xen ? build_xen_vcpus(d, err, errlen) : build_pvlab(d, cfg, img, img_len, err, errlen))
+		goto fail;
+	if (cfg->pvnet[0] && xen) {
+		snprintf(err, errlen, "pvnet is for pvos domains (a Linux PV domain's network is its vif)");
+		goto fail;
+	}
+	if (cfg->pvnet[0] && pvnet_add(d, cfg->pvnet, err, errlen))
 		goto fail;
 
 	pthread_mutex_lock(&host.domains_lock);
@@ -453,16 +461,25 @@ void domain_console_counters(void *ctx, char *buf, size_t len)
 	}
 	c[CONSCNT_PT_WRITES] = atomic_load(&d->pt_writes);
 	c[CONSCNT_MMU_UPDATES] = atomic_load(&d->mmu_updates);
-	int nr = d->xen ? CONSCNT_NR : CONSCNT_BOUNCES;     /* the rest are the Xen mode's */
+	c[CONSCNT_PAGE_FLIPS] = atomic_load(&d->page_flips);
+	struct pvnet_stats ns;
+	pvnet_stats(d, &ns);
+	c[CONSCNT_NET_RX] = ns.packets;
+	c[CONSCNT_NET_COPIED] = ns.copied;
+	c[CONSCNT_NET_EVENTS] = ns.events;
+	c[CONSCNT_NET_KICKS] = ns.kicks;
 	struct xen_counts x;
 	xen_counts(d, &x);                /* zeros for a pvos domain */
 	c[CONSCNT_BOUNCES] = x.bounces;
 	c[CONSCNT_EMULATED] = x.emulated;
 	size_t o = 0;
 	buf[0] = 0;
-	for (int i = 0; i < nr && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s=%llu", i ? " " : "", pvmon_console_counter_key(i),
+	for (int i = 0; i < CONSCNT_NR && o < len; i++) {
+		if ((i >= CONSCNT_BOUNCES && i <= CONSCNT_EMULATED && !d->xen) || (i >= CONSCNT_PAGE_FLIPS && !d->net))
+			continue;                 /* the Xen mode's; a pvos interface's */
+		o += (size_t)snprintf(buf + o, len - o, "%s%s=%llu", o ? " " : "", pvmon_console_counter_key(i),
 		                      (unsigned long long)c[i]);
+	}
 }
 
 const char *domain_state_name(const struct domain *d)
@@ -490,6 +507,7 @@ void domain_vcpu_stopped(struct domain *d)
 		set_final_state(d, DS_SHUTDOWN);
 	if (d->console)
 		console_flush(d->console);
+	pvnet_stop(d);                   /* its ring's grant and port go before the tables */
 	evtchn_teardown(d);
 	if (d->xen)
 		xen_evtchn_teardown(d);

@@ -39,6 +39,11 @@ static void mark_pending(struct domain *d, uint32_t port, uint32_t vid)
 	uint64_t bit = 1ULL << (port % 64);
 	if (__atomic_fetch_or(&s->evtchn_pending[port / 64], bit, __ATOMIC_SEQ_CST) & bit)
 		return;
+	/* As Xen's evtchn_check_pollers: a vCPU in sched_op(poll) wakes for
+	 * a port it polls, masked or not (vcpu_has_work checks which). */
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (__atomic_load_n(&d->vcpus[i].polling, __ATOMIC_SEQ_CST))
+			sched_wake(&d->vcpus[i], "poll");
 	if (__atomic_load_n(&s->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) & bit)
 		return;
 	if (vid >= d->nr_vcpus)
@@ -112,7 +117,7 @@ static long op_alloc_unbound(struct vcpu *v, struct pv_evtchn_alloc_unbound *a)
 	if (resolve_dom(d, a->dom) != d->id)
 		return guest_reject(v, "dom", a->dom, -EPERM);
 	uint32_t remote = resolve_dom(d, a->remote_dom);
-	if (remote == 0 || remote >= MAX_DOMAINS)
+	if (remote >= MAX_DOMAINS)                  /* 0: a back end of pvmon's (Domain 0) */
 		return guest_reject(v, "remote_dom", a->remote_dom, -ESRCH);
 	pthread_mutex_lock(&d->evtchn_lock);
 	int port = alloc_port(d);
@@ -178,6 +183,37 @@ static long op_bind_virq(struct vcpu *v, struct pv_evtchn_bind_virq *b)
 	return rc;
 }
 
+int evtchn_bind_backend(struct domain *d, uint32_t port, void (*fn)(void *ctx), void *ctx)
+{
+	if (port == 0 || port >= PV_NR_EVTCHN)
+		return -EINVAL;
+	pthread_mutex_lock(&d->evtchn_lock);
+	struct evtchn *e = &d->evtchn[port];
+	int rc = e->state == PV_EVTCHNSTAT_unbound && e->remote_dom == PV_DOMID_BACKEND ? 0 : -EINVAL;
+	if (!rc) {
+		e->state = PV_EVTCHNSTAT_interdomain;
+		e->remote_port = 0;
+		e->be = fn;
+		e->be_ctx = ctx;
+	}
+	pthread_mutex_unlock(&d->evtchn_lock);
+	return rc;
+}
+
+void evtchn_unbind_backend(struct domain *d, uint32_t port)
+{
+	if (port == 0 || port >= PV_NR_EVTCHN)
+		return;
+	pthread_mutex_lock(&d->evtchn_lock);
+	struct evtchn *e = &d->evtchn[port];
+	if (e->state == PV_EVTCHNSTAT_interdomain && e->be) {
+		e->state = PV_EVTCHNSTAT_unbound;
+		e->be = NULL;
+		e->be_ctx = NULL;
+	}
+	pthread_mutex_unlock(&d->evtchn_lock);
+}
+
 /* A copy of the caller's port, after checking the number: 0 or -EINVAL. */
 static long get_port(struct vcpu *v, uint32_t port, struct evtchn *e)
 {
@@ -199,6 +235,11 @@ static long op_send(struct vcpu *v, uint32_t port)
 	atomic_fetch_add_explicit(&d->events_sent, 1, memory_order_relaxed);
 	switch (e.state) {
 	case PV_EVTCHNSTAT_interdomain: {
+		if (e.be) {                /* Domain 0's back end: it lives as long as d */
+			trace_evtchn_send(d->id, port, PV_DOMID_BACKEND, 0);
+			e.be(e.be_ctx);
+			return 0;
+		}
 		struct domain *r = domain_get(e.remote_dom);
 		if (!r)
 			return 0;          /* peer died: the send is dropped, as in Xen */

@@ -294,8 +294,10 @@ static int copy_one(struct vcpu *v, void *arg)
 	if (rc)
 		return rc;
 	rc = copy_side(v, &c->dest, c->flags & PV_GNTCOPY_dest_gref, true, c->len, &dst, &gd);
-	if (!rc)
+	if (!rc) {
 		memmove(dst, src, c->len);
+		trace_grant_copy(v->dom->id, gs ? gs->id : gd ? gd->id : v->dom->id, c->len);
+	}
 	if (gs)
 		other_put(gs);
 	if (gd)
@@ -304,6 +306,34 @@ static int copy_one(struct vcpu *v, void *arg)
 }
 
 /* ---- transfer (page flip) -------------------------------------------- */
+
+/* Whether b's entry e offers domain from a transfer: 0 or -errno. */
+static int offered(union gent e, uint32_t from)
+{
+	if (!(e.e.flags & PV_GTF_accept_transfer) || (e.e.flags & PV_GTF_transfer_completed))
+		return -EINVAL;                   /* not offered for a transfer */
+	return e.e.domid != from ? -EPERM : 0;
+}
+
+/* Whether the receiver's frame of entry e is unused (b's pt lock held). */
+static int receiver_free(struct domain *b, union gent e)
+{
+	return e.e.frame < b->pt.ram_frames && pt_ram_free_to_give(&b->pt, e.e.frame) ? 0 : -EBUSY;
+}
+
+/* Exchange what backs the page at host (described by *mine) with what
+ * backs b's frame gfn: no byte is copied. *mine then describes the page
+ * b's frame had, mapped at host (b's pt lock held). */
+static int exchange(struct p2m_entry *mine, uint8_t *host, struct domain *b, uint64_t gfn)
+{
+	struct p2m_entry theirs = b->p2m[gfn];
+	int rc = memory_map_frame(b->mem + gfn * PAGE, mine, PROT_READ | PROT_WRITE);
+	if (!rc && !(rc = memory_map_frame(host, &theirs, PROT_READ | PROT_WRITE))) {
+		b->p2m[gfn] = *mine;
+		*mine = theirs;
+	}
+	return rc;
+}
 
 static int transfer_one(struct vcpu *v, void *arg)
 {
@@ -316,24 +346,17 @@ static int transfer_one(struct vcpu *v, void *arg)
 	struct domain *lo = a->id < b->id ? a : b, *hi = lo == a ? b : a;
 	pthread_mutex_lock(&lo->pt.lock);
 	pthread_mutex_lock(&hi->pt.lock);
-	if (!(rc = entry_load(b, t->ref, &e))) {
-		if (!(e.e.flags & PV_GTF_accept_transfer) || (e.e.flags & PV_GTF_transfer_completed))
-			rc = -EINVAL;                   /* not offered for a transfer */
-		else if (e.e.domid != a->id)
-			rc = -EPERM;
-		else if (t->gfn >= a->pt.ram_frames || !pt_ram_free_to_give(&a->pt, t->gfn))
+	if (!(rc = entry_load(b, t->ref, &e)) && !(rc = offered(e, a->id))) {
+		if (t->gfn >= a->pt.ram_frames || !pt_ram_free_to_give(&a->pt, t->gfn))
 			rc = -EBUSY;                    /* mapped, pinned, granted, the grant table... */
-		else if (e.e.frame >= b->pt.ram_frames || !pt_ram_free_to_give(&b->pt, e.e.frame))
-			rc = -EBUSY;                    /* the receiver's frame is not unused */
+		else
+			rc = receiver_free(b, e);
 	}
 	if (!rc) {
-		/* Exchange what backs the two frames: no byte is copied. */
-		struct p2m_entry mine = a->p2m[t->gfn], theirs = b->p2m[e.e.frame];
-		uint8_t *ha = a->mem + t->gfn * PAGE, *hb = b->mem + (uint64_t)e.e.frame * PAGE;
-		if (!(rc = memory_map_frame(hb, &mine, PROT_READ | PROT_WRITE)) &&
-		    !(rc = memory_map_frame(ha, &theirs, PROT_READ | PROT_WRITE))) {
-			a->p2m[t->gfn] = theirs;
-			b->p2m[e.e.frame] = mine;
+		uint8_t *ha = a->mem + t->gfn * PAGE;
+		struct p2m_entry mine = a->p2m[t->gfn];
+		if (!(rc = exchange(&mine, ha, b, e.e.frame))) {
+			a->p2m[t->gfn] = mine;
 			memset(ha, 0, PAGE);            /* the sender gets a clean frame */
 		}
 	}
@@ -346,6 +369,74 @@ static int transfer_one(struct vcpu *v, void *arg)
 		trace_page_flip(a->id, b->id, t->gfn, e.e.frame);
 	}
 	other_put(b);
+	return rc;
+}
+
+/* ---- back ends in pvmon (Domain 0) ----------------------------------------- */
+
+int gnttab_backend_hold(struct domain *g, uint32_t ref, uint64_t *gfn)
+{
+	union gent e;
+	uint16_t mark = PV_GTF_reading | PV_GTF_writing;
+	pthread_mutex_lock(&gnttab_lock);
+	pthread_mutex_lock(&g->pt.lock);
+	int rc = entry_load(g, ref, &e);
+	if (!rc && !(rc = grant_ok(g, e, PV_DOMID_BACKEND, true)) && !(rc = entry_flags(g, ref, e, mark, 0))) {
+		g->pt.foreign[e.e.frame]++;         /* never given away while held */
+		g->gnt.readers[ref]++;
+		g->gnt.writers[ref]++;
+		*gfn = e.e.frame;
+	}
+	pthread_mutex_unlock(&g->pt.lock);
+	pthread_mutex_unlock(&gnttab_lock);
+	return rc;
+}
+
+void gnttab_backend_release(struct domain *g, uint32_t ref, uint64_t gfn)
+{
+	pthread_mutex_lock(&gnttab_lock);
+	if (ref < g->gnt.nr_entries && g->gnt.readers && g->gnt.readers[ref]) {
+		g->gnt.readers[ref]--;
+		g->gnt.writers[ref]--;
+		if (!g->gnt.writers[ref])
+			entry_clear(g, ref, g->gnt.readers[ref] ? PV_GTF_writing : PV_GTF_reading | PV_GTF_writing);
+	}
+	pthread_mutex_lock(&g->pt.lock);
+	g->pt.foreign[gfn]--;
+	pthread_mutex_unlock(&g->pt.lock);
+	pthread_mutex_unlock(&gnttab_lock);
+}
+
+int gnttab_backend_copy(struct domain *g, uint32_t ref, const void *src, uint32_t len)
+{
+	union gent e;
+	if (len > PAGE)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&gnttab_lock);
+	int rc = entry_load(g, ref, &e);
+	if (!rc && !(rc = grant_ok(g, e, PV_DOMID_BACKEND, true)))
+		memcpy(g->mem + (uint64_t)e.e.frame * PAGE, src, len);
+	pthread_mutex_unlock(&gnttab_lock);
+	if (!rc)
+		trace_grant_copy(PV_DOMID_BACKEND, g->id, len);
+	return rc;
+}
+
+int gnttab_backend_flip(struct domain *b, uint32_t ref, struct p2m_entry *page, uint8_t *host)
+{
+	union gent e;
+	pthread_mutex_lock(&gnttab_lock);
+	pthread_mutex_lock(&b->pt.lock);
+	int rc = entry_load(b, ref, &e);
+	if (!rc && !(rc = offered(e, PV_DOMID_BACKEND)) && !(rc = receiver_free(b, e)))
+		rc = exchange(page, host, b, e.e.frame);
+	pthread_mutex_unlock(&b->pt.lock);
+	if (!rc) {
+		entry_flags(b, ref, e, PV_GTF_transfer_completed, PV_GTF_accept_transfer);
+		atomic_fetch_add_explicit(&b->page_flips, 1, memory_order_relaxed);
+		trace_page_flip(PV_DOMID_BACKEND, b->id, 0, e.e.frame);
+	}
+	pthread_mutex_unlock(&gnttab_lock);
 	return rc;
 }
 

@@ -54,7 +54,8 @@ long hc_version_op(struct vcpu *v, const uint64_t a[5])
 		return PV_ABI_VERSION;
 	case PV_VERSION_features:
 		return PV_FEAT_multicall | PV_FEAT_evtchn | PV_FEAT_timer | PV_FEAT_vcpu_op | PV_FEAT_mmu |
-		       PV_FEAT_balloon | (v->dom->fp ? PV_FEAT_fast_traps : 0) | PV_FEAT_grant;
+		       PV_FEAT_balloon | (v->dom->fp ? PV_FEAT_fast_traps : 0) | PV_FEAT_grant |
+		       (v->dom->net ? PV_FEAT_net : 0);
 	case PV_VERSION_magic: {
 		char magic[16] = PV_ABI_MAGIC;
 		return guest_copy_to(v, a[1], magic, sizeof(magic));

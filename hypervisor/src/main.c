@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	"                  or babeltrace2), or send it to an lttng-relayd: net://HOST[:CTRL:DATA]/PATH;\n"
 	"                  lost events are reported at the end\n"
 	"  --trace-events LIST  groups for --trace: all (default), hypercall, sched, tlb,\n"
-	"                  pageflip, exit, evtchn, domain, xen (a Linux PV domain's own);\n"
+	"                  pageflip, pvnet, exit, evtchn, domain, xen (a Linux PV domain's own);\n"
 	"                  comma-separated\n"
 	"  --fast-path auto|off  auto (default, or $PVLAB_FAST_PATH): deliver exceptions and\n"
 	"                  system calls in the guest through the entry stub where this host\n"

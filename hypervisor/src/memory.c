@@ -44,6 +44,31 @@ static void memfile_put(struct memfile *f)
 	}
 }
 
+struct memfile *memfile_new(const char *name, uint64_t pages)
+{
+	struct memfile *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->fd = memfd_create(name, MFD_CLOEXEC);
+	if (f->fd < 0 || ftruncate(f->fd, (off_t)(pages * PAGE))) {
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+		return NULL;
+	}
+	atomic_store(&f->refs, (long)pages);
+	return f;
+}
+
+void memory_free_entry(struct p2m_entry *e)
+{
+	if (!e->file)
+		return;
+	fallocate(e->file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(e->pgoff * PAGE), (off_t)PAGE);
+	memfile_put(e->file);
+	e->file = NULL;
+}
+
 int memory_map_frame(void *host, const struct p2m_entry *e, int prot)
 {
 	void *p = mmap(host, PAGE, prot, MAP_SHARED | MAP_FIXED, e->file->fd, (off_t)(e->pgoff * PAGE));
@@ -81,22 +106,15 @@ static void *anon(uint64_t size)
 int memory_layout(struct domain *d, char *err, size_t errlen)
 {
 	uint64_t frames = d->mem_size / PAGE;
-	struct memfile *mf = calloc(1, sizeof(*mf));
 	d->p2m = calloc(frames, sizeof(*d->p2m));
-	if (!mf || !d->p2m) {
-		free(mf);
+	if (!d->p2m)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	}
-	mf->fd = memfd_create("pvlab-ram", MFD_CLOEXEC);
-	if (mf->fd < 0 || ftruncate(mf->fd, (off_t)d->mem_size)) {
+	struct memfile *mf = memfile_new("pvlab-ram", frames);
+	if (!mf) {
 		int e = errno;
-		if (mf->fd >= 0)
-			close(mf->fd);
-		free(mf);
 		return snprintf(err, errlen, "cannot create %llu MiB of RAM: %s",
 		                (unsigned long long)(d->mem_size >> 20), strerror(e)), -e;
 	}
-	atomic_store(&mf->refs, (long)frames);
 	for (uint64_t g = 0; g < frames; g++)
 		d->p2m[g] = (struct p2m_entry){ mf, g };
 	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, mf->fd, 0);
@@ -177,14 +195,8 @@ void memory_destroy(struct domain *d)
 		/* Free what this domain holds now. No other domain maps any of it:
 		 * a grant map holds a reference on its granter, so a domain is
 		 * freed only after the last map of its frames is gone. */
-		for (uint64_t g = 0; g < frames; g++) {
-			struct p2m_entry *e = &d->p2m[g];
-			if (!e->file)
-				continue;
-			fallocate(e->file->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			          (off_t)(e->pgoff * PAGE), (off_t)PAGE);
-			memfile_put(e->file);
-		}
+		for (uint64_t g = 0; g < frames; g++)
+			memory_free_entry(&d->p2m[g]);
 		free(d->p2m);
 	}
 	if (d->pool)

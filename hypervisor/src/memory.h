@@ -21,6 +21,12 @@ struct p2m_entry {
 	uint64_t pgoff;
 };
 
+/* A memfd of pages pages, one reference for each (the caller's p2m
+ * entries naming them); NULL with errno. */
+struct memfile *memfile_new(const char *name, uint64_t pages);
+/* Give the page e names back to the host and drop e's reference. */
+void memory_free_entry(struct p2m_entry *e);
+
 /* Lay out and map the domain's memory and create its KVM memory slots;
  * fills d->mem, pool, windows, mm, gm. err gets one line on failure. */
 int memory_create(struct domain *d, char *err, size_t errlen);

@@ -44,6 +44,7 @@ struct domain;
 struct sched;
 struct fp_domain;
 struct xen_domain;
+struct pvnet;
 
 struct vcpu {
 	struct domain *dom;
@@ -96,6 +97,10 @@ struct evtchn {
 	uint8_t virq;
 	uint16_t vcpu;
 	uint32_t remote_dom, remote_port;
+	/* Bound to a back end in pvmon (remote_dom PV_DOMID_BACKEND): what a
+	 * send calls, on the sending vCPU's thread (evtchn_bind_backend). */
+	void (*be)(void *ctx);
+	void *be_ctx;
 };
 
 enum dom_state { DS_RUNNING, DS_PAUSED, DS_SHUTDOWN, DS_CRASHED };
@@ -113,6 +118,7 @@ struct domain {
 	uint64_t pool_slot_size;  /* bytes of the pool's read-only slot (the pool, then any L4 twins) */
 	struct fp_domain *fp;     /* fast path state, NULL on the baseline (fastpath.c) */
 	struct xen_domain *xen;   /* a Linux PV domain (Xen's ABI, xen_domain.c), NULL for pvlab's */
+	struct pvnet *net;        /* its network interface (pvnet.c), NULL none */
 	uint8_t *hv_stacks;       /* baseline: a fault stack page per vCPU (hvarea.c) */
 	uint64_t hv_stacks_gpa;
 	uint8_t *grant_rw, *grant_ro;  /* grant windows, PV_GNTTAB_WINDOW_FRAMES each */

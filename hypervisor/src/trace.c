@@ -198,3 +198,18 @@ void trace_page_flip(uint32_t dom, uint32_t remote_dom, uint64_t gfn, uint64_t r
 {
 	lttng_ust_tracepoint(pvmon, page_flip, dom, remote_dom, gfn, remote_gfn);
 }
+
+void trace_pvnet_rx(uint32_t dom, uint32_t len, const char *mode)
+{
+	lttng_ust_tracepoint(pvmon, pvnet_rx, dom, len, mode);
+}
+
+void trace_pvnet_batch(uint32_t dom, uint32_t batch, bool notified)
+{
+	lttng_ust_tracepoint(pvmon, pvnet_batch, dom, batch, notified ? 1 : 0);
+}
+
+void trace_grant_copy(uint32_t dom, uint32_t remote_dom, uint32_t bytes)
+{
+	lttng_ust_tracepoint(pvmon, grant_copy, dom, remote_dom, bytes);
+}

@@ -43,4 +43,9 @@ void trace_tlb_flush(uint32_t dom, uint32_t vcpu, const char *kind, uint64_t add
 void trace_mmu_update(uint32_t dom, uint32_t vcpu, uint32_t size, uint32_t applied,
                       uint32_t rejected, uint64_t latency_ns);
 void trace_page_flip(uint32_t dom, uint32_t remote_dom, uint64_t gfn, uint64_t remote_gfn);
+/* The pvos network back end: a packet received (mode "flip" or "copy"), a
+ * batch of responses pushed, a grant copy's bytes. */
+void trace_pvnet_rx(uint32_t dom, uint32_t len, const char *mode);
+void trace_pvnet_batch(uint32_t dom, uint32_t batch, bool notified);
+void trace_grant_copy(uint32_t dom, uint32_t remote_dom, uint32_t bytes);
 #endif

@@ -22,6 +22,7 @@
 	X(null,             12) \
 	X(mmu_update,       13) \
 	X(memory_op,        14) \
-	X(grant_table_op,   15)
+	X(grant_table_op,   15) \
+	X(net_op,           16)
 
 #endif

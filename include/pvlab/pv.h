@@ -15,9 +15,11 @@
  * handlers where start_info.fast_path says so; vcpu_op crash_frame.
  * 4.0: L4 slot PV_HV_L4_SLOT is pvmon's in every address space (it maps the
  * hypervisor area there itself; a guest entry there is refused).
- * 4.1: the kernel's ELF note (PV_NOTE_*, below). */
+ * 4.1: the kernel's ELF note (PV_NOTE_*, below).
+ * 4.2: net_op, a network interface served by pvmon (PV_NETOP_*, below);
+ * event channels and grants may name Domain 0 (PV_DOMID_BACKEND). */
 #define PV_ABI_MAJOR 4
-#define PV_ABI_MINOR 1
+#define PV_ABI_MINOR 2
 #define PV_ABI_VERSION ((PV_ABI_MAJOR << 16) | PV_ABI_MINOR)
 #define PV_ABI_MAGIC "pvlab-4"
 
@@ -72,6 +74,8 @@ enum pv_hypercall {
 #define PV_EINVAL   22
 #define PV_ENOSPC   28
 #define PV_ENOSYS   38
+#define PV_EMSGSIZE 90
+#define PV_ENOTCONN 107
 
 #define PV_PAGE_SIZE 4096ULL
 
@@ -118,6 +122,7 @@ enum pv_hypercall {
 #define PV_FEAT_mmu          (1u << 5)  /* validated page tables: mmu_update, pool */
 #define PV_FEAT_balloon      (1u << 6)  /* memory_op */
 #define PV_FEAT_grant        (1u << 7)  /* grant_table_op */
+#define PV_FEAT_net          (1u << 8)  /* net_op: the domain has a network interface */
 
 /* ---- console_io(cmd, count, buf) ------------------------------------ */
 #define PV_CONSOLE_write 0   /* IN buf[count]; returns bytes taken (<= 4096) */
@@ -162,6 +167,9 @@ struct pv_sched_poll {
 #define PV_EVTCHN_unmask           6
 
 #define PV_DOMID_SELF 0x7FF0u
+#define PV_DOMID_BACKEND 0u  /* Domain 0: the host, where pvmon's back ends live.
+                                An unbound port for remote_dom 0 and a grant to
+                                domid 0 are offered to a back end (net_op) */
 
 #define PV_VIRQ_TIMER   0   /* per-vCPU one-shot timer */
 #define PV_VIRQ_CONSOLE 1   /* console input available */
@@ -414,6 +422,87 @@ struct pv_gnttab_transfer {
 	uint32_t ref;        /* IN  receiver's accept_transfer entry */
 	int32_t  status;     /* OUT */
 	uint32_t pad;
+};
+
+/* ---- net_op(cmd, arg): a network interface served by pvmon ---------------
+ * A domain whose config has `pvnet = "..."` has one interface (PV_FEAT_net);
+ * its back end lives in pvmon (Domain 0) and delivers received packets
+ * (Ethernet frames) on a ring of receive descriptors in a frame the guest
+ * grants to domain 0 (read-write), with an event channel the guest
+ * allocates unbound for remote domain 0. It receives in one of two modes,
+ * the frontend's choice at connect:
+ *   flip: each request names a grant entry {frame F, domid 0,
+ *         accept_transfer}, F unused (not mapped by any page table, not
+ *         pinned, granted or the grant table); the back end puts the packet
+ *         in a frame of its own and exchanges what backs the two: F then
+ *         holds the packet at offset 0, the guest's old page goes to the
+ *         back end's pool (it comes back under another packet). No byte
+ *         is copied. The entry is marked transfer_completed.
+ *   copy: each request names a grant entry {frame, domid 0, permit_access}
+ *         (writable); the back end copies the packet into it at offset 0.
+ * A request the back end cannot serve gets a response with status -errno
+ * (-EINVAL a ref past the table or not offered this way, -EPERM granted to
+ * another domain or read-only, -EBUSY a frame in use offered for a flip,
+ * -EMSGSIZE never) and the packet waits for the next request; a ring whose
+ * producer index runs more than PV_NET_RING_SIZE ahead of the back end is
+ * disconnected (status reports it). Notifications are batched as Xen's
+ * rings: the back end sends an event when rsp_prod passes rsp_event (set
+ * it to your consumer + 1 before you wait), and wants one when req_prod
+ * passes req_event. */
+#define PV_NETOP_connect    0  /* arg: struct pv_net_connect*; -EBUSY if connected */
+#define PV_NETOP_disconnect 1  /* arg unused; -ENOTCONN if not connected */
+#define PV_NETOP_status     2  /* returns 1 connected, 0 not (the back end may have
+                                  disconnected a ring it found broken) */
+#define PV_NET_RX_flip 0
+#define PV_NET_RX_copy 1
+#define PV_NET_RING_SIZE 256   /* slots, a power of two */
+#define PV_NET_GEN_MIN 60      /* frame lengths the packet generator makes */
+#define PV_NET_GEN_MAX 4096
+
+struct pv_net_connect {
+	uint32_t ring_ref;   /* IN  grant ref of the ring frame (permit_access, rw, domid 0) */
+	uint32_t evtchn;     /* IN  our port, unbound for remote domain 0 */
+	uint32_t rx_mode;    /* IN  PV_NET_RX_* */
+	uint32_t gen_len;    /* IN  with pvnet = "gen": the frame length of the
+	                            packets the back end's generator makes,
+	                            PV_NET_GEN_MIN..PV_NET_GEN_MAX (packets carry
+	                            pv_net_pkt payloads numbered from 0 at each
+	                            connect); 0 with another source */
+};
+struct pv_net_rx_request {
+	uint16_t id;         /* IN  echoed in the response */
+	uint16_t pad;
+	uint32_t gref;       /* IN  grant ref of the buffer (see the modes above) */
+};
+struct pv_net_rx_response {
+	uint16_t id;         /* OUT */
+	uint16_t offset;     /* OUT where the packet starts in the frame (0) */
+	uint16_t flags;      /* OUT 0 */
+	int16_t  status;     /* OUT packet length (> 0) or -errno */
+};
+struct pv_net_rx_sring {
+	uint32_t req_prod;   /* IN  requests posted */
+	uint32_t req_event;  /* OUT notify the back end when req_prod passes this */
+	uint32_t rsp_prod;   /* OUT responses pushed */
+	uint32_t rsp_event;  /* IN  the back end notifies when rsp_prod passes this */
+	uint8_t  pad[48];
+	union {
+		struct pv_net_rx_request req;
+		struct pv_net_rx_response rsp;
+	} ring[PV_NET_RING_SIZE];   /* slot i % PV_NET_RING_SIZE */
+};
+
+/* The payload (after Ethernet, IPv4 and UDP headers, 42 bytes) of the
+ * packets the generator makes and pvbench sends: magic, a sequence number
+ * from 0, the payload length, and a checksum of the bytes after this
+ * header, which are byte i = (seq * 131 + i * 7) & 0xff. */
+#define PV_NET_HDR_LEN 42
+#define PV_NET_PKT_MAGIC 0x706b7431u    /* "1tkp" */
+struct pv_net_pkt {
+	uint32_t magic;
+	uint32_t seq;
+	uint32_t len;        /* bytes of payload, this header included */
+	uint32_t csum;       /* pv_net_csum over the bytes after the header */
 };
 
 /* ---- vcpu_op(cmd, vcpuid, arg) ---------------------------------------

@@ -1,7 +1,10 @@
 /* gnttab.c without KVM: two domains (fakedom.h) map, copy and flip frames
  * through grant_table_op as a guest would call it, and every refusal of
- * the rules comes back with its error. */
+ * the rules comes back with its error. Then a back end of pvmon's (domain
+ * 0, gnttab_backend_*) holds a ring frame, copies into a grant and flips
+ * a page of its own into an offered frame, with the same refusals. */
 #include <errno.h>
+#include <sys/mman.h>
 #include "check.h"
 #include "fakedom.h"
 #include "../../hypervisor/src/gnttab.h"
@@ -148,6 +151,50 @@ int main(void)
 	CHECK_EQ(offer->flags, PV_GTF_transfer_completed);
 	CHECK_EQ(transfer(a, 400, 2, 5), -EINVAL);             /* done already */
 	CHECK_EQ(atomic_load(&a->page_flips), 1);
+
+	/* A back end in pvmon (domain 0) and b's grants to it. */
+	*entry(b, 6) = (struct pv_grant_entry){ PV_GTF_permit_access, 0, 310 };
+	*entry(b, 7) = (struct pv_grant_entry){ PV_GTF_permit_access | PV_GTF_readonly, 0, 311 };
+	*entry(b, 8) = (struct pv_grant_entry){ PV_GTF_permit_access, 1, 312 };       /* to domain 1 */
+	uint64_t gfn = 0;
+	CHECK_EQ(gnttab_backend_hold(b, 6, &gfn), 0);             /* the ring */
+	CHECK_EQ(gfn, 310);
+	CHECK_EQ(entry(b, 6)->flags, PV_GTF_permit_access | PV_GTF_reading | PV_GTF_writing);
+	CHECK(!pt_ram_free_to_give(&b->pt, 310));                 /* cannot be given away while held */
+	CHECK_EQ(gnttab_backend_hold(b, 7, &gfn), -EPERM);        /* read-only */
+	CHECK_EQ(gnttab_backend_hold(b, 8, &gfn), -EPERM);        /* another domain's */
+	CHECK_EQ(gnttab_backend_hold(b, 99, &gfn), -EINVAL);      /* past the table */
+	gnttab_backend_release(b, 6, 310);
+	CHECK_EQ(entry(b, 6)->flags, PV_GTF_permit_access);
+	CHECK_EQ(b->pt.foreign[310], 0);
+
+	CHECK_EQ(gnttab_backend_copy(b, 6, "a packet", 9), 0);
+	CHECK_STR((char *)b->mem + 310 * PAGE, "a packet");
+	CHECK_EQ(gnttab_backend_copy(b, 7, "x", 1), -EPERM);
+	CHECK_EQ(gnttab_backend_copy(b, 8, "x", 1), -EPERM);
+	CHECK_EQ(gnttab_backend_copy(b, 5, "x", 1), -EACCES);     /* a transfer's entry, not a grant */
+	CHECK_EQ(gnttab_backend_copy(b, 6, "x", 4097), -EMSGSIZE);
+
+	/* The back end's own page, flipped into b's offered frame 320. */
+	struct p2m_entry page = { memfile_new("test-pool", 1), 0 };
+	uint8_t *host = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, page.file->fd, 0);
+	strcpy((char *)host, "flipped by domain 0");
+	*entry(b, 9) = (struct pv_grant_entry){ PV_GTF_accept_transfer, 0, 320 };
+	*entry(b, 10) = (struct pv_grant_entry){ PV_GTF_accept_transfer, 1, 321 };
+	strcpy((char *)b->mem + 320 * PAGE, "b's old page");
+	CHECK_EQ(gnttab_backend_flip(b, 9, &page, host), -EBUSY);    /* still mapped in b's kernel */
+	unmap_kernel(b, 320);
+	CHECK_EQ(gnttab_backend_flip(b, 6, &page, host), -EINVAL);   /* not offered for a transfer */
+	CHECK_EQ(gnttab_backend_flip(b, 10, &page, host), -EPERM);   /* offered to domain 1 */
+	uint64_t flips = atomic_load(&b->page_flips);
+	CHECK_EQ(gnttab_backend_flip(b, 9, &page, host), 0);
+	CHECK_STR((char *)b->mem + 320 * PAGE, "flipped by domain 0");
+	CHECK_STR((char *)host, "b's old page");                    /* b's old page is the pool's now */
+	CHECK_EQ(entry(b, 9)->flags, PV_GTF_transfer_completed);
+	CHECK_EQ(atomic_load(&b->page_flips), flips + 1);
+	CHECK_EQ(gnttab_backend_flip(b, 9, &page, host), -EINVAL);   /* done already */
+	munmap(host, PAGE);
+	memory_free_entry(&page);
 
 	char why[256];
 	CHECK_EQ(pt_check(&a->pt, why, sizeof(why)), 0);
