@@ -1,0 +1,143 @@
+# Debian's kernel as a Linux PV domain with one VIF (vif = [
+# "mac=00:16:3e:..,ip=10.9.0.2" ]): pvmon's network back end
+# (xen_netback.c) and Linux's own xen-netfront meet through xenstore by
+# Xen's state machine; pvmon runs in a network namespace of the test's
+# own, where the VIF's host side is the TAP device pvif<dom>.0. /init
+# (tests/linux/init.sh, pvlabnet=) brings eth0 up with the configured
+# address, pings the host and fetches 1 MiB from the host's httpd, then
+# serves 1 MiB of its own; the host pings the guest, fetches that and
+# compares both checksums with the guest's, and pvctl list's net
+# counters with the TAP device's own statistics while nothing moves;
+# then VFR rules (pvctl vfr) drop ping and one TCP port.
+# Bad vif lines are refused in one line. Runs in the nested AMD-V host
+# wherever this host is (Linux PV needs hardware virtualization).
+# timeout: 600
+. tests/lib.sh
+. tests/linux/lib.sh
+
+GIP=10.9.0.2 HIP=10.9.0.1 MAC=00:16:3e:5a:01:02
+
+refused() {  # refused WHAT EXPECTED VIFLINE
+  local cfg rc
+  cfg=$(linux_cfg bad "vif = [ $3 ]")
+  timeout 60 $PVMON run "$cfg" >"$TMP/bad.out" 2>"$TMP/bad.err"; rc=$?
+  [ $rc -ne 0 ] && [ "$(wc -l < "$TMP/bad.err")" = 1 ] && grep -q "$2" "$TMP/bad.err" ||
+    { cat "$TMP/bad.err"; die "$1: not refused in one line naming '$2' (status $rc)"; }
+  echo "ok $1 refused: $(cat "$TMP/bad.err")"
+}
+
+rule_packets() { $PVCTL vfr list | awk -v id="$1" '$1 == id { print $2 }'; }
+
+# The VFR: a drop rule for ICMP stops ping both ways and counts it, its
+# deletion lets ping through again; a rule for TCP port 8080 stops a
+# fetch from there, not from port 8081, nor ping.
+vfr_checks() {
+  local id n
+  id=$($PVCTL vfr add drop icmp | sed -n 's/^rule \([0-9]*\) added$/\1/p')
+  [ -n "$id" ] || die "pvctl vfr add drop icmp printed no rule id"
+  ! in_ns busybox ping -c 2 -W 1 $GIP > /dev/null || die "the host pinged the guest through 'drop icmp'"
+  n=$(rule_packets "$id")
+  [ "${n:-0}" -ge 2 ] || { $PVCTL vfr list; die "'drop icmp' counted ${n:-no} packets, not 2 pings or more"; }
+  echo "ok vfr: 'drop icmp' (rule $id) stopped ping: $n packets"
+  $PVCTL vfr del "$id" || die "pvctl vfr del $id"
+  in_ns busybox ping -c 1 -W 5 $GIP > /dev/null || die "no ping after 'drop icmp' was deleted"
+  echo "ok vfr: ping goes again once rule $id is deleted"
+  id=$($PVCTL vfr add drop tcp dport 8080 | sed -n 's/^rule \([0-9]*\) added$/\1/p')
+  ! timeout 3 ip netns exec $ns busybox wget -q -O /dev/null "http://$GIP:8080/blob" ||
+    die "the host fetched from port 8080 through 'drop tcp dport 8080'"
+  timeout 20 ip netns exec $ns busybox wget -q -O /dev/null "http://$GIP:8081/blob" ||
+    die "'drop tcp dport 8080' stopped a fetch from port 8081 too"
+  in_ns busybox ping -c 1 -W 5 $GIP > /dev/null || die "'drop tcp dport 8080' stopped ping"
+  n=$(rule_packets "$id")
+  [ "${n:-0}" -ge 1 ] || die "'drop tcp dport 8080' counted no packets"
+  $PVCTL vfr del "$id"
+  echo "ok vfr: 'drop tcp dport 8080' (rule $id) stopped port 8080 only: $n packets"
+}
+
+inside() {
+  local cfg rc ns tap i sum json
+  refused "a bad mac" "is not a unicast" '"mac=01:16:3e:00:00:01"'
+  refused "a bad ip" "is not an IPv4 address" '"ip=10.9.0.300"'
+  refused "an unknown key" "unknown key 'bridge'" '"bridge=xenbr0"'
+  refused "a bad rate" "is not RATE/s" '"rate=fast"'
+  refused "five vifs" "more than 4" '"", "", "", "", ""'
+  ns=pvlabnet$$
+  ip netns add $ns || skip "cannot make a network namespace (ip netns add)"
+  trap 'kill $pid $hpid 2>/dev/null; wait $pid 2>/dev/null; ip netns del '$ns' 2>/dev/null; rm -rf "$TMP"' EXIT
+  in_ns() { ip netns exec $ns "$@"; }
+  in_ns ip link set lo up
+  in_ns sh -c "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
+  mkdir -p "$TMP/www"
+  head -c 1048576 /dev/urandom > "$TMP/www/blob"
+  sum=$(md5sum < "$TMP/www/blob" | cut -d' ' -f1)
+  in_ns busybox httpd -f -p 8000 -h "$TMP/www" & hpid=$!
+  cfg=$(linux_cfg net "ramdisk = \"$(initramfs)\"" "vif = [ \"mac=$MAC,ip=$GIP\" ]")
+  sed -i "s/^cmdline = \"\\(.*\\)\"$/cmdline = \"\\1 pvlabnet=$GIP,$HIP\"/" "$cfg"
+  export PVLAB_SOCKET=$TMP/pvmon.sock
+  in_ns timeout 300 $PVMON --stats --xenstore "$TMP/xs.sock" run "$cfg" > "$TMP/out" 2>&1 & pid=$!
+  for i in $(seq 100); do
+    tap=$(in_ns ls /sys/class/net | grep '^pvif[0-9]*\.0$') && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$tap" ] || { cat "$TMP/out"; die "no TAP device pvif<dom>.0 in pvmon's namespace"; }
+  in_ns ip addr add $HIP/24 dev "$tap" || die "ip addr add $HIP on $tap"
+  echo "ok the VIF's host side: $tap, $(in_ns cat /sys/class/net/$tap/operstate)"
+  for i in $(seq 1200); do
+    grep -q '^\[net\] init: \(waiting on port 5003\|FAIL\)' "$TMP/out" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.2
+  done
+  grep '^\[net\] init: \|^pvmon: \|^\[net\] .*\(BUG\|Oops\|panic\|netfront\)' "$TMP/out"
+  ! grep -q '^\[net\] init: FAIL' "$TMP/out" || die "a check of /init failed"
+  grep -q '^\[net\] init: waiting on port 5003' "$TMP/out" || { tail -30 "$TMP/out"; die "/init never got to port 5003"; }
+  XENSTORED_PATH=$TMP/xs.sock xenstore-ls -f /local/domain/0/backend/vif > "$TMP/ls" 2>&1 || true
+  grep -q "/state = \"4\"" "$TMP/ls" && grep -q "/mac = \"$MAC\"" "$TMP/ls" ||
+    { cat "$TMP/ls"; die "xenstore-ls: the back end is not Connected (4) with mac $MAC"; }
+  echo "ok xenstore-ls through pvmon's socket: the back end Connected, mac $MAC"
+  grep -q "^\[net\] init: eth0 $MAC up with $GIP" "$TMP/out" || die "eth0 did not come up with $MAC and $GIP"
+  grep -q "^\[net\] init: fetched 1048576 bytes: md5 $sum" "$TMP/out" || die "the guest fetched other bytes than $sum"
+  echo "ok guest to host: ping, and 1 MiB over TCP (md5 $sum)"
+  in_ns busybox ping -c 3 -W 5 $GIP > "$TMP/ping" || { cat "$TMP/ping"; die "the host cannot ping the guest"; }
+  in_ns busybox wget -q -O "$TMP/got" "http://$GIP:8080/blob" || die "the host cannot fetch the guest's file"
+  sum=$(md5sum < "$TMP/got" | cut -d' ' -f1)
+  grep -q "^\[net\] init: serving 1048576 bytes: md5 $sum" "$TMP/out" ||
+    die "the host fetched other bytes ($(wc -c < "$TMP/got") bytes, md5 $sum) than the guest serves"
+  echo "ok host to guest: ping, and 1 MiB over TCP (md5 $sum)"
+  # Nothing moves now (the guest waits in nc -l, IPv6 is off on both
+  # sides): what pvmon sent the host is what the TAP received, and the
+  # other way.
+  sleep 0.5
+  json=$($PVCTL list --json)
+  st() { in_ns cat /sys/class/net/$tap/statistics/$1; }
+  field() { echo "$json" | tr '{' '\n' | grep '"name":"net"' | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+  for pair in net_tx_packets:rx_packets net_tx_bytes:rx_bytes net_rx_packets:tx_packets net_rx_bytes:tx_bytes; do
+    local a=${pair%:*} b=${pair#*:} va vb
+    va=$(field $a); vb=$(st $b)
+    [ -n "$va" ] && [ "$va" = "$vb" ] || die "pvctl list's $a is '$va', the TAP's $b $vb"
+    echo "ok pvctl list $a = TAP $b = $va"
+  done
+  [ "$(field net_tx_bytes)" -gt 1048576 ] && [ "$(field net_rx_bytes)" -gt 1048576 ] || die "less than 1 MiB each way counted"
+  vfr_checks
+  echo x | in_ns busybox nc $GIP 5003
+  wait $pid; rc=$?
+  grep -q '^\[net\] init: done' "$TMP/out" || { tail -20 "$TMP/out"; die "/init never said done"; }
+  [ $rc = 0 ] || die "pvmon exit status $rc, expected 0 (poweroff -f)"
+  grep '^pvmon: domain net' "$TMP/out" | sed -n 's/.*\(; net: [^;]*;[^;]*\).*/\1/p'
+  grep -q '^pvmon: domain net .*; net: tx [1-9][0-9]* packets ([0-9]* bytes, errors 0, dropped 0)' "$TMP/out" ||
+    die "--stats: no net line, or transmit errors"
+}
+
+[ -x "$PVMON" ] || die "pvmon not built"
+command -v xenstore-ls >/dev/null || skip "no xenstore-ls (Debian package xenstore-utils)"
+command -v ip >/dev/null || skip "no ip (Debian package iproute2)"
+need_busybox
+need_debian_kernel
+if [ "${1:-}" = --inside ]; then
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun in the nested host"
+  inside
+  echo PASS
+  exit 0
+fi
+in_nested_svm "the network" --timeout 560 --mem 2048
+echo PASS
