@@ -529,7 +529,7 @@ static const struct command commands[] = {
 	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
 	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces, created_ns,\n"
 	  "           blk_requests, blk_bytes, net_tx_packets, net_tx_bytes,\n"
-	  "           net_rx_packets, net_rx_bytes\n"
+	  "           net_rx_packets, net_rx_bytes, net_tx_kicks, net_rx_events, net_deferred\n"
 	  "           (docs/control-protocol.md)\n"
 	  "Time(s) is the CPU time the domain's vCPUs have run; Hcall/s and Exit/s its\n"
 	  "hypercalls and exits to pvmon per second since it was created (- once it has\n"

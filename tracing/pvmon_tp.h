@@ -225,6 +225,17 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_batch,
 	)
 )
 
+/* The network back end's packet scheduler: a VIF's turn to transmit
+ * (deferred 0), or a packet of it held back by its rate limit (1). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_sched,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, deferred),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, deferred, deferred)
+	)
+)
+
 /* The VFR (vfr.c): a packet crossing a VIF matched rule (its id) and
  * was accepted (action 0) or dropped (1); dir 0 from the guest, 1 to it. */
 LTTNG_UST_TRACEPOINT_EVENT(pvmon, vfr,

@@ -14,7 +14,8 @@ enum pvt_kind {
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
 	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
-	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_OTHER, PVT_NR_KINDS
+	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_NET_TX, PVT_NET_RX, PVT_NET_BATCH, PVT_NET_SCHED, PVT_VFR,
+	PVT_OTHER, PVT_NR_KINDS
 };
 
 #define PVT_MAX_INTS 8
@@ -53,6 +54,10 @@ enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s 
 enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
 enum { BR_DOM, BR_DEV, BR_OP, BR_SECTOR, BR_NSECT, BR_STATUS, BR_LATENCY };   /* blk_request */
 enum { BB_DOM, BB_DEV, BB_BATCH, BB_NOTIFIED };                /* blk_batch */
+enum { NT_DOM, NT_VIF, NT_LEN };                                /* net_tx, net_rx */
+enum { NB_DOM, NB_VIF, NB_RING, NB_BATCH, NB_NOTIFIED };        /* net_batch */
+enum { NS_DOM, NS_VIF, NS_DEFERRED };                           /* net_sched */
+enum { VF_DOM, VF_VIF, VF_DIR, VF_RULE, VF_ACTION };            /* vfr */
 #define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
 #define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
@@ -173,6 +178,12 @@ struct pvt_dom {
 	 * latency from the batch's taking), batches and events to the guest. */
 	uint64_t blk_requests, blk_read, blk_written, blk_errors, blk_batches, blk_notified;
 	struct pvt_lat blk_lat;
+	/* The network back end: packets and bytes each way, each ring's
+	 * batches (packets answered) and events to the guest, the packet
+	 * scheduler's turns and deferrals, the VFR's decisions. */
+	uint64_t net_tx, net_tx_bytes, net_rx, net_rx_bytes;
+	uint64_t net_batches[2], net_batched[2], net_events[2];   /* [0] TX ring, [1] RX ring */
+	uint64_t net_turns, net_deferred, vfr_accepted, vfr_dropped;
 };
 
 struct pvt_slot {                      /* a pvmon run slot ("cpu" of sched_switch) */

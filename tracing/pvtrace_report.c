@@ -307,6 +307,36 @@ static void print_blk(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 	}
 }
 
+/* The network back end's VIFs per domain: packets and KiB each way, the
+ * mean batch of each ring and its events to the guest (receive packets
+ * per event), the scheduler's turns and deferrals, the VFR's drops.
+ * Nothing without them. */
+static void print_net(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	uint64_t any = 0;
+	for (int k = PVT_NET_TX; k <= PVT_VFR; k++)
+		any += s->kind_count[k];
+	if (!any)
+		return;
+	fprintf(f, "\nnetwork (net_tx, net_rx, net_batch, net_sched, vfr)\n  %-4s %-14s %9s %9s %9s %9s %8s %8s %8s "
+	        "%8s %8s %8s %8s\n", "dom", "name", "tx_pkts", "tx_KiB", "rx_pkts", "rx_KiB", "tx_batch", "rx_batch",
+	        "tx_evts", "rx_evts", "rx/evt", "deferred", "vfr_drop");
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		if (!d->net_tx && !d->net_rx && !d->net_batches[0] && !d->net_batches[1] && !d->net_turns &&
+		    !d->vfr_accepted && !d->vfr_dropped)
+			continue;
+		double mean[2];
+		for (int r = 0; r < 2; r++)
+			mean[r] = d->net_batches[r] ? (double)d->net_batched[r] / (double)d->net_batches[r] : 0.0;
+		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8.1f %8.1f %8" PRIu64
+		        " %8" PRIu64 " %8.1f %8" PRIu64 " %8" PRIu64 "\n", d->id, dom_name(d), d->net_tx,
+		        d->net_tx_bytes / 1024, d->net_rx, d->net_rx_bytes / 1024, mean[0], mean[1], d->net_events[0],
+		        d->net_events[1], d->net_events[1] ? (double)d->net_batched[1] / (double)d->net_events[1] : 0.0,
+		        d->net_deferred, d->vfr_dropped);
+	}
+}
+
 /* A Linux PV domain's own events: the emulated page-table writes and the
  * bounces to its kernel. Nothing when the trace has none. */
 static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
@@ -375,6 +405,7 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 		print_memory(f, doms, nd);
 		print_xen(f, s, doms, nd);
 		print_blk(f, s, doms, nd);
+		print_net(f, s, doms, nd);
 		fprintf(f, "\nevents by type:");
 		for (int k = 0; k < PVT_NR_KINDS; k++)
 			if (s->kind_count[k])
@@ -455,6 +486,11 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        ", \"blk_errors\": %" PRIu64 ", \"blk_batches\": %" PRIu64 ", \"blk_events\": %" PRIu64
 	        ", \"blk_p50_ns\": %" PRIu64, d->blk_requests, d->blk_read, d->blk_written, d->blk_errors,
 	        d->blk_batches, d->blk_notified, pvt_lat_pct(&d->blk_lat, 50));
+	fprintf(f, ", \"net_tx_packets\": %" PRIu64 ", \"net_tx_bytes\": %" PRIu64 ", \"net_rx_packets\": %" PRIu64
+	        ", \"net_rx_bytes\": %" PRIu64 ", \"net_tx_batches\": %" PRIu64 ", \"net_rx_batches\": %" PRIu64
+	        ", \"net_tx_events\": %" PRIu64 ", \"net_rx_events\": %" PRIu64 ", \"net_deferred\": %" PRIu64
+	        ", \"vfr_dropped\": %" PRIu64, d->net_tx, d->net_tx_bytes, d->net_rx, d->net_rx_bytes, d->net_batches[0],
+	        d->net_batches[1], d->net_events[0], d->net_events[1], d->net_deferred, d->vfr_dropped);
 	struct xsum x = dom_xen(d);
 	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64

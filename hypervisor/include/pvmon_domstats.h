@@ -82,7 +82,10 @@ static inline const char *pvmon_domstat_key(int i)
 	X(NET_TX_PACKETS, net_tx_packets)         /* Linux PV: packets its VIFs sent to the host */ \
 	X(NET_TX_BYTES, net_tx_bytes)                                                  \
 	X(NET_RX_PACKETS, net_rx_packets)         /* and received from it */           \
-	X(NET_RX_BYTES, net_rx_bytes)
+	X(NET_RX_BYTES, net_rx_bytes)                                                  \
+	X(NET_TX_KICKS, net_tx_kicks)             /* events from the guest to its back end */ \
+	X(NET_RX_EVENTS, net_rx_events)           /* events to the guest for received packets */ \
+	X(NET_DEFERRED, net_deferred)             /* packets held back by a vif's rate= */
 
 #define PVMON_CONSOLE_COUNTERS(X)                                                      \
 	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \

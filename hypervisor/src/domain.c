@@ -450,6 +450,9 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 		s->net_tx_bytes = n.tx_bytes;
 		s->net_rx_packets = n.rx_packets;
 		s->net_rx_bytes = n.rx_bytes;
+		s->net_tx_kicks = n.tx_kicks;
+		s->net_rx_events = n.rx_notifies;
+		s->net_deferred = n.deferred;
 	}
 }
 

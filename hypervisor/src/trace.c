@@ -161,6 +161,11 @@ void trace_net_batch(uint32_t dom, uint32_t vif, uint32_t ring, uint32_t batch, 
 	lttng_ust_tracepoint(pvmon, net_batch, dom, vif, ring, batch, notified);
 }
 
+void trace_net_sched(uint32_t dom, uint32_t vif, bool deferred)
+{
+	lttng_ust_tracepoint(pvmon, net_sched, dom, vif, deferred);
+}
+
 void trace_vfr(uint32_t dom, uint32_t vif, uint32_t dir, uint32_t rule, uint32_t action)
 {
 	lttng_ust_tracepoint(pvmon, vfr, dom, vif, dir, rule, action);

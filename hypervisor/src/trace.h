@@ -32,6 +32,8 @@ void trace_blk_batch(uint32_t dom, uint32_t dev, uint32_t batch, bool notified);
 void trace_net_tx(uint32_t dom, uint32_t vif, uint32_t len);
 void trace_net_rx(uint32_t dom, uint32_t vif, uint32_t len);
 void trace_net_batch(uint32_t dom, uint32_t vif, uint32_t ring, uint32_t batch, bool notified);
+/* The packet scheduler: a VIF's turn to transmit, or a packet deferred by its rate. */
+void trace_net_sched(uint32_t dom, uint32_t vif, bool deferred);
 /* A VFR rule matched a packet (dir 0 from the guest, 1 to it; action 0 accept, 1 drop). */
 void trace_vfr(uint32_t dom, uint32_t vif, uint32_t dir, uint32_t rule, uint32_t action);
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);

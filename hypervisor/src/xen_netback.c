@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 #include "domain.h"
+#include "pvtime.h"
 #include "trace.h"
 #include "xen_backend.h"
 #include "xen_domain.h"
@@ -58,6 +59,10 @@ struct xen_vif {
 	uint64_t tx_mfn, rx_mfn;
 	netif_tx_back_ring_t tx;
 	netif_rx_back_ring_t rx;
+	struct xnet_credit credit;  /* its rate limit, where it has one */
+	bool held;                  /* hold: taken, waiting for credit until defer_until */
+	struct xnet_tx hold;
+	uint64_t defer_until;
 	struct xen_vif_stats st;
 };
 
@@ -168,6 +173,9 @@ static void vif_connect(struct xen_vif *v)
 	BACK_RING_INIT(&v->rx, (netif_rx_sring_t *)(v->d->mem + rmfn * XNET_PAGE), XNET_PAGE);
 	v->connected = true;
 	v->tx_more = true;                      /* whatever it queued before Connected */
+	v->held = false;
+	if (v->cfg.rate_bps)
+		xnet_credit_init(&v->credit, v->cfg.rate_bps, v->cfg.rate_window_us, time_mono_ns());
 	set_state(v, XenbusStateConnected);
 }
 
@@ -237,21 +245,40 @@ static bool vfr_pass(struct xen_vif *v, unsigned dir, const uint8_t *frame, size
 }
 
 /* Up to XNET_BATCH packets from v's TX ring to its TAP, answered
- * together. True while more wait. */
+ * together. True while more wait; false too while a packet waits for
+ * its VIF's rate (v->held: the thread comes back at v->defer_until). */
 static bool tx_batch(struct xen_vif *v)
 {
 	unsigned n = 0;
 	for (; n < XNET_BATCH; n++) {
 		struct xnet_tx p;
-		int rc = xnet_tx_take(&v->tx, &p);
-		if (rc < 0) {
-			vif_fail(v, "the frontend broke its TX ring (a producer index more than a ring ahead, or a "
-			            "packet's slots past it, crossing a page or of an unknown extra type): its vif is "
-			            "disconnected");
-			return false;
+		bool was_held = v->held;
+		if (was_held) {
+			p = v->hold;
+			v->held = false;
+		} else {
+			int rc = xnet_tx_take(&v->tx, &p);
+			if (rc < 0) {
+				vif_fail(v, "the frontend broke its TX ring (a producer index more than a ring ahead, or a "
+				            "packet's slots past it, crossing a page or of an unknown extra type): its vif is "
+				            "disconnected");
+				return false;
+			}
+			if (!rc)
+				break;
 		}
-		if (!rc)
+		uint64_t when;
+		if (v->cfg.rate_bps && p.status == NETIF_RSP_OKAY && !p.mcast &&
+		    !xnet_credit_take(&v->credit, time_mono_ns(), p.len, &when)) {
+			/* Over its rate: the packet waits, its slots the guest's
+			 * still (no response), the other VIFs go on. */
+			v->hold = p;
+			v->held = true;
+			v->defer_until = when;
+			v->st.deferred += !was_held;
+			trace_net_sched(v->d->id, v->handle, 1);
 			break;
+		}
 		int16_t st = p.status;
 		if (st == NETIF_RSP_OKAY && !p.mcast)
 			st = gather(v, &p);
@@ -281,7 +308,7 @@ static bool tx_batch(struct xen_vif *v)
 			xen_evtchn_set(v->d, v->port);
 		}
 	}
-	return xnet_tx_more(&v->tx);
+	return !v->held && xnet_tx_more(&v->tx);
 }
 
 /* ---- receive: the TAP's packets to the guest -------------------------------------------------- */
@@ -355,9 +382,10 @@ static bool rx_batch(struct xen_vif *v)
 
 /* ---- the back-end thread ------------------------------------------------------------------------ */
 
-/* Round-robin over the VIFs with work, one batch each way per turn; when
- * none has any, poll the TAPs whose guests have receive buffers and the
- * wakeup eventfd. */
+/* The packet scheduler: round-robin over the VIFs with work, one batch
+ * each way per turn, a VIF over its rate skipped until its credit comes;
+ * when none has any, poll the TAPs whose guests have receive buffers and
+ * the wakeup eventfd, until the first held packet's credit is due. */
 static void *thread_main(void *arg)
 {
 	(void)arg;
@@ -365,11 +393,13 @@ static void *thread_main(void *arg)
 	pthread_mutex_lock(&nb.lock);
 	for (;;) {
 		bool any = false;
+		uint64_t now = time_mono_ns(), wake_at = UINT64_MAX;   /* the first held packet's credit */
 		for (struct xen_vif *v = nb.all; v; v = v->next) {
 			if (v->gone)
 				continue;
 			bool changed = v->fe_changed, kicked = v->kicked;
-			if (!changed && !kicked && !v->tx_more && !(v->connected && !v->rx_wait))
+			bool due = v->connected && v->held && now >= v->defer_until;
+			if (!changed && !kicked && !v->tx_more && !due && !(v->connected && !v->rx_wait))
 				continue;
 			v->fe_changed = v->kicked = false;
 			v->busy = true;
@@ -379,9 +409,10 @@ static void *thread_main(void *arg)
 			if (kicked)
 				v->rx_wait = false;     /* the guest may have posted receive buffers */
 			bool worked = false;
-			if (v->connected && (kicked || v->tx_more)) {
+			if (v->connected && (kicked || v->tx_more || due) && (!v->held || now >= v->defer_until)) {
+				trace_net_sched(v->d->id, v->handle, 0);
 				v->tx_more = tx_batch(v);
-				worked = true;
+				worked = !v->held;
 			}
 			bool rx_more = v->connected && !v->rx_wait && rx_batch(v);
 			pthread_mutex_lock(&nb.lock);
@@ -396,12 +427,19 @@ static void *thread_main(void *arg)
 		/* Nothing to do: wait for an event or a packet. */
 		unsigned n = 0;
 		fds[n++] = (struct pollfd){ .fd = nb.wake, .events = POLLIN };
-		for (struct xen_vif *v = nb.all; v && n < 1 + 64; v = v->next)
-			if (!v->gone && v->connected && !v->rx_wait)
+		for (struct xen_vif *v = nb.all; v; v = v->next) {
+			if (v->gone || !v->connected)
+				continue;
+			if (!v->rx_wait && n < 1 + 64)
 				fds[n++] = (struct pollfd){ .fd = v->tap, .events = POLLIN };
+			if (v->held && v->defer_until < wake_at)
+				wake_at = v->defer_until;
+		}
 		nb.polling = true;
 		pthread_mutex_unlock(&nb.lock);
-		poll(fds, n, -1);
+		now = time_mono_ns();
+		int ms = wake_at == UINT64_MAX ? -1 : wake_at <= now ? 0 : (int)((wake_at - now + 999999) / 1000000);
+		poll(fds, n, ms);
 		if (fds[0].revents & POLLIN) {
 			uint64_t c;
 			if (read(nb.wake, &c, sizeof(c)) < 0) {
@@ -487,12 +525,14 @@ int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen
 		return rc;
 	}
 	v->d = d;
+	/* At the end: a domain's VIFs in the order of its vif list, which is
+	 * the order their nodes are made and Linux numbers them eth0, eth1. */
 	pthread_mutex_lock(&nb.lock);
-	for (struct xen_vif *o = nb.all; o; o = o->next)
-		if (o->d == d)
+	struct xen_vif **pp = &nb.all;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->d == d)
 			v->handle++;
-	v->next = nb.all;
-	nb.all = v;
+	*pp = v;
 	pthread_mutex_unlock(&nb.lock);
 	return 0;
 }

@@ -15,7 +15,7 @@
 . tests/lib.sh
 . tests/linux/lib.sh
 
-GIP=10.9.0.2 HIP=10.9.0.1 MAC=00:16:3e:5a:01:02
+GIP=10.9.0.2 HIP=10.9.0.1 MAC=00:16:3e:5a:01:02 GIP2=10.9.1.2 HIP2=10.9.1.1
 
 refused() {  # refused WHAT EXPECTED VIFLINE
   local cfg rc
@@ -55,7 +55,7 @@ vfr_checks() {
 }
 
 inside() {
-  local cfg rc ns tap i sum json
+  local cfg rc ns tap tap1 i sum json pid cpid hpid t0 t1
   refused "a bad mac" "is not a unicast" '"mac=01:16:3e:00:00:01"'
   refused "a bad ip" "is not an IPv4 address" '"ip=10.9.0.300"'
   refused "an unknown key" "unknown key 'bridge'" '"bridge=xenbr0"'
@@ -63,7 +63,7 @@ inside() {
   refused "five vifs" "more than 4" '"", "", "", "", ""'
   ns=pvlabnet$$
   ip netns add $ns || skip "cannot make a network namespace (ip netns add)"
-  trap 'kill $pid $hpid 2>/dev/null; wait $pid 2>/dev/null; ip netns del '$ns' 2>/dev/null; rm -rf "$TMP"' EXIT
+  trap 'kill $pid $hpid $cpid 2>/dev/null; wait $pid 2>/dev/null; ip netns del '$ns' 2>/dev/null; rm -rf "$TMP"' EXIT
   in_ns() { ip netns exec $ns "$@"; }
   in_ns ip link set lo up
   in_ns sh -c "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"
@@ -71,45 +71,52 @@ inside() {
   head -c 1048576 /dev/urandom > "$TMP/www/blob"
   sum=$(md5sum < "$TMP/www/blob" | cut -d' ' -f1)
   in_ns busybox httpd -f -p 8000 -h "$TMP/www" & hpid=$!
-  cfg=$(linux_cfg net "ramdisk = \"$(initramfs)\"" "vif = [ \"mac=$MAC,ip=$GIP\" ]")
-  sed -i "s/^cmdline = \"\\(.*\\)\"$/cmdline = \"\\1 pvlabnet=$GIP,$HIP\"/" "$cfg"
+  cfg=$(linux_cfg net "ramdisk = \"$(initramfs)\"" "vif = [ \"mac=$MAC,ip=$GIP\", \"ip=$GIP2,rate=200KB/s\" ]")
+  sed -i "s/^cmdline = \"\\(.*\\)\"$/cmdline = \"\\1 pvlabnet=$GIP,$HIP pvlabnet2=$GIP2\"/" "$cfg"
+  # Under `pvmon daemon` (pvctl list reads its counters while the guest
+  # runs), in the namespace; the guest's console through pvctl console.
   export PVLAB_SOCKET=$TMP/pvmon.sock
-  in_ns timeout 300 $PVMON --stats --xenstore "$TMP/xs.sock" run "$cfg" > "$TMP/out" 2>&1 & pid=$!
+  in_ns $PVMON daemon > "$TMP/daemon.log" 2>&1 & pid=$!
+  for i in $(seq 50); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.1; done
+  $PVCTL create "$cfg" || { cat "$TMP/daemon.log"; die "pvctl create of the Linux domain with a vif failed"; }
+  $PVCTL console net > "$TMP/out" 2>&1 & cpid=$!
   for i in $(seq 100); do
     tap=$(in_ns ls /sys/class/net | grep '^pvif[0-9]*\.0$') && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.1
   done
   [ -n "$tap" ] || { cat "$TMP/out"; die "no TAP device pvif<dom>.0 in pvmon's namespace"; }
-  in_ns ip addr add $HIP/24 dev "$tap" || die "ip addr add $HIP on $tap"
-  echo "ok the VIF's host side: $tap, $(in_ns cat /sys/class/net/$tap/operstate)"
+  tap1=${tap%.0}.1
+  in_ns ip addr add $HIP/24 dev "$tap" && in_ns ip addr add $HIP2/24 dev "$tap1" ||
+    die "ip addr add $HIP on $tap, $HIP2 on $tap1"
+  echo "ok the VIFs' host side: $tap, $tap1 ($(in_ns cat /sys/class/net/$tap/operstate))"
   for i in $(seq 1200); do
-    grep -q '^\[net\] init: \(waiting on port 5003\|FAIL\)' "$TMP/out" && break
+    grep -q '^init: \(waiting on port 5003\|FAIL\)' "$TMP/out" && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.2
   done
-  grep '^\[net\] init: \|^pvmon: \|^\[net\] .*\(BUG\|Oops\|panic\|netfront\)' "$TMP/out"
-  ! grep -q '^\[net\] init: FAIL' "$TMP/out" || die "a check of /init failed"
-  grep -q '^\[net\] init: waiting on port 5003' "$TMP/out" || { tail -30 "$TMP/out"; die "/init never got to port 5003"; }
-  XENSTORED_PATH=$TMP/xs.sock xenstore-ls -f /local/domain/0/backend/vif > "$TMP/ls" 2>&1 || true
-  grep -q "/state = \"4\"" "$TMP/ls" && grep -q "/mac = \"$MAC\"" "$TMP/ls" ||
-    { cat "$TMP/ls"; die "xenstore-ls: the back end is not Connected (4) with mac $MAC"; }
-  echo "ok xenstore-ls through pvmon's socket: the back end Connected, mac $MAC"
-  grep -q "^\[net\] init: eth0 $MAC up with $GIP" "$TMP/out" || die "eth0 did not come up with $MAC and $GIP"
-  grep -q "^\[net\] init: fetched 1048576 bytes: md5 $sum" "$TMP/out" || die "the guest fetched other bytes than $sum"
+  grep '^init: \|^pvmon: \|^.*\(BUG\|Oops\|panic\|netfront\)' "$TMP/out"
+  ! grep -q '^init: FAIL' "$TMP/out" || die "a check of /init failed"
+  grep -q '^init: waiting on port 5003' "$TMP/out" || { tail -30 "$TMP/out"; die "/init never got to port 5003"; }
+  XENSTORED_PATH=$TMP/xenstored.sock xenstore-ls -f /local/domain/0/backend/vif > "$TMP/ls" 2>&1 || true
+  [ "$(grep -c "/state = \"4\"" "$TMP/ls")" = 2 ] && grep -q "/mac = \"$MAC\"" "$TMP/ls" ||
+    { cat "$TMP/ls"; die "xenstore-ls: not both back ends Connected (4), or no mac $MAC"; }
+  echo "ok xenstore-ls through pvmon's socket: both back ends Connected, mac $MAC"
+  grep -q "^init: eth0 $MAC up with $GIP" "$TMP/out" || die "eth0 did not come up with $MAC and $GIP"
+  grep -q "^init: fetched 1048576 bytes: md5 $sum" "$TMP/out" || die "the guest fetched other bytes than $sum"
   echo "ok guest to host: ping, and 1 MiB over TCP (md5 $sum)"
   in_ns busybox ping -c 3 -W 5 $GIP > "$TMP/ping" || { cat "$TMP/ping"; die "the host cannot ping the guest"; }
   in_ns busybox wget -q -O "$TMP/got" "http://$GIP:8080/blob" || die "the host cannot fetch the guest's file"
   sum=$(md5sum < "$TMP/got" | cut -d' ' -f1)
-  grep -q "^\[net\] init: serving 1048576 bytes: md5 $sum" "$TMP/out" ||
+  grep -q "^init: serving 1048576 bytes: md5 $sum" "$TMP/out" ||
     die "the host fetched other bytes ($(wc -c < "$TMP/got") bytes, md5 $sum) than the guest serves"
   echo "ok host to guest: ping, and 1 MiB over TCP (md5 $sum)"
   # Nothing moves now (the guest waits in nc -l, IPv6 is off on both
-  # sides): what pvmon sent the host is what the TAP received, and the
+  # sides): what pvmon sent the host is what the TAPs received, and the
   # other way.
   sleep 0.5
   json=$($PVCTL list --json)
-  st() { in_ns cat /sys/class/net/$tap/statistics/$1; }
+  st() { echo $(( $(in_ns cat /sys/class/net/$tap/statistics/$1) + $(in_ns cat /sys/class/net/$tap1/statistics/$1) )); }
   field() { echo "$json" | tr '{' '\n' | grep '"name":"net"' | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
   for pair in net_tx_packets:rx_packets net_tx_bytes:rx_bytes net_rx_packets:tx_packets net_rx_bytes:tx_bytes; do
     local a=${pair%:*} b=${pair#*:} va vb
@@ -118,14 +125,28 @@ inside() {
     echo "ok pvctl list $a = TAP $b = $va"
   done
   [ "$(field net_tx_bytes)" -gt 1048576 ] && [ "$(field net_rx_bytes)" -gt 1048576 ] || die "less than 1 MiB each way counted"
+  # Under load (1 MiB each way): packets per event, each way.
+  awk -v rp="$(field net_rx_packets)" -v re="$(field net_rx_events)" -v tp="$(field net_tx_packets)" \
+      -v tk="$(field net_tx_kicks)" 'BEGIN { printf "measured: rx %d packets in %d events to the guest (%.1f a event); " \
+      "tx %d packets for %d kicks from the guest (%.1f a kick)\n", rp, re, re ? rp / re : 0, tp, tk, tk ? tp / tk : 0 }' 
+  # The rate limit: vif 1 (rate=200KB/s) defers the guest's packets,
+  # vif 0 (none) never did.
+  [ "$(field net_deferred)" = 0 ] || die "$(field net_deferred) packets deferred on a VIF without a rate"
+  t0=$(date +%s%N)
+  timeout 60 ip netns exec $ns busybox wget -q -O "$TMP/small" "http://$GIP2:8080/small" || die "no fetch over vif 1"
+  t1=$(date +%s%N)
+  json=$($PVCTL list --json)
+  [ "$(field net_deferred)" -gt 0 ] || die "256 KiB over vif 1 (rate=200KB/s) and no packet deferred"
+  # (no <(...): the nested host's /dev has no /dev/fd)
+  [ "$(md5sum < "$TMP/small")" = "$(head -c 262144 "$TMP/got" | md5sum)" ] || die "vif 1 carried other bytes"
+  echo "ok rate=200KB/s on vif 1: $(field net_deferred) packets deferred; 256 KiB in $(( (t1 - t0) / 1000000 )) ms"
   vfr_checks
   echo x | in_ns busybox nc $GIP 5003
-  wait $pid; rc=$?
-  grep -q '^\[net\] init: done' "$TMP/out" || { tail -20 "$TMP/out"; die "/init never said done"; }
-  [ $rc = 0 ] || die "pvmon exit status $rc, expected 0 (poweroff -f)"
-  grep '^pvmon: domain net' "$TMP/out" | sed -n 's/.*\(; net: [^;]*;[^;]*\).*/\1/p'
-  grep -q '^pvmon: domain net .*; net: tx [1-9][0-9]* packets ([0-9]* bytes, errors 0, dropped 0)' "$TMP/out" ||
-    die "--stats: no net line, or transmit errors"
+  wait $cpid; rc=$?
+  grep -q '^init: done' "$TMP/out" || { tail -20 "$TMP/out"; die "/init never said done"; }
+  [ $rc = 0 ] || { cat "$TMP/daemon.log"; die "pvctl console: status $rc, expected 0 (the domain powered off)"; }
+  ! grep '^pvmon: ' "$TMP/daemon.log" | grep -v 'daemon ready' || die "pvmon complained (above)"
+  echo "ok the domain powered off; pvmon said nothing of its vif"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"

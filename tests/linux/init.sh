@@ -115,6 +115,16 @@ if [ -n "${pvlabnet:-}" ]; then
   ip link set lo up
   ip addr add "$gip/24" dev eth0 && ip link set eth0 up || fail "eth0 up with $gip"
   echo "init: eth0 $(cat /sys/class/net/eth0/address) up with $gip"
+  # pvlabnet2=IP: a second vif (the rate-limited one) as eth1
+  if [ -n "${pvlabnet2:-}" ]; then
+    i=0
+    while [ ! -e /sys/class/net/eth1 ]; do
+      i=$((i + 1)); [ $i -lt 100 ] || fail "no eth1 after 10 s"
+      sleep 0.1
+    done
+    ip addr add "$pvlabnet2/24" dev eth1 && ip link set eth1 up || fail "eth1 up with $pvlabnet2"
+    echo "init: eth1 $(cat /sys/class/net/eth1/address) up with $pvlabnet2"
+  fi
   n=$(ping -c 3 -W 5 "$hip" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
   [ "$n" = 3 ] || fail "ping $hip: ${n:-no} replies of 3"
   echo "init: ping $hip: 3 of 3 replies"
@@ -123,6 +133,7 @@ if [ -n "${pvlabnet:-}" ]; then
   echo "init: fetched $(wc -c < /tmp/in) bytes: md5 $(md5sum < /tmp/in | cut -d' ' -f1)"
   mkdir -p /www
   dd if=/dev/urandom of=/www/blob bs=64k count=16 2>/dev/null
+  head -c 262144 /www/blob > /www/small
   httpd -p 8080 -h /www && httpd -p 8081 -h /www || fail "httpd on ports 8080 and 8081"
   echo "init: serving 1048576 bytes: md5 $(md5sum < /www/blob | cut -d' ' -f1)"
   echo "init: waiting on port 5003"

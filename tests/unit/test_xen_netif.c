@@ -282,9 +282,39 @@ static void csum(void)
 	CHECK(!xnet_csum_fill(pkt, 20));
 }
 
+/* The rate limit: 1 MB/s in 20 ms windows is 20000 bytes a window. */
+static void credit(void)
+{
+	struct xnet_credit c;
+	uint64_t t = 1000000000, when = 0;
+	xnet_credit_init(&c, 1000000, 20000, t);
+	CHECK_EQ(c.per_window, 20000);
+	CHECK_EQ(c.max, XEN_NETIF_MAX_TX_SIZE);           /* one largest packet always fits */
+	int sent = 0;
+	while (xnet_credit_take(&c, t, 1500, &when))
+		sent++;
+	CHECK_EQ(sent, 13);                                 /* 13 * 1500 <= 20000 < 14 * 1500 */
+	CHECK_EQ(when, t + 20000000);                       /* the next window */
+	CHECK(!xnet_credit_take(&c, t + 19999999, 1500, &when));
+	CHECK(xnet_credit_take(&c, t + 20000000, 1500, &when));
+	/* A long pause fills the bucket to its size, no more. */
+	CHECK(xnet_credit_take(&c, t + 5000000000ULL, 65535, &when));
+	CHECK(!xnet_credit_take(&c, t + 5000000000ULL, 1, &when));
+	/* A packet bigger than a window waits for the windows it needs. */
+	xnet_credit_init(&c, 1000000, 20000, t);
+	CHECK(xnet_credit_take(&c, t, 20000, &when));
+	CHECK(!xnet_credit_take(&c, t, 50000, &when));
+	CHECK_EQ(when, t + 20000000 + 2 * 20000000);
+	CHECK(xnet_credit_take(&c, when, 50000, &when));
+	/* 10 Mb/s in xl's 50 ms windows. */
+	xnet_credit_init(&c, 1250000, 50000, t);
+	CHECK_EQ(c.per_window, 62500);
+}
+
 int main(void)
 {
 	vif_parse();
+	credit();
 	tx();
 	rx();
 	csum();
