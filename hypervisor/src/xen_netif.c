@@ -221,12 +221,7 @@ bool xnet_tx_push(netif_tx_back_ring_t *ring)
 
 bool xnet_tx_more(netif_tx_back_ring_t *ring)
 {
-	RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
-	if (prod != ring->req_cons)
-		return true;
-	__atomic_store_n(&ring->sring->req_event, ring->req_cons + 1, __ATOMIC_SEQ_CST);
-	xen_mb();
-	return __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE) != ring->req_cons;
+	return XRING_MORE(ring);
 }
 
 /* ---- receive ---------------------------------------------------------------------------- */
@@ -238,8 +233,8 @@ int xnet_rx_ready(netif_rx_back_ring_t *ring)
 		return -EPROTO;
 	if (prod != ring->req_cons && !RING_REQUEST_CONS_OVERFLOW(ring, ring->req_cons))
 		return 1;
-	__atomic_store_n(&ring->sring->req_event, ring->req_cons + 1, __ATOMIC_SEQ_CST);
-	xen_mb();
+	if (!XRING_MORE(ring))
+		return 0;
 	prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
 	if (RING_REQUEST_PROD_OVERFLOW(ring, prod))
 		return -EPROTO;

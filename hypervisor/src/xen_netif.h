@@ -10,13 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "xen_public.h"
-#ifndef xen_mb
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
-#include <xen/io/ring.h>
+#include "xen_ring.h"
 #include <xen/io/netif.h>
 
 #define XNET_PAGE 4096

@@ -31,12 +31,12 @@ $(BUILD)/fuzz/fuzz_xenstore: tests/fuzz/fuzz_xenstore.c hypervisor/src/xenstore.
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xenstore.c hypervisor/src/xenstore.c -lpthread
 
-$(BUILD)/fuzz/fuzz_xen_blkif: tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c hypervisor/src/xen_blkif.h
+$(BUILD)/fuzz/fuzz_xen_blkif: tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c hypervisor/src/xen_blkif.h hypervisor/src/xen_ring.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c
 
-$(BUILD)/fuzz/fuzz_xen_netif: tests/fuzz/fuzz_xen_netif.c hypervisor/src/xen_netif.c hypervisor/src/xen_netif.h
+$(BUILD)/fuzz/fuzz_xen_netif: tests/fuzz/fuzz_xen_netif.c hypervisor/src/xen_netif.c hypervisor/src/xen_netif.h hypervisor/src/xen_ring.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_netif.c hypervisor/src/xen_netif.c

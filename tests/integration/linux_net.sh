@@ -17,14 +17,7 @@
 
 GIP=10.9.0.2 HIP=10.9.0.1 MAC=00:16:3e:5a:01:02 GIP2=10.9.1.2 HIP2=10.9.1.1
 
-refused() {  # refused WHAT EXPECTED VIFLINE
-  local cfg rc
-  cfg=$(linux_cfg bad "vif = [ $3 ]")
-  timeout 60 $PVMON run "$cfg" >"$TMP/bad.out" 2>"$TMP/bad.err"; rc=$?
-  [ $rc -ne 0 ] && [ "$(wc -l < "$TMP/bad.err")" = 1 ] && grep -q "$2" "$TMP/bad.err" ||
-    { cat "$TMP/bad.err"; die "$1: not refused in one line naming '$2' (status $rc)"; }
-  echo "ok $1 refused: $(cat "$TMP/bad.err")"
-}
+refused() { linux_refused "$1" "$2" "vif = [ $3 ]"; }
 
 rule_packets() { $PVCTL vfr list | awk -v id="$1" '$1 == id { print $2 }'; }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../hypervisor/src/control.h"
+#include "../../hypervisor/src/vfr.h"
 #include "check.h"
 
 /* ---- fake pvmon --------------------------------------------------------- */
@@ -614,6 +615,42 @@ static void test_domain_ops(void)
 	CHECK_STR(fake_state(1, st), "running");
 }
 
+/* The VFR's requests: rules added in order with ids, listed as they read
+ * back, deleted; bad rules and ids refused in one ERR line. */
+static void test_vfr(void)
+{
+	struct reply r;
+	vfr_clear();
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 0");
+	ask("vfr-add drop icmp", &r);
+	CHECK_PREFIX(r.term, "OK ");
+	unsigned a = (unsigned)atoi(r.term + 3);
+	ask("vfr-add accept  tcp from 10.1.2.3/8 dport 80-90", &r);
+	unsigned b = (unsigned)atoi(r.term + 3);
+	CHECK(a > 0 && b == a + 1);
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 2");
+	CHECK_EQ(r.nd, 2);
+	char want[200];
+	snprintf(want, sizeof(want), "%u 0 drop icmp\n%u 0 accept tcp from 10.0.0.0/8 dport 80-90\n", a, b);
+	CHECK_STR(r.data, want);
+	ask("vfr-add drop icmp dport 1", &r);
+	CHECK_STR(r.term, "ERR EINVAL vfr rule 'drop icmp dport 1': ports are for tcp or udp");
+	ask("vfr-add", &r);
+	CHECK_PREFIX(r.term, "ERR EINVAL usage: vfr-add ");
+	snprintf(want, sizeof(want), "vfr-del %u", a);
+	ask(want, &r);
+	CHECK_STR(r.term, "OK");
+	ask(want, &r);
+	CHECK_PREFIX(r.term, "ERR ENOENT vfr-del: no rule");
+	ask("vfr-del x", &r);
+	CHECK_STR(r.term, "ERR EINVAL vfr-del: 'x' is not a rule id");
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 1");
+	vfr_clear();
+}
+
 static void test_sched(void)
 {
 	struct reply r;
@@ -1044,6 +1081,7 @@ int main(int argc, char **argv)
 		test_list();
 		test_list_longest();
 		test_domain_ops();
+		test_vfr();
 		test_sched();
 		test_create_destroy();
 		test_malformed();
