@@ -424,6 +424,15 @@ static void *thread_main(void *arg)
 		}
 		if (any)
 			continue;
+		/* A VIF being removed: wait here, out of poll, until it is gone
+		 * (its remover waits for the thread to be out of poll). */
+		bool removing = false;
+		for (struct xen_vif *v = nb.all; v; v = v->next)
+			removing |= v->gone;
+		if (removing) {
+			pthread_cond_wait(&nb.cond, &nb.lock);
+			continue;
+		}
 		/* Nothing to do: wait for an event or a packet. */
 		unsigned n = 0;
 		fds[n++] = (struct pollfd){ .fd = nb.wake, .events = POLLIN };
@@ -644,7 +653,10 @@ void xen_netback_remove(struct domain *d)
 		wake_thread();
 		while (v->busy || nb.polling)   /* not in poll on its TAP either */
 			pthread_cond_wait(&nb.cond, &nb.lock);
+		for (pp = &nb.all; *pp != v; pp = &(*pp)->next)
+			;                           /* (the list may have changed meanwhile) */
 		*pp = v->next;
+		pthread_cond_broadcast(&nb.cond);   /* the thread waits for it to be gone */
 		pthread_mutex_unlock(&nb.lock);
 		if (v->watch)
 			xs_conn_free(v->watch);  /* no event for v after this */
