@@ -561,7 +561,7 @@ static const struct command commands[] = {
 	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
 	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, exit, evtchn, domain,\n"
-	  "                  xen\n"
+	  "                  xen, net\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
 	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"
 	  "  --snapshot      flight recorder: buffers overwrite in memory; `trace snapshot`\n"
