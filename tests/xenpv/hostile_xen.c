@@ -287,6 +287,22 @@ static int16_t blk_do(blkif_front_ring_t *f, uint32_t port, blkif_request_t *rq)
 	return r->status;
 }
 
+/* The grant table's frame 0 mapped at gntpage (a check named by what),
+ * then entry ref granting page to Domain 0 (read-only with ro). */
+static volatile grant_entry_v1_t *grants(const char *what, uint64_t gnt0)
+{
+	expect(what, hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW),
+	                UVMF_INVLPG, 0, 0), 0);
+	return (volatile grant_entry_v1_t *)gntpage;
+}
+
+static void grant(volatile grant_entry_v1_t *g, unsigned ref, const void *page, int ro)
+{
+	g[ref].frame = (uint32_t)mfn_of(page);
+	g[ref].domid = 0;
+	g[ref].flags = GTF_permit_access | (ro ? GTF_readonly : 0);
+}
+
 static void blk_checks(uint64_t gnt0)
 {
 	if (!has((const char *)si->cmd_line, "blk")) {
@@ -294,12 +310,10 @@ static void blk_checks(uint64_t gnt0)
 		return;
 	}
 	char v[64], path[96];
-	expect("blk: grant frame 0 mapped (allowed)",
-	       hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
-	volatile grant_entry_v1_t *g = (volatile grant_entry_v1_t *)gntpage;
-	g[1].frame = (uint32_t)mfn_of(blkring); g[1].domid = 0; g[1].flags = GTF_permit_access;
-	g[2].frame = (uint32_t)mfn_of(blkdata); g[2].domid = 0; g[2].flags = GTF_permit_access;
-	g[3].frame = (uint32_t)mfn_of(blkdata); g[3].domid = 0; g[3].flags = GTF_permit_access | GTF_readonly;
+	volatile grant_entry_v1_t *g = grants("blk: grant frame 0 mapped (allowed)", gnt0);
+	grant(g, 1, blkring, 0);
+	grant(g, 2, blkdata, 0);
+	grant(g, 3, blkdata, 1);
 	blkif_sring_t *sr = (blkif_sring_t *)blkring;
 	SHARED_RING_INIT(sr);
 	blkif_front_ring_t f;
@@ -430,12 +444,10 @@ static void net_checks(uint64_t gnt0)
 		return;
 	}
 	char v[64], path[96];
-	expect("net: grant frame 0 mapped (allowed)",
-	       hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
-	volatile grant_entry_v1_t *g = (volatile grant_entry_v1_t *)gntpage;
-	g[4].frame = (uint32_t)mfn_of(ntxring); g[4].domid = 0; g[4].flags = GTF_permit_access;
-	g[5].frame = (uint32_t)mfn_of(nrxring); g[5].domid = 0; g[5].flags = GTF_permit_access;
-	g[6].frame = (uint32_t)mfn_of(ndata); g[6].domid = 0; g[6].flags = GTF_permit_access | GTF_readonly;
+	volatile grant_entry_v1_t *g = grants("net: grant frame 0 mapped (allowed)", gnt0);
+	grant(g, 4, ntxring, 0);
+	grant(g, 5, nrxring, 0);
+	grant(g, 6, ndata, 1);
 	netif_tx_sring_t *ts = (netif_tx_sring_t *)ntxring;
 	SHARED_RING_INIT(ts);
 	SHARED_RING_INIT((netif_rx_sring_t *)nrxring);
