@@ -50,9 +50,8 @@ vfr_checks() {
 inside() {
   local cfg rc ns tap tap1 i sum json t0 t1   # (pid, cpid, hpid: global, for the EXIT trap)
   refused "a bad mac" "is not a unicast" '"mac=01:16:3e:00:00:01"'
-  refused "a bad ip" "is not an IPv4 address" '"ip=10.9.0.300"'
   refused "an unknown key" "unknown key 'bridge'" '"bridge=xenbr0"'
-  refused "a bad rate" "is not RATE/s" '"rate=fast"'
+  # (bad addresses and rates: test_xen_netif; each pvmon run here costs seconds under TCG)
   refused "five vifs" "more than 4" '"", "", "", "", ""'
   ns=pvlabnet$$
   ip netns add $ns || skip "cannot make a network namespace (ip netns add)"
