@@ -394,6 +394,57 @@ static int cmd_input(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
+/* vfr add RULE... | list | del ID: the VFR's rules in pvmon. */
+static int vfr_line(void *arg, const char *text)
+{
+	int *count = arg;
+	unsigned id;
+	unsigned long long packets;
+	int n = 0;
+	if (sscanf(text, "%u %llu %n", &id, &packets, &n) != 2 || !n)
+		return complain(EXIT_FAIL, "pvmon sent a rule pvctl cannot read: '%.60s'", text);
+	if (!(*count)++)
+		printf("%4s %10s  %s\n", "ID", "Packets", "Rule");
+	printf("%4u %10llu  %s\n", id, packets, text + n);
+	return 0;
+}
+
+static int cmd_vfr(const struct command *cmd, int argc, char **argv)
+{
+	if (wants_help(argc, argv) || argc < 2) {
+		command_usage(cmd, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	char req[CTLC_MAX_LINE], ok[64];
+	if (!strcmp(argv[1], "list") && argc == 2) {
+		int count = 0;
+		struct reply_cb cb = { .data = vfr_line, .arg = &count };
+		int rc = ctlc_request("vfr-list", &cb, false, NULL, 0);
+		if (!rc && !count)
+			printf("no rules: every packet is accepted\n");
+		return rc;
+	}
+	if (!strcmp(argv[1], "del") && argc == 3) {
+		int rc = check_word(cmd, "ID", argv[2]);
+		if (rc >= 0)
+			return rc;
+		snprintf(req, sizeof(req), "vfr-del %s", argv[2]);
+		return ctlc_request(req, NULL, false, NULL, 0);
+	}
+	if (!strcmp(argv[1], "add") && argc >= 3) {
+		size_t n = (size_t)snprintf(req, sizeof(req), "vfr-add");
+		for (int i = 2; i < argc && n < sizeof(req); i++)
+			n += (size_t)snprintf(req + n, sizeof(req) - n, " %s", argv[i]);
+		if (n >= sizeof(req) || strpbrk(req, "\n\r\t"))
+			return complain(EXIT_USAGE, "vfr add: the rule is too long or holds a control character");
+		int rc = ctlc_request(req, NULL, false, ok, sizeof(ok));
+		if (!rc)
+			printf("rule %s added\n", ok);
+		return rc;
+	}
+	return complain(EXIT_USAGE, "vfr: expected add RULE..., list or del ID (try `pvctl vfr --help`)");
+}
+
 /* trace start|stop|snapshot: an LTTng session on pvmon's tracepoints,
  * through liblttng-ctl (loaded at run time). The session daemon is started
  * if none runs; events are recorded from every pvmon on this host. */
@@ -500,7 +551,8 @@ static const struct command commands[] = {
 	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
 	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
 	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces, created_ns,\n"
-	  "           blk_requests, blk_bytes\n"
+	  "           blk_requests, blk_bytes, net_tx_packets, net_tx_bytes,\n"
+	  "           net_rx_packets, net_rx_bytes, net_tx_kicks, net_rx_events, net_deferred\n"
 	  "           (docs/control-protocol.md)\n"
 	  "Time(s) is the CPU time the domain's vCPUs have run; Hcall/s and Exit/s its\n"
 	  "hypercalls and exits to pvmon per second since it was created (- once it has\n"
@@ -540,7 +592,7 @@ static const struct command commands[] = {
 	  "[--pid PID] [--subbuf-size B] [--session NAME]",
 	  "Record pvmon's tracepoints with LTTng (user space only; no kernel modules).",
 	  "  --events LIST   all (default), hypercall, sched, tlb, pageflip, pvnet, exit, evtchn, domain,\n"
-	  "                  xen\n"
+	  "                  xen, net\n"
 	  "  --output DIR    where the CTF trace goes (default ./pvlab-trace)\n"
 	  "  --relayd URL    stream to an lttng-relayd instead: net://HOST or net://HOST:CTRL:DATA\n"
 	  "  --snapshot      flight recorder: buffers overwrite in memory; `trace snapshot`\n"
@@ -552,6 +604,13 @@ static const struct command commands[] = {
 	  "  --session NAME  session name (default pvlab); stop and snapshot take the same\n"
 	  "A session daemon is started if none runs. stop flushes the buffers, prints how\n"
 	  "many events the tracer lost, and ends the session. Read traces with pvtrace.\n", cmd_trace },
+	{ "vfr", "add RULE... | list | del ID", "Manage the virtual firewall-router's rules (every VIF's packets).",
+	  "RULE: ACTION [PROTO] [from A.B.C.D[/N]] [to A.B.C.D[/N]] [sport P[-Q]] [dport P[-Q]]\n"
+	  "  ACTION  accept or drop; PROTO tcp, udp, icmp or any (ports: tcp and udp only)\n"
+	  "Rules are checked in order on transmit and receive; the first that matches decides\n"
+	  "and counts the packet; none matching: accepted. A rule naming no protocol, address\n"
+	  "or port matches every frame (ARP too). add prints the new rule's ID; list shows each\n"
+	  "rule with the packets it matched. e.g. pvctl vfr add drop tcp dport 8080\n", cmd_vfr },
 	{ "sched-rr", "--slice NS", "Set the round-robin time slice (pvmon --sched rr).",
 	  "  --slice NS    the slice, 100us..1s; ns, or with a unit: 500us, 10ms, 1s\n", cmd_sched_rr },
 };

@@ -29,12 +29,14 @@
 /* Counters of a `list` object that pvtop turns into rates or shares. */
 enum counter {
 	C_TIME, C_RUN, C_WAIT, C_BLOCKED, C_HCALLS, C_EVENTS, C_UPCALLS, C_TLBFL, C_FLIPS,
-	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, C_VMEXITS, C_PTWR, C_BOUNCES, C_BLKRQ, C_BLKB, NR_COUNTERS
+	C_KEXITS, C_EMUL, C_IOEXITS, C_HALTS, C_MMIO, C_VMEXITS, C_PTWR, C_BOUNCES, C_BLKRQ, C_BLKB,
+	C_NETTX, C_NETRX, NR_COUNTERS
 };
 static const char *const counter_keys[NR_COUNTERS] = {
 	"time_ns", "run_ns", "wait_ns", "blocked_ns", "hypercalls", "events", "upcalls",
 	"tlb_flushes", "page_flips", "kvm_exits", "kvm_insn_emulation", "kvm_io_exits",
 	"kvm_halt_exits", "kvm_mmio_exits", "vm_exits", "pt_writes", "bounces", "blk_requests", "blk_bytes",
+	"net_tx_bytes", "net_rx_bytes",
 };
 
 struct dom_sample {
@@ -168,6 +170,8 @@ static const struct column {
 	{ "BOUNCE/s", 8, K_RATE, C_BOUNCES },
 	{ "BLKRQ/s", 7, K_RATE, C_BLKRQ },
 	{ "BLKKB/s", 8, K_KIB_RATE, C_BLKB },
+	{ "NETTXKB/s", 9, K_KIB_RATE, C_NETTX },
+	{ "NETRXKB/s", 9, K_KIB_RATE, C_NETRX },
 };
 #define NR_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -264,6 +268,8 @@ static void usage(FILE *f)
 	        "                 calls bounced to its kernel\n"
 	        "  BLKRQ/s BLKKB/s  (a Linux PV domain) block requests its back end answered,\n"
 	        "                 and KiB they read and wrote\n"
+	        "  NETTXKB/s NETRXKB/s  (a Linux PV domain) KiB its VIFs sent to the host and\n"
+	        "                 received from it\n"
 	        "Rates are over pvmon's clock between two samples; the first iteration comes\n"
 	        "after two samples SECONDS apart. A domain new since the previous sample shows\n"
 	        "- for its rates; one that has gone is no longer listed.\n"

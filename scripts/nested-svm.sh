@@ -69,7 +69,8 @@ command -v busybox >/dev/null || skip "busybox is not installed (Debian package 
 
 # ---- the kernel and the initramfs (cached) -------------------------------
 # Modules the L1 loads; modprobe pulls their dependencies from modules.dep.
-MODULES="virtio_pci 9pnet_virtio 9p kvm_amd"
+# tun: the TAP devices of pvmon's network back end (xen_netback.c).
+MODULES="virtio_pci 9pnet_virtio 9p kvm_amd tun"
 
 initramfs_extra() { mkdir -p "$1"/{ctl,host}; }
 
@@ -115,6 +116,7 @@ fi
 mkdir -p $H/run/pvlab-nested
 mount --bind /ctl $H/run/pvlab-nested
 ip link set lo up 2>/dev/null || say "cannot bring up lo"   # loopback for the tests' servers
+modprobe tun 2>/dev/null || say "no tun module: no TAP devices"   # pvmon's VIFs (the chroot has no modules)
 say "running the command"
 chroot $H /bin/bash /run/pvlab-nested/cmd >/ctl/out 2>&1 </dev/null
 echo $? >/ctl/rc.tmp

@@ -192,6 +192,63 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, blk_batch,
 	)
 )
 
+/* The network back end (xen_netback.c): a packet from the guest's TX
+ * ring written to its VIF's TAP device, one from the TAP copied into the
+ * guest's RX ring (len: its bytes), and a batch of a ring answered (ring
+ * 0 TX, 1 RX; batch packets; notified: an event sent to the guest). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_tx,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, len),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, len, len)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_rx,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, len),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, len, len)
+	)
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_batch,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, ring, uint32_t, batch, uint32_t, notified),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, ring, ring)
+		lttng_ust_field_integer(uint32_t, batch, batch)
+		lttng_ust_field_integer(uint32_t, notified, notified)
+	)
+)
+
+/* The network back end's packet scheduler: a VIF's turn to transmit
+ * (deferred 0), or a packet of it held back by its rate limit (1). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, net_sched,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, deferred),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, deferred, deferred)
+	)
+)
+
+/* The VFR (vfr.c): a packet crossing a VIF matched rule (its id) and
+ * was accepted (action 0) or dropped (1); dir 0 from the guest, 1 to it. */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, vfr,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vif, uint32_t, dir, uint32_t, rule, uint32_t, action),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vif, vif)
+		lttng_ust_field_integer(uint32_t, dir, dir)
+		lttng_ust_field_integer(uint32_t, rule, rule)
+		lttng_ust_field_integer(uint32_t, action, action)
+	)
+)
+
 LTTNG_UST_TRACEPOINT_EVENT(pvmon, sched_switch,
 	LTTNG_UST_TP_ARGS(uint32_t, cpu, int32_t, prev_dom, int32_t, prev_vcpu,
 		int32_t, next_dom, int32_t, next_vcpu,

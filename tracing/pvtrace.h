@@ -14,7 +14,8 @@ enum pvt_kind {
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
 	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
-	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_PVNET_RX, PVT_PVNET_BATCH, PVT_GRANT_COPY, PVT_OTHER, PVT_NR_KINDS
+	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_PVNET_RX, PVT_PVNET_BATCH, PVT_GRANT_COPY, PVT_NET_TX, PVT_NET_RX,
+	PVT_NET_BATCH, PVT_NET_SCHED, PVT_VFR, PVT_OTHER, PVT_NR_KINDS
 };
 
 #define PVT_MAX_INTS 8
@@ -54,8 +55,12 @@ enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s
 enum { BR_DOM, BR_DEV, BR_OP, BR_SECTOR, BR_NSECT, BR_STATUS, BR_LATENCY };   /* blk_request */
 enum { BB_DOM, BB_DEV, BB_BATCH, BB_NOTIFIED };                /* blk_batch */
 enum { NR_DOM, NR_LEN };                                       /* pvnet_rx; s = mode */
-enum { NB_DOM, NB_BATCH, NB_NOTIFIED };                        /* pvnet_batch */
+enum { PB_DOM, PB_BATCH, PB_NOTIFIED };                        /* pvnet_batch */
 enum { GC_DOM, GC_REMOTE_DOM, GC_BYTES };                      /* grant_copy */
+enum { NT_DOM, NT_VIF, NT_LEN };                                /* net_tx, net_rx */
+enum { NB_DOM, NB_VIF, NB_RING, NB_BATCH, NB_NOTIFIED };        /* net_batch */
+enum { NS_DOM, NS_VIF, NS_DEFERRED };                           /* net_sched */
+enum { VF_DOM, VF_VIF, VF_DIR, VF_RULE, VF_ACTION };            /* vfr */
 #define PVT_BOUNCE_UPCALL 256          /* xen_bounce's vector of an event upcall */
 #define PVT_BOUNCE_SYSCALL 257         /* and of a guest process's system call */
 
@@ -179,8 +184,14 @@ struct pvt_dom {
 	/* The pvos network back end (pvnet_rx, pvnet_batch) of this domain:
 	 * packets by mode, their bytes, response batches and events sent; grant
 	 * copies this domain made (domain 0: pvmon's back ends) and their bytes. */
-	uint64_t net_flipped, net_copied_pkts, net_bytes, net_batches, net_batched, net_notified;
+	uint64_t pvnet_flipped, pvnet_copied, pvnet_bytes, pvnet_batches, pvnet_batched, pvnet_notified;
 	uint64_t grant_copies, grant_copy_bytes;
+	/* The network back end: packets and bytes each way, each ring's
+	 * batches (packets answered) and events to the guest, the packet
+	 * scheduler's turns and deferrals, the VFR's decisions. */
+	uint64_t net_tx, net_tx_bytes, net_rx, net_rx_bytes;
+	uint64_t net_batches[2], net_batched[2], net_events[2];   /* [0] TX ring, [1] RX ring */
+	uint64_t net_turns, net_deferred, vfr_accepted, vfr_dropped;
 };
 
 struct pvt_slot {                      /* a pvmon run slot ("cpu" of sched_switch) */

@@ -58,6 +58,13 @@ const struct pvt_kind_desc pvt_kinds[PVT_NR_KINDS] = {
 		NULL },
 	[PVT_GRANT_COPY] = { "pvmon:grant_copy", 3, { { "dom", PVT_U }, { "remote_dom", PVT_U }, { "bytes", PVT_U } },
 		NULL },
+	[PVT_NET_TX] = { "pvmon:net_tx", 3, { { "dom", PVT_U }, { "vif", PVT_U }, { "len", PVT_U } }, NULL },
+	[PVT_NET_RX] = { "pvmon:net_rx", 3, { { "dom", PVT_U }, { "vif", PVT_U }, { "len", PVT_U } }, NULL },
+	[PVT_NET_BATCH] = { "pvmon:net_batch", 5, { { "dom", PVT_U }, { "vif", PVT_U }, { "ring", PVT_U },
+		{ "batch", PVT_U }, { "notified", PVT_U } }, NULL },
+	[PVT_NET_SCHED] = { "pvmon:net_sched", 3, { { "dom", PVT_U }, { "vif", PVT_U }, { "deferred", PVT_U } }, NULL },
+	[PVT_VFR] = { "pvmon:vfr", 5, { { "dom", PVT_U }, { "vif", PVT_U }, { "dir", PVT_U }, { "rule", PVT_U },
+		{ "action", PVT_U } }, NULL },
 	[PVT_OTHER] = { "other", 0, { { 0 } }, NULL },
 };
 

@@ -310,20 +310,50 @@ static void print_blk(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 /* The pvos network back end per domain: packets by flip and by copy,
  * bytes, response batches (mean size) and events sent; grant copies by
  * the domain that made them (0: pvmon's back ends). Nothing without them. */
-static void print_net(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+static void print_pvnet(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
 {
 	if (!s->kind_count[PVT_PVNET_RX] && !s->kind_count[PVT_PVNET_BATCH] && !s->kind_count[PVT_GRANT_COPY])
 		return;
-	fprintf(f, "\nnetwork (pvnet_rx, pvnet_batch, grant_copy)\n  %-4s %-14s %9s %9s %12s %8s %10s %7s %8s %12s\n",
+	fprintf(f, "\npvos network (pvnet_rx, pvnet_batch, grant_copy)\n  %-4s %-14s %9s %9s %12s %8s %10s %7s %8s %12s\n",
 	        "dom", "name", "flipped", "copied", "bytes", "batches", "per_batch", "events", "gcopies", "gcopy_bytes");
 	for (size_t i = 0; i < nd; i++) {
 		struct pvt_dom *d = doms[i];
-		if (!d->net_flipped && !d->net_copied_pkts && !d->net_batches && !d->grant_copies)
+		if (!d->pvnet_flipped && !d->pvnet_copied && !d->pvnet_batches && !d->grant_copies)
 			continue;
 		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %9" PRIu64 " %12" PRIu64 " %8" PRIu64 " %10.1f %7" PRIu64
-		        " %8" PRIu64 " %12" PRIu64 "\n", d->id, dom_name(d), d->net_flipped, d->net_copied_pkts,
-		        d->net_bytes, d->net_batches, d->net_batches ? (double)d->net_batched / (double)d->net_batches : 0.0,
-		        d->net_notified, d->grant_copies, d->grant_copy_bytes);
+		        " %8" PRIu64 " %12" PRIu64 "\n", d->id, dom_name(d), d->pvnet_flipped, d->pvnet_copied,
+		        d->pvnet_bytes, d->pvnet_batches, d->pvnet_batches ? (double)d->pvnet_batched / (double)d->pvnet_batches : 0.0,
+		        d->pvnet_notified, d->grant_copies, d->grant_copy_bytes);
+	}
+}
+
+/* The network back end's VIFs per domain: packets and KiB each way, the
+ * mean batch of each ring and its events to the guest (receive packets
+ * per event), the scheduler's turns and deferrals, the VFR's drops.
+ * Nothing without them. */
+static void print_net(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
+{
+	uint64_t any = 0;
+	for (int k = PVT_NET_TX; k <= PVT_VFR; k++)
+		any += s->kind_count[k];
+	if (!any)
+		return;
+	fprintf(f, "\nnetwork (net_tx, net_rx, net_batch, net_sched, vfr)\n  %-4s %-14s %9s %9s %9s %9s %8s %8s %8s "
+	        "%8s %8s %8s %8s\n", "dom", "name", "tx_pkts", "tx_KiB", "rx_pkts", "rx_KiB", "tx_batch", "rx_batch",
+	        "tx_evts", "rx_evts", "rx/evt", "deferred", "vfr_drop");
+	for (size_t i = 0; i < nd; i++) {
+		struct pvt_dom *d = doms[i];
+		if (!d->net_tx && !d->net_rx && !d->net_batches[0] && !d->net_batches[1] && !d->net_turns &&
+		    !d->vfr_accepted && !d->vfr_dropped)
+			continue;
+		double mean[2];
+		for (int r = 0; r < 2; r++)
+			mean[r] = d->net_batches[r] ? (double)d->net_batched[r] / (double)d->net_batches[r] : 0.0;
+		fprintf(f, "  %-4u %-14.14s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %8.1f %8.1f %8" PRIu64
+		        " %8" PRIu64 " %8.1f %8" PRIu64 " %8" PRIu64 "\n", d->id, dom_name(d), d->net_tx,
+		        d->net_tx_bytes / 1024, d->net_rx, d->net_rx_bytes / 1024, mean[0], mean[1], d->net_events[0],
+		        d->net_events[1], d->net_events[1] ? (double)d->net_batched[1] / (double)d->net_events[1] : 0.0,
+		        d->net_deferred, d->vfr_dropped);
 	}
 }
 
@@ -395,6 +425,7 @@ int pvt_summary_print(struct pvt_summary *s, const struct pvt_totals *t, const c
 		print_memory(f, doms, nd);
 		print_xen(f, s, doms, nd);
 		print_blk(f, s, doms, nd);
+		print_pvnet(f, s, doms, nd);
 		print_net(f, s, doms, nd);
 		fprintf(f, "\nevents by type:");
 		for (int k = 0; k < PVT_NR_KINDS; k++)
@@ -476,10 +507,15 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        ", \"blk_errors\": %" PRIu64 ", \"blk_batches\": %" PRIu64 ", \"blk_events\": %" PRIu64
 	        ", \"blk_p50_ns\": %" PRIu64, d->blk_requests, d->blk_read, d->blk_written, d->blk_errors,
 	        d->blk_batches, d->blk_notified, pvt_lat_pct(&d->blk_lat, 50));
-	fprintf(f, ", \"net_flipped\": %" PRIu64 ", \"net_copied\": %" PRIu64 ", \"net_bytes\": %" PRIu64
-	        ", \"net_batches\": %" PRIu64 ", \"net_batched\": %" PRIu64 ", \"net_events\": %" PRIu64
-	        ", \"grant_copies\": %" PRIu64 ", \"grant_copy_bytes\": %" PRIu64, d->net_flipped, d->net_copied_pkts,
-	        d->net_bytes, d->net_batches, d->net_batched, d->net_notified, d->grant_copies, d->grant_copy_bytes);
+	fprintf(f, ", \"pvnet_flipped\": %" PRIu64 ", \"pvnet_copied\": %" PRIu64 ", \"pvnet_bytes\": %" PRIu64
+	        ", \"pvnet_batches\": %" PRIu64 ", \"pvnet_batched\": %" PRIu64 ", \"pvnet_events\": %" PRIu64
+	        ", \"grant_copies\": %" PRIu64 ", \"grant_copy_bytes\": %" PRIu64, d->pvnet_flipped, d->pvnet_copied,
+	        d->pvnet_bytes, d->pvnet_batches, d->pvnet_batched, d->pvnet_notified, d->grant_copies, d->grant_copy_bytes);
+	fprintf(f, ", \"net_tx_packets\": %" PRIu64 ", \"net_tx_bytes\": %" PRIu64 ", \"net_rx_packets\": %" PRIu64
+	        ", \"net_rx_bytes\": %" PRIu64 ", \"net_tx_batches\": %" PRIu64 ", \"net_rx_batches\": %" PRIu64
+	        ", \"net_tx_events\": %" PRIu64 ", \"net_rx_events\": %" PRIu64 ", \"net_deferred\": %" PRIu64
+	        ", \"vfr_dropped\": %" PRIu64, d->net_tx, d->net_tx_bytes, d->net_rx, d->net_rx_bytes, d->net_batches[0],
+	        d->net_batches[1], d->net_events[0], d->net_events[1], d->net_deferred, d->vfr_dropped);
 	struct xsum x = dom_xen(d);
 	fprintf(f, ", \"xen_ptwr\": %" PRIu64 ", \"xen_ptwr_refused\": %" PRIu64 ", \"xen_bounces\": %" PRIu64
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64

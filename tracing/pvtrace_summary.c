@@ -410,23 +410,55 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[NR_DOM])))
 			break;
 		if (!strcmp(e->s, "flip"))
-			d->net_flipped++;
+			d->pvnet_flipped++;
 		else
-			d->net_copied_pkts++;
-		d->net_bytes += v[NR_LEN];
+			d->pvnet_copied++;
+		d->pvnet_bytes += v[NR_LEN];
 		return 0;
 	case PVT_PVNET_BATCH:
-		if (!(d = pvt_summary_dom(s, (uint32_t)v[NB_DOM])))
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[PB_DOM])))
 			break;
-		d->net_batches++;
-		d->net_batched += v[NB_BATCH];
-		d->net_notified += v[NB_NOTIFIED] != 0;
+		d->pvnet_batches++;
+		d->pvnet_batched += v[PB_BATCH];
+		d->pvnet_notified += v[PB_NOTIFIED] != 0;
 		return 0;
 	case PVT_GRANT_COPY:
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[GC_DOM])))
 			break;
 		d->grant_copies++;
 		d->grant_copy_bytes += v[GC_BYTES];
+		return 0;
+	case PVT_NET_TX:
+	case PVT_NET_RX:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[NT_DOM])))
+			break;
+		if (e->kind == PVT_NET_TX)
+			d->net_tx++, d->net_tx_bytes += v[NT_LEN];
+		else
+			d->net_rx++, d->net_rx_bytes += v[NT_LEN];
+		return 0;
+	case PVT_NET_BATCH:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[NB_DOM])))
+			break;
+		d->net_batches[v[NB_RING] != 0]++;
+		d->net_batched[v[NB_RING] != 0] += v[NB_BATCH];
+		d->net_events[v[NB_RING] != 0] += v[NB_NOTIFIED] != 0;
+		return 0;
+	case PVT_NET_SCHED:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[NS_DOM])))
+			break;
+		if (v[NS_DEFERRED])
+			d->net_deferred++;
+		else
+			d->net_turns++;
+		return 0;
+	case PVT_VFR:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[VF_DOM])))
+			break;
+		if (v[VF_ACTION])
+			d->vfr_dropped++;
+		else
+			d->vfr_accepted++;
 		return 0;
 	case PVT_XEN_PTWR:
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[XP_DOM])))

@@ -118,6 +118,7 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 		{ "evtchn", { "pvmon:evtchn_send" } },
 		{ "domain", { "pvmon:domain_*" } },
 		{ "xen", { "pvmon:xen_*" } },          /* a Linux PV domain's own events */
+		{ "net", { "pvmon:net_*", "pvmon:vfr" } },   /* the network back end's */
 	};
 	int np = 0;
 	char buf[256];
@@ -128,7 +129,7 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 			;
 		if (g == sizeof(groups) / sizeof(groups[0]))
 			return snprintf(err, n, "unknown event group '%s' (use all, hypercall, sched, tlb, "
-			                "pageflip, pvnet, exit, evtchn, domain, xen)", w), -EINVAL;
+			                "pageflip, pvnet, exit, evtchn, domain, xen, net)", w), -EINVAL;
 		for (int k = 0; k < 3 && groups[g].pats[k]; k++) {
 			if (np == max)
 				return snprintf(err, n, "too many event groups"), -EINVAL;

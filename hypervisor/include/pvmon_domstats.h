@@ -80,7 +80,14 @@ static inline const char *pvmon_domstat_key(int i)
 	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */ \
 	X(CREATED_NS, created_ns)                 /* pvmon's clock (as time_ns) at its creation */ \
 	X(BLK_REQUESTS, blk_requests)             /* Linux PV: block requests its back end served */ \
-	X(BLK_BYTES, blk_bytes)                   /* and their bytes read and written */
+	X(BLK_BYTES, blk_bytes)                   /* and their bytes read and written */ \
+	X(NET_TX_PACKETS, net_tx_packets)         /* Linux PV: packets its VIFs sent to the host */ \
+	X(NET_TX_BYTES, net_tx_bytes)                                                  \
+	X(NET_RX_PACKETS, net_rx_packets)         /* and received from it */           \
+	X(NET_RX_BYTES, net_rx_bytes)                                                  \
+	X(NET_TX_KICKS, net_tx_kicks)             /* events from the guest to its back end */ \
+	X(NET_RX_EVENTS, net_rx_events)           /* events to the guest for received packets */ \
+	X(NET_DEFERRED, net_deferred)             /* packets held back by a vif's rate= */
 
 #define PVMON_CONSOLE_COUNTERS(X)                                                      \
 	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \

@@ -20,9 +20,13 @@ struct key {
 	long long min, max;       /* K_INT bounds; K_STR max length */
 	size_t off;
 	int size;                 /* bytes of the target field */
+	size_t count;             /* K_LIST: the offset of its number of entries */
+	unsigned entries;         /* K_LIST: at most */
 };
 
-#define F(field) offsetof(struct dom_config, field), (int)sizeof(((struct dom_config *)0)->field)
+#define FL(field, n, max) offsetof(struct dom_config, field), (int)sizeof(((struct dom_config *)0)->field), \
+                          offsetof(struct dom_config, n), max
+#define F(field) FL(field, name, 0)
 static const struct key keys[] = {
 	{ "name",    K_STR, 1, CFG_NAME_MAX - 1,     F(name) },
 	{ "memory",  K_INT, CFG_MEM_MIN_MIB, CFG_MEM_MAX_MIB, F(memory_mib) },
@@ -35,7 +39,9 @@ static const struct key keys[] = {
 	{ "warp",    K_INT, 0, 10000000000LL,        F(warp_ns) },
 	{ "warpl",   K_INT, 0, 10000000000LL,        F(warpl_ns) },
 	{ "warpu",   K_INT, 0, 10000000000LL,        F(warpu_ns) },
-	{ "disk",    K_LIST, 1, CFG_DISK_MAX - 1,    F(disk) },   /* a list of strings on one line */
+	/* lists of strings on one line */
+	{ "disk",    K_LIST, 1, CFG_DISK_MAX - 1,    FL(disk, ndisks, CFG_DISKS_MAX) },
+	{ "vif",     K_LIST, 0, CFG_VIF_MAX - 1,     FL(vif, nvifs, CFG_VIFS_MAX) },
 	{ "pvnet",   K_STR, 1, 31,                   F(pvnet) },  /* pvos's network interface */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -87,22 +93,25 @@ static const char *quoted(const struct key *k, const char **s, char *dst, char *
 	return NULL;
 }
 
-/* xl.cfg's list: [ "a", "b" ] on one line, at most CFG_DISKS_MAX strings. */
+/* xl.cfg's list: [ "a", "b" ] on one line, at most k->entries strings. */
 static const char *parse_list(const struct key *k, const char *s, struct dom_config *c, char *buf, size_t bn)
 {
+	unsigned *n = (unsigned *)((char *)c + k->count);
+	char *entry = (char *)c + k->off;
+	size_t each = (size_t)k->size / k->entries;
 	if (*s != '[')
 		return snprintf(buf, bn, "%s: expected a list [ \"...\", ... ]", k->name), buf;
 	s++;
 	for (;;) {
 		s += strspn(s, " \t");
-		if (*s == ']' && !c->ndisks)
+		if (*s == ']' && !*n)
 			break;                  /* [ ] */
-		if (c->ndisks == CFG_DISKS_MAX)
-			return snprintf(buf, bn, "%s: more than %d entries", k->name, CFG_DISKS_MAX), buf;
-		const char *e = quoted(k, &s, c->disk[c->ndisks], buf, bn);
+		if (*n == k->entries)
+			return snprintf(buf, bn, "%s: more than %u entries", k->name, k->entries), buf;
+		const char *e = quoted(k, &s, entry + *n * each, buf, bn);
 		if (e)
 			return e;
-		c->ndisks++;
+		(*n)++;
 		s += strspn(s, " \t");
 		if (*s == ']')
 			break;

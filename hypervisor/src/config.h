@@ -11,6 +11,8 @@
 #define CFG_WEIGHT_DEFAULT 100
 #define CFG_DISKS_MAX 4
 #define CFG_DISK_MAX 4096
+#define CFG_VIFS_MAX 4
+#define CFG_VIF_MAX 256
 
 struct dom_config {
 	char name[CFG_NAME_MAX];
@@ -26,6 +28,10 @@ struct dom_config {
 	/* pvos only: its network interface, "gen" (pvmon's packet generator) or
 	 * "tap:NAME" (a TAP device), checked by pvnet.c; "" none. */
 	char pvnet[32];
+	/* Linux PV only: xl.cfg's vif = [ "mac=...,ip=...,rate=...", ... ],
+	 * each checked by the network back end (xen_netback.c). */
+	char vif[CFG_VIFS_MAX][CFG_VIF_MAX];
+	unsigned nvifs;
 	uint32_t weight;          /* BVT weight, 1..10000 */
 	uint64_t warp_ns, warpl_ns, warpu_ns;  /* BVT warp, 0 = off */
 };

@@ -23,6 +23,7 @@
 #include "control_conn.h"
 #include "jsonquote.h"
 #include "numparse.h"
+#include "vfr.h"
 
 /* ---- domains -------------------------------------------------------- */
 
@@ -469,6 +470,44 @@ static int h_dev(struct conn *c, const struct request *r)
 	return ctl_reply(c, "OK %u %s %s", d.domid, dname(&d, nb), r->argv[2]);
 }
 
+/* ---- the VFR's rules (vfr.h) ---------------------------------------- */
+
+static int h_vfr_add(struct conn *c, const struct request *r)
+{
+	struct vfr_rule rule;
+	char err[320];
+	if (vfr_parse(r->rest, &rule, err, sizeof(err)))
+		return ctl_reply_err(c, EINVAL, "%s", err);
+	int id = vfr_add(&rule);
+	if (id < 0)
+		return ctl_reply_err(c, ENOSPC, "vfr: %d rules already (delete one first)", VFR_MAX_RULES);
+	return ctl_reply(c, "OK %d", id);
+}
+
+static int h_vfr_list(struct conn *c, const struct request *r)
+{
+	(void)r;
+	struct vfr_entry e[VFR_MAX_RULES];
+	int n = vfr_list(e, VFR_MAX_RULES);
+	for (int i = 0; i < n; i++) {
+		char text[VFR_TEXT_MAX];
+		vfr_format(&e[i].rule, text, sizeof(text));
+		if (ctl_reply(c, "D %u %llu %s", e[i].id, (unsigned long long)e[i].packets, text))
+			return -1;
+	}
+	return ctl_reply(c, "OK %d", n);
+}
+
+static int h_vfr_del(struct conn *c, const struct request *r)
+{
+	uint64_t id;
+	if (num_u64(r->argv[1], 1, UINT32_MAX, &id))
+		return ctl_reply_err(c, EINVAL, "vfr-del: '%s' is not a rule id", r->argv[1]);
+	if (vfr_del((unsigned)id))
+		return ctl_reply_err(c, ENOENT, "vfr-del: no rule %llu (see vfr-list)", (unsigned long long)id);
+	return ctl_reply(c, "OK");
+}
+
 static int h_help(struct conn *c, const struct request *r);
 
 static const struct handler {
@@ -492,6 +531,9 @@ static const struct handler {
 	{ "mem-set",   2, 2, h_mem_set,   "mem-set DOMAIN MIB" },
 	{ "block-attach", 2, 2, h_dev,    "block-attach DOMAIN file:PATH,xvdX,w|r" },
 	{ "block-detach", 2, 3, h_dev,    "block-detach DOMAIN xvdX [force]" },
+	{ "vfr-add",   1, -1, h_vfr_add,  "vfr-add ACTION [PROTO] [from CIDR] [to CIDR] [sport P[-Q]] [dport P[-Q]]" },
+	{ "vfr-list",  0, 0, h_vfr_list,  "vfr-list" },
+	{ "vfr-del",   1, 1, h_vfr_del,   "vfr-del ID" },
 };
 
 static int h_help(struct conn *c, const struct request *r)

@@ -92,6 +92,13 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->bounces = s.bounces;
 		i->blk_requests = s.blk_requests;
 		i->blk_bytes = s.blk_bytes;
+		i->net_tx_packets = s.net_tx_packets;
+		i->net_tx_bytes = s.net_tx_bytes;
+		i->net_rx_packets = s.net_rx_packets;
+		i->net_rx_bytes = s.net_rx_bytes;
+		i->net_tx_kicks = s.net_tx_kicks;
+		i->net_rx_events = s.net_rx_events;
+		i->net_deferred = s.net_deferred;
 		i->created_ns = d->created_ns;
 		i->mem_kib = s.mem_pages * 4;
 		i->mem_target_kib = __atomic_load_n(&d->shared->mem_target_pages, __ATOMIC_RELAXED) * 4;

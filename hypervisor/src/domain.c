@@ -137,9 +137,9 @@ static int create_vcpus(struct domain *d, char *err, size_t errlen)
 static int build_pvlab(struct domain *d, const struct dom_config *cfg, const char *img, size_t img_len,
                        char *err, size_t errlen)
 {
-	if (cfg->ramdisk[0] || cfg->ndisks) {
+	if (cfg->ramdisk[0] || cfg->ndisks || cfg->nvifs) {
 		snprintf(err, errlen, "kernel '%s' is not a Xen PV kernel: '%s' is for Linux PV domains", cfg->kernel,
-		         cfg->ramdisk[0] ? "ramdisk" : "disk");
+		         cfg->ramdisk[0] ? "ramdisk" : cfg->ndisks ? "disk" : "vif");
 		return -1;
 	}
 	if (memory_create(d, err, errlen))
@@ -275,6 +275,8 @@ struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err,
 	}
 	if (d->start)
 		d->start->domid = d->id;
+	if (d->xen && xen_netback_attach(d, err, errlen))
+		goto fail;                  /* its VIFs' TAP devices are named by its id */
 	d->console = console_new(cfg->name, out);
 	free(img);
 	return d;
@@ -291,8 +293,10 @@ int domain_start(struct domain *d)
 	trace_domain_create(d->id, d->cfg.name, d->cfg.memory_mib, d->nr_vcpus);
 	if (pvmon_store && xs_domain_introduce(pvmon_store, d->id, d->cfg.name))
 		fprintf(stderr, "pvmon: xenstore: cannot introduce domain %s (%u)\n", d->cfg.name, d->id);
-	else if (d->xen && (xen_store_start(d) || xen_blkback_start(d, pvmon_store)))
-		fprintf(stderr, "pvmon: xenstore: cannot serve the ring or the disks of domain %s (%u)\n", d->cfg.name, d->id);
+	else if (d->xen && (xen_store_start(d) || xen_blkback_start(d, pvmon_store) ||
+	                    xen_netback_start(d, pvmon_store)))
+		fprintf(stderr, "pvmon: xenstore: cannot serve the ring, the disks or the VIFs of domain %s (%u)\n",
+		        d->cfg.name, d->id);
 	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
 		int rc = vcpu_thread_start(&d->vcpus[i]);
 		if (rc) {
@@ -448,6 +452,15 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 		xen_blkback_stats(d, &b);
 		s->blk_requests = b.requests;
 		s->blk_bytes = b.bytes;
+		struct xen_vif_stats n;
+		xen_netback_stats(d, &n);
+		s->net_tx_packets = n.tx_packets;
+		s->net_tx_bytes = n.tx_bytes;
+		s->net_rx_packets = n.rx_packets;
+		s->net_rx_bytes = n.rx_bytes;
+		s->net_tx_kicks = n.tx_kicks;
+		s->net_rx_events = n.rx_notifies;
+		s->net_deferred = n.deferred;
 	}
 }
 
@@ -516,7 +529,8 @@ void domain_vcpu_stopped(struct domain *d)
 		memory_check_report(d);
 	trace_domain_destroy(d->id, d->exit_code, atomic_load(&d->state) == DS_CRASHED);
 	if (d->xen) {
-		xen_blkback_remove(d);     /* its disks and its ring's connection go before its tree */
+		xen_blkback_remove(d);     /* its disks, VIFs and its ring's connection go before its tree */
+		xen_netback_remove(d);
 		xen_store_close(d);
 	}
 	if (pvmon_store)

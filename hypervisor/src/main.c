@@ -120,7 +120,7 @@ static void print_stats(struct domain *d)
 	uint64_t v[DOMSTAT_NR];
 	domstat_record(d, &s, v);
 	/* What the fast path's entry stub did in the guest, without exits. */
-	char stub[512] = "";
+	char stub[2048] = "";   /* Xen mode: its blk and net lines too */
 	struct fp_stats f;
 	fastpath_stats(d, &f);
 	if (d->fp)

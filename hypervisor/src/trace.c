@@ -146,6 +146,31 @@ void trace_blk_batch(uint32_t dom, uint32_t dev, uint32_t batch, bool notified)
 	lttng_ust_tracepoint(pvmon, blk_batch, dom, dev, batch, notified);
 }
 
+void trace_net_tx(uint32_t dom, uint32_t vif, uint32_t len)
+{
+	lttng_ust_tracepoint(pvmon, net_tx, dom, vif, len);
+}
+
+void trace_net_rx(uint32_t dom, uint32_t vif, uint32_t len)
+{
+	lttng_ust_tracepoint(pvmon, net_rx, dom, vif, len);
+}
+
+void trace_net_batch(uint32_t dom, uint32_t vif, uint32_t ring, uint32_t batch, bool notified)
+{
+	lttng_ust_tracepoint(pvmon, net_batch, dom, vif, ring, batch, notified);
+}
+
+void trace_net_sched(uint32_t dom, uint32_t vif, bool deferred)
+{
+	lttng_ust_tracepoint(pvmon, net_sched, dom, vif, deferred);
+}
+
+void trace_vfr(uint32_t dom, uint32_t vif, uint32_t dir, uint32_t rule, uint32_t action)
+{
+	lttng_ust_tracepoint(pvmon, vfr, dom, vif, dir, rule, action);
+}
+
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value)
 {
 	lttng_ust_tracepoint(pvmon, xen_emulate, dom, vcpu, rip, what, value);

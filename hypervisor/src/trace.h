@@ -28,6 +28,14 @@ void trace_xen_bounce(uint32_t dom, uint32_t vcpu, uint32_t vector, uint64_t rip
 void trace_blk_request(uint32_t dom, uint32_t dev, uint32_t op, uint64_t sector, uint32_t nsect, int status,
                        uint64_t latency_ns);
 void trace_blk_batch(uint32_t dom, uint32_t dev, uint32_t batch, bool notified);
+/* The network back end: a packet each way, a ring's batch (ring 0 TX, 1 RX). */
+void trace_net_tx(uint32_t dom, uint32_t vif, uint32_t len);
+void trace_net_rx(uint32_t dom, uint32_t vif, uint32_t len);
+void trace_net_batch(uint32_t dom, uint32_t vif, uint32_t ring, uint32_t batch, bool notified);
+/* The packet scheduler: a VIF's turn to transmit, or a packet deferred by its rate. */
+void trace_net_sched(uint32_t dom, uint32_t vif, bool deferred);
+/* A VFR rule matched a packet (dir 0 from the guest, 1 to it; action 0 accept, 1 drop). */
+void trace_vfr(uint32_t dom, uint32_t vif, uint32_t dir, uint32_t rule, uint32_t action);
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
                         int32_t next_vcpu, const char *reason, uint64_t slice_ns);

@@ -9,7 +9,6 @@
  * straight into or out of the pages the guest granted (xen_gnttab.h),
  * never any other. A frontend that breaks its ring loses its disk. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +21,12 @@
 #include "pvtime.h"
 #include "trace.h"
 #include "xen_blkback.h"
+#include "xen_backend.h"
 #include "xen_blkif.h"
 #include "xen_domain.h"
 #include "xenstore.h"
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
-#include <xen/io/xs_wire.h>
 
 #define XBLK_BATCH 32           /* requests from one ring before the next ring's turn */
 
@@ -65,52 +64,12 @@ static struct {
 	char uring_why[96];         /* why not, when not */
 } bk = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-/* ---- xenstore, as Domain 0 ---------------------------------------------------- */
-
-static int put(const char *dir, const char *node, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int put(const char *dir, const char *node, const char *fmt, ...)
-{
-	char path[160], val[160];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", dir, node);
-	return xs_write(bk.store, path, val, strlen(val));
-}
-
-/* A node of dir as an unsigned number; -ENOENT, -EINVAL. */
-static int get_u32(const char *dir, const char *node, uint32_t *v)
-{
-	char path[160], val[32], *end;
-	size_t len = sizeof(val) - 1;
-	snprintf(path, sizeof(path), "%s/%s", dir, node);
-	int rc = xs_read(bk.store, path, val, &len);
-	if (rc)
-		return rc;
-	val[len] = 0;
-	errno = 0;
-	unsigned long n = strtoul(val, &end, 10);
-	if (errno || end == val || *end || n > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)n;
-	return 0;
-}
-
-/* dir owned by owner, readable by reader (xenstore-chmod's "nO" "rR"). */
-static void own(const char *dir, unsigned owner, unsigned reader)
-{
-	char o[16], r[16];
-	snprintf(o, sizeof(o), "n%u", owner);
-	snprintf(r, sizeof(r), "r%u", reader);
-	const char *perms[] = { o, r };
-	xs_set_perms(bk.store, dir, perms, 2);
-}
+/* ---- xenstore, as Domain 0 (xen_backend.h) --------------------------------------------- */
 
 static void set_state(struct xen_vbd *b, enum xenbus_state s)
 {
 	b->state = s;
-	put(b->be, "state", "%u", (unsigned)s);
+	xbe_put(bk.store, b->be, "state", "%u", (unsigned)s);
 }
 
 /* ---- the spec ------------------------------------------------------------------------- */
@@ -193,7 +152,7 @@ static void vbd_connect(struct xen_vbd *b)
 	uint32_t ref, port;
 	char proto[32];
 	size_t plen = sizeof(proto) - 1;
-	if (get_u32(b->fe, "ring-ref", &ref) || get_u32(b->fe, "event-channel", &port)) {
+	if (xbe_get_u32(bk.store, b->fe, "ring-ref", &ref) || xbe_get_u32(bk.store, b->fe, "event-channel", &port)) {
 		fprintf(stderr, "pvmon: domain %s (%u): disk %s: the frontend gave no ring-ref or event-channel\n",
 		        b->d->cfg.name, b->d->id, b->vdev);
 		return set_state(b, XenbusStateClosing);
@@ -231,10 +190,10 @@ static void vbd_connect(struct xen_vbd *b)
 	b->port = port;
 	BACK_RING_INIT(&b->ring, (blkif_sring_t *)(b->d->mem + mfn * 4096), 4096);
 	b->connected = true;
-	put(b->be, "sectors", "%llu", (unsigned long long)b->sectors);
-	put(b->be, "info", "%u", b->ro ? VDISK_READONLY : 0);
-	put(b->be, "sector-size", "%u", XBLK_SECTOR);
-	put(b->be, "physical-sector-size", "%u", XBLK_SECTOR);
+	xbe_put(bk.store, b->be, "sectors", "%llu", (unsigned long long)b->sectors);
+	xbe_put(bk.store, b->be, "info", "%u", b->ro ? VDISK_READONLY : 0);
+	xbe_put(bk.store, b->be, "sector-size", "%u", XBLK_SECTOR);
+	xbe_put(bk.store, b->be, "physical-sector-size", "%u", XBLK_SECTOR);
 	set_state(b, XenbusStateConnected);
 }
 
@@ -242,7 +201,7 @@ static void vbd_connect(struct xen_vbd *b)
 static void frontend_changed(struct xen_vbd *b)
 {
 	uint32_t fs;
-	if (get_u32(b->fe, "state", &fs))
+	if (xbe_get_u32(bk.store, b->fe, "state", &fs))
 		return;
 	switch (fs) {
 	case XenbusStateInitialised:
@@ -473,34 +432,13 @@ static void *thread_main(void *arg)
  * store's lock held, so it only flags the device for the thread. */
 static void fe_watch(void *ctx, const void *msg, size_t len)
 {
-	const struct xsd_sockmsg *h = msg;
 	struct xen_vbd *b = ctx;
-	if (len < sizeof(*h) || h->type != XS_WATCH_EVENT)
+	if (!xbe_watch_event(msg, len))
 		return;
 	pthread_mutex_lock(&bk.lock);
 	b->fe_changed = true;
 	pthread_cond_broadcast(&bk.cond);
 	pthread_mutex_unlock(&bk.lock);
-}
-
-/* A watch of pvmon's own, as xenstore-watch would set it: a Domain 0
- * connection of the store sending XS_WATCH for path. */
-static struct xs_conn *watch(struct xen_vbd *b, const char *path)
-{
-	struct xs_conn *c = xs_conn_new(bk.store, 0, fe_watch, b);
-	if (!c)
-		return NULL;
-	struct {
-		struct xsd_sockmsg h;
-		char body[200];
-	} m = { .h = { .type = XS_WATCH, .req_id = 1 } };
-	int n = snprintf(m.body, sizeof(m.body), "%s%cvbd", path, 0);
-	m.h.len = (uint32_t)n + 1;
-	if (xs_conn_input(c, &m, sizeof(m.h) + m.h.len)) {
-		xs_conn_free(c);
-		return NULL;
-	}
-	return c;
 }
 
 static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
@@ -575,29 +513,29 @@ static int publish(struct xen_vbd *b)
 	 * its parent's when it is made. The frontend's directory last: the
 	 * domain's xenbus watches device/ and probes what appears there. */
 	xs_write(bk.store, b->be, "", 0);
-	own(b->be, 0, d->id);
-	put(b->be, "frontend", "%s", b->fe);
-	put(b->be, "frontend-id", "%u", d->id);
-	put(b->be, "online", "1");
-	put(b->be, "type", "file");
-	put(b->be, "params", "%s", b->path);
-	put(b->be, "mode", "%s", b->ro ? "r" : "w");
-	put(b->be, "dev", "%s", b->vdev);
-	put(b->be, "feature-flush-cache", "1");
-	put(b->be, "feature-barrier", "1");
+	xbe_own(bk.store, b->be, 0, d->id);
+	xbe_put(bk.store, b->be, "frontend", "%s", b->fe);
+	xbe_put(bk.store, b->be, "frontend-id", "%u", d->id);
+	xbe_put(bk.store, b->be, "online", "1");
+	xbe_put(bk.store, b->be, "type", "file");
+	xbe_put(bk.store, b->be, "params", "%s", b->path);
+	xbe_put(bk.store, b->be, "mode", "%s", b->ro ? "r" : "w");
+	xbe_put(bk.store, b->be, "dev", "%s", b->vdev);
+	xbe_put(bk.store, b->be, "feature-flush-cache", "1");
+	xbe_put(bk.store, b->be, "feature-barrier", "1");
 	set_state(b, XenbusStateInitWait);
 	char path[160];
 	snprintf(path, sizeof(path), "%s/state", b->fe);
-	b->watch = watch(b, path);
+	b->watch = xbe_watch(bk.store, path, fe_watch, b);
 	if (!b->watch)
 		return -ENOMEM;
 	xs_write(bk.store, b->fe, "", 0);
-	own(b->fe, d->id, 0);
-	put(b->fe, "backend", "%s", b->be);
-	put(b->fe, "backend-id", "0");
-	put(b->fe, "virtual-device", "%u", b->devid);
-	put(b->fe, "device-type", "disk");
-	put(b->fe, "state", "%u", XenbusStateInitialising);
+	xbe_own(bk.store, b->fe, d->id, 0);
+	xbe_put(bk.store, b->fe, "backend", "%s", b->be);
+	xbe_put(bk.store, b->fe, "backend-id", "0");
+	xbe_put(bk.store, b->fe, "virtual-device", "%u", b->devid);
+	xbe_put(bk.store, b->fe, "device-type", "disk");
+	xbe_put(bk.store, b->fe, "state", "%u", XenbusStateInitialising);
 	return 0;
 }
 
@@ -699,15 +637,15 @@ int xen_blkback_detach(struct domain *d, const char *vdev, bool force, unsigned 
 	if (!b)
 		return snprintf(err, errlen, "domain %s (%u) has no disk %s", d->cfg.name, d->id, vdev), -ENOENT;
 	uint32_t fs = XenbusStateUnknown;
-	get_u32(b->fe, "state", &fs);
+	xbe_get_u32(bk.store, b->fe, "state", &fs);
 	bool closed = fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown;
 	if (!closed) {
 		/* The thread follows the frontend from here (frontend_changed). */
-		put(b->be, "online", "0");
-		put(b->be, "state", "%u", XenbusStateClosing);
+		xbe_put(bk.store, b->be, "online", "0");
+		xbe_put(bk.store, b->be, "state", "%u", XenbusStateClosing);
 		for (unsigned t = 0; t < wait_ms && !closed; t += 20) {
 			usleep(20000);
-			closed = !get_u32(b->fe, "state", &fs) && fs == XenbusStateClosed;
+			closed = !xbe_get_u32(bk.store, b->fe, "state", &fs) && fs == XenbusStateClosed;
 		}
 	}
 	if (!closed && !force)           /* as xl leaves it: Closing, gone once the guest lets it go */

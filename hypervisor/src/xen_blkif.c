@@ -79,10 +79,5 @@ bool xblk_push(blkif_back_ring_t *ring)
 
 bool xblk_more(blkif_back_ring_t *ring)
 {
-	RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
-	if (prod != ring->req_cons)
-		return true;
-	__atomic_store_n(&ring->sring->req_event, ring->req_cons + 1, __ATOMIC_SEQ_CST);
-	xen_mb();
-	return __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE) != ring->req_cons;
+	return XRING_MORE(ring);
 }

@@ -7,13 +7,7 @@
 #define PVMON_XEN_BLKIF_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "xen_public.h"
-#ifndef xen_mb
-#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
-#include <xen/io/ring.h>
+#include "xen_ring.h"
 #include <xen/io/blkif.h>
 
 #define XBLK_SECTOR 512

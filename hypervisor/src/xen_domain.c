@@ -351,6 +351,12 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	for (unsigned i = 0; i < d->cfg.ndisks; i++)
 		if ((rc = xen_blkback_add(d, d->cfg.disk[i], err, errlen)))
 			return rc;
+	if (d->cfg.nvifs && !pvmon_store)
+		return snprintf(err, errlen, "vif: a Linux domain finds its VIFs in xenstore, which this pvmon does not serve "
+		                "(--xenstore off)"), -EINVAL;
+	for (unsigned i = 0; i < d->cfg.nvifs; i++)
+		if ((rc = xen_netback_add(d, d->cfg.vif[i], err, errlen)))
+			return rc;
 	rc = load_segments(d, img, len, xe, err, errlen);
 	if (rc)
 		return rc;
@@ -417,6 +423,7 @@ void xen_domain_free(struct domain *d)
 	if (!x)
 		return;
 	xen_blkback_remove(d);           /* a build that failed after opening its disks */
+	xen_netback_remove(d);           /* or its TAP devices */
 	xen_store_close(d);
 	xmm_destroy(&x->mm);
 	if (x->shared)

@@ -17,6 +17,7 @@
 #include "xenlayout.h"
 #include "xen_gnttab.h"
 #include "xen_blkback.h"
+#include "xen_netback.h"
 
 struct domain;
 struct vcpu;
@@ -99,6 +100,7 @@ struct xen_domain {
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
 	struct xen_store *store;    /* its xenstore ring's service (xen_store.c); NULL: no store */
 	struct xen_vbd_stats blk_gone;   /* what its removed block devices did (xen_blkback.c) */
+	struct xen_vif_stats net_gone;   /* what its removed VIFs did (xen_netback.c) */
 	bool console_gone;          /* its ring went wrong: no more output from it */
 	uint64_t shadow_zaps, shadow_drops;   /* shadow paging: frames whose translations KVM dropped; whole drops */
 	bool force_flush;           /* a zap could not be done: flush before the guest runs again */

@@ -961,9 +961,19 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 		              (unsigned long long)x->shadow_zaps, (unsigned long long)x->shadow_drops);
 	struct xen_vbd_stats b;
 	if ((xen_blkback_stats(d, &b) || b.requests) && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; blk: requests %llu (segments %llu, %llu bytes, flushes %llu, "
+		n += snprintf(buf + n, len - (size_t)n, "; blk: requests %llu (segments %llu, %llu bytes, flushes %llu, "
 		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest, I/O by %s",
 		         (unsigned long long)b.requests, (unsigned long long)b.segments, (unsigned long long)b.bytes,
 		         (unsigned long long)b.flushes, (unsigned long long)b.errors, (unsigned long long)b.bad_grants,
 		         (unsigned long long)b.batches, (unsigned long long)b.notifies, xen_blkback_io());
+	struct xen_vif_stats t;
+	if ((xen_netback_stats(d, &t) || t.tx_packets || t.rx_packets) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; net: tx %llu packets (%llu bytes, errors %llu, dropped %llu) in %llu "
+		         "batches, %llu kicks from the guest, %llu events; rx %llu packets (%llu bytes, dropped %llu) in %llu "
+		         "batches, %llu events; bad grants %llu, vfr drops %llu, deferred %llu",
+		         (unsigned long long)t.tx_packets, (unsigned long long)t.tx_bytes, (unsigned long long)t.tx_errors,
+		         (unsigned long long)t.tx_dropped, (unsigned long long)t.tx_batches, (unsigned long long)t.tx_kicks,
+		         (unsigned long long)t.tx_notifies, (unsigned long long)t.rx_packets, (unsigned long long)t.rx_bytes,
+		         (unsigned long long)t.rx_dropped, (unsigned long long)t.rx_batches, (unsigned long long)t.rx_notifies,
+		         (unsigned long long)t.bad_grants, (unsigned long long)t.vfr_drops, (unsigned long long)t.deferred);
 }

@@ -1,5 +1,5 @@
 # Fuzz targets (libFuzzer, clang): the page-table validator, the grant
-# table, Xen's page types and emulated page-table writes (Linux PV), xenstore's protocol, the blkif ring's consumer, pvos's receive ring (pvnet), whole hypercall sequences and kernel files (bzImage, ELF notes,
+# table, Xen's page types and emulated page-table writes (Linux PV), xenstore's protocol, the blkif and netif rings' consumers, pvos's receive ring (pvnet), whole hypercall sequences and kernel files (bzImage, ELF notes,
 # Xen's start-of-day layout). `make check` runs a short bounded campaign of each through
 # tests/integration/fuzz.sh; `make fuzz` runs a long one.
 FUZZ_CC    ?= clang
@@ -7,7 +7,7 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Icommon -Ihypervisor/in
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_pagetable $(BUILD)/fuzz/fuzz_gnttab $(BUILD)/fuzz/fuzz_hcall \
                 $(BUILD)/fuzz/fuzz_xenelf $(BUILD)/fuzz/fuzz_xen_mm $(BUILD)/fuzz/fuzz_xen_ptwr \
-                $(BUILD)/fuzz/fuzz_xenstore $(BUILD)/fuzz/fuzz_xen_blkif $(BUILD)/fuzz/fuzz_pvnet_ring
+                $(BUILD)/fuzz/fuzz_xenstore $(BUILD)/fuzz/fuzz_xen_blkif $(BUILD)/fuzz/fuzz_xen_netif $(BUILD)/fuzz/fuzz_pvnet_ring
 
 $(BUILD)/fuzz/fuzz_pagetable: tests/fuzz/fuzz_pagetable.c hypervisor/src/pagetable.c hypervisor/src/pagetable.h
 	@mkdir -p $(dir $@)
@@ -36,10 +36,15 @@ $(BUILD)/fuzz/fuzz_xenstore: tests/fuzz/fuzz_xenstore.c hypervisor/src/xenstore.
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xenstore.c hypervisor/src/xenstore.c -lpthread
 
-$(BUILD)/fuzz/fuzz_xen_blkif: tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c hypervisor/src/xen_blkif.h
+$(BUILD)/fuzz/fuzz_xen_blkif: tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c hypervisor/src/xen_blkif.h hypervisor/src/xen_ring.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_blkif.c hypervisor/src/xen_blkif.c
+
+$(BUILD)/fuzz/fuzz_xen_netif: tests/fuzz/fuzz_xen_netif.c hypervisor/src/xen_netif.c hypervisor/src/xen_netif.h hypervisor/src/xen_ring.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_xen_netif.c hypervisor/src/xen_netif.c
 
 XENELF_SRCS := hypervisor/src/bzimage.c hypervisor/src/xenelf.c hypervisor/src/xenlayout.c
 $(BUILD)/fuzz/fuzz_xenelf: tests/fuzz/fuzz_xenelf.c $(XENELF_SRCS) $(XENELF_SRCS:.c=.h) hypervisor/src/kload.h include/pvlab/pv.h

@@ -16,14 +16,7 @@
 . tests/lib.sh
 . tests/linux/lib.sh
 
-refused() {  # refused WHAT EXPECTED DISKLINE
-  local cfg rc
-  cfg=$(linux_cfg bad "disk = [ $3 ]")
-  timeout 60 $PVMON run "$cfg" >"$TMP/bad.out" 2>"$TMP/bad.err"; rc=$?
-  [ $rc -ne 0 ] && [ "$(wc -l < "$TMP/bad.err")" = 1 ] && grep -q "$2" "$TMP/bad.err" ||
-    { cat "$TMP/bad.err"; die "$1: not refused in one line naming '$2' (status $rc)"; }
-  echo "ok $1 refused: $(cat "$TMP/bad.err")"
-}
+refused() { linux_refused "$1" "$2" "disk = [ $3 ]"; }
 
 attach_refused() {  # attach_refused DOMAIN SPEC EXPECTED: one line naming EXPECTED, non-zero exit
   ! $PVCTL block-attach "$1" "$2" 2>"$TMP/err" >/dev/null || die "block-attach $1 $2 succeeded"

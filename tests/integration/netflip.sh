@@ -57,10 +57,10 @@ done
 
 if [ ${#trace[@]} -gt 0 ]; then
   $BIN/pvtrace summary --json "$TMP/tr" > "$TMP/sum.json" || die "pvtrace summary failed"
-  $BIN/pvtrace summary "$TMP/tr" | sed -n '/^network/,/^$/p'
+  $BIN/pvtrace summary "$TMP/tr" | sed -n '/^pvos network/,/^$/p'
   grep -q '"pvmon:pvnet_rx": ' "$TMP/sum.json" || die "no pvnet_rx events counted"
   command -v jq >/dev/null && {
-    flipped=$(jq '[.domains[] | .net_flipped] | add' "$TMP/sum.json")
+    flipped=$(jq '[.domains[] | .pvnet_flipped] | add' "$TMP/sum.json")
     [ "$flipped" -ge $((2 * N + 1)) ] || die "pvtrace counted $flipped packets flipped"
   }
 else

@@ -57,7 +57,7 @@ trap 'exec 8>&-; wait $fake_pid 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do [ -S "$PVLAB_SOCKET" ] && break; sleep 0.05; done
 [ -S "$PVLAB_SOCKET" ] || die "test_control --serve did not start: $(cat "$TMP/fake.log")"
 
-HEADER="NAME ID STATE CPU% WAIT% BLOCK% HCALL/s EVENTS/s UPCALL/s TLBFL/s FLIPS/s MEM_MIB VCPUS EXITS/s EMUL/s IOEXIT/s HALT/s MMIO/s PVEXIT/s PTWR/s BOUNCE/s BLKRQ/s BLKKB/s"
+HEADER="NAME ID STATE CPU% WAIT% BLOCK% HCALL/s EVENTS/s UPCALL/s TLBFL/s FLIPS/s MEM_MIB VCPUS EXITS/s EMUL/s IOEXIT/s HALT/s MMIO/s PVEXIT/s PTWR/s BOUNCE/s BLKRQ/s BLKKB/s NETTXKB/s NETRXKB/s"
 # row FILE NAME N: the Nth row of NAME, its columns squeezed to single spaces.
 row() { grep "^$2 " "$1" | sed -n "${3}p" | tr -s ' '; }
 # near VALUE WANT TOL: |VALUE - WANT| <= TOL
@@ -68,7 +68,7 @@ expect_ok -b -n 2 -d 0.3
 [ "$(wc -l <"$TMP/out")" = 6 ] || { show; die "-n 2 with 2 domains: expected 6 lines"; }
 [ "$(grep -c '^NAME ' "$TMP/out")" = 2 ] || { show; die "expected a header per iteration"; }
 [ "$(head -1 "$TMP/out" | tr -s ' ')" = "$HEADER" ] || { show; die "header is '$(head -1 "$TMP/out")'"; }
-awk 'NF != 23 { exit 1 }' "$TMP/out" || { show; die "a line does not have 23 columns"; }
+awk 'NF != 25 { exit 1 }' "$TMP/out" || { show; die "a line does not have 25 columns"; }
 for n in 1 2; do
   read -r name id state cpu wait block hc ev up tlb flips mem vcpus ex emul io halt mmio pvx ptwr bnc _ <<<"$(row "$TMP/out" alpha $n)"
   [ "$id $state $cpu $wait $block $mem $vcpus" = "1 running 50.0 10.0 40.0 16 1" ] ||
@@ -104,8 +104,8 @@ wait_for 2 '^gamma '
 wait $top_pid || die "pvtop -b -n 8 failed: $(cat "$TMP/live.err")"
 cp "$TMP/live" "$TMP/out"
 [ "$(grep -c '^NAME ' "$TMP/out")" = 8 ] || { show; die "expected 8 iterations"; }
-read -r _ id _ cpu wait block hc ev up tlb flips mem vcpus ex emul io halt mmio pvx ptwr bnc brq bkb <<<"$(row "$TMP/out" gamma 1)"
-[ "$id $vcpus" = "9 2" ] && [ "$cpu$wait$block$hc$ev$up$tlb$flips$ex$emul$io$halt$mmio$pvx$ptwr$bnc$brq$bkb" = "------------------" ] ||
+read -r _ id _ cpu wait block hc ev up tlb flips mem vcpus ex emul io halt mmio pvx ptwr bnc brq bkb ntx nrx <<<"$(row "$TMP/out" gamma 1)"
+[ "$id $vcpus" = "9 2" ] && [ "$cpu$wait$block$hc$ev$up$tlb$flips$ex$emul$io$halt$mmio$pvx$ptwr$bnc$brq$bkb$ntx$nrx" = "--------------------" ] ||
   { show; die "gamma's first row should have no rates: $(row "$TMP/out" gamma 1)"; }
 read -r _ _ _ cpu _ block hc _ <<<"$(row "$TMP/out" gamma 2)"
 [ "$cpu $block" = "150.0 50.0" ] && near "$hc" 4000 20 || { show; die "gamma's second row: $(row "$TMP/out" gamma 2)"; }

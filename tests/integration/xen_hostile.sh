@@ -2,7 +2,8 @@
 # pvmon's Xen mode: bad pointers, page-table entries that would make a
 # table writable or name frames outside RAM or pvmon's slots, bad pins and
 # base pointers, descriptors, trap and callback addresses, batches, the
-# balloon's reservations, event ports and vCPUs, VCPUOP_initialise's
+# balloon's reservations, event ports and vCPUs, a blkfront's and a
+# netfront's rings (xen_blkback.c, xen_netback.c), VCPUOP_initialise's
 # context (a second vCPU: it starts, wakes vCPU 0's poll with an IPI and
 # takes itself down), each answered as Xen answers (the guest prints each
 # check and powers off: exit 0); then, with "crash", a direct write of a
@@ -28,7 +29,8 @@ run_hostile() {
   # A disk for its blkfront of its own (cmdline "blk"): its first bytes are checked.
   printf 'hostile disk' > "$TMP/disk.img"
   truncate -s 1M "$TMP/disk.img"
-  printf 'name = "hx"\nmemory = 16\nvcpus = 2\nkernel = "%s"\ncmdline = "blk"\ndisk = [ "file:%s,xvda,w" ]\n' \
+  # And a VIF, rate-limited, for its netfront of its own (cmdline "net").
+  printf 'name = "hx"\nmemory = 16\nvcpus = 2\nkernel = "%s"\ncmdline = "blk net"\ndisk = [ "file:%s,xvda,w" ]\nvif = [ "rate=100KB/s" ]\n' \
     "$(realpath "$ELF")" "$TMP/disk.img" > "$cfg"
   timeout 120 $PVMON --stats run "$cfg" > "$TMP/out" 2>&1; rc=$?
   cat "$TMP/out"
@@ -50,6 +52,12 @@ run_hostile() {
   grep -q '^pvmon: domain hx (1) exited code 0: .*; blk: requests 7 (segments 2, 1024 bytes, flushes 0, errors 5, bad grants 2) in 7 batches' "$TMP/out" ||
     die "--stats: not the block requests the guest made (7, 5 refused, 2 of them for their grants)"
   echo "ok a hostile blkfront: bad sectors, grants, segments and operations refused, a producer index 100 ahead disconnects its disk"
+  [ "$(grep -c "^pvmon: domain hx (1): vif 0: the frontend broke its TX ring .*: its vif is disconnected$" "$TMP/out")" = 1 ] ||
+    die "the TX ring's bad producer index was not said once"
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; net: tx 41 packets (40060 bytes, errors 4, dropped 0) .*; bad grants 1, vfr drops 0, deferred [1-9]' "$TMP/out" ||
+    die "--stats: not the packets the guest sent (41 sent, 4 refused, 1 for its grant, some deferred by rate=100KB/s)"
+  echo "ok a hostile netfront: a bad grant, a zero-length packet, a slot bigger than its packet and 19 slots refused," \
+       "a flood deferred by its rate ($(sed -n 's/.*; net: .* deferred \([0-9]*\).*/\1/p' "$TMP/out") packets), a producer index 300 ahead disconnects its vif"
   printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "crash"\n' "$(realpath "$ELF")" > "$cfg"
   timeout 120 $PVMON run "$cfg" > "$TMP/out" 2>&1; rc=$?
   tail -3 "$TMP/out"

@@ -5,7 +5,7 @@
 # "init: FAIL ..." and a crash (exit 125) where a check fails. With
 # pvlabinput=1 on the command line it reads a line of console input instead;
 # with pvlabsmp=1 (vcpus = 2) it checks both CPUs instead, with pvlabdisk=1
-# the virtual block devices.
+# the virtual block devices, with pvlabnet=GUEST_IP,HOST_IP the network.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -122,6 +122,51 @@ if [ -n "${pvlabdisk:-}" ]; then
     done
     echo "init: xvdb and xvdc detached: $(ls /sys/block | grep xvd | tr '\n' ' ')"
   fi
+  echo "init: done"
+  poweroff -f
+fi
+# pvlabnet=GUEST_IP,HOST_IP (a domain with one vif): Linux's own
+# xen-netfront finds it through xenstore; eth0 comes up with GUEST_IP,
+# pings the host, fetches 1 MiB from the host's httpd and serves 1 MiB
+# of its own on ports 8080 and 8081 for the host to fetch (and the VFR's
+# rules to block), then waits on port 5003 (no traffic while it waits)
+# until the host, done with its checks, connects there; then power off.
+if [ -n "${pvlabnet:-}" ]; then
+  gip=${pvlabnet%,*} hip=${pvlabnet#*,}
+  modprobe xen-netfront || fail "modprobe xen-netfront"
+  i=0
+  while [ ! -e /sys/class/net/eth0 ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "no eth0 after 10 s: $(ls /sys/class/net | tr '\n' ' ')"
+    sleep 0.1
+  done
+  echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6   # no router solicitations: counted traffic is the test's
+  echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
+  ip link set lo up
+  ip addr add "$gip/24" dev eth0 && ip link set eth0 up || fail "eth0 up with $gip"
+  echo "init: eth0 $(cat /sys/class/net/eth0/address) up with $gip"
+  # pvlabnet2=IP: a second vif (the rate-limited one) as eth1
+  if [ -n "${pvlabnet2:-}" ]; then
+    i=0
+    while [ ! -e /sys/class/net/eth1 ]; do
+      i=$((i + 1)); [ $i -lt 100 ] || fail "no eth1 after 10 s"
+      sleep 0.1
+    done
+    ip addr add "$pvlabnet2/24" dev eth1 && ip link set eth1 up || fail "eth1 up with $pvlabnet2"
+    echo "init: eth1 $(cat /sys/class/net/eth1/address) up with $pvlabnet2"
+  fi
+  n=$(ping -c 3 -W 5 "$hip" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+  [ "$n" = 3 ] || fail "ping $hip: ${n:-no} replies of 3"
+  echo "init: ping $hip: 3 of 3 replies"
+  mkdir -p /tmp
+  out=$(wget -O /tmp/in "http://$hip:8000/blob" 2>&1) || fail "wget from the host's httpd: $(echo "$out" | tail -1)"
+  echo "init: fetched $(wc -c < /tmp/in) bytes: md5 $(md5sum < /tmp/in | cut -d' ' -f1)"
+  mkdir -p /www
+  dd if=/dev/urandom of=/www/blob bs=64k count=16 2>/dev/null
+  head -c 262144 /www/blob > /www/small
+  httpd -p 8080 -h /www && httpd -p 8081 -h /www || fail "httpd on ports 8080 and 8081"
+  echo "init: serving 1048576 bytes: md5 $(md5sum < /www/blob | cut -d' ' -f1)"
+  echo "init: waiting on port 5003"
+  nc -l -p 5003 > /dev/null || fail "nc -l -p 5003"
   echo "init: done"
   poweroff -f
 fi

@@ -9,6 +9,18 @@ linux_cfg() {  # linux_cfg NAME [extra lines...]: $TMP/NAME.cfg for Debian's ker
   echo "$TMP/$name.cfg"
 }
 
+# linux_refused WHAT EXPECTED LINE: pvmon run refuses a Linux domain
+# whose config has LINE (e.g. a bad disk or vif list) in one line naming
+# EXPECTED, with a non-zero status.
+linux_refused() {
+  local cfg rc
+  cfg=$(linux_cfg bad "$3")
+  timeout 60 $PVMON run "$cfg" >"$TMP/bad.out" 2>"$TMP/bad.err"; rc=$?
+  [ $rc -ne 0 ] && [ "$(wc -l < "$TMP/bad.err")" = 1 ] && grep -q "$2" "$TMP/bad.err" ||
+    { cat "$TMP/bad.err"; die "$1: not refused in one line naming '$2' (status $rc)"; }
+  echo "ok $1 refused: $(cat "$TMP/bad.err")"
+}
+
 # The initramfs: a static busybox, pvlm and tests/linux/init.sh as /init.
 initramfs() {
   local ir=$TMP/initramfs

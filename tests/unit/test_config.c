@@ -62,6 +62,15 @@ int main(void)
 	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\", \"b\", \"c\", \"d\", \"e\" ]\n", "t.cfg:3:", "more than 4");
 	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"\" ]\n", "t.cfg:3:", "length 0");
 	bad("name = \"d\"\nkernel = \"k\"\ndisk = [ \"a\"\n", "t.cfg:3:", "expected ',' or ']'");
+	/* xl.cfg's vif list: its own entries and count beside the disks' */
+	CHECK_EQ(parse("name = \"d\"\nkernel = \"k\"\ndisk = [ \"file:/a.img,xvda,w\" ]\n"
+	               "vif = [ \"mac=00:16:3e:00:00:01,ip=10.0.0.2\", '' ]\n", &c, err), 0);
+	CHECK_EQ(c.ndisks, 1);
+	CHECK_EQ(c.nvifs, 2);
+	CHECK_STR(c.vif[0], "mac=00:16:3e:00:00:01,ip=10.0.0.2");
+	CHECK_STR(c.vif[1], "");
+	CHECK_STR(c.disk[0], "file:/a.img,xvda,w");
+	bad("name = \"d\"\nkernel = \"k\"\nvif = [ \"a\", \"b\", \"c\", \"d\", \"e\" ]\n", "t.cfg:3:", "vif: more than 4");
 
 	bad("name = \"d\"\nkernel = \"k\"\ncolour = 3\n", "t.cfg:3:", "unknown key 'colour'");
 	bad("name = \"d\"\nname = \"e\"\nkernel = \"k\"\n", "t.cfg:2:", "given twice");

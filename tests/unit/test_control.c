@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../hypervisor/src/control.h"
+#include "../../hypervisor/src/vfr.h"
 #include "check.h"
 
 /* ---- fake pvmon --------------------------------------------------------- */
@@ -540,7 +541,9 @@ static void test_list(void)
 		for (const char *k = "domid\0name\0state\0vcpus\0mem_mib\0weight\0exit_code\0run_ns\0wait_ns\0"
 		     "blocked_ns\0hypercalls\0events\0vm_exits\0upcalls\0kvm_exits\0kvm_insn_emulation\0"
 		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0"
-		     "mmu_updates\0mem_kib\0mem_target_kib\0pt_writes\0stub_exits\0emulated\0bounces\0created_ns\0blk_requests\0blk_bytes\0";
+		     "mmu_updates\0mem_kib\0mem_target_kib\0pt_writes\0stub_exits\0emulated\0bounces\0created_ns\0blk_requests\0blk_bytes\0"
+		     "net_tx_packets\0net_tx_bytes\0net_rx_packets\0net_rx_bytes\0net_tx_kicks\0net_rx_events\0"
+		     "net_deferred\0";
 		     *k; k += strlen(k) + 1) {
 			char key[32];
 			snprintf(key, sizeof(key), "\"%s\":", k);
@@ -572,7 +575,7 @@ static void test_list_longest(void)
 	CHECK_STR(r.term, "OK 2");
 	const char *end = strchr(r.data, '\n');
 	CHECK(end && end[-1] == '}' && end - r.data > 800);
-	const char *last = "\"blk_bytes\":18446744073709551615}\n";
+	const char *last = "\"net_deferred\":18446744073709551615}\n";
 	CHECK(end && strstr(r.data, last) == end + 1 - strlen(last));
 	CHECK(strstr(r.data, "\"name\":\"\\u0001\\u0001"));
 	CHECK(strstr(r.data, "\"exit_code\":-2147483648,"));
@@ -610,6 +613,42 @@ static void test_domain_ops(void)
 	ask("pause alpha beta", &r);
 	CHECK_STR(r.term, "ERR EINVAL usage: pause DOMAIN");
 	CHECK_STR(fake_state(1, st), "running");
+}
+
+/* The VFR's requests: rules added in order with ids, listed as they read
+ * back, deleted; bad rules and ids refused in one ERR line. */
+static void test_vfr(void)
+{
+	struct reply r;
+	vfr_clear();
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 0");
+	ask("vfr-add drop icmp", &r);
+	CHECK_PREFIX(r.term, "OK ");
+	unsigned a = (unsigned)atoi(r.term + 3);
+	ask("vfr-add accept  tcp from 10.1.2.3/8 dport 80-90", &r);
+	unsigned b = (unsigned)atoi(r.term + 3);
+	CHECK(a > 0 && b == a + 1);
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 2");
+	CHECK_EQ(r.nd, 2);
+	char want[200];
+	snprintf(want, sizeof(want), "%u 0 drop icmp\n%u 0 accept tcp from 10.0.0.0/8 dport 80-90\n", a, b);
+	CHECK_STR(r.data, want);
+	ask("vfr-add drop icmp dport 1", &r);
+	CHECK_STR(r.term, "ERR EINVAL vfr rule 'drop icmp dport 1': ports are for tcp or udp");
+	ask("vfr-add", &r);
+	CHECK_PREFIX(r.term, "ERR EINVAL usage: vfr-add ");
+	snprintf(want, sizeof(want), "vfr-del %u", a);
+	ask(want, &r);
+	CHECK_STR(r.term, "OK");
+	ask(want, &r);
+	CHECK_PREFIX(r.term, "ERR ENOENT vfr-del: no rule");
+	ask("vfr-del x", &r);
+	CHECK_STR(r.term, "ERR EINVAL vfr-del: 'x' is not a rule id");
+	ask("vfr-list", &r);
+	CHECK_STR(r.term, "OK 1");
+	vfr_clear();
 }
 
 static void test_sched(void)
@@ -1042,6 +1081,7 @@ int main(int argc, char **argv)
 		test_list();
 		test_list_longest();
 		test_domain_ops();
+		test_vfr();
 		test_sched();
 		test_create_destroy();
 		test_malformed();

@@ -412,6 +412,57 @@ static void test_xen_summary(void)
 	pvt_summary_free(&s);
 }
 
+/* The network back end's events: packets and bytes each way, batches and
+ * events per ring (receive packets per event), scheduler turns and
+ * deferrals, VFR drops; the table and the JSON object show them. */
+static void test_net_summary(void)
+{
+	struct pvt_summary s;
+	pvt_summary_init(&s);
+	const struct pvt_ev evs[] = {
+		ev(100, PVT_NET_SCHED, NULL, 3, I(4), I(0), I(0)),
+		ev(110, PVT_NET_TX, NULL, 3, I(4), I(0), I(1514)),
+		ev(120, PVT_NET_TX, NULL, 3, I(4), I(1), I(534)),
+		ev(130, PVT_NET_BATCH, NULL, 5, I(4), I(0), I(0), I(2), I(1)),
+		ev(140, PVT_NET_SCHED, NULL, 3, I(4), I(1), I(1)),
+		ev(150, PVT_NET_RX, NULL, 3, I(4), I(0), I(1024)),
+		ev(160, PVT_NET_BATCH, NULL, 5, I(4), I(0), I(1), I(16), I(1)),
+		ev(170, PVT_NET_BATCH, NULL, 5, I(4), I(0), I(1), I(8), I(0)),
+		ev(180, PVT_VFR, NULL, 5, I(4), I(0), I(1), I(3), I(1)),
+		ev(190, PVT_VFR, NULL, 5, I(4), I(0), I(0), I(2), I(0)),
+	};
+	feed(&s, evs, (int)(sizeof(evs) / sizeof(evs[0])));
+	struct pvt_dom *d = pvt_summary_dom(&s, 4);
+	CHECK(d->net_tx == 2 && d->net_tx_bytes == 2048 && d->net_rx == 1 && d->net_rx_bytes == 1024);
+	CHECK(d->net_batches[0] == 1 && d->net_batches[1] == 2 && d->net_batched[1] == 24 && d->net_events[1] == 1);
+	CHECK(d->net_turns == 1 && d->net_deferred == 1 && d->vfr_dropped == 1 && d->vfr_accepted == 1);
+	char path[] = "/tmp/test_pvtrace-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w+");
+	struct pvt_totals t = { .events = 10 };
+	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
+	fflush(f);
+	rewind(f);
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\nnetwork (net_tx, net_rx, net_batch, net_sched, vfr)\n") != NULL);
+	CHECK(strstr(buf, "  4    ?                      2         2         1         1      2.0     12.0        1        1"
+	                  "     24.0        1        1\n") != NULL);
+	rewind(f);
+	CHECK_EQ(ftruncate(fd, 0), 0);
+	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\"net_tx_packets\": 2, \"net_tx_bytes\": 2048, \"net_rx_packets\": 1, \"net_rx_bytes\": 1024, "
+	                  "\"net_tx_batches\": 1, \"net_rx_batches\": 2, \"net_tx_events\": 1, \"net_rx_events\": 1, "
+	                  "\"net_deferred\": 1, \"vfr_dropped\": 1") != NULL);
+	fclose(f);
+	unlink(path);
+	pvt_summary_free(&s);
+}
+
 /* ---- export -------------------------------------------------------------- */
 
 static void test_columns(void)
@@ -576,6 +627,7 @@ int main(void)
 	test_destroy();
 	test_hypercalls();
 	test_xen_summary();
+	test_net_summary();
 	test_columns();
 	test_csv();
 	test_sqlite();

@@ -21,6 +21,7 @@
 #define xen_wmb() __sync_synchronize()
 #include <xen/io/ring.h>
 #include <xen/io/blkif.h>
+#include <xen/io/netif.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -286,6 +287,22 @@ static int16_t blk_do(blkif_front_ring_t *f, uint32_t port, blkif_request_t *rq)
 	return r->status;
 }
 
+/* The grant table's frame 0 mapped at gntpage (a check named by what),
+ * then entry ref granting page to Domain 0 (read-only with ro). */
+static volatile grant_entry_v1_t *grants(const char *what, uint64_t gnt0)
+{
+	expect(what, hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW),
+	                UVMF_INVLPG, 0, 0), 0);
+	return (volatile grant_entry_v1_t *)gntpage;
+}
+
+static void grant(volatile grant_entry_v1_t *g, unsigned ref, const void *page, int ro)
+{
+	g[ref].frame = (uint32_t)mfn_of(page);
+	g[ref].domid = 0;
+	g[ref].flags = GTF_permit_access | (ro ? GTF_readonly : 0);
+}
+
 static void blk_checks(uint64_t gnt0)
 {
 	if (!has((const char *)si->cmd_line, "blk")) {
@@ -293,12 +310,10 @@ static void blk_checks(uint64_t gnt0)
 		return;
 	}
 	char v[64], path[96];
-	expect("blk: grant frame 0 mapped (allowed)",
-	       hc(__HYPERVISOR_update_va_mapping, (long)gntpage, (long)((gnt0 * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0), 0);
-	volatile grant_entry_v1_t *g = (volatile grant_entry_v1_t *)gntpage;
-	g[1].frame = (uint32_t)mfn_of(blkring); g[1].domid = 0; g[1].flags = GTF_permit_access;
-	g[2].frame = (uint32_t)mfn_of(blkdata); g[2].domid = 0; g[2].flags = GTF_permit_access;
-	g[3].frame = (uint32_t)mfn_of(blkdata); g[3].domid = 0; g[3].flags = GTF_permit_access | GTF_readonly;
+	volatile grant_entry_v1_t *g = grants("blk: grant frame 0 mapped (allowed)", gnt0);
+	grant(g, 1, blkring, 0);
+	grant(g, 2, blkdata, 0);
+	grant(g, 3, blkdata, 1);
 	blkif_sring_t *sr = (blkif_sring_t *)blkring;
 	SHARED_RING_INIT(sr);
 	blkif_front_ring_t f;
@@ -353,6 +368,124 @@ static void blk_checks(uint64_t gnt0)
 	}
 	expect("blk: a producer index 100 ahead: the back end Closing", same(v, "5"), 1);
 	(void)path;
+}
+
+/* With a VIF (xen_hostile.sh's "net" run: vif = [ "rate=..." ]), a
+ * netfront of its own: TX and RX rings and a data page granted to
+ * Domain 0, one port, the frontend's nodes; then packets pvmon's back
+ * end must send or refuse as Xen's netback does: a good one, a bad grant
+ * reference, a zero-length one, one whose second slot is bigger than the
+ * packet, 19 slots; a flood of NET_FLOOD packets (the VIF's rate defers
+ * some: --stats counts them); then a producer index more than a ring
+ * ahead, which disconnects the VIF (one line) and nothing else. */
+static uint8_t ntxring[PAGE] __attribute__((aligned(4096)));
+static uint8_t nrxring[PAGE] __attribute__((aligned(4096)));
+static uint8_t ndata[PAGE] __attribute__((aligned(4096)));
+#define NET_FLOOD 40
+
+/* Push what f holds, send the event, wait until n more responses came
+ * (or give up): the first new response's status, 99 for none. */
+static int16_t net_push(netif_tx_front_ring_t *f, uint32_t port, unsigned n)
+{
+	RING_IDX first = f->rsp_cons;
+	RING_PUSH_REQUESTS(f);
+	struct evtchn_send s = { port };
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	for (int i = 0; i < 400000 && f->sring->rsp_prod - first < n; i++)
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	if (f->sring->rsp_prod - first < n)
+		return 99;
+	f->rsp_cons = first + n;
+	return RING_GET_RESPONSE(f, first)->status;
+}
+
+static void net_slot(netif_tx_front_ring_t *f, uint32_t gref, uint16_t off, uint16_t size, uint16_t flags)
+{
+	netif_tx_request_t *r = RING_GET_REQUEST(f, f->req_prod_pvt);
+	r->gref = gref;
+	r->offset = off;
+	r->size = size;
+	r->flags = flags;
+	r->id = (uint16_t)f->req_prod_pvt;
+	f->req_prod_pvt++;
+}
+
+/* A node of the back end's directory for VIF 0 into v. */
+static long be_read(const char *node, char *v, unsigned len)
+{
+	char dom[16], path[96] = "/local/domain/0/backend/vif/";
+	xs_req(XS_READ, "domid", 0, dom, sizeof(dom));
+	char *e = path + slen(path);
+	for (const char *q = dom; *q; q++)
+		*e++ = *q;
+	for (const char *q = "/0/"; *q; q++)
+		*e++ = *q;
+	for (const char *q = node; *q; q++)
+		*e++ = *q;
+	*e = 0;
+	return xs_req(XS_READ, path, 0, v, len);
+}
+
+static int be_state_is(const char *want)
+{
+	char v[16];
+	for (int i = 0; i < 200000; i++) {
+		if (be_read("state", v, sizeof(v)) == XS_READ && same(v, want))
+			return 1;
+		hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	}
+	return 0;
+}
+
+static void net_checks(uint64_t gnt0)
+{
+	if (!has((const char *)si->cmd_line, "net")) {
+		puts_("hostile_xen: no vif: no network checks\n");
+		return;
+	}
+	char v[64], path[96];
+	volatile grant_entry_v1_t *g = grants("net: grant frame 0 mapped (allowed)", gnt0);
+	grant(g, 4, ntxring, 0);
+	grant(g, 5, nrxring, 0);
+	grant(g, 6, ndata, 1);
+	netif_tx_sring_t *ts = (netif_tx_sring_t *)ntxring;
+	SHARED_RING_INIT(ts);
+	SHARED_RING_INIT((netif_rx_sring_t *)nrxring);
+	netif_tx_front_ring_t f;
+	FRONT_RING_INIT(&f, ts, PAGE);
+	struct evtchn_alloc_unbound au = { DOMID_SELF, 0, 0 };
+	expect("net: a port unbound for Domain 0 (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (long)&au, 0, 0, 0), 0);
+	unum(v, au.port);
+	expect("net: mac read", xs_req(XS_READ, "device/vif/0/mac", 0, path, sizeof(path)), XS_READ);
+	expect("net: tx-ring-ref written", xs_req(XS_WRITE, "device/vif/0/tx-ring-ref", "4", path, sizeof(path)), XS_WRITE);
+	expect("net: rx-ring-ref written", xs_req(XS_WRITE, "device/vif/0/rx-ring-ref", "5", path, sizeof(path)), XS_WRITE);
+	expect("net: event-channel written", xs_req(XS_WRITE, "device/vif/0/event-channel", v, path, sizeof(path)), XS_WRITE);
+	expect("net: request-rx-copy written", xs_req(XS_WRITE, "device/vif/0/request-rx-copy", "1", path, sizeof(path)), XS_WRITE);
+	expect("net: state Connected", xs_req(XS_WRITE, "device/vif/0/state", "4", path, sizeof(path)), XS_WRITE);
+	expect("net: the back end Connected", be_state_is("4"), 1);
+	expect("net: feature-rx-copy", be_read("feature-rx-copy", v, sizeof(v)) == XS_READ && same(v, "1"), 1);
+	for (int i = 0; i < 60; i++)
+		ndata[i] = (uint8_t)(i < 12 ? 0xff : i);     /* a broadcast frame */
+	net_slot(&f, 6, 0, 60, 0);
+	expect("net: a 60-byte packet (sent)", net_push(&f, au.port, 1), NETIF_RSP_OKAY);
+	net_slot(&f, 99, 0, 60, 0);
+	expect("net: an ungranted reference", net_push(&f, au.port, 1), NETIF_RSP_ERROR);
+	net_slot(&f, 6, 0, 0, 0);
+	expect("net: a zero-length packet", net_push(&f, au.port, 1), NETIF_RSP_ERROR);
+	net_slot(&f, 6, 0, 100, NETTXF_more_data);
+	net_slot(&f, 6, 0, 200, 0);
+	expect("net: a second slot bigger than the packet", net_push(&f, au.port, 2), NETIF_RSP_ERROR);
+	for (int i = 0; i < 19; i++)
+		net_slot(&f, 6, 0, i ? 1 : 100, i < 18 ? NETTXF_more_data : 0);
+	expect("net: 19 slots", net_push(&f, au.port, 19), NETIF_RSP_ERROR);
+	for (int i = 0; i < NET_FLOOD; i++)
+		net_slot(&f, 6, 0, 1000, 0);
+	expect("net: a flood of 1000-byte packets, all sent at the VIF's rate", net_push(&f, au.port, NET_FLOOD),
+	       NETIF_RSP_OKAY);
+	ts->req_prod = f.req_prod_pvt + 300;
+	struct evtchn_send s = { au.port };
+	hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0);
+	expect("net: a producer index 300 ahead: the back end Closing", be_state_is("5"), 1);
 }
 
 /* xenstore through start_info's ring: a request and its reply, then a
@@ -777,8 +910,10 @@ void start(start_info_t *info)
 	}
 
 	smp_checks(l4, l1);
-	if (si->store_evtchn)
+	if (si->store_evtchn) {
 		blk_checks(si->nr_pages + 1);
+		net_checks(si->nr_pages + 1);
+	}
 	store_checks();
 
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
