@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pvtrace.h"
@@ -14,7 +15,7 @@
 enum { COL_TS, COL_REL, COL_EVENT, COL_CPU_ID, COL_VPID, COL_HCALL, NR_FIXED };
 static const char *const fixed_cols[NR_FIXED] = { "ts_ns", "rel_ns", "event", "cpu_id", "vpid", "hcall" };
 
-#define MAX_COLS 64
+#define MAX_COLS 128          /* the distinct field names of every kind (about 70 now) */
 static const char *cols[MAX_COLS];
 static bool col_text[MAX_COLS];
 static int ncols;
@@ -25,6 +26,10 @@ static int add_col(const char *name, bool text)
 	for (int i = 0; i < ncols; i++)
 		if (!strcmp(cols[i], name))
 			return i;
+	if (ncols == MAX_COLS) {             /* a new event's fields: raise MAX_COLS */
+		fprintf(stderr, "pvtrace: more than %d export columns\n", MAX_COLS);
+		abort();
+	}
 	cols[ncols] = name;
 	col_text[ncols] = text;
 	return ncols++;
