@@ -329,11 +329,12 @@ static int cmd_mem_set(const struct command *cmd, int argc, char **argv)
 	return ctlc_request(req, NULL, false, NULL, 0);
 }
 
-/* block-attach DOMAIN SPEC, block-detach DOMAIN xvdX [--force]. */
+/* block-attach DOMAIN SPEC, block-detach DOMAIN xvdX [--force], and
+ * network-attach DOMAIN SPEC, network-detach DOMAIN N [--force]. */
 static int cmd_block(const struct command *cmd, int argc, char **argv)
 {
 	const char *pos[2];
-	bool attach = !strcmp(cmd->name, "block-attach");
+	bool attach = strstr(cmd->name, "-attach") != NULL;
 	static const char *const attach_names[] = { "DOMAIN", "SPEC" }, *const detach_names[] = { "DOMAIN", "DEVICE" };
 	struct opt opts[] = { { "force", false, NULL } };
 	int rc = parse_args(cmd, argc, argv, opts, attach ? 0 : 1, pos, 2, attach ? attach_names : detach_names);
@@ -343,13 +344,17 @@ static int cmd_block(const struct command *cmd, int argc, char **argv)
 	 * made absolute here, as create does with its config. */
 	char spec[CTLC_MAX_LINE / 2], cwd[1024];
 	const char *path = strncmp(pos[1], "file:", 5) ? pos[1] : pos[1] + 5;
-	if (attach && path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+	if (attach && !strncmp(cmd->name, "block", 5) && path[0] != '/' && getcwd(cwd, sizeof(cwd)))
 		snprintf(spec, sizeof(spec), "file:%s/%s", cwd, path);
 	else
 		snprintf(spec, sizeof(spec), "%s", pos[1]);
-	char req[CTLC_MAX_LINE];
+	char req[CTLC_MAX_LINE], ok[256] = "";
 	snprintf(req, sizeof(req), "%s %s %s%s", cmd->name, pos[0], spec, opts[0].value ? " force" : "");
-	return ctlc_request(req, NULL, false, NULL, 0);
+	rc = ctlc_request(req, NULL, false, ok, sizeof(ok));
+	const char *vif = strstr(ok, " vif ");
+	if (!rc && attach && vif)        /* network-attach: the new NIC's number */
+		printf("%s\n", vif + 1);
+	return rc;
 }
 
 static int cmd_sched_rr(const struct command *cmd, int argc, char **argv)
@@ -586,6 +591,14 @@ static const struct command commands[] = {
 	  "once nothing has it open; pvctl waits up to 10 s for that, then fails, leaving it\n"
 	  "closing (it goes when the guest lets it go: run block-detach again).\n"
 	  "  --force   remove it even if the guest still has it open\n", cmd_block },
+	{ "network-attach", "DOMAIN [mac=MAC,][ip=IP,][rate=RATE]", "Give a running Linux PV domain another virtual NIC.",
+	  "SPEC is a vif entry of the domain's config (vif = [ \"mac=...,ip=...,rate=10Mb/s\" ]).\n"
+	  "Its host side is a TAP device pvif<domid>.<N>, made up in pvmon's network namespace;\n"
+	  "Linux's xen-netfront finds it through xenstore as another ethN. Prints its number N.\n", cmd_block },
+	{ "network-detach", "DOMAIN N [--force]", "Take virtual NIC number N from a running Linux PV domain.",
+	  "The back end closes (Xen's state machine), the guest's xen-netfront lets it go, and\n"
+	  "the TAP device goes; pvctl waits up to 10 s for the guest.\n"
+	  "  --force   remove it even if the guest did not close it\n", cmd_block },
 	{ "input", "DOMAIN TEXT...", "Send a line of console input to a domain (raises its console VIRQ).",
 	  "The words of TEXT are joined by spaces and sent with a newline.\n", cmd_input },
 	{ "trace", "start|stop|snapshot [--events LIST] [--output DIR | --relayd URL] [--snapshot | --live] "

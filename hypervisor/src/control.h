@@ -73,7 +73,7 @@ struct control_ops {
 	/* Optional: hot-plug a device of a kind ("block") into a running
 	 * domain, spec as its config line would have it; remove one by its
 	 * name (xvdb), waiting for the guest to let it go unless force.
-	 * 0 or -errno with one line in err. */
+	 * 0 (a network device: its number) or -errno with one line in err. */
 	int (*dev_attach)(void *ctx, uint32_t domid, const char *kind, const char *spec, char *err, size_t errlen);
 	int (*dev_detach)(void *ctx, uint32_t domid, const char *kind, const char *name, bool force, char *err,
 	                  size_t errlen);

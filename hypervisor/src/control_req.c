@@ -444,8 +444,8 @@ static int h_mem_set(struct conn *c, const struct request *r)
 	return ctl_reply(c, "OK %u %s", d.domid, dname(&d, nb));
 }
 
-/* block-attach DOMAIN SPEC, block-detach DOMAIN NAME [force]: the kind
- * is the word before the dash. */
+/* block-attach DOMAIN SPEC, block-detach DOMAIN NAME [force] and the
+ * same for network: the kind is the word before the dash. */
 static int h_dev(struct conn *c, const struct request *r)
 {
 	struct ctl_domain_info d;
@@ -465,8 +465,10 @@ static int h_dev(struct conn *c, const struct request *r)
 	}
 	rc = attach ? ctl_srv.ops->dev_attach(ctl_srv.ctx, d.domid, kind, r->argv[2], err, sizeof(err))
 	            : ctl_srv.ops->dev_detach(ctl_srv.ctx, d.domid, kind, r->argv[2], force, err, sizeof(err));
-	if (rc)
+	if (rc < 0)
 		return ctl_reply_err(c, -rc, "%s", err[0] ? err : strerror(-rc));
+	if (attach && !strcmp(kind, "network"))
+		return ctl_reply(c, "OK %u %s vif %d", d.domid, dname(&d, nb), rc);
 	return ctl_reply(c, "OK %u %s %s", d.domid, dname(&d, nb), r->argv[2]);
 }
 
@@ -531,6 +533,8 @@ static const struct handler {
 	{ "mem-set",   2, 2, h_mem_set,   "mem-set DOMAIN MIB" },
 	{ "block-attach", 2, 2, h_dev,    "block-attach DOMAIN file:PATH,xvdX,w|r" },
 	{ "block-detach", 2, 3, h_dev,    "block-detach DOMAIN xvdX [force]" },
+	{ "network-attach", 2, 2, h_dev,  "network-attach DOMAIN mac=..,ip=..,rate=.." },
+	{ "network-detach", 2, 3, h_dev,  "network-detach DOMAIN VIF_NUMBER [force]" },
 	{ "vfr-add",   1, -1, h_vfr_add,  "vfr-add ACTION [PROTO] [from CIDR] [to CIDR] [sport P[-Q]] [dport P[-Q]]" },
 	{ "vfr-list",  0, 0, h_vfr_list,  "vfr-list" },
 	{ "vfr-del",   1, 1, h_vfr_del,   "vfr-del ID" },

@@ -4,6 +4,7 @@
  * scheduler parameters, the balloon target. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "config.h"
 #include "console.h"
@@ -11,6 +12,7 @@
 #include "dom0.h"
 #include "domain.h"
 #include "xen_blkback.h"
+#include "xen_netback.h"
 #include "xen_domain.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -234,7 +236,7 @@ static int ctl_mem_set(void *ctx, uint32_t id, uint64_t mib)
 static struct domain *dev_domain(uint32_t id, const char *kind, char *err, size_t errlen)
 {
 	struct domain *d = domain_get(id);
-	if (d && !atomic_load(&d->ended) && d->xen && !strcmp(kind, "block"))
+	if (d && !atomic_load(&d->ended) && d->xen && (!strcmp(kind, "block") || !strcmp(kind, "network")))
 		return d;
 	if (!d || atomic_load(&d->ended))
 		snprintf(err, errlen, "domain %u has ended", id);
@@ -242,7 +244,7 @@ static struct domain *dev_domain(uint32_t id, const char *kind, char *err, size_
 		snprintf(err, errlen, "domain %s (%u) is a pvos domain: %s devices are for Linux PV domains", d->cfg.name,
 		         id, kind);
 	else
-		snprintf(err, errlen, "no device kind '%s' (block)", kind);
+		snprintf(err, errlen, "no device kind '%s' (block, network)", kind);
 	if (d)
 		domain_put(d);
 	return NULL;
@@ -254,9 +256,10 @@ static int ctl_dev_attach(void *ctx, uint32_t id, const char *kind, const char *
 	struct domain *d = dev_domain(id, kind, err, errlen);
 	if (!d)
 		return -EINVAL;
-	int rc = xen_blkback_attach(d, spec, err, errlen);
+	int rc = !strcmp(kind, "block") ? xen_blkback_attach(d, spec, err, errlen)
+	                                : xen_netback_hotplug(d, spec, err, errlen);
 	domain_put(d);
-	return rc;
+	return rc;                        /* a network device: its number */
 }
 
 static int ctl_dev_detach(void *ctx, uint32_t id, const char *kind, const char *name, bool force, char *err,
@@ -266,7 +269,15 @@ static int ctl_dev_detach(void *ctx, uint32_t id, const char *kind, const char *
 	struct domain *d = dev_domain(id, kind, err, errlen);
 	if (!d)
 		return -EINVAL;
-	int rc = xen_blkback_detach(d, name, force, 10000, err, errlen);
+	int rc;
+	unsigned long h;
+	char *end;
+	if (!strcmp(kind, "block"))
+		rc = xen_blkback_detach(d, name, force, 10000, err, errlen);
+	else if ((h = strtoul(name, &end, 10)) > 15 || end == name || *end)
+		rc = (snprintf(err, errlen, "network-detach: '%s' is not a vif number (0..3)", name), -EINVAL);
+	else
+		rc = xen_netback_unplug(d, (unsigned)h, force, 10000, err, errlen);
 	domain_put(d);
 	return rc;
 }

@@ -52,6 +52,7 @@ struct xen_vif {
 	struct xs_conn *watch;      /* pvmon's own Domain 0 connection watching the frontend's state */
 	/* Under nb.lock: */
 	bool fe_changed, kicked, busy, gone;
+	bool detaching;             /* pvctl network-detach: once closed it stays closed */
 	/* The thread's while busy: */
 	enum xenbus_state state;
 	bool connected, tx_more, rx_wait;
@@ -198,7 +199,11 @@ static void frontend_changed(struct xen_vif *v)
 	case XenbusStateClosed:
 		vif_disconnect(v);
 		set_state(v, XenbusStateClosed);
-		set_state(v, XenbusStateInitWait);   /* ready for the frontend again (a module reload) */
+		pthread_mutex_lock(&nb.lock);
+		bool staying = !v->detaching;
+		pthread_mutex_unlock(&nb.lock);
+		if (staying)
+			set_state(v, XenbusStateInitWait);   /* ready for the frontend again (a module reload) */
 		break;
 	default:
 		break;
@@ -538,9 +543,12 @@ int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen
 	 * the order their nodes are made and Linux numbers them eth0, eth1. */
 	pthread_mutex_lock(&nb.lock);
 	struct xen_vif **pp = &nb.all;
+	unsigned used = 0;
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->d == d)
-			v->handle++;
+			used |= 1u << (*pp)->handle;
+	while (used & (1u << v->handle))   /* the lowest number free (a detach leaves a hole) */
+		v->handle++;
 	*pp = v;
 	pthread_mutex_unlock(&nb.lock);
 	return 0;
@@ -558,36 +566,85 @@ static unsigned mine(const struct domain *d, struct xen_vif **out)
 	return n;
 }
 
+/* v's TAP device named pvif<dom>.<handle> and up. */
+static int tap_up(struct xen_vif *v, char *err, size_t errlen)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	snprintf(v->ifname, sizeof(v->ifname), "pvif%u.%u", v->d->id, v->handle);
+	memcpy(ifr.ifr_name, v->ifname, sizeof(ifr.ifr_name));
+	if (ioctl(v->tap, TUNSETIFF, &ifr))
+		return snprintf(err, errlen, "vif %u: TAP device %s: %s", v->handle, v->ifname, strerror(errno)), -errno;
+	/* Up, as xl's vif script brings it up: the host's addresses and
+	 * routes on it are the host's to make. */
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ? -errno : 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (!rc && ioctl(s, SIOCSIFFLAGS, &ifr))
+		rc = -errno;
+	if (s >= 0)
+		close(s);
+	if (rc)
+		return snprintf(err, errlen, "vif %u: cannot bring %s up: %s", v->handle, v->ifname, strerror(-rc)), rc;
+	return 0;
+}
+
 int xen_netback_attach(struct domain *d, char *err, size_t errlen)
 {
 	struct xen_vif *vs[XNET_VIFS_MAX];
 	unsigned n = mine(d, vs);
 	for (unsigned i = 0; i < n; i++) {
-		struct xen_vif *v = vs[i];
-		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-		snprintf(v->ifname, sizeof(v->ifname), "pvif%u.%u", d->id, v->handle);
-		memcpy(ifr.ifr_name, v->ifname, sizeof(ifr.ifr_name));
-		if (ioctl(v->tap, TUNSETIFF, &ifr))
-			return snprintf(err, errlen, "vif %u: TAP device %s: %s", v->handle, v->ifname, strerror(errno)), -errno;
-		/* Up, as xl's vif script brings it up: the host's addresses
-		 * and routes on it are the host's to make. */
-		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		int rc = s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ? -errno : 0;
-		ifr.ifr_flags |= IFF_UP;
-		if (!rc && ioctl(s, SIOCSIFFLAGS, &ifr))
-			rc = -errno;
-		if (s >= 0)
-			close(s);
+		int rc = tap_up(vs[i], err, errlen);
 		if (rc)
-			return snprintf(err, errlen, "vif %u: cannot bring %s up: %s", v->handle, v->ifname, strerror(-rc)), rc;
+			return rc;
 	}
 	return 0;
 }
 
-/* The domain is in the store: each VIF's nodes as xl makes them (the
- * frontend's directory the domain's own, the back end's Domain 0's with
- * the domain allowed to read it), and the back end waiting for its
- * frontend. */
+/* v's nodes as xl makes them, the back end's directory and InitWait
+ * before the frontend's (a running domain's xenbus probes a device the
+ * moment its directory appears), each directory given its permissions
+ * before its children (a node takes its parent's when it is made). */
+static int publish(struct xen_vif *v, struct xs_store *store)
+{
+	struct domain *d = v->d;
+	char mac[18];
+	const uint8_t *m = v->cfg.mac;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", d->id, v->handle);
+	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/%u", d->id, v->handle);
+	xs_write(store, v->be, "", 0);
+	xbe_own(store, v->be, 0, d->id);
+	xbe_put(store, v->be, "frontend", "%s", v->fe);
+	xbe_put(store, v->be, "frontend-id", "%u", d->id);
+	xbe_put(store, v->be, "online", "1");
+	xbe_put(store, v->be, "handle", "%u", v->handle);
+	xbe_put(store, v->be, "type", "vif");
+	xbe_put(store, v->be, "mac", "%s", mac);
+	xbe_put(store, v->be, "vifname", "%s", v->ifname);
+	if (v->cfg.ip[0])
+		xbe_put(store, v->be, "ip", "%s", v->cfg.ip);
+	if (v->cfg.rate_bps)
+		xbe_put(store, v->be, "rate", "%llu,%llu", (unsigned long long)v->cfg.rate_bps,
+		        (unsigned long long)v->cfg.rate_window_us);
+	xbe_put(store, v->be, "feature-sg", "1");
+	xbe_put(store, v->be, "feature-rx-copy", "1");
+	xbe_put(store, v->be, "feature-rx-flip", "0");
+	set_state(v, XenbusStateInitWait);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/state", v->fe);
+	v->watch = xbe_watch(store, path, fe_watch, v);
+	if (!v->watch)
+		return -ENOMEM;
+	xs_write(store, v->fe, "", 0);
+	xbe_own(store, v->fe, d->id, 0);
+	xbe_put(store, v->fe, "backend", "%s", v->be);
+	xbe_put(store, v->fe, "backend-id", "0");
+	xbe_put(store, v->fe, "handle", "%u", v->handle);
+	xbe_put(store, v->fe, "mac", "%s", mac);
+	xbe_put(store, v->fe, "state", "%u", XenbusStateInitialising);
+	return 0;
+}
+
 int xen_netback_start(struct domain *d, struct xs_store *store)
 {
 	struct xen_vif *vs[XNET_VIFS_MAX];
@@ -595,60 +652,21 @@ int xen_netback_start(struct domain *d, struct xs_store *store)
 	nb.store = store;
 	pthread_mutex_unlock(&nb.lock);
 	unsigned n = mine(d, vs);
-	for (unsigned i = 0; i < n; i++) {
-		struct xen_vif *v = vs[i];
-		char mac[18];
-		const uint8_t *m = v->cfg.mac;
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-		snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", d->id, v->handle);
-		snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/%u", d->id, v->handle);
-		/* Each directory made and given its permissions first: a node
-		 * takes its parent's when it is made. */
-		xs_write(store, v->be, "", 0);
-		xbe_own(store, v->be, 0, d->id);
-		xbe_put(store, v->be, "frontend", "%s", v->fe);
-		xbe_put(store, v->be, "frontend-id", "%u", d->id);
-		xbe_put(store, v->be, "online", "1");
-		xbe_put(store, v->be, "handle", "%u", v->handle);
-		xbe_put(store, v->be, "type", "vif");
-		xbe_put(store, v->be, "mac", "%s", mac);
-		xbe_put(store, v->be, "vifname", "%s", v->ifname);
-		if (v->cfg.ip[0])
-			xbe_put(store, v->be, "ip", "%s", v->cfg.ip);
-		if (v->cfg.rate_bps)
-			xbe_put(store, v->be, "rate", "%llu,%llu", (unsigned long long)v->cfg.rate_bps,
-			        (unsigned long long)v->cfg.rate_window_us);
-		xbe_put(store, v->be, "feature-sg", "1");
-		xbe_put(store, v->be, "feature-rx-copy", "1");
-		xbe_put(store, v->be, "feature-rx-flip", "0");
-		xs_write(store, v->fe, "", 0);
-		xbe_own(store, v->fe, d->id, 0);
-		xbe_put(store, v->fe, "backend", "%s", v->be);
-		xbe_put(store, v->fe, "backend-id", "0");
-		xbe_put(store, v->fe, "handle", "%u", v->handle);
-		xbe_put(store, v->fe, "mac", "%s", mac);
-		xbe_put(store, v->fe, "state", "%u", XenbusStateInitialising);
-		set_state(v, XenbusStateInitWait);
-		char path[160];
-		snprintf(path, sizeof(path), "%s/state", v->fe);
-		v->watch = xbe_watch(store, path, fe_watch, v);
-		if (!v->watch)
+	for (unsigned i = 0; i < n; i++)
+		if (publish(vs[i], store))
 			return -ENOMEM;
-	}
 	return 0;
 }
 
-void xen_netback_remove(struct domain *d)
+/* Unlinks d's VIF handle (with -1: d's first VIF) once the thread is
+ * done with it (not busy, not in poll on its TAP); NULL if none. */
+static struct xen_vif *unlink_vif(struct domain *d, int handle)
 {
-	for (;;) {
-		pthread_mutex_lock(&nb.lock);
-		struct xen_vif **pp = &nb.all, *v;
-		while ((v = *pp) && v->d != d)
-			pp = &v->next;
-		if (!v) {
-			pthread_mutex_unlock(&nb.lock);
-			return;
-		}
+	pthread_mutex_lock(&nb.lock);
+	struct xen_vif **pp = &nb.all, *v;
+	while ((v = *pp) && (v->d != d || (handle >= 0 && v->handle != (unsigned)handle)))
+		pp = &v->next;
+	if (v) {
 		v->gone = true;
 		wake_thread();
 		while (v->busy || nb.polling)   /* not in poll on its TAP either */
@@ -657,16 +675,91 @@ void xen_netback_remove(struct domain *d)
 			;                           /* (the list may have changed meanwhile) */
 		*pp = v->next;
 		pthread_cond_broadcast(&nb.cond);   /* the thread waits for it to be gone */
-		pthread_mutex_unlock(&nb.lock);
-		if (v->watch)
-			xs_conn_free(v->watch);  /* no event for v after this */
-		vif_disconnect(v);
-		add_stats(&d->xen->net_gone, &v->st);
-		if (v->be[0])
-			xs_rm(nb.store, v->be);
-		close(v->tap);
-		free(v);
 	}
+	pthread_mutex_unlock(&nb.lock);
+	return v;
+}
+
+static void vif_free(struct xen_vif *v, bool frontend_too)
+{
+	if (v->watch)
+		xs_conn_free(v->watch);      /* no event for v after this */
+	vif_disconnect(v);
+	add_stats(&v->d->xen->net_gone, &v->st);
+	if (v->be[0])
+		xs_rm(nb.store, v->be);
+	if (frontend_too && v->fe[0])
+		xs_rm(nb.store, v->fe);
+	close(v->tap);                   /* the TAP device goes with it */
+	free(v);
+}
+
+void xen_netback_remove(struct domain *d)
+{
+	struct xen_vif *v;
+	while ((v = unlink_vif(d, -1)))
+		vif_free(v, false);          /* the domain's tree goes with it */
+}
+
+int xen_netback_hotplug(struct domain *d, const char *spec, char *err, size_t errlen)
+{
+	if (!pvmon_store)
+		return snprintf(err, errlen, "this pvmon serves no xenstore (--xenstore off)"), -EOPNOTSUPP;
+	struct xen_vif *vs[XNET_VIFS_MAX];
+	if (mine(d, vs) >= XNET_VIFS_MAX)
+		return snprintf(err, errlen, "domain %s (%u) has %d VIFs already", d->cfg.name, d->id, XNET_VIFS_MAX),
+		       -ENOSPC;
+	int rc = xen_netback_add(d, spec, err, errlen);
+	if (rc)
+		return rc;
+	struct xen_vif *v = NULL;
+	pthread_mutex_lock(&nb.lock);
+	nb.store = pvmon_store;
+	for (struct xen_vif *o = nb.all; o; o = o->next)
+		if (o->d == d && !o->be[0] && !o->gone)
+			v = o;                   /* the one add put last: not published yet */
+	pthread_mutex_unlock(&nb.lock);
+	if (!v)
+		return snprintf(err, errlen, "the new VIF went away"), -ENOENT;
+	if ((rc = tap_up(v, err, errlen)) || (rc = publish(v, pvmon_store))) {
+		int h = (int)v->handle;
+		if ((v = unlink_vif(d, h)))
+			vif_free(v, true);
+		return rc == -ENOMEM ? (snprintf(err, errlen, "out of memory"), rc) : rc;
+	}
+	return (int)v->handle;
+}
+
+/* As the block back end's detach (xen_blkback_detach): offline and
+ * Closing, the frontend closes, then the VIF and its nodes go. */
+int xen_netback_unplug(struct domain *d, unsigned handle, bool force, unsigned wait_ms, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&nb.lock);
+	struct xen_vif *v = nb.all;
+	while (v && (v->d != d || v->handle != handle || v->gone))
+		v = v->next;
+	if (v)
+		v->detaching = true;
+	pthread_mutex_unlock(&nb.lock);
+	if (!v)
+		return snprintf(err, errlen, "domain %s (%u) has no vif %u", d->cfg.name, d->id, handle), -ENOENT;
+	uint32_t fs = XenbusStateUnknown;
+	xbe_get_u32(nb.store, v->fe, "state", &fs);
+	bool closed = fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown;
+	if (!closed) {
+		xbe_put(nb.store, v->be, "online", "0");
+		xbe_put(nb.store, v->be, "state", "%u", XenbusStateClosing);
+		for (unsigned t = 0; t < wait_ms && !closed; t += 20) {
+			usleep(20000);
+			closed = !xbe_get_u32(nb.store, v->fe, "state", &fs) && fs == XenbusStateClosed;
+		}
+	}
+	if (!closed && !force)
+		return snprintf(err, errlen, "the frontend of vif %u did not close in %u ms: it stays Closing; detach it "
+		                "again once the guest closed it, or force it now", handle, wait_ms), -EBUSY;
+	if ((v = unlink_vif(d, (int)handle)))
+		vif_free(v, true);
+	return 0;
 }
 
 int xen_netback_stats(const struct domain *d, struct xen_vif_stats *sum)

@@ -3,6 +3,7 @@
  * back-end thread for all of them. */
 #ifndef PVMON_XEN_NETBACK_H
 #define PVMON_XEN_NETBACK_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,14 @@ int xen_netback_start(struct domain *d, struct xs_store *store);
 /* Every VIF of d gone (its end, or a build that failed): after it the
  * back end touches none of d's memory. */
 void xen_netback_remove(struct domain *d);
+/* Hot-plug (pvctl network-attach): a VIF for spec added to the running
+ * domain d, its TAP device up, its nodes published for the domain's
+ * xenbus to find: its handle, or -errno with one line in err. */
+int xen_netback_hotplug(struct domain *d, const char *spec, char *err, size_t errlen);
+/* pvctl network-detach: d's vif handle closed Xen's way, waiting at most
+ * wait_ms for the frontend to close, then removed with its TAP device;
+ * -EBUSY (left Closing) if it did not close and not force. */
+int xen_netback_unplug(struct domain *d, unsigned handle, bool force, unsigned wait_ms, char *err, size_t errlen);
 /* The sums over d's VIFs; their number. */
 int xen_netback_stats(const struct domain *d, struct xen_vif_stats *sum);
 #endif

@@ -8,7 +8,8 @@
 # serves 1 MiB of its own; the host pings the guest, fetches that and
 # compares both checksums with the guest's, and pvctl list's net
 # counters with the TAP device's own statistics while nothing moves;
-# then VFR rules (pvctl vfr) drop ping and one TCP port.
+# then VFR rules (pvctl vfr) drop ping and one TCP port, and a third VIF
+# is hot-plugged and taken away (pvctl network-attach, network-detach).
 # Bad vif lines are refused in one line. Runs in the nested AMD-V host
 # wherever this host is (Linux PV needs hardware virtualization).
 # timeout: 600
@@ -24,6 +25,31 @@ rule_packets() { $PVCTL vfr list | awk -v id="$1" '$1 == id { print $2 }'; }
 # The VFR: a drop rule for ICMP stops ping both ways and counts it, its
 # deletion lets ping through again; a rule for TCP port 8080 stops a
 # fetch from there, not from port 8081, nor ping.
+# Hot-plug while /init waits: a third VIF comes with pvctl network-attach
+# (its TAP device up in pvmon's namespace, Linux's netfront connects it),
+# and goes with network-detach (netfront closes, the TAP and the nodes go).
+hotplug_checks() {
+  local n id i xs="XENSTORED_PATH=$TMP/xenstored.sock"
+  n=$($PVCTL network-attach net "ip=10.9.2.2") || die "pvctl network-attach failed"
+  [ "$n" = "vif 2" ] || die "network-attach printed '$n', not 'vif 2'"
+  id=$(json_field net domid)
+  in_ns ip link show pvif$id.2 > /dev/null || die "no TAP device pvif$id.2 after network-attach"
+  for i in $(seq 150); do
+    [ "$(env $xs xenstore-read /local/domain/0/backend/vif/$id/2/state 2>/dev/null)" = 4 ] && break
+    sleep 0.2
+  done
+  [ "$(env $xs xenstore-read /local/domain/0/backend/vif/$id/2/state)" = 4 ] ||
+    die "vif 2 never Connected: the guest's netfront did not take it"
+  echo "ok network-attach: vif 2 (pvif$id.2) Connected by the guest's netfront"
+  ! $PVCTL network-detach net 7 2>"$TMP/err" && grep -q "has no vif 7" "$TMP/err" || die "network-detach of vif 7: $(cat "$TMP/err")"
+  $PVCTL network-detach net 2 || die "pvctl network-detach failed"
+  ! in_ns ip link show pvif$id.2 > /dev/null 2>&1 || die "pvif$id.2 still there after network-detach"
+  [ "$(env $xs xenstore-list /local/domain/0/backend/vif/$id | tr '\n' ' ')" = "0 1 " ] &&
+    [ "$(env $xs xenstore-list /local/domain/$id/device/vif | tr '\n' ' ')" = "0 1 " ] ||
+    { env $xs xenstore-ls -f /local/domain; die "xenstore still has vif 2's nodes"; }
+  echo "ok network-detach: netfront closed vif 2, its TAP device and nodes are gone"
+}
+
 vfr_checks() {
   local id n
   id=$($PVCTL vfr add drop icmp | sed -n 's/^rule \([0-9]*\) added$/\1/p')
@@ -139,6 +165,7 @@ inside() {
   [ "$(md5sum < "$TMP/small")" = "$(head -c 262144 "$TMP/got" | md5sum)" ] || die "vif 1 carried other bytes"
   echo "ok rate=200KB/s on vif 1: $(field net_deferred) packets deferred; 256 KiB in $(( (t1 - t0) / 1000000 )) ms"
   vfr_checks
+  hotplug_checks
   echo x | timeout 20 ip netns exec $ns busybox nc $GIP 5003 || echo "nc to the guest's port 5003: status $?"
   for i in $(seq 300); do kill -0 $cpid 2>/dev/null || break; sleep 0.2; done
   kill -0 $cpid 2>/dev/null && { tail -20 "$TMP/out"; cat "$TMP/daemon.log"; $PVCTL list; die "the domain did not end within 60 s"; }
