@@ -94,6 +94,11 @@ static int parse_rate(const char *v, size_t n, struct xnet_vif_cfg *c)
 int xnet_parse_vif(const char *spec, struct xnet_vif_cfg *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	/* The messages below quote the entry: nothing in it may break the line. */
+	for (const char *p = spec; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return snprintf(err, errlen, "vif entry: a control character (0x%02x) at offset %zu",
+			                (unsigned)(unsigned char)*p, (size_t)(p - spec)), -EINVAL;
 	for (const char *p = spec; *p;) {
 		size_t n = strcspn(p, ",");
 		const char *eq = memchr(p, '=', n);

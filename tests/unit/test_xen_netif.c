@@ -70,6 +70,8 @@ static void vif_parse(void)
 		{ "rate=0Mb/s", "not RATE/s" }, { "rate=10Mb/s@", "not RATE/s" }, { "rate=10Mb/s@0ms", "not RATE/s" },
 		{ "rate=99999999999999999999B/s", "not RATE/s" }, { "bridge=xenbr0", "unknown key 'bridge'" },
 		{ "mac", "not KEY=VALUE" }, { "ip=10.0.0.1,", "a ',' ends it" },
+		{ "0\n.0.0.2,rate=10Mb/s", "control character (0x0a) at offset 1" },   /* found by fuzz_xen_netif */
+		{ "ip=10.0.0.2\r", "control character (0x0d)" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
