@@ -13,6 +13,7 @@
 # Bad vif lines are refused in one line. Runs in the nested AMD-V host
 # wherever this host is (Linux PV needs hardware virtualization).
 # timeout: 600
+# lane: 2
 . tests/lib.sh
 . tests/linux/lib.sh
 
