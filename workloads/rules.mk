@@ -23,6 +23,6 @@ $(BUILD)/workloads/static/numparse.o: common/numparse.c
 $(BIN)/pvlm: $(PVLM_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@ (static)"
-	$(Q)$(CC) -static -o $@ $^
+	$(Q)$(CC) -static -o $@ $^ -luring
 
 PROGRAMS += $(BIN)/pvlm
