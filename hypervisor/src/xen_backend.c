@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xen/io/xenbus.h>
 #include "xen_backend.h"
 #include <xen/io/xs_wire.h>
 
@@ -66,4 +68,20 @@ bool xbe_watch_event(const void *msg, size_t len)
 {
 	const struct xsd_sockmsg *h = msg;
 	return len >= sizeof(*h) && h->type == XS_WATCH_EVENT;
+}
+
+bool xbe_close_frontend(struct xs_store *s, const char *fe, const char *be, unsigned wait_ms)
+{
+	uint32_t fs = XenbusStateUnknown;
+	xbe_get_u32(s, fe, "state", &fs);
+	if (fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown)
+		return true;
+	xbe_put(s, be, "online", "0");
+	xbe_put(s, be, "state", "%u", XenbusStateClosing);
+	for (unsigned t = 0; t < wait_ms; t += 20) {
+		usleep(20000);
+		if (!xbe_get_u32(s, fe, "state", &fs) && fs == XenbusStateClosed)
+			return true;
+	}
+	return false;
 }

@@ -21,4 +21,9 @@ void xbe_own(struct xs_store *s, const char *dir, unsigned owner, unsigned reade
  * flag work); xbe_watch_event says which are the watch's events. */
 struct xs_conn *xbe_watch(struct xs_store *s, const char *path, xs_send_fn *fn, void *ctx);
 bool xbe_watch_event(const void *msg, size_t len);
+/* A detach (libxl's device removal): unless the frontend at fe never
+ * started or has closed, the back end at be goes offline and Closing,
+ * and this waits up to wait_ms for the frontend to say Closed (the back
+ * end's thread follows it meanwhile). True once the frontend is closed. */
+bool xbe_close_frontend(struct xs_store *s, const char *fe, const char *be, unsigned wait_ms);
 #endif

@@ -636,18 +636,7 @@ int xen_blkback_detach(struct domain *d, const char *vdev, bool force, unsigned 
 	pthread_mutex_unlock(&bk.lock);
 	if (!b)
 		return snprintf(err, errlen, "domain %s (%u) has no disk %s", d->cfg.name, d->id, vdev), -ENOENT;
-	uint32_t fs = XenbusStateUnknown;
-	xbe_get_u32(bk.store, b->fe, "state", &fs);
-	bool closed = fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown;
-	if (!closed) {
-		/* The thread follows the frontend from here (frontend_changed). */
-		xbe_put(bk.store, b->be, "online", "0");
-		xbe_put(bk.store, b->be, "state", "%u", XenbusStateClosing);
-		for (unsigned t = 0; t < wait_ms && !closed; t += 20) {
-			usleep(20000);
-			closed = !xbe_get_u32(bk.store, b->fe, "state", &fs) && fs == XenbusStateClosed;
-		}
-	}
+	bool closed = xbe_close_frontend(bk.store, b->fe, b->be, wait_ms);
 	if (!closed && !force)           /* as xl leaves it: Closing, gone once the guest lets it go */
 		return snprintf(err, errlen, "the frontend of %s did not close in %u ms (still mounted?): it stays "
 		                "Closing; detach it again once the guest closed it, or force it now", vdev, wait_ms), -EBUSY;

@@ -743,17 +743,7 @@ int xen_netback_unplug(struct domain *d, unsigned handle, bool force, unsigned w
 	pthread_mutex_unlock(&nb.lock);
 	if (!v)
 		return snprintf(err, errlen, "domain %s (%u) has no vif %u", d->cfg.name, d->id, handle), -ENOENT;
-	uint32_t fs = XenbusStateUnknown;
-	xbe_get_u32(nb.store, v->fe, "state", &fs);
-	bool closed = fs == XenbusStateInitialising || fs == XenbusStateClosed || fs == XenbusStateUnknown;
-	if (!closed) {
-		xbe_put(nb.store, v->be, "online", "0");
-		xbe_put(nb.store, v->be, "state", "%u", XenbusStateClosing);
-		for (unsigned t = 0; t < wait_ms && !closed; t += 20) {
-			usleep(20000);
-			closed = !xbe_get_u32(nb.store, v->fe, "state", &fs) && fs == XenbusStateClosed;
-		}
-	}
+	bool closed = xbe_close_frontend(nb.store, v->fe, v->be, wait_ms);
 	if (!closed && !force)
 		return snprintf(err, errlen, "the frontend of vif %u did not close in %u ms: it stays Closing; detach it "
 		                "again once the guest closed it, or force it now", handle, wait_ms), -EBUSY;
