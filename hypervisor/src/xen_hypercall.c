@@ -293,22 +293,37 @@ static void tlb_flush(struct vcpu *v, const char *kind, uint64_t addr)
 	trace_tlb_flush(v->dom->id, v->id, kind, addr);
 }
 
+/* pvmon:tlb_flush's kind of an mmuext flush command: pvos's names, and
+ * Xen's multi ones. An invlpg's starts with 'i'. */
+static const char *flush_kind(unsigned cmd)
+{
+	switch (cmd) {
+	case MMUEXT_TLB_FLUSH_LOCAL: return "local";
+	case MMUEXT_TLB_FLUSH_MULTI: return "multi";
+	case MMUEXT_TLB_FLUSH_ALL: return "all";
+	case MMUEXT_INVLPG_LOCAL: return "invlpg";
+	case MMUEXT_INVLPG_MULTI: return "invlpg_multi";
+	default: return "invlpg_all";
+	}
+}
+
 static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_t flags)
 {
 	struct xen_domain *x = v->dom->xen;
 	/* Which other vCPUs flush (Xen's do_update_va_mapping): UVMF_LOCAL
 	 * none, UVMF_ALL all, anything else (UVMF_MULTI) is the address of
 	 * a vCPU bitmap in guest memory, read before anything changes. */
-	uint64_t who = flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK, others = 0;
-	if (who == UVMF_ALL)
+	uint64_t who = flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK, type = flags & UVMF_FLUSHTYPE_MASK, others = 0;
+	if (who == UVMF_ALL) {
 		others = ~0ULL;
-	else if (who != UVMF_LOCAL && (flags & UVMF_FLUSHTYPE_MASK) &&
-	         ((who & 7) || xen_copy_from(v, &others, who, sizeof(others))))
-		return -EFAULT;
-	else if (who != UVMF_LOCAL && !(flags & UVMF_FLUSHTYPE_MASK))
-		return -EINVAL;              /* a vCPU mask with nothing to flush */
+	} else if (who != UVMF_LOCAL) {
+		if (!type)
+			return -EINVAL;          /* a vCPU mask with nothing to flush */
+		if ((who & 7) || xen_copy_from(v, &others, who, sizeof(others)))
+			return -EFAULT;
+	}
 	others &= ~(1ULL << v->id);
-	uint64_t ma, l1e;
+	uint64_t l1e;
 	pthread_mutex_lock(&x->lock);
 	/* The L1 entry: walk the upper levels only (the page itself may be absent). */
 	long rc = -EINVAL;
@@ -326,37 +341,23 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 		if (!rc)
 			rc = xmm_update(&x->mm, l1e, val, false);
 	}
-	if (flags & UVMF_FLUSHTYPE_MASK)
+	if (type)
 		XV(v)->shadow_flush = true;
-	(void)ma;
 	pthread_mutex_unlock(&x->lock);
 	if (!rc)
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
 	/* The other vCPUs too (this one reloads CR3 on its way back). */
-	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) && others)
+	if (!rc && type && others)
 		rc = xen_tlb_flush(v->dom, others, xen_tlb_now(v->dom));
-	const char *scope = who == UVMF_ALL ? "all" : who != UVMF_LOCAL ? "multi" : NULL;
-	static const char *const invlpg[] = { "invlpg_all", "invlpg_multi" };
-	if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
-		tlb_flush(v, scope ? scope : "local", 0);
-	else if (!rc && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
-		tlb_flush(v, scope ? invlpg[scope[0] == 'm'] : "invlpg", va);
+	/* Traced as the mmuext command that flushes the same. */
+	bool all = who == UVMF_ALL, multi = who != UVMF_LOCAL && !all;
+	if (!rc && type == UVMF_TLB_FLUSH)
+		tlb_flush(v, flush_kind(all ? MMUEXT_TLB_FLUSH_ALL : multi ? MMUEXT_TLB_FLUSH_MULTI : MMUEXT_TLB_FLUSH_LOCAL), 0);
+	else if (!rc && type == UVMF_INVLPG)
+		tlb_flush(v, flush_kind(all ? MMUEXT_INVLPG_ALL : multi ? MMUEXT_INVLPG_MULTI : MMUEXT_INVLPG_LOCAL), va);
 	return rc;
 }
 
-/* pvmon:tlb_flush's kind of an mmuext flush command: pvos's names, and
- * Xen's multi ones. An invlpg's starts with 'i'. */
-static const char *flush_kind(unsigned cmd)
-{
-	switch (cmd) {
-	case MMUEXT_TLB_FLUSH_LOCAL: return "local";
-	case MMUEXT_TLB_FLUSH_MULTI: return "multi";
-	case MMUEXT_TLB_FLUSH_ALL: return "all";
-	case MMUEXT_INVLPG_LOCAL: return "invlpg";
-	case MMUEXT_INVLPG_MULTI: return "invlpg_multi";
-	default: return "invlpg_all";
-	}
-}
 
 static void set_base(struct vcpu *v, uint64_t *slot, uint64_t mfn)
 {
