@@ -601,7 +601,7 @@ void xen_blkback_remove(struct domain *d)
 
 int xen_blkback_attach(struct domain *d, const char *spec, char *err, size_t errlen)
 {
-	if (!bk.store && !pvmon_store)
+	if (!pvmon_store)
 		return snprintf(err, errlen, "this pvmon serves no xenstore (--xenstore off)"), -EOPNOTSUPP;
 	struct xen_vbd_stats st;
 	if (xen_blkback_stats(d, &st) >= CFG_DISKS_MAX)

@@ -506,7 +506,7 @@ static int start_thread(char *err, size_t errlen)
 	return rc;
 }
 
-int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen)
+static int vif_add(struct domain *d, const char *spec, char *err, size_t errlen, struct xen_vif **out)
 {
 	struct xen_vif *v = calloc(1, sizeof(*v));
 	if (!v)
@@ -551,7 +551,14 @@ int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen
 		v->handle++;
 	*pp = v;
 	pthread_mutex_unlock(&nb.lock);
+	*out = v;
 	return 0;
+}
+
+int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen)
+{
+	struct xen_vif *v;
+	return vif_add(d, spec, err, errlen, &v);
 }
 
 /* d's own VIFs (other domains' come and go), in mine: their number. */
@@ -709,18 +716,13 @@ int xen_netback_hotplug(struct domain *d, const char *spec, char *err, size_t er
 	if (mine(d, vs) >= XNET_VIFS_MAX)
 		return snprintf(err, errlen, "domain %s (%u) has %d VIFs already", d->cfg.name, d->id, XNET_VIFS_MAX),
 		       -ENOSPC;
-	int rc = xen_netback_add(d, spec, err, errlen);
+	struct xen_vif *v;
+	int rc = vif_add(d, spec, err, errlen, &v);
 	if (rc)
 		return rc;
-	struct xen_vif *v = NULL;
 	pthread_mutex_lock(&nb.lock);
 	nb.store = pvmon_store;
-	for (struct xen_vif *o = nb.all; o; o = o->next)
-		if (o->d == d && !o->be[0] && !o->gone)
-			v = o;                   /* the one add put last: not published yet */
 	pthread_mutex_unlock(&nb.lock);
-	if (!v)
-		return snprintf(err, errlen, "the new VIF went away"), -ENOENT;
 	if ((rc = tap_up(v, err, errlen)) || (rc = publish(v, pvmon_store))) {
 		int h = (int)v->handle;
 		if ((v = unlink_vif(d, h)))
