@@ -190,7 +190,7 @@ static int measure(struct lm_run *m)
  * PVMON_CONSOLE_COUNTERS's order, up to the network's (pvbench netflip's). */
 #define LM_PER_OP CONSCNT_PAGE_FLIPS
 static const char *const per_op_label[LM_PER_OP] = {
-	"exits/op", "hcalls/op", "ptwr/op", "mmu/op", "bounce/op", "emul/op",
+	"exits/op", "hcalls/op", "ptwr/op", "mmu/op", "bounce/op", "emul/op", "stub/op",
 };
 
 /* "linux": where and how the Linux PV column was measured, or why not. */
@@ -294,7 +294,8 @@ static void print_linux(const struct lm_linux *l)
 	       "   their difference over the row's ops, its setup included; exits: to pvmon; hcalls: hypercalls;\n"
 	       "   ptwr: the guest's direct page-table writes trapped and emulated; mmu: entries changed by\n"
 	       "   hypercalls; bounce: exceptions and system calls pvmon delivered to the guest kernel;\n"
-	       "   emul: instructions pvmon emulated, ptwr included)\n");
+	       "   emul: instructions pvmon emulated, ptwr included; stub: system calls and page faults\n"
+	       "   the entry stub delivered and iret hypercalls it served itself, none of them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

@@ -555,7 +555,7 @@ static const struct command commands[] = {
 	  "           exit_code, run_ns, wait_ns, blocked_ns, hypercalls, events, vm_exits,\n"
 	  "           upcalls, kvm_exits, kvm_insn_emulation, kvm_io_exits, kvm_halt_exits,\n"
 	  "           kvm_mmio_exits, tlb_flushes, page_flips, time_ns, mmu_updates, mem_kib,\n"
-	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces, created_ns,\n"
+	  "           mem_target_kib, pt_writes, stub_exits, emulated, bounces, stub_served, created_ns,\n"
 	  "           blk_requests, blk_bytes, net_tx_packets, net_tx_bytes,\n"
 	  "           net_rx_packets, net_rx_bytes, net_tx_kicks, net_rx_events, net_deferred\n"
 	  "           (docs/control-protocol.md)\n"

@@ -78,6 +78,7 @@ static inline const char *pvmon_domstat_key(int i)
 	X(STUB_EXITS, stub_exits)                 /* Xen mode: the entry stub's exits */ \
 	X(EMULATED, emulated)                     /* of them, instructions emulated */ \
 	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */ \
+	X(STUB_SERVED, stub_served)               /* Xen mode: system calls, page faults, irets the stub served (no exit) */ \
 	X(CREATED_NS, created_ns)                 /* pvmon's clock (as time_ns) at its creation */ \
 	X(BLK_REQUESTS, blk_requests)             /* Linux PV: block requests its back end served */ \
 	X(BLK_BYTES, blk_bytes)                   /* and their bytes read and written */ \
@@ -96,6 +97,7 @@ static inline const char *pvmon_domstat_key(int i)
 	X(MMU_UPDATES, mmu_updates)     /* entries changed by hypercalls */            \
 	X(BOUNCES, bounces)             /* xen: exceptions, system calls pvmon bounced */ \
 	X(EMULATED, emulated)           /* xen: instructions emulated, pt_writes too */ \
+	X(STUB, stub)                   /* xen: system calls, page faults, irets the stub served itself */ \
 	X(PAGE_FLIPS, page_flips)       /* pvnet: frames exchanged (grant transfers too) */ \
 	X(NET_RX, net_rx)               /* pvnet: packets delivered to the guest */    \
 	X(NET_COPIED, net_copied)       /* pvnet: of their bytes, copied */            \

@@ -447,6 +447,7 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 	s->stub_exits = x.stub_exits;
 	s->emulated = x.emulated;
 	s->bounces = x.bounces;
+	s->stub_served = x.fast;
 	if (d->xen) {
 		struct xen_vbd_stats b;
 		xen_blkback_stats(d, &b);
@@ -485,10 +486,11 @@ void domain_console_counters(void *ctx, char *buf, size_t len)
 	xen_counts(d, &x);                /* zeros for a pvos domain */
 	c[CONSCNT_BOUNCES] = x.bounces;
 	c[CONSCNT_EMULATED] = x.emulated;
+	c[CONSCNT_STUB] = x.fast;
 	size_t o = 0;
 	buf[0] = 0;
 	for (int i = 0; i < CONSCNT_NR && o < len; i++) {
-		if ((i >= CONSCNT_BOUNCES && i <= CONSCNT_EMULATED && !d->xen) || (i >= CONSCNT_PAGE_FLIPS && !d->net))
+		if ((i >= CONSCNT_BOUNCES && i <= CONSCNT_STUB && !d->xen) || (i >= CONSCNT_PAGE_FLIPS && !d->net))
 			continue;                 /* the Xen mode's; a pvos interface's */
 		o += (size_t)snprintf(buf + o, len - o, "%s%s=%llu", o ? " " : "", pvmon_console_counter_key(i),
 		                      (unsigned long long)c[i]);

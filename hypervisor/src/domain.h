@@ -41,7 +41,7 @@ int domain_reap(struct domain *d);
 struct domain_stats {
 	uint64_t run_ns, wait_ns, blocked_ns, hypercalls, upcalls, exits;
 	uint64_t mmu_updates, mmu_rejected, pt_writes, tlb_flushes, tlb_zaps, mem_pages, page_flips;
-	uint64_t stub_exits, emulated, bounces;   /* Xen mode's entry stub (xen_counts) */
+	uint64_t stub_exits, emulated, bounces, stub_served;   /* Xen mode's entry stub (xen_counts) */
 	uint64_t blk_requests, blk_bytes;         /* Xen mode's block devices (xen_blkback_stats) */
 	uint64_t net_tx_packets, net_tx_bytes, net_rx_packets, net_rx_bytes;   /* its VIFs (xen_netback_stats) */
 	uint64_t net_tx_kicks, net_rx_events, net_deferred;

@@ -566,8 +566,10 @@ static bool run_once(struct vcpu *v)
 	if (d->xen)
 		xen_tlb_enter(v);
 	int rc = ioctl(v->fd, KVM_RUN, 0);
-	if (d->xen)
+	if (d->xen) {
 		xen_tlb_left(v);
+		xen_after_run(v);
+	}
 	v->run->immediate_exit = 0;
 	if (d->fp)
 		fastpath_after_run(v);

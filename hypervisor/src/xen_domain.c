@@ -37,6 +37,7 @@ extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[], xs_lstar0[];
 #define MSR_STAR   0xc0000081
 #define MSR_LSTAR  0xc0000082
 #define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
 #define XS_SFMASK  0x47700ULL     /* TF IF DF IOPL NT AC cleared on `syscall`: the stub runs as an interrupt gate would */
 
 /* ---- does this host run Linux PV? ---------------------------------------- */
@@ -238,6 +239,16 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 		hv_write_tss(desc + XS_TSS_OFF(n), XS_BLOCK_VA(n) + XS_RSP0_OFF, HV_TSS_LIMIT + 1);
 	}
 	x->stub_blocks = p->st_blocks * PAGE;
+	x->stub_l1 = l1;
+}
+
+void xen_stub_map_vinfo(struct xen_domain *x, uint32_t n, uint64_t maddr)
+{
+	/* Supervisor, writable, not executable: the stub writes the upcall
+	 * mask and cr2 there. The frame is shared_info or one holding a
+	 * writable type reference for good (register_vcpu_info): never a table. */
+	x->stub_l1[(XS_VINFO_VA(n) - XS_VA) >> 12] = (maddr & ~(PAGE - 1)) | PTE_UPPER | XMM_PTE_NX;
+	x->v[n].vi_stub = XS_VINFO_VA(n) + (maddr & (PAGE - 1));
 }
 
 static int set_slot(struct domain *d, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
@@ -375,6 +386,7 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		uint8_t *block = x->priv + x->stub_blocks + 2 * PAGE * n;
 		xv->cell = (uint64_t *)(block + XS_RSP0_OFF);
 		xv->vi = &x->shared->vcpu_info[n];
+		xen_stub_map_vinfo(x, n, l->shared_info_mfn * PAGE + n * sizeof(struct vcpu_info));
 		for (unsigned q = 0; q < XEN_NR_VIRQS; q++)
 			xv->virq_port[q] = 0;
 		/* Xen's start: vCPU 0 initialised and up, the others neither,
@@ -445,7 +457,7 @@ void xen_domain_free(struct domain *d)
 /* The CPU state both entries share: pvmon's GDT, IDT and TSS of vCPU
  * v's block, its LSTAR trampoline, the flat user segments of a PV
  * kernel, CR3 the kernel L4, the given FS and GS bases. */
-static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base)
+static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base, uint64_t gs_user)
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
@@ -479,12 +491,13 @@ static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base)
 		return -errno;
 	/* STAR's kernel half is the stub's CPL0 code segment (its user half
 	 * is never used: the stub leaves by iretq); LSTAR the vCPU's trampoline. */
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[3]; } m = { .h.nmsrs = 3 };
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[4]; } m = { .h.nmsrs = 4 };
 	m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR, .data = (uint64_t)HV_KCS << 32 };
 	m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
 	                                 .data = XS_CODE_VA + (uint64_t)(xs_lstar0 - xs_stub_start) + 64ULL * v->id };
 	m.e[2] = (struct kvm_msr_entry){ .index = MSR_SFMASK, .data = XS_SFMASK };
-	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 3)
+	m.e[3] = (struct kvm_msr_entry){ .index = MSR_KERNEL_GS_BASE, .data = gs_user };   /* the other mode's */
+	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 4)
 		return -EIO;
 	xv->cell[0] = s->cr3;
 	xv->cr4 = s->cr4;             /* what the guest reads back; its writes change only this copy */
@@ -495,7 +508,7 @@ int xen_vcpu_setup(struct vcpu *v)
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
-	int rc = cpu_setup(v, 0, 0);
+	int rc = cpu_setup(v, 0, 0, 0);
 	if (rc)
 		return rc;
 	struct kvm_regs *r = &v->run->s.regs.regs;
@@ -515,7 +528,7 @@ int xen_vcpu_start(struct vcpu *v)
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
 	pthread_mutex_lock(&x->lock);      /* VCPUOP_initialise wrote start under it */
-	int rc = cpu_setup(v, xv->start.fs_base, xv->start.gs_base);
+	int rc = cpu_setup(v, xv->start.fs_base, xv->start.gs_base, xv->start.gs_user);
 	pthread_mutex_unlock(&x->lock);
 	if (rc)
 		return rc;

@@ -44,7 +44,9 @@ struct xen_vcpu {
 	bool user;                  /* guest user mode (the user L4 loaded) */
 	uint64_t kernel_l4, user_l4;   /* machine frames holding a base type reference; 0: none (user) */
 	uint64_t kernel_sp;         /* stack_switch */
-	uint64_t gs_kernel, gs_user;   /* GS bases of the two modes (the inactive one is kept here) */
+	/* The GS bases of the two modes are the CPU's: the mode's in GS_BASE,
+	 * the other's in KERNEL_GS_BASE, so that a mode switch is a swapgs
+	 * (the stub's fast path, xen_set_mode). */
 	uint64_t cr0_ts, cr4;       /* what the guest sees of CR0.TS and CR4 */
 	unsigned iopl;              /* PHYSDEVOP_set_iopl: the kernel's cli/sti are emulated no-ops from 1 */
 	uint64_t *frame;            /* pvmon's view of the stub frame of the current exit */
@@ -63,7 +65,8 @@ struct xen_vcpu {
 	bool cpuid_set;             /* KVM has its CPUID table (once, before its first run) */
 	bool parked;                /* its thread sleeps because it is down */
 	uint64_t vi_mfn;            /* the frame of a registered vcpu_info; 0: shared_info's */
-	struct { uint64_t gpr[16], rip, rflags, fs_base, gs_base; } start;
+	struct { uint64_t gpr[16], rip, rflags, fs_base, gs_base, gs_user; } start;
+	uint64_t vi_stub;           /* where the stub sees its vcpu_info (XS_VINFO_VA) */
 	/* TLB flushes (xen_tlb.c), atomics: in_run while in KVM_RUN; flushed
 	 * the mm's tlb_clock when it last went back to its guest through the
 	 * stub's CR3 reload; flush_want a reload another vCPU asked for. */
@@ -88,6 +91,7 @@ struct xen_domain {
 	uint8_t *priv;              /* pvmon's slot: M2P and its tables, the stub's tables, code, blocks */
 	uint64_t priv_gpa, priv_size;
 	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
+	uint64_t *stub_l1;          /* the stub slot's L1 (in priv): its vcpu_info mappings change */
 	uint32_t vm_assist;
 	uint64_t tlb_flushes, tlb_kicks, tlb_injects;   /* atomics: cross-vCPU flushes, signals, injected reloads */
 	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
@@ -125,6 +129,8 @@ int xen_cpuid_set(struct vcpu *v);            /* KVM's CPUID table: pvmon's PV p
 /* The same for another vCPU from its VCPUOP_initialise (its thread, once up). */
 int xen_vcpu_start(struct vcpu *v);
 void xen_domain_free(struct domain *d);
+/* The stub's mapping of vCPU n's vcpu_info at machine address maddr. */
+void xen_stub_map_vinfo(struct xen_domain *x, uint32_t n, uint64_t maddr);
 
 /* Shadow paging: make KVM forget the translations pvmon's own writes to
  * the guest's tables took away (xen_mm.h), at a flush the guest asked for. */
@@ -132,7 +138,8 @@ void xen_shadow_flush(struct vcpu *v);
 
 /* xen_trap.c: the run loop's hooks. */
 void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */
-void xen_before_run(struct vcpu *v);          /* deliver a pending upcall */
+void xen_before_run(struct vcpu *v);          /* deliver a pending upcall; the cells for the fast path */
+void xen_after_run(struct vcpu *v);           /* what the fast path changed in the cells */
 bool xen_has_work(struct vcpu *v);            /* an event (or a polled port) is pending for a blocked vCPU */
 bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread sleeps until VCPUOP_up */
 void xen_timer_expired(struct vcpu *v);
@@ -157,6 +164,8 @@ struct xen_counts {
 	uint64_t emulated;          /* instructions emulated: privileged ones and page-table writes */
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
+	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */
@@ -211,4 +220,6 @@ const char *xen_hypercall_name(uint64_t nr);
 long xen_iret(struct vcpu *v);
 /* A vCPU changes mode: load the other L4 and swap the GS bases. */
 void xen_set_mode(struct vcpu *v, bool user);
+/* The GS base of the other mode (KERNEL_GS_BASE): read and/or set; 0 or -EIO. */
+int xen_gs_other(struct vcpu *v, uint64_t *get, const uint64_t *set);
 #endif

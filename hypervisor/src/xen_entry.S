@@ -3,9 +3,16 @@
 #include "xen_entry.h"
 #include "hvarea.h"
 
+/* With rsp at the frame: a word of it, a cell of the vCPU. */
+#define FW(i) ((i) * 8)(%rsp)
+#define CL(c) (XF_CELL(c) * 8)(%rsp)
+#define RF_IF 0x200
+#define RF_BOUNCE_CLEAR 0x74100      /* VM RF NT TF (AC stays), as xen_trap.c's bounce */
+#define RF_IRET_GUEST 0x2c0dd5       /* what an iret frame may set, as xen_iret */
+
 	.section .rodata.xen_stub, "a"
 	.balign 4096
-	.globl xs_stub_start, xs_stub_end, xs_vectors
+	.globl xs_stub_start, xs_stub_end, xs_vectors, xs_fast_begin, xs_fast_commit, xs_fast_abort
 xs_stub_start:
 	.balign 16
 xs_vectors:
@@ -18,12 +25,13 @@ xs_vectors:
  * is named rip-relative at its distance from the stub's start, which the
  * copy keeps. */
 #define XS_AT(va) (xs_stub_start + ((va) - XS_CODE_VA))
+#define XS_SCRATCH(n) XS_AT(XS_BLOCK_VA(n) + XS_RSP0_OFF + XC_SCRATCH * 8)
 .macro XS_LSTAR n
 	.balign 64
-	mov %rsp, XS_AT(XS_BLOCK_VA(\n) + XS_SCRATCH_OFF)(%rip)
+	mov %rsp, XS_SCRATCH(\n)(%rip)
 	lea XS_AT(XS_BLOCK_VA(\n) + XS_RSP0_OFF)(%rip), %rsp
 	pushq $HV_UDS
-	pushq XS_AT(XS_BLOCK_VA(\n) + XS_SCRATCH_OFF)(%rip)
+	pushq XS_SCRATCH(\n)(%rip)
 	push %r11
 	pushq $HV_UCS
 	push %rcx
@@ -38,17 +46,344 @@ xs_lstar0:
 	XS_LSTAR \n
 	.endr
 
+/* [r, r + len) lies in guest memory a bounce may touch: the lower half,
+ * or the upper half above Xen's slots 256..271 (pvmon's M2P and this
+ * stub), without wrapping; else the slow path. */
+.macro GUEST_RANGE r, len, tmp
+	lea (\len - 1)(\r), \tmp
+	cmp \r, \tmp
+	jb xs_fast_abort
+	shr $47, \tmp
+	jz .Lrange_ok\@
+	mov \r, \tmp
+	shr $43, \tmp
+	cmp $0x1ffff1, \tmp
+	jb xs_fast_abort
+.Lrange_ok\@:
+.endm
+
+.macro CANONICAL r
+	sar $47, \r
+	jz .Lcanon\@
+	cmp $-1, \r
+	jne xs_fast_abort
+.Lcanon\@:
+.endm
+
+/* The RFLAGS word of a bounce frame: the guest's, IF as its upcall mask
+ * (in `mask`, 0 or 1) says, as Xen's create_bounce_frame. */
+.macro BOUNCE_RFLAGS mask, out
+	mov FW(XF_RFLAGS), \out
+	and $~0x3200, \out
+	test \mask, \mask
+	jnz .Lmasked\@
+	or $RF_IF, \out
+.Lmasked\@:
+.endm
+
 xs_common:
 	push %rax
 	mov %cr2, %rax
 	push %rax
+	testb $3, FW(XF_CS)
+	jz xs_in_stub
+	cmpq $0, CL(XC_FAST)
+	je xs_slow
+	mov %rdx, CL(XC_SAVE)
+	mov %rsi, CL(XC_SAVE + 1)
+	mov %rdi, CL(XC_SAVE + 2)
+	jmp xs_fast_begin
+
+/* Back to the frame the entry came with (from anywhere in the block's
+ * stack) and its registers, and the slow path. pvmon sends a vCPU here
+ * that it stopped inside the fast path's window when a TLB flush is owed
+ * (xen_tlb.c). */
+xs_fast_abort:
+	mov %rsp, %rax
+	and $~XS_BLOCK_MASK, %rax
+	lea (XS_RSP0_OFF - XF_WORDS * 8)(%rax), %rsp
+	mov CL(XC_SAVE), %rdx
+	mov CL(XC_SAVE + 1), %rsi
+	mov CL(XC_SAVE + 2), %rdi
+xs_slow:
 	out %al, $XEN_ENTRY_PORT
-	mov (XF_CELL_CR3 * 8)(%rsp), %rax
+	mov CL(XC_CR3), %rax
 	mov %rax, %cr3
+xs_leave:
 	add $8, %rsp
 	pop %rax
 	add $16, %rsp
 	iretq
+
+/* An exception at CPL0, which only this page runs: a touch of guest
+ * memory inside the fast path's window faulted (the entry's own frame is
+ * intact above this one), or a bug, which the `out` from the wrong rsp
+ * reports to pvmon. */
+xs_in_stub:
+	mov FW(XF_RIP), %rax
+	and $0xfff, %eax
+	cmp $(xs_fast_begin - xs_stub_start), %eax
+	jb xs_slow
+	cmp $(xs_fast_commit - xs_stub_start), %eax
+	jae xs_slow
+	jmp xs_fast_abort
+
+/* The window: nothing here changes what the guest or pvmon sees, so it
+ * can be abandoned at any instruction (a fault, or pvmon's xs_fast_abort). */
+xs_fast_begin:
+	cmpq $0, CL(XC_FLUSH)
+	jne xs_fast_abort
+	mov CL(XC_VI), %rdi
+	mov FW(XF_VEC), %rax
+	cmp $XS_SYSCALL_VECTOR, %rax
+	je xs_fast_syscall
+	cmp $14, %rax
+	je xs_fast_pf
+	cmp $13, %rax
+	je xs_fast_gp
+	jmp xs_fast_abort
+
+/* A system call of a guest process: Xen's frame (rcx r11 rip cs rflags
+ * rsp ss) on the kernel stack, for the syscall callback. */
+xs_fast_syscall:
+	cmpq $0, CL(XC_USER)
+	je xs_fast_hcall
+	cmpq $0, CL(XC_CB_SYSCALL)
+	je xs_fast_abort
+	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	and $-16, %rax
+	sub $56, %rax
+	GUEST_RANGE %rax, 56, %rdx
+	mov CL(XC_KCR3), %rdx
+	mov %rdx, %cr3
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+	mov FW(XF_RIP), %rdx
+	mov %rdx, 16(%rax)
+	movzbl XS_VI_MASK(%rdi), %esi
+	mov %rsi, %rdx
+	shl $32, %rdx
+	or $XS_FLAT_USER_CS, %rdx
+	mov %rdx, 24(%rax)
+	BOUNCE_RFLAGS %esi, %rdx
+	mov %rdx, 32(%rax)
+	mov FW(XF_RSP), %rdx
+	mov %rdx, 40(%rax)
+	movq $XS_FLAT_SS, 48(%rax)
+	jmp xs_commit_syscall
+
+/* A page fault: Xen's frame with the error code (its user bit the
+ * guest's mode) for the trap table's handler; a kernel write to a present
+ * page may be one to a page table, which pvmon emulates (ptwr). */
+xs_fast_pf:
+	cmpq $0, CL(XC_PF)
+	je xs_fast_abort
+	mov FW(XF_ERR), %rdx
+	and $~4, %rdx
+	cmpq $0, CL(XC_USER)
+	jne 1f
+	mov %edx, %eax
+	and $3, %eax
+	cmp $3, %eax
+	je xs_fast_abort
+	mov FW(XF_RSP), %rax
+	jmp 2f
+1:	or $4, %rdx
+	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	mov CL(XC_KCR3), %rsi
+	mov %rsi, %cr3
+2:	and $-16, %rax
+	sub $64, %rax
+	GUEST_RANGE %rax, 64, %rsi
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+	mov %rdx, 16(%rax)
+	mov FW(XF_RIP), %rdx
+	mov %rdx, 24(%rax)
+	movzbl XS_VI_MASK(%rdi), %esi
+	mov %rsi, %rdx
+	shl $32, %rdx
+	cmpq $0, CL(XC_USER)
+	jne 3f
+	or $XS_FLAT_KERNEL_CS_RPL0, %rdx
+	jmp 4f
+3:	or $XS_FLAT_USER_CS, %rdx
+4:	mov %rdx, 32(%rax)
+	BOUNCE_RFLAGS %esi, %rdx
+	mov %rdx, 40(%rax)
+	mov FW(XF_RSP), %rdx
+	mov %rdx, 48(%rax)
+	movq $XS_FLAT_SS, 56(%rax)
+	jmp xs_commit_pf
+
+/* A hypercall: the iret here (Xen's do_iret, as xen_iret does it), any
+ * other for pvmon. The frame is read into the cells and checked first;
+ * unmasking with an event pending goes to pvmon, which delivers it. */
+xs_fast_hcall:
+	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
+	jne xs_fast_abort
+	mov FW(XF_RSP), %rax
+	GUEST_RANGE %rax, 72, %rdx
+	.irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8
+	mov (\i * 8)(%rax), %rdx
+	mov %rdx, CL(XC_IRET + \i)
+	.endr
+	mov CL(XC_IRET + 4), %rdx
+	CANONICAL %rdx
+	mov CL(XC_IRET + 7), %rdx
+	CANONICAL %rdx
+	testb $3, CL(XC_IRET + 5)
+	jz 1f
+	cmpq $0, CL(XC_UCR3)
+	je xs_fast_abort
+1:	testl $RF_IF, CL(XC_IRET + 6)
+	jz xs_commit_iret
+	movb $0, XS_VI_MASK(%rdi)
+	mfence
+	cmpb $0, XS_VI_PENDING(%rdi)
+	jne xs_fast_abort
+	jmp xs_commit_iret
+
+/* A #GP(0) of the kernel at port I/O (no device of pvmon's: `in` reads
+ * all ones, `out` is dropped) or at cli/sti with a virtual IOPL (no-ops:
+ * events are the upcall mask's), as xen_trap.c's emulate_gp does them;
+ * any other instruction, or a prefix but one 0x66, goes to pvmon. */
+xs_fast_gp:
+	cmpq $0, FW(XF_ERR)
+	jne xs_fast_abort
+	cmpq $0, CL(XC_USER)
+	jne xs_fast_abort
+	mov FW(XF_RIP), %rax
+	GUEST_RANGE %rax, 3, %rdx
+	xor %esi, %esi                    /* 1: an operand-size prefix */
+	xor %edi, %edi                    /* the instruction's length */
+	movzbl (%rax), %edx
+	cmp $0x66, %edx
+	jne 1f
+	inc %esi
+	inc %edi
+	movzbl 1(%rax), %edx
+1:	mov FW(XF_RAX), %rax
+	mov %rax, CL(XC_EMUL_RAX)
+	mov %edx, %eax
+	or $1, %eax
+	cmp $0xfb, %eax
+	jne 2f
+	test %esi, %esi                   /* cli, sti */
+	jnz xs_fast_abort
+	cmpq $0, CL(XC_IOPL)
+	je xs_fast_abort
+	inc %edi
+	jmp xs_commit_gp
+2:	mov %edx, %eax
+	and $0xf4, %eax
+	cmp $0xe4, %eax                   /* in/out: e4-e7 with a port byte, ec-ef with dx */
+	jne xs_fast_abort
+	inc %edi
+	test $8, %edx
+	jnz 3f
+	inc %edi
+3:	test $2, %edx
+	jnz xs_commit_gp                  /* out */
+	mov CL(XC_EMUL_RAX), %rax
+	test $1, %edx
+	jnz 4f
+	or $0xff, %rax
+	jmp 6f
+4:	test %esi, %esi
+	jz 5f
+	or $0xffff, %rax
+	jmp 6f
+5:	mov $0xffffffff, %eax
+6:	mov %rax, CL(XC_EMUL_RAX)
+	jmp xs_commit_gp
+
+/* Past here the entry is served: no more touches of guest memory. */
+xs_fast_commit:
+xs_commit_syscall:
+	cmpq $0, CL(XC_SYSCALL_MASK)
+	je 1f
+	movb $1, XS_VI_MASK(%rdi)
+1:	mov CL(XC_CB_SYSCALL), %rdx
+	incq CL(XC_N_SYSCALL)
+	jmp xs_to_kernel
+
+xs_commit_pf:
+	mov FW(XF_CR2), %rdx
+	mov %rdx, XS_VI_CR2(%rdi)
+	cmpq $0, CL(XC_PF_MASK)
+	je 1f
+	movb $1, XS_VI_MASK(%rdi)
+1:	mov CL(XC_PF), %rdx
+	incq CL(XC_N_PF)
+
+/* To the handler in rdx on the bounce frame at rax, in guest kernel mode
+ * (from user mode: its tables, loaded above, and its GS base). */
+xs_to_kernel:
+	cmpq $0, CL(XC_USER)
+	je 1f
+	movq $0, CL(XC_USER)
+	mov CL(XC_KCR3), %rsi
+	mov %rsi, CL(XC_CR3)
+	swapgs
+1:	mov %rdx, FW(XF_RIP)
+	mov %rax, FW(XF_RSP)
+	mov FW(XF_RFLAGS), %rdx
+	and $~RF_BOUNCE_CLEAR, %rdx
+	or $RF_IF, %rdx
+	mov %rdx, FW(XF_RFLAGS)
+	movq $HV_UCS, FW(XF_CS)
+	movq $HV_UDS, FW(XF_SS)
+	jmp xs_fast_out
+
+xs_commit_iret:
+	testl $RF_IF, CL(XC_IRET + 6)
+	jnz 1f
+	movb $1, XS_VI_MASK(%rdi)
+1:	testb $3, CL(XC_IRET + 5)
+	jz 2f
+	movq $1, CL(XC_USER)
+	mov CL(XC_UCR3), %rdx
+	mov %rdx, CL(XC_CR3)
+	mov %rdx, %cr3
+	swapgs
+2:	mov CL(XC_IRET), %rdx
+	mov %rdx, FW(XF_RAX)
+	testl $XS_VGCF_IN_SYSCALL, CL(XC_IRET + 3)
+	jnz 3f
+	mov CL(XC_IRET + 1), %r11
+	mov CL(XC_IRET + 2), %rcx
+3:	mov CL(XC_IRET + 4), %rdx
+	mov %rdx, FW(XF_RIP)
+	mov CL(XC_IRET + 7), %rdx
+	mov %rdx, FW(XF_RSP)
+	mov CL(XC_IRET + 6), %rdx
+	and $RF_IRET_GUEST, %rdx
+	mov FW(XF_RFLAGS), %rsi
+	and $~RF_IRET_GUEST, %rsi
+	or %rsi, %rdx
+	or $RF_IF, %rdx
+	mov %rdx, FW(XF_RFLAGS)
+	movq $HV_UCS, FW(XF_CS)
+	movq $HV_UDS, FW(XF_SS)
+	incq CL(XC_N_IRET)
+	jmp xs_fast_out
+
+xs_commit_gp:
+	mov CL(XC_EMUL_RAX), %rdx
+	mov %rdx, FW(XF_RAX)
+	add %rdi, FW(XF_RIP)
+	incq CL(XC_N_EMUL)
+
+xs_fast_out:
+	mov CL(XC_SAVE), %rdx
+	mov CL(XC_SAVE + 1), %rsi
+	mov CL(XC_SAVE + 2), %rdi
+	jmp xs_leave
 xs_stub_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -2,11 +2,18 @@
  * Every exception and the event vector enter it through pvmon's IDT on
  * the vCPU's stub stack, every `syscall` (a hypercall from the guest
  * kernel, a system call from its processes) through the vCPU's LSTAR
- * trampoline, which builds the same frame on that stack; it exits to pvmon on
- * XEN_ENTRY_PORT with the frame below on that stack, and when pvmon lets
- * the vCPU go on it loads the CR3 pvmon left in the vCPU's cell (a full
- * TLB flush: CR4.PGE is off) and irets to whatever pvmon wrote into the
- * frame. Shared by xen_entry.S and the Xen files. */
+ * trampoline, which builds the same frame on that stack. The slow path
+ * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
+ * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
+ * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
+ * pvmon wrote into the frame. The fast path serves four kinds of entry itself,
+ * as Xen does them, from what pvmon keeps in the cells: a system call of
+ * a guest process (bounced to the kernel's syscall callback), a page
+ * fault that cannot be a write to a page table (bounced to the kernel's
+ * handler), the iret hypercall, and the kernel's port I/O and cli/sti
+ * (emulated as pvmon does them); anything it finds unusual, and any
+ * fault while it touches guest memory, abandons it for the slow path
+ * with the frame as it came in. Shared by xen_entry.S and the Xen files. */
 #ifndef PVMON_XEN_ENTRY_H
 #define PVMON_XEN_ENTRY_H
 
@@ -16,16 +23,17 @@
 #define XS_VA          0xffff808000000000
 #define XS_CODE_VA     XS_VA                 /* the stub, one read-only page */
 #define XS_DESC_VA     (XS_VA + 0x1000)      /* GDTs, TSSs, IDT: one read-only page */
+#define XS_VINFO_VA(n) (XS_VA + 0x2000 + (n) * 0x1000)   /* per vCPU: the frame of its vcpu_info */
 #define XS_GDT_OFF(n)  ((n) * 0x80)
 #define XS_TSS_OFF(n)  (0x400 + (n) * 0x80)
 #define XS_IDT_OFF     0x800
 #define XS_MAX_VCPUS   8
-#define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages */
-#define XS_RSP0_OFF    0x1fc0               /* TSS.RSP0 in the block; the cells above it */
+#define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
+#define XS_BLOCK_MASK  0x1fff
+#define XS_RSP0_OFF    0x1f00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
-#define XS_SCRATCH_OFF (XS_RSP0_OFF + 8)    /* the trampoline keeps the guest's rsp there (cell 1) */
 #define XEN_ENTRY_PORT 0xE3
 
 /* The frame at the `out`, from rsp up (8-byte words), then the cells. */
@@ -39,5 +47,41 @@
 #define XF_RSP    7
 #define XF_SS     8
 #define XF_WORDS  9
-#define XF_CELL_CR3 9      /* RSP0 + 0: the CR3 the stub loads before its iret */
+
+/* The vCPU's cells, 8-byte words from RSP0 up (32 of them). pvmon writes
+ * what the fast path reads before every KVM_RUN (xen_cells_out) and reads
+ * back what it changes after (xen_cells_in). */
+#define XC_CR3      0    /* the CR3 the stub loads before its slow-path iret: the mode's L4 */
+#define XC_SCRATCH  1    /* the trampoline keeps the guest's rsp here */
+#define XC_FAST     2    /* 1: the fast path is on */
+#define XC_USER     3    /* 1: guest user mode (the fast path changes it) */
+#define XC_KCR3     4    /* the kernel's L4 and the user's (0: none), as CR3 values */
+#define XC_UCR3     5
+#define XC_KSP      6    /* stack_switch's kernel stack (0: none) */
+#define XC_CB_SYSCALL 7  /* the syscall callback (0: none) */
+#define XC_SYSCALL_MASK 8   /* 1: it masks events */
+#define XC_PF       9    /* the #PF handler of the trap table (0: none) */
+#define XC_PF_MASK  10   /* 1: it masks events */
+#define XC_VI       11   /* the vcpu_info, through XS_VINFO_VA */
+#define XC_FLUSH    12   /* 1: a TLB flush is owed: take the slow path */
+#define XC_SAVE     13   /* 13..15: rdx, rsi, rdi while the fast path runs */
+#define XC_N_SYSCALL 16  /* what the fast path served (the stub's counts) */
+#define XC_N_PF     17
+#define XC_N_IRET   18
+#define XC_N_EMUL   19   /* port I/O, cli and sti emulated */
+#define XC_IRET     20   /* 20..28: the iret frame read from the guest (rax r11 rcx flags rip cs rflags rsp ss) */
+#define XC_IOPL     29   /* 1: the kernel's virtual IOPL lets it run cli/sti (no-ops) */
+#define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
+#define XC_WORDS    32
+#define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
+
+/* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
+#define XS_HYPERVISOR_IRET 23
+#define XS_VGCF_IN_SYSCALL 0x100
+#define XS_FLAT_USER_CS  0xe033
+#define XS_FLAT_KERNEL_CS_RPL0 0xe030   /* FLAT_KERNEL_CS & ~3, as a bounce frame carries it */
+#define XS_FLAT_SS       0xe02b
+#define XS_VI_PENDING    0          /* offsets in struct vcpu_info */
+#define XS_VI_MASK       1
+#define XS_VI_CR2        16
 #endif

@@ -181,21 +181,21 @@ static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 
 static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 {
-	struct xen_vcpu *xv = XV(v);
 	struct kvm_sregs *s = &v->sregs;
 	if (which != SEGBASE_GS_USER_SEL && !canonical(base))
 		return -EINVAL;
 	switch (which) {
 	case SEGBASE_GS_USER:
-		xv->gs_user = base;
-		return 0;
-	case SEGBASE_GS_USER_SEL:
+		return xen_gs_other(v, NULL, &base);   /* hypercalls come from kernel mode: the other is the user's */
+	case SEGBASE_GS_USER_SEL: {
 		/* Xen never fails this one (Linux BUG()s if it does): a selector
 		 * that does not load becomes the null one. The CPU's GDT is
 		 * pvmon's, whose user segments are flat, so the user GS base is 0
 		 * whichever selector the guest names. */
-		xv->gs_user = 0;
+		uint64_t zero = 0;
+		xen_gs_other(v, NULL, &zero);
 		return 0;
+	}
 	case SEGBASE_FS:
 	case SEGBASE_GS_KERNEL:
 		if (ioctl(v->fd, KVM_GET_SREGS, s))
@@ -711,8 +711,6 @@ static long set_info_guest(struct xen_domain *x, struct xen_vcpu *t, const struc
 	t->user_l4 = ucr3;
 	t->user = false;
 	t->kernel_sp = c->kernel_sp;
-	t->gs_kernel = c->gs_base_kernel;
-	t->gs_user = c->gs_base_user;
 	t->iopl = (unsigned)(r->rflags >> 12) & 3;   /* Xen's virtual IOPL (Linux asks for 1) */
 	t->cr0_ts = c->ctrlreg[0] & 8;
 	for (unsigned i = 0; i < 256; i++)
@@ -728,6 +726,7 @@ static long set_info_guest(struct xen_domain *x, struct xen_vcpu *t, const struc
 	t->start.rflags = r->rflags;
 	t->start.fs_base = c->fs_base;
 	t->start.gs_base = c->gs_base_kernel;
+	t->start.gs_user = c->gs_base_user;
 	t->initialised = true;
 	return 0;
 }
@@ -842,12 +841,16 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 		pthread_mutex_lock(&x->lock);
 		/* A frame that holds a vcpu_info is written by pvmon: writable,
 		 * never a table. Once per vCPU, as Xen's map_vcpu_info. */
-		long rc = t->vi_mfn ? -EINVAL : xmm_get_type(&x->mm, r.mfn, XMM_WRITABLE);
+		long rc = t->vi_mfn || (!self && !__atomic_load_n(&t->down, __ATOMIC_SEQ_CST))
+		          ? -EINVAL : xmm_get_type(&x->mm, r.mfn, XMM_WRITABLE);   /* Xen: its own, or a vCPU that is down */
 		if (!rc) {
 			struct vcpu_info *vi = (struct vcpu_info *)((uint8_t *)x->mm.ram + r.mfn * PAGE + r.offset);
 			memcpy(vi, t->vi, sizeof(*vi));
 			t->vi_mfn = r.mfn;
 			__atomic_store_n(&t->vi, vi, __ATOMIC_SEQ_CST);
+			/* Its own: the stub's CR3 reload after this hypercall drops the
+			 * old mapping; another's, which is down: its start loads CR3. */
+			xen_stub_map_vinfo(x, (uint32_t)(t - x->v), r.mfn * PAGE + r.offset);
 		}
 		pthread_mutex_unlock(&x->lock);
 		return rc;

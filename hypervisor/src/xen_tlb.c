@@ -69,6 +69,28 @@ int xen_tlb_mm_flush(void *domain, uint64_t stamp)
 	return xen_tlb_flush(d, ~0ULL, stamp);
 }
 
+extern const uint8_t xs_stub_start[], xs_fast_begin[], xs_fast_commit[], xs_fast_abort[];
+
+/* A vCPU stopped inside the stub while a flush is owed must not touch
+ * guest memory through its old TLB: whoever waited for it went on when
+ * it left KVM_RUN. The fast path writes bounce frames on guest stacks
+ * (a frame there may have become a page table since): the cell sends it
+ * to the slow path at its next check, and one stopped past that check,
+ * inside the window, is sent there now. The slow path touches no guest
+ * memory before its `out`, after which the stub reloads CR3. */
+static void stub_owes_flush(struct vcpu *v, struct xen_vcpu *xv)
+{
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	uint64_t off = r->rip - XS_CODE_VA;
+	if (off >= 4096)
+		return;
+	xv->cell[XC_FLUSH] = 1;
+	if (off >= (uint64_t)(xs_fast_begin - xs_stub_start) && off < (uint64_t)(xs_fast_commit - xs_stub_start)) {
+		r->rip = XS_CODE_VA + (uint64_t)(xs_fast_abort - xs_stub_start);
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	}
+}
+
 void xen_tlb_enter(struct vcpu *v)
 {
 	struct xen_domain *x = v->dom->xen;
@@ -76,6 +98,7 @@ void xen_tlb_enter(struct vcpu *v)
 	__atomic_store_n(&xv->in_run, true, __ATOMIC_SEQ_CST);
 	bool want = __atomic_exchange_n(&xv->flush_want, false, __ATOMIC_SEQ_CST);
 	if (!xv->frame && want) {
+		stub_owes_flush(v, xv);
 		/* Stopped in the guest: the event vector's way through the stub
 		 * reloads CR3 before the next guest instruction. KVM injects what
 		 * it is given whatever the guest's IF, so only where the guest can
@@ -94,6 +117,7 @@ void xen_tlb_enter(struct vcpu *v)
 	} else if (!xv->frame) {
 		return;                    /* no reload on this entry */
 	}
+	xv->cell[XC_FLUSH] = 0;        /* the stub reloads CR3 before the guest runs again */
 	__atomic_store_n(&xv->flushed, __atomic_add_fetch(&x->mm.tlb_clock, 1, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
 }
 

@@ -213,20 +213,92 @@ static int seg_bases(struct vcpu *v, int which, uint64_t *get, const uint64_t *s
 	return ioctl(v->fd, KVM_SET_SREGS, s) ? -errno : 0;
 }
 
+#define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_SHADOW_GS_BASE 0xc0000102
+#define MSR_PAT 0x277
+#define XEN_PAT 0x050100070406ULL     /* Xen's fixed PAT for PV guests */
+
+/* The GS base of the mode the vCPU is not in: the CPU's KERNEL_GS_BASE,
+ * which swapgs exchanges with GS_BASE. 0 or -EIO. */
+int xen_gs_other(struct vcpu *v, uint64_t *get, const uint64_t *set)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = MSR_SHADOW_GS_BASE };
+	if (get) {
+		if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
+			return -EIO;
+		*get = m.e.data;
+	}
+	if (set) {
+		m.e.data = *set;
+		if (ioctl(v->fd, KVM_SET_MSRS, &m) != 1)
+			return -EIO;
+	}
+	return 0;
+}
+
 void xen_set_mode(struct vcpu *v, bool user)
 {
 	struct xen_vcpu *xv = XV(v);
 	if (xv->user == user)
 		return;
-	/* Xen's toggle_guest_mode: the other L4, and swapgs. */
-	uint64_t cur = 0;
-	seg_bases(v, 1, &cur, user ? &xv->gs_user : &xv->gs_kernel);
-	if (user)
-		xv->gs_kernel = cur;
-	else
-		xv->gs_user = cur;
+	/* Xen's toggle_guest_mode: the other L4, and swapgs (as the stub's
+	 * fast path does it: the two bases trade places). */
+	struct { struct kvm_msrs h; struct kvm_msr_entry e[2]; } m = { .h.nmsrs = 2 };
+	m.e[0].index = MSR_GS_BASE;
+	m.e[1].index = MSR_SHADOW_GS_BASE;
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) == 2) {
+		uint64_t t = m.e[0].data;
+		m.e[0].data = m.e[1].data;
+		m.e[1].data = t;
+		ioctl(v->fd, KVM_SET_MSRS, &m);
+	}
 	xv->user = user;
-	xv->cell[0] = xen_cur_l4(v) * PAGE;
+	xv->cell[XC_CR3] = xen_cur_l4(v) * PAGE;
+}
+
+/* ---- the fast path's cells ---------------------------------------------------- */
+
+_Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == VGCF_in_syscall &&
+	       XS_FLAT_USER_CS == FLAT_USER_CS && XS_FLAT_KERNEL_CS_RPL0 == (FLAT_KERNEL_CS & ~3) &&
+	       XS_FLAT_SS == FLAT_USER_SS && XS_FLAT_SS == FLAT_KERNEL_SS &&
+	       XS_VI_PENDING == offsetof(struct vcpu_info, evtchn_upcall_pending) &&
+	       XS_VI_MASK == offsetof(struct vcpu_info, evtchn_upcall_mask) &&
+	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2),
+	       "the entry stub's Xen numbers are libxen-dev's");
+_Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
+
+static bool fast_on(void)
+{
+	return !fp_host.forced_off && !xen_tracing();
+}
+
+/* What the fast path reads, from pvmon's state, before every KVM_RUN (the
+ * vCPU is out of the guest: its stub reads them only once it runs). */
+static void cells_out(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	uint64_t *c = xv->cell;
+	const struct xen_trap *pf = &xv->traps[14];
+	c[XC_FAST] = fast_on();
+	c[XC_USER] = xv->user;
+	c[XC_CR3] = xen_cur_l4(v) * PAGE;
+	c[XC_KCR3] = xv->kernel_l4 * PAGE;
+	c[XC_UCR3] = xv->user_l4 * PAGE;
+	c[XC_KSP] = xv->kernel_sp;
+	c[XC_CB_SYSCALL] = xv->cb_syscall;
+	c[XC_SYSCALL_MASK] = xv->cb_syscall_mask;
+	c[XC_PF] = pf->address;
+	c[XC_PF_MASK] = (pf->flags & 4) != 0;
+	c[XC_VI] = xv->vi_stub;
+	c[XC_IOPL] = xv->iopl >= 1;
+}
+
+void xen_after_run(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 }
 
 /* The guest's TSC now, read from KVM: the offset measured at the vCPU's
@@ -410,7 +482,7 @@ void xen_timer_expired(struct vcpu *v)
 		xen_evtchn_set(v->dom, (uint32_t)xv->virq_port[VIRQ_TIMER]);
 }
 
-void xen_before_run(struct vcpu *v)
+static void upcall_before_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	struct kvm_run *run = v->run;
@@ -441,14 +513,13 @@ void xen_before_run(struct vcpu *v)
 		run->request_interrupt_window = 1;
 }
 
-/* ---- emulation -------------------------------------------------------------- */
+void xen_before_run(struct vcpu *v)
+{
+	upcall_before_run(v);
+	cells_out(v);
+}
 
-#define MSR_EFER 0xc0000080
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_SHADOW_GS_BASE 0xc0000102
-#define MSR_PAT 0x277
-#define XEN_PAT 0x050100070406ULL     /* Xen's fixed PAT for PV guests */
+/* ---- emulation -------------------------------------------------------------- */
 
 static bool canonical(uint64_t a)
 {
@@ -458,7 +529,6 @@ static bool canonical(uint64_t a)
 
 static int wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	struct xen_vcpu *xv = XV(v);
 	switch (msr) {
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
@@ -468,8 +538,7 @@ static int wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_SHADOW_GS_BASE:
 		if (!canonical(val))
 			return -EINVAL;
-		xv->gs_user = val;
-		return 0;
+		return xen_gs_other(v, NULL, &val);
 	case MSR_PAT:
 		return val == XEN_PAT ? 0 : -EINVAL;
 	default:
@@ -485,8 +554,7 @@ static int rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_GS_BASE:
 		return seg_bases(v, 1, val, NULL);
 	case MSR_SHADOW_GS_BASE:
-		*val = XV(v)->gs_user;
-		return 0;
+		return xen_gs_other(v, val, NULL);
 	case MSR_EFER:
 		*val = 0xd01;          /* SCE LME LMA NXE: what a PV kernel may assume */
 		return 0;
@@ -931,7 +999,13 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->emulated += __atomic_load_n(&x->v[i].emulated, __ATOMIC_RELAXED);
 		c->bounces += __atomic_load_n(&x->v[i].bounces, __ATOMIC_RELAXED);
 		c->upcalls += __atomic_load_n(&x->v[i].upcalls, __ATOMIC_RELAXED);
+		const uint64_t *cell = x->v[i].cell;   /* the stub's counts, written by the guest's CPU */
+		c->fast_syscalls += __atomic_load_n(&cell[XC_N_SYSCALL], __ATOMIC_RELAXED);
+		c->fast_faults += __atomic_load_n(&cell[XC_N_PF], __ATOMIC_RELAXED);
+		c->fast_irets += __atomic_load_n(&cell[XC_N_IRET], __ATOMIC_RELAXED);
+		c->fast_emulated += __atomic_load_n(&cell[XC_N_EMUL], __ATOMIC_RELAXED);
 	}
+	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -944,11 +1018,15 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double life = end > d->created_ns ? (double)(end - d->created_ns) / 1e9 : 0;
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
+	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
-	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, (unsigned long long)x->mm.validations,
+	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
+	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
+	         (unsigned long long)c.fast_emulated,
+	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),
 	         (unsigned long long)__atomic_load_n(&x->tlb_kicks, __ATOMIC_RELAXED),

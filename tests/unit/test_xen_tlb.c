@@ -3,7 +3,9 @@
  * reload before its guest runs again; one in KVM_RUN is kicked and waited
  * for until it leaves; entering after a stub exit is a reload (the clock
  * moves), entering after a stop elsewhere is not one until the event
- * vector can be injected. */
+ * vector can be injected; a vCPU stopped inside the stub's fast path is
+ * sent to its slow path, which touches no guest memory before its CR3
+ * reload. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,13 @@ static struct domain *d;
 static struct xen_domain *x;
 static struct kvm_run runs[2];
 static uint64_t frame[XF_WORDS];
+static uint64_t cells[2][XC_WORDS];
+extern const uint8_t xs_stub_start[], xs_fast_begin[], xs_fast_commit[], xs_fast_abort[];
+
+static uint64_t stub_va(const uint8_t *label)
+{
+	return XS_CODE_VA + (uint64_t)(label - xs_stub_start);
+}
 
 static void setup(void)
 {
@@ -30,6 +39,7 @@ static void setup(void)
 		d->vcpus[i].id = i;
 		d->vcpus[i].fd = -1;          /* KVM_INTERRUPT fails: no vector queued */
 		d->vcpus[i].run = &runs[i];
+		x->v[i].cell = cells[i];
 	}
 }
 
@@ -84,6 +94,49 @@ int main(void)
 	CHECK_EQ(runs[1].request_interrupt_window, 1);
 	CHECK_EQ(t->flushed, clock + 1);
 	xen_tlb_left(&d->vcpus[1]);
+
+	/* Stopped inside the fast path's window (it may be about to write a
+	 * bounce frame through its old TLB): sent to the slow path now, and
+	 * the flush stays owed until the stub's reload. */
+	runs[1].request_interrupt_window = 0;
+	runs[1].s.regs.regs.rip = stub_va(xs_fast_begin) + 8;
+	t->flush_want = true;
+	xen_tlb_enter(&d->vcpus[1]);
+	CHECK_EQ(runs[1].s.regs.regs.rip, stub_va(xs_fast_abort));
+	CHECK(runs[1].kvm_dirty_regs & KVM_SYNC_X86_REGS);
+	CHECK_EQ(cells[1][XC_FLUSH], 1);
+	CHECK(flag(&t->flush_want));
+	xen_tlb_left(&d->vcpus[1]);
+	/* In the stub before the window: only the cell, which the window's
+	 * first check reads; past the window (committed): left to finish. */
+	for (int past = 0; past < 2; past++) {
+		uint64_t at = past ? stub_va(xs_fast_commit) + 4 : stub_va(xs_stub_start) + 0x250;
+		runs[1].s.regs.regs.rip = at;
+		runs[1].kvm_dirty_regs = 0;
+		cells[1][XC_FLUSH] = 0;
+		t->flush_want = true;
+		xen_tlb_enter(&d->vcpus[1]);
+		CHECK_EQ(runs[1].s.regs.regs.rip, at);
+		CHECK_EQ(runs[1].kvm_dirty_regs, 0);
+		CHECK_EQ(cells[1][XC_FLUSH], 1);
+		xen_tlb_left(&d->vcpus[1]);
+	}
+	/* In the guest: nothing of the stub's. */
+	runs[1].s.regs.regs.rip = 0xffffffff81000000ULL;
+	cells[1][XC_FLUSH] = 0;
+	t->flush_want = true;
+	xen_tlb_enter(&d->vcpus[1]);
+	CHECK_EQ(cells[1][XC_FLUSH], 0);
+	xen_tlb_left(&d->vcpus[1]);
+	/* The reload after the stub's exit clears the cell. */
+	cells[1][XC_FLUSH] = 1;
+	x->v[1].frame = frame;
+	xen_tlb_enter(&d->vcpus[1]);
+	CHECK_EQ(cells[1][XC_FLUSH], 0);
+	CHECK(!flag(&t->flush_want));
+	xen_tlb_left(&d->vcpus[1]);
+	x->v[1].frame = NULL;
+	clock = t->flushed - 1;
 
 	/* In KVM_RUN and owing: kicked, waited for until it leaves. */
 	runs[1].request_interrupt_window = 0;

@@ -6,8 +6,12 @@
  * a wrong answer: reboot (exit 1). With "crash" on its command line it
  * ends by writing an entry that maps its own L4 writable straight into
  * its L1 table: pvmon refuses the emulated write, the #PF has no handler
- * and the domain crashes (exit 125), pvmon going on. Freestanding; the
- * ABI's structures and numbers are libxen-dev's. */
+ * and the domain crashes (exit 125), pvmon going on. With "pfstack",
+ * "pfstack-hv" or "iretbad" it ends by pointing its stack at its own L1
+ * table (mapped read-only) or into pvmon's slot and taking a page fault,
+ * or by an iret whose frame is in the entry stub's slot: neither the
+ * stub's fast path nor pvmon may write or read there, so the domain
+ * crashes. Freestanding; the ABI's structures and numbers are libxen-dev's. */
 #include <stddef.h>
 #include <stdint.h>
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
@@ -180,6 +184,42 @@ static long resv1(unsigned cmd, xen_pfn_t *f, domid_t dom, unsigned order, unsig
  * it polls for, and takes itself down. */
 static long hc(long nr, long a1, long a2, long a3, long a4, long a5);
 static int has(const char *hay, const char *needle);
+
+/* A #PF handler of the trap table: it notes Xen's frame (rcx r11 err rip
+ * cs rflags rsp ss) and returns with the iret hypercall past the 3-byte
+ * load that faulted (pf_load). */
+volatile uint64_t pf_seen, pf_err, pf_rip, pf_cs, pf_rflags, pf_ss;
+void pf_entry(void);
+__asm__(".text\n"
+        ".globl pf_entry\n"
+        "pf_entry:\n"
+        "  pop %rcx\n"
+        "  pop %r11\n"
+        "  incq pf_seen(%rip)\n"
+        "  push %rax\n"
+        "  mov 8(%rsp), %rax\n  mov %rax, pf_err(%rip)\n"
+        "  mov 16(%rsp), %rax\n  mov %rax, pf_rip(%rip)\n"
+        "  mov 24(%rsp), %rax\n  mov %rax, pf_cs(%rip)\n"
+        "  mov 32(%rsp), %rax\n  mov %rax, pf_rflags(%rip)\n"
+        "  mov 48(%rsp), %rax\n  mov %rax, pf_ss(%rip)\n"
+        "  pop %rax\n"
+        "  add $8, %rsp\n"               /* the error code */
+        "  addq $3, (%rsp)\n"            /* past the load */
+        "  pushq $0\n"                   /* iret_context: flags, rcx, r11, rax */
+        "  push %rcx\n"
+        "  push %r11\n"
+        "  push %rax\n"
+        "  mov $23, %eax\n"              /* __HYPERVISOR_iret */
+        "  syscall\n"
+        "  ud2\n");
+
+/* A load of *addr that faults: `mov (%rdx), %rax`, three bytes. */
+static long pf_load(uint64_t addr)
+{
+	long v = 0;
+	__asm__ volatile(".byte 0x48, 0x8b, 0x02" : "+a"(v) : "d"(addr) : "memory");
+	return v;
+}
 void second(void)
 {
 	second_ran = 1;
@@ -916,6 +956,28 @@ void start(start_info_t *info)
 	}
 	store_checks();
 
+	/* A page fault of the kernel, delivered to its handler with Xen's
+	 * frame (by the entry stub's fast path where it is on, else by pvmon:
+	 * the same frame either way) and returned from by iret. */
+	{
+		struct trap_info t[2] = { { 14, 0, FLAT_KERNEL_CS, (unsigned long)pf_entry }, { 0, 0, 0, 0 } };
+		expect("set_trap_table #PF (allowed)", hc(__HYPERVISOR_set_trap_table, (long)t, 0, 0, 0, 0), 0);
+		pf_load(0x5000);
+		expect("#PF of a kernel read at 0x5000 delivered once", (long)pf_seen, 1);
+		expect("  error code 0 (not present, read, kernel mode)", (long)pf_err, 0);
+		expect("  cs FLAT_KERNEL_CS & ~3", (long)(pf_cs & 0xffff), FLAT_KERNEL_CS & ~3);
+		expect("  ss FLAT_KERNEL_SS", (long)pf_ss, FLAT_KERNEL_SS);
+		expect("  rip in the kernel's text", (long)(pf_rip >= VIRT_BASE && pf_rip < VIRT_BASE + 0x200000), 1);
+		uint64_t own = mfn_of(scratch);
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		long cr2 = (long)((volatile shared_info_t *)scratch)->vcpu_info[0].arch.cr2;
+		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		expect("  vcpu_info's cr2 the address", cr2, 0x5000);
+		pf_load(0x6000);
+		expect("a second one", (long)pf_seen, 2);
+		expect("set_trap_table NULL: the table cleared (allowed)", hc(__HYPERVISOR_set_trap_table, 0, 0, 0, 0, 0), 0);
+	}
+
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
 	 * is emulated when the entry is good. */
 	volatile uint64_t *l1va = (volatile uint64_t *)(si->pt_base + 3 * PAGE);
@@ -934,6 +996,22 @@ void start(start_info_t *info)
 		puts_("hostile_xen: writing an entry that maps the L4 writable into the L1\n");
 		l1va[idx] = (l4 * PAGE) | PTE_P | PTE_RW;
 		puts_("hostile_xen: FAIL the write went through\n");
+	}
+	const char *cl = (const char *)si->cmd_line;
+	if (has(cl, "pfstack") || has(cl, "iretbad")) {
+		/* Its stack on its own L1 (read-only), in pvmon's M2P slot, or an
+		 * iret frame in the stub's slot: the domain crashes, nothing is
+		 * written there or read from there. */
+		uint64_t sp = has(cl, "pfstack-hv") ? HYPERVISOR_VIRT_START + 0x2800
+		            : has(cl, "pfstack") ? si->pt_base + 3 * PAGE + 2048 : 0xffff808000011e00UL;
+		struct trap_info t[2] = { { 14, 0, FLAT_KERNEL_CS, (unsigned long)pf_entry }, { 0, 0, 0, 0 } };
+		hc(__HYPERVISOR_set_trap_table, (long)t, 0, 0, 0, 0);
+		puts_("hostile_xen: a page fault or an iret on a stack it may not write\n");
+		if (has(cl, "iretbad"))
+			__asm__ volatile("mov %0, %%rsp\n mov $23, %%eax\n syscall" : : "r"(sp) : "rax", "rcx", "r11", "memory");
+		else
+			__asm__ volatile("mov %0, %%rsp\n .byte 0x48, 0x8b, 0x02" : : "r"(sp), "d"(0x5000UL) : "rax", "memory");
+		puts_("hostile_xen: FAIL it went on\n");
 	}
 	struct sched_shutdown sd = { fails ? SHUTDOWN_reboot : SHUTDOWN_poweroff };
 	hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (long)&sd, 0, 0, 0);
