@@ -72,13 +72,28 @@ xs_lstar0:
 
 /* The RFLAGS word of a bounce frame: the guest's, IF as its upcall mask
  * (in `mask`, 0 or 1) says, as Xen's create_bounce_frame. */
-.macro BOUNCE_RFLAGS mask, out
-	mov FW(XF_RFLAGS), \out
-	and $~0x3200, \out
-	test \mask, \mask
+/* The words of a bounce frame at rax + off after rcx, r11 (and the error
+ * code): rip, cs (with the upcall mask in bits 32-39, as the frame saves
+ * it), rflags (IF as that mask says), rsp, ss, as Xen's
+ * create_bounce_frame. rdi: the vcpu_info; clobbers rdx and rsi. */
+.macro BOUNCE_TAIL off, cs
+	mov FW(XF_RIP), %rdx
+	mov %rdx, \off(%rax)
+	movzbl XS_VI_MASK(%rdi), %esi
+	mov %rsi, %rdx
+	shl $32, %rdx
+	or \cs, %rdx
+	mov %rdx, (\off + 8)(%rax)
+	mov FW(XF_RFLAGS), %rdx
+	and $~0x3200, %rdx
+	test %esi, %esi
 	jnz .Lmasked\@
-	or $RF_IF, \out
+	or $RF_IF, %rdx
 .Lmasked\@:
+	mov %rdx, (\off + 16)(%rax)
+	mov FW(XF_RSP), %rdx
+	mov %rdx, (\off + 24)(%rax)
+	movq $XS_FLAT_SS, (\off + 32)(%rax)
 .endm
 
 xs_common:
@@ -160,18 +175,7 @@ xs_fast_syscall:
 	mov %rdx, %cr3
 	mov %rcx, (%rax)
 	mov %r11, 8(%rax)
-	mov FW(XF_RIP), %rdx
-	mov %rdx, 16(%rax)
-	movzbl XS_VI_MASK(%rdi), %esi
-	mov %rsi, %rdx
-	shl $32, %rdx
-	or $XS_FLAT_USER_CS, %rdx
-	mov %rdx, 24(%rax)
-	BOUNCE_RFLAGS %esi, %rdx
-	mov %rdx, 32(%rax)
-	mov FW(XF_RSP), %rdx
-	mov %rdx, 40(%rax)
-	movq $XS_FLAT_SS, 48(%rax)
+	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
 	jmp xs_commit_syscall
 
 /* A page fault: Xen's frame with the error code (its user bit the
@@ -202,22 +206,11 @@ xs_fast_pf:
 	mov %rcx, (%rax)
 	mov %r11, 8(%rax)
 	mov %rdx, 16(%rax)
-	mov FW(XF_RIP), %rdx
-	mov %rdx, 24(%rax)
-	movzbl XS_VI_MASK(%rdi), %esi
-	mov %rsi, %rdx
-	shl $32, %rdx
 	cmpq $0, CL(XC_USER)
 	jne 3f
-	or $XS_FLAT_KERNEL_CS_RPL0, %rdx
-	jmp 4f
-3:	or $XS_FLAT_USER_CS, %rdx
-4:	mov %rdx, 32(%rax)
-	BOUNCE_RFLAGS %esi, %rdx
-	mov %rdx, 40(%rax)
-	mov FW(XF_RSP), %rdx
-	mov %rdx, 48(%rax)
-	movq $XS_FLAT_SS, 56(%rax)
+	BOUNCE_TAIL 24, $XS_FLAT_KERNEL_CS_RPL0
+	jmp xs_commit_pf
+3:	BOUNCE_TAIL 24, $XS_FLAT_USER_CS
 	jmp xs_commit_pf
 
 /* A hypercall: the iret here (Xen's do_iret, as xen_iret does it), any
