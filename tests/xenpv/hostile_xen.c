@@ -11,7 +11,9 @@
  * table (mapped read-only) or into pvmon's slot and taking a page fault,
  * or by an iret whose frame is in the entry stub's slot: neither the
  * stub's fast path nor pvmon may write or read there, so the domain
- * crashes. Freestanding; the ABI's structures and numbers are libxen-dev's. */
+ * crashes; with "sysstack" or "sysstack-hv" the same for a system call
+ * from user mode with its kernel stack on its L1 or in the stub's slot.
+ * Freestanding; the ABI's structures and numbers are libxen-dev's. */
 #include <stddef.h>
 #include <stdint.h>
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
@@ -212,6 +214,66 @@ __asm__(".text\n"
         "  mov $23, %eax\n"              /* __HYPERVISOR_iret */
         "  syscall\n"
         "  ud2\n");
+
+/* A round trip through guest user mode: user_trip() saves the kernel's
+ * C context and irets to user_entry in user mode (the iret hypercall),
+ * which reads %gs:0 (the user GS base's marker) and makes a system call;
+ * syscall_cb, the syscall callback, notes Xen's frame (rcx r11 rip cs
+ * rflags rsp ss), the kernel's %gs:0 and where the frame is, and goes
+ * back to the saved context: user_trip returns the count of callbacks. */
+volatile uint64_t sc_seen, sc_rip, sc_cs, sc_ss, sc_rsp, sc_frame, sc_rax, sc_ugs, sc_kgs, trip_ksp;
+uint8_t user_stack[4096] __attribute__((aligned(16)));
+long user_trip(void);
+void user_entry(void);
+void syscall_cb(void);
+__asm__(".text\n"
+        ".globl user_trip, user_entry, syscall_cb\n"
+        "user_trip:\n"
+        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+        "  mov %rsp, trip_ksp(%rip)\n"
+        "  pushq $0xe02b\n"                          /* ss: FLAT_USER_SS */
+        "  lea user_stack+4096(%rip), %rax\n  push %rax\n"
+        "  pushq $0x2\n"                             /* rflags: IF clear, events stay masked */
+        "  pushq $0xe033\n"                          /* cs: FLAT_USER_CS, user mode */
+        "  lea user_entry(%rip), %rax\n  push %rax\n"
+        "  pushq $0\n  push %rcx\n  push %r11\n  push %rax\n"
+        "  mov $23, %eax\n"
+        "  syscall\n"
+        "  ud2\n"
+        "user_entry:\n"
+        "  mov %gs:0, %rbx\n"
+        "  mov $0x1234, %eax\n"
+        "  syscall\n"
+        "  ud2\n"
+        "syscall_cb:\n"
+        "  incq sc_seen(%rip)\n"
+        "  mov %rsp, sc_frame(%rip)\n"
+        "  mov %rax, sc_rax(%rip)\n"
+        "  mov %rbx, sc_ugs(%rip)\n"
+        "  mov %gs:0, %rax\n  mov %rax, sc_kgs(%rip)\n"
+        "  mov 16(%rsp), %rax\n  mov %rax, sc_rip(%rip)\n"
+        "  mov 24(%rsp), %rax\n  mov %rax, sc_cs(%rip)\n"
+        "  mov 40(%rsp), %rax\n  mov %rax, sc_rsp(%rip)\n"
+        "  mov 48(%rsp), %rax\n  mov %rax, sc_ss(%rip)\n"
+        "  mov trip_ksp(%rip), %rsp\n"
+        "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+        "  mov sc_seen(%rip), %rax\n"
+        "  ret\n");
+static uint64_t kmark = 0x6b65726e656cULL, umark = 0x75736572ULL;   /* "kernel", "user" */
+static uint8_t kstack[4096] __attribute__((aligned(16)));
+
+/* User mode's setup: its own L4 as the user L4 too (a PV kernel's pages
+ * are user pages), the syscall callback, the GS bases of both modes and
+ * a kernel stack at ksp. */
+static void user_setup(uint64_t l4, uint64_t ksp)
+{
+	struct callback_register cb = { CALLBACKTYPE_syscall, 0, (unsigned long)syscall_cb };
+	hc(__HYPERVISOR_callback_op, CALLBACKOP_register, (long)&cb, 0, 0, 0);
+	ext1(MMUEXT_NEW_USER_BASEPTR, l4);
+	hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, (long)&kmark, 0, 0, 0);
+	hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER, (long)&umark, 0, 0, 0);
+	hc(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, (long)ksp, 0, 0, 0);
+}
 
 /* A load of *addr that faults: `mov (%rdx), %rax`, three bytes. */
 static long pf_load(uint64_t addr)
@@ -978,6 +1040,25 @@ void start(start_info_t *info)
 		expect("set_trap_table NULL: the table cleared (allowed)", hc(__HYPERVISOR_set_trap_table, 0, 0, 0, 0, 0), 0);
 	}
 
+	/* A system call from user mode, delivered to the syscall callback with
+	 * Xen's frame on the stack_switch stack (by the stub's fast path where
+	 * it is on), the mode's GS bases swapped both ways. */
+	{
+		uint64_t ksp = (uint64_t)(uintptr_t)(kstack + sizeof(kstack));
+		user_setup(l4, ksp);
+		expect("user mode and back: one system call delivered", user_trip(), 1);
+		expect("  its number in rax", (long)sc_rax, 0x1234);
+		expect("  the frame at the kernel stack's top", (long)sc_frame, (long)(ksp - 56));
+		expect("  cs FLAT_USER_CS, the upcall mask saved", (long)sc_cs, (long)(FLAT_USER_CS | (1UL << 32)));
+		expect("  ss FLAT_USER_SS", (long)sc_ss, FLAT_USER_SS);
+		expect("  rsp the user stack's", (long)sc_rsp, (long)(uintptr_t)(user_stack + sizeof(user_stack)));
+		expect("  rip after the syscall in user_entry", (long)(sc_rip > (uint64_t)(uintptr_t)user_entry &&
+		                                                  sc_rip < (uint64_t)(uintptr_t)syscall_cb), 1);
+		expect("  %gs:0 in user mode the user base's", (long)sc_ugs, (long)umark);
+		expect("  %gs:0 back in the kernel the kernel base's", (long)sc_kgs, (long)kmark);
+		hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, 0, 0, 0, 0);
+	}
+
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
 	 * is emulated when the entry is good. */
 	volatile uint64_t *l1va = (volatile uint64_t *)(si->pt_base + 3 * PAGE);
@@ -998,6 +1079,14 @@ void start(start_info_t *info)
 		puts_("hostile_xen: FAIL the write went through\n");
 	}
 	const char *cl = (const char *)si->cmd_line;
+	if (has(cl, "sysstack")) {
+		/* A kernel stack on its own L1 (read-only) or in the entry stub's
+		 * own block: a system call from user mode crashes the domain. */
+		user_setup(l4, has(cl, "sysstack-hv") ? 0xffff808000011f00UL : si->pt_base + 3 * PAGE + 2048);
+		puts_("hostile_xen: a system call with a kernel stack it may not write\n");
+		user_trip();
+		puts_("hostile_xen: FAIL it went on\n");
+	}
 	if (has(cl, "pfstack") || has(cl, "iretbad")) {
 		/* Its stack on its own L1 (read-only), in pvmon's M2P slot, or an
 		 * iret frame in the stub's slot: the domain crashes, nothing is
