@@ -22,6 +22,7 @@
 # timeout: 600
 # lane: 2
 . tests/lib.sh
+. tests/linux/lib.sh     # console_says
 ELF=$BUILD/tests/xenpv/hostile_xen.elf
 
 run_hostile() {
@@ -98,6 +99,38 @@ run_hostile() {
   done
 }
 
+# A frontend that never lets its disk go (cmdline "blkhold"): under
+# `pvmon daemon`, pvctl block-detach waits its 10 s and fails in one line,
+# the disk stays Closing, and --force takes it; the domain goes on.
+run_detach() {
+  local cfg=$TMP/hd.cfg t0 t1
+  printf 'hostile disk' > "$TMP/hd.img"
+  truncate -s 1M "$TMP/hd.img"
+  printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = "blk blkhold"\ndisk = [ "file:%s,xvda,w" ]\n' \
+    "$(realpath "$ELF")" "$TMP/hd.img" > "$cfg"
+  start_daemon
+  $PVCTL create "$cfg" >/dev/null || die "pvctl create of the holding guest failed"
+  console_says hx "holding its disk" 60 || { $PVCTL console --no-follow hx | tail; die "the guest never connected its disk"; }
+  t0=$(date +%s)
+  ! $PVCTL block-detach hx xvda 2>"$TMP/err" || die "block-detach of a disk its frontend holds succeeded"
+  t1=$(date +%s)
+  [ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "did not close in 10000 ms" "$TMP/err" ||
+    die "block-detach of a held disk: not one line saying why: $(cat "$TMP/err")"
+  [ $((t1 - t0)) -ge 9 ] || die "block-detach gave up after $((t1 - t0)) s, not 10"
+  console_says hx "its back end is Closing; it keeps the disk" 10 || die "the guest never saw its back end Closing"
+  $PVCTL block-detach hx xvda --force || die "block-detach --force failed"
+  console_says hx "its disk was taken" 60 || die "the guest never saw its disk go"
+  for _ in $(seq 60); do
+    [ "$(json_field hx state)" = exited ] && break
+    sleep 0.5
+  done
+  [ "$(json_field hx exit_code)" = 0 ] ||
+    { $PVCTL console --no-follow hx | grep -v ' ok$' | tail; die "the holding guest did not power off (exit code $(json_field hx exit_code))"; }
+  ! $PVCTL console --no-follow hx | grep -q FAIL || die "a check failed in the holding guest"
+  kill $dpid; wait $dpid 2>/dev/null
+  echo "ok a frontend holding its disk: block-detach failed after $((t1 - t0)) s in one line ($(cut -c1-60 "$TMP/err")...), --force took it, the guest powered off"
+}
+
 # count EVENT [PATTERN]: records of pvmon:EVENT in the trace's text matching PATTERN.
 count() { grep "pvmon:$1: " "$TMP/trace.txt" | grep -c -e "${2:-.}"; }
 
@@ -156,6 +189,7 @@ if [ "${1:-}" = --inside ]; then
   $PVMON info | grep -q '^linux pv: yes' || die "the nested AMD-V host cannot run Linux PV: $($PVMON info | grep '^linux pv')"
   $PVMON info | grep '^kvm: page tables: '
   run_hostile
+  run_detach
   run_traced
   echo PASS
   exit 0
@@ -163,6 +197,7 @@ fi
 need_kvm
 if $PVMON info | grep -q '^linux pv: yes'; then
   run_hostile
+  run_detach
   run_traced
   echo PASS
   exit 0

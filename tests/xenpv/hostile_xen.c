@@ -13,7 +13,8 @@
  * stub's fast path nor pvmon may write or read there, so the domain
  * crashes; with "sysstack" or "sysstack-hv" the same for a system call
  * from user mode with its kernel stack on its L1 or in the stub's slot.
- * Freestanding; the ABI's structures and numbers are libxen-dev's. */
+ * With "blkhold" its blkfront keeps its disk through a detach until
+ * Domain 0 forces it away. Freestanding; the ABI's structures and numbers are libxen-dev's. */
 #include <stddef.h>
 #include <stdint.h>
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
@@ -446,6 +447,26 @@ static void blk_checks(uint64_t gnt0)
 	                       .seg = { { .gref = 2, .first_sect = 0, .last_sect = 0 } } };
 	expect("blk: read sector 0 (allowed)", blk_do(&f, au.port, &rq), BLKIF_RSP_OKAY);
 	expect("  the disk's first bytes", (long)(blkdata[0] == 'h' && blkdata[1] == 'o' && blkdata[2] == 's'), 1);
+	if (has((const char *)si->cmd_line, "blkhold")) {
+		/* A frontend that never lets its disk go: it sees the back end
+		 * Closing (a detach) and keeps the ring, until Domain 0 takes the
+		 * back end's nodes away (a forced detach). */
+		puts_("hostile_xen: holding its disk\n");
+		int closing = 0;
+		for (i = 0; i < 20000000; i++) {
+			long rc = xs_req(XS_READ, be, 0, v, sizeof(v));
+			if (rc == XS_READ && same(v, "5") && !closing) {
+				closing = 1;
+				puts_("hostile_xen: its back end is Closing; it keeps the disk\n");
+			}
+			if (rc != XS_READ)
+				break;
+			hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+		}
+		expect("blk: the back end Closing, then gone", (long)(closing && i < 20000000), 1);
+		puts_("hostile_xen: its disk was taken\n");
+		return;
+	}
 	rq.sector_number = 1 << 20;
 	expect("blk: read past the disk", blk_do(&f, au.port, &rq), BLKIF_RSP_ERROR);
 	rq.sector_number = 0;
