@@ -243,28 +243,32 @@ vif_client() {
     log "guest $i: its port 5003 did not answer: its server will not end"
 }
 
-# blk_details CONSOLE: the block back end's counters from pvmon's --stats
-# line ("blk: requests N (segments N, N bytes, flushes N, errors N, bad
-# grants N) in N batches, N events to the guest") as details.
-blk_details() {
-  sed -n 's/.*; blk: requests \([0-9]*\) (segments \([0-9]*\), \([0-9]*\) bytes, flushes \([0-9]*\), errors \([0-9]*\), bad grants \([0-9]*\)) in \([0-9]*\) batches, \([0-9]*\) events.*/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1" |
-    tail -1 | while read -r req seg bytes fl err bad bat ev; do
-      echo "detail blk_requests=$req"; echo "detail blk_segments=$seg"; echo "detail blk_bytes=$bytes"
-      echo "detail blk_flushes=$fl"; echo "detail blk_errors=$err"; echo "detail blk_bad_grants=$bad"
-      echo "detail blk_batches=$bat"; echo "detail blk_events=$ev"
-    done
+# stats_details CONSOLE PATTERN NAME...: numbers from pvmon's --stats
+# line, the groups \(...\) of the sed PATTERN in order, as "detail
+# NAME=N" (nothing where the line has no such part).
+stats_details() {
+  local console=$1 re=$2 refs="" n i=0
+  shift 2
+  for n in "$@"; do i=$((i + 1)); refs+=" \\$i"; done
+  local -a v
+  v=($(sed -n "s/$re/${refs# }/p" "$console" | tail -1))
+  [ ${#v[@]} = $# ] || return 0
+  i=0
+  for n in "$@"; do echo "detail $n=${v[i]}"; i=$((i + 1)); done
 }
-# net_details CONSOLE: the network back end's counters from the same line
-# ("net: tx N packets (N bytes, errors N, dropped N) in N batches, N kicks
-# from the guest, N events; rx N packets (N bytes, dropped N) in N
-# batches, N events; ...").
+D='\([0-9]*\)'    # a number, as a sed group
+# the block back end's part ("blk: requests N (segments N, N bytes,
+# flushes N, errors N, bad grants N) in N batches, N events to the guest")
+blk_details() {
+  stats_details "$1" ".*; blk: requests $D (segments $D, $D bytes, flushes $D, errors $D, bad grants $D) in $D batches, $D events.*" \
+    blk_requests blk_segments blk_bytes blk_flushes blk_errors blk_bad_grants blk_batches blk_events
+}
+# the network back end's ("net: tx N packets (N bytes, errors N, dropped
+# N) in N batches, N kicks from the guest, N events; rx N packets (N
+# bytes, dropped N) in N batches, N events; ...")
 net_details() {
-  sed -n 's/.*; net: tx \([0-9]*\) packets (\([0-9]*\) bytes, errors \([0-9]*\), dropped [0-9]*) in [0-9]* batches, \([0-9]*\) kicks from the guest, [0-9]* events; rx \([0-9]*\) packets (\([0-9]*\) bytes, dropped \([0-9]*\)) in [0-9]* batches, \([0-9]*\) events.*/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1" |
-    tail -1 | while read -r txp txb txe kicks rxp rxb rxd ev; do
-      echo "detail net_tx_packets=$txp"; echo "detail net_tx_bytes=$txb"; echo "detail net_tx_errors=$txe"
-      echo "detail net_tx_kicks=$kicks"; echo "detail net_rx_packets=$rxp"; echo "detail net_rx_bytes=$rxb"
-      echo "detail net_rx_dropped=$rxd"; echo "detail net_rx_events=$ev"
-    done
+  stats_details "$1" ".*; net: tx $D packets ($D bytes, errors $D, dropped [0-9]*) in [0-9]* batches, $D kicks from the guest, [0-9]* events; rx $D packets ($D bytes, dropped $D) in [0-9]* batches, $D events.*" \
+    net_tx_packets net_tx_bytes net_tx_errors net_tx_kicks net_rx_packets net_rx_bytes net_rx_dropped net_rx_events
 }
 
 mkdir -p "$RUN/uml"
