@@ -4,7 +4,7 @@
 # Linux) or linuxpv (the same Debian kernel as a Xen PV domain of pvmon,
 # where `pvmon info` says Linux PV runs). Prints the contract's lines on
 # stdout (docs/platforms.md):
-#   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER
+#   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER [instance=K]
 #   detail KEY=VALUE
 #   unsupported REASON        (then exit 3)
 # progress on stderr; exit 0 ok, 1 failure, 2 usage, 3 unsupported.
@@ -284,8 +284,8 @@ done
 wait
 
 # Relay the contract lines. One guest: as it printed them. Several: every
-# guest's samples, the details of the first, and the cell's aggregate
-# rate as the sum of the guests' own rates (they ran side by side).
+# guest's samples (instance=I), the details of the first, and the cell's
+# aggregate rate as the sum of the guests' own rates (side by side).
 status=0 reason=""
 for ((i = 1; i <= INSTANCES; i++)); do
   c=$RUN/console.$i
@@ -308,6 +308,8 @@ for ((i = 1; i <= INSTANCES; i++)); do
     continue
   fi
   [ -f "$RUN/boot.$i" ] && [ "$i" = 1 ] && echo "detail boot_s=$(cat "$RUN/boot.$i")"
+  copy=""                             # several guests: whose sample it is
+  [ "$INSTANCES" = 1 ] || copy=" instance=$i"
   if [ "$PLATFORM" = linuxpv ] && [ "$i" = 1 ]; then
     blk_details "$c"
     echo "detail scratch_written_mib=$(du -m "$RUN/scratch.$i.img" | cut -f1)"
@@ -326,12 +328,12 @@ for ((i = 1; i <= INSTANCES; i++)); do
       sed -n '/^pvlab: detail scale=/d; s/^pvlab: detail /detail /p' "$c"   # the client says it too
       sed -n '/^detail /p' "$RUN/client.$i"
     fi
-    sed -n '/^sample /p' "$RUN/client.$i"
+    sed -n "s/^sample .*/&$copy/p" "$RUN/client.$i"
   elif [ "$INSTANCES" = 1 ]; then
     sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
   else
     [ "$i" != 1 ] || sed -n 's/^pvlab: detail /detail /p' "$c"
-    sed -n '/^pvlab: sample metric=\(wall_s\|aggregate_passes_per_s\) /d; s/^pvlab: sample /sample /p' "$c"
+    sed -n "/^pvlab: sample metric=\\(wall_s\\|aggregate_passes_per_s\\) /d; s/^pvlab: sample \\(.*\\)/sample \\1$copy/p" "$c"
   fi
 done
 [ $status = 0 ] || fail "$reason"
