@@ -99,7 +99,9 @@ plot_relative <- function(rel, paper, missing) {
 # Figure 4 style: aggregate throughput of N concurrent domains/processes,
 # normalised to native with one process; the paper's SPEC WEB99 servers
 # (normalised to its one-server Linux score) as grey reference marks.
-plot_scaling <- function(sc, paper4) {
+plot_scaling <- function(sc, paper4, title = "Scaling: aggregate CPU throughput",
+                         x = "concurrent domains (pv) / processes (native)",
+                         y = "aggregate throughput / native x1 (where measured)") {
   sc$platform <- factor(sc$platform, levels = PLATFORM_ORDER)
   envs <- intersect(ENV_ORDER, unique(sc$env))
   sc$where <- factor(ENV_NAMES[sc$env], levels = ENV_NAMES[envs])
@@ -114,9 +116,7 @@ plot_scaling <- function(sc, paper4) {
   }
   p + scale_x_continuous(trans = "log2", breaks = sort(unique(sc$domains))) +
     scale_colour_manual(values = PLATFORM_COLOURS, drop = TRUE) +
-    labs(x = "concurrent domains (pv) / processes (native)",
-         y = "aggregate throughput / native x1 (where measured)",
-         title = "Scaling: aggregate CPU throughput",
+    labs(x = x, y = y, title = title,
          subtitle = sprintf("mean of repetitions; 95%% bootstrap intervals where a point has %d+ repetitions", MIN_CI_REPS)) +
     theme_report()
 }

@@ -295,6 +295,50 @@ scaling_points <- function(agg) {
   }))
 }
 
+# The paper's Figure 4 (SPEC WEB99 servers on Linux and Xen, normalised
+# to its one-server Linux score) up to the largest count in sc; NULL
+# without it.
+paper_fig4 <- function(paper, sc) {
+  f4 <- paper[paper$figure == "fig4", ]
+  one <- f4$value[f4$platform == "L" & grepl(" 1 server", f4$workload)]
+  if (!nrow(f4) || length(one) != 1)
+    return(NULL)
+  p <- data.frame(domains = as.integer(sub(".* ([0-9]+) servers?$", "\\1", f4$workload)),
+                  rel = f4$value / one, paper_platform = f4$platform)
+  p[p$domains <= max(sc$domains), ]
+}
+
+# Figure 4 as the paper ran it: N Linux PV domains each serving httperf
+# over its VIF (pv httperf-vif cells), Domain 0's httperf against each,
+# the reply rates summed (one domain: its reply_rate).
+web_scaling_samples <- function(d) {
+  done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "httperf-vif"]
+  s <- d$samples[d$samples$cell_id %in% done, ]
+  s[(s$domains == 1 & s$metric == "reply_rate") | (s$domains > 1 & s$metric == "aggregate_reply_rate"), ]
+}
+
+section_web_scaling <- function(d, out, paper) {
+  html <- "<h2>Scaling: Linux PV domains serving httperf (Figure 4)</h2>"
+  s <- web_scaling_samples(d)
+  if (!nrow(s) || length(unique(s$domains)) < 2)
+    return(list(html = c(html, "<p class=\"none\">No httperf-vif cells with several domain counts in this run.</p>"),
+                plots = character()))
+  # no other platform has a VIF: each environment against its own pv x1
+  sc <- scaling_points(s)
+  png <- save_plot(plot_scaling(sc, paper_fig4(paper, sc), title = "Scaling: Linux PV domains serving httperf",
+                                x = "concurrent Linux PV domains, each serving httperf over its VIF",
+                                y = "aggregate replies/s / one domain's"),
+                   out, "scaling-web", height = 4.5 + 2.5 * (length(unique(sc$env)) - 1))
+  tab <- data.frame(where = env_name(sc$env), domains = sc$domains, replies = sc$mean_passes, reps = sc$reps,
+                    rel = sc$est)
+  tab <- tab[order(match(tab$where, ENV_NAMES), tab$domains), ]
+  names(tab) <- c("measured on", "domains", "aggregate replies/s", "reps", "/ one domain")
+  list(html = c(html,
+    "<p>N Linux PV domains (N pvmon processes, each in a network namespace of its own) each run nginx; once all serve, Domain 0 runs one httperf against each over its VIF, side by side; the aggregate is the sum of their reply rates, normalised to one domain's in the same environment. The grey marks are the paper's SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>",
+    html_img(png, "Aggregate reply rate against concurrent Linux PV domains"), html_table(tab)),
+    plots = png)
+}
+
 section_scaling <- function(d, out, paper) {
   html <- "<h2>Scaling (Figure 4 style)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
@@ -312,14 +356,7 @@ section_scaling <- function(d, out, paper) {
   norm_label <- paste(sprintf("%s%s (%.3g passes/s)", norms$norm,
                               ifelse(norms$env == "hardware", "", paste0(" ", ENV_SHORT[norms$env])), norms$base),
                       collapse = "; ")
-  f4 <- paper[paper$figure == "fig4", ]
-  paper4 <- NULL
-  one <- f4$value[f4$platform == "L" & grepl(" 1 server", f4$workload)]
-  if (nrow(f4) && length(one) == 1) {
-    paper4 <- data.frame(domains = as.integer(sub(".* ([0-9]+) servers?$", "\\1", f4$workload)),
-                         rel = f4$value / one, paper_platform = f4$platform)
-    paper4 <- paper4[paper4$domains %in% sc$domains | paper4$domains <= max(sc$domains), ]
-  }
+  paper4 <- paper_fig4(paper, sc)
   nenv <- length(unique(sc$env))
   png1 <- save_plot(plot_scaling(sc, paper4), out, "scaling", height = 4.5 + 2.5 * (nenv - 1))
   per <- s[s$metric == "passes_per_s" & s$instance > 0, ]
@@ -574,6 +611,7 @@ main <- function() {
   d <- pooled$d
   rel <- section_relative(d, o$out, paper, map)
   sc <- section_scaling(d, o$out, paper)
+  ws <- section_web_scaling(d, o$out, paper)
   hc <- section_hcall(d, o$out)
   title <- sprintf("pvlab report: run %d (%s)", d$run$id, basename(d$run$suite))
   from <- if (is.na(o$from)) normalizePath(o$db) else o$from
@@ -581,7 +619,7 @@ main <- function() {
             sprintf("<p>From <code>%s</code> (schema version %d), written %s by <code>pvbench report</code>.</p>",
                     esc(from), d$version, format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z")),
             if (d$run$status != "done") "<p class=\"note\">This run is not finished: some cells are still pending; <code>pvbench run</code> with the same suite resumes it.</p>",
-            pooled$note, section_host(d), hosts_html, rel$html, section_kernels(d), sc$html, hc$html,
+            pooled$note, section_host(d), hosts_html, rel$html, section_kernels(d), sc$html, ws$html, hc$html,
             section_lmbench(d, paper, map), section_dstats(d), section_counters(d), section_tests(d),
             section_missing(d), section_cells(d))
   index <- file.path(o$out, "index.html")
@@ -592,7 +630,7 @@ main <- function() {
     writeLines(per_host_text(all, hrel, hspread, hplats), file.path(o$out, "per-host.txt"))
     cat(sprintf("report: the per-host view in %s\n", normalizePath(file.path(o$out, "per-host.txt"))))
   }
-  plots <- c(rel$plots, sc$plots, hc$plots)
+  plots <- c(rel$plots, sc$plots, ws$plots, hc$plots)
   cat(sprintf("report: %d plots (PNG and SVG) in %s\n", length(plots), normalizePath(o$out)))
   cat(sprintf("report: wrote %s and relative.txt\n", normalizePath(index)))
 }

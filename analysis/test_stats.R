@@ -231,4 +231,23 @@ if (exists("host_relative")) {
   pooled <- pool_one_backend(hd)
   check(all(pooled$d$cells$host %in% c("a", "b", "c", "d")) && !is.null(pooled$note), "hosts: pooled sections keep pvm")
 }
+# Figure 4 with Linux PV domains: one domain's reply_rate, several
+# domains' aggregate_reply_rate, each against pv x1 in its environment
+if (exists("section_web_scaling")) {
+  ws <- function(dom, metric, v, rep) data.frame(cell_id = dom, rep = rep, instance = 0, metric = metric, value = v,
+                                                 platform = "pv", env = "nested-svm", domains = dom, derived = 0)
+  wd <- list(cells = data.frame(id = c(1, 2, 4), status = "done", workload = "httperf-vif"),
+             samples = rbind(ws(1, "reply_rate", c(20, 22), 1:2), ws(2, "aggregate_reply_rate", c(30, 33), 1:2),
+                             ws(2, "reply_rate", c(15, 15, 16, 17), c(1, 1, 2, 2)), ws(4, "aggregate_reply_rate", 42, 1)))
+  wsd <- web_scaling_samples(wd)
+  check(nrow(wsd) == 5 && !any(wsd$domains > 1 & wsd$metric == "reply_rate"), "web scaling: the aggregate of 2+ domains")
+  pts <- scaling_points(wsd)
+  check(abs(pts$est[pts$domains == 2] - 31.5 / 21) < 1e-9 && abs(pts$est[pts$domains == 4] - 2) < 1e-9,
+        "web scaling: against one domain's mean")
+  wh <- paste(section_web_scaling(wd, tempdir(), paper)$html, collapse = "\n")
+  check(grepl("Linux PV domains serving httperf", wh) && grepl("Aggregate reply rate against", wh) &&
+          grepl("<td class=\"n\">31.5</td>", wh, fixed = TRUE), "web scaling: its section, plot and table")
+  check(grepl("No httperf-vif cells", section_web_scaling(list(cells = wd$cells[1, ], samples = wsd[1, ]), tempdir(),
+                                                          paper)$html[2]), "web scaling: says when it has no curve")
+}
 cat("PASS\n")

@@ -141,6 +141,10 @@ static int ext_supports(const char *workload, char *reason, size_t n)
 		snprintf(reason, n, "pvbench lmbench compares native and pv only");
 		return -ENOTSUP;
 	}
+	if (!strcmp(workload, "httperf-vif")) {
+		snprintf(reason, n, "%s", HTTPERF_VIF_ONLY);
+		return -ENOTSUP;
+	}
 	return 0;
 }
 

@@ -36,6 +36,10 @@ static int native_supports(const char *workload, char *reason, size_t n)
 	}
 	if (!strcmp(workload, "lmbench"))
 		return lmbench_supported(reason, n);
+	if (!strcmp(workload, "httperf-vif")) {
+		snprintf(reason, n, "%s", HTTPERF_VIF_ONLY);
+		return -ENOTSUP;
+	}
 	return 0;
 }
 

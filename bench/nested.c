@@ -69,7 +69,7 @@ void nested_placement(bool kvm, bool no_nested, struct placement *p, char *why, 
 	if (nested && (!kvm || !hv))
 		snprintf(why, n, "%s run in the nested AMD-V host (QEMU TCG emulating AMD-V; this host's KVM is %s), "
 		         "each against native measured there: emulated figures, never compared with this host's",
-		         kvm ? "fullvirt cells and pv's Linux PV cells (pgbench, dbench, httperf)" : "pv and fullvirt cells",
+		         kvm ? "fullvirt cells and pv's Linux PV cells (pgbench, dbench, httperf, httperf-vif)" : "pv and fullvirt cells",
 		         kvm ? be : "missing");
 }
 

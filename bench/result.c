@@ -7,6 +7,7 @@
 #include <string.h>
 #include "jsonquote.h"
 #include "jsonread.h"
+#include "numparse.h"
 #include "result.h"
 
 void result_reset(struct rep_result *r)
@@ -153,12 +154,17 @@ static int word(const char *line, const char *key, char *out, size_t n)
 	return -ENOENT;
 }
 
+/* instance=K (1..1000), where the driver ran several copies, names the
+ * copy a sample is of; without it the sample is the caller's instance. */
 static int parse_sample(struct rep_result *r, int instance, const char *line)
 {
-	char metric[48], unit[16], higher[4], value[64];
+	char metric[48], unit[16], higher[4], value[64], inst[16];
 	if (word(line, "metric", metric, sizeof(metric)) || word(line, "unit", unit, sizeof(unit)) ||
 	    word(line, "higher", higher, sizeof(higher)) || word(line, "value", value, sizeof(value)) ||
 	    (strcmp(higher, "0") && strcmp(higher, "1")))
+		return -EINVAL;
+	int iw = word(line, "instance", inst, sizeof(inst));
+	if (iw == -EINVAL || (!iw && num_int(inst, 1, 1000, &instance)))
 		return -EINVAL;
 	char *end;
 	double v = strtod(value, &end);

@@ -74,7 +74,8 @@ int parse_instance(const char *line, const char **rest);
 /* A console line of the cpu or hcall programs; 1 if it gave a sample,
  * 0 if not such a line. A wrong result is noted in r->bad. */
 int parse_console(struct rep_result *r, const char *line);
-/* A platform-contract line (docs/results.md): 1 sample or detail added,
+/* A platform-contract line (docs/results.md): 1 sample or detail added
+ * (a sample at its instance=K where it names one, else at instance),
  * 2 "unsupported" (reason copied), 0 not a contract line, -EINVAL malformed. */
 int parse_contract(struct rep_result *r, int instance, const char *line);
 /* One --stats-json line; 0 or -EINVAL. */

@@ -13,7 +13,7 @@
 
 const char *const bench_platforms[] = { "native", "pv", "fullvirt", "uml", NULL };
 const char *const bench_workloads[] = {
-	"cpu", "hcall", "lmbench", "pgbench-ro", "pgbench-tpcb", "dbench", "httperf", NULL,
+	"cpu", "hcall", "lmbench", "pgbench-ro", "pgbench-tpcb", "dbench", "httperf", "httperf-vif", NULL,
 };
 
 const char *const bench_envs[] = { ENV_HARDWARE, ENV_NESTED_SVM, ENV_NESTED_SVM_SHADOW, NULL };

@@ -8,8 +8,8 @@
 #                fetched with apt-get download) and an initramfs with its
 #                virtio and ext4 modules
 #   initrd-linuxpv.cpio.gz    linuxpv: the same kernel and /init with the
-#                modules a Xen PV domain's root needs (xen-blkfront, ext4,
-#                overlay)
+#                modules a Xen PV domain needs (xen-blkfront, ext4, overlay,
+#                and xen-netfront for its VIF)
 #   fullvirt.accel.HOSTKEY    fullvirt: kvm or tcg, from a boot probe on
 #                this kind of host (common.sh accel_file); with
 #                PVLAB_KVM_PROBE_S=0 there is no probe (pvbench, making the
@@ -154,7 +154,7 @@ EOF
 
 # ---- fullvirt: the Debian kernel and an initramfs ------------------------
 INITRAMFS_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
-PV_INITRAMFS_MODULES="xen-blkfront crc32c_generic ext4 overlay"
+PV_INITRAMFS_MODULES="xen-blkfront xen-netfront crc32c_generic ext4 overlay"
 
 # modules_in_order KVER MODULE...: module paths, dependencies first, from
 # modules.dep

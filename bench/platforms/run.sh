@@ -4,7 +4,7 @@
 # Linux) or linuxpv (the same Debian kernel as a Xen PV domain of pvmon,
 # where `pvmon info` says Linux PV runs). Prints the contract's lines on
 # stdout (docs/platforms.md):
-#   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER
+#   sample metric=NAME unit=UNIT higher=0|1 value=NUMBER [instance=K]
 #   detail KEY=VALUE
 #   unsupported REASON        (then exit 3)
 # progress on stderr; exit 0 ok, 1 failure, 2 usage, 3 unsupported.
@@ -21,8 +21,10 @@ usage: run.sh PLATFORM WORKLOAD [--quick] [--instances N]
                  fullvirt, uml and linuxpv (cpu only)
 Environment: BUILD (default build), PVLAB_GUEST_MEM_MIB (1024),
 PVLAB_IMAGE_READY (platforms whose detect.sh and image.sh need not run again),
-PVLAB_TCG_SCALE (work factor under TCG, default 0.25), PVLAB_GUEST_TIMEOUT
-(seconds per guest, default 1800).
+PVLAB_TCG_SCALE (work factor under TCG, default 0.25),
+PVLAB_EMULATED_HTTPERF_SCALE (httperf's connections in the nested host's
+linuxpv guests, default 0.01), PVLAB_SCRATCH_MIB (linuxpv's scratch disk,
+default 2048), PVLAB_GUEST_TIMEOUT (seconds per guest, default 1800).
 EOF
 }
 
@@ -47,8 +49,11 @@ check_platform "$PLATFORM"
 in_list "$WORKLOAD" $WORKLOADS || usage_error "unknown workload '$WORKLOAD' (one of: $WORKLOADS)"
 [[ $INSTANCES =~ ^[0-9]+$ ]] && [ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 64 ] \
   || usage_error "--instances must be 1..64, not '$INSTANCES'"
-if [ "$INSTANCES" -gt 1 ] && [ "$WORKLOAD" != cpu ]; then
-  unsupported "--instances $INSTANCES: concurrent copies are implemented for the cpu workload only"
+if [ "$INSTANCES" -gt 1 ] && [ "$WORKLOAD" != cpu ] && [ "$WORKLOAD $PLATFORM" != "httperf-vif linuxpv" ]; then
+  unsupported "--instances $INSTANCES: concurrent copies are implemented for cpu (and linuxpv's httperf-vif) only"
+fi
+if [ "$WORKLOAD" = httperf-vif ] && [ "$PLATFORM" != linuxpv ]; then
+  unsupported "httperf-vif: Domain 0's httperf against a guest over its VIF is linuxpv's; httperf compares every platform"
 fi
 wl_args=("$WORKLOAD")
 [ $QUICK = 1 ] && wl_args+=(--quick)
@@ -77,14 +82,18 @@ fi
 MEM=${PVLAB_GUEST_MEM_MIB:-1024}
 GUEST_TIMEOUT=${PVLAB_GUEST_TIMEOUT:-1800}
 SCALE=1
+NETNS=""
 RUN=$(mktemp -d /tmp/pvlab-run.XXXXXX) || fail "cannot make a run directory"
 cleanup() {
   local f
-  # each guest's timeout(1) passes the signal on to its QEMU or UML
+  # each guest's timeout(1) passes the signal on to its QEMU, UML or pvmon
   for f in "$RUN"/vmpid.*; do
     if [ -f "$f" ]; then kill "$(cat "$f")" 2>/dev/null || true; fi
   done
-  rm -rf "$RUN"
+  for ((i = 1; i <= INSTANCES; i++)); do
+    [ -z "$NETNS" ] || ip netns del "$NETNS-$i" 2>/dev/null || true
+  done
+  rm -rf "$RUN"          # with linuxpv's scratch disks
   clear_err_note
 }
 trap cleanup EXIT
@@ -99,12 +108,30 @@ if [ "$PLATFORM" = linuxpv ]; then
   echo "detail linux_pv=$pv"
   echo "detail pvmon=$(pvmon_version)"
   echo "detail vcpus=1"
-  echo "detail disk=xvda ro + overlay tmpfs"
+  SCRATCH_MIB=${PVLAB_SCRATCH_MIB:-2048}
+  [[ $SCRATCH_MIB =~ ^[0-9]+$ ]] && [ "$SCRATCH_MIB" -ge 256 ] ||
+    usage_error "PVLAB_SCRATCH_MIB must be a number of MiB, 256 or more, not '$SCRATCH_MIB'"
+  echo "detail disk=xvda ro + xvdb scratch ext4 ${SCRATCH_MIB} MiB (overlay upper)"
   if [ -n "${PVLAB_NESTED:-}" ]; then
     # in the nested host every guest instruction runs under TCG: as for
-    # fullvirt there, smaller runs keep the suite short (rates compare)
+    # fullvirt there, smaller runs keep the suite short (rates compare).
+    # httperf's connections far smaller still: 5000 x 10 calls outlasted
+    # 250 s there.
     echo "detail emulated=nested-$PVLAB_NESTED host under TCG"
     SCALE=${PVLAB_TCG_SCALE:-0.25}
+    [[ $WORKLOAD != httperf* ]] || SCALE=${PVLAB_EMULATED_HTTPERF_SCALE:-0.01}
+  fi
+  if [ "$WORKLOAD" = httperf-vif ]; then
+    # each guest's VIF has its TAP device in a network namespace of its
+    # own (pvmon I runs in NETNS-I, and so does the httperf against it):
+    # every guest can have the same addresses and domain id
+    NETNS=pvlab-run-$$ GUEST_IP=10.201.0.2 HOST_IP=10.201.0.1
+    for ((i = 1; i <= INSTANCES; i++)); do
+      ip netns add "$NETNS-$i" 2>"$RUN/netns.err" ||
+        unsupported "httperf-vif needs a network namespace: ip netns add failed: $(head -1 "$RUN/netns.err")"
+      ip -n "$NETNS-$i" link set lo up
+    done
+    echo "detail vif=guest $GUEST_IP, Domain 0 $HOST_IP on pvif<dom>.0 in a network namespace (one a guest)"
   fi
 elif [ "$PLATFORM" = fullvirt ]; then
   read -r ACCEL why <"$(accel_file)"
@@ -137,14 +164,20 @@ guest() {
          -drive "file=$IMAGES/rootfs.img,format=raw,if=virtio,snapshot=on"
          -append "console=ttyS0 quiet loglevel=3 panic=-1 $cmdline")
   elif [ "$PLATFORM" = linuxpv ]; then
-    # the shared image read-only; the guest's writes go to a tmpfs overlay
-    # its initramfs puts over it (guest/initramfs.sh). --stats: the block
-    # back end's requests, batches and events after the run.
+    # the shared image read-only; the guest's writes go to the overlay its
+    # initramfs puts over it (guest/initramfs.sh), on this run's scratch
+    # disk: through the block back end, as fullvirt's reach QEMU's
+    # snapshot file. --stats: the back ends' counters after the run.
+    scratch_disk "$RUN/scratch.$i.img"
+    local net=""
+    [ -z "$NETNS" ] || net=" pvlab.net=$GUEST_IP/24"
     { echo "name = \"linuxpv$i\""; echo "memory = $MEM"; echo "vcpus = 1"
       echo "kernel = \"$IMAGES/vmlinuz\""; echo "ramdisk = \"$IMAGES/initrd-linuxpv.cpio.gz\""
-      echo "cmdline = \"console=hvc0 quiet loglevel=3 panic=-1 pvlab.root=xvda pvlab.overlay=tmpfs $cmdline\""
-      echo "disk = [ \"file:$IMAGES/rootfs.img,xvda,r\" ]"; } >"$RUN/linuxpv$i.cfg"
+      echo "cmdline = \"console=hvc0 quiet loglevel=3 panic=-1 pvlab.root=xvda pvlab.overlay=xvdb $cmdline$net\""
+      echo "disk = [ \"file:$IMAGES/rootfs.img,xvda,r\", \"file:$RUN/scratch.$i.img,xvdb,w\" ]"
+      [ -z "$NETNS" ] || echo "vif = [ \"mac=00:16:3e:70:00:01,ip=$GUEST_IP\" ]"; } >"$RUN/linuxpv$i.cfg"
     cmd=("$BIN/pvmon" --stats --xenstore "$RUN/xenstore.$i" run "$RUN/linuxpv$i.cfg")
+    [ -z "$NETNS" ] || cmd=(ip netns exec "$NETNS-$i" "${cmd[@]}")
   else
     # the guest writes to a copy-on-write file, never to the shared image
     cmd=(env LD_PRELOAD="$UMLXSTATE" "$LINUX_UML" "mem=${MEM}M" "ubd0=$RUN/cow.$i,$IMAGES/rootfs.img"
@@ -166,20 +199,76 @@ guest() {
     echo "$line" >>"$RUN/console.$i"
     # progress: the guest's own lines, not the contract's
     [[ $line == "pvlab: "* ]] || echo "[$tag] $line" >&2
+    if [ -n "$NETNS" ] && [[ $line =~ ^workload:\ serving\ on\ port\ ([0-9]+) ]]; then
+      vif_client "$i" "${BASH_REMATCH[1]}" &
+    fi
   done <"$RUN/fifo.$i"
   wait
 }
 
-# blk_details CONSOLE: the block back end's counters from pvmon's --stats
-# line ("blk: requests N (segments N, N bytes, flushes N, errors N, bad
-# grants N) in N batches, N events to the guest") as details.
+# scratch_disk FILE: linuxpv's writable xvdb, a sparse file with a fresh
+# ext4 (inode tables and journal written now, not by the guest's
+# ext4lazyinit during the workload); rm -rf $RUN deletes it.
+scratch_disk() {
+  truncate -s "${SCRATCH_MIB}M" "$1"
+  mkfs.ext4 -q -F -L pvlab-scratch -m 0 -N 65536 -J size=32 \
+    -E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$1" >&2
+}
+
+# vif_client I PORT: httperf-vif's client, Domain 0's httperf in guest
+# I's namespace against its nginx on PORT over its VIF, once every guest
+# serves (or one has ended), so that the servers are measured side by
+# side; its lines in $RUN/client.I, its status in client.I.rc. Then it
+# lets the guest's server end (a connection to its port 5003).
+vif_client() {
+  local i=$1 port=$2 ns=$NETNS-$1 links tap="" rc=0
+  local -a args=(httperf-vif --client "$GUEST_IP:$port" --scale "$SCALE")
+  [ $QUICK = 1 ] && args+=(--quick)
+  : >"$RUN/serving.$i"
+  until [ "$(ls "$RUN"/serving.* | wc -l)" -ge "$INSTANCES" ] ||
+        grep -qs '^pvlab: end status=' "$RUN"/console.*; do
+    sleep 0.5
+  done
+  links=$(ip -n "$ns" -o link show)
+  [[ $links =~ (pvif[0-9]+\.0)[:@] ]] && tap=${BASH_REMATCH[1]}
+  if [ -z "$tap" ] || ! ip -n "$ns" addr add "$HOST_IP/24" dev "$tap"; then
+    echo "workload: no TAP device pvif<dom>.0 to give $HOST_IP in $ns" >"$RUN/client.$i.err"
+    rc=1
+  else
+    ip netns exec "$ns" env PVLAB_TMP="$RUN" "$PLAT_DIR/workload.sh" "${args[@]}" \
+      >"$RUN/client.$i" 2>"$RUN/client.$i.err" || rc=$?
+  fi
+  echo "$rc" >"$RUN/client.$i.rc"
+  ip netns exec "$ns" timeout 60 bash -c "exec 3<>/dev/tcp/$GUEST_IP/5003" 2>/dev/null ||
+    log "guest $i: its port 5003 did not answer: its server will not end"
+}
+
+# stats_details CONSOLE PATTERN NAME...: numbers from pvmon's --stats
+# line, the groups \(...\) of the sed PATTERN in order, as "detail
+# NAME=N" (nothing where the line has no such part).
+stats_details() {
+  local console=$1 re=$2 refs="" n i=0
+  shift 2
+  for n in "$@"; do i=$((i + 1)); refs+=" \\$i"; done
+  local -a v
+  v=($(sed -n "s/$re/${refs# }/p" "$console" | tail -1))
+  [ ${#v[@]} = $# ] || return 0
+  i=0
+  for n in "$@"; do echo "detail $n=${v[i]}"; i=$((i + 1)); done
+}
+D='\([0-9]*\)'    # a number, as a sed group
+# the block back end's part ("blk: requests N (segments N, N bytes,
+# flushes N, errors N, bad grants N) in N batches, N events to the guest")
 blk_details() {
-  sed -n 's/.*; blk: requests \([0-9]*\) (segments \([0-9]*\), \([0-9]*\) bytes, flushes \([0-9]*\), errors \([0-9]*\), bad grants \([0-9]*\)) in \([0-9]*\) batches, \([0-9]*\) events.*/\1 \2 \3 \4 \5 \6 \7 \8/p' "$1" |
-    tail -1 | while read -r req seg bytes fl err bad bat ev; do
-      echo "detail blk_requests=$req"; echo "detail blk_segments=$seg"; echo "detail blk_bytes=$bytes"
-      echo "detail blk_flushes=$fl"; echo "detail blk_errors=$err"; echo "detail blk_bad_grants=$bad"
-      echo "detail blk_batches=$bat"; echo "detail blk_events=$ev"
-    done
+  stats_details "$1" ".*; blk: requests $D (segments $D, $D bytes, flushes $D, errors $D, bad grants $D) in $D batches, $D events.*" \
+    blk_requests blk_segments blk_bytes blk_flushes blk_errors blk_bad_grants blk_batches blk_events
+}
+# the network back end's ("net: tx N packets (N bytes, errors N, dropped
+# N) in N batches, N kicks from the guest, N events; rx N packets (N
+# bytes, dropped N) in N batches, N events; ...")
+net_details() {
+  stats_details "$1" ".*; net: tx $D packets ($D bytes, errors $D, dropped [0-9]*) in [0-9]* batches, $D kicks from the guest, [0-9]* events; rx $D packets ($D bytes, dropped $D) in [0-9]* batches, $D events.*" \
+    net_tx_packets net_tx_bytes net_tx_errors net_tx_kicks net_rx_packets net_rx_bytes net_rx_dropped net_rx_events
 }
 
 mkdir -p "$RUN/uml"
@@ -195,8 +284,8 @@ done
 wait
 
 # Relay the contract lines. One guest: as it printed them. Several: every
-# guest's samples, the details of the first, and the cell's aggregate
-# rate as the sum of the guests' own rates (they ran side by side).
+# guest's samples (instance=I), the details of the first, and the cell's
+# aggregate rate as the sum of the guests' own rates (side by side).
 status=0 reason=""
 for ((i = 1; i <= INSTANCES; i++)); do
   c=$RUN/console.$i
@@ -219,16 +308,40 @@ for ((i = 1; i <= INSTANCES; i++)); do
     continue
   fi
   [ -f "$RUN/boot.$i" ] && [ "$i" = 1 ] && echo "detail boot_s=$(cat "$RUN/boot.$i")"
-  [ "$PLATFORM" = linuxpv ] && [ "$i" = 1 ] && blk_details "$c"
-  if [ "$INSTANCES" = 1 ]; then
+  copy=""                             # several guests: whose sample it is
+  [ "$INSTANCES" = 1 ] || copy=" instance=$i"
+  if [ "$PLATFORM" = linuxpv ] && [ "$i" = 1 ]; then
+    blk_details "$c"
+    echo "detail scratch_written_mib=$(du -m "$RUN/scratch.$i.img" | cut -f1)"
+  fi
+  if [ -n "$NETNS" ]; then
+    # Domain 0's side: httperf's lines, or why it failed
+    crc=$(cat "$RUN/client.$i.rc" 2>/dev/null) || crc=""
+    if [ "$crc" != 0 ]; then
+      why=$(sed -n 's/^workload: //p' "$RUN/client.$i.err" 2>/dev/null | tail -1) || why=""
+      cat "$RUN/client.$i.err" >&2 2>/dev/null || true
+      status=1 reason="Domain 0's httperf: ${why:-it never started (status ${crc:-none})}"
+      continue
+    fi
+    if [ "$i" = 1 ]; then
+      net_details "$c"
+      sed -n '/^pvlab: detail scale=/d; s/^pvlab: detail /detail /p' "$c"   # the client says it too
+      sed -n '/^detail /p' "$RUN/client.$i"
+    fi
+    sed -n "s/^sample .*/&$copy/p" "$RUN/client.$i"
+  elif [ "$INSTANCES" = 1 ]; then
     sed -n 's/^pvlab: \(sample\|detail\) /\1 /p' "$c"
   else
     [ "$i" != 1 ] || sed -n 's/^pvlab: detail /detail /p' "$c"
-    sed -n '/^pvlab: sample metric=\(wall_s\|aggregate_passes_per_s\) /d; s/^pvlab: sample /sample /p' "$c"
+    sed -n "/^pvlab: sample metric=\\(wall_s\\|aggregate_passes_per_s\\) /d; s/^pvlab: sample \\(.*\\)/sample \\1$copy/p" "$c"
   fi
 done
 [ $status = 0 ] || fail "$reason"
-if [ "$INSTANCES" -gt 1 ]; then
+if [ "$INSTANCES" -gt 1 ] && [ -n "$NETNS" ]; then
+  # the servers' rates, each over its own httperf run, side by side
+  for ((i = 1; i <= INSTANCES; i++)); do cat "$RUN/client.$i"; done | awk '/^sample metric=reply_rate / { sub(/.*value=/, ""); r += $0 }
+    END { printf "sample metric=aggregate_reply_rate unit=replies/s higher=1 value=%.1f\n", r }'
+elif [ "$INSTANCES" -gt 1 ]; then
   cat "$RUN"/console.* | awk '
     /^pvlab: sample metric=wall_s / { sub(/.*value=/, ""); if ($0 > w) w = $0 }
     /^pvlab: sample metric=aggregate_passes_per_s / { sub(/.*value=/, ""); r += $0 }

@@ -9,11 +9,15 @@ set -u
 usage() {
   cat <<EOF
 usage: workload.sh WORKLOAD [--quick] [--scale F] [--instances N]
-WORKLOAD: cpu | pgbench-ro | pgbench-tpcb | dbench | httperf
+       workload.sh httperf-vif --serve | --client ADDR:PORT [--quick] [--scale F]
+WORKLOAD: cpu | pgbench-ro | pgbench-tpcb | dbench | httperf | httperf-vif
   --quick        sizes for the short suite
   --scale F      multiply the work (durations, counts) by F, 0 < F <= 1,
                  for slow platforms (TCG); recorded as detail scale=F
   --instances N  N concurrent copies (cpu only)
+  --serve        httperf-vif in a linuxpv guest: nginx on every address
+                 until a connection to port 5003
+  --client A:P   httperf-vif in Domain 0: httperf against the guest's A:P
 Environment: PVLAB_BIN (directory of pvcpu), PVLAB_TMP (where the work
 directory goes; default \$TMPDIR or /tmp), PVLAB_PGTEMPLATE (a prebuilt
 PostgreSQL cluster to use in place, as the guest images carry).
@@ -32,19 +36,28 @@ bad_usage() { echo "workload: $*" >&2; exit 2; }
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 case $1 in -h|--help) usage; exit 0 ;; esac
 WORKLOAD=$1; shift
-QUICK=0 SCALE=1 INSTANCES=1
+QUICK=0 SCALE=1 INSTANCES=1 ROLE="" SERVER=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --scale) [ $# -ge 2 ] || bad_usage "--scale needs a value"; SCALE=$2; shift ;;
     --instances) [ $# -ge 2 ] || bad_usage "--instances needs a value"; INSTANCES=$2; shift ;;
+    --serve) ROLE=serve ;;
+    --client) [ $# -ge 2 ] || bad_usage "--client needs ADDR:PORT"; ROLE=client SERVER=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad_usage "unknown option '$1'" ;;
   esac
   shift
 done
-case $WORKLOAD in cpu|pgbench-ro|pgbench-tpcb|dbench|httperf) ;;
-  *) bad_usage "unknown workload '$WORKLOAD' (cpu | pgbench-ro | pgbench-tpcb | dbench | httperf)" ;; esac
+case $WORKLOAD in cpu|pgbench-ro|pgbench-tpcb|dbench|httperf|httperf-vif) ;;
+  *) bad_usage "unknown workload '$WORKLOAD' (cpu | pgbench-ro | pgbench-tpcb | dbench | httperf | httperf-vif)" ;; esac
+[ -z "$ROLE" ] || [ "$WORKLOAD" = httperf-vif ] || bad_usage "--serve and --client are for httperf-vif only"
+case $SERVER in
+  '') ;;
+  ?*:*[!0-9]*|*:) bad_usage "--client wants ADDR:PORT, not '$SERVER'" ;;
+  ?*:?*) ;;
+  *) bad_usage "--client wants ADDR:PORT, not '$SERVER'" ;;
+esac
 awk -v s="$SCALE" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1) }' || bad_usage "--scale must be in (0, 1], not '$SCALE'"
 case $INSTANCES in ''|*[!0-9]*) bad_usage "--instances must be a number, not '$INSTANCES'" ;; esac
 [ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 256 ] || bad_usage "--instances must be 1..256"
@@ -56,6 +69,16 @@ fi
 scaled() { awk -v v="$1" -v s="$SCALE" -v m="$2" 'BEGIN { x = int(v * s + 0.5); if (x < m) x = m; print x }'; }
 # Seconds since boot with 10 ms resolution (busybox date has no %N).
 now() { awk '{ print $1 }' /proc/uptime; }
+# The file system type DIR is on; busybox's stat names no overlayfs
+# (linuxpv's root): then the mount's type.
+fs_type() {
+  t=$(stat -f -c %T "$1" | tr '/' '_')
+  if [ "$t" = UNKNOWN ]; then
+    mnt=$(df -P "$1" | awk 'NR == 2 { print $6 }')
+    t=$(awk -v m="$mnt" '$2 == m { t = $3 } END { print t }' /proc/mounts)
+  fi
+  echo "${t:-UNKNOWN}"
+}
 
 WORK=$(mktemp -d "${PVLAB_TMP:-${TMPDIR:-/tmp}}/pvlab-wl.XXXXXX") || die "cannot make a work directory"
 PG_STOP="" NGINX_PID=""
@@ -129,7 +152,16 @@ run_pgbench() {
   sock=$WORK/sock
   mkdir -p "$sock"
   chmod 755 "$WORK"
-  if [ -n "${PVLAB_PGTEMPLATE:-}" ] && [ -f "$PVLAB_PGTEMPLATE/PG_VERSION" ]; then
+  if [ -n "${PVLAB_PGTEMPLATE:-}" ] && [ -f "$PVLAB_PGTEMPLATE/PG_VERSION" ] &&
+     [ "$(fs_type "$PVLAB_PGTEMPLATE")" = overlay ]; then
+    # an overlay copies a file up whole, with an fsync, the first time it
+    # is written (linuxpv's root): done here, before the clock starts, as
+    # fullvirt's and uml's roots have no such step
+    say "copying the prebuilt cluster out of the overlay's lower layer"
+    cp -a "$PVLAB_PGTEMPLATE" "$WORK/data" && sync || die "cannot copy $PVLAB_PGTEMPLATE to $WORK/data"
+    data=$WORK/data
+    detail cluster prebuilt_in_image_copied
+  elif [ -n "${PVLAB_PGTEMPLATE:-}" ] && [ -f "$PVLAB_PGTEMPLATE/PG_VERSION" ]; then
     data=$PVLAB_PGTEMPLATE          # the image is a throwaway copy: use in place
     detail cluster prebuilt_in_image
   else
@@ -180,13 +212,7 @@ run_dbench() {
   mkdir -p "$WORK/dbench"
   detail clients "$clients"
   detail duration_s "$secs"
-  fs=$(stat -f -c %T "$WORK/dbench" | tr '/' '_')
-  # busybox's stat names no overlayfs (linuxpv's root): the mount's type
-  if [ "$fs" = UNKNOWN ]; then
-    mnt=$(df -P "$WORK/dbench" | awk 'NR == 2 { print $6 }')
-    fs=$(awk -v m="$mnt" '$2 == m { t = $3 } END { print t }' /proc/mounts)
-  fi
-  detail fs "${fs:-UNKNOWN}"
+  detail fs "$(fs_type "$WORK/dbench")"
   say "dbench $clients clients for $secs s in $WORK/dbench"
   dbench -D "$WORK/dbench" -c "$loadfile" -t "$secs" "$clients" >"$WORK/dbench.log" 2>&1 \
     || { tail -20 "$WORK/dbench.log" >&2; die "dbench failed"; }
@@ -198,21 +224,25 @@ run_dbench() {
   return 0
 }
 
-# ---- httperf: a web server on loopback, SPECweb-like static file ---------
-run_httperf() {
-  need httperf httperf
+# ---- httperf: nginx serving a fixed page, SPECweb-like -------------------
+# httperf: server and client on this system's loopback. httperf-vif (a
+# linuxpv guest's VIF, run.sh): the guest runs the server (--serve) and
+# Domain 0 the client (--client ADDR:PORT). Same page, server and count.
+PAGE_BYTES=16384 CALLS=10
+
+# nginx_start ADDR: nginx serving a fixed page from $WORK/www on a free
+# port of ADDR, the port in $PORT; dies if none of 5 tries starts.
+nginx_start() {
   need nginx nginx-light
-  conns=$(scaled "$([ $QUICK = 1 ] && echo 5000 || echo 30000)" 200)
-  calls=10 bytes=16384
   mkdir -p "$WORK/www" "$WORK/tmp"
   chmod 755 "$WORK" "$WORK/www"
   # a fixed, incompressible-looking page: the same bytes on every platform
-  awk -v n="$bytes" 'BEGIN { s = ""; x = 12345; while (length(s) < n) { x = (x * 1103515245 + 12345) % 2147483648; s = s sprintf("%c", 97 + int(x / 65536) % 26); if (length(s) % 64 == 63) s = s "\n" } printf "%s", substr(s, 1, n) }' >"$WORK/www/index.html"
+  awk -v n="$PAGE_BYTES" 'BEGIN { s = ""; x = 12345; while (length(s) < n) { x = (x * 1103515245 + 12345) % 2147483648; s = s sprintf("%c", 97 + int(x / 65536) % 26); if (length(s) % 64 == 63) s = s "\n" } printf "%s", substr(s, 1, n) }' >"$WORK/www/index.html"
   user=""
   [ "$(id -u)" = 0 ] && user="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
   NGINX_PID=$WORK/nginx.pid
-  port="" tries=0
-  while [ -z "$port" ] && [ $tries -lt 5 ]; do
+  PORT="" tries=0
+  while [ -z "$PORT" ] && [ $tries -lt 5 ]; do
     p=$(awk -v s="$$$tries" 'BEGIN { srand(s); print 20000 + int(rand() * 30000) }')
     cat >"$WORK/nginx.conf" <<EOF
 $user
@@ -230,23 +260,30 @@ http {
   uwsgi_temp_path $WORK/tmp/uwsgi;
   scgi_temp_path $WORK/tmp/scgi;
   types { text/html html; }
-  server { listen 127.0.0.1:$p; root $WORK/www; }
+  server { listen $1:$p; root $WORK/www; }
 }
 EOF
     if nginx -e "$WORK/error.log" -p "$WORK" -c "$WORK/nginx.conf" 2>>"$WORK/error.log"; then
-      port=$p
+      PORT=$p
     fi
     tries=$((tries + 1))
   done
-  [ -n "$port" ] || { cat "$WORK/error.log" >&2; die "nginx did not start"; }
+  [ -n "$PORT" ] || { cat "$WORK/error.log" >&2; die "nginx did not start"; }
   detail server "nginx_$(nginx -v 2>&1 | sed 's|.*/||')"
-  detail client loopback_same_system
-  detail file_bytes "$bytes"
+  detail file_bytes "$PAGE_BYTES"
+}
+
+# httperf_measure ADDR PORT CLIENT: httperf's connections to ADDR:PORT
+# (CLIENT says from where), its details and reply rate.
+httperf_measure() {
+  need httperf httperf
+  conns=$(scaled "$([ $QUICK = 1 ] && echo 5000 || echo 30000)" 50)
+  detail client "$3"
   detail connections "$conns"
-  detail calls_per_connection "$calls"
-  say "httperf: $conns connections x $calls calls on 127.0.0.1:$port"
-  httperf --hog --server 127.0.0.1 --port "$port" --uri /index.html --num-conns "$conns" \
-    --num-calls "$calls" --timeout 10 >"$WORK/httperf.log" 2>&1 \
+  detail calls_per_connection "$CALLS"
+  say "httperf: $conns connections x $CALLS calls on $1:$2"
+  httperf --hog --server "$1" --port "$2" --uri /index.html --num-conns "$conns" \
+    --num-calls "$CALLS" --timeout 10 >"$WORK/httperf.log" 2>&1 \
     || { cat "$WORK/httperf.log" >&2; die "httperf failed"; }
   set -- $(awk '/^Total: connections/ { print $7, $9 }' "$WORK/httperf.log")
   [ $# -eq 2 ] || { cat "$WORK/httperf.log" >&2; die "no totals in httperf's output"; }
@@ -264,10 +301,32 @@ EOF
   return 0
 }
 
+run_httperf() {
+  nginx_start 127.0.0.1
+  httperf_measure 127.0.0.1 "$PORT" loopback_same_system
+}
+
+# The guest's side of httperf-vif: the server on every address until
+# Domain 0, done measuring, connects to port 5003 (run.sh starts its
+# httperf when this "serving" line reaches the console).
+STOP_PORT=5003
+run_httperf_vif_serve() {
+  command -v nc >/dev/null 2>&1 || unsupported "nc is not installed (busybox)"
+  nginx_start 0.0.0.0
+  say "serving on port $PORT until a connection to port $STOP_PORT"
+  nc -l -p "$STOP_PORT" >/dev/null || die "nc -l -p $STOP_PORT failed"
+}
+
 case $WORKLOAD in
   cpu) run_cpu ;;
   pgbench-ro) run_pgbench ro ;;
   pgbench-tpcb) run_pgbench tpcb ;;
   dbench) run_dbench ;;
   httperf) run_httperf ;;
+  httperf-vif)
+    case $ROLE in
+      serve) run_httperf_vif_serve ;;
+      client) httperf_measure "${SERVER%:*}" "${SERVER##*:}" dom0_over_vif ;;
+      *) unsupported "httperf-vif is Domain 0's httperf against nginx in a linuxpv guest over its VIF: only run.sh linuxpv runs it (--serve in the guest, --client ADDR:PORT in Domain 0)" ;;
+    esac ;;
 esac

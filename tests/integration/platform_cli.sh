@@ -32,6 +32,12 @@ expect2 instances $P/run.sh uml cpu --instances x
 expect2 extra $P/run.sh native cpu extra
 expect2 nosuch $P/workload.sh nosuch
 expect2 scale $P/workload.sh cpu --scale 2
+expect2 ADDR:PORT $P/workload.sh httperf-vif --client 10.0.0.2
+expect2 ADDR:PORT $P/workload.sh httperf-vif --client 10.0.0.2:http
+expect2 httperf-vif $P/workload.sh dbench --serve
+# httperf-vif has two sides: without one, unsupported and why
+out=$($P/workload.sh httperf-vif); rc=$?
+[ $rc = 3 ] && [[ $out == "unsupported httperf-vif "*"run.sh linuxpv"* ]] || die "workload.sh httperf-vif: status $rc, '$out'"
 for s in detect image run workload; do
   $P/$s.sh --help | grep -q "usage: $s.sh" || die "$s.sh --help"
 done

@@ -41,6 +41,13 @@ static void test_contract(void)
 	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps unit=tx/s higher=1 value=12x"), -EINVAL);
 	CHECK_EQ(parse_contract(&r, 1, "sample metric=tps higher=1 value=1"), -EINVAL);
 	CHECK_EQ(parse_contract(&r, 1, "sample metric=a unit=us higher=0 value=1e3"), 1);
+	/* several copies: each sample names its own */
+	CHECK_EQ(parse_contract(&r, 0, "sample metric=rate unit=x/s higher=1 value=6 instance=2"), 1);
+	CHECK_EQ(r.s[r.ns - 1].instance, 2);
+	CHECK_EQ(parse_contract(&r, 0, "sample metric=rate unit=x/s higher=1 value=6"), 1);
+	CHECK_EQ(r.s[r.ns - 1].instance, 0);
+	CHECK_EQ(parse_contract(&r, 0, "sample metric=rate unit=x/s higher=1 value=6 instance=0"), -EINVAL);
+	CHECK_EQ(parse_contract(&r, 0, "sample metric=rate unit=x/s higher=1 value=6 instance=x"), -EINVAL);
 	CHECK_EQ(parse_contract(&r, 1, "detail accel=tcg"), 1);
 	CHECK_EQ(parse_contract(&r, 1, "detail kernel=6.1 x"), 1);
 	CHECK_EQ(parse_contract(&r, 1, "detail accel=kvm"), 1);      /* first value wins */
@@ -49,7 +56,7 @@ static void test_contract(void)
 	CHECK_EQ(parse_contract(&r, 1, "unsupported qemu-system-x86_64 is missing"), 2);
 	CHECK_STR(r.reason, "qemu-system-x86_64 is missing");
 	CHECK_EQ(parse_contract(&r, 1, "progress 50%"), 0);
-	CHECK_EQ(r.ns, 2);
+	CHECK_EQ(r.ns, 4);
 	result_free(&r);
 }
 

@@ -127,8 +127,8 @@ static void test_place(void)
 	CHECK_STR(s.cells[2].workload, "dbench");
 	CHECK_STR(s.cells[2].env, ENV_NESTED_SVM);
 	suite_free(&s);
-	CHECK(pv_linux_workload("httperf") && pv_linux_workload("pgbench-ro") && !pv_linux_workload("cpu") &&
-	      !pv_linux_workload("lmbench"));
+	CHECK(pv_linux_workload("httperf") && pv_linux_workload("httperf-vif") && pv_linux_workload("pgbench-ro") &&
+	      !pv_linux_workload("cpu") && !pv_linux_workload("lmbench"));
 }
 
 static void test_shipped_suites(void)

@@ -4,9 +4,10 @@
 # list in /modules/order, made by image.sh from modules.dep), mount the
 # root image and hand over to /sbin/pvlab-init. The kernel command line
 # says how: pvlab.root=DEV (default vda: fullvirt's virtio disk), and
-# pvlab.overlay=tmpfs (linuxpv: the image is a read-only xvda shared by
-# every run, so it is mounted read-only under a tmpfs-backed overlay that
-# takes the guest's writes). pvlab.probe=1 stops right after the modules
+# pvlab.overlay=DEV or tmpfs (linuxpv: the image is a read-only xvda shared
+# by every run, so it is mounted read-only under an overlay whose upper
+# and work directories are on DEV, the run's own scratch ext4 disk, or on
+# a tmpfs in guest memory). pvlab.probe=1 stops right after the modules
 # (image.sh's KVM probe: did the kernel get this far at all?).
 /bin/busybox mkdir -p /proc /dev /newroot /lower /rw
 /bin/busybox mount -t proc proc /proc
@@ -24,12 +25,15 @@ root=vda overlay=""
 for w in $(cat /proc/cmdline); do
   case $w in
     pvlab.root=*) root=${w#*=} ;;
-    pvlab.overlay=tmpfs) overlay=tmpfs ;;
+    pvlab.overlay=*) overlay=${w#*=} ;;
   esac
 done
 # a paravirtual front end finds its back end through xenstore: give it time
-n=0
-while [ ! -b "/dev/$root" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+wait_dev() {
+  n=0
+  while [ ! -b "/dev/$1" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+}
+wait_dev "$root"
 if [ -z "$overlay" ]; then
   if ! mount -t ext4 "/dev/$root" /newroot; then
     echo "pvlab: end status=1 (cannot mount the root image /dev/$root)"
@@ -40,9 +44,14 @@ else
     echo "pvlab: end status=1 (cannot mount the root image /dev/$root read-only)"
     poweroff -f
   fi
-  mount -t tmpfs -o mode=755 rw /rw && mkdir -p /rw/upper /rw/work &&
+  if [ "$overlay" = tmpfs ]; then
+    mount -t tmpfs -o mode=755 rw /rw
+  else
+    wait_dev "$overlay"
+    mount -t ext4 "/dev/$overlay" /rw
+  fi && mkdir -p /rw/upper /rw/work &&
     mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot || {
-    echo "pvlab: end status=1 (cannot put a tmpfs overlay over /dev/$root)"
+    echo "pvlab: end status=1 (cannot put an overlay on $overlay over /dev/$root)"
     poweroff -f
   }
 fi
