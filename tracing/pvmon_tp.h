@@ -163,11 +163,12 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_emulate,
 )
 
 /* The block back end (Linux PV domains' virtual block devices): one
- * request done, and one batch taken from a ring. dev: Xen's device
- * number (xvda 51712); op: BLKIF_OP_* (0 read, 1 write, 2 barrier,
- * 3 flush); sector, nsect: where and how many 512-byte sectors; status:
- * BLKIF_RSP_* (0 done, -1 error, -2 not supported); latency_ns: from the
- * batch's taking to the request's answer. batch: requests taken at once. */
+ * request answered, and one batch of answers pushed to a ring. dev:
+ * Xen's device number (xvda 51712); op: BLKIF_OP_* (0 read, 1 write,
+ * 2 barrier, 3 flush); sector, nsect: where and how many 512-byte
+ * sectors; status: BLKIF_RSP_* (0 done, -1 error, -2 not supported);
+ * latency_ns: from the request's taking to its answer (the interrupt
+ * moderation's hold included). batch: requests answered at once. */
 LTTNG_UST_TRACEPOINT_EVENT(pvmon, blk_request,
 	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, dev, uint32_t, op,
 		uint64_t, sector, uint32_t, nsect, int32_t, status, uint64_t, latency_ns),

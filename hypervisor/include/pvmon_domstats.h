@@ -88,7 +88,10 @@ static inline const char *pvmon_domstat_key(int i)
 	X(NET_RX_BYTES, net_rx_bytes)                                                  \
 	X(NET_TX_KICKS, net_tx_kicks)             /* events from the guest to its back end */ \
 	X(NET_RX_EVENTS, net_rx_events)           /* events to the guest for received packets */ \
-	X(NET_DEFERRED, net_deferred)             /* packets held back by a vif's rate= */
+	X(NET_DEFERRED, net_deferred)             /* packets held back by a vif's rate= */ \
+	X(BLK_BATCHES, blk_batches)               /* Linux PV: block answers pushed together */ \
+	X(BLK_EVENTS, blk_events)                 /* of them, with an event to the guest */ \
+	X(BLK_KICKS, blk_kicks)                   /* events from the guest to its block back end */
 
 #define PVMON_CONSOLE_COUNTERS(X)                                                      \
 	X(EXITS, exits)                 /* exits from KVM_RUN to pvmon */              \

@@ -101,6 +101,9 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->net_tx_kicks = s.net_tx_kicks;
 		i->net_rx_events = s.net_rx_events;
 		i->net_deferred = s.net_deferred;
+		i->blk_batches = s.blk_batches;
+		i->blk_events = s.blk_events;
+		i->blk_kicks = s.blk_kicks;
 		i->created_ns = d->created_ns;
 		i->mem_kib = s.mem_pages * 4;
 		i->mem_target_kib = __atomic_load_n(&d->shared->mem_target_pages, __ATOMIC_RELAXED) * 4;

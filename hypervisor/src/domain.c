@@ -453,6 +453,9 @@ void domain_stats(struct domain *d, struct domain_stats *s)
 		xen_blkback_stats(d, &b);
 		s->blk_requests = b.requests;
 		s->blk_bytes = b.bytes;
+		s->blk_batches = b.batches;
+		s->blk_events = b.notifies;
+		s->blk_kicks = b.kicks;
 		struct xen_vif_stats n;
 		xen_netback_stats(d, &n);
 		s->net_tx_packets = n.tx_packets;

@@ -45,6 +45,7 @@ struct domain_stats {
 	uint64_t blk_requests, blk_bytes;         /* Xen mode's block devices (xen_blkback_stats) */
 	uint64_t net_tx_packets, net_tx_bytes, net_rx_packets, net_rx_bytes;   /* its VIFs (xen_netback_stats) */
 	uint64_t net_tx_kicks, net_rx_events, net_deferred;
+	uint64_t blk_batches, blk_events, blk_kicks;
 	uint64_t kvm[KS_NR];       /* KVM's statistics, summed over vCPUs */
 };
 void domain_stats(struct domain *d, struct domain_stats *s);

@@ -3,21 +3,24 @@
  * block device whose frontend (Linux's xen-blkfront) finds it in
  * xenstore, connects by Xen's device state machine and sends requests
  * on a blkif ring. One back-end thread serves every device of this
- * pvmon round-robin, a batch of at most XBLK_BATCH requests from each
- * ring in turn, and answers each batch with one event; a request's
- * segments are read or written with one preadv/pwritev on the host file,
- * straight into or out of the pages the guest granted (xen_gnttab.h),
- * never any other. A frontend that breaks its ring loses its disk. */
+ * pvmon round-robin, at most XBLK_BATCH new requests from each ring a
+ * turn, their I/O in flight on io_uring across turns, straight into or
+ * out of the pages the guest granted (xen_gnttab.h), never any other;
+ * completions are answered in batches, one event each. A frontend that
+ * breaks its ring loses its disk. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <liburing.h>
 #include "domain.h"
+#include "numparse.h"
 #include "pvtime.h"
 #include "trace.h"
 #include "xen_blkback.h"
@@ -28,7 +31,18 @@
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
 
-#define XBLK_BATCH 32           /* requests from one ring before the next ring's turn */
+#define XBLK_BATCH 32           /* new requests from one ring before the next ring's turn */
+#define XBLK_RING 32            /* RING_SIZE of a one-page blkif ring: a device's outstanding requests at most */
+#define XBLK_SQES 512           /* io_uring's entries: operations in flight at most */
+
+/* Interrupt moderation (xblk_answer_now): a completed request is held
+ * for others to be answered with until no request came for quiet_us,
+ * hold_us at most. Chosen by measurement in the nested AMD-V host
+ * (docs/architecture.md, "Queue depth 32"); PVLAB_BLK_QUIET_US and
+ * PVLAB_BLK_HOLD_US set others, for measuring. */
+static struct xblk_moderation moderation = { .quiet_ns = 100 * 1000, .hold_ns = 1000 * 1000 };
+
+struct op;
 
 struct xen_vbd {
 	struct xen_vbd *next;       /* bk.all */
@@ -43,26 +57,46 @@ struct xen_vbd {
 	/* Under bk.lock: */
 	bool fe_changed, kicked, busy, gone;
 	bool detaching;             /* pvctl block-detach: once closed it stays closed */
-	/* The thread's while busy: */
+	unsigned inflight;          /* outstanding, as the thread left it: not freed before 0 */
+	/* The thread's (while busy, or its io_uring completions): */
 	enum xenbus_state state;
 	bool connected;
 	uint32_t ring_ref, port;
 	uint64_t ring_mfn;
 	blkif_back_ring_t ring;
 	struct xen_vbd_stats st;
+	struct op *op;              /* XBLK_RING: requests taken and not yet answered, a slot each */
+	uint32_t used;              /* op's slots in use, a bit each */
+	unsigned outstanding;       /* taken, not yet answered */
+	unsigned busy_ops, done_ops;   /* of them, with I/O in flight; completed, held for answering */
+	uint64_t first_done, last_take;   /* time_mono_ns: the oldest held completion; the last request taken */
+	bool more;                  /* requests left in the ring at the end of its turn */
+	bool no_room;               /* ... left for want of room in io_uring */
 };
 
 static struct {
-	pthread_mutex_t lock;       /* guards all, each device's work flags, running */
-	pthread_cond_t cond;        /* work for the thread; a device no longer busy */
+	pthread_mutex_t lock;       /* guards all, each device's work flags and inflight, running */
+	pthread_cond_t cond;        /* a device no longer busy */
 	struct xen_vbd *all;
 	bool running;
 	pthread_t thread;
+	int wake;                   /* eventfd: work for the thread (written after a flag is set) */
+	int done;                   /* eventfd: io_uring has completions (registered with it) */
 	struct xs_store *store;
-	struct io_uring uring;      /* the back-end thread's */
-	bool uring_ok;
+	/* The back-end thread's: */
+	struct io_uring uring;
+	bool uring_ok, uring_broke;
+	unsigned sqes;              /* operations queued or in flight */
 	char uring_why[96];         /* why not, when not */
-} bk = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+} bk = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wake = -1, .done = -1 };
+
+static void wake_thread(void)
+{
+	uint64_t one = 1;
+	if (write(bk.wake, &one, sizeof(one)) < 0) {
+		/* the counter is full: the thread has a wakeup waiting anyway */
+	}
+}
 
 /* ---- xenstore, as Domain 0 (xen_backend.h) --------------------------------------------- */
 
@@ -128,14 +162,23 @@ static void kick(struct vcpu *v, void *ctx)
 	struct xen_vbd *b = ctx;
 	pthread_mutex_lock(&bk.lock);
 	b->kicked = true;
-	pthread_cond_broadcast(&bk.cond);
+	b->st.kicks++;
 	pthread_mutex_unlock(&bk.lock);
+	wake_thread();
 }
 
+static void drain(struct xen_vbd *b);
+
+/* The ring's grant and port given back, its outstanding requests done
+ * and answered first (on the back-end thread; a device being freed has
+ * none). */
 static void vbd_disconnect(struct xen_vbd *b)
 {
 	if (!b->connected)
 		return;
+	if (b->outstanding)
+		drain(b);
+	b->more = b->no_room = false;
 	struct xen_domain *x = b->d->xen;
 	xen_evtchn_unbind_backend(b->d, b->port);
 	pthread_mutex_lock(&x->lock);
@@ -229,14 +272,17 @@ static void frontend_changed(struct xen_vbd *b)
 
 /* ---- requests -------------------------------------------------------------------------------- */
 
-/* One request of a batch on its way: checked, its segments' grants
- * taken (a read from the disk writes the guest's page), its I/O issued
- * as one readv/writev (and an fdatasync for a flush or barrier). */
+/* A request between its taking and its answer: checked, its segments'
+ * grants taken (a read from the disk writes the guest's page), its I/O
+ * one readv/writev and an fdatasync for a flush or barrier. */
 struct op {
+	struct xen_vbd *b;
 	struct xblk_req r;
 	int16_t status;
 	bool to_guest, flush;
+	uint8_t sqes;               /* its io_uring operations not yet completed */
 	unsigned granted;
+	uint64_t t0;                /* when it was taken */
 	uint64_t mfn[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 	struct iovec iov[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 };
@@ -244,10 +290,12 @@ struct op {
 static void prepare(struct xen_vbd *b, const blkif_request_t *in, struct op *o)
 {
 	struct xen_domain *x = b->d->xen;
+	o->b = b;
 	o->status = (int16_t)xblk_check(in, b->sectors, b->ro, &o->r);
 	o->to_guest = o->r.op == BLKIF_OP_READ;
 	o->flush = o->r.op == BLKIF_OP_FLUSH_DISKCACHE || o->r.op == BLKIF_OP_WRITE_BARRIER;
 	o->granted = 0;
+	o->sqes = 0;
 	if (o->status != BLKIF_RSP_OKAY)
 		return;
 	pthread_mutex_lock(&x->lock);
@@ -263,7 +311,8 @@ static void prepare(struct xen_vbd *b, const blkif_request_t *in, struct op *o)
 	pthread_mutex_unlock(&x->lock);
 }
 
-static void finish(struct xen_vbd *b, struct op *o, uint64_t t0)
+/* Its grants given back, counted and traced: o may be answered. */
+static void finish(struct xen_vbd *b, struct op *o, uint64_t now)
 {
 	struct xen_domain *x = b->d->xen;
 	pthread_mutex_lock(&x->lock);
@@ -278,151 +327,313 @@ static void finish(struct xen_vbd *b, struct op *o, uint64_t t0)
 		b->st.errors++;
 	}
 	trace_blk_request(b->d->id, b->devid, o->r.op, o->r.offset / XBLK_SECTOR, (uint32_t)(o->r.bytes / XBLK_SECTOR),
-	                  o->status, time_mono_ns() - t0);
+	                  o->status, now - o->t0);
 }
 
-/* Without io_uring: each request in turn. */
-static void io_sync(struct xen_vbd *b, struct op *o, int n)
+/* Without io_uring: done at once. */
+static void io_sync(struct xen_vbd *b, struct op *o)
 {
-	for (int i = 0; i < n; i++) {
-		if (o[i].status != BLKIF_RSP_OKAY)
+	if (o->status == BLKIF_RSP_OKAY && o->r.nseg) {
+		ssize_t done = o->to_guest ? preadv(b->fd, o->iov, (int)o->r.nseg, (off_t)o->r.offset)
+		                           : pwritev(b->fd, o->iov, (int)o->r.nseg, (off_t)o->r.offset);
+		if (done != (ssize_t)o->r.bytes)
+			o->status = BLKIF_RSP_ERROR;
+	}
+	if (o->status == BLKIF_RSP_OKAY && o->flush && fdatasync(b->fd))
+		o->status = BLKIF_RSP_ERROR;
+}
+
+/* With io_uring: queued, submitted with the turn's others, in the ring's
+ * order where it matters: a flush waits for everything before it
+ * (IO_DRAIN), a barrier write's data goes before its fdatasync
+ * (IO_LINK). A CQE's tag is its op, the low bit set for the fdatasync. */
+static void io_queue(struct xen_vbd *b, struct op *o)
+{
+	struct io_uring_sqe *e;
+	if (o->status != BLKIF_RSP_OKAY)
+		return;
+	if (o->r.nseg) {
+		e = io_uring_get_sqe(&bk.uring);     /* room: uring_room */
+		if (o->to_guest)
+			io_uring_prep_readv(e, b->fd, o->iov, o->r.nseg, o->r.offset);
+		else
+			io_uring_prep_writev(e, b->fd, o->iov, o->r.nseg, o->r.offset);
+		io_uring_sqe_set_data64(e, (uint64_t)(uintptr_t)o);
+		if (o->flush)
+			e->flags |= IOSQE_IO_DRAIN | IOSQE_IO_LINK;
+		o->sqes++;
+	}
+	if (o->flush) {
+		e = io_uring_get_sqe(&bk.uring);
+		io_uring_prep_fsync(e, b->fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data64(e, (uint64_t)(uintptr_t)o | 1);
+		if (!o->r.nseg)
+			e->flags |= IOSQE_IO_DRAIN;
+		o->sqes++;
+	}
+	bk.sqes += o->sqes;
+	b->busy_ops += o->sqes > 0;
+}
+
+/* An op's I/O is over: it waits for its answer. */
+static void op_done(struct xen_vbd *b, uint64_t now)
+{
+	if (!b->done_ops++)
+		b->first_done = now;
+}
+
+/* Every completion io_uring has: ops done. */
+static void reap(void)
+{
+	struct io_uring_cqe *c;
+	unsigned head, n = 0;
+	uint64_t now = time_mono_ns();
+	io_uring_for_each_cqe(&bk.uring, head, c) {
+		n++;
+		struct op *o = (struct op *)(uintptr_t)(io_uring_cqe_get_data64(c) & ~1ull);
+		if (io_uring_cqe_get_data64(c) & 1 ? c->res != 0 : c->res != (int)o->r.bytes)
+			o->status = BLKIF_RSP_ERROR;
+		bk.sqes--;
+		if (--o->sqes)
 			continue;
-		if (o[i].r.nseg) {
-			ssize_t done = o[i].to_guest ? preadv(b->fd, o[i].iov, (int)o[i].r.nseg, (off_t)o[i].r.offset)
-			                             : pwritev(b->fd, o[i].iov, (int)o[i].r.nseg, (off_t)o[i].r.offset);
-			if (done != (ssize_t)o[i].r.bytes)
-				o[i].status = BLKIF_RSP_ERROR;
-		}
-		if (o[i].status == BLKIF_RSP_OKAY && o[i].flush && fdatasync(b->fd))
-			o[i].status = BLKIF_RSP_ERROR;
+		o->b->busy_ops--;
+		op_done(o->b, now);
 	}
+	io_uring_cq_advance(&bk.uring, n);
 }
 
-/* With io_uring: the whole batch submitted at once, in the ring's order
- * where it matters: a flush waits for everything before it (IO_DRAIN), a
- * barrier write's data goes before its fdatasync (IO_LINK). The thread
- * waits for all of it: one system call for the batch instead of one per
- * request, the disk's requests in flight together. */
-static int io_uring_batch(struct xen_vbd *b, struct op *o, int n)
+/* The wakeups taken (bk.wake, and bk.done: io_uring's completions) and
+ * the completions reaped, before the thread looks at the devices' flags:
+ * whatever comes after finds an eventfd readable in submit_and_wait(). */
+static void wakeups(void)
 {
-	unsigned sqes = 0;
-	for (int i = 0; i < n; i++) {
-		if (o[i].status != BLKIF_RSP_OKAY)
+	uint64_t c;
+	if (read(bk.wake, &c, sizeof(c)) < 0) {
+		/* nothing written since the last read */
+	}
+	if (!bk.uring_ok)
+		return;
+	if (read(bk.done, &c, sizeof(c)) < 0) {
+		/* no completion since */
+	}
+	reap();
+}
+
+/* What io_uring was given, submitted; then, when wait, a wakeup or a
+ * completion waited for, up to due (time_mono_ns; UINT64_MAX: no end).
+ * A flush's IO_DRAIN waits for all that went before it, so nothing that
+ * stays pending (a poll of bk.wake) may be among them: the thread polls
+ * the two eventfds itself. */
+static void submit_and_wait(bool wait, uint64_t due)
+{
+	if (bk.uring_ok) {
+		int rc = io_uring_submit(&bk.uring);
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && !bk.uring_broke) {
+			/* What was queued stays queued (its grants held): submitted at the next try. */
+			fprintf(stderr, "pvmon: block back end: io_uring_enter: %s (trying again)\n", strerror(-rc));
+			bk.uring_broke = true;
+		}
+		if (rc < 0 && due > time_mono_ns() + 1000000)
+			due = time_mono_ns() + 1000000;
+		if (io_uring_cq_ready(&bk.uring))
+			return;
+	}
+	if (!wait)
+		return;
+	uint64_t now = time_mono_ns(), left = due > now ? due - now : 0;
+	struct timespec ts = { .tv_sec = (time_t)(left / 1000000000), .tv_nsec = (long)(left % 1000000000) };
+	struct pollfd p[2] = { { .fd = bk.wake, .events = POLLIN }, { .fd = bk.uring_ok ? bk.done : -1, .events = POLLIN } };
+	ppoll(p, 2, due == UINT64_MAX ? NULL : &ts, NULL);
+}
+
+/* Room for one more request's I/O: two io_uring operations at most. */
+static bool uring_room(void)
+{
+	return !bk.uring_ok || bk.sqes + 2 < XBLK_SQES;
+}
+
+/* b's outstanding requests that are done, answered together: one push,
+ * one event if the frontend asked for one (Xen's rsp_event rule). */
+static void answer(struct xen_vbd *b, const char *why)
+{
+	uint64_t now = time_mono_ns();
+	unsigned n = 0;
+	for (unsigned s = 0; s < XBLK_RING; s++) {
+		struct op *o = &b->op[s];
+		if (!(b->used & 1u << s) || o->sqes)
 			continue;
-		struct io_uring_sqe *e;
-		if (o[i].r.nseg) {
-			if (!(e = io_uring_get_sqe(&bk.uring)))
-				return -EBUSY;
-			if (o[i].to_guest)
-				io_uring_prep_readv(e, b->fd, o[i].iov, o[i].r.nseg, o[i].r.offset);
-			else
-				io_uring_prep_writev(e, b->fd, o[i].iov, o[i].r.nseg, o[i].r.offset);
-			io_uring_sqe_set_data64(e, (uint64_t)i << 1);
-			if (o[i].flush)
-				e->flags |= IOSQE_IO_DRAIN | IOSQE_IO_LINK;
-			sqes++;
-		}
-		if (o[i].flush) {
-			if (!(e = io_uring_get_sqe(&bk.uring)))
-				return -EBUSY;
-			io_uring_prep_fsync(e, b->fd, IORING_FSYNC_DATASYNC);
-			io_uring_sqe_set_data64(e, (uint64_t)i << 1 | 1);
-			if (!o[i].r.nseg)
-				e->flags |= IOSQE_IO_DRAIN;
-			sqes++;
-		}
+		finish(b, o, now);
+		xblk_respond(&b->ring, o->r.id, o->r.op, o->status);
+		b->used &= ~(1u << s);
+		n++;
 	}
-	if (!sqes)
-		return 0;
-	int rc = io_uring_submit_and_wait(&bk.uring, sqes);
-	if (rc < 0)
-		return rc;
-	for (unsigned got = 0; got < sqes; got++) {
-		struct io_uring_cqe *c;
-		if ((rc = io_uring_wait_cqe(&bk.uring, &c)))
-			return rc;
-		uint64_t tag = io_uring_cqe_get_data64(c);
-		struct op *p = &o[tag >> 1];
-		bool ok = tag & 1 ? c->res == 0 : c->res == (int)p->r.bytes;
-		if (!ok)
-			p->status = BLKIF_RSP_ERROR;
-		io_uring_cqe_seen(&bk.uring, c);
+	if (!n)
+		return;
+	b->outstanding -= n;
+	b->done_ops = 0;
+	b->st.requests += n;
+	b->st.batches++;
+	bool notify = xblk_push(&b->ring);
+	trace_blk_batch(b->d->id, b->devid, n, notify);
+	if (xen_tracing())
+		fprintf(stderr, "pvmon xen: blk %s: %u answered (%s), %u outstanding, event %d\n", b->vdev, n, why,
+		        b->outstanding, notify);
+	if (notify) {
+		b->st.notifies++;
+		xen_evtchn_set(b->d, b->port);
 	}
-	return 0;
 }
 
-/* One batch from b's ring: answered together, one event if the frontend
- * asked for one. True while more requests wait. */
-static bool batch(struct xen_vbd *b)
+/* Before b's ring and port are given back: its requests' I/O completes
+ * (the host writes into the guest's pages until then) and they are
+ * answered. The back-end thread's. */
+static void drain(struct xen_vbd *b)
 {
-	blkif_request_t req[XBLK_BATCH];
-	static struct op o[XBLK_BATCH];          /* the back-end thread's only */
-	int n = xblk_take(&b->ring, req, XBLK_BATCH);
+	while (b->busy_ops) {
+		submit_and_wait(true, UINT64_MAX);
+		wakeups();
+	}
+	answer(b, "drained");
+}
+
+/* What the frontend has queued since the last look, taken and issued: at
+ * most XBLK_BATCH (the round-robin's turn) and what io_uring has room
+ * for. -EPROTO: the frontend broke its ring. */
+static int take(struct xen_vbd *b, uint64_t now)
+{
+	blkif_request_t req;
+	int n = 0, got = 0;
+	b->more = b->no_room = false;
+	for (; n < XBLK_BATCH && b->used != UINT32_MAX; n++) {   /* a free slot: RING_SIZE outstanding at most */
+		if (!uring_room()) {
+			b->no_room = true;   /* a turn again as others complete */
+			break;
+		}
+		if ((got = xblk_take(&b->ring, &req, 1)) <= 0)
+			break;
+		unsigned s = (unsigned)__builtin_ctz(~b->used);
+		struct op *o = &b->op[s];
+		b->used |= 1u << s;
+		b->outstanding++;
+		prepare(b, &req, o);
+		o->t0 = now;
+		if (bk.uring_ok)
+			io_queue(b, o);
+		else
+			io_sync(b, o);
+		if (!o->sqes)
+			op_done(b, now);
+	}
+	b->more = n == XBLK_BATCH;           /* its turn is over: the next one looks again */
+	if (n && xen_tracing())
+		fprintf(stderr, "pvmon xen: blk %s: %d taken, %u outstanding\n", b->vdev, n, b->outstanding);
+	return got < 0 ? got : n;
+}
+
+/* b's turn: new requests taken, completed ones answered now or held a
+ * while for more (xblk_answer_now); req_event re-armed only once
+ * nothing is outstanding. *due: when the thread must look again at the
+ * latest, for the answers b holds. */
+static void turn(struct xen_vbd *b, uint64_t *due)
+{
+	uint64_t now = time_mono_ns();
+	int n = b->gone ? 0 : take(b, now);
 	if (n < 0) {
 		fprintf(stderr, "pvmon: domain %s (%u): disk %s: the frontend's request producer index is more than "
 		        "a ring ahead: its disk is disconnected\n", b->d->cfg.name, b->d->id, b->vdev);
 		vbd_disconnect(b);
 		set_state(b, XenbusStateClosing);
-		return false;
+		return;
 	}
-	uint64_t t0 = time_mono_ns();
-	for (int i = 0; i < n; i++)
-		prepare(b, &req[i], &o[i]);
-	int rc = bk.uring_ok ? io_uring_batch(b, o, n) : -ENOSYS;
-	if (rc && bk.uring_ok) {
-		/* Its completions can no longer be trusted to match: synchronous from now on. */
-		bk.uring_ok = false;
-		snprintf(bk.uring_why, sizeof(bk.uring_why), "io_uring failed: %s", strerror(-rc));
+	if (n)
+		b->last_take = now;
+	if (b->gone || xblk_answer_now(&moderation, b->done_ops, b->busy_ops, now, b->first_done, b->last_take))
+		answer(b, b->gone ? "gone" : "moderation");
+	if (b->done_ops) {
+		uint64_t at = xblk_answer_due(&moderation, b->busy_ops, b->first_done, b->last_take);
+		*due = at < *due ? at : *due;
 	}
-	if (rc)
-		io_sync(b, o, n);                /* without io_uring: the same, one by one */
-	for (int i = 0; i < n; i++) {
-		finish(b, &o[i], t0);
-		xblk_respond(&b->ring, req[i].id, req[i].operation, o[i].status);
-	}
-	if (n) {
-		b->st.requests += (uint64_t)n;
-		b->st.batches++;
-		bool notify = xblk_push(&b->ring);
-		trace_blk_batch(b->d->id, b->devid, (uint32_t)n, notify);
-		if (notify) {
-			b->st.notifies++;
-			xen_evtchn_set(b->d, b->port);
-		}
-	}
-	return xblk_more(&b->ring);
+	/* req_event set for the next request (Xen's final check) only once
+	 * nothing is outstanding: until then the frontend queues without an
+	 * event each, and the ring is looked at as completions come. */
+	if (!b->more && !b->no_room && !b->outstanding && !b->gone && b->connected)
+		b->more = xblk_more(&b->ring);
 }
 
-/* Round-robin over the devices with work, one batch each per turn. */
+/* A bound from the environment (microseconds), for measuring others. */
+static uint64_t env_us(const char *name, uint64_t ns)
+{
+	const char *s = getenv(name);
+	uint64_t us;
+	if (!s)
+		return ns;
+	if (!num_u64(s, 0, 1000000, &us))
+		return us * 1000;
+	fprintf(stderr, "pvmon: %s '%s' is not a number of microseconds (0..1000000): %llu it is\n", name, s,
+	        (unsigned long long)(ns / 1000));
+	return ns;
+}
+
+/* Whether the thread gives b a turn now: a kick or the frontend's state,
+ * requests left from its last turn, or outstanding ones (their
+ * completions, held answers, and the ring looked at again without a
+ * kick). Under bk.lock. */
+static bool wants_turn(const struct xen_vbd *b)
+{
+	if (b->gone)
+		return b->outstanding;
+	return b->fe_changed || b->kicked || b->more || b->no_room || b->outstanding;
+}
+
+/* Round-robin over the devices with work, a turn each, starting one
+ * further each time (no device first for io_uring's room every time);
+ * then io_uring's completions or a wakeup waited for, up to the first
+ * held answer's due time. */
 static void *thread_main(void *arg)
 {
 	(void)arg;
-	/* XBLK_BATCH requests, each a readv/writev and an fdatasync at most */
-	int rc = io_uring_queue_init(2 * XBLK_BATCH, &bk.uring, 0);
-	bk.uring_ok = !rc;
+	moderation.quiet_ns = env_us("PVLAB_BLK_QUIET_US", moderation.quiet_ns);
+	moderation.hold_ns = env_us("PVLAB_BLK_HOLD_US", moderation.hold_ns);
+	int rc = io_uring_queue_init(XBLK_SQES, &bk.uring, 0);
 	if (rc)
 		snprintf(bk.uring_why, sizeof(bk.uring_why), "io_uring_queue_init: %s", strerror(-rc));
-	pthread_mutex_lock(&bk.lock);
-	for (;;) {
-		bool any = false;
-		for (struct xen_vbd *b = bk.all; b; b = b->next) {
-			if (b->gone || !(b->fe_changed || b->kicked))
-				continue;
-			any = true;
-			bool changed = b->fe_changed, kicked = b->kicked;
-			b->fe_changed = b->kicked = false;
-			b->busy = true;
-			pthread_mutex_unlock(&bk.lock);
-			if (changed)
-				frontend_changed(b);
-			bool more = kicked && b->connected && batch(b);
-			pthread_mutex_lock(&bk.lock);
-			b->busy = false;
-			b->kicked |= more;
-			pthread_cond_broadcast(&bk.cond);
+	else if ((bk.done = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	         (rc = io_uring_register_eventfd(&bk.uring, bk.done)))
+		snprintf(bk.uring_why, sizeof(bk.uring_why), "io_uring_register_eventfd: %s", strerror(rc ? -rc : errno));
+	bk.uring_ok = !rc && bk.done >= 0;
+	for (unsigned round = 0;; round++) {
+		wakeups();
+		uint64_t due = UINT64_MAX;
+		bool again = false;
+		pthread_mutex_lock(&bk.lock);
+		unsigned ndev = 0, skip;
+		for (struct xen_vbd *b = bk.all; b; b = b->next)
+			ndev++;
+		skip = ndev ? round % ndev : 0;
+		for (unsigned pass = 0; pass < 2; pass++) {
+			unsigned i = 0;
+			for (struct xen_vbd *b = bk.all; b; b = b->next, i++) {
+				if ((pass == 0) == (i < skip) || !wants_turn(b))
+					continue;
+				bool changed = b->fe_changed, kicked = b->kicked;
+				b->fe_changed = b->kicked = false;
+				b->busy = true;
+				pthread_mutex_unlock(&bk.lock);
+				if (changed)
+					frontend_changed(b);
+				if (b->connected && (kicked || b->more || b->no_room || b->outstanding))
+					turn(b, &due);
+				pthread_mutex_lock(&bk.lock);
+				b->busy = false;
+				b->inflight = b->outstanding;
+				again |= b->more;
+				pthread_cond_broadcast(&bk.cond);
+			}
 		}
-		if (!any)
-			pthread_cond_wait(&bk.cond, &bk.lock);
+		for (struct xen_vbd *b = bk.all; b; b = b->next)   /* flagged while others had their turns */
+			again |= !b->gone && (b->fe_changed || b->kicked || b->more);
+		pthread_mutex_unlock(&bk.lock);
+		submit_and_wait(!again, due);
 	}
 	return NULL;
 }
@@ -437,8 +648,8 @@ static void fe_watch(void *ctx, const void *msg, size_t len)
 		return;
 	pthread_mutex_lock(&bk.lock);
 	b->fe_changed = true;
-	pthread_cond_broadcast(&bk.cond);
 	pthread_mutex_unlock(&bk.lock);
+	wake_thread();
 }
 
 static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
@@ -451,15 +662,26 @@ static void add_stats(struct xen_vbd_stats *sum, const struct xen_vbd_stats *s)
 	sum->flushes += s->flushes;
 	sum->errors += s->errors;
 	sum->bad_grants += s->bad_grants;
+	sum->kicks += s->kicks;
 }
 
 /* ---- devices of a domain ------------------------------------------------------------------------ */
 
+static void vbd_delete(struct xen_vbd *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->op);
+	free(b);
+}
+
 static int vbd_add(struct domain *d, const char *spec, char *err, size_t errlen, struct xen_vbd **out)
 {
 	struct xen_vbd *b = calloc(1, sizeof(*b));
-	if (!b)
+	if (!b || !(b->op = calloc(XBLK_RING, sizeof(*b->op)))) {
+		free(b);
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
 	b->fd = -1;
 	int rc = parse_spec(spec, b, err, errlen);
 	pthread_mutex_lock(&bk.lock);
@@ -470,20 +692,19 @@ static int vbd_add(struct domain *d, const char *spec, char *err, size_t errlen,
 	if (!rc)
 		rc = open_disk(b, err, errlen);
 	if (rc) {
-		if (b->fd >= 0)
-			close(b->fd);
-		free(b);
+		vbd_delete(b);
 		return rc;
 	}
 	pthread_mutex_lock(&bk.lock);
+	if (bk.wake < 0)
+		bk.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!bk.running) {
-		rc = -pthread_create(&bk.thread, NULL, thread_main, NULL);
+		rc = bk.wake < 0 ? -errno : -pthread_create(&bk.thread, NULL, thread_main, NULL);
 		bk.running = !rc;
 	}
 	pthread_mutex_unlock(&bk.lock);
 	if (rc) {
-		close(b->fd);
-		free(b);
+		vbd_delete(b);
 		return snprintf(err, errlen, "cannot start the block back end: %s", strerror(-rc)), rc;
 	}
 	b->d = d;
@@ -570,12 +791,11 @@ static void vbd_free(struct xen_vbd *b, bool frontend_too)
 		xs_rm(bk.store, b->be);
 	if (frontend_too && b->fe[0])
 		xs_rm(bk.store, b->fe);
-	close(b->fd);
-	free(b);
+	vbd_delete(b);
 }
 
 /* Unlinks d's device vdev (with NULL: d's first device), once the thread
- * is done with it; NULL if there is none. */
+ * is done with it and its requests; NULL if there is none. */
 static struct xen_vbd *unlink_vbd(struct domain *d, const char *vdev)
 {
 	pthread_mutex_lock(&bk.lock);
@@ -583,8 +803,11 @@ static struct xen_vbd *unlink_vbd(struct domain *d, const char *vdev)
 	while ((b = *pp) && (b->d != d || (vdev && strcmp(b->vdev, vdev))))
 		pp = &b->next;
 	if (b) {
+		/* The thread answers its outstanding requests first: their I/O
+		 * writes into the domain's memory until it completes. */
 		b->gone = true;
-		while (b->busy)
+		wake_thread();
+		while (b->busy || b->inflight)
 			pthread_cond_wait(&bk.cond, &bk.lock);
 		*pp = b->next;
 	}

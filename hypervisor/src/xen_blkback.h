@@ -9,8 +9,10 @@
 struct domain;
 struct xs_store;
 
+/* batches: answers pushed together (notifies of them with an event to
+ * the guest); kicks: events from the guest. */
 struct xen_vbd_stats {
-	uint64_t requests, segments, bytes, batches, notifies, flushes, errors, bad_grants;
+	uint64_t requests, segments, bytes, batches, notifies, flushes, errors, bad_grants, kicks;
 };
 
 /* A device for xl.cfg's disk spec ("file:PATH,xvdX,w" or ",r") of the

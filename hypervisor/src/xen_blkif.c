@@ -81,3 +81,19 @@ bool xblk_more(blkif_back_ring_t *ring)
 {
 	return XRING_MORE(ring);
 }
+
+uint64_t xblk_answer_due(const struct xblk_moderation *m, unsigned busy, uint64_t first_done, uint64_t last_take)
+{
+	uint64_t quiet = last_take + m->quiet_ns, hold = first_done + m->hold_ns;
+	return busy || hold < quiet ? hold : quiet;
+}
+
+bool xblk_answer_now(const struct xblk_moderation *m, unsigned done, unsigned busy, uint64_t now,
+                     uint64_t first_done, uint64_t last_take)
+{
+	if (!done)
+		return false;
+	if (now - first_done >= m->hold_ns)
+		return true;
+	return !busy && now - last_take >= m->quiet_ns;
+}

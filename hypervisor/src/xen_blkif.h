@@ -44,4 +44,20 @@ bool xblk_push(blkif_back_ring_t *ring);
 /* Nothing left: ask for an event at the next request (Xen's
  * RING_FINAL_CHECK_FOR_REQUESTS); true when requests came meanwhile. */
 bool xblk_more(blkif_back_ring_t *ring);
+
+/* Interrupt moderation: whether a ring's completed requests are answered
+ * now. done: completed and unanswered; busy: still with the host file;
+ * first_done: when the oldest of done completed; last_take: when the
+ * back end last took a request from the ring (ns, one clock with now).
+ * Answered when one has waited hold_ns, or when nothing is busy and no
+ * request came for quiet_ns (the frontend has stopped queueing); else
+ * held, to go with those still coming in one batch and one event. */
+struct xblk_moderation {
+	uint64_t quiet_ns, hold_ns;
+};
+bool xblk_answer_now(const struct xblk_moderation *m, unsigned done, unsigned busy, uint64_t now,
+                     uint64_t first_done, uint64_t last_take);
+/* When to look again at a ring that holds answers: the moment
+ * xblk_answer_now would say yes if nothing completed and no request came. */
+uint64_t xblk_answer_due(const struct xblk_moderation *m, unsigned busy, uint64_t first_done, uint64_t last_take);
 #endif

@@ -98,6 +98,8 @@ if [ -n "${pvlabdisk:-}" ]; then
   if [ -n "${pvlabqd:-}" ]; then
     echo "init: qd32 ready"
     read -r line || fail "no line to start the reads"
+    q=/sys/block/xvda/queue
+    echo "init: xvda queue: scheduler $(cat $q/scheduler) nr_requests $(cat $q/nr_requests) nomerges $(cat $q/nomerges)"
     out=$(pvlm --qd /dev/xvda 32 4096) || fail "pvlm --qd"
     echo "init: $out"
   fi

@@ -543,7 +543,7 @@ static void test_list(void)
 		     "kvm_io_exits\0kvm_halt_exits\0kvm_mmio_exits\0tlb_flushes\0page_flips\0time_ns\0"
 		     "mmu_updates\0mem_kib\0mem_target_kib\0pt_writes\0stub_exits\0emulated\0bounces\0created_ns\0blk_requests\0blk_bytes\0"
 		     "net_tx_packets\0net_tx_bytes\0net_rx_packets\0net_rx_bytes\0net_tx_kicks\0net_rx_events\0"
-		     "net_deferred\0";
+		     "net_deferred\0blk_batches\0blk_events\0blk_kicks\0";
 		     *k; k += strlen(k) + 1) {
 			char key[32];
 			snprintf(key, sizeof(key), "\"%s\":", k);
@@ -575,7 +575,7 @@ static void test_list_longest(void)
 	CHECK_STR(r.term, "OK 2");
 	const char *end = strchr(r.data, '\n');
 	CHECK(end && end[-1] == '}' && end - r.data > 800);
-	const char *last = "\"net_deferred\":18446744073709551615}\n";
+	const char *last = "\"blk_kicks\":18446744073709551615}\n";
 	CHECK(end && strstr(r.data, last) == end + 1 - strlen(last));
 	CHECK(strstr(r.data, "\"name\":\"\\u0001\\u0001"));
 	CHECK(strstr(r.data, "\"exit_code\":-2147483648,"));
