@@ -189,8 +189,13 @@ if [ "${1:-}" = --inside ]; then
   $PVMON info | grep -q '^linux pv: yes' || die "the nested AMD-V host cannot run Linux PV: $($PVMON info | grep '^linux pv')"
   $PVMON info | grep '^kvm: page tables: '
   run_hostile
-  run_detach
-  run_traced
+  # The detach and the trace do not depend on the paging mode: once, with nested paging.
+  if $PVMON info | grep -q '^kvm: page tables: .*shadow paging'; then
+    echo "ok detach and trace: checked in the nested-paging pass"
+  else
+    run_detach
+    run_traced
+  fi
   echo PASS
   exit 0
 fi
