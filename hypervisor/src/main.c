@@ -67,7 +67,9 @@ static void usage(FILE *f)
 	"                  comma-separated\n"
 	"  --fast-path auto|off  auto (default, or $PVLAB_FAST_PATH): deliver exceptions and\n"
 	"                  system calls in the guest through the entry stub where this host\n"
-	"                  allows it (pvmon info says); off: the baseline callback frames\n"
+	"                  allows it (pvmon info says); off: the baseline callback frames;\n"
+	"                  for a Linux PV domain also its processes' system calls, page\n"
+	"                  faults, irets and the kernel's port I/O served by the Xen-mode stub\n"
 	"  -h, --help      this text;  --version  print the version\n"
 	"config keys: name, memory (MiB), vcpus, kernel, ramdisk (Linux PV), cmdline, weight, warp, warpl, warpu,\n"
 	"  disk = [ \"file:PATH,xvdX,w|r\", ... ] (Linux PV: a virtual block device on the host file PATH)\n",
