@@ -19,8 +19,10 @@ w=$(domcfg worker "prog=procs")
 trace=()
 command -v lttng-sessiond >/dev/null && command -v babeltrace2 >/dev/null &&
   trace=(--trace "$TMP/tr" --trace-events pvnet,pageflip)
-out=$($PVMON --console-counters "${trace[@]}" run "$rx" "$w" 2>&1); rc=$?
+# Each step bounded, so that a hang says which step it was.
+out=$(timeout 240 $PVMON --console-counters "${trace[@]}" run "$rx" "$w" 2>&1); rc=$?
 echo "$out" | grep -v "^\[worker\]"
+[ $rc -ne 124 ] || die "the flip and copy domains did not end in 240 s"
 [ $rc -eq 0 ] || die "exit status $rc"
 echo "$out" | grep -q "netrx: hostile: [0-9]* checks, 0 failed" || die "a hostile request was not refused as it should be"
 [ "$(echo "$out" | grep -c "pvnet: the producer index runs more than 256 requests ahead.*ring disconnected")" = 1 ] ||
@@ -75,7 +77,7 @@ none=$(domcfg nonet "prog=netrx")
 msg=$($PVMON run "$none" 2>&1) && die "netrx ran without an interface"
 echo "$msg" | grep -q 'no network interface' || die "netrx without an interface: $msg"
 
-table=$($BIN/pvbench netflip --quick --sizes 64,1500) || die "pvbench netflip --quick failed"
+table=$(timeout 240 $BIN/pvbench netflip --quick --sizes 64,1500) || die "pvbench netflip --quick failed (status $?; 124: not done in 240 s)"
 echo "$table"
 for row in "flip    64" "flip  1500" "copy    64" "copy  1500"; do
   echo "$table" | grep -q "^  $row " || die "pvbench netflip: no row '$row'"
@@ -99,10 +101,10 @@ in_ns ip addr add 10.0.0.1/24 dev pvtap0
 in_ns ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev pvtap0 nud permanent
 T=300
 tap=$(domcfg taprx "prog=netrx n=$T sizes=64,1500,4096 gen=0" 'pvnet = "tap:pvtap0"')
-in_ns $PVMON --console-counters run "$tap" > "$TMP/tap.out" 2>&1 & tpid=$!
+in_ns timeout 120 $PVMON --console-counters run "$tap" > "$TMP/tap.out" 2>&1 & tpid=$!
 for _ in $(seq 50); do in_ns ip link show pvtap0 | grep -q LOWER_UP && break; sleep 0.1; done
 in_ns ip link show pvtap0 | grep -q LOWER_UP || { kill $tpid; cat "$TMP/tap.out"; die "pvmon did not attach the TAP device"; }
-in_ns $BUILD/tests/pvlab-udpsend 10.0.0.2 $T 64,1500,4096 2 || { kill $tpid; die "the UDP sender failed"; }
+in_ns timeout 60 $BUILD/tests/pvlab-udpsend 10.0.0.2 $T 64,1500,4096 2 || { kill $tpid; die "the UDP sender failed"; }
 wait $tpid || { cat "$TMP/tap.out"; die "the TAP domain failed"; }
 grep "netrx: [a-z]* [0-9]* n=" "$TMP/tap.out"
 grep -q "netrx: done, 0 bad" "$TMP/tap.out" || { cat "$TMP/tap.out"; die "TAP: packets missing or wrong"; }
