@@ -49,21 +49,35 @@ void fastpath_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t id
 	s->ldt = (struct kvm_segment){ .unusable = 1 };
 }
 
-static int set_msrs(int fd, const uint32_t *idx, const uint64_t *val, int n)
+/* KVM_SET_MSRS or KVM_GET_MSRS of n (at most 8) MSRs: 0 when all were done. */
+static int msrs(int fd, unsigned long req, const uint32_t *idx, uint64_t *val, int n)
 {
 	struct { struct kvm_msrs h; struct kvm_msr_entry e[8]; } m = { .h.nmsrs = (uint32_t)n };
 	for (int i = 0; i < n; i++)
 		m.e[i] = (struct kvm_msr_entry){ .index = idx[i], .data = val[i] };
-	int rc = ioctl(fd, KVM_SET_MSRS, &m);
+	int rc = ioctl(fd, req, &m);
+	for (int i = 0; req == KVM_GET_MSRS && i < n; i++)
+		val[i] = m.e[i].data;
 	return rc == n ? 0 : rc < 0 ? -errno : -EIO;
+}
+
+int fastpath_set_msrs(int fd, const uint32_t *idx, const uint64_t *val, int n)
+{
+	uint64_t v[8];
+	for (int i = 0; i < n; i++)
+		v[i] = val[i];
+	return msrs(fd, KVM_SET_MSRS, idx, v, n);
+}
+
+int fastpath_get_msrs(int fd, const uint32_t *idx, uint64_t *val, int n)
+{
+	return msrs(fd, KVM_GET_MSRS, idx, val, n);
 }
 
 int fastpath_get_msr(int fd, uint32_t idx, uint64_t *val)
 {
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = idx };
-	int rc = ioctl(fd, KVM_GET_MSRS, &m);
-	*val = m.e.data;
-	return rc == 1 ? 0 : -EIO;
+	*val = 0;
+	return msrs(fd, KVM_GET_MSRS, &idx, val, 1);
 }
 
 int fastpath_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa)
@@ -71,6 +85,6 @@ int fastpath_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa)
 	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_PVM_VIF };
 	const uint64_t val[4] = { ((uint64_t)HV_UCS32 << 48) | ((uint64_t)HV_KCS << 32), lstar, SFMASK_VAL,
 	                          vif_gpa | PVM_VIF_HOST | PVM_VIF_FLAGS };
-	return set_msrs(fd, idx, val, kind == FP_PVM ? 4 : 3);
+	return fastpath_set_msrs(fd, idx, val, kind == FP_PVM ? 4 : 3);
 }
 

@@ -50,4 +50,7 @@ void fastpath_sregs(struct kvm_sregs *s, uint64_t cr3, uint64_t gdt, uint64_t id
 /* STAR, LSTAR, SFMASK of one vCPU, and on PVM its vIF registration. */
 int fastpath_msrs(int fd, int kind, uint64_t lstar, uint64_t vif_gpa);
 int fastpath_get_msr(int fd, uint32_t idx, uint64_t *val);
+/* n (at most 8) MSRs of a vCPU at once: 0, or -errno / -EIO. */
+int fastpath_get_msrs(int fd, const uint32_t *idx, uint64_t *val, int n);
+int fastpath_set_msrs(int fd, const uint32_t *idx, const uint64_t *val, int n);
 #endif

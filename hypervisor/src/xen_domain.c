@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "xen_public.h"
 #include "domain.h"
+#include "fastpath_cpu.h"
 #include "hvarea.h"
 #include "memory.h"
 #include "pvmon.h"
@@ -34,9 +35,6 @@
 
 extern const uint8_t xs_stub_start[], xs_stub_end[], xs_vectors[], xs_lstar0[];
 
-#define MSR_STAR   0xc0000081
-#define MSR_LSTAR  0xc0000082
-#define MSR_SFMASK 0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define XS_SFMASK  0x47700ULL     /* TF IF DF IOPL NT AC cleared on `syscall`: the stub runs as an interrupt gate would */
 
@@ -491,15 +489,12 @@ static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base, uint64_
 		return -errno;
 	/* STAR's kernel half is the stub's CPL0 code segment (its user half
 	 * is never used: the stub leaves by iretq); LSTAR the vCPU's trampoline. */
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[4]; } m = { .h.nmsrs = 4 };
-	m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR, .data = (uint64_t)HV_KCS << 32 };
-	m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
-	                                 .data = XS_CODE_VA + (uint64_t)(xs_lstar0 - xs_stub_start) + 64ULL * v->id };
-	m.e[2] = (struct kvm_msr_entry){ .index = MSR_SFMASK, .data = XS_SFMASK };
-	m.e[3] = (struct kvm_msr_entry){ .index = MSR_KERNEL_GS_BASE, .data = gs_user };   /* the other mode's */
-	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 4)
+	const uint32_t idx[4] = { MSR_STAR, MSR_LSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE };
+	const uint64_t val[4] = { (uint64_t)HV_KCS << 32, XS_CODE_VA + (uint64_t)(xs_lstar0 - xs_stub_start) + 64ULL * v->id,
+	                          XS_SFMASK, gs_user /* the other mode's GS base */ };
+	if (fastpath_set_msrs(v->fd, idx, val, 4))
 		return -EIO;
-	xv->cell[0] = s->cr3;
+	xv->cell[XC_CR3] = s->cr3;
 	xv->cr4 = s->cr4;             /* what the guest reads back; its writes change only this copy */
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "xen_ptwr.h"
 #include "domain.h"
 #include "fastpath.h"
+#include "fastpath_cpu.h"
 #include "pvmon.h"
 #include "pvtime.h"
 #include "sched.h"
@@ -224,17 +225,11 @@ static int seg_bases(struct vcpu *v, int which, uint64_t *get, const uint64_t *s
  * which swapgs exchanges with GS_BASE. 0 or -EIO. */
 int xen_gs_other(struct vcpu *v, uint64_t *get, const uint64_t *set)
 {
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { .h.nmsrs = 1, .e.index = MSR_SHADOW_GS_BASE };
-	if (get) {
-		if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
-			return -EIO;
-		*get = m.e.data;
-	}
-	if (set) {
-		m.e.data = *set;
-		if (ioctl(v->fd, KVM_SET_MSRS, &m) != 1)
-			return -EIO;
-	}
+	const uint32_t idx = MSR_SHADOW_GS_BASE;
+	if (get && fastpath_get_msr(v->fd, idx, get))
+		return -EIO;
+	if (set && fastpath_set_msrs(v->fd, &idx, set, 1))
+		return -EIO;
 	return 0;
 }
 
@@ -245,15 +240,10 @@ void xen_set_mode(struct vcpu *v, bool user)
 		return;
 	/* Xen's toggle_guest_mode: the other L4, and swapgs (as the stub's
 	 * fast path does it: the two bases trade places). */
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[2]; } m = { .h.nmsrs = 2 };
-	m.e[0].index = MSR_GS_BASE;
-	m.e[1].index = MSR_SHADOW_GS_BASE;
-	if (ioctl(v->fd, KVM_GET_MSRS, &m) == 2) {
-		uint64_t t = m.e[0].data;
-		m.e[0].data = m.e[1].data;
-		m.e[1].data = t;
-		ioctl(v->fd, KVM_SET_MSRS, &m);
-	}
+	const uint32_t idx[2] = { MSR_GS_BASE, MSR_SHADOW_GS_BASE }, swapped[2] = { MSR_SHADOW_GS_BASE, MSR_GS_BASE };
+	uint64_t base[2];
+	if (!fastpath_get_msrs(v->fd, idx, base, 2))
+		fastpath_set_msrs(v->fd, swapped, base, 2);
 	xv->user = user;
 	xv->cell[XC_CR3] = xen_cur_l4(v) * PAGE;
 }
