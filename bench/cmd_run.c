@@ -29,9 +29,9 @@
 #include "spawn.h"
 #include "suite.h"
 
-extern const struct platform_ops native_platform, pv_platform, fullvirt_platform, uml_platform;
+extern const struct platform_ops native_platform, pv_platform, pvos_platform, fullvirt_platform, uml_platform;
 static const struct platform_ops *const platforms[] = {
-	&native_platform, &pv_platform, &fullvirt_platform, &uml_platform, NULL,
+	&native_platform, &pv_platform, &pvos_platform, &fullvirt_platform, &uml_platform, NULL,
 };
 
 const struct platform_ops *platform_find(const char *name)
@@ -373,7 +373,7 @@ static int run_unit(struct run *r, struct active *const *u, int n, int rep, int 
 		m[i] = (struct measured){ .ctx = &ctx[i], .ops = u[i]->ops, .res = &res[i] };
 		idx[i] = u[i]->idx;
 	}
-	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pv") && !env_nested(u[0]->c->env)) {
+	if (r->trace && rep > 0 && n == 1 && !strcmp(u[0]->c->platform, "pvos") && !env_nested(u[0]->c->env)) {
 		snprintf(tdir, sizeof(tdir), "%s/cell%lld-rep%d", r->trace_base, (long long)u[0]->c->id, rep);
 		ctx[0].trace_dir = tdir;
 	}
@@ -618,12 +618,24 @@ static void options_string(const struct run_args *a, const struct suite *s, char
 	         a->counters, a->no_nested ? " no_nested=1" : "");
 }
 
+/* This host's facts, with what the pvos platform's detection finds here
+ * (its KVM back end, or why there is none); kept for placement. */
+static void detect_host(struct run *r, struct host_facts *h)
+{
+	char err[600];
+	struct plat_state *ps = state_of(r, &pvos_platform, ENV_HARDWARE);
+	ps->detected = 1;
+	ps->det_rc = pvos_platform.detect(&pvos_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
+	host_facts(h, ps->det_rc ? err : ps->detail);
+}
+
 /* Where the suite's cells run (suite_place), said once. */
 static int place(struct run *r, const struct run_args *a, struct suite *s)
 {
 	struct placement p;
 	char why[512];
-	bool kvm = !state_of(r, &pv_platform, ENV_HARDWARE)->det_rc;
+	bool kvm = !state_of(r, &pvos_platform, ENV_HARDWARE)->det_rc;
 	nested_placement(kvm, a->no_nested, &p, why, sizeof(why));
 	if (suite_place(s, &p))
 		return fprintf(stderr, "pvbench: the suite and its native baselines exceed %d cells\n", SUITE_MAX_CELLS), 1;
@@ -634,7 +646,7 @@ static int place(struct run *r, const struct run_args *a, struct suite *s)
 
 static int open_run(struct run *r, const struct run_args *a, struct suite *s, const char *text)
 {
-	char opts[512], old[512], err[512];
+	char opts[512], old[512];
 	options_string(a, s, opts, sizeof(opts));
 	if (!a->fresh) {
 		if (db_unfinished_run(r->db, r->suite_key, &r->id, old, sizeof(old)))
@@ -648,13 +660,9 @@ static int open_run(struct run *r, const struct run_args *a, struct suite *s, co
 	}
 	if (r->id)
 		return 0;
-	/* a new run: the host facts, with what the pv platform finds */
-	struct plat_state *ps = state_of(r, &pv_platform, ENV_HARDWARE);
-	ps->detected = 1;
-	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
+	/* a new run: the host facts, with what the pvos platform finds */
 	struct host_facts h;
-	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
-	host_facts(&h, ps->det_rc ? err : ps->detail);
+	detect_host(r, &h);
 	if (place(r, a, s))
 		return 1;
 	if (db_create_run(r->db, r->suite_key, s, text, opts, a->reps, &h, &r->id))
@@ -760,12 +768,8 @@ int run_host_cells(const char *target, int64_t run_id, const char *host, const c
 	if (db_open(target, &r.db, err, sizeof(err)))
 		return fprintf(stderr, "pvbench: %s\n", err), 1;
 	r.db_path = db_target(r.db);
-	struct plat_state *ps = state_of(&r, &pv_platform, ENV_HARDWARE);
-	ps->detected = 1;
-	ps->det_rc = pv_platform.detect(&pv_platform, ps->detail, sizeof(ps->detail), ps->reason, sizeof(ps->reason));
 	struct host_facts h;
-	snprintf(err, sizeof(err), "unavailable: %.480s", ps->reason);
-	host_facts(&h, ps->det_rc ? err : ps->detail);
+	detect_host(&r, &h);
 	struct db_cell *cells = NULL;
 	int n = 0, rc = 0;
 	if (db_store_host(r.db, run_id, host, &h) || db_load_cells(r.db, run_id, host, &cells, &n)) {

@@ -1,6 +1,8 @@
-/* fullvirt (QEMU) and uml (User-Mode Linux): the platforms built by
- * bench/platforms/, driven through the platform contract: detect.sh once
- * per run, image.sh before the first cell, run.sh for every repetition. */
+/* fullvirt (QEMU), uml (User-Mode Linux) and pv (Debian's Linux kernel as
+ * a Xen PV domain of pvmon, the contract's linuxpv): the platforms built
+ * by bench/platforms/, driven through the platform contract: detect.sh
+ * once per run, image.sh before the first cell, run.sh for every
+ * repetition. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +42,15 @@ static int script(const char *name, const char *platform, int timeout_s, struct 
 	return spawn_run(argv, timeout_s, io, &wall);
 }
 
+/* The contract's name of the platform. */
+static const char *driver(const struct platform_ops *self)
+{
+	return self->driver ? self->driver : self->name;
+}
+
 static int ext_detect(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn)
 {
-	const char *platform = self->name;
+	const char *platform = driver(self);
 	struct first_line f = { "" };
 	struct spawn_io io = { 0 };
 	int st = script("detect.sh", platform, 300, &f, &io);
@@ -83,7 +91,7 @@ static int without_kvm(const char *detail, char *why, size_t n)
 static int ext_prepare(const struct platform_ops *self, const char *env, struct progress *p, char *reason,
                        size_t n)
 {
-	const char *platform = self->name;
+	const char *platform = driver(self);
 	char note[64];
 	snprintf(note, sizeof(note), "building/checking the %s guest image", platform);
 	if (p)
@@ -134,11 +142,11 @@ static int ext_prepare(const struct platform_ops *self, const char *env, struct 
 static int ext_supports(const char *workload, char *reason, size_t n)
 {
 	if (!strcmp(workload, "hcall")) {
-		snprintf(reason, n, "pvlab hypercalls exist only in pv domains");
+		snprintf(reason, n, "pvlab hypercalls exist only in pvos domains");
 		return -ENOTSUP;
 	}
 	if (!strcmp(workload, "lmbench")) {
-		snprintf(reason, n, "pvbench lmbench compares native and pv only");
+		snprintf(reason, n, "pvbench lmbench compares native, pvos and Linux PV (pv) only");
 		return -ENOTSUP;
 	}
 	if (!strcmp(workload, "httperf-vif")) {
@@ -150,11 +158,32 @@ static int ext_supports(const char *workload, char *reason, size_t n)
 
 static int ext_run_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r)
 {
-	return contract_rep(c, self->name, r);
+	if (!strcmp(c->cell->workload, "lmbench"))
+		return lmbench_rep(self, c, r);
+	return contract_rep(c, driver(self), r);
+}
+
+/* pv: every workload but pvos's hypercall test; lmbench is the Linux PV
+ * column of pvbench lmbench (workload.c), run.sh linuxpv the rest. */
+static int pv_supports(const char *workload, char *reason, size_t n)
+{
+	if (!strcmp(workload, "hcall")) {
+		snprintf(reason, n, "pvlab's hypercall test is a pvos program (platform pvos); a Linux PV domain makes Xen "
+		         "hypercalls");
+		return -ENOTSUP;
+	}
+	if (!strcmp(workload, "lmbench"))
+		return lmbench_supported(reason, n);
+	return 0;
 }
 
 const struct platform_ops fullvirt_platform = {
 	.name = "fullvirt", .detect = ext_detect, .supports = ext_supports,
+	.prepare = ext_prepare, .run_rep = ext_run_rep,
+};
+
+const struct platform_ops pv_platform = {
+	.name = "pv", .driver = "linuxpv", .detect = ext_detect, .supports = pv_supports,
 	.prepare = ext_prepare, .run_rep = ext_run_rep,
 };
 

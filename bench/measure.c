@@ -2,10 +2,10 @@
  * one round of a group one measurement serves, and making it. A cell is measured alone, through its
  * platform's run_rep, except: the cells of a nested environment, all
  * measured in one boot of the nested host (nested.c), native first where
- * the group has it; and the lmbench cells of native and pv, where one
- * `pvbench lmbench` run measures both sides and each cell keeps its own
- * rows, so that the two cells of a repetition come from one measurement
- * instead of two runs that each keep half. */
+ * the group has it; and the lmbench cells of native, pvos and pv, where
+ * one `pvbench lmbench` run measures every side (pv: its Linux PV column)
+ * and each cell keeps its own rows, so that the cells of a repetition
+ * come from one measurement instead of runs that each keep a part. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -31,7 +31,7 @@ static int native_detect(const struct platform_ops *self, char *detail, size_t n
 static int native_supports(const char *workload, char *reason, size_t n)
 {
 	if (!strcmp(workload, "hcall")) {
-		snprintf(reason, n, "a hypercall exists only inside a domain (the pv cell records the raw KVM exit beside it)");
+		snprintf(reason, n, "a hypercall exists only inside a domain (the pvos cell records the raw KVM exit beside it)");
 		return -ENOTSUP;
 	}
 	if (!strcmp(workload, "lmbench"))

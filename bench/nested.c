@@ -1,8 +1,8 @@
 /* The nested environments: cells measured in the AMD-V host that
  * scripts/nested-svm.sh makes under QEMU TCG (kvm_amd, nested paging on
  * or off), for the platforms this host cannot run on hardware
- * virtualization (pv without KVM; fullvirt where QEMU cannot use KVM, as
- * on PVM hosts). Every such figure is an emulated one: it is compared
+ * virtualization (pvos without KVM; pv (Linux PV) and fullvirt where
+ * KVM is not VT-x/AMD-V, as on PVM hosts). Every such figure is an emulated one: it is compared
  * only with native measured in the same nested host (suite_place adds
  * that cell), never with this host's hardware. One boot of the nested
  * host serves every nested cell of a round: `pvbench rep` runs them
@@ -61,16 +61,15 @@ void nested_placement(bool kvm, bool no_nested, struct placement *p, char *why, 
 	const char *be = kvm ? pvmon_probe_backend() : "none";
 	bool hv = !strcmp(be, "vmx") || !strcmp(be, "svm");
 	bool nested = !no_nested && nested_possible(no, sizeof(no));
-	p->pv = kvm || !nested ? ENV_HARDWARE : ENV_NESTED_SVM;
+	p->pvos = kvm || !nested ? ENV_HARDWARE : ENV_NESTED_SVM;
 	p->fullvirt = hv || !nested ? ENV_HARDWARE : ENV_NESTED_SVM;
 	/* Linux PV needs the entry stub at CPL0 under hardware virtualization */
-	p->pv_linux = p->fullvirt;
+	p->pv = p->fullvirt;
 	why[0] = 0;
 	if (nested && (!kvm || !hv))
 		snprintf(why, n, "%s run in the nested AMD-V host (QEMU TCG emulating AMD-V; this host's KVM is %s), "
 		         "each against native measured there: emulated figures, never compared with this host's",
-		         kvm ? "fullvirt cells and pv's Linux PV cells (pgbench, dbench, httperf, httperf-vif)" : "pv and fullvirt cells",
-		         kvm ? be : "missing");
+		         kvm ? "pv (Linux PV) and fullvirt cells" : "pvos, pv and fullvirt cells", kvm ? be : "missing");
 }
 
 /* What one boot of the nested host said, cell by cell. */

@@ -1,6 +1,6 @@
-/* The platforms pvbench run drives, behind one ops table: native and pv
- * here (native.c, pv.c), fullvirt and uml through the platform contract
- * (ext.c, bench/platforms/run.sh; docs/results.md). */
+/* The platforms pvbench run drives, behind one ops table: native and pvos
+ * here (native.c, pvos.c), pv (Linux PV), fullvirt and uml through the
+ * platform contract (ext.c, bench/platforms/run.sh; docs/results.md). */
 #ifndef PVBENCH_PLATFORM_H
 #define PVBENCH_PLATFORM_H
 #include <stdbool.h>
@@ -12,12 +12,13 @@
 struct cell_ctx {
 	const struct db_cell *cell;
 	int rep;
-	const char *trace_dir;    /* record this repetition with LTTng here (pv only) */
+	const char *trace_dir;    /* record this repetition with LTTng here (pvos only) */
 	struct progress *prog;
 };
 
 struct platform_ops {
 	const char *name;
+	const char *driver;       /* the contract's name for it (pv: linuxpv); NULL: name */
 	/* Once per run: 0 with a detail ("kvm=pvm pcpus=2"), or -ENOTSUP
 	 * with the reason every cell of the platform is unsupported (-EINTR:
 	 * interrupted, ask again; likewise for supports and prepare). */
@@ -35,12 +36,12 @@ struct platform_ops {
 };
 
 const struct platform_ops *platform_find(const char *name);
-/* Its place in the table of platforms, 0..3 (cmd_run.c). */
+/* Its place in the table of platforms, 0..4 (cmd_run.c). */
 int platform_index(const struct platform_ops *ops);
 
 /* Cells of one group (one workload and domain count): one per platform
  * and environment at most. */
-#define GROUP_MAX (4 * ENV_NR)
+#define GROUP_MAX (5 * ENV_NR)
 
 /* What a platform's detect and prepare found in an environment, once per
  * run (measure.c). */
@@ -65,8 +66,8 @@ struct measured {
 };
 /* Whether one measurement serves both cells of a round (of one group):
  * every cell of a nested environment is measured in one boot of the
- * nested host; native's and pv's lmbench rows come from one pvbench
- * lmbench run. */
+ * nested host; native's, pvos's and pv's lmbench rows come from one
+ * pvbench lmbench run. */
 bool measured_together(const struct db_cell *a, const struct db_cell *b);
 /* The measurement of a round that starts at its cell i (not taken yet):
  * i and the later cells measured_together with it, now taken; their
@@ -80,9 +81,10 @@ void measure(struct measured *m, int n);
 /* The cpu workload's checks and derived figures: every instance reported
  * every kernel, per-instance passes/s, the cell's aggregate passes/s. */
 int cpu_finish(struct rep_result *r, int instances);
-/* lmbench rows of a platform (native or pv) from `pvbench lmbench --quick
- * --json`: one sample per row, the raw exit, and on pv the mmu_update
- * batch costs; a row the platform cannot run becomes detail no_ROW=why. */
+/* lmbench rows of a platform (native, pvos, or pv: the Linux PV column)
+ * from `pvbench lmbench --quick --json`: one sample per row, the raw exit,
+ * and on pvos the mmu_update batch costs; a row the platform cannot run
+ * becomes detail no_ROW=why. */
 int lmbench_supported(char *reason, size_t n);
 int lmbench_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r);
 /* One pvbench lmbench run for the lmbench cells of one round: each keeps
@@ -100,10 +102,11 @@ void export_build_env(void);
 /* The nested environments (nested.c). Whether pvbench can make a nested
  * host here (not from inside one; the script is there): 1, or 0 and why. */
 int nested_possible(char *why, size_t n);
-/* suite_place's answer for this host: pv nested where it has no usable
- * KVM (kvm: pv's detection found one), fullvirt nested where its KVM is
- * not VT-x/AMD-V (QEMU cannot boot Linux on PVM), both here with
- * no_nested or no nested host; why: a line saying what moved, or "". */
+/* suite_place's answer for this host: pvos nested where it has no usable
+ * KVM (kvm: pvos's detection found one), pv (Linux PV) and fullvirt
+ * nested where its KVM is not VT-x/AMD-V (Linux PV needs the entry stub
+ * at CPL0; QEMU cannot boot Linux on PVM), all here with no_nested or no
+ * nested host; why: a line saying what moved, or "". */
 void nested_placement(bool kvm, bool no_nested, struct placement *p, char *why, size_t n);
 /* One boot of the nested host for env that says what it is: 0 with its
  * words in detail ("nested=ENV kvm=svm kvm_amd_npt=Y l1_kernel=..."), or

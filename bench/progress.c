@@ -90,7 +90,7 @@ static void label(const struct progress_cell *c, char *buf, size_t n)
 	snprintf(buf, n, "%s %s x%d", c->platform, c->workload, c->domains);
 }
 
-/* The bar: [#####-----] 12/40 pv cpu x4 rep 2/3  3m05s elapsed, ETA 4m10s */
+/* The bar: [#####-----] 12/40 pvos cpu x4 rep 2/3  3m05s elapsed, ETA 4m10s */
 static void draw(struct progress *p)
 {
 	if (!p->tty)

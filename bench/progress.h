@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 struct progress_cell {
-	char platform[40], workload[24];   /* platform: "pv", "pv@nested-svm" */
+	char platform[40], workload[24];   /* platform: "pvos", "pv@nested-svm" */
 	int domains, reps;
 	bool finished;          /* done/unsupported/failed before this session */
 	double weight;          /* expected cost of one repetition (progress_weight) */

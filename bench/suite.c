@@ -1,5 +1,5 @@
 /* Suite files: parsing, validation and the --platforms filter. A suite
- * names cells; expanding "native,pv cpu 1,2,4" into six of them here keeps
+ * names cells; expanding "native,pvos cpu 1,2,4" into six of them here keeps
  * the files short and the run loop simple. */
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include "paths.h"
 #include "suite.h"
 
-const char *const bench_platforms[] = { "native", "pv", "fullvirt", "uml", NULL };
+const char *const bench_platforms[] = { "native", "pv", "pvos", "fullvirt", "uml", NULL };
 const char *const bench_workloads[] = {
 	"cpu", "hcall", "lmbench", "pgbench-ro", "pgbench-tpcb", "dbench", "httperf", "httperf-vif", NULL,
 };
@@ -119,7 +119,7 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 			if (at)
 				*at++ = 0;
 			if (!suite_known(bench_platforms, p)) {
-				snprintf(why, whylen, "unknown platform '%s' (native, pv, fullvirt, uml)", p);
+				snprintf(why, whylen, "unknown platform '%s' (" PLATFORM_LIST ")", p);
 				return -EINVAL;
 			}
 			if (at && !suite_known(bench_envs, at)) {
@@ -257,7 +257,7 @@ int suite_filter(struct suite *s, const char *list, char *err, size_t errlen)
 	snprintf(copy, sizeof(copy), "%s", list);
 	for (char *p = strtok_r(copy, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
 		if (!suite_known(bench_platforms, p) || nkeep >= 8) {
-			snprintf(err, errlen, "--platforms: unknown platform '%s' (native, pv, fullvirt, uml)", p);
+			snprintf(err, errlen, "--platforms: unknown platform '%s' (" PLATFORM_LIST ")", p);
 			return -EINVAL;
 		}
 		keep[nkeep++] = p;
@@ -316,8 +316,10 @@ int suite_place(struct suite *s, const struct placement *p)
 		struct cell_spec c = s->cells[i];
 		if (!c.env[0]) {
 			const char *e = ENV_HARDWARE;
-			if (!strcmp(c.platform, "pv"))
-				e = pv_linux_workload(c.workload) ? p->pv_linux : p->pv;
+			if (!strcmp(c.platform, "pvos"))
+				e = p->pvos;
+			else if (!strcmp(c.platform, "pv"))
+				e = p->pv;
 			else if (!strcmp(c.platform, "fullvirt"))
 				e = p->fullvirt;
 			snprintf(c.env, sizeof(c.env), "%s", e);

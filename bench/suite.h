@@ -27,7 +27,7 @@ struct cell_spec {
 	char platform[16];
 	char env[24];         /* "" until suite_place: the suite left it to pvbench */
 	char workload[24];
-	int domains;          /* concurrent domains (pv) or processes (native) */
+	int domains;          /* concurrent domains or guests, or processes (native) */
 	int reps;
 	int timeout_s;        /* per repetition */
 	bool quick;           /* pass --quick to the platform driver */
@@ -43,6 +43,7 @@ struct suite {
 };
 
 extern const char *const bench_platforms[];   /* NULL-terminated */
+#define PLATFORM_LIST "native, pv, pvos, fullvirt, uml"
 extern const char *const bench_workloads[];
 
 bool suite_known(const char *const *list, const char *name);
@@ -57,9 +58,9 @@ void suite_free(struct suite *s);
 /* --platforms LIST: keeps only cells whose platform is in the comma list;
  * an unknown name is an error (-EINVAL). */
 int suite_filter(struct suite *s, const char *list, char *err, size_t errlen);
-/* The pv platform's workloads that need a TCP/IP stack and block devices:
- * they run in a Linux PV domain (bench/platforms/run.sh linuxpv), not in
- * pvos, and so only where pvmon runs Linux PV (AMD-V or VT-x KVM). */
+/* The workloads that need a TCP/IP stack and block devices: Linux runs
+ * them (the pv platform's Linux PV domain, bench/platforms/run.sh
+ * linuxpv); pvos cannot. */
 static inline bool pv_linux_workload(const char *w)
 {
 	return !strcmp(w, "pgbench-ro") || !strcmp(w, "pgbench-tpcb") || !strcmp(w, "dbench") ||
@@ -70,16 +71,17 @@ static inline bool pv_linux_workload(const char *w)
 #define HTTPERF_VIF_ONLY                                                                                  \
 	"httperf-vif: Domain 0's httperf against a guest over its VIF exists only on pv (a Linux PV domain); " \
 	"httperf (client and server on one system) compares every platform"
-/* Where the cells without @ENV run: native and uml here; pv and fullvirt
- * where the caller found them runnable (pv: KVM; pv's Linux PV workloads
- * and fullvirt: VT-x/AMD-V KVM), ENV_HARDWARE or ENV_NESTED_SVM. A cell that
- * then equals one listed before it goes. Every group (workload, domain
- * count) measured in a nested environment gets a native cell there, the
- * baseline its ratios are drawn against (reps, timeout and quick the
- * most its cells ask), placed before the group's first cell in that
- * environment; hcall has none (native has no hypercalls). 0 or -ENOSPC. */
+/* Where the cells without @ENV run: native and uml here; pvos, pv and
+ * fullvirt where the caller found them runnable (pvos: KVM; pv's Linux PV
+ * and fullvirt: VT-x/AMD-V KVM), ENV_HARDWARE or ENV_NESTED_SVM. A cell
+ * that then equals one listed before it goes. Every group (workload,
+ * domain count) measured in a nested environment gets a native cell
+ * there, the baseline its ratios are drawn against (reps, timeout and
+ * quick the most its cells ask), placed before the group's first cell in
+ * that environment; hcall has none (native has no hypercalls). 0 or
+ * -ENOSPC. */
 struct placement {
-	const char *pv, *pv_linux, *fullvirt;
+	const char *pvos, *pv, *fullvirt;
 };
 int suite_place(struct suite *s, const struct placement *p);
 uint64_t fnv1a(const void *p, size_t n);

@@ -74,7 +74,7 @@ void export_build_env(void)
 	free(real);
 }
 
-/* ---- lmbench: `pvbench lmbench --quick --json --no-linux` (cmd_lmbench.c) - */
+/* ---- lmbench: `pvbench lmbench --quick --json [--no-linux]` (cmd_lmbench.c) */
 
 int lmbench_supported(char *reason, size_t n)
 {
@@ -116,16 +116,17 @@ static void on_text(void *ctx, int fd, char *line)
 }
 
 /* One row {"name": .., "unit": .., "native": V, "pv": V, "pv_unsupported": why}:
- * a sample for platform, or a detail saying why it has none. */
-static int lmbench_row(struct rep_result *r, struct json_object *row, const char *platform)
+ * a sample for side (native, or pv: the domain's), or a detail saying why
+ * it has none. */
+static int lmbench_row(struct rep_result *r, struct json_object *row, const char *side)
 {
 	char name[40], unit[16], why[200], key[48];
 	double v;
 	if (jsonread_str(row, "name", name, sizeof(name)) || jsonread_str(row, "unit", unit, sizeof(unit)))
 		return -EINVAL;
-	if (!jsonread_double(row, platform, &v))
+	if (!jsonread_double(row, side, &v))
 		return result_add(r, 1, name, unit, !strcmp(unit, "MB/s"), 0, v) ? -ENOMEM : 1;
-	snprintf(key, sizeof(key), "%s_unsupported", platform);
+	snprintf(key, sizeof(key), "%s_unsupported", side);
 	const char *reason = jsonread_text(row, key);
 	snprintf(why, sizeof(why), "%s", reason ? reason : "no value");
 	for (char *c = why; *c; c++)
@@ -148,14 +149,15 @@ static int lmbench_parse(struct rep_result *r, struct json_object *o, const char
 	int got = 0;
 	for (size_t i = 0; i < json_object_array_length(rows); i++) {
 		struct json_object *row = json_object_array_get_idx(rows, i);
-		int rc = json_object_is_type(row, json_type_object) ? lmbench_row(r, row, platform) : -EINVAL;
+		int rc = json_object_is_type(row, json_type_object) ?
+		         lmbench_row(r, row, strcmp(platform, "native") ? "pv" : "native") : -EINVAL;
 		if (rc < 0)
 			return rc;
 		got += rc;
 	}
-	if (strcmp(platform, "pv"))
+	if (strcmp(platform, "pvos"))
 		return got;
-	/* the mmu_update batches and the 16 MiB build exist on pv only */
+	/* the mmu_update batches and the 16 MiB build exist on pvos only */
 	struct json_object *mmu = jsonread_array(o, "mmu_update");
 	for (size_t i = 0; mmu && i < json_object_array_length(mmu); i++) {
 		struct json_object *e = json_object_array_get_idx(mmu, i);
@@ -175,17 +177,40 @@ static int lmbench_parse(struct rep_result *r, struct json_object *o, const char
 	return got;
 }
 
-/* One platform's share of a pvbench lmbench run: its rows, or why none. */
-static int lmbench_take(struct rep_result *r, const char *json, const char *platform)
+/* The pv platform's rows: the Linux PV column ("linux"), measured where
+ * the cell is (an emulated column is never a hardware cell's); NULL with
+ * why in r->reason. */
+static struct json_object *linux_column(struct rep_result *r, struct json_object *o, const char *env)
 {
-	struct json_object *o = jsonread_object(json);
-	int got = o ? lmbench_parse(r, o, platform) : -EINVAL;
-	char key[48];
-	snprintf(key, sizeof(key), "%s_unsupported", platform);
-	const char *why = o && got == 0 ? jsonread_text(o, key) : NULL;
+	struct json_object *lx = jsonread_objkey(o, "linux");
+	const char *why = lx ? jsonread_text(lx, "unsupported") : "pvbench lmbench gave no Linux PV column";
+	bool emulated = lx && json_object_get_boolean(json_object_object_get(lx, "emulated"));
+	/* pvbench rep in the nested host measures its cells as "hardware" */
+	if (!why && emulated != (env_nested(env) || getenv("PVLAB_NESTED")))
+		why = emulated ? "the Linux PV column was measured in the nested AMD-V host, not on this host's hardware"
+		               : "the Linux PV column was measured on hardware, not in the nested host";
+	if (why) {
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+		return NULL;
+	}
+	const char *k = jsonread_text(lx, "kernel");
+	if (k)
+		result_detail(r, "linux_kernel", k);
+	return lx;
+}
+
+/* One platform's share of a pvbench lmbench run: its rows, or why none. */
+static int lmbench_take(struct rep_result *r, const char *json, const char *platform, const char *env)
+{
+	struct json_object *o = jsonread_object(json), *from = o;
+	if (o && !strcmp(platform, "pv") && !(from = linux_column(r, o, env))) {
+		jsonread_free(o);
+		return -ENOTSUP;
+	}
+	int got = o ? lmbench_parse(r, from, platform) : -EINVAL;
+	const char *why = got == 0 && !strcmp(platform, "pvos") ? jsonread_text(from, "pv_unsupported") : NULL;
 	if (got == 0)
-		snprintf(r->reason, sizeof(r->reason), why ? "%s" : "pvbench lmbench gave no row for %s",
-		         why ? why : platform);
+		snprintf(r->reason, sizeof(r->reason), why ? "%s" : "pvbench lmbench gave no row for %s", why ? why : platform);
 	jsonread_free(o);
 	if (got < 0) {
 		snprintf(r->reason, sizeof(r->reason), "pvbench lmbench --json: output not understood");
@@ -198,7 +223,11 @@ void lmbench_measure(struct measured *m, int n)
 {
 	char self[PATH_MAX + 16];
 	snprintf(self, sizeof(self), "%s/pvbench", bindir);
-	char *argv[] = { self, "lmbench", "--quick", "--json", "--no-linux", NULL };   /* pvos's and native's cells only */
+	/* the Linux PV column (a boot of its own) only for a pv cell */
+	char *argv[] = { self, "lmbench", "--quick", "--json", "--no-linux", NULL };
+	for (int i = 0; i < n; i++)
+		if (!strcmp(m[i].ops->name, "pv"))
+			argv[4] = NULL;
 	int timeout = 0;
 	for (int i = 0; i < n; i++)
 		if (m[i].ctx->cell->timeout_s > timeout)
@@ -213,7 +242,7 @@ void lmbench_measure(struct measured *m, int n)
 		if (st)
 			m[i].rc = spawn_failed(r, "pvbench lmbench", st, timeout, spawn_last_error(&io));
 		else
-			m[i].rc = lmbench_take(r, t.buf ? t.buf : "", m[i].ops->name);
+			m[i].rc = lmbench_take(r, t.buf ? t.buf : "", m[i].ops->name, m[i].ctx->cell->env);
 		if (n > 1) {
 			char with[64] = "";
 			for (int k = 0; k < n; k++)

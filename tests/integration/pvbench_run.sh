@@ -1,6 +1,7 @@
 # pvbench run end to end on a tiny suite into a temporary results.db: real
-# native and pv cells, a stub platform driver (in $TMP, through
-# PVBENCH_PLATFORMS_DIR) for fullvirt and uml, unsupported cells recorded
+# native and pvos cells, a stub platform driver (in $TMP, through
+# PVBENCH_PLATFORMS_DIR) for fullvirt, uml and pv (the contract's
+# linuxpv), unsupported cells recorded
 # with their reason, usage errors, --new.
 . tests/lib.sh
 PVBENCH=$BIN/pvbench
@@ -11,7 +12,11 @@ q() { sqlite3 -cmd ".timeout 5000" "$TMP/r.db" "$1"; }
 mkdir -p "$TMP/plat"
 cat > "$TMP/plat/detect.sh" <<'S'
 #!/bin/sh
-case $1 in fullvirt) echo "ok qemu accel=kvm";; *) echo "unsupported linux.uml is not installed"; exit 3;; esac
+case $1 in
+  fullvirt) echo "ok qemu accel=kvm";;
+  linuxpv) echo "unsupported linux pv: no (the stub's host)"; exit 3;;
+  *) echo "unsupported linux.uml is not installed"; exit 3;;
+esac
 S
 cat > "$TMP/plat/image.sh" <<'S'
 #!/bin/sh
@@ -19,8 +24,6 @@ echo "image for $1 ready" >&2
 S
 cat > "$TMP/plat/run.sh" <<'S'
 #!/bin/sh
-# pv's I/O cells come here as linuxpv: this stub is a host without Linux PV
-[ "$1" = linuxpv ] && { echo "unsupported linux pv: no (the stub's host)"; exit 3; }
 [ "$2" = httperf ] && { echo "sample metric=half unit=x higher=1 value=1"; echo "the server did not start" >&2; exit 1; }
 [ "$2" = cpu ] || { echo "unsupported $2 is not in this stub"; exit 3; }
 echo "booting" >&2
@@ -36,13 +39,15 @@ export PVBENCH_PLATFORMS_DIR=$TMP/plat
 cat > "$TMP/tiny.suite" <<'S'
 reps 2
 native cpu 1,2
-pv cpu 1 reps=1
-pv hcall 1 reps=1
+pvos cpu 1 reps=1
+pvos hcall 1 reps=1
 native hcall 1
 fullvirt,uml cpu 1 quick
 fullvirt dbench 1
 fullvirt httperf 1
 pv httperf 1
+pv cpu 1 reps=1
+pvos pgbench-ro 1
 S
 
 # usage errors: exit 2 with one line
@@ -58,10 +63,10 @@ $PVBENCH run --no-nested --suite "$TMP/tiny.suite" --reps 0 --db "$TMP/r.db" 2>/
 
 $PVBENCH run --no-nested --suite "$TMP/tiny.suite" --db "$TMP/r.db" --counters > "$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
 cat "$TMP/out"
-grep -q "pvbench: \[1/10\] native cpu x1" "$TMP/out" || die "no plain progress lines"
+grep -q "pvbench: \[1/12\] native cpu x1" "$TMP/out" || die "no plain progress lines"
 grep -q "run 1 finished" "$TMP/out" || die "run did not finish"
 
-[ "$(q "SELECT count(*) FROM cells")" = 10 ] || die "not every cell recorded"
+[ "$(q "SELECT count(*) FROM cells")" = 12 ] || die "not every cell recorded"
 [ "$(q "SELECT count(*) FROM cells WHERE status IN ('pending','running')")" = 0 ] ||
   die "cells left: $(q "SELECT platform, workload, status, reason FROM cells WHERE status <> 'done'")"
 # a failing repetition fails its cell, with the driver's last words, and the run goes on
@@ -88,7 +93,7 @@ nk=$(q "SELECT count(DISTINCT metric) FROM samples JOIN cells ON cells.id = cell
 # the cells of one workload and domain count run round-robin after one
 # warm-up per platform (rep 0, samples not kept); the order is recorded
 order=$(q "SELECT group_concat(platform || r.rep, ' ') FROM (SELECT * FROM reps ORDER BY ord) r JOIN cells c ON c.id = r.cell_id WHERE workload = 'cpu' AND domains = 1")
-want="native0 pv0 fullvirt0 native1 pv1 fullvirt1 native2 fullvirt2"
+want="native0 pvos0 fullvirt0 native1 pvos1 fullvirt1 native2 fullvirt2"
 [ -c /dev/kvm ] || want="native0 fullvirt0 native1 fullvirt1 native2 fullvirt2"
 [ "$order" = "$want" ] || die "cpu x1 ran in the order '$order', not '$want'"
 [ "$(q "SELECT group_concat(r.rep, ' ') FROM reps r JOIN cells c ON c.id = r.cell_id WHERE platform = 'native' AND domains = 2")" = "1 2" ] ||
@@ -100,27 +105,33 @@ want="native0 pv0 fullvirt0 native1 pv1 fullvirt1 native2 fullvirt2"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'uml'")" = "linux.uml is not installed" ] || die "uml: reason lost"
 [ "$(q "SELECT reason FROM cells WHERE platform = 'fullvirt' AND workload = 'dbench'")" = "dbench is not in this stub" ] || die "fullvirt dbench: reason lost"
 [ "$(q "SELECT status FROM cells WHERE platform = 'native' AND workload = 'hcall'")" = unsupported ] || die "native hcall"
-# pv httperf: the stub's linuxpv answer, or before it pvbench's own where there is no KVM at all
+# pv (Linux PV, every workload through the contract as linuxpv): the
+# stub's detect.sh answer for cpu as for httperf, KVM or not
 want="unsupported: linux pv: no (the stub's host)"
-[ -c /dev/kvm ] || want="unsupported: no usable KVM: /dev/kvm not found: this host has no KVM (enable virtualization or load the kvm module)"
-[ "$(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = 'httperf'")" = "$want" ] ||
-  die "pv httperf: $(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = 'httperf'")"
+for w in httperf cpu; do
+  [ "$(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = '$w'")" = "$want" ] ||
+    die "pv $w: $(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv' AND workload = '$w'")"
+done
 # --counters: libpvcounters around every workload process (software events without a PMU)
 [ "$(q "SELECT count(DISTINCT rep) FROM counters JOIN cells ON cells.id = cell_id WHERE platform = 'native' AND domains = 2 AND name = 'task-clock' AND value > 0")" = 2 ] ||
   die "--counters: no task-clock for native cpu x2"
 [ -n "$(q "SELECT note FROM counters LIMIT 1")" ] || die "--counters: no note on the counter set"
 [ -n "$(q "SELECT cpu_model FROM runs WHERE id = 1 AND cores > 0 AND mem_mib > 0 AND pvlab_version <> ''")" ] || die "host facts"
 if [ -c /dev/kvm ]; then
-  [ "$(q "SELECT status FROM cells WHERE platform = 'pv' AND workload = 'cpu'")" = done ] ||
-    die "pv cpu: $(q "SELECT reason FROM cells WHERE platform = 'pv' AND workload = 'cpu'")"
+  [ "$(q "SELECT status FROM cells WHERE platform = 'pvos' AND workload = 'cpu'")" = done ] ||
+    die "pvos cpu: $(q "SELECT reason FROM cells WHERE platform = 'pvos' AND workload = 'cpu'")"
   [ "$(q "SELECT count(*) FROM domain_stats JOIN cells ON cells.id = cell_id WHERE workload = 'cpu' AND hypercalls > 0 AND run_ns > 0")" = 1 ] ||
-    die "pv cpu: no pvmon statistics"
+    die "pvos cpu: no pvmon statistics"
   for m in null_hcall_ns multicall_b256_ns raw_exit_ns; do
-    [ -n "$(q "SELECT 1 FROM samples JOIN cells ON cells.id = cell_id WHERE workload = 'hcall' AND metric = '$m' AND value > 0")" ] || die "pv hcall: no $m"
+    [ -n "$(q "SELECT 1 FROM samples JOIN cells ON cells.id = cell_id WHERE workload = 'hcall' AND metric = '$m' AND value > 0")" ] || die "pvos hcall: no $m"
   done
+  # a workload that needs Linux: pvos says so in one line, pointing to pv
+  [ "$(q "SELECT status || ': ' || reason FROM cells WHERE platform = 'pvos' AND workload = 'pgbench-ro'")" = \
+    "unsupported: pgbench-ro needs Linux (pvos has no TCP/IP stack or block devices): the pv platform runs it in a Linux PV domain" ] ||
+    die "pvos pgbench-ro: $(q "SELECT status, reason FROM cells WHERE platform = 'pvos' AND workload = 'pgbench-ro'")"
 else
-  [ -n "$(q "SELECT 1 FROM cells WHERE platform = 'pv' AND workload = 'cpu' AND status = 'unsupported' AND reason LIKE '%KVM%'")" ] ||
-    die "pv without KVM: not unsupported with the reason"
+  [ -n "$(q "SELECT 1 FROM cells WHERE platform = 'pvos' AND workload = 'cpu' AND status = 'unsupported' AND reason LIKE '%KVM%'")" ] ||
+    die "pvos without KVM: not unsupported with the reason"
 fi
 
 # a finished run is not resumed: the same command starts run 2; so does --new

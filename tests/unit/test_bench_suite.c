@@ -1,5 +1,6 @@
 /* Suite files: expansion of platform/domain lists, defaults, every error
  * naming its line, the --platforms filter. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../bench/suite.h"
@@ -14,17 +15,17 @@ static void test_expand(void)
 {
 	struct suite s;
 	char err[256] = "";
-	const char *text = "# comment\nreps 4\ntimeout 60\n\nnative,pv cpu 1,2,4   # scaling\n"
+	const char *text = "# comment\nreps 4\ntimeout 60\n\nnative,pvos cpu 1,2,4   # scaling\n"
 	                   "fullvirt pgbench-ro 1 quick reps=2 timeout=9\numl dbench 1\n";
 	CHECK_EQ(parse(text, &s, err), 0);
 	CHECK_EQ(s.n, 8);
-	/* domain-major: native 1, pv 1, native 2, pv 2, ... */
+	/* domain-major: native 1, pvos 1, native 2, pvos 2, ... */
 	CHECK_STR(s.cells[0].platform, "native");
-	CHECK_STR(s.cells[1].platform, "pv");
+	CHECK_STR(s.cells[1].platform, "pvos");
 	CHECK_EQ(s.cells[1].domains, 1);
 	CHECK_EQ(s.cells[2].domains, 2);
 	CHECK_EQ(s.cells[5].domains, 4);
-	CHECK_STR(s.cells[3].platform, "pv");
+	CHECK_STR(s.cells[3].platform, "pvos");
 	CHECK_EQ(s.cells[3].reps, 4);
 	CHECK_EQ(s.cells[3].timeout_s, 60);
 	CHECK_EQ(s.cells[3].line, 5);
@@ -33,14 +34,14 @@ static void test_expand(void)
 	CHECK_EQ(s.cells[6].timeout_s, 9);
 	CHECK_EQ(s.cells[7].quick, 0);
 	CHECK_EQ(s.cells[7].reps, 4);
-	CHECK_EQ(suite_filter(&s, "pv,uml", err, sizeof(err)), 0);
+	CHECK_EQ(suite_filter(&s, "pvos,uml", err, sizeof(err)), 0);
 	CHECK_EQ(s.n, 4);
-	CHECK_STR(s.cells[2].platform, "pv");
+	CHECK_STR(s.cells[2].platform, "pvos");
 	CHECK_EQ(s.cells[2].domains, 4);
 	CHECK_STR(s.cells[3].platform, "uml");
 	CHECK(suite_filter(&s, "xen", err, sizeof(err)) < 0);
 	CHECK(strstr(err, "xen") != NULL);
-	CHECK(suite_filter(&s, "native", err, sizeof(err)) < 0);   /* none left */
+	CHECK_EQ(suite_filter(&s, "pv", err, sizeof(err)), -ENOENT);   /* none left: pv is not pvos */
 	suite_free(&s);
 }
 
@@ -49,7 +50,7 @@ static void test_errors(void)
 	static const struct { const char *text, *want; } bad[] = {
 		{ "native cpu\n", "t.suite:1: expected" },
 		{ "\nnative nosuch 1\n", "t.suite:2: unknown workload 'nosuch'" },
-		{ "xen cpu 1\n", "unknown platform 'xen'" },
+		{ "xen cpu 1\n", "unknown platform 'xen' (native, pv, pvos, fullvirt, uml)" },
 		{ "native cpu 0\n", "bad domain count '0'" },
 		{ "native cpu 1,x\n", "bad domain count 'x'" },
 		{ "native cpu 1 reps=0\n", "bad option 'reps=0'" },
@@ -72,7 +73,7 @@ static void test_errors(void)
 	}
 }
 
-/* PLATFORM@ENV, and where suite_place puts the rest: pv and fullvirt as
+/* PLATFORM@ENV, and where suite_place puts the rest: pvos, pv and fullvirt as
  * the host allows, a native baseline before the first cell of each
  * group measured in a nested environment (reps, timeout and quick the
  * most its cells ask; none for hcall), a cell named twice once. */
@@ -80,18 +81,18 @@ static void test_place(void)
 {
 	struct suite s;
 	char err[256] = "";
-	const char *text = "native,pv cpu 1 reps=5\nfullvirt,uml cpu 1 reps=3 quick timeout=99\n"
-	                   "pv hcall 1\npv@nested-svm-shadow cpu 2\npv@nested-svm cpu 1\n";
+	const char *text = "native,pvos cpu 1 reps=5\nfullvirt,uml cpu 1 reps=3 quick timeout=99\n"
+	                   "pvos hcall 1\npvos@nested-svm-shadow cpu 2\npvos@nested-svm cpu 1\n";
 	CHECK_EQ(parse(text, &s, err), 0);
 	CHECK_EQ(s.n, 7);
 	CHECK_STR(s.cells[0].env, "");
 	CHECK_STR(s.cells[6].env, ENV_NESTED_SVM);
-	struct placement p = { .pv = ENV_NESTED_SVM, .pv_linux = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
+	struct placement p = { .pvos = ENV_NESTED_SVM, .pv = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
 	CHECK_EQ(suite_place(&s, &p), 0);
 	static const char *const want[] = {
-		"native hardware cpu 1 5 0 1200", "native nested-svm cpu 1 5 1 1200", "pv nested-svm cpu 1 5 0 1200",
-		"fullvirt nested-svm cpu 1 3 1 99", "uml hardware cpu 1 3 1 99", "pv nested-svm hcall 1 3 0 1200",
-		"native nested-svm-shadow cpu 2 3 0 1200", "pv nested-svm-shadow cpu 2 3 0 1200",
+		"native hardware cpu 1 5 0 1200", "native nested-svm cpu 1 5 1 1200", "pvos nested-svm cpu 1 5 0 1200",
+		"fullvirt nested-svm cpu 1 3 1 99", "uml hardware cpu 1 3 1 99", "pvos nested-svm hcall 1 3 0 1200",
+		"native nested-svm-shadow cpu 2 3 0 1200", "pvos nested-svm-shadow cpu 2 3 0 1200",
 	};
 	CHECK_EQ(s.n, 8);
 	for (int i = 0; i < s.n && i < 8; i++) {
@@ -104,28 +105,32 @@ static void test_place(void)
 	suite_free(&s);
 	/* a host that runs them: nothing moves, nothing is added */
 	CHECK_EQ(parse(text, &s, err), 0);
-	p = (struct placement){ .pv = ENV_HARDWARE, .pv_linux = ENV_HARDWARE, .fullvirt = ENV_HARDWARE };
+	p = (struct placement){ .pvos = ENV_HARDWARE, .pv = ENV_HARDWARE, .fullvirt = ENV_HARDWARE };
 	CHECK_EQ(suite_place(&s, &p), 0);
 	CHECK_EQ(s.n, 9);
 	CHECK_STR(s.cells[1].env, ENV_HARDWARE);
 	CHECK_STR(s.cells[5].platform, "native");
 	CHECK_STR(s.cells[5].env, ENV_NESTED_SVM_SHADOW);
 	CHECK_STR(s.cells[8].env, ENV_NESTED_SVM);
-	CHECK_STR(s.cells[7].platform, "native");       /* before pv@nested-svm cpu 1 */
+	CHECK_STR(s.cells[7].platform, "native");       /* before pvos@nested-svm cpu 1 */
 	CHECK_STR(s.cells[7].env, ENV_NESTED_SVM);
 	suite_free(&s);
 	CHECK(env_nested(ENV_NESTED_SVM) && env_nested(ENV_NESTED_SVM_SHADOW) && !env_nested(ENV_HARDWARE));
-	/* a PVM host: pvos runs here, pv's Linux PV workloads go to the
-	 * nested host (with their native baseline there) */
-	CHECK_EQ(parse("pv cpu 1\npv dbench 1 quick\n", &s, err), 0);
-	p = (struct placement){ .pv = ENV_HARDWARE, .pv_linux = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
+	/* a PVM host: pvos runs here, pv (Linux PV, every workload) goes to
+	 * the nested host (with a native baseline there per group) */
+	CHECK_EQ(parse("pvos cpu 1\npvos hcall 1\npv cpu 1\npv dbench 1 quick\n", &s, err), 0);
+	p = (struct placement){ .pvos = ENV_HARDWARE, .pv = ENV_NESTED_SVM, .fullvirt = ENV_NESTED_SVM };
 	CHECK_EQ(suite_place(&s, &p), 0);
-	CHECK_EQ(s.n, 3);
-	CHECK_STR(s.cells[0].env, ENV_HARDWARE);
-	CHECK_STR(s.cells[1].platform, "native");
-	CHECK_STR(s.cells[1].env, ENV_NESTED_SVM);
-	CHECK_STR(s.cells[2].workload, "dbench");
-	CHECK_STR(s.cells[2].env, ENV_NESTED_SVM);
+	static const char *const pvm[] = {
+		"pvos hardware cpu", "pvos hardware hcall", "native nested-svm cpu", "pv nested-svm cpu",
+		"native nested-svm dbench", "pv nested-svm dbench",
+	};
+	CHECK_EQ(s.n, 6);
+	for (int i = 0; i < s.n && i < 6; i++) {
+		char got[128];
+		snprintf(got, sizeof(got), "%s %s %s", s.cells[i].platform, s.cells[i].env, s.cells[i].workload);
+		CHECK_STR(got, pvm[i]);
+	}
 	suite_free(&s);
 	CHECK(pv_linux_workload("httperf") && pv_linux_workload("httperf-vif") && pv_linux_workload("pgbench-ro") &&
 	      !pv_linux_workload("cpu") && !pv_linux_workload("lmbench"));

@@ -1,9 +1,10 @@
-/* The pv platform: workloads in pvos domains under one pvmon. A cell of N
+/* The pvos platform: workloads in domains of pvos, pvlab's own small
+ * paravirtual kernel (not XenoLinux), under one pvmon. A cell of N
  * domains is one `pvmon run` of N configs (d1..dN); their console lines
  * give the samples, --stats-json gives pvmon's accounting per domain, and
  * the hcall workload gets the raw KVM exit measured in the same
- * repetition beside it. pgbench, dbench and httperf run in a Linux PV
- * domain through the platform contract (run.sh linuxpv). */
+ * repetition beside it. The workloads that need Linux are the pv
+ * platform's (ext.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 
 #define HCALL_ITERS 3000
 
-static int pv_detect(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn)
+static int pvos_detect(const struct platform_ops *self, char *detail, size_t n, char *reason, size_t rn)
 {
 	(void)self;
 	char path[PATH_MAX + 32], err[256];
@@ -39,16 +40,17 @@ static int pv_detect(const struct platform_ops *self, char *detail, size_t n, ch
 	return 0;
 }
 
-static int pv_supports(const char *workload, char *reason, size_t n)
+static int pvos_supports(const char *workload, char *reason, size_t n)
 {
 	if (!strcmp(workload, "cpu") || !strcmp(workload, "hcall"))
 		return 0;
 	if (!strcmp(workload, "lmbench"))
 		return lmbench_supported(reason, n);
-	/* run.sh linuxpv says, per repetition, where Linux PV cannot run */
 	if (pv_linux_workload(workload))
-		return 0;
-	snprintf(reason, n, "%s is not a workload of the pv platform", workload);
+		snprintf(reason, n, "%s needs Linux (pvos has no TCP/IP stack or block devices): the pv platform runs it "
+		         "in a Linux PV domain", workload);
+	else
+		snprintf(reason, n, "%s is not a workload of the pvos platform", workload);
 	return -ENOTSUP;
 }
 
@@ -170,18 +172,13 @@ static int check_hcall(struct rep_result *r, int n)
 	return 0;
 }
 
-static int pv_run_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r)
+static int pvos_run_rep(const struct platform_ops *self, const struct cell_ctx *c, struct rep_result *r)
 {
-	(void)self;
 	const char *w = c->cell->workload;
 	if (!strcmp(w, "lmbench"))
 		return lmbench_rep(self, c, r);
-	/* pvos has no TCP/IP stack or block devices: Debian's kernel as a
-	 * Linux PV domain of pvmon runs these (docs/platforms.md) */
-	if (pv_linux_workload(w))
-		return contract_rep(c, "linuxpv", r);
 	int n = c->cell->domains, cpu = !strcmp(w, "cpu");
-	char dir[] = "/tmp/pvbench-pv-XXXXXX", cmdline[64];
+	char dir[] = "/tmp/pvbench-pvos-XXXXXX", cmdline[64];
 	if (!mkdtemp(dir)) {
 		snprintf(r->reason, sizeof(r->reason), "cannot make a temporary directory: %s", strerror(errno));
 		return -EIO;
@@ -215,9 +212,9 @@ static int pv_run_rep(const struct platform_ops *self, const struct cell_ctx *c,
 	return raw_exit(r);
 }
 
-const struct platform_ops pv_platform = {
-	.name = "pv",
-	.detect = pv_detect,
-	.supports = pv_supports,
-	.run_rep = pv_run_rep,
+const struct platform_ops pvos_platform = {
+	.name = "pvos",
+	.detect = pvos_detect,
+	.supports = pvos_supports,
+	.run_rep = pvos_run_rep,
 };
