@@ -132,9 +132,22 @@ static const char schema_v5[] =
 	"INSERT INTO schema_version VALUES (5, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 	" 'hosts, cells.host and attempt, samples.host, runs.fleet, unique keys on reps and samples');";
 
-/* migrations[v - 1] takes an SQLite database from version v - 1 to v;
- * PostgreSQL databases start at the newest (db_pg.c). */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
+/* Version 6: the platform pv split in two (docs/results.md). pv is now
+ * Linux PV for every workload and pvos pvlab's own kernel; before it, pv's
+ * cpu, hcall and lmbench cells ran pvos domains, so they become pvos
+ * (their pgbench, dbench and httperf cells were Linux PV already and stay
+ * pv). From this version on both back ends take the steps: %s is the back
+ * end's now_sql. */
+static const char schema_v6[] =
+	"UPDATE cells SET platform = 'pvos' WHERE platform = 'pv' AND workload IN ('cpu', 'hcall', 'lmbench');"
+	"INSERT INTO schema_version VALUES (6, %s,"
+	" 'platform pvos: the pv cells of cpu, hcall and lmbench ran pvos, pv is Linux PV');";
+#define FIRST_SHARED_STEP 6
+
+/* migrations[v - 1] takes a database from version v - 1 to v: SQLite all
+ * the way, PostgreSQL from version 5 (db_pg.c creates it at once) with
+ * the steps from FIRST_SHARED_STEP on. */
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION, "one migration per version");
 
 void db_res_free(struct db_res *r)
@@ -332,17 +345,21 @@ static int upgrade(struct db *db, int v, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot create the pvbench tables in %s: %s", db->target, db_error(db));
 			return -EIO;
 		}
-		return 0;
+		v = FIRST_SHARED_STEP - 1;
 	}
-	if (v > 0 && v < DB_SCHEMA_VERSION && db->ops->create_sql) {
+	if (v > 0 && v < FIRST_SHARED_STEP - 1 && db->ops->create_sql) {
 		snprintf(err, errlen, "%s has schema version %d, which this back end cannot upgrade", db->target, v);
 		return -EPROTO;
 	}
-	for (; v < DB_SCHEMA_VERSION; v++)
-		if (exec(db, "BEGIN") || commit(db, exec(db, migrations[v]))) {
+	for (; v < DB_SCHEMA_VERSION; v++) {
+		char step[1024];
+		if (v + 1 >= FIRST_SHARED_STEP)
+			snprintf(step, sizeof(step), migrations[v], db->ops->now_sql);
+		if (exec(db, "BEGIN") || commit(db, exec(db, v + 1 >= FIRST_SHARED_STEP ? step : migrations[v]))) {
 			snprintf(err, errlen, "cannot bring %s to schema version %d: %s", db->target, v + 1, db_error(db));
 			return -EIO;
 		}
+	}
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 #include "result.h"
 #include "suite.h"
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 /* The reason of a cell whose host was lost under it (pvbench fleet): a
  * resume runs it again, unlike a cell that failed by itself. */

@@ -37,8 +37,11 @@ struct db_ops {
 	const char *(*error)(void *conn);
 	/* the names of the tables of this database (its schema, on PostgreSQL) */
 	const char *tables_sql;
-	/* the newest schema in one go, or NULL: migrations from version 0 */
+	/* schema version 5 in one go, then the later steps (db.c); NULL:
+	 * every step from version 0 */
 	const char *create_sql;
+	/* the time now as schema_version.applied has it, in this back end's SQL */
+	const char *now_sql;
 };
 
 extern const struct db_ops db_sqlite_ops, db_pg_ops;

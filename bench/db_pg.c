@@ -142,9 +142,10 @@ static int pg_query(void *conn, const char *sql, int np, const struct db_param *
 	return rc;
 }
 
-/* The same tables as SQLite's after its migrations (db.c), in
- * PostgreSQL's types: ids are identities, REAL is double precision,
- * counts are bigint. A fresh database gets the newest version at once. */
+/* The same tables as SQLite's after its migrations to version 5 (db.c),
+ * in PostgreSQL's types: ids are identities, REAL is double precision,
+ * counts are bigint. A fresh database gets version 5 at once, then the
+ * later steps as any database of version 5 does. */
 static const char pg_schema[] =
 	"CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied TEXT NOT NULL, description TEXT NOT NULL);"
 	"CREATE TABLE runs ("
@@ -205,4 +206,5 @@ const struct db_ops db_pg_ops = {
 	.error = pg_error,
 	.tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
 	.create_sql = pg_schema,
+	.now_sql = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
 };

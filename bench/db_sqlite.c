@@ -128,4 +128,5 @@ const struct db_ops db_sqlite_ops = {
 	.error = lite_error,
 	.tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table'",
 	.create_sql = NULL,
+	.now_sql = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
 };

@@ -187,6 +187,43 @@ static void test_upgrade_env(const char *path)
 	db_close(db);
 }
 
+/* A version-5 file is brought to version 6: its pv cells of cpu, hcall and
+ * lmbench ran pvos and become pvos, with their samples; pv's Linux PV
+ * cells (pgbench, dbench, httperf, httperf-vif) stay pv. */
+static void test_upgrade_pvos(const char *path)
+{
+	struct db *db;
+	char err[512] = "";
+	struct suite s;
+	struct host_facts h = { .hostname = "h" };
+	int64_t run = 0;
+	const char *text = "native,pv cpu 1,2\npv hcall 1\nnative,pv lmbench 1\npv@nested-svm dbench 1\n"
+	                   "pv httperf-vif 2\npv@nested-svm cpu 1\n";
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(suite_parse(text, "t.suite", &s, err, sizeof(err)), 0);
+	CHECK_EQ(db_create_run(db, "t", &s, text, "o", 0, &h, &run), 0);
+	CHECK_EQ(sqlite3_exec(db_sqlite(db), "INSERT INTO samples (cell_id, rep, instance, metric, unit, higher_is_better,"
+	                          " derived, value) SELECT id, 1, 1, 'sort_ms', 'ms', 0, 0, 2 FROM cells WHERE platform = 'pv'"
+	                          " AND workload = 'cpu';"
+	                          "DELETE FROM schema_version WHERE version > 5", NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(count(db, "SELECT max(version) FROM schema_version"), 6);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'pvos'"), 5);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'pvos' AND workload = 'cpu'"), 3);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'pv'"), 2);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'pv' AND workload IN ('dbench', 'httperf-vif')"), 2);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'native'"), 3);
+	CHECK_EQ(count(db, "SELECT count(*) FROM samples s JOIN cells c ON c.id = s.cell_id WHERE c.platform = 'pvos'"), 3);
+	db_close(db);
+	/* opened again: nothing more to do, nothing renamed twice */
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(count(db, "SELECT count(*) FROM schema_version WHERE version = 6"), 1);
+	CHECK_EQ(count(db, "SELECT count(*) FROM cells WHERE platform = 'pv'"), 2);
+	suite_free(&s);
+	db_close(db);
+}
+
 /* A write refused in the middle of a transaction (a damaged or read-only
  * file; here a trigger) is reported with SQLite's reason, not with the
  * "not an error" the ROLLBACK after it leaves behind. */
@@ -316,6 +353,8 @@ int main(void)
 	test_upgrade(path);
 	unlink(path);
 	test_upgrade_env(path);
+	unlink(path);
+	test_upgrade_pvos(path);
 	unlink(path);
 	test_errors(path);
 	unlink(path);
