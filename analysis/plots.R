@@ -1,7 +1,10 @@
 # The report's figures (ggplot2), each written as PNG and SVG.
 
-PLATFORM_COLOURS <- c(native = "#4d4d4d", pv = "#1f78b4", fullvirt = "#e31a1c", uml = "#33a02c")
-PLATFORM_ORDER <- c("native", "pv", "fullvirt", "uml")
+# pv: Linux PV (Debian's kernel as a Xen PV domain of pvmon, the paper's
+# XenoLinux); pvos: pvlab's own small paravirtual kernel, no paper
+# counterpart (docs/results.md).
+PLATFORM_COLOURS <- c(native = "#4d4d4d", pv = "#1f78b4", pvos = "#a6cee3", fullvirt = "#e31a1c", uml = "#33a02c")
+PLATFORM_ORDER <- c("native", "pv", "pvos", "fullvirt", "uml")
 
 # Where a cell was measured (cells.env, docs/results.md). A figure from an
 # emulated environment is compared only with native measured in the same

@@ -83,18 +83,29 @@ read_db <- function(path, run_id) {
     q(paste("SELECT h.*, c.workload, c.domains FROM trace_hist h JOIN cells c ON c.id = h.cell_id",
             "WHERE c.run_id = ?"), run_id) else data.frame()
   hosts <- if ("hosts" %in% tables) q("SELECT * FROM hosts WHERE run_id = ? ORDER BY name", run_id) else data.frame()
+  version <- q("SELECT max(version) AS v FROM schema_version")$v
   if (!"host" %in% names(cells)) cells$host <- rep("", nrow(cells))
-  cells <- with_env(cells)
+  cells <- with_env(with_pvos(cells, version))
   where <- function(t) {
     if (!nrow(t)) return(t)
     m <- match(t$cell_id, cells$id)
     t$env <- cells$env[m]
     t$label <- cells$label[m]
+    if ("platform" %in% names(t)) t$platform <- cells$platform[m]
     t
   }
   list(run = runs[runs$id == run_id, ], runs = runs, cells = cells, samples = where(samples), dstats = where(dstats),
-       hist = where(hist), counters = where(counters), reps = reps, hosts = hosts,
-       version = q("SELECT max(version) AS v FROM schema_version")$v)
+       hist = where(hist), counters = where(counters), reps = reps, hosts = hosts, version = version)
+}
+
+# The platform each cell ran: before schema version 6 pv's cpu, hcall and
+# lmbench cells ran pvos (pvlab's own kernel) and pv's other cells Linux
+# PV; pvbench's migration renames them (docs/results.md), the report
+# reads an older file the same way without writing it.
+with_pvos <- function(cells, version) {
+  if (!is.na(version) && version < 6)
+    cells$platform[cells$platform == "pv" & cells$workload %in% c("cpu", "hcall", "lmbench")] <- "pvos"
+  cells
 }
 
 # Where each cell was measured: cells.env (schema 4); before it every cell
@@ -230,6 +241,7 @@ section_relative <- function(d, out, paper, map) {
   }, character(1))
   list(html = c(html,
     sprintf("<p>Each workload's score is the geometric mean over its metrics (those native and the platform both measured) of native/platform (times) or platform/native (throughputs): above 1 is faster than native. Intervals: 95%% expanded percentile bootstrap over whole repetitions (%d resamples), drawn only where native and the platform each have at least %d repetitions. Welch's t-test compares the per-repetition scores of the platform and native. docs/results.md says how to read both. Black diamonds: the ratios the paper published for Linux (L), Xen (X), VMware Workstation (V) and UML (U) on its workloads (SPEC INT2000 for cpu, OSDB-IR/OLTP for pgbench, dbench, SPEC WEB99 for httperf).</p>", BOOT_N, MIN_CI_REPS),
+    "<p>Platforms: <b>pv</b> is Linux PV, Debian's Linux kernel as a Xen PV domain of pvmon, set against native Linux as the paper sets XenoLinux against Linux (its X marks are pv's); <b>pvos</b> is pvlab's own small paravirtual kernel under pvmon, not XenoLinux: it runs only cpu (and the hypercall and lmbench sections below), and has no paper mark.</p>",
     if (any(rel$env != "hardware"))
       "<p>Cells measured in an emulated environment (the nested AMD-V host that scripts/nested-svm.sh makes under QEMU TCG, where this host lacks the hardware virtualization a platform needs) are compared with native measured in that same environment, in a panel of their own: emulated figures show relative costs on emulated hardware and are never divided by this host's hardware native.</p>",
     html_img(png, "Relative performance per workload, native = 1"),
@@ -266,7 +278,7 @@ section_kernels <- function(d) {
 }
 
 # The aggregate throughput of each cpu cell on one clock: N / the cell's
-# wall time as pvbench measured it (instance 0, derived: native and pv).
+# wall time as pvbench measured it (instance 0, derived: native and pvos).
 # The guest drivers' own aggregate (uml, fullvirt) comes from the guest's
 # /proc/uptime in 10 ms steps with the boot left out: another measure, so
 # those platforms are named in left_out instead.
@@ -340,13 +352,13 @@ section_web_scaling <- function(d, out, paper) {
 }
 
 section_scaling <- function(d, out, paper) {
-  html <- "<h2>Scaling (Figure 4 style)</h2>"
+  html <- "<h2>CPU scaling: pvos domains against native processes (Figure 4 style)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "cpu"]
   s <- d$samples[d$samples$cell_id %in% done, ]
   ss <- scaling_samples(d)
   agg <- ss$agg
   if (length(ss$left_out))
-    html <- c(html, sprintf("<p>Not in the aggregate-throughput figure and table: %s. Their drivers time the workload with the guest's own clock (/proc/uptime, 10 ms steps, boot left out), while native and pv cells are timed by pvbench from start to exit; the two are not the same measure.</p>",
+    html <- c(html, sprintf("<p>Not in the aggregate-throughput figure and table: %s. Their drivers time the workload with the guest's own clock (/proc/uptime, 10 ms steps, boot left out), while native and pvos cells are timed by pvbench from start to exit; the two are not the same measure.</p>",
                             esc(paste(ss$left_out, collapse = ", "))))
   if (!nrow(agg) || length(unique(agg$domains)) < 2)
     return(list(html = c(html, "<p class=\"none\">No cpu cells with several domain counts in this run.</p>"),
@@ -368,21 +380,21 @@ section_scaling <- function(d, out, paper) {
                hi = ci[["hi"]], min = mean(slow$value))
   }))
   png2 <- save_plot(plot_per_domain(pd), out, "scaling-per-domain", height = 4.5 + 2.5 * (nenv - 1))
-  # Welch on pv vs native at each count, in each environment
+  # Welch on pvos vs native at each count, in each environment
   tab <- do.call(rbind, lapply(intersect(ENV_ORDER, unique(sc$env)), function(e) {
     x <- sc[sc$env == e, ]
     t <- merge(x[x$platform == "native", c("domains", "mean_passes", "reps")],
-               x[x$platform == "pv", c("domains", "mean_passes", "reps")], by = "domains", all = TRUE,
-               suffixes = c(".native", ".pv"))
+               x[x$platform == "pvos", c("domains", "mean_passes", "reps")], by = "domains", all = TRUE,
+               suffixes = c(".native", ".pvos"))
     if (!nrow(t)) return(NULL)
     a <- agg[agg$env == e, ]
-    t$pv_over_native <- t$mean_passes.pv / t$mean_passes.native
+    t$pvos_over_native <- t$mean_passes.pvos / t$mean_passes.native
     t$welch_p <- vapply(t$domains, function(n) welch_p(a$value[a$platform == "native" & a$domains == n],
-                                                         a$value[a$platform == "pv" & a$domains == n]), numeric(1))
+                                                         a$value[a$platform == "pvos" & a$domains == n]), numeric(1))
     t$flag <- welch_flag(t$welch_p)
     cbind(where = env_name(e), t)
   }))
-  names(tab) <- c("measured on", "domains", "native passes/s", "native reps", "pv passes/s", "pv reps", "pv/native",
+  names(tab) <- c("measured on", "domains", "native passes/s", "native reps", "pvos passes/s", "pvos reps", "pvos/native",
                   "Welch p", "flag")
   cpu_done <- d$cells[d$cells$status == "done" & d$cells$workload == "cpu", ]
   notes <- vapply(sort(unique(cpu_done$domains)), function(n) {
@@ -390,7 +402,7 @@ section_scaling <- function(d, out, paper) {
     sprintf("<li><b>N = %d</b>: %s</li>", n, esc(repetitions_note(d, ids, d$cells$label)))
   }, character(1))
   list(html = c(html,
-    sprintf("<p>N concurrent pv domains (one pvmon) or N native processes each run the CPU kernels once (a pass). Aggregate throughput = N / wall time of the cell, normalised to %s, in each environment to its own; intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", esc(norm_label), MIN_CI_REPS),
+    sprintf("<p>N concurrent pvos domains (pvlab's own kernel, one pvmon) or N native processes each run the CPU kernels once (a pass); the Linux PV domains' scaling is the httperf figure below. Aggregate throughput = N / wall time of the cell, normalised to %s, in each environment to its own; intervals: 95%% expanded percentile bootstrap of the mean, drawn where a point has at least %d repetitions. The paper's marks are its SPEC WEB99 aggregate scores for 1&ndash;16 servers on Linux (L) and Xen (X), normalised to one Linux server.</p>", esc(norm_label), MIN_CI_REPS),
     html_img(png1, "Aggregate throughput against concurrent domains"), html_table(tab),
     html_img(png2, "Per-domain throughput against concurrent domains"),
     "<ul class=\"reps\">", notes, "</ul>"),
@@ -398,7 +410,7 @@ section_scaling <- function(d, out, paper) {
 }
 
 section_hcall <- function(d, out) {
-  html <- "<h2>Hypercalls</h2>"
+  html <- "<h2>Hypercalls (pvos)</h2>"
   done <- d$cells$id[d$cells$status == "done" & d$cells$workload == "hcall"]
   s <- d$samples[d$samples$cell_id %in% done, ]
   if (!nrow(s)) return(list(html = c(html, "<p class=\"none\">No hypercall cell in this run.</p>"), plots = character()))
@@ -454,10 +466,10 @@ section_hcall <- function(d, out) {
   list(html = parts, plots = plots)
 }
 
-# The lmbench rows of the native and pv cells side by side, pv/native
-# with Welch's flag, the paper's XenoLinux / uniprocessor Linux (L-UP)
-# ratio of the same row,
-# and on pv the mmu_update cost per entry by batch size.
+# The lmbench rows of the native, pv (Linux PV) and pvos cells side by
+# side, each over native with Welch's flag, the paper's XenoLinux /
+# uniprocessor Linux (L-UP) ratio of the same row beside pv's, and on pvos
+# the mmu_update cost per entry by batch size.
 section_lmbench <- function(d, paper, map) {
   html <- "<h2>lmbench-style microbenchmarks (Tables 3-5 style)</h2>"
   cells <- d$cells[d$cells$workload == "lmbench" & d$cells$status == "done", ]
@@ -479,29 +491,29 @@ section_lmbench <- function(d, paper, map) {
     return(c(html, sprintf("<p class=\"none\">No lmbench rows in this run%s.</p>",
                            if (length(why) && !is.na(why[1])) paste0(" (", esc(why[1]), ")") else "")))
   }
-  # native and pv of one environment, row by row
+  # native, pv and pvos of one environment, row by row
   envs <- intersect(ENV_ORDER, unique(rows$env))
   tab <- do.call(rbind, lapply(envs, function(e) do.call(rbind, lapply(unique(rows$metric[rows$env == e]), function(m) {
     r <- rows[rows$metric == m & rows$env == e, ]
-    nat <- r$value[r$platform == "native"]
-    pv <- r$value[r$platform == "pv"]
-    p <- welch_p(nat, pv)
+    v <- lapply(c(native = "native", pv = "pv", pvos = "pvos"), function(p) r$value[r$platform == p])
     missing_why <- function(plat) {
       det <- cells$detail[cells$platform == plat & cells$env == e]
       w <- if (length(det)) regmatches(det, regexpr(paste0("no_", m, "=[^ ]*"), det)) else character()
       if (length(w)) gsub("_", " ", sub(paste0("^no_", m, "="), "", w)) else "no cell"
     }
-    data.frame(row = m, `measured on` = env_name(e), unit = r$unit[1], native = if (length(nat)) mean(nat) else NA,
-               pv = if (length(pv)) mean(pv) else NA,
-               `pv/native` = if (length(nat) && length(pv)) mean(pv) / mean(nat) else NA,
-               flag = if (length(nat) && length(pv)) welch_flag(p) else "",
+    over <- function(p) if (length(v$native) && length(v[[p]])) mean(v[[p]]) / mean(v$native) else NA
+    flag <- function(p) if (length(v$native) && length(v[[p]])) welch_flag(welch_p(v$native, v[[p]])) else ""
+    avg <- function(p) if (length(v[[p]])) mean(v[[p]]) else NA
+    data.frame(row = m, `measured on` = env_name(e), unit = r$unit[1], native = avg("native"),
+               pv = avg("pv"), `pv/native` = over("pv"), `pv flag` = flag("pv"),
                `paper X/L-UP` = if (e == "hardware") paper_ratio(m) else NA,
-               `not supported` = paste(c(if (!length(nat)) paste("native:", missing_why("native")),
-                                         if (!length(pv)) paste("pv:", missing_why("pv"))), collapse = "; "),
+               pvos = avg("pvos"), `pvos/native` = over("pvos"), `pvos flag` = flag("pvos"),
+               `not supported` = paste(unlist(lapply(names(v), function(p) if (!length(v[[p]])) paste0(p, ": ", missing_why(p)))),
+                                       collapse = "; "),
                check.names = FALSE)
   }))))
   if (length(envs) == 1 && envs == "hardware") tab$`measured on` <- NULL
-  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (workloads/lmbench.c), whose one run measures the native and the pv rows of a repetition: latencies (pv/native &gt; 1 is slower) and pipe bandwidth in MB/s (pv/native &lt; 1 is slower), pv against native measured where it was. The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row, beside hardware figures only.</p>",
+  html <- c(html, "<p>Means over repetitions of <code>pvbench lmbench --quick</code> (workloads/lmbench.c), whose one run measures the native, pvos and Linux PV rows of a repetition: pv is its Linux PV column (the same program in a Linux PV domain of pvmon), pvos a pvos process (pvlab's own kernel, not XenoLinux). Latencies (platform/native &gt; 1 is slower) and pipe bandwidth in MB/s (platform/native &lt; 1 is slower), each against native measured where it was. The paper's column is XenoLinux over its uniprocessor Linux (L-UP, the baseline row of its Tables 3 and 5) for the same row, set beside pv's and beside hardware figures only; pvos has no paper counterpart.</p>",
             html_table(tab, 4))
   for (e in envs) {
     mmu <- s[s$env == e & grepl("^mmu_update_b[0-9]+_ns$", s$metric), ]
@@ -523,7 +535,7 @@ section_lmbench <- function(d, paper, map) {
         sprintf("<p>Building a 16 MiB address space: batched mmu_update %.2f ms; trapped single writes are not supported on this host (nested paging).</p>",
                 ba / 1e6)
     }
-    html <- c(html, sprintf("<h3>mmu_update per entry by batch size (pv%s; budget: batch 2048 &le; 0.02 of batch 1)</h3>",
+    html <- c(html, sprintf("<h3>mmu_update per entry by batch size (pvos%s; budget: batch 2048 &le; 0.02 of batch 1)</h3>",
                             if (e == "hardware") "" else paste(",", esc(env_name(e)))),
               html_table(mt, 4), extra)
   }
@@ -539,7 +551,7 @@ section_dstats <- function(d) {
            "boot_ns")
   a <- aggregate(s[, num], by = list(cell = s$cell), FUN = mean)
   a$run_ns <- a$run_ns / 1e6; a$wait_ns <- a$wait_ns / 1e6; a$blocked_ns <- a$blocked_ns / 1e6; a$boot_ns <- a$boot_ns / 1e6
-  names(a) <- c("pv cell (workload, domains)", "run ms", "wait ms", "blocked ms", "hypercalls", "upcalls",
+  names(a) <- c("pvos cell (workload, domains)", "run ms", "wait ms", "blocked ms", "hypercalls", "upcalls",
                 "pvmon exits", "KVM exits", "KVM emulated insns", "boot ms")
   a <- a[order(a[[1]]), ]
   c("<h2>pvmon's accounting per domain</h2>",

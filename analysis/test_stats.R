@@ -101,8 +101,8 @@ check(grepl("<td class=\"n\">2</td>", html_table(data.frame(x = 2))), "table cel
 # report sections on a synthetic run: lmbench rows, relative performance
 if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", quietly = TRUE)) {
   source(file.path(here, "report.R"))
-  cells <- data.frame(id = 1:4, platform = c("native", "pv", "native", "uml"), workload = c("lmbench", "lmbench", "cpu", "cpu"),
-                      domains = 1, status = c("done", "done", "done", "done"))
+  cells <- data.frame(id = 1:5, platform = c("native", "pvos", "native", "uml", "pv"),
+                      workload = c("lmbench", "lmbench", "cpu", "cpu", "lmbench"), domains = 1, status = "done")
   smp <- function(cell, metric, unit, values, higher = 0)
     data.frame(cell_id = cell, rep = seq_along(values), instance = 1, metric = metric, unit = unit,
                higher_is_better = higher, derived = 0, value = values,
@@ -113,14 +113,18 @@ if (requireNamespace("ggplot2", quietly = TRUE) && requireNamespace("RSQLite", q
     smp(4, "wall_s", "s", c(1, 1, 1))))
   d$samples <- rbind(d$samples, smp(1, "null_syscall", "ns", c(60, 62, 61)), smp(2, "null_syscall", "ns", c(1e5, 1.1e5, 1.2e5)),
                      smp(1, "page_fault", "ns", c(2000, 2100, 2050)), smp(2, "mmu_update_b1_ns", "ns", c(100, 100, 100)),
-                     smp(2, "mmu_update_b16_ns", "ns", c(10, 10, 10)))
-  d$cells$detail <- c(NA, "kvm=pvm no_page_fault=a_fault_stops_the_domain", NA, NA)
+                     smp(2, "mmu_update_b16_ns", "ns", c(10, 10, 10)),
+                     smp(5, "null_syscall", "ns", c(300, 310, 290)), smp(5, "page_fault", "ns", c(4000, 4100, 4200)))
+  d$cells$detail <- c(NA, "kvm=pvm no_page_fault=a_fault_stops_the_domain", NA, NA, "linux_kernel=6.1")
   html <- paste(section_lmbench(d, paper, map), collapse = "\n")
-  check(grepl("null_call_us", html) && grepl("pv/native", html) && grepl("differs", html), "lmbench section")
-  check(grepl(sprintf("%.4g", 1.1e5 / 61), html, fixed = TRUE), "lmbench section: pv/native of null_syscall")
+  check(grepl("null_call_us", html) && grepl("pvos/native", html) && grepl("differs", html), "lmbench section")
+  check(grepl(sprintf("%.4g", 1.1e5 / 61), html, fixed = TRUE), "lmbench section: pvos/native of null_syscall")
+  check(grepl("pv/native", html, fixed = TRUE) && grepl(sprintf("%.4g", 300 / 61), html, fixed = TRUE),
+        "lmbench section: pv (Linux PV)/native of null_syscall")
   check(grepl(sprintf("%.4g", 0.46 / 0.45), html, fixed = TRUE) && grepl("X/L-UP", html, fixed = TRUE),
         "lmbench section: the paper's X/L-UP of null call")
-  check(grepl("pv: a fault stops the domain", html, fixed = TRUE), "lmbench section: why a row is missing")
+  check(grepl("pvos: a fault stops the domain", html, fixed = TRUE), "lmbench section: why a row is missing")
+  check(grepl("pvos is pvlab's own kernel|pvos has no paper counterpart", html), "lmbench section: pvos is not XenoLinux")
   check(grepl("<td class=\"n\">0.1</td>", html, fixed = TRUE), "lmbench section: mmu_update batch ratio")
   rel <- compute_relative(d)
   u <- rel[rel$platform == "uml", ]
@@ -150,6 +154,8 @@ if (exists("compute_relative") && file.exists(fixture)) {
     "WHERE c.run_id = (SELECT max(id) FROM runs) AND c.workload = 'cpu' AND c.domains = 1",
     "AND c.status = 'done' AND s.metric LIKE '%_ms' AND s.instance > 0 GROUP BY 1, 2, 3, 4"))
   DBI::dbDisconnect(con)
+  # schema version 4: pv's cpu cells ran pvos, and the report says so
+  raw$platform[raw$platform == "pv"] <- "pvos"
   score <- function(p, e) {     # per repetition: geometric mean of 1 / kernel time
     kernels <- unique(raw$metric[raw$platform == "native" & raw$env == e])
     r <- raw[raw$platform == p & raw$env == e & raw$metric %in% kernels, ]
@@ -160,8 +166,8 @@ if (exists("compute_relative") && file.exists(fixture)) {
   # scaling: one clock for every platform drawn (pvbench's wall time of
   # the cell), the guests' own aggregate left out and named
   ss <- scaling_samples(fd)
-  check(setequal(unique(ss$agg$platform), c("native", "pv")) && all(ss$agg$instance == 0 & ss$agg$derived == 1),
-        "fixture: scaling uses pvbench's aggregate of native and pv only")
+  check(setequal(unique(ss$agg$platform), c("native", "pvos")) && all(ss$agg$instance == 0 & ss$agg$derived == 1),
+        "fixture: scaling uses pvbench's aggregate of native and pvos only")
   check(setequal(ss$left_out, c("fullvirt", "uml")), "fixture: scaling names the guests it leaves out")
   sh <- paste(section_scaling(fd, tempdir(), paper)$html, collapse = "\n")
   check(grepl("Not in the aggregate-throughput figure and table: fullvirt, uml", sh, fixed = TRUE), "fixture: scaling says what it left out")
@@ -175,17 +181,45 @@ if (exists("compute_relative") && file.exists(fixture)) {
     got <- rel$welch_p[rel$workload == "cpu" & rel$platform == p & rel$env == e]
     check(length(got) == 1 && abs(got - want) < 1e-12, paste("fixture: Welch p of cpu on", p, e, "recomputed by hand"))
   }
-  # the nested pv cell against the nested native, not this host's
+  # the nested pvos cell against the nested native, not this host's
   s1 <- fig3_samples(fd$samples[fd$samples$cell_id %in% fd$cells$id[fd$cells$status == "done"], ])
   cpu <- function(p, e) s1[s1$workload == "cpu" & s1$platform == p & s1$env == e, ]
-  got <- rel$est[rel$workload == "cpu" & rel$platform == "pv" & rel$env == "nested-svm"]
-  check(length(got) == 1 && abs(got - relative_perf(cpu("native", "nested-svm"), cpu("pv", "nested-svm"))) < 1e-12,
-        "fixture: pv in the nested host against the nested native")
-  check(abs(got - relative_perf(cpu("native", "hardware"), cpu("pv", "nested-svm"))) > 0.05,
-        "fixture: pv in the nested host is not divided by the hardware native")
+  got <- rel$est[rel$workload == "cpu" & rel$platform == "pvos" & rel$env == "nested-svm"]
+  check(length(got) == 1 && abs(got - relative_perf(cpu("native", "nested-svm"), cpu("pvos", "nested-svm"))) < 1e-12,
+        "fixture: pvos in the nested host against the nested native")
+  check(abs(got - relative_perf(cpu("native", "hardware"), cpu("pvos", "nested-svm"))) > 0.05,
+        "fixture: pvos in the nested host is not divided by the hardware native")
   check(all(rel$env[rel$platform == "fullvirt"] == "nested-svm"), "fixture: fullvirt (a PVM host) only in the nested host")
-  check(grepl("pv [emulated AMD-V]", paste(relative_text(rel), collapse = "\n"), fixed = TRUE),
+  check(grepl("pvos [emulated AMD-V]", paste(relative_text(rel), collapse = "\n"), fixed = TRUE),
         "fixture: the closing note's table labels the emulated figures")
+  # schema version 4: pv's cpu, hcall and lmbench cells are pvos's, its
+  # dbench cell (Linux PV) stays pv; the samples follow their cells
+  check(!any(fd$cells$platform == "pv" & fd$cells$workload %in% c("cpu", "hcall", "lmbench")) &&
+          any(fd$cells$platform == "pv" & fd$cells$workload == "dbench") &&
+          all(fd$samples$platform == fd$cells$platform[match(fd$samples$cell_id, fd$cells$id)]),
+        "fixture: pv's cpu, hcall and lmbench read as pvos")
+  # a run of schema version 6 with both: pv (Linux PV) gets the paper's X
+  # marks, pvos none; both are set against native
+  check(identical(with_pvos(data.frame(platform = c("pv", "pv"), workload = c("cpu", "dbench")), 6)$platform, c("pv", "pv")) &&
+          identical(with_pvos(data.frame(platform = c("pv", "pv"), workload = c("cpu", "dbench")), 5)$platform, c("pvos", "pv")),
+        "with_pvos: renames only before schema version 6")
+  both <- fd
+  hw <- both$cells[both$cells$platform == "pvos" & both$cells$workload == "cpu" & both$cells$domains == 1 & both$cells$env == "hardware", ]
+  linux <- transform(hw, id = max(both$cells$id) + 1, platform = "pv", label = "pv")
+  ls <- both$samples[both$samples$cell_id == hw$id, ]
+  ls <- transform(ls, cell_id = linux$id, platform = "pv", label = "pv", value = ifelse(higher_is_better == 1, 0.9, 1 / 0.9) * value)
+  both$cells <- rbind(both$cells, linux)
+  both$samples <- rbind(both$samples, ls)
+  brel <- compute_relative(both)
+  check(all(c("pv", "pvos") %in% brel$platform[brel$workload == "cpu" & brel$env == "hardware"]), "version 6: pv and pvos both in Figure 3")
+  check(abs(brel$est[brel$workload == "cpu" & brel$platform == "pv" & brel$env == "hardware"] /
+            brel$est[brel$workload == "cpu" & brel$platform == "pvos" & brel$env == "hardware"] - 0.9) < 1e-9,
+        "version 6: pv's cpu against native, apart from pvos's")
+  pr <- paper_ratios(paper, map)
+  check(any(pr$platform == "pv") && !any(pr$platform == "pvos"), "paper marks: X is pv's, pvos has none")
+  bh <- paste(section_relative(both, tempdir(), paper, map)$html, collapse = "\n")
+  check(grepl("<td>pvos</td>", bh, fixed = TRUE) && grepl("<td>pv</td>", bh, fixed = TRUE) &&
+          grepl("not XenoLinux", bh, fixed = TRUE), "version 6: the relative table has pv and pvos, pvos labelled")
 }
 # A database from before schema version 4: a full-virt cell QEMU ran
 # without KVM was emulated; it gets no ratio to the hardware native.
@@ -194,7 +228,7 @@ if (exists("compute_relative") && file.exists(v3)) {
   od <- read_db(v3, NA)
   check(all(od$cells$env[od$cells$platform == "fullvirt"] == "tcg"), "version 3: TCG fullvirt marked emulated")
   orel <- compute_relative(od)
-  check(!any(orel$platform == "fullvirt") && any(orel$platform == "pv"), "version 3: no ratio for TCG fullvirt")
+  check(!any(orel$platform == "fullvirt") && any(orel$platform == "pvos"), "version 3: no ratio for TCG fullvirt")
   ub <- unbased(od, orel)
   check(any(ub$platform == "fullvirt" & ub$env == "tcg" & ub$workload == "cpu"), "version 3: TCG fullvirt listed without a ratio")
 }

@@ -1,5 +1,5 @@
 /* pvbench cpu: the CPU kernels of workloads/cpu.c natively and in a
- * pvos domain, relative performance native/pv. */
+ * pvos domain, relative performance native/pvos. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -73,18 +73,18 @@ int cmd_cpu(int argc, char **argv)
 		return 1;
 	}
 	printf("pvbench cpu (best of %d runs each, native and pvos in one run)\n", reps);
-	printf("  %-8s %12s %12s %10s\n", "kernel", "native ms", "pv ms", "native/pv");
+	printf("  %-8s %12s %12s %10s\n", "kernel", "native ms", "pvos ms", "native/pvos");
 	double logsum = 0;
 	for (int i = 0; i < nr_cpu_kernels; i++) {
 		if (!pv[i]) {
-			fprintf(stderr, "pvbench: no pv result for %s\n", cpu_kernels[i].name);
+			fprintf(stderr, "pvbench: no pvos result for %s\n", cpu_kernels[i].name);
 			return 1;
 		}
 		double rel = native[i] / pv[i];
 		logsum += log(rel);
 		printf("  %-8s %12.3f %12.3f %10.3f\n", cpu_kernels[i].name, native[i] / 1e6, pv[i] / 1e6, rel);
 	}
-	printf("  geometric mean native/pv %.3f (budget >= 0.97)\n", exp(logsum / nr_cpu_kernels));
+	printf("  geometric mean native/pvos %.3f (budget >= 0.97)\n", exp(logsum / nr_cpu_kernels));
 	return 0;
 }
 

@@ -22,11 +22,11 @@ done
 # Batching must amortise the exit: 256 calls in one multicall cost less per call than one.
 r=$(echo "$out" | sed -n 's/.*"ratio_batch256_vs_1": \([0-9.]*\).*/\1/p')
 awk -v r="$r" 'BEGIN { exit !(r < 1) }' || die "multicall batch 256 is not cheaper per call than batch 1 ($r)"
-# pvbench cpu: native and pv run the same kernels with the same checked results.
+# pvbench cpu: native and pvos run the same kernels with the same checked results.
 out=$($PVBENCH cpu --reps 1) || die "pvbench cpu failed"
 echo "$out"
 for k in sieve fib crc sort interp indirect; do
   echo "$out" | grep -q "^  $k " || die "pvbench cpu lacks $k"
 done
-echo "$out" | grep -q "geometric mean native/pv [0-9.]*" || die "no geometric mean"
+echo "$out" | grep -q "geometric mean native/pvos [0-9.]*" || die "no geometric mean"
 echo PASS

@@ -50,30 +50,52 @@ done
 # cells ran interleaved, after warm-ups), and why an interval is missing
 # (each environment's cells apart: their ratios are to their own native)
 emu="[emulated AMD-V]"
-for fig in "<b>cpu</b>: Repetitions: native 5, pv 5, uml 2; interleaved, rounds 1-2: native, pv, uml; rounds 3-5: native, pv; before them a warm-up repetition of native, pv, uml" \
-           "<b>cpu</b> (emulated: nested AMD-V host (QEMU TCG, kvm_amd, nested paging)): Repetitions: native $emu 5, pv $emu 5, fullvirt $emu 2; interleaved, rounds 1-2: native $emu, pv $emu, fullvirt $emu; rounds 3-5: native $emu, pv $emu" \
-           "<b>N = 4</b>: Repetitions: native 3, pv 3; interleaved, rounds 1-3: native, pv" \
-           "Repetitions: pv 8, pv $emu 3; interleaved, rounds 1-3: pv, pv $emu; rounds 4-8: pv"; do
+# (the fixture is of schema version 4: its pv cells of cpu, hcall and
+# lmbench ran pvos, and the report names them so)
+for fig in "<b>cpu</b>: Repetitions: native 5, pvos 5, uml 2; interleaved, rounds 1-2: native, pvos, uml; rounds 3-5: native, pvos; before them a warm-up repetition of native, pvos, uml" \
+           "<b>cpu</b> (emulated: nested AMD-V host (QEMU TCG, kvm_amd, nested paging)): Repetitions: native $emu 5, pvos $emu 5, fullvirt $emu 2; interleaved, rounds 1-2: native $emu, pvos $emu, fullvirt $emu; rounds 3-5: native $emu, pvos $emu" \
+           "<b>N = 4</b>: Repetitions: native 3, pvos 3; interleaved, rounds 1-3: native, pvos" \
+           "Repetitions: pvos 8, pvos $emu 3; interleaved, rounds 1-3: pvos, pvos $emu; rounds 4-8: pvos"; do
   grep -qF "$fig" "$html" || die "no '$fig' in index.html"
 done
 grep -q '<td>uml</td><td>this host.s hardware</td><td class="n">[0-9.]*</td><td class="n"></td><td class="n"></td><td>2 repetitions: an interval needs 5 on each side</td>' "$html" ||
   die "no reason for uml's missing interval"
 for where in "this host.s hardware" "emulated: nested AMD-V host (QEMU TCG, kvm_amd, nested paging)"; do
-  grep -q "<td>pv</td><td>$where</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td></td>" "$html" ||
-    die "pv cpu ($where, 5 repetitions a side) has no interval"
+  grep -q "<td>pvos</td><td>$where</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td class=\"n\">[0-9.]*</td><td></td>" "$html" ||
+    die "pvos cpu ($where, 5 repetitions a side) has no interval"
 done
 # the closing note's table: the emulated cells labelled, and in their own rows
 rel=$TMP/rep/relative.txt
-for row in "cpu +native +1 +5/5" "cpu +pv +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" "cpu +pv \[emulated AMD-V\] +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" \
+for row in "cpu +native +1 +5/5" "cpu +pvos +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" "cpu +pvos \[emulated AMD-V\] +[0-9.]+\*? +\[[0-9.]+, [0-9.]+\] +5/5" \
            "cpu +fullvirt \[emulated AMD-V\] +[0-9.]+\*? +2/5" "dbench +fullvirt \[emulated AMD-V\] +[0-9.]+\*? +2/2"; do
   grep -Eq "^$row$" "$rel" || die "relative.txt has no row '$row': $(cat "$rel")"
 done
 ! grep -Eq "^[a-z-]+ +fullvirt +[0-9]" "$rel" || die "relative.txt: fullvirt (nested) set against this host's native"
+! grep -Eq "^(cpu|hcall|lmbench) +pv( |$)" "$rel" || die "relative.txt: pvos's cells of schema version 4 named pv"
+# the pvos column: the CPU scaling table and the lmbench table, labelled as
+# pvlab's own kernel; pv (Linux PV) keeps the paper's X
+grep -q "<th>pvos passes/s</th>" "$html" && grep -q "<th>pvos/native</th>" "$html" || die "index.html: no pvos scaling column"
+grep -q "<th>pvos</th>" "$html" && grep -q "<th>pv/native</th>" "$html" || die "index.html: lmbench has no pv and pvos columns"
+grep -q "pvlab's own small paravirtual kernel under pvmon, not XenoLinux" "$html" || die "index.html: pvos not labelled"
+grep -q "<h2>Hypercalls (pvos)</h2>" "$html" || die "index.html: the hypercall section is not pvos's"
+# opened by pvbench (here: a run of one cell that is unsupported at
+# once), the same database is migrated to schema version 6: the same
+# report of the fixture's run from its renamed rows
+cp $FIX "$TMP/v6.db"
+printf 'native hcall 1 reps=1\n' >"$TMP/none.suite"
+$PVBENCH run --no-nested --suite "$TMP/none.suite" --db "$TMP/v6.db" >/dev/null 2>&1 || die "a run in a copy of the fixture"
+[ "$(sqlite3 "$TMP/v6.db" "SELECT max(version) FROM schema_version")" = 6 ] || die "pvbench did not migrate the copy"
+[ "$(sqlite3 "$TMP/v6.db" "SELECT group_concat(DISTINCT platform || ' ' || workload) FROM (SELECT * FROM cells WHERE platform LIKE 'pv%' ORDER BY platform, workload)")" = \
+  "pv dbench,pvos cpu,pvos hcall,pvos lmbench" ] || die "migration: $(sqlite3 "$TMP/v6.db" "SELECT DISTINCT platform, workload FROM cells")"
+$PVBENCH report --db "$TMP/v6.db" --out "$TMP/rep6" --run "$(sqlite3 $FIX "SELECT max(id) FROM runs")" >/dev/null 2>&1 ||
+  die "report of the migrated database failed"
+diff <(sed 's/[0-9.]*//g' "$rel") <(sed 's/[0-9.]*//g' "$TMP/rep6/relative.txt") >/dev/null ||
+  die "the migrated database reads otherwise: $(diff "$rel" "$TMP/rep6/relative.txt")"
 # a database from before schema version 3 (no reps table): the order is said to be unknown
 cp $FIX "$TMP/v2.db"
 sqlite3 "$TMP/v2.db" "DROP TABLE reps; DELETE FROM schema_version WHERE version = 3"
 $PVBENCH report --db "$TMP/v2.db" --out "$TMP/rep2" >/dev/null 2>&1 || die "report of a version-2 database failed"
-grep -qF "Repetitions: native 5, pv 5, uml 2; their order was not recorded" "$TMP/rep2/index.html" ||
+grep -qF "Repetitions: native 5, pvos 5, uml 2; their order was not recorded" "$TMP/rep2/index.html" ||
   die "version 2: the order is not said to be unrecorded"
 # a database from before schema version 4: its fullvirt cells ran under
 # TCG on the host, and get no ratio to the hardware native
