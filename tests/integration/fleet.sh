@@ -220,11 +220,11 @@ cat "$TMP/un.out"
   die "an unreachable host: not one clear line"
 [ "$(grep -c "host h3" "$TMP/un.out")" = 1 ] && grep -q "^pvbench fleet: host h3 lost: unreachable: .*Host key verification failed" "$TMP/un.out" ||
   die "a host with another host key: not one clear line"
-# --- --trace: the pv repetitions' LTTng sessions go to one lttng-relayd
+# --- --trace: the pvos repetitions' LTTng sessions go to one lttng-relayd
 # started by the fleet run; pvtrace summarises each host and all ---------
 if [ -c /dev/kvm ] && command -v lttng-relayd >/dev/null && command -v lttng >/dev/null &&
    [ -f "$BUILD/lib/libpvmon-tp.so" ] && ! $PVBENCH rep --probe | grep -q " kvm=none "; then
-  printf 'fleet replicate\npv hcall 1 reps=1\n' > "$TMP/trace.suite"
+  printf 'fleet replicate\npvos hcall 1 reps=1\n' > "$TMP/trace.suite"
   (cd "$TMP" && $PVBENCH fleet run --inventory "$TMP/fleet.ini" --suite "$TMP/trace.suite" --db "$URL" --trace \
      --limit h1:h3 > "$TMP/trace.out" 2>&1); rc=$?
   cat "$TMP/trace.out"

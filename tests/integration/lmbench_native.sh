@@ -1,8 +1,8 @@
 # pvbench lmbench's native rows need no KVM: on a host without /dev/kvm
-# (scripts/without-kvm.sh) every row has its native value and the pv side
+# (scripts/without-kvm.sh) every row has its native value and the pvos side
 # says why it did not run; in pvbench run the native lmbench cell is done
-# there and the pv one unsupported with that reason. Where KVM is usable,
-# the native and pv cells of one repetition come from one pvbench lmbench
+# there and the pvos one unsupported with that reason. Where KVM is usable,
+# the native and pvos cells of one repetition come from one pvbench lmbench
 # run (measured_with=, the same wall time), not from two runs. The Linux PV
 # column, with no KVM here and no nested host (PVBENCH_NESTED names none),
 # says why it did not run, in the text and in --json.
@@ -31,15 +31,15 @@ echo "$json" | grep -q '"build16m": null' || die "--json: build16m is not null"
 echo "$json" | grep -q '"linux": {"unsupported": "this host: linux pv: no (no KVM: ' || die "--json: the Linux PV part lacks its reason"
 unset PVBENCH_NESTED
 
-printf 'native,pv lmbench 1 reps=2\n' >"$TMP/lm.suite"
+printf 'native,pvos lmbench 1 reps=2\n' >"$TMP/lm.suite"
 without_kvm $PVBENCH run --suite "$TMP/lm.suite" --db "$TMP/nokvm.db" --no-nested >"$TMP/out" 2>&1 ||
   { cat "$TMP/out"; die "pvbench run without /dev/kvm failed"; }
 [ "$(q "$TMP/nokvm.db" "SELECT status FROM cells WHERE platform = 'native'")" = done ] ||
   die "native lmbench without KVM: $(q "$TMP/nokvm.db" "SELECT status, reason FROM cells WHERE platform = 'native'")"
 [ "$(q "$TMP/nokvm.db" "SELECT count(*) FROM samples WHERE instance = 1")" = 16 ] ||
   die "native lmbench without KVM: want 8 rows x 2 repetitions"
-q "$TMP/nokvm.db" "SELECT status || ': ' || reason FROM cells WHERE platform = 'pv'" | grep -q "^unsupported: no usable KVM: " ||
-  die "pv lmbench without KVM: $(q "$TMP/nokvm.db" "SELECT status, reason FROM cells WHERE platform = 'pv'")"
+q "$TMP/nokvm.db" "SELECT status || ': ' || reason FROM cells WHERE platform = 'pvos'" | grep -q "^unsupported: no usable KVM: " ||
+  die "pvos lmbench without KVM: $(q "$TMP/nokvm.db" "SELECT status, reason FROM cells WHERE platform = 'pvos'")"
 
 if [ -c /dev/kvm ]; then
   $PVBENCH run --suite "$TMP/lm.suite" --db "$TMP/kvm.db" >"$TMP/out" 2>&1 || { cat "$TMP/out"; die "pvbench run failed"; }
@@ -47,11 +47,11 @@ if [ -c /dev/kvm ]; then
     die "lmbench cells: $(q "$TMP/kvm.db" "SELECT platform, status, reason FROM cells")"
   # one measurement per repetition: the two cells' repetitions share it
   [ "$(q "$TMP/kvm.db" "SELECT count(DISTINCT wall_s) FROM reps WHERE rep > 0")" = 2 ] ||
-    die "the native and pv repetitions do not share their measurements"
+    die "the native and pvos repetitions do not share their measurements"
   [ "$(q "$TMP/kvm.db" "SELECT group_concat(detail, ' | ') FROM (SELECT c.platform || ': ' || c.detail AS detail FROM cells c ORDER BY seq)")" = \
-    "native: host_kernel=$(uname -r) measured_with=pv | pv: $(q "$TMP/kvm.db" "SELECT detail FROM cells WHERE platform = 'pv'" | sed 's/ measured_with=native$//') measured_with=native" ] ||
+    "native: host_kernel=$(uname -r) measured_with=pvos | pvos: $(q "$TMP/kvm.db" "SELECT detail FROM cells WHERE platform = 'pvos'" | sed 's/ measured_with=native$//') measured_with=native" ] ||
     die "cell details: $(q "$TMP/kvm.db" "SELECT platform, detail FROM cells")"
-  [ "$(q "$TMP/kvm.db" "SELECT count(*) FROM samples s JOIN cells c ON c.id = s.cell_id WHERE c.platform = 'pv' AND metric LIKE 'mmu_update_b%'")" = 8 ] ||
-    die "pv lmbench: want the mmu_update batches of both repetitions"
+  [ "$(q "$TMP/kvm.db" "SELECT count(*) FROM samples s JOIN cells c ON c.id = s.cell_id WHERE c.platform = 'pvos' AND metric LIKE 'mmu_update_b%'")" = 8 ] ||
+    die "pvos lmbench: want the mmu_update batches of both repetitions"
 fi
 echo PASS
