@@ -145,16 +145,24 @@ static void test_upgrade(const char *path)
  * carry where they were measured; a full-virt cell QEMU ran without KVM
  * is marked emulated (tcg); a native cell may then exist both here and
  * in a nested environment of the same run. */
+/* The database at path, with a run of the suite text (its cells pending). */
+static struct db *with_run(const char *path, const char *text, struct suite *s, int64_t *run)
+{
+	struct db *db = NULL;
+	char err[512] = "";
+	struct host_facts h = { .hostname = "h" };
+	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
+	CHECK_EQ(suite_parse(text, "t.suite", s, err, sizeof(err)), 0);
+	CHECK_EQ(db_create_run(db, "t", s, text, "o", 0, &h, run), 0);
+	return db;
+}
+
 static void test_upgrade_env(const char *path)
 {
-	struct db *db;
 	char err[512] = "";
 	struct suite s;
-	struct host_facts h = { .hostname = "h" };
 	int64_t run = 0;
-	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
-	CHECK_EQ(suite_parse("native,fullvirt,uml cpu 1\n", "t.suite", &s, err, sizeof(err)), 0);
-	CHECK_EQ(db_create_run(db, "t", &s, "", "o", 0, &h, &run), 0);
+	struct db *db = with_run(path, "native,fullvirt,uml cpu 1\n", &s, &run);
 	/* what a version-3 cells table looked like: no env, the old key */
 	CHECK_EQ(sqlite3_exec(db_sqlite(db), "UPDATE cells SET detail = 'qemu=7 accel=tcg kvm_probe=x' WHERE platform = 'fullvirt';"
 	                          "UPDATE cells SET detail = 'accel=tcgx' WHERE platform = 'uml';"
@@ -192,16 +200,11 @@ static void test_upgrade_env(const char *path)
  * cells (pgbench, dbench, httperf, httperf-vif) stay pv. */
 static void test_upgrade_pvos(const char *path)
 {
-	struct db *db;
 	char err[512] = "";
 	struct suite s;
-	struct host_facts h = { .hostname = "h" };
 	int64_t run = 0;
-	const char *text = "native,pv cpu 1,2\npv hcall 1\nnative,pv lmbench 1\npv@nested-svm dbench 1\n"
-	                   "pv httperf-vif 2\npv@nested-svm cpu 1\n";
-	CHECK_EQ(db_open(path, &db, err, sizeof(err)), 0);
-	CHECK_EQ(suite_parse(text, "t.suite", &s, err, sizeof(err)), 0);
-	CHECK_EQ(db_create_run(db, "t", &s, text, "o", 0, &h, &run), 0);
+	struct db *db = with_run(path, "native,pv cpu 1,2\npv hcall 1\nnative,pv lmbench 1\npv@nested-svm dbench 1\n"
+	                         "pv httperf-vif 2\npv@nested-svm cpu 1\n", &s, &run);
 	CHECK_EQ(sqlite3_exec(db_sqlite(db), "INSERT INTO samples (cell_id, rep, instance, metric, unit, higher_is_better,"
 	                          " derived, value) SELECT id, 1, 1, 'sort_ms', 'ms', 0, 0, 2 FROM cells WHERE platform = 'pv'"
 	                          " AND workload = 'cpu';"
