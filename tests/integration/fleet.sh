@@ -166,6 +166,9 @@ echo "cell $cell: $(q "SELECT status FROM cells WHERE id = $cell"): $reason"
 [ "$(q "SELECT count(*) FROM cells WHERE host IN ('h1', 'h3') AND status = 'done'")" = 4 ] ||
   die "h1 and h3 did not finish: $(q "SELECT host, workload, domains, status, reason FROM cells")"
 [ "$(q "SELECT status FROM runs")" = running ] || die "a run with a lost cell was marked finished"
+# a new PostgreSQL database: version 5's tables at once, then the later steps
+[ "$(q "SELECT string_agg(version::text, ' ' ORDER BY version) FROM schema_version")" = "1 5 6" ] ||
+  die "schema versions: $(q "SELECT version, description FROM schema_version")"
 
 # --- the link is back: the same command resumes and completes ------------
 others() { q "SELECT string_agg(cell_id || ':' || rep || ':' || metric || ':' || value, ' ' ORDER BY cell_id, rep, instance, metric)
