@@ -83,7 +83,9 @@ plot_relative <- function(rel, paper, missing) {
   # the paper measured hardware: its marks go beside hardware figures only
   paper <- paper[paper$platform %in% plats, ]
   if (!is.null(paper) && nrow(paper) && "hardware" %in% envs) {
-    paper <- merge(full[full$env == "hardware", ], paper)
+    # every slot of the panel, a platform without a mark (pvos) too: the
+    # marks then dodge as the bars do
+    paper <- merge(full[full$env == "hardware", ], paper, all.x = TRUE)
     paper$platform <- factor(paper$platform, levels = plats)
     paper$where <- factor(ENV_NAMES[paper$env], levels = ENV_NAMES[envs])
     p <- p + geom_point(data = paper, aes(x = workload, y = ratio, group = platform, shape = "paper (SOSP 2003)"),
@@ -103,7 +105,7 @@ plot_relative <- function(rel, paper, missing) {
 # normalised to native with one process; the paper's SPEC WEB99 servers
 # (normalised to its one-server Linux score) as grey reference marks.
 plot_scaling <- function(sc, paper4, title = "Scaling: aggregate CPU throughput",
-                         x = "concurrent domains (pv) / processes (native)",
+                         x = "concurrent domains (pvos) / processes (native)",
                          y = "aggregate throughput / native x1 (where measured)") {
   sc$platform <- factor(sc$platform, levels = PLATFORM_ORDER)
   envs <- intersect(ENV_ORDER, unique(sc$env))
@@ -137,7 +139,7 @@ plot_per_domain <- function(pd) {
     scale_x_continuous(trans = "log2", breaks = sort(unique(pd$domains))) +
     scale_y_continuous(limits = c(0, NA)) +
     scale_colour_manual(values = PLATFORM_COLOURS, drop = TRUE) +
-    labs(x = "concurrent domains (pv) / processes (native)", y = "passes/s per domain",
+    labs(x = "concurrent domains (pvos) / processes (native)", y = "passes/s per domain",
          title = "Scaling: throughput of each domain",
          subtitle = sprintf("mean over domains and repetitions, 95%% bootstrap intervals (%d+ repetitions); triangles: the slowest domain", MIN_CI_REPS)) +
     theme_report()
