@@ -87,6 +87,7 @@ inside() {
   }' || die "queue depth 32: counts"
   $PVCTL console --no-follow disk | tr -d "\r" | grep -a 'init: qd: depth 32' | tail -1
   console_says disk "init: waiting for xvdc" 500 || { $PVCTL console --no-follow disk | tail -20; die "/init never asked for xvdc"; }
+  $PVCTL console --no-follow disk | tr -d "\r" | grep -a 'init: qd32 dispatch' | tail -1   # blk-mq's batches (debugfs)
   # While it runs: both devices Connected, seen through pvmon's xenstore socket.
   xenstore-ls -f /local/domain/0/backend/vbd > "$TMP/ls" 2>&1 || true
   grep 'state\|sectors' "$TMP/ls"

@@ -96,12 +96,19 @@ if [ -n "${pvlabdisk:-}" ]; then
   # pvlabqd=1: once Domain 0 sends a line (it counts pvmon's exits
   # around it), 4096 reads of 4 KiB from xvda with 32 in flight.
   if [ -n "${pvlabqd:-}" ]; then
-    echo "init: qd32 ready"
-    read -r line || fail "no line to start the reads"
+    # blk-mq's runs of xvda's hardware queue (debugfs), read outside
+    # the counted burst: how many requests one dispatch hands blkfront
+    mount -t debugfs none /sys/kernel/debug 2>/dev/null
+    runs=/sys/kernel/debug/block/xvda/hctx0/run
+    r0=$(cat $runs 2>/dev/null)
     q=/sys/block/xvda/queue
     echo "init: xvda queue: scheduler $(cat $q/scheduler) nr_requests $(cat $q/nr_requests) nomerges $(cat $q/nomerges)"
+    echo "init: qd32 ready"
+    read -r line || fail "no line to start the reads"
     out=$(pvlm --qd /dev/xvda 32 4096) || fail "pvlm --qd"
     echo "init: $out"
+    r1=$(cat $runs 2>/dev/null)
+    [ -z "$r0" ] || [ -z "$r1" ] || echo "init: qd32 dispatch: $((r1 - r0)) runs of xvda's hardware queue for 4096 reads"
   fi
   # pvlabhotplug=1: Domain 0 attaches xvdc (pvctl block-attach) once
   # asked, then detaches xvdb and xvdc: xenbus finds the new device, and
