@@ -29,7 +29,6 @@ struct shared_info;
 #define XEN_NR_EVTCHN 1024          /* ports this domain may bind (of Xen's 4096 in 2-level) */
 #define XEN_NR_VIRQS 24             /* NR_VIRQS */
 #define XEN_STORE_PORT 2            /* start_info's store event channel, when pvmon serves a store */
-#define XEN_PVMON_VERSION ((4 << 16) | 17)   /* xen_version(XENVER_version): Xen 4.17 (the stub answers it too) */
 /* A back end in pvmon (Domain 0): called on the vCPU's thread that sent
  * on the port, without the domain's lock. */
 typedef void xen_backend_fn(struct vcpu *v, void *ctx);
@@ -166,7 +165,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_upcalls, fast_versions;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

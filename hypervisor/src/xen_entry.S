@@ -96,50 +96,6 @@ xs_lstar0:
 	movq $XS_FLAT_SS, (\off + 32)(%rax)
 .endm
 
-/* Xen's bounce frame as xen_trap.c's bounce() makes it: rcx, r11, the
- * error code (rdx) where err is 1, then rip cs rflags rsp ss, on the
- * kernel's stack (from user mode the stack_switch one, the kernel's L4
- * loaded); then to commit, rax at the frame. */
-.macro BOUNCE_FRAME err, commit
-	cmpq $0, CL(XC_USER)
-	jne .Lbf_user\@
-	mov FW(XF_RSP), %rax
-	jmp .Lbf_stack\@
-.Lbf_user\@:
-	mov CL(XC_KSP), %rax
-	test %rax, %rax
-	jz xs_fast_abort
-	mov CL(XC_KCR3), %rsi
-	mov %rsi, %cr3
-.Lbf_stack\@:
-	and $-16, %rax
-	sub $(56 + 8 * \err), %rax
-	GUEST_RANGE %rax, (56 + 8 * \err), %rsi
-	mov %rcx, (%rax)
-	mov %r11, 8(%rax)
-	.if \err
-	mov %rdx, 16(%rax)
-	.endif
-	cmpq $0, CL(XC_USER)
-	jne .Lbf_ucs\@
-	BOUNCE_TAIL (16 + 8 * \err), $XS_FLAT_KERNEL_CS_RPL0
-	jmp \commit
-.Lbf_ucs\@:
-	BOUNCE_TAIL (16 + 8 * \err), $XS_FLAT_USER_CS
-	jmp \commit
-.endm
-
-/* On to `no` unless an upcall is due: an event callback, events
- * unmasked (rdi: the vcpu_info) and one pending. */
-.macro UPCALL_DUE no
-	cmpq $0, CL(XC_CB_EVENT)
-	je \no
-	cmpb $0, XS_VI_MASK(%rdi)
-	jne \no
-	cmpb $0, XS_VI_PENDING(%rdi)
-	je \no
-.endm
-
 xs_common:
 	push %rax
 	mov %cr2, %rax
@@ -200,17 +156,7 @@ xs_fast_begin:
 	je xs_fast_pf
 	cmp $13, %rax
 	je xs_fast_gp
-	cmp $XS_EVENT_VECTOR, %rax
-	je xs_fast_event
 	jmp xs_fast_abort
-
-
-/* The event vector pvmon injected (an event for a vCPU in the guest): the
- * upcall, where events are unmasked and one is pending; else (a TLB
- * flush's reload, or the guest masked them since) pvmon decides. */
-xs_fast_event:
-	UPCALL_DUE xs_fast_abort
-	BOUNCE_FRAME 0, xs_commit_event
 
 /* A system call of a guest process: Xen's frame (rcx r11 rip cs rflags
  * rsp ss) on the kernel stack, for the syscall callback. */
@@ -219,7 +165,18 @@ xs_fast_syscall:
 	je xs_fast_hcall
 	cmpq $0, CL(XC_CB_SYSCALL)
 	je xs_fast_abort
-	BOUNCE_FRAME 0, xs_commit_syscall
+	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	and $-16, %rax
+	sub $56, %rax
+	GUEST_RANGE %rax, 56, %rdx
+	mov CL(XC_KCR3), %rdx
+	mov %rdx, %cr3
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
+	jmp xs_commit_syscall
 
 /* A page fault: Xen's frame with the error code (its user bit the
  * guest's mode) for the trap table's handler; a kernel write to a present
@@ -235,16 +192,31 @@ xs_fast_pf:
 	and $3, %eax
 	cmp $3, %eax
 	je xs_fast_abort
+	mov FW(XF_RSP), %rax
 	jmp 2f
 1:	or $4, %rdx
-2:	BOUNCE_FRAME 1, xs_commit_pf
+	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	mov CL(XC_KCR3), %rsi
+	mov %rsi, %cr3
+2:	and $-16, %rax
+	sub $64, %rax
+	GUEST_RANGE %rax, 64, %rsi
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+	mov %rdx, 16(%rax)
+	cmpq $0, CL(XC_USER)
+	jne 3f
+	BOUNCE_TAIL 24, $XS_FLAT_KERNEL_CS_RPL0
+	jmp xs_commit_pf
+3:	BOUNCE_TAIL 24, $XS_FLAT_USER_CS
+	jmp xs_commit_pf
 
 /* A hypercall: the iret here (Xen's do_iret, as xen_iret does it), any
  * other for pvmon. The frame is read into the cells and checked first;
  * unmasking with an event pending goes to pvmon, which delivers it. */
 xs_fast_hcall:
-	cmpq $XS_HYPERVISOR_XEN_VERSION, FW(XF_RAX)
-	je xs_fast_version
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -268,18 +240,6 @@ xs_fast_hcall:
 	cmpb $0, XS_VI_PENDING(%rdi)
 	jne xs_fast_abort
 	jmp xs_commit_iret
-
-/* xen_version(XENVER_version) (its command in the guest's rdi), answered
- * here; with events unmasked and one pending, the upcall comes with it
- * (Linux's xen_force_evtchn_callback), as pvmon delivers one after any
- * hypercall: the callback returns to the caller with the answer in rax. */
-xs_fast_version:
-	cmpq $0, CL(XC_SAVE + 2)
-	jne xs_fast_abort
-	cmpq $0, CL(XC_XENVER)
-	je xs_fast_abort
-	UPCALL_DUE xs_commit_version
-	BOUNCE_FRAME 0, xs_commit_version_event
 
 /* A #GP(0) of the kernel at port I/O (no device of pvmon's: `in` reads
  * all ones, `out` is dropped) or at cli/sti with a virtual IOPL (no-ops:
@@ -353,22 +313,6 @@ xs_commit_pf:
 	movb $1, XS_VI_MASK(%rdi)
 1:	mov CL(XC_PF), %rdx
 	incq CL(XC_N_PF)
-	jmp xs_to_kernel
-
-xs_commit_version:
-	mov CL(XC_XENVER), %rdx
-	mov %rdx, FW(XF_RAX)
-	incq CL(XC_N_VERSION)
-	jmp xs_fast_out
-
-xs_commit_version_event:
-	mov CL(XC_XENVER), %rdx
-	mov %rdx, FW(XF_RAX)
-	incq CL(XC_N_VERSION)
-xs_commit_event:
-	movb $1, XS_VI_MASK(%rdi)
-	mov CL(XC_CB_EVENT), %rdx
-	incq CL(XC_N_UPCALL)
 
 /* To the handler in rdx on the bounce frame at rax, in guest kernel mode
  * (from user mode: its tables, loaded above, and its GS base). */

@@ -6,14 +6,12 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves five kinds of entry itself,
+ * pvmon wrote into the frame. The fast path serves four kinds of entry itself,
  * as Xen does them, from what pvmon keeps in the cells: a system call of
  * a guest process (bounced to the kernel's syscall callback), a page
  * fault that cannot be a write to a page table (bounced to the kernel's
- * handler), the iret hypercall, the kernel's port I/O and cli/sti
- * (emulated as pvmon does them), and an event upcall: at the event vector
- * pvmon injected, or at xen_version(XENVER_version), which Linux calls to
- * have an event that came while it was masked delivered; anything it finds unusual, and any
+ * handler), the iret hypercall, and the kernel's port I/O and cli/sti
+ * (emulated as pvmon does them); anything it finds unusual, and any
  * fault while it touches guest memory, abandons it for the slow path
  * with the frame as it came in. Shared by xen_entry.S and the Xen files. */
 #ifndef PVMON_XEN_ENTRY_H
@@ -32,7 +30,7 @@
 #define XS_MAX_VCPUS   8
 #define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
 #define XS_BLOCK_MASK  0x1fff
-#define XS_RSP0_OFF    0x1e00               /* TSS.RSP0 in the block; the cells above it */
+#define XS_RSP0_OFF    0x1f00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
@@ -50,7 +48,7 @@
 #define XF_SS     8
 #define XF_WORDS  9
 
-/* The vCPU's cells, 8-byte words from RSP0 up (64 of them). pvmon writes
+/* The vCPU's cells, 8-byte words from RSP0 up (32 of them). pvmon writes
  * what the fast path reads before every KVM_RUN (xen_cells_out) and reads
  * back what it changes after (xen_cells_in). */
 #define XC_CR3      0    /* the CR3 the stub loads before its slow-path iret: the mode's L4 */
@@ -74,16 +72,11 @@
 #define XC_IRET     20   /* 20..28: the iret frame read from the guest (rax r11 rcx flags rip cs rflags rsp ss) */
 #define XC_IOPL     29   /* 1: the kernel's virtual IOPL lets it run cli/sti (no-ops) */
 #define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
-#define XC_CB_EVENT 31   /* the event callback (0: none) */
-#define XC_XENVER   32   /* what xen_version(XENVER_version) answers */
-#define XC_N_UPCALL 33   /* event upcalls the stub delivered (the event vector, a forced callback) */
-#define XC_N_VERSION 34  /* xen_version(XENVER_version) hypercalls it answered */
-#define XC_WORDS    64
+#define XC_WORDS    32
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
 #define XS_HYPERVISOR_IRET 23
-#define XS_HYPERVISOR_XEN_VERSION 17
 #define XS_VGCF_IN_SYSCALL 0x100
 #define XS_FLAT_USER_CS  0xe033
 #define XS_FLAT_KERNEL_CS_RPL0 0xe030   /* FLAT_KERNEL_CS & ~3, as a bounce frame carries it */

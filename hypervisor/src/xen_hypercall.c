@@ -925,7 +925,7 @@ static long xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd) {
 	case XENVER_version:
-		return XEN_PVMON_VERSION;
+		return (4 << 16) | 17;
 	case XENVER_extraversion: {
 		xen_extraversion_t e = ".0-pvmon";
 		return xen_copy_to(v, arg, e, sizeof(e));

@@ -255,8 +255,7 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_FLAT_SS == FLAT_USER_SS && XS_FLAT_SS == FLAT_KERNEL_SS &&
 	       XS_VI_PENDING == offsetof(struct vcpu_info, evtchn_upcall_pending) &&
 	       XS_VI_MASK == offsetof(struct vcpu_info, evtchn_upcall_mask) &&
-	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
-	       XS_HYPERVISOR_XEN_VERSION == __HYPERVISOR_xen_version,
+	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2),
 	       "the entry stub's Xen numbers are libxen-dev's");
 _Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
 
@@ -284,8 +283,6 @@ static void cells_out(struct vcpu *v)
 	c[XC_PF_MASK] = (pf->flags & 4) != 0;
 	c[XC_VI] = xv->vi_stub;
 	c[XC_IOPL] = xv->iopl >= 1;
-	c[XC_CB_EVENT] = xv->cb_event;
-	c[XC_XENVER] = XEN_PVMON_VERSION;
 }
 
 void xen_after_run(struct vcpu *v)
@@ -501,8 +498,6 @@ static void upcall_before_run(struct vcpu *v)
 		run->request_interrupt_window = 1;
 		return;
 	}
-	/* The stub delivers it at the vector, without coming back: fresh time first. */
-	xen_publish_time(v);
 	struct kvm_interrupt irq = { .irq = XS_EVENT_VECTOR };
 	if (ioctl(v->fd, KVM_INTERRUPT, &irq))
 		run->request_interrupt_window = 1;
@@ -999,11 +994,8 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_faults += __atomic_load_n(&cell[XC_N_PF], __ATOMIC_RELAXED);
 		c->fast_irets += __atomic_load_n(&cell[XC_N_IRET], __ATOMIC_RELAXED);
 		c->fast_emulated += __atomic_load_n(&cell[XC_N_EMUL], __ATOMIC_RELAXED);
-		c->fast_upcalls += __atomic_load_n(&cell[XC_N_UPCALL], __ATOMIC_RELAXED);
-		c->fast_versions += __atomic_load_n(&cell[XC_N_VERSION], __ATOMIC_RELAXED);
 	}
-	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_upcalls +
-	          c->fast_versions;
+	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1016,16 +1008,14 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double life = end > d->created_ns ? (double)(end - d->created_ns) / 1e9 : 0;
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
-	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, upcalls %llu, "
-	         "xen_version %llu, "
+	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
 	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
 	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
-	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_upcalls,
-	         (unsigned long long)c.fast_versions,
+	         (unsigned long long)c.fast_emulated,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

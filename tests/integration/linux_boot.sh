@@ -77,10 +77,6 @@ boot() {
   grep '^pvmon: domain debian (1) crashed code' "$TMP/boot" | sed 's/; kvm:.*; xen:/ ...; xen:/'
   grep -q '^pvmon: domain debian (1) crashed code .* hypercalls [1-9][0-9]* .*; xen: stub exits [1-9]' "$TMP/boot" ||
     die "--stats does not count the Linux domain's hypercalls and exits"
-  # Events reach Linux through the stub: the event vector's upcalls and
-  # the forced callbacks (xen_version) of events that came while masked.
-  grep -q '^pvmon: domain debian (1) crashed code .*; xen: .* fast path on: .* upcalls [1-9][0-9]*, xen_version [1-9]' "$TMP/boot" ||
-    die "--stats: the stub delivered no event upcall or answered no xen_version"
   user_space
   daemon_input
   together

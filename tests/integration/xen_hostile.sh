@@ -47,14 +47,14 @@ run_hostile() {
   echo "ok $n hostile calls answered as Xen does; poweroff is exit 0"
   # Its two kernel page faults and the irets from its handler: served by
   # the entry stub (no exit), and the same checks pass through pvmon alone.
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 4, emulated [0-9]*, upcalls 1, xen_version [1-9]' "$TMP/out" ||
-    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 4 irets, its event upcall and xen_version"
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3,' "$TMP/out" ||
+    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults and 3 irets"
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
   grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0,' "$TMP/off" ||
     die "--stats with the fast path off: the stub served something"
-  echo "ok a system call from user mode, the kernel's page faults and an event upcall at xen_version delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 4 irets, 1 upcall, no exit), and by pvmon with the fast path off"
+  echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, no exit), and by pvmon with the fast path off"
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
     die "the store ring's bad producer index was not said once"
   echo "ok a store ring's producer index 5000 ahead: one line, the connection closed, the domain went on"
@@ -81,9 +81,8 @@ run_hostile() {
   # A bounce frame or an iret frame where the guest may not write or read:
   # the stub's fast path gives up, pvmon refuses, the domain crashes.
   local mode want
-  for mode in pfstack pfstack-hv iretbad sysstack sysstack-hv evstack; do
+  for mode in pfstack pfstack-hv iretbad sysstack sysstack-hv; do
     case $mode in
-      evstack) want='cannot push a bounce frame at 0x[0-9a-f]*7c8 for event upcall' ;;
       sysstack-hv) want='cannot push a bounce frame at 0xffff808000011ec8 for system call' ;;
       sysstack) want='cannot push a bounce frame at 0x[0-9a-f]*7c8 for system call' ;;
       iretbad) want='iret: frame at 0xffff808000011e00 is not readable' ;;
@@ -160,13 +159,13 @@ run_traced() {
   [ "$(count xen_ptwr 'err = 0 }')" = 2 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 3 ] ||
     die "expected 3 xen_ptwr events (2 done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 12 ] &&
+    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 10 ] &&
     [ "$(count tlb_flush 'kind = "invlpg_multi", addr = 18446744071[0-9]* }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "user_baseptr", addr = [1-9][0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 16 ] ||
-    die "expected TLB flushes local, invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping), invlpg_multi (UVMF_MULTI), all and user_baseptr (its user L4): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    [ "$(count tlb_flush 'kind = "user_baseptr", addr = [1-9][0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 14 ] ||
+    die "expected TLB flushes local, invlpg (10 times, with the va: 2 mmuext, 8 update_va_mapping), invlpg_multi (UVMF_MULTI), all and user_baseptr (its user L4): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
-  [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 2 ] || die "the loopback send and the IPI to itself are not traced"
+  [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
   [ "$(count mmu_update 'applied = 1, rejected = 0')" -ge 2 ] && [ "$(count mmu_update 'applied = 0, rejected = 1')" -ge 5 ] ||
     die "mmu_update batches not traced"
   [ "$(count domain_create 'name = "hx"')" = 1 ] && [ "$(count domain_destroy 'dom = 1, exit_code = 125, crashed = 1')" = 1 ] ||
@@ -178,10 +177,10 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 16 6" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "3 1 14 5" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 16 TLB flushes, 6 events sent (console, loopback, an IPI to itself, 3 to the store)"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, 3 emulated page-table writes (1 refused), 14 TLB flushes, 5 events sent (console, loopback, 3 to the store)"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"
