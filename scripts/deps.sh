@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=$(cat */deps.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
 # one dpkg-query for them all (pvbench fleet runs this on every host)
-installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null | awk '/install ok installed$/ {print $1}' | tr '\n' ' ') "
+# (dpkg-query exits 1 when it has never heard of a package: a fresh machine)
+installed=" $({ dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null || true; } | awk '/install ok installed$/ {print $1}' | tr '\n' ' ') "
 missing=()
 for p in $pkgs; do
   case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
