@@ -352,10 +352,12 @@ static int upgrade(struct db *db, int v, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	for (; v < DB_SCHEMA_VERSION; v++) {
+		/* the shared steps name the back end's clock (now_sql) */
 		char step[1024];
+		const char *sql = migrations[v];
 		if (v + 1 >= FIRST_SHARED_STEP)
-			snprintf(step, sizeof(step), migrations[v], db->ops->now_sql);
-		if (exec(db, "BEGIN") || commit(db, exec(db, v + 1 >= FIRST_SHARED_STEP ? step : migrations[v]))) {
+			snprintf(step, sizeof(step), migrations[v], db->ops->now_sql), sql = step;
+		if (exec(db, "BEGIN") || commit(db, exec(db, sql))) {
 			snprintf(err, errlen, "cannot bring %s to schema version %d: %s", db->target, v + 1, db_error(db));
 			return -EIO;
 		}

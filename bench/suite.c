@@ -31,6 +31,15 @@ bool suite_known(const char *const *list, const char *name)
 	return false;
 }
 
+const char *suite_names(const char *const *list, const char *prefix, char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = 0;
+	for (const char *const *p = list; *p && at < n; p++)
+		at += (size_t)snprintf(out + at, n - at, "%s%s%s", p == list ? "" : ", ", prefix, *p);
+	return out;
+}
+
 uint64_t fnv1a(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -118,12 +127,15 @@ static int parse_cells(struct suite *s, char **tok, int ntok, const struct defau
 			char *at = strchr(p, '@');
 			if (at)
 				*at++ = 0;
+			char names[128];
 			if (!suite_known(bench_platforms, p)) {
-				snprintf(why, whylen, "unknown platform '%s' (" PLATFORM_LIST ")", p);
+				snprintf(why, whylen, "unknown platform '%s' (%s)", p,
+				         suite_names(bench_platforms, "", names, sizeof(names)));
 				return -EINVAL;
 			}
 			if (at && !suite_known(bench_envs, at)) {
-				snprintf(why, whylen, "unknown environment '@%s' (@hardware, @nested-svm, @nested-svm-shadow)", at);
+				snprintf(why, whylen, "unknown environment '@%s' (%s)", at,
+				         suite_names(bench_envs, "@", names, sizeof(names)));
 				return -EINVAL;
 			}
 			snprintf(c.platform, sizeof(c.platform), "%s", p);
@@ -257,7 +269,9 @@ int suite_filter(struct suite *s, const char *list, char *err, size_t errlen)
 	snprintf(copy, sizeof(copy), "%s", list);
 	for (char *p = strtok_r(copy, ",", &sp); p; p = strtok_r(NULL, ",", &sp)) {
 		if (!suite_known(bench_platforms, p) || nkeep >= 8) {
-			snprintf(err, errlen, "--platforms: unknown platform '%s' (" PLATFORM_LIST ")", p);
+			char names[128];
+			snprintf(err, errlen, "--platforms: unknown platform '%s' (%s)", p,
+			         suite_names(bench_platforms, "", names, sizeof(names)));
 			return -EINVAL;
 		}
 		keep[nkeep++] = p;

@@ -43,10 +43,12 @@ struct suite {
 };
 
 extern const char *const bench_platforms[];   /* NULL-terminated */
-#define PLATFORM_LIST "native, pv, pvos, fullvirt, uml"
 extern const char *const bench_workloads[];
 
 bool suite_known(const char *const *list, const char *name);
+/* The names of a NULL-terminated list, each after prefix, joined by ", "
+ * into out (for messages); returns out. */
+const char *suite_names(const char *const *list, const char *prefix, char *out, size_t n);
 /* "quick" -> DIR/quick.suite where DIR is $PVBENCH_SUITES_DIR or the
  * source tree's bench/suites; anything with a '/' or an existing file is
  * taken as a path. Returns 0 or -ENOENT (err says what was looked for). */

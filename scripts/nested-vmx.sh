@@ -21,7 +21,8 @@ MEM=${PVLAB_NESTED_VMX_MEM:-1024}
 # IPS of them, a little more than Bochs executes in a wall second here.
 IPS=${PVLAB_NESTED_VMX_IPS:-50000000}
 KVM_INTEL_PARAMS=${PVLAB_NESTED_KVM_INTEL:-}
-OWN_OPTS=([--kvm-intel]=KVM_INTEL_PARAMS)
+STAGE=""
+OWN_OPTS=([--kvm-intel]=KVM_INTEL_PARAMS [--stage]=STAGE)
 
 usage() {
   cat <<EOF
@@ -49,6 +50,8 @@ options:
                      docs/architecture.md); bochs --help cpu lists them
   --mem MIB          L1 memory (default $MEM; PVLAB_NESTED_VMX_MEM)
   --kvm-intel PARAMS kvm_intel module parameters, e.g. "ept=0" (PVLAB_NESTED_KVM_INTEL)
+  --stage FILES      host files (colon-separated) the L1 gets at the same paths,
+                     e.g. build/nested/vmlinuz, which the copy leaves out
   --env NAME=VALUE   set NAME in COMMAND's environment (repeatable)
   -C DIR             start COMMAND in DIR (under the repository) instead of it
   --build DIR        build directory holding the cache DIR/nested-vmx/ (default \$BUILD or build)
@@ -79,6 +82,8 @@ nested_options "$@"
 module_params "$KVM_INTEL_PARAMS" --kvm-intel
 [[ $IPS =~ ^[1-9][0-9]*$ ]] || usage_error "PVLAB_NESTED_VMX_IPS wants a positive integer, not '$IPS'"
 case $WORKDIR/ in "$REPO"/*) ;; *) usage_error "-C: '$WORKDIR' is not in the repository, the L1 has no copy of it" ;; esac
+IFS=: read -ra STAGED <<<"$STAGE"
+for f in "${STAGED[@]}"; do [ -f "$f" ] || usage_error "--stage: no file '$f'"; done
 
 [ -z "${PVLAB_NESTED:-}" ] || skip "already inside a nested host (no L2 hosts)"
 command -v "$BOCHS" >/dev/null || skip "$BOCHS is not installed (Debian packages bochs bochs-term bochsbios vgabios)"
@@ -199,6 +204,7 @@ stage_run() {
       -path "$BUILD_DIR/images" -prune -o \
       ! -type d ! -name '*.o' ! -name '*.d' ! -name '*.a' -print
     [ -z "$SHARED" ] || find "$SHARED" ! -type d
+    for f in "${STAGED[@]}"; do realpath -s "$f"; done
   } | while read -r f; do [ -e "$f" ] && echo "${f#/}"; done >"$RUN/files"
   stage_programs "$p"
   tar -C / -cf - --no-recursion -T "$RUN/files" | tar -C "$p" -xf -

@@ -3,7 +3,9 @@
 # --inside, which checks `pvmon info` (the vmx back end and fast path),
 # hello with the fast path on and off, and fastpath_traps, guest_programs
 # and mm on the vmx fast path, against the L1's /dev/kvm: once with EPT
-# (kvm_intel's default), once with ept=0 (shadow paging, trapped writes).
+# (kvm_intel's default), once with ept=0 (shadow paging, trapped writes);
+# and each time Debian's kernel as a Linux PV domain (linux_boot.sh's
+# initramfs run to poweroff; with EPT also vcpus = 2).
 # Each L1 boot costs about two minutes and Bochs runs the tests far slower
 # than QEMU TCG does, so this runs in `make check-vmx`, not `make check`
 # (which skips it). Skips (77) where the nested host cannot be made.
@@ -28,7 +30,25 @@ inside() {
   if [ "$ept" = N ]; then
     grep -q "trapped writes [1-9]" "$TMP/mm.log" || die "ept=0: pt=trap did not trap its writes"
   fi
+  linux_pv "$ept"
   echo PASS
+}
+
+# Debian's kernel as a Linux PV domain on kvm_intel (staged by the caller
+# with --stage): linux_boot.sh's initramfs run to poweroff, and with EPT
+# its vcpus = 2 run; `pvmon info` must say linux pv: yes.
+linux_pv() {
+  if [ ! -f "$BUILD/nested/vmlinuz" ]; then
+    echo "note: Debian's kernel was not staged in the L1: Linux PV not run on VT-x"
+    return
+  fi
+  . tests/linux/lib.sh
+  BUSYBOX=/busybox/busybox          # the L1's own, static (no file(1) there)
+  WHERE="(L1 clock) on kvm_intel $([ "$1" = N ] && echo "ept=0" || echo "with EPT") under Bochs"
+  $PVMON info | grep '^linux pv: ' | tee "$TMP/lpv"
+  grep -q '^linux pv: yes' "$TMP/lpv" || die "pvmon info: Linux PV cannot run on kvm_intel here"
+  LINUX_TIMEOUT=3000 user_space
+  [ "$1" = N ] || LINUX_TIMEOUT=3000 smp
 }
 [ "${1:-}" = --inside ] && { inside; exit; }
 
@@ -50,9 +70,17 @@ wall_stamps() {
     esac
   done
 }
+# Debian's kernel (as linux_boot.sh takes it) goes into the L1 with the
+# memory a 256 MiB domain needs, unless PVLAB_CHECK_VMX_LINUX=0.
+linux=()
+if [ "${PVLAB_CHECK_VMX_LINUX:-1}" != 0 ]; then
+  . tests/linux/lib.sh
+  need_debian_kernel
+  linux=(--mem 1536 --stage "$BUILD/nested/vmlinuz")
+fi
 for params in "" ept=0; do
   echo "== kvm_intel ${params:-defaults (EPT)}"
-  $NESTED --timeout "$TIMEOUT" --kvm-intel "$params" -- bash tests/integration/nested_vmx.sh --inside |
+  $NESTED --timeout "$TIMEOUT" --kvm-intel "$params" "${linux[@]}" -- bash tests/integration/nested_vmx.sh --inside |
     wall_stamps | tee "$TMP/inside"
   rc=${PIPESTATUS[0]}
   [ $rc = 0 ] && grep -q '^PASS$' "$TMP/inside" || die "the checks inside the L1 (kvm_intel ${params:-defaults}) failed (status $rc)"
