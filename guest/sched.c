@@ -60,18 +60,23 @@ static struct thread *runq_pop(void)
 	return t;
 }
 
-static void wake_sleepers(void)
+/* Sleepers whose time has come to the run queue; returns the earliest
+ * wake_at of those left (0: none). */
+static uint64_t wake_sleepers(void)
 {
-	uint64_t now = system_time();
+	uint64_t now = system_time(), first = 0;
 	for (struct thread **p = &sleepers; *p;) {
 		struct thread *t = *p;
 		if (t->wake_at <= now) {
 			*p = t->next;
 			runq_add(t);
 		} else {
+			if (!first || t->wake_at < first)
+				first = t->wake_at;
 			p = &t->next;
 		}
 	}
+	return first;
 }
 
 static void reap_dead(void)
@@ -219,8 +224,12 @@ static void idle_fn(void *arg)
 	(void)arg;
 	for (;;) {
 		irq_save();
-		wake_sleepers();
+		uint64_t first = wake_sleepers();
 		if (!runq_head) {
+			/* With the tick stopped (timer_stop) nothing else would end
+			 * a sleep: a one-shot timer for the first sleeper. */
+			if (first && !tick_ns)
+				HYPERVISOR_set_timer_op(first);
 			HYPERVISOR_sched_op(PV_SCHED_block, 0);
 			irq_restore(0);
 			continue;
