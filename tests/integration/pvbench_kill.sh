@@ -18,19 +18,18 @@ chmod +x "$TMP/plat/"*.sh
 export PVBENCH_PLATFORMS_DIR=$TMP/plat
 
 # descendants PID: every process below PID, as "pid:starttime" (a pid
-# reused later is not the same process)
+# reused later is not the same process), from one read of /proc: cat goes
+# on past a process that ends meanwhile, where mawk would stop at it.
 descendants() {
-  local kids p
-  kids=$(awk -v pp="$1" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
-  for p in $kids; do
-    echo "$p:$(awk '{ print $22 }' "/proc/$p/stat" 2>/dev/null)"
-    descendants "$p"
-  done
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+    { pid = $1; sub(/^.*\) /, ""); par[pid] = $2; start[pid] = $20 }   # after "(comm) ": state ppid ...
+    END { for (p in par) { q = par[p]; while (q in par && q != root) q = par[q]; if (q == root) print p ":" start[p] } }'
 }
 alive() {  # alive LIST: the entries of LIST still running
   local e
   for e in $1; do
-    [ "$(awk '{ print $22 }' "/proc/${e%%:*}/stat" 2>/dev/null)" = "${e#*:}" ] && echo "${e%%:*} $(tr '\0' ' ' < "/proc/${e%%:*}/cmdline")"
+    [ "$(sed 's/^.*) //' "/proc/${e%%:*}/stat" 2>/dev/null | cut -d' ' -f20)" = "${e#*:}" ] &&
+      echo "${e%%:*} $(tr '\0' ' ' 2>/dev/null < "/proc/${e%%:*}/cmdline")"
   done
 }
 kill_mid_cell() {  # kill_mid_cell SUITE-LINE PATTERN N: SIGKILL once N descendants match PATTERN
@@ -38,7 +37,7 @@ kill_mid_cell() {  # kill_mid_cell SUITE-LINE PATTERN N: SIGKILL once N descenda
   $PVBENCH run --no-nested --suite "$TMP/s.suite" --db "$TMP/r.db" --new > "$TMP/out" 2>&1 & local pid=$! list=""
   for _ in $(seq 200); do
     list=$(descendants $pid)
-    [ "$(for e in $list; do tr '\0' ' ' < "/proc/${e%%:*}/cmdline" 2>/dev/null; echo; done | grep -c -- "$2")" -ge "$3" ] && break
+    [ "$(for e in $list; do { tr '\0' ' ' < "/proc/${e%%:*}/cmdline"; } 2>/dev/null; echo; done | grep -c -- "$2")" -ge "$3" ] && break
     sleep 0.05
   done
   echo "$1: $(echo "$list" | wc -w) processes below pvbench"
