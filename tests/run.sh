@@ -6,6 +6,8 @@
 # need_kvm) run together in the nested AMD-V host scripts/nested-svm.sh
 # makes (one L1 boot for all of them), marked "(nested svm)"; they skip,
 # with its reason, only where that host cannot be made.
+# PVLAB_TESTS=WORDS runs only the tests whose names contain one of the
+# comma- or space-separated words (PVLAB_TESTS=grant,netflip).
 # Ends with the line "N passed, N failed, N skipped"; exits 1 on a failure.
 set -u
 BUILD=${1:-build}
@@ -16,7 +18,10 @@ pass=0 fail=0 skip=0 failed=()
 logdir="$BUILD/test-logs"; mkdir -p "$logdir"
 
 selected() {
-  [ -z "$filter" ] || [[ "$1" == *$filter* ]]
+  local w
+  [ -z "$filter" ] && return 0
+  for w in ${filter//,/ }; do [[ "$1" == *"$w"* ]] && return 0; done
+  return 1
 }
 
 # tally RC NAME SECONDS LOG [NOTE]: count one result and print its line.

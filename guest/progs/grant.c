@@ -91,9 +91,9 @@ static int flag_done(void *arg)
 static int granter(uint32_t peer)
 {
 	volatile struct pv_grant_entry *tab = page_alloc(1);
-	char *x = page_alloc(1), *y = page_alloc(1);
+	char *x = page_alloc(1), *y = page_alloc(1), *z = page_alloc(1);
 	uint64_t w = unmapped_frame("");
-	if (!tab || !x || !y || !w)
+	if (!tab || !x || !y || !z || !w)
 		return printk("grant: granter: out of memory\n"), 1;
 	strcpy(x, "hello from the granter");
 	strcpy(y, "read-only from the granter");
@@ -113,8 +113,9 @@ static int granter(uint32_t peer)
 	set_entry(&tab[3], (uint32_t)((uint64_t)x / 4096), 99, PV_GTF_permit_access);
 	set_entry(&tab[2], (uint32_t)((uint64_t)y / 4096), (uint16_t)peer, PV_GTF_permit_access | PV_GTF_readonly);
 	set_entry(&tab[4], (uint32_t)w, (uint16_t)peer, PV_GTF_accept_transfer);
+	set_entry(&tab[5], (uint32_t)((uint64_t)z / 4096), (uint16_t)peer, PV_GTF_permit_access);
 	set_entry(&tab[1], (uint32_t)((uint64_t)x / 4096), (uint16_t)peer, PV_GTF_permit_access);
-	printk("grant: granter: offered refs 1-4 to domain %u\n", peer);
+	printk("grant: granter: offered refs 1-5 to domain %u\n", peer);
 
 	struct { const char *s; volatile char *p; } reply = { "reply from the mapper", x + 512 };
 	expect("the mapper's reply in the shared frame", wait_for(has, &reply, 5000), 0);
@@ -131,6 +132,9 @@ static int granter(uint32_t peer)
 	pt_flush();
 	struct { const char *s; volatile char *p; } flipped = { "flipped by the mapper", (char *)(w * 4096) };
 	expect("the flipped page's content", has(&flipped), 1);
+	/* Alive until the mapper's last checks, which need this domain. */
+	struct { const char *s; volatile char *p; } done = { "mapper done", z };
+	expect("the mapper's last word (a copy into ref 5)", wait_for(has, &done, 5000), 0);
 	return tally_done(&tally);
 }
 
@@ -226,6 +230,13 @@ static int mapper(uint32_t peer)
 	pt_map(kernel_pml4, t * 4096, t * 4096, RW);
 	pt_flush();
 	expect("the frame we got back is zeroed", *(volatile uint64_t *)(t * 4096), 0);
+	/* Then tell the granter it may end (a copy into its ref 5). */
+	strcpy(local, "mapper done");
+	c = (struct pv_gnttab_copy){
+		.source = { 0, (uint32_t)((uint64_t)local / 4096), 0, 0 }, .dest = { peer, 5, 0, 0 },
+		.len = 12, .flags = PV_GNTCOPY_dest_gref,
+	};
+	expect("copy our last word into ref 5", gnt(PV_GNTTABOP_copy, &c) | c.status, 0);
 
 	return tally_done(&tally);
 }
