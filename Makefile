@@ -52,8 +52,8 @@ check: all
 	tests/run.sh $(BUILD)
 
 # tests/integration/nested_vmx.sh: pvmon on kvm_intel in an L1 that Bochs
-# emulates, with EPT and with ept=0 (three L1 boots, about 12 minutes
-# here); make check skips it.
+# emulates, with EPT and with ept=0, Debian's kernel as a Linux PV domain
+# in both (three L1 boots, about 35 minutes here); make check skips it.
 check-vmx: all
 	PVLAB_CHECK_VMX=1 PVLAB_TESTS=nested_vmx PVLAB_TEST_TIMEOUT=7200 tests/run.sh $(BUILD)
 

@@ -69,7 +69,7 @@ static void decide(void)
 		              "KVM's stale translations dropped at the guest's flushes)"
 		            : "yes (AMD-V: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI)";
 	else if (!access("/sys/module/kvm_intel", F_OK))
-		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; booted under Bochs only, not in make check)";
+		support_why = "yes (VT-x: pvmon's entry stub at CPL0, Xen's x86-64 PV ABI; tested under Bochs only: make check-vmx)";
 	else
 		support_why = "no (no kvm_amd or kvm_intel module: the entry stub needs hardware virtualization)";
 }
