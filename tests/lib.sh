@@ -15,19 +15,24 @@ need_without_kvm() {
   why=$(scripts/without-kvm.sh true) || skip "${why#SKIP: }"
 }
 without_kvm() { scripts/without-kvm.sh "$@"; }
-# need_debian_kernel: Debian's kernel at $BUILD/nested/vmlinuz (or
+# have_debian_kernel: Debian's kernel at $BUILD/nested/vmlinuz (or
 # PVLAB_VMLINUZ), fetched once as the nested host's kernel is on a fresh
-# clone (scripts/nested-svm.sh --prepare); skips, saying why, where it
-# cannot be had.
-need_debian_kernel() {
-  [ -z "${PVLAB_VMLINUZ:-}" ] || { [ -f "$PVLAB_VMLINUZ" ] || skip "PVLAB_VMLINUZ=$PVLAB_VMLINUZ is not a file"; return; }
-  [ -f "$BUILD/nested/vmlinuz" ] && return
-  [ -z "${PVLAB_NESTED:-}" ] || skip "no Debian kernel at $BUILD/nested/vmlinuz in the nested host"
+# clone (scripts/nested-svm.sh --prepare); false, with the reason in $why,
+# where it cannot be had. need_debian_kernel: the same, or skip saying why.
+have_debian_kernel() {
+  why=""
+  if [ -n "${PVLAB_VMLINUZ:-}" ]; then
+    [ -f "$PVLAB_VMLINUZ" ] || { why="PVLAB_VMLINUZ=$PVLAB_VMLINUZ is not a file"; return 1; }
+    return 0
+  fi
+  [ -f "$BUILD/nested/vmlinuz" ] && return 0
+  [ -z "${PVLAB_NESTED:-}" ] || { why="no Debian kernel at $BUILD/nested/vmlinuz in the nested host"; return 1; }
   echo "fetching Debian's kernel (scripts/nested-svm.sh --prepare)"
   scripts/nested-svm.sh --build "$BUILD" --prepare >"$TMP/prepare" 2>&1 ||
-    skip "Debian's kernel cannot be had here: $(tail -1 "$TMP/prepare")"
+    { why="Debian's kernel cannot be had here: $(tail -1 "$TMP/prepare")"; return 1; }
   [ -f "$BUILD/nested/vmlinuz" ] || die "scripts/nested-svm.sh --prepare left no $BUILD/nested/vmlinuz"
 }
+need_debian_kernel() { have_debian_kernel || skip "$why"; }
 TMP=$(mktemp -d /tmp/pvlab-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 # domcfg NAME CMDLINE [extra lines...]: writes $TMP/NAME.cfg

@@ -38,11 +38,11 @@ inside() {
 # with --stage): linux_boot.sh's initramfs run to poweroff, and with EPT
 # its vcpus = 2 run; `pvmon info` must say linux pv: yes.
 linux_pv() {
-  if [ ! -f "$BUILD/nested/vmlinuz" ]; then
+  . tests/linux/lib.sh
+  if [ ! -f "$VMLINUZ" ]; then
     echo "note: Debian's kernel was not staged in the L1: Linux PV not run on VT-x"
     return
   fi
-  . tests/linux/lib.sh
   BUSYBOX=/busybox/busybox          # the L1's own, static (no file(1) there)
   WHERE="(L1 clock) on kvm_intel $([ "$1" = N ] && echo "ept=0" || echo "with EPT") under Bochs"
   $PVMON info | grep '^linux pv: ' | tee "$TMP/lpv"
@@ -74,10 +74,10 @@ wall_stamps() {
 # memory a 256 MiB domain needs, unless PVLAB_CHECK_VMX_LINUX=0.
 linux=()
 if [ "${PVLAB_CHECK_VMX_LINUX:-1}" != 0 ]; then
-  if [ -f "$BUILD/nested/vmlinuz" ] || scripts/nested-svm.sh --build "$BUILD" --prepare >"$TMP/prepare" 2>&1; then
-    linux=(--mem 1536 --stage "$BUILD/nested/vmlinuz")
+  if have_debian_kernel; then
+    linux=(--mem 1536 --stage "${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}")
   else
-    echo "note: Debian's kernel cannot be had here ($(tail -1 "$TMP/prepare")): Linux PV not run on VT-x"
+    echo "note: $why: Linux PV not run on VT-x"
   fi
 fi
 for params in "" ept=0; do
