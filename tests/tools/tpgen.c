@@ -145,6 +145,23 @@ static int bulk(uint32_t n)
 	return 0;
 }
 
+/* The provider's constructor waits for the session daemon a bounded time
+ * (LTTNG_UST_REGISTER_TIMEOUT); on a loaded host the session's events may
+ * reach this process later. Wait for them, at most 30 s. */
+static bool await_session(bool xen)
+{
+	for (int i = 0; i < 3000; i++) {
+		if (xen ? trace_xen_hcall_enabled() : trace_hcall_enabled()) {
+			if (i)   /* the daemon starts the session after it enables the events */
+				sleep_us(500000);
+			return true;
+		}
+		sleep_us(10000);
+	}
+	fprintf(stderr, "pvtrace-gen: no session enabled pvmon's %shypercall events in 30 s\n", xen ? "Xen " : "");
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	char *end = NULL;
@@ -155,16 +172,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pvtrace-gen mix|bulk|xen N [wait]   (test-only tracepoint generator)\n");
 		return 2;
 	}
-	trace_init();
-	if (!trace_provider_loaded()) {
-		fprintf(stderr, "pvtrace-gen: the LTTng provider (libpvmon-tp.so) did not load\n");
-		return 1;
-	}
 	char line[16];
 	if (wait && !fgets(line, sizeof(line), stdin)) {
 		fprintf(stderr, "pvtrace-gen: stdin closed before the go line\n");
 		return 1;
 	}
+	/* Loaded after the go line, as pvmon loads it after its session
+	 * starts: a provider loaded before a session daemon ran (pvctl trace
+	 * start may start one) registers from a thread of its own some time
+	 * later, and what it fired until then was never recorded. */
+	trace_init();
+	if (!trace_provider_loaded()) {
+		fprintf(stderr, "pvtrace-gen: the LTTng provider (libpvmon-tp.so) did not load\n");
+		return 1;
+	}
+	if (wait && !await_session(!strcmp(argv[1], "xen")))
+		return 1;
 	if (!strcmp(argv[1], "xen"))
 		return xen((uint32_t)n);
 	return !strcmp(argv[1], "mix") ? mix((uint32_t)n) : bulk((uint32_t)n);
