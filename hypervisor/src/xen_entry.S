@@ -70,8 +70,6 @@ xs_lstar0:
 .Lcanon\@:
 .endm
 
-/* The RFLAGS word of a bounce frame: the guest's, IF as its upcall mask
- * (in `mask`, 0 or 1) says, as Xen's create_bounce_frame. */
 /* The words of a bounce frame at rax + off after rcx, r11 (and the error
  * code): rip, cs (with the upcall mask in bits 32-39, as the frame saves
  * it), rflags (IF as that mask says), rsp, ss, as Xen's

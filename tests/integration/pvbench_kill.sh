@@ -17,19 +17,22 @@ S
 chmod +x "$TMP/plat/"*.sh
 export PVBENCH_PLATFORMS_DIR=$TMP/plat
 
-# descendants PID: every process below PID, as "pid:starttime" (a pid
-# reused later is not the same process), from one read of /proc: cat goes
-# on past a process that ends meanwhile, where mawk would stop at it.
+# procs: "pid ppid starttime" of every process (a pid reused later is not
+# the same process), from one read of /proc: cat goes on past a process
+# that ends meanwhile, where mawk would stop at it.
+procs() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk '{ pid = $1; sub(/^.*\) /, ""); print pid, $2, $20 }'   # after "(comm) ": state ppid ...
+}
+# descendants PID: every process below PID, as "pid:starttime".
 descendants() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-    { pid = $1; sub(/^.*\) /, ""); par[pid] = $2; start[pid] = $20 }   # after "(comm) ": state ppid ...
+  procs | awk -v root="$1" '
+    { par[$1] = $2; start[$1] = $3 }
     END { for (p in par) { q = par[p]; while (q in par && q != root) q = par[q]; if (q == root) print p ":" start[p] } }'
 }
-alive() {  # alive LIST: the entries of LIST still running
-  local e
-  for e in $1; do
-    [ "$(sed 's/^.*) //' "/proc/${e%%:*}/stat" 2>/dev/null | cut -d' ' -f20)" = "${e#*:}" ] &&
-      echo "${e%%:*} $(tr '\0' ' ' 2>/dev/null < "/proc/${e%%:*}/cmdline")"
+alive() {  # alive LIST: the entries of LIST still running, with their command lines
+  local p
+  for p in $(procs | awk -v list=" $(echo $1) " 'index(list, " " $1 ":" $3 " ") { print $1 }'); do
+    echo "$p $(tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline")"
   done
 }
 kill_mid_cell() {  # kill_mid_cell SUITE-LINE PATTERN N: SIGKILL once N descendants match PATTERN
