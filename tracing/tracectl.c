@@ -234,6 +234,12 @@ int tracectl_start_opts(const struct tracectl_opts *o, char *err, size_t n)
 		L.destroy(o->session);
 		return -EIO;
 	}
+	/* A provider loaded from now on, in this process (pvmon --trace) or
+	 * one it starts (pvbench hcall's traced runs), has a session waiting
+	 * for it: its constructor may wait for the daemon to set that up for
+	 * longer than LTTng-UST's 3 s, which a loaded host can exceed (what
+	 * fires before is not recorded). A value the user set stays. */
+	setenv("LTTNG_UST_REGISTER_TIMEOUT", "30000", 0);
 	return 0;
 }
 
