@@ -215,6 +215,8 @@ xs_fast_pf:
  * other for pvmon. The frame is read into the cells and checked first;
  * unmasking with an event pending goes to pvmon, which delivers it. */
 xs_fast_hcall:
+	cmpq $XS_HYPERVISOR_SET_SEGMENT_BASE, FW(XF_RAX)
+	je xs_fast_segbase
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -293,6 +295,36 @@ xs_fast_gp:
 6:	mov %rax, CL(XC_EMUL_RAX)
 	jmp xs_commit_gp
 
+/* set_segment_base(which, base), as xen_hypercall.c's: a hypercall
+ * comes from kernel mode, where GS is the kernel's and the shadow GS base
+ * the user's; a user GS selector makes the user's base 0 (pvmon's GDT has
+ * only flat user segments). A base that is not canonical, or another
+ * `which`, goes to pvmon (-EINVAL). The wrmsr is the window's last step:
+ * a window abandoned after it has pvmon write the same base again. rcx,
+ * which a hypercall clobbers (`syscall`), is given back as it came. */
+xs_fast_segbase:
+	mov CL(XC_SAVE + 2), %rax
+	mov CL(XC_SAVE + 1), %rdx
+	cmp $XS_SEGBASE_GS_USER_SEL, %rax
+	ja xs_fast_abort
+	jne 1f
+	xor %edx, %edx
+	mov $XS_SEGBASE_GS_USER, %eax
+1:	mov %rdx, %rsi
+	CANONICAL %rsi
+	mov $XS_MSR_FS_BASE, %ecx
+	cmp $XS_SEGBASE_GS_USER, %eax
+	jne 2f
+	mov $XS_MSR_SHADOW_GS_BASE, %ecx
+2:	cmp $XS_SEGBASE_GS_KERNEL, %eax
+	jne 3f
+	mov $XS_MSR_GS_BASE, %ecx
+3:	mov %edx, %eax
+	shr $32, %rdx
+	wrmsr
+	mov FW(XF_RIP), %rcx
+	jmp xs_commit_segbase
+
 /* Past here the entry is served: no more touches of guest memory. */
 xs_fast_commit:
 xs_commit_syscall:
@@ -362,6 +394,11 @@ xs_commit_iret:
 	movq $HV_UCS, FW(XF_CS)
 	movq $HV_UDS, FW(XF_SS)
 	incq CL(XC_N_IRET)
+	jmp xs_fast_out
+
+xs_commit_segbase:
+	movq $0, FW(XF_RAX)
+	incq CL(XC_N_SEGBASE)
 	jmp xs_fast_out
 
 xs_commit_gp:

@@ -6,12 +6,13 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves four kinds of entry itself,
+ * pvmon wrote into the frame. The fast path serves five kinds of entry itself,
  * as Xen does them, from what pvmon keeps in the cells: a system call of
  * a guest process (bounced to the kernel's syscall callback), a page
  * fault that cannot be a write to a page table (bounced to the kernel's
- * handler), the iret hypercall, and the kernel's port I/O and cli/sti
- * (emulated as pvmon does them); anything it finds unusual, and any
+ * handler), the iret and set_segment_base hypercalls, and the kernel's
+ * port I/O and cli/sti (emulated as pvmon does them); anything it finds
+ * unusual, and any
  * fault while it touches guest memory, abandons it for the slow path
  * with the frame as it came in. Shared by xen_entry.S and the Xen files. */
 #ifndef PVMON_XEN_ENTRY_H
@@ -72,11 +73,20 @@
 #define XC_IRET     20   /* 20..28: the iret frame read from the guest (rax r11 rcx flags rip cs rflags rsp ss) */
 #define XC_IOPL     29   /* 1: the kernel's virtual IOPL lets it run cli/sti (no-ops) */
 #define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
+#define XC_N_SEGBASE 31  /* set_segment_base hypercalls served */
 #define XC_WORDS    32
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
 #define XS_HYPERVISOR_IRET 23
+#define XS_HYPERVISOR_SET_SEGMENT_BASE 25
+#define XS_SEGBASE_FS          0
+#define XS_SEGBASE_GS_USER     1
+#define XS_SEGBASE_GS_KERNEL   2
+#define XS_SEGBASE_GS_USER_SEL 3
+#define XS_MSR_FS_BASE         0xc0000100
+#define XS_MSR_GS_BASE         0xc0000101
+#define XS_MSR_SHADOW_GS_BASE  0xc0000102   /* the other mode's GS base (swapgs) */
 #define XS_VGCF_IN_SYSCALL 0x100
 #define XS_FLAT_USER_CS  0xe033
 #define XS_FLAT_KERNEL_CS_RPL0 0xe030   /* FLAT_KERNEL_CS & ~3, as a bounce frame carries it */

@@ -215,9 +215,9 @@ static int seg_bases(struct vcpu *v, int which, uint64_t *get, const uint64_t *s
 }
 
 #define MSR_EFER 0xc0000080
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_SHADOW_GS_BASE 0xc0000102
+#define MSR_FS_BASE XS_MSR_FS_BASE           /* the entry stub's numbers (xen_entry.h) */
+#define MSR_GS_BASE XS_MSR_GS_BASE
+#define MSR_SHADOW_GS_BASE XS_MSR_SHADOW_GS_BASE
 #define MSR_PAT 0x277
 #define XEN_PAT 0x050100070406ULL     /* Xen's fixed PAT for PV guests */
 
@@ -255,7 +255,10 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_FLAT_SS == FLAT_USER_SS && XS_FLAT_SS == FLAT_KERNEL_SS &&
 	       XS_VI_PENDING == offsetof(struct vcpu_info, evtchn_upcall_pending) &&
 	       XS_VI_MASK == offsetof(struct vcpu_info, evtchn_upcall_mask) &&
-	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2),
+	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
+	       XS_HYPERVISOR_SET_SEGMENT_BASE == __HYPERVISOR_set_segment_base &&
+	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
+	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
 _Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
 
@@ -994,8 +997,9 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_faults += __atomic_load_n(&cell[XC_N_PF], __ATOMIC_RELAXED);
 		c->fast_irets += __atomic_load_n(&cell[XC_N_IRET], __ATOMIC_RELAXED);
 		c->fast_emulated += __atomic_load_n(&cell[XC_N_EMUL], __ATOMIC_RELAXED);
+		c->fast_segbases += __atomic_load_n(&cell[XC_N_SEGBASE], __ATOMIC_RELAXED);
 	}
-	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated;
+	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1008,14 +1012,14 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double life = end > d->created_ns ? (double)(end - d->created_ns) / 1e9 : 0;
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
-	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, "
+	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
 	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
 	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
-	         (unsigned long long)c.fast_emulated,
+	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -1080,6 +1080,34 @@ void start(start_info_t *info)
 		hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, 0, 0, 0, 0);
 	}
 
+	/* set_segment_base from the kernel (by the stub's fast path where it
+	 * is on): FS's and GS's bases read back through %fs:0 and %gs:0; a
+	 * base that is not canonical and an unknown `which` refused, the base
+	 * kept; a user GS selector taken. */
+	{
+		static uint64_t fmark = 0x6673ULL;   /* "fs" */
+		uint64_t v;
+		expect("set_segment_base FS (allowed)", hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, (long)&fmark, 0, 0, 0), 0);
+		__asm__ volatile("mov %%fs:0, %0" : "=r"(v) : : "memory");
+		expect("  %fs:0 its marker", (long)v, (long)fmark);
+		expect("set_segment_base GS_KERNEL (allowed)",
+		       hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, (long)&kmark, 0, 0, 0), 0);
+		__asm__ volatile("mov %%gs:0, %0" : "=r"(v) : : "memory");
+		expect("  %gs:0 the kernel's marker", (long)v, (long)kmark);
+		expect("set_segment_base FS not canonical",
+		       hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0x0000800000000000L, 0, 0, 0), -EINVAL);
+		expect("set_segment_base GS_USER not canonical",
+		       hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER, (long)0xffff7fffffffffffUL, 0, 0, 0), -EINVAL);
+		__asm__ volatile("mov %%fs:0, %0" : "=r"(v) : : "memory");
+		expect("  %fs:0 still its marker", (long)v, (long)fmark);
+		expect("set_segment_base which 4", hc(__HYPERVISOR_set_segment_base, 4, 0, 0, 0, 0), -EINVAL);
+		expect("set_segment_base which -1", hc(__HYPERVISOR_set_segment_base, -1, 0, 0, 0, 0), -EINVAL);
+		expect("set_segment_base GS_USER_SEL (allowed)",
+		       hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, FLAT_USER_DS, 0, 0, 0), 0);
+		hc(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0, 0, 0, 0);
+		hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, 0, 0, 0, 0);
+	}
+
 	/* Writable page tables: a direct write into the L1 (mapped read-only)
 	 * is emulated when the entry is good. */
 	volatile uint64_t *l1va = (volatile uint64_t *)(si->pt_base + 3 * PAGE);
