@@ -217,6 +217,8 @@ xs_fast_pf:
 xs_fast_hcall:
 	cmpq $XS_HYPERVISOR_SET_SEGMENT_BASE, FW(XF_RAX)
 	je xs_fast_segbase
+	cmpq $XS_HYPERVISOR_STACK_SWITCH, FW(XF_RAX)
+	je xs_fast_stack_switch
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -325,6 +327,14 @@ xs_fast_segbase:
 	mov FW(XF_RIP), %rcx
 	jmp xs_commit_segbase
 
+/* stack_switch(ss, esp): the kernel stack of the next entry from user
+ * mode, canonical (else pvmon: -EINVAL), as xen_hypercall.c's; pvmon
+ * reads the cell back after the run (xen_after_run). */
+xs_fast_stack_switch:
+	mov CL(XC_SAVE + 1), %rax
+	CANONICAL %rax
+	jmp xs_commit_stack_switch
+
 /* Past here the entry is served: no more touches of guest memory. */
 xs_fast_commit:
 xs_commit_syscall:
@@ -396,9 +406,16 @@ xs_commit_iret:
 	incq CL(XC_N_IRET)
 	jmp xs_fast_out
 
+xs_commit_stack_switch:
+	mov CL(XC_SAVE + 1), %rax
+	mov %rax, CL(XC_KSP)
+	incq CL(XC_N_STACK)
+	jmp xs_hcall_done
+
 xs_commit_segbase:
-	movq $0, FW(XF_RAX)
 	incq CL(XC_N_SEGBASE)
+xs_hcall_done:                    /* a hypercall served: 0 in rax */
+	movq $0, FW(XF_RAX)
 	jmp xs_fast_out
 
 xs_commit_gp:

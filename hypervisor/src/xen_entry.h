@@ -10,7 +10,7 @@
  * as Xen does them, from what pvmon keeps in the cells: a system call of
  * a guest process (bounced to the kernel's syscall callback), a page
  * fault that cannot be a write to a page table (bounced to the kernel's
- * handler), the iret and set_segment_base hypercalls, and the kernel's
+ * handler), the iret, set_segment_base and stack_switch hypercalls, and the kernel's
  * port I/O and cli/sti (emulated as pvmon does them); anything it finds
  * unusual, and any
  * fault while it touches guest memory, abandons it for the slow path
@@ -31,7 +31,7 @@
 #define XS_MAX_VCPUS   8
 #define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
 #define XS_BLOCK_MASK  0x1fff
-#define XS_RSP0_OFF    0x1f00               /* TSS.RSP0 in the block; the cells above it */
+#define XS_RSP0_OFF    0x1e00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
@@ -49,7 +49,7 @@
 #define XF_SS     8
 #define XF_WORDS  9
 
-/* The vCPU's cells, 8-byte words from RSP0 up (32 of them). pvmon writes
+/* The vCPU's cells, 8-byte words from RSP0 up (64 of them). pvmon writes
  * what the fast path reads before every KVM_RUN (xen_cells_out) and reads
  * back what it changes after (xen_cells_in). */
 #define XC_CR3      0    /* the CR3 the stub loads before its slow-path iret: the mode's L4 */
@@ -58,7 +58,7 @@
 #define XC_USER     3    /* 1: guest user mode (the fast path changes it) */
 #define XC_KCR3     4    /* the kernel's L4 and the user's (0: none), as CR3 values */
 #define XC_UCR3     5
-#define XC_KSP      6    /* stack_switch's kernel stack (0: none) */
+#define XC_KSP      6    /* stack_switch's kernel stack (0: none; the fast path changes it) */
 #define XC_CB_SYSCALL 7  /* the syscall callback (0: none) */
 #define XC_SYSCALL_MASK 8   /* 1: it masks events */
 #define XC_PF       9    /* the #PF handler of the trap table (0: none) */
@@ -74,11 +74,13 @@
 #define XC_IOPL     29   /* 1: the kernel's virtual IOPL lets it run cli/sti (no-ops) */
 #define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
 #define XC_N_SEGBASE 31  /* set_segment_base hypercalls served */
-#define XC_WORDS    32
+#define XC_N_STACK  32   /* stack_switch hypercalls served */
+#define XC_WORDS    64
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
 #define XS_HYPERVISOR_IRET 23
+#define XS_HYPERVISOR_STACK_SWITCH 3
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
 #define XS_SEGBASE_FS          0
 #define XS_SEGBASE_GS_USER     1

@@ -257,6 +257,7 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_VI_MASK == offsetof(struct vcpu_info, evtchn_upcall_mask) &&
 	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
 	       XS_HYPERVISOR_SET_SEGMENT_BASE == __HYPERVISOR_set_segment_base &&
+	       XS_HYPERVISOR_STACK_SWITCH == __HYPERVISOR_stack_switch &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
@@ -292,6 +293,7 @@ void xen_after_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
+	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 }
 
 /* The guest's TSC now, read from KVM: the offset measured at the vCPU's
@@ -998,8 +1000,10 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_irets += __atomic_load_n(&cell[XC_N_IRET], __ATOMIC_RELAXED);
 		c->fast_emulated += __atomic_load_n(&cell[XC_N_EMUL], __ATOMIC_RELAXED);
 		c->fast_segbases += __atomic_load_n(&cell[XC_N_SEGBASE], __ATOMIC_RELAXED);
+		c->fast_stacks += __atomic_load_n(&cell[XC_N_STACK], __ATOMIC_RELAXED);
 	}
-	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases;
+	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
+	          c->fast_stacks;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1013,6 +1017,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
+	         "stack switches %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1020,6 +1025,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
 	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
+	         (unsigned long long)c.fast_stacks,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -47,15 +47,16 @@ run_hostile() {
   echo "ok $n hostile calls answered as Xen does; poweroff is exit 0"
   # Its two kernel page faults and the irets from its handler: served by
   # the entry stub (no exit), and the same checks pass through pvmon alone.
-  # And its 8 good set_segment_base calls (the 4 bad ones go to pvmon).
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8,' "$TMP/out" ||
-    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets and 8 set_segment_base calls"
+  # And its 8 good set_segment_base calls and its stack_switch (the bad
+  # ones, 4 and 1, go to pvmon).
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1,' "$TMP/out" ||
+    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls and 1 stack_switch"
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0,' "$TMP/off" ||
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0,' "$TMP/off" ||
     die "--stats with the fast path off: the stub served something"
-  echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, 8 segment bases, no exit), and by pvmon with the fast path off"
+  echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, 8 segment bases, 1 stack switch, no exit), and by pvmon with the fast path off"
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
     die "the store ring's bad producer index was not said once"
   echo "ok a store ring's producer index 5000 ahead: one line, the connection closed, the domain went on"
