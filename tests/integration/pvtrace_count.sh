@@ -33,22 +33,36 @@ traced() {
   done
   skip "the tracer lost events in 3 runs: the host is too busy for exact counts"
 }
-traced base "$base"
-traced work "$work"
-wpid=$pid
-cat "$TMP/work.out"
-line=$(grep "tracecount:" "$TMP/work.out") || die "the guest printed no tracecount line"
 guest() { echo "$line" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 count() { jq -r "[.hypercalls[] | select(.name == \"$2\") | .count] | add // 0" "$TMP/$1.json"; }
 diff_of() { echo $(( $(jq -r "$1" "$TMP/work.json") - $(jq -r "$1" "$TMP/base.json") )); }
-
-# Every hypercall: exactly what the guest made, and nothing else changed.
-names=$(jq -r '.hypercalls[].name' "$TMP/work.json" "$TMP/base.json" | sort -u)
-for h in $names; do
-  d=$(( $(count work "$h") - $(count base "$h") ))
-  want=$(guest "$h"); want=${want:-0}
-  echo "  $h: +$d (guest: $want)"
-  [ "$d" = "$want" ] || die "$h: the trace has $d more than the n=0 run; the guest made $want"
+# Every hypercall: exactly what the guest made, and nothing else changed;
+# the first difference in $bad.
+compare() {
+  local h d want
+  bad=""
+  names=$(jq -r '.hypercalls[].name' "$TMP/work.json" "$TMP/base.json" | sort -u)
+  for h in $names; do
+    d=$(( $(count work "$h") - $(count base "$h") ))
+    want=$(guest "$h"); want=${want:-0}
+    echo "  $h: +$d (guest: $want)"
+    [ "$d" = "$want" ] || { bad=${bad:-"$h: the trace has $d more than the n=0 run; the guest made $want"}; }
+  done
+  [ -z "$bad" ]
+}
+# Once, in a full make check under load, a work run's trace lacked 7 of
+# its 540 version_op events with none reported lost (not reproduced
+# alone: 6 of 6 exact). Such a pair is said and run again once; a count
+# that differs twice fails.
+for try in 1 2; do
+  traced base "$base"
+  traced work "$work"
+  wpid=$pid
+  cat "$TMP/work.out"
+  line=$(grep "tracecount:" "$TMP/work.out") || die "the guest printed no tracecount line"
+  compare && break
+  [ $try = 2 ] && die "$bad"
+  echo "counts differ with no event reported lost ($bad): running both again"
 done
 for h in null version_op event_channel_op multicall mmuext_op sched_op set_timer_op iret; do
   echo "$names" | grep -qx "$h" || die "no $h hypercall in the trace"
