@@ -222,4 +222,7 @@ long xen_iret(struct vcpu *v);
 void xen_set_mode(struct vcpu *v, bool user);
 /* The GS base of the other mode (KERNEL_GS_BASE): read and/or set; 0 or -EIO. */
 int xen_gs_other(struct vcpu *v, uint64_t *get, const uint64_t *set);
+/* The FS (which 0) or current GS (1) base, read and/or written through
+ * KVM's segment registers. 0 or -errno. */
+int xen_seg_base(struct vcpu *v, int which, uint64_t *get, const uint64_t *set);
 #endif

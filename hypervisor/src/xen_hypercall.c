@@ -181,7 +181,6 @@ static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 
 static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 {
-	struct kvm_sregs *s = &v->sregs;
 	if (which != SEGBASE_GS_USER_SEL && !canonical(base))
 		return -EINVAL;
 	switch (which) {
@@ -198,13 +197,7 @@ static long set_segment_base(struct vcpu *v, uint64_t which, uint64_t base)
 	}
 	case SEGBASE_FS:
 	case SEGBASE_GS_KERNEL:
-		if (ioctl(v->fd, KVM_GET_SREGS, s))
-			return -EIO;
-		if (which == SEGBASE_FS)
-			s->fs.base = base;
-		else
-			s->gs.base = base;
-		return ioctl(v->fd, KVM_SET_SREGS, s) ? -EIO : 0;
+		return xen_seg_base(v, which == SEGBASE_FS ? 0 : 1, NULL, &base) ? -EIO : 0;
 	default:
 		return -EINVAL;
 	}

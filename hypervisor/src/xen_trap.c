@@ -200,7 +200,7 @@ static void regs_dirty(struct vcpu *v)
 
 /* ---- modes, time ---------------------------------------------------------- */
 
-static int seg_bases(struct vcpu *v, int which, uint64_t *get, const uint64_t *set)
+int xen_seg_base(struct vcpu *v, int which, uint64_t *get, const uint64_t *set)
 {
 	struct kvm_sregs *s = &v->sregs;
 	if (ioctl(v->fd, KVM_GET_SREGS, s))
@@ -529,7 +529,7 @@ static int wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_GS_BASE:
 		if (!canonical(val))
 			return -EINVAL;
-		return seg_bases(v, msr == MSR_FS_BASE ? 0 : 1, NULL, &val);
+		return xen_seg_base(v, msr == MSR_FS_BASE ? 0 : 1, NULL, &val);
 	case MSR_SHADOW_GS_BASE:
 		if (!canonical(val))
 			return -EINVAL;
@@ -545,9 +545,9 @@ static int rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
 	case MSR_FS_BASE:
-		return seg_bases(v, 0, val, NULL);
+		return xen_seg_base(v, 0, val, NULL);
 	case MSR_GS_BASE:
-		return seg_bases(v, 1, val, NULL);
+		return xen_seg_base(v, 1, val, NULL);
 	case MSR_SHADOW_GS_BASE:
 		return xen_gs_other(v, val, NULL);
 	case MSR_EFER:
