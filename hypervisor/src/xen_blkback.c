@@ -181,9 +181,9 @@ static void vbd_disconnect(struct xen_vbd *b)
 	b->more = b->no_room = false;
 	struct xen_domain *x = b->d->xen;
 	xen_evtchn_unbind_backend(b->d, b->port);
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	xgnt_release(&x->gnt, &x->mm, b->ring_ref, true, b->ring_mfn);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	b->connected = false;
 }
 
@@ -211,9 +211,9 @@ static void vbd_connect(struct xen_vbd *b)
 		}
 	}
 	uint64_t mfn;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	int rc = xgnt_acquire(&x->gnt, &x->mm, ref, 0, true, &mfn);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (rc) {
 		fprintf(stderr, "pvmon: domain %s (%u): disk %s: ring-ref %u is no page granted to Domain 0 (%s)\n",
 		        b->d->cfg.name, b->d->id, b->vdev, ref, strerror(-rc));
@@ -221,9 +221,9 @@ static void vbd_connect(struct xen_vbd *b)
 	}
 	rc = xen_evtchn_bind_backend(b->d, port, kick, b);
 	if (rc) {
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		xgnt_release(&x->gnt, &x->mm, ref, true, mfn);
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		fprintf(stderr, "pvmon: domain %s (%u): disk %s: event-channel %u is no port left unbound for Domain 0\n",
 		        b->d->cfg.name, b->d->id, b->vdev, port);
 		return set_state(b, XenbusStateClosing);
@@ -298,7 +298,7 @@ static void prepare(struct xen_vbd *b, const blkif_request_t *in, struct op *o)
 	o->sqes = 0;
 	if (o->status != BLKIF_RSP_OKAY)
 		return;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	for (; o->granted < o->r.nseg; o->granted++) {
 		unsigned k = o->granted;
 		if (xgnt_acquire(&x->gnt, &x->mm, o->r.seg[k].gref, 0, o->to_guest, &o->mfn[k])) {
@@ -308,17 +308,17 @@ static void prepare(struct xen_vbd *b, const blkif_request_t *in, struct op *o)
 		}
 		o->iov[k] = (struct iovec){ b->d->mem + o->mfn[k] * 4096 + o->r.seg[k].off, o->r.seg[k].len };
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 }
 
 /* Its grants given back, counted and traced: o may be answered. */
 static void finish(struct xen_vbd *b, struct op *o, uint64_t now)
 {
 	struct xen_domain *x = b->d->xen;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	while (o->granted--)
 		xgnt_release(&x->gnt, &x->mm, o->r.seg[o->granted].gref, o->to_guest, o->mfn[o->granted]);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (o->status == BLKIF_RSP_OKAY) {
 		b->st.segments += o->r.nseg;
 		b->st.bytes += o->r.bytes;

@@ -19,10 +19,10 @@ void xen_console_drain(struct vcpu *v)
 	struct xen_domain *x = d->xen;
 	uint64_t mfn = x->layout.console.pfn;
 	char buf[sizeof(((struct xencons_interface *)0)->out)];
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	const struct xmm_page *p = &x->mm.pg[mfn];
 	if (x->console_gone || (p->count && p->type >= XMM_L1)) {
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return;                 /* the guest made the page a table: no console any more */
 	}
 	struct xencons_interface *c = (struct xencons_interface *)((uint8_t *)x->mm.ram + mfn * PAGE);
@@ -31,7 +31,7 @@ void xen_console_drain(struct vcpu *v)
 	XENCONS_RING_IDX n = prod - cons;
 	if (n > sizeof(buf)) {
 		x->console_gone = true;
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		xen_crash(v, "console ring: out_prod %u is %u bytes ahead of out_cons %u (the ring holds %zu)", prod, n,
 		          cons, sizeof(buf));
 		return;
@@ -39,7 +39,7 @@ void xen_console_drain(struct vcpu *v)
 	for (XENCONS_RING_IDX i = 0; i < n; i++)
 		buf[i] = c->out[MASK_XENCONS_IDX(cons + i, c->out)];
 	__atomic_store_n(&c->out_cons, prod, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (n)
 		console_write(d->console, buf, n);
 	xen_console_feed(d);           /* input left over while the ring was full */
@@ -51,7 +51,7 @@ void xen_console_feed(struct domain *d)
 	uint64_t mfn = x->layout.console.pfn;
 	char buf[sizeof(((struct xencons_interface *)0)->in)];
 	size_t n = 0;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	const struct xmm_page *p = &x->mm.pg[mfn];
 	if (!x->console_gone && !(p->count && p->type >= XMM_L1)) {
 		struct xencons_interface *c = (struct xencons_interface *)((uint8_t *)x->mm.ram + mfn * PAGE);
@@ -67,7 +67,7 @@ void xen_console_feed(struct domain *d)
 			__atomic_store_n(&c->in_prod, prod + (XENCONS_RING_IDX)n, __ATOMIC_RELEASE);
 		}
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (n)
 		xen_evtchn_set(d, (uint32_t)x->console_port);
 }

@@ -7,6 +7,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,12 +142,12 @@ void xen_shadow_flush(struct vcpu *v)
 	/* The RAM slot goes away for a moment: the other vCPUs wait out of
 	 * KVM_RUN (memory.c's exclusive section, as for pvos's pool slot). */
 	bool excl = false;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	while (x->mm.lost_all && d->nr_vcpus > 1 && !excl) {
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		memory_exclusive_begin(d, v);
 		excl = true;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 	}
 	x->force_flush = false;
 	int rc = x->zap_errno ? -x->zap_errno : 0;
@@ -161,11 +163,47 @@ void xen_shadow_flush(struct vcpu *v)
 			zap_frame(d, x->mm.lost[i]);
 		x->mm.nlost = 0;
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (excl)
 		memory_exclusive_end(d, v);
 	if (rc)
 		xen_crash(v, "cannot drop KVM's shadow of its memory: %s", strerror(-rc));
+}
+
+/* ---- the domain's lock ------------------------------------------------------- */
+
+_Static_assert(sizeof(struct xmm_page) == XS_PG_SIZE && offsetof(struct xmm_page, type) == XS_PG_TYPE &&
+               offsetof(struct xmm_page, out) == XS_PG_OUT && offsetof(struct xmm_page, count) == XS_PG_COUNT &&
+               XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L1_DISALLOW == XS_L1_DISALLOW &&
+               __HYPERVISOR_mmu_update == XS_HYPERVISOR_MMU_UPDATE && DOMID_SELF == XS_DOMID_SELF &&
+               XS_MAX_VCPUS < XD_PVMON, "the entry stub's view of xen_mm is xen_mm.h's");
+
+/* The mutex, then the stub's word: a stub holds it for a few
+ * instructions, or its vCPU stopped under it, whose thread gives it
+ * back as soon as KVM_RUN returns (xen_after_run), before anything that
+ * takes this lock. */
+void xen_lock(struct xen_domain *x)
+{
+	pthread_mutex_lock(&x->lock);
+	if (!x->stub_dom)
+		return;
+	for (;;) {
+		uint64_t free_word = 0;
+		if (__atomic_compare_exchange_n(&x->stub_dom[XD_LOCK], &free_word, XD_PVMON, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			return;
+		sched_yield();
+	}
+}
+
+void xen_unlock(struct xen_domain *x)
+{
+	if (x->stub_dom) {
+		if (x->mm.corrupt)
+			x->stub_dom[XD_FRAMES] = 0;   /* every later update fails: pvmon's */
+		__atomic_store_n(&x->stub_dom[XD_LOCK], 0, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&x->lock);
 }
 
 /* ---- pvmon's slot --------------------------------------------------------- */
@@ -173,7 +211,10 @@ void xen_shadow_flush(struct vcpu *v)
 /* Frames of the private slot, in order. */
 struct priv_plan {
 	uint64_t m2p_l3, m2p_l2, m2p_l1, m2p_l1s, m2p, m2p_frames;
-	uint64_t st_l3, st_l2, st_l1, st_code, st_desc, st_blocks, frames;
+	uint64_t st_l3, st_l2, st_l1, st_code, st_desc, st_blocks;
+	uint64_t dom, pg, pg_pages, pg_l2, pg_l1, pg_l1s, ram_l2, ram_l2s;
+	bool mapped;
+	uint64_t frames;
 };
 
 static void plan_priv(const struct xenlayout *l, uint32_t vcpus, struct priv_plan *p)
@@ -194,6 +235,21 @@ static void plan_priv(const struct xenlayout *l, uint32_t vcpus, struct priv_pla
 	p->st_desc = f++;
 	p->st_blocks = f;
 	f += 2ULL * vcpus;
+	p->dom = f++;
+	p->pg_pages = (l->nr_pages * sizeof(struct xmm_page) + PAGE - 1) / PAGE;
+	p->pg = f;
+	f += p->pg_pages;
+	/* The stub's maps of the page array (4 KiB pages) and of RAM (2 MiB
+	 * pages), for domains it can map whole. */
+	p->mapped = l->nr_pages <= XS_MAX_MAPPED_FRAMES;
+	p->pg_l1s = p->mapped ? (p->pg_pages + 511) / 512 : 0;
+	p->ram_l2s = p->mapped ? (l->nr_pages + (1ULL << 18) - 1) >> 18 : 0;
+	p->pg_l2 = f;
+	f += p->mapped;
+	p->pg_l1 = f;
+	f += p->pg_l1s;
+	p->ram_l2 = f;
+	f += p->ram_l2s;
 	p->frames = f;
 }
 
@@ -227,6 +283,26 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 		for (unsigned k = 0; k < 2; k++)
 			l1[((XS_BLOCK_VA(n) - XS_VA) >> 12) + k] = (g + (p->st_blocks + 2 * n + k) * PAGE) | PTE_UPPER | XMM_PTE_NX;
 	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* one page: xen_domain_build checked */
+
+	/* The domain's page, and for the stub's mmu_update (not under shadow
+	 * paging, where KVM must see every change of a table) xen_mm's page
+	 * array and all of RAM, supervisor-only and not executable. */
+	l1[(XS_DOM_VA - XS_VA) >> 12] = (g + p->dom * PAGE) | PTE_UPPER | XMM_PTE_NX;
+	x->stub_dom = pframe(x, p->dom);
+	if (p->mapped && !x->mm.shadow) {
+		uint64_t *l3 = pframe(x, p->st_l3);
+		l3[(XS_PG_VA - XS_VA) >> 30] = (g + p->pg_l2 * PAGE) | PTE_UPPER;
+		for (uint64_t i = 0; i < p->pg_l1s; i++)
+			pframe(x, p->pg_l2)[i] = (g + (p->pg_l1 + i) * PAGE) | PTE_UPPER;
+		for (uint64_t i = 0; i < p->pg_pages; i++)
+			pframe(x, p->pg_l1)[i] = (g + (p->pg + i) * PAGE) | PTE_UPPER | XMM_PTE_NX;
+		for (uint64_t k = 0; k < p->ram_l2s; k++) {
+			l3[((XS_RAM_VA - XS_VA) >> 30) + k] = (g + (p->ram_l2 + k) * PAGE) | PTE_UPPER;
+			for (uint64_t j = 0; j < 512 && ((k << 18) + (j << 9)) < x->mm.nr_frames; j++)
+				pframe(x, p->ram_l2 + k)[j] = (((k << 9) + j) << 21) | PTE_UPPER | XMM_PTE_PS | XMM_PTE_NX;
+		}
+		x->stub_dom[XD_FRAMES] = x->mm.nr_frames;
+	}
 
 	uint8_t *desc = (uint8_t *)pframe(x, p->st_desc);
 	uint64_t vectors = XS_CODE_VA + (uint64_t)(xs_vectors - xs_stub_start);
@@ -345,7 +421,8 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 	x->priv = anon(x->priv_size);
 	if (!d->mem || !x->shared || !x->priv)
 		return snprintf(err, errlen, "cannot map %llu MiB for the domain", (unsigned long long)d->mem_size >> 20), -ENOMEM;
-	rc = xmm_init(&x->mm, (uint64_t *)d->mem, l->nr_pages, l->shared_info_mfn, x->shared);
+	rc = xmm_init(&x->mm, (uint64_t *)d->mem, l->nr_pages, l->shared_info_mfn, x->shared,
+	              (struct xmm_page *)pframe(x, p.pg));
 	if (rc)
 		return snprintf(err, errlen, "out of memory"), rc;
 	x->mm.shared_n = 1 + l->gnt_frames;
@@ -522,9 +599,9 @@ int xen_vcpu_start(struct vcpu *v)
 {
 	struct xen_domain *x = v->dom->xen;
 	struct xen_vcpu *xv = &x->v[v->id];
-	pthread_mutex_lock(&x->lock);      /* VCPUOP_initialise wrote start under it */
+	xen_lock(x);      /* VCPUOP_initialise wrote start under it */
 	int rc = cpu_setup(v, xv->start.fs_base, xv->start.gs_base, xv->start.gs_user);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (rc)
 		return rc;
 	/* rax rcx rdx rbx rsp rbp rsi rdi r8..r15, as VCPUOP_initialise's user_regs */

@@ -77,6 +77,7 @@ struct xen_vcpu {
 	/* VCPUOP_register_runstate_memory_area: the guest's kernel address
 	 * (0: none), and the scheduler's state_since it last saw (atomics). */
 	uint64_t runstate_va, runstate_since;
+	uint64_t mmu_seen;          /* the stub's mmu_updates already added to the domain's count */
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
 };
@@ -92,6 +93,8 @@ struct xen_domain {
 	uint64_t priv_gpa, priv_size;
 	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
 	uint64_t *stub_l1;          /* the stub slot's L1 (in priv): its vcpu_info mappings change */
+	uint64_t *stub_dom;         /* the domain's page of the stub (XD_* words), in priv */
+	uint64_t stub_mmu_stops;    /* atomic: vCPUs found stopped under the stub's lock (xen_after_run) */
 	uint32_t vm_assist;
 	uint64_t tlb_flushes, tlb_kicks, tlb_injects;   /* atomics: cross-vCPU flushes, signals, injected reloads */
 	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
@@ -111,6 +114,11 @@ struct xen_domain {
 	int zap_errno;              /* a zapped frame could not be made writable again */
 	struct xen_vcpu v[XS_MAX_VCPUS];
 };
+
+/* The domain's lock (the mutex and the entry stub's page-type word): every
+ * use of lock's state takes it through these. */
+void xen_lock(struct xen_domain *x);
+void xen_unlock(struct xen_domain *x);
 
 /* pvmon info: "yes (...)" or "no (why)"; decided once per host. */
 const char *xen_support(void);
@@ -165,7 +173,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

@@ -13,6 +13,7 @@
 	.section .rodata.xen_stub, "a"
 	.balign 4096
 	.globl xs_stub_start, xs_stub_end, xs_vectors, xs_fast_begin, xs_fast_commit, xs_fast_abort
+	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_commit, xs_mmu_done
 xs_stub_start:
 	.balign 16
 xs_vectors:
@@ -215,6 +216,8 @@ xs_fast_pf:
  * other for pvmon. The frame is read into the cells and checked first;
  * unmasking with an event pending goes to pvmon, which delivers it. */
 xs_fast_hcall:
+	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
+	je xs_fast_mmu
 	cmpq $XS_HYPERVISOR_SET_SEGMENT_BASE, FW(XF_RAX)
 	je xs_fast_segbase
 	cmpq $XS_HYPERVISOR_STACK_SWITCH, FW(XF_RAX)
@@ -335,6 +338,119 @@ xs_fast_stack_switch:
 	CANONICAL %rax
 	jmp xs_commit_stack_switch
 
+/* mmu_update(req, 1, NULL, DOMID_SELF), one MMU_NORMAL_PT_UPDATE into a
+ * frame typed L1, as xen_mm.c's xmm_update does it, under the domain's
+ * page-type lock, which the stub only tries (held: pvmon). The entry is
+ * read from the guest before the lock; under it only the stub's own
+ * mappings of xen_mm's page array and of RAM are touched, and nothing
+ * changes before the commit: the checks leave the new values in the
+ * cells, which the commit stores (pvmon finishes a commit it finds
+ * stopped, and sends a vCPU stopped under the lock before it to the slow
+ * path: xen_trap.c). Refused or unusual (a bad entry, a frame that is not
+ * RAM or is out, a writable mapping of a frame of another type, the last
+ * writable mapping of a frame going, whose TLB-clock stamp is pvmon's)
+ * goes to pvmon, which answers as it always has. */
+xs_fast_mmu:
+	cmpq $1, CL(XC_SAVE + 1)
+	jne xs_fast_abort
+	cmpq $0, CL(XC_SAVE)
+	jne xs_fast_abort
+	cmp $XS_DOMID_SELF, %r10w
+	jne xs_fast_abort
+	mov CL(XC_SAVE + 2), %rax
+	GUEST_RANGE %rax, 16, %rdx
+	mov (%rax), %rsi                  /* ptr: the entry's machine address, MMU_NORMAL_PT_UPDATE */
+	mov 8(%rax), %rdi                 /* val */
+	test $7, %esi
+	jnz xs_fast_abort
+	cmpq $0, XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip)
+	je xs_fast_abort                  /* not for the stub (shadow paging): no try */
+	mov CL(XC_ID), %rcx
+	xor %eax, %eax
+	lock cmpxchg %rcx, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+	jne xs_fast_abort
+xs_mmu_locked:
+	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	mov %rsi, %rax
+	shr $12, %rax
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort           /* (also: the stub may not, XD_FRAMES 0) */
+	shl $4, %rax
+	movabs $XS_PG_VA, %r11
+	cmpl $0, XS_PG_COUNT(%r11,%rax)
+	je xs_mmu_unlock_abort
+	cmpb $XS_XMM_L1, XS_PG_TYPE(%r11,%rax)
+	jne xs_mmu_unlock_abort
+	mov %rsi, CL(XC_MMU_PTR)
+	movq $0, CL(XC_MMU_NF)
+	movq $0, CL(XC_MMU_OF)
+	test $1, %dil
+	jz 4f                             /* not present: stored as it is */
+	movabs $XS_L1_DISALLOW, %rax
+	test %rax, %rdi
+	jnz xs_mmu_unlock_abort
+	or $4, %rdi                       /* _PAGE_USER added, _PAGE_GLOBAL dropped (xmm_adjust) */
+	and $~0x100, %rdi
+	mov %rdi, %rax
+	shl $12, %rax
+	shr $24, %rax                     /* the frame it maps */
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort           /* Xen's frames, and what is not RAM: pvmon */
+	mov %rax, %rdx
+	shl $4, %rdx
+	cmpb $0, XS_PG_OUT(%r11,%rdx)
+	jne xs_mmu_unlock_abort
+	test $2, %dil
+	jz 4f
+	inc %rax                          /* writable: a writable type reference */
+	mov %rax, CL(XC_MMU_NF)
+	mov (%r11,%rdx), %rax
+	mov %rax, %rdx
+	shr $32, %rdx
+	jnz 2f
+	mov $XS_XMM_WRITABLE, %al         /* untyped until now */
+	jmp 3f
+2:	cmp $XS_XMM_WRITABLE, %al
+	jne xs_mmu_unlock_abort
+	cmp $0xffffffff, %edx
+	je xs_mmu_unlock_abort
+3:	movabs $0x100000000, %rdx
+	add %rdx, %rax
+	mov %rax, CL(XC_MMU_NW)
+4:	mov %rdi, CL(XC_MMU_VAL)
+	movabs $XS_RAM_VA, %rax
+	mov (%rax,%rsi), %rax             /* the entry it replaces */
+	mov %eax, %edx
+	and $3, %edx
+	cmp $3, %edx
+	jne xs_mmu_commit                 /* not a writable mapping: nothing to drop */
+	shl $12, %rax
+	shr $24, %rax
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort
+	inc %rax
+	cmp CL(XC_MMU_NF), %rax
+	jne 5f
+	movq $0, CL(XC_MMU_NF)            /* writable before and after: the count stays */
+	jmp xs_mmu_commit
+5:	mov %rax, CL(XC_MMU_OF)
+	shl $4, %rax
+	mov -XS_PG_SIZE(%r11,%rax), %rax
+	cmp $XS_XMM_WRITABLE, %al
+	jne xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+	cmp $1, %edx
+	jbe xs_mmu_unlock_abort
+	movabs $0x100000000, %rdx
+	sub %rdx, %rax
+	mov %rax, CL(XC_MMU_OW)
+	jmp xs_mmu_commit
+xs_mmu_unlock_abort:
+	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+xs_mmu_unlocked:
+	jmp xs_fast_abort
+
 /* Past here the entry is served: no more touches of guest memory. */
 xs_fast_commit:
 xs_commit_syscall:
@@ -410,6 +526,32 @@ xs_commit_stack_switch:
 	mov CL(XC_SAVE + 1), %rax
 	mov %rax, CL(XC_KSP)
 	incq CL(XC_N_STACK)
+	jmp xs_hcall_done
+
+/* The mmu_update's stores, from the cells, and the lock given back. */
+xs_mmu_commit:
+	movabs $XS_PG_VA, %r11
+	mov CL(XC_MMU_NF), %rax
+	test %rax, %rax
+	jz 1f
+	shl $4, %rax
+	mov CL(XC_MMU_NW), %rdx
+	mov %rdx, -XS_PG_SIZE(%r11,%rax)
+1:	movabs $XS_RAM_VA, %rax
+	add CL(XC_MMU_PTR), %rax
+	mov CL(XC_MMU_VAL), %rdx
+	mov %rdx, (%rax)
+	mov CL(XC_MMU_OF), %rax
+	test %rax, %rax
+	jz 2f
+	shl $4, %rax
+	mov CL(XC_MMU_OW), %rdx
+	mov %rdx, -XS_PG_SIZE(%r11,%rax)
+2:	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+xs_mmu_done:
+	incq CL(XC_N_MMU)
+	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
+	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
 
 xs_commit_segbase:

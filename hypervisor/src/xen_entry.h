@@ -6,12 +6,12 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves six kinds of entry
+ * pvmon wrote into the frame. The fast path serves seven kinds of entry
  * itself, as Xen does them, from what pvmon keeps in the cells: a system
  * call of a guest process (bounced to the kernel's syscall callback), a
  * page fault that cannot be a write to a page table (bounced to the
- * kernel's handler), the iret, set_segment_base and stack_switch
- * hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
+ * kernel's handler), the iret, set_segment_base, stack_switch and
+ * one-entry L1 mmu_update hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
  * does them); anything it finds unusual, and any fault while it touches
  * guest memory, abandons it for the slow path with the frame as it came
  * in. Shared by xen_entry.S and the Xen files. */
@@ -29,7 +29,29 @@
 #define XS_TSS_OFF(n)  (0x400 + (n) * 0x80)
 #define XS_IDT_OFF     0x800
 #define XS_MAX_VCPUS   8
+#define XS_DOM_VA      (XS_VA + 0xa000)      /* the domain's page: the page-type lock, the frame count */
 #define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
+/* xen_mm's page array (16 bytes a frame) and the domain's RAM, both
+ * supervisor-only, for the stub's one-entry mmu_update (absent for a
+ * domain over 256 GiB, whose stub leaves it to pvmon). */
+#define XS_PG_VA       (XS_VA + (1ULL << 30))
+#define XS_RAM_VA      (XS_VA + (256ULL << 30))
+#define XS_MAX_MAPPED_FRAMES (1ULL << 26)
+/* Words of the domain's page. XD_LOCK is 0, a vCPU's number + 1 (its
+ * stub holds it) or XD_PVMON (pvmon: xen_lock); the stub only tries it.
+ * XD_FRAMES: the domain's RAM frames while the stub may update page
+ * types, 0 when it may not (shadow paging, an inconsistent count). */
+#define XD_LOCK        0
+#define XD_FRAMES      1
+#define XD_PVMON       0x100
+/* struct xmm_page as the stub reads it (xen_domain.c checks these) */
+#define XS_PG_SIZE     16
+#define XS_PG_TYPE     0
+#define XS_PG_OUT      2
+#define XS_PG_COUNT    4
+#define XS_XMM_WRITABLE 1
+#define XS_XMM_L1      2
+#define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
 #define XS_BLOCK_MASK  0x1fff
 #define XS_RSP0_OFF    0x1e00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
@@ -75,11 +97,26 @@
 #define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
 #define XC_N_SEGBASE 31  /* set_segment_base hypercalls served */
 #define XC_N_STACK  32   /* stack_switch hypercalls served */
+#define XC_N_MMU    33   /* one-entry mmu_updates served */
+#define XC_ID       34   /* the vCPU's number + 1: its value of XD_LOCK */
+/* 35..40: the stub's mmu_update as it commits it, absolute values that
+ * pvmon writes again if it finds the vCPU stopped in the commit
+ * (xen_trap.c): the entry's machine address and value, the new frame's
+ * number + 1 (0: none) and the first 8 bytes of its xmm_page, the same
+ * for the old frame. */
+#define XC_MMU_PTR  35
+#define XC_MMU_VAL  36
+#define XC_MMU_NF   37
+#define XC_MMU_NW   38
+#define XC_MMU_OF   39
+#define XC_MMU_OW   40
 #define XC_WORDS    64
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
 #define XS_HYPERVISOR_IRET 23
+#define XS_HYPERVISOR_MMU_UPDATE 1
+#define XS_DOMID_SELF 0x7ff0
 #define XS_HYPERVISOR_STACK_SWITCH 3
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
 #define XS_SEGBASE_FS          0

@@ -23,19 +23,19 @@ static int free_port(struct xen_domain *x)
 static void lock_pair(struct domain *a, struct domain *b)
 {
 	if (a == b) {
-		pthread_mutex_lock(&a->xen->lock);
+		xen_lock(a->xen);
 		return;
 	}
 	struct domain *first = a->id < b->id ? a : b, *second = first == a ? b : a;
-	pthread_mutex_lock(&first->xen->lock);
-	pthread_mutex_lock(&second->xen->lock);
+	xen_lock(first->xen);
+	xen_lock(second->xen);
 }
 
 static void unlock_pair(struct domain *a, struct domain *b)
 {
-	pthread_mutex_unlock(&a->xen->lock);
+	xen_unlock(a->xen);
 	if (a != b)
-		pthread_mutex_unlock(&b->xen->lock);
+		xen_unlock(b->xen);
 }
 
 /* A live Xen domain of this pvmon by id, with a reference; NULL if none. */
@@ -64,11 +64,11 @@ int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn,
 	struct xen_domain *x = d->xen;
 	if (port == 0 || port >= XEN_NR_EVTCHN)
 		return -EINVAL;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	int rc = x->evtchn_state[port] == EVTCHNSTAT_unbound && x->evtchn_rdom[port] == 0 ? 0 : -EINVAL;
 	if (!rc)
 		xen_evtchn_backend(d, port, fn, ctx);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc;
 }
 
@@ -77,13 +77,13 @@ void xen_evtchn_unbind_backend(struct domain *d, uint32_t port)
 	struct xen_domain *x = d->xen;
 	if (port == 0 || port >= XEN_NR_EVTCHN)
 		return;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	if (x->evtchn_state[port] == EVTCHNSTAT_interdomain && x->evtchn_be[port]) {
 		x->evtchn_state[port] = EVTCHNSTAT_unbound;    /* Domain 0 closed its end: unbound, waiting for it */
 		x->evtchn_be[port] = NULL;
 		x->evtchn_be_ctx[port] = NULL;
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 }
 
 /* Close port of d (its lock held, and peer's when peer is not NULL):
@@ -117,10 +117,10 @@ void xen_evtchn_teardown(struct domain *d)
 {
 	struct xen_domain *x = d->xen;
 	for (uint32_t p = 1; p < XEN_NR_EVTCHN; p++) {
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		bool linked = x->evtchn_state[p] == EVTCHNSTAT_interdomain && !x->evtchn_be[p];
 		uint32_t rdom = x->evtchn_rdom[p];
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		if (!linked)
 			continue;
 		struct domain *peer = rdom == d->id ? NULL : domain_get(rdom);
@@ -145,7 +145,7 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
 	uint32_t remote = a->remote_dom == DOMID_SELF ? d->id : a->remote_dom;
 	if (remote >= DOMID_FIRST_RESERVED)
 		return -ESRCH;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	int port = free_port(x);
 	if (port > 0) {
 		x->evtchn_state[port] = EVTCHNSTAT_unbound;
@@ -154,7 +154,7 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
 		x->evtchn_vcpu[port] = 0;
 		a->port = (evtchn_port_t)port;
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return port < 0 ? port : 0;
 }
 
@@ -204,12 +204,12 @@ static long send(struct vcpu *v, uint32_t port)
 	struct xen_domain *x = d->xen;
 	if (port >= XEN_NR_EVTCHN)
 		return -EINVAL;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	uint8_t st = x->evtchn_state[port];
 	uint32_t rdom = x->evtchn_rdom[port], rport = x->evtchn_rport[port];
 	xen_backend_fn *be = x->evtchn_be[port];
 	void *be_ctx = x->evtchn_be_ctx[port];
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	switch (st) {
 	case EVTCHNSTAT_unbound:
 		return 0;                   /* Xen drops it silently */
@@ -244,10 +244,10 @@ static long close_port(struct vcpu *v, uint32_t port)
 	struct xen_domain *x = d->xen;
 	if (port >= XEN_NR_EVTCHN)
 		return -EINVAL;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	uint8_t st = x->evtchn_state[port];
 	uint32_t rdom = x->evtchn_rdom[port];
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (!st || port == x->console_port || port == XEN_STORE_PORT)
 		return -EINVAL;             /* closed, or the console's or xenstore's (pvmon keeps those) */
 	struct domain *peer = NULL;
@@ -271,7 +271,7 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
 		return -EINVAL;
 	if (b->virq != VIRQ_TIMER && b->virq != VIRQ_DEBUG && b->virq != VIRQ_CONSOLE)
 		return -EINVAL;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	struct xen_vcpu *t = &x->v[b->vcpu];
 	long rc = t->virq_port[b->virq] ? -EEXIST : free_port(x);
 	if (rc > 0) {
@@ -281,7 +281,7 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
 		t->virq_port[b->virq] = (uint64_t)rc;
 		b->port = (evtchn_port_t)rc;
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc < 0 ? rc : 0;
 }
 
@@ -290,14 +290,14 @@ static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 	struct xen_domain *x = v->dom->xen;
 	if (b->vcpu >= v->dom->nr_vcpus)
 		return -ENOENT;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	long rc = free_port(x);
 	if (rc > 0) {
 		x->evtchn_state[rc] = EVTCHNSTAT_ipi;
 		x->evtchn_vcpu[rc] = (uint8_t)b->vcpu;
 		b->port = (evtchn_port_t)rc;
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc < 0 ? rc : 0;
 }
 
@@ -330,13 +330,13 @@ long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			return -EFAULT;
 		if (b.port >= XEN_NR_EVTCHN || b.vcpu >= v->dom->nr_vcpus)
 			return -ENOENT;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		/* Xen: a VIRQ other than a global one and an IPI stay on their vCPU. */
 		uint8_t st = x->evtchn_state[b.port];
 		rc = st == EVTCHNSTAT_interdomain || st == EVTCHNSTAT_unbound ? 0 : st ? -EINVAL : -ENOENT;
 		if (!rc)
 			x->evtchn_vcpu[b.port] = (uint8_t)b.vcpu;
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return rc;
 	}
 	case EVTCHNOP_status: {
@@ -347,7 +347,7 @@ long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			return -ESRCH;
 		if (st.port >= XEN_NR_EVTCHN)
 			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		st.status = x->evtchn_state[st.port];
 		st.vcpu = x->evtchn_vcpu[st.port];
 		memset(&st.u, 0, sizeof(st.u));
@@ -359,7 +359,7 @@ long xen_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			st.u.interdomain.dom = x->evtchn_rdom[st.port];
 			st.u.interdomain.port = x->evtchn_rport[st.port];
 		}
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return xen_copy_to(v, arg, &st, sizeof(st));
 	}
 	case EVTCHNOP_close: {

@@ -159,9 +159,9 @@ static long set_gdt(struct vcpu *v, uint64_t frames, uint64_t entries)
 	if (xen_copy_from(v, f, frames, (entries + 511) / 512 * 8))
 		return -EFAULT;
 	struct xen_domain *x = v->dom->xen;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	long rc = check_gdt(x, f, entries);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc;
 }
 
@@ -170,12 +170,12 @@ static long update_descriptor(struct vcpu *v, uint64_t maddr, uint64_t desc)
 	struct xen_domain *x = v->dom->xen;
 	if ((maddr & 7) || maddr / PAGE >= x->nr_pages || !descriptor_fixup(&desc))
 		return -EINVAL;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	const struct xmm_page *p = &x->mm.pg[maddr / PAGE];
 	long rc = (p->count && p->type >= XMM_L1) || p->out ? -EINVAL : 0;
 	if (!rc)
 		*(uint64_t *)((uint8_t *)x->mm.ram + maddr) = desc;
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc;
 }
 
@@ -248,9 +248,9 @@ static long run_batch(struct vcpu *v, uint64_t list, uint64_t count, uint64_t pd
 			rc = -EFAULT;
 			break;
 		}
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		rc = one(v, &req);
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		if (rc) {
 			*refused = true;
 			break;
@@ -317,7 +317,7 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 	}
 	others &= ~(1ULL << v->id);
 	uint64_t l1e;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	/* The L1 entry: walk the upper levels only (the page itself may be absent). */
 	long rc = -EINVAL;
 	uint64_t mfn = XV(v)->kernel_l4;
@@ -336,7 +336,7 @@ static long update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint64_
 	}
 	if (type)
 		XV(v)->shadow_flush = true;
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (!rc)
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, 1, memory_order_relaxed);
 	/* The other vCPUs too (this one reloads CR3 on its way back). */
@@ -481,7 +481,7 @@ static long reservation(struct vcpu *v, unsigned cmd, uint64_t arg)
 		if (cmd != XENMEM_increase_reservation && xen_copy_from(v, &f, list + (uint64_t)done * sizeof(f), sizeof(f)))
 			break;
 		int rc;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		if (cmd == XENMEM_increase_reservation) {
 			for (f = 0; f < x->nr_pages && !x->mm.pg[f].out; f++)
 				;
@@ -494,14 +494,14 @@ static long reservation(struct vcpu *v, unsigned cmd, uint64_t arg)
 		} else {
 			rc = xmm_balloon_in(&x->mm, f);
 		}
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		if (rc)
 			break;
 		if (cmd != XENMEM_decrease_reservation && list &&
 		    xen_copy_to(v, list + (uint64_t)done * sizeof(f), &f, sizeof(f))) {
-			pthread_mutex_lock(&x->lock);       /* the guest cannot learn it: not its */
+			xen_lock(x);       /* the guest cannot learn it: not its */
 			xmm_balloon_out(&x->mm, f);
-			pthread_mutex_unlock(&x->lock);
+			xen_unlock(x);
 			break;
 		}
 	}
@@ -539,9 +539,9 @@ static long memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 			return -ESRCH;
 		if ((cmd & MEMOP_CMD_MASK) == XENMEM_maximum_reservation)
 			return (long)x->nr_pages;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		long n = (long)(x->nr_pages - x->mm.out_frames);
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return n;
 	}
 	case XENMEM_machphys_mapping: {
@@ -595,11 +595,11 @@ static long gnt_setup_table(struct vcpu *v, uint64_t arg)
 			op.status = GNTST_bad_virt_addr;
 	}
 	if (op.status == GNTST_okay) {
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		unsigned nr = op.nr_frames * (4096 / sizeof(grant_entry_v1_t));
 		if (nr > x->gnt.nr)
 			x->gnt.nr = nr;           /* Xen grows a table, never shrinks it */
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 	}
 	return xen_copy_to(v, arg, &op, sizeof(op)) ? -EFAULT : 0;
 }
@@ -625,9 +625,9 @@ static long grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t 
 		if (xen_copy_from(v, &q, arg, sizeof(q)))
 			return -EFAULT;
 		q.status = gnt_dom(v, q.dom);
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		q.nr_frames = (uint32_t)(x->gnt.nr / (4096 / sizeof(grant_entry_v1_t)));
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		q.max_nr_frames = (uint32_t)x->layout.gnt_frames;
 		return xen_copy_to(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
 	}
@@ -730,9 +730,9 @@ static long vcpu_initialise(struct vcpu *v, uint32_t id, uint64_t arg)
 	static __thread struct vcpu_guest_context c;   /* 5 KiB: off the vCPU thread's stack */
 	if (xen_copy_from(v, &c, arg, sizeof(c)))
 		return -EFAULT;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	long rc = x->v[id].initialised ? -EEXIST : set_info_guest(x, &x->v[id], &c);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return rc;
 }
 
@@ -743,13 +743,13 @@ static long vcpu_up(struct vcpu *v, uint32_t id)
 	struct domain *d = v->dom;
 	struct xen_domain *x = d->xen;
 	struct xen_vcpu *t = &x->v[id];
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	long rc = t->initialised ? 0 : -EINVAL;
 	bool wake = !rc && __atomic_exchange_n(&t->down, false, __ATOMIC_SEQ_CST);
 	bool first = wake && !t->started;
 	if (first)
 		t->started = true;
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (first)
 		sched_vcpu_start(&d->vcpus[id]);
 	else if (wake)
@@ -764,12 +764,12 @@ static long vcpu_down(struct vcpu *v, uint32_t id)
 	struct domain *d = v->dom;
 	struct xen_domain *x = d->xen;
 	bool others = false;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	for (uint32_t i = 0; i < d->nr_vcpus; i++)
 		others |= i != id && !x->v[i].down;
 	if (others)
 		__atomic_store_n(&x->v[id].down, true, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (!others)
 		domain_shutdown(d, 0);
 	else if (id != v->id)
@@ -831,7 +831,7 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 			return -EFAULT;
 		if (r.mfn >= x->nr_pages || r.offset > PAGE - sizeof(struct vcpu_info) || (r.offset & 7))
 			return -EINVAL;
-		pthread_mutex_lock(&x->lock);
+		xen_lock(x);
 		/* A frame that holds a vcpu_info is written by pvmon: writable,
 		 * never a table. Once per vCPU, as Xen's map_vcpu_info. */
 		long rc = t->vi_mfn || (!self && !__atomic_load_n(&t->down, __ATOMIC_SEQ_CST))
@@ -845,7 +845,7 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 			 * old mapping; another's, which is down: its start loads CR3. */
 			xen_stub_map_vinfo(x, (uint32_t)(t - x->v), r.mfn * PAGE + r.offset);
 		}
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return rc;
 	}
 	default:

@@ -9,12 +9,9 @@
 #include "xen_mm.h"
 
 #define ENTRIES 512
-/* Xen's disallow masks for a 64-bit PV domain without I/O memory:
- * L1: PWT PCD PAT and the available bits 52..62 (G is allowed, and
- * dropped); L2-L4: also PSE (no superpages) and G. */
-#define HI_BITS     0x7ff0000000000000ULL
-#define L1_DISALLOW (0x008ULL | 0x010ULL | 0x080ULL | HI_BITS)
-#define LN_DISALLOW (0x008ULL | 0x010ULL | 0x080ULL | 0x100ULL | HI_BITS)
+/* Xen's disallow masks (xen_mm.h) */
+#define L1_DISALLOW XMM_L1_DISALLOW
+#define LN_DISALLOW (XMM_L1_DISALLOW | 0x100ULL)
 
 static uint64_t *table(const struct xen_mm *m, uint64_t mfn)
 {
@@ -26,12 +23,14 @@ static bool is_hv_slot(enum xmm_type lvl, unsigned i)
 	return lvl == XMM_L4 && i >= XMM_HV_FIRST && i <= XMM_HV_LAST;
 }
 
-int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared)
+int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared,
+             struct xmm_page *pg)
 {
 	memset(m, 0, sizeof(*m));
-	m->pg = calloc(nr_frames, sizeof(*m->pg));
+	m->pg = pg ? pg : calloc(nr_frames, sizeof(*m->pg));
 	if (!m->pg)
 		return -ENOMEM;
+	m->pg_given = pg != NULL;
 	m->ram = ram;
 	m->nr_frames = nr_frames;
 	m->shared_mfn = shared_mfn;
@@ -43,7 +42,8 @@ int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t share
 
 void xmm_destroy(struct xen_mm *m)
 {
-	free(m->pg);
+	if (!m->pg_given)
+		free(m->pg);
 	m->pg = NULL;
 }
 

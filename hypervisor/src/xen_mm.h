@@ -31,9 +31,14 @@ struct xmm_page {
 #define XMM_PTE_US   0x004ULL
 #define XMM_PTE_A    0x020ULL
 #define XMM_PTE_D    0x040ULL
+#define XMM_PTE_PS   0x080ULL
 #define XMM_PTE_G    0x100ULL
 #define XMM_PTE_ADDR 0x000ffffffffff000ULL
 #define XMM_PTE_NX   (1ULL << 63)
+/* Xen's disallow mask of an L1 entry of a 64-bit PV domain without I/O
+ * memory: PWT PCD PAT and the available bits 52..62 (G is allowed, and
+ * dropped); L2-L4 also refuse PSE (no superpages) and G. */
+#define XMM_L1_DISALLOW (0x008ULL | 0x010ULL | 0x080ULL | 0x7ff0000000000000ULL)
 
 struct xen_mm {
 	uint64_t *ram;             /* the domain's RAM: frame f is ram[f * 512 ..] */
@@ -45,6 +50,7 @@ struct xen_mm {
 	                            * never ballooned; xmm_init makes it 1 */
 	uint64_t hv_l4e[XMM_HV_LAST - XMM_HV_FIRST + 1];   /* pvmon's entries of those slots */
 	struct xmm_page *pg;       /* per RAM frame */
+	bool pg_given;             /* pg is the caller's (xmm_init), not freed here */
 	const char *corrupt;       /* set when a count would go wrong: every later call fails */
 	/* Xen's TLB clock (flush_tlb_mask's filter): a frame whose last
 	 * writable mapping went at wstamp may still be writable in the TLB
@@ -74,7 +80,10 @@ struct xen_mm {
 	uint64_t given, taken;     /* frames ballooned out and back in, ever */
 };
 
-int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared);
+/* pg: nr_frames zeroed entries of the caller's (pvmon's domain keeps
+ * them where its entry stub reaches them), or NULL: allocated here. */
+int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t shared_mfn, void *shared,
+             struct xmm_page *pg);
 void xmm_destroy(struct xen_mm *m);
 /* One of Xen's frames (shared info, grant table), not the domain's RAM. */
 static inline bool xmm_xen_frame(const struct xen_mm *m, uint64_t mfn)

@@ -109,9 +109,9 @@ static void kick(struct vcpu *vc, void *ctx)
 static void release_ring(struct xen_vif *v, uint32_t ref, uint64_t mfn)
 {
 	struct xen_domain *x = v->d->xen;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	xgnt_release(&x->gnt, &x->mm, ref, true, mfn);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 }
 
 static void vif_disconnect(struct xen_vif *v)
@@ -149,11 +149,11 @@ static void vif_connect(struct xen_vif *v)
 		return vif_fail(v, "the frontend wants page flipping or several queues; this back end copies into "
 		                   "one queue (feature-rx-copy)");
 	uint64_t tmfn, rmfn;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	int rc = xgnt_acquire(&x->gnt, &x->mm, tx, 0, true, &tmfn);
 	if (!rc && (rc = xgnt_acquire(&x->gnt, &x->mm, rx, 0, true, &rmfn)))
 		xgnt_release(&x->gnt, &x->mm, tx, true, tmfn);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (rc) {
 		snprintf(why, sizeof(why), "tx-ring-ref %u or rx-ring-ref %u is no page granted to Domain 0 (%s)", tx, rx,
 		         strerror(-rc));
@@ -219,7 +219,7 @@ static int16_t gather(struct xen_vif *v, const struct xnet_tx *p)
 	struct xen_domain *x = v->d->xen;
 	size_t at = 0;
 	int16_t st = NETIF_RSP_OKAY;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	for (unsigned k = 0; k < p->nfrag; k++) {
 		uint64_t mfn;
 		if (xgnt_acquire(&x->gnt, &x->mm, p->frag[k].gref, 0, false, &mfn)) {
@@ -231,7 +231,7 @@ static int16_t gather(struct xen_vif *v, const struct xnet_tx *p)
 		at += p->frag[k].len;
 		xgnt_release(&x->gnt, &x->mm, p->frag[k].gref, false, mfn);
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return st;
 }
 
@@ -354,7 +354,7 @@ static bool rx_batch(struct xen_vif *v)
 			st = NETIF_RSP_ERROR;       /* the TAP's MTU raised past a page: not offered (no RX scatter) */
 			v->st.rx_dropped++;
 		} else {
-			pthread_mutex_lock(&x->lock);
+			xen_lock(x);
 			if (xgnt_acquire(&x->gnt, &x->mm, req.gref, 0, true, &mfn)) {
 				st = NETIF_RSP_ERROR;
 				v->st.bad_grants++;
@@ -363,7 +363,7 @@ static bool rx_batch(struct xen_vif *v)
 				memcpy(v->d->mem + mfn * XNET_PAGE, pkt, (size_t)len);
 				xgnt_release(&x->gnt, &x->mm, req.gref, true, mfn);
 			}
-			pthread_mutex_unlock(&x->lock);
+			xen_unlock(x);
 		}
 		if (st > 0) {
 			v->st.rx_packets++;

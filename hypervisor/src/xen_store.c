@@ -65,7 +65,7 @@ static uint32_t push(struct xen_store *s)
 {
 	struct xen_domain *x = s->d->xen;
 	uint32_t n = 0, taken = 0;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	pthread_mutex_lock(&s->lock);
 	struct xenstore_domain_interface *r = ring(x);
 	if (r && !__atomic_load_n(&s->broken, __ATOMIC_SEQ_CST)) {
@@ -74,7 +74,7 @@ static uint32_t push(struct xen_store *s)
 		XENSTORE_RING_IDX used = prod - cons;
 		if (used > XENSTORE_RING_SIZE || cons - s->seen_cons > prod - s->seen_cons) {
 			pthread_mutex_unlock(&s->lock);
-			pthread_mutex_unlock(&x->lock);
+			xen_unlock(x);
 			broken(s, "rsp_cons %u is not between what was taken and rsp_prod %u", cons, prod);
 			return 0;
 		}
@@ -90,7 +90,7 @@ static uint32_t push(struct xen_store *s)
 		s->len -= n;
 	}
 	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	if (n)
 		xen_evtchn_set(s->d, s->port);
 	return taken;
@@ -134,14 +134,14 @@ static long pull(struct xen_store *s, char *buf, size_t max)
 {
 	struct xen_domain *x = s->d->xen;
 	XENSTORE_RING_IDX n = 0;
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	struct xenstore_domain_interface *r = ring(x);
 	if (r) {
 		XENSTORE_RING_IDX cons = __atomic_load_n(&r->req_cons, __ATOMIC_RELAXED);
 		XENSTORE_RING_IDX prod = __atomic_load_n(&r->req_prod, __ATOMIC_ACQUIRE);
 		n = prod - cons;
 		if (n > XENSTORE_RING_SIZE) {
-			pthread_mutex_unlock(&x->lock);
+			xen_unlock(x);
 			broken(s, "req_prod %u is more than a ring ahead of req_cons %u", prod, cons);
 			return -EPROTO;
 		}
@@ -151,7 +151,7 @@ static long pull(struct xen_store *s, char *buf, size_t max)
 			buf[i] = r->req[MASK_XENSTORE_IDX(cons + i)];
 		__atomic_store_n(&r->req_cons, cons + n, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	return n;
 }
 

@@ -81,14 +81,14 @@ static long copy_l4(struct vcpu *v, uint64_t l4, uint64_t va, void *buf, size_t 
 		 * and the domain's lock keeps another vCPU from making it one
 		 * between the walk and the store. A read needs no such care. */
 		if (to)
-			pthread_mutex_lock(&x->lock);
+			xen_lock(x);
 		uint8_t *h = xmm_walk(&x->mm, l4, va, to, &ma, NULL) ? NULL : xmm_host(&x->mm, ma, chunk);
 		if (h && to)
 			memcpy(h, p, chunk);
 		else if (h)
 			memcpy(p, h, chunk);
 		if (to)
-			pthread_mutex_unlock(&x->lock);
+			xen_unlock(x);
 		if (!h)
 			return -EFAULT;
 		p += chunk;
@@ -287,11 +287,67 @@ static void cells_out(struct vcpu *v)
 	c[XC_PF_MASK] = (pf->flags & 4) != 0;
 	c[XC_VI] = xv->vi_stub;
 	c[XC_IOPL] = xv->iopl >= 1;
+	c[XC_ID] = v->id + 1;
+}
+
+extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_commit[],
+	xs_mmu_done[];
+
+static bool stub_at(uint64_t off, const uint8_t *from, const uint8_t *to)
+{
+	return off >= (uint64_t)(from - xs_stub_start) && off < (uint64_t)(to - xs_stub_start);
+}
+
+/* The stub's one-entry mmu_update stopped under the page-type lock: before
+ * its commit nothing has changed, so it goes to the slow path (pvmon
+ * serves the call); inside the commit pvmon does the commit's stores
+ * again from the cells (absolute values: a store done twice is the same)
+ * and lets it go on past them. Either way the lock is given back here,
+ * before this thread can take the domain's lock. */
+static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
+{
+	struct domain *d = v->dom;
+	struct xen_domain *x = d->xen;
+	uint64_t *word = &x->stub_dom[XD_LOCK];
+	if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != v->id + 1U)
+		return;
+	struct kvm_regs *r = &v->run->s.regs.regs;
+	uint64_t off = r->rip - XS_CODE_VA;
+	const uint64_t *c = xv->cell;
+	if (stub_at(off, xs_mmu_locked, xs_mmu_unlocked)) {
+		r->rip = XS_CODE_VA + (uint64_t)(xs_fast_abort - xs_stub_start);
+	} else if (stub_at(off, xs_mmu_commit, xs_mmu_done) && c[XC_MMU_PTR] / PAGE < x->mm.nr_frames &&
+	           c[XC_MMU_NF] <= x->mm.nr_frames && c[XC_MMU_OF] <= x->mm.nr_frames) {
+		if (c[XC_MMU_NF])
+			memcpy(&x->mm.pg[c[XC_MMU_NF] - 1], &c[XC_MMU_NW], 8);
+		x->mm.ram[c[XC_MMU_PTR] / 8] = c[XC_MMU_VAL];
+		if (c[XC_MMU_OF])
+			memcpy(&x->mm.pg[c[XC_MMU_OF] - 1], &c[XC_MMU_OW], 8);
+		r->rip = XS_CODE_VA + (uint64_t)(xs_mmu_done - xs_stub_start);
+	} else {
+		/* Cannot be: the stub holds it only there. Its page types can no
+		 * longer be trusted, and this domain stops. */
+		x->mm.corrupt = "the entry stub held the page-type lock outside its mmu_update";
+		x->stub_dom[XD_FRAMES] = 0;
+		__atomic_store_n(word, 0, __ATOMIC_RELEASE);
+		xen_crash(v, "the entry stub held the page-type lock at rip %#llx", (unsigned long long)r->rip);
+		return;
+	}
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	__atomic_fetch_add(&x->stub_mmu_stops, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
 }
 
 void xen_after_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
+	if (v->dom->xen->stub_dom)
+		stub_mmu_stopped(v, xv);
+	uint64_t mmu = xv->cell[XC_N_MMU];  /* the stub's page-table updates, in the domain's count */
+	if (mmu != xv->mmu_seen) {
+		atomic_fetch_add_explicit(&v->dom->mmu_updates, mmu - xv->mmu_seen, memory_order_relaxed);
+		xv->mmu_seen = mmu;
+	}
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 }
@@ -884,21 +940,21 @@ static int ptwr(struct vcpu *v, uint64_t cr2, uint64_t err)
 	uint64_t vmask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 	uint64_t entry = ma & ~7ULL, shift = off * 8ULL;
 	uint64_t src = in.has_imm ? in.imm : *reg(v, in.reg);
-	pthread_mutex_lock(&x->lock);
+	xen_lock(x);
 	const struct xmm_page *p = &x->mm.pg[entry >> 12];
 	if (!p->count || p->type != XMM_L1) {
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return 0;                        /* Xen emulates writes to L1 tables only */
 	}
 	uint64_t old = x->mm.ram[entry / 8], cur = (old >> shift) & vmask, val, fl;
 	int write = xen_ptwr_apply(&in, cur, src, *reg(v, 0), f[XF_RFLAGS], &val, &fl);
 	if (write < 0) {
-		pthread_mutex_unlock(&x->lock);
+		xen_unlock(x);
 		return 0;
 	}
 	uint64_t new = write ? (old & ~(vmask << shift)) | (val << shift) : old;
 	int rc = write ? xmm_update(&x->mm, entry, new, false) : 0;
-	pthread_mutex_unlock(&x->lock);
+	xen_unlock(x);
 	trace_xen_ptwr(v->dom->id, v->id, cr2, entry, old, new, f[XF_RIP], rc);
 	if (rc) {
 		if (xen_tracing())
@@ -1001,9 +1057,10 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_emulated += __atomic_load_n(&cell[XC_N_EMUL], __ATOMIC_RELAXED);
 		c->fast_segbases += __atomic_load_n(&cell[XC_N_SEGBASE], __ATOMIC_RELAXED);
 		c->fast_stacks += __atomic_load_n(&cell[XC_N_STACK], __ATOMIC_RELAXED);
+		c->fast_mmu += __atomic_load_n(&cell[XC_N_MMU], __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
-	          c->fast_stacks;
+	          c->fast_stacks + c->fast_mmu;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1017,7 +1074,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
-	         "stack switches %llu, "
+	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1025,7 +1082,8 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
 	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
-	         (unsigned long long)c.fast_stacks,
+	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
+	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

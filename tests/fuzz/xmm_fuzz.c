@@ -25,7 +25,7 @@ uint64_t *xmm_fuzz_domain(struct xen_mm *m, uint64_t nf)
 	if (nf != ram_nf)
 		xmm_fuzz_fail("setup", "the domain's size changed between inputs");
 	memset(ram, 0, nf * 4096);
-	if (xmm_init(m, ram, nf, nf, shared))
+	if (xmm_init(m, ram, nf, nf, shared, NULL))
 		xmm_fuzz_fail("setup", "xmm_init failed");
 	m->hv_l4e[0] = (nf + 100) << 12 | XMM_PTE_P;
 	return ram;

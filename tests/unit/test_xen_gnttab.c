@@ -31,7 +31,7 @@ int main(void)
 {
 	ram = aligned_alloc(4096, NF * 4096ULL);
 	memset(ram, 0, NF * 4096ULL);
-	CHECK_EQ(xmm_init(&m, ram, NF, NF, shared), 0);
+	CHECK_EQ(xmm_init(&m, ram, NF, NF, shared, NULL), 0);
 	m.shared_n = 5;
 	g.e = (grant_entry_v1_t *)(shared + 4096);
 	g.nr = 512;                    /* one frame set up */

@@ -50,7 +50,7 @@ static void build(void)
 static void fresh(void)
 {
 	xmm_destroy(&m);
-	CHECK_EQ(xmm_init(&m, ram, NF, NF, shared), 0);
+	CHECK_EQ(xmm_init(&m, ram, NF, NF, shared, NULL), 0);
 	m.hv_l4e[0] = 0x1234000ULL | P;            /* slot 256: pvmon's M2P */
 	m.hv_l4e[1] = 0x5678000ULL | P | RW;       /* slot 257: the stub */
 	build();

@@ -83,6 +83,9 @@ static start_info_t *si;
 static unsigned fails, checks;
 static uint8_t scratch[PAGE] __attribute__((aligned(4096)));
 static uint8_t scratch2[PAGE] __attribute__((aligned(4096)));
+static uint8_t mmu_t[PAGE] __attribute__((aligned(4096)));   /* the stub's mmu_update checks */
+static uint8_t mmu_a[PAGE] __attribute__((aligned(4096)));
+static uint8_t mmu_b[PAGE] __attribute__((aligned(4096)));
 static struct vcpu_guest_context ctx;
 static uint8_t stack1[8192] __attribute__((aligned(16)));
 static volatile int second_ran;
@@ -745,6 +748,49 @@ static int has(const char *hay, const char *needle)
 	return 0;
 }
 
+/* One-entry mmu_updates of an L1, which the entry stub serves itself
+ * where it can (the writable counts it keeps are checked by what pvmon
+ * then allows: a frame still mapped writable cannot be pinned, one that
+ * is not any more can). Pages A and B have their entries pointed at T
+ * and back; xen_hostile.sh counts the ones the stub served. */
+static void stub_mmu_checks(uint64_t l1)
+{
+	uint64_t t = mfn_of(mmu_t), a = mfn_of(mmu_a), b = mfn_of(mmu_b);
+	uint64_t ia = ((uint64_t)(uintptr_t)mmu_a - VIRT_BASE) / PAGE, ib = ((uint64_t)(uintptr_t)mmu_b - VIRT_BASE) / PAGE;
+	uint64_t it = ((uint64_t)(uintptr_t)mmu_t - VIRT_BASE) / PAGE;
+	if (ia >= 512 || ib >= 512 || it >= 512) {
+		expect("stub mmu: the test pages are in the first L1", -1, 0);
+		return;
+	}
+	uint64_t pa = l1 * PAGE + ia * 8, pb = l1 * PAGE + ib * 8, pt = l1 * PAGE + it * 8;
+	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	volatile uint8_t *va = mmu_a, *vb = mmu_b, *vt = mmu_t;
+	expect("stub mmu: A's entry cleared (allowed)", mmu1(pa, 0), 0);
+	expect("stub mmu: B's entry cleared (allowed)", mmu1(pb, 0), 0);
+	expect("stub mmu: A's entry maps T writable (allowed)", mmu1(pa, (t * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: B's entry maps T writable (allowed)", mmu1(pb, (t * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: A's entry maps T writable again (allowed)", mmu1(pa, (t * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: flush", hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0), 0);
+	va[8] = 0x5a;                  /* volatile: the three are one page now, which the compiler cannot know */
+	vb[9] = 0xa5;
+	expect("stub mmu: a write through A and one through B reach T", vt[8] == 0x5a && vt[9] == 0xa5, 1);
+	vt[8] = vt[9] = 0;             /* T is an L1 of no entries below */
+	expect("stub mmu: A's entry maps T read-only (allowed)", mmu1(pa, (t * PAGE) | PTE_P), 0);
+	expect("stub mmu: B's entry cleared again (allowed)", mmu1(pb, 0), 0);
+	expect("stub mmu: pin T as an L1 while its own entry maps it writable", ext1(MMUEXT_PIN_L1_TABLE, t), -EINVAL);
+	expect("stub mmu: T's own entry read-only (allowed)", mmu1(pt, (t * PAGE) | PTE_P), 0);
+	expect("stub mmu: pin T as an L1, no writable mapping left (allowed)", ext1(MMUEXT_PIN_L1_TABLE, t), 0);
+	expect("stub mmu: B's entry maps the L1 T writable", mmu1(pb, (t * PAGE) | PTE_P | PTE_RW), -EINVAL);
+	expect("stub mmu: unpin T (allowed)", ext1(MMUEXT_UNPIN_TABLE, t), 0);
+	expect("stub mmu: T's own entry writable (allowed)", mmu1(pt, (t * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: A's entry maps A (allowed)", mmu1(pa, (a * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: B's entry maps B (allowed)", mmu1(pb, (b * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub mmu: flush again", hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0), 0);
+	va[8] = 1;
+	vb[8] = 2;
+	expect("stub mmu: A, B and T are their own pages again", va[8] == 1 && vb[8] == 2 && vt[8] == 0, 1);
+}
+
 void start(start_info_t *info)
 {
 	si = info;
@@ -792,6 +838,7 @@ void start(start_info_t *info)
 	}
 	expect("mmu_update: read-only scratch (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P), 0);
 	expect("mmu_update: scratch writable again (allowed)", mmu1(pte, (mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), 0);
+	stub_mmu_checks(l1);
 	for (unsigned i = 0; i < PAGE; i++)
 		scratch2[i] = 0xff;
 	expect("mmuext pin L1 of garbage", ext1(MMUEXT_PIN_L1_TABLE, mfn_of(scratch2)), -EINVAL);
