@@ -291,11 +291,12 @@ static void print_linux(const struct lm_linux *l)
 		printf("\n");
 	}
 	printf("  (per op: pvmon's counters stamped on a row's begin and result lines (--console-counters),\n"
-	       "   their difference over the row's ops, its setup included; exits: to pvmon; hcalls: hypercalls;\n"
-	       "   ptwr: the guest's direct page-table writes trapped and emulated; mmu: entries changed by\n"
-	       "   hypercalls; bounce: exceptions and system calls pvmon delivered to the guest kernel;\n"
-	       "   emul: instructions pvmon emulated, ptwr included; stub: system calls and page faults\n"
-	       "   the entry stub delivered and iret hypercalls it served itself, none of them an exit)\n");
+	       "   their difference over the row's ops, its setup included; exits: to pvmon; hcalls: hypercalls\n"
+	       "   pvmon served; ptwr: the guest's direct page-table writes trapped and emulated; mmu: entries\n"
+	       "   changed by hypercalls; bounce: exceptions and system calls pvmon delivered to the guest\n"
+	       "   kernel; emul: instructions pvmon emulated, ptwr included; stub: system calls and page\n"
+	       "   faults the entry stub delivered and hypercalls it served itself (iret, set_segment_base,\n"
+	       "   stack_switch, one-entry mmu_update), none of them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

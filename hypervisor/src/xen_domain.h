@@ -148,6 +148,7 @@ void xen_shadow_flush(struct vcpu *v);
 void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */
 void xen_before_run(struct vcpu *v);          /* deliver a pending upcall; the cells for the fast path */
 void xen_after_run(struct vcpu *v);           /* what the fast path changed in the cells */
+bool xen_stub_stopped(struct vcpu *v);        /* an exit on XS_STOP_PORT was PVLAB_XEN_STUB_STOP's (a test's) */
 bool xen_has_work(struct vcpu *v);            /* an event (or a polled port) is pending for a blocked vCPU */
 bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread sleeps until VCPUOP_up */
 void xen_timer_expired(struct vcpu *v);

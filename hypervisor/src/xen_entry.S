@@ -370,7 +370,10 @@ xs_fast_mmu:
 	lock cmpxchg %rcx, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
 	jne xs_fast_abort
 xs_mmu_locked:
-	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	cmpq $1, CL(XC_STOP)              /* a test's: stopped under the lock */
+	jne 1f
+	out %al, $XS_STOP_PORT
+1:	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
 	mov %rsi, %rax
 	shr $12, %rax
 	cmp %rcx, %rax
@@ -533,21 +536,24 @@ xs_mmu_commit:
 	movabs $XS_PG_VA, %r11
 	mov CL(XC_MMU_NF), %rax
 	test %rax, %rax
-	jz 1f
+	jz 2f
 	shl $4, %rax
 	mov CL(XC_MMU_NW), %rdx
 	mov %rdx, -XS_PG_SIZE(%r11,%rax)
-1:	movabs $XS_RAM_VA, %rax
+2:	movabs $XS_RAM_VA, %rax
 	add CL(XC_MMU_PTR), %rax
 	mov CL(XC_MMU_VAL), %rdx
 	mov %rdx, (%rax)
-	mov CL(XC_MMU_OF), %rax
+	cmpq $2, CL(XC_STOP)              /* a test's: stopped halfway through the commit */
+	jne 1f
+	out %al, $XS_STOP_PORT
+1:	mov CL(XC_MMU_OF), %rax
 	test %rax, %rax
-	jz 2f
+	jz 3f
 	shl $4, %rax
 	mov CL(XC_MMU_OW), %rdx
 	mov %rdx, -XS_PG_SIZE(%r11,%rax)
-2:	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+3:	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
 xs_mmu_done:
 	incq CL(XC_N_MMU)
 	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */

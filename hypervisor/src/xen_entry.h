@@ -58,6 +58,7 @@
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
 #define XEN_ENTRY_PORT 0xE3
+#define XS_STOP_PORT   0xE4                 /* XC_STOP's exits (a test's) */
 
 /* The frame at the `out`, from rsp up (8-byte words), then the cells. */
 #define XF_CR2    0
@@ -110,6 +111,7 @@
 #define XC_MMU_NW   38
 #define XC_MMU_OF   39
 #define XC_MMU_OW   40
+#define XC_STOP     41   /* a test's (PVLAB_XEN_STUB_STOP): 1 stop under the lock, 2 at the commit */
 #define XC_WORDS    64
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 

@@ -270,6 +270,8 @@ static bool fast_on(void)
 
 /* What the fast path reads, from pvmon's state, before every KVM_RUN (the
  * vCPU is out of the guest: its stub reads them only once it runs). */
+static uint64_t stub_stop_mode(void);
+
 static void cells_out(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
@@ -288,6 +290,7 @@ static void cells_out(struct vcpu *v)
 	c[XC_VI] = xv->vi_stub;
 	c[XC_IOPL] = xv->iopl >= 1;
 	c[XC_ID] = v->id + 1;
+	c[XC_STOP] = stub_stop_mode();
 }
 
 extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_commit[],
@@ -336,6 +339,28 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 	__atomic_fetch_add(&x->stub_mmu_stops, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
+}
+
+/* A test's hook (PVLAB_XEN_STUB_STOP=locked or commit): the stub's
+ * mmu_update stops itself (an `out` to XS_STOP_PORT) where it has just
+ * taken its lock, or halfway through its commit, so that pvmon finds every
+ * such call stopped there and takes the path above (xen_hostile.sh).
+ * Otherwise only a signal or an exit stops a vCPU there, by chance. */
+static uint64_t stub_stop_mode(void)
+{
+	static int mode = -1;
+	if (mode < 0) {
+		const char *e = getenv("PVLAB_XEN_STUB_STOP");
+		mode = !e ? 0 : !strcmp(e, "locked") ? 1 : !strcmp(e, "commit") ? 2 : 0;
+	}
+	return (uint64_t)mode;
+}
+
+bool xen_stub_stopped(struct vcpu *v)
+{
+	uint64_t off = v->run->s.regs.regs.rip - XS_CODE_VA;   /* where stub_mmu_stopped sent it */
+	return stub_stop_mode() && (off == (uint64_t)(xs_fast_abort - xs_stub_start) ||
+	                            off == (uint64_t)(xs_mmu_done - xs_stub_start));
 }
 
 void xen_after_run(struct vcpu *v)
