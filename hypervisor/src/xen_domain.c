@@ -174,6 +174,8 @@ void xen_shadow_flush(struct vcpu *v)
 
 _Static_assert(sizeof(struct xmm_page) == XS_PG_SIZE && offsetof(struct xmm_page, type) == XS_PG_TYPE &&
                offsetof(struct xmm_page, out) == XS_PG_OUT && offsetof(struct xmm_page, count) == XS_PG_COUNT &&
+               offsetof(struct xmm_page, wstamp) == XS_PG_WSTAMP && XMM_HV_FIRST == XS_HV_FIRST_SLOT &&
+               XMM_HV_LAST == XS_HV_LAST_SLOT && __HYPERVISOR_update_va_mapping == XS_HYPERVISOR_UPDATE_VA_MAPPING &&
                XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L1_DISALLOW == XS_L1_DISALLOW &&
                __HYPERVISOR_mmu_update == XS_HYPERVISOR_MMU_UPDATE && DOMID_SELF == XS_DOMID_SELF &&
                XS_MAX_VCPUS < XD_PVMON, "the entry stub's view of xen_mm is xen_mm.h's");
@@ -303,6 +305,8 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 		}
 		x->stub_dom[XD_FRAMES] = x->mm.nr_frames;
 	}
+	x->stub_dom[XD_CLOCK] = *x->mm.tlb_clock;   /* the TLB clock where the stub reads it */
+	x->mm.tlb_clock = &x->stub_dom[XD_CLOCK];
 
 	uint8_t *desc = (uint8_t *)pframe(x, p->st_desc);
 	uint64_t vectors = XS_CODE_VA + (uint64_t)(xs_vectors - xs_stub_start);

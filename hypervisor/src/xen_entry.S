@@ -218,6 +218,8 @@ xs_fast_pf:
 xs_fast_hcall:
 	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
 	je xs_fast_mmu
+	cmpq $XS_HYPERVISOR_UPDATE_VA_MAPPING, FW(XF_RAX)
+	je xs_fast_uvm
 	cmpq $XS_HYPERVISOR_SET_SEGMENT_BASE, FW(XF_RAX)
 	je xs_fast_segbase
 	cmpq $XS_HYPERVISOR_STACK_SWITCH, FW(XF_RAX)
@@ -350,6 +352,25 @@ xs_fast_stack_switch:
  * RAM or is out, a writable mapping of a frame of another type, the last
  * writable mapping of a frame going, whose TLB-clock stamp is pvmon's)
  * goes to pvmon, which answers as it always has. */
+/* A level of update_va_mapping's walk: rax the table's frame, rsi the
+ * va, r11 the stub's map of RAM, rcx the frame count; rax the next frame. */
+.macro WALK shift
+	mov %rsi, %rdx
+	shr $\shift, %rdx
+	and $511, %edx
+	shl $12, %rax
+	lea (%rax,%rdx,8), %rax
+	mov (%r11,%rax), %rax
+	test $1, %al
+	jz xs_mmu_unlock_abort
+	test $0x80, %al
+	jnz xs_mmu_unlock_abort
+	shl $12, %rax
+	shr $24, %rax
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort
+.endm
+
 xs_fast_mmu:
 	cmpq $1, CL(XC_SAVE + 1)
 	jne xs_fast_abort
@@ -363,6 +384,27 @@ xs_fast_mmu:
 	mov 8(%rax), %rdi                 /* val */
 	test $7, %esi
 	jnz xs_fast_abort
+	jmp xs_mmu_lock
+
+/* update_va_mapping(va, val, 0): the same for the L1 entry of va in the
+ * kernel's tables, which the stub walks under the lock, with no flush
+ * (a flush, or another vCPU's, is pvmon's), as xen_hypercall.c's; va
+ * canonical and outside Xen's slots, every level present, no superpage,
+ * RAM, else pvmon (-EINVAL). */
+xs_fast_uvm:
+	cmpq $0, CL(XC_SAVE)
+	jne xs_fast_abort
+	mov CL(XC_SAVE + 2), %rsi         /* va, until the walk makes it the entry's address */
+	mov CL(XC_SAVE + 1), %rdi         /* val */
+	mov %rsi, %rax
+	CANONICAL %rax
+	mov %rsi, %rax
+	shr $39, %rax
+	and $511, %eax
+	sub $XS_HV_FIRST_SLOT, %eax
+	cmp $(XS_HV_LAST_SLOT - XS_HV_FIRST_SLOT), %eax
+	jbe xs_fast_abort
+xs_mmu_lock:
 	cmpq $0, XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip)
 	je xs_fast_abort                  /* not for the stub (shadow paging): no try */
 	mov CL(XC_ID), %rcx
@@ -374,7 +416,20 @@ xs_mmu_locked:
 	jne 1f
 	out %al, $XS_STOP_PORT
 1:	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
-	mov %rsi, %rax
+	cmpq $XS_HYPERVISOR_UPDATE_VA_MAPPING, FW(XF_RAX)
+	jne 2f
+	movabs $XS_RAM_VA, %r11
+	mov CL(XC_KCR3), %rax
+	shr $12, %rax
+	WALK 39
+	WALK 30
+	WALK 21
+	mov %rsi, %rdx
+	shr $12, %rdx
+	and $511, %edx
+	shl $12, %rax
+	lea (%rax,%rdx,8), %rsi           /* the L1 entry's machine address */
+2:	mov %rsi, %rax
 	shr $12, %rax
 	cmp %rcx, %rax
 	jae xs_mmu_unlock_abort           /* (also: the stub may not, XD_FRAMES 0) */
@@ -387,6 +442,7 @@ xs_mmu_locked:
 	mov %rsi, CL(XC_MMU_PTR)
 	movq $0, CL(XC_MMU_NF)
 	movq $0, CL(XC_MMU_OF)
+	movq $0, CL(XC_MMU_OSTAMP)
 	test $1, %dil
 	jz 4f                             /* not present: stored as it is */
 	movabs $XS_L1_DISALLOW, %rax
@@ -443,9 +499,14 @@ xs_mmu_locked:
 	jne xs_mmu_unlock_abort
 	mov %rax, %rdx
 	shr $32, %rdx
+	jz xs_mmu_unlock_abort            /* no count to drop: pvmon finds it inconsistent */
 	cmp $1, %edx
-	jbe xs_mmu_unlock_abort
-	movabs $0x100000000, %rdx
+	jne 6f
+	and $0xffff0000, %eax             /* its last: untyped (out and walked kept), stamped in the commit */
+	movq $1, CL(XC_MMU_OSTAMP)
+	mov %rax, CL(XC_MMU_OW)
+	jmp xs_mmu_commit
+6:	movabs $0x100000000, %rdx
 	sub %rdx, %rax
 	mov %rax, CL(XC_MMU_OW)
 	jmp xs_mmu_commit
@@ -553,6 +614,11 @@ xs_mmu_commit:
 	shl $4, %rax
 	mov CL(XC_MMU_OW), %rdx
 	mov %rdx, -XS_PG_SIZE(%r11,%rax)
+	cmpq $0, CL(XC_MMU_OSTAMP)
+	je 3f
+	mfence                            /* the entry seen by every CPU before the clock is read (xmm_tlb_stamp) */
+	mov XS_AT(XS_DOM_VA + XD_CLOCK * 8)(%rip), %rdx
+	mov %rdx, (8 - XS_PG_SIZE)(%r11,%rax)
 3:	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
 xs_mmu_done:
 	incq CL(XC_N_MMU)

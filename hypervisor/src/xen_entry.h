@@ -10,8 +10,8 @@
  * itself, as Xen does them, from what pvmon keeps in the cells: a system
  * call of a guest process (bounced to the kernel's syscall callback), a
  * page fault that cannot be a write to a page table (bounced to the
- * kernel's handler), the iret, set_segment_base, stack_switch and
- * one-entry L1 mmu_update hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
+ * kernel's handler), the iret, set_segment_base, stack_switch,
+ * one-entry L1 mmu_update and flush-less update_va_mapping hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
  * does them); anything it finds unusual, and any fault while it touches
  * guest memory, abandons it for the slow path with the frame as it came
  * in. Shared by xen_entry.S and the Xen files. */
@@ -40,15 +40,19 @@
 /* Words of the domain's page. XD_LOCK is 0, a vCPU's number + 1 (its
  * stub holds it) or XD_PVMON (pvmon: xen_lock); the stub only tries it.
  * XD_FRAMES: the domain's RAM frames while the stub may update page
- * types, 0 when it may not (shadow paging, an inconsistent count). */
+ * types, 0 when it may not (shadow paging, an inconsistent count).
+ * XD_CLOCK: xen_mm's TLB clock, which stamps a frame whose last
+ * writable mapping goes. */
 #define XD_LOCK        0
 #define XD_FRAMES      1
+#define XD_CLOCK       2   /* xen_mm's TLB clock (xen_tlb.c) */
 #define XD_PVMON       0x100
 /* struct xmm_page as the stub reads it (xen_domain.c checks these) */
 #define XS_PG_SIZE     16
 #define XS_PG_TYPE     0
 #define XS_PG_OUT      2
 #define XS_PG_COUNT    4
+#define XS_PG_WSTAMP   8
 #define XS_XMM_WRITABLE 1
 #define XS_XMM_L1      2
 #define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
@@ -112,12 +116,16 @@
 #define XC_MMU_OF   39
 #define XC_MMU_OW   40
 #define XC_STOP     41   /* a test's (PVLAB_XEN_STUB_STOP): 1 stop under the lock, 2 at the commit */
+#define XC_MMU_OSTAMP 42 /* 1: the old frame's last writable reference goes: its wstamp is the TLB clock */
 #define XC_WORDS    64
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
 #define XS_HYPERVISOR_IRET 23
 #define XS_HYPERVISOR_MMU_UPDATE 1
+#define XS_HYPERVISOR_UPDATE_VA_MAPPING 14
+#define XS_HV_FIRST_SLOT 256             /* Xen's L4 slots (xen_mm.h's XMM_HV_FIRST, _LAST) */
+#define XS_HV_LAST_SLOT  271
 #define XS_DOMID_SELF 0x7ff0
 #define XS_HYPERVISOR_STACK_SWITCH 3
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25

@@ -36,7 +36,8 @@ int xmm_init(struct xen_mm *m, uint64_t *ram, uint64_t nr_frames, uint64_t share
 	m->shared_mfn = shared_mfn;
 	m->shared = shared;
 	m->shared_n = 1;
-	m->tlb_clock = 1;
+	m->tlb_clock = &m->tlb_clock_own;
+	*m->tlb_clock = 1;
 	return 0;
 }
 
@@ -176,6 +177,15 @@ int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t)
 	return 0;
 }
 
+/* The clock once the entry that dropped a writable reference is visible
+ * to every CPU (a store may pass a later load: the fence), so that a
+ * vCPU whose reload the clock counts after the stamp walked the new entry. */
+uint64_t xmm_tlb_stamp(const struct xen_mm *m)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(m->tlb_clock, __ATOMIC_SEQ_CST);
+}
+
 void xmm_put_type(struct xen_mm *m, uint64_t mfn)
 {
 	if (mfn >= m->nr_frames || !m->pg[mfn].count) {
@@ -189,7 +199,7 @@ void xmm_put_type(struct xen_mm *m, uint64_t mfn)
 	p->type = XMM_NONE;
 	p->pinned = 0;
 	if (t == XMM_WRITABLE)
-		p->wstamp = __atomic_load_n(&m->tlb_clock, __ATOMIC_SEQ_CST);
+		p->wstamp = xmm_tlb_stamp(m);
 	if (t >= XMM_L1) {
 		p->count = 1;          /* held while its entries go (loops stay refused) */
 		p->type = (uint8_t)t;

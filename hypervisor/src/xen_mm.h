@@ -56,9 +56,11 @@ struct xen_mm {
 	 * writable mapping went at wstamp may still be writable in the TLB
 	 * of a vCPU that has not reloaded CR3 since; before such a frame
 	 * becomes a table, flush(ctx, wstamp) makes every such vCPU reload
-	 * (0, or -errno and the type is refused). tlb_clock is read and
-	 * advanced atomically by the vCPU threads too; NULL flush: none. */
-	uint64_t tlb_clock;
+	 * (0, or -errno and the type is refused). The clock is read and
+	 * advanced atomically by the vCPU threads too (and read by pvmon's
+	 * entry stub, where pvmon points tlb_clock); NULL flush: none. */
+	uint64_t *tlb_clock;       /* &tlb_clock_own unless the caller moves it */
+	uint64_t tlb_clock_own;
 	int (*flush)(void *ctx, uint64_t stamp);
 	void *flush_ctx;
 	uint64_t validations, updates, flushes;   /* statistics */
@@ -96,6 +98,8 @@ static inline bool xmm_xen_frame(const struct xen_mm *m, uint64_t mfn)
  * -EINVAL: another type holds it, a bad entry, not RAM; -EOVERFLOW. */
 int xmm_get_type(struct xen_mm *m, uint64_t mfn, enum xmm_type t);
 void xmm_put_type(struct xen_mm *m, uint64_t mfn);
+/* A frame's wstamp as its last writable reference goes (after its entry changed). */
+uint64_t xmm_tlb_stamp(const struct xen_mm *m);
 
 /* mmuext_op pin / unpin: -EINVAL when already pinned (pin) or not (unpin). */
 int xmm_pin(struct xen_mm *m, uint64_t mfn, enum xmm_type level);

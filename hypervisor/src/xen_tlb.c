@@ -20,7 +20,7 @@
 
 uint64_t xen_tlb_now(struct domain *d)
 {
-	return __atomic_load_n(&d->xen->mm.tlb_clock, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(d->xen->mm.tlb_clock, __ATOMIC_SEQ_CST);
 }
 
 /* Until vCPU n has reloaded CR3 after stamp, or is out of KVM_RUN (then
@@ -118,7 +118,7 @@ void xen_tlb_enter(struct vcpu *v)
 		return;                    /* no reload on this entry */
 	}
 	xv->cell[XC_FLUSH] = 0;        /* the stub reloads CR3 before the guest runs again */
-	__atomic_store_n(&xv->flushed, __atomic_add_fetch(&x->mm.tlb_clock, 1, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&xv->flushed, __atomic_add_fetch(x->mm.tlb_clock, 1, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
 }
 
 void xen_tlb_left(struct vcpu *v)

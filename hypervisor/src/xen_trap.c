@@ -326,6 +326,8 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 		x->mm.ram[c[XC_MMU_PTR] / 8] = c[XC_MMU_VAL];
 		if (c[XC_MMU_OF])
 			memcpy(&x->mm.pg[c[XC_MMU_OF] - 1], &c[XC_MMU_OW], 8);
+		if (c[XC_MMU_OF] && c[XC_MMU_OSTAMP])
+			x->mm.pg[c[XC_MMU_OF] - 1].wstamp = xmm_tlb_stamp(&x->mm);   /* a later stamp: as safe */
 		r->rip = XS_CODE_VA + (uint64_t)(xs_mmu_done - xs_stub_start);
 	} else {
 		/* Cannot be: the stub holds it only there. Its page types can no

@@ -304,11 +304,11 @@ static void tlb_clock(void)
 	CHECK_EQ(xmm_pin(&m, 1, XMM_L4), 0);
 	CHECK_EQ(m.pg[10].count, 1);
 	CHECK_EQ(flush_calls, 0);                    /* none of the tables was ever writable */
-	m.tlb_clock = 7;
+	*m.tlb_clock = 7;
 	CHECK_EQ(xmm_update(&m, F(4), F(10) | P, false), 0);   /* frame 10's writable mapping goes */
 	CHECK_EQ(m.pg[10].count, 0);
 	CHECK_EQ(m.pg[10].wstamp, 7);
-	m.tlb_clock = 9;
+	*m.tlb_clock = 9;
 	flush_rc = -ETIMEDOUT;
 	CHECK_EQ(xmm_pin(&m, 10, XMM_L1), -ETIMEDOUT);   /* the flush failed: no type */
 	CHECK_EQ(m.pg[10].count, 0);

@@ -33,7 +33,8 @@ static void setup(void)
 	x = calloc(1, sizeof(*x));
 	d->xen = x;
 	d->nr_vcpus = 2;
-	x->mm.tlb_clock = 1;
+	x->mm.tlb_clock = &x->mm.tlb_clock_own;
+	*x->mm.tlb_clock = 1;
 	for (uint32_t i = 0; i < 2; i++) {
 		d->vcpus[i].dom = d;
 		d->vcpus[i].id = i;

@@ -171,6 +171,11 @@ static long mmu1(uint64_t ptr, uint64_t val)
 	return hc(__HYPERVISOR_mmu_update, (long)&u, 1, 0, DOMID_SELF, 0);
 }
 
+static long uvm0(void *va, uint64_t val)
+{
+	return hc(__HYPERVISOR_update_va_mapping, (long)va, (long)val, 0, 0, 0);
+}
+
 static long ext1(unsigned cmd, uint64_t mfn)
 {
 	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
@@ -789,6 +794,27 @@ static void stub_mmu_checks(uint64_t l1)
 	va[8] = 1;
 	vb[8] = 2;
 	expect("stub mmu: A, B and T are their own pages again", va[8] == 1 && vb[8] == 2 && vt[8] == 0, 1);
+	{
+		/* Two entries in one batch: pvmon's, traced (xen_hostile.sh). */
+		struct mmu_update u[2] = { { pa, (a * PAGE) | PTE_P | PTE_RW }, { pb, (b * PAGE) | PTE_P | PTE_RW } };
+		expect("stub mmu: a batch of two, A and B as they are (allowed)",
+		       hc(__HYPERVISOR_mmu_update, (long)u, 2, 0, DOMID_SELF, 0), 0);
+	}
+	/* update_va_mapping without a flush: the stub walks the kernel's tables. */
+	expect("stub uvm: A's address maps T (allowed)", uvm0(mmu_a, (t * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub uvm: an address with no L3 entry", uvm0((void *)0x0000100000000000UL, (t * PAGE) | PTE_P), -EINVAL);
+	expect("stub uvm: flush", hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0), 0);
+	va[10] = 0x77;
+	expect("stub uvm: a write through A's address reaches T", vt[10], 0x77);
+	expect("stub uvm: A's address maps A (allowed)", uvm0(mmu_a, (a * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub uvm: B's address unmapped, B's last writable mapping (allowed)", uvm0(mmu_b, 0), 0);
+	expect("stub uvm: pin B as an L1 (allowed)", ext1(MMUEXT_PIN_L1_TABLE, b), 0);
+	expect("stub uvm: B's address maps the L1 B writable", uvm0(mmu_b, (b * PAGE) | PTE_P | PTE_RW), -EINVAL);
+	expect("stub uvm: unpin B (allowed)", ext1(MMUEXT_UNPIN_TABLE, b), 0);
+	expect("stub uvm: B's address maps B (allowed)", uvm0(mmu_b, (b * PAGE) | PTE_P | PTE_RW), 0);
+	expect("stub uvm: flush again", hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0), 0);
+	expect("stub uvm: A, B and T as they were", va[8] == 1 && vb[8] == 2 && vt[10] == 0x77, 1);
+	vt[10] = 0;
 }
 
 void start(start_info_t *info)
