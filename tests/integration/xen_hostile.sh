@@ -5,7 +5,10 @@
 # balloon's reservations, event ports and vCPUs, a blkfront's and a
 # netfront's rings (xen_blkback.c, xen_netback.c), VCPUOP_initialise's
 # context (a second vCPU: it starts, wakes vCPU 0's poll with an IPI and
-# takes itself down), each answered as Xen answers (the guest prints each
+# takes itself down), one-entry page-table updates the entry stub serves
+# itself (its writable counts checked by pins, its stores by reads
+# through the remapped pages; and with the stub stopped under its lock,
+# PVLAB_XEN_STUB_STOP), each answered as Xen answers (the guest prints each
 # check and powers off: exit 0); then, with "crash", a direct write of a
 # bad entry into its own L1 table: the domain crashes (125) in one report
 # and pvmon stays up to report it (error code 0x3: present, write, and
