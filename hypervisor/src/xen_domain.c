@@ -176,7 +176,10 @@ _Static_assert(sizeof(struct xmm_page) == XS_PG_SIZE && offsetof(struct xmm_page
                offsetof(struct xmm_page, out) == XS_PG_OUT && offsetof(struct xmm_page, count) == XS_PG_COUNT &&
                offsetof(struct xmm_page, wstamp) == XS_PG_WSTAMP && XMM_HV_FIRST == XS_HV_FIRST_SLOT &&
                XMM_HV_LAST == XS_HV_LAST_SLOT && __HYPERVISOR_update_va_mapping == XS_HYPERVISOR_UPDATE_VA_MAPPING &&
-               XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L1_DISALLOW == XS_L1_DISALLOW &&
+               XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L4 == XS_XMM_L4 &&
+               __HYPERVISOR_mmuext_op == XS_HYPERVISOR_MMUEXT_OP && MMUEXT_NEW_BASEPTR == XS_MMUEXT_NEW_BASEPTR &&
+               MMUEXT_NEW_USER_BASEPTR == XS_MMUEXT_NEW_USER_BASEPTR && sizeof(struct mmuext_op) == XS_MMUEXT_SIZE &&
+               offsetof(struct mmuext_op, arg1) == 8 && XMM_L1_DISALLOW == XS_L1_DISALLOW &&
                __HYPERVISOR_mmu_update == XS_HYPERVISOR_MMU_UPDATE && DOMID_SELF == XS_DOMID_SELF &&
                XS_MAX_VCPUS < XD_PVMON, "the entry stub's view of xen_mm is xen_mm.h's");
 
@@ -233,7 +236,8 @@ static void plan_priv(const struct xenlayout *l, uint32_t vcpus, struct priv_pla
 	p->st_l3 = f++;
 	p->st_l2 = f++;
 	p->st_l1 = f++;
-	p->st_code = f++;
+	p->st_code = f;
+	f += XS_CODE_PAGES;
 	p->st_desc = f++;
 	p->st_blocks = f;
 	f += 2ULL * vcpus;
@@ -279,12 +283,13 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 	pframe(x, p->st_l3)[0] = (g + p->st_l2 * PAGE) | PTE_UPPER;
 	pframe(x, p->st_l2)[0] = (g + p->st_l1 * PAGE) | PTE_UPPER;
 	uint64_t *l1 = pframe(x, p->st_l1);
-	l1[0] = (g + p->st_code * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D;
-	l1[1] = (g + p->st_desc * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D | XMM_PTE_NX;
+	for (unsigned k = 0; k < XS_CODE_PAGES; k++)
+		l1[k] = (g + (p->st_code + k) * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D;
+	l1[(XS_DESC_VA - XS_VA) >> 12] = (g + p->st_desc * PAGE) | XMM_PTE_P | XMM_PTE_A | XMM_PTE_D | XMM_PTE_NX;
 	for (uint32_t n = 0; n < vcpus; n++)
 		for (unsigned k = 0; k < 2; k++)
 			l1[((XS_BLOCK_VA(n) - XS_VA) >> 12) + k] = (g + (p->st_blocks + 2 * n + k) * PAGE) | PTE_UPPER | XMM_PTE_NX;
-	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* one page: xen_domain_build checked */
+	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* its pages: xen_domain_build checked */
 
 	/* The domain's page, and for the stub's mmu_update (not under shadow
 	 * paging, where KVM must see every change of a table) xen_mm's page
@@ -377,8 +382,8 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 	if (!xen_supported())
 		return snprintf(err, errlen, "kernel '%s' is a Xen PV kernel, and Linux PV cannot run here: %s",
 		                d->cfg.kernel, xen_support()), -EOPNOTSUPP;
-	if (xs_stub_end - xs_stub_start > (long)PAGE)
-		return snprintf(err, errlen, "internal: the Xen-mode stub is %ld bytes, more than its page",
+	if (xs_stub_end - xs_stub_start > (long)XS_CODE_SIZE)
+		return snprintf(err, errlen, "internal: the Xen-mode stub is %ld bytes, more than its pages",
 		                (long)(xs_stub_end - xs_stub_start)), -EINVAL;
 	if (d->nr_vcpus > XS_MAX_VCPUS)
 		return snprintf(err, errlen, "a Linux PV domain has at most %d vCPUs (vcpus = %u)", XS_MAX_VCPUS,

@@ -13,7 +13,7 @@
 	.section .rodata.xen_stub, "a"
 	.balign 4096
 	.globl xs_stub_start, xs_stub_end, xs_vectors, xs_fast_begin, xs_fast_commit, xs_fast_abort
-	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_commit, xs_mmu_done
+	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_commit, xs_mmu_done, xs_base_commit, xs_base_done
 xs_stub_start:
 	.balign 16
 xs_vectors:
@@ -135,7 +135,7 @@ xs_leave:
  * reports to pvmon. */
 xs_in_stub:
 	mov FW(XF_RIP), %rax
-	and $0xfff, %eax
+	and $(XS_CODE_SIZE - 1), %eax
 	cmp $(xs_fast_begin - xs_stub_start), %eax
 	jb xs_slow
 	cmp $(xs_fast_commit - xs_stub_start), %eax
@@ -220,6 +220,8 @@ xs_fast_hcall:
 	je xs_fast_mmu
 	cmpq $XS_HYPERVISOR_UPDATE_VA_MAPPING, FW(XF_RAX)
 	je xs_fast_uvm
+	cmpq $XS_HYPERVISOR_MMUEXT_OP, FW(XF_RAX)
+	je xs_fast_base
 	cmpq $XS_HYPERVISOR_SET_SEGMENT_BASE, FW(XF_RAX)
 	je xs_fast_segbase
 	cmpq $XS_HYPERVISOR_STACK_SWITCH, FW(XF_RAX)
@@ -386,6 +388,33 @@ xs_fast_mmu:
 	jnz xs_fast_abort
 	jmp xs_mmu_lock
 
+/* mmuext_op(ops, 2, NULL, DOMID_SELF) of NEW_BASEPTR then
+ * NEW_USER_BASEPTR, Linux's switch to another process's tables, as
+ * xen_hypercall.c's: each new L4 takes a base reference and the old one
+ * drops its own, under the lock; a new frame that is not an L4 already
+ * (its validation is pvmon's), an old one's last reference (it would be
+ * devalidated) or a frame named in both pairs go to pvmon. The commit
+ * sets the two L4s in the cells, which pvmon reads back after the run,
+ * and loads the kernel's. */
+xs_fast_base:
+	cmpq $2, CL(XC_SAVE + 1)
+	jne xs_fast_abort
+	cmpq $0, CL(XC_SAVE)
+	jne xs_fast_abort
+	cmp $XS_DOMID_SELF, %r10w
+	jne xs_fast_abort
+	mov CL(XC_SAVE + 2), %rax
+	GUEST_RANGE %rax, (2 * XS_MMUEXT_SIZE), %rdx
+	cmpl $XS_MMUEXT_NEW_BASEPTR, (%rax)
+	jne xs_fast_abort
+	cmpl $XS_MMUEXT_NEW_USER_BASEPTR, XS_MMUEXT_SIZE(%rax)
+	jne xs_fast_abort
+	mov 8(%rax), %rsi                 /* the kernel's L4 */
+	mov (XS_MMUEXT_SIZE + 8)(%rax), %rdi   /* the user's (0: none) */
+	test %rsi, %rsi
+	jz xs_fast_abort
+	jmp xs_mmu_lock
+
 /* update_va_mapping(va, val, 0): the same for the L1 entry of va in the
  * kernel's tables, which the stub walks under the lock, with no flush
  * (a flush, or another vCPU's, is pvmon's), as xen_hypercall.c's; va
@@ -416,6 +445,8 @@ xs_mmu_locked:
 	jne 1f
 	out %al, $XS_STOP_PORT
 1:	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	cmpq $XS_HYPERVISOR_MMUEXT_OP, FW(XF_RAX)
+	je xs_base_checks
 	cmpq $XS_HYPERVISOR_UPDATE_VA_MAPPING, FW(XF_RAX)
 	jne 2f
 	movabs $XS_RAM_VA, %r11
@@ -510,6 +541,87 @@ xs_mmu_locked:
 	sub %rdx, %rax
 	mov %rax, CL(XC_MMU_OW)
 	jmp xs_mmu_commit
+/* The base pointers' counts: pair i is a frame number + 1 and the first
+ * 8 bytes of its xmm_page as the commit stores them. */
+.macro BASE_TAKE f, i             /* frame f (not 0) takes a base reference: an L4 already */
+	cmp XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), \f
+	jae xs_mmu_unlock_abort
+	mov \f, %rax
+	shl $4, %rax
+	mov (%r11,%rax), %rax
+	cmp $XS_XMM_L4, %al
+	jne xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+	jz xs_mmu_unlock_abort
+	cmp $0xffffffff, %edx
+	je xs_mmu_unlock_abort
+	movabs $0x100000000, %rdx
+	add %rdx, %rax
+	mov %rax, CL(XC_BW + 2 * \i)
+	lea 1(\f), %rax
+	mov %rax, CL(XC_BF + 2 * \i)
+.endm
+.macro BASE_DROP i                /* frame rcx (not 0) drops one, never its last */
+	cmp XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	jae xs_mmu_unlock_abort
+	mov %rcx, %rax
+	shl $4, %rax
+	mov (%r11,%rax), %rax
+	cmp $XS_XMM_L4, %al
+	jne xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+	cmp $2, %edx
+	jb xs_mmu_unlock_abort
+	movabs $0x100000000, %rdx
+	sub %rdx, %rax
+	mov %rax, CL(XC_BW + 2 * \i)
+	lea 1(%rcx), %rax
+	mov %rax, CL(XC_BF + 2 * \i)
+.endm
+.macro DISTINCT a, b
+	mov CL(XC_BF + 2 * \a), %rax
+	test %rax, %rax
+	jz .Ldistinct\@
+	cmp CL(XC_BF + 2 * \b), %rax
+	je xs_mmu_unlock_abort
+.Ldistinct\@:
+.endm
+
+xs_base_checks:
+	movabs $XS_PG_VA, %r11
+	.irp i, 0, 1, 2, 3
+	movq $0, CL(XC_BF + 2 * \i)
+	.endr
+	mov %rsi, %rax
+	shl $12, %rax
+	mov %rax, CL(XC_BK)
+	mov %rdi, %rax
+	shl $12, %rax
+	mov %rax, CL(XC_BU)
+	mov CL(XC_KCR3), %rcx
+	shr $12, %rcx                     /* the kernel's L4 now */
+	cmp %rsi, %rcx
+	je 1f
+	BASE_TAKE %rsi, 0
+	BASE_DROP 1
+1:	mov CL(XC_UCR3), %rcx
+	shr $12, %rcx                     /* the user's now (0: none) */
+	cmp %rdi, %rcx
+	je 3f
+	test %rdi, %rdi
+	jz 2f
+	BASE_TAKE %rdi, 2
+2:	test %rcx, %rcx
+	jz 3f
+	BASE_DROP 3
+3:	DISTINCT 0, 2
+	DISTINCT 0, 3
+	DISTINCT 1, 2
+	DISTINCT 1, 3
+	jmp xs_base_commit
+
 xs_mmu_unlock_abort:
 	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
 xs_mmu_unlocked:
@@ -623,6 +735,36 @@ xs_mmu_commit:
 xs_mmu_done:
 	incq CL(XC_N_MMU)
 	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
+	mov FW(XF_RFLAGS), %r11
+	jmp xs_hcall_done
+
+/* The base pointers' stores, the cells, the lock given back, and the
+ * kernel's L4 loaded. */
+xs_base_commit:
+	movabs $XS_PG_VA, %r11
+	.irp i, 0, 1, 2, 3
+	mov CL(XC_BF + 2 * \i), %rax
+	test %rax, %rax
+	jz 1f
+	shl $4, %rax
+	mov CL(XC_BW + 2 * \i), %rdx
+	mov %rdx, -XS_PG_SIZE(%r11,%rax)
+1:
+	.endr
+	cmpq $2, CL(XC_STOP)              /* a test's: stopped halfway through the commit */
+	jne 1f
+	out %al, $XS_STOP_PORT
+1:	mov CL(XC_BK), %rax
+	mov %rax, CL(XC_KCR3)
+	mov %rax, CL(XC_CR3)
+	mov CL(XC_BU), %rax
+	mov %rax, CL(XC_UCR3)
+	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+xs_base_done:
+	mov CL(XC_KCR3), %rax
+	mov %rax, %cr3
+	incq CL(XC_N_BASE)
+	mov FW(XF_RIP), %rcx
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
 

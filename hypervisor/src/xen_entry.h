@@ -11,7 +11,8 @@
  * call of a guest process (bounced to the kernel's syscall callback), a
  * page fault that cannot be a write to a page table (bounced to the
  * kernel's handler), the iret, set_segment_base, stack_switch,
- * one-entry L1 mmu_update and flush-less update_va_mapping hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
+ * one-entry L1 mmu_update, flush-less update_va_mapping and the
+ * base-pointer pair of mmuext_op hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
  * does them); anything it finds unusual, and any fault while it touches
  * guest memory, abandons it for the slow path with the frame as it came
  * in. Shared by xen_entry.S and the Xen files. */
@@ -22,8 +23,10 @@
  * 256..271, which no guest entry can name), supervisor-only. */
 #define XS_L4_SLOT     257
 #define XS_VA          0xffff808000000000
-#define XS_CODE_VA     XS_VA                 /* the stub, one read-only page */
-#define XS_DESC_VA     (XS_VA + 0x1000)      /* GDTs, TSSs, IDT: one read-only page */
+#define XS_CODE_VA     XS_VA                 /* the stub, read-only pages */
+#define XS_CODE_PAGES  2
+#define XS_CODE_SIZE   (XS_CODE_PAGES * 0x1000)   /* a power of two: the stub finds its offset with a mask */
+#define XS_DESC_VA     (XS_VA + 0xb000)      /* GDTs, TSSs, IDT: one read-only page */
 #define XS_VINFO_VA(n) (XS_VA + 0x2000 + (n) * 0x1000)   /* per vCPU: the frame of its vcpu_info */
 #define XS_GDT_OFF(n)  ((n) * 0x80)
 #define XS_TSS_OFF(n)  (0x400 + (n) * 0x80)
@@ -55,6 +58,7 @@
 #define XS_PG_WSTAMP   8
 #define XS_XMM_WRITABLE 1
 #define XS_XMM_L1      2
+#define XS_XMM_L4      5
 #define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
 #define XS_BLOCK_MASK  0x1fff
 #define XS_RSP0_OFF    0x1e00               /* TSS.RSP0 in the block; the cells above it */
@@ -117,6 +121,11 @@
 #define XC_MMU_OW   40
 #define XC_STOP     41   /* a test's (PVLAB_XEN_STUB_STOP): 1 stop under the lock, 2 at the commit */
 #define XC_MMU_OSTAMP 42 /* 1: the old frame's last writable reference goes: its wstamp is the TLB clock */
+#define XC_N_BASE   43   /* base-pointer pairs served */
+#define XC_BF       44   /* 44..51: the base pointers' four (frame + 1, xmm_page word) pairs, as XC_MMU_NF/NW */
+#define XC_BW       45
+#define XC_BK       52   /* the new kernel and user L4s, as CR3 values */
+#define XC_BU       53
 #define XC_WORDS    64
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
@@ -124,6 +133,10 @@
 #define XS_HYPERVISOR_IRET 23
 #define XS_HYPERVISOR_MMU_UPDATE 1
 #define XS_HYPERVISOR_UPDATE_VA_MAPPING 14
+#define XS_HYPERVISOR_MMUEXT_OP 26
+#define XS_MMUEXT_NEW_BASEPTR 5
+#define XS_MMUEXT_NEW_USER_BASEPTR 15
+#define XS_MMUEXT_SIZE 24                /* struct mmuext_op: cmd, arg1 at 8 */
 #define XS_HV_FIRST_SLOT 256             /* Xen's L4 slots (xen_mm.h's XMM_HV_FIRST, _LAST) */
 #define XS_HV_LAST_SLOT  271
 #define XS_DOMID_SELF 0x7ff0

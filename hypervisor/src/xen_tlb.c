@@ -82,7 +82,7 @@ static void stub_owes_flush(struct vcpu *v, struct xen_vcpu *xv)
 {
 	struct kvm_regs *r = &v->run->s.regs.regs;
 	uint64_t off = r->rip - XS_CODE_VA;
-	if (off >= 4096)
+	if (off >= XS_CODE_SIZE)
 		return;
 	xv->cell[XC_FLUSH] = 1;
 	if (off >= (uint64_t)(xs_fast_begin - xs_stub_start) && off < (uint64_t)(xs_fast_commit - xs_stub_start)) {

@@ -294,11 +294,25 @@ static void cells_out(struct vcpu *v)
 }
 
 extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_commit[],
-	xs_mmu_done[];
+	xs_mmu_done[], xs_base_commit[], xs_base_done[];
 
 static bool stub_at(uint64_t off, const uint8_t *from, const uint8_t *to)
 {
 	return off >= (uint64_t)(from - xs_stub_start) && off < (uint64_t)(to - xs_stub_start);
+}
+
+/* The base pointers' commit, done again: the four counts, the cells. */
+static bool base_commit(struct xen_domain *x, uint64_t *c)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (c[XC_BF + 2 * i] > x->mm.nr_frames)
+			return false;
+	for (unsigned i = 0; i < 4; i++)
+		if (c[XC_BF + 2 * i])
+			memcpy(&x->mm.pg[c[XC_BF + 2 * i] - 1], &c[XC_BW + 2 * i], 8);
+	c[XC_KCR3] = c[XC_CR3] = c[XC_BK];
+	c[XC_UCR3] = c[XC_BU];
+	return true;
 }
 
 /* The stub's one-entry mmu_update stopped under the page-type lock: before
@@ -319,6 +333,8 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 	const uint64_t *c = xv->cell;
 	if (stub_at(off, xs_mmu_locked, xs_mmu_unlocked)) {
 		r->rip = XS_CODE_VA + (uint64_t)(xs_fast_abort - xs_stub_start);
+	} else if (stub_at(off, xs_base_commit, xs_base_done) && base_commit(x, xv->cell)) {
+		r->rip = XS_CODE_VA + (uint64_t)(xs_base_done - xs_stub_start);
 	} else if (stub_at(off, xs_mmu_commit, xs_mmu_done) && c[XC_MMU_PTR] / PAGE < x->mm.nr_frames &&
 	           c[XC_MMU_NF] <= x->mm.nr_frames && c[XC_MMU_OF] <= x->mm.nr_frames) {
 		if (c[XC_MMU_NF])
@@ -362,7 +378,8 @@ bool xen_stub_stopped(struct vcpu *v)
 {
 	uint64_t off = v->run->s.regs.regs.rip - XS_CODE_VA;   /* where stub_mmu_stopped sent it */
 	return stub_stop_mode() && (off == (uint64_t)(xs_fast_abort - xs_stub_start) ||
-	                            off == (uint64_t)(xs_mmu_done - xs_stub_start));
+	                            off == (uint64_t)(xs_mmu_done - xs_stub_start) ||
+	                            off == (uint64_t)(xs_base_done - xs_stub_start));
 }
 
 void xen_after_run(struct vcpu *v)
@@ -377,6 +394,8 @@ void xen_after_run(struct vcpu *v)
 	}
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
+	xv->kernel_l4 = xv->cell[XC_KCR3] / PAGE;   /* and its base pointers (the references moved with them) */
+	xv->user_l4 = xv->cell[XC_UCR3] / PAGE;
 }
 
 /* The guest's TSC now, read from KVM: the offset measured at the vCPU's
@@ -1085,9 +1104,10 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_segbases += __atomic_load_n(&cell[XC_N_SEGBASE], __ATOMIC_RELAXED);
 		c->fast_stacks += __atomic_load_n(&cell[XC_N_STACK], __ATOMIC_RELAXED);
 		c->fast_mmu += __atomic_load_n(&cell[XC_N_MMU], __ATOMIC_RELAXED);
+		c->fast_base += __atomic_load_n(&cell[XC_N_BASE], __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
-	          c->fast_stacks + c->fast_mmu;
+	          c->fast_stacks + c->fast_mmu + c->fast_base;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1101,7 +1121,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
-	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), "
+	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1111,6 +1131,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
 	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
 	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
+	         (unsigned long long)c.fast_base,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -86,6 +86,7 @@ static uint8_t scratch2[PAGE] __attribute__((aligned(4096)));
 static uint8_t mmu_t[PAGE] __attribute__((aligned(4096)));   /* the stub's mmu_update checks */
 static uint8_t mmu_a[PAGE] __attribute__((aligned(4096)));
 static uint8_t mmu_b[PAGE] __attribute__((aligned(4096)));
+static uint64_t l4copy[512] __attribute__((aligned(4096)));   /* a second L4, the same mappings */
 static struct vcpu_guest_context ctx;
 static uint8_t stack1[8192] __attribute__((aligned(16)));
 static volatile int second_ran;
@@ -753,6 +754,8 @@ static int has(const char *hay, const char *needle)
 	return 0;
 }
 
+static void base_checks(uint64_t l1);
+
 /* One-entry mmu_updates of an L1, which the entry stub serves itself
  * where it can (the writable counts it keeps are checked by what pvmon
  * then allows: a frame still mapped writable cannot be pinned, one that
@@ -815,6 +818,38 @@ static void stub_mmu_checks(uint64_t l1)
 	expect("stub uvm: flush again", hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0), 0);
 	expect("stub uvm: A, B and T as they were", va[8] == 1 && vb[8] == 2 && vt[10] == 0x77, 1);
 	vt[10] = 0;
+	base_checks(l1);
+}
+
+/* Linux's switch of base pointers, a pair of mmuext ops the stub serves
+ * when both L4s are L4s already: onto a copy of the L4 (the same
+ * mappings: this code runs on) and back. */
+static long bases(uint64_t k, uint64_t u)
+{
+	struct mmuext_op op[2] = { { .cmd = MMUEXT_NEW_BASEPTR, .arg1.mfn = k },
+	                           { .cmd = MMUEXT_NEW_USER_BASEPTR, .arg1.mfn = u } };
+	return hc(__HYPERVISOR_mmuext_op, (long)op, 2, 0, DOMID_SELF, 0);
+}
+
+static void base_checks(uint64_t l1)
+{
+	uint64_t l4 = mfn_of((void *)si->pt_base), c = mfn_of(l4copy);
+	uint64_t ic = ((uint64_t)(uintptr_t)l4copy - VIRT_BASE) / PAGE;
+	if (ic >= 512) {
+		expect("stub base: the copy is in the first L1", -1, 0);
+		return;
+	}
+	const uint64_t *src = (const uint64_t *)si->pt_base;
+	for (unsigned i = 0; i < 512; i++)
+		l4copy[i] = src[i];
+	expect("stub base: the copy's mapping read-only (allowed)", mmu1(l1 * PAGE + ic * 8, (c * PAGE) | PTE_P), 0);
+	expect("stub base: pin the copy as an L4 (allowed)", ext1(MMUEXT_PIN_L4_TABLE, c), 0);
+	expect("stub base: kernel on the copy, no user L4 (allowed)", bases(c, 0), 0);
+	expect("stub base: kernel back, the copy as the user's (allowed)", bases(l4, c), 0);
+	expect("stub base: kernel as it is, no user L4 (allowed)", bases(l4, 0), 0);
+	expect("stub base: a frame that is no L4", bases(mfn_of(scratch2), 0), -EINVAL);
+	expect("stub base: unpin the copy (allowed)", ext1(MMUEXT_UNPIN_TABLE, c), 0);
+	expect("stub base: the copy's mapping writable (allowed)", mmu1(l1 * PAGE + ic * 8, (c * PAGE) | PTE_P | PTE_RW), 0);
 }
 
 void start(start_info_t *info)
