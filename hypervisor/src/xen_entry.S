@@ -373,15 +373,21 @@ xs_fast_stack_switch:
 	jae xs_mmu_unlock_abort
 .endm
 
-xs_fast_mmu:
-	cmpq $1, CL(XC_SAVE + 1)
+/* A batch (mmu_update, mmuext_op) of n requests at the list in rdi, no
+ * done pointer, for DOMID_SELF: rax the list, its len bytes in guest memory. */
+.macro SELF_BATCH n, len
+	cmpq $\n, CL(XC_SAVE + 1)
 	jne xs_fast_abort
 	cmpq $0, CL(XC_SAVE)
 	jne xs_fast_abort
 	cmp $XS_DOMID_SELF, %r10w
 	jne xs_fast_abort
 	mov CL(XC_SAVE + 2), %rax
-	GUEST_RANGE %rax, 16, %rdx
+	GUEST_RANGE %rax, \len, %rdx
+.endm
+
+xs_fast_mmu:
+	SELF_BATCH 1, 16
 	mov (%rax), %rsi                  /* ptr: the entry's machine address, MMU_NORMAL_PT_UPDATE */
 	mov 8(%rax), %rdi                 /* val */
 	test $7, %esi
@@ -397,14 +403,7 @@ xs_fast_mmu:
  * sets the two L4s in the cells, which pvmon reads back after the run,
  * and loads the kernel's. */
 xs_fast_base:
-	cmpq $2, CL(XC_SAVE + 1)
-	jne xs_fast_abort
-	cmpq $0, CL(XC_SAVE)
-	jne xs_fast_abort
-	cmp $XS_DOMID_SELF, %r10w
-	jne xs_fast_abort
-	mov CL(XC_SAVE + 2), %rax
-	GUEST_RANGE %rax, (2 * XS_MMUEXT_SIZE), %rdx
+	SELF_BATCH 2, (2 * XS_MMUEXT_SIZE)
 	cmpl $XS_MMUEXT_NEW_BASEPTR, (%rax)
 	jne xs_fast_abort
 	cmpl $XS_MMUEXT_NEW_USER_BASEPTR, XS_MMUEXT_SIZE(%rax)
@@ -543,7 +542,7 @@ xs_mmu_locked:
 	jmp xs_mmu_commit
 /* The base pointers' counts: pair i is a frame number + 1 and the first
  * 8 bytes of its xmm_page as the commit stores them. */
-.macro BASE_TAKE f, i             /* frame f (not 0) takes a base reference: an L4 already */
+.macro BASE_REF f, i, least, op      /* frame f (not 0), an L4 with at least `least` references: one more (add) or fewer (sub) */
 	cmp XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), \f
 	jae xs_mmu_unlock_abort
 	mov \f, %rax
@@ -553,32 +552,21 @@ xs_mmu_locked:
 	jne xs_mmu_unlock_abort
 	mov %rax, %rdx
 	shr $32, %rdx
-	jz xs_mmu_unlock_abort
+	cmp $\least, %edx
+	jb xs_mmu_unlock_abort
 	cmp $0xffffffff, %edx
 	je xs_mmu_unlock_abort
 	movabs $0x100000000, %rdx
-	add %rdx, %rax
+	\op %rdx, %rax
 	mov %rax, CL(XC_BW + 2 * \i)
 	lea 1(\f), %rax
 	mov %rax, CL(XC_BF + 2 * \i)
 .endm
-.macro BASE_DROP i                /* frame rcx (not 0) drops one, never its last */
-	cmp XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
-	jae xs_mmu_unlock_abort
-	mov %rcx, %rax
-	shl $4, %rax
-	mov (%r11,%rax), %rax
-	cmp $XS_XMM_L4, %al
-	jne xs_mmu_unlock_abort
-	mov %rax, %rdx
-	shr $32, %rdx
-	cmp $2, %edx
-	jb xs_mmu_unlock_abort
-	movabs $0x100000000, %rdx
-	sub %rdx, %rax
-	mov %rax, CL(XC_BW + 2 * \i)
-	lea 1(%rcx), %rax
-	mov %rax, CL(XC_BF + 2 * \i)
+.macro BASE_TAKE f, i             /* a base reference taken: an L4 already */
+	BASE_REF \f, \i, 1, add
+.endm
+.macro BASE_DROP i                /* frame rcx drops one, never its last (that devalidates) */
+	BASE_REF %rcx, \i, 2, sub
 .endm
 .macro DISTINCT a, b
 	mov CL(XC_BF + 2 * \a), %rax
