@@ -118,7 +118,11 @@ int prog_hostile(void)
 	mc[1] = (struct pv_multicall_entry){ .op = PV_HC_iret, .args = { 0 } };
 	mc[2] = (struct pv_multicall_entry){ .op = 999 };
 	mc[3] = (struct pv_multicall_entry){ .op = PV_HC_console_io, .args = { PV_CONSOLE_write, 8, beyond } };
-	expect("multicall bad entries", HYPERVISOR_multicall(mc, 4), 4);
+	long mc_done = 0;
+	for (long r; mc_done < 4; mc_done += r)          /* a preempted batch goes on where it stopped */
+		if ((r = HYPERVISOR_multicall(mc + mc_done, (uint64_t)(4 - mc_done))) <= 0)
+			break;
+	expect("multicall bad entries", mc_done, 4);
 	expect("multicall nested", (long)mc[0].result, EINVAL);
 	expect("multicall iret", (long)mc[1].result, EINVAL);
 	expect("multicall number", (long)mc[2].result, -PV_ENOSYS);

@@ -50,20 +50,15 @@ compare() {
   done
   [ -z "$bad" ]
 }
-# Once, in a full make check under load, a work run's trace lacked 7 of
-# its 540 version_op events with none reported lost (not reproduced
-# alone: 6 of 6 exact). Such a pair is said and run again once; a count
-# that differs twice fails.
-for try in 1 2; do
-  traced base "$base"
-  traced work "$work"
-  wpid=$pid
-  cat "$TMP/work.out"
-  line=$(grep "tracecount:" "$TMP/work.out") || die "the guest printed no tracecount line"
-  compare && break
-  [ $try = 2 ] && die "$bad"
-  echo "counts differ with no event reported lost ($bad): running both again"
-done
+# (A multicall pvmon preempts returns how many entries it did; the guest
+# makes another for the rest and counts what was done. It once counted a
+# preempted batch whole: 7 of 540 version_op events "missing" under load.)
+traced base "$base"
+traced work "$work"
+wpid=$pid
+cat "$TMP/work.out"
+line=$(grep "tracecount:" "$TMP/work.out") || die "the guest printed no tracecount line"
+compare || die "$bad"
 for h in null version_op event_channel_op multicall mmuext_op sched_op set_timer_op iret; do
   echo "$names" | grep -qx "$h" || die "no $h hypercall in the trace"
 done
