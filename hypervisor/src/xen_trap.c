@@ -315,8 +315,9 @@ static bool base_commit(struct xen_domain *x, uint64_t *c)
 	return true;
 }
 
-/* The stub's one-entry mmu_update stopped under the page-type lock: before
- * its commit nothing has changed, so it goes to the slow path (pvmon
+/* The stub's page-table update (mmu_update, update_va_mapping) or
+ * base-pointer pair stopped under the page-type lock: before its commit
+ * nothing has changed, so it goes to the slow path (pvmon
  * serves the call); inside the commit pvmon does the commit's stores
  * again from the cells (absolute values: a store done twice is the same)
  * and lets it go on past them. Either way the lock is given back here,
@@ -348,7 +349,7 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 	} else {
 		/* Cannot be: the stub holds it only there. Its page types can no
 		 * longer be trusted, and this domain stops. */
-		x->mm.corrupt = "the entry stub held the page-type lock outside its mmu_update";
+		x->mm.corrupt = "the entry stub held the page-type lock outside its page-table updates";
 		x->stub_dom[XD_FRAMES] = 0;
 		__atomic_store_n(word, 0, __ATOMIC_RELEASE);
 		xen_crash(v, "the entry stub held the page-type lock at rip %#llx", (unsigned long long)r->rip);
@@ -360,7 +361,7 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 }
 
 /* A test's hook (PVLAB_XEN_STUB_STOP=locked or commit): the stub's
- * mmu_update stops itself (an `out` to XS_STOP_PORT) where it has just
+ * page-table update or base-pointer pair stops itself (an `out` to XS_STOP_PORT) where it has just
  * taken its lock, or halfway through its commit, so that pvmon finds every
  * such call stopped there and takes the path above (xen_hostile.sh).
  * Otherwise only a signal or an exit stops a vCPU there, by chance. */
