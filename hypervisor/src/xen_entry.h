@@ -6,16 +6,18 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves seven kinds of entry
- * itself, as Xen does them, from what pvmon keeps in the cells: a system
- * call of a guest process (bounced to the kernel's syscall callback), a
- * page fault that cannot be a write to a page table (bounced to the
- * kernel's handler), the iret, set_segment_base, stack_switch,
- * one-entry L1 mmu_update, flush-less update_va_mapping and the
- * base-pointer pair of mmuext_op hypercalls, and the kernel's port I/O and cli/sti (emulated as pvmon
- * does them); anything it finds unusual, and any fault while it touches
- * guest memory, abandons it for the slow path with the frame as it came
- * in. Shared by xen_entry.S and the Xen files. */
+ * pvmon wrote into the frame. The fast path serves nine kinds of entry
+ * itself, as Xen does them, from what pvmon keeps in the cells and in
+ * the domain's page: a system call of a guest process (bounced to the
+ * kernel's syscall callback), a page fault that cannot be a write to a
+ * page table (bounced to the kernel's handler), the iret,
+ * set_segment_base and stack_switch hypercalls, the kernel's port I/O
+ * and cli/sti (emulated as pvmon does them), and under the page-type
+ * lock it shares with pvmon a one-entry L1 mmu_update, an
+ * update_va_mapping without a flush and mmuext_op's base-pointer pair;
+ * anything it finds unusual, and any fault while it touches guest
+ * memory, abandons it for the slow path with the frame as it came in.
+ * Shared by xen_entry.S and the Xen files. */
 #ifndef PVMON_XEN_ENTRY_H
 #define PVMON_XEN_ENTRY_H
 
