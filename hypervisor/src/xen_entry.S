@@ -438,8 +438,8 @@ xs_mmu_lock:
 	mov CL(XC_ID), %rcx
 	xor %eax, %eax
 	lock cmpxchg %rcx, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
+xs_mmu_locked:                        /* held from here when it took (a vCPU can stop before the jne) */
 	jne xs_fast_abort
-xs_mmu_locked:
 	cmpq $1, CL(XC_STOP)              /* a test's: stopped under the lock */
 	jne 1f
 	out %al, $XS_STOP_PORT
