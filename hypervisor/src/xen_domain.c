@@ -310,6 +310,7 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 		}
 		x->stub_dom[XD_FRAMES] = x->mm.nr_frames;
 	}
+	x->stub_dom[XD_VCPUS] = vcpus;
 	x->stub_dom[XD_CLOCK] = *x->mm.tlb_clock;   /* the TLB clock where the stub reads it */
 	x->mm.tlb_clock = &x->stub_dom[XD_CLOCK];
 

@@ -13,7 +13,7 @@
 	.section .rodata.xen_stub, "a"
 	.balign 4096
 	.globl xs_stub_start, xs_stub_end, xs_vectors, xs_fast_begin, xs_fast_commit, xs_fast_abort
-	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_commit, xs_mmu_done, xs_base_commit, xs_base_done
+	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_cas, xs_mmu_commit, xs_mmu_done, xs_base_commit, xs_base_done
 xs_stub_start:
 	.balign 16
 xs_vectors:
@@ -71,6 +71,18 @@ xs_lstar0:
 .Lcanon\@:
 .endm
 
+/* va (kept) canonical and outside Xen's L4 slots, else the slow path; clobbers rax. */
+.macro GUEST_VA va
+	mov \va, %rax
+	CANONICAL %rax
+	mov \va, %rax
+	shr $39, %rax
+	and $511, %eax
+	sub $XS_HV_FIRST_SLOT, %eax
+	cmp $(XS_HV_LAST_SLOT - XS_HV_FIRST_SLOT), %eax
+	jbe xs_fast_abort
+.endm
+
 /* The words of a bounce frame at rax + off after rcx, r11 (and the error
  * code): rip, cs (with the upcall mask in bits 32-39, as the frame saves
  * it), rflags (IF as that mask says), rsp, ss, as Xen's
@@ -106,6 +118,8 @@ xs_common:
 	mov %rdx, CL(XC_SAVE)
 	mov %rsi, CL(XC_SAVE + 1)
 	mov %rdi, CL(XC_SAVE + 2)
+	mov %rcx, CL(XC_SAVE_RCX)
+	mov %r11, CL(XC_SAVE_R11)
 	jmp xs_fast_begin
 
 /* Back to the frame the entry came with (from anywhere in the block's
@@ -119,6 +133,8 @@ xs_fast_abort:
 	mov CL(XC_SAVE), %rdx
 	mov CL(XC_SAVE + 1), %rsi
 	mov CL(XC_SAVE + 2), %rdi
+	mov CL(XC_SAVE_RCX), %rcx
+	mov CL(XC_SAVE_R11), %r11
 xs_slow:
 	out %al, $XEN_ENTRY_PORT
 	mov CL(XC_CR3), %rax
@@ -179,10 +195,8 @@ xs_fast_syscall:
 
 /* A page fault: Xen's frame with the error code (its user bit the
  * guest's mode) for the trap table's handler; a kernel write to a present
- * page may be one to a page table, which pvmon emulates (ptwr). */
+ * page may be one to a page table, emulated below or by pvmon (ptwr). */
 xs_fast_pf:
-	cmpq $0, CL(XC_PF)
-	je xs_fast_abort
 	mov FW(XF_ERR), %rdx
 	and $~4, %rdx
 	cmpq $0, CL(XC_USER)
@@ -190,10 +204,14 @@ xs_fast_pf:
 	mov %edx, %eax
 	and $3, %eax
 	cmp $3, %eax
+	je xs_fast_ptwr
+	cmpq $0, CL(XC_PF)
 	je xs_fast_abort
 	mov FW(XF_RSP), %rax
 	jmp 2f
-1:	or $4, %rdx
+1:	cmpq $0, CL(XC_PF)
+	je xs_fast_abort
+	or $4, %rdx
 	mov CL(XC_KSP), %rax
 	test %rax, %rax
 	jz xs_fast_abort
@@ -226,6 +244,8 @@ xs_fast_hcall:
 	je xs_fast_segbase
 	cmpq $XS_HYPERVISOR_STACK_SWITCH, FW(XF_RAX)
 	je xs_fast_stack_switch
+	cmpq $XS_HYPERVISOR_VCPU_OP, FW(XF_RAX)
+	je xs_fast_vcpu_op
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -342,6 +362,133 @@ xs_fast_stack_switch:
 	CANONICAL %rax
 	jmp xs_commit_stack_switch
 
+/* vcpu_op(cmd, vcpu, arg) on a vCPU the domain does not have: -ENOENT,
+ * whatever cmd, as xen_hypercall.c's. Linux asks is_up of every CPU it
+ * could have at boot (8192 in Debian's kernel); its own vCPUs are pvmon's. */
+xs_fast_vcpu_op:
+	mov CL(XC_SAVE + 1), %rax
+	cmp XS_AT(XS_DOM_VA + XD_VCPUS * 8)(%rip), %rax
+	jb xs_fast_abort
+	jmp xs_commit_vcpu_op
+
+/* A write of the guest kernel to a present page it may not write: if
+ * the page is an L1 table, Xen's writable page tables (xen_trap.c's ptwr)
+ * emulate it as an mmu_update of the entry. The stub does the writes
+ * Linux makes: xchg and mov of a register, mov of an immediate (all 8
+ * bytes, REX.W, one whole entry) and and/or of an immediate byte
+ * (clear_bit, set_bit), with or without lock. The instruction is decoded
+ * here; under the lock the entry is found by walking the kernel's tables
+ * and checked as mmu_update's (xs_ptwr_walk). Anything else (another
+ * instruction, not an L1, a refused entry) goes to pvmon, which emulates
+ * it or delivers the fault. The guest's registers are kept by their
+ * number, to read the source and give xchg the old entry. */
+xs_fast_ptwr:
+	mov FW(XF_CR2), %rsi
+	GUEST_VA %rsi
+	mov FW(XF_RAX), %rdx
+	mov %rdx, CL(XC_GPR + 0)
+	mov %rcx, CL(XC_GPR + 1)
+	mov CL(XC_SAVE), %rdx
+	mov %rdx, CL(XC_GPR + 2)
+	mov %rbx, CL(XC_GPR + 3)
+	mov %rbp, CL(XC_GPR + 5)
+	mov CL(XC_SAVE + 1), %rdx
+	mov %rdx, CL(XC_GPR + 6)
+	mov CL(XC_SAVE + 2), %rdx
+	mov %rdx, CL(XC_GPR + 7)
+	.irp r, 8, 9, 10, 11, 12, 13, 14, 15
+	mov %r\r, CL(XC_GPR + \r)
+	.endr
+	mov FW(XF_RIP), %rax
+	GUEST_RANGE %rax, 16, %rdx
+	xor %edi, %edi                    /* where the decoder is in the instruction */
+	cmpb $0xf0, (%rax)
+	jne 1f
+	inc %edi                          /* lock */
+1:	xor %esi, %esi                    /* REX (0: none) */
+	movzbl (%rax,%rdi), %edx
+	mov %edx, %ecx
+	and $0xf0, %ecx
+	cmp $0x40, %ecx
+	jne 2f
+	mov %edx, %esi
+	inc %edi
+	movzbl (%rax,%rdi), %edx
+2:	mov %rdx, CL(XC_PT_KIND)
+	inc %edi
+	movzbl (%rax,%rdi), %ecx          /* ModRM */
+	mov %ecx, %edx
+	shr $3, %edx
+	and $7, %edx
+	test $4, %esi
+	jz 3f
+	or $8, %edx                       /* REX.R */
+3:	mov %rdx, CL(XC_PT_REG)
+	inc %edi
+	mov %ecx, %edx
+	shr $6, %edx                      /* mod */
+	cmp $3, %edx
+	je xs_fast_abort                  /* a register operand */
+	and $7, %ecx                      /* rm */
+	cmp $4, %ecx
+	jne 4f
+	movzbl (%rax,%rdi), %ecx          /* SIB: its base */
+	inc %edi
+	and $7, %ecx
+	test %edx, %edx
+	jnz 5f
+	cmp $5, %ecx
+	jne 7f
+	add $4, %edi                      /* no base: a disp32 */
+	jmp 7f
+4:	test %edx, %edx
+	jnz 5f
+	cmp $5, %ecx
+	jne 7f
+	add $4, %edi                      /* rip-relative: a disp32 */
+	jmp 7f
+5:	cmp $1, %edx
+	jne 6f
+	inc %edi                          /* disp8 */
+	jmp 7f
+6:	add $4, %edi                      /* disp32 */
+7:	mov CL(XC_PT_KIND), %rdx          /* rdi: past the address, at the immediate */
+	cmp $0x80, %edx
+	je 10f
+	test $8, %esi
+	jz xs_fast_abort                  /* not REX.W: not a whole entry */
+	testb $7, FW(XF_CR2)
+	jnz xs_fast_abort
+	cmp $0xc7, %edx
+	je 9f
+	cmp $0x87, %edx
+	je 8f
+	cmp $0x89, %edx
+	jne xs_fast_abort
+8:	mov CL(XC_PT_REG), %rcx
+	cmp $4, %ecx
+	je xs_fast_abort                  /* rsp: the frame's */
+	mov (XF_CELL(XC_GPR) * 8)(%rsp,%rcx,8), %rcx
+	jmp 12f
+9:	testb $7, CL(XC_PT_REG)
+	jnz xs_fast_abort                 /* C7 /0 only */
+	movslq (%rax,%rdi), %rcx
+	add $4, %edi
+	jmp 12f
+10:	mov CL(XC_PT_REG), %rcx           /* 80 /1 ib (or), 80 /4 ib (and): a byte of the entry */
+	and $7, %ecx
+	cmp $1, %ecx
+	je 11f
+	cmp $4, %ecx
+	jne xs_fast_abort
+11:	shl $8, %ecx
+	or %rcx, CL(XC_PT_KIND)
+	movzbl (%rax,%rdi), %ecx
+	inc %edi
+12:	mov %rcx, CL(XC_PT_SRC)
+	mov %rdi, CL(XC_PT_LEN)
+	jmp xs_mmu_lock
+
 /* mmu_update(req, 1, NULL, DOMID_SELF), one MMU_NORMAL_PT_UPDATE into a
  * frame typed L1, as xen_mm.c's xmm_update does it, under the domain's
  * page-type lock, which the stub only tries (held: pvmon). The entry is
@@ -424,14 +571,7 @@ xs_fast_uvm:
 	jne xs_fast_abort
 	mov CL(XC_SAVE + 2), %rsi         /* va, until the walk makes it the entry's address */
 	mov CL(XC_SAVE + 1), %rdi         /* val */
-	mov %rsi, %rax
-	CANONICAL %rax
-	mov %rsi, %rax
-	shr $39, %rax
-	and $511, %eax
-	sub $XS_HV_FIRST_SLOT, %eax
-	cmp $(XS_HV_LAST_SLOT - XS_HV_FIRST_SLOT), %eax
-	jbe xs_fast_abort
+	GUEST_VA %rsi
 xs_mmu_lock:
 	cmpq $0, XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip)
 	je xs_fast_abort                  /* not for the stub (shadow paging): no try */
@@ -444,6 +584,8 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	jne 1f
 	out %al, $XS_STOP_PORT
 1:	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	cmpq $14, FW(XF_VEC)
+	je xs_ptwr_walk
 	cmpq $XS_HYPERVISOR_MMUEXT_OP, FW(XF_RAX)
 	je xs_base_checks
 	cmpq $XS_HYPERVISOR_UPDATE_VA_MAPPING, FW(XF_RAX)
@@ -459,7 +601,9 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	and $511, %edx
 	shl $12, %rax
 	lea (%rax,%rdx,8), %rsi           /* the L1 entry's machine address */
-2:	mov %rsi, %rax
+2:
+xs_mmu_entry:                         /* rsi the entry's machine address */
+	mov %rsi, %rax
 	shr $12, %rax
 	cmp %rcx, %rax
 	jae xs_mmu_unlock_abort           /* (also: the stub may not, XD_FRAMES 0) */
@@ -473,6 +617,12 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	movq $0, CL(XC_MMU_NF)
 	movq $0, CL(XC_MMU_OF)
 	movq $0, CL(XC_MMU_OSTAMP)
+	movabs $XS_RAM_VA, %rax
+	mov (%rax,%rsi), %rax             /* the entry it replaces */
+	mov %rax, CL(XC_MMU_OLD)
+	cmpq $14, FW(XF_VEC)
+	je xs_ptwr_val
+xs_mmu_val:                           /* rdi the new entry, rsi its address, rcx the frame count, r11 the page array */
 	test $1, %dil
 	jz 4f                             /* not present: stored as it is */
 	movabs $XS_L1_DISALLOW, %rax
@@ -507,12 +657,11 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	add %rdx, %rax
 	mov %rax, CL(XC_MMU_NW)
 4:	mov %rdi, CL(XC_MMU_VAL)
-	movabs $XS_RAM_VA, %rax
-	mov (%rax,%rsi), %rax             /* the entry it replaces */
+	mov CL(XC_MMU_OLD), %rax
 	mov %eax, %edx
 	and $3, %edx
 	cmp $3, %edx
-	jne xs_mmu_commit                 /* not a writable mapping: nothing to drop */
+	jne xs_mmu_cas                 /* not a writable mapping: nothing to drop */
 	shl $12, %rax
 	shr $24, %rax
 	cmp %rcx, %rax
@@ -521,7 +670,7 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	cmp CL(XC_MMU_NF), %rax
 	jne 5f
 	movq $0, CL(XC_MMU_NF)            /* writable before and after: the count stays */
-	jmp xs_mmu_commit
+	jmp xs_mmu_cas
 5:	mov %rax, CL(XC_MMU_OF)
 	shl $4, %rax
 	mov -XS_PG_SIZE(%r11,%rax), %rax
@@ -535,11 +684,11 @@ xs_mmu_locked:                        /* held from here when it took (a vCPU can
 	and $0xffff0000, %eax             /* its last: untyped (out and walked kept), stamped in the commit */
 	movq $1, CL(XC_MMU_OSTAMP)
 	mov %rax, CL(XC_MMU_OW)
-	jmp xs_mmu_commit
+	jmp xs_mmu_cas
 6:	movabs $0x100000000, %rdx
 	sub %rdx, %rax
 	mov %rax, CL(XC_MMU_OW)
-	jmp xs_mmu_commit
+	jmp xs_mmu_cas
 /* The base pointers' counts: pair i is a frame number + 1 and the first
  * 8 bytes of its xmm_page as the commit stores them. */
 .macro BASE_REF f, i, least, op      /* frame f (not 0), an L4 with at least `least` references: one more (add) or fewer (sub) */
@@ -609,6 +758,52 @@ xs_base_checks:
 	DISTINCT 1, 2
 	DISTINCT 1, 3
 	jmp xs_base_commit
+
+/* The write's entry: the L1 entry of cr2 in the kernel's tables (the
+ * guest wrote in kernel mode) names the frame, cr2 the entry in it. */
+xs_ptwr_walk:
+	movabs $XS_RAM_VA, %r11
+	mov CL(XC_KCR3), %rax
+	shr $12, %rax
+	mov FW(XF_CR2), %rsi
+	WALK 39
+	WALK 30
+	WALK 21
+	WALK 12
+	shl $12, %rax
+	mov FW(XF_CR2), %rsi
+	and $0xff8, %esi
+	add %rax, %rsi
+	jmp xs_mmu_entry
+
+/* The new entry from the old one in rax: what the instruction writes,
+ * or the old one with the byte and/or-ed (its flags kept for the guest). */
+xs_ptwr_val:
+	mov CL(XC_PT_SRC), %rdi
+	cmpb $0x80, CL(XC_PT_KIND)
+	jne xs_mmu_val
+	mov FW(XF_CR2), %rcx
+	and $7, %ecx
+	shl $3, %ecx                      /* the byte's place */
+	mov %rax, %rdx
+	shr %cl, %rdx
+	cmpq $0x480, CL(XC_PT_KIND)
+	jne 1f
+	and %dil, %dl
+	jmp 2f
+1:	or %dil, %dl
+2:	pushfq
+	pop %rdi
+	mov %rdi, CL(XC_PT_FL)
+	movzbl %dl, %edx
+	shl %cl, %rdx
+	mov $0xff, %edi
+	shl %cl, %rdi
+	not %rdi
+	and %rax, %rdi
+	or %rdx, %rdi
+	mov XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip), %rcx
+	jmp xs_mmu_val
 
 xs_mmu_unlock_abort:
 	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
@@ -692,23 +887,30 @@ xs_commit_stack_switch:
 	incq CL(XC_N_STACK)
 	jmp xs_hcall_done
 
-/* The mmu_update's stores, from the cells, and the lock given back. */
+/* The update's stores, from the cells, and the lock given back. The
+ * entry first, by a cmpxchg from the old value the checks read: the CPU
+ * may have set its accessed or dirty bit since (a walk on another vCPU),
+ * and then the update goes to pvmon instead, the lock given back. Its
+ * success is the commit: pvmon finds a vCPU stopped just after it by ZF. */
+xs_mmu_cas:
+	movabs $XS_RAM_VA, %rsi
+	add CL(XC_MMU_PTR), %rsi
+	mov CL(XC_MMU_OLD), %rax
+	mov CL(XC_MMU_VAL), %rdx
+	lock cmpxchg %rdx, (%rsi)
 xs_mmu_commit:
-	movabs $XS_PG_VA, %r11
+	jne xs_mmu_unlock_abort
+	cmpq $2, CL(XC_STOP)              /* a test's: stopped halfway through the commit */
+	jne 1f
+	out %al, $XS_STOP_PORT
+1:	movabs $XS_PG_VA, %r11
 	mov CL(XC_MMU_NF), %rax
 	test %rax, %rax
 	jz 2f
 	shl $4, %rax
 	mov CL(XC_MMU_NW), %rdx
 	mov %rdx, -XS_PG_SIZE(%r11,%rax)
-2:	movabs $XS_RAM_VA, %rax
-	add CL(XC_MMU_PTR), %rax
-	mov CL(XC_MMU_VAL), %rdx
-	mov %rdx, (%rax)
-	cmpq $2, CL(XC_STOP)              /* a test's: stopped halfway through the commit */
-	jne 1f
-	out %al, $XS_STOP_PORT
-1:	mov CL(XC_MMU_OF), %rax
+2:	mov CL(XC_MMU_OF), %rax
 	test %rax, %rax
 	jz 3f
 	shl $4, %rax
@@ -721,6 +923,8 @@ xs_mmu_commit:
 	mov %rdx, (8 - XS_PG_SIZE)(%r11,%rax)
 3:	movq $0, XS_AT(XS_DOM_VA + XD_LOCK * 8)(%rip)
 xs_mmu_done:
+	cmpq $14, FW(XF_VEC)
+	je xs_ptwr_done
 	incq CL(XC_N_MMU)
 	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
 	mov FW(XF_RFLAGS), %r11
@@ -755,6 +959,46 @@ xs_base_done:
 	mov FW(XF_RIP), %rcx
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
+
+/* The write done: xchg's register gets the old entry, and/or's flags are
+ * set, the instruction is skipped, and the guest's registers go back. */
+xs_ptwr_done:
+	incq CL(XC_N_PTWR)
+	cmpq $0x87, CL(XC_PT_KIND)
+	jne 1f
+	mov CL(XC_PT_REG), %rax
+	mov CL(XC_MMU_OLD), %rdx
+	mov %rdx, (XF_CELL(XC_GPR) * 8)(%rsp,%rax,8)
+1:	cmpb $0x80, CL(XC_PT_KIND)
+	jne 2f
+	mov CL(XC_PT_FL), %rdx
+	and $0x8c5, %edx                  /* CF PF ZF SF OF as and/or left them (AF clear, as pvmon's) */
+	mov FW(XF_RFLAGS), %rax
+	and $~0x8d5, %rax
+	or %rdx, %rax
+	mov %rax, FW(XF_RFLAGS)
+2:	mov CL(XC_PT_LEN), %rax
+	add %rax, FW(XF_RIP)
+	mov CL(XC_GPR + 0), %rax
+	mov %rax, FW(XF_RAX)
+	mov CL(XC_GPR + 2), %rax
+	mov %rax, CL(XC_SAVE)
+	mov CL(XC_GPR + 6), %rax
+	mov %rax, CL(XC_SAVE + 1)
+	mov CL(XC_GPR + 7), %rax
+	mov %rax, CL(XC_SAVE + 2)
+	mov CL(XC_GPR + 1), %rcx
+	mov CL(XC_GPR + 3), %rbx
+	mov CL(XC_GPR + 5), %rbp
+	.irp r, 8, 9, 10, 11, 12, 13, 14, 15
+	mov CL(XC_GPR + \r), %r\r
+	.endr
+	jmp xs_fast_out
+
+xs_commit_vcpu_op:
+	incq CL(XC_N_VCPUOP)
+	movq $-XS_ENOENT, FW(XF_RAX)
+	jmp xs_fast_out
 
 xs_commit_segbase:
 	incq CL(XC_N_SEGBASE)

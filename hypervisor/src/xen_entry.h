@@ -6,15 +6,17 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves nine kinds of entry
+ * pvmon wrote into the frame. The fast path serves eleven kinds of entry
  * itself, as Xen does them, from what pvmon keeps in the cells and in
  * the domain's page: a system call of a guest process (bounced to the
  * kernel's syscall callback), a page fault that cannot be a write to a
  * page table (bounced to the kernel's handler), the iret,
- * set_segment_base and stack_switch hypercalls, the kernel's port I/O
- * and cli/sti (emulated as pvmon does them), and under the page-type
- * lock it shares with pvmon a one-entry L1 mmu_update, an
- * update_va_mapping without a flush and mmuext_op's base-pointer pair;
+ * set_segment_base and stack_switch hypercalls, vcpu_op on a vCPU the
+ * domain does not have, the kernel's port I/O and cli/sti (emulated as
+ * pvmon does them), and under the page-type lock it shares with pvmon a
+ * one-entry L1 mmu_update, an update_va_mapping without a flush,
+ * mmuext_op's base-pointer pair and the kernel's direct write into an
+ * L1 (xchg, mov, and/or of a byte: Xen's writable page tables);
  * anything it finds unusual, and any fault while it touches guest
  * memory, abandons it for the slow path with the frame as it came in.
  * Shared by xen_entry.S and the Xen files. */
@@ -51,6 +53,7 @@
 #define XD_LOCK        0
 #define XD_FRAMES      1
 #define XD_CLOCK       2   /* xen_mm's TLB clock (xen_tlb.c) */
+#define XD_VCPUS       3   /* the domain's vCPUs: vcpu_op on any other is -ENOENT */
 #define XD_PVMON       0x100
 /* struct xmm_page as the stub reads it (xen_domain.c checks these) */
 #define XS_PG_SIZE     16
@@ -63,7 +66,7 @@
 #define XS_XMM_L4      5
 #define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
 #define XS_BLOCK_MASK  0x1fff
-#define XS_RSP0_OFF    0x1e00               /* TSS.RSP0 in the block; the cells above it */
+#define XS_RSP0_OFF    0x1d00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
@@ -82,7 +85,7 @@
 #define XF_SS     8
 #define XF_WORDS  9
 
-/* The vCPU's cells, 8-byte words from RSP0 up (64 of them). pvmon writes
+/* The vCPU's cells, 8-byte words from RSP0 up (96 of them). pvmon writes
  * what the fast path reads before every KVM_RUN (xen_cells_out) and reads
  * back what it changes after (xen_cells_in). */
 #define XC_CR3      0    /* the CR3 the stub loads before its slow-path iret: the mode's L4 */
@@ -128,7 +131,18 @@
 #define XC_BW       45
 #define XC_BK       52   /* the new kernel and user L4s, as CR3 values */
 #define XC_BU       53
-#define XC_WORDS    64
+#define XC_SAVE_RCX 54   /* rcx and r11 while the fast path runs (with XC_SAVE) */
+#define XC_SAVE_R11 55
+#define XC_MMU_OLD  56   /* the entry the update replaces, as read under the lock: the commit's cmpxchg expects it */
+#define XC_PT_KIND  57   /* a direct page-table write: its opcode (0x87 xchg, 0x89 mov, 0xc7 mov imm32; 0x80 with its /1 or /4 in bits 8-10) */
+#define XC_PT_LEN   58   /* its length */
+#define XC_PT_REG   59   /* its register operand's number */
+#define XC_PT_SRC   60   /* the value it writes (0x80: the immediate byte) */
+#define XC_PT_FL    61   /* 0x80: the flags its and/or sets */
+#define XC_N_PTWR   62   /* direct page-table writes emulated */
+#define XC_N_VCPUOP 63   /* vcpu_op calls on vCPUs the domain does not have */
+#define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
+#define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */
@@ -143,6 +157,8 @@
 #define XS_HV_LAST_SLOT  271
 #define XS_DOMID_SELF 0x7ff0
 #define XS_HYPERVISOR_STACK_SWITCH 3
+#define XS_HYPERVISOR_VCPU_OP 24
+#define XS_ENOENT 2
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
 #define XS_SEGBASE_FS          0
 #define XS_SEGBASE_GS_USER     1

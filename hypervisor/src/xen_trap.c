@@ -257,7 +257,8 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_VI_MASK == offsetof(struct vcpu_info, evtchn_upcall_mask) &&
 	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
 	       XS_HYPERVISOR_SET_SEGMENT_BASE == __HYPERVISOR_set_segment_base &&
-	       XS_HYPERVISOR_STACK_SWITCH == __HYPERVISOR_stack_switch &&
+	       XS_HYPERVISOR_STACK_SWITCH == __HYPERVISOR_stack_switch && XS_HYPERVISOR_VCPU_OP == __HYPERVISOR_vcpu_op &&
+	       XS_ENOENT == ENOENT &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
@@ -293,35 +294,64 @@ static void cells_out(struct vcpu *v)
 	c[XC_STOP] = stub_stop_mode();
 }
 
-extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_commit[],
-	xs_mmu_done[], xs_base_commit[], xs_base_done[];
+extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_cas[],
+	xs_mmu_commit[], xs_mmu_done[], xs_base_commit[], xs_base_done[];
 
 static bool stub_at(uint64_t off, const uint8_t *from, const uint8_t *to)
 {
 	return off >= (uint64_t)(from - xs_stub_start) && off < (uint64_t)(to - xs_stub_start);
 }
 
+/* A commit's page-type store, done again: frame f + 1 (0: none, more
+ * than the domain's frames: refused) gets the first 8 bytes of its
+ * xmm_page from the cell w. */
+static bool pg_ok(const struct xen_domain *x, uint64_t f)
+{
+	return f <= x->mm.nr_frames;
+}
+
+static void pg_store(struct xen_domain *x, uint64_t f, const uint64_t *w)
+{
+	if (f)
+		memcpy(&x->mm.pg[f - 1], w, 8);
+}
+
 /* The base pointers' commit, done again: the four counts, the cells. */
 static bool base_commit(struct xen_domain *x, uint64_t *c)
 {
 	for (unsigned i = 0; i < 4; i++)
-		if (c[XC_BF + 2 * i] > x->mm.nr_frames)
+		if (!pg_ok(x, c[XC_BF + 2 * i]))
 			return false;
 	for (unsigned i = 0; i < 4; i++)
-		if (c[XC_BF + 2 * i])
-			memcpy(&x->mm.pg[c[XC_BF + 2 * i] - 1], &c[XC_BW + 2 * i], 8);
+		pg_store(x, c[XC_BF + 2 * i], &c[XC_BW + 2 * i]);
 	c[XC_KCR3] = c[XC_CR3] = c[XC_BK];
 	c[XC_UCR3] = c[XC_BU];
 	return true;
 }
 
-/* The stub's page-table update (mmu_update, update_va_mapping) or
- * base-pointer pair stopped under the page-type lock: before its commit
- * nothing has changed, so it goes to the slow path (pvmon
+/* The update's commit past its cmpxchg (the entry is stored), done again:
+ * the new and the old frame's counts, the old one's stamp. */
+static bool mmu_commit(struct xen_domain *x, const uint64_t *c)
+{
+	if (!pg_ok(x, c[XC_MMU_NF]) || !pg_ok(x, c[XC_MMU_OF]))
+		return false;
+	pg_store(x, c[XC_MMU_NF], &c[XC_MMU_NW]);
+	pg_store(x, c[XC_MMU_OF], &c[XC_MMU_OW]);
+	if (c[XC_MMU_OF] && c[XC_MMU_OSTAMP])
+		x->mm.pg[c[XC_MMU_OF] - 1].wstamp = xmm_tlb_stamp(&x->mm);   /* a later stamp: as safe */
+	return true;
+}
+
+/* The stub's page-table update (mmu_update, update_va_mapping, a direct
+ * write) or base-pointer pair stopped under the page-type lock: before
+ * its commit nothing has changed, so it goes to the slow path (pvmon
  * serves the call); inside the commit pvmon does the commit's stores
  * again from the cells (absolute values: a store done twice is the same)
- * and lets it go on past them. Either way the lock is given back here,
- * before this thread can take the domain's lock. */
+ * and lets it go on past them. An update's commit begins with the
+ * entry's cmpxchg, which pvmon never does again (the CPU may have set
+ * the new entry's dirty bit since): stopped just after it, ZF says
+ * whether it stored. Either way the lock is given back here, before this
+ * thread can take the domain's lock. */
 static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 {
 	struct domain *d = v->dom;
@@ -331,20 +361,12 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
 		return;
 	struct kvm_regs *r = &v->run->s.regs.regs;
 	uint64_t off = r->rip - XS_CODE_VA;
-	const uint64_t *c = xv->cell;
-	if (stub_at(off, xs_mmu_locked, xs_mmu_unlocked)) {
+	bool cas_failed = off == (uint64_t)(xs_mmu_commit - xs_stub_start) && !(r->rflags & 0x40);
+	if (stub_at(off, xs_mmu_locked, xs_mmu_unlocked) || stub_at(off, xs_mmu_cas, xs_mmu_commit) || cas_failed) {
 		r->rip = XS_CODE_VA + (uint64_t)(xs_fast_abort - xs_stub_start);
 	} else if (stub_at(off, xs_base_commit, xs_base_done) && base_commit(x, xv->cell)) {
 		r->rip = XS_CODE_VA + (uint64_t)(xs_base_done - xs_stub_start);
-	} else if (stub_at(off, xs_mmu_commit, xs_mmu_done) && c[XC_MMU_PTR] / PAGE < x->mm.nr_frames &&
-	           c[XC_MMU_NF] <= x->mm.nr_frames && c[XC_MMU_OF] <= x->mm.nr_frames) {
-		if (c[XC_MMU_NF])
-			memcpy(&x->mm.pg[c[XC_MMU_NF] - 1], &c[XC_MMU_NW], 8);
-		x->mm.ram[c[XC_MMU_PTR] / 8] = c[XC_MMU_VAL];
-		if (c[XC_MMU_OF])
-			memcpy(&x->mm.pg[c[XC_MMU_OF] - 1], &c[XC_MMU_OW], 8);
-		if (c[XC_MMU_OF] && c[XC_MMU_OSTAMP])
-			x->mm.pg[c[XC_MMU_OF] - 1].wstamp = xmm_tlb_stamp(&x->mm);   /* a later stamp: as safe */
+	} else if (stub_at(off, xs_mmu_commit, xs_mmu_done) && mmu_commit(x, xv->cell)) {
 		r->rip = XS_CODE_VA + (uint64_t)(xs_mmu_done - xs_stub_start);
 	} else {
 		/* Cannot be: the stub holds it only there. Its page types can no
@@ -392,6 +414,11 @@ void xen_after_run(struct vcpu *v)
 	if (mmu != xv->mmu_seen) {
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, mmu - xv->mmu_seen, memory_order_relaxed);
 		xv->mmu_seen = mmu;
+	}
+	uint64_t ptwr = xv->cell[XC_N_PTWR];   /* and its direct writes, in the domain's */
+	if (ptwr != xv->ptwr_seen) {
+		atomic_fetch_add_explicit(&v->dom->pt_writes, ptwr - xv->ptwr_seen, memory_order_relaxed);
+		xv->ptwr_seen = ptwr;
 	}
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
@@ -1106,9 +1133,11 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_stacks += __atomic_load_n(&cell[XC_N_STACK], __ATOMIC_RELAXED);
 		c->fast_mmu += __atomic_load_n(&cell[XC_N_MMU], __ATOMIC_RELAXED);
 		c->fast_base += __atomic_load_n(&cell[XC_N_BASE], __ATOMIC_RELAXED);
+		c->fast_ptwr += __atomic_load_n(&cell[XC_N_PTWR], __ATOMIC_RELAXED);
+		c->fast_vcpuop += __atomic_load_n(&cell[XC_N_VCPUOP], __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
-	          c->fast_stacks + c->fast_mmu + c->fast_base;
+	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1123,6 +1152,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
+	         "page-table writes %llu, absent vCPUs %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1132,7 +1162,8 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
 	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
 	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
-	         (unsigned long long)c.fast_base,
+	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
+	         (unsigned long long)c.fast_vcpuop,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -1114,6 +1114,7 @@ void start(start_info_t *info)
 		expect("  close it (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
 	}
 	expect("vcpu_op on vcpu 7", hc(__HYPERVISOR_vcpu_op, VCPUOP_is_up, 7, 0, 0, 0), -ENOENT);
+	expect("vcpu_op up on vcpu 2^63", hc(__HYPERVISOR_vcpu_op, VCPUOP_up, (long)(1UL << 63), 0, 0, 0), -ENOENT);
 	{
 		/* The runstate area: written at registration and whenever the
 		 * vCPU comes back to its slot (a yield), from pvmon's times. */
@@ -1224,6 +1225,54 @@ void start(start_info_t *info)
 	expect("direct write: scratch read-only (emulated)", (long)(l1va[idx] & PTE_RW), 0);
 	l1va[idx] = good;
 	expect("direct write: scratch writable again (emulated)", (long)(l1va[idx] & PTE_RW), (long)PTE_RW);
+	{
+		/* The writes Linux makes (ptep_get_and_clear's xchg, pte_clear's
+		 * mov of 0, clear_bit's lock andb, set_bit's lock orb), which the
+		 * entry stub emulates (with the fast path off, pvmon): scratch
+		 * remapped onto scratch2 and back, xchg's register, and/or's flags. */
+		volatile uint8_t *b = (volatile uint8_t *)&l1va[idx];
+		uint64_t other = (mfn_of(scratch2) * PAGE) | PTE_P | PTE_RW, old = other;
+		uint8_t zf;
+		scratch2[0] = 0x5a;
+		scratch[0] = 0xa5;
+		__asm__ volatile("xchg %0, %1" : "+r"(old), "+m"(l1va[idx]) : : "memory");
+		expect("direct xchg: the old entry back (its frame)", (old & ~0xfffULL) == (good & ~0xfffULL), 1);
+		ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
+		expect("  scratch reads scratch2's page", scratch[0], 0x5a);
+		old = good;
+		__asm__ volatile("lock xchg %0, %1" : "+r"(old), "+m"(l1va[idx]) : : "memory");
+		expect("direct lock xchg: scratch2's entry back (its frame)", (old & ~0xfffULL) == (other & ~0xfffULL), 1);
+		ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
+		expect("  scratch its own page again", scratch[0], 0xa5);
+		__asm__ volatile("lock andb %2, %0; setz %1" : "+m"(b[0]), "=r"(zf) : "i"(~PTE_RW & 0xff) : "memory", "cc");
+		expect("direct lock andb: read-only", (long)(l1va[idx] & PTE_RW), 0);
+		expect("  ZF clear", zf, 0);
+		__asm__ volatile("lock orb %2, %0; setz %1" : "+m"(b[0]), "=r"(zf) : "i"(PTE_RW) : "memory", "cc");
+		expect("direct lock orb: writable", (long)(l1va[idx] & PTE_RW), (long)PTE_RW);
+		__asm__ volatile("andb $0, %0; setz %1" : "+m"(b[7]), "=r"(zf) : : "memory", "cc");
+		expect("direct andb of the top byte with 0: ZF set", zf, 1);
+		expect("  the entry as it was (but its accessed and dirty bits)", (l1va[idx] | 0x60) == (good | 0x60), 1);
+		{
+			/* Other address forms: SIB, disp8 and disp32, REX.R and REX.B. */
+			register uint64_t r13 __asm__("r13") = good;
+			register volatile uint64_t *r10 __asm__("r10") = &l1va[idx - 1];
+			__asm__ volatile("xchg %0, 8(%1)" : "+r"(r13) : "r"(r10) : "memory");
+			expect("direct xchg r13, 8(r10): the entry's frame back", (r13 & ~0xfffULL) == (good & ~0xfffULL), 1);
+			old = good;
+			__asm__ volatile("xchg %0, (%1,%2,8)" : "+r"(old) : "r"(l1va), "r"(idx) : "memory");
+			expect("direct xchg with SIB: the entry's frame back", (old & ~0xfffULL) == (good & ~0xfffULL), 1);
+			__asm__ volatile("movq %1, -0x1000(%0)" : : "r"((volatile uint8_t *)&l1va[idx] + 0x1000), "r"(good) : "memory");
+			expect("direct mov with disp32: the entry", l1va[idx] == good, 1);
+		}
+		old = l1va[idx];
+		__asm__ volatile("lock cmpxchg %2, %1" : "+a"(old), "+m"(l1va[idx]) : "r"(old) : "memory", "cc");
+		expect("direct lock cmpxchg (pvmon's): the entry as it was", (l1va[idx] | 0x60) == (good | 0x60), 1);
+		__asm__ volatile("movq $0, %0" : "=m"(l1va[idx]) : : "memory");
+		expect("direct movq $0: not present", (long)l1va[idx], 0);
+		l1va[idx] = good;
+		ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
+		expect("  mapped again", scratch[0], 0xa5);
+	}
 
 	puts_("hostile_xen: ");
 	putnum(checks);
