@@ -292,11 +292,12 @@ static void print_linux(const struct lm_linux *l)
 	}
 	printf("  (per op: pvmon's counters stamped on a row's begin and result lines (--console-counters),\n"
 	       "   their difference over the row's ops, its setup included; exits: to pvmon; hcalls: hypercalls\n"
-	       "   pvmon served; ptwr: the guest's direct page-table writes trapped and emulated; mmu: entries\n"
-	       "   changed by hypercalls; bounce: exceptions and system calls pvmon delivered to the guest\n"
-	       "   kernel; emul: instructions pvmon emulated, ptwr included; stub: system calls and page\n"
-	       "   faults the entry stub delivered and hypercalls it served itself (iret, set_segment_base,\n"
-	       "   stack_switch, one-entry mmu_update), none of them an exit)\n");
+	       "   pvmon served; ptwr: the guest's direct page-table writes trapped and emulated (by the stub\n"
+	       "   or by pvmon); mmu: entries changed by hypercalls; bounce: exceptions and system calls pvmon\n"
+	       "   delivered to the guest kernel; emul: instructions pvmon emulated, its ptwr included; stub:\n"
+	       "   system calls and page faults the entry stub delivered, hypercalls it served itself (iret,\n"
+	       "   set_segment_base, stack_switch, one-entry mmu_update, update_va_mapping, base pointers,\n"
+	       "   vcpu_op on absent vCPUs) and direct page-table writes it emulated, none of them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

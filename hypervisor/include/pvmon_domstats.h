@@ -78,7 +78,7 @@ static inline const char *pvmon_domstat_key(int i)
 	X(STUB_EXITS, stub_exits)                 /* Xen mode: the entry stub's exits */ \
 	X(EMULATED, emulated)                     /* of them, instructions emulated */ \
 	X(BOUNCES, bounces)                       /* deliveries to the guest kernel's handlers */ \
-	X(STUB_SERVED, stub_served)               /* Xen mode: system calls, page faults, irets the stub served (no exit) */ \
+	X(STUB_SERVED, stub_served)               /* Xen mode: entries the stub served itself, no exit (xen_counts) */ \
 	X(CREATED_NS, created_ns)                 /* pvmon's clock (as time_ns) at its creation */ \
 	X(BLK_REQUESTS, blk_requests)             /* Linux PV: block requests its back end served */ \
 	X(BLK_BYTES, blk_bytes)                   /* and their bytes read and written */ \

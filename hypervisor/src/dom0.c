@@ -92,6 +92,7 @@ static int ctl_list(void *ctx, struct ctl_domain_info *out, int max)
 		i->stub_exits = s.stub_exits;
 		i->emulated = s.emulated;
 		i->bounces = s.bounces;
+		i->stub_served = s.stub_served;
 		i->blk_requests = s.blk_requests;
 		i->blk_bytes = s.blk_bytes;
 		i->net_tx_packets = s.net_tx_packets;

@@ -121,13 +121,16 @@ daemon_input() {
   [ "${hc:-0}" -gt 0 ] && [ "${pvx:-0}" -gt 0 ] || die "pvtop shows the booting Linux domain with ${hc:-no} hypercalls/s and ${pvx:-no} exits/s"
   console_says reader "init: ready for input" 600 || die "/init never asked for input"
   # What its entry stub did to here: every count non-zero.
-  for k in hypercalls vm_exits stub_exits emulated pt_writes bounces upcalls events tlb_flushes mmu_updates; do
+  for k in hypercalls vm_exits stub_exits emulated pt_writes bounces upcalls events tlb_flushes mmu_updates stub_served; do
     [ "$(json_field reader $k)" -gt 0 ] 2>/dev/null || die "pvctl list --json: the Linux domain's $k is '$(json_field reader $k)'"
     printf '%s %s  ' $k "$(json_field reader $k)"
   done
   echo
-  [ "$(json_field reader pt_writes)" -le "$(json_field reader emulated)" ] &&
-    [ "$(json_field reader emulated)" -lt "$(json_field reader stub_exits)" ] || die "emulated page-table writes and stub exits do not add up"
+  # (page-table writes are pvmon's emulated ones and the stub's, in stub_served)
+  local ptw emu served sx
+  read -r ptw emu served sx <<<"$(json_field reader pt_writes) $(json_field reader emulated) $(json_field reader stub_served) $(json_field reader stub_exits)"
+  [ "$ptw" -le $((emu + served)) ] && [ "$emu" -lt "$sx" ] ||
+    die "emulated page-table writes and stub exits do not add up: pt_writes $ptw, emulated $emu, stub_served $served, stub_exits $sx"
   $PVCTL input reader hello linux || die "pvctl input failed"
   timeout 300 $PVCTL console reader > "$TMP/reader" || die "pvctl console reader failed"
   grep '^init: \|reboot:' "$TMP/reader"
