@@ -4,8 +4,9 @@
 # hello with the fast path on and off, and fastpath_traps, guest_programs
 # and mm on the vmx fast path, against the L1's /dev/kvm: once with EPT
 # (kvm_intel's default), once with ept=0 (shadow paging, trapped writes);
-# and each time Debian's kernel as a Linux PV domain (linux_boot.sh's
-# initramfs run to poweroff; with EPT also vcpus = 2).
+# and each time the hostile Xen PV guest (xen_hostile.sh --vmx) and
+# Debian's kernel as a Linux PV domain (linux_boot.sh's initramfs run to
+# poweroff; with EPT also vcpus = 2).
 # Each L1 boot costs about two minutes and Bochs runs the tests far slower
 # than QEMU TCG does, so this runs in `make check-vmx`, not `make check`
 # (which skips it). Skips (77) where the nested host cannot be made.
@@ -30,6 +31,12 @@ inside() {
   if [ "$ept" = N ]; then
     grep -q "trapped writes [1-9]" "$TMP/mm.log" || die "ept=0: pt=trap did not trap its writes"
   fi
+  # The hostile Xen PV guest (xen_hostile.sh): its checks, the stub's
+  # fast path (system calls, page faults, page-table updates, direct
+  # writes) and its stops under the lock, on kvm_intel.
+  bash tests/integration/xen_hostile.sh --vmx > "$TMP/xen_hostile.log" 2>&1 ||
+    { tail -30 "$TMP/xen_hostile.log"; die "the hostile Xen guest on kvm_intel failed"; }
+  grep '^ok ' "$TMP/xen_hostile.log" | sed 's/^/xen_hostile: /'
   linux_pv "$ept"
   echo PASS
 }
