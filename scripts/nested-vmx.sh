@@ -97,7 +97,8 @@ models=$("$BOCHS" --help cpu 2>&1 || true)
 grep -qx "$CPU" <<<"$models" || usage_error "--cpu: Bochs has no CPU model '$CPU' (bochs --help cpu)"
 
 # ---- the kernel and the initramfs (cached) -------------------------------
-MODULES="kvm_intel"
+# tun: the TAP devices of pvmon's network back end (xen_netback.c).
+MODULES="kvm_intel tun"
 # Bochs's BIOS reads the image faster than the L1 would inflate it
 INITRD_COMPRESS=cat
 
@@ -162,6 +163,7 @@ if ! err=$(modprobe kvm_intel $KVM_INTEL_PARAMS 2>&1); then
 fi
 [ -c /dev/kvm ] || skip "kvm_intel loaded but /dev/kvm is missing"
 [ -d /sys/module/kvm_intel ] || skip "/dev/kvm is there but kvm_intel is not loaded"
+modprobe tun 2>/dev/null || say "no tun module: no TAP devices"   # pvmon's VIFs
 say "kvm_intel $(cd /sys/module/kvm_intel/parameters && for p in ept eptad unrestricted_guest vpid nested enable_shadow_vmcs; do printf '%s=%s ' $p "$(cat $p)"; done)"
 say "kvm $(up)"
 mkdir -p /dev/pts /dev/shm

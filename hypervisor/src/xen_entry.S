@@ -550,6 +550,8 @@ xs_fast_mmu:
  * sets the two L4s in the cells, which pvmon reads back after the run,
  * and loads the kernel's. */
 xs_fast_base:
+	cmpq $1, CL(XC_SAVE + 1)
+	je xs_fast_flush
 	SELF_BATCH 2, (2 * XS_MMUEXT_SIZE)
 	cmpl $XS_MMUEXT_NEW_BASEPTR, (%rax)
 	jne xs_fast_abort
@@ -560,6 +562,27 @@ xs_fast_base:
 	test %rsi, %rsi
 	jz xs_fast_abort
 	jmp xs_mmu_lock
+
+/* mmuext_op(op, 1, NULL, DOMID_SELF) of TLB_FLUSH_LOCAL or INVLPG_LOCAL:
+ * this vCPU's TLB, as xen_hypercall.c's (whose slow path's CR3 reload
+ * does it): an invlpg of the address (canonical, else pvmon, which
+ * answers 0 as Xen does), or a CR3 reload, with the domain's TLB clock
+ * advanced first and its value kept in a cell: xen_tlb.c does not ask a
+ * vCPU that reloaded after a stamp again. Not under shadow paging
+ * (pvmon tells KVM of a flush there). */
+xs_fast_flush:
+	SELF_BATCH 1, XS_MMUEXT_SIZE
+	cmpq $0, XS_AT(XS_DOM_VA + XD_FRAMES * 8)(%rip)
+	je xs_fast_abort
+	mov 8(%rax), %rdx                 /* arg1: the address */
+	mov (%rax), %eax
+	cmp $XS_MMUEXT_TLB_FLUSH_LOCAL, %eax
+	je xs_commit_flush
+	cmp $XS_MMUEXT_INVLPG_LOCAL, %eax
+	jne xs_fast_abort
+	mov %rdx, %rax
+	CANONICAL %rax
+	jmp xs_commit_invlpg
 
 /* update_va_mapping(va, val, 0): the same for the L1 entry of va in the
  * kernel's tables, which the stub walks under the lock, with no flush
@@ -994,6 +1017,19 @@ xs_ptwr_done:
 	mov CL(XC_GPR + \r), %r\r
 	.endr
 	jmp xs_fast_out
+
+xs_commit_invlpg:
+	invlpg (%rdx)
+	jmp 1f
+xs_commit_flush:
+	mov $1, %eax
+	lock xadd %rax, XS_AT(XS_DOM_VA + XD_CLOCK * 8)(%rip)
+	inc %rax
+	mov %rax, CL(XC_FLUSHED)
+	mov %cr3, %rax
+	mov %rax, %cr3
+1:	incq CL(XC_N_FLUSH)
+	jmp xs_hcall_done
 
 xs_commit_vcpu_op:
 	incq CL(XC_N_VCPUOP)

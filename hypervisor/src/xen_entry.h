@@ -6,7 +6,7 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves eleven kinds of entry
+ * pvmon wrote into the frame. The fast path serves twelve kinds of entry
  * itself, as Xen does them, from what pvmon keeps in the cells and in
  * the domain's page: a system call of a guest process (bounced to the
  * kernel's syscall callback), a page fault that cannot be a write to a
@@ -16,7 +16,8 @@
  * pvmon does them), and under the page-type lock it shares with pvmon a
  * one-entry L1 mmu_update, an update_va_mapping without a flush,
  * mmuext_op's base-pointer pair and the kernel's direct write into an
- * L1 (xchg, mov, and/or of a byte: Xen's writable page tables);
+ * L1 (xchg, mov, and/or of a byte: Xen's writable page tables), and a
+ * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL;
  * anything it finds unusual, and any fault while it touches guest
  * memory, abandons it for the slow path with the frame as it came in.
  * Shared by xen_entry.S and the Xen files. */
@@ -141,6 +142,8 @@
 #define XC_PT_FL    61   /* 0x80: the flags its and/or sets */
 #define XC_N_PTWR   62   /* direct page-table writes emulated */
 #define XC_N_VCPUOP 63   /* vcpu_op calls on vCPUs the domain does not have */
+#define XC_N_FLUSH  80   /* mmuext_op TLB_FLUSH_LOCAL and INVLPG_LOCAL served */
+#define XC_FLUSHED  81   /* the TLB clock the stub's last TLB_FLUSH_LOCAL advanced to (xen_tlb.c) */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
@@ -152,6 +155,8 @@
 #define XS_HYPERVISOR_MMUEXT_OP 26
 #define XS_MMUEXT_NEW_BASEPTR 5
 #define XS_MMUEXT_NEW_USER_BASEPTR 15
+#define XS_MMUEXT_TLB_FLUSH_LOCAL 6
+#define XS_MMUEXT_INVLPG_LOCAL 7
 #define XS_MMUEXT_SIZE 24                /* struct mmuext_op: cmd, arg1 at 8 */
 #define XS_HV_FIRST_SLOT 256             /* Xen's L4 slots (xen_mm.h's XMM_HV_FIRST, _LAST) */
 #define XS_HV_LAST_SLOT  271

@@ -23,6 +23,15 @@ uint64_t xen_tlb_now(struct domain *d)
 	return __atomic_load_n(d->xen->mm.tlb_clock, __ATOMIC_SEQ_CST);
 }
 
+/* The clock at vCPU t's last CR3 reload: on its way back through the
+ * stub after an exit, or its stub's TLB_FLUSH_LOCAL (the cell). */
+static uint64_t reloaded(struct xen_vcpu *t)
+{
+	uint64_t a = __atomic_load_n(&t->flushed, __ATOMIC_SEQ_CST);
+	uint64_t b = t->cell ? __atomic_load_n(&t->cell[XC_FLUSHED], __ATOMIC_SEQ_CST) : 0;
+	return a > b ? a : b;
+}
+
 /* Until vCPU n has reloaded CR3 after stamp, or is out of KVM_RUN (then
  * it sees flush_want before it enters again: the two sides store, then
  * load the other's flag, all sequentially consistent). */
@@ -30,12 +39,11 @@ static int wait_one(struct domain *d, uint32_t n, uint64_t stamp)
 {
 	struct xen_domain *x = d->xen;
 	struct xen_vcpu *t = &x->v[n];
-	if (__atomic_load_n(&t->flushed, __ATOMIC_SEQ_CST) > stamp)
+	if (reloaded(t) > stamp)
 		return 0;
 	__atomic_store_n(&t->flush_want, true, __ATOMIC_SEQ_CST);
 	uint64_t start = time_now(), kicked = 0;
-	while (__atomic_load_n(&t->in_run, __ATOMIC_SEQ_CST) &&
-	       __atomic_load_n(&t->flushed, __ATOMIC_SEQ_CST) <= stamp) {
+	while (__atomic_load_n(&t->in_run, __ATOMIC_SEQ_CST) && reloaded(t) <= stamp) {
 		uint64_t now = time_now();
 		if (now - start > WAIT_LIMIT_NS) {
 			domain_crash(d, &d->vcpus[n], "vCPU %u did not leave KVM_RUN in 5 s for a TLB flush", n);

@@ -258,7 +258,8 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
 	       XS_HYPERVISOR_SET_SEGMENT_BASE == __HYPERVISOR_set_segment_base &&
 	       XS_HYPERVISOR_STACK_SWITCH == __HYPERVISOR_stack_switch && XS_HYPERVISOR_VCPU_OP == __HYPERVISOR_vcpu_op &&
-	       XS_ENOENT == ENOENT &&
+	       XS_ENOENT == ENOENT && XS_MMUEXT_TLB_FLUSH_LOCAL == MMUEXT_TLB_FLUSH_LOCAL &&
+	       XS_MMUEXT_INVLPG_LOCAL == MMUEXT_INVLPG_LOCAL &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
@@ -414,6 +415,11 @@ void xen_after_run(struct vcpu *v)
 	if (mmu != xv->mmu_seen) {
 		atomic_fetch_add_explicit(&v->dom->mmu_updates, mmu - xv->mmu_seen, memory_order_relaxed);
 		xv->mmu_seen = mmu;
+	}
+	uint64_t fl = xv->cell[XC_N_FLUSH];    /* and its local TLB flushes */
+	if (fl != xv->flush_seen) {
+		atomic_fetch_add_explicit(&v->dom->tlb_flushes, fl - xv->flush_seen, memory_order_relaxed);
+		xv->flush_seen = fl;
 	}
 	uint64_t ptwr = xv->cell[XC_N_PTWR];   /* and its direct writes, in the domain's */
 	if (ptwr != xv->ptwr_seen) {
@@ -1135,9 +1141,10 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_base += __atomic_load_n(&cell[XC_N_BASE], __ATOMIC_RELAXED);
 		c->fast_ptwr += __atomic_load_n(&cell[XC_N_PTWR], __ATOMIC_RELAXED);
 		c->fast_vcpuop += __atomic_load_n(&cell[XC_N_VCPUOP], __ATOMIC_RELAXED);
+		c->fast_flush += __atomic_load_n(&cell[XC_N_FLUSH], __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
-	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop;
+	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1152,7 +1159,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
-	         "page-table writes %llu, absent vCPUs %llu, "
+	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1163,7 +1170,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
 	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
-	         (unsigned long long)c.fast_vcpuop,
+	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -916,6 +916,14 @@ void start(start_info_t *info)
 		expect("mmuext flush, invlpg, flush all (allowed)", hc(__HYPERVISOR_mmuext_op, (long)f, 3, 0, DOMID_SELF, 0), 0);
 	}
 	{
+		/* One invlpg alone (the stub's), and one of an address that is
+		 * not canonical (pvmon's: Xen does not check it). */
+		struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = (unsigned long)scratch };
+		expect("mmuext invlpg alone (allowed)", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), 0);
+		op.arg1.linear_addr = 0x8000000000000000UL;
+		expect("mmuext invlpg of a non-canonical address (allowed)", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), 0);
+	}
+	{
 		struct mmuext_op op = { .cmd = MMUEXT_COPY_PAGE, .arg1.mfn = l1, .arg2.src_mfn = mfn_of(scratch2) };
 		expect("mmuext copy over an L1", hc(__HYPERVISOR_mmuext_op, (long)&op, 1, 0, DOMID_SELF, 0), -EINVAL);
 	}
