@@ -402,9 +402,16 @@ xs_fast_ptwr:
 	mov FW(XF_RIP), %rax
 	GUEST_RANGE %rax, 16, %rdx
 	xor %edi, %edi                    /* where the decoder is in the instruction */
-	cmpb $0xf0, (%rax)
+13:	movzbl (%rax,%rdi), %edx          /* up to 3 prefixes, as pvmon's decoder: */
+	cmp $0xf0, %edx                   /* lock, */
+	je 14f
+	cmp $0x3e, %edx                   /* ds (Linux patches its lock prefixes to it on one CPU), */
+	je 14f
+	cmp $0x2e, %edx                   /* cs */
 	jne 1f
-	inc %edi                          /* lock */
+14:	inc %edi
+	cmp $3, %edi
+	jb 13b
 1:	xor %esi, %esi                    /* REX (0: none) */
 	movzbl (%rax,%rdi), %edx
 	mov %edx, %ecx

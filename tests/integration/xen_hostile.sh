@@ -30,10 +30,10 @@ ELF=$BUILD/tests/xenpv/hostile_xen.elf
 # The guest's one-entry mmu_updates and flush-less update_va_mappings that
 # the stub serves (stub_mmu_checks and the others that are good), and its
 # pairs of base pointers (base_checks), and its direct writes into its L1
-# (the two plain ones, the seven of Linux's kinds after them and three
-# more addressing forms).
+# (the two plain ones, the seven of Linux's kinds after them, three more
+# addressing forms, and a ds-prefixed andb and the mov back).
 STUB_MMU=21
-STUB_PTWR=12
+STUB_PTWR=14
 
 run_hostile() {
   local cfg=$TMP/hx.cfg rc n
@@ -218,13 +218,19 @@ run_stub_stops() {
       { tail -20 "$TMP/stop"; die "stopped at the stub's $at: pvmon exit status not 0"; }
     grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/stop" ||
       { grep FAIL "$TMP/stop" | head; die "stopped at the stub's $at: not every check passed"; }
-    local n
+    local n mmu stops base ptwr all=$((STUB_MMU + 2 + STUB_PTWR))
     n=$(sed -n 's/^pvmon: domain hx (1) exited code 0: .* page-table updates \([0-9]*\) (stopped under the lock \([0-9]*\)), base pointers \([0-9]*\), page-table writes \([0-9]*\),.*/\1 \2 \3 \4/p' "$TMP/stop")
-    case "$at $n" in
-      "locked 0 "[1-9]*" 0 0") ;;
-      "commit $STUB_MMU $((STUB_MMU + 2 + STUB_PTWR)) 2 $STUB_PTWR") ;;
-      *) die "stopped at the stub's $at: page-table updates, stops, base pointers and direct writes '$n', expected 0, some, 0 and 0 (locked), $STUB_MMU, $((STUB_MMU + 2 + STUB_PTWR)), 2 and $STUB_PTWR (commit)";;
-    esac
+    read -r mmu stops base ptwr <<<"$n"
+    # locked: nothing served, every call stopped. commit: each call served
+    # and stopped once; a signal or an exit may also stop one before its
+    # commit (it goes to pvmon, one stop more: linux_boot's runs see a few
+    # such stops), or pvmon may hold the lock when the stub tries it (it
+    # goes to pvmon, no stop): two of either allowed.
+    case $at in
+      locked) [ "$mmu $base $ptwr" = "0 0 0" ] && [ "${stops:-0}" -ge $all ] ;;
+      commit) [ "${mmu:-0}" -le $STUB_MMU ] && [ "${base:-0}" -le 2 ] && [ "${ptwr:-0}" -le $STUB_PTWR ] &&
+                [ $((mmu + base + ptwr)) -ge $((all - 2)) ] && [ "$stops" -ge $((mmu + base + ptwr)) ] && [ "$stops" -le $all ] ;;
+    esac || die "stopped at the stub's $at: page-table updates, stops, base pointers and direct writes '$n', expected 0, at least $all, 0 and 0 (locked), or up to $STUB_MMU, $all, 2 and $STUB_PTWR, all but two served and each stopped (commit)"
     echo "ok every page-table update, base-pointer pair and direct write stopped at the stub's $at: served by the stub, stopped, base pointers, writes: '$n'; all checks pass"
   done
 }

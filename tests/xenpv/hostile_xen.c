@@ -1271,6 +1271,11 @@ void start(start_info_t *info)
 			expect("direct xchg with SIB: the entry's frame back", (old & ~0xfffULL) == (good & ~0xfffULL), 1);
 			__asm__ volatile("movq %1, -0x1000(%0)" : : "r"((volatile uint8_t *)&l1va[idx] + 0x1000), "r"(good) : "memory");
 			expect("direct mov with disp32: the entry", l1va[idx] == good, 1);
+			register volatile uint64_t *r12 __asm__("r12") = &l1va[idx];
+			/* Linux's ptep_set_wrprotect on one CPU, its lock prefix patched to ds */
+			__asm__ volatile(".byte 0x3e; andb $0xfd, (%0)" : : "r"(r12) : "memory", "cc");
+			expect("direct ds andb $0xfd, (r12): read-only", (long)(l1va[idx] & PTE_RW), 0);
+			l1va[idx] = good;
 		}
 		old = l1va[idx];
 		__asm__ volatile("lock cmpxchg %2, %1" : "+a"(old), "+m"(l1va[idx]) : "r"(old) : "memory", "cc");
