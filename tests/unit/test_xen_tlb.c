@@ -1,5 +1,6 @@
 /* xen_tlb.c: cross-vCPU TLB flushes without KVM. A vCPU that reloaded CR3
- * after the stamp is left alone; one out of KVM_RUN is marked and owes a
+ * after the stamp (on its way out of pvmon, or by its stub's
+ * TLB_FLUSH_LOCAL) is left alone; one out of KVM_RUN is marked and owes a
  * reload before its guest runs again; one in KVM_RUN is kicked and waited
  * for until it leaves; entering after a stub exit is a reload (the clock
  * moves), entering after a stop elsewhere is not one until the event
@@ -68,6 +69,19 @@ int main(void)
 	t->flushed = 5;
 	CHECK_EQ(xen_tlb_flush(d, 2, 4), 0);
 	CHECK(!flag(&t->flush_want));
+
+	/* Reloaded after the stamp by its stub's TLB_FLUSH_LOCAL (the cell,
+	 * even with an older stamp of pvmon's, and while in KVM_RUN): nothing
+	 * asked, no kick. */
+	t->flushed = 3;
+	cells[1][XC_FLUSHED] = 7;
+	t->in_run = true;
+	CHECK_EQ(xen_tlb_flush(d, 2, 6), 0);
+	CHECK(!flag(&t->flush_want));
+	CHECK_EQ(x->tlb_kicks, 0);
+	t->in_run = false;
+	cells[1][XC_FLUSHED] = 0;
+	t->flushed = 5;
 
 	/* Out of KVM_RUN: marked, no wait, no kick. */
 	CHECK_EQ(xen_tlb_flush(d, 2, 5), 0);
@@ -159,7 +173,7 @@ int main(void)
 	x->v[0].flush_want = false;
 	CHECK_EQ(xen_tlb_flush(d, 2, xen_tlb_now(d)), 0);
 	CHECK(!flag(&x->v[0].flush_want));
-	CHECK_EQ(x->tlb_flushes, 4);
+	CHECK_EQ(x->tlb_flushes, 5);
 	free(x);
 	free(d);
 	return CHECK_DONE();
