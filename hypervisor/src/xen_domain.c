@@ -176,7 +176,7 @@ _Static_assert(sizeof(struct xmm_page) == XS_PG_SIZE && offsetof(struct xmm_page
                offsetof(struct xmm_page, out) == XS_PG_OUT && offsetof(struct xmm_page, count) == XS_PG_COUNT &&
                offsetof(struct xmm_page, wstamp) == XS_PG_WSTAMP && XMM_HV_FIRST == XS_HV_FIRST_SLOT &&
                XMM_HV_LAST == XS_HV_LAST_SLOT && __HYPERVISOR_update_va_mapping == XS_HYPERVISOR_UPDATE_VA_MAPPING &&
-               XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L4 == XS_XMM_L4 &&
+               XMM_WRITABLE == XS_XMM_WRITABLE && XMM_L1 == XS_XMM_L1 && XMM_L2 == XS_XMM_L2 && XMM_L4 == XS_XMM_L4 &&
                __HYPERVISOR_mmuext_op == XS_HYPERVISOR_MMUEXT_OP && MMUEXT_NEW_BASEPTR == XS_MMUEXT_NEW_BASEPTR &&
                MMUEXT_NEW_USER_BASEPTR == XS_MMUEXT_NEW_USER_BASEPTR && sizeof(struct mmuext_op) == XS_MMUEXT_SIZE &&
                offsetof(struct mmuext_op, arg1) == 8 && XMM_L1_DISALLOW == XS_L1_DISALLOW &&

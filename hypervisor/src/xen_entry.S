@@ -494,6 +494,7 @@ xs_fast_ptwr:
 	inc %edi
 12:	mov %rcx, CL(XC_PT_SRC)
 	mov %rdi, CL(XC_PT_LEN)
+	movq $0, CL(XC_MMU_AD)
 	jmp xs_mmu_lock
 
 /* mmu_update(req, 1, NULL, DOMID_SELF), one MMU_NORMAL_PT_UPDATE into a
@@ -542,10 +543,16 @@ xs_fast_ptwr:
 
 xs_fast_mmu:
 	SELF_BATCH 1, 16
-	mov (%rax), %rsi                  /* ptr: the entry's machine address, MMU_NORMAL_PT_UPDATE */
+	mov (%rax), %rsi                  /* ptr: the entry's machine address, and the command */
 	mov 8(%rax), %rdi                 /* val */
-	test $7, %esi
-	jnz xs_fast_abort
+	movq $0, CL(XC_MMU_AD)
+	mov %esi, %eax
+	and $7, %eax
+	jz xs_mmu_lock                    /* MMU_NORMAL_PT_UPDATE */
+	cmp $2, %eax                      /* MMU_PT_UPDATE_PRESERVE_AD (Linux's ptep_modify_prot_commit) */
+	jne xs_fast_abort
+	movq $1, CL(XC_MMU_AD)
+	and $~7, %rsi
 	jmp xs_mmu_lock
 
 /* mmuext_op(ops, 2, NULL, DOMID_SELF) of NEW_BASEPTR then
@@ -599,6 +606,7 @@ xs_fast_flush:
 xs_fast_uvm:
 	cmpq $0, CL(XC_SAVE)
 	jne xs_fast_abort
+	movq $0, CL(XC_MMU_AD)
 	mov CL(XC_SAVE + 2), %rsi         /* va, until the walk makes it the entry's address */
 	mov CL(XC_SAVE + 1), %rdi         /* val */
 	GUEST_VA %rsi
@@ -642,7 +650,7 @@ xs_mmu_entry:                         /* rsi the entry's machine address */
 	cmpl $0, XS_PG_COUNT(%r11,%rax)
 	je xs_mmu_unlock_abort
 	cmpb $XS_XMM_L1, XS_PG_TYPE(%r11,%rax)
-	jne xs_mmu_unlock_abort
+	jne xs_mmu_l2
 	mov %rsi, CL(XC_MMU_PTR)
 	movq $0, CL(XC_MMU_NF)
 	movq $0, CL(XC_MMU_OF)
@@ -652,6 +660,10 @@ xs_mmu_entry:                         /* rsi the entry's machine address */
 	mov %rax, CL(XC_MMU_OLD)
 	cmpq $14, FW(XF_VEC)
 	je xs_ptwr_val
+	cmpq $0, CL(XC_MMU_AD)
+	je xs_mmu_val
+	and $0x60, %eax                   /* PRESERVE_AD: the old entry's accessed and dirty bits kept */
+	or %rax, %rdi
 xs_mmu_val:                           /* rdi the new entry, rsi its address, rcx the frame count, r11 the page array */
 	test $1, %dil
 	jz 4f                             /* not present: stored as it is */
@@ -719,6 +731,83 @@ xs_mmu_val:                           /* rdi the new entry, rsi its address, rcx
 	sub %rdx, %rax
 	mov %rax, CL(XC_MMU_OW)
 	jmp xs_mmu_cas
+/* An mmu_update of one entry of a frame typed L2 (Linux's set_pmd of a
+ * new L1, outside lazy mode), as xen_mm.c's xmm_update does it: a present
+ * entry (Xen's disallow mask for the upper levels: no superpage) takes a
+ * type reference of an L1 that has one already (else its validation is
+ * pvmon's), the old one drops its own (never its last: that devalidates
+ * the L1, pvmon's). Only from the hypercall: Xen emulates direct writes
+ * into L1s only, and update_va_mapping names an L1 entry. */
+xs_mmu_l2:
+	cmpb $XS_XMM_L2, XS_PG_TYPE(%r11,%rax)
+	jne xs_mmu_unlock_abort
+	cmpq $14, FW(XF_VEC)
+	je xs_mmu_unlock_abort
+	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
+	jne xs_mmu_unlock_abort
+	cmpq $0, CL(XC_MMU_AD)
+	jne xs_mmu_unlock_abort
+	mov %rsi, CL(XC_MMU_PTR)
+	movq $0, CL(XC_MMU_NF)
+	movq $0, CL(XC_MMU_OF)
+	movq $0, CL(XC_MMU_OSTAMP)
+	movabs $XS_RAM_VA, %rax
+	mov (%rax,%rsi), %rax
+	mov %rax, CL(XC_MMU_OLD)
+	test $1, %dil
+	jz 2f                             /* not present: stored as it is */
+	movabs $XS_LN_DISALLOW, %rax
+	test %rax, %rdi
+	jnz xs_mmu_unlock_abort
+	or $4, %rdi                       /* _PAGE_USER added (xmm_adjust) */
+	mov %rdi, %rax
+	shl $12, %rax
+	shr $24, %rax                     /* the L1 it names */
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort
+	inc %rax
+	mov %rax, CL(XC_MMU_NF)
+	shl $4, %rax
+	mov -XS_PG_SIZE(%r11,%rax), %rax
+	cmp $XS_XMM_L1, %al
+	jne xs_mmu_unlock_abort
+	test $0xff0000, %eax              /* out (XS_PG_OUT): cannot be, for a table */
+	jnz xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+	jz xs_mmu_unlock_abort            /* untyped: validated by pvmon */
+	cmp $0xffffffff, %edx
+	je xs_mmu_unlock_abort
+	movabs $0x100000000, %rdx
+	add %rdx, %rax
+	mov %rax, CL(XC_MMU_NW)
+2:	mov %rdi, CL(XC_MMU_VAL)
+	mov CL(XC_MMU_OLD), %rax
+	test $1, %al
+	jz xs_mmu_cas                     /* nothing to drop */
+	shl $12, %rax
+	shr $24, %rax
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort
+	inc %rax
+	cmp CL(XC_MMU_NF), %rax
+	jne 3f
+	movq $0, CL(XC_MMU_NF)            /* the same L1 before and after: its count stays */
+	jmp xs_mmu_cas
+3:	mov %rax, CL(XC_MMU_OF)
+	shl $4, %rax
+	mov -XS_PG_SIZE(%r11,%rax), %rax
+	cmp $XS_XMM_L1, %al
+	jne xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+	cmp $2, %edx
+	jb xs_mmu_unlock_abort            /* its last reference: devalidated by pvmon */
+	movabs $0x100000000, %rdx
+	sub %rdx, %rax
+	mov %rax, CL(XC_MMU_OW)
+	jmp xs_mmu_cas
+
 /* The base pointers' counts: pair i is a frame number + 1 and the first
  * 8 bytes of its xmm_page as the commit stores them. */
 .macro BASE_REF f, i, least, op      /* frame f (not 0), an L4 with at least `least` references: one more (add) or fewer (sub) */

@@ -64,8 +64,10 @@
 #define XS_PG_WSTAMP   8
 #define XS_XMM_WRITABLE 1
 #define XS_XMM_L1      2
+#define XS_XMM_L2      3
 #define XS_XMM_L4      5
 #define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
+#define XS_LN_DISALLOW 0x7ff0000000000198   /* and xen_mm.c's LN_DISALLOW (no superpage, no global) */
 #define XS_BLOCK_MASK  0x1fff
 #define XS_RSP0_OFF    0x1d00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
@@ -144,6 +146,7 @@
 #define XC_N_VCPUOP 63   /* vcpu_op calls on vCPUs the domain does not have */
 #define XC_N_FLUSH  80   /* mmuext_op TLB_FLUSH_LOCAL and INVLPG_LOCAL served */
 #define XC_FLUSHED  81   /* the TLB clock the stub's last TLB_FLUSH_LOCAL advanced to (xen_tlb.c) */
+#define XC_MMU_AD   82   /* 1: the update keeps the old entry's accessed and dirty bits (MMU_PT_UPDATE_PRESERVE_AD) */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */

@@ -27,12 +27,13 @@
 . tests/lib.sh
 . tests/linux/lib.sh     # console_says
 ELF=$BUILD/tests/xenpv/hostile_xen.elf
-# The guest's one-entry mmu_updates and flush-less update_va_mappings that
-# the stub serves (stub_mmu_checks and the others that are good), and its
+# The guest's one-entry mmu_updates (of L1 entries, and of L2 entries in
+# l2_checks) and flush-less update_va_mappings that the stub serves
+# (stub_mmu_checks and the others that are good), and its
 # pairs of base pointers (base_checks), and its direct writes into its L1
 # (the two plain ones, the seven of Linux's kinds after them, three more
 # addressing forms, and a ds-prefixed andb and the mov back).
-STUB_MMU=21
+STUB_MMU=29
 STUB_PTWR=14
 
 run_hostile() {
@@ -61,7 +62,7 @@ run_hostile() {
   # ones, 4 and 1, go to pvmon), and its good one-entry mmu_updates and
   # update_va_mappings without a flush (the refused ones go to pvmon).
   # Under shadow paging the stub leaves every mmu_update to pvmon.
-  local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=8
+  local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=11
   ! $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || mmu=0 base=0 ptwr=0 flush=0
   grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates $mmu (stopped under the lock [0-9]*), base pointers $base, page-table writes $ptwr, absent vCPUs 3, local TLB flushes $flush," "$TMP/out" ||
     die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu one-entry mmu_updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs and $flush local TLB flushes"

@@ -87,6 +87,7 @@ static uint8_t mmu_t[PAGE] __attribute__((aligned(4096)));   /* the stub's mmu_u
 static uint8_t mmu_a[PAGE] __attribute__((aligned(4096)));
 static uint8_t mmu_b[PAGE] __attribute__((aligned(4096)));
 static uint64_t l4copy[512] __attribute__((aligned(4096)));   /* a second L4, the same mappings */
+static uint64_t l1copy[512] __attribute__((aligned(4096)));   /* a second first L1, the same mappings */
 static struct vcpu_guest_context ctx;
 static uint8_t stack1[8192] __attribute__((aligned(16)));
 static volatile int second_ran;
@@ -755,6 +756,7 @@ static int has(const char *hay, const char *needle)
 }
 
 static void base_checks(uint64_t l1);
+static void l2_checks(uint64_t l1);
 
 /* One-entry mmu_updates of an L1, which the entry stub serves itself
  * where it can (the writable counts it keeps are checked by what pvmon
@@ -819,6 +821,7 @@ static void stub_mmu_checks(uint64_t l1)
 	expect("stub uvm: A, B and T as they were", va[8] == 1 && vb[8] == 2 && vt[10] == 0x77, 1);
 	vt[10] = 0;
 	base_checks(l1);
+	l2_checks(l1);
 }
 
 /* Linux's switch of base pointers, a pair of mmuext ops the stub serves
@@ -850,6 +853,56 @@ static void base_checks(uint64_t l1)
 	expect("stub base: a frame that is no L4", bases(mfn_of(scratch2), 0), -EINVAL);
 	expect("stub base: unpin the copy (allowed)", ext1(MMUEXT_UNPIN_TABLE, c), 0);
 	expect("stub base: the copy's mapping writable (allowed)", mmu1(l1 * PAGE + ic * 8, (c * PAGE) | PTE_P | PTE_RW), 0);
+}
+
+/* One-entry mmu_updates of an L2 entry, which the stub serves where the
+ * L1 it names has its type already and the old one keeps a reference:
+ * the L2 entry of the first L1 pointed at a pinned copy of it and back,
+ * the CPU seen walking the copy (scratch remapped in it alone). */
+static void l2_checks(uint64_t l1)
+{
+	const uint64_t addr = 0x000ffffffffff000ULL;
+	uint64_t l2 = mfn_of((void *)si->pt_base) + 2, c = mfn_of(l1copy);
+	uint64_t ic = ((uint64_t)(uintptr_t)l1copy - VIRT_BASE) / PAGE, is = ((uint64_t)(uintptr_t)scratch - VIRT_BASE) / PAGE;
+	const volatile uint64_t *l2va = (const volatile uint64_t *)(si->pt_base + 2 * PAGE);
+	const volatile uint64_t *l1va = (const volatile uint64_t *)(si->pt_base + 3 * PAGE);
+	unsigned i = 0;
+	while (i < 512 && (l2va[i] & addr) >> 12 != l1)
+		i++;
+	if (ic >= 512 || is >= 512 || i == 512) {
+		expect("stub l2: the copy and scratch in the first L1, which the L2 names", -1, 0);
+		return;
+	}
+	uint64_t e = l2va[i], pe = l2 * PAGE + i * 8, se = l1va[is];
+	for (unsigned k = 0; k < 512; k++)
+		l1copy[k] = l1va[k];
+	l1copy[ic] = (c * PAGE) | PTE_P;  /* the copy maps itself read-only too */
+	expect("stub l2: the copy's mapping read-only (allowed)", mmu1(l1 * PAGE + ic * 8, (c * PAGE) | PTE_P), 0);
+	expect("stub l2: pin the copy as an L1 (allowed)", ext1(MMUEXT_PIN_L1_TABLE, c), 0);
+	expect("stub l2: pin the first L1 (allowed)", ext1(MMUEXT_PIN_L1_TABLE, l1), 0);
+	expect("stub l2: the L2 entry names the copy (allowed)", mmu1(pe, (e & ~addr) | (c * PAGE)), 0);
+	scratch[0] = 0x11;
+	scratch2[0] = 0x77;
+	expect("stub l2: scratch remapped in the copy alone (allowed)", mmu1(c * PAGE + is * 8, (mfn_of(scratch2) * PAGE) | PTE_P | PTE_RW), 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
+	expect("  scratch reads scratch2's page: the CPU walks the copy", scratch[0], 0x77);
+	expect("stub l2: scratch as it was in the copy (allowed)", mmu1(c * PAGE + is * 8, se), 0);
+	expect("stub l2: the L2 entry names the first L1 again (allowed)", mmu1(pe, e), 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
+	expect("  scratch its own page", scratch[0], 0x11);
+	expect("stub l2: an entry naming a writable page", mmu1(pe, (e & ~addr) | (mfn_of(scratch2) * PAGE)), -EINVAL);
+	expect("stub l2: a superpage entry", mmu1(pe, e | 0x80), -EINVAL);
+	expect("stub l2: unpin the first L1 (allowed)", ext1(MMUEXT_UNPIN_TABLE, l1), 0);
+	expect("stub l2: unpin the copy (allowed)", ext1(MMUEXT_UNPIN_TABLE, c), 0);
+	expect("stub l2: the copy's mapping writable (allowed)", mmu1(l1 * PAGE + ic * 8, (c * PAGE) | PTE_P | PTE_RW), 0);
+	/* MMU_PT_UPDATE_PRESERVE_AD (Linux's mprotect): the old entry's
+	 * accessed and dirty bits stay; a normal update clears them. */
+	scratch[1] = 1;                   /* the CPU sets them */
+	expect("stub mmu: PRESERVE_AD without A and D (allowed)", mmu1(l1 * PAGE + is * 8 + 2, se & ~0x60ULL), 0);
+	expect("  the entry keeps its accessed and dirty bits", (long)(l1va[is] & 0x60), 0x60);
+	expect("stub mmu: the same as a normal update (allowed)", mmu1(l1 * PAGE + is * 8, se & ~0x60ULL), 0);
+	expect("  its accessed and dirty bits gone", (long)(l1va[is] & 0x60), 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 }
 
 void start(start_info_t *info)
