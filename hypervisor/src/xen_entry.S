@@ -528,6 +528,43 @@ xs_fast_ptwr:
 	jae xs_mmu_unlock_abort
 .endm
 
+/* The frame of the old entry in rax (rcx the frame count, r11 the page
+ * array): its number + 1 into XC_MMU_OF, its xmm_page's first word into
+ * rax, checked to be of type `type`, and its count into edx (flags set
+ * by the shift). The same frame as the new entry's keeps its count: on
+ * to the commit. */
+/* The update's cells for the entry at machine address rsi: its address,
+ * no frame's count changed yet, and the entry it replaces (also in rax). */
+.macro ENTRY_CELLS
+	mov %rsi, CL(XC_MMU_PTR)
+	movq $0, CL(XC_MMU_NF)
+	movq $0, CL(XC_MMU_OF)
+	movq $0, CL(XC_MMU_OSTAMP)
+	movabs $XS_RAM_VA, %rax
+	mov (%rax,%rsi), %rax
+	mov %rax, CL(XC_MMU_OLD)
+.endm
+
+.macro OLD_FRAME type
+	shl $12, %rax
+	shr $24, %rax
+	cmp %rcx, %rax
+	jae xs_mmu_unlock_abort
+	inc %rax
+	cmp CL(XC_MMU_NF), %rax
+	jne .Lold\@
+	movq $0, CL(XC_MMU_NF)            /* the same frame before and after: its count stays */
+	jmp xs_mmu_cas
+.Lold\@:
+	mov %rax, CL(XC_MMU_OF)
+	shl $4, %rax
+	mov -XS_PG_SIZE(%r11,%rax), %rax
+	cmp $\type, %al
+	jne xs_mmu_unlock_abort
+	mov %rax, %rdx
+	shr $32, %rdx
+.endm
+
 /* A batch (mmu_update, mmuext_op) of n requests at the list in rdi, no
  * done pointer, for DOMID_SELF: rax the list, its len bytes in guest memory. */
 .macro SELF_BATCH n, len
@@ -651,13 +688,7 @@ xs_mmu_entry:                         /* rsi the entry's machine address */
 	je xs_mmu_unlock_abort
 	cmpb $XS_XMM_L1, XS_PG_TYPE(%r11,%rax)
 	jne xs_mmu_l2
-	mov %rsi, CL(XC_MMU_PTR)
-	movq $0, CL(XC_MMU_NF)
-	movq $0, CL(XC_MMU_OF)
-	movq $0, CL(XC_MMU_OSTAMP)
-	movabs $XS_RAM_VA, %rax
-	mov (%rax,%rsi), %rax             /* the entry it replaces */
-	mov %rax, CL(XC_MMU_OLD)
+	ENTRY_CELLS
 	cmpq $14, FW(XF_VEC)
 	je xs_ptwr_val
 	cmpq $0, CL(XC_MMU_AD)
@@ -703,23 +734,8 @@ xs_mmu_val:                           /* rdi the new entry, rsi its address, rcx
 	mov %eax, %edx
 	and $3, %edx
 	cmp $3, %edx
-	jne xs_mmu_cas                 /* not a writable mapping: nothing to drop */
-	shl $12, %rax
-	shr $24, %rax
-	cmp %rcx, %rax
-	jae xs_mmu_unlock_abort
-	inc %rax
-	cmp CL(XC_MMU_NF), %rax
-	jne 5f
-	movq $0, CL(XC_MMU_NF)            /* writable before and after: the count stays */
-	jmp xs_mmu_cas
-5:	mov %rax, CL(XC_MMU_OF)
-	shl $4, %rax
-	mov -XS_PG_SIZE(%r11,%rax), %rax
-	cmp $XS_XMM_WRITABLE, %al
-	jne xs_mmu_unlock_abort
-	mov %rax, %rdx
-	shr $32, %rdx
+	jne xs_mmu_cas                    /* not a writable mapping: nothing to drop */
+	OLD_FRAME XS_XMM_WRITABLE
 	jz xs_mmu_unlock_abort            /* no count to drop: pvmon finds it inconsistent */
 	cmp $1, %edx
 	jne 6f
@@ -747,13 +763,7 @@ xs_mmu_l2:
 	jne xs_mmu_unlock_abort
 	cmpq $0, CL(XC_MMU_AD)
 	jne xs_mmu_unlock_abort
-	mov %rsi, CL(XC_MMU_PTR)
-	movq $0, CL(XC_MMU_NF)
-	movq $0, CL(XC_MMU_OF)
-	movq $0, CL(XC_MMU_OSTAMP)
-	movabs $XS_RAM_VA, %rax
-	mov (%rax,%rsi), %rax
-	mov %rax, CL(XC_MMU_OLD)
+	ENTRY_CELLS
 	test $1, %dil
 	jz 2f                             /* not present: stored as it is */
 	movabs $XS_LN_DISALLOW, %rax
@@ -785,22 +795,7 @@ xs_mmu_l2:
 	mov CL(XC_MMU_OLD), %rax
 	test $1, %al
 	jz xs_mmu_cas                     /* nothing to drop */
-	shl $12, %rax
-	shr $24, %rax
-	cmp %rcx, %rax
-	jae xs_mmu_unlock_abort
-	inc %rax
-	cmp CL(XC_MMU_NF), %rax
-	jne 3f
-	movq $0, CL(XC_MMU_NF)            /* the same L1 before and after: its count stays */
-	jmp xs_mmu_cas
-3:	mov %rax, CL(XC_MMU_OF)
-	shl $4, %rax
-	mov -XS_PG_SIZE(%r11,%rax), %rax
-	cmp $XS_XMM_L1, %al
-	jne xs_mmu_unlock_abort
-	mov %rax, %rdx
-	shr $32, %rdx
+	OLD_FRAME XS_XMM_L1
 	cmp $2, %edx
 	jb xs_mmu_unlock_abort            /* its last reference: devalidated by pvmon */
 	movabs $0x100000000, %rdx

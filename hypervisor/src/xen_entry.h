@@ -14,7 +14,7 @@
  * set_segment_base and stack_switch hypercalls, vcpu_op on a vCPU the
  * domain does not have, the kernel's port I/O and cli/sti (emulated as
  * pvmon does them), and under the page-type lock it shares with pvmon a
- * one-entry L1 mmu_update, an update_va_mapping without a flush,
+ * one-entry L1 or L2 mmu_update, an update_va_mapping without a flush,
  * mmuext_op's base-pointer pair and the kernel's direct write into an
  * L1 (xchg, mov, and/or of a byte: Xen's writable page tables), and a
  * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL;
