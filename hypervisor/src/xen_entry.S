@@ -528,11 +528,6 @@ xs_fast_ptwr:
 	jae xs_mmu_unlock_abort
 .endm
 
-/* The frame of the old entry in rax (rcx the frame count, r11 the page
- * array): its number + 1 into XC_MMU_OF, its xmm_page's first word into
- * rax, checked to be of type `type`, and its count into edx (flags set
- * by the shift). The same frame as the new entry's keeps its count: on
- * to the commit. */
 /* The update's cells for the entry at machine address rsi: its address,
  * no frame's count changed yet, and the entry it replaces (also in rax). */
 .macro ENTRY_CELLS
@@ -545,6 +540,11 @@ xs_fast_ptwr:
 	mov %rax, CL(XC_MMU_OLD)
 .endm
 
+/* The frame of the old entry in rax (rcx the frame count, r11 the page
+ * array): its number + 1 into XC_MMU_OF, its xmm_page's first word into
+ * rax, checked to be of type `type`, and its count into edx (flags set
+ * by the shift). The same frame as the new entry's keeps its count: on
+ * to the commit. */
 .macro OLD_FRAME type
 	shl $12, %rax
 	shr $24, %rax

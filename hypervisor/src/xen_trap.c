@@ -406,26 +406,26 @@ bool xen_stub_stopped(struct vcpu *v)
 	                            off == (uint64_t)(xs_base_done - xs_stub_start));
 }
 
+/* What a count the stub keeps in a cell gained since this vCPU's
+ * thread last looked (seen), added to the domain's counter. */
+static void fold(atomic_uint_fast64_t *into, uint64_t now, uint64_t *seen)
+{
+	if (now != *seen) {
+		atomic_fetch_add_explicit(into, now - *seen, memory_order_relaxed);
+		*seen = now;
+	}
+}
+
 void xen_after_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	if (v->dom->xen->stub_dom)
 		stub_mmu_stopped(v, xv);
-	uint64_t mmu = xv->cell[XC_N_MMU];  /* the stub's page-table updates, in the domain's count */
-	if (mmu != xv->mmu_seen) {
-		atomic_fetch_add_explicit(&v->dom->mmu_updates, mmu - xv->mmu_seen, memory_order_relaxed);
-		xv->mmu_seen = mmu;
-	}
-	uint64_t fl = xv->cell[XC_N_FLUSH];    /* and its local TLB flushes */
-	if (fl != xv->flush_seen) {
-		atomic_fetch_add_explicit(&v->dom->tlb_flushes, fl - xv->flush_seen, memory_order_relaxed);
-		xv->flush_seen = fl;
-	}
-	uint64_t ptwr = xv->cell[XC_N_PTWR];   /* and its direct writes, in the domain's */
-	if (ptwr != xv->ptwr_seen) {
-		atomic_fetch_add_explicit(&v->dom->pt_writes, ptwr - xv->ptwr_seen, memory_order_relaxed);
-		xv->ptwr_seen = ptwr;
-	}
+	/* The stub's page-table updates, local TLB flushes and direct
+	 * writes, in the domain's counts. */
+	fold(&v->dom->mmu_updates, xv->cell[XC_N_MMU], &xv->mmu_seen);
+	fold(&v->dom->tlb_flushes, xv->cell[XC_N_FLUSH], &xv->flush_seen);
+	fold(&v->dom->pt_writes, xv->cell[XC_N_PTWR], &xv->ptwr_seen);
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 	xv->kernel_l4 = xv->cell[XC_KCR3] / PAGE;   /* and its base pointers (the references moved with them) */
