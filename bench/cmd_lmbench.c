@@ -297,8 +297,8 @@ static void print_linux(const struct lm_linux *l)
 	       "   delivered to the guest kernel; emul: instructions pvmon emulated, its ptwr included; stub:\n"
 	       "   system calls and page faults the entry stub delivered, hypercalls it served itself (iret,\n"
 	       "   set_segment_base, stack_switch, one-entry mmu_update, update_va_mapping, base pointers,\n"
-	       "   vcpu_op on absent vCPUs, local TLB flushes) and direct page-table writes it emulated,\n"
-	       "   none of them an exit)\n");
+	       "   vcpu_op on absent vCPUs, local TLB flushes, one-shot timers) and direct page-table writes\n"
+	       "   it emulated, none of them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

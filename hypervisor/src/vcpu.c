@@ -533,6 +533,8 @@ static void *vcpu_thread(void *arg)
 		vcpu_set_cr3(v, v->kernel_cr3);
 	}
 	v->bound_slot = -1;
+	if (d->xen)
+		xen_timer_watch_start(v);
 	resumed(v);
 	while (between_runs(v)) {
 		pthread_rwlock_rdlock(&d->mem_lock);
@@ -542,6 +544,8 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 out:
+	if (d->xen)
+		xen_timer_watch_stop(v);
 	if (v->timer_ok)
 		timer_delete(v->timer);
 	tls_run = NULL;

@@ -52,7 +52,10 @@ struct xen_vcpu {
 	uint64_t *frame;            /* pvmon's view of the stub frame of the current exit */
 	uint64_t *cell;             /* pvmon's view of the vCPU's cells */
 	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */
-	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns */
+	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns (atomic: the watcher reads it) */
+	pthread_t watcher;          /* xen_timer.c: looks at the stub's deadlines while the vCPU runs */
+	bool watching, watch_stop;
+	uint64_t timer_kicks;       /* atomic: the watcher kicked the vCPU out for a deadline the stub set */
 	uint64_t virq_port[XEN_NR_VIRQS];
 	/* Xen keeps these per vCPU (set_trap_table, callback_op, VCPUOP_initialise). */
 	struct xen_trap traps[256];
@@ -153,7 +156,16 @@ void xen_after_run(struct vcpu *v);           /* what the fast path changed in t
 bool xen_stub_stopped(struct vcpu *v);        /* an exit on XS_STOP_PORT was PVLAB_XEN_STUB_STOP's (a test's) */
 bool xen_has_work(struct vcpu *v);            /* an event (or a polled port) is pending for a blocked vCPU */
 bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread sleeps until VCPUOP_up */
-void xen_timer_expired(struct vcpu *v);
+/* A vCPU's Xen state (where struct vcpu and struct domain are known). */
+#define XV(v) (&(v)->dom->xen->v[(v)->id])
+
+/* xen_timer.c: the one-shot timer, in the stub's cell XC_TIMER */
+void xen_set_timer(struct vcpu *v, uint64_t deadline);   /* system ns, 0: none */
+void xen_timer_sync(struct vcpu *v);          /* after a run: what the stub set */
+void xen_timer_expired(struct vcpu *v);       /* due: VIRQ_TIMER */
+void xen_timer_watch_start(struct vcpu *v);   /* the vCPU thread's watcher (the fast path on) */
+void xen_timer_watch_stop(struct vcpu *v);
+bool xen_fast_on(void);                       /* the stub's fast path serves (xen_trap.c) */
 /* Crash naming the guest context of the current exit. */
 void xen_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Guest memory through the vCPU's current L4 (kernel or user mode). */
@@ -176,7 +188,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_base, fast_ptwr, fast_vcpuop, fast_flush;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, timer_kicks;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

@@ -364,12 +364,38 @@ xs_fast_stack_switch:
 
 /* vcpu_op(cmd, vcpu, arg) on a vCPU the domain does not have: -ENOENT,
  * whatever cmd, as xen_hypercall.c's. Linux asks is_up of every CPU it
- * could have at boot (8192 in Debian's kernel); its own vCPUs are pvmon's. */
+ * could have at boot (8192 in Debian's kernel). On the calling vCPU:
+ * its one-shot timer (Linux's clock event, every tick and idle), set
+ * into XC_TIMER where pvmon's watcher will look at it in time
+ * (xen_timer.c): the xchg before the read of XC_TIMER_WATCH pairs with
+ * the watcher's store of it before its read of XC_TIMER. A deadline
+ * before the watch (or 0), a flag (VCPU_SSHOTTMR_future needs the
+ * time) and any other cmd go to pvmon, which sets the same cell. */
 xs_fast_vcpu_op:
 	mov CL(XC_SAVE + 1), %rax
 	cmp XS_AT(XS_DOM_VA + XD_VCPUS * 8)(%rip), %rax
+	jae xs_commit_vcpu_op
+	inc %rax
+	cmp CL(XC_ID), %rax
+	jne xs_fast_abort
+	xor %edx, %edx
+	mov CL(XC_SAVE + 2), %rax
+	cmp $XS_VCPUOP_STOP_SINGLESHOT_TIMER, %rax
+	je 1f
+	cmp $XS_VCPUOP_SET_SINGLESHOT_TIMER, %rax
+	jne xs_fast_abort
+	mov CL(XC_SAVE), %rax
+	GUEST_RANGE %rax, 12, %rdx
+	cmpl $0, 8(%rax)
+	jne xs_fast_abort
+	mov (%rax), %rdx
+	mov %rdx, %rax
+	xchg %rax, CL(XC_TIMER)
+	cmp CL(XC_TIMER_WATCH), %rdx
 	jb xs_fast_abort
-	jmp xs_commit_vcpu_op
+	jmp xs_commit_timer
+1:	xchg %rdx, CL(XC_TIMER)
+	jmp xs_commit_timer
 
 /* A write of the guest kernel to a present page it may not write: if
  * the page is an L1 table, Xen's writable page tables (xen_trap.c's ptwr)
@@ -1126,6 +1152,10 @@ xs_commit_vcpu_op:
 	incq CL(XC_N_VCPUOP)
 	movq $-XS_ENOENT, FW(XF_RAX)
 	jmp xs_fast_out
+
+xs_commit_timer:
+	incq CL(XC_N_TIMER)
+	jmp xs_hcall_done
 
 xs_commit_segbase:
 	incq CL(XC_N_SEGBASE)

@@ -147,6 +147,9 @@
 #define XC_N_FLUSH  80   /* mmuext_op TLB_FLUSH_LOCAL and INVLPG_LOCAL served */
 #define XC_FLUSHED  81   /* the TLB clock the stub's last TLB_FLUSH_LOCAL advanced to (xen_tlb.c) */
 #define XC_MMU_AD   82   /* 1: the update keeps the old entry's accessed and dirty bits (MMU_PT_UPDATE_PRESERVE_AD) */
+#define XC_TIMER    83   /* the vCPU's one-shot timer, system ns (0: none), as pvmon's xen_vcpu.timer_ns (xen_timer.c) */
+#define XC_TIMER_WATCH 84   /* pvmon's watcher looks at XC_TIMER again by this time: the stub sets no earlier one */
+#define XC_N_TIMER  85   /* vcpu_op set_singleshot_timer and stop_singleshot_timer served */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
@@ -167,6 +170,8 @@
 #define XS_HYPERVISOR_STACK_SWITCH 3
 #define XS_HYPERVISOR_VCPU_OP 24
 #define XS_ENOENT 2
+#define XS_VCPUOP_SET_SINGLESHOT_TIMER 8
+#define XS_VCPUOP_STOP_SINGLESHOT_TIMER 9
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
 #define XS_SEGBASE_FS          0
 #define XS_SEGBASE_GS_USER     1

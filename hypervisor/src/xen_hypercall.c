@@ -24,11 +24,6 @@
 #define MMU_UPDATE_PREEMPTED (~(~0U >> 1))
 #define MEMOP_CMD_MASK 0x3f         /* xen/include/xen/hypercall.h: MEMOP_EXTENT_SHIFT 6 */
 
-static inline struct xen_vcpu *XV(struct vcpu *v)
-{
-	return &v->dom->xen->v[v->id];
-}
-
 static bool canonical(uint64_t a)
 {
 	uint64_t top = a >> 47;
@@ -653,12 +648,6 @@ static long grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t 
 
 /* ---- events, time, scheduling ------------------------------------------------ */
 
-static void set_timer(struct vcpu *v, uint64_t deadline)
-{
-	XV(v)->timer_ns = deadline;
-	v->timer_deadline = deadline ? (deadline > time_now() ? deadline : time_now()) : 0;
-}
-
 /* Xen's arch_set_info_guest for a 64-bit PV vCPU that is not yet
  * initialised, checked on the copy c (from VCPUOP_initialise), under the
  * domain's lock. What pvmon does not do is refused with Xen's -EINVAL:
@@ -817,13 +806,13 @@ static long vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t id, uint64_t arg)
 			return -EFAULT;
 		if ((st.flags & VCPU_SSHOTTMR_future) && st.timeout_abs_ns < time_now())
 			return -ETIME;
-		set_timer(v, st.timeout_abs_ns ? st.timeout_abs_ns : 1);
+		xen_set_timer(v, st.timeout_abs_ns ? st.timeout_abs_ns : 1);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
 		if (!self)
 			return -EINVAL;
-		set_timer(v, 0);
+		xen_set_timer(v, 0);
 		return 0;
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info r;
@@ -1105,7 +1094,7 @@ static long dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
 	case __HYPERVISOR_multicall: return multicall(v, a[0], a[1]);
 	case __HYPERVISOR_update_va_mapping: return update_va_mapping(v, a[0], a[1], a[2]);
 	case __HYPERVISOR_set_timer_op:
-		set_timer(v, a[0]);
+		xen_set_timer(v, a[0]);
 		return 0;
 	case __HYPERVISOR_xen_version: return xen_version(v, a[0], a[1]);
 	case __HYPERVISOR_console_io: return console_io(v, a[0], a[1], a[2]);

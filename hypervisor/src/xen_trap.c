@@ -36,11 +36,6 @@ static inline struct kvm_regs *R(struct vcpu *v)
 	return &v->run->s.regs.regs;
 }
 
-static inline struct xen_vcpu *XV(struct vcpu *v)
-{
-	return &v->dom->xen->v[v->id];
-}
-
 /* The stub's counters: each written by its vCPU's thread only, read by
  * any (pvctl list, pvtop), hence the relaxed atomic store. */
 static inline void count(uint64_t *c)
@@ -258,14 +253,15 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_VI_CR2 == offsetof(struct vcpu_info, arch.cr2) &&
 	       XS_HYPERVISOR_SET_SEGMENT_BASE == __HYPERVISOR_set_segment_base &&
 	       XS_HYPERVISOR_STACK_SWITCH == __HYPERVISOR_stack_switch && XS_HYPERVISOR_VCPU_OP == __HYPERVISOR_vcpu_op &&
-	       XS_ENOENT == ENOENT && XS_MMUEXT_TLB_FLUSH_LOCAL == MMUEXT_TLB_FLUSH_LOCAL &&
+	       XS_ENOENT == ENOENT && XS_VCPUOP_SET_SINGLESHOT_TIMER == VCPUOP_set_singleshot_timer &&
+	       XS_VCPUOP_STOP_SINGLESHOT_TIMER == VCPUOP_stop_singleshot_timer && XS_MMUEXT_TLB_FLUSH_LOCAL == MMUEXT_TLB_FLUSH_LOCAL &&
 	       XS_MMUEXT_INVLPG_LOCAL == MMUEXT_INVLPG_LOCAL &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
 _Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
 
-static bool fast_on(void)
+bool xen_fast_on(void)
 {
 	return !fp_host.forced_off && !xen_tracing();
 }
@@ -279,7 +275,7 @@ static void cells_out(struct vcpu *v)
 	struct xen_vcpu *xv = XV(v);
 	uint64_t *c = xv->cell;
 	const struct xen_trap *pf = &xv->traps[14];
-	c[XC_FAST] = fast_on();
+	c[XC_FAST] = xen_fast_on();
 	c[XC_USER] = xv->user;
 	c[XC_CR3] = xen_cur_l4(v) * PAGE;
 	c[XC_KCR3] = xv->kernel_l4 * PAGE;
@@ -430,6 +426,7 @@ void xen_after_run(struct vcpu *v)
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 	xv->kernel_l4 = xv->cell[XC_KCR3] / PAGE;   /* and its base pointers (the references moved with them) */
 	xv->user_l4 = xv->cell[XC_UCR3] / PAGE;
+	xen_timer_sync(v);                   /* and its one-shot timer */
 }
 
 /* The guest's TSC now, read from KVM: the offset measured at the vCPU's
@@ -604,13 +601,6 @@ bool xen_vcpu_parks(struct vcpu *v)
 	struct xen_vcpu *xv = XV(v);
 	xv->parked = __atomic_load_n(&xv->down, __ATOMIC_SEQ_CST);
 	return xv->parked;
-}
-
-void xen_timer_expired(struct vcpu *v)
-{
-	struct xen_vcpu *xv = XV(v);
-	if (xv->virq_port[VIRQ_TIMER])
-		xen_evtchn_set(v->dom, (uint32_t)xv->virq_port[VIRQ_TIMER]);
 }
 
 static void upcall_before_run(struct vcpu *v)
@@ -1142,9 +1132,12 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_ptwr += __atomic_load_n(&cell[XC_N_PTWR], __ATOMIC_RELAXED);
 		c->fast_vcpuop += __atomic_load_n(&cell[XC_N_VCPUOP], __ATOMIC_RELAXED);
 		c->fast_flush += __atomic_load_n(&cell[XC_N_FLUSH], __ATOMIC_RELAXED);
+		c->fast_timer += __atomic_load_n(&cell[XC_N_TIMER], __ATOMIC_RELAXED);
+		c->timer_kicks += __atomic_load_n(&x->v[i].timer_kicks, __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
-	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush;
+	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush +
+	          c->fast_timer;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1159,18 +1152,19 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
-	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, "
+	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu), "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
-	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, fast_on() ? "on" : "off",
+	         (unsigned long long)c.bounces, (unsigned long long)c.upcalls, xen_fast_on() ? "on" : "off",
 	         (unsigned long long)c.fast_syscalls, (unsigned long long)c.fast_faults, (unsigned long long)c.fast_irets,
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
 	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
 	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
+	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -64,14 +64,14 @@ run_hostile() {
   # Under shadow paging the stub leaves every mmu_update to pvmon.
   local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=11
   ! $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || mmu=0 base=0 ptwr=0 flush=0
-  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates $mmu (stopped under the lock [0-9]*), base pointers $base, page-table writes $ptwr, absent vCPUs 3, local TLB flushes $flush," "$TMP/out" ||
-    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu one-entry mmu_updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs and $flush local TLB flushes"
+  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates $mmu (stopped under the lock [0-9]*), base pointers $base, page-table writes $ptwr, absent vCPUs 3, local TLB flushes $flush, timers 6 (watcher kicks [1-9][0-9]*)," "$TMP/out" ||
+    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu one-entry mmu_updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes and 6 one-shot timers (one due while the vCPU ran: its watcher's kick)"
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0,' "$TMP/off" ||
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0, timers 0 (watcher kicks 0),' "$TMP/off" ||
     die "--stats with the fast path off: the stub served something"
-  echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, 8 segment bases, 1 stack switch, $mmu page-table updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes, no exit), and by pvmon with the fast path off"
+  echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, 8 segment bases, 1 stack switch, $mmu page-table updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes, 6 one-shot timers, no exit), and by pvmon with the fast path off"
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
     die "the store ring's bad producer index was not said once"
   echo "ok a store ring's producer index 5000 ahead: one line, the connection closed, the domain went on"
@@ -177,12 +177,12 @@ run_traced() {
   [ "$(count xen_ptwr 'err = 0 }')" = 1 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 2 ] ||
     die "expected 2 xen_ptwr events (pvmon's cmpxchg done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 10 ] &&
+    [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 12 ] &&
     [ "$(count tlb_flush 'kind = "invlpg", addr = 9223372036854775808 }')" = 1 ] &&
     [ "$(count tlb_flush 'kind = "invlpg_multi", addr = 18446744071[0-9]* }')" = 1 ] &&
     [ "$(count tlb_flush 'kind = "user_baseptr", addr = [1-9][0-9]* }')" = 2 ] &&
-    [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 17 ] ||
-    die "expected TLB flushes local (once, in a batch: the 7 alone are the stub's, untraced), invlpg (10 times, with the va: 2 mmuext, 8 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 19 ] ||
+    die "expected TLB flushes local (once, in a batch: the 7 alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
@@ -198,10 +198,10 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "2 1 17 5" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "2 1 19 5" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, 2 emulated page-table writes by pvmon (1 refused; the stub's have no event), 17 TLB flushes, 5 events sent (console, loopback, 3 to the store)"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, 2 emulated page-table writes by pvmon (1 refused; the stub's have no event), 19 TLB flushes, 5 events sent (console, loopback, 3 to the store)"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"
