@@ -54,8 +54,11 @@ struct xen_vcpu {
 	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */
 	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns (atomic: the watcher reads it) */
 	pthread_t watcher;          /* xen_timer.c: looks at the stub's deadlines while the vCPU runs */
-	bool watching, watch_stop;
+	bool watching, watch_stop, watch_parked;   /* the last two atomic */
+	pthread_mutex_t watch_lock;  /* a parked watcher waits on watch_cond */
+	pthread_cond_t watch_cond;
 	uint64_t timer_kicks;       /* atomic: the watcher kicked the vCPU out for a deadline the stub set */
+	uint64_t timer_parks;       /* atomic: the watcher parked (its vCPU out of the guest) */
 	uint64_t virq_port[XEN_NR_VIRQS];
 	/* Xen keeps these per vCPU (set_trap_table, callback_op, VCPUOP_initialise). */
 	struct xen_trap traps[256];
@@ -163,6 +166,7 @@ bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread 
 void xen_set_timer(struct vcpu *v, uint64_t deadline);   /* system ns, 0: none */
 void xen_timer_sync(struct vcpu *v);          /* after a run: what the stub set */
 void xen_timer_expired(struct vcpu *v);       /* due: VIRQ_TIMER */
+void xen_timer_enter(struct vcpu *v);        /* before a run: a parked watcher looks again */
 void xen_timer_watch_start(struct vcpu *v);   /* the vCPU thread's watcher (the fast path on) */
 void xen_timer_watch_stop(struct vcpu *v);
 bool xen_fast_on(void);                       /* the stub's fast path serves (xen_trap.c) */
@@ -188,7 +192,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, timer_kicks;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, timer_kicks, timer_parks;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

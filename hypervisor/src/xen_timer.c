@@ -8,7 +8,10 @@
  * is in KVM_RUN, the watcher kicks it out, as the vCPU thread's own timer
  * does for one pvmon set; between runs pvmon reads the cell (xen_after_run)
  * and its scheduler waits for the deadline as before. The watcher's
- * wake-ups cost the host a thread switch, never the guest an exit. */
+ * wake-ups cost the host a thread switch, never the guest an exit; it
+ * parks while its vCPU stays out of the guest (blocked, idle: PARK_LOOKS
+ * looks in a row), with XC_TIMER_WATCH at its most first, so that the
+ * stub sets no deadline until the vCPU's next entry has woken it. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +26,7 @@
 /* Below Linux's tick (4 ms at Debian's HZ=250), so that the next tick,
  * set as one is delivered, is the stub's. */
 #define WATCH_NS 2000000ULL
+#define PARK_LOOKS 16
 
 static uint64_t load(const uint64_t *p)
 {
@@ -56,6 +60,41 @@ void xen_timer_expired(struct vcpu *v)
 		xen_evtchn_set(v->dom, (uint32_t)xv->virq_port[VIRQ_TIMER]);
 }
 
+/* Until the vCPU's next entry (xen_timer_enter) or the stop. The watch
+ * goes to its most before in_run is read again: a run under way then
+ * keeps the watcher looking; one that starts later reads the watch
+ * after its in_run (xen_tlb_enter) and so sees the most, and the stub
+ * sets no deadline until the entry after it has woken the watcher. What
+ * a finished run's stub set, pvmon took after that run. */
+static void park(struct xen_vcpu *xv)
+{
+	__atomic_store_n(&xv->cell[XC_TIMER_WATCH], UINT64_MAX, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&xv->in_run, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_fetch_add(&xv->timer_parks, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&xv->watch_lock);
+	__atomic_store_n(&xv->watch_parked, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&xv->watch_parked, __ATOMIC_SEQ_CST) && !__atomic_load_n(&xv->watch_stop, __ATOMIC_SEQ_CST))
+		pthread_cond_wait(&xv->watch_cond, &xv->watch_lock);
+	pthread_mutex_unlock(&xv->watch_lock);
+}
+
+static void unpark(struct xen_vcpu *xv)
+{
+	pthread_mutex_lock(&xv->watch_lock);
+	__atomic_store_n(&xv->watch_parked, false, __ATOMIC_SEQ_CST);
+	pthread_cond_signal(&xv->watch_cond);
+	pthread_mutex_unlock(&xv->watch_lock);
+}
+
+/* Before a run (the vCPU thread): a parked watcher looks again. */
+void xen_timer_enter(struct vcpu *v)
+{
+	struct xen_vcpu *xv = XV(v);
+	if (__atomic_load_n(&xv->watch_parked, __ATOMIC_SEQ_CST))
+		unpark(xv);
+}
+
 static void *watch_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -66,7 +105,15 @@ static void *watch_main(void *arg)
 	sigaddset(&set, SIGUSR1);            /* the vCPU thread's kick is not for this thread */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	uint64_t kicked = 0;
+	unsigned idle = 0;
 	while (!__atomic_load_n(&xv->watch_stop, __ATOMIC_SEQ_CST)) {
+		if (__atomic_load_n(&xv->in_run, __ATOMIC_SEQ_CST))
+			idle = 0;
+		else if (++idle >= PARK_LOOKS) {
+			idle = 0;
+			park(xv);
+			continue;
+		}
 		uint64_t now = time_now(), t = load(&c[XC_TIMER]);
 		/* Set by the stub (pvmon's own timer is not armed for it) and
 		 * due: one kick (the exit may take a while to come). */
@@ -100,8 +147,11 @@ void xen_timer_watch_start(struct vcpu *v)
 	struct xen_vcpu *xv = XV(v);
 	__atomic_store_n(&xv->cell[XC_TIMER_WATCH], UINT64_MAX, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&xv->watch_stop, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&xv->watch_parked, false, __ATOMIC_SEQ_CST);
 	if (!xen_fast_on())
 		return;              /* the stub serves nothing: pvmon sets every timer */
+	pthread_mutex_init(&xv->watch_lock, NULL);
+	pthread_cond_init(&xv->watch_cond, NULL);
 	xv->watching = !pthread_create(&xv->watcher, NULL, watch_main, v);
 }
 
@@ -111,7 +161,10 @@ void xen_timer_watch_stop(struct vcpu *v)
 	if (!xv->watching)
 		return;
 	__atomic_store_n(&xv->watch_stop, true, __ATOMIC_SEQ_CST);
+	unpark(xv);
 	pthread_join(xv->watcher, NULL);
+	pthread_cond_destroy(&xv->watch_cond);
+	pthread_mutex_destroy(&xv->watch_lock);
 	xv->watching = false;
 	__atomic_store_n(&xv->cell[XC_TIMER_WATCH], UINT64_MAX, __ATOMIC_SEQ_CST);
 }

@@ -638,6 +638,7 @@ void xen_before_run(struct vcpu *v)
 {
 	upcall_before_run(v);
 	cells_out(v);
+	xen_timer_enter(v);
 }
 
 /* ---- emulation -------------------------------------------------------------- */
@@ -1134,6 +1135,7 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_flush += __atomic_load_n(&cell[XC_N_FLUSH], __ATOMIC_RELAXED);
 		c->fast_timer += __atomic_load_n(&cell[XC_N_TIMER], __ATOMIC_RELAXED);
 		c->timer_kicks += __atomic_load_n(&x->v[i].timer_kicks, __ATOMIC_RELAXED);
+		c->timer_parks += __atomic_load_n(&x->v[i].timer_parks, __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
 	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush +
@@ -1152,7 +1154,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
-	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu), "
+	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, parks %llu), "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
@@ -1165,6 +1167,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
 	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,
+	         (unsigned long long)c.timer_parks,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -64,12 +64,12 @@ run_hostile() {
   # Under shadow paging the stub leaves every mmu_update to pvmon.
   local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=11
   ! $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || mmu=0 base=0 ptwr=0 flush=0
-  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates $mmu (stopped under the lock [0-9]*), base pointers $base, page-table writes $ptwr, absent vCPUs 3, local TLB flushes $flush, timers 6 (watcher kicks [1-9][0-9]*)," "$TMP/out" ||
+  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates $mmu (stopped under the lock [0-9]*), base pointers $base, page-table writes $ptwr, absent vCPUs 3, local TLB flushes $flush, timers 6 (watcher kicks [1-9][0-9]*, parks [0-9]*)," "$TMP/out" ||
     die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu one-entry mmu_updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes and 6 one-shot timers (one due while the vCPU ran: its watcher's kick)"
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0, timers 0 (watcher kicks 0),' "$TMP/off" ||
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0, timers 0 (watcher kicks 0, parks 0),' "$TMP/off" ||
     die "--stats with the fast path off: the stub served something"
   echo "ok a system call from user mode and the kernel's page faults delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 3 irets, 8 segment bases, 1 stack switch, $mmu page-table updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes, 6 one-shot timers, no exit), and by pvmon with the fast path off"
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
@@ -226,11 +226,13 @@ run_stub_stops() {
     # and stopped once; a signal or an exit may also stop one before its
     # commit (it goes to pvmon, one stop more: linux_boot's runs see a few
     # such stops), or pvmon may hold the lock when the stub tries it (it
-    # goes to pvmon, no stop): two of either allowed.
+    # goes to pvmon, no stop), or a signal may stop, under the lock, one
+    # of the calls the stub's checks refuse (it goes to pvmon as it would:
+    # one stop more, none served less): two of any allowed.
     case $at in
       locked) [ "$mmu $base $ptwr" = "0 0 0" ] && [ "${stops:-0}" -ge $all ] ;;
       commit) [ "${mmu:-0}" -le $STUB_MMU ] && [ "${base:-0}" -le 2 ] && [ "${ptwr:-0}" -le $STUB_PTWR ] &&
-                [ $((mmu + base + ptwr)) -ge $((all - 2)) ] && [ "$stops" -ge $((mmu + base + ptwr)) ] && [ "$stops" -le $all ] ;;
+                [ $((mmu + base + ptwr)) -ge $((all - 2)) ] && [ "$stops" -ge $((mmu + base + ptwr)) ] && [ "$stops" -le $((all + 2)) ] ;;
     esac || die "stopped at the stub's $at: page-table updates, stops, base pointers and direct writes '$n', expected 0, at least $all, 0 and 0 (locked), or up to $STUB_MMU, $all, 2 and $STUB_PTWR, all but two served and each stopped (commit)"
     echo "ok every page-table update, base-pointer pair and direct write stopped at the stub's $at: served by the stub, stopped, base pointers, writes: '$n'; all checks pass"
   done

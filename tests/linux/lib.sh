@@ -84,6 +84,12 @@ user_space() {
   echo "pvmon --stats: $b"
   echo "$b" | awk '{ g = $6; t = $8; sub(/,/, "", g); sub(/\)/, "", t); exit !($2 == 0 && g >= 8192 && t >= 8192) }' ||
     die "pvmon's balloon count is not 8192 frames out and back: '$b'"
+  # Linux's clock event set by the stub, its watcher parked through the
+  # sleep (the vCPU blocked) and woken again for the timers after it.
+  b=$(grep -o 'timers [0-9]* (watcher kicks [0-9]*, parks [0-9]*)' "$TMP/init")
+  echo "pvmon --stats: $b"
+  [ "${PVLAB_FAST_PATH:-}" = off ] || echo "$b" | awk '{ exit !($2 > 0 && $NF + 0 > 0) }' ||
+    die "the stub set no one-shot timer, or its watcher never parked through the sleep: '$b'"
   # The sleep, by the guest's clock (/proc/uptime) and by the host's as
   # its lines arrived: 3 s each, within 1.5 s of each other.
   a=$(grep -m1 ' \[init\] init: sleep 3 from' "$TMP/init"); b=$(grep -m1 ' \[init\] init: slept until' "$TMP/init")
