@@ -23,6 +23,12 @@ uint64_t time_now(void)
 	return time_mono_ns() - host.boot_ns;
 }
 
+struct timespec time_abs(uint64_t ns)
+{
+	uint64_t abs = host.boot_ns + ns;
+	return (struct timespec){ (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
+}
+
 uint64_t time_tsc_mul(uint64_t tsc_khz)
 {
 	if (!tsc_khz)

@@ -190,8 +190,7 @@ bool sched_block(struct vcpu *v, uint64_t deadline)
 			pthread_cond_wait(&v->cond, &sched_lock);
 			continue;
 		}
-		uint64_t abs = host.boot_ns + deadline;
-		struct timespec ts = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
+		struct timespec ts = time_abs(deadline);
 		if (pthread_cond_timedwait(&v->cond, &sched_lock, &ts) == ETIMEDOUT && v->state == VS_BLOCKED) {
 			trace_sched_wake(v->dom->id, v->id, "timer");
 			wake_locked(v, "wake");

@@ -344,8 +344,7 @@ void vcpu_arm_timer(struct vcpu *v)
 	if (!v->timer_ok || when == v->armed_at)
 		return;
 	v->armed_at = when;
-	uint64_t abs = host.boot_ns + when;
-	struct itimerspec its = { .it_value = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) } };
+	struct itimerspec its = { .it_value = time_abs(when) };
 	timer_settime(v->timer, TIMER_ABSTIME, &its, NULL);
 }
 

@@ -132,8 +132,7 @@ static void *watch_main(void *arg)
 		__atomic_store_n(&c[XC_TIMER_WATCH], next, __ATOMIC_SEQ_CST);
 		if (load(&c[XC_TIMER]) != t)
 			continue;
-		uint64_t abs = host.boot_ns + next;
-		struct timespec ts = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
+		struct timespec ts = time_abs(next);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 	}

@@ -779,6 +779,19 @@ static uint64_t sys_now(volatile shared_info_t *sh)
 	return ns;
 }
 
+/* The shared-info page mapped over scratch for a while, and scratch's
+ * own page back. */
+static volatile shared_info_t *shared_over_scratch(void)
+{
+	hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+	return (volatile shared_info_t *)scratch;
+}
+
+static void scratch_back(void)
+{
+	hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((mfn_of(scratch) * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+}
+
 static long pending(volatile shared_info_t *sh, uint32_t port, int clear)
 {
 	long p = (long)((sh->evtchn_pending[port / 64] >> (port % 64)) & 1);
@@ -799,9 +812,7 @@ static void timer_checks(void)
 	struct evtchn_bind_virq bv = { VIRQ_TIMER, 0, 0 };
 	expect("bind VIRQ_TIMER", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (long)&bv, 0, 0, 0), 0);
 	uint32_t port = bv.port;
-	uint64_t own = mfn_of(scratch);
-	hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-	volatile shared_info_t *sh = (volatile shared_info_t *)scratch;
+	volatile shared_info_t *sh = shared_over_scratch();
 	pending(sh, port, 1);
 	/* A fresh slice first, so that its end (pvmon's own way out of the
 	 * guest) comes long after the deadline: the watcher's kick fires it. */
@@ -849,7 +860,7 @@ static void timer_checks(void)
 	expect("stop vcpu 1's timer", hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_singleshot_timer, 1, 0, 0, 0), other);
 	expect("timer in 1 s, stopped", timer_set(sys_now(sh) + 1000 * ms, 0, 0) |
 	       hc(__HYPERVISOR_vcpu_op, VCPUOP_stop_singleshot_timer, 0, 0, 0, 0), 0);
-	hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+	scratch_back();
 	struct evtchn_close c = { port };
 	expect("  close VIRQ_TIMER's port", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
 }
@@ -1247,14 +1258,11 @@ void start(start_info_t *info)
 		expect("  its peer port", st.u.interdomain.port, au.port);
 		/* A send on one end marks the other pending: seen through the
 		 * shared-info page, mapped over scratch for a moment. */
-		uint64_t own = mfn_of(scratch);
 		s.port = bi.local_port;
 		expect("  send (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-		volatile shared_info_t *sh = (volatile shared_info_t *)scratch;
-		long pending = (long)((sh->evtchn_pending[au.port / 64] >> (au.port % 64)) & 1);
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-		expect("  the peer port is pending", pending, 1);
+		long was = pending(shared_over_scratch(), au.port, 0);
+		scratch_back();
+		expect("  the peer port is pending", was, 1);
 		struct evtchn_close c = { bi.local_port };
 		expect("  close one end (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
 		st.port = au.port;
@@ -1262,10 +1270,9 @@ void start(start_info_t *info)
 		expect("  the other is unbound again", st.status, EVTCHNSTAT_unbound);
 		c.port = au.port;
 		expect("  close it (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-		pending = (long)((sh->evtchn_pending[au.port / 64] >> (au.port % 64)) & 1);
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-		expect("  closing cleared its pending event", pending, 0);
+		was = pending(shared_over_scratch(), au.port, 0);
+		scratch_back();
+		expect("  closing cleared its pending event", was, 0);
 		struct evtchn_bind_virq bv = { VIRQ_DEBUG, 0, 0 };
 		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (long)&bv, 0, 0, 0);
 		s.port = bv.port;
@@ -1321,10 +1328,8 @@ void start(start_info_t *info)
 		expect("  cs FLAT_KERNEL_CS & ~3", (long)(pf_cs & 0xffff), FLAT_KERNEL_CS & ~3);
 		expect("  ss FLAT_KERNEL_SS", (long)pf_ss, FLAT_KERNEL_SS);
 		expect("  rip in the kernel's text", (long)(pf_rip >= VIRT_BASE && pf_rip < VIRT_BASE + 0x200000), 1);
-		uint64_t own = mfn_of(scratch);
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)(si->shared_info | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
-		long cr2 = (long)((volatile shared_info_t *)scratch)->vcpu_info[0].arch.cr2;
-		hc(__HYPERVISOR_update_va_mapping, (long)scratch, (long)((own * PAGE) | PTE_P | PTE_RW), UVMF_INVLPG, 0, 0);
+		long cr2 = (long)shared_over_scratch()->vcpu_info[0].arch.cr2;
+		scratch_back();
 		expect("  vcpu_info's cr2 the address", cr2, 0x5000);
 		pf_load(0x6000);
 		expect("a second one", (long)pf_seen, 2);
