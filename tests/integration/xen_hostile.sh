@@ -152,7 +152,7 @@ run_detach() {
 count() { grep "pvmon:$1: " "$TMP/trace.txt" | grep -c -e "${2:-.}"; }
 
 run_traced() {
-  local cfg=$TMP/hx.cfg rc hc n
+  local cfg=$TMP/hx.cfg rc hc n stops
   if ! command -v lttng-sessiond >/dev/null || ! command -v babeltrace2 >/dev/null || ! command -v jq >/dev/null; then
     echo "trace: not checked: LTTng, babeltrace2 or jq is not installed (make deps)"
     return 0
@@ -174,15 +174,26 @@ run_traced() {
   [ "$(count xen_hcall_entry 'nr = ( "console_io" : container = 18 )')" -gt 40 ] || die "console_io not named by Xen's number"
   [ "$(count xen_hcall_exit 'nr = ( "event_channel_op" : container = 32 ), result = -22')" -ge 2 ] || die "event_channel_op's refusals"
   # (the direct writes the stub serves have no event: the cmpxchg is pvmon's, and the refused one)
-  [ "$(count xen_ptwr 'err = 0 }')" = 1 ] && [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" = 2 ] ||
+  # A signal (the slice's end, the timer watcher's kick) may stop one of
+  # the stub's calls under its page-type lock; pvmon then serves that call
+  # itself, traced (a direct write, a base-pointer pair: "stopped under
+  # the lock" in --stats). The counts below are exact for a run with no
+  # such stop, and may be up to that many more for one with stops.
+  stops=$(sed -n 's/^pvmon: domain hx (1) crashed .* (stopped under the lock \([0-9]*\)).*/\1/p' "$TMP/out")
+  [ -n "$stops" ] || die "traced run: --stats has no stops under the stub's lock"
+  [ "$stops" = 0 ] || echo "note: the traced run: a signal stopped $stops of the stub's calls under its lock (pvmon served them: traced)"
+  [ "$(count xen_ptwr 'err = 0 }')" -ge 1 ] && [ "$(count xen_ptwr 'err = 0 }')" -le $((1 + stops)) ] &&
+    [ "$(count xen_ptwr 'err = -')" = 1 ] && [ "$(count xen_ptwr)" -le $((2 + stops)) ] ||
     die "expected 2 xen_ptwr events (pvmon's cmpxchg done, 1 refused): $(grep 'pvmon:xen_ptwr:' "$TMP/trace.txt")"
   [ "$(count tlb_flush 'kind = "local", addr = 0 }')" = 1 ] && [ "$(count tlb_flush 'kind = "all", addr = 0 }')" = 1 ] &&
     [ "$(count tlb_flush 'kind = "invlpg", addr = 18446744071[0-9]* }')" = 12 ] &&
     [ "$(count tlb_flush 'kind = "invlpg", addr = 9223372036854775808 }')" = 1 ] &&
     [ "$(count tlb_flush 'kind = "invlpg_multi", addr = 18446744071[0-9]* }')" = 1 ] &&
-    [ "$(count tlb_flush 'kind = "user_baseptr", addr = [1-9][0-9]* }')" = 2 ] &&
-    [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" = 1 ] && [ "$(count tlb_flush)" = 19 ] ||
-    die "expected TLB flushes local (once, in a batch: the 7 alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr: $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    [ "$(count tlb_flush 'kind = "user_baseptr", addr = [1-9][0-9]* }')" -ge 2 ] &&
+    [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" -ge 1 ] &&
+    [ "$(count tlb_flush 'kind = "baseptr"')" -le $((1 + stops)) ] && [ "$(count tlb_flush 'kind = "user_baseptr"')" -le $((2 + stops)) ] &&
+    [ "$(count tlb_flush)" -ge 19 ] && [ "$(count tlb_flush)" -le $((19 + 2 * stops)) ] ||
+    die "expected TLB flushes local (once, in a batch: the 7 alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr (and a pair for each stop: $stops): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
@@ -198,10 +209,10 @@ run_traced() {
   [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
     die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "2 1 19 5" ] ||
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "$(count xen_ptwr) 1 $(count tlb_flush) 5" ] ||
     die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, 2 emulated page-table writes by pvmon (1 refused; the stub's have no event), 19 TLB flushes, 5 events sent (console, loopback, 3 to the store)"
+  echo "ok the traced run: $hc Xen hypercalls traced and named, $(count xen_ptwr) emulated page-table writes by pvmon (1 refused; the stub's have no event), $(count tlb_flush) TLB flushes, 5 events sent (console, loopback, 3 to the store)"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"
