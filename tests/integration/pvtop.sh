@@ -25,12 +25,15 @@ for _ in $(seq 50); do $PVCTL console --no-follow idle | grep -q "echo: ready" &
 "$PVTOP" -b -n 2 -d 0.5 >"$TMP/out" 2>"$TMP/err" || die "pvtop -b -n 2 -d 0.5: exit $? ($(cat "$TMP/err"))"
 cat "$TMP/out"
 
-# Columns by header name, checked on every row of every iteration.
+# Columns by header name, checked on every row of every iteration. The
+# idle domain's CPU% is what its 100 timer ticks a second cost (200
+# exits): 4% in the nested AMD-V host alone, 10% beside another nested
+# host on the same two CPUs. A spinner's would be near 100.
 awk '
   /^NAME / { for (i = 1; i <= NF; i++) col[$i] = i; headers++; next }
   { rows[$1]++ }
   $1 == "spin" && !($col["CPU%"] > 50) { print "spin CPU% " $col["CPU%"] " is not > 50"; bad = 1 }
-  $1 == "idle" && !($col["CPU%"] < 10) { print "idle CPU% " $col["CPU%"] " is not < 10"; bad = 1 }
+  $1 == "idle" && !($col["CPU%"] < 25) { print "idle CPU% " $col["CPU%"] " is not < 25"; bad = 1 }
   $1 == "idle" && !($col["BLOCK%"] > 50) { print "idle BLOCK% " $col["BLOCK%"] " is not > 50"; bad = 1 }
   $col["HCALL/s"] !~ /^[0-9]+$/ { print $1 " HCALL/s " $col["HCALL/s"] " is not a number"; bad = 1 }
   $col["EXITS/s"] !~ /^[0-9]+$/ { print $1 " EXITS/s " $col["EXITS/s"] " is not a number"; bad = 1 }
