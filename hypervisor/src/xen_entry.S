@@ -604,8 +604,30 @@ xs_fast_ptwr:
 	GUEST_RANGE %rax, \len, %rdx
 .endm
 
+/* mmu_update(req, n, NULL, DOMID_SELF), n up to pvmon's bound (Linux's
+ * lazy-MMU batches of fork): entry by entry, each under the lock and
+ * committed on its own. XC_MMU_I counts the entries done; a later entry
+ * that goes to pvmon (refused, unusual, a fault reading it, a flush owed)
+ * leaves it there, and pvmon serves the rest of the batch (xen_trap.c).
+ * The flush cell is read again before each later entry is: a vCPU
+ * stopped past that check is sent to the slow path by pvmon. */
 xs_fast_mmu:
-	SELF_BATCH 1, 16
+	mov CL(XC_SAVE + 1), %rax
+	dec %rax
+	cmp $(XS_MAX_BATCH - 1), %rax     /* 1..XS_MAX_BATCH entries */
+	ja xs_fast_abort
+	cmpq $0, CL(XC_SAVE)
+	jne xs_fast_abort
+	cmp $XS_DOMID_SELF, %r10w
+	jne xs_fast_abort
+	movq $0, CL(XC_MMU_I)
+xs_mmu_next:
+	cmpq $0, CL(XC_FLUSH)
+	jne xs_fast_abort
+	mov CL(XC_MMU_I), %rax
+	shl $4, %rax
+	add CL(XC_SAVE + 2), %rax
+	GUEST_RANGE %rax, 16, %rdx
 	mov (%rax), %rsi                  /* ptr: the entry's machine address, and the command */
 	mov 8(%rax), %rdi                 /* val */
 	movq $0, CL(XC_MMU_AD)
@@ -1066,7 +1088,14 @@ xs_mmu_done:
 	cmpq $14, FW(XF_VEC)
 	je xs_ptwr_done
 	incq CL(XC_N_MMU)
-	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
+	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
+	jne 1f
+	incq CL(XC_MMU_I)                 /* the batch's next entry, if any */
+	mov CL(XC_MMU_I), %rax
+	cmp CL(XC_SAVE + 1), %rax
+	jb xs_mmu_next
+	movq $0, CL(XC_MMU_I)             /* all done: nothing for pvmon to skip */
+1:	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
 

@@ -114,7 +114,7 @@
 #define XC_EMUL_RAX 30   /* rax after the instruction the fast path emulates */
 #define XC_N_SEGBASE 31  /* set_segment_base hypercalls served */
 #define XC_N_STACK  32   /* stack_switch hypercalls served */
-#define XC_N_MMU    33   /* one-entry mmu_updates served */
+#define XC_N_MMU    33   /* mmu_update entries and update_va_mappings served */
 #define XC_ID       34   /* the vCPU's number + 1: its value of XD_LOCK */
 /* 35..40: the stub's mmu_update as it commits it, absolute values that
  * pvmon writes again if it finds the vCPU stopped in the commit
@@ -150,6 +150,7 @@
 #define XC_TIMER    83   /* the vCPU's one-shot timer, system ns (0: none), as pvmon's xen_vcpu.timer_ns (xen_timer.c) */
 #define XC_TIMER_WATCH 84   /* pvmon's watcher looks at XC_TIMER again by this time: the stub sets no earlier one */
 #define XC_N_TIMER  85   /* vcpu_op set_singleshot_timer and stop_singleshot_timer served */
+#define XC_MMU_I    86   /* the entries of an mmu_update batch the stub has done; pvmon serves the rest from there */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
@@ -167,6 +168,7 @@
 #define XS_HV_FIRST_SLOT 256             /* Xen's L4 slots (xen_mm.h's XMM_HV_FIRST, _LAST) */
 #define XS_HV_LAST_SLOT  271
 #define XS_DOMID_SELF 0x7ff0
+#define XS_MAX_BATCH 4096                /* pvmon's bound on mmu_update and mmuext_op batches (no continuations) */
 #define XS_HYPERVISOR_STACK_SWITCH 3
 #define XS_HYPERVISOR_VCPU_OP 24
 #define XS_ENOENT 2

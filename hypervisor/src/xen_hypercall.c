@@ -18,7 +18,7 @@
 #include "pvlab/xen_hypercalls.h"
 
 #define PAGE 4096ULL
-#define MAX_BATCH 4096
+#define MAX_BATCH XS_MAX_BATCH
 /* Xen's own, not in the public headers: the top bit of a batch count marks
  * a preempted batch being continued (Linux never sets it). */
 #define MMU_UPDATE_PREEMPTED (~(~0U >> 1))

@@ -924,6 +924,16 @@ static void hypercall(struct vcpu *v)
 	xv->last_hcall[xv->last_n++ % 8] = (uint32_t)nr;
 	if (!v->dom->boot_ns)
 		v->dom->boot_ns = time_now() - v->dom->created_ns;
+	/* An mmu_update batch the stub began: its first k entries are done
+	 * (the stub took it only with no done pointer), the rest is pvmon's. */
+	uint64_t k = xv->cell ? xv->cell[XC_MMU_I] : 0;
+	if (k) {
+		xv->cell[XC_MMU_I] = 0;
+		if (nr == __HYPERVISOR_mmu_update && k < a[1]) {
+			a[0] += k * sizeof(struct mmu_update);
+			a[1] -= k;
+		}
+	}
 	long rc = xen_hypercall(v, nr, a);
 	if (xv->shadow_flush || v->dom->xen->force_flush)
 		xen_shadow_flush(v);

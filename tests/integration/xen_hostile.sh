@@ -27,13 +27,15 @@
 . tests/lib.sh
 . tests/linux/lib.sh     # console_says
 ELF=$BUILD/tests/xenpv/hostile_xen.elf
-# The guest's one-entry mmu_updates (of L1 entries, and of L2 entries in
-# l2_checks) and flush-less update_va_mappings that the stub serves
-# (stub_mmu_checks and the others that are good), and its
+# The guest's mmu_update entries (one-entry calls of L1 entries, and of
+# L2 entries in l2_checks; the entries of batches without a done pointer
+# up to the first the stub leaves to pvmon, stub_batch_checks) and
+# flush-less update_va_mappings that the stub serves (stub_mmu_checks and
+# the others that are good), and its
 # pairs of base pointers (base_checks), and its direct writes into its L1
 # (the two plain ones, the seven of Linux's kinds after them, three more
 # addressing forms, and a ds-prefixed andb and the mov back).
-STUB_MMU=29
+STUB_MMU=37
 STUB_PTWR=14
 
 run_hostile() {
@@ -62,7 +64,7 @@ run_hostile() {
   # ones, 4 and 1, go to pvmon), and its good one-entry mmu_updates and
   # update_va_mappings without a flush (the refused ones go to pvmon).
   # Under shadow paging the stub leaves every mmu_update to pvmon.
-  local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=11
+  local mmu=$STUB_MMU base=2 ptwr=$STUB_PTWR flush=16
   ! $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || mmu=0 base=0 ptwr=0 flush=0
   # A signal may stop one of the page-table updates, base-pointer pairs
   # or direct writes under the stub's lock, before its commit: pvmon
@@ -73,7 +75,7 @@ run_hostile() {
   grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates [0-9]* (stopped under the lock [0-9]*), base pointers [0-9]*, page-table writes [0-9]*, absent vCPUs 3, local TLB flushes $flush, timers 6 (watcher kicks [1-9][0-9]*, parks [0-9]*)," "$TMP/out" &&
     [ "${got:-x}" -le $mmu ] && [ "$base_got" -le $base ] && [ "$ptwr_got" -le $ptwr ] &&
     [ $((got + base_got + ptwr_got + stops)) -ge $((mmu + base + ptwr)) ] ||
-    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu one-entry mmu_updates, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes and 6 one-shot timers (one due while the vCPU ran: its watcher's kick), less those stopped under the lock (updates, stops, pairs, writes: '$got $stops $base_got $ptwr_got')"
+    die "--stats: the stub's fast path did not serve the guest's system call, 2 page faults, 3 irets, 8 set_segment_base calls, 1 stack_switch, $mmu mmu_update entries, $base base-pointer pairs, $ptwr direct page-table writes, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes and 6 one-shot timers (one due while the vCPU ran: its watcher's kick), less those stopped under the lock (updates, stops, pairs, writes: '$got $stops $base_got $ptwr_got')"
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
@@ -201,7 +203,7 @@ run_traced() {
     [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" -ge 1 ] &&
     [ "$(count tlb_flush 'kind = "baseptr"')" -le $((1 + stops)) ] && [ "$(count tlb_flush 'kind = "user_baseptr"')" -le $((2 + stops)) ] &&
     [ "$(count tlb_flush)" -ge 19 ] && [ "$(count tlb_flush)" -le $((19 + 2 * stops)) ] ||
-    die "expected TLB flushes local (once, in a batch: the 7 alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr (and a pair for each stop: $stops): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    die "expected TLB flushes local (once, in a batch: the ones alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr (and a pair for each stop: $stops): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"

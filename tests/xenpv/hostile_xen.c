@@ -871,6 +871,54 @@ static void timer_checks(void)
 static void base_checks(uint64_t l1);
 static void l2_checks(uint64_t l1);
 
+/* Batches without a done pointer (Linux's lazy-MMU ones): the stub
+ * serves them entry by entry, and leaves the rest of one to pvmon from
+ * the first entry it does not serve. */
+static struct mmu_update batch_pages[2 * PAGE / sizeof(struct mmu_update)] __attribute__((aligned(4096)));
+
+static void stub_batch_checks(uint64_t pa, uint64_t pb, uint64_t t, uint64_t a, uint64_t b)
+{
+	volatile uint8_t *va = mmu_a, *vb = mmu_b, *vt = mmu_t;
+	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	const uint64_t at = (t * PAGE) | PTE_P | PTE_RW, aa = (a * PAGE) | PTE_P | PTE_RW, ab = (b * PAGE) | PTE_P | PTE_RW;
+	va[11] = vb[11] = vt[11] = 0;
+	va[12] = vb[12] = vt[12] = 0;
+	{
+		struct mmu_update u[3] = { { pa, at }, { pb, at }, { pa, aa } };
+		expect("stub batch: A and B to T, then A back (allowed)", hc(__HYPERVISOR_mmu_update, (long)u, 3, 0, DOMID_SELF, 0), 0);
+	}
+	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	vb[11] = 0x3c;
+	expect("  B reaches T, A is A", vt[11] == 0x3c && va[11] == 0, 1);
+	{
+		/* The second entry refused: the first is done, the third not. */
+		struct mmu_update u[3] = { { pb, ab }, { pa, (0xfffffUL * PAGE) | PTE_P }, { pa, at } };
+		expect("stub batch: B back, then a frame outside RAM, then A to T",
+		       hc(__HYPERVISOR_mmu_update, (long)u, 3, 0, DOMID_SELF, 0), -EINVAL);
+	}
+	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	vb[12] = 0x4d;
+	va[12] = 0x5e;
+	expect("  B is B again, A still A", vt[12] == 0 && vb[12] == 0x4d && va[12] == 0x5e, 1);
+	{
+		/* The list runs into an unmapped page: the entry before it is done. */
+		struct mmu_update *u = &batch_pages[PAGE / sizeof(struct mmu_update) - 1];
+		void *second = &batch_pages[PAGE / sizeof(struct mmu_update)];
+		u[0] = (struct mmu_update){ pb, at };
+		expect("stub batch: the list's second page unmapped (allowed)", uvm0(second, 0), 0);
+		hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+		expect("stub batch: B to T, then an entry on the unmapped page",
+		       hc(__HYPERVISOR_mmu_update, (long)u, 2, 0, DOMID_SELF, 0), -EFAULT);
+		expect("  the page mapped again (allowed)", uvm0(second, (mfn_of(second) * PAGE) | PTE_P | PTE_RW), 0);
+		hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+		vb[11] = 0x6f;
+		expect("  B reaches T", vt[11], 0x6f);
+	}
+	expect("stub batch: B back (allowed)", mmu1(pb, ab), 0);
+	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	va[11] = va[12] = vb[11] = vb[12] = vt[11] = vt[12] = 0;
+}
+
 /* One-entry mmu_updates of an L1, which the entry stub serves itself
  * where it can (the writable counts it keeps are checked by what pvmon
  * then allows: a frame still mapped writable cannot be pinned, one that
@@ -913,11 +961,14 @@ static void stub_mmu_checks(uint64_t l1)
 	vb[8] = 2;
 	expect("stub mmu: A, B and T are their own pages again", va[8] == 1 && vb[8] == 2 && vt[8] == 0, 1);
 	{
-		/* Two entries in one batch: pvmon's, traced (xen_hostile.sh). */
+		/* A batch with a done pointer: pvmon's, traced (xen_hostile.sh). */
 		struct mmu_update u[2] = { { pa, (a * PAGE) | PTE_P | PTE_RW }, { pb, (b * PAGE) | PTE_P | PTE_RW } };
-		expect("stub mmu: a batch of two, A and B as they are (allowed)",
-		       hc(__HYPERVISOR_mmu_update, (long)u, 2, 0, DOMID_SELF, 0), 0);
+		uint32_t done = 99;
+		expect("mmu: a batch of two with a done pointer, A and B as they are (allowed)",
+		       hc(__HYPERVISOR_mmu_update, (long)u, 2, (long)&done, DOMID_SELF, 0), 0);
+		expect("  done", done, 2);
 	}
+	stub_batch_checks(pa, pb, t, a, b);
 	/* update_va_mapping without a flush: the stub walks the kernel's tables. */
 	expect("stub uvm: A's address maps T (allowed)", uvm0(mmu_a, (t * PAGE) | PTE_P | PTE_RW), 0);
 	expect("stub uvm: an address with no L3 entry", uvm0((void *)0x0000100000000000UL, (t * PAGE) | PTE_P), -EINVAL);
