@@ -733,7 +733,9 @@ xs_mmu_entry:                         /* rsi the entry's machine address */
 	shl $4, %rax
 	movabs $XS_PG_VA, %r11
 	cmpl $0, XS_PG_COUNT(%r11,%rax)
-	je xs_mmu_unlock_abort
+	je xs_mmu_plain
+	cmpb $XS_XMM_WRITABLE, XS_PG_TYPE(%r11,%rax)
+	je xs_mmu_plain
 	cmpb $XS_XMM_L1, XS_PG_TYPE(%r11,%rax)
 	jne xs_mmu_l2
 	ENTRY_CELLS
@@ -795,6 +797,22 @@ xs_mmu_val:                           /* rdi the new entry, rsi its address, rcx
 	sub %rdx, %rax
 	mov %rax, CL(XC_MMU_OW)
 	jmp xs_mmu_cas
+/* An mmu_update of an entry in a frame that is no table (untyped, or
+ * typed writable: a table Linux is still filling, not pinned yet, as the
+ * child's of a fork), as xen_mm.c's xmm_update: a plain store, no counts.
+ * Not a direct write (those fault only on tables), not a frame that is
+ * out. rax the frame's offset in the page array. */
+xs_mmu_plain:
+	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
+	jne xs_mmu_unlock_abort
+	cmpq $14, FW(XF_VEC)
+	je xs_mmu_unlock_abort
+	cmpb $0, XS_PG_OUT(%r11,%rax)
+	jne xs_mmu_unlock_abort
+	ENTRY_CELLS
+	mov %rdi, CL(XC_MMU_VAL)
+	jmp xs_mmu_cas
+
 /* An mmu_update of one entry of a frame typed L2 (Linux's set_pmd of a
  * new L1, outside lazy mode), as xen_mm.c's xmm_update does it: a present
  * entry (Xen's disallow mask for the upper levels: no superpage) takes a
@@ -1095,6 +1113,9 @@ xs_mmu_done:
 	cmp CL(XC_SAVE + 1), %rax
 	jb xs_mmu_next
 	movq $0, CL(XC_MMU_I)             /* all done: nothing for pvmon to skip */
+	cmp $1, %rax
+	je 1f
+	incq CL(XC_N_BATCH)
 1:	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done

@@ -151,6 +151,7 @@
 #define XC_TIMER_WATCH 84   /* pvmon's watcher looks at XC_TIMER again by this time: the stub sets no earlier one */
 #define XC_N_TIMER  85   /* vcpu_op set_singleshot_timer and stop_singleshot_timer served */
 #define XC_MMU_I    86   /* the entries of an mmu_update batch the stub has done; pvmon serves the rest from there */
+#define XC_N_BATCH  87   /* mmu_update batches (more than one entry) the stub served whole */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */

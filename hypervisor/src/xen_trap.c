@@ -1139,6 +1139,7 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_segbases += __atomic_load_n(&cell[XC_N_SEGBASE], __ATOMIC_RELAXED);
 		c->fast_stacks += __atomic_load_n(&cell[XC_N_STACK], __ATOMIC_RELAXED);
 		c->fast_mmu += __atomic_load_n(&cell[XC_N_MMU], __ATOMIC_RELAXED);
+		c->fast_batches += __atomic_load_n(&cell[XC_N_BATCH], __ATOMIC_RELAXED);
 		c->fast_base += __atomic_load_n(&cell[XC_N_BASE], __ATOMIC_RELAXED);
 		c->fast_ptwr += __atomic_load_n(&cell[XC_N_PTWR], __ATOMIC_RELAXED);
 		c->fast_vcpuop += __atomic_load_n(&cell[XC_N_VCPUOP], __ATOMIC_RELAXED);
@@ -1163,7 +1164,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	double per_s = life > 0 ? 1 / life : 0;
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
-	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), base pointers %llu, "
+	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), batches %llu, base pointers %llu, "
 	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, parks %llu), "
 	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
@@ -1174,6 +1175,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_emulated, (unsigned long long)c.fast_segbases,
 	         (unsigned long long)c.fast_stacks, (unsigned long long)c.fast_mmu,
 	         (unsigned long long)__atomic_load_n(&x->stub_mmu_stops, __ATOMIC_RELAXED),
+	         (unsigned long long)c.fast_batches,
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
 	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,

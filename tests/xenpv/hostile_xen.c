@@ -969,6 +969,18 @@ static void stub_mmu_checks(uint64_t l1)
 		expect("  done", done, 2);
 	}
 	stub_batch_checks(pa, pb, t, a, b);
+	{
+		/* An entry in a page that is no table (a table being filled
+		 * before its pin): a plain store, the stub's. */
+		volatile uint64_t *w = (volatile uint64_t *)scratch2;
+		w[3] = 0;
+		expect("stub mmu: an entry in a page that is no table (allowed)", mmu1(mfn_of(scratch2) * PAGE + 24, 0x1234567), 0);
+		expect("  stored as it is", (long)w[3], 0x1234567);
+		struct mmu_update u[2] = { { mfn_of(scratch2) * PAGE + 24, 0 }, { mfn_of(scratch2) * PAGE + 32, 0x89 } };
+		expect("stub batch: two entries in a page that is no table (allowed)", hc(__HYPERVISOR_mmu_update, (long)u, 2, 0, DOMID_SELF, 0), 0);
+		expect("  stored as they are", w[3] == 0 && w[4] == 0x89, 1);
+		w[4] = 0;
+	}
 	/* update_va_mapping without a flush: the stub walks the kernel's tables. */
 	expect("stub uvm: A's address maps T (allowed)", uvm0(mmu_a, (t * PAGE) | PTE_P | PTE_RW), 0);
 	expect("stub uvm: an address with no L3 entry", uvm0((void *)0x0000100000000000UL, (t * PAGE) | PTE_P), -EINVAL);
@@ -1176,6 +1188,7 @@ void start(start_info_t *info)
 		expect("  current_reservation one less", hc(__HYPERVISOR_memory_op, XENMEM_current_reservation, (long)&self, 0, 0, 0), (long)si->nr_pages - 1);
 		expect("  the frame gone twice", resv1(XENMEM_decrease_reservation, &last, DOMID_SELF, 0, 1), 0);
 		expect("  mapping the frame gone", mmu1(pte, (last * PAGE) | PTE_P), -EINVAL);
+		expect("  an update of an entry in the frame gone", mmu1(last * PAGE + 8, 0), -EINVAL);
 		expect("  populate_physmap takes it back (allowed)", resv1(XENMEM_populate_physmap, &last, DOMID_SELF, 0, 1), 1);
 		expect("  the frame given is the one asked for", (long)last, (long)si->nr_pages - 1);
 		expect("  mapping it again (allowed)", mmu1(pte, (last * PAGE) | PTE_P), 0);
