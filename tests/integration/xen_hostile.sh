@@ -38,6 +38,12 @@ ELF=$BUILD/tests/xenpv/hostile_xen.elf
 STUB_MMU=40
 STUB_PTWR=14
 
+# stub_counts FILE: the stub's page-table work in pvmon --stats's last
+# line in FILE: "updates stops base-pointers writes batches".
+stub_counts() {
+  sed -n 's/^pvmon: domain hx (1) [a-z]* .* page-table updates \([0-9]*\) (stopped under the lock \([0-9]*\)), batches \([0-9]*\), base pointers \([0-9]*\), page-table writes \([0-9]*\),.*/\1 \2 \4 \5 \3/p' "$1"
+}
+
 run_hostile() {
   local cfg=$TMP/hx.cfg rc n
   # A disk for its blkfront of its own (cmdline "blk"): its first bytes are checked.
@@ -71,8 +77,7 @@ run_hostile() {
   # serves that one (as run_stub_stops's "locked" does to all of them).
   local got stops base_got ptwr_got batches want_batches=2
   [ $mmu != 0 ] || want_batches=0
-  got=$(sed -n 's/^pvmon: domain hx (1) exited code 0: .* page-table updates \([0-9]*\) (stopped under the lock \([0-9]*\)), batches \([0-9]*\), base pointers \([0-9]*\), page-table writes \([0-9]*\),.*/\1 \2 \4 \5 \3/p' "$TMP/out")
-  read -r got stops base_got ptwr_got batches <<<"$got"
+  read -r got stops base_got ptwr_got batches <<<"$(stub_counts "$TMP/out")"
   grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 3, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates [0-9]* (stopped under the lock [0-9]*), batches [0-9]*, base pointers [0-9]*, page-table writes [0-9]*, absent vCPUs 3, local TLB flushes $flush, timers 6 (watcher kicks [1-9][0-9]*, parks [0-9]*)," "$TMP/out" &&
     [ "${got:-x}" -le $mmu ] && [ "$base_got" -le $base ] && [ "$ptwr_got" -le $ptwr ] &&
     [ $((got + base_got + ptwr_got + stops)) -ge $((mmu + base + ptwr)) ] &&
@@ -191,7 +196,7 @@ run_traced() {
   # itself, traced (a direct write, a base-pointer pair: "stopped under
   # the lock" in --stats). The counts below are exact for a run with no
   # such stop, and may be up to that many more for one with stops.
-  stops=$(sed -n 's/^pvmon: domain hx (1) crashed .* (stopped under the lock \([0-9]*\)).*/\1/p' "$TMP/out")
+  read -r _ stops _ <<<"$(stub_counts "$TMP/out")"
   [ -n "$stops" ] || die "traced run: --stats has no stops under the stub's lock"
   [ "$stops" = 0 ] || echo "note: the traced run: a signal stopped $stops of the stub's calls under its lock (pvmon served them: traced)"
   [ "$(count xen_ptwr 'err = 0 }')" -ge 1 ] && [ "$(count xen_ptwr 'err = 0 }')" -le $((1 + stops)) ] &&
@@ -243,8 +248,8 @@ run_stub_stops() {
     grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/stop" ||
       { grep FAIL "$TMP/stop" | head; die "stopped at the stub's $at: not every check passed"; }
     local n mmu stops base ptwr all=$((STUB_MMU + 2 + STUB_PTWR))
-    n=$(sed -n 's/^pvmon: domain hx (1) exited code 0: .* page-table updates \([0-9]*\) (stopped under the lock \([0-9]*\)), batches [0-9]*, base pointers \([0-9]*\), page-table writes \([0-9]*\),.*/\1 \2 \3 \4/p' "$TMP/stop")
-    read -r mmu stops base ptwr <<<"$n"
+    read -r mmu stops base ptwr _ <<<"$(stub_counts "$TMP/stop")"
+    n="$mmu $stops $base $ptwr"
     # locked: nothing served, every call stopped. commit: each call served
     # and stopped once; a signal or an exit may also stop one before its
     # commit (it goes to pvmon, one stop more: linux_boot's runs see a few

@@ -879,7 +879,6 @@ static struct mmu_update batch_pages[2 * PAGE / sizeof(struct mmu_update)] __att
 static void stub_batch_checks(uint64_t pa, uint64_t pb, uint64_t t, uint64_t a, uint64_t b)
 {
 	volatile uint8_t *va = mmu_a, *vb = mmu_b, *vt = mmu_t;
-	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
 	const uint64_t at = (t * PAGE) | PTE_P | PTE_RW, aa = (a * PAGE) | PTE_P | PTE_RW, ab = (b * PAGE) | PTE_P | PTE_RW;
 	va[11] = vb[11] = vt[11] = 0;
 	va[12] = vb[12] = vt[12] = 0;
@@ -887,7 +886,7 @@ static void stub_batch_checks(uint64_t pa, uint64_t pb, uint64_t t, uint64_t a, 
 		struct mmu_update u[3] = { { pa, at }, { pb, at }, { pa, aa } };
 		expect("stub batch: A and B to T, then A back (allowed)", hc(__HYPERVISOR_mmu_update, (long)u, 3, 0, DOMID_SELF, 0), 0);
 	}
-	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 	vb[11] = 0x3c;
 	expect("  B reaches T, A is A", vt[11] == 0x3c && va[11] == 0, 1);
 	{
@@ -896,7 +895,7 @@ static void stub_batch_checks(uint64_t pa, uint64_t pb, uint64_t t, uint64_t a, 
 		expect("stub batch: B back, then a frame outside RAM, then A to T",
 		       hc(__HYPERVISOR_mmu_update, (long)u, 3, 0, DOMID_SELF, 0), -EINVAL);
 	}
-	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 	vb[12] = 0x4d;
 	va[12] = 0x5e;
 	expect("  B is B again, A still A", vt[12] == 0 && vb[12] == 0x4d && va[12] == 0x5e, 1);
@@ -906,16 +905,16 @@ static void stub_batch_checks(uint64_t pa, uint64_t pb, uint64_t t, uint64_t a, 
 		void *second = &batch_pages[PAGE / sizeof(struct mmu_update)];
 		u[0] = (struct mmu_update){ pb, at };
 		expect("stub batch: the list's second page unmapped (allowed)", uvm0(second, 0), 0);
-		hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+		ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 		expect("stub batch: B to T, then an entry on the unmapped page",
 		       hc(__HYPERVISOR_mmu_update, (long)u, 2, 0, DOMID_SELF, 0), -EFAULT);
 		expect("  the page mapped again (allowed)", uvm0(second, (mfn_of(second) * PAGE) | PTE_P | PTE_RW), 0);
-		hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+		ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 		vb[11] = 0x6f;
 		expect("  B reaches T", vt[11], 0x6f);
 	}
 	expect("stub batch: B back (allowed)", mmu1(pb, ab), 0);
-	hc(__HYPERVISOR_mmuext_op, (long)&flush, 1, 0, DOMID_SELF, 0);
+	ext1(MMUEXT_TLB_FLUSH_LOCAL, 0);
 	va[11] = va[12] = vb[11] = vb[12] = vt[11] = vt[12] = 0;
 }
 
