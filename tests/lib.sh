@@ -53,8 +53,11 @@ start_daemon() {
   [ -S "$PVLAB_SOCKET" ] || { cat "$TMP/daemon.log"; die "daemon did not create its socket"; }
 }
 # json_field NAME FIELD: a field of domain NAME from pvctl list --json.
-json_field() {
-  $PVCTL list --json | tr '{' '\n' | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+json_field() { list_field "$($PVCTL list --json)" "$1" "$2"; }
+# list_field LIST NAME FIELD: the same from LIST, one pvctl list --json
+# kept (every domain's fields from the same moment).
+list_field() {
+  tr '{' '\n' <<<"$1" | grep "\"name\":\"$2\"" | sed -n "s/.*\"$3\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
 }
 # damage_table DB TABLE: overwrites the first page of TABLE in the SQLite
 # file DB with text, as a bad disk would; SQLite reports it on first read.

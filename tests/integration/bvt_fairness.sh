@@ -8,9 +8,7 @@
 need_kvm
 a=$(domcfg light "prog=spin ms=60000" "weight = 1")
 b=$(domcfg heavy "prog=spin ms=60000" "weight = 2")
-# field NAME KEY: a number of domain NAME from $list (a pvctl list --json).
-field() { tr '{' '\n' <<<"$list" | grep "\"name\":\"$1\"" | sed -n "s/.*\"$2\":\\([0-9]*\\).*/\\1/p"; }
-run_ns() { field "$1" run_ns; }
+run_ns() { list_field "$list" "$1" run_ns; }
 ratio() {  # ratio SCHED: R = run(heavy)/run(light) over 3 s while both run
   local l0 h0 l1 h1 t0 t1 list
   start_daemon --sched "$1" --pcpus 1
@@ -20,12 +18,12 @@ ratio() {  # ratio SCHED: R = run(heavy)/run(light) over 3 s while both run
     [ "$(run_ns light)" -gt 0 ] 2>/dev/null && [ "$(run_ns heavy)" -gt 0 ] 2>/dev/null && break
     sleep 0.1
   done
-  l0=$(run_ns light) h0=$(run_ns heavy) t0=$(field light time_ns)
+  l0=$(run_ns light) h0=$(run_ns heavy) t0=$(list_field "$list" light time_ns)
   sleep 3
   list=$($PVCTL list --json)
-  t1=$(field light time_ns)
+  t1=$(list_field "$list" light time_ns)
   l1=$(run_ns light) h1=$(run_ns heavy)
-  [ "$(json_field light state) $(json_field heavy state)" = "running running" ] || die "$1: a domain stopped inside the window"
+  [ "$(list_field "$list" light state) $(list_field "$list" heavy state)" = "running running" ] || die "$1: a domain stopped inside the window"
   kill $dpid; wait $dpid 2>/dev/null
   echo "$1: light ran $(( (l1 - l0) / 1000000 )) ms, heavy $(( (h1 - h0) / 1000000 )) ms of the $(( (t1 - t0) / 1000000 )) ms window (pvmon's clock)"
   R=$(awk -v l=$((l1 - l0)) -v h=$((h1 - h0)) 'BEGIN { if (l <= 0) exit 1; printf "%.3f\n", h / l }') || die "$1: light did not run in the window"
