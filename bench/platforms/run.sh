@@ -258,10 +258,11 @@ stats_details() {
 }
 D='\([0-9]*\)'    # a number, as a sed group
 # the block back end's part ("blk: requests N (segments N, N bytes,
-# flushes N, errors N, bad grants N) in N batches, N events to the guest")
+# flushes N, errors N, bad grants N) in N batches, N events to the guest,
+# N kicks from it")
 blk_details() {
-  stats_details "$1" ".*; blk: requests $D (segments $D, $D bytes, flushes $D, errors $D, bad grants $D) in $D batches, $D events.*" \
-    blk_requests blk_segments blk_bytes blk_flushes blk_errors blk_bad_grants blk_batches blk_events
+  stats_details "$1" ".*; blk: requests $D (segments $D, $D bytes, flushes $D, errors $D, bad grants $D) in $D batches, $D events to the guest, $D kicks.*" \
+    blk_requests blk_segments blk_bytes blk_flushes blk_errors blk_bad_grants blk_batches blk_events blk_kicks
 }
 # the network back end's ("net: tx N packets (N bytes, errors N, dropped
 # N) in N batches, N kicks from the guest, N events; rx N packets (N

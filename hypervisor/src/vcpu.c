@@ -371,6 +371,9 @@ static void handle_io(struct vcpu *v)
 			xen_exit(v);
 		else if (run->io.port == XS_STOP_PORT && xen_stub_stopped(v))
 			;                     /* a test's stop in the stub: xen_after_run moved it on */
+		else if (run->io.port >= XS_BELL_PORT && run->io.port < XS_BELL_PORT + XS_MAX_BELLS &&
+		         xen_stub_belled(v))
+			;                     /* a bell rung as pvmon freed it (xen_evtchn_bell_free): the send is dropped */
 		else
 			domain_crash(v->dom, v, "I/O to port 0x%x: only the entry stub's exits reach pvmon", run->io.port);
 		return;

@@ -63,6 +63,7 @@ struct xen_vbd {
 	bool connected;
 	uint32_t ring_ref, port;
 	uint64_t ring_mfn;
+	int bell, bell_fd;          /* the port's doorbell (xen_evtchn_bell) and its eventfd, -1: none */
 	blkif_back_ring_t ring;
 	struct xen_vbd_stats st;
 	struct op *op;              /* XBLK_RING: requests taken and not yet answered, a slot each */
@@ -181,6 +182,7 @@ static void vbd_disconnect(struct xen_vbd *b)
 	b->more = b->no_room = false;
 	struct xen_domain *x = b->d->xen;
 	xen_evtchn_unbind_backend(b->d, b->port);
+	xen_evtchn_bell_free(b->d, &b->bell, &b->bell_fd);   /* in the thread's ppoll still: POLLNVAL, a round more */
 	xen_lock(x);
 	xgnt_release(&x->gnt, &x->mm, b->ring_ref, true, b->ring_mfn);
 	xen_unlock(x);
@@ -231,6 +233,9 @@ static void vbd_connect(struct xen_vbd *b)
 	b->ring_ref = ref;
 	b->ring_mfn = mfn;
 	b->port = port;
+	/* The guest's kicks by the stub's doorbell where it has one: no exit
+	 * to pvmon (the thread reads the eventfd's count as kicks). */
+	b->bell = xen_evtchn_bell(b->d, port, &b->bell_fd);
 	BACK_RING_INIT(&b->ring, (blkif_sring_t *)(b->d->mem + mfn * 4096), 4096);
 	b->connected = true;
 	xbe_put(bk.store, b->be, "sectors", "%llu", (unsigned long long)b->sectors);
@@ -419,12 +424,12 @@ static void wakeups(void)
 	reap();
 }
 
-/* What io_uring was given, submitted; then, when wait, a wakeup or a
- * completion waited for, up to due (time_mono_ns; UINT64_MAX: no end).
+/* What io_uring was given, submitted; then, when wait, a wakeup, a
+ * completion or a doorbell (p[2..2 + nbells), p's first two its own) waited for, up to due (time_mono_ns; UINT64_MAX: no end).
  * A flush's IO_DRAIN waits for all that went before it, so nothing that
  * stays pending (a poll of bk.wake) may be among them: the thread polls
  * the two eventfds itself. */
-static void submit_and_wait(bool wait, uint64_t due)
+static void submit_and_wait(bool wait, uint64_t due, struct pollfd *p, unsigned nbells)
 {
 	if (bk.uring_ok) {
 		int rc = io_uring_submit(&bk.uring);
@@ -442,8 +447,9 @@ static void submit_and_wait(bool wait, uint64_t due)
 		return;
 	uint64_t now = time_mono_ns(), left = due > now ? due - now : 0;
 	struct timespec ts = { .tv_sec = (time_t)(left / 1000000000), .tv_nsec = (long)(left % 1000000000) };
-	struct pollfd p[2] = { { .fd = bk.wake, .events = POLLIN }, { .fd = bk.uring_ok ? bk.done : -1, .events = POLLIN } };
-	ppoll(p, 2, due == UINT64_MAX ? NULL : &ts, NULL);
+	p[0] = (struct pollfd){ .fd = bk.wake, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = bk.uring_ok ? bk.done : -1, .events = POLLIN };
+	ppoll(p, 2 + nbells, due == UINT64_MAX ? NULL : &ts, NULL);
 }
 
 /* Room for one more request's I/O: two io_uring operations at most. */
@@ -489,8 +495,9 @@ static void answer(struct xen_vbd *b, const char *why)
  * answered. The back-end thread's. */
 static void drain(struct xen_vbd *b)
 {
+	struct pollfd p[2];
 	while (b->busy_ops) {
-		submit_and_wait(true, UINT64_MAX);
+		submit_and_wait(true, UINT64_MAX, p, 0);   /* doorbells wait */
 		wakeups();
 	}
 	answer(b, "drained");
@@ -574,6 +581,17 @@ static uint64_t env_us(const char *name, uint64_t ns)
 	return ns;
 }
 
+/* The kicks b's doorbell took since the thread last looked (under
+ * bk.lock): each write of KVM's adds one to the eventfd's count. */
+static void take_bell(struct xen_vbd *b)
+{
+	uint64_t c = xen_evtchn_bell_take(b->bell_fd);
+	if (c) {
+		b->kicked = true;
+		b->st.kicks += c;
+	}
+}
+
 /* Whether the thread gives b a turn now: a kick or the frontend's state,
  * requests left from its last turn, or outstanding ones (their
  * completions, held answers, and the ring looked at again without a
@@ -601,14 +619,16 @@ static void *thread_main(void *arg)
 	         (rc = io_uring_register_eventfd(&bk.uring, bk.done)))
 		snprintf(bk.uring_why, sizeof(bk.uring_why), "io_uring_register_eventfd: %s", strerror(rc ? -rc : errno));
 	bk.uring_ok = !rc && bk.done >= 0;
+	struct pollfd two[2], *pfd = NULL;   /* the two eventfds, then the doorbells */
+	unsigned npfd = 0, nbells;
 	for (unsigned round = 0;; round++) {
 		wakeups();
 		uint64_t due = UINT64_MAX;
 		bool again = false;
 		pthread_mutex_lock(&bk.lock);
 		unsigned ndev = 0, skip;
-		for (struct xen_vbd *b = bk.all; b; b = b->next)
-			ndev++;
+		for (struct xen_vbd *b = bk.all; b; b = b->next, ndev++)
+			take_bell(b);
 		skip = ndev ? round % ndev : 0;
 		for (unsigned pass = 0; pass < 2; pass++) {
 			unsigned i = 0;
@@ -630,10 +650,26 @@ static void *thread_main(void *arg)
 				pthread_cond_broadcast(&bk.cond);
 			}
 		}
-		for (struct xen_vbd *b = bk.all; b; b = b->next)   /* flagged while others had their turns */
+		nbells = 0;
+		if (ndev + 2 > npfd) {
+			struct pollfd *q = realloc(pfd, (ndev + 2) * sizeof(*q));
+			if (q) {
+				pfd = q;
+				npfd = ndev + 2;
+			}
+		}
+		struct pollfd *p = pfd ? pfd : two;
+		for (struct xen_vbd *b = bk.all; b; b = b->next) {   /* flagged while others had their turns */
 			again |= !b->gone && (b->fe_changed || b->kicked || b->more);
+			if (b->bell_fd < 0)
+				continue;
+			if (nbells + 2 < npfd)   /* closed only by this thread, or once b is unlinked */
+				p[2 + nbells++] = (struct pollfd){ .fd = b->bell_fd, .events = POLLIN };
+			else if (due > time_mono_ns() + 1000000)
+				due = time_mono_ns() + 1000000;   /* no room to poll it: looked at each ms */
+		}
 		pthread_mutex_unlock(&bk.lock);
-		submit_and_wait(!again, due);
+		submit_and_wait(!again, due, p, nbells);
 	}
 	return NULL;
 }
@@ -682,7 +718,7 @@ static int vbd_add(struct domain *d, const char *spec, char *err, size_t errlen,
 		free(b);
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	}
-	b->fd = -1;
+	b->fd = b->bell = b->bell_fd = -1;
 	int rc = parse_spec(spec, b, err, errlen);
 	pthread_mutex_lock(&bk.lock);
 	for (struct xen_vbd *o = bk.all; !rc && o; o = o->next)

@@ -394,6 +394,8 @@ int xen_domain_build(struct domain *d, const uint8_t *img, size_t len, const str
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	d->xen = x;
 	pthread_mutex_init(&x->lock, NULL);
+	for (unsigned i = 0; i < XS_MAX_BELLS; i++)
+		x->bell_fd[i] = -1;
 	char *initrd = NULL;
 	size_t initrd_len = 0;
 	if (d->cfg.ramdisk[0] && config_read_file(d->cfg.ramdisk, "ramdisk", d->mem_size, &initrd, &initrd_len, err, errlen))

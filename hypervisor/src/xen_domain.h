@@ -112,6 +112,7 @@ struct xen_domain {
 	uint16_t evtchn_rport[XEN_NR_EVTCHN];  /* interdomain: the remote port */
 	xen_backend_fn *evtchn_be[XEN_NR_EVTCHN];   /* interdomain to pvmon: its back end's function */
 	void *evtchn_be_ctx[XEN_NR_EVTCHN];
+	int bell_fd[XS_MAX_BELLS];  /* a doorbell's eventfd, -1: free (xen_evtchn_bell); under lock */
 	uint64_t console_port;      /* start_info's console event channel (to pvmon) */
 	struct xen_store *store;    /* its xenstore ring's service (xen_store.c); NULL: no store */
 	struct xen_vbd_stats blk_gone;   /* what its removed block devices did (xen_blkback.c) */
@@ -157,6 +158,7 @@ void xen_exit(struct vcpu *v);                /* an exit on XEN_ENTRY_PORT */
 void xen_before_run(struct vcpu *v);          /* deliver a pending upcall; the cells for the fast path */
 void xen_after_run(struct vcpu *v);           /* what the fast path changed in the cells */
 bool xen_stub_stopped(struct vcpu *v);        /* an exit on XS_STOP_PORT was PVLAB_XEN_STUB_STOP's (a test's) */
+bool xen_stub_belled(struct vcpu *v);         /* an exit on a bell's port is the stub's ring of a freed bell */
 bool xen_has_work(struct vcpu *v);            /* an event (or a polled port) is pending for a blocked vCPU */
 bool xen_vcpu_parks(struct vcpu *v);          /* down (VCPUOP_down): its thread sleeps until VCPUOP_up */
 /* A vCPU's Xen state (where struct vcpu and struct domain are known). */
@@ -192,7 +194,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, timer_kicks, timer_parks;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, fast_bells, timer_kicks, timer_parks;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */
@@ -230,6 +232,17 @@ void xen_evtchn_teardown(struct domain *d);
  * unbinding leaves it unbound again, as Xen's close of the remote end. */
 int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn, void *ctx);
 void xen_evtchn_unbind_backend(struct domain *d, uint32_t port);
+/* A doorbell for a port a back end has bound: the entry stub serves the
+ * guest's EVTCHNOP_send on it with a write of an eventfd (*efd), which
+ * KVM makes (KVM_IOEVENTFD), instead of an exit to pvmon's function; the
+ * back end's thread polls *efd and takes its count as kicks. The bell's
+ * number, or -errno where there is none to give (no stub, all in use,
+ * KVM refused; *efd -1): the sends then keep coming through the
+ * function. Closing or unbinding the port silences the bell; freeing it
+ * (after the unbind) gives it back and closes *efd. */
+int xen_evtchn_bell(struct domain *d, uint32_t port, int *efd);
+void xen_evtchn_bell_free(struct domain *d, int *bell, int *efd);
+uint64_t xen_evtchn_bell_take(int efd);    /* the rings since the last take (0: none, or no bell) */
 
 /* xen_store.c: the domain's xenstore ring (XEN_STORE_PORT) served as its
  * connection to pvmon_store, from when it is introduced (xen_store_start,

@@ -14,6 +14,7 @@
 	.balign 4096
 	.globl xs_stub_start, xs_stub_end, xs_vectors, xs_fast_begin, xs_fast_commit, xs_fast_abort
 	.globl xs_mmu_locked, xs_mmu_unlocked, xs_mmu_cas, xs_mmu_commit, xs_mmu_done, xs_base_commit, xs_base_done
+	.globl xs_bell_out, xs_bell_rung
 xs_stub_start:
 	.balign 16
 xs_vectors:
@@ -246,6 +247,8 @@ xs_fast_hcall:
 	je xs_fast_stack_switch
 	cmpq $XS_HYPERVISOR_VCPU_OP, FW(XF_RAX)
 	je xs_fast_vcpu_op
+	cmpq $XS_HYPERVISOR_EVENT_CHANNEL_OP, FW(XF_RAX)
+	je xs_fast_send
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -396,6 +399,32 @@ xs_fast_vcpu_op:
 	jmp xs_commit_timer
 1:	xchg %rdx, CL(XC_TIMER)
 	jmp xs_commit_timer
+
+/* event_channel_op(EVTCHNOP_send, &send) on a port that pvmon has
+ * given a doorbell (xen_evtchn_bell): a port of one of pvmon's back
+ * ends, interdomain to Domain 0, whose send only wakes the back end's
+ * thread. The commit's `out` to the bell is a write of that thread's
+ * eventfd that KVM makes itself (KVM_IOEVENTFD), with no exit to
+ * pvmon. Any other command or port goes to pvmon; pvmon takes a port out
+ * of the table (0) before it closes or unbinds it, and a bell rung
+ * after its eventfd went reaches pvmon as a bare `out`, which it drops
+ * (the send came before the close). */
+xs_fast_send:
+	cmpq $XS_EVTCHNOP_SEND, CL(XC_SAVE + 2)
+	jne xs_fast_abort
+	mov CL(XC_SAVE + 1), %rax
+	GUEST_RANGE %rax, 4, %rdx
+	mov (%rax), %eax
+	test %eax, %eax
+	jz xs_fast_abort
+	lea XS_AT(XS_DOM_VA + XD_BELLS * 8)(%rip), %rsi
+	xor %edx, %edx
+1:	cmp (%rsi,%rdx,8), %rax
+	je xs_commit_bell
+	inc %edx
+	cmp $XS_MAX_BELLS, %edx
+	jb 1b
+	jmp xs_fast_abort
 
 /* A write of the guest kernel to a present page it may not write: if
  * the page is an L1 table, Xen's writable page tables (xen_trap.c's ptwr)
@@ -1205,6 +1234,14 @@ xs_commit_vcpu_op:
 
 xs_commit_timer:
 	incq CL(XC_N_TIMER)
+	jmp xs_hcall_done
+
+xs_commit_bell:
+	add $XS_BELL_PORT, %edx
+xs_bell_out:
+	out %al, %dx
+xs_bell_rung:
+	incq CL(XC_N_BELL)
 	jmp xs_hcall_done
 
 xs_commit_segbase:

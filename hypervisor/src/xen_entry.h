@@ -6,7 +6,7 @@
  * exits to pvmon on XEN_ENTRY_PORT with the frame below on that stack,
  * and when pvmon lets the vCPU go on it loads the CR3 pvmon left in the
  * vCPU's cell (a full TLB flush: CR4.PGE is off) and irets to whatever
- * pvmon wrote into the frame. The fast path serves twelve kinds of entry
+ * pvmon wrote into the frame. The fast path serves these entries
  * itself, as Xen does them, from what pvmon keeps in the cells and in
  * the domain's page: a system call of a guest process (bounced to the
  * kernel's syscall callback), a page fault that cannot be a write to a
@@ -17,7 +17,8 @@
  * one-entry L1 or L2 mmu_update, an update_va_mapping without a flush,
  * mmuext_op's base-pointer pair and the kernel's direct write into an
  * L1 (xchg, mov, and/or of a byte: Xen's writable page tables), and a
- * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL;
+ * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL, and an
+ * EVTCHNOP_send to a back end of pvmon's that has a doorbell (XD_BELLS);
  * anything it finds unusual, and any fault while it touches guest
  * memory, abandons it for the slow path with the frame as it came in.
  * Shared by xen_entry.S and the Xen files. */
@@ -55,6 +56,10 @@
 #define XD_FRAMES      1
 #define XD_CLOCK       2   /* xen_mm's TLB clock (xen_tlb.c) */
 #define XD_VCPUS       3   /* the domain's vCPUs: vcpu_op on any other is -ENOENT */
+#define XD_BELLS       8   /* 8..23: a back end's event port (0: none) whose EVTCHNOP_send the stub serves by an
+                            * `out` to XS_BELL_PORT + i, which KVM turns into a write of the back end's eventfd */
+#define XS_MAX_BELLS   16
+#define XS_BELL_PORT   0x510
 #define XD_PVMON       0x100
 /* struct xmm_page as the stub reads it (xen_domain.c checks these) */
 #define XS_PG_SIZE     16
@@ -152,6 +157,7 @@
 #define XC_N_TIMER  85   /* vcpu_op set_singleshot_timer and stop_singleshot_timer served */
 #define XC_MMU_I    86   /* the entries of an mmu_update batch the stub has done; pvmon serves the rest from there */
 #define XC_N_BATCH  87   /* mmu_update batches (more than one entry) the stub served whole */
+#define XC_N_BELL   88   /* EVTCHNOP_send on a back end's port served by its doorbell */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
@@ -176,6 +182,8 @@
 #define XS_VCPUOP_SET_SINGLESHOT_TIMER 8
 #define XS_VCPUOP_STOP_SINGLESHOT_TIMER 9
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
+#define XS_HYPERVISOR_EVENT_CHANNEL_OP 32
+#define XS_EVTCHNOP_SEND 4
 #define XS_SEGBASE_FS          0
 #define XS_SEGBASE_GS_USER     1
 #define XS_SEGBASE_GS_KERNEL   2

@@ -7,6 +7,10 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
 #include "domain.h"
 #include "trace.h"
 #include "xen_domain.h"
@@ -72,12 +76,82 @@ int xen_evtchn_bind_backend(struct domain *d, uint32_t port, xen_backend_fn *fn,
 	return rc;
 }
 
+/* The stub rings no bell for port after this (lock held). A vCPU that
+ * read the table before may still ring it once: that send came first. */
+static void silence_bell(struct xen_domain *x, uint32_t port)
+{
+	for (unsigned i = 0; x->stub_dom && i < XS_MAX_BELLS; i++)
+		if (x->stub_dom[XD_BELLS + i] == port)
+			__atomic_store_n(&x->stub_dom[XD_BELLS + i], 0, __ATOMIC_RELEASE);
+}
+
+static int ioeventfd(struct domain *d, unsigned bell, int efd, bool on)
+{
+	struct kvm_ioeventfd e = { .addr = XS_BELL_PORT + bell, .len = 1, .fd = efd,
+	                           .flags = KVM_IOEVENTFD_FLAG_PIO | (on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN) };
+	return ioctl(d->vm_fd, KVM_IOEVENTFD, &e) ? -errno : 0;
+}
+
+int xen_evtchn_bell(struct domain *d, uint32_t port, int *efd)
+{
+	struct xen_domain *x = d->xen;
+	*efd = -1;
+	if (!x->stub_dom || port == 0 || port >= XEN_NR_EVTCHN)
+		return -EINVAL;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	xen_lock(x);
+	int rc = -ENOSPC;
+	for (unsigned i = 0; i < XS_MAX_BELLS && rc == -ENOSPC; i++) {
+		if (x->bell_fd[i] >= 0)
+			continue;
+		if (x->evtchn_state[port] != EVTCHNSTAT_interdomain || !x->evtchn_be[port])
+			rc = -EINVAL;          /* not a back end's port (closed meanwhile) */
+		else if (!(rc = ioeventfd(d, i, fd, true))) {
+			x->bell_fd[i] = fd;
+			__atomic_store_n(&x->stub_dom[XD_BELLS + i], port, __ATOMIC_RELEASE);
+			rc = (int)i;
+		}
+	}
+	xen_unlock(x);
+	if (rc < 0)
+		close(fd);
+	else
+		*efd = fd;
+	return rc;
+}
+
+void xen_evtchn_bell_free(struct domain *d, int *bell, int *efd)
+{
+	struct xen_domain *x = d->xen;
+	if (*bell >= 0 && *bell < XS_MAX_BELLS) {
+		xen_lock(x);
+		if (x->bell_fd[*bell] == *efd) {
+			__atomic_store_n(&x->stub_dom[XD_BELLS + *bell], 0, __ATOMIC_RELEASE);
+			ioeventfd(d, (unsigned)*bell, *efd, false);   /* a ring from here on is a bare `out`: dropped */
+			x->bell_fd[*bell] = -1;
+		}
+		xen_unlock(x);
+	}
+	if (*efd >= 0)
+		close(*efd);
+	*bell = *efd = -1;
+}
+
+uint64_t xen_evtchn_bell_take(int efd)
+{
+	uint64_t c;
+	return efd >= 0 && read(efd, &c, sizeof(c)) == (ssize_t)sizeof(c) ? c : 0;
+}
+
 void xen_evtchn_unbind_backend(struct domain *d, uint32_t port)
 {
 	struct xen_domain *x = d->xen;
 	if (port == 0 || port >= XEN_NR_EVTCHN)
 		return;
 	xen_lock(x);
+	silence_bell(x, port);
 	if (x->evtchn_state[port] == EVTCHNSTAT_interdomain && x->evtchn_be[port]) {
 		x->evtchn_state[port] = EVTCHNSTAT_unbound;    /* Domain 0 closed its end: unbound, waiting for it */
 		x->evtchn_be[port] = NULL;
@@ -92,6 +166,7 @@ void xen_evtchn_unbind_backend(struct domain *d, uint32_t port)
 static void close_locked(struct domain *d, uint32_t port, struct domain *peer)
 {
 	struct xen_domain *x = d->xen;
+	silence_bell(x, port);
 	if (x->evtchn_state[port] == EVTCHNSTAT_virq)
 		x->v[x->evtchn_vcpu[port]].virq_port[x->evtchn_virq[port]] = 0;
 	if (peer && x->evtchn_state[port] == EVTCHNSTAT_interdomain) {

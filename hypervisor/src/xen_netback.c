@@ -57,6 +57,7 @@ struct xen_vif {
 	enum xenbus_state state;
 	bool connected, tx_more, rx_wait;
 	uint32_t tx_ref, rx_ref, port;
+	int bell, bell_fd;          /* the port's doorbell (xen_evtchn_bell) and its eventfd, -1: none */
 	uint64_t tx_mfn, rx_mfn;
 	netif_tx_back_ring_t tx;
 	netif_rx_back_ring_t rx;
@@ -119,6 +120,7 @@ static void vif_disconnect(struct xen_vif *v)
 	if (!v->connected)
 		return;
 	xen_evtchn_unbind_backend(v->d, v->port);
+	xen_evtchn_bell_free(v->d, &v->bell, &v->bell_fd);   /* the thread is out of poll (a remover waits for it) */
 	release_ring(v, v->tx_ref, v->tx_mfn);
 	release_ring(v, v->rx_ref, v->rx_mfn);
 	v->connected = false;
@@ -170,6 +172,7 @@ static void vif_connect(struct xen_vif *v)
 	v->tx_mfn = tmfn;
 	v->rx_mfn = rmfn;
 	v->port = port;
+	v->bell = xen_evtchn_bell(v->d, port, &v->bell_fd);   /* the guest's kicks without an exit to pvmon */
 	BACK_RING_INIT(&v->tx, (netif_tx_sring_t *)(v->d->mem + tmfn * XNET_PAGE), XNET_PAGE);
 	BACK_RING_INIT(&v->rx, (netif_rx_sring_t *)(v->d->mem + rmfn * XNET_PAGE), XNET_PAGE);
 	v->connected = true;
@@ -394,7 +397,7 @@ static bool rx_batch(struct xen_vif *v)
 static void *thread_main(void *arg)
 {
 	(void)arg;
-	struct pollfd fds[1 + 64];
+	struct pollfd fds[1 + 2 * 64];
 	pthread_mutex_lock(&nb.lock);
 	for (;;) {
 		bool any = false;
@@ -402,6 +405,11 @@ static void *thread_main(void *arg)
 		for (struct xen_vif *v = nb.all; v; v = v->next) {
 			if (v->gone)
 				continue;
+			uint64_t rung = xen_evtchn_bell_take(v->bell_fd);
+			if (rung) {
+				v->kicked = true;
+				v->st.tx_kicks += rung;
+			}
 			bool changed = v->fe_changed, kicked = v->kicked;
 			bool due = v->connected && v->held && now >= v->defer_until;
 			if (!changed && !kicked && !v->tx_more && !due && !(v->connected && !v->rx_wait))
@@ -444,8 +452,12 @@ static void *thread_main(void *arg)
 		for (struct xen_vif *v = nb.all; v; v = v->next) {
 			if (v->gone || !v->connected)
 				continue;
-			if (!v->rx_wait && n < 1 + 64)
+			if (!v->rx_wait && n < 1 + 2 * 64)
 				fds[n++] = (struct pollfd){ .fd = v->tap, .events = POLLIN };
+			if (v->bell_fd >= 0 && n < 1 + 2 * 64)
+				fds[n++] = (struct pollfd){ .fd = v->bell_fd, .events = POLLIN };
+			else if (v->bell_fd >= 0 && now + 1000000 < wake_at)
+				wake_at = now + 1000000;   /* no room to poll its bell: looked at each ms */
 			if (v->held && v->defer_until < wake_at)
 				wake_at = v->defer_until;
 		}
@@ -511,6 +523,7 @@ static int vif_add(struct domain *d, const char *spec, char *err, size_t errlen,
 	struct xen_vif *v = calloc(1, sizeof(*v));
 	if (!v)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	v->bell = v->bell_fd = -1;
 	int rc = xnet_parse_vif(spec, &v->cfg, err, errlen);
 	if (rc) {
 		free(v);

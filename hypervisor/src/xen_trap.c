@@ -256,10 +256,12 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_ENOENT == ENOENT && XS_VCPUOP_SET_SINGLESHOT_TIMER == VCPUOP_set_singleshot_timer &&
 	       XS_VCPUOP_STOP_SINGLESHOT_TIMER == VCPUOP_stop_singleshot_timer && XS_MMUEXT_TLB_FLUSH_LOCAL == MMUEXT_TLB_FLUSH_LOCAL &&
 	       XS_MMUEXT_INVLPG_LOCAL == MMUEXT_INVLPG_LOCAL &&
+	       XS_HYPERVISOR_EVENT_CHANNEL_OP == __HYPERVISOR_event_channel_op && XS_EVTCHNOP_SEND == EVTCHNOP_send &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
 _Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
+_Static_assert(XD_BELLS + XS_MAX_BELLS <= 512 && XD_BELLS > XD_VCPUS, "the bells in the domain's page");
 
 bool xen_fast_on(void)
 {
@@ -292,7 +294,7 @@ static void cells_out(struct vcpu *v)
 }
 
 extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_cas[],
-	xs_mmu_commit[], xs_mmu_done[], xs_base_commit[], xs_base_done[];
+	xs_mmu_commit[], xs_mmu_done[], xs_base_commit[], xs_base_done[], xs_bell_out[], xs_bell_rung[];
 
 static bool stub_at(uint64_t off, const uint8_t *from, const uint8_t *to)
 {
@@ -400,6 +402,12 @@ bool xen_stub_stopped(struct vcpu *v)
 	return stub_stop_mode() && (off == (uint64_t)(xs_fast_abort - xs_stub_start) ||
 	                            off == (uint64_t)(xs_mmu_done - xs_stub_start) ||
 	                            off == (uint64_t)(xs_base_done - xs_stub_start));
+}
+
+bool xen_stub_belled(struct vcpu *v)
+{
+	uint64_t off = v->run->s.regs.regs.rip - XS_CODE_VA;   /* at the `out`, or past it where KVM moved on */
+	return off == (uint64_t)(xs_bell_out - xs_stub_start) || off == (uint64_t)(xs_bell_rung - xs_stub_start);
 }
 
 /* What a count the stub keeps in a cell gained since this vCPU's
@@ -1145,12 +1153,13 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_vcpuop += __atomic_load_n(&cell[XC_N_VCPUOP], __ATOMIC_RELAXED);
 		c->fast_flush += __atomic_load_n(&cell[XC_N_FLUSH], __ATOMIC_RELAXED);
 		c->fast_timer += __atomic_load_n(&cell[XC_N_TIMER], __ATOMIC_RELAXED);
+		c->fast_bells += __atomic_load_n(&cell[XC_N_BELL], __ATOMIC_RELAXED);
 		c->timer_kicks += __atomic_load_n(&x->v[i].timer_kicks, __ATOMIC_RELAXED);
 		c->timer_parks += __atomic_load_n(&x->v[i].timer_parks, __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
 	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush +
-	          c->fast_timer;
+	          c->fast_timer + c->fast_bells;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1166,7 +1175,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), batches %llu, base pointers %llu, "
 	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, parks %llu), "
-	         "page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "doorbells %llu, page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
@@ -1179,7 +1188,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
 	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,
-	         (unsigned long long)c.timer_parks,
+	         (unsigned long long)c.timer_parks, (unsigned long long)c.fast_bells,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),
@@ -1194,10 +1203,11 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	struct xen_vbd_stats b;
 	if ((xen_blkback_stats(d, &b) || b.requests) && n > 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "; blk: requests %llu (segments %llu, %llu bytes, flushes %llu, "
-		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest, I/O by %s",
+		         "errors %llu, bad grants %llu) in %llu batches, %llu events to the guest, %llu kicks from it, I/O by %s",
 		         (unsigned long long)b.requests, (unsigned long long)b.segments, (unsigned long long)b.bytes,
 		         (unsigned long long)b.flushes, (unsigned long long)b.errors, (unsigned long long)b.bad_grants,
-		         (unsigned long long)b.batches, (unsigned long long)b.notifies, xen_blkback_io());
+		         (unsigned long long)b.batches, (unsigned long long)b.notifies, (unsigned long long)b.kicks,
+		         xen_blkback_io());
 	struct xen_vif_stats t;
 	if ((xen_netback_stats(d, &t) || t.tx_packets || t.rx_packets) && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; net: tx %llu packets (%llu bytes, errors %llu, dropped %llu) in %llu "

@@ -103,8 +103,11 @@ inside() {
   id=$(json_field disk domid)
   [ "$(xenstore-list /local/domain/0/backend/vbd/$id | tr '\n' ' ')" = "51712 " ] &&
     [ "$(xenstore-list /local/domain/$id/device/vbd | tr '\n' ' ')" = "51712 " ] ||
-    { xenstore-ls -f /local/domain; die "xenstore still has nodes of a detached disk"; }
+    { xenstore-ls -f /local/domain; tail -20 "$TMP/daemon.log"; $PVCTL console --no-follow disk | tail -20
+      die "xenstore still has nodes of a detached disk"; }
   echo "ok block-detach xvdc, xvdb: their nodes gone from xenstore"
+  console_says disk "init: xvdb and xvdc detached" 120 || { $PVCTL console --no-follow disk | tail; die "/init never saw xvdb and xvdc go"; }
+  $PVCTL input disk end || die "pvctl input failed"
   timeout 300 $PVCTL console disk | tr -d "\r" | sed "s/^/[disk] /" > "$TMP/out"
   rc=$(json_field disk exit_code)
   kill $dpid; wait $dpid 2>/dev/null

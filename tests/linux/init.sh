@@ -112,7 +112,7 @@ if [ -n "${pvlabdisk:-}" ]; then
   fi
   # pvlabhotplug=1: Domain 0 attaches xvdc (pvctl block-attach) once
   # asked, then detaches xvdb and xvdc: xenbus finds the new device, and
-  # lets both go.
+  # lets both go; /init ends when Domain 0 sends a line.
   if [ -n "${pvlabhotplug:-}" ]; then
     echo "init: waiting for xvdc"
     i=0
@@ -130,6 +130,8 @@ if [ -n "${pvlabdisk:-}" ]; then
       sleep 0.1
     done
     echo "init: xvdb and xvdc detached: $(ls /sys/block | grep xvd | tr '\n' ' ')"
+    # Until Domain 0 has looked at xenstore: the domain's tree goes with it.
+    read -r line || fail "no line to end"
   fi
   echo "init: done"
   poweroff -f

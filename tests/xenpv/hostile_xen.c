@@ -14,7 +14,8 @@
  * crashes; with "sysstack" or "sysstack-hv" the same for a system call
  * from user mode with its kernel stack on its L1 or in the stub's slot.
  * With "blkhold" its blkfront keeps its disk through a detach until
- * Domain 0 forces it away. Freestanding; the ABI's structures and numbers are libxen-dev's. */
+ * Domain 0 forces it away, and closes the disk's port meanwhile: a send
+ * on it is refused (the stub's doorbell for it is silenced). Freestanding; the ABI's structures and numbers are libxen-dev's. */
 #include <stddef.h>
 #include <stdint.h>
 #define __XEN_INTERFACE_VERSION__ 0x00040e00
@@ -469,6 +470,15 @@ static void blk_checks(uint64_t gnt0)
 			if (rc == XS_READ && same(v, "5") && !closing) {
 				closing = 1;
 				puts_("hostile_xen: its back end is Closing; it keeps the disk\n");
+				/* Its port still bound (the stub's doorbell rings), then
+				 * closed: a send on it is refused, not rung. */
+				struct evtchn_send s = { au.port };
+				expect("blk: a send on its port while Closing (allowed)",
+				       hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), 0);
+				struct evtchn_close c = { au.port };
+				expect("blk: its port closed (allowed)", hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, (long)&c, 0, 0, 0), 0);
+				expect("blk: a send on the closed port",
+				       hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&s, 0, 0, 0), -EINVAL);
 			}
 			if (rc != XS_READ)
 				break;
