@@ -296,9 +296,10 @@ static void print_linux(const struct lm_linux *l)
 	       "   or by pvmon); mmu: entries changed by hypercalls; bounce: exceptions and system calls pvmon\n"
 	       "   delivered to the guest kernel; emul: instructions pvmon emulated, its ptwr included; stub:\n"
 	       "   system calls and page faults the entry stub delivered, hypercalls it served itself (iret,\n"
-	       "   set_segment_base, stack_switch, one-entry mmu_update, update_va_mapping, base pointers,\n"
-	       "   vcpu_op on absent vCPUs, local TLB flushes, one-shot timers) and direct page-table writes\n"
-	       "   it emulated, none of them an exit)\n");
+	       "   set_segment_base, stack_switch, mmu_update entries, update_va_mapping, base pointers,\n"
+	       "   vcpu_op on absent vCPUs, local TLB flushes, one-shot timers, a back end's event sends,\n"
+	       "   xen_version with the upcall it forces) and direct page-table writes it emulated, none of\n"
+	       "   them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

@@ -85,6 +85,7 @@ struct xen_vcpu {
 	uint64_t runstate_va, runstate_since;
 	uint64_t mmu_seen;          /* the stub's mmu_updates already added to the domain's count */
 	uint64_t ptwr_seen;         /* and its direct page-table writes */
+	uint64_t upcall_seen;       /* and its upcalls (xen_version's) */
 	uint64_t flush_seen;        /* and its local TLB flushes */
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
@@ -194,7 +195,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, fast_bells, timer_kicks, timer_parks;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, fast_bells, fast_version, fast_upcalls, timer_kicks, timer_parks;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

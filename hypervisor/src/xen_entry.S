@@ -249,6 +249,8 @@ xs_fast_hcall:
 	je xs_fast_vcpu_op
 	cmpq $XS_HYPERVISOR_EVENT_CHANNEL_OP, FW(XF_RAX)
 	je xs_fast_send
+	cmpq $XS_HYPERVISOR_XEN_VERSION, FW(XF_RAX)
+	je xs_fast_version
 	cmpq $XS_HYPERVISOR_IRET, FW(XF_RAX)
 	jne xs_fast_abort
 	mov FW(XF_RSP), %rax
@@ -425,6 +427,31 @@ xs_fast_send:
 	cmp $XS_MAX_BELLS, %edx
 	jb 1b
 	jmp xs_fast_abort
+
+/* xen_version(XENVER_version): the version, as xen_hypercall.c's. Linux
+ * calls it to force the upcall of an event that came while its events
+ * were masked (xen_force_evtchn_callback, as it unmasks them): with one
+ * pending and unmasked, Xen's return to the guest bounces into the event
+ * callback with events masked, Xen's frame (rcx r11 rip cs rflags rsp
+ * ss, rip after the call, rax the version) on the kernel's stack: here
+ * as pvmon's bounce does it. No callback yet: pvmon's. */
+xs_fast_version:
+	cmpq $XS_XENVER_VERSION, CL(XC_SAVE + 2)
+	jne xs_fast_abort
+	cmpb $0, XS_VI_PENDING(%rdi)
+	je xs_commit_version
+	cmpb $0, XS_VI_MASK(%rdi)
+	jne xs_commit_version
+	cmpq $0, CL(XC_CB_EVENT)
+	je xs_fast_abort
+	mov FW(XF_RSP), %rax
+	and $-16, %rax
+	sub $56, %rax
+	GUEST_RANGE %rax, 56, %rdx
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+	BOUNCE_TAIL 16, $XS_FLAT_KERNEL_CS_RPL0
+	jmp xs_commit_upcall
 
 /* A write of the guest kernel to a present page it may not write: if
  * the page is an L1 table, Xen's writable page tables (xen_trap.c's ptwr)
@@ -1235,6 +1262,19 @@ xs_commit_vcpu_op:
 xs_commit_timer:
 	incq CL(XC_N_TIMER)
 	jmp xs_hcall_done
+
+xs_commit_upcall:
+	movb $1, XS_VI_MASK(%rdi)
+	movq $XS_XEN_VERSION, FW(XF_RAX)
+	incq CL(XC_N_UPCALL)
+	incq CL(XC_N_VERSION)
+	mov CL(XC_CB_EVENT), %rdx
+	jmp xs_to_kernel
+
+xs_commit_version:
+	incq CL(XC_N_VERSION)
+	movq $XS_XEN_VERSION, FW(XF_RAX)
+	jmp xs_fast_out
 
 xs_commit_bell:
 	add $XS_BELL_PORT, %edx

@@ -17,8 +17,10 @@
  * one-entry L1 or L2 mmu_update, an update_va_mapping without a flush,
  * mmuext_op's base-pointer pair and the kernel's direct write into an
  * L1 (xchg, mov, and/or of a byte: Xen's writable page tables), and a
- * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL, and an
- * EVTCHNOP_send to a back end of pvmon's that has a doorbell (XD_BELLS);
+ * single mmuext_op TLB_FLUSH_LOCAL or INVLPG_LOCAL, an
+ * EVTCHNOP_send to a back end of pvmon's that has a doorbell (XD_BELLS),
+ * and xen_version(XENVER_version), with the event upcall it forces
+ * where an event is pending and unmasked (Linux's way to get one);
  * anything it finds unusual, and any fault while it touches guest
  * memory, abandons it for the slow path with the frame as it came in.
  * Shared by xen_entry.S and the Xen files. */
@@ -158,6 +160,9 @@
 #define XC_MMU_I    86   /* the entries of an mmu_update batch the stub has done; pvmon serves the rest from there */
 #define XC_N_BATCH  87   /* mmu_update batches (more than one entry) the stub served whole */
 #define XC_N_BELL   88   /* EVTCHNOP_send on a back end's port served by its doorbell */
+#define XC_CB_EVENT 89   /* the event callback (0: none) */
+#define XC_N_VERSION 90  /* xen_version(XENVER_version) served */
+#define XC_N_UPCALL 91   /* of them, with an event upcall (Linux's forced callback) */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
@@ -183,6 +188,9 @@
 #define XS_VCPUOP_STOP_SINGLESHOT_TIMER 9
 #define XS_HYPERVISOR_SET_SEGMENT_BASE 25
 #define XS_HYPERVISOR_EVENT_CHANNEL_OP 32
+#define XS_HYPERVISOR_XEN_VERSION 17
+#define XS_XENVER_VERSION 0
+#define XS_XEN_VERSION ((4 << 16) | 17)   /* what pvmon's xen_version answers */
 #define XS_EVTCHNOP_SEND 4
 #define XS_SEGBASE_FS          0
 #define XS_SEGBASE_GS_USER     1

@@ -907,7 +907,7 @@ static long xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	switch (cmd) {
 	case XENVER_version:
-		return (4 << 16) | 17;
+		return XS_XEN_VERSION;      /* 4.17, as the stub answers it (xen_entry.h) */
 	case XENVER_extraversion: {
 		xen_extraversion_t e = ".0-pvmon";
 		return xen_copy_to(v, arg, e, sizeof(e));

@@ -257,6 +257,7 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_VCPUOP_STOP_SINGLESHOT_TIMER == VCPUOP_stop_singleshot_timer && XS_MMUEXT_TLB_FLUSH_LOCAL == MMUEXT_TLB_FLUSH_LOCAL &&
 	       XS_MMUEXT_INVLPG_LOCAL == MMUEXT_INVLPG_LOCAL &&
 	       XS_HYPERVISOR_EVENT_CHANNEL_OP == __HYPERVISOR_event_channel_op && XS_EVTCHNOP_SEND == EVTCHNOP_send &&
+	       XS_HYPERVISOR_XEN_VERSION == __HYPERVISOR_xen_version && XS_XENVER_VERSION == XENVER_version &&
 	       XS_SEGBASE_FS == SEGBASE_FS && XS_SEGBASE_GS_USER == SEGBASE_GS_USER &&
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
@@ -284,6 +285,7 @@ static void cells_out(struct vcpu *v)
 	c[XC_UCR3] = xv->user_l4 * PAGE;
 	c[XC_KSP] = xv->kernel_sp;
 	c[XC_CB_SYSCALL] = xv->cb_syscall;
+	c[XC_CB_EVENT] = xv->cb_event;
 	c[XC_SYSCALL_MASK] = xv->cb_syscall_mask;
 	c[XC_PF] = pf->address;
 	c[XC_PF_MASK] = (pf->flags & 4) != 0;
@@ -430,6 +432,7 @@ void xen_after_run(struct vcpu *v)
 	fold(&v->dom->mmu_updates, xv->cell[XC_N_MMU], &xv->mmu_seen);
 	fold(&v->dom->tlb_flushes, xv->cell[XC_N_FLUSH], &xv->flush_seen);
 	fold(&v->dom->pt_writes, xv->cell[XC_N_PTWR], &xv->ptwr_seen);
+	fold(&v->upcalls, xv->cell[XC_N_UPCALL], &xv->upcall_seen);   /* the stub's upcalls, in the vCPU's */
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 	xv->kernel_l4 = xv->cell[XC_KCR3] / PAGE;   /* and its base pointers (the references moved with them) */
@@ -1154,12 +1157,14 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_flush += __atomic_load_n(&cell[XC_N_FLUSH], __ATOMIC_RELAXED);
 		c->fast_timer += __atomic_load_n(&cell[XC_N_TIMER], __ATOMIC_RELAXED);
 		c->fast_bells += __atomic_load_n(&cell[XC_N_BELL], __ATOMIC_RELAXED);
+		c->fast_version += __atomic_load_n(&cell[XC_N_VERSION], __ATOMIC_RELAXED);
+		c->fast_upcalls += __atomic_load_n(&cell[XC_N_UPCALL], __ATOMIC_RELAXED);
 		c->timer_kicks += __atomic_load_n(&x->v[i].timer_kicks, __ATOMIC_RELAXED);
 		c->timer_parks += __atomic_load_n(&x->v[i].timer_parks, __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
 	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush +
-	          c->fast_timer + c->fast_bells;
+	          c->fast_timer + c->fast_bells + c->fast_version;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1175,7 +1180,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), batches %llu, base pointers %llu, "
 	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, parks %llu), "
-	         "doorbells %llu, page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "doorbells %llu, xen_version %llu (upcalls %llu), page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
@@ -1189,6 +1194,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
 	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,
 	         (unsigned long long)c.timer_parks, (unsigned long long)c.fast_bells,
+	         (unsigned long long)c.fast_version, (unsigned long long)c.fast_upcalls,
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

@@ -12,7 +12,8 @@
  * or by an iret whose frame is in the entry stub's slot: neither the
  * stub's fast path nor pvmon may write or read there, so the domain
  * crashes; with "sysstack" or "sysstack-hv" the same for a system call
- * from user mode with its kernel stack on its L1 or in the stub's slot.
+ * from user mode with its kernel stack on its L1 or in the stub's slot,
+ * and with "evstack" for an event upcall at xen_version on its L1.
  * With "blkhold" its blkfront keeps its disk through a detach until
  * Domain 0 forces it away, and closes the disk's port meanwhile: a send
  * on it is refused (the stub's doorbell for it is silenced). Freestanding; the ABI's structures and numbers are libxen-dev's. */
@@ -272,6 +273,52 @@ __asm__(".text\n"
         "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
         "  mov sc_seen(%rip), %rax\n"
         "  ret\n");
+/* The event callback: notes Xen's frame (rcx r11 rip cs rflags rsp ss)
+ * and rax (a hypercall's answer when the upcall came with one), has
+ * ev_clear() take the event, and returns with the iret hypercall. */
+volatile uint64_t ev_seen, ev_rip, ev_cs, ev_rflags, ev_ss, ev_rax;
+void ev_entry(void);
+void ev_clear(void);
+__asm__(".text\n"
+        ".globl ev_entry\n"
+        "ev_entry:\n"
+        "  pop %rcx\n"
+        "  pop %r11\n"
+        "  incq ev_seen(%rip)\n"
+        "  mov %rax, ev_rax(%rip)\n"
+        "  push %rax\n"
+        "  mov 8(%rsp), %rax\n  mov %rax, ev_rip(%rip)\n"
+        "  mov 16(%rsp), %rax\n  mov %rax, ev_cs(%rip)\n"
+        "  mov 24(%rsp), %rax\n  mov %rax, ev_rflags(%rip)\n"
+        "  mov 40(%rsp), %rax\n  mov %rax, ev_ss(%rip)\n"
+        "  push %rcx\n  push %rdx\n  push %rsi\n  push %rdi\n  push %r8\n  push %r9\n  push %r10\n  push %r11\n"
+        "  call ev_clear\n"
+        "  pop %r11\n  pop %r10\n  pop %r9\n  pop %r8\n  pop %rdi\n  pop %rsi\n  pop %rdx\n  pop %rcx\n"
+        "  pop %rax\n"
+        "  pushq $0\n"                   /* iret_context: flags, rcx, r11, rax */
+        "  push %rcx\n"
+        "  push %r11\n"
+        "  push %rax\n"
+        "  mov $23, %eax\n"
+        "  syscall\n"
+        "  ud2\n");
+/* The event callback's work: every pending port and the upcall flag
+ * cleared (ev_sh: the shared_info, mapped by the test). */
+static volatile shared_info_t *ev_sh;
+void ev_clear(void)
+{
+	ev_sh->vcpu_info[0].evtchn_upcall_pending = 0;
+	ev_sh->vcpu_info[0].evtchn_pending_sel = 0;
+	for (unsigned i = 0; i < sizeof(ev_sh->evtchn_pending) / sizeof(ev_sh->evtchn_pending[0]); i++)
+		ev_sh->evtchn_pending[i] = 0;
+}
+
+static long event_callback(void (*entry)(void))
+{
+	struct callback_register cb = { CALLBACKTYPE_event, 0, (unsigned long)entry };
+	return hc(__HYPERVISOR_callback_op, CALLBACKOP_register, (long)&cb, 0, 0, 0);
+}
+
 static uint64_t kmark = 0x6b65726e656cULL, umark = 0x75736572ULL;   /* "kernel", "user" */
 static uint8_t kstack[4096] __attribute__((aligned(16)));
 
@@ -862,6 +909,33 @@ static void timer_checks(void)
 	expect("  fires at once", pending(sh, port, 1), 1);
 	expect("timer in the past, VCPU_SSHOTTMR_future", timer_set(sys_now(sh) - ms, VCPU_SSHOTTMR_future, 0), -ETIME);
 	expect("  no event", pending(sh, port, 1), 0);
+	/* An event that comes while events are masked, delivered once they
+	 * are unmasked and xen_version(XENVER_version) asks (Linux's
+	 * xen_force_evtchn_callback): by the stub where its fast path is on,
+	 * else by pvmon; the callback returns to the caller, the answer in rax.
+	 * The callback is registered for this check only. */
+	{
+		ev_sh = sh;
+		sh->vcpu_info[0].evtchn_upcall_mask = 1;
+		expect("callback_op register the event callback", event_callback(ev_entry), 0);
+		long want = hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+		expect("timer in the past, events masked", timer_set(sys_now(sh) - ms, 0, 0), 0);
+		expect("  no upcall while masked", (long)ev_seen, 0);
+		expect("  upcall pending", sh->vcpu_info[0].evtchn_upcall_pending, 1);
+		sh->vcpu_info[0].evtchn_upcall_mask = 0;
+		__sync_synchronize();
+		long got = hc(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+		expect("unmasked, xen_version: one upcall", (long)ev_seen, 1);
+		expect("  xen_version's answer in rax in the callback", (long)ev_rax, want);
+		expect("  and after it", got, want);
+		expect("  cs FLAT_KERNEL_CS & ~3, the upcall mask saved 0", (long)ev_cs, FLAT_KERNEL_CS & ~3);
+		expect("  ss FLAT_KERNEL_SS", (long)ev_ss, FLAT_KERNEL_SS);
+		expect("  rflags with IF (events were unmasked)", (long)(ev_rflags & 0x200), 0x200);
+		expect("  rip in the kernel's text", (long)(ev_rip >= VIRT_BASE && ev_rip < VIRT_BASE + 0x200000), 1);
+		expect("  events unmasked again by the iret", sh->vcpu_info[0].evtchn_upcall_mask, 0);
+		sh->vcpu_info[0].evtchn_upcall_mask = 1;
+		expect("  no callback again (allowed)", event_callback(0), 0);
+	}
 	expect("timer at an unmapped address",
 	       hc(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, 0x5000, 0, 0), -EFAULT);
 	expect("timer at a non-canonical address",
@@ -1538,6 +1612,22 @@ void start(start_info_t *info)
 		user_setup(l4, has(cl, "sysstack-hv") ? 0xffff808000011f00UL : si->pt_base + 3 * PAGE + 2048);
 		puts_("hostile_xen: a system call with a kernel stack it may not write\n");
 		user_trip();
+		puts_("hostile_xen: FAIL it went on\n");
+	}
+	if (has(cl, "evstack")) {
+		/* An event to deliver with the kernel's stack on its own L1
+		 * (read-only): the upcall at xen_version crashes the domain. */
+		puts_("hostile_xen: an event upcall on a stack it may not write\n");
+		struct evtchn_bind_ipi b = { 0, 0 };
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (long)&b, 0, 0, 0);
+		ev_sh = shared_over_scratch();
+		ev_sh->vcpu_info[0].evtchn_upcall_mask = 1;
+		event_callback(ev_entry);
+		struct evtchn_send snd = { b.port };
+		hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (long)&snd, 0, 0, 0);
+		ev_sh->vcpu_info[0].evtchn_upcall_mask = 0;   /* no hypercall before the one below */
+		__asm__ volatile("mov %0, %%rsp\n mov $17, %%eax\n xor %%edi, %%edi\n syscall"
+		                 : : "r"(si->pt_base + 3 * PAGE + 2048) : "rax", "rcx", "r11", "rdi", "memory");
 		puts_("hostile_xen: FAIL it went on\n");
 	}
 	if (has(cl, "pfstack") || has(cl, "iretbad")) {
