@@ -452,14 +452,36 @@ static uint64_t guest_tsc(struct vcpu *v)
 	return __rdtsc() + (uint64_t)v->tsc_offset;
 }
 
+/* The guest's TSC and the system time of one moment: the time read on
+ * both sides of the TSC (an ioctl), the middle of the closest pair of a
+ * few tries. A thread taken off its CPU between two bare reads put the
+ * guest's clock ahead by as long as it was away, until the next publish
+ * (more than 1 ms, seen in the nested host beside the back ends' threads:
+ * a timer the guest set 1 ms in the past by its clock was in the future
+ * by pvmon's). */
+static void tsc_and_time(struct vcpu *v, uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t gap = UINT64_MAX;
+	for (int i = 0; i < 4 && gap > 50000; i++) {
+		uint64_t t0 = time_now(), c = guest_tsc(v), t1 = time_now();
+		if (t1 - t0 < gap) {
+			gap = t1 - t0;
+			*tsc = c;
+			*ns = t0 + gap / 2;
+		}
+	}
+}
+
 void xen_publish_time(struct vcpu *v)
 {
 	struct vcpu_time_info *t = &XV(v)->vi->time;
+	uint64_t tsc = 0, ns = 0;
+	tsc_and_time(v, &tsc, &ns);
 	uint32_t ver = t->version;
 	__atomic_store_n(&t->version, ver + 1 + (ver & 1), __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	t->tsc_timestamp = guest_tsc(v);
-	t->system_time = time_now();
+	t->tsc_timestamp = tsc;
+	t->system_time = ns;
 	/* ns = ((delta << shift) * mul) >> 32, mul < 2^32 (Xen's scale). */
 	uint64_t khz = host.tsc_khz ? host.tsc_khz : 1000000;
 	int shift = 0;
