@@ -581,17 +581,6 @@ static uint64_t env_us(const char *name, uint64_t ns)
 	return ns;
 }
 
-/* The kicks b's doorbell took since the thread last looked (under
- * bk.lock): each write of KVM's adds one to the eventfd's count. */
-static void take_bell(struct xen_vbd *b)
-{
-	uint64_t c = xen_evtchn_bell_take(b->bell_fd);
-	if (c) {
-		b->kicked = true;
-		b->st.kicks += c;
-	}
-}
-
 /* Whether the thread gives b a turn now: a kick or the frontend's state,
  * requests left from its last turn, or outstanding ones (their
  * completions, held answers, and the ring looked at again without a
@@ -628,7 +617,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_lock(&bk.lock);
 		unsigned ndev = 0, skip;
 		for (struct xen_vbd *b = bk.all; b; b = b->next, ndev++)
-			take_bell(b);
+			b->kicked |= xen_evtchn_bell_rung(b->bell_fd, &b->st.kicks);   /* its doorbell's kicks */
 		skip = ndev ? round % ndev : 0;
 		for (unsigned pass = 0; pass < 2; pass++) {
 			unsigned i = 0;

@@ -243,7 +243,8 @@ void xen_evtchn_unbind_backend(struct domain *d, uint32_t port);
  * (after the unbind) gives it back and closes *efd. */
 int xen_evtchn_bell(struct domain *d, uint32_t port, int *efd);
 void xen_evtchn_bell_free(struct domain *d, int *bell, int *efd);
-uint64_t xen_evtchn_bell_take(int efd);    /* the rings since the last take (0: none, or no bell) */
+/* Rung since the last look (efd -1: no bell): the rings added to *kicks. */
+bool xen_evtchn_bell_rung(int efd, uint64_t *kicks);
 
 /* xen_store.c: the domain's xenstore ring (XEN_STORE_PORT) served as its
  * connection to pvmon_store, from when it is introduced (xen_store_start,

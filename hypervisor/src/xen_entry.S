@@ -108,6 +108,17 @@ xs_lstar0:
 	movq $XS_FLAT_SS, (\off + 32)(%rax)
 .endm
 
+/* Xen's bounce frame of len bytes below the stack top in rax: rax
+ * 16-aligned and moved down to it (in guest memory a bounce may touch,
+ * else the slow path), its first words rcx and r11; clobbers tmp. */
+.macro FRAME_HEAD len, tmp
+	and $-16, %rax
+	sub $\len, %rax
+	GUEST_RANGE %rax, \len, \tmp
+	mov %rcx, (%rax)
+	mov %r11, 8(%rax)
+.endm
+
 xs_common:
 	push %rax
 	mov %cr2, %rax
@@ -184,13 +195,9 @@ xs_fast_syscall:
 	mov CL(XC_KSP), %rax
 	test %rax, %rax
 	jz xs_fast_abort
-	and $-16, %rax
-	sub $56, %rax
-	GUEST_RANGE %rax, 56, %rdx
 	mov CL(XC_KCR3), %rdx
 	mov %rdx, %cr3
-	mov %rcx, (%rax)
-	mov %r11, 8(%rax)
+	FRAME_HEAD 56, %rdx
 	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
 	jmp xs_commit_syscall
 
@@ -218,11 +225,7 @@ xs_fast_pf:
 	jz xs_fast_abort
 	mov CL(XC_KCR3), %rsi
 	mov %rsi, %cr3
-2:	and $-16, %rax
-	sub $64, %rax
-	GUEST_RANGE %rax, 64, %rsi
-	mov %rcx, (%rax)
-	mov %r11, 8(%rax)
+2:	FRAME_HEAD 64, %rsi
 	mov %rdx, 16(%rax)
 	cmpq $0, CL(XC_USER)
 	jne 3f
@@ -445,11 +448,7 @@ xs_fast_version:
 	cmpq $0, CL(XC_CB_EVENT)
 	je xs_fast_abort
 	mov FW(XF_RSP), %rax
-	and $-16, %rax
-	sub $56, %rax
-	GUEST_RANGE %rax, 56, %rdx
-	mov %rcx, (%rax)
-	mov %r11, 8(%rax)
+	FRAME_HEAD 56, %rdx
 	BOUNCE_TAIL 16, $XS_FLAT_KERNEL_CS_RPL0
 	jmp xs_commit_upcall
 

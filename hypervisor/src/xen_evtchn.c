@@ -102,18 +102,14 @@ int xen_evtchn_bell(struct domain *d, uint32_t port, int *efd)
 	if (fd < 0)
 		return -errno;
 	xen_lock(x);
-	int rc = -ENOSPC;
-	for (unsigned i = 0; i < XS_MAX_BELLS && rc == -ENOSPC; i++) {
-		if (x->bell_fd[i] >= 0)
-			continue;
-		if (x->evtchn_state[port] != EVTCHNSTAT_interdomain || !x->evtchn_be[port])
-			rc = -EINVAL;          /* not a back end's port (closed meanwhile) */
-		else if (!(rc = ioeventfd(d, i, fd, true))) {
+	/* A back end's port (not closed meanwhile), then a free bell. */
+	int rc = x->evtchn_state[port] == EVTCHNSTAT_interdomain && x->evtchn_be[port] ? -ENOSPC : -EINVAL;
+	for (unsigned i = 0; i < XS_MAX_BELLS && rc == -ENOSPC; i++)
+		if (x->bell_fd[i] < 0 && !(rc = ioeventfd(d, i, fd, true))) {
 			x->bell_fd[i] = fd;
 			__atomic_store_n(&x->stub_dom[XD_BELLS + i], port, __ATOMIC_RELEASE);
 			rc = (int)i;
 		}
-	}
 	xen_unlock(x);
 	if (rc < 0)
 		close(fd);
@@ -139,10 +135,13 @@ void xen_evtchn_bell_free(struct domain *d, int *bell, int *efd)
 	*bell = *efd = -1;
 }
 
-uint64_t xen_evtchn_bell_take(int efd)
+bool xen_evtchn_bell_rung(int efd, uint64_t *kicks)
 {
 	uint64_t c;
-	return efd >= 0 && read(efd, &c, sizeof(c)) == (ssize_t)sizeof(c) ? c : 0;
+	if (efd < 0 || read(efd, &c, sizeof(c)) != (ssize_t)sizeof(c))
+		return false;
+	*kicks += c;
+	return true;
 }
 
 void xen_evtchn_unbind_backend(struct domain *d, uint32_t port)

@@ -405,11 +405,7 @@ static void *thread_main(void *arg)
 		for (struct xen_vif *v = nb.all; v; v = v->next) {
 			if (v->gone)
 				continue;
-			uint64_t rung = xen_evtchn_bell_take(v->bell_fd);
-			if (rung) {
-				v->kicked = true;
-				v->st.tx_kicks += rung;
-			}
+			v->kicked |= xen_evtchn_bell_rung(v->bell_fd, &v->st.tx_kicks);   /* its doorbell's kicks */
 			bool changed = v->fe_changed, kicked = v->kicked;
 			bool due = v->connected && v->held && now >= v->defer_until;
 			if (!changed && !kicked && !v->tx_more && !due && !(v->connected && !v->rx_wait))
