@@ -201,6 +201,7 @@ static int build_pvlab(struct domain *d, const struct dom_config *cfg, const cha
 /* Xen's ABI: the domain is built (xen_domain.c); its vCPUs. */
 static int build_xen_vcpus(struct domain *d, char *err, size_t errlen)
 {
+	xen_lapic_init(d);
 	if (create_vcpus(d, err, errlen))
 		return -1;
 	int rc = xen_vcpu_setup(&d->vcpus[0]);

@@ -544,6 +544,42 @@ void xen_domain_free(struct domain *d)
 /* The CPU state both entries share: pvmon's GDT, IDT and TSS of vCPU
  * v's block, its LSTAR trampoline, the flat user segments of a PV
  * kernel, CR3 the kernel L4, the given FS and GS bases. */
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_X2APIC ((1u << 11) | (1u << 10))   /* enabled, x2APIC mode */
+#define APIC_BASE_BSP (1u << 8)
+#define APIC_SVR 0xf0
+#define APIC_LVT0 0x350
+
+void xen_lapic_init(struct domain *d)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP };
+	if (!ioctl(d->vm_fd, KVM_ENABLE_CAP, &cap))
+		d->xen->stub_dom[XD_LAPIC] = 1;
+}
+
+/* The vCPU's APIC in x2APIC mode (the stub's EOI is a wrmsr: no APIC page
+ * to map), software-enabled for the MSIs, and LINT0 ExtINT, unmasked, for
+ * pvmon's KVM_INTERRUPT. */
+static int lapic_setup(struct vcpu *v)
+{
+	const uint32_t idx[1] = { MSR_APIC_BASE };
+	const uint64_t val[1] = { XEN_APIC_ADDR | APIC_BASE_X2APIC | (v->id ? 0 : APIC_BASE_BSP) };
+	if (fastpath_set_msrs(v->fd, idx, val, 1))
+		return -EIO;
+	struct kvm_lapic_state s;
+	if (ioctl(v->fd, KVM_GET_LAPIC, &s))
+		return -errno;
+	const uint32_t svr = 0x1ff, lvt0 = 0x700;    /* enabled, spurious vector 0xff; ExtINT */
+	memcpy(s.regs + APIC_SVR, &svr, 4);
+	memcpy(s.regs + APIC_LVT0, &lvt0, 4);
+	if (ioctl(v->fd, KVM_SET_LAPIC, &s))
+		return -errno;
+	/* With KVM's APIC an AP starts waiting for INIT and SIPI, in KVM_RUN;
+	 * here VCPUOP_up starts it. */
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	return ioctl(v->fd, KVM_SET_MP_STATE, &mp) ? -errno : 0;
+}
+
 static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base, uint64_t gs_user)
 {
 	struct xen_domain *x = v->dom->xen;
@@ -554,6 +590,8 @@ static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base, uint64_
 		if (rc)
 			return rc;
 		xv->cpuid_set = true;
+		if (x->stub_dom[XD_LAPIC] && (rc = lapic_setup(v)))
+			return rc;
 	}
 	if (ioctl(v->fd, KVM_GET_SREGS, s))
 		return -errno;

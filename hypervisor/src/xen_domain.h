@@ -58,6 +58,7 @@ struct xen_vcpu {
 	pthread_mutex_t watch_lock;  /* a parked watcher waits on watch_cond */
 	pthread_cond_t watch_cond;
 	uint64_t timer_kicks;       /* atomic: the watcher kicked the vCPU out for a deadline the stub set */
+	uint64_t timer_fires;       /* atomic: or raised its VIRQ_TIMER itself (KVM's APIC: no exit) */
 	uint64_t timer_parks;       /* atomic: the watcher parked (its vCPU out of the guest) */
 	uint64_t virq_port[XEN_NR_VIRQS];
 	/* Xen keeps these per vCPU (set_trap_table, callback_op, VCPUOP_initialise). */
@@ -86,6 +87,7 @@ struct xen_vcpu {
 	uint64_t mmu_seen;          /* the stub's mmu_updates already added to the domain's count */
 	uint64_t ptwr_seen;         /* and its direct page-table writes */
 	uint64_t upcall_seen;       /* and its upcalls (xen_version's) */
+	uint64_t evup_seen;         /* and the event vector's */
 	uint64_t flush_seen;        /* and its local TLB flushes */
 	uint32_t last_hcall[8];     /* the last hypercalls, newest at last_n - 1 (crash reports) */
 	unsigned last_n;
@@ -106,6 +108,7 @@ struct xen_domain {
 	uint64_t stub_mmu_stops;    /* atomic: vCPUs found stopped under the stub's lock (xen_after_run) */
 	uint32_t vm_assist;
 	uint64_t tlb_flushes, tlb_kicks, tlb_injects;   /* atomics: cross-vCPU flushes, signals, injected reloads */
+	uint64_t event_msis;        /* atomic: event vectors sent to running vCPUs by MSI (xen_event_msi) */
 	uint8_t evtchn_state[XEN_NR_EVTCHN];   /* EVTCHNSTAT_* */
 	uint8_t evtchn_vcpu[XEN_NR_EVTCHN];
 	uint8_t evtchn_virq[XEN_NR_EVTCHN];
@@ -135,6 +138,15 @@ const char *xen_support(void);
 bool xen_supported(void);
 /* On a PVM host, what the Linux PV probe found (one line), else NULL. */
 const char *xen_pvm_modes(void);
+
+/* KVM's local APIC beside pvmon's own injection (a split irqchip: no
+ * PIC, no IOAPIC), so that a back end's thread can hand a running vCPU
+ * the event vector by an MSI (xen_event_msi) without taking it out of
+ * KVM_RUN. Before the vCPUs are made; without it, signals as before. */
+void xen_lapic_init(struct domain *d);
+#define XEN_APIC_ADDR 0xfee00000u     /* the APIC base, and an MSI's address (its destination in bits 12-19) */
+/* The event vector to v by an MSI: true if KVM took it. */
+bool xen_event_msi(struct vcpu *v);
 
 /* Build the Linux PV domain d from the ELF elf[0..len) whose notes are x:
  * memory, slots, start_info, bootstrap tables (pinned), the stub. 0, or
@@ -195,7 +207,7 @@ struct xen_counts {
 	uint64_t bounces;           /* exceptions, upcalls and system calls delivered to the guest kernel */
 	uint64_t upcalls;           /* of them, event upcalls */
 	uint64_t fast;              /* entries the stub served itself, without an exit (in none of the above) */
-	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, fast_bells, fast_version, fast_upcalls, timer_kicks, timer_parks;
+	uint64_t fast_syscalls, fast_faults, fast_irets, fast_emulated, fast_segbases, fast_stacks, fast_mmu, fast_batches, fast_base, fast_ptwr, fast_vcpuop, fast_flush, fast_timer, fast_bells, fast_version, fast_upcalls, fast_events, fast_evups, timer_kicks, timer_fires, timer_parks;
 };
 void xen_counts(const struct domain *d, struct xen_counts *c);
 /* pvmon --stats: what the Xen mode did, "; xen: ..." */

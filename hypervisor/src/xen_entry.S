@@ -9,6 +9,9 @@
 #define RF_IF 0x200
 #define RF_BOUNCE_CLEAR 0x74100      /* VM RF NT TF (AC stays), as xen_trap.c's bounce */
 #define RF_IRET_GUEST 0x2c0dd5       /* what an iret frame may set, as xen_iret */
+/* The stub runs at XS_CODE_VA, not where it is assembled: what it names
+ * in its own pages is rip-relative at its distance from the stub's start. */
+#define XS_AT(va) (xs_stub_start + ((va) - XS_CODE_VA))
 
 	.section .rodata.xen_stub, "a"
 	.balign 4096
@@ -18,15 +21,33 @@
 xs_stub_start:
 	.balign 16
 xs_vectors:
-	.irp v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, XS_EVENT_VECTOR
+	.irp v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
 	HV_VECTOR \v, xs_common
 	.endr
+	HV_VECTOR XS_EVENT_VECTOR, xs_event
 
-/* `syscall`: one trampoline per vCPU (its LSTAR, 64 bytes apart). The
- * stub runs at XS_CODE_VA, not where it is assembled, so the vCPU's block
- * is named rip-relative at its distance from the stub's start, which the
- * copy keeps. */
-#define XS_AT(va) (xs_stub_start + ((va) - XS_CODE_VA))
+/* The event vector: from a back end's thread through KVM's local APIC (a
+ * fixed MSI, which the APIC holds in service until an EOI) or from the
+ * vCPU's own thread (KVM_INTERRUPT: an ExtINT, none needed). An EOI with
+ * nothing in service is ignored, so every entry starts with one, before
+ * anything can take the vCPU to pvmon. */
+xs_event:
+	cmpq $0, XS_AT(XS_DOM_VA + XD_LAPIC * 8)(%rip)
+	je xs_common
+	push %rax
+	push %rcx
+	push %rdx
+	mov $XS_MSR_X2APIC_EOI, %ecx
+	xor %eax, %eax
+	xor %edx, %edx
+	wrmsr
+	pop %rdx
+	pop %rcx
+	pop %rax
+	jmp xs_common
+
+/* `syscall`: one trampoline per vCPU (its LSTAR, 64 bytes apart), its
+ * block named rip-relative. */
 #define XS_SCRATCH(n) XS_AT(XS_BLOCK_VA(n) + XS_RSP0_OFF + XC_SCRATCH * 8)
 .macro XS_LSTAR n
 	.balign 64
@@ -183,7 +204,36 @@ xs_fast_begin:
 	je xs_fast_pf
 	cmp $13, %rax
 	je xs_fast_gp
+	cmp $XS_EVENT_VECTOR, %rax
+	je xs_fast_event
 	jmp xs_fast_abort
+
+/* The event vector in guest user or kernel mode: with an event pending
+ * and unmasked, what Xen's return to the guest does: Xen's frame (rcx r11
+ * rip cs rflags rsp ss, the interrupted context) on the kernel's stack,
+ * events masked, into the event callback, as pvmon's bounce does it; with
+ * none, back to the guest as it was. No callback yet: pvmon's. */
+xs_fast_event:
+	cmpb $0, XS_VI_PENDING(%rdi)
+	je xs_commit_event
+	cmpb $0, XS_VI_MASK(%rdi)
+	jne xs_commit_event
+	cmpq $0, CL(XC_CB_EVENT)
+	je xs_fast_abort
+	cmpq $0, CL(XC_USER)
+	jne 1f
+	mov FW(XF_RSP), %rax
+	FRAME_HEAD 56, %rdx
+	BOUNCE_TAIL 16, $XS_FLAT_KERNEL_CS_RPL0
+	jmp xs_commit_evup
+1:	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	mov CL(XC_KCR3), %rdx
+	mov %rdx, %cr3
+	FRAME_HEAD 56, %rdx
+	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
+	jmp xs_commit_evup
 
 /* A system call of a guest process: Xen's frame (rcx r11 rip cs rflags
  * rsp ss) on the kernel stack, for the syscall callback. */
@@ -1269,6 +1319,17 @@ xs_commit_upcall:
 	incq CL(XC_N_VERSION)
 	mov CL(XC_CB_EVENT), %rdx
 	jmp xs_to_kernel
+
+xs_commit_evup:
+	movb $1, XS_VI_MASK(%rdi)
+	incq CL(XC_N_EVUP)
+	incq CL(XC_N_EVENT)
+	mov CL(XC_CB_EVENT), %rdx
+	jmp xs_to_kernel
+
+xs_commit_event:
+	incq CL(XC_N_EVENT)
+	jmp xs_fast_out
 
 xs_commit_version:
 	incq CL(XC_N_VERSION)

@@ -32,15 +32,15 @@
 #define XS_L4_SLOT     257
 #define XS_VA          0xffff808000000000
 #define XS_CODE_VA     XS_VA                 /* the stub, read-only pages */
-#define XS_CODE_PAGES  2
+#define XS_CODE_PAGES  4
 #define XS_CODE_SIZE   (XS_CODE_PAGES * 0x1000)   /* a power of two: the stub finds its offset with a mask */
-#define XS_DESC_VA     (XS_VA + 0xb000)      /* GDTs, TSSs, IDT: one read-only page */
-#define XS_VINFO_VA(n) (XS_VA + 0x2000 + (n) * 0x1000)   /* per vCPU: the frame of its vcpu_info */
+#define XS_DESC_VA     (XS_VA + 0xd000)      /* GDTs, TSSs, IDT: one read-only page */
+#define XS_VINFO_VA(n) (XS_VA + 0x4000 + (n) * 0x1000)   /* per vCPU: the frame of its vcpu_info */
 #define XS_GDT_OFF(n)  ((n) * 0x80)
 #define XS_TSS_OFF(n)  (0x400 + (n) * 0x80)
 #define XS_IDT_OFF     0x800
 #define XS_MAX_VCPUS   8
-#define XS_DOM_VA      (XS_VA + 0xa000)      /* the domain's page: the page-type lock, the frame count */
+#define XS_DOM_VA      (XS_VA + 0xc000)      /* the domain's page: the page-type lock, the frame count */
 #define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
 /* xen_mm's page array (16 bytes a frame) and the domain's RAM, both
  * supervisor-only, for the stub's one-entry mmu_update (absent for a
@@ -58,6 +58,7 @@
 #define XD_FRAMES      1
 #define XD_CLOCK       2   /* xen_mm's TLB clock (xen_tlb.c) */
 #define XD_VCPUS       3   /* the domain's vCPUs: vcpu_op on any other is -ENOENT */
+#define XD_LAPIC       4   /* 1: KVM's local APIC in x2APIC mode: the stub ends the event vector with an EOI */
 #define XD_BELLS       8   /* 8..23: a back end's event port (0: none) whose EVTCHNOP_send the stub serves by an
                             * `out` to XS_BELL_PORT + i, which KVM turns into a write of the back end's eventfd */
 #define XS_MAX_BELLS   16
@@ -78,6 +79,7 @@
 #define XS_BLOCK_MASK  0x1fff
 #define XS_RSP0_OFF    0x1d00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
+#define XS_MSR_X2APIC_EOI 0x80b
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
 #define XEN_ENTRY_PORT 0xE3
@@ -163,6 +165,8 @@
 #define XC_CB_EVENT 89   /* the event callback (0: none) */
 #define XC_N_VERSION 90  /* xen_version(XENVER_version) served */
 #define XC_N_UPCALL 91   /* of them, with an event upcall (Linux's forced callback) */
+#define XC_N_EVENT  92   /* the event vector taken in the stub (XS_EVENT_VECTOR) */
+#define XC_N_EVUP   93   /* of them, with an event upcall */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
 #define XC_WORDS    96
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */

@@ -5,8 +5,9 @@
  * cell at least every WATCH_NS and publishes, in XC_TIMER_WATCH, when it
  * looks next; the stub takes a deadline no earlier than that and leaves
  * any other to pvmon. When a deadline the stub set is due while the vCPU
- * is in KVM_RUN, the watcher kicks it out, as the vCPU thread's own timer
- * does for one pvmon set; between runs pvmon reads the cell (xen_after_run)
+ * is in KVM_RUN, the watcher raises its event itself (with KVM's APIC:
+ * an MSI, no exit), or kicks it out, as the vCPU thread's own timer does
+ * for one pvmon set; between runs pvmon reads the cell (xen_after_run)
  * and its scheduler waits for the deadline as before. The watcher's
  * wake-ups cost the host a thread switch, never the guest an exit; it
  * parks while its vCPU stays out of the guest (blocked, idle: PARK_LOOKS
@@ -95,6 +96,16 @@ void xen_timer_enter(struct vcpu *v)
 		unpark(xv);
 }
 
+/* A deadline the watcher took from the stub's cell: its VIRQ_TIMER, from
+ * this thread (event channels are set without the domain's lock). */
+static void fire(struct vcpu *v, struct xen_vcpu *xv)
+{
+	__atomic_fetch_add(&xv->timer_fires, 1, __ATOMIC_RELAXED);
+	uint64_t port = __atomic_load_n(&xv->virq_port[VIRQ_TIMER], __ATOMIC_SEQ_CST);
+	if (port)
+		xen_evtchn_set(v->dom, (uint32_t)port);
+}
+
 static void *watch_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -116,9 +127,18 @@ static void *watch_main(void *arg)
 		}
 		uint64_t now = time_now(), t = load(&c[XC_TIMER]);
 		/* Set by the stub (pvmon's own timer is not armed for it) and
-		 * due: one kick (the exit may take a while to come). */
+		 * due: with KVM's APIC the watcher takes the deadline from the
+		 * cell and raises VIRQ_TIMER itself, which reaches the running
+		 * vCPU as an MSI (xen_event_msi); a stub that changed the cell
+		 * first keeps its new one. Else one kick (the exit may take a
+		 * while to come) and pvmon fires it. */
 		if (t && t <= now && t != kicked && t != load(&xv->timer_ns) &&
 		    __atomic_load_n(&xv->in_run, __ATOMIC_SEQ_CST)) {
+			if (v->dom->xen->stub_dom[XD_LAPIC]) {
+				if (__atomic_compare_exchange_n(&c[XC_TIMER], &t, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+					fire(v, xv);
+				continue;
+			}
 			kicked = t;
 			__atomic_fetch_add(&xv->timer_kicks, 1, __ATOMIC_RELAXED);
 			sched_kick(v);

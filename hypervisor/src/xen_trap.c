@@ -433,6 +433,7 @@ void xen_after_run(struct vcpu *v)
 	fold(&v->dom->tlb_flushes, xv->cell[XC_N_FLUSH], &xv->flush_seen);
 	fold(&v->dom->pt_writes, xv->cell[XC_N_PTWR], &xv->ptwr_seen);
 	fold(&v->upcalls, xv->cell[XC_N_UPCALL], &xv->upcall_seen);   /* the stub's upcalls, in the vCPU's */
+	fold(&v->upcalls, xv->cell[XC_N_EVUP], &xv->evup_seen);
 	xv->user = xv->cell[XC_USER] != 0;   /* the fast path's mode switches (the GS bases are the CPU's) */
 	xv->kernel_sp = xv->cell[XC_KSP];    /* and its stack_switch */
 	xv->kernel_l4 = xv->cell[XC_KCR3] / PAGE;   /* and its base pointers (the references moved with them) */
@@ -603,8 +604,24 @@ void xen_evtchn_set(struct domain *d, uint32_t port)
 	if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
 		return;
 	sched_wake(v, "event");
-	if (!__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED) && v->state == VS_RUNNING)
+	if (!__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED) && v->state == VS_RUNNING &&
+	    !xen_event_msi(v))
 		sched_kick(v);
+}
+
+/* KVM's APIC takes the vector and delivers it when the guest can take
+ * it, in KVM_RUN or at the next entry, and the stub bounces the upcall
+ * (xs_fast_event): no exit to pvmon. */
+bool xen_event_msi(struct vcpu *v)
+{
+	struct xen_domain *x = v->dom->xen;
+	if (!x->stub_dom[XD_LAPIC])
+		return false;
+	struct kvm_msi m = { .address_lo = XEN_APIC_ADDR | (v->id << 12), .data = XS_EVENT_VECTOR };
+	if (ioctl(v->dom->vm_fd, KVM_SIGNAL_MSI, &m) <= 0)
+		return false;
+	__atomic_fetch_add(&x->event_msis, 1, __ATOMIC_RELAXED);
+	return true;
 }
 
 bool xen_has_work(struct vcpu *v)
@@ -837,6 +854,11 @@ int xen_cpuid_set(struct vcpu *v)
 		}
 	}
 	c.h.nent = n;
+	/* KVM's table only: x2APIC for the stub's EOI (xen_lapic_init); the
+	 * kernel's forced-emulation CPUID keeps it hidden. */
+	for (uint32_t i = 0; i < n && v->dom->xen->stub_dom[XD_LAPIC]; i++)
+		if (c.e[i].function == 1)
+			c.e[i].ecx |= 1u << 21;
 	return ioctl(v->fd, KVM_SET_CPUID2, &c) ? -errno : 0;
 }
 
@@ -1181,12 +1203,15 @@ void xen_counts(const struct domain *d, struct xen_counts *c)
 		c->fast_bells += __atomic_load_n(&cell[XC_N_BELL], __ATOMIC_RELAXED);
 		c->fast_version += __atomic_load_n(&cell[XC_N_VERSION], __ATOMIC_RELAXED);
 		c->fast_upcalls += __atomic_load_n(&cell[XC_N_UPCALL], __ATOMIC_RELAXED);
+		c->fast_events += __atomic_load_n(&cell[XC_N_EVENT], __ATOMIC_RELAXED);
+		c->fast_evups += __atomic_load_n(&cell[XC_N_EVUP], __ATOMIC_RELAXED);
 		c->timer_kicks += __atomic_load_n(&x->v[i].timer_kicks, __ATOMIC_RELAXED);
+		c->timer_fires += __atomic_load_n(&x->v[i].timer_fires, __ATOMIC_RELAXED);
 		c->timer_parks += __atomic_load_n(&x->v[i].timer_parks, __ATOMIC_RELAXED);
 	}
 	c->fast = c->fast_syscalls + c->fast_faults + c->fast_irets + c->fast_emulated + c->fast_segbases +
 	          c->fast_stacks + c->fast_mmu + c->fast_base + c->fast_ptwr + c->fast_vcpuop + c->fast_flush +
-	          c->fast_timer + c->fast_bells + c->fast_version;
+	          c->fast_timer + c->fast_bells + c->fast_version + c->fast_events;
 }
 
 void xen_stats(const struct domain *d, char *buf, size_t len)
@@ -1201,8 +1226,8 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	int n = snprintf(buf, len, "; xen: stub exits %llu (hypercalls %llu, emulated %llu, bounces %llu, upcalls %llu), "
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), batches %llu, base pointers %llu, "
-	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, parks %llu), "
-	         "doorbells %llu, xen_version %llu (upcalls %llu), page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, fired %llu, parks %llu), "
+	         "doorbells %llu, xen_version %llu (upcalls %llu), event vectors %llu (upcalls %llu, by MSI %llu), page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
@@ -1214,9 +1239,11 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_batches,
 	         (unsigned long long)c.fast_base, (unsigned long long)c.fast_ptwr,
 	         (unsigned long long)c.fast_vcpuop, (unsigned long long)c.fast_flush,
-	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks,
+	         (unsigned long long)c.fast_timer, (unsigned long long)c.timer_kicks, (unsigned long long)c.timer_fires,
 	         (unsigned long long)c.timer_parks, (unsigned long long)c.fast_bells,
 	         (unsigned long long)c.fast_version, (unsigned long long)c.fast_upcalls,
+	         (unsigned long long)c.fast_events, (unsigned long long)c.fast_evups,
+	         (unsigned long long)__atomic_load_n(&x->event_msis, __ATOMIC_RELAXED),
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

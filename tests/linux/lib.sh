@@ -86,7 +86,7 @@ user_space() {
     die "pvmon's balloon count is not 8192 frames out and back: '$b'"
   # Linux's clock event set by the stub, its watcher parked through the
   # sleep (the vCPU blocked) and woken again for the timers after it.
-  b=$(grep -o 'timers [0-9]* (watcher kicks [0-9]*, parks [0-9]*)' "$TMP/init")
+  b=$(grep -o 'timers [0-9]* (watcher kicks [0-9]*, fired [0-9]*, parks [0-9]*)' "$TMP/init")
   echo "pvmon --stats: $b"
   [ "${PVLAB_FAST_PATH:-}" = off ] || echo "$b" | awk '{ exit !($2 > 0 && $NF + 0 > 0) }' ||
     die "the stub set no one-shot timer, or its watcher never parked through the sleep: '$b'"
