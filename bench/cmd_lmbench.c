@@ -298,8 +298,8 @@ static void print_linux(const struct lm_linux *l)
 	       "   system calls and page faults the entry stub delivered, hypercalls it served itself (iret,\n"
 	       "   set_segment_base, stack_switch, mmu_update entries, update_va_mapping, base pointers,\n"
 	       "   vcpu_op on absent vCPUs, local TLB flushes, one-shot timers, a back end's event sends,\n"
-	       "   xen_version with the upcall it forces) and direct page-table writes it emulated, none of\n"
-	       "   them an exit)\n");
+	       "   xen_version with the upcall it forces), event vectors it took (a back end's or the timer's\n"
+	       "   event, by MSI) and direct page-table writes it emulated, none of them an exit)\n");
 }
 
 static void print_text(const struct lm_run *m)

@@ -140,6 +140,31 @@ xs_lstar0:
 	mov %r11, 8(%rax)
 .endm
 
+/* From guest user mode: Xen's frame (rcx r11 rip cs rflags rsp ss) on
+ * the kernel's stack, its tables loaded (no stack yet: pvmon's), then to
+ * commit. */
+.macro USER_FRAME commit
+	mov CL(XC_KSP), %rax
+	test %rax, %rax
+	jz xs_fast_abort
+	mov CL(XC_KCR3), %rdx
+	mov %rdx, %cr3
+	FRAME_HEAD 56, %rdx
+	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
+	jmp \commit
+.endm
+
+/* An event upcall due (one pending, events unmasked; rdi the vcpu_info)
+ * with a callback to take it, else to none; no callback yet: pvmon's. */
+.macro UPCALL_DUE none
+	cmpb $0, XS_VI_PENDING(%rdi)
+	je \none
+	cmpb $0, XS_VI_MASK(%rdi)
+	jne \none
+	cmpq $0, CL(XC_CB_EVENT)
+	je xs_fast_abort
+.endm
+
 xs_common:
 	push %rax
 	mov %cr2, %rax
@@ -214,26 +239,14 @@ xs_fast_begin:
  * events masked, into the event callback, as pvmon's bounce does it; with
  * none, back to the guest as it was. No callback yet: pvmon's. */
 xs_fast_event:
-	cmpb $0, XS_VI_PENDING(%rdi)
-	je xs_commit_event
-	cmpb $0, XS_VI_MASK(%rdi)
-	jne xs_commit_event
-	cmpq $0, CL(XC_CB_EVENT)
-	je xs_fast_abort
+	UPCALL_DUE xs_commit_event
 	cmpq $0, CL(XC_USER)
 	jne 1f
 	mov FW(XF_RSP), %rax
 	FRAME_HEAD 56, %rdx
 	BOUNCE_TAIL 16, $XS_FLAT_KERNEL_CS_RPL0
 	jmp xs_commit_evup
-1:	mov CL(XC_KSP), %rax
-	test %rax, %rax
-	jz xs_fast_abort
-	mov CL(XC_KCR3), %rdx
-	mov %rdx, %cr3
-	FRAME_HEAD 56, %rdx
-	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
-	jmp xs_commit_evup
+1:	USER_FRAME xs_commit_evup
 
 /* A system call of a guest process: Xen's frame (rcx r11 rip cs rflags
  * rsp ss) on the kernel stack, for the syscall callback. */
@@ -242,14 +255,7 @@ xs_fast_syscall:
 	je xs_fast_hcall
 	cmpq $0, CL(XC_CB_SYSCALL)
 	je xs_fast_abort
-	mov CL(XC_KSP), %rax
-	test %rax, %rax
-	jz xs_fast_abort
-	mov CL(XC_KCR3), %rdx
-	mov %rdx, %cr3
-	FRAME_HEAD 56, %rdx
-	BOUNCE_TAIL 16, $XS_FLAT_USER_CS
-	jmp xs_commit_syscall
+	USER_FRAME xs_commit_syscall
 
 /* A page fault: Xen's frame with the error code (its user bit the
  * guest's mode) for the trap table's handler; a kernel write to a present
@@ -491,12 +497,7 @@ xs_fast_send:
 xs_fast_version:
 	cmpq $XS_XENVER_VERSION, CL(XC_SAVE + 2)
 	jne xs_fast_abort
-	cmpb $0, XS_VI_PENDING(%rdi)
-	je xs_commit_version
-	cmpb $0, XS_VI_MASK(%rdi)
-	jne xs_commit_version
-	cmpq $0, CL(XC_CB_EVENT)
-	je xs_fast_abort
+	UPCALL_DUE xs_commit_version
 	mov FW(XF_RSP), %rax
 	FRAME_HEAD 56, %rdx
 	BOUNCE_TAIL 16, $XS_FLAT_KERNEL_CS_RPL0
