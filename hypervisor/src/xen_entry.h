@@ -59,6 +59,7 @@
 #define XD_CLOCK       2   /* xen_mm's TLB clock (xen_tlb.c) */
 #define XD_VCPUS       3   /* the domain's vCPUs: vcpu_op on any other is -ENOENT */
 #define XD_LAPIC       4   /* 1: KVM's local APIC in x2APIC mode: the stub ends the event vector with an EOI */
+#define XD_NESTED      5   /* the event vector delivered inside the stub (sent again: xen_entry.S's xs_event) */
 #define XD_BELLS       8   /* 8..23: a back end's event port (0: none) whose EVTCHNOP_send the stub serves by an
                             * `out` to XS_BELL_PORT + i, which KVM turns into a write of the back end's eventfd */
 #define XS_MAX_BELLS   16
@@ -80,6 +81,7 @@
 #define XS_RSP0_OFF    0x1d00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_MSR_X2APIC_EOI 0x80b
+#define XS_MSR_X2APIC_SELF_IPI 0x83f
 #define XS_NR_VECTORS  33
 #define XS_SYSCALL_VECTOR 34                /* no IDT vector: the mark of the LSTAR trampolines' frames */
 #define XEN_ENTRY_PORT 0xE3

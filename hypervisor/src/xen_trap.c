@@ -387,13 +387,15 @@ static void stub_mmu_stopped(struct vcpu *v, struct xen_vcpu *xv)
  * page-table update or base-pointer pair stops itself (an `out` to XS_STOP_PORT) where it has just
  * taken its lock, or halfway through its commit, so that pvmon finds every
  * such call stopped there and takes the path above (xen_hostile.sh).
+ * With "event" the stub's event path raises the event vector inside the
+ * stub (`int`), once a run, as KVM was seen to deliver it there.
  * Otherwise only a signal or an exit stops a vCPU there, by chance. */
 static uint64_t stub_stop_mode(void)
 {
 	static int mode = -1;
 	if (mode < 0) {
 		const char *e = getenv("PVLAB_XEN_STUB_STOP");
-		mode = !e ? 0 : !strcmp(e, "locked") ? 1 : !strcmp(e, "commit") ? 2 : 0;
+		mode = !e ? 0 : !strcmp(e, "locked") ? 1 : !strcmp(e, "commit") ? 2 : !strcmp(e, "event") ? 3 : 0;
 	}
 	return (uint64_t)mode;
 }
@@ -1136,8 +1138,17 @@ void xen_exit(struct vcpu *v)
 	struct kvm_regs *r = R(v);
 	uint64_t want = XS_BLOCK_VA(v->id) + XS_RSP0_OFF - XF_WORDS * 8;
 	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1 || r->rsp != want) {
-		domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub",
-		             run->io.port, (unsigned long long)r->rsp);
+		/* A fault inside the stub: its frame, where it lies in the block. */
+		uint64_t base = XS_BLOCK_VA(v->id), at = r->rsp - base;
+		const uint64_t *g = (const uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + at);
+		if (r->rsp >= base && at <= XS_RSP0_OFF - XF_WORDS * 8 && !(at & 7))
+			domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub "
+			             "(vector %llu error 0x%llx at 0x%llx, rsp 0x%llx)", run->io.port, (unsigned long long)r->rsp,
+			             (unsigned long long)g[XF_VEC], (unsigned long long)g[XF_ERR], (unsigned long long)g[XF_RIP],
+			             (unsigned long long)g[XF_RSP]);
+		else
+			domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub",
+			             run->io.port, (unsigned long long)r->rsp);
 		return;
 	}
 	uint64_t *f = (uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + XS_RSP0_OFF) - XF_WORDS;
@@ -1227,7 +1238,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         "fast path %s: system calls %llu, page faults %llu, irets %llu, emulated %llu, segment bases %llu, "
 	         "stack switches %llu, page-table updates %llu (stopped under the lock %llu), batches %llu, base pointers %llu, "
 	         "page-table writes %llu, absent vCPUs %llu, local TLB flushes %llu, timers %llu (watcher kicks %llu, fired %llu, parks %llu), "
-	         "doorbells %llu, xen_version %llu (upcalls %llu), event vectors %llu (upcalls %llu, by MSI %llu), page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
+	         "doorbells %llu, xen_version %llu (upcalls %llu), event vectors %llu (upcalls %llu, by MSI %llu, inside the stub %llu), page types: validations %llu updates %llu, tlb flushes %llu (kicks %llu, reloads %llu, "
 	         "type changes %llu); balloon: %llu frames out (given %llu, taken %llu); "
 	         "per second over %.3fs: stub exits %.0f hypercalls %.0f emulated PT writes %.0f bounces %.0f",
 	         (unsigned long long)c.stub_exits, (unsigned long long)c.hypercalls, (unsigned long long)c.emulated,
@@ -1244,6 +1255,7 @@ void xen_stats(const struct domain *d, char *buf, size_t len)
 	         (unsigned long long)c.fast_version, (unsigned long long)c.fast_upcalls,
 	         (unsigned long long)c.fast_events, (unsigned long long)c.fast_evups,
 	         (unsigned long long)__atomic_load_n(&x->event_msis, __ATOMIC_RELAXED),
+	         (unsigned long long)__atomic_load_n(&x->stub_dom[XD_NESTED], __ATOMIC_RELAXED),
 	         (unsigned long long)x->mm.validations,
 	         (unsigned long long)x->mm.updates,
 	         (unsigned long long)__atomic_load_n(&x->tlb_flushes, __ATOMIC_RELAXED),

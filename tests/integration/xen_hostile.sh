@@ -85,7 +85,7 @@ run_hostile() {
   local got stops base_got ptwr_got batches want_batches=2
   [ $mmu != 0 ] || want_batches=0
   read -r got stops base_got ptwr_got batches <<<"$(stub_counts "$TMP/out")"
-  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 5, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates [0-9]* (stopped under the lock [0-9]*), batches [0-9]*, base pointers [0-9]*, page-table writes [0-9]*, absent vCPUs 3, local TLB flushes $flush, timers 7 (watcher kicks [0-9]*, fired [0-9]*, parks [0-9]*), doorbells [0-9]*, xen_version [1-9][0-9]* (upcalls 1), event vectors [1-9][0-9]* (upcalls [1-9][0-9]*, by MSI [0-9]*)," "$TMP/out" &&
+  grep -q "^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path on: system calls 1, page faults 2, irets 5, emulated [0-9]*, segment bases 8, stack switches 1, page-table updates [0-9]* (stopped under the lock [0-9]*), batches [0-9]*, base pointers [0-9]*, page-table writes [0-9]*, absent vCPUs 3, local TLB flushes $flush, timers 7 (watcher kicks [0-9]*, fired [0-9]*, parks [0-9]*), doorbells [0-9]*, xen_version [1-9][0-9]* (upcalls 1), event vectors [1-9][0-9]* (upcalls [1-9][0-9]*, by MSI [0-9]*, inside the stub [0-9]*)," "$TMP/out" &&
     [ "$(timer_watch "$TMP/out")" -ge 1 ] &&
     [ "${got:-x}" -le $mmu ] && [ "$base_got" -le $base ] && [ "$ptwr_got" -le $ptwr ] &&
     [ $((got + base_got + ptwr_got + stops)) -ge $((mmu + base + ptwr)) ] &&
@@ -94,7 +94,7 @@ run_hostile() {
   PVLAB_FAST_PATH=off timeout 120 $PVMON --stats run "$cfg" > "$TMP/off" 2>&1; rc=$?
   grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/off" && [ $rc = 0 ] ||
     { tail -20 "$TMP/off"; die "with the fast path off: not every check passed (status $rc)"; }
-  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), batches 0, base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0, timers 0 (watcher kicks 0, fired 0, parks 0), doorbells 0, xen_version 0 (upcalls 0), event vectors 0 (upcalls 0, by MSI [0-9]*),' "$TMP/off" ||
+  grep -q '^pvmon: domain hx (1) exited code 0: .*; xen: .* fast path off: system calls 0, page faults 0, irets 0, emulated 0, segment bases 0, stack switches 0, page-table updates 0 (stopped under the lock 0), batches 0, base pointers 0, page-table writes 0, absent vCPUs 0, local TLB flushes 0, timers 0 (watcher kicks 0, fired 0, parks 0), doorbells 0, xen_version 0 (upcalls 0), event vectors 0 (upcalls 0, by MSI [0-9]*, inside the stub [0-9]*),' "$TMP/off" ||
     die "--stats with the fast path off: the stub served something"
   echo "ok a system call from user mode, the kernel's page faults and an event upcall at xen_version delivered with Xen's frames, cr2 and GS bases by the stub (1 system call, 2 page faults, 2 upcalls, 5 irets, 8 segment bases, 1 stack switch, $got page-table updates, $base_got base-pointer pairs, $ptwr_got direct page-table writes ($stops stopped under the lock), $batches whole batches, 3 vcpu_op calls on absent vCPUs, $flush local TLB flushes, 7 one-shot timers, an event upcall at the event vector, no exit), and by pvmon with the fast path off"
   [ "$(grep -c '^pvmon: domain hx (1): xenstore: req_prod [0-9]* is more than a ring ahead of req_cons [0-9]*; its store connection is closed$' "$TMP/out")" = 1 ] ||
@@ -253,6 +253,24 @@ run_traced() {
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"
+# The event vector delivered again inside the stub (CPL0, its IF clear),
+# as KVM did under nested SVM: PVLAB_XEN_STUB_STOP=event makes the
+# stub's event path raise it there once a run. The stub sends it to
+# itself again and goes on; every check passes and the count says so.
+run_stub_event() {
+  local cfg=$TMP/he.cfg
+  $PVMON info | grep -q '^linux pv: yes' || return 0
+  printf 'name = "hx"\nmemory = 16\nkernel = "%s"\ncmdline = ""\n' "$(realpath "$ELF")" > "$cfg"
+  PVLAB_XEN_STUB_STOP=event timeout 120 $PVMON --stats run "$cfg" > "$TMP/ev" 2>&1 ||
+    { tail -20 "$TMP/ev"; die "the vector inside the stub: pvmon exit status not 0"; }
+  grep -q '^\[hx\] hostile_xen: [0-9]* checks, 0 failed$' "$TMP/ev" ||
+    { grep FAIL "$TMP/ev" | head; die "the vector inside the stub: not every check passed"; }
+  local n
+  n=$(sed -n 's/^pvmon: domain hx (1) exited code 0: .* event vectors [0-9]* (upcalls [0-9]*, by MSI [0-9]*, inside the stub \([0-9]*\)).*/\1/p' "$TMP/ev")
+  [ "${n:-0}" -ge 1 ] || die "the vector inside the stub: not counted ('$n')"
+  echo "ok the event vector delivered inside the stub $n times: sent again, every check passes"
+}
+
 # The stub's mmu_update stopped under its lock, as a signal or an exit
 # could stop it: a test's stop (PVLAB_XEN_STUB_STOP: an exit from the
 # stub) where it has just taken the lock (pvmon sends it to the slow
@@ -292,6 +310,7 @@ if [ "${1:-}" = --vmx ]; then
   # the guest's checks, with the fast path off too, and the stub's stops.
   $PVMON info | grep -q '^linux pv: yes' || die "kvm_intel here cannot run Linux PV: $($PVMON info | grep '^linux pv')"
   run_hostile
+  run_stub_event
   $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || run_stub_stops
   echo PASS
   exit 0
@@ -300,6 +319,7 @@ if [ "${1:-}" = --inside ]; then
   $PVMON info | grep -q '^linux pv: yes' || die "the nested AMD-V host cannot run Linux PV: $($PVMON info | grep '^linux pv')"
   $PVMON info | grep '^kvm: page tables: '
   run_hostile
+  run_stub_event
   # The stub's stops, the detach and the trace: once, with nested paging
   # (under shadow paging the stub leaves mmu_update to pvmon).
   if $PVMON info | grep -q '^kvm: page tables: .*shadow paging'; then
@@ -315,6 +335,7 @@ fi
 need_kvm
 if $PVMON info | grep -q '^linux pv: yes'; then
   run_hostile
+  run_stub_event
   $PVMON info | grep -q '^kvm: page tables: .*shadow paging' || run_stub_stops
   run_detach
   run_traced
