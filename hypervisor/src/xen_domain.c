@@ -541,9 +541,6 @@ void xen_domain_free(struct domain *d)
 
 /* ---- vCPU 0 at Xen's entry ------------------------------------------------ */
 
-/* The CPU state both entries share: pvmon's GDT, IDT and TSS of vCPU
- * v's block, its LSTAR trampoline, the flat user segments of a PV
- * kernel, CR3 the kernel L4, the given FS and GS bases. */
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_X2APIC ((1u << 11) | (1u << 10))   /* enabled, x2APIC mode */
 #define APIC_BASE_BSP (1u << 8)
@@ -580,6 +577,9 @@ static int lapic_setup(struct vcpu *v)
 	return ioctl(v->fd, KVM_SET_MP_STATE, &mp) ? -errno : 0;
 }
 
+/* The CPU state both entries share: pvmon's GDT, IDT and TSS of vCPU
+ * v's block, its LSTAR trampoline, the flat user segments of a PV
+ * kernel, CR3 the kernel L4, the given FS and GS bases. */
 static int cpu_setup(struct vcpu *v, uint64_t fs_base, uint64_t gs_base, uint64_t gs_user)
 {
 	struct xen_domain *x = v->dom->xen;

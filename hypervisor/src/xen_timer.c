@@ -52,13 +52,21 @@ void xen_timer_sync(struct vcpu *v)
 		xen_set_timer(v, t);
 }
 
+/* VIRQ_TIMER, if bound: from the vCPU thread or the watcher (event
+ * channels are set without the domain's lock). */
+static void raise_timer(struct vcpu *v, struct xen_vcpu *xv)
+{
+	uint64_t port = __atomic_load_n(&xv->virq_port[VIRQ_TIMER], __ATOMIC_SEQ_CST);
+	if (port)
+		xen_evtchn_set(v->dom, (uint32_t)port);
+}
+
 /* Due (the vCPU thread, between runs): VIRQ_TIMER, and no deadline. */
 void xen_timer_expired(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	xen_set_timer(v, 0);
-	if (xv->virq_port[VIRQ_TIMER])
-		xen_evtchn_set(v->dom, (uint32_t)xv->virq_port[VIRQ_TIMER]);
+	raise_timer(v, xv);
 }
 
 /* Until the vCPU's next entry (xen_timer_enter) or the stop. The watch
@@ -96,15 +104,6 @@ void xen_timer_enter(struct vcpu *v)
 		unpark(xv);
 }
 
-/* A deadline the watcher took from the stub's cell: its VIRQ_TIMER, from
- * this thread (event channels are set without the domain's lock). */
-static void fire(struct vcpu *v, struct xen_vcpu *xv)
-{
-	__atomic_fetch_add(&xv->timer_fires, 1, __ATOMIC_RELAXED);
-	uint64_t port = __atomic_load_n(&xv->virq_port[VIRQ_TIMER], __ATOMIC_SEQ_CST);
-	if (port)
-		xen_evtchn_set(v->dom, (uint32_t)port);
-}
 
 static void *watch_main(void *arg)
 {
@@ -135,8 +134,10 @@ static void *watch_main(void *arg)
 		if (t && t <= now && t != kicked && t != load(&xv->timer_ns) &&
 		    __atomic_load_n(&xv->in_run, __ATOMIC_SEQ_CST)) {
 			if (v->dom->xen->stub_dom[XD_LAPIC]) {
-				if (__atomic_compare_exchange_n(&c[XC_TIMER], &t, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-					fire(v, xv);
+				if (__atomic_compare_exchange_n(&c[XC_TIMER], &t, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+					__atomic_fetch_add(&xv->timer_fires, 1, __ATOMIC_RELAXED);
+					raise_timer(v, xv);
+				}
 				continue;
 			}
 			kicked = t;

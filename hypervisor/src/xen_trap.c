@@ -1140,15 +1140,15 @@ void xen_exit(struct vcpu *v)
 	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1 || r->rsp != want) {
 		/* A fault inside the stub: its frame, where it lies in the block. */
 		uint64_t base = XS_BLOCK_VA(v->id), at = r->rsp - base;
-		const uint64_t *g = (const uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + at);
-		if (r->rsp >= base && at <= XS_RSP0_OFF - XF_WORDS * 8 && !(at & 7))
-			domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub "
-			             "(vector %llu error 0x%llx at 0x%llx, rsp 0x%llx)", run->io.port, (unsigned long long)r->rsp,
-			             (unsigned long long)g[XF_VEC], (unsigned long long)g[XF_ERR], (unsigned long long)g[XF_RIP],
-			             (unsigned long long)g[XF_RSP]);
-		else
-			domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub",
-			             run->io.port, (unsigned long long)r->rsp);
+		char inner[128] = "";
+		if (r->rsp >= base && at <= XS_RSP0_OFF - XF_WORDS * 8 && !(at & 7)) {
+			const uint64_t *g = (const uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + at);
+			snprintf(inner, sizeof(inner), " (vector %llu error 0x%llx at 0x%llx, rsp 0x%llx)",
+			         (unsigned long long)g[XF_VEC], (unsigned long long)g[XF_ERR], (unsigned long long)g[XF_RIP],
+			         (unsigned long long)g[XF_RSP]);
+		}
+		domain_crash(d, v, "exit on port 0x%x from outside the entry stub's frame (rsp 0x%llx): a fault inside the stub%s",
+		             run->io.port, (unsigned long long)r->rsp, inner);
 		return;
 	}
 	uint64_t *f = (uint64_t *)(x->priv + x->stub_blocks + 2 * PAGE * v->id + XS_RSP0_OFF) - XF_WORDS;
