@@ -162,6 +162,36 @@ LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_emulate,
 	)
 )
 
+/* What a Linux PV domain's entry stub served itself, with no exit to
+ * pvmon (its fast path): pvmon takes the records from the vCPU's ring at
+ * its next exit, so an event's LTTng time is then; time_ns is when the
+ * stub served it, on the same clock (CLOCK_MONOTONIC, from the guest's
+ * TSC by the vCPU's pvclock), and tsc that TSC. what: "syscall",
+ * "page_fault", "iret", "emulated", "set_segment_base", "stack_switch",
+ * "mmu_update", "update_va_mapping", "baseptr", "ptwr", "tlb_flush_local",
+ * "invlpg_local", "vcpu_op_absent", "singleshot_timer", "xen_version",
+ * "xen_version_upcall", "event", "event_upcall" or "evtchn_send";
+ * hypercall: Xen's number of the hypercall it was, or -1; bounce:
+ * xen_bounce's vector of the frame it wrote the guest kernel (14, 256
+ * an upcall, 257 a system call), or -1; arg0, arg1: the entry's rdi and
+ * rsi (a hypercall's first two arguments; for a page fault, a trapped
+ * page-table write among them, arg0 is the address). */
+LTTNG_UST_TRACEPOINT_EVENT(pvmon, xen_stub,
+	LTTNG_UST_TP_ARGS(uint32_t, dom, uint32_t, vcpu, const char *, what, int32_t, hypercall,
+		int32_t, bounce, uint64_t, arg0, uint64_t, arg1, uint64_t, time_ns, uint64_t, tsc),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint32_t, dom, dom)
+		lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+		lttng_ust_field_string(what, what)
+		lttng_ust_field_integer(int32_t, hypercall, hypercall)
+		lttng_ust_field_integer(int32_t, bounce, bounce)
+		lttng_ust_field_integer_hex(uint64_t, arg0, arg0)
+		lttng_ust_field_integer_hex(uint64_t, arg1, arg1)
+		lttng_ust_field_integer(uint64_t, time_ns, time_ns)
+		lttng_ust_field_integer(uint64_t, tsc, tsc)
+	)
+)
+
 /* The block back end (Linux PV domains' virtual block devices): one
  * request answered, and one batch of answers pushed to a ring. dev:
  * Xen's device number (xvda 51712); op: BLKIF_OP_* (0 read, 1 write,

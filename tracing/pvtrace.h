@@ -13,7 +13,7 @@ enum pvt_kind {
 	PVT_HCALL_ENTRY, PVT_HCALL_EXIT, PVT_HCALL_REJECT, PVT_SCHED_SWITCH,
 	PVT_SCHED_WAKE, PVT_EVTCHN_SEND, PVT_VM_EXIT, PVT_DOMAIN_CREATE,
 	PVT_DOMAIN_DESTROY, PVT_TLB_FLUSH, PVT_MMU_UPDATE, PVT_PAGE_FLIP,
-	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE,
+	PVT_XEN_HCALL_ENTRY, PVT_XEN_HCALL_EXIT, PVT_XEN_PTWR, PVT_XEN_BOUNCE, PVT_XEN_EMULATE, PVT_XEN_STUB,
 	PVT_BLK_REQUEST, PVT_BLK_BATCH, PVT_PVNET_RX, PVT_PVNET_BATCH, PVT_GRANT_COPY, PVT_NET_TX, PVT_NET_RX,
 	PVT_NET_BATCH, PVT_NET_SCHED, PVT_VFR, PVT_OTHER, PVT_NR_KINDS
 };
@@ -52,6 +52,7 @@ enum { PF_DOM, PF_REMOTE_DOM, PF_GFN, PF_REMOTE_GFN };        /* page_flip */
 enum { XP_DOM, XP_VCPU, XP_VA, XP_MADDR, XP_OLD, XP_NEW, XP_RIP, XP_ERR };  /* xen_ptwr */
 enum { XB_DOM, XB_VCPU, XB_VECTOR, XB_RIP, XB_HANDLER };       /* xen_bounce; s = what */
 enum { XE_DOM, XE_VCPU, XE_RIP, XE_VALUE };                    /* xen_emulate; s = what */
+enum { XS_DOM, XS_VCPU, XS_HYPERCALL, XS_BOUNCE, XS_ARG0, XS_ARG1, XS_TIME, XS_TSC };   /* xen_stub; s = what */
 enum { BR_DOM, BR_DEV, BR_OP, BR_SECTOR, BR_NSECT, BR_STATUS, BR_LATENCY };   /* blk_request */
 enum { BB_DOM, BB_DEV, BB_BATCH, BB_NOTIFIED };                /* blk_batch */
 enum { NR_DOM, NR_LEN };                                       /* pvnet_rx; s = mode */
@@ -151,6 +152,7 @@ struct pvt_vcpu {
 struct pvt_hc {                        /* one hypercall number in one domain */
 	uint64_t nr;
 	uint64_t entries, errors, rejects;
+	uint64_t stub;                 /* served by a Linux PV domain's entry stub (xen_stub): no latency */
 	struct pvt_lat lat;            /* from hcall_exit: count = lat.n */
 };
 
@@ -172,6 +174,9 @@ struct pvt_dom {
 	uint64_t ptwr, ptwr_refused;   /* xen_ptwr: emulated page-table writes, of them refused */
 	uint64_t bounces[PVT_BOUNCE_SYSCALL + 1];   /* xen_bounce by vector */
 	uint64_t emulated;             /* xen_emulate */
+	uint64_t stub_ops;             /* xen_stub: what the entry stub served (also counted above, where it is one) */
+	struct pvt_kindcount *stub_kinds;   /* xen_stub by what, first seen first */
+	size_t nstub_kinds;
 	struct pvt_kindcount *emul_kinds;   /* xen_emulate by what, first seen first */
 	size_t nemul_kinds;
 	struct pvt_kindcount *tlb_kinds;

@@ -12,16 +12,17 @@
 
 struct agg {
 	uint64_t nr;
-	uint64_t count, entries, errors, rejects;
+	uint64_t count, entries, errors, rejects, stub;
 	struct pvt_lat lat;            /* sorted */
 };
 
 /* A call counts when it returned (hcall_exit, xen_hcall_exit for Xen's);
- * a trace recorded with the entry events only counts entries. */
+ * a trace recorded with the entry events only counts entries. The entry
+ * stub's (xen_stub) count too. */
 static uint64_t hc_count(const struct pvt_summary *s, const struct pvt_hc *hc)
 {
 	enum pvt_kind exit = hc->nr & PVT_XEN_HC ? PVT_XEN_HCALL_EXIT : PVT_HCALL_EXIT;
-	return s->kind_count[exit] ? hc->lat.n : hc->entries;
+	return (s->kind_count[exit] ? hc->lat.n : hc->entries) + hc->stub;
 }
 
 /* Adds hc to a; a->lat is sorted by the caller once every one is in. */
@@ -31,12 +32,13 @@ static int agg_add(const struct pvt_summary *s, struct agg *a, const struct pvt_
 	a->entries += hc->entries;
 	a->errors += hc->errors;
 	a->rejects += hc->rejects;
+	a->stub += hc->stub;
 	return pvt_lat_merge(&a->lat, &hc->lat);
 }
 
 static bool hc_used(const struct pvt_hc *hc)
 {
-	return hc->entries || hc->lat.n || hc->rejects;
+	return hc->entries || hc->lat.n || hc->rejects || hc->stub;
 }
 
 /* Every hypercall number seen, over all domains, by number. */
@@ -186,12 +188,12 @@ static int print_hypercalls(FILE *f, const struct pvt_summary *s, struct pvt_dom
 	}
 	if (!n)
 		fprintf(f, "  (none: no hcall events in this trace)\n");
-	bool hdr = false;
+	bool hdr = false;   /* stub: of count, served by the entry stub with no exit (xen_stub: no latency) */
 	for (size_t j = 0; j < n; j++)
-		if ((a[j].errors || a[j].rejects) && (hdr || (hdr = fprintf(f, "  %-22s %9s %9s\n", "", "errors",
-		                                                              "rejects") > 0)))
-			fprintf(f, "  %-22s %9" PRIu64 " %9" PRIu64 "\n", pvt_hcall_name(a[j].nr, buf, sizeof(buf)),
-			        a[j].errors, a[j].rejects);
+		if ((a[j].errors || a[j].rejects || a[j].stub) &&
+		    (hdr || (hdr = fprintf(f, "  %-22s %9s %9s %9s\n", "", "errors", "rejects", "stub") > 0)))
+			fprintf(f, "  %-22s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", pvt_hcall_name(a[j].nr, buf, sizeof(buf)),
+			        a[j].errors, a[j].rejects, a[j].stub);
 	free_aggs(a, n);
 	return 0;
 }
@@ -362,7 +364,7 @@ static void print_net(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **doms, size_t nd)
 {
 	if (!s->kind_count[PVT_XEN_PTWR] && !s->kind_count[PVT_XEN_BOUNCE] && !s->kind_count[PVT_XEN_HCALL_ENTRY] &&
-	    !s->kind_count[PVT_XEN_HCALL_EXIT] && !s->kind_count[PVT_XEN_EMULATE])
+	    !s->kind_count[PVT_XEN_HCALL_EXIT] && !s->kind_count[PVT_XEN_EMULATE] && !s->kind_count[PVT_XEN_STUB])
 		return;
 	fprintf(f, "\nXen PV domains: emulated page-table writes (xen_ptwr), bounces to the guest kernel (xen_bounce)\n"
 	        "  %-4s %-14s %10s %8s %10s %9s %9s %10s %13s\n", "dom", "name", "ptwr", "refused", "bounces",
@@ -386,6 +388,16 @@ static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 		fprintf(f, "  dom %u: emulated instructions (xen_emulate) %" PRIu64, d->id, d->emulated);
 		for (size_t k = 0; k < d->nemul_kinds; k++)
 			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->emul_kinds[k].kind, d->emul_kinds[k].count);
+		fprintf(f, ")\n");
+	}
+	for (size_t i = 0; i < nd; i++) {
+		const struct pvt_dom *d = doms[i];
+		if (!d->stub_ops)
+			continue;
+		fprintf(f, "  dom %u: served by the entry stub, no exit (xen_stub, in the counts above) %" PRIu64, d->id,
+		        d->stub_ops);
+		for (size_t k = 0; k < d->nstub_kinds; k++)
+			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->stub_kinds[k].kind, d->stub_kinds[k].count);
 		fprintf(f, ")\n");
 	}
 }
@@ -468,8 +480,18 @@ static void json_agg(FILE *f, const struct agg *a)
 	fprintf(f, "{\"name\": \"%s\", \"abi\": \"%s\", \"nr\": %" PRIu64 ", ", pvt_hcall_name(a->nr, buf, sizeof(buf)),
 	        a->nr & PVT_XEN_HC ? "xen" : "pvlab", a->nr & ~PVT_XEN_HC);
 	json_lat(f, a->count, &a->lat);
-	fprintf(f, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"rejects\": %" PRIu64 "}", a->entries,
-	        a->errors, a->rejects);
+	fprintf(f, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"rejects\": %" PRIu64 ", \"stub\": %" PRIu64
+	        "}", a->entries, a->errors, a->rejects, a->stub);
+}
+
+/* The members of a {"kind": count, ...} object. */
+static void json_kinds(FILE *f, const struct pvt_kindcount *kinds, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		json_str(f, kinds[k].kind);
+		fprintf(f, ": %" PRIu64, kinds[k].count);
+	}
 }
 
 static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
@@ -489,11 +511,7 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        ", \"tlb_flushes\": %" PRIu64 ", \"tlb_by_kind\": {",
 	        v.run, v.wait, v.blocked, v.switches, v.blocks, v.wakes, v.inferred, d->vm_exits, d->events_sent,
 	        d->tlb_flushes);
-	for (size_t k = 0; k < d->ntlb_kinds; k++) {
-		fprintf(f, "%s", k ? ", " : "");
-		json_str(f, d->tlb_kinds[k].kind);
-		fprintf(f, ": %" PRIu64, d->tlb_kinds[k].count);
-	}
+	json_kinds(f, d->tlb_kinds, d->ntlb_kinds);
 	pvt_lat_sort(&d->mmu_lat);
 	fprintf(f, "}, \"page_flips\": %" PRIu64 ", \"page_flips_in\": %" PRIu64 ", \"mmu_batches\": %" PRIu64
 	        ", \"mmu_entries\": %" PRIu64 ", \"mmu_applied\": %" PRIu64 ", \"mmu_rejected\": %" PRIu64
@@ -521,11 +539,9 @@ static int json_domain(FILE *f, const struct pvt_summary *s, struct pvt_dom *d)
 	        ", \"xen_upcalls\": %" PRIu64 ", \"xen_syscalls\": %" PRIu64 ", \"xen_exceptions\": %" PRIu64
 	        ", \"xen_emulated\": %" PRIu64 ", \"xen_emulated_by\": {", d->ptwr, d->ptwr_refused, x.bounces, x.upcalls,
 	        x.syscalls, x.exceptions, d->emulated);
-	for (size_t k = 0; k < d->nemul_kinds; k++) {
-		fprintf(f, "%s", k ? ", " : "");
-		json_str(f, d->emul_kinds[k].kind);
-		fprintf(f, ": %" PRIu64, d->emul_kinds[k].count);
-	}
+	json_kinds(f, d->emul_kinds, d->nemul_kinds);
+	fprintf(f, "}, \"xen_stub\": %" PRIu64 ", \"xen_stub_by\": {", d->stub_ops);
+	json_kinds(f, d->stub_kinds, d->nstub_kinds);
 	fprintf(f, "}, \"by_hypercall\": [");
 	int first = 1;
 	for (size_t k = 0; k < PVT_DIRECT_NR + d->nother; k++) {
@@ -593,11 +609,7 @@ int pvt_summary_json(struct pvt_summary *s, const struct pvt_totals *t, const ch
 	struct pvt_kindcount kinds[64];
 	size_t nk = all_tlb_kinds(doms, nd, kinds, 64);
 	fprintf(f, "],\n \"tlb_flushes\": {\"total\": %" PRIu64 ", \"by_kind\": {", TOTAL(tlb_flushes));
-	for (size_t k = 0; k < nk; k++) {
-		fprintf(f, "%s", k ? ", " : "");
-		json_str(f, kinds[k].kind);
-		fprintf(f, ": %" PRIu64, kinds[k].count);
-	}
+	json_kinds(f, kinds, nk);
 	fprintf(f, "}},\n \"page_flips\": %" PRIu64 ",\n \"mmu_update\": {\"batches\": %" PRIu64 ", \"entries\": %"
 	        PRIu64 ", \"applied\": %" PRIu64 ", \"rejected\": %" PRIu64 "},\n \"xen_ptwr\": {\"total\": %" PRIu64
 	        ", \"refused\": %" PRIu64 "}}\n", TOTAL(page_flips_out), TOTAL(mmu_batches), TOTAL(mmu_entries),

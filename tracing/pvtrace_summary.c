@@ -307,6 +307,37 @@ static int count_kind(struct pvt_dom *d, const char *kind)
 	return count_in(&d->tlb_kinds, &d->ntlb_kinds, kind);
 }
 
+/* What the entry stub served, in the tallies of what pvmon serves: a
+ * hypercall by its number, a bounce by its vector, a page-table write, an
+ * emulated instruction, a local TLB flush; and by what. */
+static int on_stub(struct pvt_dom *d, const struct pvt_ev *e)
+{
+	const uint64_t *v = e->v;
+	struct pvt_hc *hc;
+	if (count_in(&d->stub_kinds, &d->nstub_kinds, e->s))
+		return -ENOMEM;
+	d->stub_ops++;
+	if ((int64_t)v[XS_HYPERCALL] >= 0) {
+		if (!(hc = pvt_dom_hc(d, PVT_XEN_HC | v[XS_HYPERCALL])))
+			return -ENOMEM;
+		hc->stub++;
+	}
+	if ((int64_t)v[XS_BOUNCE] >= 0)
+		d->bounces[v[XS_BOUNCE] <= PVT_BOUNCE_SYSCALL ? v[XS_BOUNCE] : 255]++;
+	if (!strcmp(e->s, "ptwr"))
+		d->ptwr++;
+	else if (!strcmp(e->s, "emulated")) {
+		if (count_in(&d->emul_kinds, &d->nemul_kinds, "in the stub"))
+			return -ENOMEM;
+		d->emulated++;
+	} else if (!strcmp(e->s, "tlb_flush_local") || !strcmp(e->s, "invlpg_local")) {
+		if (count_kind(d, e->s[0] == 't' ? "local (stub)" : "invlpg (stub)"))
+			return -ENOMEM;
+		d->tlb_flushes++;
+	}
+	return 0;
+}
+
 int pvt_summary_event(void *arg, const struct pvt_ev *e)
 {
 	struct pvt_summary *s = arg;
@@ -479,6 +510,11 @@ int pvt_summary_event(void *arg, const struct pvt_ev *e)
 		d->emulated++;
 		seen(s, d->id, v[XE_VCPU], e->ts);
 		return 0;
+	case PVT_XEN_STUB:
+		if (!(d = pvt_summary_dom(s, (uint32_t)v[XS_DOM])) || on_stub(d, e))
+			break;
+		seen(s, d->id, v[XS_VCPU], e->ts);
+		return 0;
 	case PVT_PAGE_FLIP: {
 		struct pvt_dom *r;
 		if (!(d = pvt_summary_dom(s, (uint32_t)v[PF_DOM])))
@@ -527,6 +563,7 @@ void pvt_summary_free(struct pvt_summary *s)
 		free(d->vcpu);
 		free(d->tlb_kinds);
 		free(d->emul_kinds);
+		free(d->stub_kinds);
 		free(d);
 	}
 	free(s->doms);

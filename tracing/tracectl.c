@@ -107,11 +107,11 @@ static int ensure_sessiond(char *err, size_t n)
 
 int tracectl_patterns(const char *events, char pats[][64], int max, char *err, size_t n)
 {
-	static const struct { const char *name; const char *pats[3]; } groups[] = {
+	static const struct { const char *name; const char *pats[4]; } groups[] = {
 		{ "all", { "pvmon:*" } },
-		{ "hypercall", { "pvmon:hcall_*", "pvmon:xen_hcall_*" } },
+		{ "hypercall", { "pvmon:hcall_*", "pvmon:xen_hcall_*", "pvmon:xen_stub" } },   /* and the stub's */
 		{ "sched", { "pvmon:sched_*" } },
-		{ "tlb", { "pvmon:tlb_flush", "pvmon:mmu_update", "pvmon:xen_ptwr" } },
+		{ "tlb", { "pvmon:tlb_flush", "pvmon:mmu_update", "pvmon:xen_ptwr", "pvmon:xen_stub" } },
 		{ "pageflip", { "pvmon:page_flip" } },
 		{ "pvnet", { "pvmon:pvnet_*", "pvmon:grant_copy" } },   /* pvos's network back end */
 		{ "exit", { "pvmon:vm_exit" } },
@@ -130,7 +130,12 @@ int tracectl_patterns(const char *events, char pats[][64], int max, char *err, s
 		if (g == sizeof(groups) / sizeof(groups[0]))
 			return snprintf(err, n, "unknown event group '%s' (use all, hypercall, sched, tlb, "
 			                "pageflip, pvnet, exit, evtchn, domain, xen, net)", w), -EINVAL;
-		for (int k = 0; k < 3 && groups[g].pats[k]; k++) {
+		for (int k = 0; k < 4 && groups[g].pats[k]; k++) {
+			int dup = 0;   /* a pattern of two groups (xen_stub), enabled once */
+			for (int i = 0; i < np && !dup; i++)
+				dup = !strcmp(pats[i], groups[g].pats[k]);
+			if (dup)
+				continue;
 			if (np == max)
 				return snprintf(err, n, "too many event groups"), -EINVAL;
 			snprintf(pats[np++], 64, "%s", groups[g].pats[k]);

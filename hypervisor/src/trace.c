@@ -176,6 +176,18 @@ void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *wh
 	lttng_ust_tracepoint(pvmon, xen_emulate, dom, vcpu, rip, what, value);
 }
 
+bool trace_xen_stub_enabled(void)
+{
+	return lttng_ust_tracepoint_enabled(pvmon, xen_stub);
+}
+
+void trace_xen_stub(uint32_t dom, uint32_t vcpu, const char *what, int hypercall, int bounce, uint64_t arg0,
+	uint64_t arg1, uint64_t time_ns, uint64_t tsc)
+{
+	lttng_ust_tracepoint(pvmon, xen_stub, dom, vcpu, what, (int32_t)hypercall, (int32_t)bounce, arg0, arg1,
+		time_ns, tsc);
+}
+
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
 	int32_t next_vcpu, const char *reason, uint64_t slice_ns)
 {

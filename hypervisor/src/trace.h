@@ -37,6 +37,10 @@ void trace_net_sched(uint32_t dom, uint32_t vif, bool deferred);
 /* A VFR rule matched a packet (dir 0 from the guest, 1 to it; action 0 accept, 1 drop). */
 void trace_vfr(uint32_t dom, uint32_t vif, uint32_t dir, uint32_t rule, uint32_t action);
 void trace_xen_emulate(uint32_t dom, uint32_t vcpu, uint64_t rip, const char *what, uint64_t value);
+/* What a Linux PV domain's entry stub served without an exit (its trace ring). */
+bool trace_xen_stub_enabled(void);
+void trace_xen_stub(uint32_t dom, uint32_t vcpu, const char *what, int hypercall, int bounce, uint64_t arg0,
+                    uint64_t arg1, uint64_t time_ns, uint64_t tsc);
 void trace_sched_switch(uint32_t cpu, int32_t prev_dom, int32_t prev_vcpu, int32_t next_dom,
                         int32_t next_vcpu, const char *reason, uint64_t slice_ns);
 void trace_sched_wake(uint32_t dom, uint32_t vcpu, const char *why);

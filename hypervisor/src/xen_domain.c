@@ -216,7 +216,7 @@ void xen_unlock(struct xen_domain *x)
 /* Frames of the private slot, in order. */
 struct priv_plan {
 	uint64_t m2p_l3, m2p_l2, m2p_l1, m2p_l1s, m2p, m2p_frames;
-	uint64_t st_l3, st_l2, st_l1, st_code, st_desc, st_blocks;
+	uint64_t st_l3, st_l2, st_l1, st_code, st_desc, st_blocks, st_trace;
 	uint64_t dom, pg, pg_pages, pg_l2, pg_l1, pg_l1s, ram_l2, ram_l2s;
 	bool mapped;
 	uint64_t frames;
@@ -241,6 +241,8 @@ static void plan_priv(const struct xenlayout *l, uint32_t vcpus, struct priv_pla
 	p->st_desc = f++;
 	p->st_blocks = f;
 	f += 2ULL * vcpus;
+	p->st_trace = f;
+	f += vcpus;
 	p->dom = f++;
 	p->pg_pages = (l->nr_pages * sizeof(struct xmm_page) + PAGE - 1) / PAGE;
 	p->pg = f;
@@ -289,6 +291,8 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 	for (uint32_t n = 0; n < vcpus; n++)
 		for (unsigned k = 0; k < 2; k++)
 			l1[((XS_BLOCK_VA(n) - XS_VA) >> 12) + k] = (g + (p->st_blocks + 2 * n + k) * PAGE) | PTE_UPPER | XMM_PTE_NX;
+	for (uint32_t n = 0; n < vcpus; n++)
+		l1[(XS_TRACE_VA(n) - XS_VA) >> 12] = (g + (p->st_trace + n) * PAGE) | PTE_UPPER | XMM_PTE_NX;
 	memcpy(pframe(x, p->st_code), xs_stub_start, (size_t)(xs_stub_end - xs_stub_start));   /* its pages: xen_domain_build checked */
 
 	/* The domain's page, and for the stub's mmu_update (not under shadow
@@ -323,6 +327,7 @@ static void build_priv(struct xen_domain *x, const struct priv_plan *p, uint32_t
 		hv_write_tss(desc + XS_TSS_OFF(n), XS_BLOCK_VA(n) + XS_RSP0_OFF, HV_TSS_LIMIT + 1);
 	}
 	x->stub_blocks = p->st_blocks * PAGE;
+	x->stub_trace = p->st_trace * PAGE;
 	x->stub_l1 = l1;
 }
 
@@ -472,6 +477,8 @@ static int build(struct domain *d, const uint8_t *img, size_t len, const struct 
 		struct xen_vcpu *xv = &x->v[n];
 		uint8_t *block = x->priv + x->stub_blocks + 2 * PAGE * n;
 		xv->cell = (uint64_t *)(block + XS_RSP0_OFF);
+		xv->ring = (const uint64_t *)(x->priv + x->stub_trace + PAGE * n);
+		xv->cell[XC_T_RING] = XS_TRACE_VA(n);
 		xv->vi = &x->shared->vcpu_info[n];
 		xen_stub_map_vinfo(x, n, l->shared_info_mfn * PAGE + n * sizeof(struct vcpu_info));
 		for (unsigned q = 0; q < XEN_NR_VIRQS; q++)

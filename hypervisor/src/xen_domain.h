@@ -51,6 +51,8 @@ struct xen_vcpu {
 	unsigned iopl;              /* PHYSDEVOP_set_iopl: the kernel's cli/sti are emulated no-ops from 1 */
 	uint64_t *frame;            /* pvmon's view of the stub frame of the current exit */
 	uint64_t *cell;             /* pvmon's view of the vCPU's cells */
+	const uint64_t *ring;       /* and of its trace ring (XS_TRACE_*), drained up to ring_tail */
+	uint64_t ring_tail;
 	struct vcpu_info *vi;       /* where its vcpu_info is: shared_info's, or registered */
 	uint64_t timer_ns;          /* VCPUOP_set_singleshot_timer / set_timer_op deadline, system ns (atomic: the watcher reads it) */
 	pthread_t watcher;          /* xen_timer.c: looks at the stub's deadlines while the vCPU runs */
@@ -103,6 +105,7 @@ struct xen_domain {
 	uint8_t *priv;              /* pvmon's slot: M2P and its tables, the stub's tables, code, blocks */
 	uint64_t priv_gpa, priv_size;
 	uint64_t stub_blocks;       /* offset of vCPU 0's block in priv */
+	uint64_t stub_trace;        /* and of vCPU 0's trace ring (XS_TRACE_VA) */
 	uint64_t *stub_l1;          /* the stub slot's L1 (in priv): its vcpu_info mappings change */
 	uint64_t *stub_dom;         /* the domain's page of the stub (XD_* words), in priv */
 	uint64_t stub_mmu_stops;    /* atomic: vCPUs found stopped under the stub's lock (xen_after_run) */

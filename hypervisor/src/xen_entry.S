@@ -239,7 +239,12 @@ xs_in_stub:
 xs_fast_begin:
 	cmpq $0, CL(XC_FLUSH)
 	jne xs_fast_abort
-	mov CL(XC_VI), %rdi
+	mov CL(XC_T_LIMIT), %rax          /* traced: no room for the record, pvmon's (it drains the ring) */
+	test %rax, %rax
+	jz 1f
+	cmp CL(XC_T_HEAD), %rax
+	jbe xs_fast_abort
+1:	mov CL(XC_VI), %rdi
 	mov FW(XF_VEC), %rax
 	cmp $XS_SYSCALL_VECTOR, %rax
 	je xs_fast_syscall
@@ -1118,14 +1123,20 @@ xs_mmu_unlock_abort:
 xs_mmu_unlocked:
 	jmp xs_fast_abort
 
-/* Past here the entry is served: no more touches of guest memory. */
+/* Past here the entry is served: no more touches of guest memory. Each
+ * way counts what it served and names it for the trace ring. */
+.macro SERVED count, kind
+	incq CL(\count)
+	movq $\kind, CL(XC_T_KIND)
+.endm
+
 xs_fast_commit:
 xs_commit_syscall:
 	cmpq $0, CL(XC_SYSCALL_MASK)
 	je 1f
 	movb $1, XS_VI_MASK(%rdi)
 1:	mov CL(XC_CB_SYSCALL), %rdx
-	incq CL(XC_N_SYSCALL)
+	SERVED XC_N_SYSCALL, XT_SYSCALL
 	jmp xs_to_kernel
 
 xs_commit_pf:
@@ -1135,7 +1146,7 @@ xs_commit_pf:
 	je 1f
 	movb $1, XS_VI_MASK(%rdi)
 1:	mov CL(XC_PF), %rdx
-	incq CL(XC_N_PF)
+	SERVED XC_N_PF, XT_PF
 
 /* To the handler in rdx on the bounce frame at rax, in guest kernel mode
  * (from user mode: its tables, loaded above, and its GS base). */
@@ -1186,13 +1197,13 @@ xs_commit_iret:
 	mov %rdx, FW(XF_RFLAGS)
 	movq $HV_UCS, FW(XF_CS)
 	movq $HV_UDS, FW(XF_SS)
-	incq CL(XC_N_IRET)
+	SERVED XC_N_IRET, XT_IRET
 	jmp xs_fast_out
 
 xs_commit_stack_switch:
 	mov CL(XC_SAVE + 1), %rax
 	mov %rax, CL(XC_KSP)
-	incq CL(XC_N_STACK)
+	SERVED XC_N_STACK, XT_STACK
 	jmp xs_hcall_done
 
 /* The update's stores, from the cells, and the lock given back. The
@@ -1233,9 +1244,9 @@ xs_mmu_commit:
 xs_mmu_done:
 	cmpq $14, FW(XF_VEC)
 	je xs_ptwr_done
-	incq CL(XC_N_MMU)
 	cmpq $XS_HYPERVISOR_MMU_UPDATE, FW(XF_RAX)
-	jne 1f
+	jne 2f
+	SERVED XC_N_MMU, XT_MMU
 	incq CL(XC_MMU_I)                 /* the batch's next entry, if any */
 	mov CL(XC_MMU_I), %rax
 	cmp CL(XC_SAVE + 1), %rax
@@ -1244,6 +1255,8 @@ xs_mmu_done:
 	cmp $1, %rax
 	je 1f
 	incq CL(XC_N_BATCH)
+	jmp 1f
+2:	SERVED XC_N_MMU, XT_UVM
 1:	mov FW(XF_RIP), %rcx              /* rcx and r11 as `syscall` left them */
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
@@ -1273,7 +1286,7 @@ xs_base_commit:
 xs_base_done:
 	mov CL(XC_KCR3), %rax
 	mov %rax, %cr3
-	incq CL(XC_N_BASE)
+	SERVED XC_N_BASE, XT_BASE
 	mov FW(XF_RIP), %rcx
 	mov FW(XF_RFLAGS), %r11
 	jmp xs_hcall_done
@@ -1281,7 +1294,7 @@ xs_base_done:
 /* The write done: xchg's register gets the old entry, and/or's flags are
  * set, the instruction is skipped, and the guest's registers go back. */
 xs_ptwr_done:
-	incq CL(XC_N_PTWR)
+	SERVED XC_N_PTWR, XT_PTWR
 	cmpq $0x87, CL(XC_PT_KIND)
 	jne 1f
 	mov CL(XC_PT_REG), %rax
@@ -1315,7 +1328,8 @@ xs_ptwr_done:
 
 xs_commit_invlpg:
 	invlpg (%rdx)
-	jmp 1f
+	SERVED XC_N_FLUSH, XT_INVLPG
+	jmp xs_hcall_done
 xs_commit_flush:
 	mov $1, %eax
 	lock xadd %rax, XS_AT(XS_DOM_VA + XD_CLOCK * 8)(%rip)
@@ -1323,39 +1337,39 @@ xs_commit_flush:
 	mov %rax, CL(XC_FLUSHED)
 	mov %cr3, %rax
 	mov %rax, %cr3
-1:	incq CL(XC_N_FLUSH)
+	SERVED XC_N_FLUSH, XT_FLUSH
 	jmp xs_hcall_done
 
 xs_commit_vcpu_op:
-	incq CL(XC_N_VCPUOP)
+	SERVED XC_N_VCPUOP, XT_VCPUOP
 	movq $-XS_ENOENT, FW(XF_RAX)
 	jmp xs_fast_out
 
 xs_commit_timer:
-	incq CL(XC_N_TIMER)
+	SERVED XC_N_TIMER, XT_TIMER
 	jmp xs_hcall_done
 
 xs_commit_upcall:
 	movb $1, XS_VI_MASK(%rdi)
 	movq $XS_XEN_VERSION, FW(XF_RAX)
 	incq CL(XC_N_UPCALL)
-	incq CL(XC_N_VERSION)
+	SERVED XC_N_VERSION, XT_UPCALL
 	mov CL(XC_CB_EVENT), %rdx
 	jmp xs_to_kernel
 
 xs_commit_evup:
 	movb $1, XS_VI_MASK(%rdi)
 	incq CL(XC_N_EVUP)
-	incq CL(XC_N_EVENT)
+	SERVED XC_N_EVENT, XT_EVUP
 	mov CL(XC_CB_EVENT), %rdx
 	jmp xs_to_kernel
 
 xs_commit_event:
-	incq CL(XC_N_EVENT)
+	SERVED XC_N_EVENT, XT_EVENT
 	jmp xs_fast_out
 
 xs_commit_version:
-	incq CL(XC_N_VERSION)
+	SERVED XC_N_VERSION, XT_VERSION
 	movq $XS_XEN_VERSION, FW(XF_RAX)
 	jmp xs_fast_out
 
@@ -1364,11 +1378,11 @@ xs_commit_bell:
 xs_bell_out:
 	out %al, %dx
 xs_bell_rung:
-	incq CL(XC_N_BELL)
+	SERVED XC_N_BELL, XT_BELL
 	jmp xs_hcall_done
 
 xs_commit_segbase:
-	incq CL(XC_N_SEGBASE)
+	SERVED XC_N_SEGBASE, XT_SEGBASE
 xs_hcall_done:                    /* a hypercall served: 0 in rax */
 	movq $0, FW(XF_RAX)
 	jmp xs_fast_out
@@ -1377,10 +1391,37 @@ xs_commit_gp:
 	mov CL(XC_EMUL_RAX), %rdx
 	mov %rdx, FW(XF_RAX)
 	add %rdi, FW(XF_RIP)
-	incq CL(XC_N_EMUL)
+	SERVED XC_N_EMUL, XT_EMUL
 
+/* Every entry the fast path served leaves here. Traced: its record in the
+ * vCPU's ring (room was checked at xs_fast_begin), the head moved last,
+ * so a record pvmon sees is whole. */
 xs_fast_out:
-	mov CL(XC_SAVE), %rdx
+	cmpq $0, CL(XC_T_LIMIT)
+	je 1f
+	mov CL(XC_T_HEAD), %rsi
+	mov %esi, %edi
+	and $(XS_TRACE_RECS - 1), %edi
+	shl $5, %edi
+	add CL(XC_T_RING), %rdi
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	mov %rax, (%rdi)
+	mov FW(XF_VEC), %rax
+	shl $8, %rax
+	or CL(XC_T_KIND), %rax
+	mov %rax, 8(%rdi)
+	mov CL(XC_SAVE + 2), %rax         /* the entry's rdi and rsi, or a fault's address */
+	cmpq $14, FW(XF_VEC)
+	jne 2f
+	mov FW(XF_CR2), %rax
+2:	mov %rax, 16(%rdi)
+	mov CL(XC_SAVE + 1), %rax
+	mov %rax, 24(%rdi)
+	inc %rsi
+	mov %rsi, CL(XC_T_HEAD)
+1:	mov CL(XC_SAVE), %rdx
 	mov CL(XC_SAVE + 1), %rsi
 	mov CL(XC_SAVE + 2), %rdi
 	jmp xs_leave

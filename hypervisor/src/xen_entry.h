@@ -42,6 +42,14 @@
 #define XS_MAX_VCPUS   8
 #define XS_DOM_VA      (XS_VA + 0xc000)      /* the domain's page: the page-type lock, the frame count */
 #define XS_BLOCK_VA(n) (XS_VA + 0x10000 + (n) * 0x2000)   /* per vCPU: two writable pages, 8 KiB aligned */
+/* Per vCPU: a writable page, the ring of what the fast path served while
+ * an LTTng session records pvmon:xen_stub (XC_T_*): XS_TRACE_RECS
+ * records of 4 words: the guest's TSC; the kind (XT_*) in bits 0-7 and
+ * the entry's vector in bits 8-15; the first argument (the fault's
+ * address for a page fault); the second. pvmon drains it at every exit. */
+#define XS_TRACE_VA(n) (XS_VA + 0x20000 + (n) * 0x1000)
+#define XS_TRACE_RECS  128
+#define XS_TRACE_REC   32
 /* xen_mm's page array (16 bytes a frame) and the domain's RAM, both
  * supervisor-only, for the stub's one-entry mmu_update (absent for a
  * domain over 256 GiB, whose stub leaves it to pvmon). */
@@ -78,7 +86,7 @@
 #define XS_L1_DISALLOW 0x7ff0000000000098   /* xen_mm.h's XMM_L1_DISALLOW */
 #define XS_LN_DISALLOW 0x7ff0000000000198   /* and xen_mm.c's LN_DISALLOW (no superpage, no global) */
 #define XS_BLOCK_MASK  0x1fff
-#define XS_RSP0_OFF    0x1d00               /* TSS.RSP0 in the block; the cells above it */
+#define XS_RSP0_OFF    0x1c00               /* TSS.RSP0 in the block; the cells above it */
 #define XS_EVENT_VECTOR 32
 #define XS_MSR_X2APIC_EOI 0x80b
 #define XS_MSR_X2APIC_SELF_IPI 0x83f
@@ -170,7 +178,33 @@
 #define XC_N_EVENT  92   /* the event vector taken in the stub (XS_EVENT_VECTOR) */
 #define XC_N_EVUP   93   /* of them, with an event upcall */
 #define XC_GPR      64   /* 64..79: the guest's registers by their number in an instruction (rsp's unused), while a write is emulated */
-#define XC_WORDS    96
+#define XC_T_RING   94   /* the vCPU's trace ring (XS_TRACE_VA) */
+#define XC_T_HEAD   95   /* the records the stub has written (it alone changes it) */
+#define XC_T_LIMIT  96   /* 0: no tracing; else the head the ring is full at (pvmon's drained count + XS_TRACE_RECS) */
+#define XC_T_KIND   97   /* what the entry being served is (XT_*), set at its commit */
+#define XC_WORDS    128
+
+/* The kinds of the trace ring's records (xen_trap.c's stub_kinds). */
+#define XT_SYSCALL   1
+#define XT_PF        2
+#define XT_IRET      3
+#define XT_EMUL      4
+#define XT_SEGBASE   5
+#define XT_STACK     6
+#define XT_MMU       7
+#define XT_UVM       8
+#define XT_BASE      9
+#define XT_PTWR      10
+#define XT_FLUSH     11
+#define XT_INVLPG    12
+#define XT_VCPUOP    13
+#define XT_TIMER     14
+#define XT_VERSION   15
+#define XT_UPCALL    16
+#define XT_EVENT     17
+#define XT_EVUP      18
+#define XT_BELL      19
+#define XT_KINDS     20
 #define XF_CELL(c) (XF_WORDS + (c))   /* a cell's word from the frame */
 
 /* Xen's numbers the stub needs (xen_trap.c checks them against libxen-dev's). */

@@ -262,6 +262,9 @@ _Static_assert(XS_HYPERVISOR_IRET == __HYPERVISOR_iret && XS_VGCF_IN_SYSCALL == 
 	       XS_SEGBASE_GS_KERNEL == SEGBASE_GS_KERNEL && XS_SEGBASE_GS_USER_SEL == SEGBASE_GS_USER_SEL,
 	       "the entry stub's Xen numbers are libxen-dev's");
 _Static_assert(XS_RSP0_OFF + XC_WORDS * 8 == 2 * 4096, "the cells end the vCPU's block");
+_Static_assert(XS_TRACE_RECS * XS_TRACE_REC == 4096 && (XS_TRACE_RECS & (XS_TRACE_RECS - 1)) == 0 &&
+	       XS_TRACE_VA(0) >= XS_BLOCK_VA(XS_MAX_VCPUS) && XS_TRACE_VA(XS_MAX_VCPUS) <= XS_VA + (2 << 20),
+	       "a trace ring a page of whole records, in the stub's L1 after the blocks");
 _Static_assert(XD_BELLS + XS_MAX_BELLS <= 512 && XD_BELLS > XD_VCPUS, "the bells in the domain's page");
 
 bool xen_fast_on(void)
@@ -293,6 +296,7 @@ static void cells_out(struct vcpu *v)
 	c[XC_IOPL] = xv->iopl >= 1;
 	c[XC_ID] = v->id + 1;
 	c[XC_STOP] = stub_stop_mode();
+	c[XC_T_LIMIT] = trace_xen_stub_enabled() ? xv->ring_tail + XS_TRACE_RECS : 0;
 }
 
 extern const uint8_t xs_stub_start[], xs_fast_abort[], xs_mmu_locked[], xs_mmu_unlocked[], xs_mmu_cas[],
@@ -424,11 +428,69 @@ static void fold(atomic_uint_fast64_t *into, uint64_t now, uint64_t *seen)
 	}
 }
 
+#define BOUNCE_UPCALL 256         /* xen_bounce's vector of an event upcall */
+#define BOUNCE_SYSCALL 257        /* and of a guest process's system call */
+
+/* The trace ring's kinds (XT_*): pvmon:xen_stub's what, Xen's hypercall
+ * number (-1: none) and xen_bounce's vector of the frame written (-1). */
+static const struct { const char *what; int hypercall, bounce; } stub_kinds[XT_KINDS] = {
+	[XT_SYSCALL] = { "syscall", -1, BOUNCE_SYSCALL },
+	[XT_PF] = { "page_fault", -1, 14 },
+	[XT_IRET] = { "iret", __HYPERVISOR_iret, -1 },
+	[XT_EMUL] = { "emulated", -1, -1 },
+	[XT_SEGBASE] = { "set_segment_base", __HYPERVISOR_set_segment_base, -1 },
+	[XT_STACK] = { "stack_switch", __HYPERVISOR_stack_switch, -1 },
+	[XT_MMU] = { "mmu_update", __HYPERVISOR_mmu_update, -1 },
+	[XT_UVM] = { "update_va_mapping", __HYPERVISOR_update_va_mapping, -1 },
+	[XT_BASE] = { "baseptr", __HYPERVISOR_mmuext_op, -1 },
+	[XT_PTWR] = { "ptwr", -1, -1 },
+	[XT_FLUSH] = { "tlb_flush_local", __HYPERVISOR_mmuext_op, -1 },
+	[XT_INVLPG] = { "invlpg_local", __HYPERVISOR_mmuext_op, -1 },
+	[XT_VCPUOP] = { "vcpu_op_absent", __HYPERVISOR_vcpu_op, -1 },
+	[XT_TIMER] = { "singleshot_timer", __HYPERVISOR_vcpu_op, -1 },
+	[XT_VERSION] = { "xen_version", __HYPERVISOR_xen_version, -1 },
+	[XT_UPCALL] = { "xen_version_upcall", __HYPERVISOR_xen_version, BOUNCE_UPCALL },
+	[XT_EVENT] = { "event", -1, -1 },
+	[XT_EVUP] = { "event_upcall", -1, BOUNCE_UPCALL },
+	[XT_BELL] = { "evtchn_send", __HYPERVISOR_event_channel_op, -1 },
+};
+
+/* The guest's TSC as CLOCK_MONOTONIC, LTTng's clock: its system time by
+ * the vCPU's pvclock (xen_publish_time), from pvmon's start (time_now). */
+static uint64_t pvclock_mono_ns(const struct vcpu_time_info *t, uint64_t tsc)
+{
+	int64_t d = (int64_t)(tsc - t->tsc_timestamp);
+	uint64_t ad = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	ad = t->tsc_shift >= 0 ? ad << t->tsc_shift : ad >> -t->tsc_shift;
+	uint64_t ns = (uint64_t)(((unsigned __int128)ad * t->tsc_to_system_mul) >> 32);
+	return host.boot_ns + (d < 0 ? t->system_time - ns : t->system_time + ns);
+}
+
+/* The records of the vCPU's trace ring since the last drain, as
+ * pvmon:xen_stub events. A record of a kind the stub does not write is
+ * a bug in it: skipped. */
+static void stub_trace_drain(struct vcpu *v, struct xen_vcpu *xv)
+{
+	uint64_t head = __atomic_load_n(&xv->cell[XC_T_HEAD], __ATOMIC_ACQUIRE);
+	if (head - xv->ring_tail > XS_TRACE_RECS)   /* cannot be (the stub checks its room): keep the newest */
+		xv->ring_tail = head - XS_TRACE_RECS;
+	for (; xv->ring_tail != head; xv->ring_tail++) {
+		const uint64_t *r = xv->ring + (xv->ring_tail & (XS_TRACE_RECS - 1)) * (XS_TRACE_REC / 8);
+		unsigned kind = r[1] & 0xff;
+		if (kind >= XT_KINDS || !stub_kinds[kind].what)
+			continue;
+		trace_xen_stub(v->dom->id, v->id, stub_kinds[kind].what, stub_kinds[kind].hypercall,
+		               stub_kinds[kind].bounce, r[2], r[3], pvclock_mono_ns(&xv->vi->time, r[0]), r[0]);
+	}
+}
+
 void xen_after_run(struct vcpu *v)
 {
 	struct xen_vcpu *xv = XV(v);
 	if (v->dom->xen->stub_dom)
 		stub_mmu_stopped(v, xv);
+	if (xv->ring && xv->cell[XC_T_HEAD] != xv->ring_tail)
+		stub_trace_drain(v, xv);
 	/* The stub's page-table updates, local TLB flushes and direct
 	 * writes, in the domain's counts. */
 	fold(&v->dom->mmu_updates, xv->cell[XC_N_MMU], &xv->mmu_seen);
@@ -509,8 +571,6 @@ void xen_publish_time(struct vcpu *v)
 /* Enter handler in guest kernel mode with Xen's frame: RCX, R11,
  * [error code], RIP, CS (saved upcall mask in bits 32-39), RFLAGS, RSP, SS.
  * False: the domain crashed. */
-#define BOUNCE_UPCALL 256         /* xen_bounce's vector of an event upcall */
-#define BOUNCE_SYSCALL 257        /* and of a guest process's system call */
 
 static bool bounce(struct vcpu *v, unsigned vector, uint64_t handler, bool has_err, uint64_t err, bool mask,
                    const char *what)

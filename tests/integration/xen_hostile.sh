@@ -17,7 +17,9 @@
 # holds Xen's events (xen_hcall_entry/exit by Xen's numbers, as many as
 # --stats counts: none of its multicalls has an entry that runs, which the
 # trace would show and --stats count once; no pvlab hcall events; the three emulated page-table
-# writes, the last refused; its TLB flushes and console send; vm_exit,
+# writes, the last refused; its TLB flushes and console send; what the
+# entry stub served itself, from its trace ring (xen_stub), of each kind
+# as many as --stats counts; vm_exit,
 # scheduler and domain events), and pvtrace names and counts them.
 # Where this host cannot run Linux PV (PVM) it runs in the nested AMD-V
 # host, with nested paging and with shadow paging (npt=0); skips where
@@ -210,7 +212,7 @@ run_traced() {
   # Xen's numbers under Xen's names (libxen-dev's): 18 console_io, 3 never pvlab's event_channel_op.
   [ "$(count xen_hcall_entry 'nr = ( "console_io" : container = 18 )')" -gt 40 ] || die "console_io not named by Xen's number"
   [ "$(count xen_hcall_exit 'nr = ( "event_channel_op" : container = 32 ), result = -22')" -ge 2 ] || die "event_channel_op's refusals"
-  # (the direct writes the stub serves have no event: the cmpxchg is pvmon's, and the refused one)
+  # (the direct writes the stub serves are xen_stub events: the cmpxchg is pvmon's, and the refused one)
   # A signal (the slice's end, the timer watcher's kick) may stop one of
   # the stub's calls under its page-type lock; pvmon then serves that call
   # itself, traced (a direct write, a base-pointer pair: "stopped under
@@ -230,26 +232,78 @@ run_traced() {
     [ "$(count tlb_flush 'kind = "baseptr", addr = [1-9][0-9]* }')" -ge 1 ] &&
     [ "$(count tlb_flush 'kind = "baseptr"')" -le $((1 + stops)) ] && [ "$(count tlb_flush 'kind = "user_baseptr"')" -le $((2 + stops)) ] &&
     [ "$(count tlb_flush)" -ge 19 ] && [ "$(count tlb_flush)" -le $((19 + 2 * stops)) ] ||
-    die "expected TLB flushes local (once, in a batch: the ones alone are the stub's, untraced), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr (and a pair for each stop: $stops): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
+    die "expected TLB flushes local (once, in a batch: the ones alone are the stub's, xen_stub events), invlpg (12 times, with the va: 2 mmuext, 10 update_va_mapping; and the non-canonical one, pvmon's), invlpg_multi (UVMF_MULTI), all, user_baseptr (its user L4, and the base pair the stub leaves to pvmon) and that pair's baseptr (and a pair for each stop: $stops): $(grep 'pvmon:tlb_flush:' "$TMP/trace.txt")"
   [ "$(count evtchn_send 'dom = 1, port = 1, remote_dom = 0, remote_port = 0 }')" = 1 ] || die "the console send is not traced"
   [ "$(count evtchn_send 'dom = 1, port = 2, remote_dom = 0, remote_port = 0 }')" = 3 ] || die "the 3 sends on the store's port are not traced"
   [ "$(count evtchn_send 'dom = 1, port = [0-9]*, remote_dom = 1, remote_port = [0-9]* }')" = 1 ] || die "the loopback send is not traced"
-  # (good one-entry updates are the stub's, untraced: a batch of two is pvmon's)
+  # (good one-entry updates are the stub's, xen_stub events: a batch of two is pvmon's)
   [ "$(count mmu_update 'applied = 2, rejected = 0')" -ge 1 ] && [ "$(count mmu_update 'applied = 0, rejected = 1')" -ge 5 ] ||
     die "mmu_update batches not traced"
   [ "$(count domain_create 'name = "hx"')" = 1 ] && [ "$(count domain_destroy 'dom = 1, exit_code = 125, crashed = 1')" = 1 ] ||
     die "domain_create/destroy"
   [ "$(count vm_exit 'dom = 1,')" -ge "$hc" ] && [ "$(count sched_switch)" -ge 1 ] || die "vm_exit or sched_switch missing"
+  check_stub_trace
+  local shc sptwr sflush
+  shc=$(grep 'pvmon:xen_stub: ' "$TMP/trace.txt" | grep -c 'hypercall = [0-9]')
+  sptwr=$(count xen_stub 'what = "ptwr",')
+  sflush=$(count xen_stub 'what = "[a-z_]*_local",')
   $BIN/pvtrace summary --json "$TMP/trace" > "$TMP/sum.json" || die "pvtrace summary --json failed"
   $BIN/pvtrace summary "$TMP/trace" > "$TMP/sum.txt" || die "pvtrace summary failed"
   sed -n '/^hypercalls/,/^$/p; /^Xen PV/,/^$/p; /^events by type/,$p' "$TMP/sum.txt"
-  [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$hc" ] ||
-    die "pvtrace counts $(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json") Xen hypercalls, pvmon $hc"
+  [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .count] | add' "$TMP/sum.json")" = "$((hc + shc))" ] &&
+    [ "$(jq '[.hypercalls[] | select(.abi == "xen") | .stub] | add' "$TMP/sum.json")" = "$shc" ] ||
+    die "pvtrace counts $(jq -c '[.hypercalls[] | select(.abi == "xen") | [.count, .stub]] | transpose | map(add)' "$TMP/sum.json") Xen hypercalls (of them the stub's), pvmon $hc and the stub $shc"
   [ "$(jq '[.hypercalls[] | select(.abi != "xen")] | length' "$TMP/sum.json")" = 0 ] || die "pvtrace found pvlab hypercalls"
-  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent)"' "$TMP/sum.json")" = "$(count xen_ptwr) 1 $(count tlb_flush) 5" ] ||
-    die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent]' "$TMP/sum.json")"
+  [ "$(jq -r '.domains[0] | "\(.xen_ptwr) \(.xen_ptwr_refused) \(.tlb_flushes) \(.events_sent) \(.xen_stub)"' "$TMP/sum.json")" = "$(($(count xen_ptwr) + sptwr)) 1 $(($(count tlb_flush) + sflush)) 5 $(count xen_stub)" ] ||
+    die "pvtrace's domain counts: $(jq -c '.domains[0] | [.xen_ptwr, .xen_ptwr_refused, .tlb_flushes, .events_sent, .xen_stub]' "$TMP/sum.json")"
   grep -q '^  xen:console_io ' "$TMP/sum.txt" || die "the text summary does not name xen:console_io"
-  echo "ok the traced run: $hc Xen hypercalls traced and named, $(count xen_ptwr) emulated page-table writes by pvmon (1 refused; the stub's have no event), $(count tlb_flush) TLB flushes, 5 events sent (console, loopback, 3 to the store)"
+  grep -q '^  dom 1: served by the entry stub, no exit (xen_stub, in the counts above) [1-9]' "$TMP/sum.txt" ||
+    die "the text summary has no line of the stub's work"
+  echo "ok the traced run: $hc Xen hypercalls by pvmon and $shc by the stub traced and named, $(count xen_ptwr) emulated page-table writes by pvmon (1 refused) and $sptwr by the stub, $(count tlb_flush) TLB flushes by pvmon and $sflush by the stub, 5 events sent (console, loopback, 3 to the store)"
+}
+
+# The stub's own work in the traced run, from its trace ring
+# (pvmon:xen_stub): of each kind as many events as --stats counts, none
+# lost; Xen's hypercall numbers and bounce vectors; times in order
+# within a vCPU and inside the run.
+check_stub_trace() {
+  local line got want w
+  line=$(grep '^pvmon: domain hx (1) crashed' "$TMP/out")
+  stat() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$line"; }
+  ev() { local n=0 k; for k; do n=$((n + $(count xen_stub "what = \"$k\","))); done; echo $n; }
+  for w in "syscall|fast path on: system calls" "page_fault|, page faults" "iret|, irets" "emulated|irets [0-9]*, emulated" \
+           "set_segment_base|segment bases" "stack_switch|stack switches" "baseptr|base pointers" \
+           "ptwr|page-table writes" "vcpu_op_absent|absent vCPUs" "singleshot_timer|, timers" "evtchn_send|doorbells" \
+           "tlb_flush_local invlpg_local|local TLB flushes" "xen_version xen_version_upcall|, xen_version" \
+           "xen_version_upcall|xen_version [0-9]* (upcalls" "event event_upcall|event vectors" \
+           "event_upcall|event vectors [0-9]* (upcalls"; do
+    # shellcheck disable=SC2086
+    got=$(ev ${w%%|*}); want=$(stat "${w#*|}")
+    [ -n "$want" ] && [ "$got" = "$want" ] || die "pvmon:xen_stub ${w%%|*}: $got events, --stats counts '$want' (${w#*|})"
+  done
+  # The page-table updates count entries: a one-entry call, an
+  # update_va_mapping, a batch's (its count, arg1) when the stub did it
+  # whole. Of two batches of stub_batch_checks the stub does the first
+  # entry and leaves the rest to pvmon: a call of pvmon's (xen_hcall_*),
+  # those two entries in --stats' count only.
+  got=$(grep 'pvmon:xen_stub: ' "$TMP/trace.txt" |
+        sed -n 's/.*what = "\(mmu_update\|update_va_mapping\)", .* arg1 = \(0x[0-9a-fA-F]*\),.*/\1 \2/p' |
+        { n=0; while read -r kind a1; do [ "$kind" = mmu_update ] && n=$((n + a1)) || n=$((n + 1)); done; echo $n; })
+  want=$(stat "page-table updates")
+  [ -n "$want" ] && [ "$got" -le "$want" ] && [ "$got" -ge $((want - 2)) ] || die "pvmon:xen_stub: $got page-table entries in mmu_update and update_va_mapping events, --stats counts $want (2 more of batches pvmon finished): $(grep -m3 'pvmon:xen_stub: .*what = "[mu][mp][ud]' "$TMP/trace.txt")"
+  [ "$(count xen_stub 'what = "syscall", hypercall = -1, bounce = 257,')" = "$(ev syscall)" ] &&
+    [ "$(count xen_stub 'what = "page_fault", hypercall = -1, bounce = 14,')" = "$(ev page_fault)" ] &&
+    [ "$(count xen_stub 'what = "iret", hypercall = 23, bounce = -1,')" = "$(ev iret)" ] &&
+    [ "$(count xen_stub 'what = "set_segment_base", hypercall = 25,')" = "$(ev set_segment_base)" ] &&
+    [ "$(count xen_stub 'what = "baseptr", hypercall = 26,')" = "$(ev baseptr)" ] ||
+    die "pvmon:xen_stub: hypercall numbers or bounce vectors not Xen's"
+  # time_ns: the stub's moment, on LTTng's clock: not after the event's
+  # own stamp (taken when pvmon drained it), in order within the vCPU.
+  babeltrace2 --clock-cycles "$TMP/trace" 2>/dev/null | grep 'pvmon:xen_stub: ' |
+    sed -n 's/^\[\([0-9]*\)\].* time_ns = \([0-9]*\),.*/\1 \2/p' |
+    awk '{ if ($2 > $1 + 1000000 || $2 < prev) bad++; prev = $2 } END { exit bad ? 1 : 0 }' ||
+    die "pvmon:xen_stub: time_ns after the event's own time or out of order"
+  echo "ok the stub's work traced (pvmon:xen_stub): $(count xen_stub) events, each kind as many as --stats counts"
 }
 
 [ -x "$PVMON" ] || die "pvmon not built"

@@ -412,6 +412,70 @@ static void test_xen_summary(void)
 	pvt_summary_free(&s);
 }
 
+/* What a Linux PV domain's entry stub served (xen_stub): in the tallies
+ * of what pvmon serves (a hypercall by Xen's number, with no latency; a
+ * bounce by vector; a page-table write, an emulated instruction, a local
+ * TLB flush), and by what. */
+#define STUB(t, what, hc, bounce) ev(t, PVT_XEN_STUB, what, 8, I(5), I(0), I(hc), I(bounce), I(0), I(0), I(0), I(0))
+static void test_xen_stub_summary(void)
+{
+	struct pvt_summary s;
+	pvt_summary_init(&s);
+	const struct pvt_ev evs[] = {
+		ev(1, PVT_XEN_HCALL_ENTRY, NULL, 3, I(5), I(0), I(__HYPERVISOR_set_segment_base)),
+		ev(2, PVT_XEN_HCALL_EXIT, NULL, 5, I(5), I(0), I(__HYPERVISOR_set_segment_base), I(0), I(700)),
+		STUB(3, "set_segment_base", __HYPERVISOR_set_segment_base, -1),
+		STUB(4, "set_segment_base", __HYPERVISOR_set_segment_base, -1),
+		STUB(5, "set_segment_base", __HYPERVISOR_set_segment_base, -1),
+		STUB(6, "syscall", -1, PVT_BOUNCE_SYSCALL),
+		STUB(7, "syscall", -1, PVT_BOUNCE_SYSCALL),
+		STUB(8, "ptwr", -1, -1),
+		STUB(9, "emulated", -1, -1),
+		STUB(10, "tlb_flush_local", __HYPERVISOR_mmuext_op, -1),
+		STUB(11, "event", -1, -1),
+	};
+	feed(&s, evs, (int)(sizeof(evs) / sizeof(evs[0])));
+	struct pvt_dom *d = pvt_summary_dom(&s, 5);
+	struct pvt_hc *sb = pvt_dom_hc(d, __HYPERVISOR_set_segment_base | PVT_XEN_HC);
+	CHECK_EQ(sb->stub, 3);
+	CHECK_EQ(sb->lat.n, 1);
+	CHECK_EQ(pvt_dom_hc(d, __HYPERVISOR_mmuext_op | PVT_XEN_HC)->stub, 1);
+	CHECK_EQ(d->stub_ops, 9);
+	CHECK_EQ(d->bounces[PVT_BOUNCE_SYSCALL], 2);
+	CHECK_EQ(d->ptwr, 1);
+	CHECK_EQ(d->emulated, 1);
+	CHECK_EQ(d->tlb_flushes, 1);
+	CHECK(d->nstub_kinds == 6 && !strcmp(d->stub_kinds[0].kind, "set_segment_base") && d->stub_kinds[0].count == 3);
+	char path[] = "/tmp/test_pvtrace-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w+");
+	struct pvt_totals t = { .events = 11 };
+	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
+	rewind(f);
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "{\"name\": \"xen:set_segment_base\", \"abi\": \"xen\", \"nr\": 25, \"count\": 4, \"mean_ns\": 700,") != NULL);
+	CHECK(strstr(buf, "\"errors\": 0, \"rejects\": 0, \"stub\": 3}") != NULL);
+	CHECK(strstr(buf, "\"tlb_by_kind\": {\"local (stub)\": 1}") != NULL);
+	CHECK(strstr(buf, "\"xen_emulated_by\": {\"in the stub\": 1}, \"xen_stub\": 9, \"xen_stub_by\": {\"set_segment_base\": 3, "
+	                  "\"syscall\": 2, \"ptwr\": 1, \"emulated\": 1, \"tlb_flush_local\": 1, \"event\": 1}") != NULL);
+	rewind(f);
+	CHECK_EQ(ftruncate(fd, 0), 0);
+	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "  xen:set_segment_base           4 ") != NULL);
+	CHECK(strstr(buf, "  xen:set_segment_base           0         0         3\n") != NULL);
+	CHECK(strstr(buf, "  dom 5: served by the entry stub, no exit (xen_stub, in the counts above) 9 (set_segment_base 3, "
+	                  "syscall 2, ptwr 1, emulated 1, tlb_flush_local 1, event 1)\n") != NULL);
+	fclose(f);
+	unlink(path);
+	pvt_summary_free(&s);
+}
+
 /* The network back end's events: packets and bytes each way, batches and
  * events per ring (receive packets per event), scheduler turns and
  * deferrals, VFR drops; the table and the JSON object show them. */
@@ -627,6 +691,7 @@ int main(void)
 	test_destroy();
 	test_hypercalls();
 	test_xen_summary();
+	test_xen_stub_summary();
 	test_net_summary();
 	test_columns();
 	test_csv();
