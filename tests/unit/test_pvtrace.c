@@ -180,6 +180,23 @@ static void feed(struct pvt_summary *s, const struct pvt_ev *e, int n)
 		CHECK_EQ(pvt_summary_event(s, &e[i]), 0);
 }
 
+/* The summary as pvtrace writes it, its JSON (json) or its text, in buf. */
+static void rendered(struct pvt_summary *s, uint64_t events, bool json, char *buf, size_t len)
+{
+	struct pvt_totals t = { .events = events };
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_EQ(json ? pvt_summary_json(s, &t, "synthetic", f) : pvt_summary_print(s, &t, "synthetic", f), 0);
+	fclose(f);
+	snprintf(buf, len, "%s", out ? out : "");
+	free(out);
+}
+
+
 static void test_sched(void)
 {
 	struct pvt_summary s;
@@ -310,21 +327,12 @@ static void test_hypercalls(void)
 	CHECK_EQ(s.exit_reasons[63], 1);
 	CHECK_EQ(s.kind_count[PVT_HCALL_EXIT], 12);
 	/* The JSON carries the same numbers. */
-	char path[] = "/tmp/test_pvtrace-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w+");
-	struct pvt_totals t = { .events = 32 };
-	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
-	rewind(f);
 	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 32, true, buf, sizeof(buf));
 	CHECK(strstr(buf, "{\"name\": \"null\", \"abi\": \"pvlab\", \"nr\": 12, \"count\": 10, \"mean_ns\": 550, \"p50_ns\": 500, "
 	                  "\"p90_ns\": 900, \"p99_ns\": 1000, \"max_ns\": 1000, \"total_ns\": 5500") != NULL);
 	CHECK(strstr(buf, "\"tlb_flushes\": {\"total\": 3, \"by_kind\": {\"local\": 2, \"all\": 1}}") != NULL);
 	CHECK(strstr(buf, "\"name\": \"nr_99\"") != NULL);
-	fclose(f);
-	unlink(path);
 	pvt_summary_free(&s);
 }
 
@@ -379,15 +387,8 @@ static void test_xen_summary(void)
 	CHECK_EQ(s.kind_count[PVT_XEN_BOUNCE], 6);
 	CHECK_EQ(d5->emulated, 3);
 	CHECK(d5->nemul_kinds == 2 && !strcmp(d5->emul_kinds[0].kind, "cpuid") && d5->emul_kinds[0].count == 2);
-	char path[] = "/tmp/test_pvtrace-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w+");
-	struct pvt_totals t = { .events = 20 };
-	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
-	rewind(f);
 	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 20, true, buf, sizeof(buf));
 	CHECK(strstr(buf, "{\"name\": \"xen:stack_switch\", \"abi\": \"xen\", \"nr\": 3, \"count\": 4,") != NULL);
 	CHECK(strstr(buf, "{\"name\": \"event_channel_op\", \"abi\": \"pvlab\", \"nr\": 3, \"count\": 2,") != NULL);
 	CHECK(strstr(buf, "\"xen_ptwr\": 3, \"xen_ptwr_refused\": 1, \"xen_bounces\": 6, \"xen_upcalls\": 1, "
@@ -395,20 +396,12 @@ static void test_xen_summary(void)
 	                  "\"xen_emulated_by\": {\"cpuid\": 2, \"rdmsr\": 1}") != NULL);
 	CHECK(strstr(buf, "\"xen_ptwr\": {\"total\": 3, \"refused\": 1}") != NULL);
 	CHECK(strstr(buf, "\"pvmon:xen_hcall_exit\": 5") != NULL);
-	rewind(f);
-	CHECK_EQ(ftruncate(fd, 0), 0);
-	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
-	fflush(f);
-	rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 20, false, buf, sizeof(buf));
 	CHECK(strstr(buf, "  xen:stack_switch               4 ") != NULL);
 	CHECK(strstr(buf, "  5    ?                       3        1          6         1         1          4"
 	                  "            14\n") != NULL);
 	CHECK(strstr(buf, " xen_ptwr 3 xen_bounce 6 xen_emulate 3") != NULL);
 	CHECK(strstr(buf, "  dom 5: emulated instructions (xen_emulate) 3 (cpuid 2, rdmsr 1)\n") != NULL);
-	fclose(f);
-	unlink(path);
 	pvt_summary_free(&s);
 }
 
@@ -446,33 +439,18 @@ static void test_xen_stub_summary(void)
 	CHECK_EQ(d->emulated, 1);
 	CHECK_EQ(d->tlb_flushes, 1);
 	CHECK(d->nstub_kinds == 6 && !strcmp(d->stub_kinds[0].kind, "set_segment_base") && d->stub_kinds[0].count == 3);
-	char path[] = "/tmp/test_pvtrace-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w+");
-	struct pvt_totals t = { .events = 11 };
-	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
-	rewind(f);
 	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 11, true, buf, sizeof(buf));
 	CHECK(strstr(buf, "{\"name\": \"xen:set_segment_base\", \"abi\": \"xen\", \"nr\": 25, \"count\": 4, \"mean_ns\": 700,") != NULL);
 	CHECK(strstr(buf, "\"errors\": 0, \"rejects\": 0, \"stub\": 3}") != NULL);
 	CHECK(strstr(buf, "\"tlb_by_kind\": {\"local (stub)\": 1}") != NULL);
 	CHECK(strstr(buf, "\"xen_emulated_by\": {\"in the stub\": 1}, \"xen_stub\": 9, \"xen_stub_by\": {\"set_segment_base\": 3, "
 	                  "\"syscall\": 2, \"ptwr\": 1, \"emulated\": 1, \"tlb_flush_local\": 1, \"event\": 1}") != NULL);
-	rewind(f);
-	CHECK_EQ(ftruncate(fd, 0), 0);
-	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
-	fflush(f);
-	rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 11, false, buf, sizeof(buf));
 	CHECK(strstr(buf, "  xen:set_segment_base           4 ") != NULL);
 	CHECK(strstr(buf, "  xen:set_segment_base           0         0         3\n") != NULL);
 	CHECK(strstr(buf, "  dom 5: served by the entry stub, no exit (xen_stub, in the counts above) 9 (set_segment_base 3, "
 	                  "syscall 2, ptwr 1, emulated 1, tlb_flush_local 1, event 1)\n") != NULL);
-	fclose(f);
-	unlink(path);
 	pvt_summary_free(&s);
 }
 
@@ -500,30 +478,15 @@ static void test_net_summary(void)
 	CHECK(d->net_tx == 2 && d->net_tx_bytes == 2048 && d->net_rx == 1 && d->net_rx_bytes == 1024);
 	CHECK(d->net_batches[0] == 1 && d->net_batches[1] == 2 && d->net_batched[1] == 24 && d->net_events[1] == 1);
 	CHECK(d->net_turns == 1 && d->net_deferred == 1 && d->vfr_dropped == 1 && d->vfr_accepted == 1);
-	char path[] = "/tmp/test_pvtrace-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w+");
-	struct pvt_totals t = { .events = 10 };
-	CHECK_EQ(pvt_summary_print(&s, &t, "synthetic", f), 0);
-	fflush(f);
-	rewind(f);
 	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 10, false, buf, sizeof(buf));
 	CHECK(strstr(buf, "\nnetwork (net_tx, net_rx, net_batch, net_sched, vfr)\n") != NULL);
 	CHECK(strstr(buf, "  4    ?                      2         2         1         1      2.0     12.0        1        1"
 	                  "     24.0        1        1\n") != NULL);
-	rewind(f);
-	CHECK_EQ(ftruncate(fd, 0), 0);
-	CHECK_EQ(pvt_summary_json(&s, &t, "synthetic", f), 0);
-	rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
+	rendered(&s, 10, true, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"net_tx_packets\": 2, \"net_tx_bytes\": 2048, \"net_rx_packets\": 1, \"net_rx_bytes\": 1024, "
 	                  "\"net_tx_batches\": 1, \"net_rx_batches\": 2, \"net_tx_events\": 1, \"net_rx_events\": 1, "
 	                  "\"net_deferred\": 1, \"vfr_dropped\": 1") != NULL);
-	fclose(f);
-	unlink(path);
 	pvt_summary_free(&s);
 }
 
