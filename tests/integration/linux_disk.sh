@@ -28,7 +28,8 @@ counters() {  # counters NAME KEY...: the domain's counters, one line, in the ke
 attach_refused() {  # attach_refused DOMAIN SPEC EXPECTED: one line naming EXPECTED, non-zero exit
   ! $PVCTL block-attach "$1" "$2" 2>"$TMP/err" >/dev/null || die "block-attach $1 $2 succeeded"
   [ "$(wc -l < "$TMP/err")" = 1 ] && grep -q "$3" "$TMP/err" ||
-    { cat "$TMP/err"; tail -25 "$TMP/daemon.log"; die "block-attach $1 $2: not one line naming '$3'"; }
+    { cat "$TMP/err"; tail -25 "$TMP/daemon.log"; $PVCTL console --no-follow "$1" 2>/dev/null | tail -15
+      die "block-attach $1 $2: not one line naming '$3'"; }
   echo "ok block-attach refused: $(cat "$TMP/err")"
 }
 
