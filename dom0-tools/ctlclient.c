@@ -86,12 +86,29 @@ void ctlc_hold_errors(bool hold)
 	}
 }
 
+/* How long a reply may take: $PVLAB_CTL_TIMEOUT seconds (1..86400; a
+ * create builds the domain before it answers, which takes minutes on an
+ * emulated host), else CTLC_REPLY_TIMEOUT_S; -1 for a value that is not. */
+static int reply_timeout_s(void)
+{
+	const char *e = getenv("PVLAB_CTL_TIMEOUT");
+	if (!e || !*e)
+		return CTLC_REPLY_TIMEOUT_S;
+	char *end;
+	errno = 0;
+	long s = strtol(e, &end, 10);
+	return !errno && !*end && s >= 1 && s <= 86400 ? (int)s : -1;
+}
+
 /* ---- connections -------------------------------------------------------- */
 
 int ctlc_open(struct ctlc_conn **out, bool follow, volatile sig_atomic_t *cancel)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	*out = NULL;
+	if (reply_timeout_s() < 0)
+		return complain(EXIT_FAIL, "PVLAB_CTL_TIMEOUT='%s' is not a number of seconds from 1 to 86400",
+		                getenv("PVLAB_CTL_TIMEOUT"));
 	if (strlen(sock_path) >= sizeof(sa.sun_path))
 		return complain(EXIT_FAIL, "socket path %s is too long (at most %zu bytes)",
 		                sock_path, sizeof(sa.sun_path) - 1);
@@ -119,7 +136,7 @@ int ctlc_open(struct ctlc_conn **out, bool follow, volatile sig_atomic_t *cancel
 		return complain(EXIT_FAIL, "cannot connect to pvmon at %s: %s", sock_path, strerror(e));
 	}
 	if (!follow) {
-		struct timeval tv = { .tv_sec = CTLC_REPLY_TIMEOUT_S };
+		struct timeval tv = { .tv_sec = reply_timeout_s() };
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	*out = c;
@@ -160,8 +177,8 @@ static int conn_fill(struct ctlc_conn *c)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return complain(EXIT_FAIL, "pvmon at %s did not answer within %d s", sock_path,
-			                CTLC_REPLY_TIMEOUT_S);
+			return complain(EXIT_FAIL, "pvmon at %s did not answer within %d s (PVLAB_CTL_TIMEOUT)", sock_path,
+			                reply_timeout_s());
 		return complain(EXIT_FAIL, "cannot read pvmon's answer: %s", strerror(errno));
 	}
 }

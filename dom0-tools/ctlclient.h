@@ -14,7 +14,7 @@
 #define CTLC_DEFAULT_SOCKET "/run/pvlab/pvmon.sock"
 #define CTLC_MAX_LINE 4096       /* a request line, newline included */
 #define CTLC_MAX_CHUNK 4096      /* a console chunk */
-#define CTLC_REPLY_TIMEOUT_S 60  /* a reply that is not a console stream */
+#define CTLC_REPLY_TIMEOUT_S 60  /* a reply that is not a console stream ($PVLAB_CTL_TIMEOUT: seconds) */
 
 /* The tools' exit statuses. */
 #define EXIT_FAIL 1

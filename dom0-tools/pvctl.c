@@ -642,6 +642,7 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "options:\n"
 	        "  --socket PATH   pvmon's control socket (default $PVLAB_SOCKET or %s)\n"
+	        "  PVLAB_CTL_TIMEOUT  seconds a reply may take (default 60)\n"
 	        "  -h, --help      this text; `pvctl COMMAND --help` tells about one command\n"
 	        "exit status: 0 done, 1 failed, 2 usage error\n", CTLC_DEFAULT_SOCKET);
 }

@@ -75,8 +75,11 @@ EOF
 
 # What the L1 has of the host: enough for bash scripts like tests/*.sh.
 HOST_PKGS="bash dash coreutils grep sed mawk findutils diffutils gzip procps"
+# and the Linux PV disk and network tests' (linux_disk.sh, linux_net.sh):
+# mkfs.ext4 and debugfs, xenstore-ls and the rest, ip (netns)
+HOST_PKGS+=" e2fsprogs xenstore-utils iproute2"
 # and single files: the alternatives' links, pvmon's dlopen of libgcc_s
-HOST_FILES="/bin/sh /usr/bin/awk /lib/x86_64-linux-gnu/libgcc_s.so.1"
+HOST_FILES="/bin/sh /usr/bin/awk /lib/x86_64-linux-gnu/libgcc_s.so.1 /etc/mke2fs.conf"
 
 nested_options "$@"
 module_params "$KVM_INTEL_PARAMS" --kvm-intel

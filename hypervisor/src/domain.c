@@ -210,11 +210,27 @@ static int build_xen_vcpus(struct domain *d, char *err, size_t errlen)
 	return rc;
 }
 
+/* A Linux PV config's disks and VIFs, checked before its kernel is read
+ * and unpacked (seconds for Debian's, minutes under emulation): a bad one
+ * fails at once, in the line its back end would give. */
+static int check_devices(const struct dom_config *cfg, char *err, size_t errlen)
+{
+	const char *specs[CFG_DISKS_MAX > CFG_VIFS_MAX ? CFG_DISKS_MAX : CFG_VIFS_MAX];
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		specs[i] = cfg->disk[i];
+	if (xen_blkback_check(specs, cfg->ndisks, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < cfg->nvifs; i++)
+		specs[i] = cfg->vif[i];
+	return xen_netback_check(specs, cfg->nvifs, err, errlen) ? -1 : 0;
+}
+
 struct domain *domain_create(const struct dom_config *cfg, FILE *out, char *err, size_t errlen)
 {
 	char *img = NULL;
 	size_t img_len = 0;
-	if (config_read_file(cfg->kernel, "kernel", 64 << 20, &img, &img_len, err, errlen))
+	if (check_devices(cfg, err, errlen) ||
+	    config_read_file(cfg->kernel, "kernel", 64 << 20, &img, &img_len, err, errlen))
 		return NULL;
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d) {

@@ -741,6 +741,26 @@ static int vbd_add(struct domain *d, const char *spec, char *err, size_t errlen,
 	return 0;
 }
 
+int xen_blkback_check(const char *const *specs, unsigned n, char *err, size_t errlen)
+{
+	unsigned devid[CFG_DISKS_MAX];
+	for (unsigned i = 0; i < n && i < CFG_DISKS_MAX; i++) {
+		struct xen_vbd b = { .fd = -1 };
+		int rc = parse_spec(specs[i], &b, err, errlen);
+		for (unsigned j = 0; !rc && j < i; j++)
+			if (devid[j] == b.devid)
+				rc = (snprintf(err, errlen, "disk %s given twice", b.vdev), -EINVAL);
+		if (!rc)
+			rc = open_disk(&b, err, errlen);
+		if (b.fd >= 0)
+			close(b.fd);
+		if (rc)
+			return rc;
+		devid[i] = b.devid;
+	}
+	return 0;
+}
+
 int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen)
 {
 	struct xen_vbd *b;

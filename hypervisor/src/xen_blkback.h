@@ -19,6 +19,10 @@ struct xen_vbd_stats {
  * Linux PV domain d, being built: the spec checked, the host file
  * opened. 0, or -errno with one line in err. */
 int xen_blkback_add(struct domain *d, const char *spec, char *err, size_t errlen);
+/* A config's n disk specs checked as xen_blkback_add takes them (each
+ * spec, its host file opened in its mode, no device twice) and let go,
+ * before the kernel is unpacked: a bad one fails at once. */
+int xen_blkback_check(const char *const *specs, unsigned n, char *err, size_t errlen);
 /* d has its id and is in store (domain_start): its devices' xenstore
  * nodes (as xl makes them), the back ends waiting for their frontends. */
 int xen_blkback_start(struct domain *d, struct xs_store *store);

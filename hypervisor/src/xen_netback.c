@@ -514,6 +514,17 @@ static int start_thread(char *err, size_t errlen)
 	return rc;
 }
 
+int xen_netback_check(const char *const *specs, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct xnet_vif_cfg c;
+		int rc = xnet_parse_vif(specs[i], &c, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int vif_add(struct domain *d, const char *spec, char *err, size_t errlen, struct xen_vif **out)
 {
 	struct xen_vif *v = calloc(1, sizeof(*v));

@@ -29,6 +29,9 @@ struct xen_vif_stats {
  * built: the entry checked, a TAP device opened. 0, or -errno with one
  * line in err. */
 int xen_netback_add(struct domain *d, const char *spec, char *err, size_t errlen);
+/* A config's n vif entries checked as xen_netback_add parses them, before
+ * the kernel is unpacked. */
+int xen_netback_check(const char *const *specs, unsigned n, char *err, size_t errlen);
 /* d has its id: each VIF's TAP device named pvif<id>.<n> and up. 0, or
  * -errno with one line in err. */
 int xen_netback_attach(struct domain *d, char *err, size_t errlen);

@@ -110,7 +110,7 @@ inside() {
   echo "ok block-detach xvdc, xvdb: their nodes gone from xenstore"
   console_says disk "init: xvdb and xvdc detached" 120 || { $PVCTL console --no-follow disk | tail; die "/init never saw xvdb and xvdc go"; }
   $PVCTL input disk end || die "pvctl input failed"
-  timeout 300 $PVCTL console disk | tr -d "\r" | sed "s/^/[disk] /" > "$TMP/out"
+  timeout $((300 * SLOW)) $PVCTL console disk | tr -d "\r" | sed "s/^/[disk] /" > "$TMP/out"
   rc=$(json_field disk exit_code)
   kill $dpid; wait $dpid 2>/dev/null
   cat "$TMP/daemon.log" >> "$TMP/out"

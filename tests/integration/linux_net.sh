@@ -35,7 +35,7 @@ hotplug_checks() {
   [ "$n" = "vif 2" ] || die "network-attach printed '$n', not 'vif 2'"
   id=$(json_field net domid)
   in_ns ip link show pvif$id.2 > /dev/null || die "no TAP device pvif$id.2 after network-attach"
-  for i in $(seq 150); do
+  for i in $(seq $((150 * SLOW))); do
     [ "$(env $xs xenstore-read /local/domain/0/backend/vif/$id/2/state 2>/dev/null)" = 4 ] && break
     sleep 0.2
   done
@@ -65,7 +65,7 @@ vfr_checks() {
   id=$($PVCTL vfr add drop tcp dport 8080 | sed -n 's/^rule \([0-9]*\) added$/\1/p')
   ! timeout 3 ip netns exec $ns busybox wget -q -O /dev/null "http://$GIP:8080/blob" ||
     die "the host fetched from port 8080 through 'drop tcp dport 8080'"
-  timeout 20 ip netns exec $ns busybox wget -q -O /dev/null "http://$GIP:8081/blob" ||
+  timeout $((20 * SLOW)) ip netns exec $ns busybox wget -q -O /dev/null "http://$GIP:8081/blob" ||
     die "'drop tcp dport 8080' stopped a fetch from port 8081 too"
   in_ns busybox ping -c 1 -W 5 $GIP > /dev/null || die "'drop tcp dport 8080' stopped ping"
   n=$(rule_packets "$id")
@@ -110,7 +110,7 @@ inside() {
   in_ns ip addr add $HIP/24 dev "$tap" && in_ns ip addr add $HIP2/24 dev "$tap1" ||
     die "ip addr add $HIP on $tap, $HIP2 on $tap1"
   echo "ok the VIFs' host side: $tap, $tap1 ($(in_ns cat /sys/class/net/$tap/operstate))"
-  for i in $(seq 1200); do
+  for i in $(seq $((1200 * SLOW))); do
     grep -q '^init: \(waiting on port 5003\|FAIL\)' "$TMP/out" && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.2
@@ -158,7 +158,7 @@ inside() {
   # vif 0 (none) never did.
   [ "$(field net_deferred)" = 0 ] || die "$(field net_deferred) packets deferred on a VIF without a rate"
   t0=$(date +%s%N)
-  timeout 60 ip netns exec $ns busybox wget -q -O "$TMP/small" "http://$GIP2:8080/small" || die "no fetch over vif 1"
+  timeout $((60 * SLOW)) ip netns exec $ns busybox wget -q -O "$TMP/small" "http://$GIP2:8080/small" || die "no fetch over vif 1"
   t1=$(date +%s%N)
   json=$($PVCTL list --json)
   [ "$(field net_deferred)" -gt 0 ] || die "256 KiB over vif 1 (rate=200KB/s) and no packet deferred"
@@ -168,7 +168,7 @@ inside() {
   vfr_checks
   hotplug_checks
   echo x | timeout 20 ip netns exec $ns busybox nc $GIP 5003 || echo "nc to the guest's port 5003: status $?"
-  for i in $(seq 300); do kill -0 $cpid 2>/dev/null || break; sleep 0.2; done
+  for i in $(seq $((300 * SLOW))); do kill -0 $cpid 2>/dev/null || break; sleep 0.2; done
   kill -0 $cpid 2>/dev/null && { tail -20 "$TMP/out"; cat "$TMP/daemon.log"; $PVCTL list; die "the domain did not end within 60 s"; }
   wait $cpid; rc=$?
   grep -q '^init: done' "$TMP/out" || { tail -20 "$TMP/out"; die "/init never said done"; }

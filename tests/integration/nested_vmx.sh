@@ -6,7 +6,9 @@
 # (kvm_intel's default), once with ept=0 (shadow paging, trapped writes);
 # and each time the hostile Xen PV guest (xen_hostile.sh --vmx) and
 # Debian's kernel as a Linux PV domain (linux_boot.sh's initramfs run to
-# poweroff; with EPT also vcpus = 2).
+# poweroff; with EPT also vcpus = 2, and linux_disk.sh's and
+# linux_net.sh's checks: Linux's own blkfront and netfront against
+# pvmon's back ends on kvm_intel).
 # Each L1 boot costs about two minutes and Bochs runs the tests far slower
 # than QEMU TCG does, so this runs in `make check-vmx`, not `make check`
 # (which skips it). Skips (77) where the nested host cannot be made.
@@ -55,7 +57,14 @@ linux_pv() {
   $PVMON info | grep '^linux pv: ' | tee "$TMP/lpv"
   grep -q '^linux pv: yes' "$TMP/lpv" || die "pvmon info: Linux PV cannot run on kvm_intel here"
   LINUX_TIMEOUT=3000 user_space
-  [ "$1" = N ] || LINUX_TIMEOUT=3000 smp
+  [ "$1" = N ] && return
+  LINUX_TIMEOUT=3000 smp
+  local t
+  for t in linux_disk linux_net; do
+    PVLAB_BUSYBOX=$BUSYBOX bash tests/integration/$t.sh --inside > "$TMP/$t.log" 2>&1 ||
+      { tail -40 "$TMP/$t.log"; die "$t on kvm_intel failed"; }
+    grep '^ok \|^queue depth 32\|^measured' "$TMP/$t.log" | sed "s/^/$t: /"
+  done
 }
 [ "${1:-}" = --inside ] && { inside; exit; }
 
@@ -82,7 +91,9 @@ wall_stamps() {
 linux=()
 if [ "${PVLAB_CHECK_VMX_LINUX:-1}" != 0 ]; then
   if have_debian_kernel; then
-    linux=(--mem 1536 --stage "${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}")
+    # with its blkfront, netfront and ext4 modules for the initramfs
+    vmlinuz=${PVLAB_VMLINUZ:-$BUILD/nested/vmlinuz}
+    linux=(--mem 1536 --stage "$vmlinuz$(find "$(dirname "$vmlinuz")/guestmods" -type f -printf ':%p' 2>/dev/null)")
   else
     echo "note: $why: Linux PV not run on VT-x"
   fi

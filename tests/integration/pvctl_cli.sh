@@ -101,6 +101,20 @@ if command -v python3 >/dev/null; then
 fi
 long=/tmp/$(printf 'x%.0s' $(seq 120))
 expect_fail 1 "is too long" --socket "$long" list
+# PVLAB_CTL_TIMEOUT: how long a reply may take; a bad value is one line.
+for v in x 0 86401 12s; do
+  PVLAB_CTL_TIMEOUT=$v expect_fail 1 "PVLAB_CTL_TIMEOUT='$v' is not a number of seconds from 1 to 86400" list
+done
+if command -v python3 >/dev/null; then   # a server that takes the request and never answers
+  python3 -c 'import socket,sys,time
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c,_=s.accept(); time.sleep(30)' "$TMP/mute.sock" & mute=$!
+  for _ in $(seq 50); do [ -S "$TMP/mute.sock" ] && break; sleep 0.1; done
+  t0=$SECONDS
+  PVLAB_CTL_TIMEOUT=1 expect_fail 1 "pvmon at $TMP/mute.sock did not answer within 1 s (PVLAB_CTL_TIMEOUT)" --socket "$TMP/mute.sock" list
+  [ $((SECONDS - t0)) -le 10 ] || die "PVLAB_CTL_TIMEOUT=1: pvctl waited $((SECONDS - t0)) s"
+  kill $mute 2>/dev/null; wait $mute 2>/dev/null
+fi
 echo "PASS: no daemon -> exit 1, cannot connect"
 
 # ---- against the fake domains ------------------------------------------------
