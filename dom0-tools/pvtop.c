@@ -252,6 +252,7 @@ static void usage(FILE *f)
 	        "  -n, --iterations N      stop after N refreshes (default: run until stopped,\n"
 	        "                          in batch mode too)\n"
 	        "  --socket PATH           pvmon's control socket (default $PVLAB_SOCKET or %s)\n"
+	        "  PVLAB_CTL_TIMEOUT       seconds a reply may take (default 60)\n"
 	        "  -h, --help              this text\n"
 	        "Interactive: the screen is redrawn every SECONDS; q quits.\n"
 	        "Batch: each iteration prints a header line, then a row per domain:\n"
