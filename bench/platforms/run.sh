@@ -222,7 +222,8 @@ scratch_disk() {
 # lets the guest's server end (a connection to its port 5003).
 vif_client() {
   local i=$1 port=$2 ns=$NETNS-$1 links tap="" rc=0
-  local -a args=(httperf-vif --client "$GUEST_IP:$port" --scale "$SCALE")
+  # N guests share the host's CPUs: each answers up to N times as slowly
+  local -a args=(httperf-vif --client "$GUEST_IP:$port" --scale "$SCALE" --wait $((10 * INSTANCES)))
   [ $QUICK = 1 ] && args+=(--quick)
   : >"$RUN/serving.$i"
   until [ "$(ls "$RUN"/serving.* | wc -l)" -ge "$INSTANCES" ] ||

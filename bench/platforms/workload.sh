@@ -9,7 +9,7 @@ set -u
 usage() {
   cat <<EOF
 usage: workload.sh WORKLOAD [--quick] [--scale F] [--instances N]
-       workload.sh httperf-vif --serve | --client ADDR:PORT [--quick] [--scale F]
+       workload.sh httperf-vif --serve | --client ADDR:PORT [--quick] [--scale F] [--wait S]
 WORKLOAD: cpu | pgbench-ro | pgbench-tpcb | dbench | httperf | httperf-vif
   --quick        sizes for the short suite
   --scale F      multiply the work (durations, counts) by F, 0 < F <= 1,
@@ -18,6 +18,8 @@ WORKLOAD: cpu | pgbench-ro | pgbench-tpcb | dbench | httperf | httperf-vif
   --serve        httperf-vif in a linuxpv guest: nginx on every address
                  until a connection to port 5003
   --client A:P   httperf-vif in Domain 0: httperf against the guest's A:P
+  --wait S       httperf's wait for a reply, seconds (default 10; run.sh
+                 gives N guests sharing a CPU N times as long)
 Environment: PVLAB_BIN (directory of pvcpu), PVLAB_TMP (where the work
 directory goes; default \$TMPDIR or /tmp), PVLAB_PGTEMPLATE (a prebuilt
 PostgreSQL cluster to use in place, as the guest images carry).
@@ -36,7 +38,7 @@ bad_usage() { echo "workload: $*" >&2; exit 2; }
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 case $1 in -h|--help) usage; exit 0 ;; esac
 WORKLOAD=$1; shift
-QUICK=0 SCALE=1 INSTANCES=1 ROLE="" SERVER=""
+QUICK=0 SCALE=1 INSTANCES=1 ROLE="" SERVER="" WAIT=10
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --instances) [ $# -ge 2 ] || bad_usage "--instances needs a value"; INSTANCES=$2; shift ;;
     --serve) ROLE=serve ;;
     --client) [ $# -ge 2 ] || bad_usage "--client needs ADDR:PORT"; ROLE=client SERVER=$2; shift ;;
+    --wait) [ $# -ge 2 ] || bad_usage "--wait needs seconds"; WAIT=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad_usage "unknown option '$1'" ;;
   esac
@@ -60,6 +63,7 @@ case $SERVER in
 esac
 awk -v s="$SCALE" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 1) }' || bad_usage "--scale must be in (0, 1], not '$SCALE'"
 case $INSTANCES in ''|*[!0-9]*) bad_usage "--instances must be a number, not '$INSTANCES'" ;; esac
+case $WAIT in ''|*[!0-9]*|0) bad_usage "--wait must be a number of seconds, not '$WAIT'" ;; esac
 [ "$INSTANCES" -ge 1 ] && [ "$INSTANCES" -le 256 ] || bad_usage "--instances must be 1..256"
 if [ "$INSTANCES" -gt 1 ] && [ "$WORKLOAD" != cpu ]; then
   unsupported "--instances $INSTANCES: concurrent copies are implemented for cpu only"
@@ -289,9 +293,10 @@ httperf_measure() {
   detail client "$3"
   detail connections "$conns"
   detail calls_per_connection "$CALLS"
+  detail reply_wait_s "$WAIT"
   say "httperf: $conns connections x $CALLS calls on $1:$2"
   httperf --hog --server "$1" --port "$2" --uri /index.html --num-conns "$conns" \
-    --num-calls "$CALLS" --timeout 10 >"$WORK/httperf.log" 2>&1 \
+    --num-calls "$CALLS" --timeout "$WAIT" >"$WORK/httperf.log" 2>&1 \
     || { cat "$WORK/httperf.log" >&2; die "httperf failed"; }
   set -- $(awk '/^Total: connections/ { print $7, $9 }' "$WORK/httperf.log")
   [ $# -eq 2 ] || { cat "$WORK/httperf.log" >&2; die "no totals in httperf's output"; }
