@@ -35,6 +35,8 @@ expect2 scale $P/workload.sh cpu --scale 2
 expect2 ADDR:PORT $P/workload.sh httperf-vif --client 10.0.0.2
 expect2 ADDR:PORT $P/workload.sh httperf-vif --client 10.0.0.2:http
 expect2 httperf-vif $P/workload.sh dbench --serve
+expect2 "--wait must be" $P/workload.sh httperf-vif --client 10.0.0.2:80 --wait 0
+expect2 "--wait must be" $P/workload.sh httperf-vif --client 10.0.0.2:80 --wait soon
 # httperf-vif has two sides: without one, unsupported and why
 out=$($P/workload.sh httperf-vif); rc=$?
 [ $rc = 3 ] && [[ $out == "unsupported httperf-vif "*"run.sh linuxpv"* ]] || die "workload.sh httperf-vif: status $rc, '$out'"
