@@ -175,6 +175,12 @@ others() { q "SELECT string_agg(cell_id || ':' || rep || ':' || metric || ':' ||
               FROM samples WHERE host <> 'h2'"; }
 before=$(others)
 ip link set "pvf${tag}h2" up
+# back means h2's sshd answers again (a loaded host took longer than
+# ssh's own connect timeout once): up to 30 s
+for _ in $(seq 60); do
+  timeout 2 bash -c "exec 3<>/dev/tcp/$net.12/22" 2>/dev/null && break
+  sleep 0.5
+done
 fleet "$TMP/fleet.ini" > "$TMP/run2" 2>&1; rc=$?
 cat "$TMP/run2"
 [ $rc = 0 ] || die "the resume failed (status $rc)"
