@@ -69,7 +69,7 @@ linux_pv() {
 [ "${1:-}" = --inside ] && { inside; exit; }
 
 [ "${PVLAB_CHECK_VMX:-}" = 1 ] ||
-  skip "the VT-x test bed under Bochs takes about 35 minutes: make check-vmx runs it"
+  skip "the VT-x test bed under Bochs takes about 45 minutes: make check-vmx runs it"
 NESTED=scripts/nested-vmx.sh
 TIMEOUT=${PVLAB_CHECK_VMX_TIMEOUT:-3600}
 wrapper_interface $NESTED --timeout 600
