@@ -166,6 +166,14 @@ static const char *dom_name(const struct pvt_dom *d)
 
 /* ---- text ------------------------------------------------------------------ */
 
+/* " (kind count, kind count)", nothing for none. */
+static void text_kinds(FILE *f, const struct pvt_kindcount *kinds, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", kinds[k].kind, kinds[k].count);
+	fprintf(f, "%s", n ? ")" : "");
+}
+
 static void lat_cols(FILE *f, uint64_t count, const struct pvt_lat *l)
 {
 	fprintf(f, " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %13" PRIu64 "\n",
@@ -243,9 +251,8 @@ static void print_memory(FILE *f, struct pvt_dom **doms, size_t nd)
 	struct pvt_kindcount kinds[64];
 	size_t nk = all_tlb_kinds(doms, nd, kinds, 64);
 	fprintf(f, "\nTLB flushes: %" PRIu64, TOTAL(tlb_flushes));
-	for (size_t k = 0; k < nk; k++)
-		fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", kinds[k].kind, kinds[k].count);
-	fprintf(f, "%s\n", nk ? ")" : "");
+	text_kinds(f, kinds, nk);
+	fprintf(f, "\n");
 	fprintf(f, "page flips: %" PRIu64 "\n", TOTAL(page_flips_out));
 	fprintf(f, "mmu_update batches: %" PRIu64 ", entries %" PRIu64 ", applied %" PRIu64 ", rejected %" PRIu64 "\n",
 	        TOTAL(mmu_batches), TOTAL(mmu_entries), TOTAL(mmu_applied), TOTAL(mmu_rejected));
@@ -386,9 +393,8 @@ static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 		if (!d->emulated)
 			continue;
 		fprintf(f, "  dom %u: emulated instructions (xen_emulate) %" PRIu64, d->id, d->emulated);
-		for (size_t k = 0; k < d->nemul_kinds; k++)
-			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->emul_kinds[k].kind, d->emul_kinds[k].count);
-		fprintf(f, ")\n");
+		text_kinds(f, d->emul_kinds, d->nemul_kinds);
+		fprintf(f, "\n");
 	}
 	for (size_t i = 0; i < nd; i++) {
 		const struct pvt_dom *d = doms[i];
@@ -396,9 +402,8 @@ static void print_xen(FILE *f, const struct pvt_summary *s, struct pvt_dom **dom
 			continue;
 		fprintf(f, "  dom %u: served by the entry stub, no exit (xen_stub, in the counts above) %" PRIu64, d->id,
 		        d->stub_ops);
-		for (size_t k = 0; k < d->nstub_kinds; k++)
-			fprintf(f, "%s%s %" PRIu64, k ? ", " : " (", d->stub_kinds[k].kind, d->stub_kinds[k].count);
-		fprintf(f, ")\n");
+		text_kinds(f, d->stub_kinds, d->nstub_kinds);
+		fprintf(f, "\n");
 	}
 }
 

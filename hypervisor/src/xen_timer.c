@@ -104,7 +104,6 @@ void xen_timer_enter(struct vcpu *v)
 		unpark(xv);
 }
 
-
 static void *watch_main(void *arg)
 {
 	struct vcpu *v = arg;
