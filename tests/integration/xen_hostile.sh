@@ -269,7 +269,7 @@ run_traced() {
 check_stub_trace() {
   local line got want w
   line=$(grep '^pvmon: domain hx (1) crashed' "$TMP/out")
-  stat() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$line"; }
+  counted() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$line"; }   # --stats' number after TEXT (not stat(1)'s name)
   ev() { local n=0 k; for k; do n=$((n + $(count xen_stub "what = \"$k\","))); done; echo $n; }
   for w in "syscall|fast path on: system calls" "page_fault|, page faults" "iret|, irets" "emulated|irets [0-9]*, emulated" \
            "set_segment_base|segment bases" "stack_switch|stack switches" "baseptr|base pointers" \
@@ -278,7 +278,7 @@ check_stub_trace() {
            "xen_version_upcall|xen_version [0-9]* (upcalls" "event event_upcall|event vectors" \
            "event_upcall|event vectors [0-9]* (upcalls"; do
     # shellcheck disable=SC2086
-    got=$(ev ${w%%|*}); want=$(stat "${w#*|}")
+    got=$(ev ${w%%|*}); want=$(counted "${w#*|}")
     [ -n "$want" ] && [ "$got" = "$want" ] || die "pvmon:xen_stub ${w%%|*}: $got events, --stats counts '$want' (${w#*|})"
   done
   # The page-table updates count entries: a one-entry call, an
@@ -289,7 +289,7 @@ check_stub_trace() {
   got=$(grep 'pvmon:xen_stub: ' "$TMP/trace.txt" |
         sed -n 's/.*what = "\(mmu_update\|update_va_mapping\)", .* arg1 = \(0x[0-9a-fA-F]*\),.*/\1 \2/p' |
         { n=0; while read -r kind a1; do [ "$kind" = mmu_update ] && n=$((n + a1)) || n=$((n + 1)); done; echo $n; })
-  want=$(stat "page-table updates")
+  want=$(counted "page-table updates")
   [ -n "$want" ] && [ "$got" -le "$want" ] && [ "$got" -ge $((want - 2)) ] || die "pvmon:xen_stub: $got page-table entries in mmu_update and update_va_mapping events, --stats counts $want (2 more of batches pvmon finished): $(grep -m3 'pvmon:xen_stub: .*what = "[mu][mp][ud]' "$TMP/trace.txt")"
   [ "$(count xen_stub 'what = "syscall", hypercall = -1, bounce = 257,')" = "$(ev syscall)" ] &&
     [ "$(count xen_stub 'what = "page_fault", hypercall = -1, bounce = 14,')" = "$(ev page_fault)" ] &&
