@@ -62,7 +62,9 @@ plot_relative <- function(rel, paper, missing) {
     expand.grid(workload = unique(rel$workload), platform = pe, env = e, stringsAsFactors = FALSE)
   }))
   rel <- merge(full, rel, all.x = TRUE)
-  why <- setNames(ifelse(missing$status == "failed", "failed", ifelse(missing$status == "done", "no baseline", "not supported")),
+  why <- setNames(ifelse(missing$status == "failed", "failed",
+                         ifelse(missing$status == "done", "no baseline",
+                                ifelse(missing$status == "scale", "other size", "not supported"))),
                   paste(missing$workload, missing$platform, missing$env))
   rel$missing <- why[paste(rel$workload, rel$platform, rel$env)]
   rel$bar <- ifelse(is.na(rel$est), 0, rel$est)

@@ -155,16 +155,27 @@ fig3_samples <- function(s) {
 # host's hardware, or one nested host): an emulated figure is never
 # divided by a hardware one. A workload's cells in an environment without
 # a finished native cell get no ratio (unbased lists them).
+# A ratio divides like work by like: a platform that ran its workload at
+# another size than native (detail scale=F: run.sh shrinks runs under TCG)
+# gets none; attr(, "unscaled") lists them with both scales.
 compute_relative <- function(d) {
   done <- d$cells[d$cells$status == "done" & d$cells$domains == 1, ]
   s <- fig3_samples(d$samples[d$samples$cell_id %in% done$id, ])
   if (!"env" %in% names(s)) s$env <- rep("hardware", nrow(s))
+  s$scale <- cell_scale(done$detail[match(s$cell_id, done$id)])
   rows <- list()
+  unscaled <- list()
   for (w in unique(s$workload)) for (e in intersect(ENV_ORDER, unique(s$env[s$workload == w]))) {
     base <- s[s$workload == w & s$env == e & s$platform == "native", ]
     if (!nrow(base)) next
     for (p in setdiff(unique(s$platform[s$workload == w & s$env == e]), "native")) {
       x <- s[s$workload == w & s$env == e & s$platform == p, ]
+      if (!setequal(unique(x$scale), unique(base$scale))) {
+        unscaled[[length(unscaled) + 1]] <- data.frame(
+          workload = w, platform = p, env = e, scale = paste(sort(unique(x$scale)), collapse = "/"),
+          native_scale = paste(sort(unique(base$scale)), collapse = "/"))
+        next
+      }
       ci <- relative_perf_ci(base, x)
       pv <- relative_welch_p(base, x)
       rows[[length(rows) + 1]] <- data.frame(
@@ -179,7 +190,22 @@ compute_relative <- function(d) {
       metrics = length(unique(base$metric)), reps = length(unique(base$rep)),
       native_reps = length(unique(base$rep)), welch_p = NA, differs = FALSE, no_interval = "")
   }
-  if (length(rows)) do.call(rbind, rows) else NULL
+  if (!length(rows)) return(NULL)
+  rel <- do.call(rbind, rows)
+  attr(rel, "unscaled") <- if (length(unscaled)) do.call(rbind, unscaled) else NULL
+  rel
+}
+
+# The work factor a cell's workload ran at (detail scale=F; 1 without).
+cell_scale <- function(detail) {
+  f <- suppressWarnings(as.numeric(sub(".*(^| )scale=([0-9.]+)( .*|$)", "\\2", detail)))
+  ifelse(is.na(detail) | !grepl("(^| )scale=[0-9.]+( |$)", detail) | is.na(f), 1, f)
+}
+
+# "dbench on fullvirt (scale 0.25, native's 1)" for each of them.
+unscaled_text <- function(u) {
+  paste(sprintf("%s on %s (scale %s, native's %s)", u$workload, plat_label(u$platform, u$env), u$scale, u$native_scale),
+        collapse = ", ")
 }
 
 # The finished one-domain cells that have no native in their environment
@@ -194,6 +220,7 @@ unbased <- function(d, rel) {
 # The relative table as plain text (the closing note of make report).
 relative_text <- function(rel) {
   if (is.null(rel) || !nrow(rel)) return("(no workload has a finished native cell to normalise to)")
+  u <- attr(rel, "unscaled")
   rel <- rel[order(match(rel$env, ENV_ORDER), rel$workload, match(rel$platform, PLATFORM_ORDER)), ]
   ci <- ifelse(is.na(rel$lo), "", sprintf("[%s, %s]", fmt_num(rel$lo), fmt_num(rel$hi)))
   t <- data.frame(workload = rel$workload, platform = plat_label(rel$platform, rel$env),
@@ -203,7 +230,8 @@ relative_text <- function(rel) {
   line <- function(v) sub(" +$", "", paste(mapply(function(x, n) formatC(x, width = -n), v, w), collapse = "  "))
   c(line(names(t)), apply(t, 1, line),
     "(native = 1 in each environment, higher is faster; * Welch p < 0.05; reps: platform/native;",
-    " [emulated ...]: measured in the nested AMD-V host against native measured there)")
+    " [emulated ...]: measured in the nested AMD-V host against native measured there)",
+    if (!is.null(u)) paste0("no ratio, a run of another size than native's: ", unscaled_text(u)))
 }
 
 section_relative <- function(d, out, paper, map) {
@@ -215,7 +243,9 @@ section_relative <- function(d, out, paper, map) {
   }
   ws <- unique(rel$workload)
   c1 <- d$cells[d$cells$domains == 1 & d$cells$workload %in% ws & d$cells$status != "done", ]
-  missing <- rbind(unique(c1[, c("workload", "platform", "env", "status")]), unbased(d, rel))
+  u <- attr(rel, "unscaled")
+  missing <- rbind(unique(c1[, c("workload", "platform", "env", "status")]), unbased(d, rel),
+                   if (!is.null(u)) data.frame(u[, c("workload", "platform", "env")], status = "scale"))
   missing <- missing[missing$env %in% rel$env | missing$status == "done", ]
   pr <- paper_ratios(paper, map)
   pr <- pr[pr$workload %in% ws, ]
@@ -249,7 +279,10 @@ section_relative <- function(d, out, paper, map) {
     if (length(nobase)) sprintf("<p>Not in the figure (no finished native cell to normalise to): %s.</p>",
                                 esc(paste(nobase, collapse = ", "))),
     if (nrow(ub)) sprintf("<p>No ratio (no native measured in the same environment; an emulated figure is never divided by a hardware one): %s.</p>",
-                          esc(paste(sprintf("%s on %s", ub$workload, plat_label(ub$platform, ub$env)), collapse = ", ")))),
+                          esc(paste(sprintf("%s on %s", ub$workload, plat_label(ub$platform, ub$env)), collapse = ", "))),
+    if (!is.null(u))
+      sprintf("<p>No ratio (the platform's run was of another size than native's, detail scale): %s.</p>",
+              esc(unscaled_text(u)))),
     plots = png, rel = rel)
 }
 

@@ -28,6 +28,10 @@ out=$($P/run.sh native cpu --quick --instances 2) || die "run.sh native cpu --in
 echo "$out"
 check_cpu "$out" 2
 echo "$out" | grep -q "^detail instances=2$" || die "no instances detail"
+echo "$out" | grep -q "^detail scale=" && die "a native run here is scaled"
+# in the nested host native runs the size every platform there runs
+out=$(PVLAB_NESTED=svm $P/run.sh native cpu --quick) || die "run.sh native cpu in 'the nested host' failed"
+echo "$out" | grep -q "^detail scale=0.25$" || die "native in the nested host: not the emulated scale 0.25"
 # the tools: every workload once, at a tenth of the quick size (in $TMP,
 # which PostgreSQL's user must be able to traverse)
 chmod 755 "$TMP"
