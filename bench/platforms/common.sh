@@ -14,6 +14,7 @@ WORKLOADS="cpu pgbench-ro pgbench-tpcb dbench httperf httperf-vif"
 QEMU=${PVLAB_QEMU:-qemu-system-x86_64}
 LINUX_UML=${PVLAB_LINUX_UML:-linux.uml}
 UMLXSTATE=$BUILD/lib/umlxstate.so
+SELECTWAIT=$BUILD/lib/selectwait.so
 
 # Unexpected failures. The scripts run under set -eE with this ERR trap:
 # a command that fails where nothing checks it ends the script with one

@@ -32,3 +32,12 @@ $(BUILD)/lib/umlxstate.so: bench/platforms/umlxstate.c
 	$(Q)$(CC) $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
 
 PROGRAMS += $(BUILD)/lib/umlxstate.so
+
+# selectwait.so: preloaded into Domain 0's httperf (httperf-vif) so that
+# it sleeps in select() instead of spinning (see selectwait.c).
+$(BUILD)/lib/selectwait.so: bench/platforms/selectwait.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (shared)"
+	$(Q)$(CC) $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+PROGRAMS += $(BUILD)/lib/selectwait.so

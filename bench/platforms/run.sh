@@ -134,6 +134,8 @@ if [ "$PLATFORM" = linuxpv ]; then
       ip -n "$NETNS-$i" link set lo up
     done
     echo "detail vif=guest $GUEST_IP, Domain 0 $HOST_IP on pvif<dom>.0 in a network namespace (one a guest)"
+    [ -f "$SELECTWAIT" ] || fail "$SELECTWAIT is missing: run make (BUILD=$BUILD) first"
+    echo "detail client_select=waits_1ms"
   fi
 elif [ "$PLATFORM" = fullvirt ]; then
   read -r ACCEL why <"$(accel_file)"
@@ -239,7 +241,9 @@ vif_client() {
     echo "workload: no TAP device pvif<dom>.0 to give $HOST_IP in $ns" >"$RUN/client.$i.err"
     rc=1
   else
-    ip netns exec "$ns" env PVLAB_TMP="$RUN" "$PLAT_DIR/workload.sh" "${args[@]}" \
+    # selectwait.so: httperf sleeps in select() rather than spinning on
+    # the CPUs the domains it measures need
+    ip netns exec "$ns" env PVLAB_TMP="$RUN" LD_PRELOAD="$SELECTWAIT" "$PLAT_DIR/workload.sh" "${args[@]}" \
       >"$RUN/client.$i" 2>"$RUN/client.$i.err" || rc=$?
   fi
   echo "$rc" >"$RUN/client.$i.rc"
