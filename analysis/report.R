@@ -163,6 +163,7 @@ compute_relative <- function(d) {
   s <- fig3_samples(d$samples[d$samples$cell_id %in% done$id, ])
   if (!"env" %in% names(s)) s$env <- rep("hardware", nrow(s))
   s$scale <- cell_scale(done$detail[match(s$cell_id, done$id)])
+  s$scale[s$workload == "cpu"] <- 1        # its kernels run once whatever the scale
   rows <- list()
   unscaled <- list()
   for (w in unique(s$workload)) for (e in intersect(ENV_ORDER, unique(s$env[s$workload == w]))) {

@@ -224,28 +224,32 @@ if (exists("compute_relative") && file.exists(fixture)) {
   # the report and the closing text say why; the same size keeps it
   check(identical(cell_scale(c(NA, "a=1", "scale=0.25 x=2", "q=1 scale=0.01", "scale_factor=10", "scale=x")),
                   c(1, 1, 0.25, 0.01, 1, 1)), "cell_scale: read from the detail words, 1 without")
+  # (a workload of its own made of the cpu cells of native, pv and uml on
+  # this host: cpu's kernels run once whatever the scale, so its own
+  # cells never differ in size)
   small <- both
+  cpu1 <- small$cells$workload == "cpu" & small$cells$env == "hardware" & small$cells$domains == 1 &
+    small$cells$platform %in% c("native", "pv", "uml")
+  small$cells$workload[cpu1] <- "sized"
+  small$samples$workload[small$samples$cell_id %in% small$cells$id[cpu1]] <- "sized"
   small$cells$detail[small$cells$id == linux$id] <- "pvmon=0.1.0 scale=0.25"
   srel <- compute_relative(small)
   u <- attr(srel, "unscaled")
-  check(!any(srel$platform == "pv" & srel$workload == "cpu" & srel$env == "hardware") &&
-          any(srel$platform == "pvos" & srel$workload == "cpu" & srel$env == "hardware") &&
-          !is.null(u) && u$platform == "pv" && u$scale == "0.25" && u$native_scale == "1",
+  check(!any(srel$platform == "pv" & srel$workload == "sized") && any(srel$platform == "uml" & srel$workload == "sized") &&
+          !is.null(u) && identical(u$platform, "pv") && u$scale == "0.25" && u$native_scale == "1",
         "scale: pv's smaller run has no ratio to native's full one")
   sh <- paste(section_relative(small, tempdir(), paper, map)$html, collapse = "\n")
-  check(grepl("another size than native's, detail scale): cpu on pv (scale 0.25, native's 1)", sh, fixed = TRUE) &&
-          grepl("cpu on pv (scale 0.25, native's 1)", paste(relative_text(srel), collapse = "\n"), fixed = TRUE),
+  check(grepl("another size than native's, detail scale): sized on pv (scale 0.25, native's 1)", sh, fixed = TRUE) &&
+          grepl("sized on pv (scale 0.25, native's 1)", paste(relative_text(srel), collapse = "\n"), fixed = TRUE),
         "scale: the report and the closing text name the run without a ratio")
-  nat <- small$cells$id[small$cells$platform == "native" & small$cells$workload == "cpu" & small$cells$env == "hardware" &
-                          small$cells$domains == 1]
-  pvo <- small$cells$id[small$cells$platform == "pvos" & small$cells$workload == "cpu" & small$cells$env == "hardware" &
-                          small$cells$domains == 1]
-  small$cells$detail[small$cells$id %in% c(nat, pvo)] <- paste(small$cells$detail[small$cells$id %in% c(nat, pvo)], "scale=0.25")
+  nat <- small$cells$id[cpu1 & small$cells$platform == "native"]
+  small$cells$detail[small$cells$id == nat] <- paste(small$cells$detail[small$cells$id == nat], "scale=0.25")
   s2 <- compute_relative(small)
-  check(any(s2$platform == "pv" & s2$workload == "cpu" & s2$env == "hardware") &&
-          any(s2$platform == "pvos" & s2$workload == "cpu" & s2$env == "hardware") &&
-          identical(attr(s2, "unscaled")$platform, "uml"),
+  check(any(s2$platform == "pv" & s2$workload == "sized") && identical(attr(s2, "unscaled")$platform, "uml"),
         "scale: runs of the same size keep their ratio (uml's full run now has none)")
+  cpu_small <- both
+  cpu_small$cells$detail[cpu_small$cells$id == linux$id] <- "pvmon=0.1.0 scale=0.25"
+  check(any(compute_relative(cpu_small)$platform == "pv"), "scale: cpu's kernels run once at any scale: pv's cpu keeps its ratio")
 }
 # A database from before schema version 4: a full-virt cell QEMU ran
 # without KVM was emulated; it gets no ratio to the hardware native.
