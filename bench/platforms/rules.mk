@@ -23,21 +23,16 @@ $(BIN)/pvcpu: $(BUILD)/pvcpu/pvcpu.o $(BUILD)/pvcpu/workloads/cpu.o
 
 PROGRAMS += $(BIN)/pvcpu
 
-# umlxstate.so: preloaded into linux.uml so that it can run on hosts with a
-# large XSAVE area (see umlxstate.c). A plain shared object: no sanitizers
-# inside another program.
-$(BUILD)/lib/umlxstate.so: bench/platforms/umlxstate.c
+# The shims preloaded into programs the platforms run, plain shared
+# objects (no sanitizers inside another program): umlxstate.so into
+# linux.uml, so that it runs on hosts with a large XSAVE area (see
+# umlxstate.c); selectwait.so into Domain 0's httperf (httperf-vif), so
+# that it sleeps in select() instead of spinning (see selectwait.c).
+PRELOAD_SHIMS := $(BUILD)/lib/umlxstate.so $(BUILD)/lib/selectwait.so
+
+$(PRELOAD_SHIMS): $(BUILD)/lib/%.so: bench/platforms/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (shared)"
 	$(Q)$(CC) $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
 
-PROGRAMS += $(BUILD)/lib/umlxstate.so
-
-# selectwait.so: preloaded into Domain 0's httperf (httperf-vif) so that
-# it sleeps in select() instead of spinning (see selectwait.c).
-$(BUILD)/lib/selectwait.so: bench/platforms/selectwait.c
-	@mkdir -p $(dir $@)
-	@echo "  CC      $< (shared)"
-	$(Q)$(CC) $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
-
-PROGRAMS += $(BUILD)/lib/selectwait.so
+PROGRAMS += $(PRELOAD_SHIMS)

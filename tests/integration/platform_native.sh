@@ -73,8 +73,8 @@ fi
 # comes. A server that answers after 2 s: httperf alone takes most of
 # those 2 s of CPU, with the shim a few hundredths.
 if command -v httperf >/dev/null; then
-  [ -f build/lib/selectwait.so ] || [ -f "${BUILD:-build}/lib/selectwait.so" ] || die "selectwait.so is not built"
-  shim=$(readlink -f "${BUILD:-build}/lib/selectwait.so")
+  [ -f "$BUILD/lib/selectwait.so" ] || die "$BUILD/lib/selectwait.so is not built"
+  shim=$(readlink -f "$BUILD/lib/selectwait.so")
   python3 - "$TMP/port" 2>/dev/null <<'S' &
 import http.server, sys, time
 class H(http.server.BaseHTTPRequestHandler):
